@@ -1,0 +1,5 @@
+"""Allow ``python -m voiceguide``."""
+
+from voiceguide.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,213 @@
+"""The command line: the one composition root, and the only module that prints or exits.
+
+Layers (after httpie): ``main()`` parses arguments into typed options, one error
+shell turns every ``VoiceguideError`` into a plain message and an exit status,
+and each ``_cmd_*`` function composes the stages for one command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from voiceguide import __version__
+from voiceguide.errors import ScriptError, UsageError, VoiceguideError
+
+
+class ExitStatus(enum.IntEnum):
+    """Exit statuses, as the spec's command table defines them."""
+
+    OK = 0
+    FAILURE = 1
+    INVALID = 2
+    INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class SoundOptions:
+    """Options that change the sound or timing, shared by play, render and plan."""
+
+    voice: str | None = None
+    rate: int | None = None
+    volume: float | None = None
+    pace: Fraction = Fraction(1)
+    cautions: bool = True
+
+
+# --------------------------------------------------------------------------
+# argument parsing
+
+
+def _pace(text: str) -> Fraction:
+    try:
+        value = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"--pace takes a number such as 1.5, not {text!r}") from None
+    if not Fraction(1, 10) <= value <= 10:
+        raise argparse.ArgumentTypeError(f"--pace must be between 0.1 and 10, not {text}")
+    return value
+
+
+def _rate(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--rate takes whole words per minute, not {text!r}") from None
+    if not 80 <= value <= 400:
+        raise argparse.ArgumentTypeError(f"--rate must be between 80 and 400 words per minute, not {value}")
+    return value
+
+
+def _volume(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--volume takes a number from 0 to 1, not {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"--volume must be between 0 and 1, not {text}")
+    return value
+
+
+def _add_sound_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("sound and timing (the same for play, render and plan)")
+    group.add_argument("--voice", help="engine voice id, or part of a voice's name (see 'voiceguide voices')")
+    group.add_argument("--rate", type=_rate, help="speaking rate in words per minute (80-400)")
+    group.add_argument("--volume", type=_volume, help="volume from 0 to 1")
+    group.add_argument("--pace", type=_pace, default=Fraction(1),
+                       help="multiply every timed duration (holds, breaths, pauses) by this factor")
+    group.add_argument("--no-cautions", dest="cautions", action="store_false",
+                       help="skip the spoken safety cautions")
+
+
+def _sound_options(args: argparse.Namespace) -> SoundOptions:
+    return SoundOptions(voice=args.voice, rate=args.rate, volume=args.volume,
+                        pace=args.pace, cautions=args.cautions)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="voiceguide",
+        description="Play voice-guided breathing and acupressure sessions, hands-free and eyes-free.",
+    )
+    parser.add_argument("--version", action="version", version=f"voiceguide {__version__}")
+    parser.add_argument("--traceback", action="store_true", help="show a Python traceback on errors (for bug reports)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    # -- check / schema (script language) ------------------------------------
+    p = sub.add_parser("check", help="validate scripts and print errors and warnings")
+    p.add_argument("scripts", nargs="+", metavar="SCRIPT")
+    p.set_defaults(func=_cmd_check)
+    p = sub.add_parser("schema", help="print a JSON Schema of the script format, for editors")
+    p.set_defaults(func=_cmd_schema)
+
+    # -- plan / render / list / voices (sessions) -----------------------------
+    p = sub.add_parser("plan", help="print the session's timeline")
+    p.add_argument("script", metavar="SCRIPT")
+    p.add_argument("--json", action="store_true", help="print the plan as one JSON object")
+    _add_sound_options(p)
+    p.set_defaults(func=_cmd_plan)
+    p = sub.add_parser("render", help="write the whole session to an audio file")
+    p.add_argument("script", metavar="SCRIPT")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="output file; format from the extension: .wav .flac .ogg .mp3")
+    p.add_argument("--captions", metavar="FILE", help="also write captions (.vtt or .srt)")
+    _add_sound_options(p)
+    p.set_defaults(func=_cmd_render)
+    p = sub.add_parser("list", help="list the sessions shipped with voiceguide")
+    p.set_defaults(func=_cmd_list)
+    p = sub.add_parser("voices", help="list the speech engine's voices")
+    p.set_defaults(func=_cmd_voices)
+
+    # -- play / devices (live) -------------------------------------------------
+    p = sub.add_parser("play", help="play a session aloud", formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("script", metavar="SCRIPT")
+    _add_sound_options(p)
+    p.set_defaults(func=_cmd_play)
+    p = sub.add_parser("devices", help="list audio output devices")
+    p.set_defaults(func=_cmd_devices)
+    return parser
+
+
+# --------------------------------------------------------------------------
+# the error shell
+
+
+def _print_error(error: VoiceguideError) -> None:
+    if isinstance(error, ScriptError):
+        for diagnostic in error.diagnostics:
+            print(diagnostic.format(), file=sys.stderr)
+        return
+    print(f"voiceguide: error: {error.message}", file=sys.stderr)
+    if error.hint:
+        print(f"hint: {error.hint}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.func(args)
+        return status
+    except VoiceguideError as error:
+        if args.traceback:
+            raise
+        _print_error(error)
+        return error.exit_status
+    except KeyboardInterrupt:
+        if args.traceback:
+            raise
+        print("voiceguide: interrupted", file=sys.stderr)
+        return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        return ExitStatus.OK
+
+
+# --------------------------------------------------------------------------
+# commands: script language (check, schema)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    raise UsageError("check is not implemented yet")
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    raise UsageError("schema is not implemented yet")
+
+
+# --------------------------------------------------------------------------
+# commands: sessions (plan, render, list, voices)
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    raise UsageError("plan is not implemented yet")
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    raise UsageError("render is not implemented yet")
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    raise UsageError("list is not implemented yet")
+
+
+def _cmd_voices(args: argparse.Namespace) -> int:
+    raise UsageError("voices is not implemented yet")
+
+
+# --------------------------------------------------------------------------
+# commands: live (play, devices)
+
+
+def _cmd_play(args: argparse.Namespace) -> int:
+    raise UsageError("play is not implemented yet")
+
+
+def _cmd_devices(args: argparse.Namespace) -> int:
+    raise UsageError("devices is not implemented yet")

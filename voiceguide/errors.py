@@ -1,0 +1,83 @@
+"""One exception family for everything voiceguide reports to a person.
+
+Library modules raise these; only ``cli.py`` prints them (and chooses the exit
+status).  Foreign failures (PyYAML, pyttsx3, PortAudio, libsndfile) are
+translated into these types at the adapter that met them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Position:
+    """A place in a script: the file as the user named it, 1-based line and column."""
+
+    path: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One positioned problem in a script, rendered as ``FILE:LINE:COL: error: MESSAGE``."""
+
+    position: Position
+    severity: Severity
+    message: str
+    source_line: str | None = None
+
+    def format(self, *, snippet: bool = True) -> str:
+        """The compiler-style line, optionally followed by the source line and a caret."""
+        pos = self.position
+        head = f"{pos.path}:{pos.line}:{pos.column}: {self.severity}: {self.message}"
+        if not snippet or self.source_line is None:
+            return head
+        line = self.source_line.rstrip("\n").expandtabs(1)
+        caret = " " * (max(pos.column, 1) - 1) + "^"
+        return f"{head}\n    {line}\n    {caret}"
+
+
+class VoiceguideError(Exception):
+    """Base of every error voiceguide reports: one plain sentence and an optional hint."""
+
+    exit_status = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ScriptError(VoiceguideError):
+    """A script is invalid; carries every diagnostic found in one run (exit status 2)."""
+
+    exit_status = 2
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        errors = [d for d in diagnostics if d.severity == "error"]
+        first = errors[0].format(snippet=False) if errors else "invalid script"
+        super().__init__(first)
+        self.diagnostics = list(diagnostics)
+
+
+class EngineError(VoiceguideError):
+    """The text-to-speech engine is missing, hung, or produced unusable audio."""
+
+
+class AudioDeviceError(VoiceguideError):
+    """No usable audio output device, or the device failed while playing."""
+
+
+class OutputError(VoiceguideError):
+    """An output file could not be written."""
+
+
+class UsageError(VoiceguideError):
+    """A command-line option or session name is wrong (exit status 2)."""
+
+    exit_status = 2

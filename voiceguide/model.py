@@ -1,0 +1,182 @@
+"""The session model: immutable, typed, every object carrying its source position.
+
+Durations are exact ``fractions.Fraction`` seconds as written in the script
+(``"1m30s"`` is ``Fraction(90)``); they become integer sample frames only in
+``timeline.py``.  Defaults are the spec's (``shared/spec/script-format.md``).
+
+The model may be a DAG rather than a tree: a YAML alias used twice yields one
+shared step object, so a hostile file of nested aliased repeats stays small in
+memory.  Nothing here expands ``repeat``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Literal, Union
+
+from voiceguide.errors import Position
+
+Seconds = Fraction
+Side = Literal["left", "right", "both", "none"]
+ChimeSound = Literal["bell", "beep", "gong"]
+
+FORMAT_VERSION = 1
+DEFAULT_RATE_WPM = 160
+MIN_RATE_WPM = 80
+MAX_RATE_WPM = 400
+MAX_SESSION_SECONDS = 24 * 3600
+MAX_EVENTS = 100_000
+
+
+@dataclass(frozen=True)
+class Voice:
+    """Voice settings: ``name`` (engine id or substring of its name), rate in wpm, volume 0-1."""
+
+    name: str | None = None
+    rate: int = DEFAULT_RATE_WPM
+    volume: float = 1.0
+
+
+@dataclass(frozen=True)
+class Say:
+    """``say: TEXT``: speech, then ``pause`` of silence."""
+
+    text: str
+    position: Position
+    pause: Seconds = Fraction(1, 2)
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Pause:
+    """``pause: DURATION``: silence."""
+
+    duration: Seconds
+    position: Position
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Chime:
+    """``chime: COUNT``: COUNT bell tones, one after the other."""
+
+    count: int
+    position: Position
+    sound: ChimeSound = "bell"
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class BreathWords:
+    """The cue words of a breathing cycle."""
+
+    inhale: str = "Breathe in"
+    hold: str = "Hold"
+    exhale: str = "Breathe out"
+    rest: str = "Rest"
+
+
+@dataclass(frozen=True)
+class BreathPattern:
+    """One breathing cycle: phase lengths in seconds (hold and rest may be zero)."""
+
+    inhale: Seconds
+    exhale: Seconds
+    hold: Seconds = Fraction(0)
+    rest: Seconds = Fraction(0)
+
+    @property
+    def cycle_seconds(self) -> Seconds:
+        """The cycle length ``C = inhale + hold + exhale + rest``."""
+        return self.inhale + self.hold + self.exhale + self.rest
+
+
+@dataclass(frozen=True)
+class Breathe:
+    """``breathe:``: paced breathing for ``cycles`` cycles or ``for_seconds`` of time."""
+
+    pattern: BreathPattern
+    position: Position
+    cycles: int | None = None
+    for_seconds: Seconds | None = None
+    count: bool = False
+    say: str | None = None
+    words: BreathWords = field(default_factory=BreathWords)
+    label: str | None = None
+
+    def cycle_count(self, pace: Fraction = Fraction(1)) -> int:
+        """Cycles to play: ``cycles``, or ``floor(for / C)`` (at least 1).
+
+        Pace stretches ``for`` and ``C`` alike, so the count does not depend on it.
+        """
+        if self.cycles is not None:
+            return self.cycles
+        assert self.for_seconds is not None  # the parser guarantees exactly one
+        return max(1, int(self.for_seconds // self.pattern.cycle_seconds))
+
+
+@dataclass(frozen=True)
+class PressWords:
+    """The press and release cue words."""
+
+    press: str = "Press now"
+    release: str = "Release"
+
+
+@dataclass(frozen=True)
+class Press:
+    """``press:``: a pressure-hold interval on one point, for one or both sides."""
+
+    hold: Seconds
+    position: Position
+    point: str | None = None
+    where: str | None = None
+    side: Side = "none"
+    prepare: Seconds = Fraction(3)
+    say: str | None = None
+    cue_every: Seconds | None = None
+    halfway: bool = False
+    countdown: int = 0
+    breathe: BreathPattern | None = None
+    words: PressWords = field(default_factory=PressWords)
+    rest: Seconds = Fraction(5)
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """``section: TITLE``: a chapter mark, spoken unless ``announce`` is false."""
+
+    title: str
+    position: Position
+    announce: bool = True
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """``repeat: N`` with ``steps``: the nested steps N times."""
+
+    times: int
+    steps: tuple[Step, ...]
+    position: Position
+    announce: bool = False
+    label: str | None = None
+
+
+Step = Union[Say, Pause, Chime, Breathe, Press, Section, Repeat]
+
+
+@dataclass(frozen=True)
+class Script:
+    """A whole session script (format 1)."""
+
+    title: str
+    steps: tuple[Step, ...]
+    position: Position
+    version: int = FORMAT_VERSION
+    description: str | None = None
+    language: str | None = None
+    voice: Voice = field(default_factory=Voice)
+    cautions: tuple[str, ...] = ()
