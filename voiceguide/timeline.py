@@ -13,6 +13,21 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
+from voiceguide.model import (
+    Breathe,
+    BreathPattern,
+    BreathWords,
+    Chime,
+    Pause,
+    Press,
+    Repeat,
+    Say,
+    Script,
+    Section,
+    Step,
+)
+from voiceguide.numbers import duration_words, number_words
+
 SAMPLE_RATE = 22050
 """Frames per second of every clip, tone and block (pyttsx3/espeak-ng's native rate)."""
 
@@ -86,3 +101,332 @@ class Timeline:
     spans: tuple[StepSpan, ...]
     chapters: tuple[Chapter, ...]
     dropped: tuple[DroppedCue, ...]
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """One played step as the compiler walks the script: its span, sounds and dropped cues."""
+
+    span: StepSpan
+    events: tuple[Event, ...]
+    dropped: tuple[DroppedCue, ...]
+    chapter: Chapter | None = None
+
+
+# Fixed gaps the spec leaves to us (see README, "Choices where the spec is silent").
+# They are not scaled by --pace: pace stretches the script's own durations only.
+TITLE_GAP = Fraction(1)
+CAUTION_GAP = Fraction(3, 4)
+SECTION_GAP = Fraction(1)
+ROUND_GAP = Fraction(1, 2)
+BREATHE_SAY_GAP = Fraction(1, 2)
+PRESS_SAY_GAP = Fraction(3, 10)
+
+# Collision priorities (spec: release > press > countdown > time-left > halfway > say > breathing);
+# the counts inside a breathing phase rank below the phase cue they belong to.
+PRIORITY = {
+    "release": 7, "press": 6, "countdown": 5, "remaining": 4, "halfway": 3,
+    "say": 2, "inhale": 1, "hold": 1, "exhale": 1, "rest": 1, "count": 0,
+}
+
+
+def cue_text(words: str) -> str:
+    """A generated cue as spoken: the words, ending with a full stop unless they end in punctuation."""
+    words = words.strip()
+    return words if not words or words[-1] in ".!?…:;," else words + "."
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text[-1] in ".!?…:;," else text + "."
+
+
+def compile_timeline(
+    script: Script,
+    measure: Measure,
+    *,
+    pace: Fraction = Fraction(1),
+    cautions: bool = True,
+    sample_rate: int = SAMPLE_RATE,
+) -> Timeline:
+    """Lay out the whole session; ``measure(text)`` gives each utterance's length in frames."""
+    events: list[Event] = []
+    spans: list[StepSpan] = []
+    chapters: list[Chapter] = []
+    dropped: list[DroppedCue] = []
+    end = 0
+    for plan in iter_timeline(script, measure, pace=pace, cautions=cautions, sample_rate=sample_rate):
+        events.extend(plan.events)
+        spans.append(plan.span)
+        dropped.extend(plan.dropped)
+        if plan.chapter is not None:
+            chapters.append(plan.chapter)
+        end = max(end, plan.span.end, *(e.end for e in plan.events))
+    events.sort(key=lambda e: e.start)
+    return Timeline(
+        title=script.title,
+        description=script.description,
+        sample_rate=sample_rate,
+        length=end,
+        events=tuple(events),
+        spans=tuple(spans),
+        chapters=tuple(chapters),
+        dropped=tuple(dropped),
+    )
+
+
+def iter_timeline(
+    script: Script,
+    measure: Measure,
+    *,
+    pace: Fraction = Fraction(1),
+    cautions: bool = True,
+    sample_rate: int = SAMPLE_RATE,
+) -> Iterator[StepPlan]:
+    """Walk the session step by step, lazily (a live player compiles ahead of the playhead).
+
+    Steps come in playing order; each step's events are sorted and start at or
+    after its span's start, and spans do not overlap, so the concatenated events
+    are sorted too.  ``measure`` is called only for texts of the step being laid out.
+    """
+    return _Compiler(script, measure, pace, cautions, sample_rate).walk()
+
+
+def utterances(script: Script, *, pace: Fraction = Fraction(1), cautions: bool = True) -> list[str]:
+    """Every distinct text the session may speak, in order of first use (to synthesize ahead)."""
+    seen: dict[str, None] = {}
+
+    def record(text: str) -> int:
+        seen.setdefault(text, None)
+        return 1
+
+    for _ in iter_timeline(script, record, pace=pace, cautions=cautions):
+        pass
+    return list(seen)
+
+
+@dataclass
+class _Cue:
+    """A candidate sound inside one step, before collision resolution."""
+
+    start: int
+    length: int
+    cue: str
+    text: str | None
+    sound: str | None = None
+    side: str | None = None
+
+    @property
+    def end(self) -> int:
+        return self.start + self.length
+
+
+class _Compiler:
+    def __init__(self, script: Script, measure: Measure, pace: Fraction, cautions: bool, sample_rate: int) -> None:
+        self.script = script
+        self.measure = measure
+        self.pace = pace
+        self.cautions = cautions
+        self.rate = sample_rate
+        self.section: str | None = None
+
+    # -- time ------------------------------------------------------------------
+
+    def paced(self, seconds: Fraction) -> int:
+        """Frames of a script duration: stretched by --pace, rounded once."""
+        return round(seconds * self.pace * self.rate)
+
+    def fixed(self, seconds: Fraction) -> int:
+        """Frames of a built-in gap or of real seconds (countdowns): never paced."""
+        return round(seconds * self.rate)
+
+    def speech(self, start: int, cue: str, text: str, side: str | None = None) -> _Cue:
+        return _Cue(start, self.measure(text), cue, text, None, side)
+
+    # -- walking -----------------------------------------------------------------
+
+    def walk(self) -> Iterator[StepPlan]:
+        t = 0
+        intro = [self.speech(0, "title", self.script.title)]
+        t = intro[0].end + self.fixed(TITLE_GAP)
+        if self.cautions:
+            for caution in self.script.cautions:
+                cue = self.speech(t, "caution", caution)
+                intro.append(cue)
+                t = cue.end + self.fixed(CAUTION_GAP)
+        yield self._plan("0", "intro", 0, t, None, intro)
+        for index, step in enumerate(self.script.steps, start=1):
+            for plan in self._step(step, str(index), t):
+                t = plan.span.end
+                yield plan
+
+    def _step(self, step: Step, path: str, t: int) -> Iterator[StepPlan]:
+        if isinstance(step, Say):
+            cue = self.speech(t, "say", step.text)
+            yield self._plan(path, "say", t, cue.end + self.paced(step.pause), step.label, [cue])
+        elif isinstance(step, Pause):
+            yield self._plan(path, "pause", t, t + self.paced(step.duration), step.label, [])
+        elif isinstance(step, Chime):
+            tone = self.fixed(TONE_SECONDS)
+            cues = [_Cue(t + i * tone, tone, "chime", None, step.sound) for i in range(step.count)]
+            yield self._plan(path, "chime", t, t + step.count * tone, step.label, cues)
+        elif isinstance(step, Section):
+            self.section = step.title
+            cues = [self.speech(t, "section", step.title)] if step.announce else []
+            end = cues[0].end + self.fixed(SECTION_GAP) if cues else t
+            yield self._plan(path, "section", t, end, step.label, cues, chapter=Chapter(step.title, t))
+        elif isinstance(step, Breathe):
+            yield self._breathe(step, path, t)
+        elif isinstance(step, Press):
+            yield self._press(step, path, t)
+        elif isinstance(step, Repeat):
+            yield from self._repeat(step, path, t)
+        else:  # pragma: no cover - the model's Step union is closed
+            raise TypeError(f"unknown step {step!r}")
+
+    def _repeat(self, step: Repeat, path: str, t: int) -> Iterator[StepPlan]:
+        for round_number in range(1, step.times + 1):
+            if step.announce:
+                cue = self.speech(t, "round", f"Round {round_number} of {step.times}.")
+                end = cue.end + self.fixed(ROUND_GAP)
+                yield self._plan(path, "round", t, end, step.label, [cue])
+                t = end
+            for index, child in enumerate(step.steps, start=1):
+                for plan in self._step(child, f"{path}.{index}", t):
+                    t = plan.span.end
+                    yield plan
+
+    # -- breathing ---------------------------------------------------------------
+
+    def _breathing_cues(self, t0: int, pattern: BreathPattern, words: BreathWords,
+                        until: int | None, cycles: int | None, count: bool) -> list[_Cue]:
+        """Cues of cycles starting at ``t0``: cycle k's phases at ``t0 + k·C`` (+ offsets).
+
+        Stops after ``cycles`` cycles, or before the first cue at or after ``until``.
+        Every instant is computed from ``t0``, so nothing accumulates.
+        """
+        phases = (("inhale", pattern.inhale, words.inhale), ("hold", pattern.hold, words.hold),
+                  ("exhale", pattern.exhale, words.exhale), ("rest", pattern.rest, words.rest))
+        cues: list[_Cue] = []
+        k = 0
+        while cycles is None or k < cycles:
+            offset = k * pattern.cycle_seconds
+            if until is not None and t0 + self.paced(offset) >= until:
+                break
+            for name, seconds, word in phases:
+                if seconds > 0:
+                    start = t0 + self.paced(offset)
+                    if until is not None and start >= until:
+                        break
+                    cues.append(self.speech(start, name, cue_text(word)))
+                    if count:
+                        whole = 1
+                        while whole < seconds * self.pace:
+                            cues.append(self.speech(start + whole * self.rate, "count",
+                                                    cue_text(number_words(whole + 1).capitalize())))
+                            whole += 1
+                offset += seconds
+            k += 1
+        return cues
+
+    def _breathe(self, step: Breathe, path: str, t: int) -> StepPlan:
+        cues: list[_Cue] = []
+        t0 = t
+        if step.say:
+            say = self.speech(t, "say", step.say)
+            cues.append(say)
+            t0 = say.end + self.fixed(BREATHE_SAY_GAP)
+        cycles = step.cycle_count()
+        body = self._breathing_cues(t0, step.pattern, step.words, None, cycles, step.count)
+        end = t0 + self.paced(cycles * step.pattern.cycle_seconds)
+        kept, dropped = self._resolve(body, path, step.position.line, step.position.column)
+        return self._plan(path, "breathe", t, end, step.label, cues + kept, dropped)
+
+    # -- pressure holds ------------------------------------------------------------
+
+    def _press(self, step: Press, path: str, t: int) -> StepPlan:
+        sides: list[str | None] = (["left", "right"] if step.side == "both"
+                                   else [None] if step.side == "none" else [step.side])
+        start = t
+        cues: list[_Cue] = []
+        dropped: list[DroppedCue] = []
+        line, col = step.position.line, step.position.column
+        for side in sides:
+            parts = [f"{side.capitalize()} side." if side else "", _sentence(step.point or ""),
+                     _sentence(step.where or "")]
+            announcement = " ".join(p for p in parts if p)
+            if announcement:
+                cue = self.speech(t, "announce", announcement, side)
+                cues.append(cue)
+                t = cue.end
+            tp = t + self.paced(step.prepare)
+            hold = self.paced(step.hold)
+            release_at = tp + hold
+            hold_cues = self._hold_cues(step, side, tp, release_at)
+            kept, lost = self._resolve(hold_cues, path, line, col)
+            cues.extend(kept)
+            dropped.extend(lost)
+            release = next(c for c in kept if c.cue == "release")
+            t = release.end + self.paced(step.rest)
+        return self._plan(path, "press", start, t, step.label, cues, dropped, point=step.point)
+
+    def _hold_cues(self, step: Press, side: str | None, tp: int, release_at: int) -> list[_Cue]:
+        press = self.speech(tp, "press", cue_text(step.words.press), side)
+        cues = [press, self.speech(release_at, "release", cue_text(step.words.release), side)]
+        spoken_until = press.end
+        if step.say:
+            say = self.speech(press.end + self.fixed(PRESS_SAY_GAP), "say", step.say, side)
+            cues.append(say)
+            spoken_until = say.end
+        if step.cue_every is not None:
+            n = 1
+            while step.hold - n * step.cue_every > 0:
+                at = tp + self.paced(step.hold - n * step.cue_every)
+                left = round(n * step.cue_every * self.pace)
+                cues.append(self.speech(at, "remaining", cue_text(f"{duration_words(left)} left".capitalize()), side))
+                n += 1
+        if step.halfway:
+            cues.append(self.speech(tp + self.paced(step.hold / 2), "halfway", cue_text("Halfway"), side))
+        for n in range(step.countdown, 0, -1):
+            at = release_at - n * self.rate
+            if at > tp:
+                cues.append(self.speech(at, "countdown", cue_text(number_words(n).capitalize()), side))
+        if step.breathe is not None:
+            whole_seconds = -(-(spoken_until - tp) // self.rate)  # ceil: the smallest whole second
+            breathing = self._breathing_cues(tp + whole_seconds * self.rate, step.breathe, BreathWords(),
+                                             release_at, None, False)
+            cues.extend(breathing)
+        for cue in cues:
+            cue.side = side
+        return cues
+
+    # -- collisions ------------------------------------------------------------------
+
+    def _resolve(self, cues: list[_Cue], path: str, line: int, col: int) -> tuple[list[_Cue], list[DroppedCue]]:
+        """Keep cues by priority; a cue whose sound would overlap a kept one is dropped."""
+        kept: list[_Cue] = []
+        dropped: list[DroppedCue] = []
+        for cue in sorted(cues, key=lambda c: (-PRIORITY.get(c.cue, 0), c.start)):
+            clash = next((k for k in kept if cue.start < k.end and k.start < cue.end), None)
+            if clash is None:
+                kept.append(cue)
+            else:
+                dropped.append(DroppedCue(self._event(cue, path), self._event(clash, path), line, col))
+        kept.sort(key=lambda c: c.start)
+        dropped.sort(key=lambda d: d.dropped.start)
+        return kept, dropped
+
+    # -- assembling ----------------------------------------------------------------------
+
+    def _event(self, cue: _Cue, path: str) -> Event:
+        return Event(start=cue.start, length=cue.length, kind="tone" if cue.sound else "speech",
+                     cue=cue.cue, text=cue.text, sound=cue.sound, step=path, side=cue.side,
+                     section=self.section)
+
+    def _plan(self, path: str, kind: str, start: int, end: int, label: str | None, cues: list[_Cue],
+              dropped: list[DroppedCue] | None = None, *, point: str | None = None,
+              chapter: Chapter | None = None) -> StepPlan:
+        events = tuple(sorted((self._event(c, path) for c in cues), key=lambda e: e.start))
+        span = StepSpan(step=path, kind=kind, start=start, end=end, label=label,
+                        section=self.section, point=point)
+        return StepPlan(span, events, tuple(dropped or ()), chapter)
