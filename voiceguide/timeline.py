@@ -8,6 +8,7 @@ lengths of earlier sleeps, so fixed cues cannot drift.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -404,15 +405,20 @@ class _Compiler:
 
     def _resolve(self, cues: list[_Cue], path: str, line: int, col: int) -> tuple[list[_Cue], list[DroppedCue]]:
         """Keep cues by priority; a cue whose sound would overlap a kept one is dropped."""
+        # Kept cues never overlap, so sorted by start they are sorted by end too: the only kept
+        # cue that can clash with a newcomer is the last one starting before the newcomer ends.
         kept: list[_Cue] = []
+        kept_starts: list[int] = []
         dropped: list[DroppedCue] = []
         for cue in sorted(cues, key=lambda c: (-PRIORITY.get(c.cue, 0), c.start)):
-            clash = next((k for k in kept if cue.start < k.end and k.start < cue.end), None)
+            at = bisect.bisect_left(kept_starts, cue.end)
+            clash = kept[at - 1] if at and kept[at - 1].end > cue.start else None
             if clash is None:
-                kept.append(cue)
+                index = bisect.bisect_left(kept_starts, cue.start)
+                kept_starts.insert(index, cue.start)
+                kept.insert(index, cue)
             else:
                 dropped.append(DroppedCue(self._event(cue, path), self._event(clash, path), line, col))
-        kept.sort(key=lambda c: c.start)
         dropped.sort(key=lambda d: d.dropped.start)
         return kept, dropped
 
