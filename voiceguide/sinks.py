@@ -1,0 +1,214 @@
+"""Where mixed blocks go: the ``Sink`` protocol and an atomic audio file sink.
+
+``FileSink`` writes to a hidden temporary file beside the target and moves it
+into place with ``os.replace`` only when ``close()`` succeeds, so a failed or
+interrupted render never leaves a partial file (and never a temporary one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import soundfile
+
+from voiceguide.errors import OutputError, UsageError
+from voiceguide.speech import Audio
+
+MAX_WRITE_SECONDS = 2
+"""Largest single write handed to libsndfile: libvorbis overflows its stack on huge writes."""
+
+
+class Sink(Protocol):
+    """Consumes mixed blocks in order.  ``close`` commits; ``abort`` discards."""
+
+    def write(self, block: Audio) -> None:
+        """Append one block of float32 mono samples."""
+        ...
+
+    def close(self) -> None:
+        """Finish successfully: the output becomes visible."""
+        ...
+
+    def abort(self) -> None:
+        """Give up: discard everything written; safe to call more than once, or after close."""
+        ...
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """A libsndfile container and encoding chosen by file extension."""
+
+    extension: str
+    format: str
+    subtype: str
+
+
+_CANDIDATES = (
+    FileFormat(".wav", "WAV", "PCM_16"),
+    FileFormat(".flac", "FLAC", "PCM_16"),
+    FileFormat(".ogg", "OGG", "VORBIS"),
+    FileFormat(".mp3", "MP3", "MPEG_LAYER_III"),
+)
+
+
+def supported_formats() -> tuple[FileFormat, ...]:
+    """The output formats this platform's libsndfile can write."""
+    formats = soundfile.available_formats()
+    return tuple(
+        candidate
+        for candidate in _CANDIDATES
+        if candidate.format in formats and candidate.subtype in soundfile.available_subtypes(candidate.format)
+    )
+
+
+def output_format(path: str | os.PathLike[str]) -> FileFormat:
+    """The format for ``path``'s extension, or ``UsageError`` naming the supported ones."""
+    extension = Path(path).suffix.lower()
+    formats = supported_formats()
+    for candidate in formats:
+        if candidate.extension == extension:
+            return candidate
+    names = ", ".join(candidate.extension for candidate in formats)
+    shown = f"'{extension}'" if extension else "no extension"
+    raise UsageError(
+        f"Cannot write audio to {os.fspath(path)}: {shown} is not a supported format.",
+        hint=f"Use one of {names}, e.g. -o session{formats[0].extension if formats else '.wav'}.",
+    )
+
+
+def output_error(path: str | os.PathLike[str], error: BaseException) -> OutputError:
+    """One plain sentence and a hint for a failure to write ``path``."""
+    shown = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(shown))
+    code = error.errno if isinstance(error, OSError) else None
+    if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return OutputError(f"Cannot write {shown}: the disk is full.", hint="Free some space or write to another disk.")
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return OutputError(
+            f"Cannot write {shown}: no permission to write in {folder}.",
+            hint="Choose a folder you can write to, e.g. -o ~/session.wav.",
+        )
+    if code == errno.ENOENT:
+        return OutputError(f"Cannot write {shown}: the folder {folder} does not exist.", hint="Create it first.")
+    if code == errno.ENOTDIR:
+        return OutputError(f"Cannot write {shown}: part of that path is a file, not a folder.")
+    if code == errno.EISDIR:
+        return OutputError(f"Cannot write {shown}: it is a folder.", hint="Name a file, e.g. -o session.wav.")
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error) or type(error).__name__
+    return OutputError(f"Cannot write {shown}: {reason}.", hint="Check the path and the free space on that disk.")
+
+
+def _create_temporary(path: Path) -> Path:
+    """A new, empty hidden file beside ``path``; permissions follow the umask like a normal file."""
+    for _ in range(100):
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+        try:
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(descriptor)
+        return temporary
+    raise FileExistsError(errno.EEXIST, "could not find a free temporary name", os.fspath(path))
+
+
+def _space_error(folder: Path) -> OSError | None:
+    """An ENOSPC error if ``folder``'s disk has (almost) no room left; libsndfile hides errno."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return None
+    if stats.f_bavail * stats.f_frsize < 64 * 1024:
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    return None
+
+
+class FileSink:
+    """Writes blocks to an audio file, atomically; the format comes from the extension.
+
+    Raises ``UsageError`` for an unsupported extension and ``OutputError`` when
+    the file cannot be created or written.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], sample_rate: int) -> None:
+        self.path = Path(path)
+        self.format = output_format(self.path)
+        self.sample_rate = sample_rate
+        self._max_write_frames = MAX_WRITE_SECONDS * sample_rate
+        if self.path.is_dir():
+            raise output_error(self.path, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
+        try:
+            self._temporary: Path | None = _create_temporary(self.path)
+        except OSError as error:
+            raise output_error(self.path, error) from error
+        try:
+            self._file: soundfile.SoundFile | None = soundfile.SoundFile(
+                self._temporary,
+                "w",
+                samplerate=sample_rate,
+                channels=1,
+                format=self.format.format,
+                subtype=self.format.subtype,
+            )
+        except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+            self.abort()
+            raise output_error(self.path, error) from error
+        self.frames_written = 0
+
+    def write(self, block: Audio) -> None:
+        """Append ``block``, in pieces small enough for every encoder."""
+        if self._file is None:
+            raise ValueError(f"{self.path} is already closed")
+        samples = np.asarray(block, dtype=np.float32)
+        try:
+            for offset in range(0, len(samples), self._max_write_frames):
+                self._file.write(samples[offset : offset + self._max_write_frames])
+        except (soundfile.LibsndfileError, RuntimeError, OSError, AssertionError) as error:
+            # soundfile reports a short write (a full disk) as a bare AssertionError.
+            failure = _space_error(self.path.parent) or error
+            self.abort()
+            raise output_error(self.path, failure) from error
+        self.frames_written += len(samples)
+
+    def close(self) -> None:
+        """Finish the file and move it into place; on failure nothing is left behind."""
+        if self._file is None or self._temporary is None:
+            raise ValueError(f"{self.path} is already closed")
+        try:
+            self._file.close()
+            self._file = None
+            # No fsync: atomicity here is about failed and interrupted renders;
+            # ext4 and others already flush a file renamed over another.
+            os.replace(self._temporary, self.path)
+            self._temporary = None
+        except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+            failure = _space_error(self.path.parent) or error
+            self.abort()
+            raise output_error(self.path, failure) from error
+
+    def abort(self) -> None:
+        """Discard the temporary file; the target is left as it was."""
+        file, self._file = getattr(self, "_file", None), None
+        if file is not None:
+            # We are discarding the file: a failure to finish it does not matter.
+            with contextlib.suppress(Exception):
+                file.close()
+        temporary, self._temporary = getattr(self, "_temporary", None), None
+        if temporary is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+
+    def __enter__(self) -> FileSink:
+        return self
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
