@@ -1,0 +1,242 @@
+"""The sessions shipped in ``scripts/``: valid, the right length, honest, and packaged.
+
+These test content, not the player: that every shipped script passes the
+validator, that the sciatica session teaches what its source text says (the
+point in the hollow at the side of the buttock held on both sides with deep
+breathing, gentle Tai Chi / Qi Gong stretching) with health cautions that never
+promise a cure, and that the wheel carries the scripts so ``voiceguide play
+sciatica`` works after ``pip install``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator, Mapping
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from voiceguide.cli import main
+from voiceguide.model import Breathe, Chime, Press, Repeat, Say, Script, Section, Step
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPTS_DIR = REPO / "scripts"
+SHIPPED = sorted(SCRIPTS_DIR.glob("*.yaml"))
+SHIPPED_NAMES = {"sciatica", "quick-relief", "breathing"}
+MINUTE = 60
+
+# Words that would promise more than acupressure and breathing can give.
+PROMISE = re.compile(r"\b(cure[sd]?|curing|guarantee[sd]?|heal(s|ed|ing)?)\b", re.IGNORECASE)
+NEGATED_CURE = re.compile(r"\b(not|never|no)\s+(\w+\s+){0,2}cure", re.IGNORECASE)
+
+
+def load_script(path: Path) -> Script:
+    # Imported here so that the rest of the suite still collects while the parser is missing.
+    from voiceguide.parse import load_script
+
+    return load_script(path)
+
+
+def load(name: str) -> Script:
+    return load_script(SCRIPTS_DIR / f"{name}.yaml")
+
+
+def walk(steps: tuple[Step, ...]) -> Iterator[Step]:
+    """Every step, nested ones included (a shared aliased step is visited once per use)."""
+    for step in steps:
+        yield step
+        if isinstance(step, Repeat):
+            yield from walk(step.steps)
+
+
+def spoken_texts(script: Script) -> list[str]:
+    """Everything the session speaks apart from the cautions."""
+    texts = [script.title]
+    for step in walk(script.steps):
+        if isinstance(step, Say):
+            texts.append(step.text)
+        elif isinstance(step, Section):
+            texts.append(step.title)
+        elif isinstance(step, Breathe):
+            texts += [step.say or "", *vars(step.words).values()]
+        elif isinstance(step, Press):
+            texts += [step.point or "", step.where or "", step.say or "", *vars(step.words).values()]
+    return [text for text in texts if text]
+
+
+def estimated_minutes(script: Script) -> Fraction:
+    from voiceguide.limits import estimate_session
+
+    return Fraction(estimate_session(script).seconds) / MINUTE
+
+
+# --------------------------------------------------------------------------
+# every shipped script
+
+
+def test_the_three_sessions_are_shipped() -> None:
+    assert {path.stem for path in SHIPPED} == SHIPPED_NAMES
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)
+def test_shipped_script_loads(path: Path) -> None:
+    script = load_script(path)
+    assert script.title
+    assert script.steps
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)
+def test_check_accepts_shipped_script_without_warnings(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["check", str(path)])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert "error:" not in captured.err
+    assert "warning:" not in captured.out + captured.err
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)
+def test_shipped_script_opens_and_closes_with_a_chime(path: Path) -> None:
+    script = load_script(path)
+    assert isinstance(script.steps[0], Chime)
+    assert isinstance(script.steps[-1], Chime)
+    assert any(isinstance(step, Section) for step in script.steps)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)
+def test_shipped_script_never_promises_a_cure(path: Path) -> None:
+    script = load_script(path)
+    for text in spoken_texts(script):
+        assert not PROMISE.search(text), text
+    for caution in script.cautions:
+        # "cure" may appear in a caution only to say that the session is not one.
+        if PROMISE.search(caution):
+            assert NEGATED_CURE.search(caution), caution
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)
+def test_shipped_script_reuses_blocks_through_x_anchors(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert re.search(r"^x-[\w-]+:", text, re.MULTILINE)
+    assert "&" in text and "*" in text
+
+
+def test_shipped_scripts_are_found_by_name() -> None:
+    from voiceguide.shipped import shipped_scripts
+
+    found = shipped_scripts()
+    if isinstance(found, Mapping):
+        names = {str(name) for name in found}
+        paths = [Path(path) for path in found.values()]
+    else:
+        paths = [Path(path) for path in found]
+        names = {path.stem for path in paths}
+    assert names >= SHIPPED_NAMES
+    for path in paths:
+        assert path.is_file(), path
+
+
+# --------------------------------------------------------------------------
+# the sciatica session
+
+
+def test_sciatica_lasts_10_to_20_minutes() -> None:
+    assert 10 <= estimated_minutes(load("sciatica")) <= 20
+
+
+def test_sciatica_cautions_send_people_to_a_doctor() -> None:
+    cautions = " ".join(load("sciatica").cautions).lower()
+    assert "doctor" in cautions
+    for warning_sign in ("saddle", "bladder", "bowel", "weakness", "injury", "fever", "few weeks"):
+        assert warning_sign in cautions, warning_sign
+    assert "stop" in cautions and "sharp" in cautions
+    assert "pregnant" in cautions
+    assert "inflamed skin" in cautions
+    assert NEGATED_CURE.search(cautions)
+
+
+def test_sciatica_presses_the_hip_point_on_both_sides_with_breathing() -> None:
+    presses = [step for step in walk(load("sciatica").steps) if isinstance(step, Press)]
+    assert presses
+    for press in presses:
+        assert press.side == "both"
+        assert press.point is not None and "GB30" in press.point
+        assert press.where is not None and "hollow at the side of your buttock" in press.where
+        assert press.breathe is not None
+        assert press.hold >= 60
+        assert press.cue_every is not None
+        assert press.countdown == 3
+        assert press.say is not None and "not uncomfortable" in press.say
+
+
+def test_sciatica_has_a_second_round() -> None:
+    script = load("sciatica")
+    rounds = [step for step in walk(script.steps) if isinstance(step, Repeat) and step.announce]
+    presses_in_rounds = [
+        step for r in rounds for step in walk(r.steps) if isinstance(step, Press)
+    ]
+    presses = [step for step in walk(script.steps) if isinstance(step, Press)]
+    assert (rounds and rounds[0].times >= 2 and presses_in_rounds) or len(presses) >= 2
+
+
+def test_sciatica_teaches_the_seed_tips() -> None:
+    script = load("sciatica")
+    spoken = " ".join(spoken_texts(script)).lower()
+    assert "centre of the hollow at the side of your buttock" in spoken
+    assert "on your side" in spoken
+    assert "breathe deeply" in spoken
+    assert "attention" in spoken
+    assert "strong" in spoken and "not uncomfortable" in spoken
+    assert "tai chi" in spoken and "qi gong" in spoken
+    assert any(isinstance(step, Breathe) and step.count for step in walk(script.steps))
+
+
+# --------------------------------------------------------------------------
+# the short sessions
+
+
+def test_quick_relief_is_short_and_presses_both_sides() -> None:
+    script = load("quick-relief")
+    assert 3 <= estimated_minutes(script) <= 5
+    assert script.cautions and "doctor" in " ".join(script.cautions).lower()
+    presses = [step for step in walk(script.steps) if isinstance(step, Press)]
+    assert len(presses) == 1
+    assert presses[0].side == "both" and presses[0].breathe is not None
+
+
+def test_breathing_is_breathing_only_for_about_five_minutes() -> None:
+    script = load("breathing")
+    assert 4 <= estimated_minutes(script) <= 6
+    steps = list(walk(script.steps))
+    assert not any(isinstance(step, Press) for step in steps)
+    assert any(isinstance(step, Breathe) and step.for_seconds is not None and step.count for step in steps)
+
+
+# --------------------------------------------------------------------------
+# packaging
+
+
+def test_wheel_contains_the_shipped_scripts(tmp_path: Path) -> None:
+    if importlib.util.find_spec("hatchling") is None:
+        reason = "hatchling is not installed in this environment (./dev installs it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "--disable-pip-version-check", "--quiet", "--wheel-dir", str(tmp_path), str(REPO)],
+        check=True, capture_output=True, timeout=120,
+    )
+    [wheel] = tmp_path.glob("voiceguide-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        assert "voiceguide/cli.py" in names
+        for path in SHIPPED:
+            member = f"voiceguide/scripts/{path.name}"
+            assert member in names
+            assert archive.read(member) == path.read_bytes()
