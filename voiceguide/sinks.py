@@ -129,6 +129,19 @@ def _space_error(folder: Path) -> OSError | None:
     return None
 
 
+def _write_error(path: Path, error: BaseException) -> OutputError:
+    """The error for a write that failed part way; libsndfile rarely says why."""
+    if isinstance(error, OSError) and error.errno is not None:
+        return output_error(path, error)
+    full = _space_error(path.parent)
+    if full is not None:
+        return output_error(path, full)
+    return OutputError(
+        f"Cannot write {os.fspath(path)}: the disk stopped accepting data part way.",
+        hint="Check the free space on that disk (and any file size limit), or write somewhere else.",
+    )
+
+
 class FileSink:
     """Writes blocks to an audio file, atomically; the format comes from the extension.
 
@@ -170,10 +183,10 @@ class FileSink:
             for offset in range(0, len(samples), self._max_write_frames):
                 self._file.write(samples[offset : offset + self._max_write_frames])
         except (soundfile.LibsndfileError, RuntimeError, OSError, AssertionError) as error:
-            # soundfile reports a short write (a full disk) as a bare AssertionError.
-            failure = _space_error(self.path.parent) or error
+            # soundfile reports a short write (a full disk, a file size limit) as a
+            # bare AssertionError and libsndfile keeps errno to itself.
             self.abort()
-            raise output_error(self.path, failure) from error
+            raise _write_error(self.path, error) from error
         self.frames_written += len(samples)
 
     def close(self) -> None:
@@ -188,9 +201,8 @@ class FileSink:
             os.replace(self._temporary, self.path)
             self._temporary = None
         except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
-            failure = _space_error(self.path.parent) or error
             self.abort()
-            raise output_error(self.path, failure) from error
+            raise _write_error(self.path, error) from error
 
     def abort(self) -> None:
         """Discard the temporary file; the target is left as it was."""

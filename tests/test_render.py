@@ -1,0 +1,252 @@
+"""Rendering to sinks: file formats, atomic writes, failures, block-size identity."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from tests.test_mixer import FakeClips, busy_events, speech, tone_event
+from voiceguide.errors import OutputError, UsageError
+from voiceguide.mixer import Mixer
+from voiceguide.render import render_session
+from voiceguide.sinks import FileSink, output_format, supported_formats
+from voiceguide.speech import Audio
+from voiceguide.timeline import SAMPLE_RATE, Event, Timeline
+
+
+class MemorySink:
+    """A Sink that keeps every block in memory and records how it was finished."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Audio] = []
+        self.closed = 0
+        self.aborted = 0
+
+    def write(self, block: Audio) -> None:
+        self.blocks.append(block.copy())
+
+    def close(self) -> None:
+        self.closed += 1
+
+    def abort(self) -> None:
+        self.aborted += 1
+
+    @property
+    def samples(self) -> Audio:
+        return np.concatenate(self.blocks) if self.blocks else np.zeros(0, np.float32)
+
+
+def make_timeline(events: list[Event], length: int | None = None) -> Timeline:
+    end = max((e.end for e in events), default=0)
+    return Timeline(
+        title="Test",
+        description=None,
+        sample_rate=SAMPLE_RATE,
+        length=length if length is not None else end + SAMPLE_RATE // 2,
+        events=tuple(sorted(events, key=lambda e: e.start)),
+        spans=(),
+        chapters=(),
+        dropped=(),
+    )
+
+
+class FailingClips(FakeClips):
+    """Raises ``error`` when asked for the clip of an event at or after ``at_frame``."""
+
+    def __init__(self, at_frame: int, error: BaseException) -> None:
+        super().__init__()
+        self.at_frame = at_frame
+        self.error = error
+
+    def clip(self, event: Event) -> Audio:
+        if event.start >= self.at_frame:
+            raise self.error
+        return super().clip(event)
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_render_session_pulls_every_block_and_closes() -> None:
+    timeline = make_timeline(busy_events())
+    sink = MemorySink()
+    seen: list[tuple[int, int]] = []
+    render_session(
+        timeline, FakeClips(), sink, block_frames=1000, volume=0.7, progress=lambda d, t: seen.append((d, t))
+    )
+    expected = Mixer(timeline.events, FakeClips(), 0.7, length=timeline.length).render(0, timeline.length)
+    np.testing.assert_array_equal(sink.samples, expected)
+    assert (sink.closed, sink.aborted) == (1, 0)
+    assert seen[0] == (0, timeline.length) and seen[-1] == (timeline.length, timeline.length)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_render_session_aborts_and_reraises_on_failure() -> None:
+    sink = MemorySink()
+    with pytest.raises(RuntimeError, match="engine died"):
+        render_session(make_timeline(busy_events()), FailingClips(40_000, RuntimeError("engine died")), sink)
+    assert (sink.closed, sink.aborted) == (0, 1)
+
+
+@pytest.mark.parametrize("extension", [f.extension for f in supported_formats()])
+def test_every_supported_format_round_trips(tmp_path: Path, extension: str) -> None:
+    timeline = make_timeline([speech(1000, "a", 20_000), tone_event(30_000, 20_000)], length=3 * SAMPLE_RATE)
+    path = tmp_path / f"out{extension}"
+    render_session(timeline, FakeClips(amplitude=0.5), FileSink(path, SAMPLE_RATE))
+    data, rate = soundfile.read(path, dtype="float32")
+    assert rate == SAMPLE_RATE and data.ndim == 1
+    expected = Mixer(timeline.events, FakeClips(amplitude=0.5)).render(0, timeline.length)
+    if extension in (".wav", ".flac"):
+        assert len(data) == timeline.length
+        assert np.max(np.abs(data - expected)) <= 1 / 32767
+    else:
+        # Lossy codecs: the length is kept to within a codec frame, the sound stays put.
+        assert abs(len(data) - timeline.length) < 2048
+        assert np.abs(data[:900]).max() < 0.05  # silence before the first event
+    assert leftovers(tmp_path) == [path.name]
+
+
+def test_the_four_formats_are_offered_here() -> None:
+    assert {f.extension for f in supported_formats()} >= {".wav", ".flac", ".ogg"}
+    assert output_format("x.WAV").format == "WAV"
+    assert output_format("x.ogg").subtype == "VORBIS"
+
+
+def test_a_long_ogg_is_written_in_small_pieces(tmp_path: Path) -> None:
+    # One write of more than ~95 s crashes libvorbis; the sink must split it.
+    path = tmp_path / "long.ogg"
+    sink = FileSink(path, SAMPLE_RATE)
+    sink.write(np.zeros(120 * SAMPLE_RATE, dtype=np.float32))
+    sink.close()
+    assert soundfile.info(path).duration == pytest.approx(120, abs=0.1)
+
+
+@pytest.mark.parametrize("block", [1, 37, 512, 22050, None])
+def test_file_and_mixer_blocks_give_identical_samples(tmp_path: Path, block: int | None) -> None:
+    timeline = make_timeline([e for e in busy_events() if e.start < 30_000])
+    whole = Mixer(timeline.events, FakeClips(), 0.9).render(0, timeline.length)
+    reference = tmp_path / "reference.wav"
+    soundfile.write(reference, whole, SAMPLE_RATE, subtype="PCM_16")
+    path = tmp_path / "blocks.wav"
+    render_session(
+        timeline, FakeClips(), FileSink(path, SAMPLE_RATE), volume=0.9, block_frames=block or timeline.length
+    )
+    got, _ = soundfile.read(path, dtype="int16")
+    want, _ = soundfile.read(reference, dtype="int16")
+    np.testing.assert_array_equal(got, want)
+    mixer = Mixer(timeline.events, FakeClips(), 0.9, length=timeline.length)
+    blocks = np.concatenate(list(mixer.blocks(block or timeline.length)))
+    np.testing.assert_array_equal(blocks, whole)
+
+
+def test_a_failed_render_leaves_no_file(tmp_path: Path) -> None:
+    path = tmp_path / "session.wav"
+    with pytest.raises(RuntimeError):
+        render_session(
+            make_timeline(busy_events()), FailingClips(60_000, RuntimeError("boom")), FileSink(path, SAMPLE_RATE)
+        )
+    assert leftovers(tmp_path) == []
+
+
+def test_an_interrupted_render_leaves_the_old_file_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "session.flac"
+    path.write_bytes(b"previous render")
+    with pytest.raises(KeyboardInterrupt):
+        render_session(
+            make_timeline(busy_events()), FailingClips(60_000, KeyboardInterrupt()), FileSink(path, SAMPLE_RATE)
+        )
+    assert leftovers(tmp_path) == ["session.flac"]
+    assert path.read_bytes() == b"previous render"
+
+
+def test_a_successful_render_replaces_the_old_file(tmp_path: Path) -> None:
+    path = tmp_path / "session.wav"
+    path.write_bytes(b"previous render")
+    render_session(make_timeline([speech(0, "x", 500)]), FakeClips(), FileSink(path, SAMPLE_RATE))
+    assert soundfile.info(path).frames == 500 + SAMPLE_RATE // 2
+    assert leftovers(tmp_path) == ["session.wav"]
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # like any new file, not mkstemp's 0600
+
+
+def test_unknown_extension_is_a_usage_error_naming_the_formats(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as caught:
+        FileSink(tmp_path / "session.aiff2", SAMPLE_RATE)
+    assert "'.aiff2' is not a supported format" in caught.value.message
+    assert ".wav" in (caught.value.hint or "") and ".flac" in (caught.value.hint or "")
+    with pytest.raises(UsageError, match="no extension"):
+        FileSink(tmp_path / "session", SAMPLE_RATE)
+    assert leftovers(tmp_path) == []
+
+
+def unwritable_folder(tmp_path: Path) -> Path:
+    if os.geteuid() == 0:
+        return Path("/sys")  # sysfs refuses new files even to root
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    return folder
+
+
+def test_an_unwritable_folder_is_an_output_error(tmp_path: Path) -> None:
+    with pytest.raises(OutputError) as caught:
+        FileSink(unwritable_folder(tmp_path) / "session.wav", SAMPLE_RATE)
+    assert "no permission to write" in caught.value.message
+    assert caught.value.hint
+
+
+def test_a_missing_folder_or_a_folder_as_target_is_an_output_error(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="does not exist"):
+        FileSink(tmp_path / "nowhere" / "session.wav", SAMPLE_RATE)
+    (tmp_path / "dir.wav").mkdir()
+    with pytest.raises(OutputError, match="it is a folder"):
+        FileSink(tmp_path / "dir.wav", SAMPLE_RATE)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OutputError, match="is a file, not a folder"):
+        FileSink(tmp_path / "file" / "session.wav", SAMPLE_RATE)
+
+
+def test_a_full_disk_is_an_output_error_and_leaves_nothing(tmp_path: Path) -> None:
+    # A file size limit makes writes fail the way a full disk does.
+    program = textwrap.dedent(
+        f"""
+        import resource, signal
+        import numpy as np
+        from voiceguide.errors import OutputError
+        from voiceguide.sinks import FileSink
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+        sink = FileSink({str(tmp_path / "big.wav")!r}, 22050)
+        try:
+            for _ in range(20):
+                sink.write(np.zeros(22050, dtype=np.float32))
+            sink.close()
+        except OutputError as error:
+            print(error.message)
+            print(error.hint)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Cannot write" in result.stdout and "part way" in result.stdout
+    assert leftovers(tmp_path) == []
+
+
+def test_closing_twice_or_writing_after_close_is_refused(tmp_path: Path) -> None:
+    sink = FileSink(tmp_path / "x.wav", SAMPLE_RATE)
+    sink.close()
+    with pytest.raises(ValueError):
+        sink.close()
+    with pytest.raises(ValueError):
+        sink.write(np.zeros(3, np.float32))
+    sink.abort()  # harmless after close
+    assert leftovers(tmp_path) == ["x.wav"]
