@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from voiceguide.cli import main
-from voiceguide.model import Breathe, Chime, Press, Repeat, Say, Script, Section, Step
+from voiceguide.model import Breathe, Chime, Pause, Press, Repeat, Say, Script, Section, Step
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS_DIR = REPO / "scripts"
@@ -215,6 +215,38 @@ def test_breathing_is_breathing_only_for_about_five_minutes() -> None:
     steps = list(walk(script.steps))
     assert not any(isinstance(step, Press) for step in steps)
     assert any(isinstance(step, Breathe) and step.for_seconds is not None and step.count for step in steps)
+
+
+# --------------------------------------------------------------------------
+# the README's example script
+
+
+def readme_example(tmp_path: Path) -> Path:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Writing your own session", 1)[1]
+    match = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
+    assert match, "README has no yaml example under 'Writing your own session'"
+    path = tmp_path / "wrist-break.yaml"
+    path.write_text(match.group(1), encoding="utf-8")
+    return path
+
+
+def test_readme_example_is_valid_and_uses_every_step_kind(tmp_path: Path) -> None:
+    path = readme_example(tmp_path)
+    script = load_script(path)
+    kinds = {type(step) for step in walk(script.steps)}
+    assert kinds == {Say, Pause, Chime, Breathe, Press, Section, Repeat}
+    text = path.read_text(encoding="utf-8")
+    assert "\n  - Sit comfortably" in text  # the bare-string shorthand for say
+    assert "<<: *" in text and "\nx-" in text
+
+
+def test_readme_example_passes_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = readme_example(tmp_path)
+    status = main(["check", str(path)])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert "warning:" not in captured.out + captured.err
 
 
 # --------------------------------------------------------------------------
