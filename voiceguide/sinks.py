@@ -224,3 +224,23 @@ class FileSink:
             self.close()
         else:
             self.abort()
+
+
+def write_text_atomically(path: str | os.PathLike[str], text: str) -> None:
+    """Write a UTF-8 text file through a temporary beside it, so a failure leaves nothing partial."""
+    target = Path(path)
+    if target.is_dir():
+        raise output_error(target, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
+    temporary: Path | None = None
+    try:
+        temporary = _create_temporary(target)
+        with open(temporary, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(temporary, target)
+        temporary = None
+    except OSError as error:
+        raise output_error(target, error) from error
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)

@@ -1,0 +1,101 @@
+"""The plan: a timeline as the spec's JSON object, as readable text, and its warnings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from voiceguide.errors import Diagnostic, Position
+from voiceguide.timeline import Event, Timeline
+
+
+def seconds(frames: int, sample_rate: int) -> float:
+    """Frames as seconds for the JSON plan: rounded to the microsecond (finer than a sample)."""
+    return round(frames / sample_rate, 6)
+
+
+def clock(frames: int, sample_rate: int) -> str:
+    """Frames as ``M:SS.cc`` (``H:MM:SS.cc`` from an hour), rounded to the hundredth."""
+    hundredths = (frames * 100 + sample_rate // 2) // sample_rate
+    whole, cents = divmod(hundredths, 100)
+    minutes, secs = divmod(whole, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}.{cents:02d}"
+    return f"{minutes}:{secs:02d}.{cents:02d}"
+
+
+def _event_dict(event: Event, sample_rate: int) -> dict[str, Any]:
+    return {
+        "t": seconds(event.start, sample_rate),
+        "duration": seconds(event.length, sample_rate),
+        "kind": event.kind,
+        "cue": event.cue,
+        "text": event.text,
+        "step": event.step,
+        "side": event.side,
+        "section": event.section,
+    }
+
+
+def _sorted(timeline: Timeline) -> list[Event]:
+    # Stable: events starting together keep the compiler's order.
+    return sorted(timeline.events, key=lambda event: event.start)
+
+
+def plan_dict(timeline: Timeline) -> dict[str, Any]:
+    """The spec's JSON plan: ``title``, ``duration`` and ``events`` sorted by ``t``."""
+    rate = timeline.sample_rate
+    return {
+        "title": timeline.title,
+        "duration": seconds(timeline.length, rate),
+        "events": [_event_dict(event, rate) for event in _sorted(timeline)],
+    }
+
+
+def format_plan(timeline: Timeline) -> str:
+    """The timeline as text: one line per cue (time, cue, side, text), section headings, total length."""
+    rate = timeline.sample_rate
+    events = _sorted(timeline)
+    cue_width = max([8, *(len(event.cue) for event in events)])
+    lines = [timeline.title]
+    if timeline.description:
+        lines.append(timeline.description)
+    lines.append("")
+    chapters = sorted(timeline.chapters, key=lambda chapter: chapter.start)
+    next_chapter = 0
+
+    def heading(title: str, start: int) -> None:
+        if lines[-1]:
+            lines.append("")
+        lines.append(f"{title}  (from {clock(start, rate)})")
+
+    for event in events:
+        while next_chapter < len(chapters) and chapters[next_chapter].start <= event.start:
+            heading(chapters[next_chapter].title, chapters[next_chapter].start)
+            next_chapter += 1
+        side = event.side if event.side not in (None, "none") else ""
+        text = event.text if event.kind == "speech" else f"({event.sound or 'tone'})"
+        lines.append(f"  {clock(event.start, rate):>7}  {event.cue:<{cue_width}} {side:<6} {text}".rstrip())
+    for chapter in chapters[next_chapter:]:
+        heading(chapter.title, chapter.start)
+    cues = len(events)
+    lines += ["", f"Total length {clock(timeline.length, rate)}, {cues} cue{'' if cues == 1 else 's'}."]
+    return "\n".join(lines) + "\n"
+
+
+def dropped_warnings(timeline: Timeline, path: str) -> list[Diagnostic]:
+    """One positioned ``warning:`` per cue the timeline dropped in a collision (``path`` as the user named it)."""
+    rate = timeline.sample_rate
+    warnings = []
+    for dropped in timeline.dropped:
+        lost, kept = dropped.dropped, dropped.kept
+        message = (
+            f"the {lost.cue} cue {_quote(lost)} at {clock(lost.start, rate)} is dropped: it would collide "
+            f"with the {kept.cue} cue {_quote(kept)} at {clock(kept.start, rate)}, which has priority"
+        )
+        warnings.append(Diagnostic(Position(path, dropped.line, dropped.column), "warning", message))
+    return warnings
+
+
+def _quote(event: Event) -> str:
+    return f'"{event.text}"' if event.text is not None else f"({event.sound})"
