@@ -8,10 +8,22 @@ exactly from ``start``.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import struct
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+from voiceguide.errors import EngineError
+from voiceguide.timeline import SAMPLE_RATE
 
 Audio = npt.NDArray[np.float32]
 
@@ -31,3 +43,328 @@ class Synthesizer(Protocol):
     def synthesize(self, text: str) -> Audio:
         """The spoken text as mono float32 samples in [-1, 1], untrimmed."""
         ...
+
+
+# ---------------------------------------------------------------------------
+# The speech bank
+
+
+class BatchSynthesizer(Synthesizer, Protocol):
+    """A synthesizer that can turn several texts into audio in one round trip (optional)."""
+
+    def synthesize_many(self, texts: Sequence[str]) -> list[Audio]:
+        """``[synthesize(t) for t in texts]``, in order, usually faster."""
+        ...
+
+
+CACHE_FORMAT_VERSION = 1
+"""Bumped whenever trimming, normalization or the file layout changes, so old entries are ignored."""
+
+PEAK = 0.7
+"""Peak level of every clip: headroom so speech and tones can overlap without clipping."""
+
+TRIM_THRESHOLD_DB = -40.0
+"""Leading and trailing samples quieter than this, relative to the clip's peak, are cut."""
+
+SILENT_PEAK = 1e-4
+"""A clip whose peak is below this (-80 dBFS) has no voice in it."""
+
+FADE_IN_FRAMES = 11
+"""A 0.5 ms raised-cosine fade-in: the trim lands mid-waveform, so the first sample must be 0."""
+
+FADE_OUT_FRAMES = 44
+"""A 2 ms raised-cosine fade-out, for the same reason at the end."""
+
+MEMORY_FRAMES = 300 * SAMPLE_RATE
+"""Clips kept in memory (5 minutes of audio, ~26 MB) when a disk cache backs them up."""
+
+_MAGIC = b"VGCLIP\x00\x01"
+_HEADER = struct.Struct("<8sIQ32s")  # magic, sample rate, frames, sha256 of the payload
+
+
+def default_cache_dir() -> Path:
+    """Where clips are cached: ``$VOICEGUIDE_CACHE_DIR/clips``, else the user's cache directory."""
+    override = os.environ.get("VOICEGUIDE_CACHE_DIR")
+    if override:
+        return Path(override) / "clips"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("voiceguide")) / "clips"
+
+
+def resample(audio: Audio, from_rate: int, to_rate: int) -> Audio:
+    """``audio`` at ``to_rate``: band-limited (FFT) resampling, length ``round(n * to / from)``."""
+    if from_rate == to_rate or audio.size == 0:
+        return np.asarray(audio, dtype=np.float32)
+    n = audio.size
+    m = max(1, round(n * to_rate / from_rate))
+    spectrum = np.fft.rfft(audio.astype(np.float64))
+    keep = min(spectrum.size, m // 2 + 1)
+    out_spectrum = np.zeros(m // 2 + 1, dtype=np.complex128)
+    out_spectrum[:keep] = spectrum[:keep]
+    return (np.fft.irfft(out_spectrum, m) * (m / n)).astype(np.float32)
+
+
+def _raised_cosine(frames: int) -> npt.NDArray[np.float32]:
+    """A ramp from 0 (inclusive) towards 1 (exclusive) over ``frames`` samples."""
+    return (0.5 - 0.5 * np.cos(np.pi * np.arange(frames) / frames)).astype(np.float32)
+
+
+def prepare_clip(raw: npt.ArrayLike, sample_rate: int, text: str) -> Audio:
+    """Check, resample, trim and normalize an engine's output into a clip.
+
+    Raises ``EngineError`` if the audio is empty, not finite, or silent.  The
+    result starts at the first sample louder than ``TRIM_THRESHOLD_DB`` re its
+    peak and ends after the last one, has short fades at both edges, peaks at
+    ``PEAK`` and is read-only (clips are shared between threads).
+    """
+    audio = np.asarray(raw, dtype=np.float32)
+    if audio.ndim == 2:
+        audio = audio.mean(axis=1, dtype=np.float32)
+    if audio.ndim != 1 or audio.size == 0:
+        raise EngineError(f"The speech engine produced no audio for {text!r}.")
+    if not np.all(np.isfinite(audio)):
+        raise EngineError(f"The speech engine produced invalid samples for {text!r}.")
+    audio = resample(audio, sample_rate, SAMPLE_RATE)
+    magnitude = np.abs(audio)
+    peak = float(magnitude.max())
+    if peak < SILENT_PEAK:
+        raise EngineError(f"The speech engine produced only silence for {text!r}.")
+    voiced = np.flatnonzero(magnitude > peak * 10.0 ** (TRIM_THRESHOLD_DB / 20.0))
+    first, last = int(voiced[0]), int(voiced[-1])
+    clip = audio[first:last + 1] * np.float32(PEAK / peak)
+    fade_in = min(FADE_IN_FRAMES, clip.size // 2)
+    fade_out = min(FADE_OUT_FRAMES, clip.size // 2)
+    clip[:fade_in] *= _raised_cosine(fade_in)
+    if fade_out:
+        clip[-fade_out:] *= _raised_cosine(fade_out)[::-1]
+    clip = np.ascontiguousarray(clip, dtype=np.float32)
+    clip.flags.writeable = False
+    return clip
+
+
+class _Pending:
+    """A clip being made by one thread, which others wait for instead of making it again."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.audio: Audio | None = None
+        self.error: BaseException | None = None
+
+
+class SpeechBank:
+    """Trimmed, checked clips of spoken text, each synthesized once per process and once on disk.
+
+    ``cache_dir`` is the directory of the on-disk cache (``default_cache_dir()``
+    for the user's), or ``None`` for memory only; a directory that cannot be
+    created or written makes the bank memory-only, silently.  The cache key is
+    the sha256 of (``CACHE_FORMAT_VERSION``, ``synth.identity()``, text):
+    everything that changes the clip.  Volume is not in it because clips are
+    stored at full level (peak ``PEAK``) and the mixer applies volume as a gain.
+
+    Thread-safe: a player may ``prefetch`` on a background thread while the main
+    thread calls ``clip``; a text being synthesized by one thread is waited for,
+    never synthesized twice.  Calls into ``synth`` are serialized.
+    """
+
+    def __init__(self, synth: Synthesizer, cache_dir: Path | None, *,
+                 memory_frames: int = MEMORY_FRAMES) -> None:
+        self._synth = synth
+        self._cache_dir = cache_dir
+        self._disk_ok = cache_dir is not None
+        self._memory_frames = memory_frames
+        self._memory: OrderedDict[str, Audio] = OrderedDict()
+        self._memory_total = 0
+        self._pending: dict[str, _Pending] = {}
+        self._lock = threading.Lock()
+        self._synth_lock = threading.Lock()
+        self._identity: str | None = None
+
+    @property
+    def disk_cache(self) -> bool:
+        """True while clips are written to (and read from) disk."""
+        return self._disk_ok
+
+    def clip(self, text: str) -> Audio:
+        """The clip of ``text``: float32 mono at ``SAMPLE_RATE``, read-only; raises ``EngineError``."""
+        pending, owner = self._claim(text)
+        if isinstance(pending, np.ndarray):
+            return pending
+        if not owner:
+            return self._wait(pending)
+        try:
+            audio = self._load(text)
+            if audio is None:
+                audio = self._make([text])[0]
+        except BaseException as error:
+            self._fail([text], error)
+            raise
+        self._finish(text, audio)
+        return audio
+
+    def measure(self, text: str) -> int:
+        """The length in frames of the clip of ``text`` (a ``timeline.Measure``)."""
+        return int(self.clip(text).size)
+
+    def prefetch(self, texts: Iterable[str], *, batch: int = 16) -> None:
+        """Make sure every text has a clip, synthesizing the missing ones in order.
+
+        Texts are loaded from disk or synthesized ``batch`` at a time (through
+        ``synthesize_many`` when the synthesizer has it), so a reader waiting on
+        an early text gets it before the later ones are done.
+        """
+        order = list(dict.fromkeys(texts))
+        for start in range(0, len(order), batch):
+            owned: list[tuple[str, _Pending]] = []
+            for text in order[start:start + batch]:
+                pending, owner = self._claim(text)
+                if owner and isinstance(pending, _Pending):
+                    owned.append((text, pending))
+            missing: list[str] = []
+            for text, _ in owned:
+                try:
+                    audio = self._load(text)
+                except BaseException as error:
+                    self._fail([t for t, _ in owned], error)
+                    raise
+                if audio is None:
+                    missing.append(text)
+                else:
+                    self._finish(text, audio)
+            if not missing:
+                continue
+            try:
+                clips = self._make(missing)
+            except BaseException as error:
+                self._fail(missing, error)
+                raise
+            for text, audio in zip(missing, clips, strict=True):
+                self._finish(text, audio)
+
+    # -- memory and in-flight bookkeeping -------------------------------------
+
+    def _claim(self, text: str) -> tuple[Audio | _Pending, bool]:
+        """The clip if in memory, else the pending entry and whether this caller must make it."""
+        with self._lock:
+            audio = self._memory.get(text)
+            if audio is not None:
+                self._memory.move_to_end(text)
+                return audio, False
+            pending = self._pending.get(text)
+            if pending is not None:
+                return pending, False
+            pending = _Pending()
+            self._pending[text] = pending
+            return pending, True
+
+    @staticmethod
+    def _wait(pending: _Pending) -> Audio:
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        assert pending.audio is not None
+        return pending.audio
+
+    def _finish(self, text: str, audio: Audio) -> None:
+        with self._lock:
+            pending = self._pending.pop(text)
+            self._memory[text] = audio
+            self._memory_total += audio.size
+            # Only evict what the disk can give back: without it, evicting would
+            # mean synthesizing the same text twice.
+            while self._disk_ok and self._memory_total > self._memory_frames and len(self._memory) > 1:
+                _, old = self._memory.popitem(last=False)
+                self._memory_total -= old.size
+        pending.audio = audio
+        pending.done.set()
+
+    def _fail(self, texts: Sequence[str], error: BaseException) -> None:
+        with self._lock:
+            pendings = [self._pending.pop(t) for t in texts if t in self._pending]
+        for pending in pendings:
+            if pending.audio is None:
+                pending.error = error
+            pending.done.set()
+
+    # -- synthesis ------------------------------------------------------------
+
+    def _make(self, texts: list[str]) -> list[Audio]:
+        with self._synth_lock:
+            synthesize_many = getattr(self._synth, "synthesize_many", None)
+            if callable(synthesize_many) and len(texts) > 1:
+                raws: list[Audio] = list(synthesize_many(texts))
+            else:
+                raws = [self._synth.synthesize(text) for text in texts]
+        if len(raws) != len(texts):
+            raise EngineError(f"The speech engine returned {len(raws)} clips for {len(texts)} texts.")
+        clips = [prepare_clip(raw, self._synth.sample_rate, text) for raw, text in zip(raws, texts, strict=True)]
+        for text, clip in zip(texts, clips, strict=True):
+            self._store(text, clip)
+        return clips
+
+    # -- the disk cache -------------------------------------------------------
+
+    def cache_path(self, text: str) -> Path | None:
+        """The file that holds (or would hold) the clip of ``text``, or None without a disk cache."""
+        if self._cache_dir is None:
+            return None
+        if self._identity is None:
+            self._identity = self._synth.identity()
+        key = hashlib.sha256(
+            f"{CACHE_FORMAT_VERSION}\0{self._identity}\0{text}".encode()
+        ).hexdigest()
+        return self._cache_dir / f"{key}.clip"
+
+    def _load(self, text: str) -> Audio | None:
+        """The cached clip, or None if absent or damaged (a damaged entry is removed)."""
+        if not self._disk_ok:
+            return None
+        path = self.cache_path(text)
+        assert path is not None
+        try:
+            data = path.read_bytes()
+        except OSError:  # absent, or unreadable: either way, make it again
+            return None
+        audio = _decode_entry(data)
+        if audio is None:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        return audio
+
+    def _store(self, text: str, clip: Audio) -> None:
+        """Write the clip atomically; on any OS error, carry on memory-only."""
+        if not self._disk_ok:
+            return
+        path = self.cache_path(text)
+        assert path is not None
+        payload = np.ascontiguousarray(clip, dtype="<f4").tobytes()
+        header = _HEADER.pack(_MAGIC, SAMPLE_RATE, clip.size, hashlib.sha256(payload).digest())
+        tmp_name: str | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", suffix=".clip",
+                                             delete=False) as tmp:
+                tmp_name = tmp.name
+                tmp.write(header)
+                tmp.write(payload)
+            os.replace(tmp_name, path)
+        except OSError:
+            self._disk_ok = False
+            if tmp_name is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp_name)
+
+
+def _decode_entry(data: bytes) -> Audio | None:
+    """The clip in a cache file, or None unless magic, rate, length and checksum all agree."""
+    if len(data) < _HEADER.size:
+        return None
+    magic, sample_rate, frames, digest = _HEADER.unpack_from(data)
+    payload = data[_HEADER.size:]
+    if magic != _MAGIC or sample_rate != SAMPLE_RATE or frames == 0 or len(payload) != 4 * frames:
+        return None
+    if hashlib.sha256(payload).digest() != digest:
+        return None
+    audio = np.frombuffer(payload, dtype="<f4").astype(np.float32)
+    audio.flags.writeable = False
+    return audio
