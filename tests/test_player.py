@@ -1,0 +1,428 @@
+"""The live player's logic against a fake output: exact pause/resume, skip, restart, volume, quit.
+
+``FakeOutput`` implements ``player.Output``: it consumes whole blocks when the
+test advances it, and keeps every consumed sample, so a test can check the
+played audio against the mixer's render of the session, sample for sample.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import deque
+from collections.abc import Iterator, Sequence
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from tests.fakes import fake_measure
+from voiceguide.errors import Position
+from voiceguide.mixer import Mixer
+from voiceguide.model import Chime, Press, Say, Script, Section
+from voiceguide.player import (
+    FEEDBACK_GAP_SECONDS,
+    KEY_COMMANDS,
+    Command,
+    Feedback,
+    Player,
+    Program,
+    Renderer,
+    find_start,
+    resume_text,
+    spoken_duration,
+    status_text,
+)
+from voiceguide.speech import Audio
+from voiceguide.timeline import SAMPLE_RATE, Event, StepPlan, Timeline, compile_timeline, iter_timeline
+
+RATE = SAMPLE_RATE
+BLOCK = 256
+GAP = round(FEEDBACK_GAP_SECONDS * RATE)
+HERE = Position("test.yaml", 1, 1)
+
+
+class FakeOutput:
+    """An ``Output`` whose clock moves only when the test calls ``advance``."""
+
+    def __init__(self, block_frames: int = BLOCK, queue_blocks: int = 8) -> None:
+        self._block_frames = block_frames
+        self._queue_frames = queue_blocks * block_frames
+        self.queue: deque[Audio] = deque()
+        self.played: list[Audio] = []
+        self._position = 0
+
+    @property
+    def block_frames(self) -> int:
+        return self._block_frames
+
+    @property
+    def position(self) -> int:
+        return self._position
+
+    def free_frames(self) -> int:
+        return self._queue_frames - sum(len(b) for b in self.queue)
+
+    def write(self, block: Audio) -> None:
+        assert len(block) == self._block_frames
+        self.queue.append(block.copy())
+
+    def discard(self) -> int:
+        dropped = sum(len(b) for b in self.queue)
+        self.queue.clear()
+        return dropped
+
+    def advance(self, frames: int) -> None:
+        """Consume whole blocks covering ``frames`` (an underrun counts as silence, not position)."""
+        for _ in range(-(-frames // self._block_frames)):
+            if not self.queue:
+                raise AssertionError("underrun: the player did not keep the queue fed")
+            block = self.queue.popleft()
+            self.played.append(block)
+            self._position += len(block)
+
+    def audio(self) -> Audio:
+        return np.concatenate(self.played) if self.played else np.zeros(0, np.float32)
+
+
+def _tone(key: str, frames: int) -> Audio:
+    seed = int.from_bytes(hashlib.sha256(key.encode()).digest()[:2], "big")
+    t = np.arange(frames) / RATE
+    return (0.3 * np.sin(2 * np.pi * (200 + seed % 300) * t)).astype(np.float32)
+
+
+class FakeClips:
+    """A ``mixer.ClipSource``: a distinct tone per text or sound, of the event's length."""
+
+    def clip(self, event: Event) -> Audio:
+        return _tone(event.text or event.sound or "", event.length)
+
+
+class FakeSpeaker:
+    """Speaks feedback as a tone of ``fake_measure`` length; remembers what it said."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def __call__(self, text: str) -> Audio:
+        self.said.append(text)
+        return _tone("feedback:" + text, fake_measure(text))
+
+
+def _script() -> Script:
+    return Script(
+        title="Test session",
+        position=HERE,
+        steps=(
+            Say("Welcome.", HERE, pause=Fraction(1)),
+            Section("Neck", HERE),
+            Press(Fraction(10), HERE, point="GB20", side="both", prepare=Fraction(1), countdown=3,
+                  rest=Fraction(1), label="Neck point"),
+            Chime(1, HERE),
+            Say("Done.", HERE),
+        ),
+    )
+
+
+def _timeline() -> Timeline:
+    return compile_timeline(_script(), fake_measure)
+
+
+def _make_renderer(events: Sequence[Event], length: int) -> Renderer:
+    return Mixer(events, FakeClips(), length=length)
+
+
+def _player(program: Program | None = None, **kwargs: object) -> tuple[Player, FakeOutput, FakeSpeaker, Timeline]:
+    timeline = _timeline()
+    output = FakeOutput()
+    speaker = FakeSpeaker()
+    player = Player(program or Program.from_timeline(timeline), _make_renderer, output, speaker, **kwargs)  # type: ignore[arg-type]
+    player.pump()
+    return player, output, speaker, timeline
+
+
+def _play(player: Player, output: FakeOutput, frames: int) -> None:
+    """Let ``frames`` of output play, keeping the queue fed as the real loop does."""
+    done = 0
+    while done < frames:
+        output.advance(BLOCK)
+        done += BLOCK
+        player.pump()
+
+
+def _play_to_end(player: Player, output: FakeOutput, limit: int = 10**8) -> None:
+    while not player.done:
+        output.advance(BLOCK)
+        player.pump()
+        assert output.position < limit
+
+
+def _find(haystack: Audio, needle: Audio, start: int = 0) -> int:
+    """Where ``needle`` occurs exactly in ``haystack`` (from ``start``), or -1."""
+    n = len(needle)
+    for i in range(start, len(haystack) - n + 1):
+        if haystack[i] == needle[0] and np.array_equal(haystack[i:i + n], needle):
+            return i
+    return -1
+
+
+def _render(timeline: Timeline, start: int = 0, end: int | None = None, volume: float = 1.0) -> Audio:
+    stop = timeline.length if end is None else end
+    return Mixer(timeline.events, FakeClips(), volume, length=timeline.length).render(start, stop - start)
+
+
+def _feedback(text: str, volume: float = 1.0) -> Audio:
+    clip = _tone("feedback:" + text, fake_measure(text)) * np.float32(volume)
+    return np.concatenate([clip, np.zeros(GAP, np.float32)])
+
+
+# ---------------------------------------------------------------------------
+
+
+def test_uninterrupted_playback_is_the_render_sample_for_sample() -> None:
+    player, output, speaker, timeline = _player()
+    _play_to_end(player, output)
+    audio = output.audio()
+    assert np.array_equal(audio[:timeline.length], _render(timeline))
+    assert not audio[timeline.length:].any()
+    assert speaker.said == []
+    assert player.status().finished
+
+
+def test_pause_delays_everything_after_by_the_pause_plus_the_reannouncement() -> None:
+    player, output, speaker, timeline = _player()
+    _play(player, output, 40 * BLOCK)
+    cut = output.position  # the session frame reached: nothing before it was a key
+    player.handle(Command.PAUSE)
+    assert player.paused
+    paused_frames = 300 * BLOCK
+    _play(player, output, paused_frames)
+    player.handle(Command.PAUSE)
+    assert not player.paused
+    announcement = speaker.said[-1]
+    assert announcement.startswith("Resuming. ")
+    _play_to_end(player, output)
+
+    audio = output.audio()
+    rendered = _render(timeline)
+    assert np.array_equal(audio[:cut], rendered[:cut])
+    # "Paused." starts exactly at the cut; the pause lasts until the resume key.
+    paused = _feedback("Paused.")
+    assert np.array_equal(audio[cut:cut + len(paused)], paused)
+    assert not audio[cut + len(paused):cut + paused_frames].any()
+    resume = _feedback(announcement)
+    at = cut + paused_frames
+    assert np.array_equal(audio[at:at + len(resume)], resume)
+    # Then the session from exactly the paused frame: nothing lost, nothing repeated.
+    delay = paused_frames + len(resume)
+    assert np.array_equal(audio[cut + delay:cut + delay + timeline.length - cut], rendered[cut:])
+
+
+def test_resume_says_where_and_how_long_is_left_of_the_hold() -> None:
+    player, output, speaker, timeline = _player()
+    press = next(e for e in timeline.events if e.cue == "press" and e.side == "left")
+    release = next(e for e in timeline.events if e.cue == "release" and e.side == "left")
+    _play(player, output, press.end + 2 * RATE)
+    position = player.position()
+    player.handle(Command.PAUSE)
+    player.handle(Command.PAUSE)
+    left = spoken_duration(release.start - position)
+    assert speaker.said[-1] == f"Resuming. Neck point, left side, {left} left."
+
+
+def test_next_jumps_to_the_next_steps_first_frame() -> None:
+    player, output, speaker, timeline = _player()
+    spans = [s for s in timeline.spans if s.end > s.start]
+    first = spans[0]
+    _play(player, output, first.start + RATE // 2)
+    position = output.position
+    player.handle(Command.NEXT)
+    assert speaker.said == ["Next step."]
+    _play_to_end(player, output)
+    audio = output.audio()
+    rendered = _render(timeline)
+    note = _feedback("Next step.")
+    assert np.array_equal(audio[position:position + len(note)], note)
+    rest = audio[position + len(note):]
+    assert np.array_equal(rest[:timeline.length - spans[1].start], rendered[spans[1].start:])
+
+
+def test_next_on_the_last_step_stays_and_says_so() -> None:
+    player, output, speaker, timeline = _player(start_frame=[s for s in _timeline().spans][-1].start)
+    player.handle(Command.NEXT)
+    assert speaker.said == ["This is the last step."]
+    _play_to_end(player, output)
+
+
+def test_restart_goes_to_the_step_start_and_twice_quickly_to_the_previous_step() -> None:
+    player, output, speaker, timeline = _player()
+    spans = [s for s in timeline.spans if s.end > s.start]
+    press = next(s for s in spans if s.kind == "press")
+    index = spans.index(press)
+    _play(player, output, press.start + 3 * RATE)
+    player.handle(Command.RESTART)
+    assert speaker.said == ["Restarting this step."]
+    assert player._cursor == press.start  # noqa: SLF001 - the write cursor is the point
+    _play(player, output, BLOCK)
+    player.handle(Command.RESTART)
+    assert speaker.said[-1] == "Previous step."
+    assert player._cursor == spans[index - 1].start  # noqa: SLF001
+    # After the two-second window, a press restarts the step again.
+    _play(player, output, 3 * RATE)
+    player.handle(Command.RESTART)
+    assert speaker.said[-1] == "Restarting this step."
+
+
+def test_volume_steps_are_spoken_clamped_and_applied_to_the_session() -> None:
+    player, output, speaker, timeline = _player(volume=0.8)
+    for _ in range(4):
+        player.handle(Command.VOLUME_UP)
+    assert player.volume_percent == 100
+    for _ in range(12):
+        player.handle(Command.VOLUME_DOWN)
+    assert player.volume_percent == 10
+    assert speaker.said[:3] == ["Volume 90 percent.", "Volume 100 percent.", "Volume 100 percent."]
+    assert speaker.said[-1] == "Volume 10 percent."
+    _play_to_end(player, output)
+    audio = output.audio()
+    quiet = _render(timeline, volume=0.1)
+    # The first session frames after the last volume key are at 10 percent.
+    note = _feedback("Volume 10 percent.", 0.1)
+    assert np.array_equal(audio[:len(note)], note)
+    assert np.allclose(audio[len(note):len(note) + timeline.length], quiet, atol=1e-7)
+
+
+def test_status_waits_for_the_sentence_being_spoken() -> None:
+    player, output, speaker, timeline = _player()
+    welcome = next(e for e in timeline.events if e.text == "Welcome.")
+    _play(player, output, welcome.start + BLOCK * 4)
+    assert welcome.start < output.position < welcome.end
+    at = output.position
+    player.handle(Command.STATUS)
+    said = speaker.said[-1]
+    assert "left in the session" in said
+    _play_to_end(player, output)
+    audio = output.audio()
+    rendered = _render(timeline)
+    # The sentence finishes, then the status, then the session resumes where it was.
+    assert np.array_equal(audio[:welcome.end], rendered[:welcome.end])
+    note = _feedback(said)
+    assert np.array_equal(audio[welcome.end:welcome.end + len(note)], note)
+    tail = audio[welcome.end + len(note):]
+    assert np.array_equal(tail[:timeline.length - welcome.end], rendered[welcome.end:])
+    assert at < welcome.end
+
+
+def test_status_text_names_step_point_side_and_times() -> None:
+    player, output, speaker, timeline = _player()
+    press = next(e for e in timeline.events if e.cue == "press" and e.side == "right")
+    status = player.status_at(press.end + RATE)
+    text = status_text(status)
+    assert text.startswith("Neck point, right side. Point GB20.")
+    assert "left in the hold." in text and "left in this step." in text and "left in the session." in text
+    assert resume_text(status).startswith("Resuming. Neck point, right side, ")
+
+
+def test_quit_says_stopping_and_ends() -> None:
+    player, output, speaker, timeline = _player()
+    _play(player, output, RATE)
+    at = output.position
+    player.handle(Command.QUIT)
+    player.handle(Command.PAUSE)  # ignored once quitting
+    _play_to_end(player, output)
+    assert speaker.said == ["Stopping."]
+    audio = output.audio()
+    note = _feedback("Stopping.")
+    assert np.array_equal(audio[at:at + len(note)], note)
+    assert not audio[at + len(note):].any()
+
+
+def test_poll_reports_each_cue_once_in_order_and_feedback() -> None:
+    player, output, speaker, timeline = _player()
+    seen: list[object] = []
+    _play(player, output, 20 * BLOCK)
+    seen += player.poll()
+    player.handle(Command.PAUSE)
+    _play(player, output, 20 * BLOCK)
+    seen += player.poll()
+    player.handle(Command.PAUSE)
+    while not player.done:
+        _play(player, output, BLOCK)
+        seen += player.poll()
+    cues = [n for n in seen if isinstance(n, Event)]
+    assert cues == list(timeline.events)
+    assert [n.text for n in seen if isinstance(n, Feedback)][0] == "Paused."
+
+
+def test_keys_map_to_commands() -> None:
+    from voiceguide import keys
+
+    assert KEY_COMMANDS[keys.SPACE] is Command.PAUSE
+    assert KEY_COMMANDS[keys.RIGHT] is Command.NEXT and KEY_COMMANDS["n"] is Command.NEXT
+    assert KEY_COMMANDS[keys.LEFT] is Command.RESTART and KEY_COMMANDS["p"] is Command.RESTART
+    assert KEY_COMMANDS[keys.ESCAPE] is Command.QUIT and KEY_COMMANDS["q"] is Command.QUIT
+    assert KEY_COMMANDS["+"] is Command.VOLUME_UP and KEY_COMMANDS["-"] is Command.VOLUME_DOWN
+
+
+def test_find_start_by_step_and_section() -> None:
+    timeline = _timeline()
+    snapshot = Program.from_timeline(timeline).snapshot()
+    press = next(s for s in timeline.spans if s.kind == "press")
+    assert find_start(snapshot, step=press.step) == press.start
+    assert find_start(snapshot, section="neck") == timeline.chapters[0].start
+    with pytest.raises(LookupError, match="no step 9"):
+        find_start(snapshot, step="9")
+    with pytest.raises(LookupError, match="no section"):
+        find_start(snapshot, section="Feet")
+
+
+def test_start_mid_session_plays_the_render_from_there() -> None:
+    timeline = _timeline()
+    start = find_start(Program.from_timeline(timeline).snapshot(), step="3")
+    player, output, _, _ = _player(start_frame=start)
+    _play_to_end(player, output)
+    assert np.array_equal(output.audio()[:timeline.length - start], _render(timeline, start))
+
+
+def test_spoken_duration() -> None:
+    assert spoken_duration(0) == "0 seconds"
+    assert spoken_duration(RATE) == "1 second"
+    assert spoken_duration(RATE * 12 + 5) == "13 seconds"
+    assert spoken_duration(RATE * 65) == "1 minute 5 seconds"
+    assert spoken_duration(RATE * 3600 * 2 + RATE * 120) == "2 hours 2 minutes"
+
+
+class _GatedMeasure:
+    """A measure that blocks texts until the test releases them: a slow, cold engine."""
+
+    def __init__(self) -> None:
+        self.allowed = threading.Semaphore(0)
+
+    def __call__(self, text: str) -> int:
+        assert self.allowed.acquire(timeout=10)
+        return fake_measure(text)
+
+
+def test_program_compiles_in_the_background_and_the_player_waits_when_behind() -> None:
+    gate = _GatedMeasure()
+    plans: Iterator[StepPlan] = iter_timeline(_script(), gate)
+    program = Program("Test session", plans)
+    gate.allowed.release()  # only the title: the first step
+    snapshot = program.wait(lambda s: len(s.spans) >= 1, timeout=5)
+    assert not snapshot.complete and snapshot.ready_until > 0
+    timeline = _timeline()
+    output = FakeOutput()
+    player = Player(program, _make_renderer, output, FakeSpeaker())
+    player.pump()
+    _play(player, output, snapshot.ready_until + 20 * BLOCK)
+    assert player.wait_frames > 0  # it ran out of compiled steps and waited in silence
+    waited_at = snapshot.ready_until
+    for _ in range(100):
+        gate.allowed.release()
+    program.wait(lambda s: s.complete, timeout=5)
+    _play_to_end(player, output)
+    audio = output.audio()
+    rendered = _render(timeline)
+    assert np.array_equal(audio[:waited_at], rendered[:waited_at])
+    tail = audio[waited_at + player.wait_frames:]
+    assert np.array_equal(tail[:timeline.length - waited_at], rendered[waited_at:])

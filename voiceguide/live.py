@@ -1,0 +1,311 @@
+"""Live audio output: one long-lived sounddevice (PortAudio) stream fed from a queue of blocks.
+
+The only module that imports ``sounddevice``.  After python-sounddevice's
+``examples/play_long_file.py``: the PortAudio callback only copies a ready block
+into the device buffer, zero-fills when none is ready, and returns; everything
+else (mixing, keys, speech) happens on the caller's thread.
+
+Time is the count of frames the callback has consumed (``LiveOutput.position``),
+never the wall clock, so what the player believes is playing is what the device
+was handed.  PortAudio failures become ``AudioDeviceError`` here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import deque
+from dataclasses import dataclass
+from types import ModuleType, TracebackType
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from voiceguide.errors import AudioDeviceError
+from voiceguide.timeline import SAMPLE_RATE
+
+Block = npt.NDArray[np.float32]
+
+BLOCK_FRAMES = 1024
+"""Frames per callback and per queued block (~46 ms at 22050 Hz)."""
+
+LEAD_IN_FRAMES = 13 * BLOCK_FRAMES
+"""Silence played before the first written block (~0.6 s): the first ~0.7 s after
+``start()`` often stalls on PulseAudio, so nothing that matters goes there."""
+
+QUEUE_FRAMES = 12 * BLOCK_FRAMES
+"""How far ahead of the device the writer keeps the queue (~0.56 s): enough to ride
+out a busy machine, short enough that ``discard`` is the only thing keys need."""
+
+NO_DEVICE_MESSAGE = "No audio output device was found."
+
+
+def render_hint(script: str | None = None) -> str:
+    """The hint shown with a missing device: the fix, and ``render`` as the alternative."""
+    name = script or "SCRIPT"
+    stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "session"
+    return ("connect speakers or headphones (or start PulseAudio), or write the session "
+            f"to a file: voiceguide render {name} -o {stem}.ogg")
+
+
+@dataclass(frozen=True)
+class Device:
+    """One output device as ``voiceguide devices`` lists it."""
+
+    index: int
+    name: str
+    host_api: str
+    channels: int
+    default_sample_rate: float
+    is_default: bool
+
+
+class NoOutputDevice(AudioDeviceError):
+    """There is no audio output device at all."""
+
+    def __init__(self, script: str | None = None) -> None:
+        super().__init__(NO_DEVICE_MESSAGE, hint=render_hint(script))
+
+
+def _sounddevice() -> ModuleType:
+    """Import sounddevice, turning a missing PortAudio library into AudioDeviceError."""
+    try:
+        import sounddevice
+    except OSError as error:  # "PortAudio library not found"
+        raise AudioDeviceError(
+            f"The PortAudio library could not be loaded ({error}).",
+            hint="install PortAudio (Debian/Ubuntu: apt install libportaudio2), "
+                 "or write the session to a file with 'voiceguide render'",
+        ) from error
+    module: ModuleType = sounddevice
+    return module
+
+
+def list_devices() -> list[Device]:
+    """Every device that can play sound, the default marked; empty when there is none."""
+    sd = _sounddevice()
+    try:
+        devices: Any = sd.query_devices()
+        host_apis: Any = sd.query_hostapis()
+        default_out = sd.default.device[1]
+    except sd.PortAudioError as error:
+        raise AudioDeviceError(f"The audio devices could not be listed: {error}.") from error
+    found = []
+    for index, info in enumerate(devices):
+        channels = int(info["max_output_channels"])
+        if channels <= 0:
+            continue
+        found.append(Device(
+            index=index,
+            name=str(info["name"]),
+            host_api=str(host_apis[int(info["hostapi"])]["name"]),
+            channels=channels,
+            default_sample_rate=float(info["default_samplerate"]),
+            is_default=index == default_out,
+        ))
+    return found
+
+
+def _resolve_device(sd: ModuleType, device: str | None) -> int | None:
+    """The PortAudio index for ``--device`` (an index or part of a name); None for the default."""
+    outputs = list_devices()
+    if not outputs:
+        raise NoOutputDevice()
+    if device is None:
+        if not any(d.is_default for d in outputs):
+            # PortAudio has no default output but some device exists: take the first.
+            return outputs[0].index
+        return None
+    if device.strip().isdigit():
+        index = int(device)
+        if any(d.index == index for d in outputs):
+            return index
+        raise AudioDeviceError(f"There is no output device number {index}.",
+                               hint="run 'voiceguide devices' to list them")
+    matches = [d for d in outputs if device.lower() in d.name.lower()]
+    exact = [d for d in matches if d.name.lower() == device.lower()]
+    if exact:
+        return exact[0].index
+    if len(matches) == 1:
+        return matches[0].index
+    if not matches:
+        raise AudioDeviceError(f"No output device is named like {device!r}.",
+                               hint="run 'voiceguide devices' to list them")
+    names = ", ".join(repr(d.name) for d in matches)
+    raise AudioDeviceError(f"{device!r} matches several output devices: {names}.",
+                           hint="give the device's number from 'voiceguide devices'")
+
+
+class LiveOutput:
+    """A started PortAudio output stream that plays written blocks, in order, gaplessly.
+
+    Threads: ``write``, ``discard``, ``free_frames`` and ``close`` are called from
+    one controlling thread; the PortAudio callback runs on its own thread and only
+    pops blocks.  ``position`` counts the written frames the callback has consumed
+    (lead-in and underrun zero-fill not included).
+    """
+
+    def __init__(self, *, device: str | None = None, sample_rate: int = SAMPLE_RATE,
+                 block_frames: int = BLOCK_FRAMES, lead_in_frames: int = LEAD_IN_FRAMES,
+                 queue_frames: int = QUEUE_FRAMES) -> None:
+        self._sd = _sounddevice()
+        self._sample_rate = sample_rate
+        self._block_frames = block_frames
+        self._queue_frames = queue_frames
+        self._lock = threading.Lock()
+        self._queue: deque[tuple[Block, bool]] = deque()
+        self._queued_frames = 0
+        self._consumed = 0
+        self._underrun_frames = 0
+        self._underruns = 0
+        self._started_writing = False
+        self._stream: Any = None
+        silence = np.zeros(block_frames, dtype=np.float32)
+        for _ in range(-(-lead_in_frames // block_frames)):
+            self._queue.append((silence, False))
+        index = _resolve_device(self._sd, device)
+        try:
+            self._stream = self._sd.OutputStream(
+                samplerate=sample_rate, blocksize=block_frames, device=index,
+                channels=1, dtype="float32", callback=self._callback,
+            )
+            self._stream.start()
+        except self._sd.PortAudioError as error:
+            self._close_quietly()
+            raise AudioDeviceError(f"The audio device could not be opened: {_describe(error)}.",
+                                   hint=render_hint()) from error
+
+    # -- the PortAudio thread ------------------------------------------------------
+
+    def _callback(self, outdata: Any, frames: int, time: Any, status: Any) -> None:
+        # Runs on PortAudio's thread: copy one ready block or zero-fill, nothing else.
+        out = outdata[:, 0]
+        filled = 0
+        with self._lock:
+            while filled < frames and self._queue:
+                block, counted = self._queue[0]
+                take = min(frames - filled, len(block))
+                out[filled:filled + take] = block[:take]
+                filled += take
+                if take == len(block):
+                    self._queue.popleft()
+                else:  # only when a device ignores blocksize: keep the rest for next time
+                    self._queue[0] = (block[take:], counted)
+                if counted:
+                    self._consumed += take
+                    self._queued_frames -= take
+            if filled < frames:
+                out[filled:] = 0.0
+                if self._started_writing:
+                    self._underrun_frames += frames - filled
+                    self._underruns += 1
+
+    # -- the controlling thread ----------------------------------------------------
+
+    @property
+    def sample_rate(self) -> int:
+        """Frames per second."""
+        return self._sample_rate
+
+    @property
+    def block_frames(self) -> int:
+        """Frames per block that ``write`` expects."""
+        return self._block_frames
+
+    @property
+    def position(self) -> int:
+        """Written frames the device has consumed so far."""
+        with self._lock:
+            return self._consumed
+
+    @property
+    def underrun_frames(self) -> int:
+        """Frames of silence the callback had to invent because no block was ready."""
+        with self._lock:
+            return self._underrun_frames
+
+    def free_frames(self) -> int:
+        """How many frames ``write`` can take now without running ahead of the queue target."""
+        self._check()
+        with self._lock:
+            return max(0, self._queue_frames - self._queued_frames)
+
+    def write(self, block: Block) -> None:
+        """Queue a block (the caller keeps within ``free_frames``; this never blocks)."""
+        self._check()
+        data = np.ascontiguousarray(block, dtype=np.float32)
+        with self._lock:
+            self._queue.append((data, True))
+            self._queued_frames += len(data)
+            self._started_writing = True
+
+    def discard(self) -> int:
+        """Drop every written block not yet consumed; returns how many frames were dropped."""
+        with self._lock:
+            kept = deque(item for item in self._queue if not item[1])
+            dropped = self._queued_frames
+            self._queue = kept
+            self._queued_frames = 0
+            return dropped
+
+    def pending_frames(self) -> int:
+        """Written frames not yet consumed."""
+        with self._lock:
+            return self._queued_frames
+
+    def drain(self) -> None:
+        """Wait until the callback has consumed everything written."""
+        while self._stream is not None and self.pending_frames() > 0:
+            self._check()
+            threading.Event().wait(self._block_frames / self._sample_rate / 2)
+
+    def close(self) -> None:
+        """Play out what was written, then stop the stream."""
+        if self._stream is None:
+            return
+        try:
+            self.drain()
+            self._stream.stop()  # PortAudio plays out its own buffers before returning
+        except self._sd.PortAudioError as error:
+            raise AudioDeviceError(f"The audio device failed: {_describe(error)}.") from error
+        finally:
+            self._close_quietly()
+
+    def abort(self) -> None:
+        """Stop at once, dropping whatever is queued (Ctrl-C)."""
+        if self._stream is None:
+            return
+        try:
+            with contextlib.suppress(self._sd.PortAudioError):
+                self._stream.abort()
+        finally:
+            self._close_quietly()
+
+    def _close_quietly(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            with contextlib.suppress(self._sd.PortAudioError):
+                stream.close()
+
+    def _check(self) -> None:
+        stream = self._stream
+        if stream is None:
+            raise AudioDeviceError("The audio stream is closed.")
+        if not stream.active and not stream.stopped:
+            raise AudioDeviceError("The audio device stopped playing.", hint=render_hint())
+
+    def __enter__(self) -> LiveOutput:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error.args[0]) if error.args else str(error)
+    return text.rstrip(".")
