@@ -1,0 +1,656 @@
+"""Composed YAML nodes → the session model, with every problem of a file reported at once.
+
+The public surface is two functions:
+
+- ``parse_script(source, path)``: text or bytes → ``ParseResult`` (the script,
+  or None, and every diagnostic found);
+- ``load_script(path)``: a file → ``Script``, raising ``ScriptError``.
+
+Rules are table-driven: the keys each kind of step takes are listed once
+(``STEP_KEYS`` and friends), and small readers check one value each, with
+messages that state what is allowed.  Model objects are built once per YAML
+node: an aliased step or step list used many times becomes one shared object,
+so the model is a DAG no larger than the file (``repeat`` is never expanded).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, TypeVar, cast
+
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from voiceguide import limits
+from voiceguide.durations import DurationError, format_number, parse_duration
+from voiceguide.errors import Diagnostic, Position, ScriptError, VoiceguideError
+from voiceguide.loader import (
+    BOOL_TAG,
+    FLOAT_TAG,
+    INT_TAG,
+    NULL_TAG,
+    STR_TAG,
+    Document,
+    compose_document,
+    describe_node,
+    scalar_value,
+    short_text,
+)
+from voiceguide.model import (
+    FORMAT_VERSION,
+    MAX_RATE_WPM,
+    MIN_RATE_WPM,
+    Breathe,
+    BreathPattern,
+    BreathWords,
+    Chime,
+    ChimeSound,
+    Pause,
+    Press,
+    PressWords,
+    Repeat,
+    Say,
+    Script,
+    Section,
+    Side,
+    Step,
+    Voice,
+)
+
+__all__ = [
+    "CHIME_SOUNDS",
+    "MAX_NESTING",
+    "ParseResult",
+    "SIDES",
+    "STEP_KINDS",
+    "load_script",
+    "parse_script",
+]
+
+Node = Any  # yaml.nodes.Node; PyYAML ships no type hints
+T = TypeVar("T")
+
+STEP_KINDS = ("say", "pause", "chime", "breathe", "press", "repeat", "section")
+"""The keys that give a mapping step its kind; each mapping step has exactly one."""
+
+TOP_KEYS = ("voiceguide", "title", "description", "language", "voice", "cautions", "steps")
+VOICE_KEYS = ("name", "rate", "volume")
+STEP_KEYS: dict[str, tuple[str, ...]] = {
+    # keys beside the kind key in the step's own mapping (``label`` everywhere)
+    "say": ("say", "pause", "label"),
+    "pause": ("pause", "label"),
+    "chime": ("chime", "label"),
+    "breathe": ("breathe", "label"),
+    "press": ("press", "label"),
+    "repeat": ("repeat", "steps", "announce", "label"),
+    "section": ("section", "announce", "label"),
+}
+CHIME_KEYS = ("count", "sound")
+BREATHE_KEYS = ("inhale", "hold", "exhale", "rest", "cycles", "for", "count", "say", "words")
+PATTERN_KEYS = ("inhale", "hold", "exhale", "rest")
+PRESS_KEYS = ("point", "where", "side", "hold", "prepare", "say", "cue_every", "halfway",
+              "countdown", "breathe", "words", "rest")
+PRESS_WORD_KEYS = ("press", "release")
+NESTED_KEYS = {"chime": CHIME_KEYS, "breathe": BREATHE_KEYS, "press": PRESS_KEYS}
+
+SIDES: tuple[Side, ...] = ("left", "right", "both", "none")
+CHIME_SOUNDS: tuple[ChimeSound, ...] = ("bell", "beep", "gong")
+
+MAX_NESTING = 64
+"""Deepest nesting of ``repeat`` accepted (deeper is surely a mistake, and would exhaust the stack)."""
+
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"
+"""A plausible BCP-47 tag: a 2-3 letter language, then subtags (``en``, ``en-GB``, ``sr-Latn-RS``, ``en-gb-x-rp``)."""
+_LANGUAGE = re.compile(LANGUAGE_PATTERN)
+TEXT_PATTERN = r"\S"
+"""Text fields must hold something other than blanks."""
+
+_NO_STEPS: tuple[Step, ...] = ()
+_NO_TEXT: tuple[str, ...] = ()
+_DURATION_EXAMPLES = "a duration such as 90, 2.5, '90s', '1m30s' or '250ms'"
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """The outcome of parsing: the script (None when there are errors) and every diagnostic."""
+
+    script: Script | None
+    diagnostics: list[Diagnostic]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        """The diagnostics of severity ``error``."""
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+
+def parse_script(source: str | bytes, path: str) -> ParseResult:
+    """Parse a script's text (or raw bytes) into the model, collecting every problem; ``path`` is shown in messages."""
+    try:
+        document = compose_document(source, path)
+    except ScriptError as error:
+        return ParseResult(None, error.diagnostics)
+    parser = _Parser(document)
+    try:
+        script = parser.script()
+    except RecursionError:  # MAX_NESTING should prevent this; never let it become a traceback
+        parser.error(document.root, "the script is nested too deeply")
+        script = None
+    if script is not None and not parser.diagnostics:
+        for problem in limits.check_limits(script):
+            parser.diagnostics.append(document.diagnostic_at(problem.position, problem.message))
+    diagnostics = sorted(parser.diagnostics, key=lambda d: (d.position.line, d.position.column))
+    if any(d.severity == "error" for d in diagnostics):
+        return ParseResult(None, diagnostics)
+    return ParseResult(script, diagnostics)
+
+
+def load_script(path: str | os.PathLike[str], display_path: str | None = None) -> Script:
+    """Read and parse a script file; raises ``ScriptError`` (invalid) or ``VoiceguideError`` (unreadable)."""
+    shown = display_path if display_path is not None else os.fspath(path)
+    try:
+        with open(path, "rb") as file:
+            source = file.read()
+    except IsADirectoryError:
+        raise VoiceguideError(f"cannot read {shown}: it is a directory",
+                              hint="name a script file (.yaml)") from None
+    except OSError as error:
+        raise VoiceguideError(f"cannot read {shown}: {error.strerror or error}",
+                              hint="check the path, and that the file is readable") from None
+    result = parse_script(source, shown)
+    if result.script is None:
+        raise ScriptError(result.diagnostics)
+    return result.script
+
+
+class _Bad(Exception):
+    """Raised by a reader after it has reported the problem; the field is left out."""
+
+
+def _did_you_mean(word: str, choices: Collection[str]) -> str | None:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    if not close and word.lower() in choices:
+        return word.lower()
+    return close[0] if close else None
+
+
+def _one_of(choices: Sequence[str]) -> str:
+    return ", ".join(choices)
+
+
+class _Fields:
+    """One mapping's known entries (unknown keys already reported), read field by field."""
+
+    def __init__(self, parser: _Parser, where: str, anchor: Node, entries: dict[str, tuple[Node, Node]]) -> None:
+        self.parser = parser
+        self.where = where
+        self.anchor = anchor  # what a "missing key" error points at
+        self.entries = entries
+        self.ok = True
+
+    def name(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def has(self, key: str) -> bool:
+        return key in self.entries
+
+    def get(self, key: str, reader: Callable[[Node, str], T], default: T) -> T:
+        entry = self.entries.get(key)
+        if entry is None:
+            return default
+        try:
+            return reader(entry[1], self.name(key))
+        except _Bad:
+            self.ok = False
+            return default
+
+    def need(self, key: str, reader: Callable[[Node, str], T], default: T, meaning: str) -> T:
+        if key not in self.entries:
+            where = f" in {self.where}" if self.where else ""
+            self.parser.error(self.anchor, f"missing required key '{key}'{where} ({meaning})")
+            self.ok = False
+            return default
+        return self.get(key, reader, default)
+
+
+class _Parser:
+    """Builds the model from one document, reporting into ``diagnostics``."""
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+        self.diagnostics: list[Diagnostic] = []
+        self._reported: set[tuple[int, int, str]] = set()
+        # Memo by node identity: an alias is the same node, so it becomes the same object.
+        self._steps: dict[int, Step | None] = {}
+        self._lists: dict[int, tuple[Step, ...] | None] = {}
+        self._building: set[int] = set()
+
+    # -- reporting -----------------------------------------------------------
+
+    def error(self, node: Node, message: str) -> None:
+        """Report a problem at a node (once, however often an alias repeats it)."""
+        mark = node.start_mark
+        key = (mark.line, mark.column, message)
+        if key not in self._reported:
+            self._reported.add(key)
+            self.diagnostics.append(self.document.diagnostic(node, message))
+
+    def bad(self, node: Node, message: str) -> _Bad:
+        """Report, and return the exception a reader raises to leave the field out."""
+        self.error(node, message)
+        return _Bad()
+
+    # -- mappings --------------------------------------------------------------
+
+    def entries(self, node: MappingNode, where: str, allowed: Sequence[str], *,
+                extensions: bool = False, nested: dict[str, tuple[str, ...]] | None = None
+                ) -> dict[str, tuple[Node, Node]]:
+        """Known keys of a mapping → (key node, value node); unknown keys reported with a hint."""
+        found: dict[str, tuple[Node, Node]] = {}
+        for key, value in node.value:  # merge keys were resolved by the loader; later entries win
+            if not isinstance(key, ScalarNode) or key.tag != STR_TAG:
+                self.error(key, f"keys must be text, got {describe_node(key)}")
+                continue
+            name = key.value
+            if name in allowed:
+                found[name] = (key, value)
+            elif not (extensions and name.startswith("x-")):
+                self.error(key, self._unknown_key(name, where, allowed, extensions, nested))
+        return found
+
+    def _unknown_key(self, name: str, where: str, allowed: Sequence[str], extensions: bool,
+                     nested: dict[str, tuple[str, ...]] | None) -> str:
+        place = f" in {where}" if where else " at the top level"
+        for kind, keys in (nested or {}).items():
+            if name in keys:
+                return (f"unknown key '{name}'{place}: '{name}' belongs inside the '{kind}' mapping; "
+                        f"indent it under '{kind}:'")
+        guess = _did_you_mean(name, allowed)
+        if guess is not None:
+            return f"unknown key '{name}'{place}; did you mean '{guess}'?"
+        tail = "; keys starting with 'x-' are ignored" if extensions else ""
+        return f"unknown key '{name}'{place} (allowed: {_one_of(allowed)}){tail}"
+
+    def fields(self, node: Node, where: str, allowed: Sequence[str], anchor: Node | None = None,
+               what: str = "a mapping") -> _Fields:
+        """The entries of a value that must be a mapping (raises ``_Bad`` otherwise)."""
+        if not isinstance(node, MappingNode):
+            raise self.bad(node, f"{where} must be {what}, got {describe_node(node)}")
+        return _Fields(self, where, anchor if anchor is not None else node, self.entries(node, where, allowed))
+
+    # -- readers: one value each; report and raise _Bad when it does not fit ------
+
+    def _scalar(self, node: Node, name: str, tags: Collection[str], expected: str) -> Any:
+        if not isinstance(node, ScalarNode) or node.tag not in tags:
+            hint = ""
+            if STR_TAG in tags and isinstance(node, ScalarNode) and node.tag not in (STR_TAG, NULL_TAG):
+                hint = "; put it in quotes to use it as text"
+            raise self.bad(node, f"{name} must be {expected}, got {describe_node(node)}{hint}")
+        try:
+            return scalar_value(node)
+        except ValueError as error:
+            raise self.bad(node, f"{name}: {error}") from None
+
+    def text(self, node: Node, name: str) -> str:
+        value: str = self._scalar(node, name, (STR_TAG,), "text")
+        if not value.strip():
+            raise self.bad(node, f"{name} must not be empty")
+        return value
+
+    def boolean(self, node: Node, name: str) -> bool:
+        value: bool = self._scalar(node, name, (BOOL_TAG,), "true or false")
+        return value
+
+    def integer(self, node: Node, name: str, minimum: int, maximum: int | None = None, unit: str = "") -> int:
+        allowed = f"between {minimum} and {maximum}{unit}" if maximum is not None else f"at least {minimum}{unit}"
+        value: int = self._scalar(node, name, (INT_TAG,), f"a whole number ({allowed})")
+        if value < minimum or (maximum is not None and value > maximum):
+            raise self.bad(node, f"{name} must be {allowed}, got {short_text(node.value)}")
+        return value
+
+    def number(self, node: Node, name: str, minimum: float, maximum: float) -> float:
+        allowed = f"between {minimum:g} and {maximum:g}"
+        value = self._scalar(node, name, (INT_TAG, FLOAT_TAG), f"a number {allowed}")
+        if not minimum <= value <= maximum:  # also refuses .nan
+            raise self.bad(node, f"{name} must be {allowed}, got {short_text(node.value)}")
+        return float(value)
+
+    def choice(self, node: Node, name: str, choices: Sequence[str]) -> str:
+        value: str = self._scalar(node, name, (STR_TAG,), f"one of {_one_of(choices)}")
+        if value not in choices:
+            guess = _did_you_mean(value, choices)
+            hint = f"; did you mean '{guess}'?" if guess else ""
+            raise self.bad(node, f"{name} must be one of {_one_of(choices)}, got '{short_text(value)}'{hint}")
+        return value
+
+    def duration(self, node: Node, name: str, *, zero: bool) -> Fraction:
+        """A duration; ``zero`` says whether the field allows 0."""
+        if not isinstance(node, ScalarNode) or node.tag not in (INT_TAG, FLOAT_TAG, STR_TAG):
+            raise self.bad(node, f"{name} must be {_DURATION_EXAMPLES}, got {describe_node(node)}")
+        try:
+            if node.tag == STR_TAG:
+                seconds = parse_duration(node.value, name)
+            else:
+                seconds = parse_duration(self._exact_number(node, name), name)
+        except DurationError as error:
+            raise self.bad(node, str(error)) from None
+        if not zero and seconds == 0:
+            raise self.bad(node, f"{name} must be more than zero, got {short_text(node.value)}")
+        return seconds
+
+    def _exact_number(self, node: ScalarNode, name: str) -> Fraction:
+        """An int or float node as an exact Fraction of what is written (``2.5`` → 5/2), YAML 1.1 forms included."""
+        if node.tag == INT_TAG:
+            value = self._scalar(node, name, (INT_TAG,), "a whole number")
+            return Fraction(value)
+        text = node.value.replace("_", "").lower()
+        sign = -1 if text.startswith("-") else 1
+        text = text.lstrip("+-")
+        if text in (".inf", ".nan"):
+            raise self.bad(node, f"{name} must be a finite number of seconds, got {node.value}")
+        try:
+            if ":" in text:  # YAML 1.1 base 60: 1:30.5 is 90.5
+                total = Fraction(0)
+                for part in text.split(":"):
+                    total = total * 60 + Fraction(part)
+                return sign * total
+            return sign * Fraction(text)
+        except (ValueError, ZeroDivisionError):
+            raise self.bad(node, f"{name}: '{short_text(node.value)}' cannot be read as a number") from None
+
+    def sequence(self, node: Node, name: str, what: str) -> list[Node]:
+        if not isinstance(node, SequenceNode):
+            raise self.bad(node, f"{name} must be {what}, got {describe_node(node)}")
+        return list(node.value)
+
+    # -- the script ------------------------------------------------------------
+
+    def script(self) -> Script | None:
+        root = self.document.root
+        top = _Fields(self, "", root, self.entries(root, "", TOP_KEYS, extensions=True))
+        version = top.need("voiceguide", self.version, FORMAT_VERSION,
+                           f"the format version: add 'voiceguide: {FORMAT_VERSION}'")
+        title = top.need("title", self.text, "", "the session's name, shown and spoken at the start")
+        description = top.get("description", self.text, None)
+        language = top.get("language", self.language, None)
+        voice = top.get("voice", self.voice, Voice())
+        cautions = top.get("cautions", self.cautions, _NO_TEXT)
+        steps = top.need("steps", lambda n, name: self.step_list(n, name, 0), _NO_STEPS, "the list of steps")
+        if not top.ok:
+            return None
+        return Script(title=title, steps=steps, position=self.document.position(root), version=version,
+                      description=description, language=language, voice=voice, cautions=cautions)
+
+    def version(self, node: Node, name: str) -> int:
+        if not (isinstance(node, ScalarNode) and node.tag == INT_TAG and node.value.strip() == str(FORMAT_VERSION)):
+            raise self.bad(node, f"voiceguide must be {FORMAT_VERSION} (the only format version), "
+                                 f"got {describe_node(node)}")
+        return FORMAT_VERSION
+
+    def language(self, node: Node, name: str) -> str:
+        value = self.text(node, name)
+        if not _LANGUAGE.match(value):
+            guess = value.replace("_", "-")
+            hint = f"; did you mean '{guess}'?" if _LANGUAGE.match(guess) else ""
+            raise self.bad(node, f"{name} must be a BCP-47 language tag such as 'en', 'en-GB' or 'de', "
+                                 f"got '{short_text(value)}'{hint}")
+        return value
+
+    def voice(self, node: Node, name: str) -> Voice:
+        fields = self.fields(node, name, VOICE_KEYS, what=f"a mapping with keys {_one_of(VOICE_KEYS)}")
+        voice = Voice(
+            name=fields.get("name", self.text, None),
+            rate=fields.get("rate", lambda n, k: self.integer(n, k, MIN_RATE_WPM, MAX_RATE_WPM, " words per minute"),
+                            Voice.rate),
+            volume=fields.get("volume", lambda n, k: self.number(n, k, 0.0, 1.0), Voice.volume),
+        )
+        if not fields.ok:
+            raise _Bad()
+        return voice
+
+    def cautions(self, node: Node, name: str) -> tuple[str, ...]:
+        items = self.sequence(node, name, "a list of text")
+        result: list[str] = []
+        ok = True
+        for item in items:
+            try:
+                result.append(self.text(item, name))
+            except _Bad:
+                ok = False
+        if not ok:
+            raise _Bad()
+        return tuple(result)
+
+    # -- steps -------------------------------------------------------------------
+
+    def step_list(self, node: Node, name: str, depth: int) -> tuple[Step, ...]:
+        """A non-empty list of steps, built once per node."""
+        key = id(node)
+        if key in self._lists:
+            built = self._lists[key]
+            if built is None:
+                raise _Bad()
+            return built
+        if key in self._building:
+            raise self.bad(node, f"{name} contains itself (through an alias): it would never end")
+        self._building.add(key)
+        try:
+            items = self.sequence(node, name, "a list of steps")
+            if not items:
+                raise self.bad(node, f"{name} must not be empty: give at least one step")
+            steps = [self.step(item, depth) for item in items]
+        except _Bad:
+            self._lists[key] = None
+            raise
+        finally:
+            self._building.discard(key)
+        result = tuple(step for step in steps if step is not None)
+        self._lists[key] = result if len(result) == len(steps) else None
+        if len(result) != len(steps):
+            raise _Bad()
+        return result
+
+    def step(self, node: Node, depth: int) -> Step | None:
+        """One step (None when invalid, after reporting why), built once per node."""
+        key = id(node)
+        if key in self._steps:
+            return self._steps[key]
+        if key in self._building:
+            self.error(node, "this step contains itself (through an alias): it would never end")
+            return None
+        self._building.add(key)
+        try:
+            built = self._build_step(node, depth)
+        finally:
+            self._building.discard(key)
+        self._steps[key] = built
+        return built
+
+    def _build_step(self, node: Node, depth: int) -> Step | None:
+        if isinstance(node, ScalarNode) and node.tag == STR_TAG:
+            if not node.value.strip():
+                self.error(node, "a step's text must not be empty")
+                return None
+            return Say(text=node.value, position=self.document.position(node))
+        if not isinstance(node, MappingNode):
+            hint = "; put it in quotes to speak it" if isinstance(node, ScalarNode) and node.tag != NULL_TAG else ""
+            self.error(node, f"a step must be text to speak or a mapping with one of the keys "
+                             f"{_one_of(STEP_KINDS)}, got {describe_node(node)}{hint}")
+            return None
+        kind = self._step_kind(node)
+        if kind is None:
+            return None
+        entries = self.entries(node, f"{kind} step", STEP_KEYS[kind], nested=NESTED_KEYS)
+        kind_key, value = entries[kind]
+        fields = _Fields(self, kind, kind_key, entries)
+        label = fields.get("label", self.text, None)
+        position = self.document.position(node)
+        step: Step | None
+        try:
+            if kind == "say":
+                text = self.text(value, "say")
+                pause = fields.get("pause", lambda n, k: self.duration(n, k, zero=False), Say.pause)
+                step = Say(text=text, position=position, pause=pause, label=label)
+            elif kind == "pause":
+                step = Pause(duration=self.duration(value, "pause", zero=False), position=position, label=label)
+            elif kind == "chime":
+                step = self.chime(value, position, label)
+            elif kind == "breathe":
+                step = self.breathe(kind_key, value, position, label)
+            elif kind == "press":
+                step = self.press(kind_key, value, position, label)
+            elif kind == "repeat":
+                step = self.repeat(fields, kind_key, position, label, depth)
+            else:
+                title = self.text(value, "section")
+                announce = fields.get("announce", self.boolean, True)
+                step = Section(title=title, position=position, announce=announce, label=label)
+        except _Bad:
+            return None
+        return step if fields.ok else None
+
+    def _step_kind(self, node: MappingNode) -> str | None:
+        keys = [key for key, _ in node.value if isinstance(key, ScalarNode) and key.tag == STR_TAG]
+        kinds = [key for key in keys if key.value in STEP_KINDS]
+        names = {key.value for key in kinds}
+        if "say" in names and names <= {"say", "pause"}:
+            return "say"  # pause is then say's option
+        if len(names) == 1:
+            return kinds[0].value  # type: ignore[no-any-return]
+        if len(names) > 1:
+            if "say" in names:
+                names.discard("pause")  # say's own option, not a second kind
+            first, second = sorted(names, key=STEP_KINDS.index)[:2]
+            culprit = next(key for key in kinds if key.value == second)
+            self.error(culprit, f"a step has exactly one kind, but this one has both '{first}' and '{second}'; "
+                                "make them two steps")
+            return None
+        guessed = False
+        for key in keys:
+            guess = _did_you_mean(key.value, STEP_KINDS)
+            if guess is not None:
+                self.error(key, f"unknown step kind '{key.value}'; did you mean '{guess}'?")
+                guessed = True
+        if not guessed:
+            found = ", ".join(f"'{key.value}'" for key in keys) or "no key"
+            self.error(node, f"a step needs one of the keys {_one_of(STEP_KINDS)}, found {found}")
+        return None
+
+    def chime(self, node: Node, position: Position, label: str | None) -> Chime:
+        if isinstance(node, MappingNode):
+            fields = self.fields(node, "chime", CHIME_KEYS)
+            count = fields.get("count", lambda n, k: self.integer(n, k, 1), 1)
+            sound: ChimeSound = fields.get("sound", lambda n, k: cast(ChimeSound, self.choice(n, k, CHIME_SOUNDS)),
+                                           "bell")
+            if not fields.ok:
+                raise _Bad()
+            return Chime(count=count, position=position, sound=sound, label=label)
+        if not (isinstance(node, ScalarNode) and node.tag == INT_TAG):
+            raise self.bad(node, f"chime must be a number of tones (at least 1) or a mapping "
+                                 f"{{count: 2, sound: {'|'.join(CHIME_SOUNDS)}}}, got {describe_node(node)}")
+        return Chime(count=self.integer(node, "chime", 1), position=position, label=label)
+
+    def pattern(self, fields: _Fields) -> BreathPattern:
+        """The breathing phases of a ``breathe`` step or a press's ``breathe`` mapping."""
+        inhale = fields.need("inhale", lambda n, k: self.duration(n, k, zero=False), Fraction(1),
+                             "duration of the in-breath")
+        exhale = fields.need("exhale", lambda n, k: self.duration(n, k, zero=False), Fraction(1),
+                             "duration of the out-breath")
+        hold = fields.get("hold", lambda n, k: self.duration(n, k, zero=True), Fraction(0))
+        rest = fields.get("rest", lambda n, k: self.duration(n, k, zero=True), Fraction(0))
+        return BreathPattern(inhale=inhale, exhale=exhale, hold=hold, rest=rest)
+
+    def breathe(self, kind_key: Node, node: Node, position: Position, label: str | None) -> Breathe:
+        fields = self.fields(node, "breathe", BREATHE_KEYS, anchor=kind_key,
+                             what="a mapping with inhale, exhale and cycles or for")
+        pattern = self.pattern(fields)
+        cycles = fields.get("cycles", lambda n, k: self.integer(n, k, 1), None)
+        for_seconds = fields.get("for", lambda n, k: self.duration(n, k, zero=False), None)
+        if fields.has("cycles") and fields.has("for"):
+            later = max(fields.entries["cycles"][0], fields.entries["for"][0],
+                        key=lambda key: (key.start_mark.line, key.start_mark.column))
+            self.error(later, "breathe takes either 'cycles' or 'for', not both")
+            fields.ok = False
+        elif not fields.has("cycles") and not fields.has("for"):
+            self.error(kind_key, "breathe needs 'cycles' (how many cycles) or 'for' (for how long)")
+            fields.ok = False
+        count = fields.get("count", self.boolean, False)
+        say = fields.get("say", self.text, None)
+        words = fields.get("words", self.breath_words, BreathWords())
+        if not fields.ok:
+            raise _Bad()
+        return Breathe(pattern=pattern, position=position, cycles=cycles, for_seconds=for_seconds,
+                       count=count, say=say, words=words, label=label)
+
+    def breath_words(self, node: Node, name: str) -> BreathWords:
+        fields = self.fields(node, name, PATTERN_KEYS)
+        defaults = BreathWords()
+        words = BreathWords(**{key: fields.get(key, self.text, getattr(defaults, key)) for key in PATTERN_KEYS})
+        if not fields.ok:
+            raise _Bad()
+        return words
+
+    def press(self, kind_key: Node, node: Node, position: Position, label: str | None) -> Press:
+        fields = self.fields(node, "press", PRESS_KEYS, anchor=kind_key, what="a mapping with at least 'hold'")
+        hold = fields.need("hold", lambda n, k: self.duration(n, k, zero=False), Fraction(1),
+                           "how long to keep the pressure")
+        countdown = fields.get("countdown", lambda n, k: self.integer(n, k, 0), 0)
+        if fields.ok and countdown > hold:
+            self.error(fields.entries["countdown"][1],
+                       f"press.countdown must be at most the hold ({format_number(hold)} s), got {countdown}")
+            fields.ok = False
+        breathe = None
+        if fields.has("breathe"):
+            try:
+                inner = self.fields(fields.entries["breathe"][1], "press.breathe", PATTERN_KEYS,
+                                    anchor=fields.entries["breathe"][0],
+                                    what="a mapping with keys inhale, hold, exhale, rest")
+                breathe = self.pattern(inner)
+                fields.ok = fields.ok and inner.ok
+            except _Bad:
+                fields.ok = False
+        press = Press(
+            hold=hold,
+            position=position,
+            point=fields.get("point", self.text, None),
+            where=fields.get("where", self.text, None),
+            side=fields.get("side", self.side, "none"),
+            prepare=fields.get("prepare", lambda n, k: self.duration(n, k, zero=True), Press.prepare),
+            say=fields.get("say", self.text, None),
+            cue_every=fields.get("cue_every", lambda n, k: self.duration(n, k, zero=False), None),
+            halfway=fields.get("halfway", self.boolean, False),
+            countdown=countdown,
+            breathe=breathe,
+            words=fields.get("words", self.press_words, PressWords()),
+            rest=fields.get("rest", lambda n, k: self.duration(n, k, zero=True), Press.rest),
+            label=label,
+        )
+        if not fields.ok:
+            raise _Bad()
+        return press
+
+    def side(self, node: Node, name: str) -> Side:
+        return cast(Side, self.choice(node, name, SIDES))
+
+    def press_words(self, node: Node, name: str) -> PressWords:
+        fields = self.fields(node, name, PRESS_WORD_KEYS)
+        defaults = PressWords()
+        words = PressWords(**{key: fields.get(key, self.text, getattr(defaults, key)) for key in PRESS_WORD_KEYS})
+        if not fields.ok:
+            raise _Bad()
+        return words
+
+    def repeat(self, fields: _Fields, kind_key: Node, position: Position, label: str | None,
+               depth: int) -> Repeat:
+        times = fields.get("repeat", lambda n, k: self.integer(n, "repeat", 1), 1)
+        announce = fields.get("announce", self.boolean, False)
+        if depth + 1 > MAX_NESTING:
+            raise self.bad(kind_key, f"repeat is nested more than {MAX_NESTING} deep")
+        steps = fields.need("steps", lambda n, k: self.step_list(n, "repeat.steps", depth + 1), _NO_STEPS,
+                            "the steps to repeat")
+        if not fields.ok:
+            raise _Bad()
+        return Repeat(times=times, steps=steps, position=position, announce=announce, label=label)

@@ -1,0 +1,58 @@
+"""The sessions shipped with voiceguide, and turning a SCRIPT argument into a file.
+
+An installed wheel carries the repository's top-level ``scripts/`` folder as
+``voiceguide/scripts/`` (hatch ``force-include``); a source or editable
+checkout has no such folder inside the package, so we fall back to
+``<repo>/scripts``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from voiceguide.errors import UsageError
+
+__all__ = ["SCRIPT_SUFFIXES", "resolve_script", "shipped_dir", "shipped_scripts"]
+
+SCRIPT_SUFFIXES = (".yaml", ".yml")
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def shipped_dir() -> Path:
+    """The folder holding the shipped session scripts."""
+    inside = _PACKAGE / "scripts"
+    if inside.is_dir():
+        return inside
+    return _PACKAGE.parent / "scripts"
+
+
+def shipped_scripts() -> list[Path]:
+    """The shipped session scripts, sorted by name."""
+    folder = shipped_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.iterdir() if path.suffix in SCRIPT_SUFFIXES and path.is_file())
+
+
+def resolve_script(arg: str) -> Path:
+    """A SCRIPT argument → a file: an existing path, or the name of a shipped session (``sciatica``).
+
+    Raises ``UsageError`` (with the shipped names as a hint) when it is neither.
+    """
+    path = Path(arg)
+    if path.exists():
+        return path
+    shipped = {script.stem: script for script in shipped_scripts()}
+    if arg in shipped:
+        return shipped[arg]
+    names = sorted(shipped)
+    close = difflib.get_close_matches(path.stem if path.suffix in SCRIPT_SUFFIXES else arg, names, n=1)
+    if close:
+        hint = f"did you mean '{close[0]}'? Shipped sessions: {', '.join(names)}"
+    elif names:
+        hint = f"shipped sessions: {', '.join(names)} (see 'voiceguide list')"
+    else:
+        hint = "give the path of a script file (.yaml)"
+    raise UsageError(f"no script or shipped session named '{arg}'", hint=hint)
