@@ -1,0 +1,86 @@
+"""What ``voiceguide play`` shows: strings only (``cli.py`` prints them).
+
+Two modes.  On a terminal, one status line redrawn in place (``\\r``, clear to
+end of line): the step, the text being spoken, a progress bar and the time
+left.  Plain (output is not a terminal, or ``--plain`` for screen readers):
+one line per cue as it sounds, nothing redrawn, nothing per second.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+from voiceguide.player import Feedback, Notice, Status, describe_place
+from voiceguide.timeline import Event
+
+BAR_WIDTH = 20
+CLEAR_TO_END = "\x1b[K"
+
+
+def clock(frames: int, sample_rate: int) -> str:
+    """Frames as ``M:SS`` (``H:MM:SS`` from an hour), rounded up to the second."""
+    seconds = max(0, math.ceil(frames / sample_rate - 1e-9))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def progress_bar(done: int, total: int | None, width: int = BAR_WIDTH) -> str:
+    """``[#####-----]``: how much of ``total`` is ``done`` (empty while the total is unknown)."""
+    if not total:
+        return "[" + " " * width + "]"
+    filled = min(width, max(0, done * width // total))
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:max(0, width - 1)] + "…"
+
+
+def status_line(status: Status, width: int | None = None) -> str:
+    """The one-line status for a terminal, at most ``width`` characters."""
+    if width is None:
+        width = shutil.get_terminal_size((80, 24)).columns
+    width = max(20, width - 1)  # never touch the last column: some terminals wrap there
+    rate = status.sample_rate
+    state = "paused" if status.paused else "done" if status.finished else "playing"
+    step = f"{status.step_number}/{status.step_count}" if status.step_count else f"{status.step_number}"
+    left = status.session_left
+    times = (f"{clock(status.hold_left if status.hold_left is not None else status.step_left, rate)} "
+             f"{'hold' if status.hold_left is not None else 'step'} · "
+             + (f"{clock(left, rate)} left" if left is not None else "--:-- left"))
+    right = f" {progress_bar(status.position, status.length)} {times}"
+    head = f"{state} {step} {describe_place(status)}"
+    if status.speaking:
+        head += f" · “{status.speaking}”"
+    room = width - len(right)
+    if room < 12:
+        return _fit(head, width)
+    return _fit(head, room).ljust(room) + right
+
+
+def redraw(line: str) -> str:
+    """The characters that replace the terminal's current line with ``line``."""
+    return "\r" + line + CLEAR_TO_END
+
+
+def notice_line(notice: Notice, sample_rate: int) -> str:
+    """One plain line for a cue (``3:05  Press now.``) or feedback (``Paused.``), no redraws."""
+    if isinstance(notice, Feedback):
+        return notice.text
+    return f"{clock(notice.start, sample_rate)}  {cue_words(notice)}"
+
+
+def cue_words(event: Event) -> str:
+    """What a cue says, or a description of a tone."""
+    if event.kind == "speech" and event.text:
+        return event.text
+    return f"({event.sound or event.cue})"
+
+
+def header(title: str, length: int | None, sample_rate: int, *, keys: bool) -> str:
+    """The first line: title, total time, and the key reminder when keys work."""
+    total = f" ({clock(length, sample_rate)})" if length is not None else ""
+    hint = "  space pause · n next · p restart · s status · +/- volume · q quit" if keys else ""
+    return f"{title}{total}{hint}"
