@@ -173,12 +173,75 @@ def main(argv: Sequence[str] | None = None) -> int:
 # commands: script language (check, schema)
 
 
+def _shown_path(arg: str, full: str) -> str:
+    """How a script is named in messages: as typed, or a shipped session's file (relative when under cwd)."""
+    import os
+
+    if os.path.exists(arg):
+        return arg
+    relative = os.path.relpath(full)
+    return full if relative.startswith(os.pardir) else relative
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
-    raise UsageError("check is not implemented yet")
+    # Imported here, as in every command, so that start-up loads only what the command needs.
+    import dataclasses
+
+    from voiceguide.durations import format_seconds
+    from voiceguide.limits import speech_seconds
+    from voiceguide.parse import parse_script, read_source
+    from voiceguide.plan import dropped_warnings
+    from voiceguide.shipped import resolve_script
+    from voiceguide.timeline import SAMPLE_RATE, compile_timeline
+
+    status = ExitStatus.OK
+    for arg in args.scripts:
+        try:
+            path = resolve_script(arg)
+            shown = _shown_path(arg, str(path))
+            source = read_source(path, shown)
+        except VoiceguideError as error:
+            if args.traceback:
+                raise
+            _print_error(error)
+            status = ExitStatus.INVALID
+            continue
+        result = parse_script(source, shown)
+        diagnostics = list(result.diagnostics)
+        script = result.script
+        length_seconds = Fraction(0)
+        if script is not None:
+            rate = script.voice.rate
+
+            def measure(text: str, rate: int = rate) -> int:
+                # No engine on the check path: speech lengths are estimated from the words and the rate.
+                return round(speech_seconds(text, rate) * SAMPLE_RATE)
+
+            timeline = compile_timeline(script, measure)
+            length_seconds = Fraction(timeline.length, timeline.sample_rate)
+            lines = source.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()
+            for warning in dropped_warnings(timeline, shown):
+                line = warning.position.line
+                source_line = lines[line - 1] if 0 < line <= len(lines) else None
+                diagnostics.append(dataclasses.replace(warning, source_line=source_line))
+        for diagnostic in diagnostics:
+            print(diagnostic.format(), file=sys.stderr)
+        if script is None:
+            status = ExitStatus.INVALID
+            continue
+        count = len(script.steps)
+        print(f'{shown}: ok: "{script.title}", {count} step{"" if count == 1 else "s"}, '
+              f"about {format_seconds(length_seconds)}")
+    return status
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    raise UsageError("schema is not implemented yet")
+    import json
+
+    from voiceguide.schema import json_schema
+
+    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    return ExitStatus.OK
 
 
 # --------------------------------------------------------------------------

@@ -69,6 +69,7 @@ __all__ = [
     "STEP_KINDS",
     "load_script",
     "parse_script",
+    "read_source",
 ]
 
 Node = Any  # yaml.nodes.Node; PyYAML ships no type hints
@@ -148,19 +149,24 @@ def parse_script(source: str | bytes, path: str) -> ParseResult:
     return ParseResult(script, diagnostics)
 
 
-def load_script(path: str | os.PathLike[str], display_path: str | None = None) -> Script:
-    """Read and parse a script file; raises ``ScriptError`` (invalid) or ``VoiceguideError`` (unreadable)."""
+def read_source(path: str | os.PathLike[str], display_path: str | None = None) -> bytes:
+    """A script file's bytes; raises ``VoiceguideError`` (with a hint) when it cannot be read."""
     shown = display_path if display_path is not None else os.fspath(path)
     try:
         with open(path, "rb") as file:
-            source = file.read()
+            return file.read()
     except IsADirectoryError:
         raise VoiceguideError(f"cannot read {shown}: it is a directory",
                               hint="name a script file (.yaml)") from None
     except OSError as error:
         raise VoiceguideError(f"cannot read {shown}: {error.strerror or error}",
                               hint="check the path, and that the file is readable") from None
-    result = parse_script(source, shown)
+
+
+def load_script(path: str | os.PathLike[str], display_path: str | None = None) -> Script:
+    """Read and parse a script file; raises ``ScriptError`` (invalid) or ``VoiceguideError`` (unreadable)."""
+    shown = display_path if display_path is not None else os.fspath(path)
+    result = parse_script(read_source(path, shown), shown)
     if result.script is None:
         raise ScriptError(result.diagnostics)
     return result.script
