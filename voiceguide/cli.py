@@ -117,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="output file; format from the extension: .wav .flac .ogg .mp3")
     p.add_argument("--captions", metavar="FILE", help="also write captions (.vtt or .srt)")
+    p.add_argument("--chapters", metavar="FILE",
+                   help="also write the sections as chapters: a cue sheet (.cue) or a WebVTT chapters track (.vtt)")
     _add_sound_options(p)
     p.set_defaults(func=_cmd_render)
     p = sub.add_parser("list", help="list the sessions shipped with voiceguide")
@@ -248,16 +250,178 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 # commands: sessions (plan, render, list, voices)
 
 
+import typing  # noqa: E402 - kept beside its only use: this section's type-only imports
+
+if typing.TYPE_CHECKING:  # the session stages are imported lazily, so that `check` starts fast
+    from typing import TextIO
+
+    from voiceguide.mixer import SessionClips
+    from voiceguide.model import Script
+    from voiceguide.timeline import Timeline
+
+
+def _prepare_session(args: argparse.Namespace) -> tuple[Script, Timeline, SessionClips]:
+    """Load the script ``args`` names, synthesize its speech and lay out its timeline.
+
+    ``args`` needs ``script`` (a path or a shipped session's name) and the sound
+    options of ``_add_sound_options`` (``voice``, ``rate``, ``pace``, ``cautions``).
+    Every utterance is synthesized (or read from the cache) before the timeline
+    is compiled, so the timeline's speech lengths are those of the clips played.
+    Returns the script, its timeline, and the ``mixer.ClipSource`` to mix it
+    from; play it at ``_session_volume(args, script)``.  Raises ``UsageError``
+    (no such session), ``ScriptError`` (invalid) or ``EngineError`` (no speech).
+    """
+    from voiceguide.engine_pyttsx3 import Pyttsx3Synthesizer
+    from voiceguide.mixer import SessionClips
+    from voiceguide.parse import load_script
+    from voiceguide.shipped import resolve_script
+    from voiceguide.speech import SpeechBank, default_cache_dir
+    from voiceguide.timeline import compile_timeline, utterances
+
+    options = _sound_options(args)
+    path = resolve_script(args.script)
+    script = load_script(path, display_path=_shown_path(args.script, str(path)))
+    synth = Pyttsx3Synthesizer(
+        voice=options.voice or script.voice.name,
+        language=script.language,
+        rate=options.rate or script.voice.rate,
+    )
+    bank = SpeechBank(synth, default_cache_dir())
+    # One batched pass over every distinct text: far faster than one engine call per cue.
+    bank.prefetch(utterances(script, pace=options.pace, cautions=options.cautions))
+    timeline = compile_timeline(script, bank.measure, pace=options.pace, cautions=options.cautions)
+    return script, timeline, SessionClips(bank)
+
+
+def _session_volume(args: argparse.Namespace, script: Script) -> float:
+    """The volume to play at: ``--volume`` if given (0 included), else the script's."""
+    volume: float | None = args.volume
+    return volume if volume is not None else script.voice.volume
+
+
+def _warn_dropped(script: Script, timeline: Timeline) -> None:
+    """Print a ``FILE:LINE:COL: warning:`` for every cue the timeline dropped in a collision."""
+    import dataclasses
+
+    from voiceguide.plan import dropped_warnings
+
+    path = script.position.path
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            source_lines = file.read().splitlines()
+    except OSError:
+        source_lines = []
+    for warning in dropped_warnings(timeline, path):
+        line = warning.position.line
+        if 1 <= line <= len(source_lines):
+            warning = dataclasses.replace(warning, source_line=source_lines[line - 1])
+        print(warning.format(), file=sys.stderr)
+
+
 def _cmd_plan(args: argparse.Namespace) -> int:
-    raise UsageError("plan is not implemented yet")
+    import json
+
+    from voiceguide.plan import format_plan, plan_dict
+
+    script, timeline, _ = _prepare_session(args)
+    _warn_dropped(script, timeline)
+    if args.json:
+        print(json.dumps(plan_dict(timeline), ensure_ascii=False))
+    else:
+        sys.stdout.write(format_plan(timeline))
+    return ExitStatus.OK
+
+
+class _ProgressBar:
+    """A one-line progress bar redrawn in place on a terminal (``render.Progress``)."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO, label: str, sample_rate: int) -> None:
+        self._stream = stream
+        self._label = label
+        self._sample_rate = sample_rate
+        self._shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        percent = 100 if total <= 0 else done * 100 // total
+        if percent == self._shown:
+            return
+        self._shown = percent
+        filled = self.WIDTH * percent // 100
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        minutes = total // self._sample_rate / 60
+        self._stream.write(f"\r{self._label} [{bar}] {percent:3d}% of {minutes:.1f} min")
+        self._stream.flush()
+
+    def finish(self) -> None:
+        """Clear the bar's line."""
+        if self._shown >= 0:
+            self._stream.write("\r\x1b[K")
+            self._stream.flush()
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    raise UsageError("render is not implemented yet")
+    from voiceguide.captions import check_captions_path, check_chapters_path, write_captions, write_chapters
+    from voiceguide.plan import clock
+    from voiceguide.render import render_session
+    from voiceguide.sinks import FileSink, output_format
+    from voiceguide.timeline import SAMPLE_RATE
+
+    # Wrong names are found before the (possibly long) synthesis, and so is an
+    # unwritable output: the sink's temporary file is created first.
+    output_format(args.output)
+    if args.captions:
+        check_captions_path(args.captions)
+    if args.chapters:
+        check_chapters_path(args.chapters)
+    sink = FileSink(args.output, SAMPLE_RATE)
+    try:
+        script, timeline, clips = _prepare_session(args)
+    except BaseException:
+        sink.abort()
+        raise
+    _warn_dropped(script, timeline)
+    progress = _ProgressBar(sys.stderr, "rendering", timeline.sample_rate) if sys.stderr.isatty() else None
+    try:
+        render_session(timeline, clips, sink, volume=_session_volume(args, script), progress=progress)
+    finally:
+        if progress is not None:
+            progress.finish()
+    if args.captions:
+        write_captions(timeline, args.captions)
+    if args.chapters:
+        write_chapters(timeline, args.output, args.chapters)
+    speech = sum(1 for event in timeline.events if event.kind == "speech")
+    print(f"wrote {args.output}: {clock(timeline.length, timeline.sample_rate)}, "
+          f"{len(timeline.events)} sounds ({speech} spoken)")
+    return ExitStatus.OK
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    raise UsageError("list is not implemented yet")
+    import shutil
+
+    from voiceguide.limits import estimate_session
+    from voiceguide.parse import load_script
+    from voiceguide.shipped import shipped_scripts
+
+    rows = []
+    for path in shipped_scripts():
+        script = load_script(path)
+        minutes = max(1, round(float(estimate_session(script).seconds) / 60))
+        description = " ".join((script.description or "").split())
+        rows.append((path.stem, script.title, f"~{minutes} min", description))
+    if not rows:
+        print("no sessions are shipped with this installation", file=sys.stderr)
+        return ExitStatus.FAILURE
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    for name, title, length, description in rows:
+        line = f"{name:<{widths[0]}}  {title:<{widths[1]}}  {length:>{widths[2]}}  {description}".rstrip()
+        if columns is not None and len(line) > columns:
+            line = line[: max(columns - 1, 0)] + "…"
+        print(line)
+    return ExitStatus.OK
 
 
 def _cmd_voices(args: argparse.Namespace) -> int:
