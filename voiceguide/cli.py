@@ -88,6 +88,17 @@ def _sound_options(args: argparse.Namespace) -> SoundOptions:
                         pace=args.pace, cautions=args.cautions)
 
 
+PLAY_KEYS_EPILOG = """\
+keys while playing (single key, no Enter; each is spoken back):
+  space            pause / resume (resuming says where you are)
+  n, right arrow   next step
+  p, left arrow    restart this step (press again for the previous one)
+  s                say the status: step, point, side, time left
+  + / -            volume up / down
+  q, Escape        quit
+Ctrl-C also stops; the terminal is always restored."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(
@@ -127,8 +138,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_voices)
 
     # -- play / devices (live) -------------------------------------------------
-    p = sub.add_parser("play", help="play a session aloud", formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser("play", help="play a session aloud", formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Play a session aloud, live. Follow it by ear; the keys below are optional.",
+                       epilog=PLAY_KEYS_EPILOG)
     p.add_argument("script", metavar="SCRIPT")
+    start = p.add_mutually_exclusive_group()
+    start.add_argument("--from", dest="from_step", metavar="STEP",
+                       help="start at this step: its number in the script, e.g. 3, or 5.2 inside a repeat")
+    start.add_argument("--from-section", metavar="NAME",
+                       help="start at this section (its title, or a unique part of it)")
+    p.add_argument("--device", metavar="DEVICE",
+                   help="output device: a number or part of a name from 'voiceguide devices'")
+    p.add_argument("--plain", action="store_true",
+                   help="plain output: one line per cue, no redrawing (for screen readers)")
     _add_sound_options(p)
     p.set_defaults(func=_cmd_play)
     p = sub.add_parser("devices", help="list audio output devices")
@@ -425,16 +447,181 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_voices(args: argparse.Namespace) -> int:
-    raise UsageError("voices is not implemented yet")
+    """List the engine's voices: id (for ``--voice``), name, languages (for ``language:``)."""
+    from voiceguide.engine_pyttsx3 import list_voices
+
+    voices = list_voices()
+    rows = [("ID", "NAME", "LANGUAGES")] + [(v.id, v.name, ", ".join(v.languages)) for v in voices]
+    id_width = max(len(row[0]) for row in rows)
+    name_width = max(len(row[1]) for row in rows)
+    for voice_id, name, languages in rows:
+        print(f"{voice_id:<{id_width}}  {name:<{name_width}}  {languages}".rstrip())
+    return ExitStatus.OK
 
 
 # --------------------------------------------------------------------------
 # commands: live (play, devices)
 
 
+if typing.TYPE_CHECKING:  # the live stages, imported lazily like every session stage
+    from voiceguide.live import LiveOutput
+    from voiceguide.player import Snapshot
+    from voiceguide.speech import SpeechBank
+    from voiceguide.timeline import Event
+
+
+def _play_start_frame(args: argparse.Namespace, snapshot: Snapshot) -> int:
+    """The frame ``--from``/``--from-section`` names; raises UsageError when there is none."""
+    from voiceguide.player import find_start
+
+    try:
+        return find_start(snapshot, step=args.from_step, section=args.from_section)
+    except LookupError as error:
+        option = "--from" if args.from_step is not None else "--from-section"
+        raise UsageError(f"{option}: {error}.") from None
+
+
+def _play_prefetch(bank: SpeechBank, texts: list[str]) -> None:
+    """Synthesize ``texts`` in order of first use, in growing batches (runs on a thread).
+
+    The first batches are small so the first cues are ready at once; later ones
+    are large, which is faster per text.  A failure is left for the compiler
+    thread to meet and report when it needs that text.
+    """
+    size = 1
+    done = 0
+    try:
+        while done < len(texts):
+            bank.prefetch(texts[done:done + size])
+            done += size
+            size = min(size * 2, 32)
+    except Exception:  # noqa: BLE001 - reported by the compiler thread, which needs the same clip
+        return
+
+
 def _cmd_play(args: argparse.Namespace) -> int:
-    raise UsageError("play is not implemented yet")
+    import signal
+
+    from voiceguide.live import LiveOutput, NoOutputDevice
+    from voiceguide.parse import load_script
+    from voiceguide.player import Program
+    from voiceguide.shipped import resolve_script
+    from voiceguide.timeline import iter_timeline
+
+    options = _sound_options(args)
+    path = resolve_script(args.script)
+    script = load_script(path, display_path=_shown_path(args.script, str(path)))
+    if args.from_step is not None or args.from_section is not None:
+        # Check the start exists before any sound: lay the session out with dummy lengths.
+        rough = Program(script.title, iter_timeline(script, lambda text: 1, pace=options.pace,
+                                                    cautions=options.cautions), background=False)
+        _play_start_frame(args, rough.snapshot())
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        # The stream starts first: its lead-in silence plays while the speech engine starts.
+        try:
+            output = LiveOutput(device=args.device)
+        except NoOutputDevice:
+            raise NoOutputDevice(args.script) from None
+        try:
+            status = _play(args, script, options, output)
+        except BaseException:
+            output.abort()
+            raise
+        output.close()
+        return status
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _play(args: argparse.Namespace, script: Script, options: SoundOptions, output: LiveOutput) -> int:
+    """Play ``script`` into ``output`` with keys and the screen until it ends or the listener quits."""
+    import threading
+    import time
+
+    from voiceguide import screen
+    from voiceguide.engine_pyttsx3 import Pyttsx3Synthesizer
+    from voiceguide.keys import KeyReader
+    from voiceguide.mixer import Mixer, SessionClips
+    from voiceguide.player import KEY_COMMANDS, Player, Program
+    from voiceguide.speech import SpeechBank, default_cache_dir
+    from voiceguide.timeline import iter_timeline, utterances
+
+    synth = Pyttsx3Synthesizer(
+        voice=options.voice or script.voice.name,
+        language=script.language,
+        rate=options.rate or script.voice.rate,
+    )
+    bank = SpeechBank(synth, default_cache_dir())
+    texts = utterances(script, pace=options.pace, cautions=options.cautions)
+    threading.Thread(target=_play_prefetch, args=(bank, texts), name="voiceguide-prefetch", daemon=True).start()
+    # Steps are laid out (and their speech measured) on a thread, ahead of the playhead.
+    program = Program(script.title, iter_timeline(script, bank.measure, pace=options.pace,
+                                                  cautions=options.cautions))
+    start = 0
+    if args.from_step is not None or args.from_section is not None:
+        def found(snapshot: Snapshot) -> bool:
+            try:
+                _play_start_frame(args, snapshot)
+            except UsageError:
+                return False
+            return True
+
+        start = _play_start_frame(args, program.wait(found))
+    clips = SessionClips(bank)
+
+    def make_renderer(events: Sequence[Event], length: int) -> Mixer:
+        return Mixer(events, clips, length=length)
+
+    player = Player(program, make_renderer, output, bank.clip, start_frame=start,
+                    volume=_session_volume(args, script), sample_rate=output.sample_rate)
+    plain = args.plain or not sys.stdout.isatty()
+    rate = output.sample_rate
+    drawn = ""
+    next_draw = 0.0
+    with KeyReader() as reader:
+        print(screen.header(script.title, program.snapshot().length, rate, keys=reader.interactive), flush=True)
+        try:
+            while not player.done:
+                key = reader.read(0.02)
+                command = KEY_COMMANDS.get(key) if key is not None else None
+                if command is not None:
+                    player.handle(command)
+                player.pump()
+                notices = player.poll()
+                if plain:
+                    for notice in notices:
+                        print(screen.notice_line(notice, rate), flush=True)
+                elif notices or time.monotonic() >= next_draw:
+                    next_draw = time.monotonic() + 0.25
+                    line = screen.status_line(player.status())
+                    if line != drawn:
+                        sys.stdout.write(screen.redraw(line))
+                        sys.stdout.flush()
+                        drawn = line
+        finally:
+            if drawn:
+                sys.stdout.write("\n")
+                sys.stdout.flush()
+            program.close()
+            synth.close()
+    return ExitStatus.OK
 
 
 def _cmd_devices(args: argparse.Namespace) -> int:
-    raise UsageError("devices is not implemented yet")
+    from voiceguide.live import NoOutputDevice, list_devices
+
+    devices = list_devices()
+    if not devices:
+        raise NoOutputDevice()
+    for device in devices:
+        mark = "*" if device.is_default else " "
+        print(f"{mark} {device.index:>3}  {device.name}  ({device.host_api}, "
+              f"{device.channels} channel{'s' if device.channels != 1 else ''}, "
+              f"{device.default_sample_rate:g} Hz)")
+    return ExitStatus.OK
