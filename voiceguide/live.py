@@ -43,7 +43,7 @@ NO_DEVICE_MESSAGE = "No audio output device was found."
 
 def render_hint(script: str | None = None) -> str:
     """The hint shown with a missing device: the fix, and ``render`` as the alternative."""
-    name = script or "SCRIPT"
+    name = script or "sciatica"
     stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "session"
     return ("connect speakers or headphones (or start PulseAudio), or write the session "
             f"to a file: voiceguide render {name} -o {stem}.ogg")

@@ -18,9 +18,10 @@ BAR_WIDTH = 20
 CLEAR_TO_END = "\x1b[K"
 
 
-def clock(frames: int, sample_rate: int) -> str:
-    """Frames as ``M:SS`` (``H:MM:SS`` from an hour), rounded up to the second."""
-    seconds = max(0, math.ceil(frames / sample_rate - 1e-9))
+def clock(frames: int, sample_rate: int, *, round_up: bool = True) -> str:
+    """Frames as ``M:SS`` (``H:MM:SS`` from an hour): rounded up (time left) or down (time elapsed)."""
+    exact = frames / sample_rate
+    seconds = max(0, math.ceil(exact - 1e-9) if round_up else math.floor(exact + 1e-9))
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
@@ -69,7 +70,7 @@ def notice_line(notice: Notice, sample_rate: int) -> str:
     """One plain line for a cue (``3:05  Press now.``) or feedback (``Paused.``), no redraws."""
     if isinstance(notice, Feedback):
         return notice.text
-    return f"{clock(notice.start, sample_rate)}  {cue_words(notice)}"
+    return f"{clock(notice.start, sample_rate, round_up=False)}  {cue_words(notice)}"
 
 
 def cue_words(event: Event) -> str:

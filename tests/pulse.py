@@ -1,0 +1,145 @@
+"""A private PulseAudio server with a null sink, for tests that play real audio.
+
+``pulse_server`` (a pytest fixture) starts ``pulseaudio`` on a socket in a
+temporary directory with one null sink, and yields a ``PulseServer`` whose
+``env`` routes children's audio there (``PULSE_SERVER``; PortAudio reaches it
+through ALSA's pulse plugin, whose default device follows PULSE_SERVER) and
+whose ``record`` captures the sink's monitor in real time with ``parecord``.
+
+Without ``pulseaudio``/``parecord`` the tests are skipped, except under
+``CI=true``, where a missing audio server is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+import soundfile
+
+SINK = "voiceguide_test"
+RECORD_RATE = 22050
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (required under CI=true)")
+    pytest.skip(reason)
+
+
+@dataclass
+class PulseServer:
+    """A running private PulseAudio server."""
+
+    directory: Path
+    sink: str
+    env: dict[str, str] = field(default_factory=dict)
+
+    @contextmanager
+    def record(self, path: Path) -> Iterator[Path]:
+        """Record the sink's monitor into ``path`` (mono WAV, 22050 Hz) while the block runs."""
+        process = subprocess.Popen(
+            ["parecord", "-d", f"{self.sink}.monitor", "--file-format=wav", f"--rate={RECORD_RATE}",
+             "--channels=1", "--format=s16le", "--latency-msec=10", str(path)],
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        try:
+            _wait_for_recording(process, path)
+            yield path
+        finally:
+            # parecord writes the WAV header's lengths on a clean exit (SIGINT/SIGTERM).
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def read(self, path: Path) -> npt.NDArray[np.float64]:
+        """A recording's samples."""
+        samples, rate = soundfile.read(str(path), dtype="float64", always_2d=False)
+        assert rate == RECORD_RATE
+        return np.asarray(samples)
+
+
+def _wait_for_recording(process: subprocess.Popen[bytes], path: Path) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            error = process.stderr.read().decode(errors="replace") if process.stderr else ""
+            raise RuntimeError(f"parecord exited: {error}")
+        if path.exists() and path.stat().st_size > 44 + 4410:  # header + 0.1 s of audio
+            return
+        time.sleep(0.02)
+    raise RuntimeError("parecord did not start recording")
+
+
+@contextmanager
+def start_pulse(directory: Path, sink: str = SINK) -> Iterator[PulseServer]:
+    """Run a private PulseAudio server in ``directory`` until the block ends."""
+    if shutil.which("pulseaudio") is None or shutil.which("parecord") is None:
+        _unavailable("PulseAudio is not installed (apt install pulseaudio pulseaudio-utils)")
+    directory.mkdir(parents=True, exist_ok=True)
+    socket = directory / "native"
+    config = directory / "server.pa"
+    config.write_text(
+        f"load-module module-native-protocol-unix socket={socket} auth-anonymous=1\n"
+        f"load-module module-null-sink sink_name={sink} rate={RECORD_RATE} channels=1\n"
+        f"set-default-sink {sink}\n"
+    )
+    env = dict(os.environ)
+    env.update({
+        "PULSE_SERVER": f"unix:{socket}",
+        "HOME": str(directory),  # pulseaudio keeps its cookie and state under $HOME
+        "XDG_RUNTIME_DIR": str(directory),
+        "XDG_CONFIG_HOME": str(directory / "config"),
+    })
+    # The test's own cache stays where it was: only the server's HOME moves.
+    for name in ("VOICEGUIDE_CACHE_DIR", "XDG_CACHE_HOME"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    if "XDG_CACHE_HOME" not in env:
+        env["XDG_CACHE_HOME"] = str(Path.home() / ".cache")
+    log = (directory / "pulseaudio.log").open("wb")
+    server = subprocess.Popen(
+        ["pulseaudio", "-n", "-F", str(config), "--daemonize=no", "--exit-idle-time=-1",
+         "--use-pid-file=no", "--disable-shm=yes", "--log-target=stderr"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not socket.exists():
+            if server.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                text = (directory / "pulseaudio.log").read_text(errors="replace")
+                _unavailable(f"PulseAudio did not start: {text[-500:]}")
+            time.sleep(0.02)
+        check = subprocess.run(["pactl", "info"], env=env, capture_output=True, timeout=10)
+        if check.returncode != 0:
+            _unavailable(f"PulseAudio is not answering: {check.stderr.decode(errors='replace')}")
+        yield PulseServer(directory=directory, sink=sink, env=env)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def pulse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
+    """A private PulseAudio server with a null sink, shared by a test module."""
+    with start_pulse(tmp_path_factory.mktemp("pulse")) as server:
+        yield server
