@@ -114,6 +114,7 @@ class _Estimator:
         self._keep: list[object] = []  # keep memoized objects alive so ids stay unique
         self.problems: list[LimitProblem] = []
         self._flagged: set[int] = set()  # repeats found over a limit (their ancestors are not blamed again)
+        self._reported: set[str] = set()  # the limits already reported
 
     def steps(self, steps: tuple[Step, ...]) -> Estimate:
         key = id(steps)
@@ -155,12 +156,15 @@ class _Estimator:
         if step.announce:
             body = body + _speech(f"Round {step.times} of {step.times}", self.rate)
         total = body.times(step.times)
-        if (total.too_long or total.too_many_events) and not self.flagged_within(step.steps):
+        if self.flagged_within(step.steps):
+            self._flagged.add(id(step))  # blame the innermost repeat only
+        elif total.too_long or total.too_many_events:
             self._flagged.add(id(step))
-            self.problems.extend(LimitProblem(step.position, message)
-                                 for message in _messages(total, "this repeat"))
-        elif self.flagged_within(step.steps):
-            self._flagged.add(id(step))
+            # One report per limit: sibling copies of an offending block would only repeat it.
+            for kind, message in _messages(total, "this repeat"):
+                if kind not in self._reported:
+                    self._reported.add(kind)
+                    self.problems.append(LimitProblem(step.position, message))
         return total
 
     def _breathe(self, step: Breathe) -> Estimate:
@@ -209,20 +213,21 @@ def _cycle_cues(pattern: BreathPattern, within: Fraction, count: bool) -> int:
     return cues
 
 
-def _messages(estimate: Estimate, subject: str) -> list[str]:
+def _messages(estimate: Estimate, subject: str) -> list[tuple[str, str]]:
+    """(limit, message) for each limit the estimate exceeds."""
     messages = []
     if estimate.too_long:
-        messages.append(f"{subject} would last about {_hours(estimate.seconds)}; "
-                        f"a session may last at most {MAX_SESSION_SECONDS // 3600} h")
+        messages.append(("length", f"{subject} would last about {_hours(estimate.seconds)}; "
+                                   f"a session may last at most {MAX_SESSION_SECONDS // 3600} h"))
     if estimate.too_many_events:
-        messages.append(f"{subject} would produce {estimate.events:,} events (cues, speech and tones); "
-                        f"a session may have at most {MAX_EVENTS:,}")
+        messages.append(("events", f"{subject} would produce {estimate.events:,} events (cues, speech and tones); "
+                                   f"a session may have at most {MAX_EVENTS:,}"))
     return messages
 
 
 def _hours(seconds: Fraction) -> str:
     hours = seconds / 3600
-    return f"{math.floor(hours):,} h" if hours >= 10 else f"{float(hours):.1f} h"
+    return f"{math.floor(hours):,} h" if hours >= 1000 else f"{float(hours):.1f} h"
 
 
 def _top(script: Script) -> Estimate:
@@ -244,5 +249,5 @@ def check_limits(script: Script) -> list[LimitProblem]:
     total = _top(script) + estimator.steps(script.steps)
     problems = list(estimator.problems)
     if not problems and (total.too_long or total.too_many_events):
-        problems.extend(LimitProblem(script.position, message) for message in _messages(total, "the session"))
+        problems.extend(LimitProblem(script.position, message) for _, message in _messages(total, "the session"))
     return problems

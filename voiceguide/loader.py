@@ -177,7 +177,11 @@ def _yaml_message(error: yaml.MarkedYAMLError) -> str:
     if isinstance(error, yaml.composer.ComposerError) and problem == "but found another document":
         return "the file holds more than one YAML document; a script is exactly one document"
     if error.context:
-        return f"invalid YAML: {problem} ({error.context})"
+        context = error.context
+        mark = error.context_mark
+        if mark is not None and mark != error.problem_mark:
+            context += f" that starts at line {mark.line + 1}, column {mark.column + 1}"
+        return f"invalid YAML: {problem} ({context})"
     return f"invalid YAML: {problem}"
 
 

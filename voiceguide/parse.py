@@ -344,7 +344,7 @@ class _Parser:
         except DurationError as error:
             raise self.bad(node, str(error)) from None
         if not zero and seconds == 0:
-            raise self.bad(node, f"{name} must be more than zero, got {short_text(node.value)}")
+            raise self.bad(node, f"{name} must be more than zero, got {describe_node(node)}")
         return seconds
 
     def _exact_number(self, node: ScalarNode, name: str) -> Fraction:
@@ -421,9 +421,9 @@ class _Parser:
         items = self.sequence(node, name, "a list of text")
         result: list[str] = []
         ok = True
-        for item in items:
+        for number, item in enumerate(items, 1):
             try:
-                result.append(self.text(item, name))
+                result.append(self.text(item, f"{name} item {number}"))
             except _Bad:
                 ok = False
         if not ok:
@@ -441,7 +441,7 @@ class _Parser:
                 raise _Bad()
             return built
         if key in self._building:
-            raise self.bad(node, f"{name} contains itself (through an alias): it would never end")
+            raise self.bad(node, "this list of steps contains itself (through an alias): it would never end")
         self._building.add(key)
         try:
             items = self.sequence(node, name, "a list of steps")
@@ -489,7 +489,8 @@ class _Parser:
         kind = self._step_kind(node)
         if kind is None:
             return None
-        entries = self.entries(node, f"{kind} step", STEP_KEYS[kind], nested=NESTED_KEYS)
+        nested = {kind: NESTED_KEYS[kind]} if kind in NESTED_KEYS else None
+        entries = self.entries(node, f"{kind} step", STEP_KEYS[kind], nested=nested)
         kind_key, value = entries[kind]
         fields = _Fields(self, kind, kind_key, entries)
         label = fields.get("label", self.text, None)
