@@ -51,7 +51,7 @@ _NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
 _PART = re.compile(rf"[ \t]*({_NUMBER})[ \t]*([^0-9 \t.]*)[ \t]*")
 _PLAIN_NUMBER = re.compile(rf"[ \t]*{_NUMBER}[ \t]*")
 
-PATTERN = rf"^[ \t]*(?:{_NUMBER}|(?:{_NUMBER}[ \t]*(?:h|ms|m|s)[ \t]*)+)$"
+PATTERN = rf"^[ \t]*(?:{_NUMBER}[ \t]*|(?:{_NUMBER}[ \t]*(?:h|ms|m|s)[ \t]*)+)$"
 """A regular expression (Python and ECMA-262) matching every duration string ``parse_duration`` accepts
 (except that it cannot check the 24 h total)."""
 

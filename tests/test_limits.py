@@ -1,0 +1,167 @@
+"""The session limits (24 h, 100,000 events), estimated without expanding repeat or aliases."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from fractions import Fraction
+
+import pytest
+
+from voiceguide.errors import Position
+from voiceguide.limits import (
+    MIN_SPEECH_SECONDS,
+    TONE_SECONDS,
+    Estimate,
+    check_limits,
+    estimate_session,
+    speech_seconds,
+)
+from voiceguide.model import MAX_EVENTS, Breathe, BreathPattern, Chime, Pause, Press, Repeat, Say, Script, Section, Step
+from voiceguide.parse import parse_script
+
+HERE = Position("test.yaml", 1, 1)
+RATE = 160
+
+
+def session(*steps: Step, title: str = "T", cautions: tuple[str, ...] = ()) -> Script:
+    return Script(title=title, steps=tuple(steps), position=HERE, cautions=cautions)
+
+
+def body(script: Script) -> Estimate:
+    """The estimate of the steps alone (without the title)."""
+    total = estimate_session(script)
+    title = speech_seconds(script.title, RATE)
+    return Estimate(total.seconds - title, total.events - 1)
+
+
+def test_speech_is_words_times_sixty_over_rate_and_at_least_0_3_s() -> None:
+    assert speech_seconds("one two three four", 160) == Fraction(4 * 60, 160)
+    assert speech_seconds("one two three four", 80) == Fraction(3)
+    assert speech_seconds("Hi", 400) == MIN_SPEECH_SECONDS == Fraction(3, 10)
+    assert speech_seconds("", 160) == MIN_SPEECH_SECONDS
+
+
+def test_title_and_cautions_count() -> None:
+    script = session(Pause(Fraction(10), HERE), title="A title here", cautions=("Be careful now.", "Stop."))
+    estimate = estimate_session(script)
+    assert estimate.events == 3
+    assert estimate.seconds == Fraction(3 * 60, 160) + Fraction(3 * 60, 160) + Fraction(60, 160) + 10
+
+
+def test_say_pause_chime_section() -> None:
+    assert body(session(Say("one two", HERE, pause=Fraction(2)))) == Estimate(Fraction(120, 160) + 2, 1)
+    assert body(session(Pause(Fraction(7), HERE))) == Estimate(Fraction(7), 0)
+    assert body(session(Chime(3, HERE))) == Estimate(3 * TONE_SECONDS, 3)
+    assert body(session(Section("Part one", HERE))) == Estimate(Fraction(120, 160), 1)
+    assert body(session(Section("Part one", HERE, announce=False))) == Estimate(Fraction(0), 0)
+
+
+def test_breathe_counts_cues_per_non_zero_phase_and_the_spoken_seconds() -> None:
+    pattern = BreathPattern(inhale=Fraction(4), exhale=Fraction(6), hold=Fraction(2))
+    plain = body(session(Breathe(pattern, HERE, cycles=3)))
+    assert plain == Estimate(Fraction(36), 3 * 3)  # inhale, hold, exhale; rest is zero: no cue
+    counted = body(session(Breathe(pattern, HERE, cycles=3, count=True)))
+    assert counted.events == 3 * (3 + (4 - 1) + (2 - 1) + (6 - 1))
+    timed = body(session(Breathe(pattern, HERE, for_seconds=Fraction(50), say="Let us breathe")))
+    assert timed == Estimate(Fraction(48) + Fraction(3 * 60, 160), 4 * 3 + 1)
+
+
+def test_press_counts_every_cue_per_side() -> None:
+    press = Press(hold=Fraction(60), position=HERE, point="GB30", side="both", cue_every=Fraction(15),
+                  halfway=True, countdown=3, say="Firmly", prepare=Fraction(2), rest=Fraction(5))
+    one_side_events = 1 + 1 + 1 + 3 + 1 + 3 + 1  # announce, press, say, remaining x3, halfway, countdown x3, release
+    estimate = body(session(press))
+    assert estimate.events == 2 * one_side_events
+    announce = speech_seconds("both GB30", RATE)  # the side word and the point
+    release = speech_seconds("Release", RATE)
+    assert estimate.seconds == 2 * (announce + 2 + 60 + release + 5)
+
+
+def test_press_breathing_cycles_start_after_the_press_cue() -> None:
+    pattern = BreathPattern(inhale=Fraction(4), exhale=Fraction(6))
+    press = Press(hold=Fraction(25), position=HERE, breathe=pattern)
+    # "Press now" lasts 0.75 s → cycles start 1 s in; 24 s left: two whole cycles (4 cues) and an inhale.
+    assert body(session(press)).events == 2 + 5
+
+
+def test_repeat_multiplies_and_announces_each_round() -> None:
+    inner = Repeat(3, (Say("a", HERE), Chime(1, HERE)), HERE, announce=True)
+    round_speech = speech_seconds("Round 3 of 3", RATE)
+    expected = Estimate(3 * (Fraction(60, 160) + Fraction(1, 2) + TONE_SECONDS + round_speech), 3 * 3)
+    assert body(session(inner)) == expected
+
+
+def test_shared_objects_are_estimated_once_and_counted_every_use() -> None:
+    shared = Say("hello", HERE)
+    twice = body(session(shared, shared))
+    assert twice == body(session(Say("hello", HERE))).times(2)
+
+
+def test_within_the_limits_no_problem() -> None:
+    assert check_limits(session(Pause(Fraction(23 * 3600), HERE))) == []
+    events = Breathe(BreathPattern(Fraction(1, 1000), Fraction(1, 1000)), HERE, cycles=(MAX_EVENTS - 1) // 2)
+    assert check_limits(session(events)) == []
+
+
+def test_over_a_limit_at_the_top_level() -> None:
+    problems = check_limits(session(Pause(Fraction(23 * 3600), HERE), Pause(Fraction(3600), HERE)))
+    assert [problem.message for problem in problems] == [
+        "the session would last about 24.0 h; a session may last at most 24 h"
+    ]
+    events = Breathe(BreathPattern(Fraction(1, 1000), Fraction(1, 1000)), HERE, cycles=MAX_EVENTS // 2)
+    (problem,) = check_limits(session(events))  # 100,000 cues and the title
+    assert problem.position == HERE
+    assert "100,001 events" in problem.message
+
+
+def test_the_innermost_offending_repeat_is_blamed() -> None:
+    inner_place = Position("test.yaml", 5, 5)
+    inner = Repeat(2000, (Chime(100, HERE),), inner_place)
+    outer = Repeat(10, (inner,), Position("test.yaml", 3, 3))
+    problems = check_limits(session(outer))
+    assert {problem.position for problem in problems} == {inner_place}
+    assert len(problems) == 2  # too long and too many events, each once
+
+
+def nested_aliases(depth: int, fan_out: int) -> str:
+    """``depth`` nested repeats of 10, each holding ``fan_out`` aliases of the repeat below."""
+    lines = ["voiceguide: 1", "title: Laughs", "x-l0: &l0 Ha."]
+    for level in range(1, depth + 1):
+        items = ", ".join([f"*l{level - 1}"] * fan_out)
+        lines.append(f"x-l{level}: &l{level} {{repeat: 10, steps: [{items}]}}")
+    lines += [f"steps: [*l{depth}]"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(("depth", "fan_out"), [(10, 1), (10, 10), (60, 10)])
+def test_nested_aliased_repeats_are_refused_at_once_with_bounded_memory(depth: int, fan_out: int) -> None:
+    text = nested_aliases(depth, fan_out)  # (10 · fan_out)^depth steps if expanded: 10^10 up to 10^120
+    tracemalloc.start()
+    started = time.perf_counter()
+    result = parse_script(text, "laughs.yaml")
+    elapsed = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert result.script is None
+    messages = [d.message for d in result.diagnostics]
+    assert messages and all(message.startswith("this repeat would") for message in messages)
+    # Generous bounds (the real figures are ~5 ms and ~200 kB); expansion would need hours and terabytes.
+    assert elapsed < 0.5
+    assert peak < 20_000_000
+
+
+def test_the_shared_model_stays_small() -> None:
+    result = parse_script(nested_aliases(2, 10).replace("Ha.", "{pause: 1ms}"), "laughs.yaml")
+    assert result.script is not None
+    seen: set[int] = set()
+
+    def walk(steps: tuple[Step, ...]) -> None:
+        for step in steps:
+            if id(step) not in seen:
+                seen.add(id(step))
+                if isinstance(step, Repeat):
+                    walk(step.steps)
+
+    walk(result.script.steps)
+    assert len(seen) == 3  # one object per written step, though 10^4 steps are played
