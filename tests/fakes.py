@@ -6,7 +6,7 @@ import hashlib
 
 import numpy as np
 
-from voiceguide.speech import Audio
+from voiceguide.speech import Audio, Synthesizer
 
 FAKE_RATE = 22050
 
@@ -52,3 +52,22 @@ class FakeSynthesizer:
 def fake_measure(text: str) -> int:
     """A pure ``measure`` for timeline tests: 60 ms per character, at least 120 ms, at 22050 Hz."""
     return max(round(0.120 * FAKE_RATE), round(0.060 * FAKE_RATE) * len(text))
+
+
+class CountingSynthesizer:
+    """Wraps any synthesizer and records every text it is asked to synthesize (real or fake)."""
+
+    def __init__(self, inner: Synthesizer) -> None:
+        self.inner = inner
+        self.calls: list[str] = []
+
+    @property
+    def sample_rate(self) -> int:
+        return self.inner.sample_rate
+
+    def identity(self) -> str:
+        return self.inner.identity()
+
+    def synthesize(self, text: str) -> Audio:
+        self.calls.append(text)
+        return self.inner.synthesize(text)

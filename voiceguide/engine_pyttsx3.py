@@ -159,7 +159,7 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
 
 
 def _cleanup(state: dict[str, Any], directory: str) -> None:
-    worker = state.get("worker")
+    worker = state.pop("worker", None)
     if worker is not None:
         worker.kill()
     import shutil
@@ -251,13 +251,15 @@ def select_voice(voices: Sequence[VoiceInfo], voice: str | None, language: str |
         named = [v for v in voices if key in v.name.casefold()]
         if not named:
             raise EngineError(f"No installed voice has the id or name {voice!r}.", hint=VOICES_HINT)
+        exact_name = [v for v in named if v.name.casefold() == key]
+        if exact_name:
+            return exact_name[0]
         if language is not None:
             speaking = _best_for_language(named, language)
             if speaking:
-                named = speaking
-        # An exact name beats a longer name that merely contains it.
-        named.sort(key=lambda v: (v.name.casefold() != key, len(v.name)))
-        return named[0]
+                return speaking[0]
+        # The shortest name is the plainest voice that contains the words asked for.
+        return min(named, key=lambda v: len(v.name))
     if language is not None:
         speaking = _best_for_language(voices, language)
         if not speaking:
@@ -307,7 +309,11 @@ class Pyttsx3Synthesizer:
             worker, hello = self._start()
         self.voices: tuple[VoiceInfo, ...] = tuple(_voices_from(hello))
         """The engine's voices."""
-        chosen = select_voice(self.voices, voice, language)
+        try:
+            chosen = select_voice(self.voices, voice, language)
+        except EngineError:
+            self.close()
+            raise
         default_voice = hello.get("default_voice")
         self._voice_id: str | None = chosen.id if chosen is not None else (
             str(default_voice) if default_voice else None)
@@ -316,7 +322,11 @@ class Pyttsx3Synthesizer:
             f"voice {self._voice_id}; rate {rate}"
         )
         with self._lock:
-            self._configure(worker)
+            try:
+                self._configure(worker)
+            except EngineError:
+                self._finalizer()
+                raise
 
     @property
     def sample_rate(self) -> int:
@@ -388,6 +398,8 @@ class Pyttsx3Synthesizer:
             worker.kill()
 
     def _running_worker(self) -> _Worker:
+        if not self._finalizer.alive:
+            raise EngineError("The speech engine has been closed.")
         worker = self._state.get("worker")
         if worker is None:
             worker, _ = self._start()
