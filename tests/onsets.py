@@ -1,0 +1,82 @@
+"""An onset detector for tests: where each sound in a recording or render begins.
+
+The method of ``shared/notes/pyttsx3-and-audio.md``: an energy envelope in 5 ms
+frames; a frame is active above max(loudest frame - 35 dB, -60 dBFS, noise
+floor + 10 dB); an onset is the first active frame after at least 0.1 s of
+silence; it is refined to the sample by walking back while the signal stays
+above -30 dB of that event's own peak (taken over the next 0.3 s).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+FRAME_SECONDS = 0.005
+SILENCE_SECONDS = 0.1
+PEAK_WINDOW_SECONDS = 0.3
+BELOW_LOUDEST_DB = 35.0
+ABSOLUTE_FLOOR_DB = -60.0
+ABOVE_NOISE_DB = 10.0
+BELOW_PEAK_DB = 30.0
+GAP_SECONDS = 0.0025
+"""Walking back crosses dips (zero crossings) shorter than this."""
+
+
+def frame_levels_db(samples: npt.NDArray[np.floating], frame: int) -> npt.NDArray[np.float64]:
+    """RMS level of each whole ``frame``-sample frame, in dBFS (silence is -200 dB)."""
+    count = len(samples) // frame
+    frames = np.asarray(samples[: count * frame], dtype=np.float64).reshape(count, frame)
+    rms: npt.NDArray[np.float64] = np.sqrt(np.mean(frames * frames, axis=1))
+    levels: npt.NDArray[np.float64] = 20 * np.log10(np.maximum(rms, 1e-10))
+    return levels
+
+
+def activity_threshold_db(levels: npt.NDArray[np.float64]) -> float:
+    """The level above which a frame counts as sound."""
+    if len(levels) == 0:
+        return ABSOLUTE_FLOOR_DB
+    noise_floor = float(np.percentile(levels, 10))
+    return max(float(levels.max()) - BELOW_LOUDEST_DB, ABSOLUTE_FLOOR_DB, noise_floor + ABOVE_NOISE_DB)
+
+
+def detect_onsets(samples: npt.NDArray[np.floating], sample_rate: int) -> list[int]:
+    """Sample indices where a sound begins after at least 0.1 s of silence."""
+    x = np.abs(np.asarray(samples, dtype=np.float64))
+    frame = max(1, round(FRAME_SECONDS * sample_rate))
+    levels = frame_levels_db(x, frame)
+    active = levels > activity_threshold_db(levels)
+    silence_frames = round(SILENCE_SECONDS * sample_rate / frame)
+    peak_window = round(PEAK_WINDOW_SECONDS * sample_rate)
+    gap = max(1, round(GAP_SECONDS * sample_rate))
+    onsets: list[int] = []
+    quiet = silence_frames  # the file's start counts as silence
+    last_sound_end = 0
+    for index, is_active in enumerate(active):
+        if not is_active:
+            quiet += 1
+            continue
+        if quiet >= silence_frames:
+            onsets.append(_refine(x, index * frame, last_sound_end, peak_window, gap))
+        quiet = 0
+        last_sound_end = (index + 1) * frame
+    return onsets
+
+
+def _refine(x: npt.NDArray[np.float64], frame_start: int, floor: int, peak_window: int, gap: int) -> int:
+    """The first sample of the sound found active at ``frame_start``, not before ``floor``."""
+    peak = float(x[frame_start : frame_start + peak_window].max())
+    level = peak * 10 ** (-BELOW_PEAK_DB / 20)
+    # The first sample above the level from the active frame on ...
+    above = np.flatnonzero(x[frame_start : frame_start + peak_window] >= level)
+    if above.size == 0:
+        return frame_start
+    position = frame_start + int(above[0])
+    # ... then back through short dips while the sound stays above the level.
+    while position > floor:
+        window_start = max(floor, position - gap)
+        earlier = np.flatnonzero(x[window_start:position] >= level)
+        if earlier.size == 0:
+            break
+        position = window_start + int(earlier[0])
+    return position

@@ -1,0 +1,264 @@
+"""Rendered sessions with real pyttsx3 speech: every sound starts where the JSON plan says.
+
+Also: the onset detector itself on synthetic sounds, block-size identity on
+real speech, and the plan/render/list commands end to end.  Needs the speech
+engine: skipped with a reason when it is missing, a failure under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile
+
+from tests.cli_harness import run_cli
+from tests.onsets import detect_onsets
+from voiceguide.cli import _prepare_session, _session_volume, build_parser
+from voiceguide.errors import EngineError
+from voiceguide.mixer import Mixer
+from voiceguide.render import render_session
+from voiceguide.sinks import FileSink
+from voiceguide.timeline import SAMPLE_RATE
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPTS = sorted((REPO / "tests" / "data" / "valid").glob("*.yaml")) + sorted((REPO / "scripts").glob("*.yaml"))
+
+TONE_TOLERANCE = 0.001
+SPEECH_TOLERANCE = 0.005
+RESOLVABLE_GAP = 0.15
+"""Sounds closer than this to the end of the previous sound cannot be told apart by the detector."""
+
+pytestmark = pytest.mark.engine
+
+
+@pytest.fixture(scope="module")
+def engine_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fresh speech cache shared by this module's tests; fails under CI=true if there is no engine."""
+    from voiceguide.engine_pyttsx3 import Pyttsx3Synthesizer
+
+    try:
+        Pyttsx3Synthesizer().close()
+    except EngineError as error:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"the speech engine is required under CI=true: {error.message}")
+        pytest.skip(f"no speech engine: {error.message}")
+    cache = tmp_path_factory.mktemp("speech-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VOICEGUIDE_CACHE_DIR", str(cache))
+        yield cache
+
+
+# -- the detector itself ---------------------------------------------------------------
+
+
+def _burst(frames: int, frequency: float, attack: int = 44) -> np.ndarray[Any, np.dtype[np.float64]]:
+    t = np.arange(frames)
+    envelope = np.minimum(1.0, t / attack) * np.exp(-t / (frames / 3))
+    return 0.5 * envelope * np.sin(2 * np.pi * frequency * t / SAMPLE_RATE)
+
+
+def test_detector_finds_bursts_after_silence_to_the_sample() -> None:
+    x = np.zeros(6 * SAMPLE_RATE)
+    truth = [0, 20_000, 51_234, 90_001]
+    for i, start in enumerate(truth):
+        x[start : start + 6000] += _burst(6000, 250 + 90 * i)
+    x[55_000:57_000] += 0.3 * _burst(2000, 400)  # follows 51_234 with too short a gap: not an onset
+    onsets = detect_onsets(x, SAMPLE_RATE)
+    assert len(onsets) == len(truth)
+    assert all(abs(got - want) <= 0.0003 * SAMPLE_RATE for got, want in zip(onsets, truth, strict=True))
+
+
+def test_detector_ignores_noise_and_sees_quiet_sounds_after_loud_ones() -> None:
+    rng = np.random.default_rng(7)
+    x = 1e-4 * rng.standard_normal(4 * SAMPLE_RATE)  # -80 dBFS hiss
+    x[10_000:16_000] += _burst(6000, 300)
+    x[40_000:46_000] += 0.05 * _burst(6000, 500)  # 26 dB quieter: still a sound
+    onsets = detect_onsets(x, SAMPLE_RATE)
+    assert len(onsets) == 2
+    assert abs(onsets[0] - 10_000) <= 22 and abs(onsets[1] - 40_000) <= 22
+
+
+def test_detector_on_silence_finds_nothing() -> None:
+    assert detect_onsets(np.zeros(SAMPLE_RATE), SAMPLE_RATE) == []
+
+
+# -- matching rendered onsets to the plan ----------------------------------------------
+
+
+def required_events(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """Plan events that start at least RESOLVABLE_GAP after every earlier sound has ended."""
+    required = []
+    sounding_until = -1.0
+    for event in plan["events"]:
+        if event["t"] - sounding_until >= RESOLVABLE_GAP:
+            required.append(event)
+        sounding_until = max(sounding_until, event["t"] + event["duration"])
+    return required
+
+
+def onset_errors(plan: dict[str, Any], onsets_seconds: list[float]) -> list[str]:
+    """Every way the detected onsets disagree with the plan, as readable lines."""
+    problems = []
+    found = np.array(onsets_seconds)
+    for event in required_events(plan):
+        tolerance = TONE_TOLERANCE if event["kind"] == "tone" else SPEECH_TOLERANCE
+        nearest = float(found[np.argmin(np.abs(found - event["t"]))]) if found.size else float("inf")
+        if abs(nearest - event["t"]) > tolerance:
+            problems.append(
+                f"{event['cue']} {event['text'] or 'tone'!r} planned at {event['t']:.4f} s: "
+                f"nearest onset {nearest:.4f} s ({(nearest - event['t']) * 1000:+.2f} ms)"
+            )
+    events = plan["events"]
+    for onset in onsets_seconds:
+        at_start = any(abs(onset - e["t"]) <= SPEECH_TOLERANCE for e in events)
+        inside = any(e["t"] < onset < e["t"] + e["duration"] for e in events)  # a pause within one utterance
+        if not (at_start or inside):
+            problems.append(f"extra onset at {onset:.4f} s, where the plan has silence")
+    return problems
+
+
+LONG_SESSION_SECONDS = 20 * 60
+"""Longer scripts are checked at ``--pace 0.1`` (mostly silence; keeps the suite quick)."""
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])
+def test_rendered_onsets_match_the_plan(engine_cache: Path, tmp_path: Path, script: Path) -> None:
+    # --volume 1: a script may set volume 0 (see test_volume_zero_renders_silence).
+    options = [str(script), "--volume", "1"]
+    plan_run = run_cli("plan", *options, "--json")
+    assert plan_run.exit_status == 0, plan_run.stderr
+    plan = json.loads(plan_run.stdout)
+    if plan["duration"] > LONG_SESSION_SECONDS:
+        options += ["--pace", "0.1"]
+        plan = json.loads(run_cli("plan", *options, "--json").stdout)
+    output = tmp_path / "session.wav"
+    render_run = run_cli("render", *options, "-o", str(output))
+    assert render_run.exit_status == 0, render_run.stderr
+    samples, rate = soundfile.read(output, dtype="float64")
+    assert rate == SAMPLE_RATE
+    assert len(samples) == round(plan["duration"] * SAMPLE_RATE)
+    onsets = [frame / SAMPLE_RATE for frame in detect_onsets(samples, SAMPLE_RATE)]
+    required = required_events(plan)
+    assert required and required[0]["cue"] == "title"  # the check has something to check
+    problems = onset_errors(plan, onsets)
+    assert not problems, f"{len(problems)} mismatches:\n" + "\n".join(problems)
+
+
+def test_volume_zero_renders_silence(engine_cache: Path, tmp_path: Path) -> None:
+    script = REPO / "tests" / "data" / "valid" / "top-level.yaml"
+    assert "volume: 0" in script.read_text()
+    output = tmp_path / "silent.flac"
+    assert run_cli("render", str(script), "-o", str(output)).exit_status == 0
+    samples, _ = soundfile.read(output)
+    assert len(samples) > SAMPLE_RATE and not samples.any()
+    run_cli("render", str(script), "-o", str(output), "--volume", "0.5")
+    assert np.abs(soundfile.read(output)[0]).max() > 0.1
+
+
+def test_the_onset_check_catches_a_misplaced_cue() -> None:
+    plan = {"events": [
+        {"t": 0.0, "duration": 0.5, "kind": "speech", "text": "a", "cue": "say"},
+        {"t": 1.0, "duration": 1.5, "kind": "tone", "text": None, "cue": "chime"},
+    ]}  # fmt: skip
+    assert onset_errors(plan, [0.0, 1.0]) == []
+    assert len(onset_errors(plan, [0.0, 1.0012])) == 1  # a tone 1.2 ms late
+    assert len(onset_errors(plan, [0.004, 1.0])) == 0  # speech within 5 ms
+    assert len(onset_errors(plan, [0.0, 1.0, 3.0])) == 1  # a sound where the plan is silent
+    assert len(onset_errors(plan, [1.0])) == 1  # a cue missing
+
+
+# -- block-size identity with real speech ------------------------------------------------
+
+SHORT_SCRIPT = """\
+voiceguide: 1
+title: Blocks
+steps:
+  - say: One.
+    pause: 0.2s
+  - chime: {count: 2, sound: gong}
+  - press: {hold: 4s, prepare: 0.5s, countdown: 2, rest: 0.5s}
+  - breathe: {inhale: 1s, exhale: 1s, cycles: 1}
+"""
+
+
+def test_file_and_mixer_blocks_give_identical_samples(engine_cache: Path, tmp_path: Path) -> None:
+    script_path = tmp_path / "blocks.yaml"
+    script_path.write_text(SHORT_SCRIPT)
+    output = tmp_path / "blocks.wav"
+    args = build_parser().parse_args(["render", str(script_path), "-o", str(output), "--volume", "0.8"])
+    script, timeline, clips = _prepare_session(args)
+    volume = _session_volume(args, script)
+    assert volume == 0.8
+    mixer = Mixer(timeline.events, clips, volume, length=timeline.length)
+    whole = mixer.render(0, timeline.length)
+    assert np.abs(whole).max() > 0.3  # real speech and tones, not silence
+    for block in (1, 37, 512, 22050, timeline.length):
+        np.testing.assert_array_equal(np.concatenate(list(mixer.blocks(block))), whole, err_msg=f"block {block}")
+    reference = tmp_path / "reference.wav"
+    soundfile.write(reference, whole, SAMPLE_RATE, subtype="PCM_16")
+    for block in (37, 22050):
+        render_session(timeline, clips, FileSink(output, SAMPLE_RATE), volume=volume, block_frames=block)
+        got, _ = soundfile.read(output, dtype="int16")
+        want, _ = soundfile.read(reference, dtype="int16")
+        np.testing.assert_array_equal(got, want)
+
+
+# -- the commands end to end ---------------------------------------------------------------
+
+
+def test_plan_text_and_json_describe_the_same_session(engine_cache: Path) -> None:
+    text = run_cli("plan", "quick-relief")
+    assert text.exit_status == 0, text.stderr
+    data = json.loads(run_cli("plan", "quick-relief", "--json").stdout)
+    lines = text.stdout_lines
+    assert lines[0] == data["title"] == "Quick relief"
+    assert "Pressing the point  (from " in text.stdout
+    assert lines[-1].startswith("Total length ") and lines[-1].endswith(f"{len(data['events'])} cues.")
+    press = next(e for e in data["events"] if e["cue"] == "press")
+    minutes, secs = divmod(press["t"], 60)
+    assert any(line.startswith(f"  {int(minutes)}:{secs:05.2f}  press") for line in lines)
+
+
+def test_pace_and_no_cautions_change_the_plan_as_the_spec_says(engine_cache: Path) -> None:
+    normal = json.loads(run_cli("plan", "quick-relief", "--json").stdout)
+    quick = json.loads(run_cli("plan", "quick-relief", "--json", "--pace", "0.5", "--no-cautions").stdout)
+    assert not any(e["cue"] == "caution" for e in quick["events"])
+    assert any(e["cue"] == "caution" for e in normal["events"])
+    assert quick["duration"] < normal["duration"] / 1.5
+    quick_speech = {e["text"]: e["duration"] for e in quick["events"] if e["kind"] == "speech"}
+    normal_speech = {e["text"]: e["duration"] for e in normal["events"] if e["kind"] == "speech"}
+    shared = quick_speech.keys() & normal_speech.keys()
+    assert len(shared) > 5
+    assert all(quick_speech[text] == normal_speech[text] for text in shared)  # speech is not stretched
+
+
+def test_render_writes_audio_captions_and_chapters(engine_cache: Path, tmp_path: Path) -> None:
+    out = tmp_path / "q.ogg"
+    result = run_cli("render", "quick-relief", "-o", str(out), "--captions", str(tmp_path / "q.srt"),
+                     "--chapters", str(tmp_path / "q.cue"))  # fmt: skip
+    assert result.exit_status == 0, result.stderr
+    assert "\r" not in result.stderr and "rendering" not in result.stderr  # no progress bar unless a terminal
+    assert result.stdout.startswith(f"wrote {out}: ")
+    plan = json.loads(run_cli("plan", "quick-relief", "--json").stdout)
+    assert soundfile.info(out).duration == pytest.approx(plan["duration"], abs=0.1)
+    srt = (tmp_path / "q.srt").read_text()
+    spoken = [e for e in plan["events"] if e["kind"] == "speech"]
+    assert srt.count(" --> ") == len(spoken)
+    assert "Press now." in srt
+    cue = (tmp_path / "q.cue").read_text()
+    assert 'FILE "q.ogg" WAVE' in cue and 'TITLE "Pressing the point"' in cue
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["q.cue", "q.ogg", "q.srt"]
+
+
+def test_list_shows_every_shipped_session_with_its_length(engine_cache: Path) -> None:
+    result = run_cli("list")
+    assert result.exit_status == 0, result.stderr
+    names = [line.split()[0] for line in result.stdout_lines]
+    assert names == sorted(p.stem for p in (REPO / "scripts").glob("*.yaml"))
+    assert all(" min " in line for line in result.stdout_lines)
