@@ -250,3 +250,47 @@ def test_closing_twice_or_writing_after_close_is_refused(tmp_path: Path) -> None
         sink.write(np.zeros(3, np.float32))
     sink.abort()  # harmless after close
     assert leftovers(tmp_path) == ["x.wav"]
+
+
+# -- the render and list commands, in-process (no speech engine needed for these) ------------
+
+MINIMAL = Path(__file__).resolve().parent / "data" / "valid" / "minimal.yaml"
+
+
+def test_cli_render_to_an_unwritable_folder_exits_1_with_one_sentence(tmp_path: Path) -> None:
+    from tests.cli_harness import run_cli
+
+    target = unwritable_folder(tmp_path) / "session.wav"
+    result = run_cli("render", str(MINIMAL), "-o", str(target))
+    assert result.exit_status == 1
+    assert (
+        result.stderr_lines[0]
+        == f"voiceguide: error: Cannot write {target}: no permission to write in {target.parent}."
+    )
+    assert result.stderr_lines[1].startswith("hint: ")
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_cli_render_checks_every_file_name_before_working(tmp_path: Path) -> None:
+    from tests.cli_harness import run_cli
+
+    wav = ["-o", str(tmp_path / "s.wav")]
+    wrong = [["-o", str(tmp_path / "s.aiff")], [*wav, "--captions", str(tmp_path / "c.txt")],
+             [*wav, "--chapters", str(tmp_path / "c.srt")]]  # fmt: skip
+    for extra in wrong:
+        result = run_cli("render", str(MINIMAL), *extra)
+        assert result.exit_status == 2, result.stderr
+        assert result.stderr.startswith("voiceguide: error: Cannot write ")
+    assert run_cli("render", "no-such-session", "-o", str(tmp_path / "s.wav")).exit_status == 2
+    assert leftovers(tmp_path) == []
+
+
+def test_cli_list_names_every_shipped_session() -> None:
+    from tests.cli_harness import run_cli
+    from voiceguide.shipped import shipped_scripts
+
+    result = run_cli("list")
+    assert result.exit_status == 0, result.stderr
+    assert [line.split()[0] for line in result.stdout_lines] == [p.stem for p in shipped_scripts()]
+    assert all(" min " in line for line in result.stdout_lines)
+    assert any("Sciatica" in line for line in result.stdout_lines)

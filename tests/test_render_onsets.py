@@ -254,11 +254,3 @@ def test_render_writes_audio_captions_and_chapters(engine_cache: Path, tmp_path:
     cue = (tmp_path / "q.cue").read_text()
     assert 'FILE "q.ogg" WAVE' in cue and 'TITLE "Pressing the point"' in cue
     assert sorted(p.name for p in tmp_path.iterdir()) == ["q.cue", "q.ogg", "q.srt"]
-
-
-def test_list_shows_every_shipped_session_with_its_length(engine_cache: Path) -> None:
-    result = run_cli("list")
-    assert result.exit_status == 0, result.stderr
-    names = [line.split()[0] for line in result.stdout_lines]
-    assert names == sorted(p.stem for p in (REPO / "scripts").glob("*.yaml"))
-    assert all(" min " in line for line in result.stdout_lines)
