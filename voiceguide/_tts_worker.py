@@ -224,7 +224,7 @@ class Worker:
             # to finish (it ends the run loop last), so it cannot end ours.
             if not _wait_for_file(first):
                 raise WorkerFailure("unusable", "the engine wrote no warm-up file")
-            time.sleep(0.02)
+            time.sleep(0.005)
             second = self._next_path(directory, "warmup")
             self._save("warm up", second)
             complete = _file_is_complete(second)

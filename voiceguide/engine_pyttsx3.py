@@ -274,8 +274,9 @@ class Pyttsx3Synthesizer:
     ``voice``: an engine voice id or part of a voice's name; ``language``: a
     BCP-47 tag; ``rate``: words per minute.  Construction starts the worker and
     selects the voice, so a missing engine or unknown voice fails here, with
-    ``EngineError``.  ``timeout_seconds`` bounds each utterance (a request of n
-    utterances gets ``timeout_seconds * (1 + n / 4)``); a worker that exceeds it
+    ``EngineError``.  ``timeout_seconds`` bounds each round trip (a request of n
+    utterances of c characters in all gets ``timeout_seconds * (1 + n / 4) +
+    c / 100``); a worker that exceeds it
     is killed and restarted once.  ``command`` replaces the worker command
     (tests use it to simulate a hanging engine).  Thread-safe; call ``close()``
     (or use ``with``) to stop the worker early, otherwise it stops when the
@@ -415,7 +416,8 @@ class Pyttsx3Synthesizer:
             for _ in texts:
                 self._counter += 1
                 paths.append(self._directory / f"utterance-{self._counter}.wav")
-            timeout = self._timeout * (1 + len(texts) / 4)
+            # pyttsx3's buffer grows quadratically with a text's length: allow for long texts too.
+            timeout = self._timeout * (1 + len(texts) / 4) + 0.01 * sum(len(t) for t in texts)
             try:
                 answer = worker.request(
                     {"op": "synth", "items": [{"text": t, "path": str(p)} for t, p in zip(texts, paths, strict=True)]},
