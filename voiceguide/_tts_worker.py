@@ -285,8 +285,25 @@ def _send(channel: IO[str], message: dict[str, Any]) -> None:
     channel.flush()
 
 
+def _watch_parent() -> None:
+    """Exit when the parent process is gone (it may have been killed while we were busy)."""
+    parent = os.getppid()
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def main() -> int:
     """Serve requests from stdin until it closes."""
+    import signal
+    import threading
+
+    # Ctrl-C reaches the whole process group; the parent decides what it means
+    # (and stops us), so a keypress cannot kill the worker mid-file.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "getppid") and sys.platform != "win32":
+        threading.Thread(target=_watch_parent, daemon=True, name="parent-watch").start()
     channel = _open_protocol_channel()
     try:
         worker = Worker()
