@@ -16,7 +16,7 @@ from tests.test_mixer import FakeClips, busy_events, speech, tone_event
 from voiceguide.errors import OutputError, UsageError
 from voiceguide.mixer import Mixer
 from voiceguide.render import render_session
-from voiceguide.sinks import FileSink, output_format, supported_formats
+from voiceguide.sinks import FileSink, output_format, supported_formats, to_pcm16
 from voiceguide.speech import Audio
 from voiceguide.timeline import SAMPLE_RATE, Event, Timeline
 
@@ -133,15 +133,12 @@ def test_a_long_ogg_is_written_in_small_pieces(tmp_path: Path) -> None:
 def test_file_and_mixer_blocks_give_identical_samples(tmp_path: Path, block: int | None) -> None:
     timeline = make_timeline([e for e in busy_events() if e.start < 30_000])
     whole = Mixer(timeline.events, FakeClips(), 0.9).render(0, timeline.length)
-    reference = tmp_path / "reference.wav"
-    soundfile.write(reference, whole, SAMPLE_RATE, subtype="PCM_16")
     path = tmp_path / "blocks.wav"
     render_session(
         timeline, FakeClips(), FileSink(path, SAMPLE_RATE), volume=0.9, block_frames=block or timeline.length
     )
     got, _ = soundfile.read(path, dtype="int16")
-    want, _ = soundfile.read(reference, dtype="int16")
-    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got, to_pcm16(whole))
     mixer = Mixer(timeline.events, FakeClips(), 0.9, length=timeline.length)
     blocks = np.concatenate(list(mixer.blocks(block or timeline.length)))
     np.testing.assert_array_equal(blocks, whole)
@@ -294,3 +291,20 @@ def test_cli_list_names_every_shipped_session() -> None:
     assert [line.split()[0] for line in result.stdout_lines] == [p.stem for p in shipped_scripts()]
     assert all(" min " in line for line in result.stdout_lines)
     assert any("Sciatica" in line for line in result.stdout_lines)
+
+
+def test_pcm16_rounds_to_nearest_and_clips() -> None:
+    x = np.array([0.0, 0.5 / 32768, 1.4 / 32768, -1.6 / 32768, 1.0, 2.0, -1.0, -2.0], np.float32)
+    assert list(to_pcm16(x)) == [0, 0, 1, -2, 32767, 32767, -32768, -32768]
+
+
+def test_wav_and_flac_hold_the_same_quantized_samples_as_libsndfiles_flac(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.uniform(-1, 1, 200_000), np.arange(-40_000, 40_000) / 32768]).astype(np.float32)
+    for name in ("ours.wav", "ours.flac"):
+        sink = FileSink(tmp_path / name, SAMPLE_RATE)
+        sink.write(x)
+        sink.close()
+        np.testing.assert_array_equal(soundfile.read(tmp_path / name, dtype="int16")[0], to_pcm16(x))
+    soundfile.write(tmp_path / "theirs.flac", x, SAMPLE_RATE, subtype="PCM_16")
+    np.testing.assert_array_equal(soundfile.read(tmp_path / "theirs.flac", dtype="int16")[0], to_pcm16(x))

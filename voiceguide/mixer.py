@@ -53,7 +53,7 @@ class SessionClips:
         bank: SpeechSource,
         tone: Callable[[str], Audio] | None = None,
         *,
-        max_cached_frames: int = 22050 * 600,
+        max_cached_frames: int = 22050 * 60,
     ) -> None:
         if tone is None:
             from voiceguide.tones import tone as synthesize_tone
