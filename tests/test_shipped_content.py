@@ -11,6 +11,7 @@ sciatica`` works after ``pip install``.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -141,6 +142,45 @@ def test_shipped_scripts_are_found_by_name() -> None:
         assert path.is_file(), path
 
 
+@pytest.fixture(scope="module")
+def speech_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fresh speech cache for this module's plans with the real engine."""
+    cache = tmp_path_factory.mktemp("speech-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VOICEGUIDE_CACHE_DIR", str(cache))
+        yield cache
+
+
+def real_plan(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, object], str]:
+    """``voiceguide plan --json`` with the real speech engine: the plan and what went to stderr."""
+    status = main(["plan", str(path), "--json"])
+    captured = capsys.readouterr()
+    if status == 1 and "engine" in captured.err.lower() and os.environ.get("CI", "").lower() != "true":
+        pytest.skip(f"no speech engine: {captured.err.strip()}")
+    assert status == 0, captured.err
+    plan: dict[str, object] = json.loads(captured.out)
+    return plan, captured.err
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)
+def test_real_speech_drops_no_cue(path: Path, speech_cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The holds are chosen so that breathing cues fall clear of the time-left cues and
+    # the countdown; with real speech lengths a collision would drop a cue and warn.
+    plan, err = real_plan(path, capsys)
+    assert "warning:" not in err
+    cues = [event["cue"] for event in plan["events"]]  # type: ignore[attr-defined]
+    if any(isinstance(step, Press) for step in walk(load_script(path).steps)):
+        assert cues.count("press") == cues.count("release") > 0
+        assert "remaining" in cues and "countdown" in cues and "inhale" in cues
+
+
+@pytest.mark.engine
+def test_sciatica_plays_10_to_20_minutes_with_real_speech(speech_cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan, _ = real_plan(SCRIPTS_DIR / "sciatica.yaml", capsys)
+    assert 10 * MINUTE <= plan["duration"] <= 20 * MINUTE  # type: ignore[operator]
+
+
 # --------------------------------------------------------------------------
 # the sciatica session
 
@@ -247,6 +287,14 @@ def test_readme_example_passes_check(tmp_path: Path, capsys: pytest.CaptureFixtu
     captured = capsys.readouterr()
     assert status == 0, captured.err
     assert "warning:" not in captured.out + captured.err
+
+
+@pytest.mark.engine
+def test_readme_example_drops_no_cue_with_real_speech(
+    tmp_path: Path, speech_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, err = real_plan(readme_example(tmp_path), capsys)
+    assert "warning:" not in err
 
 
 # --------------------------------------------------------------------------
