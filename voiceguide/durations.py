@@ -30,6 +30,7 @@ __all__ = [
     "format_number",
     "format_seconds",
     "parse_duration",
+    "short_text",
 ]
 
 MAX_DURATION_SECONDS = MAX_SESSION_SECONDS
@@ -92,7 +93,7 @@ def _show(value: object) -> str:
         text = value if isinstance(value, str) else format_number(value)
     except ValueError:  # an int too long to print
         return "a number with too many digits"
-    text = text if len(text) <= 40 else text[:39] + "…"
+    text = short_text(text)
     return f"'{text}'" if isinstance(value, str) else text
 
 
@@ -123,6 +124,12 @@ def _parse_text(text: str, subject: str) -> Fraction:
         raise DurationError(f"{subject} must be a duration {_EXAMPLES}, got {_show(text)}") from None
 
 
+def short_text(text: str) -> str:
+    """Text from a script cut to fit in a one-line message (line breaks become spaces, at most 40 characters)."""
+    text = " ".join(text.splitlines())
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 def _unit_message(subject: str, number: str, unit: str, text: str) -> str:
     if not unit:
         return f"{subject} is missing a unit after {number} in {_show(text)} (units: h, m, s, ms)"
@@ -131,7 +138,7 @@ def _unit_message(subject: str, number: str, unit: str, text: str) -> str:
         close = difflib.get_close_matches(unit.lower(), list(UNITS), n=1, cutoff=0.5)
         guess = close[0] if close else None
     hint = f"; did you mean '{guess}'?" if guess else ""
-    return f"{subject} has an unknown unit '{unit}' in {_show(text)} (units: h, m, s, ms){hint}"
+    return f"{subject} has an unknown unit '{short_text(unit)}' in {_show(text)} (units: h, m, s, ms){hint}"
 
 
 def format_number(value: object) -> str:

@@ -27,6 +27,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import Reader
 
+from voiceguide.durations import short_text
 from voiceguide.errors import Diagnostic, Position, ScriptError
 
 try:  # libyaml's C parser: several times faster than the pure-Python one
@@ -35,12 +36,20 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader
 
 __all__ = [
-    "Document",
+    "BOOL_TAG",
+    "FLOAT_TAG",
+    "INT_TAG",
+    "MERGE_TAG",
+    "NULL_TAG",
+    "STR_TAG",
     "TAG_PREFIX",
+    "Document",
     "compose_document",
     "decode_source",
+    "describe_node",
     "describe_tag",
     "scalar_value",
+    "scalar_value_or_none",
 ]
 
 TAG_PREFIX = "tag:yaml.org,2002:"
@@ -213,7 +222,7 @@ def _check_nodes(document: Document) -> list[Diagnostic]:
                 if name in first:
                     earlier = first[name].start_mark.line + 1
                     diagnostics.append(document.diagnostic(
-                        key, f"duplicate key '{key.value}' (first written on line {earlier})"))
+                        key, f"duplicate key '{short_text(key.value)}' (first written on line {earlier})"))
                 else:
                     first[name] = key
         elif isinstance(node, SequenceNode):
@@ -255,7 +264,7 @@ def scalar_value(node: ScalarNode) -> ScalarValue:
     try:
         return constructor(_constructor, node)
     except (ValueError, KeyError, TypeError, AttributeError, IndexError, yaml.YAMLError) as error:
-        raise ValueError(f"'{node.value}' cannot be read as {describe_tag(tag)}") from error
+        raise ValueError(f"'{short_text(node.value)}' cannot be read as {describe_tag(tag)}") from error
 
 
 def scalar_value_or_none(node: ScalarNode) -> ScalarValue:
@@ -264,15 +273,6 @@ def scalar_value_or_none(node: ScalarNode) -> ScalarValue:
         return scalar_value(node)
     except ValueError:
         return node.value
-
-
-_SHORT = 40
-
-
-def short_text(text: str) -> str:
-    """Source text cut to a length that fits in a one-line message."""
-    text = text.replace("\n", " ")
-    return text if len(text) <= _SHORT else text[: _SHORT - 1] + "…"
 
 
 def describe_node(node: Node) -> str:

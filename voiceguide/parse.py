@@ -26,7 +26,7 @@ from typing import Any, TypeVar, cast
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from voiceguide import limits
-from voiceguide.durations import DurationError, format_number, parse_duration
+from voiceguide.durations import DurationError, format_number, parse_duration, short_text
 from voiceguide.errors import Diagnostic, Position, ScriptError, VoiceguideError
 from voiceguide.loader import (
     BOOL_TAG,
@@ -38,7 +38,6 @@ from voiceguide.loader import (
     compose_document,
     describe_node,
     scalar_value,
-    short_text,
 )
 from voiceguide.model import (
     FORMAT_VERSION,
@@ -270,6 +269,7 @@ class _Parser:
     def _unknown_key(self, name: str, where: str, allowed: Sequence[str], extensions: bool,
                      nested: dict[str, tuple[str, ...]] | None) -> str:
         place = f" in {where}" if where else " at the top level"
+        name = short_text(name)
         for kind, keys in (nested or {}).items():
             if name in keys:
                 return (f"unknown key '{name}'{place}: '{name}' belongs inside the '{kind}' mapping; "
@@ -539,10 +539,10 @@ class _Parser:
         for key in keys:
             guess = _did_you_mean(key.value, STEP_KINDS)
             if guess is not None:
-                self.error(key, f"unknown step kind '{key.value}'; did you mean '{guess}'?")
+                self.error(key, f"unknown step kind '{short_text(key.value)}'; did you mean '{guess}'?")
                 guessed = True
         if not guessed:
-            found = ", ".join(f"'{key.value}'" for key in keys) or "no key"
+            found = ", ".join(f"'{short_text(key.value)}'" for key in keys) or "no key"
             self.error(node, f"a step needs one of the keys {_one_of(STEP_KINDS)}, found {found}")
         return None
 
