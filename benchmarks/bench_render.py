@@ -7,7 +7,8 @@ countdowns, counted breathing, spoken instructions), then measures:
   with the cache filled (warm), as wall time and as a multiple of real time;
 - the peak RSS of warm renders of the 1-hour session and of a 2-hour one
   (twice as many rounds): flat memory means the block design works;
-- optionally (``--formats``) warm renders to FLAC, OGG and MP3;
+- optionally (``--long``) the peak RSS of 4- and 8-hour renders, and
+  (``--formats``) warm renders to FLAC, OGG and MP3;
 - the naive route: the same spoken cues synthesized one by one, each with its
   own pyttsx3 ``save_to_file`` + ``runAndWait``, in this process.
 
@@ -18,7 +19,7 @@ speech worker (a grandchild) is not in that figure.
 Targets (issue 3): warm >= 2,000x real time for WAV, cold >= 500x, peak RSS
 under 100 MB for 2 hours.
 
-Usage: python benchmarks/bench_render.py [--formats] [--skip-naive] [--rounds N]
+Usage: python benchmarks/bench_render.py [--formats] [--long] [--skip-naive] [--rounds N]
 """
 
 from __future__ import annotations
@@ -62,8 +63,11 @@ ADVICE = [
 ]
 
 
-def session_yaml(rounds: int) -> str:
-    """A session of ``rounds`` five-minute rounds, each with its own section and instructions."""
+def session_yaml(rounds: int, closing_pause_seconds: float = 0.0) -> str:
+    """A session of ``rounds`` rounds of about 4.5 minutes, each with its own section and instructions.
+
+    ``closing_pause_seconds`` of silence at the end bring it to a round length.
+    """
     lines = [
         "voiceguide: 1",
         f"title: Benchmark session, {rounds} rounds",
@@ -96,27 +100,34 @@ def session_yaml(rounds: int) -> str:
             "    pause: 10s",
             "  - breathe: {inhale: 4s, hold: 2s, exhale: 6s, for: 24s}",
         ]
+    lines.append("  - say: That is the end of the session.")
+    if closing_pause_seconds > 0:
+        lines.append(f"  - pause: {closing_pause_seconds:.3f}s")
     return "\n".join(lines) + "\n"
 
 
-def fit_rounds(target_seconds: float) -> tuple[int, float]:
-    """How many rounds come closest to ``target_seconds``, judged with estimated speech lengths."""
+def estimated_seconds(yaml_text: str) -> float:
+    """The session's length with speech lengths estimated from words and rate (no engine)."""
     from voiceguide.limits import speech_seconds
     from voiceguide.parse import parse_script
     from voiceguide.timeline import SAMPLE_RATE, compile_timeline
 
-    def length(rounds: int) -> float:
-        script = parse_script(session_yaml(rounds), "bench.yaml").script
-        assert script is not None
+    script = parse_script(yaml_text, "bench.yaml").script
+    assert script is not None
+    rate = script.voice.rate
 
-        def measure(text: str) -> int:
-            return round(speech_seconds(text, script.voice.rate) * SAMPLE_RATE)
+    def measure(text: str) -> int:
+        return round(speech_seconds(text, rate) * SAMPLE_RATE)
 
-        return compile_timeline(script, measure).length / SAMPLE_RATE
+    return compile_timeline(script, measure).length / SAMPLE_RATE
 
-    one = length(1)
-    rounds = max(1, round(target_seconds / one))
-    return rounds, length(rounds)
+
+def fitted_session(target_seconds: float) -> tuple[int, str]:
+    """As many whole rounds as fit in ``target_seconds``, padded with a closing pause to about that length."""
+    per_round = estimated_seconds(session_yaml(2)) - estimated_seconds(session_yaml(1))
+    rounds = max(1, int((target_seconds - estimated_seconds(session_yaml(0))) // per_round))
+    pad = max(0.0, target_seconds - estimated_seconds(session_yaml(rounds)))
+    return rounds, session_yaml(rounds, pad)
 
 
 @dataclass(frozen=True)
@@ -195,16 +206,25 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, help="rounds in the 1-hour session (default: fitted to 60 minutes)")
     parser.add_argument("--formats", action="store_true", help="also time warm FLAC, OGG and MP3 renders")
     parser.add_argument("--skip-naive", action="store_true", help="skip the (slow) naive pyttsx3 route")
+    parser.add_argument("--long", action="store_true", help="also measure peak RSS of 4 h and 8 h renders")
     options = parser.parse_args()
 
-    rounds, estimate = fit_rounds(3600) if options.rounds is None else (options.rounds, 0.0)
+    if options.rounds is None:
+        rounds, hour_text = fitted_session(3600)
+        _, two_hour_text = fitted_session(7200)
+    else:
+        rounds, hour_text, two_hour_text = (
+            options.rounds,
+            session_yaml(options.rounds),
+            session_yaml(2 * options.rounds),
+        )
     with tempfile.TemporaryDirectory(prefix="voiceguide-bench-") as scratch:
         work = Path(scratch)
         hour, two_hours = work / "hour.yaml", work / "two-hours.yaml"
-        hour.write_text(session_yaml(rounds))
-        two_hours.write_text(session_yaml(2 * rounds))
+        hour.write_text(hour_text)
+        two_hours.write_text(two_hour_text)
         cache = work / "cache"
-        print(f"session: {rounds} rounds (estimated {estimate / 60:.1f} min); cache {cache}")
+        print(f"session: {rounds} rounds of press holds, breathing and instructions; speech cache {cache}")
 
         cold = render(hour, work / "cold.wav", cache)
         warm = render(hour, work / "warm.wav", cache)
@@ -216,6 +236,14 @@ def main() -> None:
             ("render WAV, warm cache (1 h)", warm.wall_seconds, length, warm.peak_rss_bytes),
             ("render WAV, warm cache (2 h)", warm_two.wall_seconds, warm_two.audio_seconds, warm_two.peak_rss_bytes),
         ]
+        if options.long:
+            for hours in (4, 8):
+                long_script = work / f"{hours}h.yaml"
+                long_script.write_text(fitted_session(hours * 3600)[1])
+                render(long_script, work / "long.wav", cache)  # fills the cache
+                run = render(long_script, work / "long.wav", cache)
+                rows.append((f"render WAV, warm cache ({hours} h)", run.wall_seconds, run.audio_seconds,
+                             run.peak_rss_bytes))  # fmt: skip
         if options.formats:
             for extension in ("flac", "ogg", "mp3"):
                 run = render(hour, work / f"warm.{extension}", cache)
