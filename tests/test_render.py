@@ -308,3 +308,21 @@ def test_wav_and_flac_hold_the_same_quantized_samples_as_libsndfiles_flac(tmp_pa
         np.testing.assert_array_equal(soundfile.read(tmp_path / name, dtype="int16")[0], to_pcm16(x))
     soundfile.write(tmp_path / "theirs.flac", x, SAMPLE_RATE, subtype="PCM_16")
     np.testing.assert_array_equal(soundfile.read(tmp_path / "theirs.flac", dtype="int16")[0], to_pcm16(x))
+
+
+def test_progress_bar_redraws_one_line_in_place_and_clears_it() -> None:
+    import io
+
+    from voiceguide.cli import _ProgressBar
+
+    stream = io.StringIO()
+    bar = _ProgressBar(stream, "rendering", SAMPLE_RATE)
+    total = 90 * SAMPLE_RATE
+    for done in range(0, total + 1, SAMPLE_RATE // 10):
+        bar(done, total)
+    bar.finish()
+    text = stream.getvalue()
+    assert text.count("\r") == 101 + 1  # once per whole percent, then the clearing
+    assert "\n" not in text
+    assert "rendering [" + "#" * 30 + "] 100% of 1.5 min" in text
+    assert text.endswith("\r\x1b[K")

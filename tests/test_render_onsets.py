@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -251,3 +255,46 @@ def test_render_writes_audio_captions_and_chapters(engine_cache: Path, tmp_path:
     cue = (tmp_path / "q.cue").read_text()
     assert 'FILE "q.ogg" WAVE' in cue and 'TITLE "Pressing the point"' in cue
     assert sorted(p.name for p in tmp_path.iterdir()) == ["q.cue", "q.ogg", "q.srt"]
+
+
+def test_an_interrupted_render_leaves_no_file(engine_cache: Path, tmp_path: Path) -> None:
+    script = tmp_path / "long.yaml"
+    script.write_text("voiceguide: 1\ntitle: A long silence\nsteps:\n  - pause: 40m\n")
+    output = tmp_path / "out" / "long.ogg"
+    output.parent.mkdir()
+    env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(engine_cache))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voiceguide", "render", str(script), "-o", str(output)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    # Interrupt once audio is being written (the temporary file has grown), not during synthesis.
+    while time.monotonic() < deadline and process.poll() is None:
+        if any(p.stat().st_size > 4096 for p in output.parent.iterdir()):
+            break
+        time.sleep(0.01)
+    assert process.poll() is None, "the render finished before it could be interrupted"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert list(output.parent.iterdir()) == []
+
+
+def test_render_shows_a_progress_bar_only_on_a_terminal(engine_cache: Path, tmp_path: Path) -> None:
+    import contextlib
+    import io
+
+    from voiceguide.cli import main
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stderr = Terminal()
+    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+        status = main(["render", "breathing", "-o", str(tmp_path / "b.wav")])
+    assert status == 0
+    assert "\rrendering [" in stderr.getvalue() and "100% of " in stderr.getvalue()
+    piped = run_cli("render", "breathing", "-o", str(tmp_path / "b.wav"))
+    assert piped.exit_status == 0 and "rendering" not in piped.stderr

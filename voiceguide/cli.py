@@ -329,7 +329,7 @@ def _warn_dropped(script: Script, timeline: Timeline) -> None:
 
     path = script.position.path
     try:
-        with open(path, encoding="utf-8", errors="replace") as file:
+        with open(path, encoding="utf-8-sig", errors="replace") as file:
             source_lines = file.read().splitlines()
     except OSError:
         source_lines = []
