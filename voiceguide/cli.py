@@ -548,7 +548,7 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
     from voiceguide.engine_pyttsx3 import Pyttsx3Synthesizer
     from voiceguide.keys import KeyReader
     from voiceguide.mixer import Mixer, SessionClips
-    from voiceguide.player import KEY_COMMANDS, Player, Program
+    from voiceguide.player import FIXED_FEEDBACK, KEY_COMMANDS, Player, Program
     from voiceguide.speech import SpeechBank, default_cache_dir
     from voiceguide.timeline import iter_timeline, utterances
 
@@ -558,7 +558,8 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
         rate=options.rate or script.voice.rate,
     )
     bank = SpeechBank(synth, default_cache_dir())
-    texts = utterances(script, pace=options.pace, cautions=options.cautions)
+    # The session's texts in order of first use, then the fixed key feedback (so keys answer at once).
+    texts = utterances(script, pace=options.pace, cautions=options.cautions) + list(FIXED_FEEDBACK)
     threading.Thread(target=_play_prefetch, args=(bank, texts), name="voiceguide-prefetch", daemon=True).start()
     # Steps are laid out (and their speech measured) on a thread, ahead of the playhead.
     program = Program(script.title, iter_timeline(script, bank.measure, pace=options.pace,

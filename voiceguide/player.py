@@ -84,6 +84,13 @@ KEY_HELP = (
 """The keys as ``--help`` and the README list them."""
 
 
+FIXED_FEEDBACK = (
+    "Paused.", "Next step.", "Restarting this step.", "Previous step.", "Stopping.", "This is the last step.",
+    *(f"Volume {percent} percent." for percent in range(VOLUME_MIN_PERCENT, 101, VOLUME_STEP_PERCENT)),
+)
+"""Feedback sentences that do not depend on the position: worth synthesizing ahead."""
+
+
 class Output(Protocol):
     """Where blocks go: a stream that plays written blocks gaplessly, in order.
 
@@ -453,68 +460,90 @@ class Player:
         if self._quitting:
             return
         self._refresh()
-        self._rewind()
-        position = self._cursor
-        if command is Command.PAUSE:
-            if self._paused:
-                self._paused = False
-                self._say(resume_text(self.status_at(position)))
-            else:
-                self._paused = True
-                self._say("Paused.")
-        elif command is Command.NEXT:
-            self._next(position)
-        elif command is Command.RESTART:
-            self._restart(position)
-        elif command is Command.STATUS:
-            self._say(status_text(self.status_at(position)), deferred=True)
-        elif command in (Command.VOLUME_UP, Command.VOLUME_DOWN):
-            step = VOLUME_STEP_PERCENT if command is Command.VOLUME_UP else -VOLUME_STEP_PERCENT
-            self._volume_percent = max(VOLUME_MIN_PERCENT, min(100, self._volume_percent + step))
-            if self._renderer is not None:
-                self._renderer.volume = self._volume_percent / 100
-            self._say(f"Volume {self._volume_percent} percent.", deferred=True)
-        elif command is Command.QUIT:
-            self._quitting = True
-            self._paused = False
-            self._say("Stopping.")
-        self.pump()
-
-    def _next(self, position: int) -> None:
-        spans = self._nav_spans()
-        index = self._span_index(spans, position)
-        target = spans[index].end if index is not None else position
-        if self._snapshot.complete and target >= self._snapshot.ready_until:
-            self._say("This is the last step.", deferred=not self._paused)
-            return
-        self._paused = False
-        self._cursor = target
-        self._say("Next step.")
-
-    def _restart(self, position: int) -> None:
-        spans = self._nav_spans()
-        index = self._span_index(spans, position)
-        if index is None:
-            if not spans:
-                return
-            index = len(spans) - 1
-        target = index
-        now = self._output.position
-        again = self._last_restart is not None and now - self._last_restart[0] < RESTART_AGAIN_SECONDS * self._rate
-        if again and self._last_restart is not None:
-            target = max(0, self._last_restart[1] - 1)
-        self._last_restart = (now, target)
-        self._paused = False
-        self._cursor = spans[target].start
-        self._say("Previous step." if again else "Restarting this step.")
-
-    def _say(self, text: str, *, deferred: bool = False) -> None:
+        # Synthesize the feedback before discarding the queue: the queued audio keeps the
+        # device fed meanwhile.  Discarding first would starve it (an underrun: silence the
+        # position cannot see, shifting every later cue).
+        text, apply = self._decide(command, self.position())
         clip = np.asarray(self._speak(text), dtype=np.float32)
+        self._rewind()
+        deferred = apply()
         gap = np.zeros(round(FEEDBACK_GAP_SECONDS * self._rate), dtype=np.float32)
         audio = np.concatenate([clip * np.float32(self._volume_percent / 100), gap])
         self._feedback = [(audio, text)]
         self._feedback_offset = 0
         self._feedback_at = self._speech_end(self._cursor) if deferred and not self._paused else None
+        self.pump()
+
+    def _decide(self, command: Command, position: int) -> tuple[str, Callable[[], bool]]:
+        """The feedback to speak, and the state change to make once the queue is rewound.
+
+        The change runs after ``_rewind`` (so it sees the exact cursor) and returns
+        True when its feedback should wait for the sentence now sounding.
+        """
+        if command is Command.PAUSE:
+            if self._paused:
+                def resume() -> bool:
+                    self._paused = False
+                    return False
+                return resume_text(self.status_at(position)), resume
+
+            def pause() -> bool:
+                self._paused = True
+                return False
+            return "Paused.", pause
+        if command is Command.NEXT:
+            return self._decide_next(position)
+        if command is Command.RESTART:
+            return self._decide_restart(position)
+        if command is Command.STATUS:
+            return status_text(self.status_at(position)), lambda: True
+        if command in (Command.VOLUME_UP, Command.VOLUME_DOWN):
+            step = VOLUME_STEP_PERCENT if command is Command.VOLUME_UP else -VOLUME_STEP_PERCENT
+            percent = max(VOLUME_MIN_PERCENT, min(100, self._volume_percent + step))
+
+            def set_volume() -> bool:
+                self._volume_percent = percent
+                if self._renderer is not None:
+                    self._renderer.volume = percent / 100
+                return True
+            return f"Volume {percent} percent.", set_volume
+
+        def quit_() -> bool:
+            self._quitting = True
+            self._paused = False
+            return False
+        return "Stopping.", quit_
+
+    def _decide_next(self, position: int) -> tuple[str, Callable[[], bool]]:
+        spans = self._nav_spans()
+        index = self._span_index(spans, position)
+        target = spans[index].end if index is not None else position
+        if self._snapshot.complete and target >= self._snapshot.ready_until:
+            return "This is the last step.", lambda: True
+
+        def jump() -> bool:
+            self._cursor = target
+            self._paused = False
+            return False
+        return "Next step.", jump
+
+    def _decide_restart(self, position: int) -> tuple[str, Callable[[], bool]]:
+        spans = self._nav_spans()
+        index = self._span_index(spans, position)
+        if index is None:
+            index = max(0, len(spans) - 1)
+        now = self._output.position
+        last = self._last_restart
+        again = last is not None and now - last[0] < RESTART_AGAIN_SECONDS * self._rate
+        target = max(0, last[1] - 1) if again and last is not None else index
+
+        def restart() -> bool:
+            self._last_restart = (now, target)
+            self._paused = False
+            if spans:
+                self._cursor = spans[target].start
+            return False
+        return ("Previous step." if again else "Restarting this step."), restart
 
     def _speech_end(self, position: int) -> int | None:
         """The end of the speech sounding at ``position`` (started before it), if any."""

@@ -1,0 +1,390 @@
+"""Live playback through a real PulseAudio null sink, with real speech, measured from the recording.
+
+Each test runs ``voiceguide play`` as a child process into a private PulseAudio
+server (``tests/pulse.py``), records the sink's monitor, finds where every
+sound begins (``tests/onsets.py``) and compares with ``voiceguide plan --json``.
+
+The detector's own bias on each sound (where it places a quiet consonant) is
+taken out by running it on ``voiceguide render`` of the same session: live and
+rendered audio are the same samples, so after aligning the first cue every
+live onset must fall where the render's does, within 5 ms for tones and 10 ms
+for speech, with no drift.  Keys are typed into a pseudo-terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import termios
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile
+
+from tests.onsets import detect_onsets
+from tests.pulse import PulseServer, pulse_server  # noqa: F401 - the fixture
+from voiceguide.player import FEEDBACK_GAP_SECONDS
+
+pytestmark = pytest.mark.live
+
+RATE = 22050
+TONE_TOLERANCE = 0.005
+SPEECH_TOLERANCE = 0.010
+MATCH_WINDOW = 0.08
+"""A planned cue with no onset this close to where it belongs counts as lost."""
+
+SESSION = """\
+voiceguide: 1
+title: Live test
+steps:
+  - say: Find a comfortable position.
+    pause: 1s
+  - section: Hand point
+  - press:
+      point: LI4
+      side: left
+      hold: 8s
+      prepare: 1s
+      countdown: 3
+      rest: 1s
+  - breathe:
+      inhale: 3s
+      exhale: 3s
+      cycles: 2
+  - chime: 1
+  - say: Well done.
+"""
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A planned sound: offset and length in seconds."""
+
+    t: float
+    duration: float
+    kind: str
+    text: str | None
+    step: str
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("live")
+    (path / "session.yaml").write_text(SESSION)
+    return path
+
+
+@pytest.fixture(scope="module")
+def env(pulse_server: PulseServer, workdir: Path) -> dict[str, str]:  # noqa: F811
+    environment = dict(pulse_server.env)
+    environment["VOICEGUIDE_CACHE_DIR"] = str(workdir / "cache")
+    environment["PYTHONUNBUFFERED"] = "1"
+    return environment
+
+
+def _voiceguide(*args: str) -> list[str]:
+    return [sys.executable, "-m", "voiceguide", *args]
+
+
+@pytest.fixture(scope="module")
+def plan(env: dict[str, str], workdir: Path) -> list[Cue]:
+    """The plan (this also fills the speech cache, so plays start warm)."""
+    done = subprocess.run(_voiceguide("plan", str(workdir / "session.yaml"), "--json"),
+                          env=env, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0 and "engine" in done.stderr.lower() and os.environ.get("CI") != "true":
+        pytest.skip(f"no speech engine: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+    data: dict[str, Any] = json.loads(done.stdout)
+    return [Cue(e["t"], e["duration"], e["kind"], e["text"], e["step"]) for e in data["events"]]
+
+
+@pytest.fixture(scope="module")
+def render_onsets(env: dict[str, str], workdir: Path, plan: list[Cue]) -> list[float]:
+    """Where the detector places each planned cue in the render (its bias included)."""
+    out = workdir / "render.wav"
+    done = subprocess.run(_voiceguide("render", str(workdir / "session.yaml"), "-o", str(out)),
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    samples, rate = soundfile.read(str(out), dtype="float64")
+    onsets = [o / rate for o in detect_onsets(samples, rate)]
+    found = []
+    for cue in plan:
+        nearest = min(onsets, key=lambda o: abs(o - cue.t))
+        assert abs(nearest - cue.t) < 0.03, f"render: no onset near {cue}"
+        found.append(nearest)
+    return found
+
+
+def _onsets(pulse: PulseServer, path: Path) -> list[float]:
+    samples = pulse.read(path)
+    return [o / RATE for o in detect_onsets(samples, RATE)]
+
+
+def _nearest(onsets: list[float], t: float) -> float | None:
+    if not onsets:
+        return None
+    best = min(onsets, key=lambda o: abs(o - t))
+    return best if abs(best - t) < MATCH_WINDOW else None
+
+
+def _tolerance(cue: Cue) -> float:
+    return TONE_TOLERANCE if cue.kind == "tone" else SPEECH_TOLERANCE
+
+
+def _check_cues(cues: list[tuple[Cue, float]], onsets: list[float]) -> list[float]:
+    """Every (cue, expected time) has an onset there within tolerance; returns the errors."""
+    errors = []
+    for cue, expected in cues:
+        got = _nearest(onsets, expected)
+        assert got is not None, f"cue lost: {cue.text or cue.kind} expected at {expected:.3f} s"
+        error = got - expected
+        assert abs(error) <= _tolerance(cue), (
+            f"{cue.text or cue.kind}: {error * 1000:+.1f} ms off (allowed {_tolerance(cue) * 1000:.0f} ms)")
+        errors.append(error)
+    return errors
+
+
+def _check_nothing_extra(onsets: list[float], sounds: list[tuple[float, float]]) -> None:
+    """Every onset lies at the start of, or inside, a sound that should be there (no repeats)."""
+    for onset in onsets:
+        inside = any(start - MATCH_WINDOW <= onset <= end + 0.05 for start, end in sounds)
+        assert inside, f"unexpected sound at {onset:.3f} s"
+
+
+def _drift_slope(times: list[float], errors: list[float]) -> float:
+    return float(np.polyfit(times, errors, 1)[0]) if len(times) > 2 else 0.0
+
+
+class _Terminal:
+    """``voiceguide play`` on a pseudo-terminal: type keys, wait for lines of output."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.master, self.slave = os.openpty()
+        self.attrs_before = termios.tcgetattr(self.slave)
+        self.process = subprocess.Popen(args, stdin=self.slave, stdout=self.slave, stderr=self.slave,
+                                        env=env, start_new_session=True, close_fds=True)
+        self.text = ""
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                ready, _, _ = select.select([self.master], [], [], 0.1)
+            except (OSError, ValueError):
+                return
+            if not ready:
+                if self.process.poll() is not None:
+                    return
+                continue
+            try:
+                data = os.read(self.master, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            with self._lock:
+                self.text += data.decode(errors="replace")
+
+    def wait_for(self, needle: str, timeout: float = 60) -> float:
+        """Wait until ``needle`` appears in the output; returns the time it was seen."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if needle in self.text:
+                    return time.monotonic()
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.005)
+        raise AssertionError(f"{needle!r} never appeared; output:\n{self.text}")
+
+    def press(self, key: bytes) -> None:
+        os.write(self.master, key)
+
+    def finish(self, timeout: float = 90) -> int:
+        status = self.process.wait(timeout=timeout)
+        self._reader.join(timeout=2)
+        return status
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        os.close(self.master)
+        os.close(self.slave)
+
+
+@pytest.fixture
+def terminal_factory(env: dict[str, str]) -> Iterator[Any]:
+    made: list[_Terminal] = []
+
+    def make(*args: str) -> _Terminal:
+        terminal = _Terminal(_voiceguide(*args), env)
+        made.append(terminal)
+        return terminal
+
+    yield make
+    for terminal in made:
+        terminal.close()
+
+
+def _clip_seconds(env: dict[str, str], text: str) -> tuple[float, float]:
+    """Length of the cached clip of a feedback sentence and where the detector puts its onset."""
+    code = (
+        "import sys, json; from voiceguide.engine_pyttsx3 import Pyttsx3Synthesizer\n"
+        "from voiceguide.speech import SpeechBank, default_cache_dir\n"
+        "import numpy as np\n"
+        "from tests.onsets import detect_onsets\n"
+        "bank = SpeechBank(Pyttsx3Synthesizer(), default_cache_dir())\n"
+        "clip = bank.clip(sys.argv[1])\n"
+        "padded = np.concatenate([np.zeros(22050), clip, np.zeros(22050)])\n"
+        "print(json.dumps([len(clip) / 22050, detect_onsets(padded, 22050)[0] / 22050 - 1.0]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, text], env=env, capture_output=True, text=True,
+                          timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    length, bias = json.loads(done.stdout)
+    return float(length), float(bias)
+
+
+# ---------------------------------------------------------------------------
+
+
+def test_every_cue_comes_out_at_its_planned_offset(
+    pulse_server: PulseServer, env: dict[str, str], workdir: Path,  # noqa: F811
+    plan: list[Cue], render_onsets: list[float],
+) -> None:
+    recording = workdir / "plain.wav"
+    with pulse_server.record(recording):
+        done = subprocess.run(_voiceguide("play", str(workdir / "session.yaml"), "--plain"),
+                              env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+        time.sleep(1.0)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].startswith("Live test")
+    assert "Press now." in done.stdout and "(bell)" in done.stdout
+    onsets = _onsets(pulse_server, recording)
+    first = _nearest(onsets, onsets[0])
+    assert first is not None
+    offset = onsets[0] - render_onsets[0]
+    expected = [(cue, offset + at) for cue, at in zip(plan, render_onsets, strict=True)]
+    errors = _check_cues(expected, onsets)
+    _check_nothing_extra(onsets, [(offset + c.t, offset + c.t + c.duration) for c in plan])
+    slope = _drift_slope([c.t for c in plan], errors)
+    assert abs(slope) < 2e-4, f"drift of {slope * 1000:.2f} ms per second"
+    print(f"\nlive cue error vs render: mean {np.mean(np.abs(errors)) * 1e6:.0f} us, "
+          f"max {np.max(np.abs(errors)) * 1e6:.0f} us, drift {slope * 1e6:.2f} us/s; vs plan: max "
+          f"{max(abs((_nearest(onsets, offset + c.t) or 0) - offset - c.t) for c in plan) * 1000:.1f} ms")
+
+
+def test_pause_delays_later_cues_by_the_pause_plus_the_reannouncement(
+    pulse_server: PulseServer, env: dict[str, str], workdir: Path,  # noqa: F811
+    plan: list[Cue], render_onsets: list[float], terminal_factory: Any,
+) -> None:
+    recording = workdir / "pause.wav"
+    pause_seconds = 3.0
+    with pulse_server.record(recording):
+        term = terminal_factory("play", str(workdir / "session.yaml"), "--plain")
+        term.wait_for("Press now.")
+        time.sleep(1.5)  # in the silent middle of the hold
+        term.press(b" ")
+        term.wait_for("Paused.")
+        time.sleep(pause_seconds)
+        term.press(b" ")
+        term.wait_for("Resuming.")
+        status = term.finish()
+        time.sleep(1.5)  # the monitor's last buffers reach parecord late
+    assert status == 0, term.text
+    assert termios.tcgetattr(term.slave) == term.attrs_before
+    announcement = next(line.strip() for line in term.text.splitlines() if line.startswith("Resuming."))
+    assert announcement.startswith("Resuming. LI4, left side, ") and announcement.endswith(" seconds left.")
+    resume_length, resume_bias = _clip_seconds(env, announcement)
+    _, paused_bias = _clip_seconds(env, "Paused.")
+
+    onsets = _onsets(pulse_server, recording)
+    offset = onsets[0] - render_onsets[0]
+    press = next(i for i, c in enumerate(plan) if c.text == "Press now.")
+    before = [(c, offset + at) for c, at in zip(plan[:press + 1], render_onsets, strict=False)]
+    _check_cues(before, onsets)
+    # "Paused." starts at the cut; "Resuming." where the pause ended; then the session goes on.
+    paused_at = next(o for o in onsets if o > offset + plan[press].t + plan[press].duration) - paused_bias
+    resumed_at = next(o for o in onsets if o > paused_at + 0.5 and o - paused_at > pause_seconds - 0.5) - resume_bias
+    measured_pause = resumed_at - paused_at
+    assert abs(measured_pause - pause_seconds) < 0.5
+    delay = measured_pause + resume_length + FEEDBACK_GAP_SECONDS
+    after = [(c, offset + at + delay) for c, at in zip(plan[press + 1:], render_onsets[press + 1:], strict=True)]
+    errors = _check_cues(after, onsets)
+    slope = _drift_slope([c.t for c, _ in after], errors)
+    assert abs(slope) < 5e-4
+    sounds = [(offset + c.t, offset + c.t + c.duration) for c in plan[:press + 1]]
+    sounds += [(offset + c.t + delay, offset + c.t + c.duration + delay) for c in plan[press + 1:]]
+    sounds += [(paused_at, paused_at + 1.0), (resumed_at, resumed_at + resume_length)]
+    _check_nothing_extra(onsets, sounds)
+
+
+def test_next_skips_to_the_next_steps_first_cue_and_quit_restores_the_terminal(
+    pulse_server: PulseServer, env: dict[str, str], workdir: Path,  # noqa: F811
+    plan: list[Cue], render_onsets: list[float], terminal_factory: Any,
+) -> None:
+    recording = workdir / "next.wav"
+    with pulse_server.record(recording):
+        term = terminal_factory("play", str(workdir / "session.yaml"))  # the in-place screen
+        term.wait_for("2/7 Talk")  # "Find a comfortable position." begins
+        sentence = next(c for c in plan if c.text == "Find a comfortable position.")
+        time.sleep(sentence.duration + 0.3)  # into the pause after it: the feedback's onset stands out
+        term.press(b"\x1b[C")  # right arrow: next step
+        term.wait_for("3/7 Section · “Hand point”")  # the section's announcement is sounding
+        time.sleep(0.3)
+        term.press(b"q")
+        status = term.finish()
+        time.sleep(1.5)  # the monitor's last buffers reach parecord late
+    assert status == 0, term.text
+    assert termios.tcgetattr(term.slave) == term.attrs_before
+    next_length, next_bias = _clip_seconds(env, "Next step.")
+
+    onsets = _onsets(pulse_server, recording)
+    offset = onsets[0] - render_onsets[0]
+    say = next(i for i, c in enumerate(plan) if c.text == "Find a comfortable position.")
+    _check_cues([(plan[i], offset + render_onsets[i]) for i in range(say + 1)], onsets)
+    section = next(i for i, c in enumerate(plan) if c.text == "Hand point")
+    section_bias = render_onsets[section] - plan[section].t
+    # "Hand point" must come exactly one "Next step." (plus its gap) after that feedback began.
+    lead = next_length + FEEDBACK_GAP_SECONDS + section_bias - next_bias
+    pairs = [(o, h) for h in onsets for o in onsets
+             if h > offset + plan[say].t and abs(h - o - lead) <= SPEECH_TOLERANCE]
+    assert len(pairs) == 1, f"no 'Next step.' followed by 'Hand point' {lead:.3f} s later: {onsets}"
+    note, heard = pairs[0]
+    # The key came in the pause after the sentence, before the step's end: the rest was skipped.
+    assert offset + plan[say].t + plan[say].duration < note < offset + plan[say + 1].t
+    # Quit: "Stopping." and nothing after it, so no later cue of the session.
+    assert all(o < heard + 4.0 for o in onsets), onsets
+
+
+def test_devices_lists_the_null_sink_route(env: dict[str, str]) -> None:
+    done = subprocess.run(_voiceguide("devices"), env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "*" in done.stdout
+
+
+def test_no_device_is_one_clear_sentence_and_exit_1(workdir: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if k != "PULSE_SERVER"}
+    environment["PULSE_SERVER"] = f"unix:{workdir}/no-such-socket"
+    devices = subprocess.run(_voiceguide("devices"), env=environment, capture_output=True, text=True, timeout=60)
+    if devices.returncode == 0:
+        pytest.skip(f"this machine has an audio device besides the test's server: {devices.stdout.strip()}")
+    assert devices.returncode == 1 and "No audio output device was found." in devices.stderr
+    done = subprocess.run(_voiceguide("play", str(workdir / "session.yaml")), env=environment,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "No audio output device was found." in done.stderr
+    assert "voiceguide render" in done.stderr
