@@ -298,3 +298,18 @@ def test_render_shows_a_progress_bar_only_on_a_terminal(engine_cache: Path, tmp_
     assert "\rrendering [" in stderr.getvalue() and "100% of " in stderr.getvalue()
     piped = run_cli("render", "breathing", "-o", str(tmp_path / "b.wav"))
     assert piped.exit_status == 0 and "rendering" not in piped.stderr
+
+
+def test_plan_and_render_warn_about_dropped_cues_with_positions(engine_cache: Path, tmp_path: Path) -> None:
+    script = tmp_path / "crowded.yaml"
+    script.write_text(
+        "voiceguide: 1\ntitle: Crowded\nsteps:\n"
+        "  - press:\n      hold: 4s\n      halfway: true\n      countdown: 3\n"
+        "      say: Press firmly, and breathe slowly and deeply all the way down.\n"
+    )
+    for command in (["plan", str(script)], ["render", str(script), "-o", str(tmp_path / "c.wav")]):
+        result = run_cli(*command)
+        assert result.exit_status == 0, result.stderr
+        warnings = [line for line in result.stderr_lines if ": warning: " in line]
+        assert warnings and all(line.startswith(f"{script}:4:5: warning: the ") for line in warnings)
+        assert result.stderr_lines[1:3] == ["      - press:", "        ^"]  # the source line and a caret
