@@ -426,3 +426,53 @@ def test_program_compiles_in_the_background_and_the_player_waits_when_behind() -
     assert np.array_equal(audio[:waited_at], rendered[:waited_at])
     tail = audio[waited_at + player.wait_frames:]
     assert np.array_equal(tail[:timeline.length - waited_at], rendered[waited_at:])
+
+
+# ---------------------------------------------------------------------------
+# the screen's strings and the play command's checks that need no audio
+
+
+def test_status_line_fits_the_width_and_shows_step_text_bar_and_times() -> None:
+    from voiceguide import screen
+
+    player, output, _, timeline = _player()
+    press = next(e for e in timeline.events if e.cue == "press" and e.side == "left")
+    _play(player, output, press.start + BLOCK)
+    line = screen.status_line(player.status(), width=100)
+    assert len(line) <= 99
+    assert line.startswith("playing ") and "Neck point, left side" in line and "“Press now.”" in line
+    assert "[" in line and " hold · " in line and line.endswith(" left")
+    assert len(screen.status_line(player.status(), width=30)) <= 29
+    assert screen.redraw("x") == "\rx\x1b[K"
+
+
+def test_plain_lines_one_per_cue_with_elapsed_time() -> None:
+    from voiceguide import screen
+
+    timeline = _timeline()
+    press = next(e for e in timeline.events if e.cue == "press")
+    minutes, seconds = divmod(press.start // RATE, 60)
+    assert screen.notice_line(press, RATE) == f"{minutes}:{seconds:02d}  Press now."
+    chime = next(e for e in timeline.events if e.kind == "tone")
+    assert screen.notice_line(chime, RATE).endswith("(bell)")
+    assert screen.notice_line(Feedback("Paused."), RATE) == "Paused."
+    assert screen.clock(RATE * 61 + 1, RATE) == "1:02"
+    assert screen.clock(RATE * 61 + 1, RATE, round_up=False) == "1:01"
+    assert screen.progress_bar(1, 4, width=8) == "[##------]"
+
+
+def test_play_rejects_an_unknown_start_before_any_sound(capsys: pytest.CaptureFixture[str]) -> None:
+    from voiceguide.cli import main
+
+    assert main(["play", "sciatica", "--from", "99"]) == 2
+    assert "--from: the session has no step 99." in capsys.readouterr().err
+    assert main(["play", "sciatica", "--from-section", "no such section"]) == 2
+    assert "--from-section: the session has no section" in capsys.readouterr().err
+
+
+def test_play_help_lists_every_key() -> None:
+    from voiceguide.cli import PLAY_KEYS_EPILOG
+    from voiceguide.player import KEY_HELP
+
+    for keys_text, meaning in KEY_HELP:
+        assert f"  {keys_text} " in PLAY_KEYS_EPILOG and meaning in PLAY_KEYS_EPILOG
