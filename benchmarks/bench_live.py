@@ -99,7 +99,7 @@ def first_sound_seconds(pulse: PulseServer, env: dict[str, str], script: str, wo
     onsets = detect_onsets(samples, rate)
     if not onsets:
         raise RuntimeError(f"no sound recorded for {tag}")
-    return (onsets[0] - before) / rate
+    return float((onsets[0] - before) / rate)
 
 
 def render_onsets(env: dict[str, str], script: str, work: Path) -> tuple[list[dict[str, Any]], list[float]]:

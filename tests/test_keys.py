@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import termios
 import time
 from collections.abc import Iterator
@@ -79,3 +80,17 @@ def test_not_a_terminal_reads_no_keys(tmp_path: os.PathLike[str]) -> None:
         assert reader.read(0.05) is None
         assert time.monotonic() - started >= 0.04
     os.close(write_fd)
+
+
+def test_ctrl_z_gives_the_terminal_back_while_stopped_and_takes_it_again(terminal: tuple[int, IO[str]]) -> None:
+    _, stream = terminal
+    fd = stream.fileno()
+    before = termios.tcgetattr(fd)
+    handler = signal.getsignal(signal.SIGTSTP)
+    while_stopped: list[list[object]] = []
+    with KeyReader(stream, suspend=lambda: while_stopped.append(termios.tcgetattr(fd))):
+        os.kill(os.getpid(), signal.SIGTSTP)  # what Ctrl-Z sends
+        assert while_stopped == [before]
+        assert not termios.tcgetattr(fd)[3] & termios.ECHO  # cbreak again after "fg"
+    assert termios.tcgetattr(fd) == before
+    assert signal.getsignal(signal.SIGTSTP) == handler

@@ -1,10 +1,11 @@
 """Single-key input from a terminal: no Enter, no echo, arrows decoded, terminal always restored.
 
 ``KeyReader`` puts the terminal in cbreak mode (characters arrive one at a
-time, unechoed; Ctrl-C still sends SIGINT) and restores the saved attributes on
-exit, at interpreter exit, and before the process dies of SIGTERM/SIGHUP.
-When standard input is not a terminal (a pipe, CI), there are no keys:
-``read`` just waits out its timeout.
+time, unechoed; Ctrl-C still sends SIGINT) and restores the saved attributes
+when its block exits (also by an exception: the caller turns SIGTERM/SIGHUP
+into one), at interpreter exit, and around a Ctrl-Z suspension (cbreak mode
+comes back on ``fg``).  When standard input is not a terminal (a pipe, CI),
+there are no keys: ``read`` just waits out its timeout.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import atexit
 import contextlib
 import os
 import select
+import signal
 import sys
 import termios
+import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import IO, Any
 
@@ -63,11 +67,22 @@ def decode_keys(data: bytes) -> list[str]:
     return keys
 
 
+def _suspend_process() -> None:
+    """Stop this process the way Ctrl-Z would, until it is continued."""
+    handler = signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+    try:
+        os.kill(os.getpid(), signal.SIGTSTP)
+    finally:
+        signal.signal(signal.SIGTSTP, handler)
+
+
 class KeyReader:
     """Reads single keys from a terminal in cbreak mode; a context manager that restores it."""
 
-    def __init__(self, stream: IO[str] | None = None) -> None:
+    def __init__(self, stream: IO[str] | None = None, *, suspend: Callable[[], None] | None = None) -> None:
         stream = sys.stdin if stream is None else stream
+        self._suspend = _suspend_process if suspend is None else suspend
+        self._previous_tstp: Any = None
         self._fd: int | None = None
         try:
             fd = stream.fileno()
@@ -87,12 +102,30 @@ class KeyReader:
         if self._fd is not None:
             self._saved = termios.tcgetattr(self._fd)
             atexit.register(self.restore)
-            mode = termios.tcgetattr(self._fd)
-            mode[3] &= ~(termios.ECHO | termios.ICANON)  # lflag: no echo, no line editing
-            mode[6][termios.VMIN] = 1
-            mode[6][termios.VTIME] = 0
-            termios.tcsetattr(self._fd, termios.TCSAFLUSH, mode)
+            self._cbreak()
+            if threading.current_thread() is threading.main_thread():
+                self._previous_tstp = signal.signal(signal.SIGTSTP, self._on_suspend)
         return self
+
+    def _cbreak(self) -> None:
+        assert self._fd is not None
+        mode = termios.tcgetattr(self._fd)
+        mode[3] &= ~(termios.ECHO | termios.ICANON)  # lflag: no echo, no line editing
+        mode[6][termios.VMIN] = 1
+        mode[6][termios.VTIME] = 0
+        termios.tcsetattr(self._fd, termios.TCSAFLUSH, mode)
+
+    def _on_suspend(self, signum: int, frame: object) -> None:
+        """Ctrl-Z: give the shell its terminal back while stopped, take cbreak mode again after."""
+        if self._saved is None or self._fd is None:
+            self._suspend()
+            return
+        with contextlib.suppress(termios.error):
+            termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)
+        self._suspend()  # returns once the process is continued
+        if self._saved is not None:
+            with contextlib.suppress(termios.error):
+                self._cbreak()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -106,6 +139,9 @@ class KeyReader:
             with contextlib.suppress(termios.error):
                 termios.tcsetattr(self._fd, termios.TCSADRAIN, saved)
             atexit.unregister(self.restore)
+        if self._previous_tstp is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTSTP, self._previous_tstp)
+            self._previous_tstp = None
 
     def read(self, timeout: float) -> str | None:
         """The next key, or None when none came within ``timeout`` seconds."""
