@@ -20,6 +20,7 @@ import zipfile
 from collections.abc import Iterator, Mapping
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,14 +152,14 @@ def speech_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield cache
 
 
-def real_plan(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, object], str]:
+def real_plan(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, Any], str]:
     """``voiceguide plan --json`` with the real speech engine: the plan and what went to stderr."""
     status = main(["plan", str(path), "--json"])
     captured = capsys.readouterr()
     if status == 1 and "engine" in captured.err.lower() and os.environ.get("CI", "").lower() != "true":
         pytest.skip(f"no speech engine: {captured.err.strip()}")
     assert status == 0, captured.err
-    plan: dict[str, object] = json.loads(captured.out)
+    plan: dict[str, Any] = json.loads(captured.out)
     return plan, captured.err
 
 
@@ -169,16 +170,18 @@ def test_real_speech_drops_no_cue(path: Path, speech_cache: Path, capsys: pytest
     # the countdown; with real speech lengths a collision would drop a cue and warn.
     plan, err = real_plan(path, capsys)
     assert "warning:" not in err
-    cues = [event["cue"] for event in plan["events"]]  # type: ignore[attr-defined]
+    cues = [event["cue"] for event in plan["events"]]
     if any(isinstance(step, Press) for step in walk(load_script(path).steps)):
         assert cues.count("press") == cues.count("release") > 0
         assert "remaining" in cues and "countdown" in cues and "inhale" in cues
 
 
 @pytest.mark.engine
-def test_sciatica_plays_10_to_20_minutes_with_real_speech(speech_cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sciatica_plays_10_to_20_minutes_with_real_speech(
+    speech_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     plan, _ = real_plan(SCRIPTS_DIR / "sciatica.yaml", capsys)
-    assert 10 * MINUTE <= plan["duration"] <= 20 * MINUTE  # type: ignore[operator]
+    assert 10 * MINUTE <= plan["duration"] <= 20 * MINUTE
 
 
 # --------------------------------------------------------------------------
