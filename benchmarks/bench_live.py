@@ -93,12 +93,13 @@ def first_sound_seconds(pulse: PulseServer, env: dict[str, str], script: str, wo
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(4.0)
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-        time.sleep(0.5)
+        _, error = process.communicate(timeout=30)
+        time.sleep(1.0)
     samples, rate = soundfile.read(str(recording), dtype="float64")
     onsets = detect_onsets(samples, rate)
     if not onsets:
-        raise RuntimeError(f"no sound recorded for {tag}")
+        raise RuntimeError(f"no sound recorded for {tag} ({len(samples) / rate:.1f} s recorded, "
+                           f"exit status {process.returncode}): {error.decode(errors='replace')}")
     return float((onsets[0] - before) / rate)
 
 
