@@ -32,7 +32,12 @@ def body(script: Script) -> Estimate:
     """The estimate of the steps alone (without the title)."""
     total = estimate_session(script)
     title = speech_seconds(script.title, RATE)
-    return Estimate(total.seconds - title, total.events - 1)
+    return Estimate(total.seconds - float(title), total.events - 1)
+
+
+def estimate(seconds: Fraction | float, events: int) -> Estimate:
+    """An expected estimate: seconds are floats inside the estimator, so compare them approximately."""
+    return Estimate(pytest.approx(float(seconds)), events)  # type: ignore[arg-type]
 
 
 def test_speech_is_words_times_sixty_over_rate_and_at_least_0_3_s() -> None:
@@ -44,38 +49,38 @@ def test_speech_is_words_times_sixty_over_rate_and_at_least_0_3_s() -> None:
 
 def test_title_and_cautions_count() -> None:
     script = session(Pause(Fraction(10), HERE), title="A title here", cautions=("Be careful now.", "Stop."))
-    estimate = estimate_session(script)
-    assert estimate.events == 3
-    assert estimate.seconds == Fraction(3 * 60, 160) + Fraction(3 * 60, 160) + Fraction(60, 160) + 10
+    result = estimate_session(script)
+    assert result.events == 3
+    assert result.seconds == pytest.approx(float(Fraction(3 * 60, 160) * 2 + Fraction(60, 160) + 10))
 
 
 def test_say_pause_chime_section() -> None:
-    assert body(session(Say("one two", HERE, pause=Fraction(2)))) == Estimate(Fraction(120, 160) + 2, 1)
-    assert body(session(Pause(Fraction(7), HERE))) == Estimate(Fraction(7), 0)
-    assert body(session(Chime(3, HERE))) == Estimate(3 * TONE_SECONDS, 3)
-    assert body(session(Section("Part one", HERE))) == Estimate(Fraction(120, 160), 1)
-    assert body(session(Section("Part one", HERE, announce=False))) == Estimate(Fraction(0), 0)
+    assert body(session(Say("one two", HERE, pause=Fraction(2)))) == estimate(Fraction(120, 160) + 2, 1)
+    assert body(session(Pause(Fraction(7), HERE))) == estimate(Fraction(7), 0)
+    assert body(session(Chime(3, HERE))) == estimate(3 * TONE_SECONDS, 3)
+    assert body(session(Section("Part one", HERE))) == estimate(Fraction(120, 160), 1)
+    assert body(session(Section("Part one", HERE, announce=False))) == estimate(Fraction(0), 0)
 
 
 def test_breathe_counts_cues_per_non_zero_phase_and_the_spoken_seconds() -> None:
     pattern = BreathPattern(inhale=Fraction(4), exhale=Fraction(6), hold=Fraction(2))
     plain = body(session(Breathe(pattern, HERE, cycles=3)))
-    assert plain == Estimate(Fraction(36), 3 * 3)  # inhale, hold, exhale; rest is zero: no cue
+    assert plain == estimate(Fraction(36), 3 * 3)  # inhale, hold, exhale; rest is zero: no cue
     counted = body(session(Breathe(pattern, HERE, cycles=3, count=True)))
     assert counted.events == 3 * (3 + (4 - 1) + (2 - 1) + (6 - 1))
     timed = body(session(Breathe(pattern, HERE, for_seconds=Fraction(50), say="Let us breathe")))
-    assert timed == Estimate(Fraction(48) + Fraction(3 * 60, 160), 4 * 3 + 1)
+    assert timed == estimate(Fraction(48) + Fraction(3 * 60, 160), 4 * 3 + 1)
 
 
 def test_press_counts_every_cue_per_side() -> None:
     press = Press(hold=Fraction(60), position=HERE, point="GB30", side="both", cue_every=Fraction(15),
                   halfway=True, countdown=3, say="Firmly", prepare=Fraction(2), rest=Fraction(5))
     one_side_events = 1 + 1 + 1 + 3 + 1 + 3 + 1  # announce, press, say, remaining x3, halfway, countdown x3, release
-    estimate = body(session(press))
-    assert estimate.events == 2 * one_side_events
+    result = body(session(press))
+    assert result.events == 2 * one_side_events
     announce = speech_seconds("both GB30", RATE)  # the side word and the point
     release = speech_seconds("Release", RATE)
-    assert estimate.seconds == 2 * (announce + 2 + 60 + release + 5)
+    assert result.seconds == pytest.approx(float(2 * (announce + 2 + 60 + release + 5)))
 
 
 def test_press_breathing_cycles_start_after_the_press_cue() -> None:
@@ -88,7 +93,7 @@ def test_press_breathing_cycles_start_after_the_press_cue() -> None:
 def test_repeat_multiplies_and_announces_each_round() -> None:
     inner = Repeat(3, (Say("a", HERE), Chime(1, HERE)), HERE, announce=True)
     round_speech = speech_seconds("Round 3 of 3", RATE)
-    expected = Estimate(3 * (Fraction(60, 160) + Fraction(1, 2) + TONE_SECONDS + round_speech), 3 * 3)
+    expected = estimate(3 * (Fraction(60, 160) + Fraction(1, 2) + TONE_SECONDS + round_speech), 3 * 3)
     assert body(session(inner)) == expected
 
 

@@ -62,9 +62,9 @@ TONE_SECONDS = Fraction(3, 2)
 
 @dataclass(frozen=True)
 class Estimate:
-    """Estimated length (seconds) and number of events of a step, a step list or a session."""
+    """Estimated length (seconds, a float) and number of events (exact) of a step, a step list or a session."""
 
-    seconds: Fraction
+    seconds: float
     events: int
 
     def __add__(self, other: Estimate) -> Estimate:
@@ -85,9 +85,6 @@ class Estimate:
         return self.events > MAX_EVENTS
 
 
-_ZERO = Estimate(Fraction(0), 0)
-
-
 @dataclass(frozen=True)
 class LimitProblem:
     """A limit exceeded: where (the repeat, or the script for the whole session) and a message."""
@@ -101,62 +98,64 @@ def speech_seconds(text: str, rate_wpm: int) -> Fraction:
     return max(MIN_SPEECH_SECONDS, Fraction(len(text.split()) * 60, rate_wpm))
 
 
-def _speech(text: str, rate_wpm: int) -> Estimate:
-    return Estimate(speech_seconds(text, rate_wpm), 1)
+# Inside the estimator, (seconds, events) pairs with float seconds: exact Fractions
+# cost more than the parse itself, and a limit check needs no more than a float.
+_Pair = tuple[float, int]
+_NOTHING: _Pair = (0.0, 0)
 
 
 class _Estimator:
     """Memoized bottom-up estimation over one script (objects are keyed by identity: the model is a DAG)."""
 
     def __init__(self, rate_wpm: int) -> None:
-        self.rate = rate_wpm
-        self._memo: dict[int, Estimate] = {}
+        self.seconds_per_word = 60 / rate_wpm
+        self._memo: dict[int, _Pair] = {}
         self._keep: list[object] = []  # keep memoized objects alive so ids stay unique
         self.problems: list[LimitProblem] = []
         self._flagged: set[int] = set()  # repeats found over a limit (their ancestors are not blamed again)
         self._reported: set[str] = set()  # the limits already reported
+        self._kinds = {Say: self._say, Pause: self._pause, Chime: self._chime, Section: self._section,
+                       Breathe: self._breathe, Press: self._press, Repeat: self._repeat}
 
-    def steps(self, steps: tuple[Step, ...]) -> Estimate:
+    def speech(self, text: str) -> float:
+        return max(_MIN_SPEECH, len(text.split()) * self.seconds_per_word)
+
+    def steps(self, steps: tuple[Step, ...]) -> _Pair:
         key = id(steps)
-        if key not in self._memo:
-            total = _ZERO
+        found = self._memo.get(key)
+        if found is None:
+            seconds, events = 0.0, 0
+            memo = self._memo
             for step in steps:
-                total = total + self.step(step)
-            self._memo[key] = total
+                pair = memo.get(id(step))
+                if pair is None:
+                    pair = memo[id(step)] = self._kinds[type(step)](step)  # type: ignore[operator]
+                    self._keep.append(step)
+                seconds += pair[0]
+                events += pair[1]
+            found = self._memo[key] = (seconds, events)
             self._keep.append(steps)
-        return self._memo[key]
+        return found
 
-    def step(self, step: Step) -> Estimate:
-        key = id(step)
-        if key not in self._memo:
-            self._memo[key] = self._estimate(step)
-            self._keep.append(step)
-        return self._memo[key]
+    def _say(self, step: Say) -> _Pair:
+        return self.speech(step.text) + float(step.pause), 1
 
-    def flagged_within(self, steps: tuple[Step, ...]) -> bool:
-        return any(id(step) in self._flagged for step in steps)
+    def _pause(self, step: Pause) -> _Pair:
+        return float(step.duration), 0
 
-    def _estimate(self, step: Step) -> Estimate:
-        if isinstance(step, Say):
-            return Estimate(speech_seconds(step.text, self.rate) + step.pause, 1)
-        if isinstance(step, Pause):
-            return Estimate(step.duration, 0)
-        if isinstance(step, Chime):
-            return Estimate(TONE_SECONDS * step.count, step.count)
-        if isinstance(step, Section):
-            return _speech(step.title, self.rate) if step.announce else _ZERO
-        if isinstance(step, Breathe):
-            return self._breathe(step)
-        if isinstance(step, Press):
-            return self._press(step)
-        return self._repeat(step)
+    def _chime(self, step: Chime) -> _Pair:
+        return _TONE * step.count, step.count
 
-    def _repeat(self, step: Repeat) -> Estimate:
-        body = self.steps(step.steps)
+    def _section(self, step: Section) -> _Pair:
+        return (self.speech(step.title), 1) if step.announce else _NOTHING
+
+    def _repeat(self, step: Repeat) -> _Pair:
+        seconds, events = self.steps(step.steps)
         if step.announce:
-            body = body + _speech(f"Round {step.times} of {step.times}", self.rate)
-        total = body.times(step.times)
-        if self.flagged_within(step.steps):
+            seconds += self.speech(f"Round {step.times} of {step.times}")
+            events += 1
+        total = Estimate(seconds * step.times, events * step.times)
+        if any(id(inner) in self._flagged for inner in step.steps):
             self._flagged.add(id(step))  # blame the innermost repeat only
         elif total.too_long or total.too_many_events:
             self._flagged.add(id(step))
@@ -165,50 +164,63 @@ class _Estimator:
                 if kind not in self._reported:
                     self._reported.add(kind)
                     self.problems.append(LimitProblem(step.position, message))
-        return total
+        return total.seconds, total.events
 
-    def _breathe(self, step: Breathe) -> Estimate:
+    def _breathe(self, step: Breathe) -> _Pair:
         pattern = step.pattern
-        cycle = Estimate(pattern.cycle_seconds, _cycle_cues(pattern, pattern.cycle_seconds, step.count))
-        total = cycle.times(step.cycle_count())
+        cycles = step.cycle_count()
+        seconds = (float(pattern.inhale) + float(pattern.hold) + float(pattern.exhale) + float(pattern.rest)) * cycles
+        events = _cycle_cues(pattern, step.count) * cycles
         if step.say is not None:
-            total = total + _speech(step.say, self.rate)
-        return total
+            seconds += self.speech(step.say)
+            events += 1
+        return seconds, events
 
-    def _press(self, step: Press) -> Estimate:
+    def _press(self, step: Press) -> _Pair:
         announcement = " ".join(part for part in (step.side if step.side != "none" else None,
                                                   step.point, step.where) if part)
-        side = _speech(announcement, self.rate) if announcement else _ZERO
-        side = side + Estimate(step.prepare + step.hold, 2)  # the press and release cues
-        spoken_at_press = speech_seconds(step.words.press, self.rate)
+        seconds = float(step.prepare) + float(step.hold) + float(step.rest) + self.speech(step.words.release)
+        events = 2  # the press and release cues
+        if announcement:
+            seconds += self.speech(announcement)
+            events += 1
+        spoken_at_press = self.speech(step.words.press)
         if step.say is not None:
-            side = side + Estimate(Fraction(0), 1)
-            spoken_at_press += speech_seconds(step.say, self.rate)
+            events += 1
+            spoken_at_press += self.speech(step.say)
         if step.cue_every is not None:
-            side = side + Estimate(Fraction(0), math.ceil(step.hold / step.cue_every) - 1)
-        if step.halfway:
-            side = side + Estimate(Fraction(0), 1)
-        side = side + Estimate(Fraction(0), step.countdown)
+            events += math.ceil(step.hold / step.cue_every) - 1  # exact: Fractions
+        events += step.halfway + step.countdown
         if step.breathe is not None:
             breathing = step.hold - math.ceil(spoken_at_press)  # cycles start at Tp + s (whole seconds)
             if breathing > 0:
                 cycle = step.breathe.cycle_seconds
                 whole, part = divmod(breathing, cycle)
-                cues = _cycle_cues(step.breathe, cycle, False) * int(whole) + _cycle_cues(step.breathe, part, False)
-                side = side + Estimate(Fraction(0), cues)
-        side = side + Estimate(speech_seconds(step.words.release, self.rate) + step.rest, 0)
-        return side.times(2 if step.side == "both" else 1)
+                events += _cycle_cues(step.breathe, False) * int(whole) + _cues_before(step.breathe, part)
+        sides = 2 if step.side == "both" else 1
+        return seconds * sides, events * sides
 
 
-def _cycle_cues(pattern: BreathPattern, within: Fraction, count: bool) -> int:
-    """Cues of the phases of one cycle that start before ``within`` seconds (and counts, when on)."""
+_MIN_SPEECH = float(MIN_SPEECH_SECONDS)
+_TONE = float(TONE_SECONDS)
+
+
+def _cycle_cues(pattern: BreathPattern, count: bool) -> int:
+    """Cues of one whole cycle: one per phase of non-zero length (and the spoken seconds, when ``count`` is on)."""
+    cues = 0
+    for length in (pattern.inhale, pattern.hold, pattern.exhale, pattern.rest):
+        if length:
+            cues += math.ceil(length) if count else 1  # "two, three, …" on each whole second inside the phase
+    return cues
+
+
+def _cues_before(pattern: BreathPattern, within: Fraction) -> int:
+    """Cues of the phases of one cycle that start before ``within`` seconds (a cycle cut short)."""
     cues = 0
     start = Fraction(0)
     for length in (pattern.inhale, pattern.hold, pattern.exhale, pattern.rest):
-        if length > 0 and start < within:
+        if length and start < within:
             cues += 1
-            if count:
-                cues += math.ceil(length) - 1  # "two, three, …" on each whole second inside the phase
         start += length
     return cues
 
@@ -225,28 +237,27 @@ def _messages(estimate: Estimate, subject: str) -> list[tuple[str, str]]:
     return messages
 
 
-def _hours(seconds: Fraction) -> str:
+def _hours(seconds: float) -> str:
     hours = seconds / 3600
     return f"{math.floor(hours):,} h" if hours >= 1000 else f"{float(hours):.1f} h"
 
 
-def _top(script: Script) -> Estimate:
-    """The title and the cautions, spoken before the first step."""
-    total = _speech(script.title, script.voice.rate)
-    for caution in script.cautions:
-        total = total + _speech(caution, script.voice.rate)
-    return total
+def _estimate(script: Script) -> tuple[_Estimator, Estimate]:
+    """The estimator (with the problems it found inside repeats) and the whole session's estimate."""
+    estimator = _Estimator(script.voice.rate)
+    seconds, events = estimator.steps(script.steps)
+    seconds += estimator.speech(script.title) + sum(estimator.speech(caution) for caution in script.cautions)
+    return estimator, Estimate(seconds, events + 1 + len(script.cautions))  # the title and the cautions
 
 
 def estimate_session(script: Script) -> Estimate:
     """Estimated length and number of events of the whole session, cautions included."""
-    return _top(script) + _Estimator(script.voice.rate).steps(script.steps)
+    return _estimate(script)[1]
 
 
 def check_limits(script: Script) -> list[LimitProblem]:
     """The limits a script exceeds: at the innermost repeat over a limit, else at the script for the whole session."""
-    estimator = _Estimator(script.voice.rate)
-    total = _top(script) + estimator.steps(script.steps)
+    estimator, total = _estimate(script)
     problems = list(estimator.problems)
     if not problems and (total.too_long or total.too_many_events):
         problems.extend(LimitProblem(script.position, message) for _, message in _messages(total, "the session"))

@@ -20,7 +20,8 @@ prints.  Aliases stay shared nodes: nothing is expanded.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+import re
+from typing import NamedTuple
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -44,6 +45,7 @@ __all__ = [
     "STR_TAG",
     "TAG_PREFIX",
     "Document",
+    "Entries",
     "compose_document",
     "decode_source",
     "describe_node",
@@ -74,13 +76,28 @@ ScalarValue = object
 """What ``scalar_value`` returns: str, int, float, bool, None, bytes or a date."""
 
 
-@dataclass(frozen=True)
-class Document:
-    """A composed script: its top-level mapping node, the decoded text's lines, and the path shown in messages."""
+class Entries(NamedTuple):
+    """A mapping read for the parser: text keys → (key node, value node), and keys that are not text."""
 
-    root: MappingNode
-    lines: list[str]
-    path: str
+    found: dict[str, tuple[Node, Node]]
+    others: list[Node]
+
+
+class Document:
+    """A composed script: the top-level mapping node, the decoded text's lines, and the path shown in messages.
+
+    Mappings are checked lazily, as the parser reads them (``pairs``): keys
+    written twice are reported and merge keys resolved, once per node.  Doing
+    this on the way, rather than in a walk of its own over every node, keeps
+    our work small next to composing.  Problems found so go to ``problems``.
+    """
+
+    def __init__(self, root: MappingNode, lines: list[str], path: str) -> None:
+        self.root = root
+        self.lines = lines
+        self.path = path
+        self.problems: list[Diagnostic] = []
+        self._entries: dict[int, Entries] = {}
 
     def position(self, node: Node) -> Position:
         """The 1-based position of a node."""
@@ -91,15 +108,87 @@ class Document:
         """The text of a 1-based source line (for the caret snippet), or None past the end."""
         return self.lines[line - 1] if 0 < line <= len(self.lines) else None
 
-    def diagnostic(self, node: Node, message: str, severity: str = "error") -> Diagnostic:
-        """A diagnostic pointing at a node, with its source line."""
-        return self.diagnostic_at(self.position(node), message, severity)
+    def diagnostic(self, node: Node, message: str) -> Diagnostic:
+        """An error pointing at a node, with its source line."""
+        return self.diagnostic_at(self.position(node), message)
 
-    def diagnostic_at(self, position: Position, message: str, severity: str = "error") -> Diagnostic:
-        """A diagnostic at a position of this file, with its source line."""
-        assert severity in ("error", "warning")
-        return Diagnostic(position, "error" if severity == "error" else "warning",
-                          message, self.line(position.line))
+    def diagnostic_at(self, position: Position, message: str) -> Diagnostic:
+        """An error at a position of this file, with its source line."""
+        return Diagnostic(position, "error", message, self.line(position.line))
+
+    def entries(self, node: MappingNode) -> Entries:
+        """A mapping's entries with text keys (name → key node, value node) and its other keys.
+
+        Merge keys are resolved as PyYAML resolves them (``flatten_mapping``;
+        later entries win).  The first time a mapping is read, keys written
+        twice in it are reported (PyYAML would silently keep the last), and its
+        merge sources are read the same way before they are merged.  Cached by
+        node, so an aliased mapping is read once.
+        """
+        cached = self._entries.get(id(node))
+        if cached is not None:
+            return cached
+        # Cached first (empty), so that a mapping merging itself ends the recursion.
+        found: dict[str, tuple[Node, Node]] = {}
+        others: list[Node] = []
+        entries = self._entries[id(node)] = Entries(found, others)
+        seen: dict[object, Node] = {}
+        merges = False
+        for key, value in node.value:
+            tag = key.tag
+            if tag == STR_TAG and isinstance(key, ScalarNode):
+                name: object = key.value
+                found[key.value] = (key, value)
+            elif tag == MERGE_TAG:
+                merges = True
+                for source in (value.value if isinstance(value, SequenceNode) else (value,)):
+                    if isinstance(source, MappingNode):
+                        self.entries(source)
+                continue
+            else:
+                others.append(key)
+                name = scalar_value_or_none(key) if isinstance(key, ScalarNode) else None
+                if name is None or not _hashable(name):
+                    continue
+            if name in seen:
+                earlier = seen[name].start_mark.line + 1
+                self.problems.append(self.diagnostic(
+                    key, f"duplicate key '{short_text(key.value)}' (first written on line {earlier})"))
+            else:
+                seen[name] = key
+        if merges:
+            try:
+                _constructor.flatten_mapping(node)
+            except yaml.MarkedYAMLError as error:
+                mark = error.problem_mark or node.start_mark
+                self.problems.append(self.diagnostic_at(
+                    Position(self.path, mark.line + 1, mark.column + 1),
+                    f"cannot merge: {error.problem} (a merge key '<<' takes a mapping or a list of mappings)"))
+            found.clear()
+            others.clear()
+            for key, value in node.value:
+                if key.tag == STR_TAG and isinstance(key, ScalarNode):
+                    found[key.value] = (key, value)
+                elif key.tag != MERGE_TAG:  # a merge that failed stays in place
+                    others.append(key)
+        return entries
+
+    def check_subtree(self, node: Node) -> None:
+        """Check every mapping under a node the parser will not read (an ``x-`` value): duplicates and merges."""
+        seen: set[int] = set()
+        stack = [node]
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, MappingNode):
+                entries = self.entries(node)
+                stack += entries.others
+                for pair in entries.found.values():
+                    stack += pair
+            elif isinstance(node, SequenceNode):
+                stack += node.value
 
 
 def describe_tag(tag: str) -> str:
@@ -148,9 +237,9 @@ def compose_document(source: str | bytes, path: str) -> Document:
     """Compose exactly one YAML document whose top level is a mapping.
 
     Raises ``ScriptError`` for text that is not UTF-8, invalid YAML, an empty
-    file, several documents, a top level that is not a mapping, a tag that
-    builds objects, a key written twice, or a merge key that cannot merge.
-    All tag and duplicate-key problems of the file are reported together.
+    file, several documents, a top level that is not a mapping, or tags that
+    build objects (all of them).  Keys written twice and merges that cannot
+    merge are found as mappings are read (``Document.pairs``).
     """
     text, lines = decode_source(source, path)
     loader = _Loader(text)
@@ -169,16 +258,17 @@ def compose_document(source: str | bytes, path: str) -> Document:
     if root is None:
         raise _error(path, lines, 1, 1,
                      "the file is empty: a script needs at least 'voiceguide: 1', a 'title' and 'steps'")
-    document = Document(root, lines, path)
+    if _TAG_START.search(text):
+        # Refuse object-building tags before anything else looks at the nodes.
+        diagnostics = _check_tags(Document(root, lines, path))
+        if diagnostics:
+            raise ScriptError(diagnostics)
     if not isinstance(root, MappingNode) or root.tag != TAG_PREFIX + "map":
         mark = root.start_mark
         raise _error(path, lines, mark.line + 1, mark.column + 1,
                      "the top level must be a mapping with keys such as 'voiceguide', 'title' and 'steps', "
                      f"got {describe_node(root)}")
-    diagnostics = _check_nodes(document)
-    if diagnostics:
-        raise ScriptError(diagnostics)
-    return document
+    return Document(root, lines, path)
 
 
 def _yaml_message(error: yaml.MarkedYAMLError) -> str:
@@ -194,11 +284,15 @@ def _yaml_message(error: yaml.MarkedYAMLError) -> str:
     return f"invalid YAML: {problem}"
 
 
-def _check_nodes(document: Document) -> list[Diagnostic]:
-    """Walk every node once (aliases are shared, recursion is possible): tags, duplicate keys, merges."""
+# A tag starts a node: at the start of a line, or after a blank or a flow indicator.
+# A file without such a "!" cannot hold an explicit tag, so most files skip the walk.
+_TAG_START = re.compile(r"(?:^|[\s\[\]{},:])!", re.MULTILINE)
+
+
+def _check_tags(document: Document) -> list[Diagnostic]:
+    """Every node whose tag the safe loader would refuse (aliases are shared, recursion is possible)."""
     diagnostics: list[Diagnostic] = []
     seen: set[int] = set()
-    mappings: list[MappingNode] = []
     stack: list[Node] = [document.root]
     while stack:
         node = stack.pop()
@@ -209,37 +303,11 @@ def _check_nodes(document: Document) -> list[Diagnostic]:
             diagnostics.append(document.diagnostic(
                 node, f"the tag '{describe_tag(node.tag)}' is not allowed: scripts hold plain YAML values only"))
         if isinstance(node, MappingNode):
-            mappings.append(node)
-            first: dict[object, Node] = {}
             for key, value in node.value:
-                stack.append(value)
-                stack.append(key)
-                if not isinstance(key, ScalarNode) or key.tag == MERGE_TAG:
-                    continue
-                name = scalar_value_or_none(key)
-                if not _hashable(name):
-                    continue
-                if name in first:
-                    earlier = first[name].start_mark.line + 1
-                    diagnostics.append(document.diagnostic(
-                        key, f"duplicate key '{short_text(key.value)}' (first written on line {earlier})"))
-                else:
-                    first[name] = key
+                stack += (value, key)
         elif isinstance(node, SequenceNode):
             stack.extend(reversed(node.value))
-    if diagnostics:
-        return sorted(diagnostics, key=lambda d: (d.position.line, d.position.column))
-    for mapping in mappings:
-        try:
-            _constructor.flatten_mapping(mapping)
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or mapping.start_mark
-            diagnostics.append(document.diagnostic_at(
-                Position(document.path, mark.line + 1, mark.column + 1),
-                f"cannot merge: {error.problem} (a merge key '<<' takes a mapping or a list of mappings)"))
-        except RecursionError:
-            diagnostics.append(document.diagnostic(mapping, "cannot merge: the mapping merges itself"))
-    return diagnostics
+    return sorted(diagnostics, key=lambda d: (d.position.line, d.position.column))
 
 
 def _hashable(value: object) -> bool:
@@ -256,8 +324,14 @@ def scalar_value(node: ScalarNode) -> ScalarValue:
     Raises ``ValueError`` when the text does not fit an explicit tag (``!!int abc``).
     """
     tag = node.tag
+    value = node.value
     if tag == STR_TAG:
-        return node.value
+        return value
+    # The common plain forms without a call into PyYAML (same results: "017" is octal there, so not here).
+    if tag == INT_TAG and len(value) < 19 and value.isascii() and value.isdigit() and (value[0] != "0" or value == "0"):
+        return int(value)
+    if tag == BOOL_TAG and value.lower() in _constructor.bool_values:
+        return _constructor.bool_values[value.lower()]
     constructor = SafeConstructor.yaml_constructors.get(tag)
     if constructor is None or tag in (TAG_PREFIX + "seq", TAG_PREFIX + "map"):
         raise ValueError(f"the tag '{describe_tag(tag)}' does not fit a single value")

@@ -96,6 +96,7 @@ PRESS_KEYS = ("point", "where", "side", "hold", "prepare", "say", "cue_every", "
               "countdown", "breathe", "words", "rest")
 PRESS_WORD_KEYS = ("press", "release")
 NESTED_KEYS = {"chime": CHIME_KEYS, "breathe": BREATHE_KEYS, "press": PRESS_KEYS}
+_KINDS = frozenset(STEP_KINDS)
 
 SIDES: tuple[Side, ...] = ("left", "right", "both", "none")
 CHIME_SOUNDS: tuple[ChimeSound, ...] = ("bell", "beep", "gong")
@@ -139,6 +140,7 @@ def parse_script(source: str | bytes, path: str) -> ParseResult:
     except RecursionError:  # MAX_NESTING should prevent this; never let it become a traceback
         parser.error(document.root, "the script is nested too deeply")
         script = None
+    parser.diagnostics += document.problems
     if script is not None and not parser.diagnostics:
         for problem in limits.check_limits(script):
             parser.diagnostics.append(document.diagnostic_at(problem.position, problem.message))
@@ -169,6 +171,10 @@ def load_script(path: str | os.PathLike[str], display_path: str | None = None) -
     if result.script is None:
         raise ScriptError(result.diagnostics)
     return result.script
+
+
+_UNSEEN = object()
+_BUILDING = object()
 
 
 class _Bad(Exception):
@@ -212,6 +218,33 @@ class _Fields:
             self.ok = False
             return default
 
+    def read(self, table: _Table) -> dict[str, Any]:
+        """Read every present entry with its reader from ``table``: model field → value (bad ones left out)."""
+        values: dict[str, Any] = {}
+        parser = self.parser
+        where = self.where
+        for key, (key_node, value_node) in self.entries.items():
+            reader, field = table[key]
+            parser._key = key_node
+            try:
+                value = reader(parser, value_node, where if key == where else f"{where}.{key}")
+            except _Bad:
+                self.ok = False
+                continue
+            if field:
+                values[field] = value
+            else:
+                values.update(value)
+        return values
+
+    def require(self, keys: dict[str, str]) -> None:
+        """Report each required key that is missing (key → what it means)."""
+        for key, meaning in keys.items():
+            if key not in self.entries:
+                where = f" in {self.where}" if self.where else ""
+                self.parser.error(self.anchor, f"missing required key '{key}'{where} ({meaning})")
+                self.ok = False
+
     def need(self, key: str, reader: Callable[[Node, str], T], default: T, meaning: str) -> T:
         if key not in self.entries:
             where = f" in {self.where}" if self.where else ""
@@ -226,12 +259,16 @@ class _Parser:
 
     def __init__(self, document: Document) -> None:
         self.document = document
+        self.path = document.path
         self.diagnostics: list[Diagnostic] = []
         self._reported: set[tuple[int, int, str]] = set()
         # Memo by node identity: an alias is the same node, so it becomes the same object.
-        self._steps: dict[int, Step | None] = {}
+        self._steps: dict[int, object] = {}  # a Step, None (invalid) or _BUILDING
         self._lists: dict[int, tuple[Step, ...] | None] = {}
         self._building: set[int] = set()
+        self._seconds: dict[tuple[str, str], Fraction] = {}  # valid durations by (tag, text)
+        self._key: Node = document.root  # the key whose value is being read (missing keys inside point at it)
+        self._depth = 0  # how deeply nested the repeat whose steps are being read is
 
     # -- reporting -----------------------------------------------------------
 
@@ -254,17 +291,20 @@ class _Parser:
                 extensions: bool = False, nested: dict[str, tuple[str, ...]] | None = None
                 ) -> dict[str, tuple[Node, Node]]:
         """Known keys of a mapping → (key node, value node); unknown keys reported with a hint."""
-        found: dict[str, tuple[Node, Node]] = {}
-        for key, value in node.value:  # merge keys were resolved by the loader; later entries win
-            if not isinstance(key, ScalarNode) or key.tag != STR_TAG:
-                self.error(key, f"keys must be text, got {describe_node(key)}")
-                continue
-            name = key.value
+        found, others = self.document.entries(node)
+        for key in others:
+            self.error(key, f"keys must be text, got {describe_node(key)}")
+        if all(name in allowed for name in found):
+            return found
+        known: dict[str, tuple[Node, Node]] = {}
+        for name, (key, value) in found.items():
             if name in allowed:
-                found[name] = (key, value)
-            elif not (extensions and name.startswith("x-")):
+                known[name] = (key, value)
+            elif extensions and name.startswith("x-"):
+                self.document.check_subtree(value)  # not read, but duplicates and merges still count
+            else:
                 self.error(key, self._unknown_key(name, where, allowed, extensions, nested))
-        return found
+        return known
 
     def _unknown_key(self, name: str, where: str, allowed: Sequence[str], extensions: bool,
                      nested: dict[str, tuple[str, ...]] | None) -> str:
@@ -324,6 +364,30 @@ class _Parser:
             raise self.bad(node, f"{name} must be {allowed}, got {short_text(node.value)}")
         return float(value)
 
+    def positive(self, node: Node, name: str) -> Fraction:
+        """A duration more than zero."""
+        return self.duration(node, name, zero=False)
+
+    def nonnegative(self, node: Node, name: str) -> Fraction:
+        """A duration that may be zero."""
+        return self.duration(node, name, zero=True)
+
+    def count(self, node: Node, name: str) -> int:
+        """A whole number, at least 1."""
+        return self.integer(node, name, 1)
+
+    def natural(self, node: Node, name: str) -> int:
+        """A whole number, at least 0."""
+        return self.integer(node, name, 0)
+
+    def side(self, node: Node, name: str) -> Side:
+        """A press's side."""
+        return cast(Side, self.choice(node, name, SIDES))
+
+    def sound(self, node: Node, name: str) -> ChimeSound:
+        """A chime's sound."""
+        return cast(ChimeSound, self.choice(node, name, CHIME_SOUNDS))
+
     def choice(self, node: Node, name: str, choices: Sequence[str]) -> str:
         value: str = self._scalar(node, name, (STR_TAG,), f"one of {_one_of(choices)}")
         if value not in choices:
@@ -334,15 +398,19 @@ class _Parser:
 
     def duration(self, node: Node, name: str, *, zero: bool) -> Fraction:
         """A duration; ``zero`` says whether the field allows 0."""
-        if not isinstance(node, ScalarNode) or node.tag not in (INT_TAG, FLOAT_TAG, STR_TAG):
-            raise self.bad(node, f"{name} must be {_DURATION_EXAMPLES}, got {describe_node(node)}")
-        try:
-            if node.tag == STR_TAG:
-                seconds = parse_duration(node.value, name)
-            else:
-                seconds = parse_duration(self._exact_number(node, name), name)
-        except DurationError as error:
-            raise self.bad(node, str(error)) from None
+        # Scripts write the same few durations over and over: parse each text once.
+        seconds = self._seconds.get((node.tag, node.value)) if isinstance(node, ScalarNode) else None
+        if seconds is None:
+            if not isinstance(node, ScalarNode) or node.tag not in (INT_TAG, FLOAT_TAG, STR_TAG):
+                raise self.bad(node, f"{name} must be {_DURATION_EXAMPLES}, got {describe_node(node)}")
+            try:
+                if node.tag == STR_TAG:
+                    seconds = parse_duration(node.value, name)
+                else:
+                    seconds = parse_duration(self._exact_number(node, name), name)
+            except DurationError as error:
+                raise self.bad(node, str(error)) from None
+            self._seconds[(node.tag, node.value)] = seconds
         if not zero and seconds == 0:
             raise self.bad(node, f"{name} must be more than zero, got {describe_node(node)}")
         return seconds
@@ -384,7 +452,7 @@ class _Parser:
         language = top.get("language", self.language, None)
         voice = top.get("voice", self.voice, Voice())
         cautions = top.get("cautions", self.cautions, _NO_TEXT)
-        steps = top.need("steps", lambda n, name: self.step_list(n, name, 0), _NO_STEPS, "the list of steps")
+        steps = top.need("steps", self.top_steps, _NO_STEPS, "the list of steps")
         if not top.ok:
             return None
         return Script(title=title, steps=steps, position=self.document.position(root), version=version,
@@ -459,20 +527,25 @@ class _Parser:
             raise _Bad()
         return result
 
+    def top_steps(self, node: Node, name: str) -> tuple[Step, ...]:
+        """The script's ``steps``."""
+        return self.step_list(node, name, 0)
+
+    def repeat_steps(self, node: Node, name: str) -> tuple[Step, ...]:
+        """A repeat's ``steps``, one level deeper than the repeat."""
+        return self.step_list(node, name, self._depth)
+
     def step(self, node: Node, depth: int) -> Step | None:
         """One step (None when invalid, after reporting why), built once per node."""
         key = id(node)
-        if key in self._steps:
-            return self._steps[key]
-        if key in self._building:
+        built = self._steps.get(key, _UNSEEN)
+        if built is _BUILDING:
             self.error(node, "this step contains itself (through an alias): it would never end")
             return None
-        self._building.add(key)
-        try:
-            built = self._build_step(node, depth)
-        finally:
-            self._building.discard(key)
-        self._steps[key] = built
+        if built is not _UNSEEN:
+            return built  # type: ignore[return-value]
+        self._steps[key] = _BUILDING
+        built = self._steps[key] = self._build_step(node, depth)
         return built
 
     def _build_step(self, node: Node, depth: int) -> Step | None:
@@ -480,61 +553,52 @@ class _Parser:
             if not node.value.strip():
                 self.error(node, "a step's text must not be empty")
                 return None
-            return Say(text=node.value, position=self.document.position(node))
+            mark = node.start_mark
+            return Say(text=node.value, position=Position(self.path, mark.line + 1, mark.column + 1))
         if not isinstance(node, MappingNode):
             hint = "; put it in quotes to speak it" if isinstance(node, ScalarNode) and node.tag != NULL_TAG else ""
             self.error(node, f"a step must be text to speak or a mapping with one of the keys "
                              f"{_one_of(STEP_KINDS)}, got {describe_node(node)}{hint}")
             return None
-        kind = self._step_kind(node)
+        found = self.document.entries(node).found
+        kinds = [name for name in found if name in _KINDS]
+        kind = kinds[0] if len(kinds) == 1 else self._step_kind(node, found, kinds)
         if kind is None:
             return None
         nested = {kind: NESTED_KEYS[kind]} if kind in NESTED_KEYS else None
         entries = self.entries(node, f"{kind} step", STEP_KEYS[kind], nested=nested)
-        kind_key, value = entries[kind]
-        fields = _Fields(self, kind, kind_key, entries)
-        label = fields.get("label", self.text, None)
-        position = self.document.position(node)
-        step: Step | None
-        try:
-            if kind == "say":
-                text = self.text(value, "say")
-                pause = fields.get("pause", lambda n, k: self.duration(n, k, zero=False), Say.pause)
-                step = Say(text=text, position=position, pause=pause, label=label)
-            elif kind == "pause":
-                step = Pause(duration=self.duration(value, "pause", zero=False), position=position, label=label)
-            elif kind == "chime":
-                step = self.chime(value, position, label)
-            elif kind == "breathe":
-                step = self.breathe(kind_key, value, position, label)
-            elif kind == "press":
-                step = self.press(kind_key, value, position, label)
-            elif kind == "repeat":
-                step = self.repeat(fields, kind_key, position, label, depth)
-            else:
-                title = self.text(value, "section")
-                announce = fields.get("announce", self.boolean, True)
-                step = Section(title=title, position=position, announce=announce, label=label)
-        except _Bad:
+        fields = _Fields(self, kind, entries[kind][0], entries)
+        if kind == "repeat":
+            if depth >= MAX_NESTING:
+                self.error(fields.anchor, f"repeat is nested more than {MAX_NESTING} deep")
+                return None
+            saved, self._depth = self._depth, depth + 1
+            try:
+                values = fields.read(_STEP_FIELDS[kind])
+            finally:
+                self._depth = saved
+        else:
+            values = fields.read(_STEP_FIELDS[kind])
+        fields.require(_STEP_REQUIRED[kind])
+        if not fields.ok:
             return None
-        return step if fields.ok else None
+        mark = node.start_mark
+        values["position"] = Position(self.path, mark.line + 1, mark.column + 1)
+        return _STEP_TYPES[kind](**values)
 
-    def _step_kind(self, node: MappingNode) -> str | None:
-        keys = [key for key, _ in node.value if isinstance(key, ScalarNode) and key.tag == STR_TAG]
-        kinds = [key for key in keys if key.value in STEP_KINDS]
-        names = {key.value for key in kinds}
-        if "say" in names and names <= {"say", "pause"}:
+    def _step_kind(self, node: MappingNode, found: dict[str, tuple[Node, Node]], kinds: list[str]) -> str | None:
+        """The kind of a mapping step that has not exactly one kind key (say with pause has one), or None."""
+        names = set(kinds)
+        if names == {"say", "pause"}:
             return "say"  # pause is then say's option
-        if len(names) == 1:
-            return kinds[0].value  # type: ignore[no-any-return]
         if len(names) > 1:
             if "say" in names:
                 names.discard("pause")  # say's own option, not a second kind
             first, second = sorted(names, key=STEP_KINDS.index)[:2]
-            culprit = next(key for key in kinds if key.value == second)
-            self.error(culprit, f"a step has exactly one kind, but this one has both '{first}' and '{second}'; "
-                                "make them two steps")
+            self.error(found[second][0], f"a step has exactly one kind, but this one has both '{first}' and "
+                                         f"'{second}'; make them two steps")
             return None
+        keys = [key for key, _ in found.values()]
         guessed = False
         for key in keys:
             guess = _did_you_mean(key.value, STEP_KINDS)
@@ -542,122 +606,130 @@ class _Parser:
                 self.error(key, f"unknown step kind '{short_text(key.value)}'; did you mean '{guess}'?")
                 guessed = True
         if not guessed:
-            found = ", ".join(f"'{short_text(key.value)}'" for key in keys) or "no key"
-            self.error(node, f"a step needs one of the keys {_one_of(STEP_KINDS)}, found {found}")
+            names_found = ", ".join(f"'{short_text(key.value)}'" for key in keys) or "no key"
+            self.error(node, f"a step needs one of the keys {_one_of(STEP_KINDS)}, found {names_found}")
         return None
 
-    def chime(self, node: Node, position: Position, label: str | None) -> Chime:
+    # -- readers of a step kind's value: each returns the fields of the step -------
+
+    def chime_value(self, node: Node, name: str) -> dict[str, Any]:
+        """``chime: 2`` or ``chime: {count: 2, sound: gong}``."""
         if isinstance(node, MappingNode):
             fields = self.fields(node, "chime", CHIME_KEYS)
-            count = fields.get("count", lambda n, k: self.integer(n, k, 1), 1)
-            sound: ChimeSound = fields.get("sound", lambda n, k: cast(ChimeSound, self.choice(n, k, CHIME_SOUNDS)),
-                                           "bell")
+            values = {"count": 1, **fields.read(_CHIME_FIELDS)}  # {sound: gong} is one tone
             if not fields.ok:
                 raise _Bad()
-            return Chime(count=count, position=position, sound=sound, label=label)
+            return values
         if not (isinstance(node, ScalarNode) and node.tag == INT_TAG):
             raise self.bad(node, f"chime must be a number of tones (at least 1) or a mapping "
                                  f"{{count: 2, sound: {'|'.join(CHIME_SOUNDS)}}}, got {describe_node(node)}")
-        return Chime(count=self.integer(node, "chime", 1), position=position, label=label)
+        return {"count": self.integer(node, "chime", 1)}
 
-    def pattern(self, fields: _Fields) -> BreathPattern:
-        """The breathing phases of a ``breathe`` step or a press's ``breathe`` mapping."""
-        inhale = fields.need("inhale", lambda n, k: self.duration(n, k, zero=False), Fraction(1),
-                             "duration of the in-breath")
-        exhale = fields.need("exhale", lambda n, k: self.duration(n, k, zero=False), Fraction(1),
-                             "duration of the out-breath")
-        hold = fields.get("hold", lambda n, k: self.duration(n, k, zero=True), Fraction(0))
-        rest = fields.get("rest", lambda n, k: self.duration(n, k, zero=True), Fraction(0))
-        return BreathPattern(inhale=inhale, exhale=exhale, hold=hold, rest=rest)
-
-    def breathe(self, kind_key: Node, node: Node, position: Position, label: str | None) -> Breathe:
-        fields = self.fields(node, "breathe", BREATHE_KEYS, anchor=kind_key,
+    def breathe_value(self, node: Node, name: str) -> dict[str, Any]:
+        """The mapping of a ``breathe`` step."""
+        fields = self.fields(node, "breathe", BREATHE_KEYS, anchor=self._key,
                              what="a mapping with inhale, exhale and cycles or for")
-        pattern = self.pattern(fields)
-        cycles = fields.get("cycles", lambda n, k: self.integer(n, k, 1), None)
-        for_seconds = fields.get("for", lambda n, k: self.duration(n, k, zero=False), None)
+        values = fields.read(_BREATHE_FIELDS)
+        fields.require(_PATTERN_REQUIRED)
         if fields.has("cycles") and fields.has("for"):
             later = max(fields.entries["cycles"][0], fields.entries["for"][0],
                         key=lambda key: (key.start_mark.line, key.start_mark.column))
             self.error(later, "breathe takes either 'cycles' or 'for', not both")
             fields.ok = False
         elif not fields.has("cycles") and not fields.has("for"):
-            self.error(kind_key, "breathe needs 'cycles' (how many cycles) or 'for' (for how long)")
+            self.error(fields.anchor, "breathe needs 'cycles' (how many cycles) or 'for' (for how long)")
             fields.ok = False
-        count = fields.get("count", self.boolean, False)
-        say = fields.get("say", self.text, None)
-        words = fields.get("words", self.breath_words, BreathWords())
         if not fields.ok:
             raise _Bad()
-        return Breathe(pattern=pattern, position=position, cycles=cycles, for_seconds=for_seconds,
-                       count=count, say=say, words=words, label=label)
+        values["pattern"] = BreathPattern(**{key: values.pop(key) for key in PATTERN_KEYS if key in values})
+        return values
 
-    def breath_words(self, node: Node, name: str) -> BreathWords:
-        fields = self.fields(node, name, PATTERN_KEYS)
-        defaults = BreathWords()
-        words = BreathWords(**{key: fields.get(key, self.text, getattr(defaults, key)) for key in PATTERN_KEYS})
-        if not fields.ok:
-            raise _Bad()
-        return words
-
-    def press(self, kind_key: Node, node: Node, position: Position, label: str | None) -> Press:
-        fields = self.fields(node, "press", PRESS_KEYS, anchor=kind_key, what="a mapping with at least 'hold'")
-        hold = fields.need("hold", lambda n, k: self.duration(n, k, zero=False), Fraction(1),
-                           "how long to keep the pressure")
-        countdown = fields.get("countdown", lambda n, k: self.integer(n, k, 0), 0)
-        if fields.ok and countdown > hold:
+    def press_value(self, node: Node, name: str) -> dict[str, Any]:
+        """The mapping of a ``press`` step."""
+        fields = self.fields(node, "press", PRESS_KEYS, anchor=self._key, what="a mapping with at least 'hold'")
+        values = fields.read(_PRESS_FIELDS)
+        fields.require({"hold": "how long to keep the pressure"})
+        countdown, hold = values.get("countdown", 0), values.get("hold")
+        if hold is not None and countdown > hold:
             self.error(fields.entries["countdown"][1],
                        f"press.countdown must be at most the hold ({format_number(hold)} s), got {countdown}")
             fields.ok = False
-        breathe = None
-        if fields.has("breathe"):
-            try:
-                inner = self.fields(fields.entries["breathe"][1], "press.breathe", PATTERN_KEYS,
-                                    anchor=fields.entries["breathe"][0],
-                                    what="a mapping with keys inhale, hold, exhale, rest")
-                breathe = self.pattern(inner)
-                fields.ok = fields.ok and inner.ok
-            except _Bad:
-                fields.ok = False
-        press = Press(
-            hold=hold,
-            position=position,
-            point=fields.get("point", self.text, None),
-            where=fields.get("where", self.text, None),
-            side=fields.get("side", self.side, "none"),
-            prepare=fields.get("prepare", lambda n, k: self.duration(n, k, zero=True), Press.prepare),
-            say=fields.get("say", self.text, None),
-            cue_every=fields.get("cue_every", lambda n, k: self.duration(n, k, zero=False), None),
-            halfway=fields.get("halfway", self.boolean, False),
-            countdown=countdown,
-            breathe=breathe,
-            words=fields.get("words", self.press_words, PressWords()),
-            rest=fields.get("rest", lambda n, k: self.duration(n, k, zero=True), Press.rest),
-            label=label,
-        )
         if not fields.ok:
             raise _Bad()
-        return press
+        return values
 
-    def side(self, node: Node, name: str) -> Side:
-        return cast(Side, self.choice(node, name, SIDES))
+    def press_pattern(self, node: Node, name: str) -> BreathPattern:
+        """A press's ``breathe`` mapping: the phases of the breathing cues during the hold."""
+        fields = self.fields(node, name, PATTERN_KEYS, anchor=self._key,
+                             what="a mapping with keys inhale, hold, exhale, rest")
+        values = fields.read(_PATTERN_FIELDS)
+        fields.require(_PATTERN_REQUIRED)
+        if not fields.ok:
+            raise _Bad()
+        return BreathPattern(**values)
+
+    def breath_words(self, node: Node, name: str) -> BreathWords:
+        """The cue words of a breathing cycle."""
+        fields = self.fields(node, name, PATTERN_KEYS)
+        values = fields.read(_WORDS_FIELDS)
+        if not fields.ok:
+            raise _Bad()
+        return BreathWords(**values)
 
     def press_words(self, node: Node, name: str) -> PressWords:
+        """The press and release cue words."""
         fields = self.fields(node, name, PRESS_WORD_KEYS)
-        defaults = PressWords()
-        words = PressWords(**{key: fields.get(key, self.text, getattr(defaults, key)) for key in PRESS_WORD_KEYS})
+        values = fields.read(_WORDS_FIELDS)
         if not fields.ok:
             raise _Bad()
-        return words
+        return PressWords(**values)
 
-    def repeat(self, fields: _Fields, kind_key: Node, position: Position, label: str | None,
-               depth: int) -> Repeat:
-        times = fields.get("repeat", lambda n, k: self.integer(n, "repeat", 1), 1)
-        announce = fields.get("announce", self.boolean, False)
-        if depth + 1 > MAX_NESTING:
-            raise self.bad(kind_key, f"repeat is nested more than {MAX_NESTING} deep")
-        steps = fields.need("steps", lambda n, k: self.step_list(n, "repeat.steps", depth + 1), _NO_STEPS,
-                            "the steps to repeat")
-        if not fields.ok:
-            raise _Bad()
-        return Repeat(times=times, steps=steps, position=position, announce=announce, label=label)
+
+# --------------------------------------------------------------------------
+# The tables: for each mapping, key → (reader, the model field it fills).
+# A reader returning a dict (``""`` as the field) fills several fields.
+
+_Reader = Callable[[_Parser, Node, str], Any]
+_Table = dict[str, tuple[_Reader, str]]
+
+_LABEL: _Table = {"label": (_Parser.text, "label")}
+_STEP_FIELDS: dict[str, _Table] = {
+    "say": {"say": (_Parser.text, "text"), "pause": (_Parser.positive, "pause"), **_LABEL},
+    "pause": {"pause": (_Parser.positive, "duration"), **_LABEL},
+    "chime": {"chime": (_Parser.chime_value, ""), **_LABEL},
+    "breathe": {"breathe": (_Parser.breathe_value, ""), **_LABEL},
+    "press": {"press": (_Parser.press_value, ""), **_LABEL},
+    "repeat": {"repeat": (_Parser.count, "times"), "steps": (_Parser.repeat_steps, "steps"),
+               "announce": (_Parser.boolean, "announce"), **_LABEL},
+    "section": {"section": (_Parser.text, "title"), "announce": (_Parser.boolean, "announce"), **_LABEL},
+}
+_STEP_REQUIRED: dict[str, dict[str, str]] = {kind: {} for kind in STEP_KINDS}
+_STEP_REQUIRED["repeat"] = {"steps": "the steps to repeat"}
+_STEP_TYPES: dict[str, Callable[..., Step]] = {
+    "say": Say, "pause": Pause, "chime": Chime, "breathe": Breathe, "press": Press, "repeat": Repeat,
+    "section": Section,
+}
+_CHIME_FIELDS: _Table = {"count": (_Parser.count, "count"), "sound": (_Parser.sound, "sound")}
+_PATTERN_FIELDS: _Table = {
+    "inhale": (_Parser.positive, "inhale"), "hold": (_Parser.nonnegative, "hold"),
+    "exhale": (_Parser.positive, "exhale"), "rest": (_Parser.nonnegative, "rest"),
+}
+_PATTERN_REQUIRED = {"inhale": "duration of the in-breath", "exhale": "duration of the out-breath"}
+_BREATHE_FIELDS: _Table = {
+    **_PATTERN_FIELDS,
+    "cycles": (_Parser.count, "cycles"), "for": (_Parser.positive, "for_seconds"),
+    "count": (_Parser.boolean, "count"), "say": (_Parser.text, "say"), "words": (_Parser.breath_words, "words"),
+}
+_PRESS_FIELDS: _Table = {
+    "point": (_Parser.text, "point"), "where": (_Parser.text, "where"), "side": (_Parser.side, "side"),
+    "hold": (_Parser.positive, "hold"), "prepare": (_Parser.nonnegative, "prepare"), "say": (_Parser.text, "say"),
+    "cue_every": (_Parser.positive, "cue_every"), "halfway": (_Parser.boolean, "halfway"),
+    "countdown": (_Parser.natural, "countdown"), "breathe": (_Parser.press_pattern, "breathe"),
+    "words": (_Parser.press_words, "words"), "rest": (_Parser.nonnegative, "rest"),
+}
+_WORDS_FIELDS: _Table = {key: (_Parser.text, key) for key in (*PATTERN_KEYS, *PRESS_WORD_KEYS)}
+
+# Every key a mapping allows has a reader, and no reader is left without its key.
+assert all(set(_STEP_FIELDS[kind]) == set(STEP_KEYS[kind]) for kind in STEP_KINDS)
+assert set(_CHIME_FIELDS) == set(CHIME_KEYS) and set(_PATTERN_FIELDS) == set(PATTERN_KEYS)
+assert set(_BREATHE_FIELDS) == set(BREATHE_KEYS) and set(_PRESS_FIELDS) == set(PRESS_KEYS)

@@ -1,0 +1,150 @@
+"""Benchmark ``voiceguide check`` on a generated 1,000-step script, beside PyYAML composing the same file.
+
+Run: ``.venv/bin/python benchmarks/bench_check.py [--steps N] [--runs N]``
+
+Prints, measured side by side in one run (medians):
+
+- the whole ``voiceguide check FILE`` as a subprocess, start-up included
+  (and a bare ``python -c pass`` for scale); target: under 1 s;
+- PyYAML alone composing the file to nodes (libyaml's ``CSafeLoader`` where
+  available), the baseline;
+- our parse (``parse_script``: compose + checks + model + limits) and our
+  work beyond composing (parse minus compose); target: under half the
+  compose time;
+- the rest of the check path: compiling the timeline with estimated speech.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import yaml
+
+from voiceguide.limits import speech_seconds
+from voiceguide.parse import parse_script
+from voiceguide.timeline import SAMPLE_RATE, compile_timeline
+
+REPO = Path(__file__).resolve().parent.parent
+
+try:
+    LOADER: type = yaml.CSafeLoader
+except AttributeError:  # PyYAML without libyaml
+    LOADER = yaml.SafeLoader
+
+
+def generate(steps: int) -> str:
+    """A realistic script of ``steps`` top-level steps, every kind represented, with anchors and merges."""
+    lines = [
+        "voiceguide: 1",
+        "title: Benchmark session",
+        "description: A generated script for timing voiceguide check.",
+        "language: en",
+        "voice: {rate: 160, volume: 0.9}",
+        "cautions:",
+        "  - Stop if anything hurts.",
+        "x-breath: &breath {inhale: 4s, exhale: 6s}",
+        "x-point: &point",
+        "  point: GB30 (Huantiao)",
+        "  where: In the hollow at the side of the buttock.",
+        "  prepare: 3s",
+        "steps:",
+    ]
+    kinds = [
+        ["  - Breathe slowly and let your shoulders drop, number {i}."],
+        ["  - say: Now rest for a moment, step {i}.", "    pause: 2s"],
+        ["  - pause: 1m 30s"],
+        ["  - chime: {{count: 2, sound: bell}}"],
+        ["  - breathe:", "      <<: *breath", "      cycles: 3", "      count: true", "    label: breath {i}"],
+        ["  - press:", "      <<: *point", "      side: left", "      hold: 30s", "      halfway: true",
+         "      countdown: 3"],
+        ["  - section: Part {i}"],
+        ["  - repeat: 2", "    steps:", "      - Round step {i}.", "      - pause: 5s"],
+    ]
+    for i in range(steps):
+        lines += [line.format(i=i) for line in kinds[i % len(kinds)]]
+    return "\n".join(lines) + "\n"
+
+
+def median_seconds(run: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def compose(text: str) -> object:
+    loader = LOADER(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=15)
+    options = parser.parse_args()
+
+    text = generate(options.steps)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.yaml"
+        path.write_text(text, encoding="utf-8")
+        source = path.read_bytes()
+
+        check = [sys.executable, "-m", "voiceguide", "check", str(path)]
+        done = subprocess.run(check, capture_output=True, text=True, cwd=REPO)
+        if done.returncode != 0:
+            sys.exit(f"check failed:\n{done.stderr}")
+        bare = median_seconds(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), options.runs)
+        whole = median_seconds(lambda: subprocess.run(check, capture_output=True, check=True, cwd=REPO),
+                               options.runs)
+
+        # In-process figures, interleaved so that machine load affects both alike.
+        compose_times, parse_times = [], []
+        for _ in range(options.runs):
+            started = time.perf_counter()
+            compose(source.decode("utf-8"))
+            compose_times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            result = parse_script(source, str(path))
+            parse_times.append(time.perf_counter() - started)
+        script = result.script
+        assert script is not None
+        composed = statistics.median(compose_times)
+        parsed = statistics.median(parse_times)
+        beyond = statistics.median(p - c for p, c in zip(parse_times, compose_times, strict=True))
+
+        rate = script.voice.rate
+        timeline_time = median_seconds(
+            lambda: compile_timeline(script, lambda t: round(speech_seconds(t, rate) * SAMPLE_RATE)),
+            options.runs)
+        frames = compile_timeline(script, lambda t: round(speech_seconds(t, rate) * SAMPLE_RATE)).length
+
+    ms = 1000
+    print(f"script: {options.steps} steps, {len(text.splitlines())} lines, {len(source):,} bytes; "
+          f"about {float(Fraction(frames, SAMPLE_RATE)) / 60:.0f} min; loader {LOADER.__name__}; "
+          f"medians of {options.runs} runs")
+    print(f"  python -c pass (start-up alone)   {bare * ms:8.1f} ms")
+    print(f"  voiceguide check, whole process   {whole * ms:8.1f} ms   target < 1000 ms: "
+          f"{'ok' if whole < 1 else 'MISSED'}")
+    print(f"  PyYAML compose alone              {composed * ms:8.1f} ms   (baseline)")
+    print(f"  parse_script (compose + ours)     {parsed * ms:8.1f} ms   {parsed / composed:5.2f} x compose")
+    print(f"  our work beyond composing         {beyond * ms:8.1f} ms   {beyond / composed:5.2f} x compose, "
+          f"target < 0.50: {'ok' if beyond < composed / 2 else 'MISSED'}")
+    print(f"  compile_timeline (estimated)      {timeline_time * ms:8.1f} ms   "
+          f"{timeline_time / composed:5.2f} x compose")
+
+
+if __name__ == "__main__":
+    main()
