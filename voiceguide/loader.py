@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from typing import NamedTuple
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -76,11 +75,8 @@ ScalarValue = object
 """What ``scalar_value`` returns: str, int, float, bool, None, bytes or a date."""
 
 
-class Entries(NamedTuple):
-    """A mapping read for the parser: text keys → (key node, value node), and keys that are not text."""
-
-    found: dict[str, tuple[Node, Node]]
-    others: list[Node]
+Entries = tuple[dict[str, tuple[Node, Node]], list[Node]]
+"""A mapping read for the parser: text keys → (key node, value node), and the keys that are not text."""
 
 
 class Document:
@@ -131,7 +127,7 @@ class Document:
         # Cached first (empty), so that a mapping merging itself ends the recursion.
         found: dict[str, tuple[Node, Node]] = {}
         others: list[Node] = []
-        entries = self._entries[id(node)] = Entries(found, others)
+        entries = self._entries[id(node)] = (found, others)
         seen: dict[object, Node] = {}
         merges = False
         for key, value in node.value:
@@ -183,9 +179,9 @@ class Document:
                 continue
             seen.add(id(node))
             if isinstance(node, MappingNode):
-                entries = self.entries(node)
-                stack += entries.others
-                for pair in entries.found.values():
+                found, others = self.entries(node)
+                stack += others
+                for pair in found.values():
                     stack += pair
             elif isinstance(node, SequenceNode):
                 stack += node.value

@@ -16,6 +16,7 @@ so the model is a DAG no larger than the file (``repeat`` is never expanded).
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 from collections.abc import Callable, Collection, Sequence
@@ -173,6 +174,11 @@ def load_script(path: str | os.PathLike[str], display_path: str | None = None) -
     return result.script
 
 
+@functools.cache
+def _key_set(keys: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(keys)
+
+
 _UNSEEN = object()
 _BUILDING = object()
 
@@ -287,15 +293,15 @@ class _Parser:
 
     # -- mappings --------------------------------------------------------------
 
-    def entries(self, node: MappingNode, where: str, allowed: Sequence[str], *,
+    def entries(self, node: MappingNode, where: str, allowed: tuple[str, ...], *,
                 extensions: bool = False, nested: dict[str, tuple[str, ...]] | None = None
                 ) -> dict[str, tuple[Node, Node]]:
         """Known keys of a mapping → (key node, value node); unknown keys reported with a hint."""
         found, others = self.document.entries(node)
         for key in others:
             self.error(key, f"keys must be text, got {describe_node(key)}")
-        if all(name in allowed for name in found):
-            return found
+        if found.keys() <= _key_set(allowed):
+            return found  # the usual case: nothing unknown
         known: dict[str, tuple[Node, Node]] = {}
         for name, (key, value) in found.items():
             if name in allowed:
@@ -320,7 +326,7 @@ class _Parser:
         tail = "; keys starting with 'x-' are ignored" if extensions else ""
         return f"unknown key '{name}'{place} (allowed: {_one_of(allowed)}){tail}"
 
-    def fields(self, node: Node, where: str, allowed: Sequence[str], anchor: Node | None = None,
+    def fields(self, node: Node, where: str, allowed: tuple[str, ...], anchor: Node | None = None,
                what: str = "a mapping") -> _Fields:
         """The entries of a value that must be a mapping (raises ``_Bad`` otherwise)."""
         if not isinstance(node, MappingNode):
@@ -341,6 +347,8 @@ class _Parser:
             raise self.bad(node, f"{name}: {error}") from None
 
     def text(self, node: Node, name: str) -> str:
+        if node.tag == STR_TAG and isinstance(node, ScalarNode) and node.value and not node.value.isspace():
+            return node.value  # type: ignore[no-any-return]  # the usual case, without the general path
         value: str = self._scalar(node, name, (STR_TAG,), "text")
         if not value.strip():
             raise self.bad(node, f"{name} must not be empty")
@@ -560,7 +568,7 @@ class _Parser:
             self.error(node, f"a step must be text to speak or a mapping with one of the keys "
                              f"{_one_of(STEP_KINDS)}, got {describe_node(node)}{hint}")
             return None
-        found = self.document.entries(node).found
+        found = self.document.entries(node)[0]
         kinds = [name for name in found if name in _KINDS]
         kind = kinds[0] if len(kinds) == 1 else self._step_kind(node, found, kinds)
         if kind is None:
