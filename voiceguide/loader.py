@@ -8,13 +8,15 @@ is where every later error message points.  On top of composing, this module
 - decodes strictly as UTF-8 (a leading byte-order mark is allowed),
 - refuses any tag the safe loader would not accept (``!!python/object``,
   ``!custom``), wherever it appears,
-- finds keys written twice in one mapping (PyYAML silently keeps the last),
-- resolves merge keys (``<<: *base``) in place, with PyYAML's own rules, so
-  the parser sees plain mappings, and
+- reads each mapping once, as the parser asks for it (``Document.entries``):
+  keys written twice are reported (PyYAML silently keeps the last) and merge
+  keys (``<<: *base``) resolved in place with PyYAML's own rules, and
 - converts scalars by the safe constructor's rules (``scalar_value``).
 
-Every failure is a ``ScriptError`` with positioned diagnostics; nothing here
-prints.  Aliases stay shared nodes: nothing is expanded.
+Problems of the file as a whole raise ``ScriptError`` with positioned
+diagnostics; problems found while reading mappings are collected in
+``Document.problems``.  Nothing here prints.  Aliases stay shared nodes:
+nothing is expanded.
 """
 
 from __future__ import annotations
