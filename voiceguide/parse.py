@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
@@ -73,7 +73,6 @@ __all__ = [
 ]
 
 Node = Any  # yaml.nodes.Node; PyYAML ships no type hints
-T = TypeVar("T")
 
 STEP_KINDS = ("say", "pause", "chime", "breathe", "press", "repeat", "section")
 """The keys that give a mapping step its kind; each mapping step has exactly one."""
@@ -111,8 +110,6 @@ _LANGUAGE = re.compile(LANGUAGE_PATTERN)
 TEXT_PATTERN = r"\S"
 """Text fields must hold something other than blanks."""
 
-_NO_STEPS: tuple[Step, ...] = ()
-_NO_TEXT: tuple[str, ...] = ()
 _DURATION_EXAMPLES = "a duration such as 90, 2.5, '90s', '1m30s' or '250ms'"
 
 
@@ -208,21 +205,8 @@ class _Fields:
         self.entries = entries
         self.ok = True
 
-    def name(self, key: str) -> str:
-        return f"{self.where}.{key}" if self.where else key
-
     def has(self, key: str) -> bool:
         return key in self.entries
-
-    def get(self, key: str, reader: Callable[[Node, str], T], default: T) -> T:
-        entry = self.entries.get(key)
-        if entry is None:
-            return default
-        try:
-            return reader(entry[1], self.name(key))
-        except _Bad:
-            self.ok = False
-            return default
 
     def read(self, table: _Table) -> dict[str, Any]:
         """Read every present entry with its reader from ``table``: model field → value (bad ones left out)."""
@@ -233,7 +217,7 @@ class _Fields:
             reader, field = table[key]
             parser._key = key_node
             try:
-                value = reader(parser, value_node, where if key == where else f"{where}.{key}")
+                value = reader(parser, value_node, f"{where}.{key}" if where and key != where else key)
             except _Bad:
                 self.ok = False
                 continue
@@ -250,14 +234,6 @@ class _Fields:
                 where = f" in {self.where}" if self.where else ""
                 self.parser.error(self.anchor, f"missing required key '{key}'{where} ({meaning})")
                 self.ok = False
-
-    def need(self, key: str, reader: Callable[[Node, str], T], default: T, meaning: str) -> T:
-        if key not in self.entries:
-            where = f" in {self.where}" if self.where else ""
-            self.parser.error(self.anchor, f"missing required key '{key}'{where} ({meaning})")
-            self.ok = False
-            return default
-        return self.get(key, reader, default)
 
 
 class _Parser:
@@ -453,18 +429,11 @@ class _Parser:
     def script(self) -> Script | None:
         root = self.document.root
         top = _Fields(self, "", root, self.entries(root, "", TOP_KEYS, extensions=True))
-        version = top.need("voiceguide", self.version, FORMAT_VERSION,
-                           f"the format version: add 'voiceguide: {FORMAT_VERSION}'")
-        title = top.need("title", self.text, "", "the session's name, shown and spoken at the start")
-        description = top.get("description", self.text, None)
-        language = top.get("language", self.language, None)
-        voice = top.get("voice", self.voice, Voice())
-        cautions = top.get("cautions", self.cautions, _NO_TEXT)
-        steps = top.need("steps", self.top_steps, _NO_STEPS, "the list of steps")
+        values = top.read(_TOP_FIELDS)
+        top.require(_TOP_REQUIRED)
         if not top.ok:
             return None
-        return Script(title=title, steps=steps, position=self.document.position(root), version=version,
-                      description=description, language=language, voice=voice, cautions=cautions)
+        return Script(position=self.document.position(root), **values)
 
     def version(self, node: Node, name: str) -> int:
         if not (isinstance(node, ScalarNode) and node.tag == INT_TAG and node.value.strip() == str(FORMAT_VERSION)):
@@ -483,15 +452,18 @@ class _Parser:
 
     def voice(self, node: Node, name: str) -> Voice:
         fields = self.fields(node, name, VOICE_KEYS, what=f"a mapping with keys {_one_of(VOICE_KEYS)}")
-        voice = Voice(
-            name=fields.get("name", self.text, None),
-            rate=fields.get("rate", lambda n, k: self.integer(n, k, MIN_RATE_WPM, MAX_RATE_WPM, " words per minute"),
-                            Voice.rate),
-            volume=fields.get("volume", lambda n, k: self.number(n, k, 0.0, 1.0), Voice.volume),
-        )
+        values = fields.read(_VOICE_FIELDS)
         if not fields.ok:
             raise _Bad()
-        return voice
+        return Voice(**values)
+
+    def rate(self, node: Node, name: str) -> int:
+        """Words per minute."""
+        return self.integer(node, name, MIN_RATE_WPM, MAX_RATE_WPM, " words per minute")
+
+    def volume(self, node: Node, name: str) -> float:
+        """From 0 to 1."""
+        return self.number(node, name, 0.0, 1.0)
 
     def cautions(self, node: Node, name: str) -> tuple[str, ...]:
         items = self.sequence(node, name, "a list of text")
@@ -700,6 +672,19 @@ class _Parser:
 _Reader = Callable[[_Parser, Node, str], Any]
 _Table = dict[str, tuple[_Reader, str]]
 
+_TOP_FIELDS: _Table = {
+    "voiceguide": (_Parser.version, "version"), "title": (_Parser.text, "title"),
+    "description": (_Parser.text, "description"), "language": (_Parser.language, "language"),
+    "voice": (_Parser.voice, "voice"), "cautions": (_Parser.cautions, "cautions"),
+    "steps": (_Parser.top_steps, "steps"),
+}
+_TOP_REQUIRED = {
+    "voiceguide": f"the format version: add 'voiceguide: {FORMAT_VERSION}'",
+    "title": "the session's name, shown and spoken at the start",
+    "steps": "the list of steps",
+}
+_VOICE_FIELDS: _Table = {"name": (_Parser.text, "name"), "rate": (_Parser.rate, "rate"),
+                         "volume": (_Parser.volume, "volume")}
 _LABEL: _Table = {"label": (_Parser.text, "label")}
 _STEP_FIELDS: dict[str, _Table] = {
     "say": {"say": (_Parser.text, "text"), "pause": (_Parser.positive, "pause"), **_LABEL},
@@ -739,5 +724,6 @@ _WORDS_FIELDS: _Table = {key: (_Parser.text, key) for key in (*PATTERN_KEYS, *PR
 
 # Every key a mapping allows has a reader, and no reader is left without its key.
 assert all(set(_STEP_FIELDS[kind]) == set(STEP_KEYS[kind]) for kind in STEP_KINDS)
+assert set(_TOP_FIELDS) == set(TOP_KEYS) and set(_VOICE_FIELDS) == set(VOICE_KEYS)
 assert set(_CHIME_FIELDS) == set(CHIME_KEYS) and set(_PATTERN_FIELDS) == set(PATTERN_KEYS)
 assert set(_BREATHE_FIELDS) == set(BREATHE_KEYS) and set(_PRESS_FIELDS) == set(PRESS_KEYS)
