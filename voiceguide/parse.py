@@ -246,8 +246,7 @@ class _Parser:
         self._reported: set[tuple[int, int, str]] = set()
         # Memo by node identity: an alias is the same node, so it becomes the same object.
         self._steps: dict[int, object] = {}  # a Step, None (invalid) or _BUILDING
-        self._lists: dict[int, tuple[Step, ...] | None] = {}
-        self._building: set[int] = set()
+        self._lists: dict[int, object] = {}  # a tuple of steps, None (invalid) or _BUILDING
         self._seconds: dict[tuple[str, str], Fraction] = {}  # valid durations by (tag, text)
         self._key: Node = document.root  # the key whose value is being read (missing keys inside point at it)
         self._depth = 0  # how deeply nested the repeat whose steps are being read is
@@ -483,14 +482,14 @@ class _Parser:
     def step_list(self, node: Node, name: str, depth: int) -> tuple[Step, ...]:
         """A non-empty list of steps, built once per node."""
         key = id(node)
-        if key in self._lists:
-            built = self._lists[key]
-            if built is None:
-                raise _Bad()
-            return built
-        if key in self._building:
+        built = self._lists.get(key, _UNSEEN)
+        if built is _BUILDING:
             raise self.bad(node, "this list of steps contains itself (through an alias): it would never end")
-        self._building.add(key)
+        if built is None:
+            raise _Bad()
+        if built is not _UNSEEN:
+            return built  # type: ignore[return-value]
+        self._lists[key] = _BUILDING
         try:
             items = self.sequence(node, name, "a list of steps")
             if not items:
@@ -499,12 +498,11 @@ class _Parser:
         except _Bad:
             self._lists[key] = None
             raise
-        finally:
-            self._building.discard(key)
         result = tuple(step for step in steps if step is not None)
-        self._lists[key] = result if len(result) == len(steps) else None
         if len(result) != len(steps):
+            self._lists[key] = None
             raise _Bad()
+        self._lists[key] = result
         return result
 
     def top_steps(self, node: Node, name: str) -> tuple[Step, ...]:
