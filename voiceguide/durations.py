@@ -26,6 +26,7 @@ __all__ = [
     "DurationError",
     "MAX_DURATION_SECONDS",
     "PATTERN",
+    "WHAT_IS_ALLOWED",
     "POSITIVE_PATTERN",
     "format_number",
     "format_seconds",
@@ -59,7 +60,8 @@ PATTERN = rf"^[ \t]*(?:{_NUMBER}[ \t]*|(?:{_NUMBER}[ \t]*(?:h|ms|m|s)[ \t]*)+)$"
 POSITIVE_PATTERN = "^(?=.*[1-9])" + PATTERN.removeprefix("^")
 """``PATTERN`` for a duration that must be more than zero (some digit other than 0)."""
 
-_EXAMPLES = "such as 90, 2.5, '90s', '1m30s' or '250ms'"
+WHAT_IS_ALLOWED = "a duration such as 90, 2.5, '90s', '1m30s' or '250ms'"
+"""How messages describe a valid duration."""
 
 
 class DurationError(ValueError):
@@ -72,7 +74,7 @@ def parse_duration(value: object, subject: str = "the value") -> Fraction:
     ``subject`` names the field in the message (``"press.hold must not be negative, got -5"``).
     """
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, str)):
-        raise DurationError(f"{subject} must be a duration {_EXAMPLES}")
+        raise DurationError(f"{subject} must be {WHAT_IS_ALLOWED}")
     if isinstance(value, str):
         seconds = _parse_text(value, subject)
     elif isinstance(value, float):
@@ -100,7 +102,7 @@ def _show(value: object) -> str:
 def _parse_text(text: str, subject: str) -> Fraction:
     stripped = text.strip(" \t")
     if not stripped:
-        raise DurationError(f"{subject} must be a duration {_EXAMPLES}, got an empty text")
+        raise DurationError(f"{subject} must be {WHAT_IS_ALLOWED}, got an empty text")
     if stripped.startswith("-") and len(stripped) > 1 and (stripped[1].isdigit() or stripped[1] == "."):
         raise DurationError(f"{subject} must not be negative, got {_show(text)}")
     try:
@@ -111,7 +113,7 @@ def _parse_text(text: str, subject: str) -> Fraction:
         while index < len(text):
             part = _PART.match(text, index)
             if part is None or part.end() == index:
-                raise DurationError(f"{subject} must be a duration {_EXAMPLES}, got {_show(text)}")
+                raise DurationError(f"{subject} must be {WHAT_IS_ALLOWED}, got {_show(text)}")
             number, unit = part.group(1), part.group(2)
             if unit not in UNITS:
                 raise DurationError(_unit_message(subject, number, unit, text))
@@ -121,7 +123,7 @@ def _parse_text(text: str, subject: str) -> Fraction:
     except ValueError as error:  # e.g. more digits than int() accepts
         if isinstance(error, DurationError):
             raise
-        raise DurationError(f"{subject} must be a duration {_EXAMPLES}, got {_show(text)}") from None
+        raise DurationError(f"{subject} must be {WHAT_IS_ALLOWED}, got {_show(text)}") from None
 
 
 def short_text(text: str) -> str:

@@ -27,7 +27,7 @@ from typing import Any, cast
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from voiceguide import limits
-from voiceguide.durations import DurationError, format_number, parse_duration, short_text
+from voiceguide.durations import WHAT_IS_ALLOWED, DurationError, format_number, parse_duration, short_text
 from voiceguide.errors import Diagnostic, Position, ScriptError, VoiceguideError
 from voiceguide.loader import (
     BOOL_TAG,
@@ -110,7 +110,6 @@ _LANGUAGE = re.compile(LANGUAGE_PATTERN)
 TEXT_PATTERN = r"\S"
 """Text fields must hold something other than blanks."""
 
-_DURATION_EXAMPLES = "a duration such as 90, 2.5, '90s', '1m30s' or '250ms'"
 
 
 @dataclass(frozen=True)
@@ -385,7 +384,7 @@ class _Parser:
         seconds = self._seconds.get((node.tag, node.value)) if isinstance(node, ScalarNode) else None
         if seconds is None:
             if not isinstance(node, ScalarNode) or node.tag not in (INT_TAG, FLOAT_TAG, STR_TAG):
-                raise self.bad(node, f"{name} must be {_DURATION_EXAMPLES}, got {describe_node(node)}")
+                raise self.bad(node, f"{name} must be {WHAT_IS_ALLOWED}, got {describe_node(node)}")
             try:
                 if node.tag == STR_TAG:
                     seconds = parse_duration(node.value, name)
