@@ -67,13 +67,6 @@ class Estimate:
     seconds: float
     events: int
 
-    def __add__(self, other: Estimate) -> Estimate:
-        return Estimate(self.seconds + other.seconds, self.events + other.events)
-
-    def times(self, count: int) -> Estimate:
-        """This estimate repeated ``count`` times."""
-        return Estimate(self.seconds * count, self.events * count)
-
     @property
     def too_long(self) -> bool:
         """More than the 24 h a session may last."""
