@@ -476,3 +476,11 @@ def test_play_help_lists_every_key() -> None:
 
     for keys_text, meaning in KEY_HELP:
         assert f"  {keys_text} " in PLAY_KEYS_EPILOG and meaning in PLAY_KEYS_EPILOG
+
+
+def test_help_says_the_keys() -> None:
+    from voiceguide.player import HELP_TEXT
+
+    player, output, speaker, _ = _player()
+    player.handle(Command.HELP)
+    assert speaker.said == [HELP_TEXT] and KEY_COMMANDS["?"] is Command.HELP

@@ -95,6 +95,7 @@ keys while playing (single key, no Enter; each is spoken back):
   p, left arrow    restart this step (press again for the previous one)
   s                say the status: step, point, side, time left
   + / -            volume up / down
+  h, ?             say which keys do what (so does any other key)
   q, Escape        quit
 Ctrl-C also stops; the terminal is always restored."""
 
@@ -548,7 +549,7 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
     from voiceguide.engine_pyttsx3 import Pyttsx3Synthesizer
     from voiceguide.keys import KeyReader
     from voiceguide.mixer import Mixer, SessionClips
-    from voiceguide.player import FIXED_FEEDBACK, KEY_COMMANDS, Player, Program
+    from voiceguide.player import FIXED_FEEDBACK, KEY_COMMANDS, Command, Player, Program
     from voiceguide.speech import SpeechBank, default_cache_dir
     from voiceguide.timeline import iter_timeline, utterances
 
@@ -590,7 +591,8 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
         try:
             while not player.done:
                 key = reader.read(0.02)
-                command = KEY_COMMANDS.get(key) if key is not None else None
+                # A key that means nothing gets the spoken list of keys.
+                command = KEY_COMMANDS.get(key, Command.HELP) if key is not None else None
                 if command is not None:
                     player.handle(command)
                 player.pump()

@@ -59,6 +59,7 @@ class Command(enum.Enum):
     STATUS = "status"
     VOLUME_UP = "volume up"
     VOLUME_DOWN = "volume down"
+    HELP = "help"
     QUIT = "quit"
 
 
@@ -70,6 +71,7 @@ KEY_COMMANDS: dict[str, Command] = {
     "+": Command.VOLUME_UP, "=": Command.VOLUME_UP, "up": Command.VOLUME_UP,
     "-": Command.VOLUME_DOWN, "_": Command.VOLUME_DOWN, "down": Command.VOLUME_DOWN,
     "q": Command.QUIT, "Q": Command.QUIT, "escape": Command.QUIT,
+    "h": Command.HELP, "H": Command.HELP, "?": Command.HELP,
 }
 """Key names as ``keys.KeyReader`` reports them, mapped to commands."""
 
@@ -79,13 +81,19 @@ KEY_HELP = (
     ("p, left arrow", "restart this step (press again for the previous one)"),
     ("s", "say the status: step, point, side, time left"),
     ("+ / -", "volume up / down"),
+    ("h, ?", "say which keys do what (so does any other key)"),
     ("q, Escape", "quit"),
 )
 """The keys as ``--help`` and the README list them."""
 
 
+HELP_TEXT = ("Keys: space pauses and resumes. N, next step. P, restart the step. S, status. "
+             "Plus and minus, volume. Q, quit.")
+"""Spoken for ``h``, ``?`` and any key that means nothing."""
+
 FIXED_FEEDBACK = (
     "Paused.", "Next step.", "Restarting this step.", "Previous step.", "Stopping.", "This is the last step.",
+    HELP_TEXT,
     *(f"Volume {percent} percent." for percent in range(VOLUME_MIN_PERCENT, 101, VOLUME_STEP_PERCENT)),
 )
 """Feedback sentences that do not depend on the position: worth synthesizing ahead."""
@@ -497,6 +505,8 @@ class Player:
             return self._decide_restart(position)
         if command is Command.STATUS:
             return status_text(self.status_at(position)), lambda: True
+        if command is Command.HELP:
+            return HELP_TEXT, lambda: True
         if command in (Command.VOLUME_UP, Command.VOLUME_DOWN):
             step = VOLUME_STEP_PERCENT if command is Command.VOLUME_UP else -VOLUME_STEP_PERCENT
             percent = max(VOLUME_MIN_PERCENT, min(100, self._volume_percent + step))
