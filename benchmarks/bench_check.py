@@ -30,7 +30,7 @@ from pathlib import Path
 
 import yaml
 
-from voiceguide.limits import speech_seconds
+from voiceguide.limits import estimated_measure
 from voiceguide.parse import parse_script
 from voiceguide.timeline import SAMPLE_RATE, compile_timeline
 
@@ -137,9 +137,9 @@ def main() -> None:
 
         rate = script.voice.rate
         timeline_time = best_seconds(
-            lambda: compile_timeline(script, lambda t: round(speech_seconds(t, rate) * SAMPLE_RATE)),
+            lambda: compile_timeline(script, estimated_measure(rate, SAMPLE_RATE)),
             options.runs)
-        frames = compile_timeline(script, lambda t: round(speech_seconds(t, rate) * SAMPLE_RATE)).length
+        frames = compile_timeline(script, estimated_measure(rate, SAMPLE_RATE)).length
 
     ms = 1000
     print(f"script: {options.steps} steps, {len(text.splitlines())} lines, {len(source):,} bytes; "

@@ -213,7 +213,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     import dataclasses
 
     from voiceguide.durations import format_seconds
-    from voiceguide.limits import speech_seconds
+    from voiceguide.limits import estimated_measure
     from voiceguide.parse import parse_script, read_source
     from voiceguide.plan import dropped_warnings
     from voiceguide.shipped import resolve_script
@@ -236,13 +236,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         script = result.script
         length_seconds = Fraction(0)
         if script is not None:
-            rate = script.voice.rate
-
-            def measure(text: str, rate: int = rate) -> int:
-                # No engine on the check path: speech lengths are estimated from the words and the rate.
-                return round(speech_seconds(text, rate) * SAMPLE_RATE)
-
-            timeline = compile_timeline(script, measure)
+            # No engine on the check path: speech lengths are estimated from the words and the rate.
+            timeline = compile_timeline(script, estimated_measure(script.voice.rate, SAMPLE_RATE))
             length_seconds = Fraction(timeline.length, timeline.sample_rate)
             lines = source.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()
             for warning in dropped_warnings(timeline, shown):

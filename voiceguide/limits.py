@@ -24,6 +24,7 @@ time-left cues, halfway, countdown numbers, breathing cues and release;
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -50,6 +51,7 @@ __all__ = [
     "LimitProblem",
     "check_limits",
     "estimate_session",
+    "estimated_measure",
     "speech_seconds",
 ]
 
@@ -89,6 +91,19 @@ class LimitProblem:
 def speech_seconds(text: str, rate_wpm: int) -> Fraction:
     """Estimated length of speaking ``text``: words × 60 / rate, at least 0.3 s."""
     return max(MIN_SPEECH_SECONDS, Fraction(len(text.split()) * 60, rate_wpm))
+
+
+def estimated_measure(rate_wpm: int, sample_rate: int) -> Callable[[str], int]:
+    """A timeline ``measure`` with no engine: ``speech_seconds`` in frames, memoized per text."""
+    frames: dict[str, int] = {}
+
+    def measure(text: str) -> int:
+        found = frames.get(text)
+        if found is None:
+            found = frames[text] = round(speech_seconds(text, rate_wpm) * sample_rate)
+        return found
+
+    return measure
 
 
 # Inside the estimator, (seconds, events) pairs with float seconds: exact Fractions

@@ -206,6 +206,15 @@ def utterances(script: Script, *, pace: Fraction = Fraction(1), cautions: bool =
     return list(seen)
 
 
+def _round_half_even(num: int, den: int) -> int:
+    """``round(Fraction(num, den))`` for ``den > 0``, without building a Fraction."""
+    floor, remainder = divmod(num, den)
+    twice = 2 * remainder
+    if twice > den or (twice == den and floor % 2):
+        return floor + 1
+    return floor
+
+
 @dataclass
 class _Cue:
     """A candidate sound inside one step, before collision resolution."""
@@ -230,12 +239,19 @@ class _Compiler:
         self.cautions = cautions
         self.rate = sample_rate
         self.section: str | None = None
+        frames_per_second = Fraction(pace) * sample_rate
+        self._fps_num = frames_per_second.numerator
+        self._fps_den = frames_per_second.denominator
 
     # -- time ------------------------------------------------------------------
 
     def paced(self, seconds: Fraction) -> int:
         """Frames of a script duration: stretched by --pace, rounded once."""
-        return round(seconds * self.pace * self.rate)
+        return self._paced_ratio(seconds.numerator, seconds.denominator)
+
+    def _paced_ratio(self, num: int, den: int) -> int:
+        """``paced(Fraction(num, den))`` in plain integers: the hot path of long sessions."""
+        return _round_half_even(num * self._fps_num, den * self._fps_den)
 
     def fixed(self, seconds: Fraction) -> int:
         """Frames of a built-in gap or of real seconds (countdowns): never paced."""
@@ -306,27 +322,33 @@ class _Compiler:
         Stops after ``cycles`` cycles, or before the first cue at or after ``until``.
         Every instant is computed from ``t0``, so nothing accumulates.
         """
-        phases = (("inhale", pattern.inhale, words.inhale), ("hold", pattern.hold, words.hold),
-                  ("exhale", pattern.exhale, words.exhale), ("rest", pattern.rest, words.rest))
+        cycle = pattern.cycle_seconds
+        phases: list[tuple[str, Fraction, str, Fraction]] = []  # name, offset in the cycle, word, paced length
+        offset = Fraction(0)
+        for name, seconds, word in (("inhale", pattern.inhale, words.inhale), ("hold", pattern.hold, words.hold),
+                                    ("exhale", pattern.exhale, words.exhale), ("rest", pattern.rest, words.rest)):
+            if seconds > 0:
+                phases.append((name, offset, cue_text(word), seconds * self.pace))
+            offset += seconds
+        # Cycle k's phase at offset o starts at t0 + paced(k·C + o): computed in integers from t0.
+        c_num, c_den = cycle.numerator, cycle.denominator
         cues: list[_Cue] = []
         k = 0
         while cycles is None or k < cycles:
-            offset = k * pattern.cycle_seconds
-            if until is not None and t0 + self.paced(offset) >= until:
-                break
-            for name, seconds, word in phases:
-                if seconds > 0:
-                    start = t0 + self.paced(offset)
-                    if until is not None and start >= until:
-                        break
-                    cues.append(self.speech(start, name, cue_text(word)))
-                    if count:
-                        whole = 1
-                        while whole < seconds * self.pace:
-                            cues.append(self.speech(start + whole * self.rate, "count",
-                                                    cue_text(number_words(whole + 1).capitalize())))
-                            whole += 1
-                offset += seconds
+            for index, (name, phase_offset, text, paced_length) in enumerate(phases):
+                o_num, o_den = phase_offset.numerator, phase_offset.denominator
+                start = t0 + self._paced_ratio(k * c_num * o_den + o_num * c_den, c_den * o_den)
+                if until is not None and start >= until:
+                    if index == 0:
+                        return cues
+                    break
+                cues.append(self.speech(start, name, text))
+                if count:
+                    whole = 1
+                    while whole < paced_length:
+                        cues.append(self.speech(start + whole * self.rate, "count",
+                                                cue_text(number_words(whole + 1).capitalize())))
+                        whole += 1
             k += 1
         return cues
 
