@@ -48,7 +48,7 @@ def voiceguide(*args: str) -> list[str]:
 
 def long_session(minutes: float) -> str:
     """A session of about ``minutes`` minutes: holds with time-left cues, countdowns, breathing, chimes."""
-    rounds = max(1, round(minutes * 60 / 75))
+    rounds = max(1, round(minutes * 60 / 67))  # one round lasts about 67 s
     return f"""\
 voiceguide: 1
 title: Timing benchmark

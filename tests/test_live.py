@@ -13,9 +13,11 @@ for speech, with no drift.  Keys are typed into a pseudo-terminal.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import termios
@@ -164,14 +166,22 @@ def _drift_slope(times: list[float], errors: list[float]) -> float:
     return float(np.polyfit(times, errors, 1)[0]) if len(times) > 2 else 0.0
 
 
+def _take_terminal() -> None:
+    """In the child: a new session whose controlling terminal is standard input (the pty)."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class _Terminal:
     """``voiceguide play`` on a pseudo-terminal: type keys, wait for lines of output."""
 
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
         self.master, self.slave = os.openpty()
         self.attrs_before = termios.tcgetattr(self.slave)
+        # The child's own session, with the pty as its controlling terminal: Ctrl-C typed
+        # into the master reaches it as SIGINT, as in a real terminal.
         self.process = subprocess.Popen(args, stdin=self.slave, stdout=self.slave, stderr=self.slave,
-                                        env=env, start_new_session=True, close_fds=True)
+                                        env=env, preexec_fn=_take_terminal, close_fds=True)
         self.text = ""
         self._lock = threading.Lock()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -367,6 +377,40 @@ def test_next_skips_to_the_next_steps_first_cue_and_quit_restores_the_terminal(
     assert offset + plan[say].t + plan[say].duration < note < offset + plan[say + 1].t
     # Quit: "Stopping." and nothing after it, so no later cue of the session.
     assert all(o < heard + 4.0 for o in onsets), onsets
+
+
+def test_from_step_starts_there(
+    pulse_server: PulseServer, env: dict[str, str], workdir: Path,  # noqa: F811
+    plan: list[Cue], render_onsets: list[float],
+) -> None:
+    recording = workdir / "from.wav"
+    with pulse_server.record(recording):
+        done = subprocess.run(_voiceguide("play", str(workdir / "session.yaml"), "--plain", "--from", "5"),
+                              env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+        time.sleep(1.0)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[1].endswith("(bell)") and lines[2].endswith("Well done.") and len(lines) == 3
+    onsets = _onsets(pulse_server, recording)
+    chime = next(i for i, c in enumerate(plan) if c.kind == "tone")
+    offset = onsets[0] - render_onsets[chime]
+    _check_cues([(plan[i], offset + render_onsets[i]) for i in range(chime, len(plan))], onsets)
+    assert len([o for o in onsets if o < offset + plan[-1].t - 0.2]) == 1  # nothing before the chime
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_interrupt_stops_cleanly_and_restores_the_terminal(
+    env: dict[str, str], workdir: Path, terminal_factory: Any, how: str,
+) -> None:
+    term = terminal_factory("play", str(workdir / "session.yaml"), "--plain")
+    term.wait_for("0:00  Live test")
+    if how == "ctrl-c":
+        term.press(b"\x03")
+    else:
+        term.process.send_signal(signal.SIGTERM)
+    assert term.finish(timeout=30) == 130
+    assert termios.tcgetattr(term.slave) == term.attrs_before
+    assert "Traceback" not in term.text and "voiceguide: interrupted" in term.text
 
 
 def test_devices_lists_the_null_sink_route(env: dict[str, str]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
@@ -258,7 +259,7 @@ class LiveOutput:
         """Wait until the callback has consumed everything written."""
         while self._stream is not None and self.pending_frames() > 0:
             self._check()
-            threading.Event().wait(self._block_frames / self._sample_rate / 2)
+            time.sleep(self._block_frames / self._sample_rate / 2)
 
     def close(self) -> None:
         """Play out what was written, then stop the stream."""
