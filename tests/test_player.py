@@ -484,3 +484,16 @@ def test_help_says_the_keys() -> None:
     player, output, speaker, _ = _player()
     player.handle(Command.HELP)
     assert speaker.said == [HELP_TEXT] and KEY_COMMANDS["?"] is Command.HELP
+
+
+def test_status_while_paused_shows_no_sentence_and_says_paused() -> None:
+    player, output, speaker, timeline = _player()
+    welcome = next(e for e in timeline.events if e.text == "Welcome.")
+    _play(player, output, welcome.start + BLOCK * 2)
+    player.handle(Command.PAUSE)
+    _play(player, output, BLOCK)
+    assert player.status().speaking == "Paused."
+    _play(player, output, fake_measure("Paused.") + GAP + BLOCK)
+    status = player.status()
+    assert status.paused and status.speaking is None
+    assert status_text(status).startswith("Paused. ")

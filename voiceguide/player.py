@@ -24,6 +24,7 @@ its remaining time); ``q`` says "Stopping." and ends.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 import threading
@@ -698,6 +699,8 @@ class Player:
             text = next((s.text for s in reversed(self._segments)
                          if s.kind == "feedback" and s.out_start <= now and s.text), None)
             status = _replace_speaking(status, text)
+        elif segment is None or segment.kind != "session":
+            status = _replace_speaking(status, None)  # silence: paused, waiting, or after the end
         return status
 
     def status_at(self, position: int) -> Status:
@@ -752,9 +755,7 @@ class Player:
 
 
 def _replace_speaking(status: Status, text: str | None) -> Status:
-    from dataclasses import replace
-
-    return replace(status, speaking=text)
+    return dataclasses.replace(status, speaking=text)
 
 
 # --------------------------------------------------------------------------
