@@ -490,7 +490,7 @@ def _play_prefetch(bank: SpeechBank, texts: list[str]) -> None:
         while done < len(texts):
             bank.prefetch(texts[done:done + size])
             done += size
-            size = min(size * 2, 32)
+            size = min(size * 2, 8)
     except Exception:  # noqa: BLE001 - reported by the compiler thread, which needs the same clip
         return
 

@@ -237,8 +237,20 @@ class Program:
             self._version += 1
             self._changed.notify_all()
 
+    @property
+    def version(self) -> int:
+        """Increases whenever a step has been compiled (cheap: no copy)."""
+        with self._lock:
+            return self._version
+
+    @property
+    def complete(self) -> bool:
+        """True once every step has been compiled."""
+        with self._lock:
+            return self._complete
+
     def snapshot(self) -> Snapshot:
-        """The session as compiled so far (cheap when nothing changed)."""
+        """The session as compiled so far (a copy when something changed; cheap otherwise)."""
         with self._lock:
             if self._error is not None:
                 raise self._error
@@ -402,6 +414,7 @@ class Player:
         self._rate = sample_rate
         self._block = output.block_frames
         self._snapshot = program.snapshot()
+        self._snapshot_out = output.position
         self._renderer: Renderer | None = None
         self._renderer_version = -1
         self._renderer_ready = 0
@@ -468,7 +481,7 @@ class Player:
         """Apply a command now: the unplayed queue is discarded and rewritten."""
         if self._quitting:
             return
-        self._refresh()
+        self._refresh(latest=True)
         # Synthesize the feedback before discarding the queue: the queued audio keeps the
         # device fed meanwhile.  Discarding first would starve it (an underrun: silence the
         # position cannot see, shifting every later cue).
@@ -590,14 +603,24 @@ class Player:
         while not self._ended and self._output.free_frames() >= self._block:
             self._output.write(self._next_block())
 
-    def _refresh(self, *, force: bool = False) -> None:
-        snapshot = self._program.snapshot()
-        self._snapshot = snapshot
+    def _refresh(self, *, force: bool = False, latest: bool = False) -> None:
+        """Take in newly compiled steps: the snapshot for reading, the renderer for writing.
+
+        While steps are still compiling, a new snapshot (a copy of every event so
+        far) is taken only when the cursor nears the end of what is known, or once
+        a second; rebuilding the renderer sorts the events again, so it happens
+        only near that end, or once compiling is complete.
+        """
+        near = self._cursor + 2 * self._rate >= self._renderer_ready
+        if latest or force or self._renderer is None or (
+                self._program.version != self._snapshot.version
+                and (near or self._program.complete
+                     or self._output.position - self._snapshot_out >= self._rate)):
+            self._snapshot = self._program.snapshot()
+            self._snapshot_out = self._output.position
+        snapshot = self._snapshot
         if self._renderer is not None and self._renderer_version == snapshot.version:
             return
-        # Rebuilding sorts the events again: do it only when the cursor comes near the
-        # end of what the renderer knows, or when the session became complete.
-        near = self._cursor + 2 * self._rate >= self._renderer_ready
         if (self._renderer is None or force or near
                 or (snapshot.complete and not self._renderer_complete)):
             self._renderer = self._make_renderer(snapshot.events, snapshot.ready_until)
