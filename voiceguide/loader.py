@@ -126,6 +126,46 @@ class Document:
         cached = self._entries.get(id(node))
         if cached is not None:
             return cached
+        # The usual mapping: text keys, each written once, and at most one merge of a
+        # plain mapping.  Anything else takes the general way, which says what is wrong.
+        pairs = node.value
+        found: dict[str, tuple[Node, Node]] = {}
+        merge = None
+        for pair in pairs:
+            key = pair[0]
+            if key.tag == STR_TAG and key.__class__ is ScalarNode:
+                found[key.value] = pair
+            elif key.tag == MERGE_TAG and merge is None and pair[1].__class__ is MappingNode:
+                merge = pair
+            else:
+                break
+        else:
+            if len(found) == len(pairs) - (merge is not None):  # no key written twice
+                if merge is None:
+                    entries: Entries = (found, [])
+                    self._entries[id(node)] = entries
+                    return entries
+                if merge[1] is not node and _plain_keys(merge[1].value):
+                    return self._merge_plain(node, merge)
+        return self._entries_in_general(node)
+
+    def _merge_plain(self, node: MappingNode, merge: tuple[Node, Node]) -> Entries:
+        """``entries`` of a mapping of text keys with one merge of a mapping of text keys.
+
+        What ``flatten_mapping`` would do, without its general walk: the source's
+        entries first, then the mapping's own, which win.
+        """
+        source = merge[1]
+        self.entries(source)  # reports keys written twice in the source (no recursion: it has no merge)
+        if len({key.value for key, _ in source.value}) != len(source.value):
+            return self._entries_in_general(node)  # flatten_mapping has its own ideas about such a source
+        node.value = source.value + [pair for pair in node.value if pair is not merge]
+        entries: Entries = ({pair[0].value: pair for pair in node.value}, [])
+        self._entries[id(node)] = entries
+        return entries
+
+    def _entries_in_general(self, node: MappingNode) -> Entries:
+        """``entries`` of any mapping: keys that are not text, keys written twice, merges of any kind."""
         # Cached first (empty), so that a mapping merging itself ends the recursion.
         found: dict[str, tuple[Node, Node]] = {}
         others: list[Node] = []
@@ -256,7 +296,7 @@ def compose_document(source: str | bytes, path: str) -> Document:
     if root is None:
         raise _error(path, lines, 1, 1,
                      "the file is empty: a script needs at least 'voiceguide: 1', a 'title' and 'steps'")
-    if _TAG_START.search(text):
+    if "!" in text and _TAG_START.search(text):  # the plain test first: most files hold no "!" at all
         # Refuse object-building tags before anything else looks at the nodes.
         diagnostics = _check_tags(Document(root, lines, path))
         if diagnostics:
@@ -306,6 +346,11 @@ def _check_tags(document: Document) -> list[Diagnostic]:
         elif isinstance(node, SequenceNode):
             stack.extend(reversed(node.value))
     return sorted(diagnostics, key=lambda d: (d.position.line, d.position.column))
+
+
+def _plain_keys(pairs: list[tuple[Node, Node]]) -> bool:
+    """Whether every key of a mapping's pairs is text (so no merge key either)."""
+    return all(key.tag == STR_TAG and key.__class__ is ScalarNode for key, _ in pairs)
 
 
 def _hashable(value: object) -> bool:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, cast
 
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from voiceguide import limits
@@ -181,6 +182,10 @@ _BUILDING = object()
 
 class _Bad(Exception):
     """Raised by a reader after it has reported the problem; the field is left out."""
+
+
+class _NotQuick(Exception):
+    """Raised on the quick way to a step when something is unusual: the detailed way builds it or says why."""
 
 
 def _did_you_mean(word: str, choices: Collection[str]) -> str | None:
@@ -537,7 +542,12 @@ class _Parser:
             self.error(node, f"a step must be text to speak or a mapping with one of the keys "
                              f"{_one_of(STEP_KINDS)}, got {describe_node(node)}{hint}")
             return None
-        found = self.document.entries(node)[0]
+        found, others = self.document.entries(node)
+        if not others:
+            try:
+                return self._quick_step(node, found, depth)
+            except _NotQuick:
+                pass
         kinds = [name for name in found if name in _KINDS]
         kind = kinds[0] if len(kinds) == 1 else self._step_kind(node, found, kinds)
         if kind is None:
@@ -562,6 +572,66 @@ class _Parser:
         mark = node.start_mark
         values["position"] = Position(self.path, mark.line + 1, mark.column + 1)
         return _STEP_TYPES[kind](**values)
+
+    def _quick_step(self, node: MappingNode, found: dict[str, tuple[Node, Node]], depth: int) -> Step:
+        """A mapping step whose kind key comes first and whose every value is plainly right, built quickly.
+
+        Most steps are such steps.  The quick readers report nothing: at the
+        first doubt they raise ``_NotQuick`` and the detailed way starts over,
+        so every message comes from one place.  Entries are read in order, as
+        the detailed way reads them, so that what is found on the way (keys
+        written twice, bad steps inside a repeat) is found in the same order.
+        """
+        quick = _QUICK_STEPS.get(next(iter(found), ""))
+        if quick is None:
+            raise _NotQuick
+        kind, allowed, required, table = quick
+        if not found.keys() <= allowed or not required <= found.keys():
+            raise _NotQuick
+        values: dict[str, Any] = {}
+        if kind == "repeat":
+            if depth >= MAX_NESTING:
+                raise _NotQuick
+            saved, self._depth = self._depth, depth + 1
+            try:
+                for key, (_, value) in found.items():
+                    reader, field = table[key]
+                    values[field] = reader(self, value)
+            finally:
+                self._depth = saved
+        else:
+            for key, (_, value) in found.items():
+                reader, field = table[key]
+                if field:
+                    values[field] = reader(self, value)
+                else:
+                    values.update(reader(self, value))
+        mark = node.start_mark
+        values["position"] = Position(self.path, mark.line + 1, mark.column + 1)
+        return _STEP_TYPES[kind](**values)
+
+    def _quick_entries(self, node: Node, allowed: frozenset[str]) -> dict[str, tuple[Node, Node]]:
+        """A nested mapping's entries when they are all allowed text keys."""
+        if node.__class__ is not MappingNode:
+            raise _NotQuick
+        found, others = self.document.entries(node)
+        if others or not found.keys() <= allowed:
+            raise _NotQuick
+        return found
+
+    def _quick_seconds(self, node: Node) -> Fraction:
+        """A duration already read once, or a valid duration text."""
+        if node.__class__ is ScalarNode:
+            seconds = self._seconds.get((node.tag, node.value))
+            if seconds is not None:
+                return seconds
+            if node.tag == STR_TAG:
+                try:
+                    seconds = self._seconds[(STR_TAG, node.value)] = parse_duration(node.value)
+                except DurationError:
+                    raise _NotQuick from None
+                return seconds
+        raise _NotQuick
 
     def _step_kind(self, node: MappingNode, found: dict[str, tuple[Node, Node]], kinds: list[str]) -> str | None:
         """The kind of a mapping step that has not exactly one kind key (say with pause has one), or None."""
@@ -724,3 +794,175 @@ assert all(set(_STEP_FIELDS[kind]) == set(STEP_KEYS[kind]) for kind in STEP_KIND
 assert set(_TOP_FIELDS) == set(TOP_KEYS) and set(_VOICE_FIELDS) == set(VOICE_KEYS)
 assert set(_CHIME_FIELDS) == set(CHIME_KEYS) and set(_PATTERN_FIELDS) == set(PATTERN_KEYS)
 assert set(_BREATHE_FIELDS) == set(BREATHE_KEYS) and set(_PRESS_FIELDS) == set(PRESS_KEYS)
+
+
+# --------------------------------------------------------------------------
+# The quick way: readers that accept only plainly right values, report nothing
+# and raise ``_NotQuick`` otherwise (the detailed readers above then decide).
+
+def _quick_text(parser: _Parser, node: Node) -> str:
+    if node.tag == STR_TAG and node.__class__ is ScalarNode:
+        value: str = node.value
+        if value and not value.isspace():
+            return value
+    raise _NotQuick
+
+
+def _quick_positive(parser: _Parser, node: Node) -> Fraction:
+    seconds = parser._quick_seconds(node)
+    if not seconds:
+        raise _NotQuick
+    return seconds
+
+
+def _quick_nonnegative(parser: _Parser, node: Node) -> Fraction:
+    return parser._quick_seconds(node)
+
+
+def _quick_whole(node: Node) -> int:
+    """A plain decimal whole number (what ``scalar_value`` reads without PyYAML)."""
+    if node.tag == INT_TAG and node.__class__ is ScalarNode:
+        value: str = node.value
+        if len(value) < 19 and value.isascii() and value.isdigit() and (value[0] != "0" or value == "0"):
+            return int(value)
+    raise _NotQuick
+
+
+def _quick_count(parser: _Parser, node: Node) -> int:
+    value = _quick_whole(node)
+    if value < 1:
+        raise _NotQuick
+    return value
+
+
+def _quick_natural(parser: _Parser, node: Node) -> int:
+    return _quick_whole(node)
+
+
+_BOOLEANS: dict[str, bool] = SafeConstructor.bool_values
+
+
+def _quick_boolean(parser: _Parser, node: Node) -> bool:
+    if node.tag == BOOL_TAG and node.__class__ is ScalarNode:
+        value = _BOOLEANS.get(node.value.lower())
+        if value is not None:
+            return value
+    raise _NotQuick
+
+
+def _quick_side(parser: _Parser, node: Node) -> str:
+    if node.tag == STR_TAG and node.__class__ is ScalarNode and node.value in SIDES:
+        return node.value  # type: ignore[no-any-return]
+    raise _NotQuick
+
+
+def _quick_sound(parser: _Parser, node: Node) -> str:
+    if node.tag == STR_TAG and node.__class__ is ScalarNode and node.value in CHIME_SOUNDS:
+        return node.value  # type: ignore[no-any-return]
+    raise _NotQuick
+
+
+def _quick_read(parser: _Parser, found: dict[str, tuple[Node, Node]], table: _QuickTable) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, (_, value) in found.items():
+        reader, field = table[key]
+        values[field] = reader(parser, value)
+    return values
+
+
+def _quick_chime(parser: _Parser, node: Node) -> dict[str, Any]:
+    if node.__class__ is MappingNode:
+        return {"count": 1, **_quick_read(parser, parser._quick_entries(node, _CHIME_SET), _QUICK_CHIME)}
+    return {"count": _quick_count(parser, node)}
+
+
+def _quick_breathe(parser: _Parser, node: Node) -> dict[str, Any]:
+    found = parser._quick_entries(node, _BREATHE_SET)
+    values = _quick_read(parser, found, _QUICK_BREATHE)
+    if "inhale" not in found or "exhale" not in found or ("cycles" in found) == ("for" in found):
+        raise _NotQuick
+    values["pattern"] = BreathPattern(**{key: values.pop(key) for key in PATTERN_KEYS if key in values})
+    return values
+
+
+def _quick_press(parser: _Parser, node: Node) -> dict[str, Any]:
+    found = parser._quick_entries(node, _PRESS_SET)
+    values = _quick_read(parser, found, _QUICK_PRESS)
+    if "hold" not in found or values.get("countdown", 0) > values["hold"]:
+        raise _NotQuick
+    return values
+
+
+def _quick_pattern(parser: _Parser, node: Node) -> BreathPattern:
+    found = parser._quick_entries(node, _PATTERN_SET)
+    values = _quick_read(parser, found, _QUICK_PATTERN)
+    if "inhale" not in found or "exhale" not in found:
+        raise _NotQuick
+    return BreathPattern(**values)
+
+
+def _quick_breath_words(parser: _Parser, node: Node) -> BreathWords:
+    return BreathWords(**_quick_read(parser, parser._quick_entries(node, _PATTERN_SET), _QUICK_WORDS))
+
+
+def _quick_press_words(parser: _Parser, node: Node) -> PressWords:
+    return PressWords(**_quick_read(parser, parser._quick_entries(node, _PRESS_WORD_SET), _QUICK_WORDS))
+
+
+def _quick_steps(parser: _Parser, node: Node) -> tuple[Step, ...]:
+    try:
+        return parser.step_list(node, "repeat.steps", parser._depth)
+    except _Bad:  # reported; the detailed way reads the rest of the repeat
+        raise _NotQuick from None
+
+
+_QuickReader = Callable[[_Parser, Node], Any]
+_QuickTable = dict[str, tuple[_QuickReader, str]]
+
+_QUICK_LABEL: _QuickTable = {"label": (_quick_text, "label")}
+_QUICK_STEP_FIELDS: dict[str, _QuickTable] = {
+    "say": {"say": (_quick_text, "text"), "pause": (_quick_positive, "pause"), **_QUICK_LABEL},
+    "pause": {"pause": (_quick_positive, "duration"), **_QUICK_LABEL},
+    "chime": {"chime": (_quick_chime, ""), **_QUICK_LABEL},
+    "breathe": {"breathe": (_quick_breathe, ""), **_QUICK_LABEL},
+    "press": {"press": (_quick_press, ""), **_QUICK_LABEL},
+    "repeat": {"repeat": (_quick_count, "times"), "steps": (_quick_steps, "steps"),
+               "announce": (_quick_boolean, "announce"), **_QUICK_LABEL},
+    "section": {"section": (_quick_text, "title"), "announce": (_quick_boolean, "announce"), **_QUICK_LABEL},
+}
+# The kind key → (kind, allowed keys, required keys, readers).
+_QUICK_STEPS = {
+    kind: (kind, frozenset(STEP_KEYS[kind]), frozenset(_STEP_REQUIRED[kind]), _QUICK_STEP_FIELDS[kind])
+    for kind in STEP_KINDS
+}
+_QUICK_CHIME: _QuickTable = {"count": (_quick_count, "count"), "sound": (_quick_sound, "sound")}
+_QUICK_PATTERN: _QuickTable = {
+    "inhale": (_quick_positive, "inhale"), "hold": (_quick_nonnegative, "hold"),
+    "exhale": (_quick_positive, "exhale"), "rest": (_quick_nonnegative, "rest"),
+}
+_QUICK_BREATHE: _QuickTable = {
+    **_QUICK_PATTERN,
+    "cycles": (_quick_count, "cycles"), "for": (_quick_positive, "for_seconds"),
+    "count": (_quick_boolean, "count"), "say": (_quick_text, "say"), "words": (_quick_breath_words, "words"),
+}
+_QUICK_PRESS: _QuickTable = {
+    "point": (_quick_text, "point"), "where": (_quick_text, "where"), "side": (_quick_side, "side"),
+    "hold": (_quick_positive, "hold"), "prepare": (_quick_nonnegative, "prepare"), "say": (_quick_text, "say"),
+    "cue_every": (_quick_positive, "cue_every"), "halfway": (_quick_boolean, "halfway"),
+    "countdown": (_quick_natural, "countdown"), "breathe": (_quick_pattern, "breathe"),
+    "words": (_quick_press_words, "words"), "rest": (_quick_nonnegative, "rest"),
+}
+_QUICK_WORDS: _QuickTable = {key: (_quick_text, key) for key in (*PATTERN_KEYS, *PRESS_WORD_KEYS)}
+_CHIME_SET = frozenset(CHIME_KEYS)
+_BREATHE_SET = frozenset(BREATHE_KEYS)
+_PRESS_SET = frozenset(PRESS_KEYS)
+_PATTERN_SET = frozenset(PATTERN_KEYS)
+_PRESS_WORD_SET = frozenset(PRESS_WORD_KEYS)
+
+# The quick tables mirror the detailed ones: the same keys fill the same fields.
+assert all({key: field for key, (_, field) in _QUICK_STEP_FIELDS[kind].items()}
+           == {key: field for key, (_, field) in _STEP_FIELDS[kind].items()} for kind in STEP_KINDS)
+assert all({key: field for key, (_, field) in quick.items()} == {key: field for key, (_, field) in table.items()}
+           for quick, table in ((_QUICK_CHIME, _CHIME_FIELDS), (_QUICK_PATTERN, _PATTERN_FIELDS),
+                                (_QUICK_BREATHE, _BREATHE_FIELDS), (_QUICK_PRESS, _PRESS_FIELDS),
+                                (_QUICK_WORDS, _WORDS_FIELDS)))
