@@ -113,43 +113,44 @@ _NOTHING: _Pair = (0.0, 0)
 
 
 class _Estimator:
-    """Memoized bottom-up estimation over one script (objects are keyed by identity: the model is a DAG)."""
+    """Memoized bottom-up estimation over one script (repeats and step lists keyed by identity: the model is a DAG).
+
+    Only repeats and step lists are memoized: they are what aliases multiply.
+    A leaf step costs less to estimate again than to look up.  The script
+    keeps every object alive while it is estimated, so identities stay unique.
+    """
 
     def __init__(self, rate_wpm: int) -> None:
         self.seconds_per_word = 60 / rate_wpm
         self._memo: dict[int, _Pair] = {}
-        self._keep: list[object] = []  # keep memoized objects alive so ids stay unique
         self.problems: list[LimitProblem] = []
         self._flagged: set[int] = set()  # repeats found over a limit (their ancestors are not blamed again)
         self._reported: set[str] = set()  # the limits already reported
-        self._kinds = {Say: self._say, Pause: self._pause, Chime: self._chime, Section: self._section,
+        self._kinds = {Pause: self._pause, Chime: self._chime, Section: self._section,
                        Breathe: self._breathe, Press: self._press, Repeat: self._repeat}
 
     def speech(self, text: str) -> float:
         return max(_MIN_SPEECH, len(text.split()) * self.seconds_per_word)
 
     def steps(self, steps: tuple[Step, ...]) -> _Pair:
-        key = id(steps)
-        found = self._memo.get(key)
+        found = self._memo.get(id(steps))
         if found is None:
             seconds, events = 0.0, 0
-            memo = self._memo
+            seconds_per_word = self.seconds_per_word
+            kinds = self._kinds
             for step in steps:
-                pair = memo.get(id(step))
-                if pair is None:
-                    pair = memo[id(step)] = self._kinds[type(step)](step)  # type: ignore[operator]
-                    self._keep.append(step)
-                seconds += pair[0]
-                events += pair[1]
-            found = self._memo[key] = (seconds, events)
-            self._keep.append(steps)
+                if step.__class__ is Say:  # the commonest step, inline
+                    seconds += max(_MIN_SPEECH, len(step.text.split()) * seconds_per_word) + _float(step.pause)
+                    events += 1
+                else:
+                    step_seconds, step_events = kinds[step.__class__](step)  # type: ignore[operator]
+                    seconds += step_seconds
+                    events += step_events
+            found = self._memo[id(steps)] = (seconds, events)
         return found
 
-    def _say(self, step: Say) -> _Pair:
-        return self.speech(step.text) + float(step.pause), 1
-
     def _pause(self, step: Pause) -> _Pair:
-        return float(step.duration), 0
+        return _float(step.duration), 0
 
     def _chime(self, step: Chime) -> _Pair:
         return _TONE * step.count, step.count
@@ -158,6 +159,12 @@ class _Estimator:
         return (self.speech(step.title), 1) if step.announce else _NOTHING
 
     def _repeat(self, step: Repeat) -> _Pair:
+        found = self._memo.get(id(step))
+        if found is None:
+            found = self._memo[id(step)] = self._repeat_once(step)
+        return found
+
+    def _repeat_once(self, step: Repeat) -> _Pair:
         seconds, events = self.steps(step.steps)
         if step.announce:
             seconds += self.speech(f"Round {step.times} of {step.times}")
@@ -177,7 +184,8 @@ class _Estimator:
     def _breathe(self, step: Breathe) -> _Pair:
         pattern = step.pattern
         cycles = step.cycle_count()
-        seconds = (float(pattern.inhale) + float(pattern.hold) + float(pattern.exhale) + float(pattern.rest)) * cycles
+        seconds = (_float(pattern.inhale) + _float(pattern.hold) + _float(pattern.exhale)
+                   + _float(pattern.rest)) * cycles
         events = _cycle_cues(pattern, step.count) * cycles
         if step.say is not None:
             seconds += self.speech(step.say)
@@ -187,7 +195,7 @@ class _Estimator:
     def _press(self, step: Press) -> _Pair:
         announcement = " ".join(part for part in (step.side if step.side != "none" else None,
                                                   step.point, step.where) if part)
-        seconds = float(step.prepare) + float(step.hold) + float(step.rest) + self.speech(step.words.release)
+        seconds = _float(step.prepare) + _float(step.hold) + _float(step.rest) + self.speech(step.words.release)
         events = 2  # the press and release cues
         if announcement:
             seconds += self.speech(announcement)
@@ -211,6 +219,11 @@ class _Estimator:
 
 _MIN_SPEECH = float(MIN_SPEECH_SECONDS)
 _TONE = float(TONE_SECONDS)
+
+
+def _float(seconds: Fraction) -> float:
+    """``float(seconds)`` as ``numbers.Rational`` computes it (numerator / denominator), without the generic call."""
+    return seconds.numerator / seconds.denominator
 
 
 def _cycle_cues(pattern: BreathPattern, count: bool) -> int:
