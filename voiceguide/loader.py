@@ -96,6 +96,7 @@ class Document:
         self.path = path
         self.problems: list[Diagnostic] = []
         self._entries: dict[int, Entries] = {}
+        self._plain: set[int] = set()  # mappings of text keys only, each written once
 
     def position(self, node: Node) -> Position:
         """The 1-based position of a node."""
@@ -126,8 +127,8 @@ class Document:
         cached = self._entries.get(id(node))
         if cached is not None:
             return cached
-        # The usual mapping: text keys, each written once, and at most one merge of a
-        # plain mapping.  Anything else takes the general way, which says what is wrong.
+        # The usual mapping: text keys, each written once, and at most one merge of such
+        # a mapping.  Anything else takes the general way, which says what is wrong.
         pairs = node.value
         found: dict[str, tuple[Node, Node]] = {}
         merge = None
@@ -144,23 +145,29 @@ class Document:
                 if merge is None:
                     entries: Entries = (found, [])
                     self._entries[id(node)] = entries
+                    self._plain.add(id(node))
                     return entries
-                if merge[1] is not node and _plain_keys(merge[1].value):
-                    return self._merge_plain(node, merge)
+                if self._is_plain(merge[1]):
+                    return self._merge_plain(node, merge, found)
         return self._entries_in_general(node)
 
-    def _merge_plain(self, node: MappingNode, merge: tuple[Node, Node]) -> Entries:
-        """``entries`` of a mapping of text keys with one merge of a mapping of text keys.
+    def _is_plain(self, node: MappingNode) -> bool:
+        """Whether a mapping holds text keys only, each written once (and so no merge key)."""
+        if id(node) not in self._plain:
+            if not _plain_keys(node.value):
+                return False
+            self.entries(node)  # reports keys written twice; no recursion, since there is no merge key
+        return id(node) in self._plain
 
-        What ``flatten_mapping`` would do, without its general walk: the source's
-        entries first, then the mapping's own, which win.
+    def _merge_plain(self, node: MappingNode, merge: tuple[Node, Node], own: dict[str, tuple[Node, Node]]) -> Entries:
+        """``entries`` of a mapping with one merge of a plain mapping: what ``flatten_mapping`` does, quickly.
+
+        The source's entries come first, then the mapping's own, which win; the
+        node's pairs are flattened in place as PyYAML would flatten them.
         """
         source = merge[1]
-        self.entries(source)  # reports keys written twice in the source (no recursion: it has no merge)
-        if len({key.value for key, _ in source.value}) != len(source.value):
-            return self._entries_in_general(node)  # flatten_mapping has its own ideas about such a source
         node.value = source.value + [pair for pair in node.value if pair is not merge]
-        entries: Entries = ({pair[0].value: pair for pair in node.value}, [])
+        entries: Entries = ({**self._entries[id(source)][0], **own}, [])
         self._entries[id(node)] = entries
         return entries
 

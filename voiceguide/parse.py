@@ -542,12 +542,11 @@ class _Parser:
             self.error(node, f"a step must be text to speak or a mapping with one of the keys "
                              f"{_one_of(STEP_KINDS)}, got {describe_node(node)}{hint}")
             return None
-        found, others = self.document.entries(node)
-        if not others:
-            try:
-                return self._quick_step(node, found, depth)
-            except _NotQuick:
-                pass
+        try:
+            return self._quick_step(node, depth)
+        except _NotQuick:
+            pass
+        found = self.document.entries(node)[0]
         kinds = [name for name in found if name in _KINDS]
         kind = kinds[0] if len(kinds) == 1 else self._step_kind(node, found, kinds)
         if kind is None:
@@ -573,42 +572,55 @@ class _Parser:
         values["position"] = Position(self.path, mark.line + 1, mark.column + 1)
         return _STEP_TYPES[kind](**values)
 
-    def _quick_step(self, node: MappingNode, found: dict[str, tuple[Node, Node]], depth: int) -> Step:
+    def _quick_step(self, node: MappingNode, depth: int) -> Step:
         """A mapping step whose kind key comes first and whose every value is plainly right, built quickly.
 
         Most steps are such steps.  The quick readers report nothing: at the
         first doubt they raise ``_NotQuick`` and the detailed way starts over,
-        so every message comes from one place.  Entries are read in order, as
-        the detailed way reads them, so that what is found on the way (keys
-        written twice, bad steps inside a repeat) is found in the same order.
+        so every message comes from one place.  As on the detailed way, the keys
+        are checked before any value is read, and values are read in order, so
+        that what is found on the way (keys written twice in a nested mapping,
+        bad steps inside a repeat) is found in the same order.
         """
-        quick = _QUICK_STEPS.get(next(iter(found), ""))
+        pairs = node.value
+        if not pairs:
+            raise _NotQuick
+        kind_key = pairs[0][0]
+        if kind_key.__class__ is not ScalarNode or kind_key.tag != STR_TAG:
+            raise _NotQuick
+        quick = _QUICK_STEPS.get(kind_key.value)
         if quick is None:
             raise _NotQuick
-        kind, allowed, required, table = quick
-        if not found.keys() <= allowed or not required <= found.keys():
+        step_type, table, required = quick
+        # Text keys this kind takes, each written once (merge keys and the rest take the detailed way).
+        for key, _ in pairs:
+            if key.__class__ is not ScalarNode or key.tag != STR_TAG or key.value not in table:
+                raise _NotQuick
+        if len(pairs) > 1 and len({key.value for key, _ in pairs}) < len(pairs):
+            raise _NotQuick
+        if required is not None and all(key.value != required for key, _ in pairs):
             raise _NotQuick
         values: dict[str, Any] = {}
-        if kind == "repeat":
+        if step_type is Repeat:
             if depth >= MAX_NESTING:
                 raise _NotQuick
             saved, self._depth = self._depth, depth + 1
             try:
-                for key, (_, value) in found.items():
-                    reader, field = table[key]
+                for key, value in pairs:
+                    reader, field = table[key.value]
                     values[field] = reader(self, value)
             finally:
                 self._depth = saved
         else:
-            for key, (_, value) in found.items():
-                reader, field = table[key]
+            for key, value in pairs:
+                reader, field = table[key.value]
                 if field:
                     values[field] = reader(self, value)
                 else:
                     values.update(reader(self, value))
         mark = node.start_mark
         values["position"] = Position(self.path, mark.line + 1, mark.column + 1)
-        return _STEP_TYPES[kind](**values)
+        return step_type(**values)
 
     def _quick_entries(self, node: Node, allowed: frozenset[str]) -> dict[str, tuple[Node, Node]]:
         """A nested mapping's entries when they are all allowed text keys."""
@@ -930,11 +942,12 @@ _QUICK_STEP_FIELDS: dict[str, _QuickTable] = {
                "announce": (_quick_boolean, "announce"), **_QUICK_LABEL},
     "section": {"section": (_quick_text, "title"), "announce": (_quick_boolean, "announce"), **_QUICK_LABEL},
 }
-# The kind key → (kind, allowed keys, required keys, readers).
-_QUICK_STEPS = {
-    kind: (kind, frozenset(STEP_KEYS[kind]), frozenset(_STEP_REQUIRED[kind]), _QUICK_STEP_FIELDS[kind])
+# The kind key → (the step's type, readers of the keys it takes, the key it needs beside the kind key).
+_QUICK_STEPS: dict[str, tuple[Callable[..., Step], _QuickTable, str | None]] = {
+    kind: (_STEP_TYPES[kind], _QUICK_STEP_FIELDS[kind], next(iter(_STEP_REQUIRED[kind]), None))
     for kind in STEP_KINDS
 }
+assert all(len(_STEP_REQUIRED[kind]) <= 1 for kind in STEP_KINDS)
 _QUICK_CHIME: _QuickTable = {"count": (_quick_count, "count"), "sound": (_quick_sound, "sound")}
 _QUICK_PATTERN: _QuickTable = {
     "inhale": (_quick_positive, "inhale"), "hold": (_quick_nonnegative, "hold"),
