@@ -252,6 +252,7 @@ class _Parser:
         self._steps: dict[int, object] = {}  # a Step, None (invalid) or _BUILDING
         self._lists: dict[int, object] = {}  # a tuple of steps, None (invalid) or _BUILDING
         self._seconds: dict[tuple[str, str], Fraction] = {}  # valid durations by (tag, text)
+        self._positive_seconds: dict[tuple[str, str], Fraction] = {}  # the ones more than zero
         self._key: Node = document.root  # the key whose value is being read (missing keys inside point at it)
         self._depth = 0  # how deeply nested the repeat whose steps are being read is
 
@@ -398,6 +399,8 @@ class _Parser:
             except DurationError as error:
                 raise self.bad(node, str(error)) from None
             self._seconds[(node.tag, node.value)] = seconds
+            if seconds:
+                self._positive_seconds[(node.tag, node.value)] = seconds
         if not zero and seconds == 0:
             raise self.bad(node, f"{name} must be more than zero, got {describe_node(node)}")
         return seconds
@@ -593,12 +596,12 @@ class _Parser:
             raise _NotQuick
         step_type, table, required = quick
         # Text keys this kind takes, each written once (merge keys and the rest take the detailed way).
-        for key, _ in pairs:
+        entries: dict[str, Node] = {}
+        for key, value in pairs:
             if key.__class__ is not ScalarNode or key.tag != STR_TAG or key.value not in table:
                 raise _NotQuick
-        if len(pairs) > 1 and len({key.value for key, _ in pairs}) < len(pairs):
-            raise _NotQuick
-        if required is not None and all(key.value != required for key, _ in pairs):
+            entries[key.value] = value
+        if len(entries) < len(pairs) or (required is not None and required not in entries):
             raise _NotQuick
         values: dict[str, Any] = {}
         if step_type is Repeat:
@@ -606,14 +609,14 @@ class _Parser:
                 raise _NotQuick
             saved, self._depth = self._depth, depth + 1
             try:
-                for key, value in pairs:
-                    reader, field = table[key.value]
+                for name, value in entries.items():
+                    reader, field = table[name]
                     values[field] = reader(self, value)
             finally:
                 self._depth = saved
         else:
-            for key, value in pairs:
-                reader, field = table[key.value]
+            for name, value in entries.items():
+                reader, field = table[name]
                 if field:
                     values[field] = reader(self, value)
                 else:
@@ -631,18 +634,23 @@ class _Parser:
             raise _NotQuick
         return found
 
-    def _quick_seconds(self, node: Node) -> Fraction:
-        """A duration already read once, or a valid duration text."""
+    def _quick_seconds(self, node: Node, positive: bool) -> Fraction:
+        """A duration read before (cached), or a valid duration text (then cached)."""
         if node.__class__ is ScalarNode:
-            seconds = self._seconds.get((node.tag, node.value))
+            key = (node.tag, node.value)
+            seconds = (self._positive_seconds if positive else self._seconds).get(key)
             if seconds is not None:
                 return seconds
-            if node.tag == STR_TAG:
+            if key[0] == STR_TAG:
                 try:
-                    seconds = self._seconds[(STR_TAG, node.value)] = parse_duration(node.value)
+                    seconds = self._seconds[key] = parse_duration(key[1])
                 except DurationError:
                     raise _NotQuick from None
-                return seconds
+                if seconds:
+                    self._positive_seconds[key] = seconds
+                    return seconds
+                if not positive:
+                    return seconds
         raise _NotQuick
 
     def _step_kind(self, node: MappingNode, found: dict[str, tuple[Node, Node]], kinds: list[str]) -> str | None:
@@ -821,34 +829,30 @@ def _quick_text(parser: _Parser, node: Node) -> str:
 
 
 def _quick_positive(parser: _Parser, node: Node) -> Fraction:
-    seconds = parser._quick_seconds(node)
-    if not seconds:
-        raise _NotQuick
-    return seconds
+    return parser._quick_seconds(node, True)
 
 
 def _quick_nonnegative(parser: _Parser, node: Node) -> Fraction:
-    return parser._quick_seconds(node)
+    return parser._quick_seconds(node, False)
 
 
-def _quick_whole(node: Node) -> int:
-    """A plain decimal whole number (what ``scalar_value`` reads without PyYAML)."""
+# What ``scalar_value`` reads as a whole number without a call into PyYAML: plain decimal digits.
+def _quick_count(parser: _Parser, node: Node) -> int:
+    """A whole number, at least 1: digits without a leading zero."""
+    if node.tag == INT_TAG and node.__class__ is ScalarNode:
+        value: str = node.value
+        if len(value) < 19 and value.isascii() and value.isdigit() and value[0] != "0":
+            return int(value)
+    raise _NotQuick
+
+
+def _quick_natural(parser: _Parser, node: Node) -> int:
+    """A whole number, at least 0."""
     if node.tag == INT_TAG and node.__class__ is ScalarNode:
         value: str = node.value
         if len(value) < 19 and value.isascii() and value.isdigit() and (value[0] != "0" or value == "0"):
             return int(value)
     raise _NotQuick
-
-
-def _quick_count(parser: _Parser, node: Node) -> int:
-    value = _quick_whole(node)
-    if value < 1:
-        raise _NotQuick
-    return value
-
-
-def _quick_natural(parser: _Parser, node: Node) -> int:
-    return _quick_whole(node)
 
 
 _BOOLEANS: dict[str, bool] = SafeConstructor.bool_values
