@@ -11,6 +11,12 @@ Rules are table-driven: the keys each kind of step takes are listed once
 messages that state what is allowed.  Model objects are built once per YAML
 node: an aliased step or step list used many times becomes one shared object,
 so the model is a DAG no larger than the file (``repeat`` is never expanded).
+
+A step written plainly (the usual case) is built on a quick way first: readers
+that accept only plainly right values, report nothing and give up at the first
+doubt (``_NotQuick``).  The step is then read again on the detailed way, which
+says what is wrong, so every message has one source.  Tables of both ways list
+the same keys and fields (checked at import).
 """
 
 from __future__ import annotations
