@@ -308,3 +308,18 @@ def test_iter_timeline_is_lazy_about_measuring() -> None:
 def test_utterances_lists_every_distinct_text_in_order() -> None:
     s = script(Say("a", P), press(hold=F(5), countdown=2), Say("a", P), cautions=("c",))
     assert utterances(s) == ["T", "c", "a", "Press now.", "Release.", "Two.", "One."]
+
+
+def test_the_title_is_laid_out_before_the_cautions_are_measured() -> None:
+    calls: list[str] = []
+
+    def measure(text: str) -> int:
+        calls.append(text)
+        return fake_measure(text)
+
+    walk = iter_timeline(script(Say("x", P), cautions=("one", "two")), measure)
+    title = next(walk)
+    assert (title.span.kind, [e.cue for e in title.events], calls) == ("title", ["title"], ["T"])
+    cautions = next(walk)
+    assert (cautions.span.kind, cautions.span.step, cautions.span.start) == ("cautions", "0", title.span.end)
+    assert calls == ["T", "one", "two"]

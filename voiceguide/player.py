@@ -312,7 +312,7 @@ class Status:
 
 
 _KIND_WORDS = {
-    "intro": "Introduction", "say": "Talk", "pause": "Pause", "chime": "Chime",
+    "title": "Introduction", "cautions": "Safety cautions", "say": "Talk", "pause": "Pause", "chime": "Chime",
     "section": "Section", "breathe": "Breathing", "press": "Pressure point", "round": "Round",
 }
 

@@ -263,15 +263,18 @@ class _Compiler:
     # -- walking -----------------------------------------------------------------
 
     def walk(self) -> Iterator[StepPlan]:
-        t = 0
-        intro = [self.speech(0, "title", self.script.title)]
-        t = intro[0].end + self.fixed(TITLE_GAP)
-        if self.cautions:
+        # The title is a step of its own, so a live player can start speaking it
+        # before the cautions are synthesized.
+        title = self.speech(0, "title", self.script.title)
+        t = title.end + self.fixed(TITLE_GAP)
+        yield self._plan("0", "title", 0, t, None, [title])
+        if self.cautions and self.script.cautions:
+            start, cautions = t, []
             for caution in self.script.cautions:
                 cue = self.speech(t, "caution", caution)
-                intro.append(cue)
+                cautions.append(cue)
                 t = cue.end + self.fixed(CAUTION_GAP)
-        yield self._plan("0", "intro", 0, t, None, intro)
+            yield self._plan("0", "cautions", start, t, None, cautions)
         for index, step in enumerate(self.script.steps, start=1):
             for plan in self._step(step, str(index), t):
                 t = plan.span.end
