@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Literal, Union
+from typing import Literal
 
 from voiceguide.errors import Position
 
@@ -165,7 +165,7 @@ class Repeat:
     label: str | None = None
 
 
-Step = Union[Say, Pause, Chime, Breathe, Press, Section, Repeat]
+Step = Say | Pause | Chime | Breathe | Press | Section | Repeat
 
 
 @dataclass(frozen=True)
