@@ -97,7 +97,7 @@ keys while playing (single key, no Enter; each is spoken back):
   + / -            volume up / down
   h, ?             say which keys do what (so does any other key)
   q, Escape        quit
-Ctrl-C also stops; the terminal is always restored."""
+Ctrl-C also stops (exit status 0, as q); the terminal is always restored."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -513,7 +513,10 @@ def _cmd_play(args: argparse.Namespace) -> int:
                                                     cautions=options.cautions), background=False)
         _play_start_frame(args, rough.snapshot())
 
+    signalled: list[int] = []
+
     def stop(signum: int, frame: object) -> None:
+        signalled.append(signum)
         raise KeyboardInterrupt
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
@@ -530,6 +533,12 @@ def _cmd_play(args: argparse.Namespace) -> int:
             raise
         output.close()
         return status
+    except KeyboardInterrupt:
+        if signalled or args.traceback:
+            raise  # stopped by the system (SIGTERM, SIGHUP): "interrupted", exit 130
+        # Ctrl-C at the keyboard is the listener quitting, like 'q': the spec's exit 0.
+        print("voiceguide: stopped", file=sys.stderr)
+        return ExitStatus.OK
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
