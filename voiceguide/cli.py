@@ -278,6 +278,26 @@ if typing.TYPE_CHECKING:  # the session stages are imported lazily, so that `che
     from voiceguide.timeline import Timeline
 
 
+def _load_session(args: argparse.Namespace) -> tuple[Script, SoundOptions]:
+    """The script ``args.script`` names, and the sound options, refused if ``--pace`` makes it over 24 h."""
+    from voiceguide.limits import estimate_session
+    from voiceguide.model import MAX_SESSION_SECONDS
+    from voiceguide.parse import load_script
+    from voiceguide.shipped import resolve_script
+
+    options = _sound_options(args)
+    path = resolve_script(args.script)
+    script = load_script(path, display_path=_shown_path(args.script, str(path)))
+    if options.pace > 1:
+        # Speech is not stretched, so this errs on the long side near the limit.
+        hours = estimate_session(script).seconds * float(options.pace) / 3600
+        if hours > MAX_SESSION_SECONDS / 3600:
+            raise UsageError(f"with --pace {float(options.pace):g} the session would last about {hours:.1f} hours; "
+                             f"a session may last at most {MAX_SESSION_SECONDS // 3600} hours",
+                             hint="choose a smaller --pace")
+    return script, options
+
+
 def _prepare_session(args: argparse.Namespace) -> tuple[Script, Timeline, SessionClips]:
     """Load the script ``args`` names, synthesize its speech and lay out its timeline.
 
@@ -291,14 +311,10 @@ def _prepare_session(args: argparse.Namespace) -> tuple[Script, Timeline, Sessio
     """
     from voiceguide.engine_pyttsx3 import Pyttsx3Synthesizer
     from voiceguide.mixer import SessionClips
-    from voiceguide.parse import load_script
-    from voiceguide.shipped import resolve_script
     from voiceguide.speech import SpeechBank, default_cache_dir
     from voiceguide.timeline import compile_timeline, utterances
 
-    options = _sound_options(args)
-    path = resolve_script(args.script)
-    script = load_script(path, display_path=_shown_path(args.script, str(path)))
+    script, options = _load_session(args)
     synth = Pyttsx3Synthesizer(
         voice=options.voice or script.voice.name,
         language=script.language,
@@ -499,14 +515,10 @@ def _cmd_play(args: argparse.Namespace) -> int:
     import signal
 
     from voiceguide.live import LiveOutput, NoOutputDevice
-    from voiceguide.parse import load_script
     from voiceguide.player import Program
-    from voiceguide.shipped import resolve_script
     from voiceguide.timeline import iter_timeline
 
-    options = _sound_options(args)
-    path = resolve_script(args.script)
-    script = load_script(path, display_path=_shown_path(args.script, str(path)))
+    script, options = _load_session(args)
     if args.from_step is not None or args.from_section is not None:
         # Check the start exists before any sound: lay the session out with dummy lengths.
         rough = Program(script.title, iter_timeline(script, lambda text: 1, pace=options.pace,
