@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from voiceguide import __version__
 from voiceguide.errors import ScriptError, UsageError, VoiceguideError
@@ -100,6 +101,17 @@ keys while playing (single key, no Enter; each is spoken back):
 Ctrl-C also stops (exit status 0, as q); the terminal is always restored."""
 
 
+def _parser_with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
+    """An ArgumentParser class whose instances all inherit ``common``'s options."""
+
+    class Parser(argparse.ArgumentParser):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("parents", [common])
+            super().__init__(*args, **kwargs)
+
+    return Parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(
@@ -108,7 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"voiceguide {__version__}")
     parser.add_argument("--traceback", action="store_true", help="show a Python traceback on errors (for bug reports)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # --traceback is accepted after the command too; SUPPRESS keeps a subcommand from resetting it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_parser_with(common))
     sub.required = True
 
     # -- check / schema (script language) ------------------------------------

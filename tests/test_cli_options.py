@@ -1,0 +1,25 @@
+"""Global options of the command line."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli_harness import run_cli
+from voiceguide.errors import UsageError
+
+
+@pytest.mark.parametrize("args", [
+    ["--traceback", "check", "no-such-session"],
+    ["check", "no-such-session", "--traceback"],
+])
+def test_traceback_is_accepted_before_or_after_the_command(args: list[str]) -> None:
+    with pytest.raises(UsageError, match="no script or shipped session named 'no-such-session'"):
+        run_cli(*args)
+
+
+def test_without_traceback_an_error_is_one_sentence_and_a_hint() -> None:
+    result = run_cli("check", "no-such-session")
+    assert result.exit_status == 2
+    assert result.stderr_lines == [
+        "voiceguide: error: no script or shipped session named 'no-such-session'",
+        "hint: shipped sessions: breathing, quick-relief, sciatica (see 'voiceguide list')"]
