@@ -497,3 +497,49 @@ def test_status_while_paused_shows_no_sentence_and_says_paused() -> None:
     status = player.status()
     assert status.paused and status.speaking is None
     assert status_text(status).startswith("Paused. ")
+
+
+def test_a_sound_ringing_past_its_step_end_does_not_hide_the_next_steps_first_cue() -> None:
+    # A step's last word may run past the step's end (a breathing word at --pace 0.25) while
+    # the next step starts speaking at that end.  When the player catches up with the
+    # compiler there, the frames after the step's end are not final yet: they must wait
+    # for the next step rather than be played without its first cue.
+    def speech(start: int, length: int, text: str, step: str) -> Event:
+        return Event(start, length, "speech", "say", text, None, step, None, None)
+
+    from voiceguide.timeline import StepSpan
+
+    first = speech(0, 6 * BLOCK, "Out.", "1")
+    second = speech(4 * BLOCK, 3 * BLOCK, "Next.", "2")
+    plans = [
+        StepPlan(StepSpan("1", "breathe", 0, 4 * BLOCK, None, None), (first,), ()),
+        StepPlan(StepSpan("2", "say", 4 * BLOCK, 9 * BLOCK, None, None), (second,), ()),
+    ]
+    gate = threading.Event()
+
+    def walk() -> Iterator[StepPlan]:
+        yield plans[0]
+        assert gate.wait(timeout=10)
+        yield plans[1]
+
+    program = Program("Overlap", walk())
+    program.wait(lambda s: len(s.spans) >= 1, timeout=5)
+    output = FakeOutput()
+    player = Player(program, _make_renderer, output, FakeSpeaker())
+    player.pump()
+    seen: list[object] = []
+    _play(player, output, 12 * BLOCK)
+    seen += player.poll()
+    assert player.wait_frames > 0
+    gate.set()
+    program.wait(lambda s: s.complete, timeout=5)
+    while not player.done:
+        _play(player, output, BLOCK)
+        seen += player.poll()
+    rendered = Mixer((first, second), FakeClips(), length=9 * BLOCK).render(0, 9 * BLOCK)
+    audio = output.audio()
+    waited_at = 4 * BLOCK  # the first step's end: everything before it is final
+    assert np.array_equal(audio[:waited_at], rendered[:waited_at])
+    tail = audio[waited_at + player.wait_frames:]
+    assert np.array_equal(tail[:9 * BLOCK - waited_at], rendered[waited_at:])
+    assert seen == [first, second]

@@ -190,6 +190,7 @@ class Program:
         self._spans: list[StepSpan] = []
         self._chapters: list[Chapter] = []
         self._ready_until = 0
+        self._end = 0
         self._complete = False
         self._error: BaseException | None = None
         self._version = 0
@@ -223,8 +224,10 @@ class Program:
                     self._spans.append(plan.span)
                     if plan.chapter is not None:
                         self._chapters.append(plan.chapter)
-                    end = max(plan.span.end, *(e.end for e in plan.events)) if plan.events else plan.span.end
-                    self._ready_until = max(self._ready_until, end, plan.span.end)
+                    # Frames are final only up to the step's end: the next step starts there and
+                    # may sound while this step's last word still rings (a fast --pace).
+                    self._ready_until = max(self._ready_until, plan.span.end)
+                    self._end = max(self._end, plan.span.end, *(e.end for e in plan.events))
                     self._version += 1
                     self._changed.notify_all()
         except BaseException as error:  # handed to the player's thread, which reports it
@@ -234,6 +237,7 @@ class Program:
             return
         with self._lock:
             self._complete = True
+            self._ready_until = max(self._ready_until, self._end)
             self._version += 1
             self._changed.notify_all()
 
