@@ -543,3 +543,24 @@ def test_a_sound_ringing_past_its_step_end_does_not_hide_the_next_steps_first_cu
     tail = audio[waited_at + player.wait_frames:]
     assert np.array_equal(tail[:9 * BLOCK - waited_at], rendered[waited_at:])
     assert seen == [first, second]
+
+
+def test_restart_after_a_skip_restarts_the_new_step_and_the_first_step_has_no_previous() -> None:
+    player, output, speaker, timeline = _player()
+    spans = [s for s in timeline.spans if s.end > s.start]
+    press = next(s for s in spans if s.kind == "press")
+    index = spans.index(press)
+    _play(player, output, press.start + 3 * RATE)
+    player.handle(Command.RESTART)
+    player.handle(Command.NEXT)  # now in the step after the press
+    _play(player, output, BLOCK)
+    player.handle(Command.RESTART)  # within two seconds, but of another step: restart that one
+    assert speaker.said == ["Restarting this step.", "Next step.", "Restarting this step."]
+    assert player._cursor == spans[index + 1].start  # noqa: SLF001 - the write cursor is the point
+
+    player, output, speaker, timeline = _player()
+    _play(player, output, BLOCK)
+    player.handle(Command.RESTART)
+    player.handle(Command.RESTART)  # twice at the first step: there is no previous one
+    assert speaker.said == ["Restarting this step.", "Restarting this step."]
+    assert player._cursor == spans[0].start  # noqa: SLF001

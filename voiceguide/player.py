@@ -562,7 +562,10 @@ class Player:
             index = max(0, len(spans) - 1)
         now = self._output.position
         last = self._last_restart
-        again = last is not None and now - last[0] < RESTART_AGAIN_SECONDS * self._rate
+        # "Again" only while still in the step the last press went to (not after a skip),
+        # and only when there is a step before it.
+        again = (last is not None and now - last[0] < RESTART_AGAIN_SECONDS * self._rate
+                 and last[1] == index and index > 0)
         target = max(0, last[1] - 1) if again and last is not None else index
 
         def restart() -> bool:
