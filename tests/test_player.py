@@ -564,3 +564,12 @@ def test_restart_after_a_skip_restarts_the_new_step_and_the_first_step_has_no_pr
     player.handle(Command.RESTART)  # twice at the first step: there is no previous one
     assert speaker.said == ["Restarting this step.", "Restarting this step."]
     assert player._cursor == spans[0].start  # noqa: SLF001
+
+
+def test_volume_down_below_the_floor_never_makes_it_louder() -> None:
+    player, output, speaker, timeline = _player(volume=0.05)
+    player.handle(Command.VOLUME_DOWN)
+    assert player.volume_percent == 5
+    assert speaker.said == ["Volume 5 percent."]
+    player.handle(Command.VOLUME_UP)
+    assert player.volume_percent == 15

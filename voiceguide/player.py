@@ -527,7 +527,9 @@ class Player:
             return HELP_TEXT, lambda: True
         if command in (Command.VOLUME_UP, Command.VOLUME_DOWN):
             step = VOLUME_STEP_PERCENT if command is Command.VOLUME_UP else -VOLUME_STEP_PERCENT
-            percent = max(VOLUME_MIN_PERCENT, min(100, self._volume_percent + step))
+            # The floor stops '-' going lower; it never makes a quieter --volume louder.
+            floor = min(VOLUME_MIN_PERCENT, self._volume_percent)
+            percent = max(floor, min(100, self._volume_percent + step))
 
             def set_volume() -> bool:
                 self._volume_percent = percent
