@@ -325,3 +325,18 @@ def test_an_engine_that_never_starts_times_out(tmp_path: Path) -> None:
     with pytest.raises(EngineError, match="could not start"):
         Pyttsx3Synthesizer(command=_worker(tmp_path, "silent"), start_timeout_seconds=1.0)
     assert time.monotonic() - started < 5
+
+
+def test_worker_accepts_the_aiff_that_macos_writes_into_a_wav_name(tmp_path: Path) -> None:
+    # pyttsx3's NSSpeech driver writes AIFF whatever the file is called; the
+    # worker must see such a file as complete, and a cut-off one as not.
+    import soundfile
+
+    from voiceguide import _tts_worker
+
+    path = tmp_path / "utterance-1.wav"
+    soundfile.write(str(path), np.full(2205, 0.25, dtype=np.float32), SAMPLE_RATE, format="AIFF", subtype="PCM_16")
+    assert _tts_worker._file_is_complete(str(path))
+    cut = tmp_path / "utterance-2.wav"
+    cut.write_bytes(path.read_bytes()[:-100])
+    assert not _tts_worker._file_is_complete(str(cut))

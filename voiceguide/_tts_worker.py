@@ -60,7 +60,7 @@ def _open_protocol_channel() -> IO[str]:
 
 
 def _wav_is_complete(path: str) -> bool:
-    """True if ``path`` is a RIFF/WAVE file whose data chunk is entirely on disk.
+    """True if ``path`` is a RIFF/WAVE (or AIFF) file whose sound data is entirely on disk.
 
     pyttsx3's espeak driver writes the whole file in one go from espeak's
     thread; a file whose header promises more bytes than it holds is still
@@ -71,14 +71,22 @@ def _wav_is_complete(path: str) -> bool:
             data = f.read()
     except OSError:
         return False
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+    if len(data) < 12:
+        return False
+    # macOS's NSSpeech driver writes AIFF (big-endian chunks, sound in "SSND")
+    # whatever the file is called; the parent decodes either.
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        sound, big_endian, header = b"data", False, 0
+    elif data[:4] == b"FORM" and data[8:12] in (b"AIFF", b"AIFC"):
+        sound, big_endian, header = b"SSND", True, 8  # SSND starts with offset and block size
+    else:
         return False
     offset = 12
     while offset + 8 <= len(data):
         chunk_id = data[offset:offset + 4]
-        size = int.from_bytes(data[offset + 4:offset + 8], "little")
-        if chunk_id == b"data":
-            return size > 0 and offset + 8 + size <= len(data)
+        size = int.from_bytes(data[offset + 4:offset + 8], "big" if big_endian else "little")
+        if chunk_id == sound:
+            return size > header and offset + 8 + size <= len(data)
         offset += 8 + size + (size & 1)
     return False
 
