@@ -326,3 +326,16 @@ def test_progress_bar_redraws_one_line_in_place_and_clears_it() -> None:
     assert "\n" not in text
     assert "rendering [" + "#" * 30 + "] 100% of 1.5 min" in text
     assert text.endswith("\r\x1b[K")
+
+
+def test_a_failed_write_is_explained_where_os_has_no_statvfs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Windows has no os.statvfs (shutil.disk_usage works there, through its own call):
+    # the free-space check must still name a full disk, not raise AttributeError.
+    import shutil
+
+    from voiceguide.sinks import _write_error
+
+    monkeypatch.delattr(os, "statvfs", raising=False)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9, 0))  # type: ignore[attr-defined]
+    error = _write_error(tmp_path / "x.wav", AssertionError())
+    assert isinstance(error, OutputError) and "the disk is full" in error.message

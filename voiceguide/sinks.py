@@ -11,6 +11,7 @@ import contextlib
 import errno
 import os
 import secrets
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -134,10 +135,10 @@ def _create_temporary(path: Path) -> Path:
 def _space_error(folder: Path) -> OSError | None:
     """An ENOSPC error if ``folder``'s disk has (almost) no room left; libsndfile hides errno."""
     try:
-        stats = os.statvfs(folder)
+        free = shutil.disk_usage(folder).free  # os.statvfs does not exist on Windows
     except OSError:
         return None
-    if stats.f_bavail * stats.f_frsize < 64 * 1024:
+    if free < 64 * 1024:
         return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     return None
 
