@@ -339,3 +339,26 @@ def test_a_failed_write_is_explained_where_os_has_no_statvfs(tmp_path: Path, mon
     monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9, 0))  # type: ignore[attr-defined]
     error = _write_error(tmp_path / "x.wav", AssertionError())
     assert isinstance(error, OutputError) and "the disk is full" in error.message
+
+
+@pytest.mark.engine
+def test_render_stopped_by_sigterm_leaves_no_partial_or_temporary_files(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    out, scratch = tmp_path / "out", tmp_path / "tmp"
+    out.mkdir()
+    scratch.mkdir()
+    env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(tmp_path / "cache"), TMPDIR=str(scratch))
+    process = subprocess.Popen([sys.executable, "-m", "voiceguide", "render", str(MINIMAL), "-o", str(out / "s.wav")],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while not leftovers(out) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert process.poll() is None, "the render ended before the test could stop it"
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert leftovers(out) == []
+    assert leftovers(scratch) == []  # the speech worker's folder too

@@ -411,6 +411,24 @@ class _ProgressBar:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM/SIGHUP would end the process on the spot, leaving the sink's
+    # temporary file and the speech worker's folder behind: stop as Ctrl-C does.
+    signals = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {sig: signal.signal(sig, stop) for sig in signals}
+    try:
+        return _render(args)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _render(args: argparse.Namespace) -> int:
+    """``render``: the session into ``args.output`` (and captions, chapters beside it)."""
     from voiceguide.captions import check_captions_path, check_chapters_path, write_captions, write_chapters
     from voiceguide.plan import clock
     from voiceguide.render import render_session
