@@ -148,3 +148,10 @@ def test_an_unwritable_place_is_an_output_error(tmp_path: Path) -> None:
         (tmp_path / "d.vtt").mkdir()
         write_captions(timeline(), tmp_path / "d.vtt")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.vtt"]
+
+
+def test_a_section_title_with_an_arrow_does_not_break_its_webvtt_note() -> None:
+    # WebVTT forbids "-->" in a NOTE: a reader takes that line for a cue timing and drops the block.
+    text = format_webvtt(timeline((Chapter("Inhale --> exhale --->", 10 * SR),)))
+    notes = [block for block in text.split("\n\n") if block.startswith("NOTE")]
+    assert len(notes) == 1 and "-->" not in notes[0] and "Inhale" in notes[0]

@@ -95,7 +95,9 @@ def format_webvtt(timeline: Timeline) -> str:
 
     def note(position: int) -> str:
         chapter = chapters[position]
-        return f"NOTE Chapter {position + 1}: {_one_line(chapter.title)} ({_timestamp(chapter.start, rate, '.')})"
+        # A NOTE may not contain "-->" (readers take it for a cue timing line).
+        title = re.sub(r"-{2,}>", "->", _one_line(chapter.title))
+        return f"NOTE Chapter {position + 1}: {title} ({_timestamp(chapter.start, rate, '.')})"
 
     for number, event in enumerate(speech, start=1):
         while next_chapter < len(chapters) and chapters[next_chapter].start <= event.start:
