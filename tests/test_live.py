@@ -307,10 +307,10 @@ def test_pause_delays_later_cues_by_the_pause_plus_the_reannouncement(
         term.wait_for("Press now.")
         time.sleep(1.5)  # in the silent middle of the hold
         term.press(b" ")
-        term.wait_for("Paused.")
+        paused_seen = term.wait_for("Paused.")
         time.sleep(pause_seconds)
         term.press(b" ")
-        term.wait_for("Resuming.")
+        resumed_seen = term.wait_for("Resuming.")
         status = term.finish()
         time.sleep(1.5)  # the monitor's last buffers reach parecord late
     assert status == 0, term.text
@@ -329,7 +329,10 @@ def test_pause_delays_later_cues_by_the_pause_plus_the_reannouncement(
     paused_at = next(o for o in onsets if o > offset + plan[press].t + plan[press].duration) - paused_bias
     resumed_at = next(o for o in onsets if o > paused_at + 0.5 and o - paused_at > pause_seconds - 0.5) - resume_bias
     measured_pause = resumed_at - paused_at
-    assert abs(measured_pause - pause_seconds) < 0.5
+    # The pause as the terminal saw it: the typed pause plus the resume sentence's synthesis,
+    # which a busy machine may stretch; each line appears when its feedback starts playing.
+    assert abs(measured_pause - (resumed_seen - paused_seen)) < 0.25
+    assert measured_pause > pause_seconds - 0.1
     delay = measured_pause + resume_length + FEEDBACK_GAP_SECONDS
     after = [(c, offset + at + delay) for c, at in zip(plan[press + 1:], render_onsets[press + 1:], strict=True)]
     errors = _check_cues(after, onsets)
