@@ -362,3 +362,14 @@ def test_render_stopped_by_sigterm_leaves_no_partial_or_temporary_files(tmp_path
     assert "Traceback" not in stderr
     assert leftovers(out) == []
     assert leftovers(scratch) == []  # the speech worker's folder too
+
+
+def test_render_refuses_to_write_captions_and_chapters_to_one_file(tmp_path: Path) -> None:
+    from tests.cli_harness import run_cli
+
+    same = str(tmp_path / "same.vtt")
+    result = run_cli("render", "quick-relief", "-o", str(tmp_path / "out.wav"), "--captions", same, "--chapters", same)
+    assert result.exit_status == 2, result.stderr
+    assert result.stderr_lines == [f"voiceguide: error: '{same}' and '{same}' are the same file",
+                                   "hint: give the audio, the captions and the chapters each a file of its own"]
+    assert list(tmp_path.iterdir()) == []

@@ -427,6 +427,21 @@ def _cmd_render(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
 
 
+def _check_distinct_outputs(*paths: str | None) -> None:
+    """Refuse to write two of render's outputs (audio, captions, chapters) to the same file."""
+    import os
+
+    seen: dict[str, str] = {}
+    for path in paths:
+        if path is None:
+            continue
+        key = os.path.normcase(os.path.realpath(path))
+        if key in seen:
+            raise UsageError(f"'{seen[key]}' and '{path}' are the same file",
+                             hint="give the audio, the captions and the chapters each a file of its own")
+        seen[key] = path
+
+
 def _render(args: argparse.Namespace) -> int:
     """``render``: the session into ``args.output`` (and captions, chapters beside it)."""
     from voiceguide.captions import check_captions_path, check_chapters_path, write_captions, write_chapters
@@ -442,16 +457,18 @@ def _render(args: argparse.Namespace) -> int:
         check_captions_path(args.captions)
     if args.chapters:
         check_chapters_path(args.chapters)
+    _check_distinct_outputs(args.output, args.captions, args.chapters)
     sink = FileSink(args.output, SAMPLE_RATE)
+    progress: _ProgressBar | None = None
     try:
         script, timeline, clips = _prepare_session(args)
-    except BaseException:
-        sink.abort()
-        raise
-    _warn_dropped(script, timeline)
-    progress = _ProgressBar(sys.stderr, "rendering", timeline.sample_rate) if sys.stderr.isatty() else None
-    try:
+        _warn_dropped(script, timeline)
+        if sys.stderr.isatty():
+            progress = _ProgressBar(sys.stderr, "rendering", timeline.sample_rate)
         render_session(timeline, clips, sink, volume=_session_volume(args, script), progress=progress)
+    except BaseException:
+        sink.abort()  # idempotent: render_session may have aborted it already
+        raise
     finally:
         if progress is not None:
             progress.finish()
