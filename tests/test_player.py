@@ -8,6 +8,7 @@ played audio against the mixer's render of the session, sample for sample.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -29,6 +30,7 @@ from voiceguide.player import (
     Program,
     Renderer,
     find_start,
+    find_start_point,
     resume_text,
     spoken_duration,
     status_text,
@@ -573,3 +575,20 @@ def test_volume_down_below_the_floor_never_makes_it_louder() -> None:
     assert speaker.said == ["Volume 5 percent."]
     player.handle(Command.VOLUME_UP)
     assert player.volume_percent == 15
+
+
+def test_a_start_found_on_the_rough_layout_is_the_same_point_in_the_real_one() -> None:
+    # "neck" is a part of the first title but exactly the second: the exact match wins, and the
+    # point found on a layout with dummy speech lengths must land on the same chapter in the real one.
+    steps = (Section("Neck and shoulders", HERE), Say("one", HERE), Section("Neck", HERE), Say("two", HERE))
+    script = Script(title="S", steps=steps, position=HERE)
+    rough = Program(script.title, iter_timeline(script, lambda text: 1), background=False).snapshot()
+    point = find_start_point(rough, section="neck")
+    assert (point.kind, point.index) == ("chapter", 1)
+    walk = iter_timeline(script, fake_measure)
+    real = Program(script.title, walk, background=False).snapshot()
+    assert point.frame(real) == compile_timeline(script, fake_measure).chapters[1].start
+    first_three = itertools.islice(iter_timeline(script, fake_measure), 3)  # title, section, say
+    partial = Program(script.title, first_three, background=False).snapshot()
+    assert len(partial.chapters) == 1 and not point.ready(partial)
+    assert point.ready(real)

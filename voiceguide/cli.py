@@ -527,17 +527,17 @@ def _cmd_voices(args: argparse.Namespace) -> int:
 
 if typing.TYPE_CHECKING:  # the live stages, imported lazily like every session stage
     from voiceguide.live import LiveOutput
-    from voiceguide.player import Snapshot
+    from voiceguide.player import Snapshot, StartPoint
     from voiceguide.speech import SpeechBank
     from voiceguide.timeline import Event
 
 
-def _play_start_frame(args: argparse.Namespace, snapshot: Snapshot) -> int:
-    """The frame ``--from``/``--from-section`` names; raises UsageError when there is none."""
-    from voiceguide.player import find_start
+def _play_start_point(args: argparse.Namespace, snapshot: Snapshot) -> StartPoint:
+    """The span or chapter ``--from``/``--from-section`` names; raises UsageError when there is none."""
+    from voiceguide.player import find_start_point
 
     try:
-        return find_start(snapshot, step=args.from_step, section=args.from_section)
+        return find_start_point(snapshot, step=args.from_step, section=args.from_section)
     except LookupError as error:
         option = "--from" if args.from_step is not None else "--from-section"
         raise UsageError(f"{option}: {error}.") from None
@@ -569,11 +569,12 @@ def _cmd_play(args: argparse.Namespace) -> int:
     from voiceguide.timeline import iter_timeline
 
     script, options = _load_session(args)
+    start: StartPoint | None = None
     if args.from_step is not None or args.from_section is not None:
-        # Check the start exists before any sound: lay the session out with dummy lengths.
+        # Find the start before any sound, on the whole session laid out with dummy lengths.
         rough = Program(script.title, iter_timeline(script, lambda text: 1, pace=options.pace,
                                                     cautions=options.cautions), background=False)
-        _play_start_frame(args, rough.snapshot())
+        start = _play_start_point(args, rough.snapshot())
 
     signalled: list[int] = []
 
@@ -581,7 +582,8 @@ def _cmd_play(args: argparse.Namespace) -> int:
         signalled.append(signum)
         raise KeyboardInterrupt
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    signals = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {sig: signal.signal(sig, stop) for sig in signals}
     try:
         # The stream starts first: its lead-in silence plays while the speech engine starts.
         try:
@@ -589,7 +591,7 @@ def _cmd_play(args: argparse.Namespace) -> int:
         except NoOutputDevice:
             raise NoOutputDevice(args.script) from None
         try:
-            status = _play(args, script, options, output)
+            status = _play(args, script, options, output, start)
         except BaseException:
             output.abort()
             raise
@@ -606,8 +608,9 @@ def _cmd_play(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
 
 
-def _play(args: argparse.Namespace, script: Script, options: SoundOptions, output: LiveOutput) -> int:
-    """Play ``script`` into ``output`` with keys and the screen until it ends or the listener quits."""
+def _play(args: argparse.Namespace, script: Script, options: SoundOptions, output: LiveOutput,
+          start_point: StartPoint | None) -> int:
+    """Play ``script`` into ``output`` from ``start_point``, with keys and screen, until it ends or is quit."""
     import threading
     import time
 
@@ -631,16 +634,7 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
     # Steps are laid out (and their speech measured) on a thread, ahead of the playhead.
     program = Program(script.title, iter_timeline(script, bank.measure, pace=options.pace,
                                                   cautions=options.cautions))
-    start = 0
-    if args.from_step is not None or args.from_section is not None:
-        def found(snapshot: Snapshot) -> bool:
-            try:
-                _play_start_frame(args, snapshot)
-            except UsageError:
-                return False
-            return True
-
-        start = _play_start_frame(args, program.wait(found))
+    start = 0 if start_point is None else start_point.frame(program.wait(start_point.ready))
     clips = SessionClips(bank)
 
     def make_renderer(events: Sequence[Event], length: int) -> Mixer:

@@ -794,25 +794,51 @@ def _replace_speaking(status: Status, text: str | None) -> Status:
 # starting mid-session
 
 
-def find_start(snapshot: Snapshot, *, step: str | None = None, section: str | None = None) -> int:
-    """The frame where ``--from STEP`` or ``--from-section NAME`` starts; raises LookupError."""
+@dataclass(frozen=True)
+class StartPoint:
+    """Where ``--from``/``--from-section`` starts: the ``index``-th span or chapter of the layout.
+
+    An index, not a frame, so that it can be found on a rough layout (dummy
+    speech lengths) and then applied to the real one, which has the same spans
+    and chapters in the same order, as soon as that far is compiled.
+    """
+
+    kind: Literal["span", "chapter"]
+    index: int
+
+    def ready(self, snapshot: Snapshot) -> bool:
+        """True once ``snapshot`` has laid out this point."""
+        return len(snapshot.spans if self.kind == "span" else snapshot.chapters) > self.index
+
+    def frame(self, snapshot: Snapshot) -> int:
+        """The start frame of this point in ``snapshot`` (which must be ``ready``)."""
+        return (snapshot.spans[self.index] if self.kind == "span" else snapshot.chapters[self.index]).start
+
+
+def find_start_point(snapshot: Snapshot, *, step: str | None = None, section: str | None = None) -> StartPoint:
+    """The span or chapter ``--from STEP`` or ``--from-section NAME`` names; raises LookupError."""
     if step is not None:
         wanted = step.strip().strip(".")
-        for span in snapshot.spans:
+        for index, span in enumerate(snapshot.spans):
             if span.step == wanted or span.step.startswith(wanted + "."):
-                return span.start
+                return StartPoint("span", index)
         raise LookupError(f"the session has no step {wanted}")
     if section is not None:
         chapters = snapshot.chapters
         folded = section.strip().casefold()
-        for chapter in chapters:
+        for index, chapter in enumerate(chapters):
             if chapter.title.casefold() == folded:
-                return chapter.start
-        matches = [c for c in chapters if folded in c.title.casefold()]
+                return StartPoint("chapter", index)
+        matches = [i for i, c in enumerate(chapters) if folded in c.title.casefold()]
         if len(matches) == 1:
-            return matches[0].start
+            return StartPoint("chapter", matches[0])
         names = ", ".join(repr(c.title) for c in chapters) or "none"
         if matches:
             raise LookupError(f"{section!r} matches several sections ({names})")
         raise LookupError(f"the session has no section {section!r} (sections: {names})")
-    return 0
+    return StartPoint("span", 0)
+
+
+def find_start(snapshot: Snapshot, *, step: str | None = None, section: str | None = None) -> int:
+    """The frame where ``--from STEP`` or ``--from-section NAME`` starts in a complete layout; raises LookupError."""
+    return find_start_point(snapshot, step=step, section=section).frame(snapshot)
