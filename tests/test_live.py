@@ -438,3 +438,24 @@ def test_no_device_is_one_clear_sentence_and_exit_1(workdir: Path) -> None:
     assert "Traceback" not in done.stderr
     assert "No audio output device was found." in done.stderr
     assert "voiceguide render" in done.stderr
+
+
+def test_a_device_that_stops_taking_sound_is_an_error_not_a_hang(
+    pulse_server: PulseServer, env: dict[str, str], workdir: Path,  # noqa: F811
+) -> None:
+    # A suspended sink keeps the stream "active" but never calls back: without a
+    # watchdog the session would wait forever with the terminal taken.
+    process = subprocess.Popen(_voiceguide("play", str(workdir / "session.yaml"), "--plain"), env=env,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(4)
+        assert process.poll() is None, "the session ended before the device was suspended"
+        subprocess.run(["pactl", "suspend-sink", pulse_server.sink, "1"], env=env, check=True, timeout=10)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        subprocess.run(["pactl", "suspend-sink", pulse_server.sink, "0"], env=env, timeout=10)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 1, stderr
+    assert "The audio device stopped taking sound" in stderr and "Traceback" not in stderr

@@ -17,6 +17,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from time import monotonic as _monotonic
 from types import ModuleType, TracebackType
 from typing import Any
 
@@ -36,6 +37,10 @@ LEAD_IN_FRAMES = 13 * BLOCK_FRAMES
 ``start()`` often stalls on PulseAudio, so nothing that matters goes there."""
 
 QUEUE_FRAMES = 12 * BLOCK_FRAMES
+
+STALL_SECONDS = 5.0
+"""A running stream whose callback has not been called for this long has stopped taking sound
+(a suspended or vanished device keeps the stream "active"): far longer than PulseAudio's start-up stall."""
 """How far ahead of the device the writer keeps the queue (~0.56 s): enough to ride
 out a busy machine, short enough that ``discard`` is the only thing keys need."""
 
@@ -166,6 +171,7 @@ class LiveOutput:
         for _ in range(-(-lead_in_frames // block_frames)):
             self._queue.append((silence, False))
         index = _resolve_device(self._sd, device)
+        self._last_callback = time.monotonic()
         try:
             self._stream = self._sd.OutputStream(
                 samplerate=sample_rate, blocksize=block_frames, device=index,
@@ -181,6 +187,7 @@ class LiveOutput:
 
     def _callback(self, outdata: Any, frames: int, time: Any, status: Any) -> None:
         # Runs on PortAudio's thread: copy one ready block or zero-fill, nothing else.
+        self._last_callback = _monotonic()  # (the parameter ``time`` hides the module here)
         out = outdata[:, 0]
         filled = 0
         with self._lock:
@@ -295,6 +302,9 @@ class LiveOutput:
             raise AudioDeviceError("The audio stream is closed.")
         if not stream.active and not stream.stopped:
             raise AudioDeviceError("The audio device stopped playing.", hint=render_hint())
+        if stream.active and time.monotonic() - self._last_callback > STALL_SECONDS:
+            raise AudioDeviceError(f"The audio device stopped taking sound: nothing was played for "
+                                   f"{STALL_SECONDS:g} seconds.", hint=render_hint())
 
     def __enter__(self) -> LiveOutput:
         return self
