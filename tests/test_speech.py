@@ -404,3 +404,23 @@ def test_real_engine_second_bank_hits_the_disk_cache(engine_synth: object, tmp_p
     assert third_counting.calls == [PHRASES[0]]
     # espeak's output varies slightly run to run (notes: ±11 ms), so compare lengths loosely.
     assert abs(again.size - clips[0].size) < 0.05 * SAMPLE_RATE
+
+
+def test_the_first_take_on_disk_wins_so_memory_always_matches_the_disk(tmp_path: Path) -> None:
+    # Two players synthesize the same text at once; the one that stores second must
+    # adopt the first one's take, or a clip read back from disk later would not have
+    # the length its timeline was laid out with.
+    first = SpeechBank(FakeSynthesizer(), tmp_path)
+
+    class RacingSynthesizer(FakeSynthesizer):
+        def synthesize(self, text: str) -> Audio:
+            first.clip(text)  # the other process finishes while we are still synthesizing
+            longer = super().synthesize(text + " and a bit")
+            return longer
+
+    second = SpeechBank(RacingSynthesizer(), tmp_path)
+    assert second.clip("Breathe in.").size == first.clip("Breathe in.").size
+    assert np.array_equal(second.clip("Breathe in."), first.clip("Breathe in."))
+    reread = SpeechBank(FakeSynthesizer(), tmp_path)
+    assert np.array_equal(reread.clip("Breathe in."), first.clip("Breathe in."))
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp-")] == []

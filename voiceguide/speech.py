@@ -340,9 +340,7 @@ class SpeechBank:
         if len(raws) != len(texts):
             raise EngineError(f"The speech engine returned {len(raws)} clips for {len(texts)} texts.")
         clips = [prepare_clip(raw, self._synth.sample_rate, text) for raw, text in zip(raws, texts, strict=True)]
-        for text, clip in zip(texts, clips, strict=True):
-            self._store(text, clip)
-        return clips
+        return [self._store(text, clip) for text, clip in zip(texts, clips, strict=True)]
 
     # -- the disk cache -------------------------------------------------------
 
@@ -373,10 +371,16 @@ class SpeechBank:
                 path.unlink()
         return audio
 
-    def _store(self, text: str, clip: Audio) -> None:
-        """Write the clip atomically; on any OS error, carry on memory-only."""
+    def _store(self, text: str, clip: Audio) -> Audio:
+        """Write the clip atomically and return the clip to use; on any OS error, carry on memory-only.
+
+        The first writer wins: if another process stored this text meanwhile, its
+        take (which may differ by a few ms) is returned instead of ours, so that
+        the clip in memory is always the one on disk, and a clip read back after
+        it left memory has the length the timeline was laid out with.
+        """
         if not self._disk_ok:
-            return
+            return clip
         path = self.cache_path(text)
         assert path is not None
         payload = np.ascontiguousarray(clip, dtype="<f4").tobytes()
@@ -389,12 +393,22 @@ class SpeechBank:
                 tmp_name = tmp.name
                 tmp.write(header)
                 tmp.write(payload)
-            os.replace(tmp_name, path)
+            try:
+                os.link(tmp_name, path)  # atomic, and refuses to replace another's entry
+            except FileExistsError:
+                theirs = self._load(text)
+                if theirs is not None:
+                    return theirs
+                os.replace(tmp_name, path)  # theirs was damaged (and is gone): ours it is
+            except OSError:  # no hard links on this file system: last writer wins
+                os.replace(tmp_name, path)
         except OSError:
             self._disk_ok = False
+        finally:
             if tmp_name is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp_name)
+        return clip
 
 
 def _decode_entry(data: bytes) -> Audio | None:
