@@ -239,9 +239,9 @@ class SpeechBank:
             if audio is None:
                 audio = self._make([text])[0]
         except BaseException as error:
-            self._fail([text], error)
+            self._fail([(text, pending)], error)
             raise
-        self._finish(text, audio)
+        self._finish(text, pending, audio)
         return audio
 
     def measure(self, text: str) -> int:
@@ -262,26 +262,26 @@ class SpeechBank:
                 pending, owner = self._claim(text)
                 if owner and isinstance(pending, _Pending):
                     owned.append((text, pending))
-            missing: list[str] = []
-            for text, _ in owned:
+            missing: list[tuple[str, _Pending]] = []
+            for text, pending in owned:
                 try:
                     audio = self._load(text)
                 except BaseException as error:
-                    self._fail([t for t, _ in owned], error)
+                    self._fail(owned, error)
                     raise
                 if audio is None:
-                    missing.append(text)
+                    missing.append((text, pending))
                 else:
-                    self._finish(text, audio)
+                    self._finish(text, pending, audio)
             if not missing:
                 continue
             try:
-                clips = self._make(missing)
+                clips = self._make([text for text, _ in missing])
             except BaseException as error:
                 self._fail(missing, error)
                 raise
-            for text, audio in zip(missing, clips, strict=True):
-                self._finish(text, audio)
+            for (text, pending), audio in zip(missing, clips, strict=True):
+                self._finish(text, pending, audio)
 
     # -- memory and in-flight bookkeeping -------------------------------------
 
@@ -307,9 +307,10 @@ class SpeechBank:
         assert pending.audio is not None
         return pending.audio
 
-    def _finish(self, text: str, audio: Audio) -> None:
+    def _finish(self, text: str, pending: _Pending, audio: Audio) -> None:
         with self._lock:
-            pending = self._pending.pop(text)
+            if self._pending.get(text) is pending:
+                del self._pending[text]
             self._memory[text] = audio
             self._memory_total += audio.size
             # Only evict what the disk can give back: without it, evicting would
@@ -320,13 +321,20 @@ class SpeechBank:
         pending.audio = audio
         pending.done.set()
 
-    def _fail(self, texts: Sequence[str], error: BaseException) -> None:
+    def _fail(self, owned: Sequence[tuple[str, _Pending]], error: BaseException) -> None:
+        """Wake the waiters of ``owned`` texts not yet finished with ``error``.
+
+        By identity, not by text: a text finished earlier may since have left
+        memory and been claimed again by another thread, whose entry is not ours.
+        """
         with self._lock:
-            pendings = [self._pending.pop(t) for t in texts if t in self._pending]
-        for pending in pendings:
+            for text, pending in owned:
+                if self._pending.get(text) is pending:
+                    del self._pending[text]
+        for _, pending in owned:
             if pending.audio is None:
                 pending.error = error
-            pending.done.set()
+                pending.done.set()
 
     # -- synthesis ------------------------------------------------------------
 
