@@ -17,6 +17,7 @@ from typing import Any
 
 from voiceguide import __version__
 from voiceguide.errors import ScriptError, UsageError, VoiceguideError
+from voiceguide.model import MAX_RATE_WPM, MIN_RATE_WPM
 
 
 class ExitStatus(enum.IntEnum):
@@ -58,8 +59,9 @@ def _rate(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--rate takes whole words per minute, not {text!r}") from None
-    if not 80 <= value <= 400:
-        raise argparse.ArgumentTypeError(f"--rate must be between 80 and 400 words per minute, not {value}")
+    if not MIN_RATE_WPM <= value <= MAX_RATE_WPM:
+        raise argparse.ArgumentTypeError(
+            f"--rate must be between {MIN_RATE_WPM} and {MAX_RATE_WPM} words per minute, not {value}")
     return value
 
 
@@ -76,7 +78,7 @@ def _volume(text: str) -> float:
 def _add_sound_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sound and timing (the same for play, render and plan)")
     group.add_argument("--voice", help="engine voice id, or part of a voice's name (see 'voiceguide voices')")
-    group.add_argument("--rate", type=_rate, help="speaking rate in words per minute (80-400)")
+    group.add_argument("--rate", type=_rate, help=f"speaking rate in words per minute ({MIN_RATE_WPM}-{MAX_RATE_WPM})")
     group.add_argument("--volume", type=_volume, help="volume from 0 to 1")
     group.add_argument("--pace", type=_pace, default=Fraction(1),
                        help="multiply every timed duration (holds, breaths, pauses) by this factor")
