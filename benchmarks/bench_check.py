@@ -30,9 +30,10 @@ from pathlib import Path
 
 import yaml
 
-from voiceguide.limits import estimated_measure
-from voiceguide.parse import parse_script
-from voiceguide.timeline import SAMPLE_RATE, compile_timeline
+from voiceguide.base import SAMPLE_RATE
+from voiceguide.script.limits import estimated_measure
+from voiceguide.script.parse import parse_script
+from voiceguide.timeline.compiler import compile_timeline
 
 REPO = Path(__file__).resolve().parent.parent
 

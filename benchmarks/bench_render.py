@@ -108,9 +108,10 @@ def session_yaml(rounds: int, closing_pause_seconds: float = 0.0) -> str:
 
 def estimated_seconds(yaml_text: str) -> float:
     """The session's length with speech lengths estimated from words and rate (no engine)."""
-    from voiceguide.limits import speech_seconds
-    from voiceguide.parse import parse_script
-    from voiceguide.timeline import SAMPLE_RATE, compile_timeline
+    from voiceguide.base import SAMPLE_RATE
+    from voiceguide.script.limits import speech_seconds
+    from voiceguide.script.parse import parse_script
+    from voiceguide.timeline.compiler import compile_timeline
 
     script = parse_script(yaml_text, "bench.yaml").script
     assert script is not None

@@ -34,8 +34,8 @@ COUNT = 100
 
 def session_utterances(count: int = COUNT) -> list[str]:
     """The first ``count`` distinct texts the shipped sessions speak (at two paces)."""
-    from voiceguide.parse import load_script
-    from voiceguide.timeline import utterances
+    from voiceguide.script.parse import load_script
+    from voiceguide.timeline.compiler import utterances
 
     texts: dict[str, None] = {}
     for pace in (Fraction(1), Fraction(3, 2), Fraction(1, 2)):
@@ -124,8 +124,8 @@ def run_child(mode: str, texts: list[str]) -> dict[str, float]:
 
 def ours(texts: list[str], cache: Path, *, batched: bool) -> tuple[float, float, int]:
     """Seconds to have every clip (including the worker's start), seconds of that start, frames."""
-    from voiceguide.engine_pyttsx3 import Pyttsx3Synthesizer
-    from voiceguide.speech import SpeechBank
+    from voiceguide.speech.clips import SpeechBank
+    from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
 
     started = time.perf_counter()
     with Pyttsx3Synthesizer(voice=VOICE_ID, rate=RATE_WPM) as synth:
@@ -143,7 +143,7 @@ def ours(texts: list[str], cache: Path, *, batched: bool) -> tuple[float, float,
 
 def main() -> None:
     """Run every route once, side by side, and print the table."""
-    from voiceguide.timeline import SAMPLE_RATE
+    from voiceguide.base import SAMPLE_RATE
 
     texts = session_utterances()
     with tempfile.TemporaryDirectory(prefix="bench-synth-") as directory:

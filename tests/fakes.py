@@ -6,7 +6,8 @@ import hashlib
 
 import numpy as np
 
-from voiceguide.speech import Audio, Synthesizer
+from voiceguide.base import Audio
+from voiceguide.speech.clips import Synthesizer
 
 FAKE_RATE = 22050
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide.captions import (
+from voiceguide.audio.captions import (
     check_captions_path,
     check_chapters_path,
     format_chapters_webvtt,
@@ -17,8 +17,9 @@ from voiceguide.captions import (
     write_chapters,
     write_cue_sheet,
 )
+from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import OutputError, UsageError
-from voiceguide.timeline import SAMPLE_RATE, Chapter, Event, Timeline
+from voiceguide.timeline.compiler import Chapter, Event, Timeline
 
 SR = SAMPLE_RATE
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli_harness import run_cli
-from voiceguide.schema import json_schema
+from voiceguide.script.schema import json_schema
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"

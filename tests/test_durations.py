@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voiceguide.durations import (
+from voiceguide.script.durations import (
     PATTERN,
     POSITIVE_PATTERN,
     DurationError,

@@ -19,15 +19,15 @@ import numpy as np
 import pytest
 
 from tests.cli_harness import run_cli
-from voiceguide.engine_pyttsx3 import (
+from voiceguide.base import SAMPLE_RATE
+from voiceguide.errors import EngineError
+from voiceguide.speech.pyttsx3_engine import (
     Pyttsx3Synthesizer,
     VoiceInfo,
     list_voices,
     missing_engine_error,
     select_voice,
 )
-from voiceguide.errors import EngineError
-from voiceguide.timeline import SAMPLE_RATE
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -266,7 +266,7 @@ def test_cli_voices_without_engine_exits_1(no_espeak: None) -> None:
 WORKER_SCRIPT = textwrap.dedent(
     """
     import os, sys, time
-    from voiceguide import _tts_worker
+    from voiceguide.speech import _tts_worker
 
     mode, marker = sys.argv[1], sys.argv[2]
     first = not os.path.exists(marker)
@@ -332,7 +332,7 @@ def test_worker_accepts_the_aiff_that_macos_writes_into_a_wav_name(tmp_path: Pat
     # worker must see such a file as complete, and a cut-off one as not.
     import soundfile
 
-    from voiceguide import _tts_worker
+    from voiceguide.speech import _tts_worker
 
     path = tmp_path / "utterance-1.wav"
     soundfile.write(str(path), np.full(2205, 0.25, dtype=np.float32), SAMPLE_RATE, format="AIFF", subtype="PCM_16")

@@ -11,8 +11,8 @@ from typing import IO
 
 import pytest
 
-from voiceguide import keys
-from voiceguide.keys import KeyReader, decode_keys
+from voiceguide.play import keys
+from voiceguide.play.keys import KeyReader, decode_keys
 
 
 def test_decode_plain_keys_space_and_arrows() -> None:

@@ -9,7 +9,7 @@ from fractions import Fraction
 import pytest
 
 from voiceguide.errors import Position
-from voiceguide.limits import (
+from voiceguide.script.limits import (
     MIN_SPEECH_SECONDS,
     TONE_SECONDS,
     Estimate,
@@ -17,8 +17,20 @@ from voiceguide.limits import (
     estimate_session,
     speech_seconds,
 )
-from voiceguide.model import MAX_EVENTS, Breathe, BreathPattern, Chime, Pause, Press, Repeat, Say, Script, Section, Step
-from voiceguide.parse import parse_script
+from voiceguide.script.model import (
+    MAX_EVENTS,
+    Breathe,
+    BreathPattern,
+    Chime,
+    Pause,
+    Press,
+    Repeat,
+    Say,
+    Script,
+    Section,
+    Step,
+)
+from voiceguide.script.parse import parse_script
 
 HERE = Position("test.yaml", 1, 1)
 RATE = 160

@@ -34,7 +34,7 @@ import soundfile
 
 from tests.onsets import detect_onsets
 from tests.pulse import PulseServer, pulse_server  # noqa: F401 - the fixture
-from voiceguide.player import FEEDBACK_GAP_SECONDS
+from voiceguide.play.player import FEEDBACK_GAP_SECONDS
 
 pytestmark = pytest.mark.live
 
@@ -251,8 +251,8 @@ def terminal_factory(env: dict[str, str]) -> Iterator[Any]:
 def _clip_seconds(env: dict[str, str], text: str) -> tuple[float, float]:
     """Length of the cached clip of a feedback sentence and where the detector puts its onset."""
     code = (
-        "import sys, json; from voiceguide.engine_pyttsx3 import Pyttsx3Synthesizer\n"
-        "from voiceguide.speech import SpeechBank, default_cache_dir\n"
+        "import sys, json; from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer\n"
+        "from voiceguide.speech.clips import SpeechBank, default_cache_dir\n"
         "import numpy as np\n"
         "from tests.onsets import detect_onsets\n"
         "bank = SpeechBank(Pyttsx3Synthesizer(), default_cache_dir())\n"

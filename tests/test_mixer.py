@@ -8,9 +8,9 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from voiceguide.mixer import LIMIT_THRESHOLD, Mixer, SessionClips, soft_limit
-from voiceguide.speech import Audio
-from voiceguide.timeline import SAMPLE_RATE, Event
+from voiceguide.audio.mixer import LIMIT_THRESHOLD, Mixer, SessionClips, soft_limit
+from voiceguide.base import SAMPLE_RATE, Audio
+from voiceguide.timeline.compiler import Event
 
 
 def speech(start: int, text: str, length: int, *, cue: str = "say") -> Event:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voiceguide.numbers import duration_words, number_words
+from voiceguide.timeline.numbers import duration_words, number_words
 
 
 @pytest.mark.parametrize(("n", "words"), [

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from voiceguide.errors import Position, ScriptError, VoiceguideError
-from voiceguide.model import Breathe, Chime, Pause, Press, Repeat, Say, Script, Section
-from voiceguide.parse import MAX_NESTING, STEP_KINDS, load_script, parse_script
+from voiceguide.script.model import Breathe, Chime, Pause, Press, Repeat, Say, Script, Section
+from voiceguide.script.parse import MAX_NESTING, STEP_KINDS, load_script, parse_script
 
 
 def parse(text: str) -> Script:

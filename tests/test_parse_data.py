@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from voiceguide.errors import Position, ScriptError
-from voiceguide.parse import load_script, parse_script
+from voiceguide.script.parse import load_script, parse_script
 
 DATA = Path(__file__).resolve().parent / "data"
 VALID = sorted((DATA / "valid").glob("*.yaml"))

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 
 from tests.test_properties import SETTINGS, mutated
-from voiceguide import parse
-from voiceguide.parse import ParseResult, parse_script
+from voiceguide.script import parse
+from voiceguide.script.parse import ParseResult, parse_script
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted([*ROOT.glob("tests/data/**/*.yaml"), *ROOT.glob("scripts/*.yaml")])

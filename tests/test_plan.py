@@ -8,10 +8,11 @@ from fractions import Fraction as F
 import jsonschema
 
 from tests.fakes import fake_measure
+from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import Position
-from voiceguide.model import BreathPattern, Chime, Press, Say, Script, Section
-from voiceguide.plan import clock, dropped_warnings, format_plan, plan_dict, seconds
-from voiceguide.timeline import SAMPLE_RATE, Chapter, DroppedCue, Event, Timeline, compile_timeline
+from voiceguide.script.model import BreathPattern, Chime, Press, Say, Script, Section
+from voiceguide.timeline.compiler import Chapter, DroppedCue, Event, Timeline, compile_timeline
+from voiceguide.timeline.plan import clock, dropped_warnings, format_plan, plan_dict, seconds
 
 P = Position("s.yaml", 4, 3)
 

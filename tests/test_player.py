@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 
 from tests.fakes import fake_measure
+from voiceguide.audio.mixer import Mixer
+from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.errors import Position
-from voiceguide.mixer import Mixer
-from voiceguide.model import Chime, Press, Say, Script, Section
-from voiceguide.player import (
+from voiceguide.play.player import (
     FEEDBACK_GAP_SECONDS,
     KEY_COMMANDS,
     Command,
@@ -35,8 +35,8 @@ from voiceguide.player import (
     spoken_duration,
     status_text,
 )
-from voiceguide.speech import Audio
-from voiceguide.timeline import SAMPLE_RATE, Event, StepPlan, Timeline, compile_timeline, iter_timeline
+from voiceguide.script.model import Chime, Press, Say, Script, Section
+from voiceguide.timeline.compiler import Event, StepPlan, Timeline, compile_timeline, iter_timeline
 
 RATE = SAMPLE_RATE
 BLOCK = 256
@@ -357,7 +357,7 @@ def test_poll_reports_each_cue_once_in_order_and_feedback() -> None:
 
 
 def test_keys_map_to_commands() -> None:
-    from voiceguide import keys
+    from voiceguide.play import keys
 
     assert KEY_COMMANDS[keys.SPACE] is Command.PAUSE
     assert KEY_COMMANDS[keys.RIGHT] is Command.NEXT and KEY_COMMANDS["n"] is Command.NEXT
@@ -435,7 +435,7 @@ def test_program_compiles_in_the_background_and_the_player_waits_when_behind() -
 
 
 def test_status_line_fits_the_width_and_shows_step_text_bar_and_times() -> None:
-    from voiceguide import screen
+    from voiceguide.play import screen
 
     player, output, _, timeline = _player()
     press = next(e for e in timeline.events if e.cue == "press" and e.side == "left")
@@ -449,7 +449,7 @@ def test_status_line_fits_the_width_and_shows_step_text_bar_and_times() -> None:
 
 
 def test_plain_lines_one_per_cue_with_elapsed_time() -> None:
-    from voiceguide import screen
+    from voiceguide.play import screen
 
     timeline = _timeline()
     press = next(e for e in timeline.events if e.cue == "press")
@@ -474,14 +474,14 @@ def test_play_rejects_an_unknown_start_before_any_sound(capsys: pytest.CaptureFi
 
 def test_play_help_lists_every_key() -> None:
     from voiceguide.cli import PLAY_KEYS_EPILOG
-    from voiceguide.player import KEY_HELP
+    from voiceguide.play.player import KEY_HELP
 
     for keys_text, meaning in KEY_HELP:
         assert f"  {keys_text} " in PLAY_KEYS_EPILOG and meaning in PLAY_KEYS_EPILOG
 
 
 def test_help_says_the_keys() -> None:
-    from voiceguide.player import HELP_TEXT
+    from voiceguide.play.player import HELP_TEXT
 
     player, output, speaker, _ = _player()
     player.handle(Command.HELP)
@@ -509,7 +509,7 @@ def test_a_sound_ringing_past_its_step_end_does_not_hide_the_next_steps_first_cu
     def speech(start: int, length: int, text: str, step: str) -> Event:
         return Event(start, length, "speech", "say", text, None, step, None, None)
 
-    from voiceguide.timeline import StepSpan
+    from voiceguide.timeline.compiler import StepSpan
 
     first = speech(0, 6 * BLOCK, "Out.", "1")
     second = speech(4 * BLOCK, 3 * BLOCK, "Next.", "2")

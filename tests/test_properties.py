@@ -17,8 +17,8 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from voiceguide.parse import ParseResult, parse_script
-from voiceguide.schema import json_schema
+from voiceguide.script.parse import ParseResult, parse_script
+from voiceguide.script.schema import json_schema
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = [path.read_bytes() for path in sorted((REPO / "tests" / "data" / "valid").glob("*.yaml"))]

@@ -13,12 +13,12 @@ import pytest
 import soundfile
 
 from tests.test_mixer import FakeClips, busy_events, speech, tone_event
+from voiceguide.audio.mixer import Mixer
+from voiceguide.audio.render import render_session
+from voiceguide.audio.sinks import FileSink, output_format, supported_formats, to_pcm16
+from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.errors import OutputError, UsageError
-from voiceguide.mixer import Mixer
-from voiceguide.render import render_session
-from voiceguide.sinks import FileSink, output_format, supported_formats, to_pcm16
-from voiceguide.speech import Audio
-from voiceguide.timeline import SAMPLE_RATE, Event, Timeline
+from voiceguide.timeline.compiler import Event, Timeline
 
 
 class MemorySink:
@@ -219,7 +219,7 @@ def test_a_full_disk_is_an_output_error_and_leaves_nothing(tmp_path: Path) -> No
         import resource, signal
         import numpy as np
         from voiceguide.errors import OutputError
-        from voiceguide.sinks import FileSink
+        from voiceguide.audio.sinks import FileSink
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
         sink = FileSink({str(tmp_path / "big.wav")!r}, 22050)
@@ -284,7 +284,7 @@ def test_cli_render_checks_every_file_name_before_working(tmp_path: Path) -> Non
 
 def test_cli_list_names_every_shipped_session() -> None:
     from tests.cli_harness import run_cli
-    from voiceguide.shipped import shipped_scripts
+    from voiceguide.script.shipped import shipped_scripts
 
     result = run_cli("list")
     assert result.exit_status == 0, result.stderr
@@ -333,7 +333,7 @@ def test_a_failed_write_is_explained_where_os_has_no_statvfs(tmp_path: Path, mon
     # the free-space check must still name a full disk, not raise AttributeError.
     import shutil
 
-    from voiceguide.sinks import _write_error
+    from voiceguide.audio.sinks import _write_error
 
     monkeypatch.delattr(os, "statvfs", raising=False)
     monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9, 0))  # type: ignore[attr-defined]

@@ -23,12 +23,12 @@ import soundfile
 
 from tests.cli_harness import run_cli
 from tests.onsets import detect_onsets
+from voiceguide.audio.mixer import Mixer
+from voiceguide.audio.render import render_session
+from voiceguide.audio.sinks import FileSink, to_pcm16
+from voiceguide.base import SAMPLE_RATE
 from voiceguide.cli import _prepare_session, _session_volume, build_parser
 from voiceguide.errors import EngineError
-from voiceguide.mixer import Mixer
-from voiceguide.render import render_session
-from voiceguide.sinks import FileSink, to_pcm16
-from voiceguide.timeline import SAMPLE_RATE
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = sorted((REPO / "tests" / "data" / "valid").glob("*.yaml")) + sorted((REPO / "scripts").glob("*.yaml"))
@@ -44,7 +44,7 @@ pytestmark = pytest.mark.engine
 @pytest.fixture(scope="module")
 def engine_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh speech cache shared by this module's tests; fails under CI=true if there is no engine."""
-    from voiceguide.engine_pyttsx3 import Pyttsx3Synthesizer
+    from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
 
     try:
         Pyttsx3Synthesizer().close()

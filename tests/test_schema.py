@@ -9,9 +9,9 @@ import jsonschema
 import pytest
 import yaml
 
-from voiceguide import parse
-from voiceguide.parse import parse_script
-from voiceguide.schema import json_schema
+from voiceguide.script import parse
+from voiceguide.script.parse import parse_script
+from voiceguide.script.schema import json_schema
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"

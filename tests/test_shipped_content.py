@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from voiceguide.cli import main
-from voiceguide.model import Breathe, Chime, Pause, Press, Repeat, Say, Script, Section, Step
+from voiceguide.script.model import Breathe, Chime, Pause, Press, Repeat, Say, Script, Section, Step
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS_DIR = REPO / "scripts"
@@ -40,7 +40,7 @@ NEGATED_CURE = re.compile(r"\b(not|never|no)\s+(\w+\s+){0,2}cure", re.IGNORECASE
 
 def load_script(path: Path) -> Script:
     # Imported here so that the rest of the suite still collects while the parser is missing.
-    from voiceguide.parse import load_script
+    from voiceguide.script.parse import load_script
 
     return load_script(path)
 
@@ -73,7 +73,7 @@ def spoken_texts(script: Script) -> list[str]:
 
 
 def estimated_minutes(script: Script) -> Fraction:
-    from voiceguide.limits import estimate_session
+    from voiceguide.script.limits import estimate_session
 
     return Fraction(estimate_session(script).seconds) / MINUTE
 
@@ -129,7 +129,7 @@ def test_shipped_script_reuses_blocks_through_x_anchors(path: Path) -> None:
 
 
 def test_shipped_scripts_are_found_by_name() -> None:
-    from voiceguide.shipped import shipped_scripts
+    from voiceguide.script.shipped import shipped_scripts
 
     found = shipped_scripts()
     if isinstance(found, Mapping):

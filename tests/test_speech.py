@@ -14,8 +14,9 @@ import pytest
 from tests.fakes import CountingSynthesizer, FakeSynthesizer
 from tests.onsets import detect_onsets
 from tests.test_engine import start_engine
+from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import EngineError
-from voiceguide.speech import (
+from voiceguide.speech.clips import (
     PEAK,
     TRIM_THRESHOLD_DB,
     Audio,
@@ -24,7 +25,6 @@ from voiceguide.speech import (
     prepare_clip,
     resample,
 )
-from voiceguide.timeline import SAMPLE_RATE
 
 
 class ConstantSynthesizer:
@@ -362,7 +362,7 @@ PHRASES = [
 
 @pytest.mark.engine
 def test_real_clips_start_on_the_voice_and_end_with_it(engine_synth: object, tmp_path: Path) -> None:
-    from voiceguide.engine_pyttsx3 import Pyttsx3Synthesizer
+    from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
 
     assert isinstance(engine_synth, Pyttsx3Synthesizer)
     bank = SpeechBank(engine_synth, tmp_path)
@@ -385,7 +385,7 @@ def test_real_clips_start_on_the_voice_and_end_with_it(engine_synth: object, tmp
 
 @pytest.mark.engine
 def test_real_engine_second_bank_hits_the_disk_cache(engine_synth: object, tmp_path: Path) -> None:
-    from voiceguide.engine_pyttsx3 import Pyttsx3Synthesizer
+    from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
 
     assert isinstance(engine_synth, Pyttsx3Synthesizer)
     first = SpeechBank(engine_synth, tmp_path)

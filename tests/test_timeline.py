@@ -8,7 +8,7 @@ import pytest
 
 from tests.fakes import fake_measure
 from voiceguide.errors import Position
-from voiceguide.model import (
+from voiceguide.script.model import (
     Breathe,
     BreathPattern,
     BreathWords,
@@ -22,7 +22,7 @@ from voiceguide.model import (
     Section,
     Step,
 )
-from voiceguide.timeline import (
+from voiceguide.timeline.compiler import (
     BREATHE_SAY_GAP,
     CAUTION_GAP,
     PRESS_SAY_GAP,

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from tests.onsets import detect_onsets
-from voiceguide.timeline import SAMPLE_RATE, TONE_SECONDS
-from voiceguide.tones import SOUNDS, TONE_PEAK, tone
+from voiceguide.audio.tones import SOUNDS, TONE_PEAK, tone
+from voiceguide.base import SAMPLE_RATE
+from voiceguide.timeline.compiler import TONE_SECONDS
 
 
 @pytest.mark.parametrize("sound", SOUNDS)

@@ -17,7 +17,7 @@ from typing import Any
 
 from voiceguide import __version__
 from voiceguide.errors import ScriptError, UsageError, VoiceguideError
-from voiceguide.model import MAX_RATE_WPM, MIN_RATE_WPM
+from voiceguide.script.model import MAX_RATE_WPM, MIN_RATE_WPM
 
 
 class ExitStatus(enum.IntEnum):
@@ -229,12 +229,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     # Imported here, as in every command, so that start-up loads only what the command needs.
     import dataclasses
 
-    from voiceguide.durations import format_seconds
-    from voiceguide.limits import estimated_measure
-    from voiceguide.parse import parse_script, read_source
-    from voiceguide.plan import dropped_warnings
-    from voiceguide.shipped import resolve_script
-    from voiceguide.timeline import SAMPLE_RATE, compile_timeline
+    from voiceguide.base import SAMPLE_RATE
+    from voiceguide.script.durations import format_seconds
+    from voiceguide.script.limits import estimated_measure
+    from voiceguide.script.parse import parse_script, read_source
+    from voiceguide.script.shipped import resolve_script
+    from voiceguide.timeline.compiler import compile_timeline
+    from voiceguide.timeline.plan import dropped_warnings
 
     status = ExitStatus.OK
     for arg in args.scripts:
@@ -275,7 +276,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_schema(args: argparse.Namespace) -> int:
     import json
 
-    from voiceguide.schema import json_schema
+    from voiceguide.script.schema import json_schema
 
     print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
     return ExitStatus.OK
@@ -290,17 +291,17 @@ import typing  # noqa: E402 - kept beside its only use: this section's type-only
 if typing.TYPE_CHECKING:  # the session stages are imported lazily, so that `check` starts fast
     from typing import TextIO
 
-    from voiceguide.mixer import SessionClips
-    from voiceguide.model import Script
-    from voiceguide.timeline import Timeline
+    from voiceguide.audio.mixer import SessionClips
+    from voiceguide.script.model import Script
+    from voiceguide.timeline.compiler import Timeline
 
 
 def _load_session(args: argparse.Namespace) -> tuple[Script, SoundOptions]:
     """The script ``args.script`` names, and the sound options, refused if ``--pace`` makes it over 24 h."""
-    from voiceguide.limits import estimate_session
-    from voiceguide.model import MAX_SESSION_SECONDS
-    from voiceguide.parse import load_script
-    from voiceguide.shipped import resolve_script
+    from voiceguide.script.limits import estimate_session
+    from voiceguide.script.model import MAX_SESSION_SECONDS
+    from voiceguide.script.parse import load_script
+    from voiceguide.script.shipped import resolve_script
 
     options = _sound_options(args)
     path = resolve_script(args.script)
@@ -326,10 +327,10 @@ def _prepare_session(args: argparse.Namespace) -> tuple[Script, Timeline, Sessio
     from; play it at ``_session_volume(args, script)``.  Raises ``UsageError``
     (no such session), ``ScriptError`` (invalid) or ``EngineError`` (no speech).
     """
-    from voiceguide.engine_pyttsx3 import Pyttsx3Synthesizer
-    from voiceguide.mixer import SessionClips
-    from voiceguide.speech import SpeechBank, default_cache_dir
-    from voiceguide.timeline import compile_timeline, utterances
+    from voiceguide.audio.mixer import SessionClips
+    from voiceguide.speech.clips import SpeechBank, default_cache_dir
+    from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
+    from voiceguide.timeline.compiler import compile_timeline, utterances
 
     script, options = _load_session(args)
     synth = Pyttsx3Synthesizer(
@@ -354,7 +355,7 @@ def _warn_dropped(script: Script, timeline: Timeline) -> None:
     """Print a ``FILE:LINE:COL: warning:`` for every cue the timeline dropped in a collision."""
     import dataclasses
 
-    from voiceguide.plan import dropped_warnings
+    from voiceguide.timeline.plan import dropped_warnings
 
     path = script.position.path
     try:
@@ -372,7 +373,7 @@ def _warn_dropped(script: Script, timeline: Timeline) -> None:
 def _cmd_plan(args: argparse.Namespace) -> int:
     import json
 
-    from voiceguide.plan import format_plan, plan_dict
+    from voiceguide.timeline.plan import format_plan, plan_dict
 
     script, timeline, _ = _prepare_session(args)
     _warn_dropped(script, timeline)
@@ -446,11 +447,11 @@ def _check_distinct_outputs(*paths: str | None) -> None:
 
 def _render(args: argparse.Namespace) -> int:
     """``render``: the session into ``args.output`` (and captions, chapters beside it)."""
-    from voiceguide.captions import check_captions_path, check_chapters_path, write_captions, write_chapters
-    from voiceguide.plan import clock
-    from voiceguide.render import render_session
-    from voiceguide.sinks import FileSink, output_format
-    from voiceguide.timeline import SAMPLE_RATE
+    from voiceguide.audio.captions import check_captions_path, check_chapters_path, write_captions, write_chapters
+    from voiceguide.audio.render import render_session
+    from voiceguide.audio.sinks import FileSink, output_format
+    from voiceguide.base import SAMPLE_RATE
+    from voiceguide.timeline.plan import clock
 
     # Wrong names are found before the (possibly long) synthesis, and so is an
     # unwritable output: the sink's temporary file is created first.
@@ -487,9 +488,9 @@ def _render(args: argparse.Namespace) -> int:
 def _cmd_list(args: argparse.Namespace) -> int:
     import shutil
 
-    from voiceguide.limits import estimate_session
-    from voiceguide.parse import load_script
-    from voiceguide.shipped import shipped_scripts
+    from voiceguide.script.limits import estimate_session
+    from voiceguide.script.parse import load_script
+    from voiceguide.script.shipped import shipped_scripts
 
     rows = []
     for path in shipped_scripts():
@@ -512,7 +513,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _cmd_voices(args: argparse.Namespace) -> int:
     """List the engine's voices: id (for ``--voice``), name, languages (for ``language:``)."""
-    from voiceguide.engine_pyttsx3 import list_voices
+    from voiceguide.speech.pyttsx3_engine import list_voices
 
     voices = list_voices()
     rows = [("ID", "NAME", "LANGUAGES")] + [(v.id, v.name, ", ".join(v.languages)) for v in voices]
@@ -528,15 +529,15 @@ def _cmd_voices(args: argparse.Namespace) -> int:
 
 
 if typing.TYPE_CHECKING:  # the live stages, imported lazily like every session stage
-    from voiceguide.live import LiveOutput
-    from voiceguide.player import Snapshot, StartPoint
-    from voiceguide.speech import SpeechBank
-    from voiceguide.timeline import Event
+    from voiceguide.play.live import LiveOutput
+    from voiceguide.play.player import Snapshot, StartPoint
+    from voiceguide.speech.clips import SpeechBank
+    from voiceguide.timeline.compiler import Event
 
 
 def _play_start_point(args: argparse.Namespace, snapshot: Snapshot) -> StartPoint:
     """The span or chapter ``--from``/``--from-section`` names; raises UsageError when there is none."""
-    from voiceguide.player import find_start_point
+    from voiceguide.play.player import find_start_point
 
     try:
         return find_start_point(snapshot, step=args.from_step, section=args.from_section)
@@ -566,9 +567,9 @@ def _play_prefetch(bank: SpeechBank, texts: list[str]) -> None:
 def _cmd_play(args: argparse.Namespace) -> int:
     import signal
 
-    from voiceguide.live import LiveOutput, NoOutputDevice
-    from voiceguide.player import Program
-    from voiceguide.timeline import iter_timeline
+    from voiceguide.play.live import LiveOutput, NoOutputDevice
+    from voiceguide.play.player import Program
+    from voiceguide.timeline.compiler import iter_timeline
 
     script, options = _load_session(args)
     start: StartPoint | None = None
@@ -616,13 +617,13 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
     import threading
     import time
 
-    from voiceguide import screen
-    from voiceguide.engine_pyttsx3 import Pyttsx3Synthesizer
-    from voiceguide.keys import KeyReader
-    from voiceguide.mixer import Mixer, SessionClips
-    from voiceguide.player import FIXED_FEEDBACK, KEY_COMMANDS, Command, Player, Program
-    from voiceguide.speech import SpeechBank, default_cache_dir
-    from voiceguide.timeline import iter_timeline, utterances
+    from voiceguide.audio.mixer import Mixer, SessionClips
+    from voiceguide.play import screen
+    from voiceguide.play.keys import KeyReader
+    from voiceguide.play.player import FIXED_FEEDBACK, KEY_COMMANDS, Command, Player, Program
+    from voiceguide.speech.clips import SpeechBank, default_cache_dir
+    from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
+    from voiceguide.timeline.compiler import iter_timeline, utterances
 
     synth = Pyttsx3Synthesizer(
         voice=options.voice or script.voice.name,
@@ -679,7 +680,7 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
 
 
 def _cmd_devices(args: argparse.Namespace) -> int:
-    from voiceguide.live import NoOutputDevice, list_devices
+    from voiceguide.play.live import NoOutputDevice, list_devices
 
     devices = list_devices()
     if not devices:

@@ -30,8 +30,8 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import Reader
 
-from voiceguide.durations import short_text
 from voiceguide.errors import Diagnostic, Position, ScriptError
+from voiceguide.script.durations import short_text
 
 try:  # libyaml's C parser: several times faster than the pure-Python one
     from yaml import CSafeLoader as _Loader

@@ -34,11 +34,9 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import numpy as np
-import numpy.typing as npt
 
-from voiceguide.timeline import SAMPLE_RATE, Chapter, Event, StepPlan, StepSpan, Timeline
-
-Audio = npt.NDArray[np.float32]
+from voiceguide.base import SAMPLE_RATE, Audio
+from voiceguide.timeline.compiler import Chapter, Event, StepPlan, StepSpan, Timeline
 
 FEEDBACK_GAP_SECONDS = 0.3
 """Silence after every spoken feedback, before the session goes on."""

@@ -20,7 +20,7 @@ import difflib
 import re
 from fractions import Fraction
 
-from voiceguide.model import MAX_SESSION_SECONDS
+from voiceguide.script.model import MAX_SESSION_SECONDS
 
 __all__ = [
     "DurationError",

@@ -16,8 +16,8 @@ from typing import Protocol
 
 import numpy as np
 
-from voiceguide.speech import Audio
-from voiceguide.timeline import Event
+from voiceguide.base import Audio
+from voiceguide.timeline.compiler import Event
 
 LIMIT_THRESHOLD = np.float32(0.9)
 """Samples below this magnitude pass unchanged; louder ones are softly compressed below 1.0."""
@@ -56,7 +56,7 @@ class SessionClips:
         max_cached_frames: int = 22050 * 60,
     ) -> None:
         if tone is None:
-            from voiceguide.tones import tone as synthesize_tone
+            from voiceguide.audio.tones import tone as synthesize_tone
 
             tone = synthesize_tone
         self._bank = bank

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from voiceguide.audio.sinks import write_text_atomically
 from voiceguide.errors import OutputError, UsageError
-from voiceguide.sinks import write_text_atomically
-from voiceguide.timeline import Timeline
+from voiceguide.timeline.compiler import Timeline
 
 CAPTION_EXTENSIONS = (".vtt", ".srt")
 CHAPTER_EXTENSIONS = (".cue", ".vtt")

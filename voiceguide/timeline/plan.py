@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from voiceguide.errors import Diagnostic, Position
-from voiceguide.timeline import Event, Timeline
+from voiceguide.timeline.compiler import Event, Timeline
 
 
 def seconds(frames: int, sample_rate: int) -> float:

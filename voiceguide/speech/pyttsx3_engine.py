@@ -3,7 +3,7 @@
 pyttsx3 2.99 has bugs that must not reach the user (see the team's notes):
 it prints to stdout on every file, its first ``runAndWait`` returns early, a
 ``say`` can overwrite a saved file, and on some platforms it hangs.  So the
-engine lives in a child process (``voiceguide._tts_worker``) that talks JSON
+engine lives in a child process (``voiceguide.speech._tts_worker``) that talks JSON
 lines over pipes: its stdout never reaches the terminal, every file it writes
 is checked here (exists, decodes, has samples), and a worker that does not
 answer within the timeout is killed and replaced once before giving up with
@@ -28,9 +28,9 @@ from typing import IO, Any
 
 import numpy as np
 
+from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.errors import EngineError
-from voiceguide.speech import Audio, resample
-from voiceguide.timeline import SAMPLE_RATE
+from voiceguide.speech.clips import resample
 
 VOICES_HINT = "run 'voiceguide voices' to see the installed voices"
 BATCH_SIZE = 32
@@ -72,7 +72,7 @@ def missing_engine_error(detail: str = "") -> EngineError:
 
 def worker_command() -> list[str]:
     """The command that starts the real speech worker."""
-    return [sys.executable, "-m", "voiceguide._tts_worker"]
+    return [sys.executable, "-m", "voiceguide.speech._tts_worker"]
 
 
 class _Worker:
@@ -81,7 +81,7 @@ class _Worker:
     def __init__(self, command: Sequence[str], directory: Path) -> None:
         env = dict(os.environ)
         # The worker imports voiceguide: make that work from a source checkout too.
-        package_root = str(Path(__file__).resolve().parent.parent)
+        package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         self._stderr_path = directory / f"worker-{id(self)}.log"
         self._stderr = open(self._stderr_path, "wb")  # noqa: SIM115 - closed in kill()

@@ -1,6 +1,6 @@
 """The speech worker: pyttsx3 in its own process, spoken to in JSON lines.
 
-Run as ``python -m voiceguide._tts_worker`` by ``engine_pyttsx3``; not a public
+Run as ``python -m voiceguide.speech._tts_worker`` by ``engine_pyttsx3``; not a public
 interface.  Keeping pyttsx3 in a child process contains its 2.99 bugs: its
 ``print`` calls cannot reach the user's terminal,
 a hung engine can be killed and replaced, and its process-wide espeak state

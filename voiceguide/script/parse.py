@@ -33,10 +33,10 @@ from typing import Any, cast
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from voiceguide import limits
-from voiceguide.durations import WHAT_IS_ALLOWED, DurationError, format_number, parse_duration, short_text
 from voiceguide.errors import Diagnostic, Position, ScriptError, VoiceguideError
-from voiceguide.loader import (
+from voiceguide.script import limits
+from voiceguide.script.durations import WHAT_IS_ALLOWED, DurationError, format_number, parse_duration, short_text
+from voiceguide.script.loader import (
     BOOL_TAG,
     FLOAT_TAG,
     INT_TAG,
@@ -47,7 +47,7 @@ from voiceguide.loader import (
     describe_node,
     scalar_value,
 )
-from voiceguide.model import (
+from voiceguide.script.model import (
     FORMAT_VERSION,
     MAX_RATE_WPM,
     MIN_RATE_WPM,

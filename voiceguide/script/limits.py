@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from voiceguide.errors import Position
-from voiceguide.model import (
+from voiceguide.script.model import (
     MAX_EVENTS,
     MAX_SESSION_SECONDS,
     Breathe,

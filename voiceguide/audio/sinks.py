@@ -20,8 +20,8 @@ import numpy as np
 import numpy.typing as npt
 import soundfile
 
+from voiceguide.base import Audio
 from voiceguide.errors import OutputError, UsageError
-from voiceguide.speech import Audio
 
 MAX_WRITE_SECONDS = 2
 """Largest single write handed to libsndfile: libvorbis overflows its stack on huge writes."""

@@ -17,7 +17,7 @@ __all__ = ["SCRIPT_SUFFIXES", "resolve_script", "shipped_dir", "shipped_scripts"
 
 SCRIPT_SUFFIXES = (".yaml", ".yml")
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent
 
 
 def shipped_dir() -> Path:

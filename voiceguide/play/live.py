@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import AudioDeviceError
-from voiceguide.timeline import SAMPLE_RATE
 
 Block = npt.NDArray[np.float32]
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
-from voiceguide.model import (
+from voiceguide.base import SAMPLE_RATE
+from voiceguide.script.model import (
     Breathe,
     BreathPattern,
     BreathWords,
@@ -27,10 +28,7 @@ from voiceguide.model import (
     Section,
     Step,
 )
-from voiceguide.numbers import duration_words, number_words
-
-SAMPLE_RATE = 22050
-"""Frames per second of every clip, tone and block (pyttsx3/espeak-ng's native rate)."""
+from voiceguide.timeline.numbers import duration_words, number_words
 
 TONE_SECONDS = Fraction(3, 2)
 """Length of one chime tone; the next tone of a ``chime`` starts when it has decayed."""

@@ -14,8 +14,8 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
-from voiceguide.speech import Audio
-from voiceguide.timeline import SAMPLE_RATE, TONE_SECONDS
+from voiceguide.base import SAMPLE_RATE, Audio
+from voiceguide.timeline.compiler import TONE_SECONDS
 
 SOUNDS = ("bell", "beep", "gong")
 """The sound names a ``chime`` may ask for."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from voiceguide.mixer import ClipSource, Mixer
-from voiceguide.sinks import Sink
-from voiceguide.timeline import SAMPLE_RATE, Timeline
+from voiceguide.audio.mixer import ClipSource, Mixer
+from voiceguide.audio.sinks import Sink
+from voiceguide.base import SAMPLE_RATE
+from voiceguide.timeline.compiler import Timeline
 
 Progress = Callable[[int, int], None]
 """Called after each block with (frames done, frames in total)."""

@@ -22,10 +22,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.errors import EngineError
-from voiceguide.timeline import SAMPLE_RATE
-
-Audio = npt.NDArray[np.float32]
 
 
 class Synthesizer(Protocol):

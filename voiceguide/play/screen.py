@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 import shutil
 
-from voiceguide.player import Feedback, Notice, Status, describe_place
-from voiceguide.timeline import Event
+from voiceguide.play.player import Feedback, Notice, Status, describe_place
+from voiceguide.timeline.compiler import Event
 
 BAR_WIDTH = 20
 CLEAR_TO_END = "\x1b[K"

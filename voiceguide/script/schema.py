@@ -1,7 +1,7 @@
 """A JSON Schema (draft 2020-12) of the script format, for editors with a YAML language server.
 
-``voiceguide schema > voiceguide.schema.json``, then put
-``# yaml-language-server: $schema=./voiceguide.schema.json`` on a script's
+``voiceguide schema > voiceguide.script.schema.json``, then put
+``# yaml-language-server: $schema=./voiceguide.script.schema.json`` on a script's
 first line: the editor completes keys, shows the descriptions below on hover,
 and flags most mistakes as they are typed.
 
@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from voiceguide.durations import MAX_DURATION_SECONDS, PATTERN, POSITIVE_PATTERN
-from voiceguide.model import FORMAT_VERSION, MAX_RATE_WPM, MIN_RATE_WPM, BreathWords, PressWords
-from voiceguide.parse import CHIME_SOUNDS, LANGUAGE_PATTERN, SIDES, TEXT_PATTERN
+from voiceguide.script.durations import MAX_DURATION_SECONDS, PATTERN, POSITIVE_PATTERN
+from voiceguide.script.model import FORMAT_VERSION, MAX_RATE_WPM, MIN_RATE_WPM, BreathWords, PressWords
+from voiceguide.script.parse import CHIME_SOUNDS, LANGUAGE_PATTERN, SIDES, TEXT_PATTERN
 
 __all__ = ["SCHEMA_ID", "json_schema"]
 
