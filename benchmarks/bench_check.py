@@ -7,12 +7,12 @@ figures: the best of interleaved runs, as ``timeit`` advises, since other load
 on the machine only ever adds time):
 
 - the whole ``voiceguide check FILE`` as a subprocess, start-up included
-  (and a bare ``python -c pass`` for scale); target: under 1 s;
+  (and a bare ``python -c pass`` for scale); target: under 0.3 s;
 - PyYAML alone composing the file to nodes (libyaml's ``CSafeLoader`` where
   available), the baseline;
 - our parse (``parse_script``: compose + checks + model + limits) and our
-  work beyond composing (parse minus compose); target: under half the
-  compose time;
+  work beyond composing (parse minus compose), as a ratio to composing (one
+  parser, no quick path: no target beyond the whole-process one);
 - the rest of the check path: compiling the timeline with estimated speech.
 """
 
@@ -147,12 +147,11 @@ def main() -> None:
           f"about {float(Fraction(frames, SAMPLE_RATE)) / 60:.0f} min; loader {LOADER.__name__}")
     print(f"  (subprocesses: median of {options.runs} runs; in-process: best of {options.runs * 2} interleaved runs)")
     print(f"  python -c pass (start-up alone)   {bare * ms:8.1f} ms")
-    print(f"  voiceguide check, whole process   {whole * ms:8.1f} ms   target < 1000 ms: "
-          f"{'ok' if whole < 1 else 'MISSED'}")
+    print(f"  voiceguide check, whole process   {whole * ms:8.1f} ms   target < 300 ms: "
+          f"{'ok' if whole < 0.3 else 'MISSED'}")
     print(f"  PyYAML compose alone              {composed * ms:8.1f} ms   (baseline)")
     print(f"  parse_script (compose + ours)     {parsed * ms:8.1f} ms   {parsed / composed:5.2f} x compose")
-    print(f"  our work beyond composing         {beyond * ms:8.1f} ms   {beyond / composed:5.2f} x compose, "
-          f"target < 0.50: {'ok' if beyond < composed / 2 else 'MISSED'}")
+    print(f"  our work beyond composing         {beyond * ms:8.1f} ms   {beyond / composed:5.2f} x compose")
     print(f"  compile_timeline (estimated)      {timeline_time * ms:8.1f} ms   "
           f"{timeline_time / composed:5.2f} x compose")
 

@@ -97,7 +97,6 @@ class Document:
         self.path = path
         self.problems: list[Diagnostic] = []
         self._entries: dict[int, Entries] = {}
-        self._plain: set[int] = set()  # mappings of text keys only, each written once
 
     @functools.cached_property
     def lines(self) -> list[str]:
@@ -133,52 +132,6 @@ class Document:
         cached = self._entries.get(id(node))
         if cached is not None:
             return cached
-        # The usual mapping: text keys, each written once, and at most one merge of such
-        # a mapping.  Anything else takes the general way, which says what is wrong.
-        pairs = node.value
-        found: dict[str, tuple[Node, Node]] = {}
-        merge = None
-        for pair in pairs:
-            key = pair[0]
-            if key.tag == STR_TAG and key.__class__ is ScalarNode:
-                found[key.value] = pair
-            elif key.tag == MERGE_TAG and merge is None and pair[1].__class__ is MappingNode:
-                merge = pair
-            else:
-                break
-        else:
-            if len(found) == len(pairs) - (merge is not None):  # no key written twice
-                if merge is None:
-                    entries: Entries = (found, [])
-                    self._entries[id(node)] = entries
-                    self._plain.add(id(node))
-                    return entries
-                if self._is_plain(merge[1]):
-                    return self._merge_plain(node, merge, found)
-        return self._entries_in_general(node)
-
-    def _is_plain(self, node: MappingNode) -> bool:
-        """Whether a mapping holds text keys only, each written once (and so no merge key)."""
-        if id(node) not in self._plain:
-            if not _plain_keys(node.value):
-                return False
-            self.entries(node)  # reports keys written twice; no recursion, since there is no merge key
-        return id(node) in self._plain
-
-    def _merge_plain(self, node: MappingNode, merge: tuple[Node, Node], own: dict[str, tuple[Node, Node]]) -> Entries:
-        """``entries`` of a mapping with one merge of a plain mapping: what ``flatten_mapping`` does, quickly.
-
-        The source's entries come first, then the mapping's own, which win; the
-        node's pairs are flattened in place as PyYAML would flatten them.
-        """
-        source = merge[1]
-        node.value = source.value + [pair for pair in node.value if pair is not merge]
-        entries: Entries = ({**self._entries[id(source)][0], **own}, [])
-        self._entries[id(node)] = entries
-        return entries
-
-    def _entries_in_general(self, node: MappingNode) -> Entries:
-        """``entries`` of any mapping: keys that are not text, keys written twice, merges of any kind."""
         # Cached first (empty), so that a mapping merging itself ends the recursion.
         found: dict[str, tuple[Node, Node]] = {}
         others: list[Node] = []
@@ -373,11 +326,6 @@ def _check_tags(document: Document) -> list[Diagnostic]:
     return sorted(diagnostics, key=lambda d: (d.position.line, d.position.column))
 
 
-def _plain_keys(pairs: list[tuple[Node, Node]]) -> bool:
-    """Whether every key of a mapping's pairs is text (so no merge key either)."""
-    return all(key.tag == STR_TAG and key.__class__ is ScalarNode for key, _ in pairs)
-
-
 def _hashable(value: object) -> bool:
     try:
         hash(value)
@@ -395,11 +343,6 @@ def scalar_value(node: ScalarNode) -> ScalarValue:
     value = node.value
     if tag == STR_TAG:
         return value
-    # The common plain forms without a call into PyYAML (same results: "017" is octal there, so not here).
-    if tag == INT_TAG and len(value) < 19 and value.isascii() and value.isdigit() and (value[0] != "0" or value == "0"):
-        return int(value)
-    if tag == BOOL_TAG and value.lower() in _constructor.bool_values:
-        return _constructor.bool_values[value.lower()]
     constructor = SafeConstructor.yaml_constructors.get(tag)
     if constructor is None or tag in (TAG_PREFIX + "seq", TAG_PREFIX + "map"):
         raise ValueError(f"the tag '{describe_tag(tag)}' does not fit a single value")

@@ -12,11 +12,7 @@ messages that state what is allowed.  Model objects are built once per YAML
 node: an aliased step or step list used many times becomes one shared object,
 so the model is a DAG no larger than the file (``repeat`` is never expanded).
 
-A step written plainly (the usual case) is built on a quick way first: readers
-that accept only plainly right values, report nothing and give up at the first
-doubt (``_NotQuick``).  The step is then read again on the detailed way, which
-says what is wrong, so every message has one source.  Tables of both ways list
-the same keys and fields (checked at import).
+Every key each mapping allows has exactly one reader (checked at import).
 """
 
 from __future__ import annotations
@@ -30,7 +26,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, cast
 
-from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from voiceguide.errors import Diagnostic, Position, ScriptError, VoiceguideError
@@ -190,10 +185,6 @@ class _Bad(Exception):
     """Raised by a reader after it has reported the problem; the field is left out."""
 
 
-class _NotQuick(Exception):
-    """Raised on the quick way to a step when something is unusual: the detailed way builds it or says why."""
-
-
 def _did_you_mean(word: str, choices: Collection[str]) -> str | None:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     if not close and word.lower() in choices:
@@ -258,7 +249,6 @@ class _Parser:
         self._steps: dict[int, object] = {}  # a Step, None (invalid) or _BUILDING
         self._lists: dict[int, object] = {}  # a tuple of steps, None (invalid) or _BUILDING
         self._seconds: dict[tuple[str, str], Fraction] = {}  # valid durations by (tag, text)
-        self._positive_seconds: dict[tuple[str, str], Fraction] = {}  # the ones more than zero
         self._key: Node = document.root  # the key whose value is being read (missing keys inside point at it)
         self._depth = 0  # how deeply nested the repeat whose steps are being read is
 
@@ -333,8 +323,6 @@ class _Parser:
             raise self.bad(node, f"{name}: {error}") from None
 
     def text(self, node: Node, name: str) -> str:
-        if node.tag == STR_TAG and isinstance(node, ScalarNode) and node.value and not node.value.isspace():
-            return node.value  # type: ignore[no-any-return]  # the usual case, without the general path
         value: str = self._scalar(node, name, (STR_TAG,), "text")
         if not value.strip():
             raise self.bad(node, f"{name} must not be empty")
@@ -405,8 +393,6 @@ class _Parser:
             except DurationError as error:
                 raise self.bad(node, str(error)) from None
             self._seconds[(node.tag, node.value)] = seconds
-            if seconds:
-                self._positive_seconds[(node.tag, node.value)] = seconds
         if not zero and seconds == 0:
             raise self.bad(node, f"{name} must be more than zero, got {describe_node(node)}")
         return seconds
@@ -551,10 +537,6 @@ class _Parser:
             self.error(node, f"a step must be text to speak or a mapping with one of the keys "
                              f"{_one_of(STEP_KINDS)}, got {describe_node(node)}{hint}")
             return None
-        try:
-            return self._quick_step(node, depth)
-        except _NotQuick:
-            pass
         found = self.document.entries(node)[0]
         kinds = [name for name in found if name in _KINDS]
         kind = kinds[0] if len(kinds) == 1 else self._step_kind(node, found, kinds)
@@ -580,84 +562,6 @@ class _Parser:
         mark = node.start_mark
         values["position"] = Position(self.path, mark.line + 1, mark.column + 1)
         return _STEP_TYPES[kind](**values)
-
-    def _quick_step(self, node: MappingNode, depth: int) -> Step:
-        """A mapping step whose kind key comes first and whose every value is plainly right, built quickly.
-
-        Most steps are such steps.  The quick readers report nothing: at the
-        first doubt they raise ``_NotQuick`` and the detailed way starts over,
-        so every message comes from one place.  As on the detailed way, the keys
-        are checked before any value is read, and values are read in order, so
-        that what is found on the way (keys written twice in a nested mapping,
-        bad steps inside a repeat) is found in the same order.
-        """
-        pairs = node.value
-        if not pairs:
-            raise _NotQuick
-        kind_key = pairs[0][0]
-        if kind_key.__class__ is not ScalarNode or kind_key.tag != STR_TAG:
-            raise _NotQuick
-        quick = _QUICK_STEPS.get(kind_key.value)
-        if quick is None:
-            raise _NotQuick
-        step_type, table, required = quick
-        # Text keys this kind takes, each written once (merge keys and the rest take the detailed way).
-        entries: dict[str, Node] = {}
-        for key, value in pairs:
-            if key.__class__ is not ScalarNode or key.tag != STR_TAG or key.value not in table:
-                raise _NotQuick
-            entries[key.value] = value
-        if len(entries) < len(pairs) or (required is not None and required not in entries):
-            raise _NotQuick
-        values: dict[str, Any] = {}
-        if step_type is Repeat:
-            if depth >= MAX_NESTING:
-                raise _NotQuick
-            saved, self._depth = self._depth, depth + 1
-            try:
-                for name, value in entries.items():
-                    reader, field = table[name]
-                    values[field] = reader(self, value)
-            finally:
-                self._depth = saved
-        else:
-            for name, value in entries.items():
-                reader, field = table[name]
-                if field:
-                    values[field] = reader(self, value)
-                else:
-                    values.update(reader(self, value))
-        mark = node.start_mark
-        values["position"] = Position(self.path, mark.line + 1, mark.column + 1)
-        return step_type(**values)
-
-    def _quick_entries(self, node: Node, allowed: frozenset[str]) -> dict[str, tuple[Node, Node]]:
-        """A nested mapping's entries when they are all allowed text keys."""
-        if node.__class__ is not MappingNode:
-            raise _NotQuick
-        found, others = self.document.entries(node)
-        if others or not found.keys() <= allowed:
-            raise _NotQuick
-        return found
-
-    def _quick_seconds(self, node: Node, positive: bool) -> Fraction:
-        """A duration read before (cached), or a valid duration text (then cached)."""
-        if node.__class__ is ScalarNode:
-            key = (node.tag, node.value)
-            seconds = (self._positive_seconds if positive else self._seconds).get(key)
-            if seconds is not None:
-                return seconds
-            if key[0] == STR_TAG:
-                try:
-                    seconds = self._seconds[key] = parse_duration(key[1])
-                except DurationError:
-                    raise _NotQuick from None
-                if seconds:
-                    self._positive_seconds[key] = seconds
-                    return seconds
-                if not positive:
-                    return seconds
-        raise _NotQuick
 
     def _step_kind(self, node: MappingNode, found: dict[str, tuple[Node, Node]], kinds: list[str]) -> str | None:
         """The kind of a mapping step that has not exactly one kind key (say with pause has one), or None."""
@@ -820,172 +724,3 @@ assert all(set(_STEP_FIELDS[kind]) == set(STEP_KEYS[kind]) for kind in STEP_KIND
 assert set(_TOP_FIELDS) == set(TOP_KEYS) and set(_VOICE_FIELDS) == set(VOICE_KEYS)
 assert set(_CHIME_FIELDS) == set(CHIME_KEYS) and set(_PATTERN_FIELDS) == set(PATTERN_KEYS)
 assert set(_BREATHE_FIELDS) == set(BREATHE_KEYS) and set(_PRESS_FIELDS) == set(PRESS_KEYS)
-
-
-# --------------------------------------------------------------------------
-# The quick way: readers that accept only plainly right values, report nothing
-# and raise ``_NotQuick`` otherwise (the detailed readers above then decide).
-
-def _quick_text(parser: _Parser, node: Node) -> str:
-    if node.tag == STR_TAG and node.__class__ is ScalarNode:
-        value: str = node.value
-        if value and not value.isspace():
-            return value
-    raise _NotQuick
-
-
-def _quick_positive(parser: _Parser, node: Node) -> Fraction:
-    return parser._quick_seconds(node, True)
-
-
-def _quick_nonnegative(parser: _Parser, node: Node) -> Fraction:
-    return parser._quick_seconds(node, False)
-
-
-# What ``scalar_value`` reads as a whole number without a call into PyYAML: plain decimal digits.
-def _quick_count(parser: _Parser, node: Node) -> int:
-    """A whole number, at least 1: digits without a leading zero."""
-    if node.tag == INT_TAG and node.__class__ is ScalarNode:
-        value: str = node.value
-        if len(value) < 19 and value.isascii() and value.isdigit() and value[0] != "0":
-            return int(value)
-    raise _NotQuick
-
-
-def _quick_natural(parser: _Parser, node: Node) -> int:
-    """A whole number, at least 0."""
-    if node.tag == INT_TAG and node.__class__ is ScalarNode:
-        value: str = node.value
-        if len(value) < 19 and value.isascii() and value.isdigit() and (value[0] != "0" or value == "0"):
-            return int(value)
-    raise _NotQuick
-
-
-_BOOLEANS: dict[str, bool] = SafeConstructor.bool_values
-
-
-def _quick_boolean(parser: _Parser, node: Node) -> bool:
-    if node.tag == BOOL_TAG and node.__class__ is ScalarNode:
-        value = _BOOLEANS.get(node.value.lower())
-        if value is not None:
-            return value
-    raise _NotQuick
-
-
-def _quick_side(parser: _Parser, node: Node) -> str:
-    if node.tag == STR_TAG and node.__class__ is ScalarNode and node.value in SIDES:
-        return node.value  # type: ignore[no-any-return]
-    raise _NotQuick
-
-
-def _quick_sound(parser: _Parser, node: Node) -> str:
-    if node.tag == STR_TAG and node.__class__ is ScalarNode and node.value in CHIME_SOUNDS:
-        return node.value  # type: ignore[no-any-return]
-    raise _NotQuick
-
-
-def _quick_read(parser: _Parser, found: dict[str, tuple[Node, Node]], table: _QuickTable) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for key, (_, value) in found.items():
-        reader, field = table[key]
-        values[field] = reader(parser, value)
-    return values
-
-
-def _quick_chime(parser: _Parser, node: Node) -> dict[str, Any]:
-    if node.__class__ is MappingNode:
-        return {"count": 1, **_quick_read(parser, parser._quick_entries(node, _CHIME_SET), _QUICK_CHIME)}
-    return {"count": _quick_count(parser, node)}
-
-
-def _quick_breathe(parser: _Parser, node: Node) -> dict[str, Any]:
-    found = parser._quick_entries(node, _BREATHE_SET)
-    values = _quick_read(parser, found, _QUICK_BREATHE)
-    if "inhale" not in found or "exhale" not in found or ("cycles" in found) == ("for" in found):
-        raise _NotQuick
-    values["pattern"] = BreathPattern(**{key: values.pop(key) for key in PATTERN_KEYS if key in values})
-    return values
-
-
-def _quick_press(parser: _Parser, node: Node) -> dict[str, Any]:
-    found = parser._quick_entries(node, _PRESS_SET)
-    values = _quick_read(parser, found, _QUICK_PRESS)
-    if "hold" not in found or values.get("countdown", 0) > values["hold"]:
-        raise _NotQuick
-    return values
-
-
-def _quick_pattern(parser: _Parser, node: Node) -> BreathPattern:
-    found = parser._quick_entries(node, _PATTERN_SET)
-    values = _quick_read(parser, found, _QUICK_PATTERN)
-    if "inhale" not in found or "exhale" not in found:
-        raise _NotQuick
-    return BreathPattern(**values)
-
-
-def _quick_breath_words(parser: _Parser, node: Node) -> BreathWords:
-    return BreathWords(**_quick_read(parser, parser._quick_entries(node, _PATTERN_SET), _QUICK_WORDS))
-
-
-def _quick_press_words(parser: _Parser, node: Node) -> PressWords:
-    return PressWords(**_quick_read(parser, parser._quick_entries(node, _PRESS_WORD_SET), _QUICK_WORDS))
-
-
-def _quick_steps(parser: _Parser, node: Node) -> tuple[Step, ...]:
-    try:
-        return parser.step_list(node, "repeat.steps", parser._depth)
-    except _Bad:  # reported; the detailed way reads the rest of the repeat
-        raise _NotQuick from None
-
-
-_QuickReader = Callable[[_Parser, Node], Any]
-_QuickTable = dict[str, tuple[_QuickReader, str]]
-
-_QUICK_LABEL: _QuickTable = {"label": (_quick_text, "label")}
-_QUICK_STEP_FIELDS: dict[str, _QuickTable] = {
-    "say": {"say": (_quick_text, "text"), "pause": (_quick_positive, "pause"), **_QUICK_LABEL},
-    "pause": {"pause": (_quick_positive, "duration"), **_QUICK_LABEL},
-    "chime": {"chime": (_quick_chime, ""), **_QUICK_LABEL},
-    "breathe": {"breathe": (_quick_breathe, ""), **_QUICK_LABEL},
-    "press": {"press": (_quick_press, ""), **_QUICK_LABEL},
-    "repeat": {"repeat": (_quick_count, "times"), "steps": (_quick_steps, "steps"),
-               "announce": (_quick_boolean, "announce"), **_QUICK_LABEL},
-    "section": {"section": (_quick_text, "title"), "announce": (_quick_boolean, "announce"), **_QUICK_LABEL},
-}
-# The kind key → (the step's type, readers of the keys it takes, the key it needs beside the kind key).
-_QUICK_STEPS: dict[str, tuple[Callable[..., Step], _QuickTable, str | None]] = {
-    kind: (_STEP_TYPES[kind], _QUICK_STEP_FIELDS[kind], next(iter(_STEP_REQUIRED[kind]), None))
-    for kind in STEP_KINDS
-}
-assert all(len(_STEP_REQUIRED[kind]) <= 1 for kind in STEP_KINDS)
-_QUICK_CHIME: _QuickTable = {"count": (_quick_count, "count"), "sound": (_quick_sound, "sound")}
-_QUICK_PATTERN: _QuickTable = {
-    "inhale": (_quick_positive, "inhale"), "hold": (_quick_nonnegative, "hold"),
-    "exhale": (_quick_positive, "exhale"), "rest": (_quick_nonnegative, "rest"),
-}
-_QUICK_BREATHE: _QuickTable = {
-    **_QUICK_PATTERN,
-    "cycles": (_quick_count, "cycles"), "for": (_quick_positive, "for_seconds"),
-    "count": (_quick_boolean, "count"), "say": (_quick_text, "say"), "words": (_quick_breath_words, "words"),
-}
-_QUICK_PRESS: _QuickTable = {
-    "point": (_quick_text, "point"), "where": (_quick_text, "where"), "side": (_quick_side, "side"),
-    "hold": (_quick_positive, "hold"), "prepare": (_quick_nonnegative, "prepare"), "say": (_quick_text, "say"),
-    "cue_every": (_quick_positive, "cue_every"), "halfway": (_quick_boolean, "halfway"),
-    "countdown": (_quick_natural, "countdown"), "breathe": (_quick_pattern, "breathe"),
-    "words": (_quick_press_words, "words"), "rest": (_quick_nonnegative, "rest"),
-}
-_QUICK_WORDS: _QuickTable = {key: (_quick_text, key) for key in (*PATTERN_KEYS, *PRESS_WORD_KEYS)}
-_CHIME_SET = frozenset(CHIME_KEYS)
-_BREATHE_SET = frozenset(BREATHE_KEYS)
-_PRESS_SET = frozenset(PRESS_KEYS)
-_PATTERN_SET = frozenset(PATTERN_KEYS)
-_PRESS_WORD_SET = frozenset(PRESS_WORD_KEYS)
-
-# The quick tables mirror the detailed ones: the same keys fill the same fields.
-assert all({key: field for key, (_, field) in _QUICK_STEP_FIELDS[kind].items()}
-           == {key: field for key, (_, field) in _STEP_FIELDS[kind].items()} for kind in STEP_KINDS)
-assert all({key: field for key, (_, field) in quick.items()} == {key: field for key, (_, field) in table.items()}
-           for quick, table in ((_QUICK_CHIME, _CHIME_FIELDS), (_QUICK_PATTERN, _PATTERN_FIELDS),
-                                (_QUICK_BREATHE, _BREATHE_FIELDS), (_QUICK_PRESS, _PRESS_FIELDS),
-                                (_QUICK_WORDS, _WORDS_FIELDS)))
