@@ -34,7 +34,7 @@ import soundfile
 
 from tests.onsets import detect_onsets
 from tests.pulse import PulseServer, pulse_server  # noqa: F401 - the fixture
-from voiceguide.play.player import FEEDBACK_GAP_SECONDS
+from voiceguide.play.transport import FEEDBACK_GAP_SECONDS
 
 pytestmark = pytest.mark.live
 
