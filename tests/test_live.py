@@ -35,7 +35,7 @@ import soundfile
 
 from tests.onsets import detect_onsets
 from tests.pulse import PulseServer
-from voiceguide.play.player import FEEDBACK_GAP_SECONDS
+from voiceguide.play.transport import FEEDBACK_GAP_SECONDS
 
 pytestmark = pytest.mark.live
 
