@@ -39,3 +39,27 @@ def pulse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServ
     """A private PulseAudio server with a null sink, shared by a test module."""
     with start_pulse(tmp_path_factory.mktemp("pulse")) as server:
         yield server
+
+
+SHOWN_MARKERS = ("live", "engine")
+"""Tests that run real audio or the real engine for seconds each: shown by name while they run."""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    # A live test plays a session in real time (up to ~40 s) and would look hung as
+    # one silent dot: report these, and only these, as `pytest -v` does (name, then result).
+    shown = any(item.get_closest_marker(name) for name in SHOWN_MARKERS)
+    verbose = item.config.option.verbose
+    if not shown or verbose > 0:
+        yield
+        return
+    item.config.option.verbose = 1
+    try:
+        yield
+    finally:
+        if nextitem is not None:  # the last item's line is closed by the final [100%] as it is
+            item.config.option.verbose = verbose
+            reporter = item.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.currentfspath = None  # the next dot starts a new line with its file's name
