@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from voiceguide.printable import printable
+
 Severity = Literal["error", "warning"]
 
 
@@ -34,12 +36,14 @@ class Diagnostic:
     def format(self, *, snippet: bool = True) -> str:
         """The compiler-style line, optionally followed by the source line and a caret."""
         pos = self.position
-        head = f"{pos.path}:{pos.line}:{pos.column}: {self.severity}: {self.message}"
+        # Messages quote the script, and the source line is the script: never print its control characters live.
+        head = printable(f"{pos.path}:{pos.line}:{pos.column}: {self.severity}: {self.message}", one_line=True)
         if not snippet or self.source_line is None:
             return head
         line = self.source_line.rstrip("\n").expandtabs(1)
-        caret = " " * (max(pos.column, 1) - 1) + "^"
-        return f"{head}\n    {line}\n    {caret}"
+        before = line[: max(pos.column, 1) - 1]
+        caret = " " * len(printable(before, one_line=True)) + "^"
+        return f"{head}\n    {printable(line, one_line=True)}\n    {caret}"
 
 
 class VoiceguideError(Exception):
