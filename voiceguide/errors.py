@@ -24,6 +24,10 @@ class Position:
     column: int
 
 
+SNIPPET_CHARACTERS = 120
+"""The most of a source line shown under a message (longer lines are cut around the caret)."""
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     """One positioned problem in a script, rendered as ``FILE:LINE:COL: error: MESSAGE``."""
@@ -41,8 +45,13 @@ class Diagnostic:
         if not snippet or self.source_line is None:
             return head
         line = self.source_line.rstrip("\n").expandtabs(1)
-        before = line[: max(pos.column, 1) - 1]
-        caret = " " * len(printable(before, one_line=True)) + "^"
+        column = max(pos.column, 1) - 1
+        if len(line) > SNIPPET_CHARACTERS:  # a window around the caret, not a line of a megabyte
+            start = max(0, min(column - SNIPPET_CHARACTERS // 4, len(line) - SNIPPET_CHARACTERS))
+            end = start + SNIPPET_CHARACTERS
+            line = ("…" if start else "") + line[start:end] + ("…" if end < len(line) else "")
+            column = column - start + (1 if start else 0)
+        caret = " " * len(printable(line[:column], one_line=True)) + "^"
         return f"{head}\n    {printable(line, one_line=True)}\n    {caret}"
 
 
