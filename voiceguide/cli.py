@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from voiceguide import __version__
-from voiceguide.errors import ScriptError, UsageError, VoiceguideError
+from voiceguide.errors import Diagnostic, ScriptError, UsageError, VoiceguideError
 from voiceguide.play.keymap import keys_table
 from voiceguide.script.model import MAX_RATE_WPM, MIN_RATE_WPM
 
@@ -91,10 +91,18 @@ class PlayOptions:
 # argument parsing
 
 
+# Command-line numbers are read as scripts read theirs: ASCII digits only, and
+# bounded before any exact conversion (``--pace 1e999999999`` would take forever).
+
+
 def _pace(text: str) -> Fraction:
+    from voiceguide.script.numeric import NumberTooLarge, parse_decimal
+
     try:
-        value = Fraction(text)
-    except (ValueError, ZeroDivisionError):
+        value = parse_decimal(text)
+    except NumberTooLarge as error:
+        raise argparse.ArgumentTypeError(f"--pace {text[:40]!r} {error}; it must be between 0.1 and 10") from None
+    except ValueError:
         raise argparse.ArgumentTypeError(f"--pace takes a number such as 1.5, not {text!r}") from None
     if not Fraction(1, 10) <= value <= 10:
         raise argparse.ArgumentTypeError(f"--pace must be between 0.1 and 10, not {text}")
@@ -102,6 +110,8 @@ def _pace(text: str) -> Fraction:
 
 
 def _rate(text: str) -> int:
+    if not text.strip(" \t").isascii() or len(text) > 20:
+        raise argparse.ArgumentTypeError(f"--rate takes whole words per minute, not {text!r}")
     try:
         value = int(text)
     except ValueError:
@@ -113,8 +123,10 @@ def _rate(text: str) -> int:
 
 
 def _volume(text: str) -> float:
+    from voiceguide.script.numeric import parse_decimal
+
     try:
-        value = float(text)
+        value = float(parse_decimal(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"--volume takes a number from 0 to 1, not {text!r}") from None
     if not 0.0 <= value <= 1.0:
@@ -244,14 +256,24 @@ def build_parser() -> argparse.ArgumentParser:
 # the error shell
 
 
+def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    """Print diagnostics to stderr, a flood of one kind summarised after the first 20."""
+    from voiceguide.summary import summarised
+
+    for item in summarised(diagnostics):
+        print(item if isinstance(item, str) else item.format(), file=sys.stderr)
+
+
 def _print_error(error: VoiceguideError) -> None:
     if isinstance(error, ScriptError):
-        for diagnostic in error.diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
+        _print_diagnostics(error.diagnostics)
         return
-    print(f"voiceguide: error: {error.message}", file=sys.stderr)
+    from voiceguide.printable import printable
+
+    # Messages may quote a script's text or a command-line argument: shown, never obeyed.
+    print(f"voiceguide: error: {printable(error.message, one_line=True)}", file=sys.stderr)
     if error.hint:
-        print(f"hint: {error.hint}", file=sys.stderr)
+        print(f"hint: {printable(error.hint, one_line=True)}", file=sys.stderr)
 
 
 def parse_options(argv: Sequence[str] | None = None) -> Any:
@@ -290,7 +312,7 @@ def _shown_path(arg: str, full: str) -> str:
     """How a script is named in messages: as typed, or a shipped session's file (relative when under cwd)."""
     import os
 
-    if os.path.exists(arg):
+    if os.path.lexists(arg) and not os.path.isdir(arg):
         return arg
     relative = os.path.relpath(full)
     return full if relative.startswith(os.pardir) else relative
@@ -301,6 +323,7 @@ def _cmd_check(options: CheckOptions) -> int:
     import dataclasses
 
     from voiceguide.base import SAMPLE_RATE
+    from voiceguide.printable import printable
     from voiceguide.script.durations import format_seconds
     from voiceguide.script.limits import estimated_measure
     from voiceguide.script.parse import parse_script, read_source
@@ -333,14 +356,13 @@ def _cmd_check(options: CheckOptions) -> int:
                 line = warning.position.line
                 source_line = lines[line - 1] if 0 < line <= len(lines) else None
                 diagnostics.append(dataclasses.replace(warning, source_line=source_line))
-        for diagnostic in diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
+        _print_diagnostics(diagnostics)
         if script is None:
             status = ExitStatus.INVALID
             continue
         count = len(script.steps)
-        print(f'{shown}: ok: "{script.title}", {count} step{"" if count == 1 else "s"}, '
-              f"about {format_seconds(length_seconds)}")
+        print(printable(f'{shown}: ok: "{script.title}", {count} step{"" if count == 1 else "s"}, '
+                        f"about {format_seconds(length_seconds)}", one_line=True))
     return status
 
 
@@ -426,19 +448,21 @@ def _warn_dropped(script: Script, timeline: Timeline) -> None:
     """Print a ``FILE:LINE:COL: warning:`` for every cue the timeline dropped in a collision."""
     import dataclasses
 
+    from voiceguide.script.source import read_script_file
     from voiceguide.timeline.plan import dropped_warnings
 
     path = script.position.path
-    try:
-        with open(path, encoding="utf-8-sig", errors="replace") as file:
-            source_lines = file.read().splitlines()
-    except OSError:
+    try:  # the script read again, as boundedly as the first time, for the source lines
+        source_lines = read_script_file(path, path).decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()
+    except VoiceguideError:
         source_lines = []
+    warnings = []
     for warning in dropped_warnings(timeline, path):
         line = warning.position.line
         if 1 <= line <= len(source_lines):
             warning = dataclasses.replace(warning, source_line=source_lines[line - 1])
-        print(warning.format(), file=sys.stderr)
+        warnings.append(warning)
+    _print_diagnostics(warnings)
 
 
 def _cmd_plan(options: PlanOptions) -> int:
@@ -530,6 +554,7 @@ def _render(options: RenderOptions) -> int:
 def _cmd_list(options: None) -> int:
     import shutil
 
+    from voiceguide.printable import printable
     from voiceguide.script.limits import estimate_session
     from voiceguide.script.parse import load_script
     from voiceguide.script.shipped import shipped_scripts
@@ -538,8 +563,8 @@ def _cmd_list(options: None) -> int:
     for path in shipped_scripts():
         script = load_script(path)
         minutes = max(1, round(float(estimate_session(script).seconds) / 60))
-        description = " ".join((script.description or "").split())
-        rows.append((path.stem, script.title, f"~{minutes} min", description))
+        description = printable(" ".join((script.description or "").split()))
+        rows.append((path.stem, printable(script.title, one_line=True), f"~{minutes} min", description))
     if not rows:
         print("no sessions are shipped with this installation", file=sys.stderr)
         return ExitStatus.FAILURE

@@ -6,6 +6,7 @@ from typing import Any
 
 from voiceguide import base
 from voiceguide.errors import Diagnostic, Position
+from voiceguide.printable import printable
 from voiceguide.timeline.compiler import Event, Timeline
 
 
@@ -52,9 +53,10 @@ def format_plan(timeline: Timeline) -> str:
     rate = timeline.sample_rate
     events = _sorted(timeline)
     cue_width = max([8, *(len(event.cue) for event in events)])
-    lines = [timeline.title]
+    # Script text is shown, never obeyed (no live control characters), and a cue keeps to its line.
+    lines = [printable(timeline.title, one_line=True)]
     if timeline.description:
-        lines.append(timeline.description)
+        lines.append(printable(timeline.description))
     lines.append("")
     chapters = sorted(timeline.chapters, key=lambda chapter: chapter.start)
     next_chapter = 0
@@ -62,14 +64,14 @@ def format_plan(timeline: Timeline) -> str:
     def heading(title: str, start: int) -> None:
         if lines[-1]:
             lines.append("")
-        lines.append(f"{title}  (from {clock(start, rate)})")
+        lines.append(f"{printable(title, one_line=True)}  (from {clock(start, rate)})")
 
     for event in events:
         while next_chapter < len(chapters) and chapters[next_chapter].start <= event.start:
             heading(chapters[next_chapter].title, chapters[next_chapter].start)
             next_chapter += 1
         side = event.side if event.side not in (None, "none") else ""
-        text = event.text if event.kind == "speech" else f"({event.sound or 'tone'})"
+        text = printable(event.text or "", one_line=True) if event.kind == "speech" else f"({event.sound or 'tone'})"
         lines.append(f"  {clock(event.start, rate):>7}  {event.cue:<{cue_width}} {side:<6} {text}".rstrip())
     for chapter in chapters[next_chapter:]:
         heading(chapter.title, chapter.start)
