@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("script", metavar="SCRIPT")
     start = p.add_mutually_exclusive_group()
     start.add_argument("--from", dest="from_step", metavar="STEP",
-                       help="start at this step: its number in the script, e.g. 3, or 5.2 inside a repeat")
+                       help="start at this step: its number in the script (3, or 5.2 inside a repeat) or its label")
     start.add_argument("--from-section", metavar="NAME",
                        help="start at this section (its title, or a unique part of it)")
     p.add_argument("--device", metavar="DEVICE",

@@ -37,6 +37,7 @@ import numpy as np
 
 from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.timeline.compiler import Chapter, Event, StepPlan, StepSpan, Timeline
+from voiceguide.timeline.places import sentence_start, step_name
 
 FEEDBACK_GAP_SECONDS = 0.3
 """Silence after every spoken feedback, before the session goes on."""
@@ -313,12 +314,6 @@ class Status:
         return None if self.length is None else max(0, self.length - self.position)
 
 
-_KIND_WORDS = {
-    "title": "Introduction", "cautions": "Safety cautions", "say": "Talk", "pause": "Pause", "chime": "Chime",
-    "section": "Section", "breathe": "Breathing", "press": "Pressure point", "round": "Round",
-}
-
-
 def spoken_duration(frames: int, sample_rate: int = SAMPLE_RATE) -> str:
     """A duration as words for the speech engine: "1 minute 5 seconds" (rounded up to a second)."""
     seconds = max(0, math.ceil(frames / sample_rate - 1e-9))
@@ -335,14 +330,11 @@ def spoken_duration(frames: int, sample_rate: int = SAMPLE_RATE) -> str:
 
 
 def describe_place(status: Status) -> str:
-    """The step as a short phrase: its label, else its point, else its kind; with the side."""
+    """The step as a short phrase a listener understands (``places.step_name``), starting a sentence."""
     span = status.span
     if span is None:
         return "The end"
-    name = span.label or span.point or _KIND_WORDS.get(span.kind, span.kind.capitalize())
-    if status.side in ("left", "right"):
-        return f"{name}, {status.side} side"
-    return name
+    return sentence_start(step_name(span, status.side))
 
 
 def resume_text(status: Status) -> str:
@@ -820,7 +812,15 @@ def find_start_point(snapshot: Snapshot, *, step: str | None = None, section: st
         for index, span in enumerate(snapshot.spans):
             if span.step == wanted or span.step.startswith(wanted + "."):
                 return StartPoint("span", index)
-        raise LookupError(f"the session has no step {wanted}")
+        # Not a step number: a label (spec revision 2), the first step carrying it.
+        folded = step.strip().casefold()
+        for index, span in enumerate(snapshot.spans):
+            if span.label is not None and span.label.casefold() == folded:
+                return StartPoint("span", index)
+        if all(part.isdigit() for part in wanted.split(".")):
+            raise LookupError(f"the session has no step {wanted}")
+        labels = ", ".join(dict.fromkeys(repr(s.label) for s in snapshot.spans if s.label)) or "none"
+        raise LookupError(f"the session has no step labelled {step.strip()!r} (labels: {labels})")
     if section is not None:
         chapters = snapshot.chapters
         folded = section.strip().casefold()
