@@ -7,12 +7,10 @@ internal kind name.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from tests.fakes import fake_measure
-from voiceguide.base import Audio
-from voiceguide.play.player import Program, find_start_point
+from voiceguide.play.program import Program, find_start_point
 from voiceguide.script.parse import parse_script
 from voiceguide.timeline.compiler import StepSpan, Timeline, compile_timeline
 from voiceguide.timeline.places import step_name
@@ -98,24 +96,16 @@ def test_label_then_point_and_side_then_section_then_word() -> None:
 
 
 def test_spoken_status_and_screen_use_the_label() -> None:
-    from tests.test_player import FakeOutput
     from voiceguide.play import screen
-    from voiceguide.play.player import Player, status_text
+    from voiceguide.play.status import PlayState, status_at, status_text
 
     timeline = _timeline()
-    player = Player(Program.from_timeline(timeline), lambda events, length: _Silent(), FakeOutput(),
-                    lambda text: np.zeros(1, dtype=np.float32), sample_rate=timeline.sample_rate)
+    snapshot = Program.from_timeline(timeline).snapshot()
+    state = PlayState(paused=False, volume_percent=100, finished=False, sample_rate=timeline.sample_rate)
     pause = next(s for s in timeline.spans if s.label == "Short rest")
-    assert status_text(player.status_at(pause.start)).startswith("Short rest.")
+    assert status_text(status_at(snapshot, pause.start, state)).startswith("Short rest.")
     press = next(e for e in timeline.events if e.cue == "press" and e.side == "right")
-    assert status_text(player.status_at(press.start)).startswith("Both sides, right side.")
+    assert status_text(status_at(snapshot, press.start, state)).startswith("Both sides, right side.")
     breathe = next(s for s in timeline.spans if s.kind == "breathe")
-    line = screen.status_line(player.status_at(breathe.start), 100)
+    line = screen.status_line(status_at(snapshot, breathe.start, state), 100)
     assert "Breathing" in line and "Breathe" not in line.split("“")[0]
-
-
-class _Silent:
-    volume = 1.0
-
-    def render(self, start: int, frames: int) -> Audio:
-        return np.zeros(frames, dtype=np.float32)
