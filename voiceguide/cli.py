@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from voiceguide import __version__
-from voiceguide.errors import Diagnostic, ScriptError, UsageError, VoiceguideError
+from voiceguide.errors import Diagnostic, EngineError, ScriptError, UsageError, VoiceguideError
 from voiceguide.play.keymap import keys_table
 from voiceguide.script.model import MAX_RATE_WPM, MIN_RATE_WPM
 
@@ -238,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("script", metavar="SCRIPT")
     start = p.add_mutually_exclusive_group()
     start.add_argument("--from", dest="from_step", metavar="STEP",
-                       help="start at this step: its number in the script, e.g. 3, or 5.2 inside a repeat")
+                       help="start at this step: its number in the script (3, or 5.2 inside a repeat) or its label")
     start.add_argument("--from-section", metavar="NAME",
                        help="start at this section (its title, or a unique part of it)")
     p.add_argument("--device", metavar="DEVICE",
@@ -356,6 +356,8 @@ def _cmd_check(options: CheckOptions) -> int:
                 line = warning.position.line
                 source_line = lines[line - 1] if 0 < line <= len(lines) else None
                 diagnostics.append(dataclasses.replace(warning, source_line=source_line))
+        if script is not None:
+            diagnostics += _voice_warnings(script, source, shown)
         _print_diagnostics(diagnostics)
         if script is None:
             status = ExitStatus.INVALID
@@ -364,6 +366,48 @@ def _cmd_check(options: CheckOptions) -> int:
         print(printable(f'{shown}: ok: "{script.title}", {count} step{"" if count == 1 else "s"}, '
                         f"about {format_seconds(length_seconds)}", one_line=True))
     return status
+
+
+def _voice_warnings(script: Script, source: bytes, shown: str) -> list[Diagnostic]:
+    """Warnings for a ``voice.name`` no installed voice has and a ``language`` none speaks.
+
+    Asks the engine only when the script names a voice or a language other than
+    English (espeak-ng always speaks English), so a plain script is checked
+    without starting it; the engine gets the timeout it has everywhere else.
+    """
+    import dataclasses
+
+    language = script.language
+    plain_language = language is None or language.split("-", 1)[0].lower() == "en"
+    if script.voice.name is None and plain_language:
+        return []
+    from voiceguide.script.loader import compose_document
+    from voiceguide.speech.pyttsx3_engine import list_voices, select_voice
+
+    document = compose_document(source, shown)
+    top = document.entries(document.root)[0]
+    places: list[tuple[Any, str | None, str | None, str]] = []  # node, voice, language, what
+    if script.voice.name is not None:
+        voice_node = top["voice"][1]
+        name_node = document.entries(voice_node)[0]["name"][1]
+        places.append((name_node, script.voice.name, None, f"voice.name '{script.voice.name}'"))
+    if not plain_language:
+        places.append((top["language"][1], None, language, f"language '{language}'"))
+    try:
+        voices = list_voices()
+        problems = []
+        for node, voice, wanted, _ in places:
+            try:
+                select_voice(voices, voice, wanted)
+            except EngineError as error:
+                problems.append((node, f"{error.message[:1].lower()}{error.message[1:].rstrip('.')}, so plan, "
+                                       "render and play will fail; run 'voiceguide voices' to see the installed "
+                                       "voices"))
+    except EngineError as error:
+        problems = [(node, f"cannot check {what}: {error.message.rstrip('.')}") for node, _, _, what in places]
+    warnings = [dataclasses.replace(document.diagnostic(node, message), severity="warning")
+                for node, message in problems]
+    return sorted(warnings, key=lambda d: (d.position.line, d.position.column))
 
 
 def _cmd_schema(options: None) -> int:
