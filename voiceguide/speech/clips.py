@@ -55,7 +55,7 @@ class BatchSynthesizer(Synthesizer, Protocol):
         ...
 
 
-CACHE_FORMAT_VERSION = 2
+CACHE_FORMAT_VERSION = 3
 """Bumped whenever trimming, normalization or the file layout changes, so old entries are ignored."""
 
 PEAK = 0.7

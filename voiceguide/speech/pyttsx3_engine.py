@@ -51,11 +51,23 @@ class _WorkerLost(Exception):
     """The worker did not answer in time, or died; it must be replaced."""
 
 
+_LIBRARY_ABSENT = ("cannot open shared object", "not found", "No such file", "Library not loaded",
+                   "could not find", "cannot find", "No module named")
+"""Signs in a failed import that a library is absent, rather than present but broken."""
+
+_INIT_HINT = ("reinstall the engine: sudo apt-get install --reinstall libespeak-ng1 espeak-ng-data"
+              if sys.platform.startswith("linux") else None)
+
+
 def missing_engine_error(detail: str = "") -> EngineError:
     """The one-sentence error for an engine that cannot start, naming what to install."""
     if "No module named 'pyttsx3'" in detail:
         return EngineError("The speech engine is not available: the Python package pyttsx3 is not installed.",
                            hint="pip install pyttsx3")
+    library_absent = any(sign in detail for sign in _LIBRARY_ABSENT)
+    if detail and not library_absent:
+        return EngineError(f"The speech engine is installed but could not start: {detail.rstrip('.')}.",
+                           hint=_INIT_HINT)
     if sys.platform.startswith("linux"):
         return EngineError(
             "The speech engine is not available: espeak-ng's library (libespeak-ng1) is not installed.",
@@ -180,7 +192,7 @@ def _start_worker(command: Sequence[str], directory: Path, timeout: float) -> tu
         raise EngineError(f"The speech engine could not start: the worker {lost}.") from None
     if not hello.get("ok"):
         worker.kill()
-        if hello.get("error") == "missing":
+        if hello.get("error") in ("missing", "init"):
             raise missing_engine_error(str(hello.get("detail", "")))
         raise EngineError(f"The speech engine could not start: {hello.get('detail', 'unknown error')}.")
     return worker, hello
