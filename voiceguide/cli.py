@@ -331,6 +331,7 @@ def _prepare_session(args: argparse.Namespace) -> tuple[Script, Timeline, Sessio
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
     from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
     from voiceguide.timeline.compiler import compile_timeline, utterances
+    from voiceguide.timeline.length_limit import check_timeline_length
 
     script, options = _load_session(args)
     synth = Pyttsx3Synthesizer(
@@ -342,6 +343,7 @@ def _prepare_session(args: argparse.Namespace) -> tuple[Script, Timeline, Sessio
     # One batched pass over every distinct text: far faster than one engine call per cue.
     bank.prefetch(utterances(script, pace=options.pace, cautions=options.cautions))
     timeline = compile_timeline(script, bank.measure, pace=options.pace, cautions=options.cautions)
+    check_timeline_length(script, timeline)  # the real length: check could only estimate it
     return script, timeline, SessionClips(bank)
 
 
@@ -430,27 +432,14 @@ def _cmd_render(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
 
 
-def _check_distinct_outputs(*paths: str | None) -> None:
-    """Refuse to write two of render's outputs (audio, captions, chapters) to the same file."""
-    import os
-
-    seen: dict[str, str] = {}
-    for path in paths:
-        if path is None:
-            continue
-        key = os.path.normcase(os.path.realpath(path))
-        if key in seen:
-            raise UsageError(f"'{seen[key]}' and '{path}' are the same file",
-                             hint="give the audio, the captions and the chapters each a file of its own")
-        seen[key] = path
-
-
 def _render(args: argparse.Namespace) -> int:
     """``render``: the session into ``args.output`` (and captions, chapters beside it)."""
     from voiceguide.audio.captions import check_captions_path, check_chapters_path, write_captions, write_chapters
+    from voiceguide.audio.outputs import NamedPath, check_outputs
     from voiceguide.audio.render import render_session
     from voiceguide.audio.sinks import FileSink, output_format
     from voiceguide.base import SAMPLE_RATE
+    from voiceguide.script.shipped import resolve_script
     from voiceguide.timeline.plan import clock
 
     # Wrong names are found before the (possibly long) synthesis, and so is an
@@ -460,11 +449,15 @@ def _render(args: argparse.Namespace) -> int:
         check_captions_path(args.captions)
     if args.chapters:
         check_chapters_path(args.chapters)
-    _check_distinct_outputs(args.output, args.captions, args.chapters)
+    # Before any work: no output may be the script or another output, and each must be writable.
+    check_outputs([NamedPath("the script", str(resolve_script(args.script)))],
+                  [NamedPath(role, path) for role, path in (("the audio", args.output), ("--captions", args.captions),
+                                                            ("--chapters", args.chapters)) if path])
     sink = FileSink(args.output, SAMPLE_RATE)
     progress: _ProgressBar | None = None
     try:
         script, timeline, clips = _prepare_session(args)
+        sink.check_length(timeline.length)
         _warn_dropped(script, timeline)
         if sys.stderr.isatty():
             progress = _ProgressBar(sys.stderr, "rendering", timeline.sample_rate)
@@ -618,12 +611,14 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
     import time
 
     from voiceguide.audio.mixer import Mixer, SessionClips
+    from voiceguide.base import SAMPLE_RATE
     from voiceguide.play import screen
     from voiceguide.play.keys import KeyReader
     from voiceguide.play.player import FIXED_FEEDBACK, KEY_COMMANDS, Command, Player, Program
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
     from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
     from voiceguide.timeline.compiler import iter_timeline, utterances
+    from voiceguide.timeline.length_limit import held_to_limit
 
     synth = Pyttsx3Synthesizer(
         voice=options.voice or script.voice.name,
@@ -635,8 +630,8 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
     texts = utterances(script, pace=options.pace, cautions=options.cautions) + list(FIXED_FEEDBACK)
     threading.Thread(target=_play_prefetch, args=(bank, texts), name="voiceguide-prefetch", daemon=True).start()
     # Steps are laid out (and their speech measured) on a thread, ahead of the playhead.
-    program = Program(script.title, iter_timeline(script, bank.measure, pace=options.pace,
-                                                  cautions=options.cautions))
+    program = Program(script.title, held_to_limit(script, iter_timeline(script, bank.measure, pace=options.pace,
+                                                                        cautions=options.cautions), SAMPLE_RATE))
     start = 0 if start_point is None else start_point.frame(program.wait(start_point.ready))
     clips = SessionClips(bank)
 

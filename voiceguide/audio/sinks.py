@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +21,13 @@ import soundfile
 
 from voiceguide.base import Audio
 from voiceguide.errors import OutputError, UsageError
+from voiceguide.leftovers import owned_name, sweep
 
 MAX_WRITE_SECONDS = 2
 """Largest single write handed to libsndfile: libvorbis overflows its stack on huge writes."""
+
+WAV_MAX_BYTES = 2**32 - 1 - 4096
+"""RIFF's sizes are 32-bit: the sound a WAV file can hold, less room for its header (~27 h at 22,050 Hz)."""
 
 
 class Sink(Protocol):
@@ -119,10 +122,19 @@ def to_pcm16(samples: Audio) -> npt.NDArray[np.int16]:
     return pcm
 
 
-def _create_temporary(path: Path) -> Path:
-    """A new, empty hidden file beside ``path``; permissions follow the umask like a normal file."""
+PART_PREFIX = "vg-"
+PART_SUFFIX = ".part"
+
+
+def create_temporary(path: Path) -> Path:
+    """A new, empty hidden file beside ``path``, named after it and this process; permissions follow the umask.
+
+    Files a killed render left beside its target (``.NAME.vg-PID-XXXXXXXX.part``
+    of a process that is gone) are removed first (``leftovers``).
+    """
+    sweep(path.parent, PART_PREFIX, PART_SUFFIX, any_stem=True)
     for _ in range(100):
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+        temporary = path.with_name(f".{path.name}." + owned_name(PART_PREFIX, PART_SUFFIX))
         try:
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
@@ -171,7 +183,7 @@ class FileSink:
         if self.path.is_dir():
             raise output_error(self.path, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
         try:
-            self._temporary: Path | None = _create_temporary(self.path)
+            self._temporary: Path | None = create_temporary(self.path)
         except OSError as error:
             raise output_error(self.path, error) from error
         try:
@@ -188,10 +200,29 @@ class FileSink:
             raise output_error(self.path, error) from error
         self.frames_written = 0
 
+    @property
+    def max_frames(self) -> int | None:
+        """The most frames this file's format can hold, or None without a limit that matters."""
+        if self.format.format != "WAV":
+            return None
+        return WAV_MAX_BYTES // 2  # mono PCM_16: two bytes a frame
+
+    def check_length(self, frames: int) -> None:
+        """``OutputError`` (and the sink aborted) if ``frames`` would not fit in this file's format."""
+        limit = self.max_frames
+        if limit is not None and frames > limit:
+            self.abort()
+            hours = frames / self.sample_rate / 3600
+            most = limit / self.sample_rate / 3600
+            raise OutputError(f"Cannot write {os.fspath(self.path)}: {hours:.1f} h of audio is more than a "
+                              f"{self.format.format} file can hold (about {most:.1f} h).",
+                              hint="Use .flac, which has no such limit.")
+
     def write(self, block: Audio) -> None:
-        """Append ``block``, in pieces small enough for every encoder."""
+        """Append ``block``, in pieces small enough for every encoder; never past the format's limit."""
         if self._file is None:
             raise ValueError(f"{self.path} is already closed")
+        self.check_length(self.frames_written + len(block))
         floats = np.asarray(block, dtype=np.float32)
         samples = to_pcm16(floats) if self.format.subtype == "PCM_16" else floats
         try:
@@ -248,7 +279,7 @@ def write_text_atomically(path: str | os.PathLike[str], text: str) -> None:
         raise output_error(target, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
     temporary: Path | None = None
     try:
-        temporary = _create_temporary(target)
+        temporary = create_temporary(target)
         with open(temporary, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
         os.replace(temporary, target)

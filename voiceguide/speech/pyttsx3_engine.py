@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,7 @@ import numpy as np
 
 from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.errors import EngineError
+from voiceguide.leftovers import owned_name, sweep
 from voiceguide.speech.clips import resample
 
 VOICES_HINT = "run 'voiceguide voices' to see the installed voices"
@@ -174,9 +176,30 @@ def _cleanup(state: dict[str, Any], directory: str) -> None:
     worker = state.pop("worker", None)
     if worker is not None:
         worker.kill()
-    import shutil
-
     shutil.rmtree(directory, ignore_errors=True)
+
+
+WORKER_DIRECTORY_PREFIX = "voiceguide-tts-"
+
+
+def make_worker_directory() -> Path:
+    """A new private folder for the worker's files, in the temporary folder, named after this process.
+
+    Folders that workers of killed processes left there are removed first (``leftovers``).
+    """
+    parent = Path(tempfile.gettempdir())
+    sweep(parent, WORKER_DIRECTORY_PREFIX, "", folders=True)
+    for _ in range(100):
+        directory = parent / owned_name(WORKER_DIRECTORY_PREFIX, "")
+        try:
+            directory.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise EngineError(f"The speech engine has no folder to work in: cannot create {directory} "
+                              f"({error.strerror or error}).", hint="check the TMPDIR folder") from None
+        return directory
+    raise EngineError(f"The speech engine has no folder to work in: no free name in {parent}.")
 
 
 def _start_worker(command: Sequence[str], directory: Path, timeout: float) -> tuple[_Worker, dict[str, Any]]:
@@ -212,9 +235,12 @@ def _voices_from(hello: dict[str, Any]) -> list[VoiceInfo]:
 
 def list_voices(*, command: Sequence[str] | None = None, timeout_seconds: float = 30.0) -> list[VoiceInfo]:
     """The engine's voices, in the engine's order; ``EngineError`` if the engine is missing."""
-    with tempfile.TemporaryDirectory(prefix="voiceguide-tts-") as directory:
-        worker, hello = _start_worker(command or worker_command(), Path(directory), timeout_seconds)
+    directory = make_worker_directory()
+    try:
+        worker, hello = _start_worker(command or worker_command(), directory, timeout_seconds)
         worker.kill()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
     return _voices_from(hello)
 
 
@@ -312,7 +338,7 @@ class Pyttsx3Synthesizer:
         self._start_timeout = start_timeout_seconds
         self._command = list(command) if command is not None else worker_command()
         self._lock = threading.Lock()
-        self._directory = Path(tempfile.mkdtemp(prefix="voiceguide-tts-"))
+        self._directory = make_worker_directory()
         self._state: dict[str, Any] = {"worker": None}
         self._finalizer = weakref.finalize(self, _cleanup, self._state, str(self._directory))
         self._counter = 0
