@@ -192,11 +192,38 @@ def _print_error(error: VoiceguideError) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    import contextlib
+    import typing
+
+    from voiceguide.stdout_guard import GuardedStdout, StdoutError
+
+    # A full disk or a closed pipe on stdout: one sentence and exit 1, never a traceback (stdout_guard).
+    guarded = GuardedStdout(sys.stdout)
+    try:
+        with contextlib.redirect_stdout(typing.cast("TextIO", guarded)):
+            try:
+                status = _run(argv)
+            except SystemExit:  # argparse's --help, --version and usage errors
+                guarded.flush()
+                raise
+            guarded.flush()
+            return status
+    except StdoutError as error:
+        guarded.abandon()
+        _print_error(error)
+        return error.exit_status
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    from voiceguide.stdout_guard import StdoutError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         status: int = args.func(args)
         return status
+    except StdoutError:
+        raise  # main() also takes back what reached a file
     except VoiceguideError as error:
         if args.traceback:
             raise
