@@ -118,16 +118,12 @@ def test_captions_naming_a_folder_fail_before_the_audio_is_written(tmp_path: Pat
 # -- item 7: standard output -------------------------------------------------------------------
 
 
-def _voiceguide(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "voiceguide", *args], cwd=REPO, text=True,
-                          capture_output="stdout" not in kwargs, timeout=60, **kwargs)  # type: ignore[call-overload]
-
-
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 @pytest.mark.parametrize("args", [("schema",), ("check", "scripts/breathing.yaml"), ("--help",)])
 def test_stdout_on_a_full_disk_is_one_line_and_exit_1(args: tuple[str, ...]) -> None:
     with open("/dev/full", "w") as full:
-        result = _voiceguide(*args, stdout=full, stderr=subprocess.PIPE)
+        result = subprocess.run([sys.executable, "-m", "voiceguide", *args], cwd=REPO, stdout=full,
+                                stderr=subprocess.PIPE, text=True, timeout=60)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         "voiceguide: error: Cannot write to standard output: the disk is full (or the file is at its size limit).",
