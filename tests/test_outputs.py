@@ -295,12 +295,13 @@ def test_cache_temporary_files_of_dead_processes_are_swept(tmp_path: Path) -> No
     from voiceguide.speech.clips import SpeechBank
 
     dead, alive = _dead_pid(), os.getppid()
+    name = "0" * 64 + ".clip"
     for pid in (dead, alive):
-        (tmp_path / f".tmp-{pid}-0123abcd.clip").write_bytes(b"half")
+        (tmp_path / f".{name}.vg-{pid}-0123abcd.part").write_bytes(b"half an entry")
     SpeechBank(FakeSynthesizer(), tmp_path).clip("Hold.")
     names = _files(tmp_path)
-    assert f".tmp-{dead}-0123abcd.clip" not in names
-    assert f".tmp-{alive}-0123abcd.clip" in names
+    assert f".{name}.vg-{dead}-0123abcd.part" not in names
+    assert f".{name}.vg-{alive}-0123abcd.part" in names
     assert len([n for n in names if n.endswith(".clip") and not n.startswith(".")]) == 1
 
 
@@ -329,6 +330,6 @@ def test_a_render_killed_outright_leaves_litter_that_the_next_run_sweeps(tmp_pat
 
 
 def test_owned_names_carry_the_pid() -> None:
-    from voiceguide.leftovers import owned_name
+    from voiceguide.base import owned_name
 
     assert owned_name(".tmp-", ".clip").startswith(f".tmp-{os.getpid()}-")

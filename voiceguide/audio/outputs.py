@@ -9,14 +9,14 @@ removed), so a long synthesis never ends in an output that cannot be written.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from voiceguide.audio.sinks import create_temporary, output_error
+from voiceguide.audio.sinks import output_error
+from voiceguide.base import AtomicFile
 from voiceguide.errors import UsageError
 
 
@@ -67,8 +67,6 @@ def check_writable(path: str) -> None:
     if target.is_dir():
         raise output_error(target, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
     try:
-        probe = create_temporary(target)
+        AtomicFile(target).discard()  # created, then removed: the folder takes new files
     except OSError as error:
         raise output_error(target, error) from error
-    with contextlib.suppress(OSError):
-        os.unlink(probe)

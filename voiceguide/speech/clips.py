@@ -15,7 +15,6 @@ import os
 import stat
 import struct
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -23,9 +22,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from voiceguide.base import SAMPLE_RATE, Audio
+from voiceguide.base import SAMPLE_RATE, Audio, FrameCache, write_atomically
 from voiceguide.errors import EngineError
-from voiceguide.leftovers import owned_name, sweep
 
 
 class Synthesizer(Protocol):
@@ -107,8 +105,6 @@ DEFAULT_CACHE_MAX_BYTES = 200 * 1024 * 1024
 MAX_ENTRY_BYTES = 64 * 1024 * 1024
 """A cache entry larger than this (over 12 minutes of one utterance) is damaged, never read."""
 
-_TMP_PREFIX = ".tmp-"
-_TMP_SUFFIX = ".clip"
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
@@ -243,10 +239,7 @@ class SpeechBank:
         self._cache_dir = cache_dir if self._max_disk_bytes > 0 else None
         self._disk_ok = self._cache_dir is not None
         self._disk_bytes: int | None = None  # the cache's size, counted at the first store
-        self._swept = False
-        self._memory_frames = memory_frames
-        self._memory: OrderedDict[str, Audio] = OrderedDict()
-        self._memory_total = 0
+        self._memory: FrameCache[Audio] = FrameCache(memory_frames)
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
         self._synth_lock = threading.Lock()
@@ -320,7 +313,6 @@ class SpeechBank:
         with self._lock:
             audio = self._memory.get(text)
             if audio is not None:
-                self._memory.move_to_end(text)
                 return audio, False
             pending = self._pending.get(text)
             if pending is not None:
@@ -341,13 +333,9 @@ class SpeechBank:
         with self._lock:
             if self._pending.get(text) is pending:
                 del self._pending[text]
-            self._memory[text] = audio
-            self._memory_total += audio.size
             # Only evict what the disk can give back: without it, evicting would
             # mean synthesizing the same text twice.
-            while self._disk_ok and self._memory_total > self._memory_frames and len(self._memory) > 1:
-                _, old = self._memory.popitem(last=False)
-                self._memory_total -= old.size
+            self._memory.put(text, audio, evict=self._disk_ok)
         pending.audio = audio
         pending.done.set()
 
@@ -399,7 +387,6 @@ class SpeechBank:
             return None
         path = self.cache_path(text)
         assert path is not None
-        self._sweep_once()
         data = _read_entry(path)
         if data is None:
             return None
@@ -411,12 +398,6 @@ class SpeechBank:
             with contextlib.suppress(OSError):
                 os.utime(path)  # the last use, for the size cap's least-recently-used order
         return audio
-
-    def _sweep_once(self) -> None:
-        """Remove half-written entries that killed processes left (once per bank)."""
-        if not self._swept and self._cache_dir is not None:
-            self._swept = True
-            sweep(self._cache_dir, _TMP_PREFIX, _TMP_SUFFIX)
 
     def _store(self, text: str, clip: Audio) -> Audio:
         """Write the clip atomically and return the clip to use; on any OS error, carry on memory-only.
@@ -431,31 +412,20 @@ class SpeechBank:
         path = self.cache_path(text)
         assert path is not None
         payload = np.ascontiguousarray(clip, dtype="<f4").tobytes()
-        header = _HEADER.pack(_MAGIC, SAMPLE_RATE, clip.size, self._key(text), hashlib.sha256(payload).digest())
-        tmp_name: str | None = None
+        digest = hashlib.sha256(payload).digest()
+        entry = _HEADER.pack(_MAGIC, SAMPLE_RATE, clip.size, self._key(text), digest) + payload
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._sweep_once()
-            tmp_name = str(path.parent / owned_name(_TMP_PREFIX, _TMP_SUFFIX))
-            with open(tmp_name, "xb") as tmp:
-                tmp.write(header)
-                tmp.write(payload)
             try:
-                os.link(tmp_name, path)  # atomic, and refuses to replace another's entry
+                write_atomically(path, entry, replace=False)
             except FileExistsError:
                 theirs = self._load(text)
                 if theirs is not None:
                     return theirs
-                os.replace(tmp_name, path)  # theirs was damaged (and is gone): ours it is
-            except OSError:  # no hard links on this file system: last writer wins
-                os.replace(tmp_name, path)
-            self._count_and_cap(len(header) + len(payload))
+                write_atomically(path, entry)  # theirs was damaged (and is gone): ours it is
+            self._count_and_cap(len(entry))
         except OSError:
             self._disk_ok = False
-        finally:
-            if tmp_name is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp_name)
         return clip
 
     def _count_and_cap(self, added_bytes: int) -> None:

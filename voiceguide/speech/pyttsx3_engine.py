@@ -29,9 +29,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from voiceguide.base import SAMPLE_RATE, Audio
+from voiceguide.base import SAMPLE_RATE, Audio, owned_name, sweep
 from voiceguide.errors import EngineError
-from voiceguide.leftovers import owned_name, sweep
 from voiceguide.speech.clips import resample
 
 VOICES_HINT = "run 'voiceguide voices' to see the installed voices"
@@ -185,7 +184,7 @@ WORKER_DIRECTORY_PREFIX = "voiceguide-tts-"
 def make_worker_directory() -> Path:
     """A new private folder for the worker's files, in the temporary folder, named after this process.
 
-    Folders that workers of killed processes left there are removed first (``leftovers``).
+    Folders that workers of killed processes left there are removed first (``base.sweep``).
     """
     parent = Path(tempfile.gettempdir())
     sweep(parent, WORKER_DIRECTORY_PREFIX, "", folders=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from voiceguide import base
 from voiceguide.errors import Diagnostic, Position
 from voiceguide.timeline.compiler import Event, Timeline
 
@@ -15,13 +16,7 @@ def seconds(frames: int, sample_rate: int) -> float:
 
 def clock(frames: int, sample_rate: int) -> str:
     """Frames as ``M:SS.cc`` (``H:MM:SS.cc`` from an hour), rounded to the hundredth."""
-    hundredths = (frames * 100 + sample_rate // 2) // sample_rate
-    whole, cents = divmod(hundredths, 100)
-    minutes, secs = divmod(whole, 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours}:{minutes:02d}:{secs:02d}.{cents:02d}"
-    return f"{minutes}:{secs:02d}.{cents:02d}"
+    return base.clock(frames, sample_rate, decimals=2)
 
 
 def _event_dict(event: Event, sample_rate: int) -> dict[str, Any]:
