@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import strategies as st
 
 from voiceguide.base import Audio
 from voiceguide.errors import EngineError
@@ -139,3 +141,58 @@ def start_engine(**kwargs: Any) -> Pyttsx3Synthesizer:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"the speech engine is required under CI=true: {error.message}")
         pytest.skip(f"no speech engine: {error.message}")
+
+
+# -- random scripts (hypothesis strategies) ------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = [path.read_bytes() for path in sorted((REPO / "tests" / "data" / "valid").glob("*.yaml"))]
+SEEDS += [path.read_bytes() for path in sorted((REPO / "scripts").glob("*.yaml"))]
+
+KEYS = ["voiceguide", "title", "description", "language", "voice", "cautions", "steps", "x-extra",
+        "say", "pause", "chime", "breathe", "press", "repeat", "section", "label", "announce",
+        "inhale", "hold", "exhale", "rest", "cycles", "for", "count", "words", "point", "where", "side",
+        "prepare", "cue_every", "halfway", "countdown", "name", "rate", "volume", "sound", "exale", "<<"]
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-10, 500), st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["90s", "1m 30s", "0", "-5s", "1.5m", "250ms", "25h", "left", "both", "gong", "en-GB", "x",
+                     "", "1m 30", "Hello.", "5 min"]),
+    st.text(max_size=8),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(KEYS), children, max_size=5),
+    max_leaves=20,
+)
+
+INSERTS = [":", "- ", "\n", "  ", "\t", "[", "{", "}", "&a ", "*a", "<<: ", "!!python/x ", "!t ", "'", '"', "#",
+           "---\n", "0", "-1", "ms", "é", "\x00", "x-", "? "]
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    """A valid script (data or shipped) with one to four byte-level mutations."""
+    source = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(1, 4))):
+        where = draw(st.integers(0, len(source)))
+        action = draw(st.sampled_from(["delete", "insert", "swap", "swap values", "byte"]))
+        if action == "delete":
+            del source[where:where + draw(st.integers(1, 12))]
+        elif action == "insert":
+            source[where:where] = draw(st.sampled_from(INSERTS)).encode("utf-8")
+        elif action == "swap":
+            lines = bytes(source).split(b"\n")
+            i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+            source = bytearray(b"\n".join(lines))
+        elif action == "swap values":
+            lines = bytes(source).split(b"\n")
+            keyed = [n for n, line in enumerate(lines) if b": " in line]
+            if len(keyed) >= 2:
+                i, j = draw(st.sampled_from(keyed)), draw(st.sampled_from(keyed))
+                (key_i, value_i), (key_j, value_j) = lines[i].split(b": ", 1), lines[j].split(b": ", 1)
+                lines[i], lines[j] = key_i + b": " + value_j, key_j + b": " + value_i
+                source = bytearray(b"\n".join(lines))
+        else:
+            source[where:where] = bytes([draw(st.integers(0x80, 0xFF))])
+    return bytes(source)

@@ -22,8 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.cli_harness import run_cli
-from tests.fakes import FakeSynthesizer
-from tests.test_properties import VALUES, mutated
+from tests.fakes import VALUES, FakeSynthesizer, mutated
 from voiceguide.speech import pyttsx3_engine
 
 SETTINGS = settings(max_examples=40, deadline=None,

@@ -25,7 +25,7 @@ STAGES = ("base", "script", "timeline", "speech", "audio", "play", "cli")
 RANK = {stage: rank for rank, stage in enumerate(STAGES)}
 SHARED = {"voiceguide", "voiceguide.base", "voiceguide.errors", "voiceguide.printable", "voiceguide.summary",
           "voiceguide.__main__"}
-"""Modules of the base layer: the package itself, base.py and errors.py."""
+"""Modules of the base layer: the package itself and the top-level modules every stage may use."""
 
 
 def module_name(path: Path) -> str:
@@ -51,7 +51,7 @@ MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
 def imports_of(path: Path) -> list[tuple[int, str, list[str]]]:
     """Every ``voiceguide`` import in a file: (line, module, names imported from it)."""
     package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
-    found = []
+    found: list[tuple[int, str, list[str]]] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name, []) for alias in node.names]
@@ -149,3 +149,21 @@ def test_importing_a_stage_pulls_in_no_downstream_stage(stage: str) -> None:
     assert set(own) <= set(loaded)
     downstream = [module for module in loaded if RANK[stage_of(module)] > RANK[stage]]
     assert downstream == []
+
+
+def test_no_test_module_imports_another() -> None:
+    # Shared fakes and fixtures live in tests/fakes.py and tests/conftest.py (and the
+    # helpers beside them), so a test module can change without breaking another.
+    tests = Path(__file__).resolve().parent
+    problems = []
+    for path in sorted(tests.glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            problems += [f"{path.name}:{node.lineno}: imports {name}" for name in names
+                         if name.startswith("tests.test_") or name.startswith("test_")]
+    assert problems == []

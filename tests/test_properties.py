@@ -9,7 +9,6 @@ schema cannot see.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -17,29 +16,12 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tests.fakes import SEEDS, VALUES, mutated
 from voiceguide.script.parse import ParseResult, parse_script
 from voiceguide.script.schema import json_schema
 
-REPO = Path(__file__).resolve().parent.parent
-SEEDS = [path.read_bytes() for path in sorted((REPO / "tests" / "data" / "valid").glob("*.yaml"))]
-SEEDS += [path.read_bytes() for path in sorted((REPO / "scripts").glob("*.yaml"))]
 VALIDATOR = jsonschema.Draft202012Validator(json_schema())
 
-KEYS = ["voiceguide", "title", "description", "language", "voice", "cautions", "steps", "x-extra",
-        "say", "pause", "chime", "breathe", "press", "repeat", "section", "label", "announce",
-        "inhale", "hold", "exhale", "rest", "cycles", "for", "count", "words", "point", "where", "side",
-        "prepare", "cue_every", "halfway", "countdown", "name", "rate", "volume", "sound", "exale", "<<"]
-SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-10, 500), st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(["90s", "1m 30s", "0", "-5s", "1.5m", "250ms", "25h", "left", "both", "gong", "en-GB", "x",
-                     "", "1m 30", "Hello.", "5 min"]),
-    st.text(max_size=8),
-)
-VALUES = st.recursive(
-    SCALARS,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(KEYS), children, max_size=5),
-    max_leaves=20,
-)
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -65,38 +47,6 @@ def check_outcome(result: ParseResult, source: bytes | str) -> None:
 def test_random_documents_give_a_model_or_positioned_errors(data: Any) -> None:
     text = yaml.safe_dump(data, allow_unicode=True, default_flow_style=None)
     check_outcome(parse_script(text, "p.yaml"), text)
-
-
-INSERTS = [":", "- ", "\n", "  ", "\t", "[", "{", "}", "&a ", "*a", "<<: ", "!!python/x ", "!t ", "'", '"', "#",
-           "---\n", "0", "-1", "ms", "é", "\x00", "x-", "? "]
-
-
-@st.composite
-def mutated(draw: st.DrawFn) -> bytes:
-    source = bytearray(draw(st.sampled_from(SEEDS)))
-    for _ in range(draw(st.integers(1, 4))):
-        where = draw(st.integers(0, len(source)))
-        action = draw(st.sampled_from(["delete", "insert", "swap", "swap values", "byte"]))
-        if action == "delete":
-            del source[where:where + draw(st.integers(1, 12))]
-        elif action == "insert":
-            source[where:where] = draw(st.sampled_from(INSERTS)).encode("utf-8")
-        elif action == "swap":
-            lines = bytes(source).split(b"\n")
-            i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
-            lines[i], lines[j] = lines[j], lines[i]
-            source = bytearray(b"\n".join(lines))
-        elif action == "swap values":
-            lines = bytes(source).split(b"\n")
-            keyed = [n for n, line in enumerate(lines) if b": " in line]
-            if len(keyed) >= 2:
-                i, j = draw(st.sampled_from(keyed)), draw(st.sampled_from(keyed))
-                (key_i, value_i), (key_j, value_j) = lines[i].split(b": ", 1), lines[j].split(b": ", 1)
-                lines[i], lines[j] = key_i + b": " + value_j, key_j + b": " + value_i
-                source = bytearray(b"\n".join(lines))
-        else:
-            source[where:where] = bytes([draw(st.integers(0x80, 0xFF))])
-    return bytes(source)
 
 
 @SETTINGS

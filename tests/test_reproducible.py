@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.test_engine import start_engine
+from tests.fakes import start_engine
 
 pytestmark = pytest.mark.engine
 
