@@ -167,3 +167,13 @@ def test_no_test_module_imports_another() -> None:
             problems += [f"{path.name}:{node.lineno}: imports {name}" for name in names
                          if name.startswith("tests.test_") or name.startswith("test_")]
     assert problems == []
+
+
+def test_the_readme_package_map_names_every_sub_package_and_no_other() -> None:
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## How it works", 1)[1].split("\n## ", 1)[0]
+    mapped = {line.split("`")[1] for line in section.splitlines() if line.startswith("| `voiceguide/")}
+    packages = {f"voiceguide/{path.parent.name}/" for path in PACKAGE.glob("*/__init__.py")}
+    assert {name for name in mapped if name.endswith("/")} == packages
+    top_level = {path.name for path in PACKAGE.glob("*.py")} - {"__init__.py", "__main__.py"}
+    assert {name for name in top_level if f"`{name}`" not in section and f"`voiceguide/{name}`" not in section} == set()
