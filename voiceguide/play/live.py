@@ -38,6 +38,14 @@ LEAD_IN_FRAMES = 13 * BLOCK_FRAMES
 
 QUEUE_FRAMES = 12 * BLOCK_FRAMES
 
+OUTPUT_LATENCY_SECONDS = 0.25
+"""The device buffer PortAudio is asked for.  Its default ("high", 0.09 s through
+PulseAudio's ALSA plugin) is shorter than the stalls a busy machine gives the
+callback thread (measured: 0.2 s, and 0.27 s apart once; a live test heard a
+chime 54 ms late after one): the server fills such a gap with silence, shifting
+every later cue.  Keys wait no longer than this for it: ``discard`` empties the
+queue, and only the device's buffer still plays."""
+
 STALL_SECONDS = 5.0
 """A running stream whose callback has not been called for this long has stopped taking sound
 (a suspended or vanished device keeps the stream "active"): far longer than PulseAudio's start-up stall."""
@@ -176,7 +184,7 @@ class LiveOutput:
         try:
             self._stream = self._sd.OutputStream(
                 samplerate=sample_rate, blocksize=block_frames, device=index,
-                channels=1, dtype="float32", callback=self._callback,
+                channels=1, dtype="float32", callback=self._callback, latency=OUTPUT_LATENCY_SECONDS,
             )
             self._stream.start()
         except self._sd.PortAudioError as error:
