@@ -19,10 +19,12 @@ P = Position("s.yaml", 4, 3)
 PLAN_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["title", "duration", "events"],
+    "required": ["title", "duration", "language", "voice", "events"],
     "properties": {
         "title": {"type": "string"},
         "duration": {"type": "number", "minimum": 0},
+        "language": {"type": "string"},
+        "voice": {"type": ["string", "null"]},
         "events": {
             "type": "array",
             "items": {
@@ -76,9 +78,10 @@ def session() -> Script:
 
 def test_plan_dict_has_exactly_the_spec_keys_and_validates() -> None:
     timeline = compile_timeline(session(), fake_measure)
-    plan = plan_dict(timeline)
+    plan = plan_dict(timeline, voice="gmw/de")
     jsonschema.validate(plan, PLAN_SCHEMA)
-    assert list(plan) == ["title", "duration", "events"]
+    assert list(plan) == ["title", "duration", "language", "voice", "events"]
+    assert (plan["language"], plan["voice"]) == ("en", "gmw/de")
     assert all(list(e) == ["t", "duration", "kind", "cue", "text", "step", "side", "section"] for e in plan["events"])
     assert plan["title"] == "Sciatica relief"
     assert plan["duration"] == round(timeline.length / SAMPLE_RATE, 6)

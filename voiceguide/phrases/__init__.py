@@ -70,21 +70,29 @@ def placeholders(template: str) -> set[str]:
 
 
 def phrase_problem(key: str, template: str) -> str | None:
-    """Why ``template`` cannot be the value of ``key`` (a dropped or invented placeholder), or None."""
+    """Why ``template`` cannot be the value of ``key`` (a lost or invented placeholder), or None.
+
+    The reason reads on from the key's name: "phrases.round " + "must keep the placeholder {rounds}".
+    """
     spec = KEYS_BY_NAME[key]
     if _BRACE.search(_PLACEHOLDER.sub("", template)):
-        return "braces are only for placeholders such as {n}"
+        return "has a brace that is not part of a placeholder: placeholders are written {n}, {time} …"
     used = placeholders(template)
     invented = sorted(used - spec.placeholders - spec.optional)
     dropped = sorted(spec.placeholders - used)
     problems = []
     if dropped:
-        problems.append("must use " + ", ".join(f"{{{name}}}" for name in dropped))
+        problems.append(f"must keep the placeholder{'s' if len(dropped) > 1 else ''} {_braced(dropped)}")
     if invented:
         allowed = sorted(spec.placeholders | spec.optional)
-        known = ", ".join(f"{{{name}}}" for name in allowed) if allowed else "no placeholder"
-        problems.append(", ".join(f"{{{name}}}" for name in invented) + f" is not known here (it takes {known})")
+        takes = f"this phrase takes {_braced(allowed)}" if allowed else "this phrase takes no placeholder"
+        problems.append(f"has an unknown placeholder{'s' if len(invented) > 1 else ''} {_braced(invented)} "
+                        f"({takes})")
     return "; ".join(problems) or None
+
+
+def _braced(names: list[str]) -> str:
+    return ", ".join(f"{{{name}}}" for name in names)
 
 
 @functools.cache

@@ -42,12 +42,14 @@ def _sorted(timeline: Timeline) -> list[Event]:
     return sorted(timeline.events, key=lambda event: event.start)
 
 
-def plan_dict(timeline: Timeline) -> dict[str, Any]:
-    """The spec's JSON plan: ``title``, ``duration`` and ``events`` sorted by ``t``."""
+def plan_dict(timeline: Timeline, voice: str | None = None) -> dict[str, Any]:
+    """The spec's JSON plan: ``title``, ``duration``, ``language``, ``voice`` (engine voice id) and ``events``."""
     rate = timeline.sample_rate
     return {
         "title": timeline.title,
         "duration": seconds(timeline.length, rate),
+        "language": timeline.language,
+        "voice": voice,
         "events": [_event_dict(event, rate) for event in _sorted(timeline)],
     }
 
