@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from voiceguide import __version__
-from voiceguide.errors import ScriptError, UsageError, VoiceguideError
+from voiceguide.errors import Diagnostic, ScriptError, UsageError, VoiceguideError
 from voiceguide.script.model import MAX_RATE_WPM, MIN_RATE_WPM
 
 
@@ -134,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_check)
     p = sub.add_parser("schema", help="print a JSON Schema of the script format, for editors")
     p.set_defaults(func=_cmd_schema)
+    p = sub.add_parser("phrases", help="print a language's phrasebook as YAML, ready to paste under 'phrases:'")
+    p.add_argument("language", nargs="?", metavar="LANGUAGE", help="a BCP-47 tag such as de or pt-BR (default: en)")
+    p.set_defaults(func=_cmd_phrases)
 
     # -- plan / render / list / voices (sessions) -----------------------------
     p = sub.add_parser("plan", help="print the session's timeline")
@@ -238,6 +241,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from voiceguide.timeline.plan import dropped_warnings
 
     status = ExitStatus.OK
+    voices: dict[str, Any] = {}  # the engine's voices, listed once for every script that needs them
     for arg in args.scripts:
         try:
             path = resolve_script(arg)
@@ -262,6 +266,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
                 line = warning.position.line
                 source_line = lines[line - 1] if 0 < line <= len(lines) else None
                 diagnostics.append(dataclasses.replace(warning, source_line=source_line))
+            diagnostics += _voice_warnings(script, lines, voices)
         for diagnostic in diagnostics:
             print(diagnostic.format(), file=sys.stderr)
         if script is None:
@@ -271,6 +276,59 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f'{shown}: ok: "{script.title}", {count} step{"" if count == 1 else "s"}, '
               f"about {format_seconds(length_seconds)}")
     return status
+
+
+def _voice_warnings(script: Script, lines: list[str], voices: dict[str, Any]) -> list[Diagnostic]:
+    """A warning when no installed voice speaks the script's language (or its named voice does not).
+
+    Only for scripts that set ``language`` or ``voice.name``: the others need no
+    engine, so that checking them stays fast.  The engine's voices are listed
+    once into ``voices`` (``"list"``, or ``"error"`` when the engine cannot start).
+    """
+    import re
+
+    from voiceguide.errors import EngineError, Position
+    from voiceguide.speech.pyttsx3_engine import list_voices, select_voice
+
+    if script.language is None and script.voice.name is None:
+        return []
+    language = _speech_language(script)
+    if not voices:
+        try:
+            voices["list"] = list_voices()
+        except EngineError as error:
+            voices["error"] = error
+    line, column = script.position.line, script.position.column
+    for number, text in enumerate(lines, 1):
+        found = re.match(r"(language\s*:\s*)\S", text)
+        if found:
+            line, column = number, found.end(1) + 1
+            break
+    source_line = lines[line - 1] if 0 < line <= len(lines) else None
+    if "error" in voices:
+        message = f"cannot tell whether a voice speaks '{language}': {voices['error'].message}"
+    else:
+        try:
+            select_voice(voices["list"], script.voice.name, language)
+            return []
+        except EngineError as error:
+            hint = f" ({error.hint})" if error.hint else ""
+            message = f"{error.message} 'plan', 'render' and 'play' will fail{hint}"
+    return [Diagnostic(Position(script.position.path, line, column), "warning", message, source_line)]
+
+
+def _cmd_phrases(args: argparse.Namespace) -> int:
+    import re
+
+    from voiceguide.phrases import phrasebook_yaml
+    from voiceguide.script.keys import LANGUAGE_PATTERN
+
+    language: str | None = args.language
+    if language is not None and not re.match(LANGUAGE_PATTERN, language):
+        raise UsageError(f"'{language}' is not a BCP-47 language tag",
+                         hint="give a tag such as en, de, fr-CA or pt-BR")
+    sys.stdout.write(phrasebook_yaml(language))
+    return ExitStatus.OK
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
@@ -316,15 +374,15 @@ def _load_session(args: argparse.Namespace) -> tuple[Script, SoundOptions]:
     return script, options
 
 
-def _prepare_session(args: argparse.Namespace) -> tuple[Script, Timeline, SessionClips]:
+def _prepare_session(args: argparse.Namespace) -> tuple[Script, Timeline, SessionClips, str | None]:
     """Load the script ``args`` names, synthesize its speech and lay out its timeline.
 
     ``args`` needs ``script`` (a path or a shipped session's name) and the sound
     options of ``_add_sound_options`` (``voice``, ``rate``, ``pace``, ``cautions``).
     Every utterance is synthesized (or read from the cache) before the timeline
     is compiled, so the timeline's speech lengths are those of the clips played.
-    Returns the script, its timeline, and the ``mixer.ClipSource`` to mix it
-    from; play it at ``_session_volume(args, script)``.  Raises ``UsageError``
+    Returns the script, its timeline, the ``mixer.ClipSource`` to mix it
+    from, and the engine's voice id; play it at ``_session_volume(args, script)``.  Raises ``UsageError``
     (no such session), ``ScriptError`` (invalid) or ``EngineError`` (no speech).
     """
     from voiceguide.audio.mixer import SessionClips
@@ -335,14 +393,21 @@ def _prepare_session(args: argparse.Namespace) -> tuple[Script, Timeline, Sessio
     script, options = _load_session(args)
     synth = Pyttsx3Synthesizer(
         voice=options.voice or script.voice.name,
-        language=script.language,
+        language=_speech_language(script),
         rate=options.rate or script.voice.rate,
     )
     bank = SpeechBank(synth, default_cache_dir())
     # One batched pass over every distinct text: far faster than one engine call per cue.
     bank.prefetch(utterances(script, pace=options.pace, cautions=options.cautions))
     timeline = compile_timeline(script, bank.measure, pace=options.pace, cautions=options.cautions)
-    return script, timeline, SessionClips(bank)
+    return script, timeline, SessionClips(bank), synth.voice_id
+
+
+def _speech_language(script: Script) -> str:
+    """The language the voice must speak: the script's, or English (the phrasebook of a script without one)."""
+    from voiceguide.phrases import DEFAULT_LANGUAGE
+
+    return script.language or DEFAULT_LANGUAGE
 
 
 def _session_volume(args: argparse.Namespace, script: Script) -> float:
@@ -375,10 +440,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
     from voiceguide.timeline.plan import format_plan, plan_dict
 
-    script, timeline, _ = _prepare_session(args)
+    script, timeline, _, voice_id = _prepare_session(args)
     _warn_dropped(script, timeline)
     if args.json:
-        print(json.dumps(plan_dict(timeline), ensure_ascii=False))
+        print(json.dumps(plan_dict(timeline, voice=voice_id), ensure_ascii=False))
     else:
         sys.stdout.write(format_plan(timeline))
     return ExitStatus.OK
@@ -464,7 +529,7 @@ def _render(args: argparse.Namespace) -> int:
     sink = FileSink(args.output, SAMPLE_RATE)
     progress: _ProgressBar | None = None
     try:
-        script, timeline, clips = _prepare_session(args)
+        script, timeline, clips, _ = _prepare_session(args)
         _warn_dropped(script, timeline)
         if sys.stderr.isatty():
             progress = _ProgressBar(sys.stderr, "rendering", timeline.sample_rate)
@@ -497,14 +562,16 @@ def _cmd_list(args: argparse.Namespace) -> int:
         script = load_script(path)
         minutes = max(1, round(float(estimate_session(script).seconds) / 60))
         description = " ".join((script.description or "").split())
-        rows.append((path.stem, script.title, f"~{minutes} min", description))
+        language = script.language or "en"
+        rows.append((path.stem, language, script.title, f"~{minutes} min", description))
     if not rows:
         print("no sessions are shipped with this installation", file=sys.stderr)
         return ExitStatus.FAILURE
-    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
     columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
-    for name, title, length, description in rows:
-        line = f"{name:<{widths[0]}}  {title:<{widths[1]}}  {length:>{widths[2]}}  {description}".rstrip()
+    for name, language, title, length, description in rows:
+        line = (f"{name:<{widths[0]}}  {language:<{widths[1]}}  {title:<{widths[2]}}  {length:>{widths[3]}}  "
+                f"{description}").rstrip()
         if columns is not None and len(line) > columns:
             line = line[: max(columns - 1, 0)] + "…"
         print(line)
@@ -627,7 +694,7 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
 
     synth = Pyttsx3Synthesizer(
         voice=options.voice or script.voice.name,
-        language=script.language,
+        language=_speech_language(script),
         rate=options.rate or script.voice.rate,
     )
     bank = SpeechBank(synth, default_cache_dir())

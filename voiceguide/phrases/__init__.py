@@ -156,7 +156,7 @@ class Phrasebook:
             raise ValueError(f"duration takes a non-negative number of seconds, got {seconds}")
         hours, rest = divmod(seconds, 3600)
         minutes, secs = divmod(rest, 60)
-        parts = []
+        parts: list[str] = []
         for count, unit in ((hours, "hour"), (minutes, "minute"), (secs, "second")):
             if count or (unit == "second" and not parts):
                 parts.append(self.fill(f"{unit}_{'one' if count == 1 else 'other'}", n=count))
@@ -181,8 +181,9 @@ def load_phrasebook(language: str | None = None, overrides: Mapping[str, str] | 
     if unknown:
         raise KeyError(f"unknown phrase keys: {', '.join(unknown)}")
     primary = primary_language(language)
+    fallback: tuple[str, ...] = ()
     if primary in LANGUAGE_NAMES:
-        base, fallback = _shipped(primary), ()
+        base = _shipped(primary)
     else:
         base = _shipped(DEFAULT_LANGUAGE)
         fallback = tuple(key.name for key in KEYS if key.name not in overrides)
