@@ -312,8 +312,9 @@ def _voice_warnings(script: Script, lines: list[str], voices: dict[str, Any]) ->
             select_voice(voices["list"], script.voice.name, language)
             return []
         except EngineError as error:
-            hint = f" ({error.hint})" if error.hint else ""
-            message = f"{error.message} 'plan', 'render' and 'play' will fail{hint}"
+            hint = f"; {error.hint}" if error.hint else ""
+            said = error.message[0].lower() + error.message[1:].rstrip(".")
+            message = f"{said}: 'plan', 'render' and 'play' will fail{hint}"
     return [Diagnostic(Position(script.position.path, line, column), "warning", message, source_line)]
 
 

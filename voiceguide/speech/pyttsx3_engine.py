@@ -252,8 +252,8 @@ def install_voice_hint(language: str) -> str:
     elif sys.platform == "win32":
         how = f"add the speech pack for {label} in Settings > Time & language > Language & region"
     else:
-        how = (f"install espeak-ng's voice data, which speaks {label} (Debian/Ubuntu: "
-               f"sudo apt-get install espeak-ng-data)")
+        how = (f"install a voice that speaks {label}: espeak-ng's voice data covers about a hundred languages "
+               f"(Debian/Ubuntu: sudo apt-get install espeak-ng-data)")
     return f"{how}; then {VOICES_HINT}"
 
 
