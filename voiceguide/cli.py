@@ -683,14 +683,16 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
 
     from voiceguide.audio.mixer import Mixer, SessionClips
     from voiceguide.play import screen
-    from voiceguide.play.keymap import FIXED_FEEDBACK, KEY_COMMANDS, Command
+    from voiceguide.play.commands import fixed_feedback
+    from voiceguide.play.keymap import KEY_COMMANDS, Command
     from voiceguide.play.keys import KeyReader
     from voiceguide.play.player import Player
     from voiceguide.play.program import Program
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
     from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
-    from voiceguide.timeline.compiler import iter_timeline, utterances
+    from voiceguide.timeline.compiler import iter_timeline, script_phrasebook, utterances
 
+    phrases = script_phrasebook(script)
     synth = Pyttsx3Synthesizer(
         voice=options.voice or script.voice.name,
         language=_speech_language(script),
@@ -698,7 +700,7 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
     )
     bank = SpeechBank(synth, default_cache_dir())
     # The session's texts in order of first use, then the fixed key feedback (so keys answer at once).
-    texts = utterances(script, pace=options.pace, cautions=options.cautions) + list(FIXED_FEEDBACK)
+    texts = utterances(script, pace=options.pace, cautions=options.cautions) + list(fixed_feedback(phrases))
     threading.Thread(target=_play_prefetch, args=(bank, texts), name="voiceguide-prefetch", daemon=True).start()
     # Steps are laid out (and their speech measured) on a thread, ahead of the playhead.
     program = Program(script.title, iter_timeline(script, bank.measure, pace=options.pace,
@@ -710,7 +712,7 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
         return Mixer(events, clips, length=length)
 
     player = Player(program, make_renderer, output, bank.clip, start_frame=start,
-                    volume=_session_volume(args, script), sample_rate=output.sample_rate)
+                    volume=_session_volume(args, script), sample_rate=output.sample_rate, phrases=phrases)
     plain = args.plain or not sys.stdout.isatty()
     rate = output.sample_rate
     drawn = ""

@@ -75,10 +75,3 @@ def keys_table(indent: int = 2) -> str:
     width = max(len(row.keys) for row in KEY_HELP) + 3
     return "\n".join(f"{' ' * indent}{row.keys:<{width}}{row.meaning}" for row in KEY_HELP)
 
-
-FIXED_FEEDBACK = (
-    "Paused.", "Next step.", "Restarting this step.", "Previous step.", "Stopping.", "This is the last step.",
-    HELP_TEXT,
-    *(f"Volume {percent} percent." for percent in range(VOLUME_MIN_PERCENT, 101, VOLUME_STEP_PERCENT)),
-)
-"""Feedback sentences that do not depend on the position: worth synthesizing ahead."""
