@@ -177,7 +177,7 @@ def spoken_cues(script_path: Path, cache: Path) -> list[str]:
     from voiceguide.cli import _prepare_session, build_parser
 
     args = build_parser().parse_args(["plan", str(script_path)])
-    _, timeline, _ = _prepare_session(args)
+    _, timeline, _, _ = _prepare_session(args)
     return [event.text for event in timeline.events if event.kind == "speech" and event.text]
 
 

@@ -196,7 +196,7 @@ def test_file_and_mixer_blocks_give_identical_samples(engine_cache: Path, tmp_pa
     script_path.write_text(SHORT_SCRIPT)
     output = tmp_path / "blocks.wav"
     args = build_parser().parse_args(["render", str(script_path), "-o", str(output), "--volume", "0.8"])
-    script, timeline, clips = _prepare_session(args)
+    script, timeline, clips, _ = _prepare_session(args)
     volume = _session_volume(args, script)
     assert volume == 0.8
     mixer = Mixer(timeline.events, clips, volume, length=timeline.length)
