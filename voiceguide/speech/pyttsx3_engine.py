@@ -24,14 +24,14 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import numpy as np
-
-from voiceguide.base import SAMPLE_RATE, Audio
+from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import EngineError
 from voiceguide.phrases import LANGUAGE_NAMES, primary_language
-from voiceguide.speech.clips import resample
+
+if TYPE_CHECKING:  # Audio is numpy's: 'check' lists the voices through this module without loading numpy
+    from voiceguide.base import Audio
 
 VOICES_HINT = "run 'voiceguide voices' to see the installed voices"
 BATCH_SIZE = 32
@@ -479,7 +479,11 @@ class Pyttsx3Synthesizer:
     @staticmethod
     def _read(path: Path, text: str) -> Audio:
         """The samples of one file the worker wrote; ``_WorkerLost`` unless it exists, decodes and has samples."""
+        # Imported here: 'check' lists the voices through this module without loading the audio libraries.
+        import numpy as np
         import soundfile
+
+        from voiceguide.speech.clips import resample
 
         try:
             samples, file_rate = soundfile.read(str(path), dtype="float32", always_2d=True)
