@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from fractions import Fraction as F
 
@@ -78,7 +79,7 @@ def session() -> Script:
 
 def test_plan_dict_has_exactly_the_spec_keys_and_validates() -> None:
     timeline = compile_timeline(session(), fake_measure)
-    plan = plan_dict(timeline, voice="gmw/de")
+    plan = plan_dict(dataclasses.replace(timeline, voice="gmw/de"))
     jsonschema.validate(plan, PLAN_SCHEMA)
     assert list(plan) == ["title", "duration", "language", "voice", "events"]
     assert (plan["language"], plan["voice"]) == ("en", "gmw/de")

@@ -322,10 +322,10 @@ def test_wav_and_flac_hold_the_same_quantized_samples_as_libsndfiles_flac(tmp_pa
 def test_progress_bar_redraws_one_line_in_place_and_clears_it() -> None:
     import io
 
-    from voiceguide.cli import _ProgressBar
+    from voiceguide.play.ui import ProgressBar
 
     stream = io.StringIO()
-    bar = _ProgressBar(stream, "rendering", SAMPLE_RATE)
+    bar = ProgressBar(stream, "rendering", SAMPLE_RATE)
     total = 90 * SAMPLE_RATE
     for done in range(0, total + 1, SAMPLE_RATE // 10):
         bar(done, total)

@@ -183,7 +183,7 @@ def test_second_bank_reads_the_disk_cache(tmp_path: Path) -> None:
         assert np.array_equal(second.clip(text), clip)
     assert counting.calls == []
     assert len(_entries(tmp_path)) == 2
-    assert not list(tmp_path.glob(".tmp-*")), "temporary files must be renamed or removed"
+    assert not list(tmp_path.glob(".*.part")), "temporary files must be renamed or removed"
 
 
 def test_cache_key_includes_the_synthesizer_identity(tmp_path: Path) -> None:
@@ -422,4 +422,4 @@ def test_the_first_take_on_disk_wins_so_memory_always_matches_the_disk(tmp_path:
     assert np.array_equal(second.clip("Breathe in."), first.clip("Breathe in."))
     reread = SpeechBank(FakeSynthesizer(), tmp_path)
     assert np.array_equal(reread.clip("Breathe in."), first.clip("Breathe in."))
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp-")] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []

@@ -12,9 +12,7 @@ import contextlib
 import hashlib
 import os
 import struct
-import tempfile
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -22,7 +20,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from voiceguide.base import SAMPLE_RATE, Audio
+from voiceguide.base import SAMPLE_RATE, Audio, FrameCache, write_atomically
 from voiceguide.errors import EngineError
 
 
@@ -212,9 +210,7 @@ class SpeechBank:
         self._synth = synth
         self._cache_dir = cache_dir
         self._disk_ok = cache_dir is not None
-        self._memory_frames = memory_frames
-        self._memory: OrderedDict[str, Audio] = OrderedDict()
-        self._memory_total = 0
+        self._memory: FrameCache[Audio] = FrameCache(memory_frames)
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
         self._synth_lock = threading.Lock()
@@ -288,7 +284,6 @@ class SpeechBank:
         with self._lock:
             audio = self._memory.get(text)
             if audio is not None:
-                self._memory.move_to_end(text)
                 return audio, False
             pending = self._pending.get(text)
             if pending is not None:
@@ -309,13 +304,9 @@ class SpeechBank:
         with self._lock:
             if self._pending.get(text) is pending:
                 del self._pending[text]
-            self._memory[text] = audio
-            self._memory_total += audio.size
             # Only evict what the disk can give back: without it, evicting would
             # mean synthesizing the same text twice.
-            while self._disk_ok and self._memory_total > self._memory_frames and len(self._memory) > 1:
-                _, old = self._memory.popitem(last=False)
-                self._memory_total -= old.size
+            self._memory.put(text, audio, evict=self._disk_ok)
         pending.audio = audio
         pending.done.set()
 
@@ -390,30 +381,18 @@ class SpeechBank:
         path = self.cache_path(text)
         assert path is not None
         payload = np.ascontiguousarray(clip, dtype="<f4").tobytes()
-        header = _HEADER.pack(_MAGIC, SAMPLE_RATE, clip.size, hashlib.sha256(payload).digest())
-        tmp_name: str | None = None
+        entry = _HEADER.pack(_MAGIC, SAMPLE_RATE, clip.size, hashlib.sha256(payload).digest()) + payload
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", suffix=".clip",
-                                             delete=False) as tmp:
-                tmp_name = tmp.name
-                tmp.write(header)
-                tmp.write(payload)
             try:
-                os.link(tmp_name, path)  # atomic, and refuses to replace another's entry
+                write_atomically(path, entry, replace=False)
             except FileExistsError:
                 theirs = self._load(text)
                 if theirs is not None:
                     return theirs
-                os.replace(tmp_name, path)  # theirs was damaged (and is gone): ours it is
-            except OSError:  # no hard links on this file system: last writer wins
-                os.replace(tmp_name, path)
+                write_atomically(path, entry)  # theirs was damaged (and is gone): ours it is
         except OSError:
             self._disk_ok = False
-        finally:
-            if tmp_name is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp_name)
         return clip
 
 

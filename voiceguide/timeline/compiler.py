@@ -102,6 +102,8 @@ class Timeline:
     dropped: tuple[DroppedCue, ...]
     language: str = "en"
     """The primary subtag of the phrasebook spoken (``de`` for ``de-AT``)."""
+    voice: str | None = None
+    """The engine's voice id, filled in by whoever synthesized the speech (the compiler never sees the engine)."""
 
 
 @dataclass(frozen=True)
