@@ -612,3 +612,21 @@ def test_the_keys_answer_in_the_scripts_language() -> None:
     assert set(speaker.said) - {speaker.said[1], speaker.said[4]} <= set(fixed_feedback(german))
     # The English phrasebook speaks the help the key table describes.
     assert load_phrasebook("en").say("keys_help") == HELP_TEXT
+
+
+def test_the_spoken_status_in_german_down_to_the_end() -> None:
+    import dataclasses
+
+    from voiceguide.phrases import load_phrasebook
+
+    german = load_phrasebook("de")
+    player, output, speaker, timeline = _player()
+    press = next(e for e in timeline.events if e.cue == "press" and e.side == "right")
+    status = player.status_at(press.end + RATE)
+    text = status_text(status, german)
+    assert text.startswith("Neck point, rechte Seite. Punkt GB20. Noch ")
+    assert " drücken. Noch " in text and " in diesem Schritt. Noch " in text and text.endswith(" Sitzung.")
+    assert resume_text(status, german).startswith("Es geht weiter. Neck point, rechte Seite, noch ")
+    end = dataclasses.replace(status, span=None, side=None, hold_left=None, step_left=0, position=status.length or 0)
+    assert status_text(end).startswith("The end. Zero seconds left in this step.")
+    assert status_text(end, german).startswith("Das Ende. Noch null Sekunden in diesem Schritt.")

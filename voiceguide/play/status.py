@@ -74,7 +74,7 @@ def status_text(status: Status, phrases: Phrasebook | None = None) -> str:
     book = _book(phrases)
     rate = status.sample_rate
     parts = [book.say("paused")] if status.paused else []
-    parts.append(book.say("place_end") if status.span is None else describe_place(status, book) + ".")
+    parts.append(describe_place(status, book) + ".")
     if status.span is not None and status.span.point and status.span.label:
         parts.append(book.say("status_point", point=status.span.point))
     if status.hold_left is not None:
