@@ -261,3 +261,16 @@ def test_cli_phrases_prints_yaml_and_refuses_a_bad_tag() -> None:
     bad = run_cli("phrases", "de_DE")
     assert bad.exit_status == 2 and bad.stdout == ""
     assert "de_DE" in bad.stderr and "hint:" in bad.stderr
+
+
+def test_the_english_phrasebook_says_what_the_player_and_screen_say() -> None:
+    from voiceguide.play.commands import fixed_feedback
+    from voiceguide.play.keymap import FIXED_FEEDBACK, SIDE_FEEDBACK
+    from voiceguide.timeline.places import KIND_WORDS
+
+    book = load_phrasebook("en")
+    words_only = {text for text in fixed_feedback(book) if not text.startswith("Volume")}
+    assert words_only == {text for text in FIXED_FEEDBACK if not text.startswith("Volume")}
+    assert [book.say(key) for key in ("right_side", "restart_right_side", "back_to_left_side")] == [
+        SIDE_FEEDBACK["next"], SIDE_FEEDBACK["restart"], SIDE_FEEDBACK["back"]]
+    assert {kind: book.fill(f"place_{kind}") for kind in KIND_WORDS} == KIND_WORDS

@@ -8,15 +8,19 @@ and each ``_cmd_*`` function composes the stages for one command.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import enum
+import errno
+import os
+import stat
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, TextIO
 
 from voiceguide import __version__
-from voiceguide.errors import Diagnostic, ScriptError, UsageError, VoiceguideError
+from voiceguide.errors import Diagnostic, EngineError, OutputError, ScriptError, UsageError, VoiceguideError
 from voiceguide.play.keymap import keys_table
 from voiceguide.script.model import MAX_RATE_WPM, MIN_RATE_WPM
 
@@ -246,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("script", metavar="SCRIPT")
     start = p.add_mutually_exclusive_group()
     start.add_argument("--from", dest="from_step", metavar="STEP",
-                       help="start at this step: its number in the script, e.g. 3, or 5.2 inside a repeat")
+                       help="start at this step: its number in the script (3, or 5.2 inside a repeat) or its label")
     start.add_argument("--from-section", metavar="NAME",
                        help="start at this section (its title, or a unique part of it)")
     p.add_argument("--device", metavar="DEVICE",
@@ -284,6 +288,73 @@ def _print_error(error: VoiceguideError) -> None:
         print(f"hint: {printable(error.hint, one_line=True)}", file=sys.stderr)
 
 
+# --------------------------------------------------------------------------
+# standard output that fails cleanly
+#
+# Python reports a failed write to stdout (a full disk, a closed pipe) as an
+# OSError traceback, or, when it only shows at the final flush, as "Exception
+# ignored ..." after the program has already said it succeeded.  main() wraps
+# stdout for the command: every write and the final flush turn an OSError into
+# StdoutError (exit 1, one sentence).  ``abandon`` then cuts a regular file back
+# to where the command started writing (a plan cut off by a full disk is not
+# left looking like a plan) and points the descriptor at the null device, so
+# the interpreter's own flush at exit has nothing left to fail.
+
+
+class StdoutError(OutputError):
+    """Standard output could not be written (full disk, closed pipe, I/O error)."""
+
+
+def _stdout_error(error: OSError) -> StdoutError:
+    """One plain sentence for a failed write to standard output."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return StdoutError("Cannot write to standard output: the disk is full (or the file is at its size limit).")
+    if isinstance(error, BrokenPipeError) or error.errno == errno.EPIPE:
+        return StdoutError("Cannot write to standard output: it was closed before everything was written.")
+    reason = error.strerror or type(error).__name__
+    return StdoutError(f"Cannot write to standard output: {reason}.")
+
+
+class GuardedStdout:
+    """A text stream that forwards to ``stream`` and raises ``StdoutError`` instead of ``OSError``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._start: int | None = None  # where a regular file stood when we began
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            descriptor = stream.fileno()
+            if stat.S_ISREG(os.fstat(descriptor).st_mode):
+                stream.flush()
+                self._start = os.lseek(descriptor, 0, os.SEEK_CUR)
+
+    def write(self, text: str) -> int:
+        """Write ``text``; ``StdoutError`` on failure."""
+        try:
+            return self._stream.write(text)
+        except OSError as error:
+            raise _stdout_error(error) from error
+
+    def flush(self) -> None:
+        """Flush; ``StdoutError`` on failure."""
+        try:
+            self._stream.flush()
+        except OSError as error:
+            raise _stdout_error(error) from error
+
+    def abandon(self) -> None:
+        """After a failure: take back what a regular file got, and send anything still buffered nowhere."""
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            descriptor = self._stream.fileno()
+            if self._start is not None:
+                os.ftruncate(descriptor, self._start)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, descriptor)
+            os.close(null)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def parse_options(argv: Sequence[str] | None = None) -> Any:
     """The typed options of a command line (``RenderOptions`` for ``render ...``, etc.); argparse stays here."""
     args = build_parser().parse_args(argv)
@@ -292,12 +363,34 @@ def parse_options(argv: Sequence[str] | None = None) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    import typing
+
+    # A full disk or a closed pipe on stdout: one sentence and exit 1, never a traceback (GuardedStdout).
+    guarded = GuardedStdout(sys.stdout)
+    try:
+        with contextlib.redirect_stdout(typing.cast(TextIO, guarded)):
+            try:
+                status = _run(argv)
+            except SystemExit:  # argparse's --help, --version and usage errors
+                guarded.flush()
+                raise
+            guarded.flush()
+            return status
+    except StdoutError as error:
+        guarded.abandon()
+        _print_error(error)
+        return error.exit_status
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     options = args.options(args)
     try:
         status: int = args.func(options)
         return status
+    except StdoutError:
+        raise  # main() also takes back what reached a file
     except VoiceguideError as error:
         if args.traceback:
             raise
@@ -340,7 +433,6 @@ def _cmd_check(options: CheckOptions) -> int:
     from voiceguide.timeline.plan import dropped_warnings
 
     status = ExitStatus.OK
-    voices: dict[str, Any] = {}  # the engine's voices, listed once for every script that needs them
     for arg in options.scripts:
         try:
             path = resolve_script(arg)
@@ -365,7 +457,8 @@ def _cmd_check(options: CheckOptions) -> int:
                 line = warning.position.line
                 source_line = lines[line - 1] if 0 < line <= len(lines) else None
                 diagnostics.append(dataclasses.replace(warning, source_line=source_line))
-            diagnostics += _voice_warnings(script, lines, voices)
+        if script is not None:
+            diagnostics += _voice_warnings(script, source, shown)
         _print_diagnostics(diagnostics)
         if script is None:
             status = ExitStatus.INVALID
@@ -376,44 +469,47 @@ def _cmd_check(options: CheckOptions) -> int:
     return status
 
 
-def _voice_warnings(script: Script, lines: list[str], voices: dict[str, Any]) -> list[Diagnostic]:
-    """A warning when no installed voice speaks the script's language (or its named voice does not).
+def _voice_warnings(script: Script, source: bytes, shown: str) -> list[Diagnostic]:
+    """Warnings for a ``voice.name`` no installed voice has and a ``language`` none speaks.
 
-    Only for scripts that set ``language`` or ``voice.name``: the others need no
-    engine, so that checking them stays fast.  The engine's voices are listed
-    once into ``voices`` (``"list"``, or ``"error"`` when the engine cannot start).
+    Asks the engine only when the script names a voice or a language other than
+    English (espeak-ng always speaks English), so a plain script is checked
+    without starting it; the engine gets the timeout it has everywhere else.
     """
-    import re
+    import dataclasses
 
-    from voiceguide.errors import EngineError, Position
+    language = script.language
+    plain_language = language is None or language.split("-", 1)[0].lower() == "en"
+    if script.voice.name is None and plain_language:
+        return []
+    from voiceguide.script.loader import compose_document
     from voiceguide.speech.pyttsx3_engine import list_voices, select_voice
 
-    if script.language is None and script.voice.name is None:
-        return []
-    language = _speech_language(script)
-    if not voices:
-        try:
-            voices["list"] = list_voices()
-        except EngineError as error:
-            voices["error"] = error
-    line, column = script.position.line, script.position.column
-    for number, text in enumerate(lines, 1):
-        found = re.match(r"(language\s*:\s*)\S", text)
-        if found:
-            line, column = number, found.end(1) + 1
-            break
-    source_line = lines[line - 1] if 0 < line <= len(lines) else None
-    if "error" in voices:
-        message = f"cannot tell whether a voice speaks '{language}': {voices['error'].message}"
-    else:
-        try:
-            select_voice(voices["list"], script.voice.name, language)
-            return []
-        except EngineError as error:
-            hint = f"; {error.hint}" if error.hint else ""
-            said = error.message[0].lower() + error.message[1:].rstrip(".")
-            message = f"{said}: 'plan', 'render' and 'play' will fail{hint}"
-    return [Diagnostic(Position(script.position.path, line, column), "warning", message, source_line)]
+    document = compose_document(source, shown)
+    top = document.entries(document.root)[0]
+    places: list[tuple[Any, str | None, str | None, str]] = []  # node, voice, language, what
+    if script.voice.name is not None:
+        voice_node = top["voice"][1]
+        name_node = document.entries(voice_node)[0]["name"][1]
+        # A named voice must also speak the script's language (English when it sets none).
+        places.append((name_node, script.voice.name, _speech_language(script), f"voice.name '{script.voice.name}'"))
+    if not plain_language:
+        places.append((top["language"][1], None, language, f"language '{language}'"))
+    try:
+        voices = list_voices()
+        problems = []
+        for node, voice, wanted, _ in places:
+            try:
+                select_voice(voices, voice, wanted)
+            except EngineError as error:
+                hint = error.hint or "run 'voiceguide voices' to see the installed voices"
+                problems.append((node, f"{error.message[:1].lower()}{error.message[1:].rstrip('.')}, "
+                                       f"so plan, render and play will fail; {hint}"))
+    except EngineError as error:
+        problems = [(node, f"cannot check {what}: {error.message.rstrip('.')}") for node, _, _, what in places]
+    warnings = [dataclasses.replace(document.diagnostic(node, message), severity="warning")
+                for node, message in problems]
+    return sorted(warnings, key=lambda d: (d.position.line, d.position.column))
 
 
 def _cmd_phrases(language: str | None) -> int:
@@ -486,6 +582,7 @@ def _prepare_session(session: SessionOptions) -> tuple[Script, Timeline, Session
     from voiceguide.audio.mixer import SessionClips
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
     from voiceguide.timeline.compiler import compile_timeline, utterances
+    from voiceguide.timeline.length_limit import check_timeline_length
 
     script = _load_session(session)
     options = session.sound
@@ -494,6 +591,7 @@ def _prepare_session(session: SessionOptions) -> tuple[Script, Timeline, Session
     # One batched pass over every distinct text: far faster than one engine call per cue.
     bank.prefetch(utterances(script, pace=options.pace, cautions=options.cautions))
     timeline = compile_timeline(script, bank.measure, pace=options.pace, cautions=options.cautions)
+    check_timeline_length(script, timeline)  # the real length: check could only estimate it
     # The plan names the engine's voice; the compiler, which never sees the engine, leaves it out.
     return script, dataclasses.replace(timeline, voice=synth.voice_id), SessionClips(bank)
 
@@ -570,28 +668,15 @@ def _cmd_render(options: RenderOptions) -> int:
             signal.signal(sig, handler)
 
 
-def _check_distinct_outputs(*paths: str | None) -> None:
-    """Refuse to write two of render's outputs (audio, captions, chapters) to the same file."""
-    import os
-
-    seen: dict[str, str] = {}
-    for path in paths:
-        if path is None:
-            continue
-        key = os.path.normcase(os.path.realpath(path))
-        if key in seen:
-            raise UsageError(f"'{seen[key]}' and '{path}' are the same file",
-                             hint="give the audio, the captions and the chapters each a file of its own")
-        seen[key] = path
-
-
 def _render(options: RenderOptions) -> int:
     """``render``: the session into ``options.output`` (and captions, chapters beside it)."""
     from voiceguide.audio.captions import check_captions_path, check_chapters_path, write_captions, write_chapters
+    from voiceguide.audio.outputs import NamedPath, check_outputs
     from voiceguide.audio.sinks import FileSink, output_format
     from voiceguide.base import SAMPLE_RATE, clock
     from voiceguide.play.render import render_session
     from voiceguide.play.ui import ProgressBar
+    from voiceguide.script.shipped import resolve_script
 
     # Wrong names are found before the (possibly long) synthesis, and so is an
     # unwritable output: the sink's temporary file is created first.
@@ -600,11 +685,15 @@ def _render(options: RenderOptions) -> int:
         check_captions_path(options.captions)
     if options.chapters:
         check_chapters_path(options.chapters)
-    _check_distinct_outputs(options.output, options.captions, options.chapters)
+    # Before any work: no output may be the script or another output, and each must be writable.
+    outputs = (("the audio", options.output), ("--captions", options.captions), ("--chapters", options.chapters))
+    check_outputs([NamedPath("the script", str(resolve_script(options.session.script)))],
+                  [NamedPath(role, path) for role, path in outputs if path])
     sink = FileSink(options.output, SAMPLE_RATE)
     progress: ProgressBar | None = None
     try:
         script, timeline, clips = _prepare_session(options.session)
+        sink.check_length(timeline.length)
         _warn_dropped(script, timeline)
         if sys.stderr.isatty():
             progress = ProgressBar(sys.stderr, "rendering", timeline.sample_rate)
@@ -741,6 +830,7 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     import threading
 
     from voiceguide.audio.mixer import Mixer, SessionClips
+    from voiceguide.base import SAMPLE_RATE
     from voiceguide.play.commands import fixed_feedback
     from voiceguide.play.keys import KeyReader
     from voiceguide.play.player import Player
@@ -749,6 +839,7 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     from voiceguide.play.ui import LiveDisplay
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
     from voiceguide.timeline.compiler import iter_timeline, script_phrasebook, utterances
+    from voiceguide.timeline.length_limit import held_to_limit
 
     phrases = script_phrasebook(script)  # the keys answer in the script's language
     sound = options.session.sound
@@ -758,7 +849,8 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     texts = utterances(script, pace=sound.pace, cautions=sound.cautions) + list(fixed_feedback(phrases))
     threading.Thread(target=prefetch_in_order, args=(bank, texts), name="voiceguide-prefetch", daemon=True).start()
     # Steps are laid out (and their speech measured) on a thread, ahead of the playhead.
-    program = Program(script.title, iter_timeline(script, bank.measure, pace=sound.pace, cautions=sound.cautions))
+    program = Program(script.title, held_to_limit(script, iter_timeline(script, bank.measure, pace=sound.pace,
+                                                                        cautions=sound.cautions), SAMPLE_RATE))
     start = 0 if start_point is None else start_point.frame(program.wait(start_point.ready))
     clips = SessionClips(bank)
 

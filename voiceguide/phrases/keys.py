@@ -36,7 +36,8 @@ KEYS: tuple[PhraseKey, ...] = (
     _key("count", "breathing with count: true: each whole second of a phase, from two; {n} is the number", "n"),
     # -- pressure holds --------------------------------------------------------------
     _key("left_side", "press on the left side (side: left or both): starts the announcement"),
-    _key("right_side", "press on the right side (side: right or both): starts the announcement"),
+    _key("right_side", "press on the right side (side: right or both): starts the announcement; also n on the "
+                       "left side of a press on both sides"),
     _key("press", "press: the cue to start pressing (a press step's words.press comes first)"),
     _key("release", "press: the cue to let go (words.release comes first)"),
     _key("time_left_one", "press with cue_every: the time left when it is one of a unit (one minute); {time}",
@@ -64,6 +65,8 @@ KEYS: tuple[PhraseKey, ...] = (
     _key("last_step", "n on the last step: there is no next one"),
     _key("restart_step", "p: restart the step"),
     _key("previous_step", "p twice: go back to the previous step"),
+    _key("restart_right_side", "p on the right side of a press on both sides: restart that side"),
+    _key("back_to_left_side", "p twice on the right side of a press on both sides: back to the left side"),
     _key("stopping", "q or Escape: the session ends"),
     _key("volume", "+ or -: the new volume; {n} percent", "n"),
     _key("keys_help", "h, ? or a key that means nothing: which keys do what"),
