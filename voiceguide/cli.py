@@ -712,6 +712,9 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
                         sys.stdout.write(screen.redraw(line))
                         sys.stdout.flush()
                         drawn = line
+            if drawn:  # the last word: finished, or stopped where the listener quit
+                drawn = screen.status_line(player.status())
+                sys.stdout.write(screen.redraw(drawn))
         finally:
             if drawn:
                 sys.stdout.write("\n")
