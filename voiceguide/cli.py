@@ -165,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output device: a number or part of a name from 'voiceguide devices'")
     p.add_argument("--plain", action="store_true",
                    help="plain output: one line per cue, no redrawing (for screen readers)")
+    p.add_argument("--verbose", action="store_true",
+                   help="show the audio libraries' own messages (ALSA, PortAudio) on the terminal; "
+                        "without it they go to a log file (voiceguide's log directory, play.log)")
     _add_sound_options(p)
     p.set_defaults(func=_cmd_play)
     p = sub.add_parser("devices", help="list audio output devices")
@@ -605,8 +608,10 @@ def _play_prefetch(bank: SpeechBank, texts: list[str]) -> None:
 
 
 def _cmd_play(args: argparse.Namespace) -> int:
+    import contextlib
     import signal
 
+    from voiceguide.play.library_log import library_messages_to, log_path
     from voiceguide.play.live import LiveOutput, NoOutputDevice
     from voiceguide.play.program import Program
     from voiceguide.timeline.compiler import iter_timeline
@@ -627,18 +632,21 @@ def _cmd_play(args: argparse.Namespace) -> int:
 
     signals = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
     previous = {sig: signal.signal(sig, stop) for sig in signals}
+    # The libraries write to file descriptor 2 directly: over the status line, unless logged.
+    quiet = contextlib.nullcontext() if args.verbose else library_messages_to(log_path())
     try:
-        # The stream starts first: its lead-in silence plays while the speech engine starts.
-        try:
-            output = LiveOutput(device=args.device)
-        except NoOutputDevice:
-            raise NoOutputDevice(args.script) from None
-        try:
-            status = _play(args, script, options, output, start)
-        except BaseException:
-            output.abort()
-            raise
-        output.close()
+        with quiet:
+            # The stream starts first: its lead-in silence plays while the speech engine starts.
+            try:
+                output = LiveOutput(device=args.device)
+            except NoOutputDevice:
+                raise NoOutputDevice(args.script) from None
+            try:
+                status = _play(args, script, options, output, start)
+            except BaseException:
+                output.abort()
+                raise
+            output.close()
         return status
     except KeyboardInterrupt:
         if signalled or args.traceback:

@@ -17,7 +17,7 @@ from voiceguide.play.status import Status, describe_place
 from voiceguide.timeline.compiler import Event
 
 BAR_WIDTH = 20
-MIN_SENTENCE = 20
+MIN_SENTENCE = 12
 """Characters of the sentence being spoken kept on a narrow line before the times give way."""
 CLEAR_TO_END = "\x1b[K"
 
@@ -65,13 +65,16 @@ def status_line(status: Status, width: int | None = None) -> str:
                  else f"{clock(status.step_left, rate)} left in the step")
     left = status.session_left
     session_time = f"{clock(left, rate)} left" if left is not None else "--:-- left"
+    short_time = (f"hold {clock(status.hold_left, rate)} left" if status.hold_left is not None
+                  else f"step {clock(status.step_left, rate)} left")
     rights = [f"{step_time} · session {progress_bar(status.position, status.length, 10)} {session_time}",
-              f"{step_time} · session {session_time}", step_time, ""]
+              f"{step_time} · session {session_time}", step_time, short_time, ""]
     if status.finished or status.stopped:
         rights = [f"session {progress_bar(status.position, status.length, 10)} {session_time}",
                   f"session {session_time}", ""]
-    # The step's name and (at least the start of) the sentence come first; then the times.
-    wanted = len(" · “…”") + min(len(status.speaking), MIN_SENTENCE) if status.speaking else 0
+    # The step's name and room for (the start of) a sentence come first; then the times.  The
+    # room is kept in silence too, so the layout changes with the width and the step only.
+    wanted = len(" · “…”") + MIN_SENTENCE
     for right in rights:
         room = width - len(right) - (3 if right else 0)
         for head in heads:
