@@ -555,6 +555,15 @@ def test_help_says_the_keys() -> None:
     assert speaker.said == [HELP_TEXT] and KEY_COMMANDS["?"] is Command.HELP
 
 
+def test_spoken_help_is_short_and_in_the_order_a_person_needs_the_keys() -> None:
+    from voiceguide.play.keymap import HELP_TEXT
+
+    words = ["pause", "status", "next", "back", "louder", "softer", "quit"]
+    places = [HELP_TEXT.find(word) for word in words]
+    assert -1 not in places and places == sorted(places), HELP_TEXT
+    assert len(HELP_TEXT.split()) <= 16 and HELP_TEXT.count(".") == 1  # one sentence: no long pauses
+
+
 def test_status_while_paused_shows_no_sentence_and_says_paused() -> None:
     player, output, speaker, timeline = _player()
     welcome = next(e for e in timeline.events if e.text == "Welcome.")
