@@ -18,6 +18,7 @@ import json
 import os
 import select
 import signal
+import struct
 import subprocess
 import sys
 import termios
@@ -352,7 +353,7 @@ def test_next_skips_to_the_next_steps_first_cue_and_quit_restores_the_terminal(
     recording = workdir / "next.wav"
     with pulse_server.record(recording):
         term = terminal_factory("play", str(workdir / "session.yaml"))  # the in-place screen
-        term.wait_for("· Guidance · “Find a comfortable")  # "Find a comfortable position." begins
+        term.wait_for("· Guidance · “Find a comfort")  # "Find a comfortable position." begins
         sentence = next(c for c in plan if c.text == "Find a comfortable position.")
         time.sleep(sentence.duration + 0.3)  # into the pause after it: the feedback's onset stands out
         term.press(b"\x1b[C")  # right arrow: next step
@@ -636,3 +637,72 @@ def test_every_key_is_answered_within_a_second_and_the_cut_sentence_is_said_agai
 
 def _long_sentence(lines: list[str]) -> str:
     return next(line.split("  ", 1)[1] for line in lines if LONG_SENTENCE in line)
+
+
+NOISY_SITECUSTOMIZE = """\
+import os, threading, time
+
+def _noise():
+    # What ALSA and PortAudio do: write straight to file descriptor 2, below Python's sys.stderr.
+    time.sleep(float(os.environ["VOICEGUIDE_TEST_NOISE_FROM"]))
+    for _ in range(10):
+        os.write(2, b"ALSA lib pcm.c:8740:(snd_pcm_recover) underrun occurred\\n")
+        time.sleep(0.3)
+
+threading.Thread(target=_noise, daemon=True).start()
+"""
+
+
+def _noisy_env(env: dict[str, str], workdir: Path, noise_from_seconds: float) -> dict[str, str]:
+    """``env`` where the player's process writes ALSA-like lines to fd 2 while it plays, and logs to workdir."""
+    folder = workdir / "noisy"
+    folder.mkdir(exist_ok=True)
+    (folder / "sitecustomize.py").write_text(NOISY_SITECUSTOMIZE)
+    repo = str(Path(__file__).resolve().parent.parent)
+    return {**env, "PYTHONPATH": os.pathsep.join([str(folder), repo]), "XDG_STATE_HOME": str(workdir / "state"),
+            "VOICEGUIDE_TEST_NOISE_FROM": str(noise_from_seconds)}
+
+
+def _play_log(env: dict[str, str]) -> Path:
+    code = "from voiceguide.play.library_log import log_path; print(log_path())"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return Path(done.stdout.strip())
+
+
+def _set_columns(term: Any, columns: int) -> None:
+    fcntl.ioctl(term.slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+
+
+def test_screen_at_60_columns_keeps_the_step_no_stray_library_lines_and_q_ends_stopped(
+    env: dict[str, str], workdir: Path,
+) -> None:
+    noisy = _noisy_env(env, workdir, noise_from_seconds=2.5)
+    log = _play_log(noisy)
+    term = _Terminal(_voiceguide("play", str(workdir / "session.yaml")), noisy)
+    try:
+        _set_columns(term, 60)
+        term.wait_for("· Guidance · “Find a comfort")  # the step's name and its sentence, at 60 columns
+        term.wait_for("LI4, left side", timeout=30)
+        time.sleep(4.0)  # the noise has ended
+        term.press(b"q")
+        assert term.finish() == 0, term.text
+    finally:
+        term.close()
+    assert "underrun occurred" not in term.text, "a library's line reached the terminal"
+    assert "underrun occurred" in log.read_text(), "the library's lines are not in the log"
+    drawn = [line.split("\x1b[K")[0] for line in term.text.split("\r") if "\x1b[K" in line]
+    assert drawn and all(len(line) <= 59 for line in drawn[1:]), [line for line in drawn if len(line) > 59]
+    last = drawn[-1]
+    assert last.startswith("Stopped") and "done" not in last.lower(), last
+
+
+def test_verbose_leaves_the_library_lines_on_the_terminal(env: dict[str, str], workdir: Path) -> None:
+    noisy = _noisy_env(env, workdir, noise_from_seconds=2.0)
+    term = _Terminal(_voiceguide("play", str(workdir / "session.yaml"), "--plain", "--verbose"), noisy)
+    try:
+        term.wait_for("underrun occurred", timeout=30)
+        term.press(b"q")
+        assert term.finish() == 0, term.text
+    finally:
+        term.close()
