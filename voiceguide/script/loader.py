@@ -32,6 +32,7 @@ from yaml.reader import Reader
 
 from voiceguide.errors import Diagnostic, Position, ScriptError
 from voiceguide.script.durations import short_text
+from voiceguide.script.numeric import NumberTooLarge, check_number_text
 from voiceguide.script.yaml_errors import explain
 
 try:  # libyaml's C parser: several times faster than the pure-Python one
@@ -351,6 +352,11 @@ def scalar_value(node: ScalarNode) -> ScalarValue:
     constructor = SafeConstructor.yaml_constructors.get(tag)
     if constructor is None or tag in (TAG_PREFIX + "seq", TAG_PREFIX + "map"):
         raise ValueError(f"the tag '{describe_tag(tag)}' does not fit a single value")
+    if tag in (INT_TAG, FLOAT_TAG):
+        try:  # base-60 integers (1:2:3:…) cost time quadratic in their length: bound them first
+            check_number_text(value, exponent=tag == FLOAT_TAG)
+        except NumberTooLarge as error:
+            raise ValueError(f"'{short_text(value)}' {error}") from None
     try:
         return constructor(_constructor, node)
     except (ValueError, KeyError, TypeError, AttributeError, IndexError, yaml.YAMLError) as error:

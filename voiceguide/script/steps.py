@@ -19,6 +19,7 @@ from voiceguide.script.loader import NULL_TAG, STR_TAG, describe_node
 from voiceguide.script.mappings import Fields, MappingReader, Table, check_table
 from voiceguide.script.model import Breathe, Chime, Pause, Press, Repeat, Say, Section, Step
 from voiceguide.script.report import Bad, Node, did_you_mean, one_of
+from voiceguide.script.texts import text_problem
 from voiceguide.script.values import ValueReader
 
 _KINDS = frozenset(STEP_KINDS)
@@ -113,6 +114,10 @@ class StepBuilder:
         if isinstance(node, ScalarNode) and node.tag == STR_TAG:
             if not node.value.strip():
                 self.report.error(node, "a step's text must not be empty")
+                return None
+            problem = text_problem(node.value, "a step's text")
+            if problem is not None:
+                self.report.error(node, problem)
                 return None
             return Say(text=node.value, position=self._position(node))
         if not isinstance(node, MappingNode):

@@ -14,7 +14,9 @@ from yaml.nodes import ScalarNode, SequenceNode
 
 from voiceguide.script.durations import WHAT_IS_ALLOWED, DurationError, parse_duration, short_text
 from voiceguide.script.loader import BOOL_TAG, FLOAT_TAG, INT_TAG, NULL_TAG, STR_TAG, describe_node, scalar_value
+from voiceguide.script.numeric import NumberTooLarge, check_number_text
 from voiceguide.script.report import Node, Reporter, did_you_mean, one_of
+from voiceguide.script.texts import text_problem
 
 
 class ValueReader:
@@ -37,10 +39,13 @@ class ValueReader:
             raise self.report.bad(node, f"{name}: {error}") from None
 
     def text(self, node: Node, name: str) -> str:
-        """Text that is not blank."""
+        """Text that is not blank and follows the rules of ``texts`` (bounded, speakable, no control characters)."""
         value: str = self.scalar(node, name, (STR_TAG,), "text")
         if not value.strip():
             raise self.report.bad(node, f"{name} must not be empty")
+        problem = text_problem(value, name)
+        if problem is not None:
+            raise self.report.bad(node, problem)
         return value
 
     def boolean(self, node: Node, name: str) -> bool:
@@ -134,6 +139,10 @@ class ValueReader:
         if node.tag == INT_TAG:
             value = self.scalar(node, name, (INT_TAG,), "a whole number")
             return Fraction(value)
+        try:  # bounded before any exact conversion: Fraction("1e999999") would take minutes
+            check_number_text(node.value)
+        except NumberTooLarge as error:
+            raise self.report.bad(node, f"{name}: '{short_text(node.value)}' {error}") from None
         text = node.value.replace("_", "").lower()
         sign = -1 if text.startswith("-") else 1
         text = text.lstrip("+-")
