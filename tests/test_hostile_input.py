@@ -17,8 +17,8 @@ import pytest
 
 from tests.cli_harness import run_cli
 from voiceguide.script.shipped import shipped_dir
-from voiceguide.script.source import MAX_SCRIPT_BYTES
 
+MAX_SCRIPT_BYTES = 1024 * 1024  # the spec's limit
 MINIMAL = "voiceguide: 1\ntitle: T\nsteps:\n  - Hello.\n"
 
 
@@ -85,7 +85,7 @@ def test_a_huge_exponent_on_the_command_line_is_refused_at_once(option: list[str
 
 
 @pytest.mark.parametrize(("option", "value"), [("--rate", "１６０"), ("--pace", "１.５"), ("--volume", "０.５"),
-                                               ("--rate", "١٦٠"), ("--volume", "nan")])
+                                               ("--rate", "١٦٠")])
 def test_numbers_on_the_command_line_are_ascii_as_in_scripts(option: str, value: str, tmp_path: Path) -> None:
     script = tmp_path / "s.yaml"
     script.write_text(MINIMAL, encoding="utf-8")
