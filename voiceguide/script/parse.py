@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from yaml.nodes import ScalarNode
 
 from voiceguide.errors import Diagnostic, ScriptError
-from voiceguide.script import limits
+from voiceguide.script import limits, lint
 from voiceguide.script.durations import short_text
 from voiceguide.script.keys import (
     BREATHE_KEYS,
@@ -108,6 +108,9 @@ def parse_script(source: str | bytes, path: str) -> ParseResult:
     if script is not None and not report.diagnostics:
         for problem in limits.check_limits(script):
             report.diagnostics.append(document.diagnostic_at(problem.position, problem.message))
+        if not report.diagnostics:
+            report.diagnostics += lint.risk_warnings(script, document)
+    report.diagnostics += lint.comment_warnings(document)
     diagnostics = sorted(report.diagnostics, key=lambda d: (d.position.line, d.position.column))
     if any(d.severity == "error" for d in diagnostics):
         return ParseResult(None, diagnostics)

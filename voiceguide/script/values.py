@@ -56,10 +56,25 @@ class ValueReader:
     def integer(self, node: Node, name: str, minimum: int, maximum: int | None = None, unit: str = "") -> int:
         """A whole number in a range (``unit`` is shown after the bounds)."""
         allowed = f"between {minimum} and {maximum}{unit}" if maximum is not None else f"at least {minimum}{unit}"
-        value: int = self.scalar(node, name, (INT_TAG,), f"a whole number ({allowed})")
+        value: int
+        if isinstance(node, ScalarNode) and node.tag == FLOAT_TAG:
+            value = self._whole(node, name, allowed)  # 3.0 is the whole number 3
+        else:
+            value = self.scalar(node, name, (INT_TAG,), f"a whole number ({allowed})")
         if value < minimum or (maximum is not None and value > maximum):
             raise self.report.bad(node, f"{name} must be {allowed}, got {short_text(node.value)}")
         return value
+
+    def _whole(self, node: ScalarNode, name: str, allowed: str) -> int:
+        """A float node that is exactly a whole number (``3.0``, ``1e2``); anything else is refused."""
+        exact: Fraction | None = None
+        if len(node.value) <= 40:  # no exact reading of a thousand-digit number: it is refused anyway
+            text = node.value.replace("_", "").lower().lstrip("+-")
+            if text not in (".inf", ".nan"):
+                exact = self._exact_number(node, name)
+        if exact is None or exact.denominator != 1:
+            raise self.report.bad(node, f"{name} must be a whole number ({allowed}), got {short_text(node.value)}")
+        return int(exact)
 
     def count(self, node: Node, name: str) -> int:
         """A whole number, at least 1."""
