@@ -20,7 +20,7 @@ from fractions import Fraction
 from typing import Any, TextIO
 
 from voiceguide import __version__
-from voiceguide.errors import OutputError, ScriptError, UsageError, VoiceguideError
+from voiceguide.errors import Diagnostic, EngineError, OutputError, ScriptError, UsageError, VoiceguideError
 from voiceguide.play.keymap import keys_table
 from voiceguide.script.model import MAX_RATE_WPM, MIN_RATE_WPM
 
@@ -95,10 +95,18 @@ class PlayOptions:
 # argument parsing
 
 
+# Command-line numbers are read as scripts read theirs: ASCII digits only, and
+# bounded before any exact conversion (``--pace 1e999999999`` would take forever).
+
+
 def _pace(text: str) -> Fraction:
+    from voiceguide.script.numeric import NumberTooLarge, parse_decimal
+
     try:
-        value = Fraction(text)
-    except (ValueError, ZeroDivisionError):
+        value = parse_decimal(text)
+    except NumberTooLarge as error:
+        raise argparse.ArgumentTypeError(f"--pace {text[:40]!r} {error}; it must be between 0.1 and 10") from None
+    except ValueError:
         raise argparse.ArgumentTypeError(f"--pace takes a number such as 1.5, not {text!r}") from None
     if not Fraction(1, 10) <= value <= 10:
         raise argparse.ArgumentTypeError(f"--pace must be between 0.1 and 10, not {text}")
@@ -106,6 +114,8 @@ def _pace(text: str) -> Fraction:
 
 
 def _rate(text: str) -> int:
+    if not text.strip(" \t").isascii() or len(text) > 20:
+        raise argparse.ArgumentTypeError(f"--rate takes whole words per minute, not {text!r}")
     try:
         value = int(text)
     except ValueError:
@@ -117,8 +127,10 @@ def _rate(text: str) -> int:
 
 
 def _volume(text: str) -> float:
+    from voiceguide.script.numeric import parse_decimal
+
     try:
-        value = float(text)
+        value = float(parse_decimal(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"--volume takes a number from 0 to 1, not {text!r}") from None
     if not 0.0 <= value <= 1.0:
@@ -230,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("script", metavar="SCRIPT")
     start = p.add_mutually_exclusive_group()
     start.add_argument("--from", dest="from_step", metavar="STEP",
-                       help="start at this step: its number in the script, e.g. 3, or 5.2 inside a repeat")
+                       help="start at this step: its number in the script (3, or 5.2 inside a repeat) or its label")
     start.add_argument("--from-section", metavar="NAME",
                        help="start at this section (its title, or a unique part of it)")
     p.add_argument("--device", metavar="DEVICE",
@@ -248,14 +260,24 @@ def build_parser() -> argparse.ArgumentParser:
 # the error shell
 
 
+def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    """Print diagnostics to stderr, a flood of one kind summarised after the first 20."""
+    from voiceguide.summary import summarised
+
+    for item in summarised(diagnostics):
+        print(item if isinstance(item, str) else item.format(), file=sys.stderr)
+
+
 def _print_error(error: VoiceguideError) -> None:
     if isinstance(error, ScriptError):
-        for diagnostic in error.diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
+        _print_diagnostics(error.diagnostics)
         return
-    print(f"voiceguide: error: {error.message}", file=sys.stderr)
+    from voiceguide.printable import printable
+
+    # Messages may quote a script's text or a command-line argument: shown, never obeyed.
+    print(f"voiceguide: error: {printable(error.message, one_line=True)}", file=sys.stderr)
     if error.hint:
-        print(f"hint: {error.hint}", file=sys.stderr)
+        print(f"hint: {printable(error.hint, one_line=True)}", file=sys.stderr)
 
 
 # --------------------------------------------------------------------------
@@ -383,7 +405,7 @@ def _shown_path(arg: str, full: str) -> str:
     """How a script is named in messages: as typed, or a shipped session's file (relative when under cwd)."""
     import os
 
-    if os.path.exists(arg):
+    if os.path.lexists(arg) and not os.path.isdir(arg):
         return arg
     relative = os.path.relpath(full)
     return full if relative.startswith(os.pardir) else relative
@@ -394,6 +416,7 @@ def _cmd_check(options: CheckOptions) -> int:
     import dataclasses
 
     from voiceguide.base import SAMPLE_RATE
+    from voiceguide.printable import printable
     from voiceguide.script.durations import format_seconds
     from voiceguide.script.limits import estimated_measure
     from voiceguide.script.parse import parse_script, read_source
@@ -426,15 +449,58 @@ def _cmd_check(options: CheckOptions) -> int:
                 line = warning.position.line
                 source_line = lines[line - 1] if 0 < line <= len(lines) else None
                 diagnostics.append(dataclasses.replace(warning, source_line=source_line))
-        for diagnostic in diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
+        if script is not None:
+            diagnostics += _voice_warnings(script, source, shown)
+        _print_diagnostics(diagnostics)
         if script is None:
             status = ExitStatus.INVALID
             continue
         count = len(script.steps)
-        print(f'{shown}: ok: "{script.title}", {count} step{"" if count == 1 else "s"}, '
-              f"about {format_seconds(length_seconds)}")
+        print(printable(f'{shown}: ok: "{script.title}", {count} step{"" if count == 1 else "s"}, '
+                        f"about {format_seconds(length_seconds)}", one_line=True))
     return status
+
+
+def _voice_warnings(script: Script, source: bytes, shown: str) -> list[Diagnostic]:
+    """Warnings for a ``voice.name`` no installed voice has and a ``language`` none speaks.
+
+    Asks the engine only when the script names a voice or a language other than
+    English (espeak-ng always speaks English), so a plain script is checked
+    without starting it; the engine gets the timeout it has everywhere else.
+    """
+    import dataclasses
+
+    language = script.language
+    plain_language = language is None or language.split("-", 1)[0].lower() == "en"
+    if script.voice.name is None and plain_language:
+        return []
+    from voiceguide.script.loader import compose_document
+    from voiceguide.speech.pyttsx3_engine import list_voices, select_voice
+
+    document = compose_document(source, shown)
+    top = document.entries(document.root)[0]
+    places: list[tuple[Any, str | None, str | None, str]] = []  # node, voice, language, what
+    if script.voice.name is not None:
+        voice_node = top["voice"][1]
+        name_node = document.entries(voice_node)[0]["name"][1]
+        places.append((name_node, script.voice.name, None, f"voice.name '{script.voice.name}'"))
+    if not plain_language:
+        places.append((top["language"][1], None, language, f"language '{language}'"))
+    try:
+        voices = list_voices()
+        problems = []
+        for node, voice, wanted, _ in places:
+            try:
+                select_voice(voices, voice, wanted)
+            except EngineError as error:
+                problems.append((node, f"{error.message[:1].lower()}{error.message[1:].rstrip('.')}, so plan, "
+                                       "render and play will fail; run 'voiceguide voices' to see the installed "
+                                       "voices"))
+    except EngineError as error:
+        problems = [(node, f"cannot check {what}: {error.message.rstrip('.')}") for node, _, _, what in places]
+    warnings = [dataclasses.replace(document.diagnostic(node, message), severity="warning")
+                for node, message in problems]
+    return sorted(warnings, key=lambda d: (d.position.line, d.position.column))
 
 
 def _cmd_schema(options: None) -> int:
@@ -521,19 +587,21 @@ def _warn_dropped(script: Script, timeline: Timeline) -> None:
     """Print a ``FILE:LINE:COL: warning:`` for every cue the timeline dropped in a collision."""
     import dataclasses
 
+    from voiceguide.script.source import read_script_file
     from voiceguide.timeline.plan import dropped_warnings
 
     path = script.position.path
-    try:
-        with open(path, encoding="utf-8-sig", errors="replace") as file:
-            source_lines = file.read().splitlines()
-    except OSError:
+    try:  # the script read again, as boundedly as the first time, for the source lines
+        source_lines = read_script_file(path, path).decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()
+    except VoiceguideError:
         source_lines = []
+    warnings = []
     for warning in dropped_warnings(timeline, path):
         line = warning.position.line
         if 1 <= line <= len(source_lines):
             warning = dataclasses.replace(warning, source_line=source_lines[line - 1])
-        print(warning.format(), file=sys.stderr)
+        warnings.append(warning)
+    _print_diagnostics(warnings)
 
 
 def _cmd_plan(options: PlanOptions) -> int:
@@ -616,6 +684,7 @@ def _render(options: RenderOptions) -> int:
 def _cmd_list(options: None) -> int:
     import shutil
 
+    from voiceguide.printable import printable
     from voiceguide.script.limits import estimate_session
     from voiceguide.script.parse import load_script
     from voiceguide.script.shipped import shipped_scripts
@@ -624,8 +693,8 @@ def _cmd_list(options: None) -> int:
     for path in shipped_scripts():
         script = load_script(path)
         minutes = max(1, round(float(estimate_session(script).seconds) / 60))
-        description = " ".join((script.description or "").split())
-        rows.append((path.stem, script.title, f"~{minutes} min", description))
+        description = printable(" ".join((script.description or "").split()))
+        rows.append((path.stem, printable(script.title, one_line=True), f"~{minutes} min", description))
     if not rows:
         print("no sessions are shipped with this installation", file=sys.stderr)
         return ExitStatus.FAILURE

@@ -14,6 +14,7 @@ from voiceguide import base
 from voiceguide.play.keymap import KEYS_REMINDER
 from voiceguide.play.log import Feedback, Notice
 from voiceguide.play.status import Status, describe_place
+from voiceguide.printable import printable
 from voiceguide.timeline.compiler import Event
 
 BAR_WIDTH = 20
@@ -53,6 +54,7 @@ def status_line(status: Status, width: int | None = None) -> str:
     head = f"{state} {step} {describe_place(status)}"
     if status.speaking:
         head += f" · “{status.speaking}”"
+    head = printable(head, one_line=True)  # script text is shown, never obeyed
     room = width - len(right)
     if room < 12:
         return _fit(head, width)
@@ -67,8 +69,8 @@ def redraw(line: str) -> str:
 def notice_line(notice: Notice, sample_rate: int) -> str:
     """One plain line for a cue (``3:05  Press now.``) or feedback (``Paused.``), no redraws."""
     if isinstance(notice, Feedback):
-        return notice.text
-    return f"{clock(notice.start, sample_rate, round_up=False)}  {cue_words(notice)}"
+        return printable(notice.text, one_line=True)
+    return printable(f"{clock(notice.start, sample_rate, round_up=False)}  {cue_words(notice)}", one_line=True)
 
 
 def cue_words(event: Event) -> str:
@@ -82,4 +84,4 @@ def header(title: str, length: int | None, sample_rate: int, *, keys: bool) -> s
     """The first line: title, total time, and the key reminder when keys work."""
     total = f" ({clock(length, sample_rate)})" if length is not None else ""
     hint = f"  {KEYS_REMINDER}" if keys else ""
-    return f"{title}{total}{hint}"
+    return f"{printable(title, one_line=True)}{total}{hint}"
