@@ -301,6 +301,15 @@ class Engine:
 
     def speak_once(self, voice: str | None, rate: int, item: dict[str, str]) -> dict[str, Any]:
         """In a fresh engine: select voice and rate, and write one item's file (no warm-up needed)."""
+        # pyttsx3's end of loop calls its driver's stop(), which cancels espeak if espeak
+        # is busy, and in espeak's asynchronous mode setting the voice or the rate is
+        # itself a queued command: a stop() that lands while they are still being applied
+        # flushes them, and the text is spoken at the driver's default 200 wpm (measured:
+        # about 1 take in 70 with three processes synthesizing at once).  This engine
+        # speaks one utterance and is thrown away: there is never anything to stop.
+        driver = getattr(getattr(self.engine, "proxy", None), "_driver", None)
+        if driver is not None:
+            driver.stop = lambda: None
         if voice is not None:
             self.engine.setProperty("voice", voice)
         self.engine.setProperty("rate", rate)
