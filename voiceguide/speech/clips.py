@@ -55,8 +55,11 @@ class BatchSynthesizer(Synthesizer, Protocol):
         ...
 
 
-CACHE_FORMAT_VERSION = 2
-"""Bumped whenever trimming, normalization or the file layout changes, so old entries are ignored."""
+CACHE_FORMAT_VERSION = 3
+"""Bumped whenever trimming, normalization or the file layout changes, so old entries are ignored.
+
+3: clips are stored levelled (``levelling.level_clip``: BS.1770 loudness, true-peak ceiling).
+"""
 
 PEAK = 0.7
 """Peak level of every clip: headroom so speech and tones can overlap without clipping."""
@@ -161,6 +164,13 @@ def prepare_clip(raw: npt.ArrayLike, sample_rate: int, text: str) -> Audio:
     clip = np.ascontiguousarray(clip, dtype=np.float32)
     clip.flags.writeable = False
     return clip
+
+
+def level_speech(clip: Audio) -> Audio:
+    """A prepared clip levelled to the loudness every clip shares (``levelling.level_clip``)."""
+    from voiceguide.speech.levelling import level_clip
+
+    return level_clip(clip, SAMPLE_RATE)
 
 
 def _voice_start(magnitude: npt.NDArray[np.float32], audible: int, last: int) -> int:
@@ -345,7 +355,8 @@ class SpeechBank:
                 raws = [self._synth.synthesize(text) for text in texts]
         if len(raws) != len(texts):
             raise EngineError(f"The speech engine returned {len(raws)} clips for {len(texts)} texts.")
-        clips = [prepare_clip(raw, self._synth.sample_rate, text) for raw, text in zip(raws, texts, strict=True)]
+        clips = [level_speech(prepare_clip(raw, self._synth.sample_rate, text))
+                 for raw, text in zip(raws, texts, strict=True)]
         return [self._store(text, clip) for text, clip in zip(texts, clips, strict=True)]
 
     # -- the disk cache -------------------------------------------------------
