@@ -75,6 +75,19 @@ def _volume(text: str) -> float:
     return value
 
 
+def _loudness(text: str) -> float:
+    from voiceguide.audio.loudness import MAX_LOUDNESS_LUFS, MIN_LOUDNESS_LUFS
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--loudness takes LUFS such as -16, not {text!r}") from None
+    if not MIN_LOUDNESS_LUFS <= value <= MAX_LOUDNESS_LUFS:
+        raise argparse.ArgumentTypeError(
+            f"--loudness must be between {MIN_LOUDNESS_LUFS:g} and {MAX_LOUDNESS_LUFS:g} LUFS, not {text}")
+    return value
+
+
 def _add_sound_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sound and timing (the same for play, render and plan)")
     group.add_argument("--voice", help="engine voice id, or part of a voice's name (see 'voiceguide voices')")
@@ -144,10 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("render", help="write the whole session to an audio file")
     p.add_argument("script", metavar="SCRIPT")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
-                   help="output file; format from the extension: .wav .flac .ogg .mp3")
+                   help="output file; format from the extension: .wav .flac .ogg .opus .mp3")
     p.add_argument("--captions", metavar="FILE", help="also write captions (.vtt or .srt)")
     p.add_argument("--chapters", metavar="FILE",
                    help="also write the sections as chapters: a cue sheet (.cue) or a WebVTT chapters track (.vtt)")
+    p.add_argument("--loudness", type=_loudness, default=-16.0, metavar="LUFS",
+                   help="integrated loudness of the file (ITU-R BS.1770), default -16; true peaks stay at -1 dBTP")
+    p.add_argument("--plain", action="store_true", help="no progress bar")
     _add_sound_options(p)
     p.set_defaults(func=_cmd_render)
     p = sub.add_parser("list", help="list the sessions shipped with voiceguide")
@@ -327,6 +343,7 @@ def _prepare_session(args: argparse.Namespace) -> tuple[Script, Timeline, Sessio
     from; play it at ``_session_volume(args, script)``.  Raises ``UsageError``
     (no such session), ``ScriptError`` (invalid) or ``EngineError`` (no speech).
     """
+    from voiceguide.audio.loudness import levelled_tones
     from voiceguide.audio.mixer import SessionClips
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
     from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
@@ -342,7 +359,7 @@ def _prepare_session(args: argparse.Namespace) -> tuple[Script, Timeline, Sessio
     # One batched pass over every distinct text: far faster than one engine call per cue.
     bank.prefetch(utterances(script, pace=options.pace, cautions=options.cautions))
     timeline = compile_timeline(script, bank.measure, pace=options.pace, cautions=options.cautions)
-    return script, timeline, SessionClips(bank)
+    return script, timeline, SessionClips(bank, levelled_tones(default_cache_dir()))
 
 
 def _session_volume(args: argparse.Namespace, script: Script) -> float:
@@ -448,9 +465,12 @@ def _check_distinct_outputs(*paths: str | None) -> None:
 def _render(args: argparse.Namespace) -> int:
     """``render``: the session into ``args.output`` (and captions, chapters beside it)."""
     from voiceguide.audio.captions import check_captions_path, check_chapters_path, write_captions, write_chapters
+    from voiceguide.audio.loudness import GainedClips, file_gain_db, session_loudness
     from voiceguide.audio.render import render_session
     from voiceguide.audio.sinks import FileSink, output_format
+    from voiceguide.audio.tags import session_tags
     from voiceguide.base import SAMPLE_RATE
+    from voiceguide.speech.clips import default_cache_dir
     from voiceguide.timeline.plan import clock
 
     # Wrong names are found before the (possibly long) synthesis, and so is an
@@ -466,9 +486,12 @@ def _render(args: argparse.Namespace) -> int:
     try:
         script, timeline, clips = _prepare_session(args)
         _warn_dropped(script, timeline)
-        if sys.stderr.isatty():
+        sink.tags = session_tags(timeline, script.language)
+        loud = GainedClips(clips, file_gain_db(args.loudness, session_loudness(timeline.events, clips,
+                                                                                 default_cache_dir())))
+        if sys.stderr.isatty() and not args.plain:
             progress = _ProgressBar(sys.stderr, "rendering", timeline.sample_rate)
-        render_session(timeline, clips, sink, volume=_session_volume(args, script), progress=progress)
+        render_session(timeline, loud, sink, volume=_session_volume(args, script), progress=progress)
     except BaseException:
         sink.abort()  # idempotent: render_session may have aborted it already
         raise
@@ -617,6 +640,7 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
     import threading
     import time
 
+    from voiceguide.audio.loudness import levelled_tones
     from voiceguide.audio.mixer import Mixer, SessionClips
     from voiceguide.play import screen
     from voiceguide.play.keys import KeyReader
@@ -638,7 +662,7 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
     program = Program(script.title, iter_timeline(script, bank.measure, pace=options.pace,
                                                   cautions=options.cautions))
     start = 0 if start_point is None else start_point.frame(program.wait(start_point.ready))
-    clips = SessionClips(bank)
+    clips = SessionClips(bank, levelled_tones(default_cache_dir()))
 
     def make_renderer(events: Sequence[Event], length: int) -> Mixer:
         return Mixer(events, clips, length=length)

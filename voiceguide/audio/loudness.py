@@ -176,7 +176,7 @@ class GainedClips:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        audio = np.asarray(self._clips.clip(event), dtype=np.float32) * self._gain
+        audio: Audio = np.asarray(self._clips.clip(event), dtype=np.float32) * self._gain
         if self._limit:
             audio = limit_true_peak(audio, self._ceiling, SAMPLE_RATE)
         audio.flags.writeable = False
