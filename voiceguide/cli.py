@@ -328,7 +328,8 @@ def _load_session(args: argparse.Namespace) -> tuple[Script, SoundOptions]:
     return script, options
 
 
-def _prepare_session(args: argparse.Namespace) -> tuple[Script, Timeline, SessionClips]:
+def _prepare_session(args: argparse.Namespace, progress: _ProgressBar | None = None,
+                     ) -> tuple[Script, Timeline, SessionClips]:
     """Load the script ``args`` names, synthesize its speech and lay out its timeline.
 
     ``args`` needs ``script`` (a path or a shipped session's name) and the sound
@@ -338,6 +339,7 @@ def _prepare_session(args: argparse.Namespace) -> tuple[Script, Timeline, Sessio
     Returns the script, its timeline, and the ``mixer.ClipSource`` to mix it
     from; play it at ``_session_volume(args, script)``.  Raises ``UsageError``
     (no such session), ``ScriptError`` (invalid) or ``EngineError`` (no speech).
+    ``progress`` is shown while the speech is made (texts done of all).
     """
     from voiceguide.audio.loudness import levelled_tones
     from voiceguide.audio.mixer import SessionClips
@@ -353,7 +355,11 @@ def _prepare_session(args: argparse.Namespace) -> tuple[Script, Timeline, Sessio
     )
     bank = SpeechBank(synth, default_cache_dir())
     # One batched pass over every distinct text: far faster than one engine call per cue.
-    bank.prefetch(utterances(script, pace=options.pace, cautions=options.cautions))
+    try:
+        bank.prefetch(utterances(script, pace=options.pace, cautions=options.cautions), progress=progress)
+    finally:
+        if progress is not None:
+            progress.finish()
     timeline = compile_timeline(script, bank.measure, pace=options.pace, cautions=options.cautions)
     return script, timeline, SessionClips(bank, levelled_tones(default_cache_dir()))
 
@@ -398,15 +404,26 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 class _ProgressBar:
-    """A one-line progress bar redrawn in place on a terminal (``render.Progress``)."""
+    """A one-line progress bar redrawn in place on a terminal (``render.Progress``).
+
+    Counts frames of audio (shown as minutes) unless given ``noun`` (e.g.
+    "texts"), and says about how long is left once that can be guessed.
+    """
 
     WIDTH = 30
 
-    def __init__(self, stream: TextIO, label: str, sample_rate: int) -> None:
+    def __init__(self, stream: TextIO, label: str, sample_rate: int, *, noun: str | None = None) -> None:
+        import shutil
+        import time
+
         self._stream = stream
         self._label = label
         self._sample_rate = sample_rate
+        self._noun = noun
         self._shown = -1
+        self._clock = time.monotonic
+        self._started = self._clock()
+        self._columns = max(20, shutil.get_terminal_size((80, 24)).columns)
 
     def __call__(self, done: int, total: int) -> None:
         percent = 100 if total <= 0 else done * 100 // total
@@ -415,8 +432,17 @@ class _ProgressBar:
         self._shown = percent
         filled = self.WIDTH * percent // 100
         bar = "#" * filled + "-" * (self.WIDTH - filled)
-        minutes = total // self._sample_rate / 60
-        self._stream.write(f"\r{self._label} [{bar}] {percent:3d}% of {minutes:.1f} min")
+        size = f"{total} {self._noun}" if self._noun else f"{total // self._sample_rate / 60:.1f} min"
+        elapsed = self._clock() - self._started
+        left = ""
+        if 5 <= percent < 100 and elapsed >= 2:
+            seconds = round(elapsed * (100 - percent) / percent)
+            left = f", about {seconds // 60} min {seconds % 60:02d} s left" if seconds >= 60 else \
+                f", about {seconds} s left"
+        line = f"{self._label} [{bar}] {percent:3d}% of {size}{left}"
+        # Cut to the terminal's width (a wrapped line cannot be redrawn in place),
+        # then clear what a longer earlier line left behind.
+        self._stream.write(f"\r{line[:self._columns - 1]}\x1b[K")
         self._stream.flush()
 
     def finish(self) -> None:
@@ -479,13 +505,16 @@ def _render(args: argparse.Namespace) -> int:
     _check_distinct_outputs(args.output, args.captions, args.chapters)
     sink = FileSink(args.output, SAMPLE_RATE)
     progress: _ProgressBar | None = None
+    # Only for a person at a terminal: never in pipes, logs or under --plain.
+    bar = sys.stderr.isatty() and not args.plain
     try:
-        script, timeline, clips = _prepare_session(args)
+        speech_bar = _ProgressBar(sys.stderr, "preparing speech", SAMPLE_RATE, noun="texts") if bar else None
+        script, timeline, clips = _prepare_session(args, speech_bar)
         _warn_dropped(script, timeline)
         sink.tags = session_tags(timeline, script.language)
         loud = GainedClips(clips, file_gain_db(args.loudness, session_loudness(timeline.events, clips,
                                                                                  default_cache_dir())))
-        if sys.stderr.isatty() and not args.plain:
+        if bar:
             progress = _ProgressBar(sys.stderr, "rendering", timeline.sample_rate)
         render_session(timeline, loud, sink, volume=_session_volume(args, script), progress=progress)
     except BaseException:

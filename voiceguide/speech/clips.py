@@ -15,7 +15,7 @@ import struct
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -256,15 +256,19 @@ class SpeechBank:
         """The length in frames of the clip of ``text`` (a ``timeline.Measure``)."""
         return int(self.clip(text).size)
 
-    def prefetch(self, texts: Iterable[str], *, batch: int = 16) -> None:
+    def prefetch(self, texts: Iterable[str], *, batch: int = 16,
+                 progress: Callable[[int, int], None] | None = None) -> None:
         """Make sure every text has a clip, synthesizing the missing ones in order.
 
         Texts are loaded from disk or synthesized ``batch`` at a time (through
         ``synthesize_many`` when the synthesizer has it), so a reader waiting on
-        an early text gets it before the later ones are done.
+        an early text gets it before the later ones are done.  ``progress`` is
+        called with (distinct texts done, distinct texts in all) after each batch.
         """
         order = list(dict.fromkeys(texts))
         for start in range(0, len(order), batch):
+            if progress is not None:
+                progress(start, len(order))
             owned: list[tuple[str, _Pending]] = []
             for text in order[start:start + batch]:
                 pending, owner = self._claim(text)
@@ -290,6 +294,8 @@ class SpeechBank:
                 raise
             for (text, pending), audio in zip(missing, clips, strict=True):
                 self._finish(text, pending, audio)
+        if progress is not None:
+            progress(len(order), len(order))
 
     # -- memory and in-flight bookkeeping -------------------------------------
 
