@@ -197,10 +197,9 @@ def stdout_silenced() -> Iterator[None]:
 def spoken_cues(script_path: Path, cache: Path) -> list[str]:
     """Every spoken cue of the session, in order (repeats included), from the warm cache."""
     os.environ["VOICEGUIDE_CACHE_DIR"] = str(cache)
-    from voiceguide.cli import _prepare_session, build_parser
+    from voiceguide.cli import _prepare_session, parse_options
 
-    args = build_parser().parse_args(["plan", str(script_path)])
-    _, timeline, _ = _prepare_session(args)
+    _, timeline, _ = _prepare_session(parse_options(["plan", str(script_path)]).session)
     return [event.text for event in timeline.events if event.kind == "speech" and event.text]
 
 
@@ -213,11 +212,10 @@ def levelling_breakdown(script_path: Path, cache: Path) -> tuple[float, float, f
     os.environ["VOICEGUIDE_CACHE_DIR"] = str(cache)
     from voiceguide.audio.loudness import GainedClips, file_gain_db, session_loudness
     from voiceguide.audio.mixer import Mixer
-    from voiceguide.cli import _prepare_session, build_parser
+    from voiceguide.cli import _prepare_session, parse_options
     from voiceguide.speech.clips import default_cache_dir
 
-    args = build_parser().parse_args(["render", str(script_path), "-o", "unused.wav"])
-    _, timeline, clips = _prepare_session(args)
+    _, timeline, clips = _prepare_session(parse_options(["plan", str(script_path)]).session)
     start = time.perf_counter()
     gain = file_gain_db(-16.0, session_loudness(timeline.events, clips, default_cache_dir()))
     lookup = time.perf_counter() - start
