@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
-import os
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from voiceguide.audio.mixer import ClipSource, Mixer
-from voiceguide.base import SAMPLE_RATE, Audio
+from voiceguide.base import SAMPLE_RATE, Audio, write_atomically
 from voiceguide.speech.levelling import (
     CEILING_DBTP,
     HEADROOM_DB,
@@ -163,14 +162,9 @@ def session_loudness(events: Sequence[Event], clips: ClipSource, cache_dir: Path
     mixer = Mixer(events, clips, 1.0)
     loudness = loudness_lufs(compacted_mix(mixer, sampled_islands(_islands(events, clips))), SAMPLE_RATE)
     if path is not None and math.isfinite(loudness):
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
+        with contextlib.suppress(OSError):
             path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(repr(loudness), encoding="ascii")
-            os.replace(temporary, path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
+            write_atomically(path, repr(loudness).encode("ascii"))
     return loudness
 
 

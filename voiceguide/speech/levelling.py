@@ -25,13 +25,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from voiceguide.base import SAMPLE_RATE, Audio
+from voiceguide.base import SAMPLE_RATE, Audio, write_atomically
 
 REFERENCE_LUFS = -16.0
 """The loudness every clip is levelled to: the usual target for speech on phones."""
@@ -231,12 +230,7 @@ def cached_level(audio: Audio, cache_dir: Path | None, sample_rate: int = SAMPLE
     levelled = level_clip(samples, sample_rate)
     if path is not None:
         payload = np.ascontiguousarray(levelled, dtype="<f4").tobytes()
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
+        with contextlib.suppress(OSError):
             path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_bytes(hashlib.sha256(payload).digest() + payload)
-            os.replace(temporary, path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
+            write_atomically(path, hashlib.sha256(payload).digest() + payload)
     return levelled
