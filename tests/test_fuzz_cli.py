@@ -50,7 +50,13 @@ def fake_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         # check looks for a voice of the script's language: one fake voice that speaks English.
         patch.setattr(pyttsx3_engine, "list_voices", lambda: [pyttsx3_engine.VoiceInfo("fake", "Fake", ("en",), None)])
         patch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        yield tmp_path_factory.mktemp("scripts")
+        folder = tmp_path_factory.mktemp("scripts")
+        # Once per cache, not per input: the chime tones' loudness is measured and stored on first use.
+        warm_up = folder / "warm-up.yaml"
+        warm_up.write_bytes(b"voiceguide: 1\ntitle: Warm up\nsteps:\n  - chime: {count: 1, sound: gong}\n"
+                            b"  - chime: {count: 1, sound: beep}\n  - chime: 1\n")
+        assert run_cli("plan", str(warm_up)).exit_status == 0
+        yield folder
 
 
 def run_both(folder: Path, source: bytes) -> None:
