@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from hypothesis import strategies as st
 
 from voiceguide.base import Audio
 from voiceguide.errors import EngineError
+from voiceguide.phrases import load_phrasebook
+from voiceguide.phrases.numbers import number_words
 from voiceguide.speech.clips import Synthesizer
 from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
 from voiceguide.timeline.compiler import Event
@@ -196,3 +199,32 @@ def mutated(draw: st.DrawFn) -> bytes:
         else:
             source[where:where] = bytes([draw(st.integers(0x80, 0xFF))])
     return bytes(source)
+
+
+# -- the phrasebooks' words ---------------------------------------------------------------
+
+GENERATED = {"inhale", "hold", "exhale", "rest", "count", "announce", "press", "release", "remaining", "halfway",
+             "countdown", "round"}
+"""The cues whose words come from the phrasebook (the others speak the script's own text)."""
+
+
+def lower(text: str) -> str:
+    """Lower case, undoing Dutch sentence case ("Eén" starts a sentence with "één")."""
+    return re.sub(r"\beén\b", "één", text.lower())
+
+
+def words(text: str) -> set[str]:
+    """The words of a text, lower case, without digits."""
+    return set(re.findall(r"[^\W\d_]+", lower(text)))
+
+
+def vocabulary(language: str) -> set[str]:
+    """Every word the language's phrasebook and its numbers (0-200, in every noun form) can say."""
+    book = load_phrasebook(language)
+    found: set[str] = set()
+    for template in book.templates.values():
+        found |= words(re.sub(r"\{\w+\}", " ", template))
+    for n in range(201):
+        for noun in (None, "second", "minute", "hour"):
+            found |= words(number_words(n, language, noun))  # type: ignore[arg-type]
+    return found

@@ -10,6 +10,7 @@ import yaml
 from num2words import num2words
 
 from tests.cli_harness import run_cli
+from tests.fakes import GENERATED, lower, vocabulary, words
 from voiceguide.phrases import (
     KEYS,
     KEYS_BY_NAME,
@@ -18,16 +19,11 @@ from voiceguide.phrases import (
     phrasebook_yaml,
     shipped_languages,
 )
-from voiceguide.phrases.numbers import number_words
 from voiceguide.script.model import Script
 from voiceguide.script.parse import parse_script
 from voiceguide.timeline.compiler import Timeline, compile_timeline
 
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt")
-GENERATED = {"inhale", "hold", "exhale", "rest", "count", "announce", "press", "release", "remaining", "halfway",
-             "countdown", "round"}
-"""The cues whose words come from the phrasebook (the others speak the script's own text)."""
-
 # Every cue kind: breathing with counts, press on both sides with time left (minutes,
 # minutes and seconds, seconds), halfway and countdown, repeat with announce, section.
 EVERY_CUE = """\
@@ -53,27 +49,6 @@ def parse(text: str) -> Script:
 def plan(language: str) -> Timeline:
     # Every utterance half a second long: the same cues survive in every language, index by index.
     return compile_timeline(parse(EVERY_CUE.format(language=language)), lambda text: 11025)
-
-
-def lower(text: str) -> str:
-    """Lower case, undoing Dutch sentence case ("Eén" starts a sentence with "één")."""
-    return re.sub(r"\beén\b", "één", text.lower())
-
-
-def words(text: str) -> set[str]:
-    return set(re.findall(r"[^\W\d_]+", lower(text)))
-
-
-def vocabulary(language: str) -> set[str]:
-    """Every word the language's phrasebook and its numbers (0-200, in every noun form) can say."""
-    book = load_phrasebook(language)
-    found: set[str] = set()
-    for template in book.templates.values():
-        found |= words(re.sub(r"\{\w+\}", " ", template))
-    for n in range(201):
-        for noun in (None, "second", "minute", "hour"):
-            found |= words(number_words(n, language, noun))  # type: ignore[arg-type]
-    return found
 
 
 def generated(timeline: Timeline) -> list[tuple[str, str]]:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.cli_harness import run_cli
-from tests.test_engine import start_engine
+from tests.fakes import start_engine
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.phrases import KEYS, Phrasebook, load_phrasebook, primary_language
 from voiceguide.speech.clips import prepare_clip

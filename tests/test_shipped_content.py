@@ -290,7 +290,7 @@ def test_sciatica_de_teaches_the_same_point_and_tips() -> None:
 
 
 def test_sciatica_de_cues_are_all_german() -> None:
-    from tests.test_languages import GENERATED, vocabulary, words
+    from tests.fakes import GENERATED, vocabulary, words
     from voiceguide.script.limits import estimated_measure
     from voiceguide.timeline.compiler import compile_timeline
 
