@@ -580,7 +580,9 @@ def _find_clip(recording: npt.NDArray[np.float64], clip: npt.NDArray[np.float64]
 def _output_latency_seconds(env: dict[str, str]) -> float:
     """PortAudio's output latency for the player's stream settings: sound the device holds past the callback."""
     code = ("import sounddevice as sd\n"
-            "s = sd.OutputStream(samplerate=22050, blocksize=1024, channels=1, dtype='float32')\n"
+            "from voiceguide.play.live import OUTPUT_LATENCY_SECONDS\n"
+            "s = sd.OutputStream(samplerate=22050, blocksize=1024, channels=1, dtype='float32',\n"
+            "                    latency=OUTPUT_LATENCY_SECONDS)\n"
             "print(s.latency); s.close()\n")
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
