@@ -1,6 +1,6 @@
 """The live player's logic against a fake output: exact pause/resume, skip, restart, volume, quit.
 
-``FakeOutput`` implements ``player.Output``: it consumes whole blocks when the
+``FakeOutput`` implements ``sinks.Sink``: it consumes whole blocks when the
 test advances it, and keeps every consumed sample, so a test can check the
 played audio against the mixer's render of the session, sample for sample.
 """
@@ -21,20 +21,12 @@ from tests.fakes import fake_measure
 from voiceguide.audio.mixer import Mixer
 from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.errors import Position
-from voiceguide.play.player import (
-    FEEDBACK_GAP_SECONDS,
-    KEY_COMMANDS,
-    Command,
-    Feedback,
-    Player,
-    Program,
-    Renderer,
-    find_start,
-    find_start_point,
-    resume_text,
-    spoken_duration,
-    status_text,
-)
+from voiceguide.play.keymap import KEY_COMMANDS, Command
+from voiceguide.play.log import Feedback
+from voiceguide.play.player import Player
+from voiceguide.play.program import Program, find_start, find_start_point
+from voiceguide.play.status import resume_text, spoken_duration, status_text
+from voiceguide.play.transport import FEEDBACK_GAP_SECONDS, Renderer
 from voiceguide.script.model import Chime, Press, Say, Script, Section
 from voiceguide.timeline.compiler import Event, StepPlan, Timeline, compile_timeline, iter_timeline
 
@@ -45,7 +37,7 @@ HERE = Position("test.yaml", 1, 1)
 
 
 class FakeOutput:
-    """An ``Output`` whose clock moves only when the test calls ``advance``."""
+    """A ``Sink`` whose clock moves only when the test calls ``advance``."""
 
     def __init__(self, block_frames: int = BLOCK, queue_blocks: int = 8) -> None:
         self._block_frames = block_frames
@@ -66,13 +58,19 @@ class FakeOutput:
         return self._queue_frames - sum(len(b) for b in self.queue)
 
     def write(self, block: Audio) -> None:
-        assert len(block) == self._block_frames
+        assert 0 < len(block) <= self._block_frames  # whole blocks; only the very last may be shorter
         self.queue.append(block.copy())
 
     def discard(self) -> int:
         dropped = sum(len(b) for b in self.queue)
         self.queue.clear()
         return dropped
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        self.queue.clear()
 
     def advance(self, frames: int) -> None:
         """Consume whole blocks covering ``frames`` (an underrun counts as silence, not position)."""
@@ -264,11 +262,11 @@ def test_restart_goes_to_the_step_start_and_twice_quickly_to_the_previous_step()
     _play(player, output, press.start + 3 * RATE)
     player.handle(Command.RESTART)
     assert speaker.said == ["Restarting this step."]
-    assert player._cursor == press.start  # noqa: SLF001 - the write cursor is the point
+    assert player.transport.cursor_frame == press.start  # the write cursor is the point
     _play(player, output, BLOCK)
     player.handle(Command.RESTART)
     assert speaker.said[-1] == "Previous step."
-    assert player._cursor == spans[index - 1].start  # noqa: SLF001
+    assert player.transport.cursor_frame == spans[index - 1].start
     # After the two-second window, a press restarts the step again.
     _play(player, output, 3 * RATE)
     player.handle(Command.RESTART)
@@ -474,14 +472,14 @@ def test_play_rejects_an_unknown_start_before_any_sound(capsys: pytest.CaptureFi
 
 def test_play_help_lists_every_key() -> None:
     from voiceguide.cli import PLAY_KEYS_EPILOG
-    from voiceguide.play.player import KEY_HELP
+    from voiceguide.play.keymap import KEY_HELP
 
-    for keys_text, meaning in KEY_HELP:
-        assert f"  {keys_text} " in PLAY_KEYS_EPILOG and meaning in PLAY_KEYS_EPILOG
+    for row in KEY_HELP:
+        assert f"  {row.keys} " in PLAY_KEYS_EPILOG and row.meaning in PLAY_KEYS_EPILOG
 
 
 def test_help_says_the_keys() -> None:
-    from voiceguide.play.player import HELP_TEXT
+    from voiceguide.play.keymap import HELP_TEXT
 
     player, output, speaker, _ = _player()
     player.handle(Command.HELP)
@@ -558,14 +556,14 @@ def test_restart_after_a_skip_restarts_the_new_step_and_the_first_step_has_no_pr
     _play(player, output, BLOCK)
     player.handle(Command.RESTART)  # within two seconds, but of another step: restart that one
     assert speaker.said == ["Restarting this step.", "Next step.", "Restarting this step."]
-    assert player._cursor == spans[index + 1].start  # noqa: SLF001 - the write cursor is the point
+    assert player.transport.cursor_frame == spans[index + 1].start  # the write cursor is the point
 
     player, output, speaker, timeline = _player()
     _play(player, output, BLOCK)
     player.handle(Command.RESTART)
     player.handle(Command.RESTART)  # twice at the first step: there is no previous one
     assert speaker.said == ["Restarting this step.", "Restarting this step."]
-    assert player._cursor == spans[0].start  # noqa: SLF001
+    assert player.transport.cursor_frame == spans[0].start
 
 
 def test_volume_down_below_the_floor_never_makes_it_louder() -> None:

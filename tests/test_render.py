@@ -12,25 +12,34 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.test_mixer import FakeClips, busy_events, speech, tone_event
+from tests.fakes import FakeClips, busy_events, speech, tone_event
 from voiceguide.audio.mixer import Mixer
-from voiceguide.audio.render import render_session
 from voiceguide.audio.sinks import FileSink, output_format, supported_formats, to_pcm16
 from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.errors import OutputError, UsageError
+from voiceguide.play.render import render_session
 from voiceguide.timeline.compiler import Event, Timeline
 
 
 class MemorySink:
     """A Sink that keeps every block in memory and records how it was finished."""
 
-    def __init__(self) -> None:
+    def __init__(self, block_frames: int = SAMPLE_RATE) -> None:
         self.blocks: list[Audio] = []
         self.closed = 0
         self.aborted = 0
+        self.block_frames = block_frames
+        self.position = 0
+
+    def free_frames(self) -> int:
+        return sys.maxsize
 
     def write(self, block: Audio) -> None:
         self.blocks.append(block.copy())
+        self.position += len(block)
+
+    def discard(self) -> int:
+        return 0
 
     def close(self) -> None:
         self.closed += 1

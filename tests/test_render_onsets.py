@@ -24,11 +24,11 @@ import soundfile
 from tests.cli_harness import run_cli
 from tests.onsets import detect_onsets
 from voiceguide.audio.mixer import Mixer
-from voiceguide.audio.render import render_session
 from voiceguide.audio.sinks import FileSink, to_pcm16
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.cli import _prepare_session, _session_volume, build_parser
 from voiceguide.errors import EngineError
+from voiceguide.play.render import render_session
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = sorted((REPO / "tests" / "data" / "valid").glob("*.yaml")) + sorted((REPO / "scripts").glob("*.yaml"))

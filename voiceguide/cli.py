@@ -17,6 +17,7 @@ from typing import Any
 
 from voiceguide import __version__
 from voiceguide.errors import ScriptError, UsageError, VoiceguideError
+from voiceguide.play.keymap import keys_table
 from voiceguide.script.model import MAX_RATE_WPM, MIN_RATE_WPM
 
 
@@ -91,16 +92,11 @@ def _sound_options(args: argparse.Namespace) -> SoundOptions:
                         pace=args.pace, cautions=args.cautions)
 
 
-PLAY_KEYS_EPILOG = """\
-keys while playing (single key, no Enter; each is spoken back):
-  space            pause / resume (resuming says where you are)
-  n, right arrow   next step
-  p, left arrow    restart this step (press again for the previous one)
-  s                say the status: step, point, side, time left
-  + / -            volume up / down
-  h, ?             say which keys do what (so does any other key)
-  q, Escape        quit
-Ctrl-C also stops (exit status 0, as q); the terminal is always restored."""
+PLAY_KEYS_EPILOG = (
+    "keys while playing (single key, no Enter; each is spoken back):\n"
+    + keys_table()
+    + "\nCtrl-C also stops (exit status 0, as q); the terminal is always restored."
+)
 
 
 def _parser_with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
@@ -448,9 +444,9 @@ def _check_distinct_outputs(*paths: str | None) -> None:
 def _render(args: argparse.Namespace) -> int:
     """``render``: the session into ``args.output`` (and captions, chapters beside it)."""
     from voiceguide.audio.captions import check_captions_path, check_chapters_path, write_captions, write_chapters
-    from voiceguide.audio.render import render_session
     from voiceguide.audio.sinks import FileSink, output_format
     from voiceguide.base import SAMPLE_RATE
+    from voiceguide.play.render import render_session
     from voiceguide.timeline.plan import clock
 
     # Wrong names are found before the (possibly long) synthesis, and so is an
@@ -530,14 +526,14 @@ def _cmd_voices(args: argparse.Namespace) -> int:
 
 if typing.TYPE_CHECKING:  # the live stages, imported lazily like every session stage
     from voiceguide.play.live import LiveOutput
-    from voiceguide.play.player import Snapshot, StartPoint
+    from voiceguide.play.program import Snapshot, StartPoint
     from voiceguide.speech.clips import SpeechBank
     from voiceguide.timeline.compiler import Event
 
 
 def _play_start_point(args: argparse.Namespace, snapshot: Snapshot) -> StartPoint:
     """The span or chapter ``--from``/``--from-section`` names; raises UsageError when there is none."""
-    from voiceguide.play.player import find_start_point
+    from voiceguide.play.program import find_start_point
 
     try:
         return find_start_point(snapshot, step=args.from_step, section=args.from_section)
@@ -568,7 +564,7 @@ def _cmd_play(args: argparse.Namespace) -> int:
     import signal
 
     from voiceguide.play.live import LiveOutput, NoOutputDevice
-    from voiceguide.play.player import Program
+    from voiceguide.play.program import Program
     from voiceguide.timeline.compiler import iter_timeline
 
     script, options = _load_session(args)
@@ -619,8 +615,10 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
 
     from voiceguide.audio.mixer import Mixer, SessionClips
     from voiceguide.play import screen
+    from voiceguide.play.keymap import FIXED_FEEDBACK, KEY_COMMANDS, Command
     from voiceguide.play.keys import KeyReader
-    from voiceguide.play.player import FIXED_FEEDBACK, KEY_COMMANDS, Command, Player, Program
+    from voiceguide.play.player import Player
+    from voiceguide.play.program import Program
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
     from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
     from voiceguide.timeline.compiler import iter_timeline, utterances

@@ -12,6 +12,7 @@ import errno
 import os
 import secrets
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -28,18 +29,41 @@ MAX_WRITE_SECONDS = 2
 
 
 class Sink(Protocol):
-    """Consumes mixed blocks in order.  ``close`` commits; ``abort`` discards."""
+    """Where the block loop (``play.transport``) writes: a file, or the live stream.
+
+    ``position`` counts the written frames the sink has consumed (a file: all of
+    them, at once; the live stream: those the device has taken), the clock the
+    loop reads back.  ``close`` commits; ``abort`` discards.
+    """
+
+    @property
+    def block_frames(self) -> int:
+        """Frames per block the sink wants written."""
+        ...
+
+    @property
+    def position(self) -> int:
+        """Written frames consumed so far."""
+        ...
+
+    def free_frames(self) -> int:
+        """How many frames may be written now without waiting."""
+        ...
 
     def write(self, block: Audio) -> None:
-        """Append one block of float32 mono samples."""
+        """Append one block of float32 mono samples (at most ``block_frames``)."""
+        ...
+
+    def discard(self) -> int:
+        """Drop every written frame not consumed yet; returns how many."""
         ...
 
     def close(self) -> None:
-        """Finish successfully: the output becomes visible."""
+        """Finish successfully: the output becomes visible (or audible to its end)."""
         ...
 
     def abort(self) -> None:
-        """Give up: discard everything written; safe to call more than once, or after close."""
+        """Give up: discard everything not consumed; safe to call more than once, or after close."""
         ...
 
 
@@ -163,8 +187,9 @@ class FileSink:
     the file cannot be created or written.
     """
 
-    def __init__(self, path: str | os.PathLike[str], sample_rate: int) -> None:
+    def __init__(self, path: str | os.PathLike[str], sample_rate: int, *, block_frames: int | None = None) -> None:
         self.path = Path(path)
+        self._block_frames = block_frames if block_frames is not None else sample_rate
         self.format = output_format(self.path)
         self.sample_rate = sample_rate
         self._max_write_frames = MAX_WRITE_SECONDS * sample_rate
@@ -187,6 +212,24 @@ class FileSink:
             self.abort()
             raise output_error(self.path, error) from error
         self.frames_written = 0
+
+    @property
+    def block_frames(self) -> int:
+        """Frames per block (one second unless told otherwise)."""
+        return self._block_frames
+
+    @property
+    def position(self) -> int:
+        """Frames written: a file takes every frame at once."""
+        return self.frames_written
+
+    def free_frames(self) -> int:
+        """Always room: writing a file never waits for a device."""
+        return sys.maxsize
+
+    def discard(self) -> int:
+        """Nothing to drop: every written frame is already in the file."""
+        return 0
 
     def write(self, block: Audio) -> None:
         """Append ``block``, in pieces small enough for every encoder."""

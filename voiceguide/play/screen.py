@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 import shutil
 
-from voiceguide.play.player import Feedback, Notice, Status, describe_place
+from voiceguide.play.keymap import KEYS_REMINDER
+from voiceguide.play.log import Feedback, Notice
+from voiceguide.play.status import Status, describe_place
 from voiceguide.timeline.compiler import Event
 
 BAR_WIDTH = 20
@@ -83,5 +85,5 @@ def cue_words(event: Event) -> str:
 def header(title: str, length: int | None, sample_rate: int, *, keys: bool) -> str:
     """The first line: title, total time, and the key reminder when keys work."""
     total = f" ({clock(length, sample_rate)})" if length is not None else ""
-    hint = "  space pause · n next · p restart · s status · +/- volume · q quit" if keys else ""
+    hint = f"  {KEYS_REMINDER}" if keys else ""
     return f"{title}{total}{hint}"
