@@ -6,11 +6,19 @@ Skipped with a reason when the ``natural`` extra is missing; a failure under
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
+
+from tests.cli_harness import run_cli
+from tests.onsets import detect_onsets, onset_errors
 
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import EngineError
@@ -103,13 +111,75 @@ def test_an_unknown_voice_is_refused() -> None:
     assert "fenrir" in caught.value.message
 
 
-def test_the_cache_never_mixes_engines(tmp_path: object) -> None:
-    from pathlib import Path
-
-    cache = Path(str(tmp_path))
+def test_the_cache_never_mixes_engines(tmp_path: Path) -> None:
+    cache = tmp_path
     neural = SpeechBank(open_synthesizer("hibari", voice=None, language="en", rate=160), cache)
     espeak = SpeechBank(open_synthesizer("pyttsx3", voice=None, language="en", rate=160), cache)
     a = neural.clip("Release.")
     b = espeak.clip("Release.")
     assert len(list(cache.glob("*.clip"))) == 2
     assert a.size != b.size or not np.array_equal(a, b)
+
+
+# -- through the command line ------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+ONSET_SCRIPT = REPO / "tests" / "data" / "valid" / "minimal.yaml"
+
+
+@pytest.fixture
+def natural_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    start_hibari().close()  # skip or fail here when the extra is missing
+    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path
+
+
+def test_rendered_onsets_match_the_plan_with_the_natural_voice(natural_cache: Path) -> None:
+    script = natural_cache / "session.yaml"
+    script.write_text(
+        "voiceguide: 1\ntitle: Natural voice\nsteps:\n"
+        "  - Settle in, and let your shoulders drop.\n"
+        "  - press: {point: GB30, side: both, hold: 12s, prepare: 2s, cue_every: 5s, countdown: 2, rest: 2s}\n"
+        "  - chime: 1\n"
+        "  - breathe: {inhale: 3s, exhale: 4s, cycles: 2}\n"
+    )
+    plan_run = run_cli("plan", str(script), "--json", "--engine", "hibari")
+    assert plan_run.exit_status == 0, plan_run.stderr
+    plan = json.loads(plan_run.stdout)
+    output = natural_cache / "out.wav"
+    render_run = run_cli("render", str(script), "-o", str(output), "--engine", "hibari")
+    assert render_run.exit_status == 0, render_run.stderr
+    audio, rate = soundfile.read(str(output), dtype="float64")
+    assert rate == SAMPLE_RATE and abs(audio.size / rate - plan["duration"]) < 0.001
+    onsets = [frame / rate for frame in detect_onsets(audio, rate)]
+    assert onset_errors(plan, onsets) == []
+
+
+def test_the_plan_differs_by_engine_and_the_voices_list_both(natural_cache: Path) -> None:
+    natural = run_cli("plan", str(ONSET_SCRIPT), "--json", "--engine", "hibari")
+    default = run_cli("plan", str(ONSET_SCRIPT), "--json")
+    assert natural.exit_status == default.exit_status == 0
+    assert json.loads(natural.stdout)["duration"] != json.loads(default.stdout)["duration"]
+    voices = run_cli("voices")
+    assert voices.exit_status == 0
+    engines = {line.split()[0] for line in voices.stdout_lines[1:]}
+    assert {"pyttsx3", "hibari"} <= engines
+
+
+def test_a_script_in_another_language_fails_with_one_sentence(natural_cache: Path) -> None:
+    script = natural_cache / "de.yaml"
+    script.write_text("voiceguide: 1\ntitle: Ruhe\nlanguage: de\nsteps:\n  - Atme ruhig.\n")
+    result = run_cli("render", str(script), "-o", str(natural_cache / "de.wav"), "--engine", "hibari")
+    assert result.exit_status == 1
+    assert "English only" in result.stderr and "Traceback" not in result.stderr
+    assert not (natural_cache / "de.wav").exists()
+
+
+def test_without_the_extra_the_engine_says_what_to_install(tmp_path: Path) -> None:
+    code = ("import sys; sys.modules['hibari'] = None\n"
+            "from voiceguide.cli import main; sys.exit(main(sys.argv[1:]))")
+    done = subprocess.run([sys.executable, "-c", code, "plan", str(ONSET_SCRIPT), "--engine", "hibari"],
+                          capture_output=True, text=True, cwd=REPO,
+                          env=dict(os.environ, VOICEGUIDE_CACHE_DIR=str(tmp_path)))
+    assert done.returncode == 1
+    assert "voiceguide[natural]" in done.stderr and "Traceback" not in done.stderr

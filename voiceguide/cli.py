@@ -19,6 +19,7 @@ from voiceguide import __version__
 from voiceguide.errors import ScriptError, UsageError, VoiceguideError
 from voiceguide.play.keymap import keys_table
 from voiceguide.script.model import MAX_RATE_WPM, MIN_RATE_WPM
+from voiceguide.speech import DEFAULT_ENGINE, ENGINES
 
 
 class ExitStatus(enum.IntEnum):
@@ -39,6 +40,7 @@ class SoundOptions:
     volume: float | None = None
     pace: Fraction = Fraction(1)
     cautions: bool = True
+    engine: str = DEFAULT_ENGINE
 
 
 # --------------------------------------------------------------------------
@@ -78,6 +80,9 @@ def _volume(text: str) -> float:
 
 def _add_sound_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sound and timing (the same for play, render and plan)")
+    group.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
+                       help="the speech engine: pyttsx3 (default; many languages) or hibari "
+                            "(a natural English voice, the 'natural' extra)")
     group.add_argument("--voice", help="engine voice id, or part of a voice's name (see 'voiceguide voices')")
     group.add_argument("--rate", type=_rate, help=f"speaking rate in words per minute ({MIN_RATE_WPM}-{MAX_RATE_WPM})")
     group.add_argument("--volume", type=_volume, help="volume from 0 to 1")
@@ -89,7 +94,7 @@ def _add_sound_options(parser: argparse.ArgumentParser) -> None:
 
 def _sound_options(args: argparse.Namespace) -> SoundOptions:
     return SoundOptions(voice=args.voice, rate=args.rate, volume=args.volume,
-                        pace=args.pace, cautions=args.cautions)
+                        pace=args.pace, cautions=args.cautions, engine=args.engine)
 
 
 PLAY_KEYS_EPILOG = (
@@ -325,11 +330,12 @@ def _prepare_session(args: argparse.Namespace) -> tuple[Script, Timeline, Sessio
     """
     from voiceguide.audio.mixer import SessionClips
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
-    from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
+    from voiceguide.speech.engines import open_synthesizer
     from voiceguide.timeline.compiler import compile_timeline, utterances
 
     script, options = _load_session(args)
-    synth = Pyttsx3Synthesizer(
+    synth = open_synthesizer(
+        options.engine,
         voice=options.voice or script.voice.name,
         language=script.language,
         rate=options.rate or script.voice.rate,
@@ -508,15 +514,26 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_voices(args: argparse.Namespace) -> int:
-    """List the engine's voices: id (for ``--voice``), name, languages (for ``language:``)."""
-    from voiceguide.speech.pyttsx3_engine import list_voices
+    """List every engine's voices: engine and id (for ``--engine``, ``--voice``), name, languages."""
+    from voiceguide.errors import EngineError
+    from voiceguide.speech.engines import engine_voices
 
-    voices = list_voices()
-    rows = [("ID", "NAME", "LANGUAGES")] + [(v.id, v.name, ", ".join(v.languages)) for v in voices]
-    id_width = max(len(row[0]) for row in rows)
-    name_width = max(len(row[1]) for row in rows)
-    for voice_id, name, languages in rows:
-        print(f"{voice_id:<{id_width}}  {name:<{name_width}}  {languages}".rstrip())
+    rows = [("ENGINE", "ID", "NAME", "LANGUAGES")]
+    missing: list[str] = []
+    for engine in ENGINES:
+        try:
+            voices = engine_voices(engine)
+        except EngineError as error:
+            if engine == DEFAULT_ENGINE:
+                raise
+            missing.append(f"{engine}: {error.message} {error.hint or ''}".rstrip())
+            continue
+        rows += [(engine, v.id, v.name, ", ".join(v.languages)) for v in voices]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    for engine, voice_id, name, languages in rows:
+        print(f"{engine:<{widths[0]}}  {voice_id:<{widths[1]}}  {name:<{widths[2]}}  {languages}".rstrip())
+    for line in missing:
+        print(line)
     return ExitStatus.OK
 
 
@@ -620,10 +637,11 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
     from voiceguide.play.player import Player
     from voiceguide.play.program import Program
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
-    from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
+    from voiceguide.speech.engines import open_synthesizer
     from voiceguide.timeline.compiler import iter_timeline, utterances
 
-    synth = Pyttsx3Synthesizer(
+    synth = open_synthesizer(
+        options.engine,
         voice=options.voice or script.voice.name,
         language=script.language,
         rate=options.rate or script.voice.rate,

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from voiceguide.speech import DEFAULT_ENGINE, ENGINES
 from voiceguide.speech.clips import Synthesizer
 from voiceguide.speech.pyttsx3_engine import VoiceInfo
 
-ENGINES = ("pyttsx3", "hibari")
-"""``pyttsx3`` (the default: espeak-ng, SAPI5 or the system voices; many languages) and ``hibari``
-(an optional, offline neural English voice)."""
-
-DEFAULT_ENGINE = "pyttsx3"
+__all__ = ["DEFAULT_ENGINE", "ENGINES", "EngineSynthesizer", "engine_voices", "open_synthesizer"]
 
 
 class EngineSynthesizer(Synthesizer, Protocol):
