@@ -19,7 +19,6 @@ import soundfile
 
 from tests.cli_harness import run_cli
 from tests.onsets import detect_onsets, onset_errors
-
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import EngineError
 from voiceguide.speech.clips import SpeechBank, prepare_clip
