@@ -322,10 +322,10 @@ def test_wav_and_flac_hold_the_same_quantized_samples_as_libsndfiles_flac(tmp_pa
 def test_progress_bar_redraws_one_line_in_place_and_clears_it() -> None:
     import io
 
-    from voiceguide.cli import _ProgressBar
+    from voiceguide.play.ui import ProgressBar
 
     stream = io.StringIO()
-    bar = _ProgressBar(stream, "rendering", SAMPLE_RATE)
+    bar = ProgressBar(stream, "rendering", SAMPLE_RATE)
     total = 90 * SAMPLE_RATE
     for done in range(0, total + 1, SAMPLE_RATE // 10):
         bar(done, total)
@@ -379,6 +379,7 @@ def test_render_refuses_to_write_captions_and_chapters_to_one_file(tmp_path: Pat
     same = str(tmp_path / "same.vtt")
     result = run_cli("render", "quick-relief", "-o", str(tmp_path / "out.wav"), "--captions", same, "--chapters", same)
     assert result.exit_status == 2, result.stderr
-    assert result.stderr_lines == [f"voiceguide: error: '{same}' and '{same}' are the same file",
+    assert result.stderr_lines == [f"voiceguide: error: Will not write --chapters to {same}: "
+                                   "--captions goes to the same file.",
                                    "hint: give the audio, the captions and the chapters each a file of its own"]
     assert list(tmp_path.iterdir()) == []
