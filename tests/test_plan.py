@@ -20,12 +20,18 @@ P = Position("s.yaml", 4, 3)
 PLAN_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["title", "duration", "language", "voice", "events"],
+    "required": ["title", "duration", "language", "voice", "engine", "events", "chapters"],
     "properties": {
         "title": {"type": "string"},
         "duration": {"type": "number", "minimum": 0},
         "language": {"type": "string"},
         "voice": {"type": ["string", "null"]},
+        "engine": {"enum": ["pyttsx3", "hibari", None]},
+        "chapters": {  # revision 2: one per section
+            "type": "array",
+            "items": {"type": "object", "additionalProperties": False, "required": ["t", "title"],
+                      "properties": {"t": {"type": "number", "minimum": 0}, "title": {"type": "string"}}},
+        },
         "events": {
             "type": "array",
             "items": {
@@ -80,10 +86,12 @@ def session() -> Script:
 
 def test_plan_dict_has_exactly_the_spec_keys_and_validates() -> None:
     timeline = compile_timeline(session(), fake_measure)
-    plan = plan_dict(dataclasses.replace(timeline, voice="gmw/de"))
+    plan = plan_dict(dataclasses.replace(timeline, voice="gmw/de", engine="pyttsx3"))
     jsonschema.validate(plan, PLAN_SCHEMA)
-    assert list(plan) == ["title", "duration", "language", "voice", "events"]
-    assert (plan["language"], plan["voice"]) == ("en", "gmw/de")
+    assert list(plan) == ["title", "duration", "language", "voice", "engine", "events", "chapters"]
+    assert (plan["language"], plan["voice"], plan["engine"]) == ("en", "gmw/de", "pyttsx3")
+    section = next(e for e in plan["events"] if e["cue"] == "section")
+    assert plan["chapters"] == [{"t": section["t"], "title": "Buttock point"}]
     keys = ["t", "duration", "kind", "cue", "text", "step", "side", "section", "label"]
     assert all(list(e) == keys for e in plan["events"])
     assert plan["title"] == "Sciatica relief"

@@ -40,14 +40,17 @@ def _sorted(timeline: Timeline) -> list[Event]:
 
 
 def plan_dict(timeline: Timeline) -> dict[str, Any]:
-    """The spec's JSON plan: ``title``, ``duration``, ``language``, ``voice`` (engine voice id) and ``events``."""
+    """The spec's JSON plan: ``title``, ``duration``, ``language``, ``voice`` (engine voice id), ``engine``,
+    ``events`` and ``chapters`` (the sections: ``t`` and ``title``)."""
     rate = timeline.sample_rate
     return {
         "title": timeline.title,
         "duration": seconds(timeline.length, rate),
         "language": timeline.language,
         "voice": timeline.voice,
+        "engine": timeline.engine,
         "events": [_event_dict(event, rate) for event in _sorted(timeline)],
+        "chapters": [{"t": seconds(chapter.start, rate), "title": chapter.title} for chapter in timeline.chapters],
     }
 
 
