@@ -12,6 +12,7 @@ import errno
 import os
 import shutil
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -185,8 +186,9 @@ class FileSink:
             self._target: AtomicFile | None = AtomicFile(self.path)
         except OSError as error:
             raise output_error(self.path, error) from error
-        try:
-            self._file: soundfile.SoundFile | None = soundfile.SoundFile(
+        self._file: soundfile.SoundFile | None = None
+        with self._libsndfile(output_error):
+            self._file = soundfile.SoundFile(
                 self._target.temporary,
                 "w",
                 samplerate=sample_rate,
@@ -194,9 +196,6 @@ class FileSink:
                 format=self.format.format,
                 subtype=self.format.subtype,
             )
-        except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
-            self.abort()
-            raise output_error(self.path, error) from error
         self.frames_written = 0
 
     @property
@@ -223,28 +222,31 @@ class FileSink:
             raise ValueError(f"{self.path} is already closed")
         floats = np.asarray(block, dtype=np.float32)
         samples = to_pcm16(floats) if self.format.subtype == "PCM_16" else floats
-        try:
+        with self._libsndfile(_write_error):
             for offset in range(0, len(samples), self._max_write_frames):
                 self._file.write(samples[offset : offset + self._max_write_frames])
-        except (soundfile.LibsndfileError, RuntimeError, OSError, AssertionError) as error:
-            # soundfile reports a short write (a full disk, a file size limit) as a
-            # bare AssertionError and libsndfile keeps errno to itself.
-            self.abort()
-            raise _write_error(self.path, error) from error
         self.frames_written += len(samples)
 
     def close(self) -> None:
         """Finish the file and move it into place; on failure nothing is left behind."""
         if self._file is None or self._target is None:
             raise ValueError(f"{self.path} is already closed")
-        try:
+        with self._libsndfile(_write_error):
             self._file.close()
             self._file = None
             self._target.commit()
             self._target = None
-        except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+
+    @contextlib.contextmanager
+    def _libsndfile(self, explain: Callable[[Path, BaseException], OutputError]) -> Iterator[None]:
+        """The one place libsndfile's failures become ``OutputError``; the sink is aborted first."""
+        try:
+            yield
+        except (soundfile.LibsndfileError, RuntimeError, OSError, AssertionError) as error:
+            # soundfile reports a short write (a full disk, a file size limit) as a
+            # bare AssertionError and libsndfile keeps errno to itself.
             self.abort()
-            raise _write_error(self.path, error) from error
+            raise explain(self.path, error) from error
 
     def abort(self) -> None:
         """Discard the temporary file; the target is left as it was."""
