@@ -7,18 +7,17 @@ simulated by a worker script that patches the real worker (``command=``).
 
 from __future__ import annotations
 
-import os
 import sys
 import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 from tests.cli_harness import run_cli
+from tests.fakes import start_engine
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import EngineError
 from voiceguide.speech.pyttsx3_engine import (
@@ -30,18 +29,6 @@ from voiceguide.speech.pyttsx3_engine import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def start_engine(**kwargs: Any) -> Pyttsx3Synthesizer:
-    """A real synthesizer; skips the test if the engine is missing (fails under CI=true)."""
-    try:
-        return Pyttsx3Synthesizer(**kwargs)
-    except EngineError as error:
-        if "not available" not in error.message:
-            raise
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"the speech engine is required under CI=true: {error.message}")
-        pytest.skip(f"no speech engine: {error.message}")
 
 
 @pytest.fixture(scope="module")

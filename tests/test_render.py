@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.test_mixer import FakeClips, busy_events, speech, tone_event
+from tests.fakes import FakeClips, busy_events, speech, tone_event
 from voiceguide.audio.mixer import Mixer
 from voiceguide.audio.sinks import FileSink, output_format, supported_formats, to_pcm16
 from voiceguide.base import SAMPLE_RATE, Audio

@@ -11,9 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.fakes import CountingSynthesizer, FakeSynthesizer
+from tests.fakes import CountingSynthesizer, FakeSynthesizer, start_engine
 from tests.onsets import detect_onsets
-from tests.test_engine import start_engine
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import EngineError
 from voiceguide.speech.clips import (
