@@ -19,7 +19,7 @@ import pytest
 
 from tests.fakes import fake_measure
 from voiceguide.audio.mixer import Mixer
-from voiceguide.base import SAMPLE_RATE, Audio
+from voiceguide.base import SAMPLE_RATE, Audio, clock
 from voiceguide.errors import Position
 from voiceguide.play.keymap import KEY_COMMANDS, Command
 from voiceguide.play.log import Feedback
@@ -456,8 +456,8 @@ def test_plain_lines_one_per_cue_with_elapsed_time() -> None:
     chime = next(e for e in timeline.events if e.kind == "tone")
     assert screen.notice_line(chime, RATE).endswith("(bell)")
     assert screen.notice_line(Feedback("Paused."), RATE) == "Paused."
-    assert screen.clock(RATE * 61 + 1, RATE) == "1:02"
-    assert screen.clock(RATE * 61 + 1, RATE, round_up=False) == "1:01"
+    assert clock(RATE * 61 + 1, RATE, rounding="up") == "1:02"
+    assert clock(RATE * 61 + 1, RATE, rounding="down") == "1:01"
     assert screen.progress_bar(1, 4, width=8) == "[##------]"
 
 

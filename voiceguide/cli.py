@@ -491,10 +491,9 @@ def _render(options: RenderOptions) -> int:
     """``render``: the session into ``options.output`` (and captions, chapters beside it)."""
     from voiceguide.audio.captions import check_captions_path, check_chapters_path, write_captions, write_chapters
     from voiceguide.audio.sinks import FileSink, output_format
-    from voiceguide.base import SAMPLE_RATE
+    from voiceguide.base import SAMPLE_RATE, clock
     from voiceguide.play.render import render_session
     from voiceguide.play.ui import ProgressBar
-    from voiceguide.timeline.plan import clock
 
     # Wrong names are found before the (possibly long) synthesis, and so is an
     # unwritable output: the sink's temporary file is created first.
@@ -523,7 +522,7 @@ def _render(options: RenderOptions) -> int:
     if options.chapters:
         write_chapters(timeline, options.output, options.chapters)
     speech = sum(1 for event in timeline.events if event.kind == "speech")
-    print(f"wrote {options.output}: {clock(timeline.length, timeline.sample_rate)}, "
+    print(f"wrote {options.output}: {clock(timeline.length, timeline.sample_rate, decimals=2)}, "
           f"{len(timeline.events)} sounds ({speech} spoken)")
     return ExitStatus.OK
 

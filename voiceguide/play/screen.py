@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 
-from voiceguide import base
+from voiceguide.base import clock
 from voiceguide.play.keymap import KEYS_REMINDER
 from voiceguide.play.log import Feedback, Notice
 from voiceguide.play.status import Status, describe_place
@@ -18,11 +18,6 @@ from voiceguide.timeline.compiler import Event
 
 BAR_WIDTH = 20
 CLEAR_TO_END = "\x1b[K"
-
-
-def clock(frames: int, sample_rate: int, *, round_up: bool = True) -> str:
-    """Frames as ``M:SS`` (``H:MM:SS`` from an hour): rounded up (time left) or down (time elapsed)."""
-    return base.clock(frames, sample_rate, rounding="up" if round_up else "down")
 
 
 def progress_bar(done: int, total: int | None, width: int = BAR_WIDTH) -> str:
@@ -46,9 +41,10 @@ def status_line(status: Status, width: int | None = None) -> str:
     state = "paused" if status.paused else "done" if status.finished else "playing"
     step = f"{status.step_number}/{status.step_count}" if status.step_count else f"{status.step_number}"
     left = status.session_left
-    times = (f"{clock(status.hold_left if status.hold_left is not None else status.step_left, rate)} "
+    left_in_step = status.hold_left if status.hold_left is not None else status.step_left
+    times = (f"{clock(left_in_step, rate, rounding='up')} "
              f"{'hold' if status.hold_left is not None else 'step'} · "
-             + (f"{clock(left, rate)} left" if left is not None else "--:-- left"))
+             + (f"{clock(left, rate, rounding='up')} left" if left is not None else "--:-- left"))
     right = f" {progress_bar(status.position, status.length)} {times}"
     head = f"{state} {step} {describe_place(status)}"
     if status.speaking:
@@ -68,7 +64,7 @@ def notice_line(notice: Notice, sample_rate: int) -> str:
     """One plain line for a cue (``3:05  Press now.``) or feedback (``Paused.``), no redraws."""
     if isinstance(notice, Feedback):
         return notice.text
-    return f"{clock(notice.start, sample_rate, round_up=False)}  {cue_words(notice)}"
+    return f"{clock(notice.start, sample_rate, rounding='down')}  {cue_words(notice)}"
 
 
 def cue_words(event: Event) -> str:
@@ -80,6 +76,6 @@ def cue_words(event: Event) -> str:
 
 def header(title: str, length: int | None, sample_rate: int, *, keys: bool) -> str:
     """The first line: title, total time, and the key reminder when keys work."""
-    total = f" ({clock(length, sample_rate)})" if length is not None else ""
+    total = f" ({clock(length, sample_rate, rounding='up')})" if length is not None else ""
     hint = f"  {KEYS_REMINDER}" if keys else ""
     return f"{title}{total}{hint}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from voiceguide import base
+from voiceguide.base import clock
 from voiceguide.errors import Diagnostic, Position
 from voiceguide.timeline.compiler import Event, Timeline
 
@@ -14,9 +14,9 @@ def seconds(frames: int, sample_rate: int) -> float:
     return round(frames / sample_rate, 6)
 
 
-def clock(frames: int, sample_rate: int) -> str:
-    """Frames as ``M:SS.cc`` (``H:MM:SS.cc`` from an hour), rounded to the hundredth."""
-    return base.clock(frames, sample_rate, decimals=2)
+def _at(frames: int, sample_rate: int) -> str:
+    """A time in the plan: ``M:SS.cc``, to the hundredth."""
+    return clock(frames, sample_rate, decimals=2)
 
 
 def _event_dict(event: Event, sample_rate: int) -> dict[str, Any]:
@@ -62,7 +62,7 @@ def format_plan(timeline: Timeline) -> str:
     def heading(title: str, start: int) -> None:
         if lines[-1]:
             lines.append("")
-        lines.append(f"{title}  (from {clock(start, rate)})")
+        lines.append(f"{title}  (from {_at(start, rate)})")
 
     for event in events:
         while next_chapter < len(chapters) and chapters[next_chapter].start <= event.start:
@@ -70,11 +70,11 @@ def format_plan(timeline: Timeline) -> str:
             next_chapter += 1
         side = event.side if event.side not in (None, "none") else ""
         text = event.text if event.kind == "speech" else f"({event.sound or 'tone'})"
-        lines.append(f"  {clock(event.start, rate):>7}  {event.cue:<{cue_width}} {side:<6} {text}".rstrip())
+        lines.append(f"  {_at(event.start, rate):>7}  {event.cue:<{cue_width}} {side:<6} {text}".rstrip())
     for chapter in chapters[next_chapter:]:
         heading(chapter.title, chapter.start)
     cues = len(events)
-    lines += ["", f"Total length {clock(timeline.length, rate)}, {cues} cue{'' if cues == 1 else 's'}."]
+    lines += ["", f"Total length {_at(timeline.length, rate)}, {cues} cue{'' if cues == 1 else 's'}."]
     return "\n".join(lines) + "\n"
 
 
@@ -85,8 +85,8 @@ def dropped_warnings(timeline: Timeline, path: str) -> list[Diagnostic]:
     for dropped in timeline.dropped:
         lost, kept = dropped.dropped, dropped.kept
         message = (
-            f"the {lost.cue} cue {_quote(lost)} at {clock(lost.start, rate)} is dropped: it would collide "
-            f"with the {kept.cue} cue {_quote(kept)} at {clock(kept.start, rate)}, which has priority"
+            f"the {lost.cue} cue {_quote(lost)} at {_at(lost.start, rate)} is dropped: it would collide "
+            f"with the {kept.cue} cue {_quote(kept)} at {_at(kept.start, rate)}, which has priority"
         )
         warnings.append(Diagnostic(Position(path, dropped.line, dropped.column), "warning", message))
     return warnings
