@@ -478,6 +478,19 @@ def test_play_help_lists_every_key() -> None:
         assert f"  {row.keys} " in PLAY_KEYS_EPILOG and row.meaning in PLAY_KEYS_EPILOG
 
 
+def test_the_readme_lists_the_keys_as_the_key_table_does() -> None:
+    from pathlib import Path
+
+    from voiceguide.play.keymap import KEY_HELP
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Keys while playing", 1)[1].split("\n#", 1)[0]
+    table = [line for line in section.splitlines() if line.startswith("|")]
+    rows = [line.strip("|").split(" | ") for line in table[2:]]
+    assert [(keys.strip().replace("`", ""), does.strip()) for keys, does in rows] == [
+        (row.keys, row.meaning) for row in KEY_HELP]
+
+
 def test_help_says_the_keys() -> None:
     from voiceguide.play.keymap import HELP_TEXT
 

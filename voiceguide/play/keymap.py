@@ -52,11 +52,13 @@ class KeyHelp:
 
 
 KEY_HELP = (
-    KeyHelp("space", "pause / resume (resuming says where you are)", "space pause", "space pauses and resumes."),
+    KeyHelp("space", "pause / resume (resuming says where you are; a hold resumes with the time it had left)",
+            "space pause", "space pauses and resumes."),
     KeyHelp("n, right arrow", "next step", "n next", "N, next step."),
     KeyHelp("p, left arrow", "restart this step (press again for the previous one)", "p restart",
             "P, restart the step."),
-    KeyHelp("s", "say the status: step, point, side, time left", "s status", "S, status."),
+    KeyHelp("s", "say the status: step, point, side, time left in the step and in the session", "s status",
+            "S, status."),
     KeyHelp("+ / -", "volume up / down", "+/- volume", "Plus and minus, volume."),
     KeyHelp("h, ?", "say which keys do what (so does any other key)", "", ""),
     KeyHelp("q, Escape", "quit", "q quit", "Q, quit."),
