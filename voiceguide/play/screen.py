@@ -40,12 +40,12 @@ def status_line(status: Status, width: int | None = None) -> str:
     rate = status.sample_rate
     state = "paused" if status.paused else "done" if status.finished else "playing"
     step = f"{status.step_number}/{status.step_count}" if status.step_count else f"{status.step_number}"
-    left = status.session_left
-    left_in_step = status.hold_left if status.hold_left is not None else status.step_left
+    left = status.session_left_frames
+    left_in_step = status.hold_left_frames if status.hold_left_frames is not None else status.step_left_frames
     times = (f"{clock(left_in_step, rate, rounding='up')} "
-             f"{'hold' if status.hold_left is not None else 'step'} · "
+             f"{'hold' if status.hold_left_frames is not None else 'step'} · "
              + (f"{clock(left, rate, rounding='up')} left" if left is not None else "--:-- left"))
-    right = f" {progress_bar(status.position, status.length)} {times}"
+    right = f" {progress_bar(status.frame, status.length_frames)} {times}"
     head = f"{state} {step} {describe_place(status)}"
     if status.speaking:
         head += f" · “{status.speaking}”"

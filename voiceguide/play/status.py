@@ -16,8 +16,9 @@ from voiceguide.timeline.compiler import StepSpan
 class Status:
     """Where playback is, for the screen and for the spoken status."""
 
-    position: int
-    length: int | None
+    frame: int
+    """The session frame the status describes."""
+    length_frames: int | None
     sample_rate: int
     paused: bool
     span: StepSpan | None
@@ -25,15 +26,15 @@ class Status:
     step_count: int | None
     side: str | None
     speaking: str | None
-    step_left: int
-    hold_left: int | None
+    step_left_frames: int
+    hold_left_frames: int | None
     volume_percent: int
     finished: bool
 
     @property
-    def session_left(self) -> int | None:
+    def session_left_frames(self) -> int | None:
         """Frames left in the session, once its length is known."""
-        return None if self.length is None else max(0, self.length - self.position)
+        return None if self.length_frames is None else max(0, self.length_frames - self.frame)
 
 
 _KIND_WORDS = {
@@ -70,7 +71,7 @@ def describe_place(status: Status) -> str:
 
 def resume_text(status: Status) -> str:
     """What is said on resuming: "Resuming. <place>, N seconds left." """
-    left = status.hold_left if status.hold_left is not None else status.step_left
+    left = status.hold_left_frames if status.hold_left_frames is not None else status.step_left_frames
     return f"Resuming. {describe_place(status)}, {spoken_duration(left, status.sample_rate)} left."
 
 
@@ -79,10 +80,10 @@ def status_text(status: Status) -> str:
     parts = [("Paused. " if status.paused else "") + describe_place(status) + "."]
     if status.span is not None and status.span.point and status.span.label:
         parts.append(f"Point {status.span.point}.")
-    if status.hold_left is not None:
-        parts.append(f"{spoken_duration(status.hold_left, status.sample_rate)} left in the hold.")
-    parts.append(f"{spoken_duration(status.step_left, status.sample_rate)} left in this step.")
-    left = status.session_left
+    if status.hold_left_frames is not None:
+        parts.append(f"{spoken_duration(status.hold_left_frames, status.sample_rate)} left in the hold.")
+    parts.append(f"{spoken_duration(status.step_left_frames, status.sample_rate)} left in this step.")
+    left = status.session_left_frames
     if left is not None:
         parts.append(f"{spoken_duration(left, status.sample_rate)} left in the session.")
     return " ".join(parts)
@@ -143,8 +144,8 @@ def status_at(snapshot: Snapshot, frame: int, state: PlayState) -> Status:
                 hold_left_frames = release.start - frame
         speaking = next((e.text for e in reversed(before) if e.kind == "speech" and e.start <= frame < e.end), None)
     return Status(
-        position=frame,
-        length=snapshot.length,
+        frame=frame,
+        length_frames=snapshot.length,
         sample_rate=state.sample_rate,
         paused=state.paused,
         span=span,
@@ -152,8 +153,8 @@ def status_at(snapshot: Snapshot, frame: int, state: PlayState) -> Status:
         step_count=len(spans) if snapshot.complete else None,
         side=side,
         speaking=speaking,
-        step_left=max(0, span.end - frame) if span is not None else 0,
-        hold_left=hold_left_frames,
+        step_left_frames=max(0, span.end - frame) if span is not None else 0,
+        hold_left_frames=hold_left_frames,
         volume_percent=state.volume_percent,
         finished=state.finished,
     )
