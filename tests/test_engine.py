@@ -248,6 +248,27 @@ def test_cli_voices_without_engine_exits_1(no_espeak: None) -> None:
     ]
 
 
+@pytest.fixture
+def broken_espeak(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyttsx3 imports (the library is there) but its engine will not initialise."""
+    fake = tmp_path / "shadow" / "pyttsx3"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(
+        "def init():\n    raise RuntimeError('could not initialize espeak')\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(fake.parent))
+
+
+def test_an_installed_engine_that_fails_to_start_says_what_failed(broken_espeak: None) -> None:
+    with pytest.raises(EngineError) as caught:
+        Pyttsx3Synthesizer()
+    assert caught.value.message == (
+        "The speech engine is installed but could not start: "
+        "pyttsx3.init(): RuntimeError: could not initialize espeak."
+    )
+    assert "not installed" not in caught.value.message
+
+
 # -- a hung or dying engine ------------------------------------------------------------------
 
 WORKER_SCRIPT = textwrap.dedent(

@@ -23,7 +23,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "voiceguide"
 STAGES = ("base", "script", "timeline", "speech", "audio", "play", "cli")
 """Upstream first; a module may import from its own stage and the ones before it."""
 RANK = {stage: rank for rank, stage in enumerate(STAGES)}
-SHARED = {"voiceguide", "voiceguide.base", "voiceguide.errors", "voiceguide.__main__"}
+SHARED = {"voiceguide", "voiceguide.base", "voiceguide.errors", "voiceguide.printable", "voiceguide.summary",
+          "voiceguide.__main__"}
 """Modules of the base layer: the package itself, base.py and errors.py."""
 
 

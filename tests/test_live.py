@@ -382,11 +382,11 @@ def test_next_skips_to_the_next_steps_first_cue_and_quit_restores_the_terminal(
     recording = workdir / "next.wav"
     with pulse_server.record(recording):
         term = terminal_factory("play", str(workdir / "session.yaml"))  # the in-place screen
-        term.wait_for("2/7 Talk")  # "Find a comfortable position." begins
+        term.wait_for("2/7 Guidance")  # "Find a comfortable position." begins
         sentence = next(c for c in plan if c.text == "Find a comfortable position.")
         time.sleep(sentence.duration + 0.3)  # into the pause after it: the feedback's onset stands out
         term.press(b"\x1b[C")  # right arrow: next step
-        term.wait_for("3/7 Section · “Hand point”")  # the section's announcement is sounding
+        term.wait_for("3/7 Hand point · “Hand point”")  # the section's announcement is sounding
         time.sleep(0.3)
         term.press(b"q")
         status = term.finish()

@@ -379,6 +379,7 @@ def test_render_refuses_to_write_captions_and_chapters_to_one_file(tmp_path: Pat
     same = str(tmp_path / "same.vtt")
     result = run_cli("render", "quick-relief", "-o", str(tmp_path / "out.wav"), "--captions", same, "--chapters", same)
     assert result.exit_status == 2, result.stderr
-    assert result.stderr_lines == [f"voiceguide: error: '{same}' and '{same}' are the same file",
+    assert result.stderr_lines == [f"voiceguide: error: Will not write --chapters to {same}: "
+                                   "--captions goes to the same file.",
                                    "hint: give the audio, the captions and the chapters each a file of its own"]
     assert list(tmp_path.iterdir()) == []

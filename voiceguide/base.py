@@ -1,12 +1,16 @@
 """What every stage shares: the sample rate, the audio array type, frame/second conversion, time
-formatting, the atomic file writer and the frame-bounded clip cache."""
+formatting, the atomic file writer (and sweeping up what killed processes left) and the
+frame-bounded clip cache."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
 import os
+import re
 import secrets
+import shutil
+import sys
 from collections import OrderedDict
 from collections.abc import Hashable
 from fractions import Fraction
@@ -66,12 +70,80 @@ def clock(frames: int, sample_rate: int = SAMPLE_RATE, *, decimals: int = 0,
     return f"{text}.{fraction:0{decimals}d}" if decimals else text
 
 
+# --------------------------------------------------------------------------
+# Temporary files named after their owner, and sweeping up after dead owners
+#
+# A process killed outright (``kill -9``, a power cut) cannot remove its
+# temporary files: a render's hidden ``.part`` beside the output, a cache
+# entry being written, the speech worker's folder.  Each carries its owner's
+# process id in its name (``<prefix><pid>-<8 hex digits><suffix>``), and the
+# next run that looks in the same place removes those whose owner is gone.
+# Only names of exactly our pattern are touched, and only when no process has
+# that id; an id reused by another program just leaves the file for a later
+# run.  Windows has no harmless "does this process exist" probe in the
+# standard library (``os.kill`` terminates there), so nothing is swept there.
+
+
+def owned_name(prefix: str, suffix: str) -> str:
+    """A fresh name that carries this process's id: ``<prefix><pid>-<8 hex digits><suffix>``."""
+    return f"{prefix}{os.getpid()}-{secrets.token_hex(4)}{suffix}"
+
+
+def owner_is_gone(pid: int) -> bool:
+    """True only if no process with id ``pid`` exists (never for ourselves, never on Windows)."""
+    if sys.platform == "win32" or pid == os.getpid() or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # EPERM: it exists, as another user's
+        return False
+    return False
+
+
+def sweep(folder: Path, prefix: str, suffix: str, *, folders: bool = False, any_stem: bool = False) -> int:
+    """Remove the files (or, with ``folders``, directory trees) in ``folder`` left by dead owners; how many.
+
+    Names are those of ``owned_name(prefix, suffix)``; with ``any_stem`` the
+    prefix may follow a hidden name's stem and a dot (``.session.wav.vg-123-...``,
+    for ``.part`` files named after their target).
+    """
+    stem = r"\..*\." if any_stem else ""
+    pattern = re.compile(stem + re.escape(prefix) + r"(\d{1,10})-[0-9a-f]{8}" + re.escape(suffix) + r"\Z",
+                         re.DOTALL)
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if match is None or not owner_is_gone(int(match.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            if folders and entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+                removed += 1
+            elif not folders and entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed += 1
+    return removed
+
+
+PART_PREFIX = "vg-"
+PART_SUFFIX = ".part"
+_swept_folders: set[str] = set()
+
+
 class AtomicFile:
     """A hidden temporary file beside ``path`` that becomes ``path`` only on ``commit``.
 
     The one way voiceguide writes files: a failed or interrupted write leaves
     the target as it was and no temporary behind (``discard``).  The temporary
-    is created empty, with the permissions of a normal new file (the umask's).
+    (``.NAME.vg-PID-XXXXXXXX.part``) is created empty, with the permissions of
+    a normal new file (the umask's); those that killed processes left in the
+    same folder are swept first.
     OS errors are raised as they are; each caller says what they mean.
     """
 
@@ -81,8 +153,12 @@ class AtomicFile:
         self._pending = True
 
     def _create(self) -> Path:
+        folder = os.path.abspath(self.path.parent)
+        if folder not in _swept_folders:  # once per folder and process: a cache folder holds thousands
+            _swept_folders.add(folder)
+            sweep(self.path.parent, PART_PREFIX, PART_SUFFIX, any_stem=True)
         for _ in range(100):
-            temporary = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.part")
+            temporary = self.path.with_name(f".{self.path.name}." + owned_name(PART_PREFIX, PART_SUFFIX))
             try:
                 descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             except FileExistsError:

@@ -8,15 +8,19 @@ and each ``_cmd_*`` function composes the stages for one command.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import enum
+import errno
+import os
+import stat
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, TextIO
 
 from voiceguide import __version__
-from voiceguide.errors import ScriptError, UsageError, VoiceguideError
+from voiceguide.errors import Diagnostic, EngineError, OutputError, ScriptError, UsageError, VoiceguideError
 from voiceguide.play.keymap import keys_table
 from voiceguide.script.model import MAX_RATE_WPM, MIN_RATE_WPM
 
@@ -91,10 +95,18 @@ class PlayOptions:
 # argument parsing
 
 
+# Command-line numbers are read as scripts read theirs: ASCII digits only, and
+# bounded before any exact conversion (``--pace 1e999999999`` would take forever).
+
+
 def _pace(text: str) -> Fraction:
+    from voiceguide.script.numeric import NumberTooLarge, parse_decimal
+
     try:
-        value = Fraction(text)
-    except (ValueError, ZeroDivisionError):
+        value = parse_decimal(text)
+    except NumberTooLarge as error:
+        raise argparse.ArgumentTypeError(f"--pace {text[:40]!r} {error}; it must be between 0.1 and 10") from None
+    except ValueError:
         raise argparse.ArgumentTypeError(f"--pace takes a number such as 1.5, not {text!r}") from None
     if not Fraction(1, 10) <= value <= 10:
         raise argparse.ArgumentTypeError(f"--pace must be between 0.1 and 10, not {text}")
@@ -102,6 +114,8 @@ def _pace(text: str) -> Fraction:
 
 
 def _rate(text: str) -> int:
+    if not text.strip(" \t").isascii() or len(text) > 20:
+        raise argparse.ArgumentTypeError(f"--rate takes whole words per minute, not {text!r}")
     try:
         value = int(text)
     except ValueError:
@@ -113,8 +127,10 @@ def _rate(text: str) -> int:
 
 
 def _volume(text: str) -> float:
+    from voiceguide.script.numeric import parse_decimal
+
     try:
-        value = float(text)
+        value = float(parse_decimal(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"--volume takes a number from 0 to 1, not {text!r}") from None
     if not 0.0 <= value <= 1.0:
@@ -226,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("script", metavar="SCRIPT")
     start = p.add_mutually_exclusive_group()
     start.add_argument("--from", dest="from_step", metavar="STEP",
-                       help="start at this step: its number in the script, e.g. 3, or 5.2 inside a repeat")
+                       help="start at this step: its number in the script (3, or 5.2 inside a repeat) or its label")
     start.add_argument("--from-section", metavar="NAME",
                        help="start at this section (its title, or a unique part of it)")
     p.add_argument("--device", metavar="DEVICE",
@@ -244,14 +260,91 @@ def build_parser() -> argparse.ArgumentParser:
 # the error shell
 
 
+def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    """Print diagnostics to stderr, a flood of one kind summarised after the first 20."""
+    from voiceguide.summary import summarised
+
+    for item in summarised(diagnostics):
+        print(item if isinstance(item, str) else item.format(), file=sys.stderr)
+
+
 def _print_error(error: VoiceguideError) -> None:
     if isinstance(error, ScriptError):
-        for diagnostic in error.diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
+        _print_diagnostics(error.diagnostics)
         return
-    print(f"voiceguide: error: {error.message}", file=sys.stderr)
+    from voiceguide.printable import printable
+
+    # Messages may quote a script's text or a command-line argument: shown, never obeyed.
+    print(f"voiceguide: error: {printable(error.message, one_line=True)}", file=sys.stderr)
     if error.hint:
-        print(f"hint: {error.hint}", file=sys.stderr)
+        print(f"hint: {printable(error.hint, one_line=True)}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------
+# standard output that fails cleanly
+#
+# Python reports a failed write to stdout (a full disk, a closed pipe) as an
+# OSError traceback, or, when it only shows at the final flush, as "Exception
+# ignored ..." after the program has already said it succeeded.  main() wraps
+# stdout for the command: every write and the final flush turn an OSError into
+# StdoutError (exit 1, one sentence).  ``abandon`` then cuts a regular file back
+# to where the command started writing (a plan cut off by a full disk is not
+# left looking like a plan) and points the descriptor at the null device, so
+# the interpreter's own flush at exit has nothing left to fail.
+
+
+class StdoutError(OutputError):
+    """Standard output could not be written (full disk, closed pipe, I/O error)."""
+
+
+def _stdout_error(error: OSError) -> StdoutError:
+    """One plain sentence for a failed write to standard output."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return StdoutError("Cannot write to standard output: the disk is full (or the file is at its size limit).")
+    if isinstance(error, BrokenPipeError) or error.errno == errno.EPIPE:
+        return StdoutError("Cannot write to standard output: it was closed before everything was written.")
+    reason = error.strerror or type(error).__name__
+    return StdoutError(f"Cannot write to standard output: {reason}.")
+
+
+class GuardedStdout:
+    """A text stream that forwards to ``stream`` and raises ``StdoutError`` instead of ``OSError``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._start: int | None = None  # where a regular file stood when we began
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            descriptor = stream.fileno()
+            if stat.S_ISREG(os.fstat(descriptor).st_mode):
+                stream.flush()
+                self._start = os.lseek(descriptor, 0, os.SEEK_CUR)
+
+    def write(self, text: str) -> int:
+        """Write ``text``; ``StdoutError`` on failure."""
+        try:
+            return self._stream.write(text)
+        except OSError as error:
+            raise _stdout_error(error) from error
+
+    def flush(self) -> None:
+        """Flush; ``StdoutError`` on failure."""
+        try:
+            self._stream.flush()
+        except OSError as error:
+            raise _stdout_error(error) from error
+
+    def abandon(self) -> None:
+        """After a failure: take back what a regular file got, and send anything still buffered nowhere."""
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            descriptor = self._stream.fileno()
+            if self._start is not None:
+                os.ftruncate(descriptor, self._start)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, descriptor)
+            os.close(null)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def parse_options(argv: Sequence[str] | None = None) -> Any:
@@ -262,12 +355,34 @@ def parse_options(argv: Sequence[str] | None = None) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    import typing
+
+    # A full disk or a closed pipe on stdout: one sentence and exit 1, never a traceback (GuardedStdout).
+    guarded = GuardedStdout(sys.stdout)
+    try:
+        with contextlib.redirect_stdout(typing.cast(TextIO, guarded)):
+            try:
+                status = _run(argv)
+            except SystemExit:  # argparse's --help, --version and usage errors
+                guarded.flush()
+                raise
+            guarded.flush()
+            return status
+    except StdoutError as error:
+        guarded.abandon()
+        _print_error(error)
+        return error.exit_status
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     options = args.options(args)
     try:
         status: int = args.func(options)
         return status
+    except StdoutError:
+        raise  # main() also takes back what reached a file
     except VoiceguideError as error:
         if args.traceback:
             raise
@@ -290,7 +405,7 @@ def _shown_path(arg: str, full: str) -> str:
     """How a script is named in messages: as typed, or a shipped session's file (relative when under cwd)."""
     import os
 
-    if os.path.exists(arg):
+    if os.path.lexists(arg) and not os.path.isdir(arg):
         return arg
     relative = os.path.relpath(full)
     return full if relative.startswith(os.pardir) else relative
@@ -301,6 +416,7 @@ def _cmd_check(options: CheckOptions) -> int:
     import dataclasses
 
     from voiceguide.base import SAMPLE_RATE
+    from voiceguide.printable import printable
     from voiceguide.script.durations import format_seconds
     from voiceguide.script.limits import estimated_measure
     from voiceguide.script.parse import parse_script, read_source
@@ -333,15 +449,58 @@ def _cmd_check(options: CheckOptions) -> int:
                 line = warning.position.line
                 source_line = lines[line - 1] if 0 < line <= len(lines) else None
                 diagnostics.append(dataclasses.replace(warning, source_line=source_line))
-        for diagnostic in diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
+        if script is not None:
+            diagnostics += _voice_warnings(script, source, shown)
+        _print_diagnostics(diagnostics)
         if script is None:
             status = ExitStatus.INVALID
             continue
         count = len(script.steps)
-        print(f'{shown}: ok: "{script.title}", {count} step{"" if count == 1 else "s"}, '
-              f"about {format_seconds(length_seconds)}")
+        print(printable(f'{shown}: ok: "{script.title}", {count} step{"" if count == 1 else "s"}, '
+                        f"about {format_seconds(length_seconds)}", one_line=True))
     return status
+
+
+def _voice_warnings(script: Script, source: bytes, shown: str) -> list[Diagnostic]:
+    """Warnings for a ``voice.name`` no installed voice has and a ``language`` none speaks.
+
+    Asks the engine only when the script names a voice or a language other than
+    English (espeak-ng always speaks English), so a plain script is checked
+    without starting it; the engine gets the timeout it has everywhere else.
+    """
+    import dataclasses
+
+    language = script.language
+    plain_language = language is None or language.split("-", 1)[0].lower() == "en"
+    if script.voice.name is None and plain_language:
+        return []
+    from voiceguide.script.loader import compose_document
+    from voiceguide.speech.pyttsx3_engine import list_voices, select_voice
+
+    document = compose_document(source, shown)
+    top = document.entries(document.root)[0]
+    places: list[tuple[Any, str | None, str | None, str]] = []  # node, voice, language, what
+    if script.voice.name is not None:
+        voice_node = top["voice"][1]
+        name_node = document.entries(voice_node)[0]["name"][1]
+        places.append((name_node, script.voice.name, None, f"voice.name '{script.voice.name}'"))
+    if not plain_language:
+        places.append((top["language"][1], None, language, f"language '{language}'"))
+    try:
+        voices = list_voices()
+        problems = []
+        for node, voice, wanted, _ in places:
+            try:
+                select_voice(voices, voice, wanted)
+            except EngineError as error:
+                problems.append((node, f"{error.message[:1].lower()}{error.message[1:].rstrip('.')}, so plan, "
+                                       "render and play will fail; run 'voiceguide voices' to see the installed "
+                                       "voices"))
+    except EngineError as error:
+        problems = [(node, f"cannot check {what}: {error.message.rstrip('.')}") for node, _, _, what in places]
+    warnings = [dataclasses.replace(document.diagnostic(node, message), severity="warning")
+                for node, message in problems]
+    return sorted(warnings, key=lambda d: (d.position.line, d.position.column))
 
 
 def _cmd_schema(options: None) -> int:
@@ -399,6 +558,7 @@ def _prepare_session(session: SessionOptions) -> tuple[Script, Timeline, Session
     from voiceguide.audio.mixer import SessionClips
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
     from voiceguide.timeline.compiler import compile_timeline, utterances
+    from voiceguide.timeline.length_limit import check_timeline_length
 
     script = _load_session(session)
     options = session.sound
@@ -406,6 +566,7 @@ def _prepare_session(session: SessionOptions) -> tuple[Script, Timeline, Session
     # One batched pass over every distinct text: far faster than one engine call per cue.
     bank.prefetch(utterances(script, pace=options.pace, cautions=options.cautions))
     timeline = compile_timeline(script, bank.measure, pace=options.pace, cautions=options.cautions)
+    check_timeline_length(script, timeline)  # the real length: check could only estimate it
     return script, timeline, SessionClips(bank)
 
 
@@ -426,19 +587,21 @@ def _warn_dropped(script: Script, timeline: Timeline) -> None:
     """Print a ``FILE:LINE:COL: warning:`` for every cue the timeline dropped in a collision."""
     import dataclasses
 
+    from voiceguide.script.source import read_script_file
     from voiceguide.timeline.plan import dropped_warnings
 
     path = script.position.path
-    try:
-        with open(path, encoding="utf-8-sig", errors="replace") as file:
-            source_lines = file.read().splitlines()
-    except OSError:
+    try:  # the script read again, as boundedly as the first time, for the source lines
+        source_lines = read_script_file(path, path).decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()
+    except VoiceguideError:
         source_lines = []
+    warnings = []
     for warning in dropped_warnings(timeline, path):
         line = warning.position.line
         if 1 <= line <= len(source_lines):
             warning = dataclasses.replace(warning, source_line=source_lines[line - 1])
-        print(warning.format(), file=sys.stderr)
+        warnings.append(warning)
+    _print_diagnostics(warnings)
 
 
 def _cmd_plan(options: PlanOptions) -> int:
@@ -472,28 +635,15 @@ def _cmd_render(options: RenderOptions) -> int:
             signal.signal(sig, handler)
 
 
-def _check_distinct_outputs(*paths: str | None) -> None:
-    """Refuse to write two of render's outputs (audio, captions, chapters) to the same file."""
-    import os
-
-    seen: dict[str, str] = {}
-    for path in paths:
-        if path is None:
-            continue
-        key = os.path.normcase(os.path.realpath(path))
-        if key in seen:
-            raise UsageError(f"'{seen[key]}' and '{path}' are the same file",
-                             hint="give the audio, the captions and the chapters each a file of its own")
-        seen[key] = path
-
-
 def _render(options: RenderOptions) -> int:
     """``render``: the session into ``options.output`` (and captions, chapters beside it)."""
     from voiceguide.audio.captions import check_captions_path, check_chapters_path, write_captions, write_chapters
+    from voiceguide.audio.outputs import NamedPath, check_outputs
     from voiceguide.audio.sinks import FileSink, output_format
     from voiceguide.base import SAMPLE_RATE, clock
     from voiceguide.play.render import render_session
     from voiceguide.play.ui import ProgressBar
+    from voiceguide.script.shipped import resolve_script
 
     # Wrong names are found before the (possibly long) synthesis, and so is an
     # unwritable output: the sink's temporary file is created first.
@@ -502,11 +652,15 @@ def _render(options: RenderOptions) -> int:
         check_captions_path(options.captions)
     if options.chapters:
         check_chapters_path(options.chapters)
-    _check_distinct_outputs(options.output, options.captions, options.chapters)
+    # Before any work: no output may be the script or another output, and each must be writable.
+    outputs = (("the audio", options.output), ("--captions", options.captions), ("--chapters", options.chapters))
+    check_outputs([NamedPath("the script", str(resolve_script(options.session.script)))],
+                  [NamedPath(role, path) for role, path in outputs if path])
     sink = FileSink(options.output, SAMPLE_RATE)
     progress: ProgressBar | None = None
     try:
         script, timeline, clips = _prepare_session(options.session)
+        sink.check_length(timeline.length)
         _warn_dropped(script, timeline)
         if sys.stderr.isatty():
             progress = ProgressBar(sys.stderr, "rendering", timeline.sample_rate)
@@ -530,6 +684,7 @@ def _render(options: RenderOptions) -> int:
 def _cmd_list(options: None) -> int:
     import shutil
 
+    from voiceguide.printable import printable
     from voiceguide.script.limits import estimate_session
     from voiceguide.script.parse import load_script
     from voiceguide.script.shipped import shipped_scripts
@@ -538,8 +693,8 @@ def _cmd_list(options: None) -> int:
     for path in shipped_scripts():
         script = load_script(path)
         minutes = max(1, round(float(estimate_session(script).seconds) / 60))
-        description = " ".join((script.description or "").split())
-        rows.append((path.stem, script.title, f"~{minutes} min", description))
+        description = printable(" ".join((script.description or "").split()))
+        rows.append((path.stem, printable(script.title, one_line=True), f"~{minutes} min", description))
     if not rows:
         print("no sessions are shipped with this installation", file=sys.stderr)
         return ExitStatus.FAILURE
@@ -640,6 +795,7 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     import threading
 
     from voiceguide.audio.mixer import Mixer, SessionClips
+    from voiceguide.base import SAMPLE_RATE
     from voiceguide.play.keymap import FIXED_FEEDBACK
     from voiceguide.play.keys import KeyReader
     from voiceguide.play.player import Player
@@ -648,6 +804,7 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     from voiceguide.play.ui import LiveDisplay
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
     from voiceguide.timeline.compiler import iter_timeline, utterances
+    from voiceguide.timeline.length_limit import held_to_limit
 
     sound = options.session.sound
     synth = _synthesizer(sound, script)
@@ -656,7 +813,8 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     texts = utterances(script, pace=sound.pace, cautions=sound.cautions) + list(FIXED_FEEDBACK)
     threading.Thread(target=prefetch_in_order, args=(bank, texts), name="voiceguide-prefetch", daemon=True).start()
     # Steps are laid out (and their speech measured) on a thread, ahead of the playhead.
-    program = Program(script.title, iter_timeline(script, bank.measure, pace=sound.pace, cautions=sound.cautions))
+    program = Program(script.title, held_to_limit(script, iter_timeline(script, bank.measure, pace=sound.pace,
+                                                                        cautions=sound.cautions), SAMPLE_RATE))
     start = 0 if start_point is None else start_point.frame(program.wait(start_point.ready))
     clips = SessionClips(bank)
 

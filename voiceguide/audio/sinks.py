@@ -27,6 +27,9 @@ from voiceguide.errors import OutputError, UsageError
 MAX_WRITE_SECONDS = 2
 """Largest single write handed to libsndfile: libvorbis overflows its stack on huge writes."""
 
+WAV_MAX_BYTES = 2**32 - 1 - 4096
+"""RIFF's sizes are 32-bit: the sound a WAV file can hold, less room for its header (~27 h at 22,050 Hz)."""
+
 
 class Sink(Protocol):
     """Where the block loop (``play.transport``) writes: a file, or the live stream.
@@ -216,10 +219,29 @@ class FileSink:
         """Nothing to drop: every written frame is already in the file."""
         return 0
 
+    @property
+    def max_frames(self) -> int | None:
+        """The most frames this file's format can hold, or None without a limit that matters."""
+        if self.format.format != "WAV":
+            return None
+        return WAV_MAX_BYTES // 2  # mono PCM_16: two bytes a frame
+
+    def check_length(self, frames: int) -> None:
+        """``OutputError`` (and the sink aborted) if ``frames`` would not fit in this file's format."""
+        limit = self.max_frames
+        if limit is not None and frames > limit:
+            self.abort()
+            hours = frames / self.sample_rate / 3600
+            most = limit / self.sample_rate / 3600
+            raise OutputError(f"Cannot write {os.fspath(self.path)}: {hours:.1f} h of audio is more than a "
+                              f"{self.format.format} file can hold (about {most:.1f} h).",
+                              hint="Use .flac, which has no such limit.")
+
     def write(self, block: Audio) -> None:
-        """Append ``block``, in pieces small enough for every encoder."""
+        """Append ``block``, in pieces small enough for every encoder; never past the format's limit."""
         if self._file is None:
             raise ValueError(f"{self.path} is already closed")
+        self.check_length(self.frames_written + len(block))
         floats = np.asarray(block, dtype=np.float32)
         samples = to_pcm16(floats) if self.format.subtype == "PCM_16" else floats
         with self._libsndfile(_write_error):

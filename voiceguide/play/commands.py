@@ -14,8 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from voiceguide.base import Audio
-from voiceguide.play.keymap import HELP_TEXT, VOLUME_MIN_PERCENT, VOLUME_STEP_PERCENT, Command
-from voiceguide.play.status import Status, resume_text, span_index, status_at, status_text, step_spans
+from voiceguide.play.keymap import HELP_TEXT, SIDE_FEEDBACK, VOLUME_MIN_PERCENT, VOLUME_STEP_PERCENT, Command
+from voiceguide.play.status import (
+    Status,
+    nav_stops,
+    resume_text,
+    speech_start,
+    status_at,
+    status_text,
+    stop_index,
+)
 from voiceguide.play.transport import Transport
 
 RESTART_AGAIN_SECONDS = 2.0
@@ -49,9 +57,18 @@ class CommandHandler:
         text, change = self._decide(command, transport.heard_frame(), out_frame)
         clip = self._speak(text)
         transport.rewind()
-        after_sentence = change()
-        transport.say(clip, text, after_sentence=after_sentence)
+        if change():
+            # Answer at once, cutting the sentence sounding, then say that sentence again
+            # from its start (the session waits meanwhile, so a hold keeps its time).
+            self._back_to_sentence_start()
+        transport.say(clip, text, after_sentence=False)
         transport.pump()
+
+    def _back_to_sentence_start(self) -> None:
+        transport = self._transport
+        start = speech_start(transport.snapshot, transport.cursor_frame)
+        if start is not None:
+            transport.jump(start)
 
     def _decide(self, command: Command, frame: int, out_frame: int) -> tuple[str, Change]:
         """The feedback to speak, and the change to make once the queue is rewound."""
@@ -78,7 +95,7 @@ class CommandHandler:
 
         def change() -> bool:
             transport.paused = paused
-            return False
+            return not paused  # resuming says the sentence the pause cut again, from its start
         return ("Paused." if paused else resume_text(self._status_at(frame))), change
 
     def _decide_volume(self, command: Command) -> tuple[str, Change]:
@@ -100,24 +117,25 @@ class CommandHandler:
 
     def _decide_next(self, frame: int) -> tuple[str, Change]:
         transport = self._transport
-        spans = step_spans(transport.snapshot)
-        index = span_index(spans, frame)
-        target = spans[index].end if index is not None else frame
+        stops = nav_stops(transport.snapshot)
+        index = stop_index(stops, frame)
+        target = stops[index].end if index is not None else frame
         if transport.snapshot.complete and target >= transport.snapshot.ready_until:
             return "This is the last step.", lambda: True
+        to_right = index is not None and stops[index].side == "left"
 
         def change() -> bool:
             transport.jump(target)
             transport.paused = False
             return False
-        return "Next step.", change
+        return (SIDE_FEEDBACK["next"] if to_right else "Next step."), change
 
     def _decide_restart(self, frame: int, out_frame: int) -> tuple[str, Change]:
         transport = self._transport
-        spans = step_spans(transport.snapshot)
-        index = span_index(spans, frame)
+        stops = nav_stops(transport.snapshot)
+        index = stop_index(stops, frame)
         if index is None:
-            index = max(0, len(spans) - 1)
+            index = max(0, len(stops) - 1)
         last = self._last_restart
         # "Again" only while still in the step the last press went to (not after a skip),
         # and only when there is a step before it.
@@ -128,7 +146,12 @@ class CommandHandler:
         def change() -> bool:
             self._last_restart = (out_frame, target)
             transport.paused = False
-            if spans:
-                transport.jump(spans[target].start)
+            if stops:
+                transport.jump(stops[target].start)
             return False
-        return ("Previous step." if again else "Restarting this step."), change
+        side = stops[target].side if stops else None
+        if again:
+            text = SIDE_FEEDBACK["back"] if side == "left" and stops[index].side == "right" else "Previous step."
+        else:
+            text = SIDE_FEEDBACK["restart"] if side == "right" else "Restarting this step."
+        return text, change

@@ -52,16 +52,15 @@ class KeyHelp:
 
 
 KEY_HELP = (
-    KeyHelp("space", "pause / resume (resuming says where you are; a hold resumes with the time it had left)",
-            "space pause", "space pauses and resumes."),
-    KeyHelp("n, right arrow", "next step", "n next", "N, next step."),
-    KeyHelp("p, left arrow", "restart this step (press again for the previous one)", "p restart",
-            "P, restart the step."),
-    KeyHelp("s", "say the status: step, point, side, time left in the step and in the session", "s status",
-            "S, status."),
-    KeyHelp("+ / -", "volume up / down", "+/- volume", "Plus and minus, volume."),
-    KeyHelp("h, ?", "say which keys do what (so does any other key)", "", ""),
+    # In the order a person needs them: pause, status, next, back, louder, softer, quit.
+    KeyHelp("space", "pause / resume (resuming says where you are)", "space pause", "Space, pause."),
+    KeyHelp("s", "say the status: step, point, side, time left", "s status", "S, status."),
+    KeyHelp("n, right arrow", "next step (or the right side of a press on both sides)", "n next", "N, next."),
+    KeyHelp("p, left arrow", "back: restart this step or side (press again for the one before)", "p back",
+            "P, back."),
+    KeyHelp("+ / -", "louder / softer", "+/- volume", "Plus, louder. Minus, softer."),
     KeyHelp("q, Escape", "quit", "q quit", "Q, quit."),
+    KeyHelp("h, ?", "say which keys do what (so does any other key)", "h keys", ""),
 )
 """The keys, the one table that ``--help``, the screen, the spoken help and the README follow."""
 
@@ -78,9 +77,16 @@ def keys_table(indent: int = 2) -> str:
     return "\n".join(f"{' ' * indent}{row.keys:<{width}}{row.meaning}" for row in KEY_HELP)
 
 
+SIDE_FEEDBACK = {
+    "next": "Right side.",  # n on the left side of a press on both sides
+    "restart": "Restarting the right side.",  # p on the right side
+    "back": "Back to the left side.",  # p again on the right side
+}
+"""What ``n`` and ``p`` say when they move between the two sides of a ``side: both`` press."""
+
 FIXED_FEEDBACK = (
     "Paused.", "Next step.", "Restarting this step.", "Previous step.", "Stopping.", "This is the last step.",
-    HELP_TEXT,
+    *SIDE_FEEDBACK.values(), HELP_TEXT,
     *(f"Volume {percent} percent." for percent in range(VOLUME_MIN_PERCENT, 101, VOLUME_STEP_PERCENT)),
 )
 """Feedback sentences that do not depend on the position: worth synthesizing ahead."""

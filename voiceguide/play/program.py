@@ -181,7 +181,15 @@ def find_start_point(snapshot: Snapshot, *, step: str | None = None, section: st
         for index, span in enumerate(snapshot.spans):
             if span.step == wanted or span.step.startswith(wanted + "."):
                 return StartPoint("span", index)
-        raise LookupError(f"the session has no step {wanted}")
+        # Not a step number: a label (spec revision 2), the first step carrying it.
+        folded = step.strip().casefold()
+        for index, span in enumerate(snapshot.spans):
+            if span.label is not None and span.label.casefold() == folded:
+                return StartPoint("span", index)
+        if all(part.isdigit() for part in wanted.split(".")):
+            raise LookupError(f"the session has no step {wanted}")
+        labels = ", ".join(dict.fromkeys(repr(s.label) for s in snapshot.spans if s.label)) or "none"
+        raise LookupError(f"the session has no step labelled {step.strip()!r} (labels: {labels})")
     if section is not None:
         chapters = snapshot.chapters
         folded = section.strip().casefold()

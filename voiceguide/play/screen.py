@@ -14,6 +14,7 @@ from voiceguide.base import clock
 from voiceguide.play.keymap import KEYS_REMINDER
 from voiceguide.play.log import Feedback, Notice
 from voiceguide.play.status import Status, describe_place
+from voiceguide.printable import printable
 from voiceguide.timeline.compiler import Event
 
 BAR_WIDTH = 20
@@ -49,6 +50,7 @@ def status_line(status: Status, width: int | None = None) -> str:
     head = f"{state} {step} {describe_place(status)}"
     if status.speaking:
         head += f" · “{status.speaking}”"
+    head = printable(head, one_line=True)  # script text is shown, never obeyed
     room = width - len(right)
     if room < 12:
         return _fit(head, width)
@@ -63,8 +65,8 @@ def redraw(line: str) -> str:
 def notice_line(notice: Notice, sample_rate: int) -> str:
     """One plain line for a cue (``3:05  Press now.``) or feedback (``Paused.``), no redraws."""
     if isinstance(notice, Feedback):
-        return notice.text
-    return f"{clock(notice.start, sample_rate, rounding='down')}  {cue_words(notice)}"
+        return printable(notice.text, one_line=True)
+    return printable(f"{clock(notice.start, sample_rate, rounding='down')}  {cue_words(notice)}", one_line=True)
 
 
 def cue_words(event: Event) -> str:
@@ -78,4 +80,4 @@ def header(title: str, length: int | None, sample_rate: int, *, keys: bool) -> s
     """The first line: title, total time, and the key reminder when keys work."""
     total = f" ({clock(length, sample_rate, rounding='up')})" if length is not None else ""
     hint = f"  {KEYS_REMINDER}" if keys else ""
-    return f"{title}{total}{hint}"
+    return f"{printable(title, one_line=True)}{total}{hint}"

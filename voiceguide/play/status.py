@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.play.program import Snapshot
 from voiceguide.timeline.compiler import StepSpan
+from voiceguide.timeline.places import sentence_start, step_name
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,6 @@ class Status:
         return None if self.length_frames is None else max(0, self.length_frames - self.frame)
 
 
-_KIND_WORDS = {
-    "title": "Introduction", "cautions": "Safety cautions", "say": "Talk", "pause": "Pause", "chime": "Chime",
-    "section": "Section", "breathe": "Breathing", "press": "Pressure point", "round": "Round",
-}
-
-
 def spoken_duration(frames: int, sample_rate: int = SAMPLE_RATE) -> str:
     """A duration as words for the speech engine: "1 minute 5 seconds" (rounded up to a second)."""
     seconds = max(0, math.ceil(frames / sample_rate - 1e-9))
@@ -59,14 +54,11 @@ def spoken_duration(frames: int, sample_rate: int = SAMPLE_RATE) -> str:
 
 
 def describe_place(status: Status) -> str:
-    """The step as a short phrase: its label, else its point, else its kind; with the side."""
+    """The step as a short phrase a listener understands (``places.step_name``), starting a sentence."""
     span = status.span
     if span is None:
         return "The end"
-    name = span.label or span.point or _KIND_WORDS.get(span.kind, span.kind.capitalize())
-    if status.side in ("left", "right"):
-        return f"{name}, {status.side} side"
-    return name
+    return sentence_start(step_name(span, status.side))
 
 
 def resume_text(status: Status) -> str:
@@ -100,6 +92,54 @@ def span_index(spans: Sequence[StepSpan], frame: int) -> int | None:
     if index < 0 or frame >= spans[index].end:
         return None
     return index
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A place ``n`` and ``p`` move between: a step, or one side of a press on both sides."""
+
+    start: int
+    end: int
+    side: str | None
+    """``left`` or ``right`` for the sides of a ``side: both`` press, else None."""
+
+
+def nav_stops(snapshot: Snapshot) -> list[Stop]:
+    """The steps a listener can skip between, a press on both sides counting as two (left, right)."""
+    stops = []
+    for span in step_spans(snapshot):
+        right = _right_side_start(snapshot, span) if span.kind == "press" else None
+        if right is None:
+            stops.append(Stop(span.start, span.end, None))
+        else:
+            stops += [Stop(span.start, right, "left"), Stop(right, span.end, "right")]
+    return stops
+
+
+def _right_side_start(snapshot: Snapshot, span: StepSpan) -> int | None:
+    """Where the right side of a press on both sides begins (its announcement), or None."""
+    inside = snapshot.events[bisect_left(snapshot.starts, span.start):bisect_left(snapshot.starts, span.end)]
+    if not any(event.side == "left" for event in inside):
+        return None
+    return next((event.start for event in inside if event.side == "right"), None)
+
+
+def stop_index(stops: Sequence[Stop], frame: int) -> int | None:
+    """The index of the stop holding session ``frame``, or None between or after them."""
+    index = bisect_right([stop.start for stop in stops], frame) - 1
+    if index < 0 or frame >= stops[index].end:
+        return None
+    return index
+
+
+def speech_start(snapshot: Snapshot, frame: int) -> int | None:
+    """The start of the speech sounding at ``frame`` that began before it (to say it again whole), if any."""
+    stop = bisect_left(snapshot.starts, frame)
+    start: int | None = None
+    for event in snapshot.events[max(0, stop - 64):stop]:
+        if event.kind == "speech" and event.start < frame < event.end:
+            start = event.start if start is None else min(start, event.start)
+    return start
 
 
 def speech_end(snapshot: Snapshot, frame: int) -> int | None:
