@@ -9,11 +9,11 @@ from fractions import Fraction as F
 import jsonschema
 
 from tests.fakes import fake_measure
-from voiceguide.base import SAMPLE_RATE
+from voiceguide.base import SAMPLE_RATE, clock
 from voiceguide.errors import Position
 from voiceguide.script.model import BreathPattern, Chime, Press, Say, Script, Section
 from voiceguide.timeline.compiler import Chapter, DroppedCue, Event, Timeline, compile_timeline
-from voiceguide.timeline.plan import clock, dropped_warnings, format_plan, plan_dict, seconds
+from voiceguide.timeline.plan import dropped_warnings, format_plan, plan_dict, seconds
 
 P = Position("s.yaml", 4, 3)
 
@@ -165,9 +165,9 @@ def test_format_plan_shows_hours_and_sections_without_cues() -> None:
 
 
 def test_clock_rounds_frames_to_hundredths() -> None:
-    assert clock(0, SAMPLE_RATE) == "0:00.00"
-    assert clock(SAMPLE_RATE * 59 + SAMPLE_RATE * 995 // 1000 + 1, SAMPLE_RATE) == "1:00.00"
-    assert clock(110, SAMPLE_RATE) == "0:00.00" and clock(111, SAMPLE_RATE) == "0:00.01"
+    assert clock(0, SAMPLE_RATE, decimals=2) == "0:00.00"
+    assert clock(SAMPLE_RATE * 59 + SAMPLE_RATE * 995 // 1000 + 1, SAMPLE_RATE, decimals=2) == "1:00.00"
+    assert clock(110, SAMPLE_RATE, decimals=2) == "0:00.00" and clock(111, SAMPLE_RATE, decimals=2) == "0:00.01"
 
 
 def test_dropped_cues_become_positioned_warnings() -> None:
