@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from voiceguide.script import texts
 from voiceguide.script.model import ChimeSound, Side
 
 STEP_KINDS = ("say", "pause", "chime", "breathe", "press", "repeat", "section")
@@ -36,5 +37,5 @@ MAX_NESTING = 64
 
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"
 """A plausible BCP-47 tag: a 2-3 letter language, then subtags (``en``, ``en-GB``, ``sr-Latn-RS``, ``en-gb-x-rp``)."""
-TEXT_PATTERN = r"\S"
-"""Text fields must hold something other than blanks."""
+TEXT_PATTERN = texts.TEXT_PATTERN
+"""Text fields must hold something other than blanks, and no control characters (``texts``)."""

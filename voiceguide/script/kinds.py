@@ -16,7 +16,7 @@ from voiceguide.script.keys import (
     PRESS_WORD_KEYS,
     SIDES,
 )
-from voiceguide.script.loader import INT_TAG, describe_node
+from voiceguide.script.loader import FLOAT_TAG, INT_TAG, describe_node
 from voiceguide.script.mappings import MappingReader, Table, check_table
 from voiceguide.script.model import BreathPattern, BreathWords, ChimeSound, PressWords, Side
 from voiceguide.script.report import Node
@@ -67,7 +67,7 @@ class KindReader:
             values = {"count": 1, **fields.read(self._chime)}  # {sound: gong} is one tone
             fields.check()
             return values
-        if not (isinstance(node, ScalarNode) and node.tag == INT_TAG):
+        if not (isinstance(node, ScalarNode) and node.tag in (INT_TAG, FLOAT_TAG)):
             raise self.report.bad(node, f"chime must be a number of tones (at least 1) or a mapping "
                                         f"{{count: 2, sound: {'|'.join(CHIME_SOUNDS)}}}, got {describe_node(node)}")
         return {"count": self.values.integer(node, "chime", 1)}

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from yaml.nodes import ScalarNode
 
-from voiceguide.errors import Diagnostic, ScriptError, VoiceguideError
-from voiceguide.script import limits
+from voiceguide.errors import Diagnostic, ScriptError
+from voiceguide.script import limits, lint
 from voiceguide.script.durations import short_text
 from voiceguide.script.keys import (
     BREATHE_KEYS,
@@ -46,6 +46,7 @@ from voiceguide.script.loader import INT_TAG, Document, compose_document, descri
 from voiceguide.script.mappings import Fields, MappingReader, Table, check_table
 from voiceguide.script.model import FORMAT_VERSION, MAX_RATE_WPM, MIN_RATE_WPM, Script, Voice
 from voiceguide.script.report import Bad, Node, Reporter, one_of
+from voiceguide.script.source import read_script_file
 from voiceguide.script.steps import StepBuilder
 from voiceguide.script.values import ValueReader
 
@@ -107,6 +108,9 @@ def parse_script(source: str | bytes, path: str) -> ParseResult:
     if script is not None and not report.diagnostics:
         for problem in limits.check_limits(script):
             report.diagnostics.append(document.diagnostic_at(problem.position, problem.message))
+        if not report.diagnostics:
+            report.diagnostics += lint.risk_warnings(script, document)
+    report.diagnostics += lint.comment_warnings(document)
     diagnostics = sorted(report.diagnostics, key=lambda d: (d.position.line, d.position.column))
     if any(d.severity == "error" for d in diagnostics):
         return ParseResult(None, diagnostics)
@@ -114,21 +118,12 @@ def parse_script(source: str | bytes, path: str) -> ParseResult:
 
 
 def read_source(path: str | os.PathLike[str], display_path: str | None = None) -> bytes:
-    """A script file's bytes; raises ``VoiceguideError`` (with a hint) when it cannot be read."""
-    shown = display_path if display_path is not None else os.fspath(path)
-    try:
-        with open(path, "rb") as file:
-            return file.read()
-    except IsADirectoryError:
-        raise VoiceguideError(f"cannot read {shown}: it is a directory",
-                              hint="name a script file (.yaml)") from None
-    except OSError as error:
-        raise VoiceguideError(f"cannot read {shown}: {error.strerror or error}",
-                              hint="check the path, and that the file is readable") from None
+    """A script file's bytes: a regular file of at most 1 MiB; raises ``UsageError`` (with a hint) otherwise."""
+    return read_script_file(path, display_path if display_path is not None else os.fspath(path))
 
 
 def load_script(path: str | os.PathLike[str], display_path: str | None = None) -> Script:
-    """Read and parse a script file; raises ``ScriptError`` (invalid) or ``VoiceguideError`` (unreadable)."""
+    """Read and parse a script file; raises ``ScriptError`` (invalid) or ``UsageError`` (no script file)."""
     shown = display_path if display_path is not None else os.fspath(path)
     result = parse_script(read_source(path, shown), shown)
     if result.script is None:

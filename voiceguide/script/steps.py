@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from yaml.nodes import MappingNode, ScalarNode
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from voiceguide.errors import Position
 from voiceguide.script.durations import short_text
@@ -19,6 +19,7 @@ from voiceguide.script.loader import NULL_TAG, STR_TAG, describe_node
 from voiceguide.script.mappings import Fields, MappingReader, Table, check_table
 from voiceguide.script.model import Breathe, Chime, Pause, Press, Repeat, Say, Section, Step
 from voiceguide.script.report import Bad, Node, did_you_mean, one_of
+from voiceguide.script.texts import text_problem
 from voiceguide.script.values import ValueReader
 
 _KINDS = frozenset(STEP_KINDS)
@@ -79,7 +80,10 @@ class StepBuilder:
             return built  # type: ignore[return-value]
         self._lists[key] = _BUILDING
         try:
-            items = self.values.sequence(node, name, "a list of steps")
+            if not isinstance(node, SequenceNode):
+                raise self.report.bad(node, f"{name} must be a list of steps, got {describe_node(node)}: "
+                                            f"{_LIST_FIX}")
+            items = list(node.value)
             if not items:
                 raise self.report.bad(node, f"{name} must not be empty: give at least one step")
             steps = [self.step(item, depth) for item in items]
@@ -110,6 +114,10 @@ class StepBuilder:
         if isinstance(node, ScalarNode) and node.tag == STR_TAG:
             if not node.value.strip():
                 self.report.error(node, "a step's text must not be empty")
+                return None
+            problem = text_problem(node.value, "a step's text")
+            if problem is not None:
+                self.report.error(node, problem)
                 return None
             return Say(text=node.value, position=self._position(node))
         if not isinstance(node, MappingNode):
@@ -159,6 +167,14 @@ class StepBuilder:
                                                 f"'{second}'; make them two steps")
             return None
         keys = [key for key, _ in found.values()]
+        if len(found) == 1:
+            [(key, value)] = found.values()
+            if _reads_as_sentence(key, value):
+                sentence = f"{key.value}: {value.value}"
+                self.report.error(key, f"'{short_text(sentence)}' reads as a key '{short_text(key.value)}' with a "
+                                       "value, because of the colon and space: if it is a sentence to speak, put "
+                                       f"it in quotes: - \"{short_text(sentence)}\"")
+                return None
         guessed = False
         for key in keys:
             guess = did_you_mean(key.value, STEP_KINDS)
@@ -169,3 +185,14 @@ class StepBuilder:
             names_found = ", ".join(f"'{short_text(key.value)}'" for key in keys) or "no key"
             self.report.error(node, f"a step needs one of the keys {one_of(STEP_KINDS)}, found {names_found}")
         return None
+
+
+_LIST_FIX = "write each step on a line of its own starting with '- ' (a dash and a space), as in '- say: Hello'"
+
+
+def _reads_as_sentence(key: Node, value: Node) -> bool:
+    """``- Note: sit comfortably``: an unquoted sentence with ': ' in it, not a misspelt step kind."""
+    if not (isinstance(value, ScalarNode) and value.tag == STR_TAG and not value.style and value.value):
+        return False
+    name = str(key.value)
+    return did_you_mean(name, STEP_KINDS) is None or name != name.lower() or " " in name

@@ -14,7 +14,9 @@ from yaml.nodes import ScalarNode, SequenceNode
 
 from voiceguide.script.durations import WHAT_IS_ALLOWED, DurationError, parse_duration, short_text
 from voiceguide.script.loader import BOOL_TAG, FLOAT_TAG, INT_TAG, NULL_TAG, STR_TAG, describe_node, scalar_value
+from voiceguide.script.numeric import NumberTooLarge, check_number_text
 from voiceguide.script.report import Node, Reporter, did_you_mean, one_of
+from voiceguide.script.texts import text_problem
 
 
 class ValueReader:
@@ -37,10 +39,13 @@ class ValueReader:
             raise self.report.bad(node, f"{name}: {error}") from None
 
     def text(self, node: Node, name: str) -> str:
-        """Text that is not blank."""
+        """Text that is not blank and follows the rules of ``texts`` (bounded, speakable, no control characters)."""
         value: str = self.scalar(node, name, (STR_TAG,), "text")
         if not value.strip():
             raise self.report.bad(node, f"{name} must not be empty")
+        problem = text_problem(value, name)
+        if problem is not None:
+            raise self.report.bad(node, problem)
         return value
 
     def boolean(self, node: Node, name: str) -> bool:
@@ -51,10 +56,25 @@ class ValueReader:
     def integer(self, node: Node, name: str, minimum: int, maximum: int | None = None, unit: str = "") -> int:
         """A whole number in a range (``unit`` is shown after the bounds)."""
         allowed = f"between {minimum} and {maximum}{unit}" if maximum is not None else f"at least {minimum}{unit}"
-        value: int = self.scalar(node, name, (INT_TAG,), f"a whole number ({allowed})")
+        value: int
+        if isinstance(node, ScalarNode) and node.tag == FLOAT_TAG:
+            value = self._whole(node, name, allowed)  # 3.0 is the whole number 3
+        else:
+            value = self.scalar(node, name, (INT_TAG,), f"a whole number ({allowed})")
         if value < minimum or (maximum is not None and value > maximum):
             raise self.report.bad(node, f"{name} must be {allowed}, got {short_text(node.value)}")
         return value
+
+    def _whole(self, node: ScalarNode, name: str, allowed: str) -> int:
+        """A float node that is exactly a whole number (``3.0``, ``1e2``); anything else is refused."""
+        exact: Fraction | None = None
+        if len(node.value) <= 40:  # no exact reading of a thousand-digit number: it is refused anyway
+            text = node.value.replace("_", "").lower().lstrip("+-")
+            if text not in (".inf", ".nan"):
+                exact = self._exact_number(node, name)
+        if exact is None or exact.denominator != 1:
+            raise self.report.bad(node, f"{name} must be a whole number ({allowed}), got {short_text(node.value)}")
+        return int(exact)
 
     def count(self, node: Node, name: str) -> int:
         """A whole number, at least 1."""
@@ -119,6 +139,10 @@ class ValueReader:
         if node.tag == INT_TAG:
             value = self.scalar(node, name, (INT_TAG,), "a whole number")
             return Fraction(value)
+        try:  # bounded before any exact conversion: Fraction("1e999999") would take minutes
+            check_number_text(node.value)
+        except NumberTooLarge as error:
+            raise self.report.bad(node, f"{name}: '{short_text(node.value)}' {error}") from None
         text = node.value.replace("_", "").lower()
         sign = -1 if text.startswith("-") else 1
         text = text.lstrip("+-")
