@@ -14,7 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from voiceguide.base import Audio
-from voiceguide.play.keymap import HELP_TEXT, SIDE_FEEDBACK, VOLUME_MIN_PERCENT, VOLUME_STEP_PERCENT, Command
+from voiceguide.play.keymap import (
+    HELP_TEXT,
+    SIDE_FEEDBACK,
+    STOP_ASK_TEXT,
+    VOICE_HELP_TEXT,
+    VOLUME_MIN_PERCENT,
+    VOLUME_STEP_PERCENT,
+    Command,
+)
 from voiceguide.play.status import (
     Status,
     nav_stops,
@@ -82,6 +90,10 @@ class CommandHandler:
             return status_text(self._status_at(frame)), lambda: True
         if command is Command.HELP:
             return HELP_TEXT, lambda: True
+        if command is Command.VOICE_HELP:
+            return VOICE_HELP_TEXT, lambda: True
+        if command is Command.STOP_ASK:
+            return STOP_ASK_TEXT, lambda: True
         if command in (Command.VOLUME_UP, Command.VOLUME_DOWN):
             return self._decide_volume(command)
         return "Stopping.", self._stop

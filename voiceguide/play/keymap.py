@@ -24,6 +24,8 @@ class Command(enum.Enum):
     VOLUME_DOWN = "volume down"
     HELP = "help"
     QUIT = "quit"
+    VOICE_HELP = "voice help"  # "help" said aloud: the spoken commands
+    STOP_ASK = "stop?"  # the first "stop" said aloud: asks for a second
 
 
 KEY_COMMANDS: dict[str, Command] = {
@@ -84,9 +86,16 @@ SIDE_FEEDBACK = {
 }
 """What ``n`` and ``p`` say when they move between the two sides of a ``side: both`` press."""
 
+VOICE_HELP_TEXT = ("You can say: pause, continue, next, back, repeat, time left, louder, softer, help, "
+                   "or stop.")
+"""Spoken when the listener says "help"."""
+
+STOP_ASK_TEXT = "Say stop again to end the session."
+"""Spoken for a first "stop": a second within ``STOP_CONFIRM_SECONDS`` ends the session."""
+
 FIXED_FEEDBACK = (
     "Paused.", "Next step.", "Restarting this step.", "Previous step.", "Stopping.", "This is the last step.",
-    *SIDE_FEEDBACK.values(), HELP_TEXT,
+    *SIDE_FEEDBACK.values(), HELP_TEXT, VOICE_HELP_TEXT, STOP_ASK_TEXT,
     *(f"Volume {percent} percent." for percent in range(VOLUME_MIN_PERCENT, 101, VOLUME_STEP_PERCENT)),
 )
 """Feedback sentences that do not depend on the position: worth synthesizing ahead."""

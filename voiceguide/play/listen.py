@@ -347,6 +347,13 @@ class Listener:
         self._worker.join(timeout=5)
 
 
+def check_microphone(device: str | int | None = None) -> None:
+    """Raise ``AudioDeviceError`` (one sentence) unless there is a microphone (``device``, or any)."""
+    from voiceguide.play.live import _sounddevice
+
+    _input_device(_sounddevice(), device)
+
+
 def _input_device(sd: Any, device: str | int | None) -> int | None:
     """The input device to open: None for the default; ``AudioDeviceError`` when there is none."""
     try:
