@@ -226,6 +226,20 @@ def test_a_lazy_layout_stops_as_soon_as_it_passes_24_h() -> None:
     assert 24 * 3600 * SAMPLE_RATE - 60 * SAMPLE_RATE < ends[-1] <= 24 * 3600 * SAMPLE_RATE
 
 
+def test_a_lazy_layout_passes_steps_without_sound() -> None:
+    # A pause (or a silent section) lays out no event: its end is its span's.
+    from voiceguide.script.parse import parse_script
+    from voiceguide.timeline.compiler import iter_timeline
+    from voiceguide.timeline.length_limit import held_to_limit
+
+    source = b"voiceguide: 1\ntitle: Quiet\nsteps:\n  - pause: 3s\n  - section: End\n    announce: false\n  - Done.\n"
+    script = parse_script(source, "quiet.yaml").script
+    assert script is not None
+    plans = list(held_to_limit(script, iter_timeline(script, lambda text: SAMPLE_RATE), SAMPLE_RATE))
+    assert any(not plan.events for plan in plans)  # the pause: laid out, and passed on
+    assert plans[-1].events[0].text == "Done."
+
+
 def test_a_wav_file_is_never_written_past_what_its_header_can_hold(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sinks, "WAV_MAX_BYTES", 2 * SAMPLE_RATE * 3)  # a "4 GiB" of 3 s, for the test

@@ -43,7 +43,7 @@ def held_to_limit(script: Script, plans: Iterable[StepPlan], sample_rate: int) -
     """``plans`` passed through; ``ScriptError`` as soon as one ends past 24 h (for a lazy layout)."""
     limit = limit_frames(sample_rate)
     for plan in plans:
-        end = max(plan.span.end, *(event.end for event in plan.events))
+        end = max([plan.span.end, *(event.end for event in plan.events)])  # a pause has no events
         if end > limit:
             raise too_long_error(script, end, sample_rate, at_least=True)
         yield plan
