@@ -879,6 +879,7 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
                 from voiceguide.play.listen import Listener
 
                 put = voice.put
+
                 listener = Listener(hearing.recognizer, hearing.vad, hearing.gate,
                                     lambda heard: put(heard.action) if heard.action else None, device=hearing.mic)
             run_live(player, reader, display, voice)
