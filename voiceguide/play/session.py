@@ -43,6 +43,7 @@ def run_live(player: Player, keys: KeySource, display: LiveDisplay, voice: Voice
             player.handle(spoken)
         player.pump()
         display.update(player.poll(), player.status)
+    display.last(player.status)
 
 
 def prefetch_in_order(bank: Prefetcher, texts: Sequence[str]) -> None:

@@ -13,6 +13,7 @@ import queue
 import time
 from collections.abc import Callable
 
+from voiceguide.phrases import DEFAULT_LANGUAGE, Phrasebook, primary_language
 from voiceguide.play.keymap import Command
 
 STOP_CONFIRM_SECONDS = 10.0
@@ -62,3 +63,14 @@ class VoiceCommands:
         if action == "continue":
             return Command.PAUSE if paused else None
         return ACTION_COMMANDS.get(action)
+
+
+SPOKEN_COMMANDS = ("pause", "continue", "next", "back", "repeat", "time left", "louder", "softer", "help", "stop")
+"""The command words ``help`` lists (the recognizer's model understands English only)."""
+
+
+def voice_help(phrases: Phrasebook) -> str:
+    """What "help" says: the command words, and that they are English when the session's language is not."""
+    commands = ", ".join(SPOKEN_COMMANDS)
+    english = primary_language(phrases.language) == DEFAULT_LANGUAGE
+    return phrases.say("voice_help" if english else "voice_help_english", commands=commands)
