@@ -158,3 +158,25 @@ def start_pulse(directory: Path, sink: str = SINK, *, microphone: bool = False,
             server.wait()
         log.close()
 
+
+NO_DEVICE_ALSA = "pcm.voiceguide_none { type hw card 99 }\n"
+"""An ALSA configuration in which no device opens (PortAudio asserts on one with no ``pcm`` at all)."""
+
+
+def no_device_env(workdir: Path) -> dict[str, str]:
+    """An environment in which PortAudio finds no output and no input, whatever devices the machine has.
+
+    ALSA reads only our configuration (not the system's, ``~/.asoundrc`` or its
+    ``hw`` definitions, so no sound card opens), PulseAudio is a missing socket,
+    and JACK may not start or reach a server.
+    """
+    config = workdir / "no-device-alsa.conf"
+    config.write_text(NO_DEVICE_ALSA)
+    environment = dict(os.environ)
+    environment.update({
+        "PULSE_SERVER": f"unix:{workdir}/no-such-socket",
+        "ALSA_CONFIG_PATH": str(config),
+        "JACK_NO_START_SERVER": "1",
+        "JACK_DEFAULT_SERVER": "voiceguide-test-none",
+    })
+    return environment

@@ -8,12 +8,15 @@ skipped with a reason when an extra is missing, a failure under ``CI=true``.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.pulse import no_device_env
 from voiceguide.play.listen import (
     FRAME_SAMPLES,
     LISTEN_RATE,
@@ -187,3 +190,30 @@ def test_a_model_file_that_is_not_the_pinned_one_is_refused(tmp_path: Path, monk
     with pytest.raises(ListenError) as caught:
         model_directory()
     assert "not the one" in caught.value.message
+
+
+# -- what --listen says when it cannot listen ----------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+MINIMAL = REPO / "tests" / "data" / "valid" / "minimal.yaml"
+
+
+def test_without_the_extra_listen_says_what_to_install(tmp_path: Path) -> None:
+    code = ("import sys; sys.modules['faster_whisper'] = None\n"
+            "from voiceguide.cli import main; sys.exit(main(sys.argv[1:]))")
+    for command in (["listen-test", "--seconds", "0"], ["play", str(MINIMAL), "--listen"]):
+        done = subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True, cwd=REPO,
+                              env=no_device_env(tmp_path), timeout=60)
+        assert done.returncode == 1
+        assert "Traceback" not in done.stderr
+        assert done.stderr.splitlines()[0].startswith("voiceguide: error: Voice commands need faster-whisper")
+        assert "pip install 'voiceguide[listen]'" in done.stderr
+
+
+def test_without_a_microphone_listen_is_one_sentence_and_exit_1(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "voiceguide", "play", str(MINIMAL), "--listen"],
+                          capture_output=True, text=True, cwd=REPO, env=no_device_env(tmp_path), timeout=60)
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines[0] == "voiceguide: error: There is no microphone here, so voice commands cannot listen.", lines
+    assert "Traceback" not in done.stderr

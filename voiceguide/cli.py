@@ -903,9 +903,10 @@ class _Hearing:
     def __init__(self, mic: str | None) -> None:
         from voiceguide.play.listen import SoundGate, WhisperRecognizer, check_microphone, webrtc_vad
 
-        check_microphone(mic)
+        # What to install is said before what to connect.
         self.recognizer = WhisperRecognizer()
         self.vad = webrtc_vad()
+        check_microphone(mic)
         self.gate = SoundGate()
         self.mic = mic
 
