@@ -284,13 +284,14 @@ def test_volume_steps_are_spoken_clamped_and_applied_to_the_session() -> None:
     for _ in range(12):
         player.handle(Command.VOLUME_DOWN)
     assert player.volume_percent == 10
-    assert speaker.said[:3] == ["Volume 90 percent.", "Volume 100 percent.", "Volume 100 percent."]
-    assert speaker.said[-1] == "Volume 10 percent."
+    assert speaker.said[:3] == ["Volume ninety percent.", "Volume one hundred percent.",
+                                 "Volume one hundred percent."]
+    assert speaker.said[-1] == "Volume ten percent."
     _play_to_end(player, output)
     audio = output.audio()
     quiet = _render(timeline, volume=0.1)
     # The first session frames after the last volume key are at 10 percent.
-    note = _feedback("Volume 10 percent.", 0.1)
+    note = _feedback("Volume ten percent.", 0.1)
     assert np.array_equal(audio[:len(note)], note)
     assert np.allclose(audio[len(note):len(note) + timeline.length], quiet, atol=1e-7)
 
@@ -428,11 +429,11 @@ def test_start_mid_session_plays_the_render_from_there() -> None:
 
 
 def test_spoken_duration() -> None:
-    assert spoken_duration(0) == "0 seconds"
-    assert spoken_duration(RATE) == "1 second"
-    assert spoken_duration(RATE * 12 + 5) == "13 seconds"
-    assert spoken_duration(RATE * 65) == "1 minute 5 seconds"
-    assert spoken_duration(RATE * 3600 * 2 + RATE * 120) == "2 hours 2 minutes"
+    assert spoken_duration(0) == "zero seconds"
+    assert spoken_duration(RATE) == "one second"
+    assert spoken_duration(RATE * 12 + 5) == "thirteen seconds"
+    assert spoken_duration(RATE * 65) == "one minute five seconds"
+    assert spoken_duration(RATE * 3600 * 2 + RATE * 120) == "two hours two minutes"
 
 
 class _GatedMeasure:
@@ -649,7 +650,7 @@ def test_volume_down_below_the_floor_never_makes_it_louder() -> None:
     player, output, speaker, timeline = _player(volume=0.05)
     player.handle(Command.VOLUME_DOWN)
     assert player.volume_percent == 5
-    assert speaker.said == ["Volume 5 percent."]
+    assert speaker.said == ["Volume five percent."]
     player.handle(Command.VOLUME_UP)
     assert player.volume_percent == 15
 
@@ -669,3 +670,42 @@ def test_a_start_found_on_the_rough_layout_is_the_same_point_in_the_real_one() -
     partial = Program(script.title, first_three, background=False).snapshot()
     assert len(partial.chapters) == 1 and not point.ready(partial)
     assert point.ready(real)
+
+
+def test_the_keys_answer_in_the_scripts_language() -> None:
+    from voiceguide.phrases import load_phrasebook
+    from voiceguide.play.commands import fixed_feedback
+    from voiceguide.play.keymap import HELP_TEXT
+
+    german = load_phrasebook("de")
+    player, output, speaker, timeline = _player(phrases=german)
+    _play(player, output, RATE)
+    for command in (Command.PAUSE, Command.PAUSE, Command.VOLUME_DOWN, Command.NEXT, Command.STATUS, Command.HELP,
+                    Command.QUIT):
+        player.handle(command)
+    assert speaker.said[0] == "Angehalten."
+    assert speaker.said[1].startswith("Es geht weiter. ") and "Sekunde" in speaker.said[1]
+    assert speaker.said[2:4] == ["Lautstärke neunzig Prozent.", "Nächster Schritt."]
+    assert "in diesem Schritt." in speaker.said[4]
+    assert speaker.said[5:] == [german.say("keys_help"), "Wir beenden die Sitzung."]
+    assert set(speaker.said) - {speaker.said[1], speaker.said[4]} <= set(fixed_feedback(german))
+    # The English phrasebook speaks the help the key table describes.
+    assert load_phrasebook("en").say("keys_help") == HELP_TEXT
+
+
+def test_the_spoken_status_in_german_down_to_the_end() -> None:
+    import dataclasses
+
+    from voiceguide.phrases import load_phrasebook
+
+    german = load_phrasebook("de")
+    player, output, speaker, timeline = _player()
+    press = next(e for e in timeline.events if e.cue == "press" and e.side == "right")
+    status = player.status_at(press.end + RATE)
+    text = status_text(status, german)
+    assert text.startswith("Neck point, rechte Seite. Punkt GB20. Noch ")
+    assert " drücken. Noch " in text and " in diesem Schritt. Noch " in text and text.endswith(" Sitzung.")
+    assert resume_text(status, german).startswith("Es geht weiter. Neck point, rechte Seite, noch ")
+    end = dataclasses.replace(status, span=None, side=None, hold_left=None, step_left=0, position=status.length or 0)
+    assert status_text(end).startswith("The end. Zero seconds left in this step.")
+    assert status_text(end, german).startswith("Das Ende. Noch null Sekunden in diesem Schritt.")

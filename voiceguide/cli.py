@@ -77,6 +77,8 @@ class RenderOptions:
     output: str
     captions: str | None = None
     chapters: str | None = None
+    loudness: float = -16.0
+    plain: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,19 @@ def _volume(text: str) -> float:
     return value
 
 
+def _loudness(text: str) -> float:
+    from voiceguide.audio.loudness import MAX_LOUDNESS_LUFS, MIN_LOUDNESS_LUFS
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--loudness takes LUFS such as -16, not {text!r}") from None
+    if not MIN_LOUDNESS_LUFS <= value <= MAX_LOUDNESS_LUFS:
+        raise argparse.ArgumentTypeError(
+            f"--loudness must be between {MIN_LOUDNESS_LUFS:g} and {MAX_LOUDNESS_LUFS:g} LUFS, not {text}")
+    return value
+
+
 def _add_sound_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sound and timing (the same for play, render and plan)")
     group.add_argument("--voice", help="engine voice id, or part of a voice's name (see 'voiceguide voices')")
@@ -165,7 +180,7 @@ def _plan_options(args: argparse.Namespace) -> PlanOptions:
 
 def _render_options(args: argparse.Namespace) -> RenderOptions:
     return RenderOptions(session=_session_options(args), output=args.output, captions=args.captions,
-                         chapters=args.chapters)
+                         chapters=args.chapters, loudness=args.loudness, plain=args.plain)
 
 
 def _play_options(args: argparse.Namespace) -> PlayOptions:
@@ -175,6 +190,11 @@ def _play_options(args: argparse.Namespace) -> PlayOptions:
 
 def _no_options(args: argparse.Namespace) -> None:
     return None
+
+
+def _phrases_options(args: argparse.Namespace) -> str | None:
+    language: str | None = args.language
+    return language
 
 
 PLAY_KEYS_EPILOG = (
@@ -215,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_check, options=_check_options)
     p = sub.add_parser("schema", help="print a JSON Schema of the script format, for editors")
     p.set_defaults(func=_cmd_schema, options=_no_options)
+    p = sub.add_parser("phrases", help="print a language's phrasebook as YAML, ready to paste under 'phrases:'")
+    p.add_argument("language", nargs="?", metavar="LANGUAGE", help="a BCP-47 tag such as de or pt-BR (default: en)")
+    p.set_defaults(func=_cmd_phrases, options=_phrases_options)
 
     # -- plan / render / list / voices (sessions) -----------------------------
     p = sub.add_parser("plan", help="print the session's timeline")
@@ -225,10 +248,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("render", help="write the whole session to an audio file")
     p.add_argument("script", metavar="SCRIPT")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
-                   help="output file; format from the extension: .wav .flac .ogg .mp3")
+                   help="output file; format from the extension: .wav .flac .ogg .opus .mp3")
     p.add_argument("--captions", metavar="FILE", help="also write captions (.vtt or .srt)")
     p.add_argument("--chapters", metavar="FILE",
                    help="also write the sections as chapters: a cue sheet (.cue) or a WebVTT chapters track (.vtt)")
+    p.add_argument("--loudness", type=_loudness, default=-16.0, metavar="LUFS",
+                   help="integrated loudness of the file (ITU-R BS.1770), default -16; true peaks stay at -1 dBTP")
+    p.add_argument("--plain", action="store_true", help="no progress bar")
     _add_sound_options(p)
     p.set_defaults(func=_cmd_render, options=_render_options)
     p = sub.add_parser("list", help="list the sessions shipped with voiceguide")
@@ -487,7 +513,8 @@ def _voice_warnings(script: Script, source: bytes, shown: str) -> list[Diagnosti
     if script.voice.name is not None:
         voice_node = top["voice"][1]
         name_node = document.entries(voice_node)[0]["name"][1]
-        places.append((name_node, script.voice.name, None, f"voice.name '{script.voice.name}'"))
+        # A named voice must also speak the script's language (English when it sets none).
+        places.append((name_node, script.voice.name, _speech_language(script), f"voice.name '{script.voice.name}'"))
     if not plain_language:
         places.append((top["language"][1], None, language, f"language '{language}'"))
     try:
@@ -497,14 +524,27 @@ def _voice_warnings(script: Script, source: bytes, shown: str) -> list[Diagnosti
             try:
                 select_voice(voices, voice, wanted)
             except EngineError as error:
-                problems.append((node, f"{error.message[:1].lower()}{error.message[1:].rstrip('.')}, so plan, "
-                                       "render and play will fail; run 'voiceguide voices' to see the installed "
-                                       "voices"))
+                hint = error.hint or "run 'voiceguide voices' to see the installed voices"
+                problems.append((node, f"{error.message[:1].lower()}{error.message[1:].rstrip('.')}, "
+                                       f"so plan, render and play will fail; {hint}"))
     except EngineError as error:
         problems = [(node, f"cannot check {what}: {error.message.rstrip('.')}") for node, _, _, what in places]
     warnings = [dataclasses.replace(document.diagnostic(node, message), severity="warning")
                 for node, message in problems]
     return sorted(warnings, key=lambda d: (d.position.line, d.position.column))
+
+
+def _cmd_phrases(language: str | None) -> int:
+    import re
+
+    from voiceguide.phrases import phrasebook_yaml
+    from voiceguide.script.keys import LANGUAGE_PATTERN
+
+    if language is not None and not re.match(LANGUAGE_PATTERN, language):
+        raise UsageError(f"'{language}' is not a BCP-47 language tag",
+                         hint="give a tag such as en, de, fr-CA or pt-BR")
+    sys.stdout.write(phrasebook_yaml(language))
+    return ExitStatus.OK
 
 
 def _cmd_schema(options: None) -> int:
@@ -525,6 +565,7 @@ import typing  # noqa: E402 - kept beside its only use: this section's type-only
 if typing.TYPE_CHECKING:  # the session stages are imported lazily, so that `check` starts fast
 
     from voiceguide.audio.mixer import SessionClips
+    from voiceguide.play.ui import ProgressBar
     from voiceguide.script.model import Script
     from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
     from voiceguide.timeline.compiler import Timeline
@@ -550,7 +591,8 @@ def _load_session(session: SessionOptions) -> Script:
     return script
 
 
-def _prepare_session(session: SessionOptions) -> tuple[Script, Timeline, SessionClips]:
+def _prepare_session(session: SessionOptions, progress: ProgressBar | None = None,
+                     ) -> tuple[Script, Timeline, SessionClips]:
     """Load the script ``session`` names, synthesize its speech and lay out its timeline.
 
     Every utterance is synthesized (or read from the cache) before the timeline
@@ -558,7 +600,11 @@ def _prepare_session(session: SessionOptions) -> tuple[Script, Timeline, Session
     Returns the script, its timeline, and the ``mixer.ClipSource`` to mix it
     from; play it at ``_session_volume(session.sound, script)``.  Raises ``UsageError``
     (no such session), ``ScriptError`` (invalid) or ``EngineError`` (no speech).
+    ``progress`` is shown while the speech is made (texts done of all).
     """
+    import dataclasses
+
+    from voiceguide.audio.loudness import levelled_tones
     from voiceguide.audio.mixer import SessionClips
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
     from voiceguide.timeline.compiler import compile_timeline, utterances
@@ -566,19 +612,33 @@ def _prepare_session(session: SessionOptions) -> tuple[Script, Timeline, Session
 
     script = _load_session(session)
     options = session.sound
-    bank = SpeechBank(_synthesizer(options, script), default_cache_dir())
+    synth = _synthesizer(options, script)
+    bank = SpeechBank(synth, default_cache_dir())
     # One batched pass over every distinct text: far faster than one engine call per cue.
-    bank.prefetch(utterances(script, pace=options.pace, cautions=options.cautions))
+    try:
+        bank.prefetch(utterances(script, pace=options.pace, cautions=options.cautions), progress=progress)
+    finally:
+        if progress is not None:
+            progress.finish()
     timeline = compile_timeline(script, bank.measure, pace=options.pace, cautions=options.cautions)
     check_timeline_length(script, timeline)  # the real length: check could only estimate it
-    return script, timeline, SessionClips(bank)
+    # The plan names the engine's voice; the compiler, which never sees the engine, leaves it out.
+    clips = SessionClips(bank, levelled_tones(default_cache_dir()))
+    return script, dataclasses.replace(timeline, voice=synth.voice_id), clips
+
+
+def _speech_language(script: Script) -> str:
+    """The language the voice must speak: the script's, or English (the phrasebook of a script without one)."""
+    from voiceguide.phrases import DEFAULT_LANGUAGE
+
+    return script.language or DEFAULT_LANGUAGE
 
 
 def _synthesizer(sound: SoundOptions, script: Script) -> Pyttsx3Synthesizer:
     """The real speech engine, with the voice and rate of ``--voice``/``--rate`` or else the script's."""
     from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
 
-    return Pyttsx3Synthesizer(voice=sound.voice or script.voice.name, language=script.language,
+    return Pyttsx3Synthesizer(voice=sound.voice or script.voice.name, language=_speech_language(script),
                               rate=sound.rate or script.voice.rate)
 
 
@@ -642,12 +702,15 @@ def _cmd_render(options: RenderOptions) -> int:
 def _render(options: RenderOptions) -> int:
     """``render``: the session into ``options.output`` (and captions, chapters beside it)."""
     from voiceguide.audio.captions import check_captions_path, check_chapters_path, write_captions, write_chapters
+    from voiceguide.audio.loudness import GainedClips, file_gain_db, session_loudness
     from voiceguide.audio.outputs import NamedPath, check_outputs
     from voiceguide.audio.sinks import FileSink, output_format
+    from voiceguide.audio.tags import session_tags
     from voiceguide.base import SAMPLE_RATE, clock
     from voiceguide.play.render import render_session
     from voiceguide.play.ui import ProgressBar
     from voiceguide.script.shipped import resolve_script
+    from voiceguide.speech.clips import default_cache_dir
 
     # Wrong names are found before the (possibly long) synthesis, and so is an
     # unwritable output: the sink's temporary file is created first.
@@ -662,13 +725,19 @@ def _render(options: RenderOptions) -> int:
                   [NamedPath(role, path) for role, path in outputs if path])
     sink = FileSink(options.output, SAMPLE_RATE)
     progress: ProgressBar | None = None
+    # Only for a person at a terminal: never in pipes, logs or under --plain.
+    bar = sys.stderr.isatty() and not options.plain
     try:
-        script, timeline, clips = _prepare_session(options.session)
+        speech_bar = ProgressBar(sys.stderr, "preparing speech", SAMPLE_RATE, noun="texts") if bar else None
+        script, timeline, clips = _prepare_session(options.session, speech_bar)
         sink.check_length(timeline.length)
         _warn_dropped(script, timeline)
-        if sys.stderr.isatty():
+        sink.tags = session_tags(timeline, script.language)
+        session_lufs = session_loudness(timeline.events, clips, default_cache_dir())
+        loud = GainedClips(clips, file_gain_db(options.loudness, session_lufs))
+        if bar:
             progress = ProgressBar(sys.stderr, "rendering", timeline.sample_rate)
-        render_session(timeline, clips, sink, volume=_session_volume(options.session.sound, script), progress=progress)
+        render_session(timeline, loud, sink, volume=_session_volume(options.session.sound, script), progress=progress)
     except BaseException:
         sink.abort()  # idempotent: render_session may have aborted it already
         raise
@@ -698,14 +767,16 @@ def _cmd_list(options: None) -> int:
         script = load_script(path)
         minutes = max(1, round(float(estimate_session(script).seconds) / 60))
         description = printable(" ".join((script.description or "").split()))
-        rows.append((path.stem, printable(script.title, one_line=True), f"~{minutes} min", description))
+        language = printable(script.language or "en", one_line=True)
+        rows.append((path.stem, language, printable(script.title, one_line=True), f"~{minutes} min", description))
     if not rows:
         print("no sessions are shipped with this installation", file=sys.stderr)
         return ExitStatus.FAILURE
-    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
     columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
-    for name, title, length, description in rows:
-        line = f"{name:<{widths[0]}}  {title:<{widths[1]}}  {length:>{widths[2]}}  {description}".rstrip()
+    for name, language, title, length, description in rows:
+        line = (f"{name:<{widths[0]}}  {language:<{widths[1]}}  {title:<{widths[2]}}  {length:>{widths[3]}}  "
+                f"{description}").rstrip()
         if columns is not None and len(line) > columns:
             line = line[: max(columns - 1, 0)] + "…"
         print(line)
@@ -803,35 +874,37 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     """Play ``script`` into ``output`` from ``start_point``, with keys and screen, until it ends or is quit."""
     import threading
 
+    from voiceguide.audio.loudness import levelled_tones
     from voiceguide.audio.mixer import Mixer, SessionClips
     from voiceguide.base import SAMPLE_RATE
-    from voiceguide.play.keymap import FIXED_FEEDBACK
+    from voiceguide.play.commands import fixed_feedback
     from voiceguide.play.keys import KeyReader
     from voiceguide.play.player import Player
     from voiceguide.play.program import Program
     from voiceguide.play.session import prefetch_in_order, run_live
     from voiceguide.play.ui import LiveDisplay
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
-    from voiceguide.timeline.compiler import iter_timeline, utterances
+    from voiceguide.timeline.compiler import iter_timeline, script_phrasebook, utterances
     from voiceguide.timeline.length_limit import held_to_limit
 
+    phrases = script_phrasebook(script)  # the keys answer in the script's language
     sound = options.session.sound
     synth = _synthesizer(sound, script)
     bank = SpeechBank(synth, default_cache_dir())
     # The session's texts in order of first use, then the fixed key feedback (so keys answer at once).
-    texts = utterances(script, pace=sound.pace, cautions=sound.cautions) + list(FIXED_FEEDBACK)
+    texts = utterances(script, pace=sound.pace, cautions=sound.cautions) + list(fixed_feedback(phrases))
     threading.Thread(target=prefetch_in_order, args=(bank, texts), name="voiceguide-prefetch", daemon=True).start()
     # Steps are laid out (and their speech measured) on a thread, ahead of the playhead.
     program = Program(script.title, held_to_limit(script, iter_timeline(script, bank.measure, pace=sound.pace,
                                                                         cautions=sound.cautions), SAMPLE_RATE))
     start = 0 if start_point is None else start_point.frame(program.wait(start_point.ready))
-    clips = SessionClips(bank)
+    clips = SessionClips(bank, levelled_tones(default_cache_dir()))
 
     def make_renderer(events: Sequence[Event], length: int) -> Mixer:
         return Mixer(events, clips, length=length)
 
     player = Player(program, make_renderer, output, bank.clip, start_frame=start,
-                    volume=_session_volume(sound, script), sample_rate=output.sample_rate)
+                    volume=_session_volume(sound, script), sample_rate=output.sample_rate, phrases=phrases)
     display = LiveDisplay(sys.stdout, plain=options.plain or not sys.stdout.isatty(), sample_rate=output.sample_rate)
     with KeyReader() as reader:
         display.header(script.title, program.snapshot().length, keys=reader.interactive)
