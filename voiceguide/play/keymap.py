@@ -57,7 +57,7 @@ KEY_HELP = (
     KeyHelp("s", "say the status: step, point, side, time left", "s status", "S status"),
     KeyHelp("n, right arrow", "next step (or the right side of a press on both sides)", "n next", "N next"),
     KeyHelp("p, left arrow", "back: restart this step or side (press again for the one before)", "p back", "P back"),
-    KeyHelp("+ / -", "louder / softer", "+/- volume", "Plus louder, Minus softer"),
+    KeyHelp("+ / -", "louder / softer", "+/- volume", "plus louder, minus softer"),
     KeyHelp("q, Escape", "quit", "q quit", "Q quit"),
     KeyHelp("h, ?", "say which keys do what (so does any other key)", "h keys", ""),
 )
