@@ -23,6 +23,7 @@ from voiceguide import __version__
 from voiceguide.errors import Diagnostic, EngineError, OutputError, ScriptError, UsageError, VoiceguideError
 from voiceguide.play.keymap import keys_table
 from voiceguide.script.model import MAX_RATE_WPM, MIN_RATE_WPM
+from voiceguide.speech import DEFAULT_ENGINE, ENGINES
 
 
 class ExitStatus(enum.IntEnum):
@@ -43,6 +44,7 @@ class SoundOptions:
     volume: float | None = None
     pace: Fraction = Fraction(1)
     cautions: bool = True
+    engine: str = DEFAULT_ENGINE
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,9 @@ def _loudness(text: str) -> float:
 
 def _add_sound_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sound and timing (the same for play, render and plan)")
+    group.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
+                       help="the speech engine: pyttsx3 (default; many languages) or hibari "
+                            "(a natural English voice, the 'natural' extra)")
     group.add_argument("--voice", help="engine voice id, or part of a voice's name (see 'voiceguide voices')")
     group.add_argument("--rate", type=_rate, help=f"speaking rate in words per minute ({MIN_RATE_WPM}-{MAX_RATE_WPM})")
     group.add_argument("--volume", type=_volume, help="volume from 0 to 1")
@@ -166,7 +171,8 @@ def _add_sound_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _session_options(args: argparse.Namespace) -> SessionOptions:
-    sound = SoundOptions(voice=args.voice, rate=args.rate, volume=args.volume, pace=args.pace, cautions=args.cautions)
+    sound = SoundOptions(voice=args.voice, rate=args.rate, volume=args.volume, pace=args.pace, cautions=args.cautions,
+                         engine=args.engine)
     return SessionOptions(script=args.script, sound=sound)
 
 
@@ -567,7 +573,7 @@ if typing.TYPE_CHECKING:  # the session stages are imported lazily, so that `che
     from voiceguide.audio.mixer import SessionClips
     from voiceguide.play.ui import ProgressBar
     from voiceguide.script.model import Script
-    from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
+    from voiceguide.speech.engines import EngineSynthesizer
     from voiceguide.timeline.compiler import Timeline
 
 
@@ -624,7 +630,7 @@ def _prepare_session(session: SessionOptions, progress: ProgressBar | None = Non
     check_timeline_length(script, timeline)  # the real length: check could only estimate it
     # The plan names the engine's voice; the compiler, which never sees the engine, leaves it out.
     clips = SessionClips(bank, levelled_tones(default_cache_dir()))
-    return script, dataclasses.replace(timeline, voice=synth.voice_id), clips
+    return script, dataclasses.replace(timeline, voice=synth.voice_id, engine=session.sound.engine), clips
 
 
 def _speech_language(script: Script) -> str:
@@ -634,12 +640,12 @@ def _speech_language(script: Script) -> str:
     return script.language or DEFAULT_LANGUAGE
 
 
-def _synthesizer(sound: SoundOptions, script: Script) -> Pyttsx3Synthesizer:
-    """The real speech engine, with the voice and rate of ``--voice``/``--rate`` or else the script's."""
-    from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
+def _synthesizer(sound: SoundOptions, script: Script) -> EngineSynthesizer:
+    """The chosen speech engine, with the voice and rate of ``--voice``/``--rate`` or else the script's."""
+    from voiceguide.speech.engines import open_synthesizer
 
-    return Pyttsx3Synthesizer(voice=sound.voice or script.voice.name, language=_speech_language(script),
-                              rate=sound.rate or script.voice.rate)
+    return open_synthesizer(sound.engine, voice=sound.voice or script.voice.name, language=_speech_language(script),
+                            rate=sound.rate or script.voice.rate)
 
 
 def _session_volume(sound: SoundOptions, script: Script) -> float:
@@ -784,15 +790,26 @@ def _cmd_list(options: None) -> int:
 
 
 def _cmd_voices(options: None) -> int:
-    """List the engine's voices: id (for ``--voice``), name, languages (for ``language:``)."""
-    from voiceguide.speech.pyttsx3_engine import list_voices
+    """List every engine's voices: engine and id (for ``--engine``, ``--voice``), name, languages."""
+    from voiceguide.errors import EngineError
+    from voiceguide.speech.engines import engine_voices
 
-    voices = list_voices()
-    rows = [("ID", "NAME", "LANGUAGES")] + [(v.id, v.name, ", ".join(v.languages)) for v in voices]
-    id_width = max(len(row[0]) for row in rows)
-    name_width = max(len(row[1]) for row in rows)
-    for voice_id, name, languages in rows:
-        print(f"{voice_id:<{id_width}}  {name:<{name_width}}  {languages}".rstrip())
+    rows = [("ENGINE", "ID", "NAME", "LANGUAGES")]
+    missing: list[str] = []
+    for engine in ENGINES:
+        try:
+            voices = engine_voices(engine)
+        except EngineError as error:
+            if engine == DEFAULT_ENGINE:
+                raise
+            missing.append(f"{engine}: {error.message} {error.hint or ''}".rstrip())
+            continue
+        rows += [(engine, v.id, v.name, ", ".join(v.languages)) for v in voices]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    for engine, voice_id, name, languages in rows:
+        print(f"{engine:<{widths[0]}}  {voice_id:<{widths[1]}}  {name:<{widths[2]}}  {languages}".rstrip())
+    for line in missing:
+        print(line)
     return ExitStatus.OK
 
 
