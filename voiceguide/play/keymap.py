@@ -24,6 +24,8 @@ class Command(enum.Enum):
     VOLUME_DOWN = "volume down"
     HELP = "help"
     QUIT = "quit"
+    VOICE_HELP = "voice help"  # "help" said aloud: the spoken commands
+    STOP_ASK = "stop?"  # the first "stop" said aloud: asks for a second
 
 
 KEY_COMMANDS: dict[str, Command] = {

@@ -16,7 +16,7 @@ import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from time import monotonic as _monotonic
 from types import ModuleType, TracebackType
@@ -161,9 +161,11 @@ class LiveOutput:
 
     def __init__(self, *, device: str | None = None, sample_rate: int = SAMPLE_RATE,
                  block_frames: int = BLOCK_FRAMES, lead_in_frames: int = LEAD_IN_FRAMES,
-                 queue_frames: int = QUEUE_FRAMES) -> None:
+                 queue_frames: int = QUEUE_FRAMES,
+                 on_sound: Callable[[float, float], None] | None = None) -> None:
         self._sd = _sounddevice()
         self._sample_rate = sample_rate
+        self._on_sound = on_sound
         self._block_frames = block_frames
         self._queue_frames = queue_frames
         self._lock = threading.Lock()
@@ -193,8 +195,9 @@ class LiveOutput:
     # -- the PortAudio thread ------------------------------------------------------
 
     def _callback(self, outdata: Any, frames: int, time: Any, status: Any) -> None:
-        # Runs on PortAudio's thread: copy one ready block or zero-fill, nothing else.
-        self._last_callback = _monotonic()  # (the parameter ``time`` hides the module here)
+        # Runs on PortAudio's thread: copy one ready block or zero-fill, nothing else
+        # (but for telling a listener when this block will be heard, if it holds sound).
+        now = self._last_callback = _monotonic()  # (the parameter ``time`` hides the module here)
         out = outdata[:, 0]
         filled = 0
         with self._lock:
@@ -215,6 +218,9 @@ class LiveOutput:
                 if self._started_writing:
                     self._underrun_frames += frames - filled
                     self._underruns += 1
+        if self._on_sound is not None and filled and out[:filled].any():
+            heard = now + max(0.0, float(time.outputBufferDacTime - time.currentTime))
+            self._on_sound(heard, heard + frames / self._sample_rate)
 
     # -- the controlling thread ----------------------------------------------------
 
