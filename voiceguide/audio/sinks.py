@@ -22,7 +22,7 @@ import soundfile
 from mutagen import MutagenError
 
 from voiceguide.audio.resampling import OPUS_RATE, StreamResampler
-from voiceguide.audio.tags import ENCODER, FileTags, write_tags
+from voiceguide.audio.tags import ARTIST, ENCODER, FileTags, write_tags
 from voiceguide.base import AtomicFile, Audio, write_atomically
 from voiceguide.errors import OutputError, UsageError
 
@@ -210,12 +210,6 @@ class FileSink:
                 format=self.format.format,
                 subtype=self.format.subtype,
             )
-            if tags is not None and self.format.format == "WAV":
-                # RIFF INFO (INAM...): mutagen writes only an ID3 chunk into WAV.
-                self._file.title = tags.title
-                self._file.software = ENCODER
-                if tags.description:
-                    self._file.comment = tags.description
         except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
             self.abort()
             raise output_error(self.path, error) from error
@@ -288,6 +282,15 @@ class FileSink:
         if self._resampler is not None:
             self._write_file(self._resampler.flush())
         try:
+            if self.tags is not None and self.format.format == "WAV":
+                # RIFF INFO (INAM, IART, ICMT, ISFT), by libsndfile as it finishes
+                # the file: mutagen writes only an ID3 chunk into WAV.  RIFF INFO
+                # has no language that libsndfile writes: that is in the ID3 chunk.
+                self._file.title = self.tags.title
+                self._file.artist = ARTIST
+                self._file.software = ENCODER
+                if self.tags.description:
+                    self._file.comment = self.tags.description
             self._file.close()
             self._file = None
             if self.tags is not None:
