@@ -213,6 +213,11 @@ class FileSink:
         except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
             self.abort()
             raise output_error(self.path, error) from error
+        except BaseException:
+            # A Ctrl-C or SIGTERM while the encoder opens: the caller never gets
+            # this sink to abort, so the temporary file must go now.
+            self.abort()
+            raise
         self.frames_written = 0
 
     @property
