@@ -166,8 +166,8 @@ def test_the_file_gain_brings_a_session_to_the_target(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def sciatica_render(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """sciatica rendered once to FLAC with the real engine, and its JSON plan."""
+def engine() -> None:
+    """The real speech engine is there: skipped without it, a failure under CI=true."""
     from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
 
     try:
@@ -176,6 +176,11 @@ def sciatica_render(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         if _in_ci():
             pytest.fail(f"the speech engine is required under CI=true: {error.message}")
         pytest.skip(f"no speech engine: {error.message}")
+
+
+@pytest.fixture(scope="module")
+def sciatica_render(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """sciatica rendered once to FLAC with the real engine, and its JSON plan."""
     folder = tmp_path_factory.mktemp("sciatica")
     output = folder / "sciatica.flac"
     run_cli("render", "sciatica", "-o", str(output), "--plain")
@@ -223,7 +228,7 @@ steps:
 @pytest.mark.engine
 @pytest.mark.parametrize("extension", [".opus", ".mp3", ".wav"])
 def test_a_real_render_is_tagged_with_the_plans_chapters(
-    sciatica_render: tuple[Path, dict[str, Any]], ffprobe: str, tmp_path: Path, extension: str
+    engine: None, ffprobe: str, tmp_path: Path, extension: str
 ) -> None:
     from voiceguide.cli import _prepare_session, parse_options
 
