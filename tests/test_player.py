@@ -482,12 +482,38 @@ def test_status_line_fits_the_width_and_shows_step_text_bar_and_times() -> None:
     player, output, _, timeline = _player()
     press = next(e for e in timeline.events if e.cue == "press" and e.side == "left")
     _play(player, output, press.start + BLOCK)
-    line = screen.status_line(player.status(), width=100)
-    assert len(line) <= 99
-    assert line.startswith("playing ") and "Neck point, left side" in line and "“Press now.”" in line
-    assert "[" in line and " hold · " in line and line.endswith(" left")
+    line = screen.status_line(player.status(), width=140)
+    assert len(line) <= 139
+    assert line.startswith("Playing · step 4 of 6 · Neck point, left side · “Press now.”")
+    # Every number says what it is: the time left in the hold, the session's bar and time left.
+    assert " left in the hold · session [" in line and line.endswith(" left")
     assert len(screen.status_line(player.status(), width=30)) <= 29
     assert screen.redraw("x") == "\rx\x1b[K"
+
+
+def test_at_60_columns_the_times_give_way_to_the_step_and_its_sentence() -> None:
+    from voiceguide.play import screen
+
+    player, output, _, timeline = _player()
+    press = next(e for e in timeline.events if e.cue == "press" and e.side == "left")
+    _play(player, output, press.start + BLOCK)
+    line = screen.status_line(player.status(), width=60)
+    assert len(line) <= 59
+    assert "Neck point, left side · “Press now.”" in line
+
+
+def test_after_quitting_the_last_line_says_stopped_not_done() -> None:
+    from voiceguide.play import screen
+
+    player, output, _, timeline = _player()
+    _play(player, output, RATE)
+    player.handle(Command.QUIT)
+    _play_to_end(player, output)
+    line = screen.status_line(player.status(), width=80)
+    assert line.startswith("Stopped ") and "done" not in line.lower() and "Finished" not in line
+    player, output, _, timeline = _player()
+    _play_to_end(player, output)
+    assert screen.status_line(player.status(), width=80).startswith("Finished ")
 
 
 def test_plain_lines_one_per_cue_with_elapsed_time() -> None:
@@ -528,6 +554,15 @@ def test_help_says_the_keys() -> None:
     player, output, speaker, _ = _player()
     player.handle(Command.HELP)
     assert speaker.said == [HELP_TEXT] and KEY_COMMANDS["?"] is Command.HELP
+
+
+def test_spoken_help_is_short_and_in_the_order_a_person_needs_the_keys() -> None:
+    from voiceguide.play.keymap import HELP_TEXT
+
+    words = ["pause", "status", "next", "back", "louder", "softer", "quit"]
+    places = [HELP_TEXT.find(word) for word in words]
+    assert -1 not in places and places == sorted(places), HELP_TEXT
+    assert len(HELP_TEXT.split()) <= 16 and HELP_TEXT.count(".") == 1  # one sentence: no long pauses
 
 
 def test_status_while_paused_shows_no_sentence_and_says_paused() -> None:

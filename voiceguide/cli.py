@@ -88,6 +88,7 @@ class PlayOptions:
     from_section: str | None = None
     device: str | None = None
     plain: bool = False
+    verbose: bool = False
     traceback: bool = False
 
 
@@ -169,7 +170,7 @@ def _render_options(args: argparse.Namespace) -> RenderOptions:
 
 def _play_options(args: argparse.Namespace) -> PlayOptions:
     return PlayOptions(session=_session_options(args), from_step=args.from_step, from_section=args.from_section,
-                       device=args.device, plain=args.plain, traceback=args.traceback)
+                       device=args.device, plain=args.plain, verbose=args.verbose, traceback=args.traceback)
 
 
 def _no_options(args: argparse.Namespace) -> None:
@@ -257,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output device: a number or part of a name from 'voiceguide devices'")
     p.add_argument("--plain", action="store_true",
                    help="plain output: one line per cue, no redrawing (for screen readers)")
+    p.add_argument("--verbose", action="store_true",
+                   help="show the audio libraries' own messages (ALSA, PortAudio) on the terminal; "
+                        "without it they go to a log file (voiceguide's log directory, play.log)")
     _add_sound_options(p)
     p.set_defaults(func=_cmd_play, options=_play_options)
     p = sub.add_parser("devices", help="list audio output devices")
@@ -778,8 +782,10 @@ def _play_start_point(options: PlayOptions, snapshot: Snapshot) -> StartPoint:
 
 
 def _cmd_play(options: PlayOptions) -> int:
+    import contextlib
     import signal
 
+    from voiceguide.play.library_log import library_messages_to, log_path
     from voiceguide.play.live import LiveOutput, NoOutputDevice
     from voiceguide.play.program import Program
     from voiceguide.timeline.compiler import iter_timeline
@@ -801,18 +807,21 @@ def _cmd_play(options: PlayOptions) -> int:
 
     signals = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
     previous = {sig: signal.signal(sig, stop) for sig in signals}
+    # The libraries write to file descriptor 2 directly: over the status line, unless logged.
+    quiet = contextlib.nullcontext() if options.verbose else library_messages_to(log_path())
     try:
-        # The stream starts first: its lead-in silence plays while the speech engine starts.
-        try:
-            output = LiveOutput(device=options.device)
-        except NoOutputDevice:
-            raise NoOutputDevice(options.session.script) from None
-        try:
-            status = _play(options, script, output, start)
-        except BaseException:
-            output.abort()
-            raise
-        output.close()
+        with quiet:
+            # The stream starts first: its lead-in silence plays while the speech engine starts.
+            try:
+                output = LiveOutput(device=options.device)
+            except NoOutputDevice:
+                raise NoOutputDevice(options.session.script) from None
+            try:
+                status = _play(options, script, output, start)
+            except BaseException:
+                output.abort()
+                raise
+            output.close()
         return status
     except KeyboardInterrupt:
         if signalled or options.traceback:

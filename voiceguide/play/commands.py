@@ -1,12 +1,15 @@
 """Key commands: how each command speaks and edits the transport's future.
 
-Spoken feedback: space pauses at once ("Paused.") and on resume says where you
-are ("Resuming. Left side, GB30, 12 seconds left.") before continuing from the
-paused frame; ``n`` says "Next step." and jumps to the next step's start; ``p``
-says "Restarting this step." (pressed again within two seconds: "Previous
-step."); ``s`` speaks the status and ``+``/``-`` the new volume once the
-sentence now sounding has finished, the session waiting meanwhile (a hold keeps
-its remaining time); ``q`` says "Stopping." and ends.
+Every answer starts at once.  Space pauses ("Paused.") and on resume says where
+you are ("Resuming. Left side, GB30, 12 seconds left.") before saying again,
+from its start, the sentence the pause cut; ``n`` says "Next step." and jumps
+to the next step's start (on the left side of a press on both sides: "Right
+side." and its right side); ``p`` says "Restarting this step." (pressed again
+within two seconds: "Previous step."; on a press's right side "Restarting the
+right side." / "Back to the left side."); ``s`` speaks the status, ``+``/``-``
+the new volume and ``h`` the keys, cutting the sentence sounding, which is then
+said again from its start, the session waiting meanwhile (a hold keeps its
+remaining time); ``q`` says "Stopping." and ends.
 """
 
 from __future__ import annotations

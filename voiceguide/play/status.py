@@ -31,6 +31,8 @@ class Status:
     hold_left: int | None
     volume_percent: int
     finished: bool
+    stopped: bool = False
+    """True once the listener has quit (``q``): the end of the session was not reached."""
 
     @property
     def session_left(self) -> int | None:
@@ -162,6 +164,7 @@ class PlayState:
     volume_percent: int
     finished: bool
     sample_rate: int = SAMPLE_RATE
+    stopped: bool = False
 
 
 def status_at(snapshot: Snapshot, frame: int, state: PlayState) -> Status:
@@ -198,4 +201,5 @@ def status_at(snapshot: Snapshot, frame: int, state: PlayState) -> Status:
         hold_left=hold_left_frames,
         volume_percent=state.volume_percent,
         finished=state.finished,
+        stopped=state.stopped,
     )
