@@ -612,9 +612,9 @@ def test_every_key_is_answered_within_a_second_and_the_cut_sentence_is_said_agai
         term.wait_for(LONG_SENTENCE)
         time.sleep(1.0)
         # During a long sentence: each of these used to wait for the sentence's end.
-        keys = ((b"+", "+", "Volume 90", 3.0), (b"h", "h", "Space pause, S status", 1.5),
+        keys = ((b"+", "+", "Volume ninety", 3.0), (b"h", "h", "Space pause, S status", 1.5),
                 (b"s", "s", "left in the session.", 1.5), (b"x", "unknown key", "Space pause, S status", 1.5),
-                (b"-", "-", "Volume 80", 1.2), (b" ", "space (pause)", "Paused.", 1.5),
+                (b"-", "-", "Volume eighty", 1.2), (b" ", "space (pause)", "Paused.", 1.5),
                 (b" ", "space (resume)", "Resuming.", 4.5), (b"n", "n", "Next step.", 0.0))
         for key, name, answer, pause in keys:
             press(term, key, name, answer)
