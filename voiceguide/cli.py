@@ -723,6 +723,11 @@ def _cmd_render(options: RenderOptions) -> int:
     previous = {sig: signal.signal(sig, stop) for sig in signals}
     try:
         return _render(options)
+    except BaseException:
+        from voiceguide.base import discard_unfinished
+
+        discard_unfinished()  # an interrupt can land between a temporary's creation and its owner's hold on it
+        raise
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
