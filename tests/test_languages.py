@@ -19,6 +19,7 @@ from voiceguide.phrases import (
     phrasebook_yaml,
     shipped_languages,
 )
+from voiceguide.phrases.numbers import number_words
 from voiceguide.script.model import Script
 from voiceguide.script.parse import parse_script
 from voiceguide.timeline.compiler import Timeline, compile_timeline
