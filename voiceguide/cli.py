@@ -12,6 +12,7 @@ import enum
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
 from typing import Any
 
@@ -73,6 +74,13 @@ def _volume(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"--volume must be between 0 and 1, not {text}")
     return value
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--since takes a date such as 2026-03-01, not {text!r}") from None
 
 
 def _add_sound_options(parser: argparse.ArgumentParser) -> None:
@@ -169,10 +177,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output device: a number or part of a name from 'voiceguide devices'")
     p.add_argument("--plain", action="store_true",
                    help="plain output: one line per cue, no redrawing (for screen readers)")
+    p.add_argument("--ask-pain", action="store_true",
+                   help="ask how strong your pain is before the first step and after the last (keys 0-9, t for 10)")
+    p.add_argument("--no-log", dest="log", action="store_false",
+                   help="do not write this session to the session log")
     _add_sound_options(p)
     p.set_defaults(func=_cmd_play)
     p = sub.add_parser("devices", help="list audio output devices")
     p.set_defaults(func=_cmd_devices)
+
+    # -- log (the private session log) ---------------------------------------
+    p = sub.add_parser("log", help="show the session log: what you played, and your pain before and after",
+                       description="Show the private session log (it never leaves this computer).")
+    p.add_argument("--csv", action="store_true", help="print every session as CSV, for a spreadsheet")
+    p.add_argument("--since", type=_date, metavar="DATE", help="only sessions started on DATE (YYYY-MM-DD) or later")
+    p.add_argument("--plot", nargs="?", const="", metavar="FILE",
+                   help="draw pain before and after per session into FILE (.png or .svg); "
+                        "without FILE, a text chart")
+    p.add_argument("--forget", action="store_true", help="delete the session log (asks first)")
+    p.add_argument("--yes", action="store_true", help="with --forget: do not ask")
+    p.set_defaults(func=_cmd_log)
     return parser
 
 
@@ -531,6 +555,7 @@ def _cmd_voices(args: argparse.Namespace) -> int:
 if typing.TYPE_CHECKING:  # the live stages, imported lazily like every session stage
     from voiceguide.play.live import LiveOutput
     from voiceguide.play.player import Snapshot, StartPoint
+    from voiceguide.play.tracking import SessionTracking
     from voiceguide.speech.clips import SpeechBank
     from voiceguide.timeline.compiler import Event
 
@@ -572,6 +597,7 @@ def _cmd_play(args: argparse.Namespace) -> int:
     from voiceguide.timeline.compiler import iter_timeline
 
     script, options = _load_session(args)
+    session_log = _session_log(args, script)
     start: StartPoint | None = None
     if args.from_step is not None or args.from_section is not None:
         # Find the start before any sound, on the whole session laid out with dummy lengths.
@@ -594,7 +620,7 @@ def _cmd_play(args: argparse.Namespace) -> int:
         except NoOutputDevice:
             raise NoOutputDevice(args.script) from None
         try:
-            status = _play(args, script, options, output, start)
+            status = _play(args, script, options, output, start, session_log)
         except BaseException:
             output.abort()
             raise
@@ -611,8 +637,44 @@ def _cmd_play(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
 
 
+def _session_log(args: argparse.Namespace, script: Script) -> SessionTracking:
+    """The pain questions (``--ask-pain`` or the settings) and the log record (unless ``--no-log`` or off)."""
+    import os
+
+    from voiceguide.base import SAMPLE_RATE
+    from voiceguide.config import load_settings
+    from voiceguide.log.recorder import SessionRecorder, file_sha256
+    from voiceguide.play.ask import SILENCE_SECONDS, pain_phrases
+    from voiceguide.play.tracking import SessionTracking
+    from voiceguide.script.limits import estimated_measure
+    from voiceguide.script.shipped import resolve_script
+    from voiceguide.timeline.compiler import compile_timeline
+
+    settings = load_settings()
+    recorder = None
+    if args.log and settings.log_enabled:
+        path = resolve_script(args.script)
+        recorder = SessionRecorder(session=script.title, script=args.script, script_sha256=file_sha256(path))
+
+    def estimate_seconds() -> float:
+        measure = estimated_measure(args.rate or script.voice.rate, SAMPLE_RATE)
+        timeline = compile_timeline(script, measure, pace=args.pace, cautions=args.cautions)
+        return timeline.length / timeline.sample_rate
+
+    def show(line: str) -> None:
+        print(line, flush=True)
+
+    def warn(message: str) -> None:
+        print(f"voiceguide: warning: {message}", file=sys.stderr, flush=True)
+
+    # Only for tests: how long silence after a pain question means "skipped".
+    silence = float(os.environ.get("VOICEGUIDE_PAIN_SILENCE_SECONDS", SILENCE_SECONDS))
+    phrases = pain_phrases(script.language) if args.ask_pain or settings.ask_pain else None
+    return SessionTracking(recorder, phrases, show, warn, estimate_seconds, silence_seconds=silence)
+
+
 def _play(args: argparse.Namespace, script: Script, options: SoundOptions, output: LiveOutput,
-          start_point: StartPoint | None) -> int:
+          start_point: StartPoint | None, session_log: SessionTracking) -> int:
     """Play ``script`` into ``output`` from ``start_point``, with keys and screen, until it ends or is quit."""
     import threading
     import time
@@ -632,7 +694,9 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
     )
     bank = SpeechBank(synth, default_cache_dir())
     # The session's texts in order of first use, then the fixed key feedback (so keys answer at once).
-    texts = utterances(script, pace=options.pace, cautions=options.cautions) + list(FIXED_FEEDBACK)
+    ask_first, ask_later = session_log.texts()
+    texts = ask_first + utterances(script, pace=options.pace, cautions=options.cautions) + list(FIXED_FEEDBACK)
+    texts += ask_later
     threading.Thread(target=_play_prefetch, args=(bank, texts), name="voiceguide-prefetch", daemon=True).start()
     # Steps are laid out (and their speech measured) on a thread, ahead of the playhead.
     program = Program(script.title, iter_timeline(script, bank.measure, pace=options.pace,
@@ -643,20 +707,26 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
     def make_renderer(events: Sequence[Event], length: int) -> Mixer:
         return Mixer(events, clips, length=length)
 
-    player = Player(program, make_renderer, output, bank.clip, start_frame=start,
-                    volume=_session_volume(args, script), sample_rate=output.sample_rate)
     plain = args.plain or not sys.stdout.isatty()
     rate = output.sample_rate
     drawn = ""
     next_draw = 0.0
     with KeyReader() as reader:
         print(screen.header(script.title, program.snapshot().length, rate, keys=reader.interactive), flush=True)
+        ask = session_log.asker(reader.read, reader.interactive, output, bank.clip,
+                                _session_volume(args, script), rate)
+        player: Player | None = None
         try:
+            session_log.before(ask)
+            player = Player(program, make_renderer, output, bank.clip, start_frame=start,
+                            volume=_session_volume(args, script), sample_rate=output.sample_rate)
+            session_log.start()
             while not player.done:
                 key = reader.read(0.02)
                 # A key that means nothing gets the spoken list of keys.
                 command = KEY_COMMANDS.get(key, Command.HELP) if key is not None else None
                 if command is not None:
+                    session_log.quit_asked |= command is Command.QUIT
                     player.handle(command)
                 player.pump()
                 notices = player.poll()
@@ -670,10 +740,19 @@ def _play(args: argparse.Namespace, script: Script, options: SoundOptions, outpu
                         sys.stdout.write(screen.redraw(line))
                         sys.stdout.flush()
                         drawn = line
+            if drawn:
+                sys.stdout.write("\n")
+                sys.stdout.flush()
+                drawn = ""
+            session_log.after(ask)
+        except KeyboardInterrupt:
+            session_log.ended = session_log.ended or "quit"  # Ctrl-C (or a signal): the listener stopping
+            raise
         finally:
             if drawn:
                 sys.stdout.write("\n")
                 sys.stdout.flush()
+            session_log.finish(program, player, rate)
             program.close()
             synth.close()
     return ExitStatus.OK
@@ -690,4 +769,73 @@ def _cmd_devices(args: argparse.Namespace) -> int:
         print(f"{mark} {device.index:>3}  {device.name}  ({device.host_api}, "
               f"{device.channels} channel{'s' if device.channels != 1 else ''}, "
               f"{device.default_sample_rate:g} Hz)")
+    return ExitStatus.OK
+
+
+# --------------------------------------------------------------------------
+# commands: the session log
+
+
+def _cmd_log(args: argparse.Namespace) -> int:
+    """``log``: the table, ``--csv``, ``--plot`` (a picture or a text chart), or ``--forget``."""
+    from voiceguide.log import report
+    from voiceguide.log.store import log_path, read_log
+
+    if args.forget:
+        return _forget_log(args.yes)
+    if args.plot:
+        from voiceguide.log.plot import check_plot_path
+
+        check_plot_path(args.plot)  # a wrong name is refused before the log is read
+    contents = read_log()
+    if contents.damaged_lines:
+        print(f"voiceguide: note: {contents.damaged_lines} damaged line(s) in {log_path()} were skipped "
+              "(a session cut off while it was being written)", file=sys.stderr)
+    records = list(contents.records)
+    if args.since is not None:
+        records = report.since(records, args.since)
+    if args.plot:
+        from voiceguide.log.plot import write_plot
+
+        drawn = write_plot(records, args.plot)
+        print(f"wrote {args.plot}: pain before and after for {drawn} session{'' if drawn == 1 else 's'}")
+    elif args.plot is not None:
+        sys.stdout.write(report.format_chart(records))
+    elif args.csv:
+        sys.stdout.write(report.format_csv(records))
+    elif not records:
+        print("No sessions in the log yet." if not contents.records else "No sessions since then.")
+    else:
+        shown = records[-LOG_TABLE_ROWS:] if args.since is None else records
+        sys.stdout.write(report.format_table(shown))
+        if len(shown) < len(records):
+            print(f"(the last {len(shown)} of {len(records)} sessions; --since DATE or --csv shows more)")
+    return ExitStatus.OK
+
+
+LOG_TABLE_ROWS = 20
+"""Sessions the ``log`` table shows without ``--since``."""
+
+
+def _forget_log(assume_yes: bool) -> int:
+    from voiceguide.log.store import forget_log, log_path, read_log
+
+    path = log_path()
+    if not path.exists():
+        print("The session log is already empty.")
+        return ExitStatus.OK
+    if not assume_yes:
+        if not sys.stdin.isatty():
+            raise VoiceguideError("--forget asks before deleting the log, but there is no terminal to ask on.",
+                             hint="add --yes to delete it without asking")
+        count = len(read_log().records)
+        try:
+            answer = input(f"Delete the session log ({count} session{'' if count == 1 else 's'}, {path})? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Kept the session log.")
+            return ExitStatus.OK
+    forget_log(path)
+    print(f"Deleted the session log ({path}).")
     return ExitStatus.OK

@@ -243,14 +243,19 @@ class FileSink:
 
 def write_text_atomically(path: str | os.PathLike[str], text: str) -> None:
     """Write a UTF-8 text file through a temporary beside it, so a failure leaves nothing partial."""
+    write_bytes_atomically(path, text.encode("utf-8"))
+
+
+def write_bytes_atomically(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write a file through a temporary beside it, so a failure leaves nothing partial."""
     target = Path(path)
     if target.is_dir():
         raise output_error(target, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
     temporary: Path | None = None
     try:
         temporary = _create_temporary(target)
-        with open(temporary, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with open(temporary, "wb") as handle:
+            handle.write(data)
         os.replace(temporary, target)
         temporary = None
     except OSError as error:

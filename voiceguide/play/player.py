@@ -435,6 +435,8 @@ class Player:
         self._last_restart: tuple[int, int] | None = None
         self.wait_frames = 0
         """Frames of silence written because speech for the next step was not ready yet."""
+        self.heard_frames = 0
+        """Frames of session audio played so far, as ``poll`` has seen them (for the session log)."""
 
     # -- state -----------------------------------------------------------------
 
@@ -708,6 +710,7 @@ class Player:
             if hi <= lo:
                 continue
             if segment.kind == "session":
+                self.heard_frames += hi - lo
                 first = segment.session_frame(lo)
                 last = segment.session_frame(hi)
                 notices.extend(events[bisect_left(starts, first):bisect_left(starts, last)])

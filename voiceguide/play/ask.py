@@ -1,0 +1,129 @@
+"""The pain questions of the session log: spoken, answered with one key, confirmed aloud.
+
+``ask_pain`` speaks a question into the ``Output`` before the player starts
+(or after it has finished), keeps the stream fed with silence while it waits,
+and returns the answer: a digit key is 0-9, ``t`` is ten; ``q`` or Escape
+declines; silence for ``silence_seconds`` after the question means skipped.
+The answer (or the skip) is confirmed aloud, and ``ask_pain`` returns once
+that confirmation has been played, so the output is idle again.
+
+Every word comes from ``pain_phrases``: the one place where the texts are
+chosen (English until the phrasebook of "Every word in the listener's
+language" provides them).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from voiceguide.base import Audio
+from voiceguide.play.player import FEEDBACK_GAP_SECONDS, Output, Speak
+from voiceguide.timeline.numbers import number_words
+
+SILENCE_SECONDS = 15.0
+"""How long silence after a question means "skipped"."""
+
+ANSWER_KEYS: dict[str, int] = {**{str(n): n for n in range(10)}, "t": 10, "T": 10}
+"""Keys as ``keys.KeyReader`` names them, and the pain each one answers."""
+
+DECLINE_KEYS = frozenset({"q", "Q", "escape"})
+
+ReadKey = Callable[[float], "str | None"]
+"""Waits up to the given seconds for a key; its name, or None (``KeyReader.read``)."""
+
+
+@dataclass(frozen=True)
+class PainPhrases:
+    """What the pain questions say; ``answer`` has the placeholder ``{n}`` (the number as a word)."""
+
+    before: str
+    after: str
+    answer: str
+    skipped: str
+    keys_hint: str
+    """Shown on screen (not spoken) under the question."""
+
+    def answer_text(self, value: int) -> str:
+        """The spoken confirmation of an answer: "Seven. Thank you." """
+        return self.answer.format(n=number_words(value).capitalize())
+
+    def texts(self) -> list[str]:
+        """Every sentence that may be spoken, for synthesizing ahead."""
+        return [self.before, self.after, self.skipped, *(self.answer_text(n) for n in range(11))]
+
+
+_ENGLISH = PainPhrases(
+    before="How strong is your pain right now, from zero to ten?",
+    after="How strong is your pain right now, from zero to ten?",
+    answer="{n}. Thank you.",
+    skipped="No answer. That is fine.",
+    keys_hint="press 0 to 9, or t for ten; q or silence skips",
+)
+
+
+def pain_phrases(language: str | None = None) -> PainPhrases:
+    """The pain questions' texts for ``language`` (English for now: the phrasebook has not landed)."""
+    return _ENGLISH
+
+
+@dataclass
+class _Writer:
+    """Feeds an Output: queued audio first, then silence; counts what was written."""
+
+    output: Output
+    written: int
+    queued: Audio
+
+    def feed(self) -> None:
+        block_frames = self.output.block_frames
+        while self.output.free_frames() >= block_frames:
+            block = np.zeros(block_frames, dtype=np.float32)
+            take = min(block_frames, len(self.queued))
+            block[:take] = self.queued[:take]
+            self.queued = self.queued[take:]
+            self.output.write(block)
+            self.written += block_frames
+
+    def replace(self, audio: Audio) -> int:
+        """Drop what is queued and not yet heard; queue ``audio``; returns where it ends (output frames)."""
+        self.written -= self.output.discard()
+        self.queued = audio
+        return self.written + len(audio)
+
+
+def ask_pain(question: str, phrases: PainPhrases, output: Output, speak: Speak, read_key: ReadKey, *,
+             volume: float = 1.0, sample_rate: int, silence_seconds: float = SILENCE_SECONDS,
+             on_answer: Callable[[int | None], None] | None = None) -> int | None:
+    """Ask ``question`` aloud and wait for a key; returns the pain (0-10), or None when skipped."""
+    gap = np.zeros(round(FEEDBACK_GAP_SECONDS * sample_rate), dtype=np.float32)
+    gain = np.float32(volume)
+    writer = _Writer(output, output.position, np.zeros(0, dtype=np.float32))
+    asked_until = writer.replace(np.asarray(speak(question), dtype=np.float32) * gain)
+    answer: int | None = None
+    deadline: float | None = None
+    while True:
+        writer.feed()
+        key = read_key(0.02)
+        if key in ANSWER_KEYS:
+            answer = ANSWER_KEYS[key]
+            break
+        if key in DECLINE_KEYS:
+            break
+        if deadline is None and output.position >= asked_until:
+            deadline = time.monotonic() + silence_seconds  # the silence counts from the question's end
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+    if on_answer is not None:
+        on_answer(answer)
+    reply = phrases.skipped if answer is None else phrases.answer_text(answer)
+    clip = np.asarray(speak(reply), dtype=np.float32) * gain
+    replied_until = writer.replace(np.concatenate([clip, gap]))
+    while output.position < replied_until:
+        writer.feed()
+        time.sleep(0.01)
+    writer.written -= output.discard()  # the silence written after the reply
+    return answer
