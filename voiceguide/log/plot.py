@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from voiceguide.errors import UsageError, VoiceguideError
+from voiceguide.errors import VoiceguideError
 from voiceguide.log.record import PAIN_MAX, Record
 from voiceguide.log.report import safe_text, with_pain
 
@@ -37,12 +37,16 @@ class PlotUnavailable(VoiceguideError):
                               "without a file for a text chart)")
 
 
+class PlotPathError(VoiceguideError):
+    """``--plot`` names a file of a kind it cannot write (exit 1, as every failure of ``log``)."""
+
+
 def check_plot_path(path: str) -> str:
-    """The picture format for ``path`` (``.png`` or ``.svg``); raises UsageError for another."""
+    """The picture format for ``path`` (``.png`` or ``.svg``); raises PlotPathError for another."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise UsageError(f"--plot writes .png or .svg files, not {suffix or 'a file without extension'!r}.",
-                         hint="name the file chart.png or chart.svg")
+        raise PlotPathError(f"--plot writes .png or .svg files, not {suffix or 'a file without extension'!r}.",
+                            hint="name the file chart.png or chart.svg")
     return suffix
 
 
