@@ -174,10 +174,9 @@ def stdout_silenced() -> Iterator[None]:
 def spoken_cues(script_path: Path, cache: Path) -> list[str]:
     """Every spoken cue of the session, in order (repeats included), from the warm cache."""
     os.environ["VOICEGUIDE_CACHE_DIR"] = str(cache)
-    from voiceguide.cli import _prepare_session, build_parser
+    from voiceguide.cli import _prepare_session, parse_options
 
-    args = build_parser().parse_args(["plan", str(script_path)])
-    _, timeline, _ = _prepare_session(args)
+    _, timeline, _ = _prepare_session(parse_options(["plan", str(script_path)]).session)
     return [event.text for event in timeline.events if event.kind == "speech" and event.text]
 
 

@@ -1,4 +1,6 @@
-"""Suite-wide set-up: the speech cache is private to each test run.
+"""Suite-wide set-up and shared fixtures.
+
+The speech cache is private to each test run.
 
 Tests must not read clips a developer's earlier runs left in
 ``~/.cache/voiceguide`` (a stale or damaged cache would change what they
@@ -17,8 +19,11 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 
 import pytest
+
+from tests.pulse import PulseServer, start_pulse
 
 _run_cache: str | None = None
 _run_home: str | None = None
@@ -37,3 +42,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     for folder in (_run_cache, _run_home):
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pulse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
+    """A private PulseAudio server with a null sink, shared by a test module."""
+    with start_pulse(tmp_path_factory.mktemp("pulse")) as server:
+        yield server

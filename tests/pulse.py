@@ -1,10 +1,11 @@
 """A private PulseAudio server with a null sink, for tests that play real audio.
 
-``pulse_server`` (a pytest fixture) starts ``pulseaudio`` on a socket in a
-temporary directory with one null sink, and yields a ``PulseServer`` whose
-``env`` routes children's audio there (``PULSE_SERVER``; PortAudio reaches it
-through ALSA's pulse plugin, whose default device follows PULSE_SERVER) and
-whose ``record`` captures the sink's monitor in real time with ``parecord``.
+``start_pulse`` (behind the ``pulse_server`` fixture in conftest.py) starts
+``pulseaudio`` on a socket in a temporary directory with one null sink, and
+yields a ``PulseServer`` whose ``env`` routes children's audio there
+(``PULSE_SERVER``; PortAudio reaches it through ALSA's pulse plugin, whose
+default device follows PULSE_SERVER) and whose ``record`` captures the sink's
+monitor in real time with ``parecord``.
 
 Without ``pulseaudio``/``parecord`` the tests are skipped, except under
 ``CI=true``, where a missing audio server is a failure.
@@ -137,9 +138,3 @@ def start_pulse(directory: Path, sink: str = SINK) -> Iterator[PulseServer]:
             server.wait()
         log.close()
 
-
-@pytest.fixture(scope="module")
-def pulse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
-    """A private PulseAudio server with a null sink, shared by a test module."""
-    with start_pulse(tmp_path_factory.mktemp("pulse")) as server:
-        yield server

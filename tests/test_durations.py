@@ -82,7 +82,7 @@ def test_invalid_durations(value: object, message: str) -> None:
 
 
 def test_a_huge_number_of_digits_is_an_error_not_a_crash() -> None:
-    with pytest.raises(DurationError, match="must be a duration"):
+    with pytest.raises(DurationError, match="has more than 100 digits"):  # refused before any conversion
         parse_duration("9" * 5000 + "s", "x")
     with pytest.raises(DurationError, match="must be at most 24 h, got a number with too many digits"):
         parse_duration(10**5000, "x")

@@ -7,18 +7,17 @@ simulated by a worker script that patches the real worker (``command=``).
 
 from __future__ import annotations
 
-import os
 import sys
 import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 from tests.cli_harness import run_cli
+from tests.fakes import start_engine
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import EngineError
 from voiceguide.speech.pyttsx3_engine import (
@@ -30,18 +29,6 @@ from voiceguide.speech.pyttsx3_engine import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def start_engine(**kwargs: Any) -> Pyttsx3Synthesizer:
-    """A real synthesizer; skips the test if the engine is missing (fails under CI=true)."""
-    try:
-        return Pyttsx3Synthesizer(**kwargs)
-    except EngineError as error:
-        if "not available" not in error.message:
-            raise
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"the speech engine is required under CI=true: {error.message}")
-        pytest.skip(f"no speech engine: {error.message}")
 
 
 @pytest.fixture(scope="module")
@@ -259,6 +246,27 @@ def test_cli_voices_without_engine_exits_1(no_espeak: None) -> None:
         "voiceguide: error: The speech engine is not available: espeak-ng's library (libespeak-ng1) is not installed.",
         "hint: sudo apt-get install libespeak-ng1",
     ]
+
+
+@pytest.fixture
+def broken_espeak(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyttsx3 imports (the library is there) but its engine will not initialise."""
+    fake = tmp_path / "shadow" / "pyttsx3"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(
+        "def init():\n    raise RuntimeError('could not initialize espeak')\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(fake.parent))
+
+
+def test_an_installed_engine_that_fails_to_start_says_what_failed(broken_espeak: None) -> None:
+    with pytest.raises(EngineError) as caught:
+        Pyttsx3Synthesizer()
+    assert caught.value.message == (
+        "The speech engine is installed but could not start: "
+        "pyttsx3.init(): RuntimeError: could not initialize espeak."
+    )
+    assert "not installed" not in caught.value.message
 
 
 # -- a hung or dying engine ------------------------------------------------------------------

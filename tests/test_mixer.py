@@ -2,47 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import tracemalloc
 
 import numpy as np
 import pytest
 
+from tests.fakes import FakeClips, busy_events, noise, speech, tone_event
 from voiceguide.audio.mixer import LIMIT_THRESHOLD, Mixer, SessionClips, soft_limit
 from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.timeline.compiler import Event
-
-
-def speech(start: int, text: str, length: int, *, cue: str = "say") -> Event:
-    return Event(
-        start=start, length=length, kind="speech", cue=cue, text=text, sound=None, step="1", side=None, section=None
-    )
-
-
-def tone_event(start: int, length: int, sound: str = "bell") -> Event:
-    return Event(
-        start=start, length=length, kind="tone", cue="chime", text=None, sound=sound, step="1", side=None, section=None
-    )
-
-
-def noise(key: str, frames: int, amplitude: float = 0.6) -> Audio:
-    seed = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
-    rng = np.random.default_rng(seed)
-    return (amplitude * rng.uniform(-1, 1, frames)).astype(np.float32)
-
-
-class FakeClips:
-    """A ClipSource: deterministic noise per event, exactly ``event.length`` frames."""
-
-    def __init__(self, amplitude: float = 0.6) -> None:
-        self.amplitude = amplitude
-        self._made: dict[tuple[str, int], Audio] = {}
-
-    def clip(self, event: Event) -> Audio:
-        key = (f"{event.kind}:{event.text}:{event.sound}", event.length)
-        if key not in self._made:
-            self._made[key] = noise(key[0], event.length, self.amplitude)
-        return self._made[key]
 
 
 class FakeBank:
@@ -56,16 +24,6 @@ class FakeBank:
 
 def fake_tone(sound: str) -> Audio:
     return noise("tone:" + sound, 3000)
-
-
-def busy_events() -> list[Event]:
-    """Overlapping speech and tones, some loud enough together to need the limiter."""
-    events = []
-    for i in range(40):
-        events.append(speech(i * 3001 + (i % 7), f"cue {i % 9}", 2500 + 37 * (i % 5)))
-        if i % 3 == 0:
-            events.append(tone_event(i * 3001 + 1200, 4000, sound=("bell", "gong")[i % 2]))
-    return events
 
 
 def test_an_event_sounds_exactly_from_its_start_frame() -> None:

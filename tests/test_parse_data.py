@@ -64,7 +64,21 @@ def test_valid_script(path: Path) -> None:
 @pytest.mark.parametrize("path", VALID, ids=lambda path: path.stem)
 def test_valid_script_loads_from_its_file(path: Path) -> None:
     script = load_script(path, display_path="shown.yaml")
-    assert script.position == Position("shown.yaml", script.position.line, script.position.column)
+    expected = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    assert model_to_dict(script) == expected  # every line and column where the data says
+    paths = {position.path for position in positions(script)}
+    assert paths == {"shown.yaml"}  # and every position names the file as shown
+
+
+def positions(value: Any) -> list[Position]:
+    """Every ``Position`` in the model, however deep."""
+    if isinstance(value, Position):
+        return [value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [p for field in dataclasses.fields(value) for p in positions(getattr(value, field.name))]
+    if isinstance(value, (tuple, list)):
+        return [p for item in value for p in positions(item)]
+    return []
 
 
 @pytest.mark.parametrize("path", INVALID, ids=lambda path: path.stem)

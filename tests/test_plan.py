@@ -28,7 +28,7 @@ PLAN_SCHEMA = {
             "items": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["t", "duration", "kind", "cue", "text", "step", "side", "section"],
+                "required": ["t", "duration", "kind", "cue", "text", "step", "side", "section", "label"],
                 "properties": {
                     "t": {"type": "number", "minimum": 0},
                     "duration": {"type": "number", "exclusiveMinimum": 0},
@@ -44,6 +44,7 @@ PLAN_SCHEMA = {
                     "step": {"type": "string", "pattern": r"^(0|[1-9][0-9]*(\.[1-9][0-9]*)*)$"},
                     "side": {"enum": ["left", "right", None]},
                     "section": {"type": ["string", "null"]},
+                    "label": {"type": ["string", "null"]},  # revision 2
                 },
             },
         },
@@ -79,7 +80,8 @@ def test_plan_dict_has_exactly_the_spec_keys_and_validates() -> None:
     plan = plan_dict(timeline)
     jsonschema.validate(plan, PLAN_SCHEMA)
     assert list(plan) == ["title", "duration", "events"]
-    assert all(list(e) == ["t", "duration", "kind", "cue", "text", "step", "side", "section"] for e in plan["events"])
+    keys = ["t", "duration", "kind", "cue", "text", "step", "side", "section", "label"]
+    assert all(list(e) == keys for e in plan["events"])
     assert plan["title"] == "Sciatica relief"
     assert plan["duration"] == round(timeline.length / SAMPLE_RATE, 6)
     assert json.loads(json.dumps(plan)) == plan  # plain JSON types only
@@ -99,7 +101,8 @@ def test_plan_events_are_the_timeline_events_in_seconds_sorted_by_t() -> None:
     chime = next(e for e in plan if e["cue"] == "chime")
     assert (chime["kind"], chime["text"], chime["duration"]) == ("tone", None, 1.5)
     assert plan[0] == {"t": 0.0, "duration": plan[0]["duration"], "kind": "speech", "cue": "title",
-                       "text": "Sciatica relief", "step": "0", "side": None, "section": None}  # fmt: skip
+                       "text": "Sciatica relief", "step": "0", "side": None, "section": None,
+                       "label": None}  # fmt: skip
 
 
 def test_seconds_are_exact_to_the_microsecond() -> None:

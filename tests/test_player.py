@@ -1,6 +1,6 @@
 """The live player's logic against a fake output: exact pause/resume, skip, restart, volume, quit.
 
-``FakeOutput`` implements ``player.Output``: it consumes whole blocks when the
+``FakeOutput`` implements ``sinks.Sink``: it consumes whole blocks when the
 test advances it, and keeps every consumed sample, so a test can check the
 played audio against the mixer's render of the session, sample for sample.
 """
@@ -21,20 +21,12 @@ from tests.fakes import fake_measure
 from voiceguide.audio.mixer import Mixer
 from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.errors import Position
-from voiceguide.play.player import (
-    FEEDBACK_GAP_SECONDS,
-    KEY_COMMANDS,
-    Command,
-    Feedback,
-    Player,
-    Program,
-    Renderer,
-    find_start,
-    find_start_point,
-    resume_text,
-    spoken_duration,
-    status_text,
-)
+from voiceguide.play.keymap import KEY_COMMANDS, Command
+from voiceguide.play.log import Feedback
+from voiceguide.play.player import Player
+from voiceguide.play.program import Program, find_start, find_start_point
+from voiceguide.play.status import resume_text, spoken_duration, status_text
+from voiceguide.play.transport import FEEDBACK_GAP_SECONDS, Renderer
 from voiceguide.script.model import Chime, Press, Say, Script, Section
 from voiceguide.timeline.compiler import Event, StepPlan, Timeline, compile_timeline, iter_timeline
 
@@ -45,7 +37,7 @@ HERE = Position("test.yaml", 1, 1)
 
 
 class FakeOutput:
-    """An ``Output`` whose clock moves only when the test calls ``advance``."""
+    """A ``Sink`` whose clock moves only when the test calls ``advance``."""
 
     def __init__(self, block_frames: int = BLOCK, queue_blocks: int = 8) -> None:
         self._block_frames = block_frames
@@ -66,13 +58,19 @@ class FakeOutput:
         return self._queue_frames - sum(len(b) for b in self.queue)
 
     def write(self, block: Audio) -> None:
-        assert len(block) == self._block_frames
+        assert 0 < len(block) <= self._block_frames  # whole blocks; only the very last may be shorter
         self.queue.append(block.copy())
 
     def discard(self) -> int:
         dropped = sum(len(b) for b in self.queue)
         self.queue.clear()
         return dropped
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        self.queue.clear()
 
     def advance(self, frames: int) -> None:
         """Consume whole blocks covering ``frames`` (an underrun counts as silence, not position)."""
@@ -215,9 +213,12 @@ def test_pause_delays_everything_after_by_the_pause_plus_the_reannouncement() ->
     resume = _feedback(announcement)
     at = cut + paused_frames
     assert np.array_equal(audio[at:at + len(resume)], resume)
-    # Then the session from exactly the paused frame: nothing lost, nothing repeated.
+    # Then the session from the start of the sentence the pause cut: nothing lost, and the
+    # cut sentence said whole again.
+    sentence = next(e for e in timeline.events if e.kind == "speech" and e.start < cut < e.end)
     delay = paused_frames + len(resume)
-    assert np.array_equal(audio[cut + delay:cut + delay + timeline.length - cut], rendered[cut:])
+    again = audio[cut + delay:]
+    assert np.array_equal(again[:timeline.length - sentence.start], rendered[sentence.start:])
 
 
 def test_resume_says_where_and_how_long_is_left_of_the_hold() -> None:
@@ -264,11 +265,11 @@ def test_restart_goes_to_the_step_start_and_twice_quickly_to_the_previous_step()
     _play(player, output, press.start + 3 * RATE)
     player.handle(Command.RESTART)
     assert speaker.said == ["Restarting this step."]
-    assert player._cursor == press.start  # noqa: SLF001 - the write cursor is the point
+    assert player.transport.cursor_frame == press.start  # the write cursor is the point
     _play(player, output, BLOCK)
     player.handle(Command.RESTART)
     assert speaker.said[-1] == "Previous step."
-    assert player._cursor == spans[index - 1].start  # noqa: SLF001
+    assert player.transport.cursor_frame == spans[index - 1].start
     # After the two-second window, a press restarts the step again.
     _play(player, output, 3 * RATE)
     player.handle(Command.RESTART)
@@ -294,25 +295,62 @@ def test_volume_steps_are_spoken_clamped_and_applied_to_the_session() -> None:
     assert np.allclose(audio[len(note):len(note) + timeline.length], quiet, atol=1e-7)
 
 
-def test_status_waits_for_the_sentence_being_spoken() -> None:
+def test_status_interrupts_the_sentence_at_once_then_says_it_again_from_its_start() -> None:
     player, output, speaker, timeline = _player()
     welcome = next(e for e in timeline.events if e.text == "Welcome.")
     _play(player, output, welcome.start + BLOCK * 4)
-    assert welcome.start < output.position < welcome.end
     at = output.position
+    assert welcome.start < at < welcome.end
     player.handle(Command.STATUS)
     said = speaker.said[-1]
     assert "left in the session" in said
     _play_to_end(player, output)
     audio = output.audio()
     rendered = _render(timeline)
-    # The sentence finishes, then the status, then the session resumes where it was.
-    assert np.array_equal(audio[:welcome.end], rendered[:welcome.end])
+    # The answer starts at the key (not when the sentence ends), then the sentence again, whole.
+    assert np.array_equal(audio[:at], rendered[:at])
     note = _feedback(said)
-    assert np.array_equal(audio[welcome.end:welcome.end + len(note)], note)
-    tail = audio[welcome.end + len(note):]
-    assert np.array_equal(tail[:timeline.length - welcome.end], rendered[welcome.end:])
-    assert at < welcome.end
+    assert np.array_equal(audio[at:at + len(note)], note)
+    tail = audio[at + len(note):]
+    assert np.array_equal(tail[:timeline.length - welcome.start], rendered[welcome.start:])
+
+
+@pytest.mark.parametrize("command", [Command.HELP, Command.VOLUME_UP, Command.STATUS])
+def test_every_answer_starts_at_the_key(command: Command) -> None:
+    player, output, speaker, timeline = _player(volume=0.5)
+    welcome = next(e for e in timeline.events if e.text == "Welcome.")
+    _play(player, output, welcome.start + BLOCK * 2)
+    at = output.position
+    player.handle(command)
+    _play(player, output, 2 * BLOCK)
+    volume = 0.6 if command is Command.VOLUME_UP else 0.5
+    note = _feedback(speaker.said[-1], volume)
+    assert np.array_equal(output.audio()[at:at + 2 * BLOCK], note[:2 * BLOCK])
+
+
+def test_next_on_the_left_side_of_a_press_on_both_sides_goes_to_the_right_side_and_p_back() -> None:
+    player, output, speaker, timeline = _player()
+    left_press = next(e for e in timeline.events if e.cue == "press" and e.side == "left")
+    right_side = next(e for e in timeline.events if e.cue == "announce" and e.side == "right")
+    press_span = next(s for s in timeline.spans if s.kind == "press")
+    _play(player, output, left_press.end + RATE)
+    player.handle(Command.NEXT)
+    assert speaker.said == ["Right side."]
+    assert player.transport.cursor_frame == right_side.start
+    _play(player, output, BLOCK)
+    player.handle(Command.RESTART)
+    assert speaker.said[-1] == "Restarting the right side."
+    assert player.transport.cursor_frame == right_side.start
+    player.handle(Command.RESTART)
+    assert speaker.said[-1] == "Back to the left side."
+    assert player.transport.cursor_frame == press_span.start
+    _play(player, output, 3 * RATE)
+    player.handle(Command.RESTART)  # on the left side: the step itself restarts
+    assert speaker.said[-1] == "Restarting this step."
+    player.handle(Command.NEXT)
+    player.handle(Command.NEXT)  # from the right side: the next step
+    assert speaker.said[-2:] == ["Right side.", "Next step."]
+    assert player.transport.cursor_frame == press_span.end
 
 
 def test_status_text_names_step_point_side_and_times() -> None:
@@ -352,7 +390,10 @@ def test_poll_reports_each_cue_once_in_order_and_feedback() -> None:
         _play(player, output, BLOCK)
         seen += player.poll()
     cues = [n for n in seen if isinstance(n, Event)]
-    assert cues == list(timeline.events)
+    # The pause cut the title: resuming says it again from its start, and it is reported again.
+    title = timeline.events[0]
+    assert title.start < 20 * BLOCK < title.end
+    assert cues == [title, *timeline.events]
     assert [n.text for n in seen if isinstance(n, Feedback)][0] == "Paused."
 
 
@@ -474,14 +515,14 @@ def test_play_rejects_an_unknown_start_before_any_sound(capsys: pytest.CaptureFi
 
 def test_play_help_lists_every_key() -> None:
     from voiceguide.cli import PLAY_KEYS_EPILOG
-    from voiceguide.play.player import KEY_HELP
+    from voiceguide.play.keymap import KEY_HELP
 
-    for keys_text, meaning in KEY_HELP:
-        assert f"  {keys_text} " in PLAY_KEYS_EPILOG and meaning in PLAY_KEYS_EPILOG
+    for row in KEY_HELP:
+        assert f"  {row.keys} " in PLAY_KEYS_EPILOG and row.meaning in PLAY_KEYS_EPILOG
 
 
 def test_help_says_the_keys() -> None:
-    from voiceguide.play.player import HELP_TEXT
+    from voiceguide.play.keymap import HELP_TEXT
 
     player, output, speaker, _ = _player()
     player.handle(Command.HELP)
@@ -554,18 +595,19 @@ def test_restart_after_a_skip_restarts_the_new_step_and_the_first_step_has_no_pr
     index = spans.index(press)
     _play(player, output, press.start + 3 * RATE)
     player.handle(Command.RESTART)
+    player.handle(Command.NEXT)  # now on the press's right side
     player.handle(Command.NEXT)  # now in the step after the press
     _play(player, output, BLOCK)
     player.handle(Command.RESTART)  # within two seconds, but of another step: restart that one
-    assert speaker.said == ["Restarting this step.", "Next step.", "Restarting this step."]
-    assert player._cursor == spans[index + 1].start  # noqa: SLF001 - the write cursor is the point
+    assert speaker.said == ["Restarting this step.", "Right side.", "Next step.", "Restarting this step."]
+    assert player.transport.cursor_frame == spans[index + 1].start  # the write cursor is the point
 
     player, output, speaker, timeline = _player()
     _play(player, output, BLOCK)
     player.handle(Command.RESTART)
     player.handle(Command.RESTART)  # twice at the first step: there is no previous one
     assert speaker.said == ["Restarting this step.", "Restarting this step."]
-    assert player._cursor == spans[0].start  # noqa: SLF001
+    assert player.transport.cursor_frame == spans[0].start
 
 
 def test_volume_down_below_the_floor_never_makes_it_louder() -> None:

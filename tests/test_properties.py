@@ -115,7 +115,7 @@ def mostly(valid: list[Any], invalid: list[Any]) -> st.SearchStrategy[Any]:
 
 DURATIONS = mostly([4, 2.5, "4s", "1m", "1m 30s"], [0, -1, "0s", "25h", "abc", "", "1m 30", True, None, [1]])
 ZERO_OK = mostly([0, "0s", 4, "2s"], [-1, "-1s", "x", None])
-TEXTS = mostly(["Hi.", "Breathe in slowly."], ["", "  ", 5, True, None, ["a"]])
+TEXTS = mostly(["Hi.", "Breathe in slowly."], ["", "  ", 5, True, None, ["a"], "...", "\u200b", "a" * 1001, "a\x1b"])
 COUNTS = mostly([1, 3, 10], [0, -1, 2.5, "3", True, None])
 FLAGS = mostly([True, False], [1, "no", None])
 STEPS = st.one_of(
@@ -147,7 +147,7 @@ SCRIPTS = st.fixed_dictionaries(
 )
 
 # Problems the validator finds that a JSON Schema cannot express (see voiceguide/schema.py).
-BEYOND_A_SCHEMA = ("must be at most the hold", "a session may", "must be at most 24 h")
+BEYOND_A_SCHEMA = ("must be at most the hold", "a session may", "must be at most 24 h", "has nothing to speak")
 
 
 @SETTINGS

@@ -12,25 +12,34 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.test_mixer import FakeClips, busy_events, speech, tone_event
+from tests.fakes import FakeClips, busy_events, speech, tone_event
 from voiceguide.audio.mixer import Mixer
-from voiceguide.audio.render import render_session
 from voiceguide.audio.sinks import FileSink, output_format, supported_formats, to_pcm16
 from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.errors import OutputError, UsageError
+from voiceguide.play.render import render_session
 from voiceguide.timeline.compiler import Event, Timeline
 
 
 class MemorySink:
     """A Sink that keeps every block in memory and records how it was finished."""
 
-    def __init__(self) -> None:
+    def __init__(self, block_frames: int = SAMPLE_RATE) -> None:
         self.blocks: list[Audio] = []
         self.closed = 0
         self.aborted = 0
+        self.block_frames = block_frames
+        self.position = 0
+
+    def free_frames(self) -> int:
+        return sys.maxsize
 
     def write(self, block: Audio) -> None:
         self.blocks.append(block.copy())
+        self.position += len(block)
+
+    def discard(self) -> int:
+        return 0
 
     def close(self) -> None:
         self.closed += 1
@@ -313,10 +322,10 @@ def test_wav_and_flac_hold_the_same_quantized_samples_as_libsndfiles_flac(tmp_pa
 def test_progress_bar_redraws_one_line_in_place_and_clears_it() -> None:
     import io
 
-    from voiceguide.cli import _ProgressBar
+    from voiceguide.play.ui import ProgressBar
 
     stream = io.StringIO()
-    bar = _ProgressBar(stream, "rendering", SAMPLE_RATE)
+    bar = ProgressBar(stream, "rendering", SAMPLE_RATE)
     total = 90 * SAMPLE_RATE
     for done in range(0, total + 1, SAMPLE_RATE // 10):
         bar(done, total)
@@ -370,6 +379,7 @@ def test_render_refuses_to_write_captions_and_chapters_to_one_file(tmp_path: Pat
     same = str(tmp_path / "same.vtt")
     result = run_cli("render", "quick-relief", "-o", str(tmp_path / "out.wav"), "--captions", same, "--chapters", same)
     assert result.exit_status == 2, result.stderr
-    assert result.stderr_lines == [f"voiceguide: error: '{same}' and '{same}' are the same file",
+    assert result.stderr_lines == [f"voiceguide: error: Will not write --chapters to {same}: "
+                                   "--captions goes to the same file.",
                                    "hint: give the audio, the captions and the chapters each a file of its own"]
     assert list(tmp_path.iterdir()) == []

@@ -24,11 +24,11 @@ import soundfile
 from tests.cli_harness import run_cli
 from tests.onsets import detect_onsets
 from voiceguide.audio.mixer import Mixer
-from voiceguide.audio.render import render_session
 from voiceguide.audio.sinks import FileSink, to_pcm16
 from voiceguide.base import SAMPLE_RATE
-from voiceguide.cli import _prepare_session, _session_volume, build_parser
+from voiceguide.cli import _prepare_session, _session_volume, parse_options
 from voiceguide.errors import EngineError
+from voiceguide.play.render import render_session
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = sorted((REPO / "tests" / "data" / "valid").glob("*.yaml")) + sorted((REPO / "scripts").glob("*.yaml"))
@@ -195,9 +195,9 @@ def test_file_and_mixer_blocks_give_identical_samples(engine_cache: Path, tmp_pa
     script_path = tmp_path / "blocks.yaml"
     script_path.write_text(SHORT_SCRIPT)
     output = tmp_path / "blocks.wav"
-    args = build_parser().parse_args(["render", str(script_path), "-o", str(output), "--volume", "0.8"])
-    script, timeline, clips = _prepare_session(args)
-    volume = _session_volume(args, script)
+    options = parse_options(["render", str(script_path), "-o", str(output), "--volume", "0.8"])
+    script, timeline, clips = _prepare_session(options.session)
+    volume = _session_volume(options.session.sound, script)
     assert volume == 0.8
     mixer = Mixer(timeline.events, clips, volume, length=timeline.length)
     whole = mixer.render(0, timeline.length)

@@ -27,6 +27,7 @@ BEYOND_A_SCHEMA = {
     "too-many-events-session": "the 100,000-event limit is a sum over the steps",
     "billion-laughs": "the limits are products over nested repeats",
     "recursive-alias": "the loaded data is infinitely deep: a schema validator never finishes",
+    "text-unspeakable": "a letter or a digit of any script: beyond a portable regular expression",
 }
 
 VALIDATOR = jsonschema.Draft202012Validator(json_schema())
@@ -146,6 +147,9 @@ SINGLE_PROBLEMS = [
     "steps: [{section: ''}]",
     "steps: [{section: s, announce: 'no'}]",
     "steps: [{section: s, steps: [hi]}]",
+    f"steps: [{'a' * 1001}]",
+    "steps: [{say: hi, label: \"\\e[2J\"}]",
+    "title: \"a\\0\"",
 ]
 
 

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 from tests.cli_harness import run_cli
-from voiceguide.config import ConfigError, Settings, load_settings
 from voiceguide.log.record import BadRecord, Record, format_record, parse_record
 from voiceguide.log.recorder import SessionRecorder
+from voiceguide.log.settings import ConfigError, Settings, load_settings
 from voiceguide.log.store import append_record, forget_log, log_path, read_log
 from voiceguide.play.ask import ask_pain, pain_phrases
 

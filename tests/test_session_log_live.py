@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pulse import PulseServer, pulse_server  # noqa: F401 - the fixture
+from tests.pulse import PulseServer
 
 pytestmark = pytest.mark.live
 
@@ -118,7 +118,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def env(pulse_server: PulseServer, workdir: Path) -> dict[str, str]:  # noqa: F811
+def env(pulse_server: PulseServer, workdir: Path) -> dict[str, str]:
     environment = dict(pulse_server.env)
     environment["VOICEGUIDE_DATA_DIR"] = str(workdir / "data")
     environment["VOICEGUIDE_CONFIG_DIR"] = str(workdir / "config")

@@ -8,16 +8,21 @@ and each ``_cmd_*`` function composes the stages for one command.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import enum
+import errno
+import os
+import stat
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import Any
+from typing import Any, TextIO
 
 from voiceguide import __version__
-from voiceguide.errors import ScriptError, UsageError, VoiceguideError
+from voiceguide.errors import Diagnostic, EngineError, OutputError, ScriptError, UsageError, VoiceguideError
+from voiceguide.play.keymap import keys_table
 from voiceguide.script.model import MAX_RATE_WPM, MIN_RATE_WPM
 
 
@@ -41,14 +46,82 @@ class SoundOptions:
     cautions: bool = True
 
 
+@dataclass(frozen=True)
+class CheckOptions:
+    """``check``: the scripts to check."""
+
+    scripts: tuple[str, ...]
+    traceback: bool = False
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """A session to lay out: the script as named on the command line, and how it should sound."""
+
+    script: str
+    sound: SoundOptions = SoundOptions()
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """``plan``: the session, as text or JSON."""
+
+    session: SessionOptions
+    json: bool = False
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """``render``: the session, the audio file, and the optional captions and chapters files."""
+
+    session: SessionOptions
+    output: str
+    captions: str | None = None
+    chapters: str | None = None
+
+
+@dataclass(frozen=True)
+class PlayOptions:
+    """``play``: the session, where to start, the device, and how to show progress."""
+
+    session: SessionOptions
+    from_step: str | None = None
+    from_section: str | None = None
+    device: str | None = None
+    plain: bool = False
+    traceback: bool = False
+    ask_pain: bool = False
+    log: bool = True
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """``log``: how to show the session log, or ``forget`` it."""
+
+    csv: bool = False
+    since: date | None = None
+    plot: str | None = None
+    """A picture's path; ``""``: a text chart; None: no chart."""
+    forget: bool = False
+    yes: bool = False
+
+
 # --------------------------------------------------------------------------
 # argument parsing
 
 
+# Command-line numbers are read as scripts read theirs: ASCII digits only, and
+# bounded before any exact conversion (``--pace 1e999999999`` would take forever).
+
+
 def _pace(text: str) -> Fraction:
+    from voiceguide.script.numeric import NumberTooLarge, parse_decimal
+
     try:
-        value = Fraction(text)
-    except (ValueError, ZeroDivisionError):
+        value = parse_decimal(text)
+    except NumberTooLarge as error:
+        raise argparse.ArgumentTypeError(f"--pace {text[:40]!r} {error}; it must be between 0.1 and 10") from None
+    except ValueError:
         raise argparse.ArgumentTypeError(f"--pace takes a number such as 1.5, not {text!r}") from None
     if not Fraction(1, 10) <= value <= 10:
         raise argparse.ArgumentTypeError(f"--pace must be between 0.1 and 10, not {text}")
@@ -56,6 +129,8 @@ def _pace(text: str) -> Fraction:
 
 
 def _rate(text: str) -> int:
+    if not text.strip(" \t").isascii() or len(text) > 20:
+        raise argparse.ArgumentTypeError(f"--rate takes whole words per minute, not {text!r}")
     try:
         value = int(text)
     except ValueError:
@@ -67,8 +142,10 @@ def _rate(text: str) -> int:
 
 
 def _volume(text: str) -> float:
+    from voiceguide.script.numeric import parse_decimal
+
     try:
-        value = float(text)
+        value = float(parse_decimal(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"--volume takes a number from 0 to 1, not {text!r}") from None
     if not 0.0 <= value <= 1.0:
@@ -94,21 +171,43 @@ def _add_sound_options(parser: argparse.ArgumentParser) -> None:
                        help="skip the spoken safety cautions")
 
 
-def _sound_options(args: argparse.Namespace) -> SoundOptions:
-    return SoundOptions(voice=args.voice, rate=args.rate, volume=args.volume,
-                        pace=args.pace, cautions=args.cautions)
+def _session_options(args: argparse.Namespace) -> SessionOptions:
+    sound = SoundOptions(voice=args.voice, rate=args.rate, volume=args.volume, pace=args.pace, cautions=args.cautions)
+    return SessionOptions(script=args.script, sound=sound)
 
 
-PLAY_KEYS_EPILOG = """\
-keys while playing (single key, no Enter; each is spoken back):
-  space            pause / resume (resuming says where you are)
-  n, right arrow   next step
-  p, left arrow    restart this step (press again for the previous one)
-  s                say the status: step, point, side, time left
-  + / -            volume up / down
-  h, ?             say which keys do what (so does any other key)
-  q, Escape        quit
-Ctrl-C also stops (exit status 0, as q); the terminal is always restored."""
+def _check_options(args: argparse.Namespace) -> CheckOptions:
+    return CheckOptions(scripts=tuple(args.scripts), traceback=args.traceback)
+
+
+def _plan_options(args: argparse.Namespace) -> PlanOptions:
+    return PlanOptions(session=_session_options(args), json=args.json)
+
+
+def _render_options(args: argparse.Namespace) -> RenderOptions:
+    return RenderOptions(session=_session_options(args), output=args.output, captions=args.captions,
+                         chapters=args.chapters)
+
+
+def _play_options(args: argparse.Namespace) -> PlayOptions:
+    return PlayOptions(session=_session_options(args), from_step=args.from_step, from_section=args.from_section,
+                       device=args.device, plain=args.plain, traceback=args.traceback,
+                       ask_pain=args.ask_pain, log=args.log)
+
+
+def _log_options(args: argparse.Namespace) -> LogOptions:
+    return LogOptions(csv=args.csv, since=args.since, plot=args.plot, forget=args.forget, yes=args.yes)
+
+
+def _no_options(args: argparse.Namespace) -> None:
+    return None
+
+
+PLAY_KEYS_EPILOG = (
+    "keys while playing (single key, no Enter; each is spoken back):\n"
+    + keys_table()
+    + "\nCtrl-C also stops (exit status 0, as q); the terminal is always restored."
+)
 
 
 def _parser_with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
@@ -139,16 +238,16 @@ def build_parser() -> argparse.ArgumentParser:
     # -- check / schema (script language) ------------------------------------
     p = sub.add_parser("check", help="validate scripts and print errors and warnings")
     p.add_argument("scripts", nargs="+", metavar="SCRIPT")
-    p.set_defaults(func=_cmd_check)
+    p.set_defaults(func=_cmd_check, options=_check_options)
     p = sub.add_parser("schema", help="print a JSON Schema of the script format, for editors")
-    p.set_defaults(func=_cmd_schema)
+    p.set_defaults(func=_cmd_schema, options=_no_options)
 
     # -- plan / render / list / voices (sessions) -----------------------------
     p = sub.add_parser("plan", help="print the session's timeline")
     p.add_argument("script", metavar="SCRIPT")
     p.add_argument("--json", action="store_true", help="print the plan as one JSON object")
     _add_sound_options(p)
-    p.set_defaults(func=_cmd_plan)
+    p.set_defaults(func=_cmd_plan, options=_plan_options)
     p = sub.add_parser("render", help="write the whole session to an audio file")
     p.add_argument("script", metavar="SCRIPT")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
@@ -157,11 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chapters", metavar="FILE",
                    help="also write the sections as chapters: a cue sheet (.cue) or a WebVTT chapters track (.vtt)")
     _add_sound_options(p)
-    p.set_defaults(func=_cmd_render)
+    p.set_defaults(func=_cmd_render, options=_render_options)
     p = sub.add_parser("list", help="list the sessions shipped with voiceguide")
-    p.set_defaults(func=_cmd_list)
+    p.set_defaults(func=_cmd_list, options=_no_options)
     p = sub.add_parser("voices", help="list the speech engine's voices")
-    p.set_defaults(func=_cmd_voices)
+    p.set_defaults(func=_cmd_voices, options=_no_options)
 
     # -- play / devices (live) -------------------------------------------------
     p = sub.add_parser("play", help="play a session aloud", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -170,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("script", metavar="SCRIPT")
     start = p.add_mutually_exclusive_group()
     start.add_argument("--from", dest="from_step", metavar="STEP",
-                       help="start at this step: its number in the script, e.g. 3, or 5.2 inside a repeat")
+                       help="start at this step: its number in the script (3, or 5.2 inside a repeat) or its label")
     start.add_argument("--from-section", metavar="NAME",
                        help="start at this section (its title, or a unique part of it)")
     p.add_argument("--device", metavar="DEVICE",
@@ -182,9 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-log", dest="log", action="store_false",
                    help="do not write this session to the session log")
     _add_sound_options(p)
-    p.set_defaults(func=_cmd_play)
+    p.set_defaults(func=_cmd_play, options=_play_options)
     p = sub.add_parser("devices", help="list audio output devices")
-    p.set_defaults(func=_cmd_devices)
+    p.set_defaults(func=_cmd_devices, options=_no_options)
 
     # -- log (the private session log) ---------------------------------------
     p = sub.add_parser("log", help="show the session log: what you played, and your pain before and after",
@@ -196,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "without FILE, a text chart")
     p.add_argument("--forget", action="store_true", help="delete the session log (asks first)")
     p.add_argument("--yes", action="store_true", help="with --forget: do not ask")
-    p.set_defaults(func=_cmd_log)
+    p.set_defaults(func=_cmd_log, options=_log_options)
     return parser
 
 
@@ -204,23 +303,129 @@ def build_parser() -> argparse.ArgumentParser:
 # the error shell
 
 
+def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    """Print diagnostics to stderr, a flood of one kind summarised after the first 20."""
+    from voiceguide.summary import summarised
+
+    for item in summarised(diagnostics):
+        print(item if isinstance(item, str) else item.format(), file=sys.stderr)
+
+
 def _print_error(error: VoiceguideError) -> None:
     if isinstance(error, ScriptError):
-        for diagnostic in error.diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
+        _print_diagnostics(error.diagnostics)
         return
-    print(f"voiceguide: error: {error.message}", file=sys.stderr)
+    from voiceguide.printable import printable
+
+    # Messages may quote a script's text or a command-line argument: shown, never obeyed.
+    print(f"voiceguide: error: {printable(error.message, one_line=True)}", file=sys.stderr)
     if error.hint:
-        print(f"hint: {error.hint}", file=sys.stderr)
+        print(f"hint: {printable(error.hint, one_line=True)}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------
+# standard output that fails cleanly
+#
+# Python reports a failed write to stdout (a full disk, a closed pipe) as an
+# OSError traceback, or, when it only shows at the final flush, as "Exception
+# ignored ..." after the program has already said it succeeded.  main() wraps
+# stdout for the command: every write and the final flush turn an OSError into
+# StdoutError (exit 1, one sentence).  ``abandon`` then cuts a regular file back
+# to where the command started writing (a plan cut off by a full disk is not
+# left looking like a plan) and points the descriptor at the null device, so
+# the interpreter's own flush at exit has nothing left to fail.
+
+
+class StdoutError(OutputError):
+    """Standard output could not be written (full disk, closed pipe, I/O error)."""
+
+
+def _stdout_error(error: OSError) -> StdoutError:
+    """One plain sentence for a failed write to standard output."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return StdoutError("Cannot write to standard output: the disk is full (or the file is at its size limit).")
+    if isinstance(error, BrokenPipeError) or error.errno == errno.EPIPE:
+        return StdoutError("Cannot write to standard output: it was closed before everything was written.")
+    reason = error.strerror or type(error).__name__
+    return StdoutError(f"Cannot write to standard output: {reason}.")
+
+
+class GuardedStdout:
+    """A text stream that forwards to ``stream`` and raises ``StdoutError`` instead of ``OSError``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._start: int | None = None  # where a regular file stood when we began
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            descriptor = stream.fileno()
+            if stat.S_ISREG(os.fstat(descriptor).st_mode):
+                stream.flush()
+                self._start = os.lseek(descriptor, 0, os.SEEK_CUR)
+
+    def write(self, text: str) -> int:
+        """Write ``text``; ``StdoutError`` on failure."""
+        try:
+            return self._stream.write(text)
+        except OSError as error:
+            raise _stdout_error(error) from error
+
+    def flush(self) -> None:
+        """Flush; ``StdoutError`` on failure."""
+        try:
+            self._stream.flush()
+        except OSError as error:
+            raise _stdout_error(error) from error
+
+    def abandon(self) -> None:
+        """After a failure: take back what a regular file got, and send anything still buffered nowhere."""
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            descriptor = self._stream.fileno()
+            if self._start is not None:
+                os.ftruncate(descriptor, self._start)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, descriptor)
+            os.close(null)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def parse_options(argv: Sequence[str] | None = None) -> Any:
+    """The typed options of a command line (``RenderOptions`` for ``render ...``, etc.); argparse stays here."""
+    args = build_parser().parse_args(argv)
+    return args.options(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    import typing
+
+    # A full disk or a closed pipe on stdout: one sentence and exit 1, never a traceback (GuardedStdout).
+    guarded = GuardedStdout(sys.stdout)
+    try:
+        with contextlib.redirect_stdout(typing.cast(TextIO, guarded)):
+            try:
+                status = _run(argv)
+            except SystemExit:  # argparse's --help, --version and usage errors
+                guarded.flush()
+                raise
+            guarded.flush()
+            return status
+    except StdoutError as error:
+        guarded.abandon()
+        _print_error(error)
+        return error.exit_status
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    options = args.options(args)
     try:
-        status: int = args.func(args)
+        status: int = args.func(options)
         return status
+    except StdoutError:
+        raise  # main() also takes back what reached a file
     except VoiceguideError as error:
         if args.traceback:
             raise
@@ -243,17 +448,18 @@ def _shown_path(arg: str, full: str) -> str:
     """How a script is named in messages: as typed, or a shipped session's file (relative when under cwd)."""
     import os
 
-    if os.path.exists(arg):
+    if os.path.lexists(arg) and not os.path.isdir(arg):
         return arg
     relative = os.path.relpath(full)
     return full if relative.startswith(os.pardir) else relative
 
 
-def _cmd_check(args: argparse.Namespace) -> int:
+def _cmd_check(options: CheckOptions) -> int:
     # Imported here, as in every command, so that start-up loads only what the command needs.
     import dataclasses
 
     from voiceguide.base import SAMPLE_RATE
+    from voiceguide.printable import printable
     from voiceguide.script.durations import format_seconds
     from voiceguide.script.limits import estimated_measure
     from voiceguide.script.parse import parse_script, read_source
@@ -262,13 +468,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from voiceguide.timeline.plan import dropped_warnings
 
     status = ExitStatus.OK
-    for arg in args.scripts:
+    for arg in options.scripts:
         try:
             path = resolve_script(arg)
             shown = _shown_path(arg, str(path))
             source = read_source(path, shown)
         except VoiceguideError as error:
-            if args.traceback:
+            if options.traceback:
                 raise
             _print_error(error)
             status = ExitStatus.INVALID
@@ -286,18 +492,61 @@ def _cmd_check(args: argparse.Namespace) -> int:
                 line = warning.position.line
                 source_line = lines[line - 1] if 0 < line <= len(lines) else None
                 diagnostics.append(dataclasses.replace(warning, source_line=source_line))
-        for diagnostic in diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
+        if script is not None:
+            diagnostics += _voice_warnings(script, source, shown)
+        _print_diagnostics(diagnostics)
         if script is None:
             status = ExitStatus.INVALID
             continue
         count = len(script.steps)
-        print(f'{shown}: ok: "{script.title}", {count} step{"" if count == 1 else "s"}, '
-              f"about {format_seconds(length_seconds)}")
+        print(printable(f'{shown}: ok: "{script.title}", {count} step{"" if count == 1 else "s"}, '
+                        f"about {format_seconds(length_seconds)}", one_line=True))
     return status
 
 
-def _cmd_schema(args: argparse.Namespace) -> int:
+def _voice_warnings(script: Script, source: bytes, shown: str) -> list[Diagnostic]:
+    """Warnings for a ``voice.name`` no installed voice has and a ``language`` none speaks.
+
+    Asks the engine only when the script names a voice or a language other than
+    English (espeak-ng always speaks English), so a plain script is checked
+    without starting it; the engine gets the timeout it has everywhere else.
+    """
+    import dataclasses
+
+    language = script.language
+    plain_language = language is None or language.split("-", 1)[0].lower() == "en"
+    if script.voice.name is None and plain_language:
+        return []
+    from voiceguide.script.loader import compose_document
+    from voiceguide.speech.pyttsx3_engine import list_voices, select_voice
+
+    document = compose_document(source, shown)
+    top = document.entries(document.root)[0]
+    places: list[tuple[Any, str | None, str | None, str]] = []  # node, voice, language, what
+    if script.voice.name is not None:
+        voice_node = top["voice"][1]
+        name_node = document.entries(voice_node)[0]["name"][1]
+        places.append((name_node, script.voice.name, None, f"voice.name '{script.voice.name}'"))
+    if not plain_language:
+        places.append((top["language"][1], None, language, f"language '{language}'"))
+    try:
+        voices = list_voices()
+        problems = []
+        for node, voice, wanted, _ in places:
+            try:
+                select_voice(voices, voice, wanted)
+            except EngineError as error:
+                problems.append((node, f"{error.message[:1].lower()}{error.message[1:].rstrip('.')}, so plan, "
+                                       "render and play will fail; run 'voiceguide voices' to see the installed "
+                                       "voices"))
+    except EngineError as error:
+        problems = [(node, f"cannot check {what}: {error.message.rstrip('.')}") for node, _, _, what in places]
+    warnings = [dataclasses.replace(document.diagnostic(node, message), severity="warning")
+                for node, message in problems]
+    return sorted(warnings, key=lambda d: (d.position.line, d.position.column))
+
+
+def _cmd_schema(options: None) -> int:
     import json
 
     from voiceguide.script.schema import json_schema
@@ -313,23 +562,23 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 import typing  # noqa: E402 - kept beside its only use: this section's type-only imports
 
 if typing.TYPE_CHECKING:  # the session stages are imported lazily, so that `check` starts fast
-    from typing import TextIO
 
     from voiceguide.audio.mixer import SessionClips
     from voiceguide.script.model import Script
+    from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
     from voiceguide.timeline.compiler import Timeline
 
 
-def _load_session(args: argparse.Namespace) -> tuple[Script, SoundOptions]:
-    """The script ``args.script`` names, and the sound options, refused if ``--pace`` makes it over 24 h."""
+def _load_session(session: SessionOptions) -> Script:
+    """The script ``session.script`` names, refused if ``--pace`` makes it over 24 h."""
     from voiceguide.script.limits import estimate_session
     from voiceguide.script.model import MAX_SESSION_SECONDS
     from voiceguide.script.parse import load_script
     from voiceguide.script.shipped import resolve_script
 
-    options = _sound_options(args)
-    path = resolve_script(args.script)
-    script = load_script(path, display_path=_shown_path(args.script, str(path)))
+    options = session.sound
+    path = resolve_script(session.script)
+    script = load_script(path, display_path=_shown_path(session.script, str(path)))
     if options.pace > 1:
         # Speech is not stretched, so this errs on the long side near the limit.
         hours = estimate_session(script).seconds * float(options.pace) / 3600
@@ -337,107 +586,82 @@ def _load_session(args: argparse.Namespace) -> tuple[Script, SoundOptions]:
             raise UsageError(f"with --pace {float(options.pace):g} the session would last about {hours:.1f} hours; "
                              f"a session may last at most {MAX_SESSION_SECONDS // 3600} hours",
                              hint="choose a smaller --pace")
-    return script, options
+    return script
 
 
-def _prepare_session(args: argparse.Namespace) -> tuple[Script, Timeline, SessionClips]:
-    """Load the script ``args`` names, synthesize its speech and lay out its timeline.
+def _prepare_session(session: SessionOptions) -> tuple[Script, Timeline, SessionClips]:
+    """Load the script ``session`` names, synthesize its speech and lay out its timeline.
 
-    ``args`` needs ``script`` (a path or a shipped session's name) and the sound
-    options of ``_add_sound_options`` (``voice``, ``rate``, ``pace``, ``cautions``).
     Every utterance is synthesized (or read from the cache) before the timeline
     is compiled, so the timeline's speech lengths are those of the clips played.
     Returns the script, its timeline, and the ``mixer.ClipSource`` to mix it
-    from; play it at ``_session_volume(args, script)``.  Raises ``UsageError``
+    from; play it at ``_session_volume(session.sound, script)``.  Raises ``UsageError``
     (no such session), ``ScriptError`` (invalid) or ``EngineError`` (no speech).
     """
     from voiceguide.audio.mixer import SessionClips
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
-    from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
     from voiceguide.timeline.compiler import compile_timeline, utterances
+    from voiceguide.timeline.length_limit import check_timeline_length
 
-    script, options = _load_session(args)
-    synth = Pyttsx3Synthesizer(
-        voice=options.voice or script.voice.name,
-        language=script.language,
-        rate=options.rate or script.voice.rate,
-    )
-    bank = SpeechBank(synth, default_cache_dir())
+    script = _load_session(session)
+    options = session.sound
+    bank = SpeechBank(_synthesizer(options, script), default_cache_dir())
     # One batched pass over every distinct text: far faster than one engine call per cue.
     bank.prefetch(utterances(script, pace=options.pace, cautions=options.cautions))
     timeline = compile_timeline(script, bank.measure, pace=options.pace, cautions=options.cautions)
+    check_timeline_length(script, timeline)  # the real length: check could only estimate it
     return script, timeline, SessionClips(bank)
 
 
-def _session_volume(args: argparse.Namespace, script: Script) -> float:
+def _synthesizer(sound: SoundOptions, script: Script) -> Pyttsx3Synthesizer:
+    """The real speech engine, with the voice and rate of ``--voice``/``--rate`` or else the script's."""
+    from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
+
+    return Pyttsx3Synthesizer(voice=sound.voice or script.voice.name, language=script.language,
+                              rate=sound.rate or script.voice.rate)
+
+
+def _session_volume(sound: SoundOptions, script: Script) -> float:
     """The volume to play at: ``--volume`` if given (0 included), else the script's."""
-    volume: float | None = args.volume
-    return volume if volume is not None else script.voice.volume
+    return sound.volume if sound.volume is not None else script.voice.volume
 
 
 def _warn_dropped(script: Script, timeline: Timeline) -> None:
     """Print a ``FILE:LINE:COL: warning:`` for every cue the timeline dropped in a collision."""
     import dataclasses
 
+    from voiceguide.script.source import read_script_file
     from voiceguide.timeline.plan import dropped_warnings
 
     path = script.position.path
-    try:
-        with open(path, encoding="utf-8-sig", errors="replace") as file:
-            source_lines = file.read().splitlines()
-    except OSError:
+    try:  # the script read again, as boundedly as the first time, for the source lines
+        source_lines = read_script_file(path, path).decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()
+    except VoiceguideError:
         source_lines = []
+    warnings = []
     for warning in dropped_warnings(timeline, path):
         line = warning.position.line
         if 1 <= line <= len(source_lines):
             warning = dataclasses.replace(warning, source_line=source_lines[line - 1])
-        print(warning.format(), file=sys.stderr)
+        warnings.append(warning)
+    _print_diagnostics(warnings)
 
 
-def _cmd_plan(args: argparse.Namespace) -> int:
+def _cmd_plan(options: PlanOptions) -> int:
     import json
 
     from voiceguide.timeline.plan import format_plan, plan_dict
 
-    script, timeline, _ = _prepare_session(args)
+    script, timeline, _ = _prepare_session(options.session)
     _warn_dropped(script, timeline)
-    if args.json:
+    if options.json:
         print(json.dumps(plan_dict(timeline), ensure_ascii=False))
     else:
         sys.stdout.write(format_plan(timeline))
     return ExitStatus.OK
 
 
-class _ProgressBar:
-    """A one-line progress bar redrawn in place on a terminal (``render.Progress``)."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: TextIO, label: str, sample_rate: int) -> None:
-        self._stream = stream
-        self._label = label
-        self._sample_rate = sample_rate
-        self._shown = -1
-
-    def __call__(self, done: int, total: int) -> None:
-        percent = 100 if total <= 0 else done * 100 // total
-        if percent == self._shown:
-            return
-        self._shown = percent
-        filled = self.WIDTH * percent // 100
-        bar = "#" * filled + "-" * (self.WIDTH - filled)
-        minutes = total // self._sample_rate / 60
-        self._stream.write(f"\r{self._label} [{bar}] {percent:3d}% of {minutes:.1f} min")
-        self._stream.flush()
-
-    def finish(self) -> None:
-        """Clear the bar's line."""
-        if self._shown >= 0:
-            self._stream.write("\r\x1b[K")
-            self._stream.flush()
-
-
-def _cmd_render(args: argparse.Namespace) -> int:
+def _cmd_render(options: RenderOptions) -> int:
     import signal
 
     def stop(signum: int, frame: object) -> None:
@@ -448,70 +672,62 @@ def _cmd_render(args: argparse.Namespace) -> int:
     signals = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
     previous = {sig: signal.signal(sig, stop) for sig in signals}
     try:
-        return _render(args)
+        return _render(options)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
-def _check_distinct_outputs(*paths: str | None) -> None:
-    """Refuse to write two of render's outputs (audio, captions, chapters) to the same file."""
-    import os
-
-    seen: dict[str, str] = {}
-    for path in paths:
-        if path is None:
-            continue
-        key = os.path.normcase(os.path.realpath(path))
-        if key in seen:
-            raise UsageError(f"'{seen[key]}' and '{path}' are the same file",
-                             hint="give the audio, the captions and the chapters each a file of its own")
-        seen[key] = path
-
-
-def _render(args: argparse.Namespace) -> int:
-    """``render``: the session into ``args.output`` (and captions, chapters beside it)."""
+def _render(options: RenderOptions) -> int:
+    """``render``: the session into ``options.output`` (and captions, chapters beside it)."""
     from voiceguide.audio.captions import check_captions_path, check_chapters_path, write_captions, write_chapters
-    from voiceguide.audio.render import render_session
+    from voiceguide.audio.outputs import NamedPath, check_outputs
     from voiceguide.audio.sinks import FileSink, output_format
-    from voiceguide.base import SAMPLE_RATE
-    from voiceguide.timeline.plan import clock
+    from voiceguide.base import SAMPLE_RATE, clock
+    from voiceguide.play.render import render_session
+    from voiceguide.play.ui import ProgressBar
+    from voiceguide.script.shipped import resolve_script
 
     # Wrong names are found before the (possibly long) synthesis, and so is an
     # unwritable output: the sink's temporary file is created first.
-    output_format(args.output)
-    if args.captions:
-        check_captions_path(args.captions)
-    if args.chapters:
-        check_chapters_path(args.chapters)
-    _check_distinct_outputs(args.output, args.captions, args.chapters)
-    sink = FileSink(args.output, SAMPLE_RATE)
-    progress: _ProgressBar | None = None
+    output_format(options.output)
+    if options.captions:
+        check_captions_path(options.captions)
+    if options.chapters:
+        check_chapters_path(options.chapters)
+    # Before any work: no output may be the script or another output, and each must be writable.
+    outputs = (("the audio", options.output), ("--captions", options.captions), ("--chapters", options.chapters))
+    check_outputs([NamedPath("the script", str(resolve_script(options.session.script)))],
+                  [NamedPath(role, path) for role, path in outputs if path])
+    sink = FileSink(options.output, SAMPLE_RATE)
+    progress: ProgressBar | None = None
     try:
-        script, timeline, clips = _prepare_session(args)
+        script, timeline, clips = _prepare_session(options.session)
+        sink.check_length(timeline.length)
         _warn_dropped(script, timeline)
         if sys.stderr.isatty():
-            progress = _ProgressBar(sys.stderr, "rendering", timeline.sample_rate)
-        render_session(timeline, clips, sink, volume=_session_volume(args, script), progress=progress)
+            progress = ProgressBar(sys.stderr, "rendering", timeline.sample_rate)
+        render_session(timeline, clips, sink, volume=_session_volume(options.session.sound, script), progress=progress)
     except BaseException:
         sink.abort()  # idempotent: render_session may have aborted it already
         raise
     finally:
         if progress is not None:
             progress.finish()
-    if args.captions:
-        write_captions(timeline, args.captions)
-    if args.chapters:
-        write_chapters(timeline, args.output, args.chapters)
+    if options.captions:
+        write_captions(timeline, options.captions)
+    if options.chapters:
+        write_chapters(timeline, options.output, options.chapters)
     speech = sum(1 for event in timeline.events if event.kind == "speech")
-    print(f"wrote {args.output}: {clock(timeline.length, timeline.sample_rate)}, "
+    print(f"wrote {options.output}: {clock(timeline.length, timeline.sample_rate, decimals=2)}, "
           f"{len(timeline.events)} sounds ({speech} spoken)")
     return ExitStatus.OK
 
 
-def _cmd_list(args: argparse.Namespace) -> int:
+def _cmd_list(options: None) -> int:
     import shutil
 
+    from voiceguide.printable import printable
     from voiceguide.script.limits import estimate_session
     from voiceguide.script.parse import load_script
     from voiceguide.script.shipped import shipped_scripts
@@ -520,8 +736,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for path in shipped_scripts():
         script = load_script(path)
         minutes = max(1, round(float(estimate_session(script).seconds) / 60))
-        description = " ".join((script.description or "").split())
-        rows.append((path.stem, script.title, f"~{minutes} min", description))
+        description = printable(" ".join((script.description or "").split()))
+        rows.append((path.stem, printable(script.title, one_line=True), f"~{minutes} min", description))
     if not rows:
         print("no sessions are shipped with this installation", file=sys.stderr)
         return ExitStatus.FAILURE
@@ -535,7 +751,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return ExitStatus.OK
 
 
-def _cmd_voices(args: argparse.Namespace) -> int:
+def _cmd_voices(options: None) -> int:
     """List the engine's voices: id (for ``--voice``), name, languages (for ``language:``)."""
     from voiceguide.speech.pyttsx3_engine import list_voices
 
@@ -554,56 +770,38 @@ def _cmd_voices(args: argparse.Namespace) -> int:
 
 if typing.TYPE_CHECKING:  # the live stages, imported lazily like every session stage
     from voiceguide.play.live import LiveOutput
-    from voiceguide.play.player import Snapshot, StartPoint
+    from voiceguide.play.program import Snapshot, StartPoint
     from voiceguide.play.tracking import SessionTracking
-    from voiceguide.speech.clips import SpeechBank
     from voiceguide.timeline.compiler import Event
 
 
-def _play_start_point(args: argparse.Namespace, snapshot: Snapshot) -> StartPoint:
+def _play_start_point(options: PlayOptions, snapshot: Snapshot) -> StartPoint:
     """The span or chapter ``--from``/``--from-section`` names; raises UsageError when there is none."""
-    from voiceguide.play.player import find_start_point
+    from voiceguide.play.program import find_start_point
 
     try:
-        return find_start_point(snapshot, step=args.from_step, section=args.from_section)
+        return find_start_point(snapshot, step=options.from_step, section=options.from_section)
     except LookupError as error:
-        option = "--from" if args.from_step is not None else "--from-section"
+        option = "--from" if options.from_step is not None else "--from-section"
         raise UsageError(f"{option}: {error}.") from None
 
 
-def _play_prefetch(bank: SpeechBank, texts: list[str]) -> None:
-    """Synthesize ``texts`` in order of first use, in growing batches (runs on a thread).
-
-    The first batches are small so the first cues are ready at once; later ones
-    are large, which is faster per text.  A failure is left for the compiler
-    thread to meet and report when it needs that text.
-    """
-    size = 1
-    done = 0
-    try:
-        while done < len(texts):
-            bank.prefetch(texts[done:done + size])
-            done += size
-            size = min(size * 2, 8)
-    except Exception:  # noqa: BLE001 - reported by the compiler thread, which needs the same clip
-        return
-
-
-def _cmd_play(args: argparse.Namespace) -> int:
+def _cmd_play(options: PlayOptions) -> int:
     import signal
 
     from voiceguide.play.live import LiveOutput, NoOutputDevice
-    from voiceguide.play.player import Program
+    from voiceguide.play.program import Program
     from voiceguide.timeline.compiler import iter_timeline
 
-    script, options = _load_session(args)
-    session_log = _session_log(args, script)
+    script = _load_session(options.session)
+    sound = options.session.sound
+    session_log = _session_log(options, script)
     start: StartPoint | None = None
-    if args.from_step is not None or args.from_section is not None:
+    if options.from_step is not None or options.from_section is not None:
         # Find the start before any sound, on the whole session laid out with dummy lengths.
-        rough = Program(script.title, iter_timeline(script, lambda text: 1, pace=options.pace,
-                                                    cautions=options.cautions), background=False)
-        start = _play_start_point(args, rough.snapshot())
+        rough = Program(script.title, iter_timeline(script, lambda text: 1, pace=sound.pace,
+                                                    cautions=sound.cautions), background=False)
+        start = _play_start_point(options, rough.snapshot())
 
     signalled: list[int] = []
 
@@ -616,18 +814,18 @@ def _cmd_play(args: argparse.Namespace) -> int:
     try:
         # The stream starts first: its lead-in silence plays while the speech engine starts.
         try:
-            output = LiveOutput(device=args.device)
+            output = LiveOutput(device=options.device)
         except NoOutputDevice:
-            raise NoOutputDevice(args.script) from None
+            raise NoOutputDevice(options.session.script) from None
         try:
-            status = _play(args, script, options, output, start, session_log)
+            status = _play(options, script, output, start, session_log)
         except BaseException:
             output.abort()
             raise
         output.close()
         return status
     except KeyboardInterrupt:
-        if signalled or args.traceback:
+        if signalled or options.traceback:
             raise  # stopped by the system (SIGTERM, SIGHUP): "interrupted", exit 130
         # Ctrl-C at the keyboard is the listener quitting, like 'q': the spec's exit 0.
         print("voiceguide: stopped", file=sys.stderr)
@@ -637,13 +835,13 @@ def _cmd_play(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
 
 
-def _session_log(args: argparse.Namespace, script: Script) -> SessionTracking:
+def _session_log(options: PlayOptions, script: Script) -> SessionTracking:
     """The pain questions (``--ask-pain`` or the settings) and the log record (unless ``--no-log`` or off)."""
     import os
 
     from voiceguide.base import SAMPLE_RATE
-    from voiceguide.config import load_settings
     from voiceguide.log.recorder import SessionRecorder, file_sha256
+    from voiceguide.log.settings import load_settings
     from voiceguide.play.ask import SILENCE_SECONDS, pain_phrases
     from voiceguide.play.tracking import SessionTracking
     from voiceguide.script.limits import estimated_measure
@@ -652,113 +850,84 @@ def _session_log(args: argparse.Namespace, script: Script) -> SessionTracking:
 
     settings = load_settings()
     recorder = None
-    if args.log and settings.log_enabled:
-        path = resolve_script(args.script)
-        recorder = SessionRecorder(session=script.title, script=args.script, script_sha256=file_sha256(path))
+    if options.log and settings.log_enabled:
+        name = options.session.script
+        recorder = SessionRecorder(session=script.title, script=name, script_sha256=file_sha256(resolve_script(name)))
+    sound = options.session.sound
 
     def estimate_seconds() -> float:
-        measure = estimated_measure(args.rate or script.voice.rate, SAMPLE_RATE)
-        timeline = compile_timeline(script, measure, pace=args.pace, cautions=args.cautions)
+        measure = estimated_measure(sound.rate or script.voice.rate, SAMPLE_RATE)
+        timeline = compile_timeline(script, measure, pace=sound.pace, cautions=sound.cautions)
         return timeline.length / timeline.sample_rate
-
-    def show(line: str) -> None:
-        print(line, flush=True)
 
     def warn(message: str) -> None:
         print(f"voiceguide: warning: {message}", file=sys.stderr, flush=True)
 
     # Only for tests: how long silence after a pain question means "skipped".
     silence = float(os.environ.get("VOICEGUIDE_PAIN_SILENCE_SECONDS", SILENCE_SECONDS))
-    phrases = pain_phrases(script.language) if args.ask_pain or settings.ask_pain else None
-    return SessionTracking(recorder, phrases, show, warn, estimate_seconds, silence_seconds=silence)
+    phrases = pain_phrases(script.language) if options.ask_pain or settings.ask_pain else None
+    return SessionTracking(recorder, phrases, warn, estimate_seconds, silence_seconds=silence)
 
 
-def _play(args: argparse.Namespace, script: Script, options: SoundOptions, output: LiveOutput,
-          start_point: StartPoint | None, session_log: SessionTracking) -> int:
+def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point: StartPoint | None,
+          session_log: SessionTracking) -> int:
     """Play ``script`` into ``output`` from ``start_point``, with keys and screen, until it ends or is quit."""
     import threading
-    import time
 
     from voiceguide.audio.mixer import Mixer, SessionClips
-    from voiceguide.play import screen
+    from voiceguide.base import SAMPLE_RATE
+    from voiceguide.play.keymap import FIXED_FEEDBACK
     from voiceguide.play.keys import KeyReader
-    from voiceguide.play.player import FIXED_FEEDBACK, KEY_COMMANDS, Command, Player, Program
+    from voiceguide.play.player import Player
+    from voiceguide.play.program import Program
+    from voiceguide.play.session import prefetch_in_order, run_live
+    from voiceguide.play.ui import LiveDisplay
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
-    from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
     from voiceguide.timeline.compiler import iter_timeline, utterances
+    from voiceguide.timeline.length_limit import held_to_limit
 
-    synth = Pyttsx3Synthesizer(
-        voice=options.voice or script.voice.name,
-        language=script.language,
-        rate=options.rate or script.voice.rate,
-    )
+    sound = options.session.sound
+    synth = _synthesizer(sound, script)
     bank = SpeechBank(synth, default_cache_dir())
     # The session's texts in order of first use, then the fixed key feedback (so keys answer at once).
     ask_first, ask_later = session_log.texts()
-    texts = ask_first + utterances(script, pace=options.pace, cautions=options.cautions) + list(FIXED_FEEDBACK)
+    texts = ask_first + utterances(script, pace=sound.pace, cautions=sound.cautions) + list(FIXED_FEEDBACK)
     texts += ask_later
-    threading.Thread(target=_play_prefetch, args=(bank, texts), name="voiceguide-prefetch", daemon=True).start()
+    threading.Thread(target=prefetch_in_order, args=(bank, texts), name="voiceguide-prefetch", daemon=True).start()
     # Steps are laid out (and their speech measured) on a thread, ahead of the playhead.
-    program = Program(script.title, iter_timeline(script, bank.measure, pace=options.pace,
-                                                  cautions=options.cautions))
+    program = Program(script.title, held_to_limit(script, iter_timeline(script, bank.measure, pace=sound.pace,
+                                                                        cautions=sound.cautions), SAMPLE_RATE))
     start = 0 if start_point is None else start_point.frame(program.wait(start_point.ready))
     clips = SessionClips(bank)
 
     def make_renderer(events: Sequence[Event], length: int) -> Mixer:
         return Mixer(events, clips, length=length)
 
-    plain = args.plain or not sys.stdout.isatty()
-    rate = output.sample_rate
-    drawn = ""
-    next_draw = 0.0
+    volume = _session_volume(sound, script)
+    display = LiveDisplay(sys.stdout, plain=options.plain or not sys.stdout.isatty(), sample_rate=output.sample_rate)
+    player: Player | None = None
     with KeyReader() as reader:
-        print(screen.header(script.title, program.snapshot().length, rate, keys=reader.interactive), flush=True)
-        ask = session_log.asker(reader.read, reader.interactive, output, bank.clip,
-                                _session_volume(args, script), rate)
-        player: Player | None = None
+        display.header(script.title, program.snapshot().length, keys=reader.interactive)
+        ask = session_log.asker(reader, display.message, output, bank.clip, volume, output.sample_rate)
         try:
-            session_log.before(ask)
+            session_log.before(ask)  # the pain question, when asked for
             player = Player(program, make_renderer, output, bank.clip, start_frame=start,
-                            volume=_session_volume(args, script), sample_rate=output.sample_rate)
+                            volume=volume, sample_rate=output.sample_rate)
             session_log.start()
-            while not player.done:
-                key = reader.read(0.02)
-                # A key that means nothing gets the spoken list of keys.
-                command = KEY_COMMANDS.get(key, Command.HELP) if key is not None else None
-                if command is not None:
-                    session_log.quit_asked |= command is Command.QUIT
-                    player.handle(command)
-                player.pump()
-                notices = player.poll()
-                if plain:
-                    for notice in notices:
-                        print(screen.notice_line(notice, rate), flush=True)
-                elif notices or time.monotonic() >= next_draw:
-                    next_draw = time.monotonic() + 0.25
-                    line = screen.status_line(player.status())
-                    if line != drawn:
-                        sys.stdout.write(screen.redraw(line))
-                        sys.stdout.flush()
-                        drawn = line
-            if drawn:
-                sys.stdout.write("\n")
-                sys.stdout.flush()
-                drawn = ""
-            session_log.after(ask)
+            run_live(player, reader, display)
+            session_log.after(ask, quit=player.transport.stopping)
         except KeyboardInterrupt:
-            session_log.ended = session_log.ended or "quit"  # Ctrl-C (or a signal): the listener stopping
+            session_log.interrupted()
             raise
         finally:
-            if drawn:
-                sys.stdout.write("\n")
-                sys.stdout.flush()
-            session_log.finish(program, player, rate)
+            display.finish()
+            session_log.finish(program, player, output.sample_rate)
             program.close()
             synth.close()
     return ExitStatus.OK
 
 
-def _cmd_devices(args: argparse.Namespace) -> int:
+def _cmd_devices(options: None) -> int:
     from voiceguide.play.live import NoOutputDevice, list_devices
 
     devices = list_devices()
@@ -776,7 +945,7 @@ def _cmd_devices(args: argparse.Namespace) -> int:
 # commands: the session log
 
 
-def _cmd_log(args: argparse.Namespace) -> int:
+def _cmd_log(args: LogOptions) -> int:
     """``log``: the table, ``--csv``, ``--plot`` (a picture or a text chart), or ``--forget``."""
     from voiceguide.log import report
     from voiceguide.log.store import log_path, read_log

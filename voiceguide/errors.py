@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from voiceguide.printable import printable
+
 Severity = Literal["error", "warning"]
 
 
@@ -20,6 +22,10 @@ class Position:
     path: str
     line: int
     column: int
+
+
+SNIPPET_CHARACTERS = 120
+"""The most of a source line shown under a message (longer lines are cut around the caret)."""
 
 
 @dataclass(frozen=True)
@@ -34,12 +40,19 @@ class Diagnostic:
     def format(self, *, snippet: bool = True) -> str:
         """The compiler-style line, optionally followed by the source line and a caret."""
         pos = self.position
-        head = f"{pos.path}:{pos.line}:{pos.column}: {self.severity}: {self.message}"
+        # Messages quote the script, and the source line is the script: never print its control characters live.
+        head = printable(f"{pos.path}:{pos.line}:{pos.column}: {self.severity}: {self.message}", one_line=True)
         if not snippet or self.source_line is None:
             return head
         line = self.source_line.rstrip("\n").expandtabs(1)
-        caret = " " * (max(pos.column, 1) - 1) + "^"
-        return f"{head}\n    {line}\n    {caret}"
+        column = max(pos.column, 1) - 1
+        if len(line) > SNIPPET_CHARACTERS:  # a window around the caret, not a line of a megabyte
+            start = max(0, min(column - SNIPPET_CHARACTERS // 4, len(line) - SNIPPET_CHARACTERS))
+            end = start + SNIPPET_CHARACTERS
+            line = ("…" if start else "") + line[start:end] + ("…" if end < len(line) else "")
+            column = column - start + (1 if start else 0)
+        caret = " " * len(printable(line[:column], one_line=True)) + "^"
+        return f"{head}\n    {printable(line, one_line=True)}\n    {caret}"
 
 
 class VoiceguideError(Exception):

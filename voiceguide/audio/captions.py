@@ -16,6 +16,7 @@ from pathlib import Path
 
 from voiceguide.audio.sinks import write_text_atomically
 from voiceguide.errors import OutputError, UsageError
+from voiceguide.printable import printable
 from voiceguide.timeline.compiler import Timeline
 
 CAPTION_EXTENSIONS = (".vtt", ".srt")
@@ -59,7 +60,8 @@ def _timestamp(frames: int, sample_rate: int, decimal: str) -> str:
 
 def _one_line(text: str) -> str:
     # Blank lines end a cue in both formats; the player wraps long lines itself.
-    return re.sub(r"\s+", " ", text).strip()
+    # The files are read on terminals too (cat): no live control characters.
+    return printable(re.sub(r"\s+", " ", text).strip(), one_line=True)
 
 
 def _vtt_text(text: str) -> str:

@@ -10,13 +10,12 @@ block being mixed and the (few, short) distinct clips are ever held.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 import numpy as np
 
-from voiceguide.base import Audio
+from voiceguide.base import SAMPLE_RATE, Audio, FrameCache
 from voiceguide.timeline.compiler import Event
 
 LIMIT_THRESHOLD = np.float32(0.9)
@@ -53,7 +52,7 @@ class SessionClips:
         bank: SpeechSource,
         tone: Callable[[str], Audio] | None = None,
         *,
-        max_cached_frames: int = 22050 * 60,
+        max_cached_frames: int = 60 * SAMPLE_RATE,
     ) -> None:
         if tone is None:
             from voiceguide.audio.tones import tone as synthesize_tone
@@ -61,9 +60,7 @@ class SessionClips:
             tone = synthesize_tone
         self._bank = bank
         self._tone = tone
-        self._max_cached_frames = max_cached_frames
-        self._cache: OrderedDict[tuple[str, str], Audio] = OrderedDict()
-        self._cached_frames = 0
+        self._cache: FrameCache[Audio] = FrameCache(max_cached_frames)
 
     def clip(self, event: Event) -> Audio:
         """The speech clip for ``event.text`` or the tone for ``event.sound``."""
@@ -77,18 +74,10 @@ class SessionClips:
             key = ("tone", event.sound)
         cached = self._cache.get(key)
         if cached is not None:
-            self._cache.move_to_end(key)
             return cached
         audio = self._bank.clip(key[1]) if key[0] == "speech" else self._tone(key[1])
-        self._remember(key, audio)
+        self._cache.put(key, audio)
         return audio
-
-    def _remember(self, key: tuple[str, str], audio: Audio) -> None:
-        self._cache[key] = audio
-        self._cached_frames += len(audio)
-        while self._cached_frames > self._max_cached_frames and len(self._cache) > 1:
-            _, evicted = self._cache.popitem(last=False)
-            self._cached_frames -= len(evicted)
 
 
 def soft_limit(samples: Audio) -> None:

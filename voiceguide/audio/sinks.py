@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -20,26 +20,52 @@ import numpy as np
 import numpy.typing as npt
 import soundfile
 
-from voiceguide.base import Audio
+from voiceguide.base import AtomicFile, Audio, write_atomically
 from voiceguide.errors import OutputError, UsageError
 
 MAX_WRITE_SECONDS = 2
 """Largest single write handed to libsndfile: libvorbis overflows its stack on huge writes."""
 
+WAV_MAX_BYTES = 2**32 - 1 - 4096
+"""RIFF's sizes are 32-bit: the sound a WAV file can hold, less room for its header (~27 h at 22,050 Hz)."""
+
 
 class Sink(Protocol):
-    """Consumes mixed blocks in order.  ``close`` commits; ``abort`` discards."""
+    """Where the block loop (``play.transport``) writes: a file, or the live stream.
+
+    ``position`` counts the written frames the sink has consumed (a file: all of
+    them, at once; the live stream: those the device has taken), the clock the
+    loop reads back.  ``close`` commits; ``abort`` discards.
+    """
+
+    @property
+    def block_frames(self) -> int:
+        """Frames per block the sink wants written."""
+        ...
+
+    @property
+    def position(self) -> int:
+        """Written frames consumed so far."""
+        ...
+
+    def free_frames(self) -> int:
+        """How many frames may be written now without waiting."""
+        ...
 
     def write(self, block: Audio) -> None:
-        """Append one block of float32 mono samples."""
+        """Append one block of float32 mono samples (at most ``block_frames``)."""
+        ...
+
+    def discard(self) -> int:
+        """Drop every written frame not consumed yet; returns how many."""
         ...
 
     def close(self) -> None:
-        """Finish successfully: the output becomes visible."""
+        """Finish successfully: the output becomes visible (or audible to its end)."""
         ...
 
     def abort(self) -> None:
-        """Give up: discard everything written; safe to call more than once, or after close."""
+        """Give up: discard everything not consumed; safe to call more than once, or after close."""
         ...
 
 
@@ -119,19 +145,6 @@ def to_pcm16(samples: Audio) -> npt.NDArray[np.int16]:
     return pcm
 
 
-def _create_temporary(path: Path) -> Path:
-    """A new, empty hidden file beside ``path``; permissions follow the umask like a normal file."""
-    for _ in range(100):
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-        try:
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-        os.close(descriptor)
-        return temporary
-    raise FileExistsError(errno.EEXIST, "could not find a free temporary name", os.fspath(path))
-
-
 def _space_error(folder: Path) -> OSError | None:
     """An ENOSPC error if ``folder``'s disk has (almost) no room left; libsndfile hides errno."""
     try:
@@ -163,20 +176,21 @@ class FileSink:
     the file cannot be created or written.
     """
 
-    def __init__(self, path: str | os.PathLike[str], sample_rate: int) -> None:
+    def __init__(self, path: str | os.PathLike[str], sample_rate: int, *, block_frames: int | None = None) -> None:
         self.path = Path(path)
+        self._block_frames = block_frames if block_frames is not None else sample_rate
         self.format = output_format(self.path)
         self.sample_rate = sample_rate
         self._max_write_frames = MAX_WRITE_SECONDS * sample_rate
         if self.path.is_dir():
             raise output_error(self.path, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
         try:
-            self._temporary: Path | None = _create_temporary(self.path)
+            self._target: AtomicFile | None = AtomicFile(self.path)
         except OSError as error:
             raise output_error(self.path, error) from error
         try:
             self._file: soundfile.SoundFile | None = soundfile.SoundFile(
-                self._temporary,
+                self._target.temporary,
                 "w",
                 samplerate=sample_rate,
                 channels=1,
@@ -188,10 +202,47 @@ class FileSink:
             raise output_error(self.path, error) from error
         self.frames_written = 0
 
+    @property
+    def block_frames(self) -> int:
+        """Frames per block (one second unless told otherwise)."""
+        return self._block_frames
+
+    @property
+    def position(self) -> int:
+        """Frames written: a file takes every frame at once."""
+        return self.frames_written
+
+    def free_frames(self) -> int:
+        """Always room: writing a file never waits for a device."""
+        return sys.maxsize
+
+    def discard(self) -> int:
+        """Nothing to drop: every written frame is already in the file."""
+        return 0
+
+    @property
+    def max_frames(self) -> int | None:
+        """The most frames this file's format can hold, or None without a limit that matters."""
+        if self.format.format != "WAV":
+            return None
+        return WAV_MAX_BYTES // 2  # mono PCM_16: two bytes a frame
+
+    def check_length(self, frames: int) -> None:
+        """``OutputError`` (and the sink aborted) if ``frames`` would not fit in this file's format."""
+        limit = self.max_frames
+        if limit is not None and frames > limit:
+            self.abort()
+            hours = frames / self.sample_rate / 3600
+            most = limit / self.sample_rate / 3600
+            raise OutputError(f"Cannot write {os.fspath(self.path)}: {hours:.1f} h of audio is more than a "
+                              f"{self.format.format} file can hold (about {most:.1f} h).",
+                              hint="Use .flac, which has no such limit.")
+
     def write(self, block: Audio) -> None:
-        """Append ``block``, in pieces small enough for every encoder."""
+        """Append ``block``, in pieces small enough for every encoder; never past the format's limit."""
         if self._file is None:
             raise ValueError(f"{self.path} is already closed")
+        self.check_length(self.frames_written + len(block))
         floats = np.asarray(block, dtype=np.float32)
         samples = to_pcm16(floats) if self.format.subtype == "PCM_16" else floats
         try:
@@ -206,15 +257,13 @@ class FileSink:
 
     def close(self) -> None:
         """Finish the file and move it into place; on failure nothing is left behind."""
-        if self._file is None or self._temporary is None:
+        if self._file is None or self._target is None:
             raise ValueError(f"{self.path} is already closed")
         try:
             self._file.close()
             self._file = None
-            # No fsync: atomicity here is about failed and interrupted renders;
-            # ext4 and others already flush a file renamed over another.
-            os.replace(self._temporary, self.path)
-            self._temporary = None
+            self._target.commit()
+            self._target = None
         except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
             self.abort()
             raise _write_error(self.path, error) from error
@@ -226,10 +275,9 @@ class FileSink:
             # We are discarding the file: a failure to finish it does not matter.
             with contextlib.suppress(Exception):
                 file.close()
-        temporary, self._temporary = getattr(self, "_temporary", None), None
-        if temporary is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
+        target, self._target = getattr(self, "_target", None), None
+        if target is not None:
+            target.discard()
 
     def __enter__(self) -> FileSink:
         return self
@@ -243,24 +291,10 @@ class FileSink:
 
 def write_text_atomically(path: str | os.PathLike[str], text: str) -> None:
     """Write a UTF-8 text file through a temporary beside it, so a failure leaves nothing partial."""
-    write_bytes_atomically(path, text.encode("utf-8"))
-
-
-def write_bytes_atomically(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write a file through a temporary beside it, so a failure leaves nothing partial."""
     target = Path(path)
     if target.is_dir():
         raise output_error(target, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
-    temporary: Path | None = None
     try:
-        temporary = _create_temporary(target)
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, target)
-        temporary = None
+        write_atomically(target, text.encode("utf-8"))
     except OSError as error:
         raise output_error(target, error) from error
-    finally:
-        if temporary is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)

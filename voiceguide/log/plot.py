@@ -112,7 +112,7 @@ def plotted_points(figure: Any) -> dict[str, list[list[float]]]:
 
 def write_plot(records: Sequence[Record], path: str) -> int:
     """Draw the chart into ``path`` (.png or .svg), atomically; returns the number of sessions drawn."""
-    from voiceguide.audio.sinks import write_bytes_atomically
+    from voiceguide.base import write_atomically
 
     suffix = check_plot_path(path)
     figure = plot_pain(records)
@@ -122,5 +122,8 @@ def write_plot(records: Sequence[Record], path: str) -> int:
         figure.savefig(buffer, format="png", metadata=metadata)
     else:
         figure.savefig(buffer, format="svg", metadata={"Title": "voiceguide pain log"})
-    write_bytes_atomically(path, buffer.getvalue())
+    try:
+        write_atomically(path, buffer.getvalue())
+    except OSError as error:
+        raise PlotPathError(f"The chart could not be written to {path}: {error.strerror or error}.") from error
     return len(with_pain(records))

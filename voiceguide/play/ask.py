@@ -1,6 +1,6 @@
 """The pain questions of the session log: spoken, answered with one key, confirmed aloud.
 
-``ask_pain`` speaks a question into the ``Output`` before the player starts
+``ask_pain`` speaks a question into the live ``Sink`` before the player starts
 (or after it has finished), keeps the stream fed with silence while it waits,
 and returns the answer: a digit key is 0-9, ``t`` is ten; ``q`` or Escape
 declines; silence for ``silence_seconds`` after the question means skipped.
@@ -20,8 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voiceguide.audio.sinks import Sink
 from voiceguide.base import Audio
-from voiceguide.play.player import FEEDBACK_GAP_SECONDS, Output, Speak
+from voiceguide.play.commands import Speak
+from voiceguide.play.transport import FEEDBACK_GAP_SECONDS
 from voiceguide.timeline.numbers import number_words
 
 SILENCE_SECONDS = 15.0
@@ -72,9 +74,9 @@ def pain_phrases(language: str | None = None) -> PainPhrases:
 
 @dataclass
 class _Writer:
-    """Feeds an Output: queued audio first, then silence; counts what was written."""
+    """Feeds a sink: queued audio first, then silence; counts what was written."""
 
-    output: Output
+    output: Sink
     written: int
     queued: Audio
 
@@ -95,7 +97,7 @@ class _Writer:
         return self.written + len(audio)
 
 
-def ask_pain(question: str, phrases: PainPhrases, output: Output, speak: Speak, read_key: ReadKey, *,
+def ask_pain(question: str, phrases: PainPhrases, output: Sink, speak: Speak, read_key: ReadKey, *,
              volume: float = 1.0, sample_rate: int, silence_seconds: float = SILENCE_SECONDS,
              on_answer: Callable[[int | None], None] | None = None) -> int | None:
     """Ask ``question`` aloud and wait for a key; returns the pain (0-10), or None when skipped."""

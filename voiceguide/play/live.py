@@ -49,10 +49,11 @@ NO_DEVICE_MESSAGE = "No audio output device was found."
 
 def render_hint(script: str | None = None) -> str:
     """The hint shown with a missing device: the fix, and ``render`` as the alternative."""
-    name = script or "sciatica"
-    stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "session"
-    return ("connect speakers or headphones (or start PulseAudio), or write the session "
-            f"to a file: voiceguide render {name} -o {stem}.ogg")
+    fix = "connect speakers or headphones (or start PulseAudio)"
+    if script is None:  # `devices` names no session: do not invent one
+        return f"{fix}; 'voiceguide render SCRIPT -o FILE.ogg' writes a session to a file instead"
+    stem = script.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "session"
+    return f"{fix}, or write the session to a file: voiceguide render {script} -o {stem}.ogg"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""What ``voiceguide play`` shows: strings only (``cli.py`` prints them).
+"""What ``voiceguide play`` shows: strings only (``ui.LiveDisplay`` writes them where ``cli.py`` says).
 
 Two modes.  On a terminal, one status line redrawn in place (``\\r``, clear to
 end of line): the step, the text being spoken, a progress bar and the time
@@ -8,10 +8,13 @@ one line per cue as it sounds, nothing redrawn, nothing per second.
 
 from __future__ import annotations
 
-import math
 import shutil
 
-from voiceguide.play.player import Feedback, Notice, Status, describe_place
+from voiceguide import base
+from voiceguide.play.keymap import KEYS_REMINDER
+from voiceguide.play.log import Feedback, Notice
+from voiceguide.play.status import Status, describe_place
+from voiceguide.printable import printable
 from voiceguide.timeline.compiler import Event
 
 BAR_WIDTH = 20
@@ -20,11 +23,7 @@ CLEAR_TO_END = "\x1b[K"
 
 def clock(frames: int, sample_rate: int, *, round_up: bool = True) -> str:
     """Frames as ``M:SS`` (``H:MM:SS`` from an hour): rounded up (time left) or down (time elapsed)."""
-    exact = frames / sample_rate
-    seconds = max(0, math.ceil(exact - 1e-9) if round_up else math.floor(exact + 1e-9))
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+    return base.clock(frames, sample_rate, rounding="up" if round_up else "down")
 
 
 def progress_bar(done: int, total: int | None, width: int = BAR_WIDTH) -> str:
@@ -55,6 +54,7 @@ def status_line(status: Status, width: int | None = None) -> str:
     head = f"{state} {step} {describe_place(status)}"
     if status.speaking:
         head += f" · “{status.speaking}”"
+    head = printable(head, one_line=True)  # script text is shown, never obeyed
     room = width - len(right)
     if room < 12:
         return _fit(head, width)
@@ -69,8 +69,8 @@ def redraw(line: str) -> str:
 def notice_line(notice: Notice, sample_rate: int) -> str:
     """One plain line for a cue (``3:05  Press now.``) or feedback (``Paused.``), no redraws."""
     if isinstance(notice, Feedback):
-        return notice.text
-    return f"{clock(notice.start, sample_rate, round_up=False)}  {cue_words(notice)}"
+        return printable(notice.text, one_line=True)
+    return printable(f"{clock(notice.start, sample_rate, round_up=False)}  {cue_words(notice)}", one_line=True)
 
 
 def cue_words(event: Event) -> str:
@@ -83,5 +83,5 @@ def cue_words(event: Event) -> str:
 def header(title: str, length: int | None, sample_rate: int, *, keys: bool) -> str:
     """The first line: title, total time, and the key reminder when keys work."""
     total = f" ({clock(length, sample_rate)})" if length is not None else ""
-    hint = "  space pause · n next · p restart · s status · +/- volume · q quit" if keys else ""
-    return f"{title}{total}{hint}"
+    hint = f"  {KEYS_REMINDER}" if keys else ""
+    return f"{printable(title, one_line=True)}{total}{hint}"

@@ -4,23 +4,40 @@
 first step (ask the pain question), ``start`` (the first step is reached: from
 now on the session is logged), ``after`` the last step (ask again, only when
 the session ran to its end), and ``finish`` (append the record, however the
-session ended).  It prints nothing itself: ``show`` and ``warn`` come from the
-command line.
+session ended).  It prints nothing itself: the screen's ``show`` and the
+command line's ``warn`` are handed in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Protocol
 
+from voiceguide.audio.sinks import Sink
 from voiceguide.errors import VoiceguideError
 from voiceguide.log.record import Ending
 from voiceguide.log.recorder import SessionRecorder
-from voiceguide.play.ask import SILENCE_SECONDS, PainPhrases, ReadKey, ask_pain
-from voiceguide.play.player import Output, Player, Program, Speak
+from voiceguide.play.ask import SILENCE_SECONDS, PainPhrases, ask_pain
+from voiceguide.play.commands import Speak
+from voiceguide.play.player import Player
+from voiceguide.play.program import Program
 
 Ask = Callable[[str], "int | None"]
 """Asks one question aloud; returns the answer or None (``SessionTracking.asker``)."""
+
+
+class Keys(Protocol):
+    """Where answers come from (``keys.KeyReader``)."""
+
+    @property
+    def interactive(self) -> bool:
+        """True when keys can be read at all."""
+        ...
+
+    def read(self, timeout: float) -> str | None:
+        """The next key's name, or None when none came within ``timeout`` seconds."""
+        ...
 
 
 @dataclass
@@ -29,14 +46,11 @@ class SessionTracking:
 
     recorder: SessionRecorder | None
     phrases: PainPhrases | None
-    show: Callable[[str], None]
     warn: Callable[[str], None]
     estimate_seconds: Callable[[], float]
     """The session's planned length when it was not laid out to its end (quit early)."""
     silence_seconds: float = SILENCE_SECONDS
-    quit_asked: bool = False
     ended: Ending | None = None
-    _answers: list[int | None] = field(default_factory=list)
 
     def texts(self) -> tuple[list[str], list[str]]:
         """Sentences to synthesize ahead: (before the session's own, after them)."""
@@ -45,23 +59,21 @@ class SessionTracking:
         first, *rest = self.phrases.texts()
         return [first], rest
 
-    def asker(self, read_key: ReadKey, interactive: bool, output: Output, speak: Speak, volume: float,
+    def asker(self, keys: Keys, show: Callable[[str], None], output: Sink, speak: Speak, volume: float,
               sample_rate: int) -> Ask | None:
-        """A function that asks one question, or None when there are no questions or no keys to answer."""
+        """A function that asks one question, or None when there are no questions or no keys to answer them."""
         phrases = self.phrases
-        if phrases is None or not interactive:
+        if phrases is None or not keys.interactive:
             return None
 
-        def ask(question: str) -> int | None:
-            self.show(f"{question} ({phrases.keys_hint})")
-            answer = ask_pain(question, phrases, output, speak, read_key, volume=volume,
-                              sample_rate=sample_rate, silence_seconds=self.silence_seconds,
-                              on_answer=self._show_answer)
-            return answer
-        return ask
+        def show_answer(answer: int | None) -> None:
+            show("Pain: skipped." if answer is None else f"Pain: {answer}.")
 
-    def _show_answer(self, answer: int | None) -> None:
-        self.show("Pain: skipped." if answer is None else f"Pain: {answer}.")
+        def ask(question: str) -> int | None:
+            show(f"{question} ({phrases.keys_hint})")
+            return ask_pain(question, phrases, output, speak, keys.read, volume=volume, sample_rate=sample_rate,
+                            silence_seconds=self.silence_seconds, on_answer=show_answer)
+        return ask
 
     def before(self, ask: Ask | None) -> None:
         """Before the first step: ask the first question."""
@@ -75,13 +87,17 @@ class SessionTracking:
         if self.recorder is not None:
             self.recorder.start()
 
-    def after(self, ask: Ask | None) -> None:
-        """The player has stopped by itself or by ``q``: note how, and ask again if it ran to its end."""
-        self.ended = "quit" if self.quit_asked else "done"
+    def after(self, ask: Ask | None, *, quit: bool) -> None:
+        """The player has stopped, by itself or by ``q`` (``quit``): note how, and ask again if it ran to its end."""
+        self.ended = "quit" if quit else "done"
         if self.ended == "done" and ask is not None and self.phrases is not None:
             answer = ask(self.phrases.after)
             if self.recorder is not None:
                 self.recorder.pain_after = answer
+
+    def interrupted(self) -> None:
+        """Ctrl-C, or a signal: the listener stopping (a question after the end keeps the ending "done")."""
+        self.ended = self.ended or "quit"
 
     def finish(self, program: Program, player: Player | None, sample_rate: int) -> None:
         """Append the record (an ending not yet known is an error); a failure to write is only a warning."""
@@ -94,6 +110,6 @@ class SessionTracking:
         planned = length / sample_rate if length is not None else self.estimate_seconds()
         try:
             self.recorder.finish(self.ended or "error", planned_seconds=planned,
-                                 played_seconds=player.heard_frames / sample_rate)
+                                 played_seconds=player.transport.heard_session_frames / sample_rate)
         except VoiceguideError as error:
             self.warn(f"this session was not logged: {error.message}")

@@ -21,6 +21,7 @@ import re
 from fractions import Fraction
 
 from voiceguide.script.model import MAX_SESSION_SECONDS
+from voiceguide.script.numeric import NumberTooLarge, check_number_text
 
 __all__ = [
     "DurationError",
@@ -107,6 +108,7 @@ def _parse_text(text: str, subject: str) -> Fraction:
         raise DurationError(f"{subject} must not be negative, got {_show(text)}")
     try:
         if _PLAIN_NUMBER.fullmatch(text):
+            check_number_text(stripped, exponent=False)  # bounded before any exact conversion
             return Fraction(stripped)
         total = Fraction(0)
         index = 0
@@ -117,12 +119,15 @@ def _parse_text(text: str, subject: str) -> Fraction:
             number, unit = part.group(1), part.group(2)
             if unit not in UNITS:
                 raise DurationError(_unit_message(subject, number, unit, text))
+            check_number_text(number, exponent=False)
             total += Fraction(number) * UNITS[unit]
             index = part.end()
         return total
     except ValueError as error:  # e.g. more digits than int() accepts
         if isinstance(error, DurationError):
             raise
+        if isinstance(error, NumberTooLarge):
+            raise DurationError(f"{subject}: {_show(text)} {error}") from None
         raise DurationError(f"{subject} must be {WHAT_IS_ALLOWED}, got {_show(text)}") from None
 
 

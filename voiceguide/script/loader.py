@@ -32,6 +32,8 @@ from yaml.reader import Reader
 
 from voiceguide.errors import Diagnostic, Position, ScriptError
 from voiceguide.script.durations import short_text
+from voiceguide.script.numeric import NumberTooLarge, check_number_text
+from voiceguide.script.yaml_errors import explain
 
 try:  # libyaml's C parser: several times faster than the pure-Python one
     from yaml import CSafeLoader as _Loader
@@ -262,9 +264,13 @@ def compose_document(source: str | bytes, path: str) -> Document:
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
+        lines = text.splitlines()
+        explained = explain(error, lines)  # the usual mistakes in plain words, with the fix
+        if explained is not None:
+            raise _error(path, lines, explained.line, explained.column, explained.message) from None
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        raise _error(path, text.splitlines(), line, column, _yaml_message(error)) from None
+        raise _error(path, lines, line, column, _yaml_message(error)) from None
     except yaml.YAMLError as error:  # pragma: no cover - unmarked errors are not raised by the composer
         raise _error(path, text.splitlines(), 1, 1, f"invalid YAML: {error}") from None
     except RecursionError:  # the pure-Python composer on very deep nesting
@@ -346,6 +352,11 @@ def scalar_value(node: ScalarNode) -> ScalarValue:
     constructor = SafeConstructor.yaml_constructors.get(tag)
     if constructor is None or tag in (TAG_PREFIX + "seq", TAG_PREFIX + "map"):
         raise ValueError(f"the tag '{describe_tag(tag)}' does not fit a single value")
+    if tag in (INT_TAG, FLOAT_TAG):
+        try:  # base-60 integers (1:2:3:…) cost time quadratic in their length: bound them first
+            check_number_text(value, exponent=tag == FLOAT_TAG)
+        except NumberTooLarge as error:
+            raise ValueError(f"'{short_text(value)}' {error}") from None
     try:
         return constructor(_constructor, node)
     except (ValueError, KeyError, TypeError, AttributeError, IndexError, yaml.YAMLError) as error:

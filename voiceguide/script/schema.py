@@ -9,8 +9,9 @@ The schema states what a schema can: keys, types, ranges, enumerations,
 required keys and the duration syntax.  A few rules only ``voiceguide check``
 enforces: a duration total over 24 h written as text, keys written twice,
 ``countdown`` longer than the hold, the session limits (24 h, 100,000
-events), and a plain number given where a whole number is expected
-(``rate: 160.0`` passes a JSON Schema ``integer``).
+events), a plain number given where a whole number is expected
+(``rate: 160.0`` passes a JSON Schema ``integer``), and text with nothing to
+speak (a letter or a digit of any script: beyond a portable regular expression).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from voiceguide.script.durations import MAX_DURATION_SECONDS, PATTERN, POSITIVE_PATTERN
 from voiceguide.script.model import FORMAT_VERSION, MAX_RATE_WPM, MIN_RATE_WPM, BreathWords, PressWords
 from voiceguide.script.parse import CHIME_SOUNDS, LANGUAGE_PATTERN, SIDES, TEXT_PATTERN
+from voiceguide.script.texts import MAX_TEXT_CHARACTERS
 
 __all__ = ["SCHEMA_ID", "json_schema"]
 
@@ -30,7 +32,7 @@ Schema = dict[str, Any]
 
 
 def _text(description: str) -> Schema:
-    return {"type": "string", "pattern": TEXT_PATTERN, "description": description}
+    return {"type": "string", "pattern": TEXT_PATTERN, "maxLength": MAX_TEXT_CHARACTERS, "description": description}
 
 
 def _duration(description: str, *, zero: bool, default: str | None = None) -> Schema:

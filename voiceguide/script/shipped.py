@@ -39,12 +39,20 @@ def shipped_scripts() -> list[Path]:
 def resolve_script(arg: str) -> Path:
     """A SCRIPT argument → a file: an existing path, or the name of a shipped session (``sciatica``).
 
-    Raises ``UsageError`` (with the shipped names as a hint) when it is neither.
+    A folder can never be a script, so a folder named like a shipped session
+    (``./sciatica/``) does not hide the session; any other existing path is
+    that file, whatever it holds.  Raises ``UsageError`` (with the shipped
+    names as a hint) when the argument is empty or neither.
     """
+    if not arg:
+        raise UsageError("the script's name is empty",
+                         hint="give the path of a script file (.yaml) or the name of a shipped session")
     path = Path(arg)
-    if path.exists():
-        return path
     shipped = {script.stem: script for script in shipped_scripts()}
+    if arg in shipped and path.is_dir():
+        return shipped[arg]
+    if path.exists() or path.is_symlink():
+        return path
     if arg in shipped:
         return shipped[arg]
     names = sorted(shipped)

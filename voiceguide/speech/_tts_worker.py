@@ -19,14 +19,29 @@ Protocol (one JSON object per line; the worker answers every request in order):
 
 Failures answer ``{"ok": false, "error": KIND, "detail": TEXT}``.  The stdlib
 only (plus pyttsx3) is imported here, so the worker starts in tens of ms.
+
+One fresh engine per utterance: espeak-ng 1.51 keeps state between utterances
+in C statics that no API resets (the pitch-flutter index in ``wavegen.c``'s
+``AdvanceParameters``, the wave phase, the gain control, the echo buffer, and
+libc's ``rand()`` for breathy voices), so the same sentence synthesized twice
+in one engine comes out a few samples longer or shorter and with different
+samples (measured: "Hold." 17,835-17,844 samples over four takes, four
+different checksums).  So this process only imports pyttsx3 and never starts
+espeak itself: every utterance is spoken by a child forked from it, which
+starts the engine, speaks once and exits.  Every take then starts from the
+same state and is byte-identical whatever was spoken before, in this process
+or another (about 40 ms per utterance, two children at a time).  Where there
+is no ``fork`` (Windows), one engine serves every utterance as before.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import os
 import sys
+import threading
 import time
 from typing import IO, Any
 
@@ -127,18 +142,24 @@ class _FastPollTime:
         time.sleep(min(seconds, _POLL_SECONDS))
 
 
-class Worker:
+def _import_pyttsx3() -> Any:
+    """The pyttsx3 module; ``WorkerFailure("missing")`` if it or its library cannot be loaded."""
+    try:
+        import pyttsx3
+    except Exception as error:  # ImportError, or OSError/RuntimeError from the ctypes load
+        raise WorkerFailure("missing", f"import pyttsx3: {type(error).__name__}: {error}") from None
+    return pyttsx3
+
+
+class Engine:
     """One pyttsx3 engine, driven strictly one file per ``runAndWait``."""
 
     def __init__(self) -> None:
-        try:
-            import pyttsx3
-        except Exception as error:  # ImportError, or OSError/RuntimeError from the ctypes load
-            raise WorkerFailure("missing", f"import pyttsx3: {type(error).__name__}: {error}") from None
+        pyttsx3 = _import_pyttsx3()
         try:
             self.engine: Any = pyttsx3.init()
-        except Exception as error:
-            raise WorkerFailure("missing", f"pyttsx3.init(): {type(error).__name__}: {error}") from None
+        except Exception as error:  # installed, but it would not start: say what failed
+            raise WorkerFailure("init", f"pyttsx3.init(): {type(error).__name__}: {error}") from None
         driver_module = getattr(getattr(self.engine, "proxy", None), "_module", None)
         self.driver_name = str(getattr(driver_module, "__name__", "unknown")).rsplit(".", 1)[-1]
         if self.driver_name == "espeak" and driver_module is not None and hasattr(driver_module, "time"):
@@ -277,6 +298,129 @@ class Worker:
         return {"ok": True}
 
 
+    def speak_once(self, voice: str | None, rate: int, item: dict[str, str]) -> dict[str, Any]:
+        """In a fresh engine: select voice and rate, and write one item's file (no warm-up needed)."""
+        if voice is not None:
+            self.engine.setProperty("voice", voice)
+        self.engine.setProperty("rate", rate)
+        text, path = item["text"], item["path"]
+        _remove(path)
+        self._save(text, path)
+        # Bug 1: this first runAndWait may return before espeak has written
+        # the file; nothing else is spoken in this engine, so waiting is enough.
+        if not _wait_for_file(path, _CHILD_SETTLE_SECONDS):
+            raise WorkerFailure("unusable", f"no complete audio file for {text!r}")
+        return {"ok": True}
+
+
+_CHILD_SETTLE_SECONDS = 120.0
+"""How long a child waits for its one file (the parent's own timeout usually ends it first)."""
+
+PARALLEL_CHILDREN = 2
+"""Utterances spoken at the same time, each by its own child (the machines we measured have 2 cores)."""
+
+
+class Worker:
+    """Serves the protocol; on POSIX every engine lives in a child forked for one job (see the module doc)."""
+
+    def __init__(self) -> None:
+        _import_pyttsx3()
+        self.voice: str | None = None
+        self.rate = 200
+        self.fresh = hasattr(os, "fork")
+        self.shared: Engine | None = None if self.fresh else Engine()
+
+    def _engine_job(self, job: Any) -> dict[str, Any]:
+        """``job(engine)`` in a fresh child, or in the one shared engine where there is no fork."""
+        if self.shared is not None:
+            result: dict[str, Any] = job(self.shared)
+            return result
+        return _run_children([job], 1)[0]
+
+    def hello(self) -> dict[str, Any]:
+        """The greeting: engine, versions and voices."""
+        return self._engine_job(lambda engine: engine.hello())
+
+    def configure(self, voice: str | None, rate: int, directory: str) -> dict[str, Any]:
+        """Check that the voice and rate work (in a fresh engine), and keep them for every utterance."""
+        reply = self._engine_job(lambda engine: engine.configure(voice, rate, directory))
+        if reply.get("ok"):
+            self.voice, self.rate = voice, rate
+        return reply
+
+    def synth(self, items: list[dict[str, str]]) -> dict[str, Any]:
+        """Write each item's text to its own path; each from a fresh engine where there is fork."""
+        if self.shared is not None:
+            return self.shared.synth(items)
+        voice, rate = self.voice, self.rate
+        jobs = [_speak_job(voice, rate, item) for item in items]
+        for index, reply in enumerate(_run_children(jobs, PARALLEL_CHILDREN)):
+            if not reply.get("ok"):
+                detail = reply.get("detail", "unknown error")
+                raise WorkerFailure(str(reply.get("error", "unusable")), f"item {index}: {detail}")
+        return {"ok": True}
+
+
+def _speak_job(voice: str | None, rate: int, item: dict[str, str]) -> Any:
+    return lambda engine: engine.speak_once(voice, rate, item)
+
+
+def _run_children(jobs: list[Any], parallel: int) -> list[dict[str, Any]]:
+    """Each ``job(Engine())`` run in its own forked child, ``parallel`` at a time; their replies in order."""
+    replies: list[dict[str, Any]] = []
+    running: collections.deque[tuple[int, int]] = collections.deque()  # (pid, read end of its reply pipe)
+    for job in jobs:
+        if len(running) >= parallel:
+            replies.append(_child_reply(*running.popleft()))
+        running.append(_fork_child(job))
+    while running:
+        replies.append(_child_reply(*running.popleft()))
+    return replies
+
+
+def _fork_child(job: Any) -> tuple[int, int]:
+    """Start one child running ``job(Engine())``; its pid and the pipe its JSON reply comes through."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read_fd)
+        code = 0
+        try:
+            threading.Thread(target=_watch_parent, daemon=True, name="parent-watch").start()
+            reply = job(Engine())
+        except WorkerFailure as failure:
+            reply = {"ok": False, "error": failure.kind, "detail": failure.detail}
+        except BaseException as error:  # report it: the parent decides
+            reply = {"ok": False, "error": "internal", "detail": f"{type(error).__name__}: {error}"}
+        try:
+            data = json.dumps(reply).encode()
+            while data:
+                data = data[os.write(write_fd, data):]
+        except BaseException:
+            code = 1
+        os._exit(code)
+    os.close(write_fd)
+    return pid, read_fd
+
+
+def _child_reply(pid: int, read_fd: int) -> dict[str, Any]:
+    """The reply of a child (read to the end before waiting, so a long reply cannot block it)."""
+    with os.fdopen(read_fd, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    try:
+        reply = json.loads(data) if data else None
+    except ValueError:
+        reply = None
+    if isinstance(reply, dict):
+        return reply
+    if os.WIFSIGNALED(status):
+        how = f"was killed by signal {os.WTERMSIG(status)}"
+    else:
+        how = f"exited with status {os.WEXITSTATUS(status)}"
+    return {"ok": False, "error": "crashed", "detail": f"the engine process {how} without an answer"}
+
+
 def _language_text(language: object) -> str:
     if isinstance(language, bytes):
         return language.decode("utf-8", "replace").lstrip("\x00\x01\x02\x03\x04\x05")
@@ -305,7 +449,6 @@ def _watch_parent() -> None:
 def main() -> int:
     """Serve requests from stdin until it closes."""
     import signal
-    import threading
 
     # Ctrl-C reaches the whole process group; the parent decides what it means
     # (and stops us), so a keypress cannot kill the worker mid-file.
@@ -318,7 +461,13 @@ def main() -> int:
     except WorkerFailure as failure:
         _send(channel, {"ok": False, "error": failure.kind, "detail": failure.detail})
         return 1
-    _send(channel, worker.hello())
+    try:
+        greeting = worker.hello()
+    except WorkerFailure as failure:
+        greeting = {"ok": False, "error": failure.kind, "detail": failure.detail}
+    _send(channel, greeting)
+    if not greeting.get("ok"):
+        return 1
     for line in sys.stdin:
         if not line.strip():
             continue

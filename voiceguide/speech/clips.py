@@ -9,12 +9,12 @@ exactly from ``start``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
+import stat
 import struct
-import tempfile
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -22,7 +22,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from voiceguide.base import SAMPLE_RATE, Audio
+from voiceguide.base import SAMPLE_RATE, Audio, FrameCache, write_atomically
 from voiceguide.errors import EngineError
 
 
@@ -55,7 +55,7 @@ class BatchSynthesizer(Synthesizer, Protocol):
         ...
 
 
-CACHE_FORMAT_VERSION = 2
+CACHE_FORMAT_VERSION = 3
 """Bumped whenever trimming, normalization or the file layout changes, so old entries are ignored."""
 
 PEAK = 0.7
@@ -96,8 +96,27 @@ FADE_OUT_FRAMES = 44
 MEMORY_FRAMES = 300 * SAMPLE_RATE
 """Clips kept in memory (5 minutes of audio, ~26 MB) when a disk cache backs them up."""
 
-_MAGIC = b"VGCLIP\x00\x01"
-_HEADER = struct.Struct("<8sIQ32s")  # magic, sample rate, frames, sha256 of the payload
+_MAGIC = b"VGCLIP\x00\x03"
+_HEADER = struct.Struct("<8sIQ32s32s")  # magic, sample rate, frames, sha256 of the key, sha256 of the payload
+
+DEFAULT_CACHE_MAX_BYTES = 200 * 1024 * 1024
+"""The disk cache's default size cap (``VOICEGUIDE_CACHE_MAX_MB`` overrides it)."""
+
+MAX_ENTRY_BYTES = 64 * 1024 * 1024
+"""A cache entry larger than this (over 12 minutes of one utterance) is damaged, never read."""
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def cache_max_bytes() -> int:
+    """The disk cache's cap in bytes: ``$VOICEGUIDE_CACHE_MAX_MB`` megabytes, else 200 MB; 0 turns the cache off.
+
+    A value that is not a whole number of megabytes is ignored (the default applies).
+    """
+    text = os.environ.get("VOICEGUIDE_CACHE_MAX_MB", "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= 9:
+        return int(text) * 1024 * 1024
+    return DEFAULT_CACHE_MAX_BYTES
 
 
 def default_cache_dir() -> Path:
@@ -199,7 +218,13 @@ class SpeechBank:
     for the user's), or ``None`` for memory only; a directory that cannot be
     created or written makes the bank memory-only, silently.  The cache key is
     the sha256 of (``CACHE_FORMAT_VERSION``, ``synth.identity()``, text):
-    everything that changes the clip.  Volume is not in it because clips are
+    everything that changes the clip.  Each entry holds that key too, so a file
+    copied or renamed onto another text's name is never played for it.  The
+    cache is capped at ``max_disk_bytes`` (``cache_max_bytes()`` by default):
+    past it, the entries least recently used (by modification time, which a
+    read refreshes) are removed.  Reads are bounded: anything but a regular
+    file of the expected size (a FIFO, a link, a device, a huge sparse file) is
+    a damaged entry, removed and made again.  Volume is not in it because clips are
     stored at full level (peak ``PEAK``) and the mixer applies volume as a gain.
 
     Thread-safe: a player may ``prefetch`` on a background thread while the main
@@ -208,13 +233,13 @@ class SpeechBank:
     """
 
     def __init__(self, synth: Synthesizer, cache_dir: Path | None, *,
-                 memory_frames: int = MEMORY_FRAMES) -> None:
+                 memory_frames: int = MEMORY_FRAMES, max_disk_bytes: int | None = None) -> None:
         self._synth = synth
-        self._cache_dir = cache_dir
-        self._disk_ok = cache_dir is not None
-        self._memory_frames = memory_frames
-        self._memory: OrderedDict[str, Audio] = OrderedDict()
-        self._memory_total = 0
+        self._max_disk_bytes = cache_max_bytes() if max_disk_bytes is None else max_disk_bytes
+        self._cache_dir = cache_dir if self._max_disk_bytes > 0 else None
+        self._disk_ok = self._cache_dir is not None
+        self._disk_bytes: int | None = None  # the cache's size, counted at the first store
+        self._memory: FrameCache[Audio] = FrameCache(memory_frames)
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
         self._synth_lock = threading.Lock()
@@ -288,7 +313,6 @@ class SpeechBank:
         with self._lock:
             audio = self._memory.get(text)
             if audio is not None:
-                self._memory.move_to_end(text)
                 return audio, False
             pending = self._pending.get(text)
             if pending is not None:
@@ -309,13 +333,9 @@ class SpeechBank:
         with self._lock:
             if self._pending.get(text) is pending:
                 del self._pending[text]
-            self._memory[text] = audio
-            self._memory_total += audio.size
             # Only evict what the disk can give back: without it, evicting would
             # mean synthesizing the same text twice.
-            while self._disk_ok and self._memory_total > self._memory_frames and len(self._memory) > 1:
-                _, old = self._memory.popitem(last=False)
-                self._memory_total -= old.size
+            self._memory.put(text, audio, evict=self._disk_ok)
         pending.audio = audio
         pending.done.set()
 
@@ -350,16 +370,16 @@ class SpeechBank:
 
     # -- the disk cache -------------------------------------------------------
 
+    def _key(self, text: str) -> bytes:
+        if self._identity is None:
+            self._identity = self._synth.identity()
+        return hashlib.sha256(f"{CACHE_FORMAT_VERSION}\0{self._identity}\0{text}".encode()).digest()
+
     def cache_path(self, text: str) -> Path | None:
         """The file that holds (or would hold) the clip of ``text``, or None without a disk cache."""
         if self._cache_dir is None:
             return None
-        if self._identity is None:
-            self._identity = self._synth.identity()
-        key = hashlib.sha256(
-            f"{CACHE_FORMAT_VERSION}\0{self._identity}\0{text}".encode()
-        ).hexdigest()
-        return self._cache_dir / f"{key}.clip"
+        return self._cache_dir / f"{self._key(text).hex()}.clip"
 
     def _load(self, text: str) -> Audio | None:
         """The cached clip, or None if absent or damaged (a damaged entry is removed)."""
@@ -367,63 +387,131 @@ class SpeechBank:
             return None
         path = self.cache_path(text)
         assert path is not None
-        try:
-            data = path.read_bytes()
-        except OSError:  # absent, or unreadable: either way, make it again
+        data = _read_entry(path)
+        if data is None:
             return None
-        audio = _decode_entry(data)
+        audio = _decode_entry(data, self._key(text))
         if audio is None:
             with contextlib.suppress(OSError):
                 path.unlink()
+        else:
+            with contextlib.suppress(OSError):
+                os.utime(path)  # the last use, for the size cap's least-recently-used order
         return audio
 
     def _store(self, text: str, clip: Audio) -> Audio:
         """Write the clip atomically and return the clip to use; on any OS error, carry on memory-only.
 
         The first writer wins: if another process stored this text meanwhile, its
-        take (which may differ by a few ms) is returned instead of ours, so that
-        the clip in memory is always the one on disk, and a clip read back after
-        it left memory has the length the timeline was laid out with.
+        take is returned instead of ours, so that the clip in memory is always
+        the one on disk.  (Takes are identical now that every utterance gets a
+        fresh engine; this still guards against an engine that is not.)
         """
         if not self._disk_ok:
             return clip
         path = self.cache_path(text)
         assert path is not None
         payload = np.ascontiguousarray(clip, dtype="<f4").tobytes()
-        header = _HEADER.pack(_MAGIC, SAMPLE_RATE, clip.size, hashlib.sha256(payload).digest())
-        tmp_name: str | None = None
+        digest = hashlib.sha256(payload).digest()
+        entry = _HEADER.pack(_MAGIC, SAMPLE_RATE, clip.size, self._key(text), digest) + payload
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", suffix=".clip",
-                                             delete=False) as tmp:
-                tmp_name = tmp.name
-                tmp.write(header)
-                tmp.write(payload)
             try:
-                os.link(tmp_name, path)  # atomic, and refuses to replace another's entry
+                write_atomically(path, entry, replace=False)
             except FileExistsError:
                 theirs = self._load(text)
                 if theirs is not None:
                     return theirs
-                os.replace(tmp_name, path)  # theirs was damaged (and is gone): ours it is
-            except OSError:  # no hard links on this file system: last writer wins
-                os.replace(tmp_name, path)
+                write_atomically(path, entry)  # theirs was damaged (and is gone): ours it is
+            self._count_and_cap(len(entry))
         except OSError:
             self._disk_ok = False
-        finally:
-            if tmp_name is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp_name)
         return clip
 
+    def _count_and_cap(self, added_bytes: int) -> None:
+        """Keep the cache under its cap: count it once, then remove least recently used entries when over."""
+        assert self._cache_dir is not None
+        if self._disk_bytes is None:
+            self._disk_bytes = sum(size for _, size, _ in _entries(self._cache_dir))
+        else:
+            self._disk_bytes += added_bytes
+        if self._disk_bytes > self._max_disk_bytes:
+            self._disk_bytes = trim_cache(self._cache_dir, self._max_disk_bytes)
 
-def _decode_entry(data: bytes) -> Audio | None:
-    """The clip in a cache file, or None unless magic, rate, length and checksum all agree."""
+
+def _entries(folder: Path) -> list[tuple[float, int, str]]:
+    """(last use, size, path) of every cache entry in ``folder`` (regular files named ``*.clip``)."""
+    found = []
+    try:
+        with os.scandir(folder) as scan:
+            for entry in scan:
+                if entry.name.endswith(".clip") and not entry.name.startswith("."):
+                    with contextlib.suppress(OSError):
+                        info = entry.stat(follow_symlinks=False)
+                        found.append((info.st_mtime, info.st_size, entry.path))
+    except OSError:
+        return []
+    return found
+
+
+def trim_cache(folder: Path, max_bytes: int) -> int:
+    """Remove the least recently used entries until the cache is at most 90 % of ``max_bytes``; its new size."""
+    entries = sorted(_entries(folder))
+    total = sum(size for _, size, _ in entries)
+    target = max_bytes * 9 // 10  # some room, so the next few stores do not each trim again
+    for _, size, path in entries:
+        if total <= target:
+            break
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+            total -= size
+    return total
+
+
+def _read_entry(path: Path) -> bytes | None:
+    """The bytes of a cache entry, read with a bound; None if absent or not a plain file of a sane size.
+
+    Opened without following a link and without blocking (a FIFO), then
+    checked with ``fstat``: a device, a FIFO or a huge (sparse) file is never read.
+    A non-regular entry is removed here; the caller removes the other damaged ones.
+    """
+    try:
+        descriptor = os.open(path, _OPEN_FLAGS)
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENXIO, errno.EMLINK):  # a link, or a FIFO/socket
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        return None
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or not _HEADER.size < info.st_size <= MAX_ENTRY_BYTES:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            return None
+        chunks = []
+        remaining = info.st_size
+        while remaining > 0:
+            chunk = os.read(descriptor, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+
+
+def _decode_entry(data: bytes, key: bytes) -> Audio | None:
+    """The clip in a cache file, or None unless magic, rate, key, length and checksum all agree."""
     if len(data) < _HEADER.size:
         return None
-    magic, sample_rate, frames, digest = _HEADER.unpack_from(data)
+    magic, sample_rate, frames, entry_key, digest = _HEADER.unpack_from(data)
     payload = data[_HEADER.size:]
-    if magic != _MAGIC or sample_rate != SAMPLE_RATE or frames == 0 or len(payload) != 4 * frames:
+    if magic != _MAGIC or sample_rate != SAMPLE_RATE or entry_key != key:
+        return None
+    if frames == 0 or len(payload) != 4 * frames:
         return None
     if hashlib.sha256(payload).digest() != digest:
         return None

@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,7 +29,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from voiceguide.base import SAMPLE_RATE, Audio
+from voiceguide.base import SAMPLE_RATE, Audio, owned_name, sweep
 from voiceguide.errors import EngineError
 from voiceguide.speech.clips import resample
 
@@ -51,11 +52,23 @@ class _WorkerLost(Exception):
     """The worker did not answer in time, or died; it must be replaced."""
 
 
+_LIBRARY_ABSENT = ("cannot open shared object", "not found", "No such file", "Library not loaded",
+                   "could not find", "cannot find", "No module named")
+"""Signs in a failed import that a library is absent, rather than present but broken."""
+
+_INIT_HINT = ("reinstall the engine: sudo apt-get install --reinstall libespeak-ng1 espeak-ng-data"
+              if sys.platform.startswith("linux") else None)
+
+
 def missing_engine_error(detail: str = "") -> EngineError:
     """The one-sentence error for an engine that cannot start, naming what to install."""
     if "No module named 'pyttsx3'" in detail:
         return EngineError("The speech engine is not available: the Python package pyttsx3 is not installed.",
                            hint="pip install pyttsx3")
+    library_absent = any(sign in detail for sign in _LIBRARY_ABSENT)
+    if detail and not library_absent:
+        return EngineError(f"The speech engine is installed but could not start: {detail.rstrip('.')}.",
+                           hint=_INIT_HINT)
     if sys.platform.startswith("linux"):
         return EngineError(
             "The speech engine is not available: espeak-ng's library (libespeak-ng1) is not installed.",
@@ -162,9 +175,30 @@ def _cleanup(state: dict[str, Any], directory: str) -> None:
     worker = state.pop("worker", None)
     if worker is not None:
         worker.kill()
-    import shutil
-
     shutil.rmtree(directory, ignore_errors=True)
+
+
+WORKER_DIRECTORY_PREFIX = "voiceguide-tts-"
+
+
+def make_worker_directory() -> Path:
+    """A new private folder for the worker's files, in the temporary folder, named after this process.
+
+    Folders that workers of killed processes left there are removed first (``base.sweep``).
+    """
+    parent = Path(tempfile.gettempdir())
+    sweep(parent, WORKER_DIRECTORY_PREFIX, "", folders=True)
+    for _ in range(100):
+        directory = parent / owned_name(WORKER_DIRECTORY_PREFIX, "")
+        try:
+            directory.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise EngineError(f"The speech engine has no folder to work in: cannot create {directory} "
+                              f"({error.strerror or error}).", hint="check the TMPDIR folder") from None
+        return directory
+    raise EngineError(f"The speech engine has no folder to work in: no free name in {parent}.")
 
 
 def _start_worker(command: Sequence[str], directory: Path, timeout: float) -> tuple[_Worker, dict[str, Any]]:
@@ -180,7 +214,7 @@ def _start_worker(command: Sequence[str], directory: Path, timeout: float) -> tu
         raise EngineError(f"The speech engine could not start: the worker {lost}.") from None
     if not hello.get("ok"):
         worker.kill()
-        if hello.get("error") == "missing":
+        if hello.get("error") in ("missing", "init"):
             raise missing_engine_error(str(hello.get("detail", "")))
         raise EngineError(f"The speech engine could not start: {hello.get('detail', 'unknown error')}.")
     return worker, hello
@@ -200,9 +234,12 @@ def _voices_from(hello: dict[str, Any]) -> list[VoiceInfo]:
 
 def list_voices(*, command: Sequence[str] | None = None, timeout_seconds: float = 30.0) -> list[VoiceInfo]:
     """The engine's voices, in the engine's order; ``EngineError`` if the engine is missing."""
-    with tempfile.TemporaryDirectory(prefix="voiceguide-tts-") as directory:
-        worker, hello = _start_worker(command or worker_command(), Path(directory), timeout_seconds)
+    directory = make_worker_directory()
+    try:
+        worker, hello = _start_worker(command or worker_command(), directory, timeout_seconds)
         worker.kill()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
     return _voices_from(hello)
 
 
@@ -300,7 +337,7 @@ class Pyttsx3Synthesizer:
         self._start_timeout = start_timeout_seconds
         self._command = list(command) if command is not None else worker_command()
         self._lock = threading.Lock()
-        self._directory = Path(tempfile.mkdtemp(prefix="voiceguide-tts-"))
+        self._directory = make_worker_directory()
         self._state: dict[str, Any] = {"worker": None}
         self._finalizer = weakref.finalize(self, _cleanup, self._state, str(self._directory))
         self._counter = 0

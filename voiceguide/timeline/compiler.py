@@ -50,6 +50,8 @@ class Event:
     step: str
     side: str | None
     section: str | None
+    label: str | None = None
+    """The ``label`` of the innermost labelled step this sound belongs to (a repeat's label covers its steps)."""
 
     @property
     def end(self) -> int:
@@ -237,6 +239,8 @@ class _Compiler:
         self.cautions = cautions
         self.rate = sample_rate
         self.section: str | None = None
+        self._label: str | None = None  # of the step being laid out: its own, else its repeat's
+        self._outer_label: str | None = None  # of the repeats around it
         frames_per_second = Fraction(pace) * sample_rate
         self._fps_num = frames_per_second.numerator
         self._fps_den = frames_per_second.denominator
@@ -279,6 +283,7 @@ class _Compiler:
                 yield plan
 
     def _step(self, step: Step, path: str, t: int) -> Iterator[StepPlan]:
+        self._label = step.label or self._outer_label
         if isinstance(step, Say):
             cue = self.speech(t, "say", step.text)
             yield self._plan(path, "say", t, cue.end + self.paced(step.pause), step.label, [cue])
@@ -303,16 +308,23 @@ class _Compiler:
             raise TypeError(f"unknown step {step!r}")
 
     def _repeat(self, step: Repeat, path: str, t: int) -> Iterator[StepPlan]:
+        outer = self._outer_label
+        label = step.label or outer
         for round_number in range(1, step.times + 1):
             if step.announce:
+                self._label = label
                 cue = self.speech(t, "round", f"Round {round_number} of {step.times}.")
                 end = cue.end + self.fixed(ROUND_GAP)
-                yield self._plan(path, "round", t, end, step.label, [cue])
+                yield self._plan(path, "round", t, end, label, [cue])
                 t = end
-            for index, child in enumerate(step.steps, start=1):
-                for plan in self._step(child, f"{path}.{index}", t):
-                    t = plan.span.end
-                    yield plan
+            self._outer_label = label
+            try:
+                for index, child in enumerate(step.steps, start=1):
+                    for plan in self._step(child, f"{path}.{index}", t):
+                        t = plan.span.end
+                        yield plan
+            finally:
+                self._outer_label = outer
 
     # -- breathing ---------------------------------------------------------------
 
@@ -450,12 +462,12 @@ class _Compiler:
     def _event(self, cue: _Cue, path: str) -> Event:
         return Event(start=cue.start, length=cue.length, kind="tone" if cue.sound else "speech",
                      cue=cue.cue, text=cue.text, sound=cue.sound, step=path, side=cue.side,
-                     section=self.section)
+                     section=self.section, label=self._label)
 
     def _plan(self, path: str, kind: str, start: int, end: int, label: str | None, cues: list[_Cue],
               dropped: list[DroppedCue] | None = None, *, point: str | None = None,
               chapter: Chapter | None = None) -> StepPlan:
         events = tuple(sorted((self._event(c, path) for c in cues), key=lambda e: e.start))
-        span = StepSpan(step=path, kind=kind, start=start, end=end, label=label,
+        span = StepSpan(step=path, kind=kind, start=start, end=end, label=label or self._outer_label,
                         section=self.section, point=point)
         return StepPlan(span, events, tuple(dropped or ()), chapter)

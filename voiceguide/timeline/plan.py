@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from voiceguide import base
 from voiceguide.errors import Diagnostic, Position
+from voiceguide.printable import printable
 from voiceguide.timeline.compiler import Event, Timeline
 
 
@@ -15,13 +17,7 @@ def seconds(frames: int, sample_rate: int) -> float:
 
 def clock(frames: int, sample_rate: int) -> str:
     """Frames as ``M:SS.cc`` (``H:MM:SS.cc`` from an hour), rounded to the hundredth."""
-    hundredths = (frames * 100 + sample_rate // 2) // sample_rate
-    whole, cents = divmod(hundredths, 100)
-    minutes, secs = divmod(whole, 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours}:{minutes:02d}:{secs:02d}.{cents:02d}"
-    return f"{minutes}:{secs:02d}.{cents:02d}"
+    return base.clock(frames, sample_rate, decimals=2)
 
 
 def _event_dict(event: Event, sample_rate: int) -> dict[str, Any]:
@@ -34,6 +30,7 @@ def _event_dict(event: Event, sample_rate: int) -> dict[str, Any]:
         "step": event.step,
         "side": event.side,
         "section": event.section,
+        "label": event.label,
     }
 
 
@@ -53,13 +50,14 @@ def plan_dict(timeline: Timeline) -> dict[str, Any]:
 
 
 def format_plan(timeline: Timeline) -> str:
-    """The timeline as text: one line per cue (time, cue, side, text), section headings, total length."""
+    """The timeline as text: one line per cue (time, cue, side, text), section headings, labels, total length."""
     rate = timeline.sample_rate
     events = _sorted(timeline)
     cue_width = max([8, *(len(event.cue) for event in events)])
-    lines = [timeline.title]
+    # Script text is shown, never obeyed (no live control characters), and a cue keeps to its line.
+    lines = [printable(timeline.title, one_line=True)]
     if timeline.description:
-        lines.append(timeline.description)
+        lines.append(printable(timeline.description))
     lines.append("")
     chapters = sorted(timeline.chapters, key=lambda chapter: chapter.start)
     next_chapter = 0
@@ -67,20 +65,38 @@ def format_plan(timeline: Timeline) -> str:
     def heading(title: str, start: int) -> None:
         if lines[-1]:
             lines.append("")
-        lines.append(f"{title}  (from {clock(start, rate)})")
+        lines.append(f"{printable(title, one_line=True)}  (from {clock(start, rate)})")
 
+    labels = _label_marks(timeline)
+    next_label = 0
     for event in events:
         while next_chapter < len(chapters) and chapters[next_chapter].start <= event.start:
             heading(chapters[next_chapter].title, chapters[next_chapter].start)
             next_chapter += 1
+        while next_label < len(labels) and labels[next_label][0] <= event.start:
+            lines.append(f"  {clock(labels[next_label][0], rate):>7}  [{labels[next_label][1]}]")
+            next_label += 1
         side = event.side if event.side not in (None, "none") else ""
-        text = event.text if event.kind == "speech" else f"({event.sound or 'tone'})"
+        text = printable(event.text or "", one_line=True) if event.kind == "speech" else f"({event.sound or 'tone'})"
         lines.append(f"  {clock(event.start, rate):>7}  {event.cue:<{cue_width}} {side:<6} {text}".rstrip())
     for chapter in chapters[next_chapter:]:
         heading(chapter.title, chapter.start)
+    for start, label in labels[next_label:]:
+        lines.append(f"  {clock(start, rate):>7}  [{label}]")
     cues = len(events)
     lines += ["", f"Total length {clock(timeline.length, rate)}, {cues} cue{'' if cues == 1 else 's'}."]
     return "\n".join(lines) + "\n"
+
+
+def _label_marks(timeline: Timeline) -> list[tuple[int, str]]:
+    """(start frame, label) where a labelled run of steps begins: a repeat's label once, not per step."""
+    marks: list[tuple[int, str]] = []
+    previous: str | None = None
+    for span in sorted(timeline.spans, key=lambda span: span.start):
+        if span.label is not None and span.label != previous:
+            marks.append((span.start, span.label))
+        previous = span.label
+    return marks
 
 
 def dropped_warnings(timeline: Timeline, path: str) -> list[Diagnostic]:

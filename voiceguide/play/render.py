@@ -1,13 +1,15 @@
-"""Rendering: pull a session's mixer blocks into a sink, start to end."""
+"""Rendering: the block loop run to the end into a file sink, with no listener."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from voiceguide.audio.mixer import ClipSource, Mixer
 from voiceguide.audio.sinks import Sink
 from voiceguide.base import SAMPLE_RATE
-from voiceguide.timeline.compiler import Timeline
+from voiceguide.play.program import Program
+from voiceguide.play.transport import Transport
+from voiceguide.timeline.compiler import Event, Timeline
 
 Progress = Callable[[int, int], None]
 """Called after each block with (frames done, frames in total)."""
@@ -26,17 +28,20 @@ def render_session(
 
     "Any failure" includes ``KeyboardInterrupt``: an interrupted render leaves nothing behind.
     """
-    mixer = Mixer(timeline.events, clips, volume, length=timeline.length)
-    total = timeline.length
-    done = 0
+
+    def make_renderer(events: Sequence[Event], length: int) -> Mixer:
+        return Mixer(events, clips, length=length)
+
+    total_frames = timeline.length
     try:
+        transport = Transport(Program.from_timeline(timeline), make_renderer, sink, volume=volume,
+                              sample_rate=timeline.sample_rate, block_frames=block_frames)
         if progress is not None:
-            progress(done, total)
-        for block in mixer.blocks(block_frames):
-            sink.write(block)
-            done += len(block)
+            progress(sink.position, total_frames)
+        while not transport.done:
+            transport.pump(max_blocks=1)
             if progress is not None:
-                progress(done, total)
+                progress(sink.position, total_frames)
         sink.close()
     except BaseException:
         sink.abort()

@@ -1,0 +1,83 @@
+"""Fuzzing the command line: whatever the file holds, ``check`` and ``plan`` end at once with 0 or 2 (issue 8).
+
+Three sources of input, fed to ``voiceguide check`` and ``voiceguide plan``
+in-process: random bytes, random YAML documents built from the format's own
+vocabulary, and valid scripts mutated at the byte level (the strategies of
+``test_properties``).  ``plan`` speaks through ``FakeSynthesizer`` (a tone per
+text), put in place of the engine class the command line builds, with its own
+cache folder.  Each run must exit 0 or 2, print no traceback, and take under
+1 s.  The example counts are modest, to keep the suite fast.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.cli_harness import run_cli
+from tests.fakes import FakeSynthesizer
+from tests.test_properties import VALUES, mutated
+from voiceguide.speech import pyttsx3_engine
+
+SETTINGS = settings(max_examples=40, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+LIMIT_SECONDS = 1.0
+
+
+class _FakeEngine(FakeSynthesizer):
+    """Built as the command line builds the engine (voice, language, rate), speaking tones."""
+
+    def __init__(self, voice: str | None = None, language: str | None = None, rate: int = 160) -> None:
+        super().__init__()
+
+    def close(self) -> None:
+        """Nothing to stop."""
+
+
+@pytest.fixture(scope="module")
+def fake_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The engine replaced by the fake, the speech cache in a folder of its own; yields a folder for scripts."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pyttsx3_engine, "Pyttsx3Synthesizer", _FakeEngine)
+        patch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield tmp_path_factory.mktemp("scripts")
+
+
+def run_both(folder: Path, source: bytes) -> None:
+    """``check`` and ``plan`` of ``source``: each exits 0 or 2, without a traceback, in under a second."""
+    path = folder / "fuzz.yaml"
+    path.write_bytes(source)
+    for command in ("check", "plan"):
+        started = time.perf_counter()
+        result = run_cli(command, str(path))  # anything but a VoiceguideError would escape as an exception
+        seconds = time.perf_counter() - started
+        assert result.exit_status in (0, 2), (command, result.stderr[-2000:])
+        assert "Traceback" not in result.stderr
+        assert seconds < LIMIT_SECONDS, f"{command} took {seconds:.2f} s"
+        if result.exit_status == 2:
+            assert result.stderr, "exit status 2 must say why"
+
+
+@SETTINGS
+@given(st.binary(max_size=4000))
+def test_random_bytes(fake_engine: Path, source: bytes) -> None:
+    run_both(fake_engine, source)
+
+
+@SETTINGS
+@given(VALUES)
+def test_random_yaml(fake_engine: Path, data: Any) -> None:
+    run_both(fake_engine, yaml.safe_dump(data, allow_unicode=True, default_flow_style=None).encode("utf-8"))
+
+
+@SETTINGS
+@given(mutated())
+def test_mutated_valid_scripts(fake_engine: Path, source: bytes) -> None:
+    run_both(fake_engine, source)

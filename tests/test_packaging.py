@@ -1,0 +1,52 @@
+"""The wheel a user installs: its licence travels with it, and its description is about using voiceguide."""
+
+from __future__ import annotations
+
+import email
+import importlib.util
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    if importlib.util.find_spec("hatchling") is None:
+        reason = "hatchling is not installed in this environment (./dev installs it)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    folder = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "--disable-pip-version-check", "--quiet", "--wheel-dir", str(folder), str(REPO)],
+        check=True, capture_output=True, timeout=120,
+    )
+    [path] = folder.glob("voiceguide-*.whl")
+    return zipfile.ZipFile(path)
+
+
+def _metadata(wheel: zipfile.ZipFile) -> email.message.Message:
+    [name] = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+    return email.message_from_bytes(wheel.read(name))
+
+
+def test_the_wheel_carries_the_mit_license(wheel: zipfile.ZipFile) -> None:
+    licenses = [n for n in wheel.namelist() if ".dist-info/" in n and n.rsplit("/", 1)[-1] == "LICENSE"]
+    assert licenses, "no LICENSE file in the wheel's metadata"
+    text = wheel.read(licenses[0]).decode()
+    assert text.startswith("MIT License") and text == (REPO / "LICENSE").read_text()
+
+
+def test_the_long_description_is_about_using_voiceguide(wheel: zipfile.ZipFile) -> None:
+    description = _metadata(wheel).get_payload()
+    assert isinstance(description, str)
+    assert "./dev" not in description and ".venv" not in description
+    for words in ("pip install voiceguide", "voiceguide play", "voiceguide render", "libespeak-ng1"):
+        assert words in description

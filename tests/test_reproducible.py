@@ -1,0 +1,81 @@
+"""Reproducible speech: the same text is the same take, so a render is the same file every time.
+
+espeak-ng carries state from one utterance to the next (see ``_tts_worker``);
+these tests drive the real engine and fail where a take depends on what was
+spoken before it, in this process or in another one.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.test_engine import start_engine
+
+pytestmark = pytest.mark.engine
+
+REPO = Path(__file__).resolve().parent.parent
+
+SCRIPT = """\
+voiceguide: 1
+title: Same every time
+steps:
+  - say: Breathe in slowly through your nose.
+  - pause: 0.3s
+  - say: Hold.
+  - chime: 1
+  - say: Now let it go, and rest.
+"""
+
+PART = """\
+voiceguide: 1
+title: Part of it
+steps:
+  - say: Hold.
+"""
+
+
+def test_a_take_does_not_depend_on_what_was_spoken_before() -> None:
+    with start_engine() as synth:
+        first = synth.synthesize("Hold.")
+        synth.synthesize("Breathe in slowly through your nose, and let the shoulders drop.")
+        again = synth.synthesize("Hold.")
+        in_batch = synth.synthesize_many(["Now let it go.", "Hold.", "Rest."])[1]
+    assert first.size == again.size == in_batch.size
+    assert np.array_equal(first, again) and np.array_equal(first, in_batch)
+
+
+def _render(script: Path, output: Path, cache: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache))
+    return subprocess.Popen([sys.executable, "-m", "voiceguide", "render", str(script), "-o", str(output)],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _finish(process: subprocess.Popen[bytes]) -> None:
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err.decode()
+
+
+@pytest.mark.parametrize("extension", [".wav", ".flac"])
+def test_a_render_is_byte_identical_cold_warm_partly_warm_and_concurrent(tmp_path: Path, extension: str) -> None:
+    script = tmp_path / "session.yaml"
+    script.write_text(SCRIPT)
+    part = tmp_path / "part.yaml"
+    part.write_text(PART)
+    outputs = {name: tmp_path / f"{name}{extension}" for name in ("cold", "warm", "partly", "twin1", "twin2")}
+    _finish(_render(script, outputs["cold"], tmp_path / "cache-a"))
+    _finish(_render(script, outputs["warm"], tmp_path / "cache-a"))
+    _finish(_render(part, tmp_path / f"part{extension}", tmp_path / "cache-b"))
+    _finish(_render(script, outputs["partly"], tmp_path / "cache-b"))
+    twins = [_render(script, outputs[name], tmp_path / "cache-c") for name in ("twin1", "twin2")]
+    for twin in twins:
+        _finish(twin)
+    reference = outputs["cold"].read_bytes()
+    assert len(reference) > 1000
+    for name, path in outputs.items():
+        assert path.read_bytes() == reference, f"the {name} render differs from the cold one"

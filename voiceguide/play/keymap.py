@@ -1,0 +1,92 @@
+"""The keys: what each one means, and the one table of key help that every listing follows.
+
+Light on purpose (no numpy, no audio): ``cli.py`` builds ``play --help`` from it at start-up.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+VOLUME_STEP_PERCENT = 10
+VOLUME_MIN_PERCENT = 10
+"""Volume never goes below this: the feedback saying it must stay audible."""
+
+
+class Command(enum.Enum):
+    """What a key asks the player to do."""
+
+    PAUSE = "pause"  # pause, or resume when paused
+    NEXT = "next"
+    RESTART = "restart"  # again within RESTART_AGAIN_SECONDS: previous step
+    STATUS = "status"
+    VOLUME_UP = "volume up"
+    VOLUME_DOWN = "volume down"
+    HELP = "help"
+    QUIT = "quit"
+
+
+KEY_COMMANDS: dict[str, Command] = {
+    "space": Command.PAUSE,
+    "n": Command.NEXT, "N": Command.NEXT, "right": Command.NEXT,
+    "p": Command.RESTART, "P": Command.RESTART, "left": Command.RESTART,
+    "s": Command.STATUS, "S": Command.STATUS,
+    "+": Command.VOLUME_UP, "=": Command.VOLUME_UP, "up": Command.VOLUME_UP,
+    "-": Command.VOLUME_DOWN, "_": Command.VOLUME_DOWN, "down": Command.VOLUME_DOWN,
+    "q": Command.QUIT, "Q": Command.QUIT, "escape": Command.QUIT,
+    "h": Command.HELP, "H": Command.HELP, "?": Command.HELP,
+}
+"""Key names as ``keys.KeyReader`` reports them, mapped to commands."""
+
+
+@dataclass(frozen=True)
+class KeyHelp:
+    """One row of key help, in the three forms it is given: on screen, in one line, and spoken."""
+
+    keys: str
+    meaning: str
+    short: str
+    """For the one-line reminder above the status line; empty: not there."""
+    spoken: str
+    """For the spoken list of keys; empty: not said."""
+
+
+KEY_HELP = (
+    # In the order a person needs them: pause, status, next, back, louder, softer, quit.
+    KeyHelp("space", "pause / resume (resuming says where you are)", "space pause", "Space, pause."),
+    KeyHelp("s", "say the status: step, point, side, time left", "s status", "S, status."),
+    KeyHelp("n, right arrow", "next step (or the right side of a press on both sides)", "n next", "N, next."),
+    KeyHelp("p, left arrow", "back: restart this step or side (press again for the one before)", "p back",
+            "P, back."),
+    KeyHelp("+ / -", "louder / softer", "+/- volume", "Plus, louder. Minus, softer."),
+    KeyHelp("q, Escape", "quit", "q quit", "Q, quit."),
+    KeyHelp("h, ?", "say which keys do what (so does any other key)", "h keys", ""),
+)
+"""The keys, the one table that ``--help``, the screen, the spoken help and the README follow."""
+
+HELP_TEXT = "Keys: " + " ".join(row.spoken for row in KEY_HELP if row.spoken)
+"""Spoken for ``h``, ``?`` and any key that means nothing."""
+
+KEYS_REMINDER = " · ".join(row.short for row in KEY_HELP if row.short)
+"""The one-line reminder of the keys, shown above the status line."""
+
+
+def keys_table(indent: int = 2) -> str:
+    """The keys as aligned lines of text, for ``--help``."""
+    width = max(len(row.keys) for row in KEY_HELP) + 3
+    return "\n".join(f"{' ' * indent}{row.keys:<{width}}{row.meaning}" for row in KEY_HELP)
+
+
+SIDE_FEEDBACK = {
+    "next": "Right side.",  # n on the left side of a press on both sides
+    "restart": "Restarting the right side.",  # p on the right side
+    "back": "Back to the left side.",  # p again on the right side
+}
+"""What ``n`` and ``p`` say when they move between the two sides of a ``side: both`` press."""
+
+FIXED_FEEDBACK = (
+    "Paused.", "Next step.", "Restarting this step.", "Previous step.", "Stopping.", "This is the last step.",
+    *SIDE_FEEDBACK.values(), HELP_TEXT,
+    *(f"Volume {percent} percent." for percent in range(VOLUME_MIN_PERCENT, 101, VOLUME_STEP_PERCENT)),
+)
+"""Feedback sentences that do not depend on the position: worth synthesizing ahead."""

@@ -1,0 +1,59 @@
+"""The live session loop: keys in, blocks out, the screen kept up to date, until the session ends or is quit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from voiceguide.play.keymap import KEY_COMMANDS, Command
+from voiceguide.play.player import Player
+from voiceguide.play.ui import LiveDisplay
+
+KEY_WAIT_SECONDS = 0.02
+"""How long each turn of the loop waits for a key: short against the ~0.5 s the stream holds."""
+
+
+class KeySource(Protocol):
+    """Where keys come from (``keys.KeyReader``)."""
+
+    def read(self, timeout: float) -> str | None:
+        """The next key's name, or None when none came within ``timeout`` seconds."""
+        ...
+
+
+class Prefetcher(Protocol):
+    """What ``prefetch_in_order`` needs of a speech bank (``speech.clips.SpeechBank``)."""
+
+    def prefetch(self, texts: Sequence[str]) -> None:
+        """Make sure every text has a clip."""
+        ...
+
+
+def run_live(player: Player, keys: KeySource, display: LiveDisplay) -> None:
+    """Play until the player is done: each key's command, then blocks, then the screen."""
+    while not player.done:
+        key = keys.read(KEY_WAIT_SECONDS)
+        # A key that means nothing gets the spoken list of keys.
+        command = KEY_COMMANDS.get(key, Command.HELP) if key is not None else None
+        if command is not None:
+            player.handle(command)
+        player.pump()
+        display.update(player.poll(), player.status)
+
+
+def prefetch_in_order(bank: Prefetcher, texts: Sequence[str]) -> None:
+    """Synthesize ``texts`` in order of first use, in growing batches (runs on a thread).
+
+    The first batches are small so the first cues are ready at once; later ones
+    are large, which is faster per text.  A failure is left for the compiler
+    thread to meet and report when it needs that text.
+    """
+    size = 1
+    done = 0
+    try:
+        while done < len(texts):
+            bank.prefetch(texts[done:done + size])
+            done += size
+            size = min(size * 2, 8)
+    except Exception:  # noqa: BLE001 - reported by the compiler thread, which needs the same clip
+        return

@@ -1,0 +1,199 @@
+"""Where the listener is: the status for the screen and the spoken status, from a snapshot and a frame."""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from voiceguide.base import SAMPLE_RATE
+from voiceguide.play.program import Snapshot
+from voiceguide.timeline.compiler import StepSpan
+from voiceguide.timeline.places import sentence_start, step_name
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where playback is, for the screen and for the spoken status."""
+
+    position: int
+    length: int | None
+    sample_rate: int
+    paused: bool
+    span: StepSpan | None
+    step_number: int
+    step_count: int | None
+    side: str | None
+    speaking: str | None
+    step_left: int
+    hold_left: int | None
+    volume_percent: int
+    finished: bool
+
+    @property
+    def session_left(self) -> int | None:
+        """Frames left in the session, once its length is known."""
+        return None if self.length is None else max(0, self.length - self.position)
+
+
+def spoken_duration(frames: int, sample_rate: int = SAMPLE_RATE) -> str:
+    """A duration as words for the speech engine: "1 minute 5 seconds" (rounded up to a second)."""
+    seconds = max(0, math.ceil(frames / sample_rate - 1e-9))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour" + ("s" if hours != 1 else ""))
+    if minutes:
+        parts.append(f"{minutes} minute" + ("s" if minutes != 1 else ""))
+    if seconds or not parts:
+        parts.append(f"{seconds} second" + ("s" if seconds != 1 else ""))
+    return " ".join(parts)
+
+
+def describe_place(status: Status) -> str:
+    """The step as a short phrase a listener understands (``places.step_name``), starting a sentence."""
+    span = status.span
+    if span is None:
+        return "The end"
+    return sentence_start(step_name(span, status.side))
+
+
+def resume_text(status: Status) -> str:
+    """What is said on resuming: "Resuming. <place>, N seconds left." """
+    left = status.hold_left if status.hold_left is not None else status.step_left
+    return f"Resuming. {describe_place(status)}, {spoken_duration(left, status.sample_rate)} left."
+
+
+def status_text(status: Status) -> str:
+    """The spoken status: step, point, side, time left in the hold or step, and in the session."""
+    parts = [("Paused. " if status.paused else "") + describe_place(status) + "."]
+    if status.span is not None and status.span.point and status.span.label:
+        parts.append(f"Point {status.span.point}.")
+    if status.hold_left is not None:
+        parts.append(f"{spoken_duration(status.hold_left, status.sample_rate)} left in the hold.")
+    parts.append(f"{spoken_duration(status.step_left, status.sample_rate)} left in this step.")
+    left = status.session_left
+    if left is not None:
+        parts.append(f"{spoken_duration(left, status.sample_rate)} left in the session.")
+    return " ".join(parts)
+
+
+def step_spans(snapshot: Snapshot) -> list[StepSpan]:
+    """The steps a listener can be in (and skip between): those that last at all."""
+    return [span for span in snapshot.spans if span.end > span.start]
+
+
+def span_index(spans: Sequence[StepSpan], frame: int) -> int | None:
+    """The index of the span holding session ``frame``, or None between or after them."""
+    index = bisect_right([span.start for span in spans], frame) - 1
+    if index < 0 or frame >= spans[index].end:
+        return None
+    return index
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A place ``n`` and ``p`` move between: a step, or one side of a press on both sides."""
+
+    start: int
+    end: int
+    side: str | None
+    """``left`` or ``right`` for the sides of a ``side: both`` press, else None."""
+
+
+def nav_stops(snapshot: Snapshot) -> list[Stop]:
+    """The steps a listener can skip between, a press on both sides counting as two (left, right)."""
+    stops = []
+    for span in step_spans(snapshot):
+        right = _right_side_start(snapshot, span) if span.kind == "press" else None
+        if right is None:
+            stops.append(Stop(span.start, span.end, None))
+        else:
+            stops += [Stop(span.start, right, "left"), Stop(right, span.end, "right")]
+    return stops
+
+
+def _right_side_start(snapshot: Snapshot, span: StepSpan) -> int | None:
+    """Where the right side of a press on both sides begins (its announcement), or None."""
+    inside = snapshot.events[bisect_left(snapshot.starts, span.start):bisect_left(snapshot.starts, span.end)]
+    if not any(event.side == "left" for event in inside):
+        return None
+    return next((event.start for event in inside if event.side == "right"), None)
+
+
+def stop_index(stops: Sequence[Stop], frame: int) -> int | None:
+    """The index of the stop holding session ``frame``, or None between or after them."""
+    index = bisect_right([stop.start for stop in stops], frame) - 1
+    if index < 0 or frame >= stops[index].end:
+        return None
+    return index
+
+
+def speech_start(snapshot: Snapshot, frame: int) -> int | None:
+    """The start of the speech sounding at ``frame`` that began before it (to say it again whole), if any."""
+    stop = bisect_left(snapshot.starts, frame)
+    start: int | None = None
+    for event in snapshot.events[max(0, stop - 64):stop]:
+        if event.kind == "speech" and event.start < frame < event.end:
+            start = event.start if start is None else min(start, event.start)
+    return start
+
+
+def speech_end(snapshot: Snapshot, frame: int) -> int | None:
+    """The end of the speech sounding at ``frame`` (started before it), if any."""
+    stop = bisect_left(snapshot.starts, frame)
+    end: int | None = None
+    # Only events that started shortly before can still be sounding: speech is seconds long.
+    for event in snapshot.events[max(0, stop - 64):stop]:
+        if event.kind == "speech" and event.start < frame < event.end:
+            end = event.end if end is None else max(end, event.end)
+    return end
+
+
+@dataclass(frozen=True)
+class PlayState:
+    """What the player adds to a snapshot and a frame to make a ``Status``."""
+
+    paused: bool
+    volume_percent: int
+    finished: bool
+    sample_rate: int = SAMPLE_RATE
+
+
+def status_at(snapshot: Snapshot, frame: int, state: PlayState) -> Status:
+    """The status at session ``frame``: step, side, sentence, hold and step time left."""
+    spans = step_spans(snapshot)
+    index = span_index(spans, frame)
+    span = spans[index] if index is not None else None
+    side: str | None = None
+    speaking: str | None = None
+    hold_left_frames: int | None = None
+    if span is not None:
+        inside = snapshot.events[bisect_left(snapshot.starts, span.start):bisect_left(snapshot.starts, span.end)]
+        before = [e for e in inside if e.start <= frame]
+        side = next((e.side for e in reversed(before) if e.side), None)
+        if side is None:
+            side = next((e.side for e in inside if e.side), None)
+        presses = [e for e in before if e.cue == "press"]
+        if presses:
+            release = next((e for e in inside if e.cue == "release" and e.start > presses[-1].start), None)
+            if release is not None and release.start > frame:
+                hold_left_frames = release.start - frame
+        speaking = next((e.text for e in reversed(before) if e.kind == "speech" and e.start <= frame < e.end), None)
+    return Status(
+        position=frame,
+        length=snapshot.length,
+        sample_rate=state.sample_rate,
+        paused=state.paused,
+        span=span,
+        step_number=(index + 1) if index is not None else len(spans),
+        step_count=len(spans) if snapshot.complete else None,
+        side=side,
+        speaking=speaking,
+        step_left=max(0, span.end - frame) if span is not None else 0,
+        hold_left=hold_left_frames,
+        volume_percent=state.volume_percent,
+        finished=state.finished,
+    )

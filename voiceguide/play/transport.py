@@ -1,0 +1,283 @@
+"""The one block loop: pulls a program's mixer blocks into a sink, for a file and for the speakers alike.
+
+``Transport.pump`` writes blocks while the sink has room: a file sink always
+has room (``render`` is the transport running to the end with no listener),
+the live stream has room for about half a second ahead of the device.  Either
+way the blocks are the mixer's, cut the same way, so what a file holds and
+what the speakers play are the same samples by construction.
+
+The sink's position (written frames it has consumed) is the only clock: the
+``OutputLog`` maps it back to a session frame.  Editing the future (a key) is
+``rewind`` (drop the unplayed queue, set the cursor back to the exact session
+frame reached) followed by new blocks: no session frame is lost or repeated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from voiceguide.audio.sinks import Sink
+from voiceguide.base import SAMPLE_RATE, Audio
+from voiceguide.play.log import Notice, OutputLog, SegmentKind
+from voiceguide.play.program import Program, Snapshot
+from voiceguide.play.status import PlayState, speech_end
+from voiceguide.timeline.compiler import Event
+
+FEEDBACK_GAP_SECONDS = 0.3
+"""Silence after every spoken feedback, before the session goes on."""
+
+
+class Renderer(Protocol):
+    """The session's samples (``mixer.Mixer``)."""
+
+    volume: float
+
+    def render(self, start: int, frames: int) -> Audio:
+        """``frames`` samples from session frame ``start``."""
+        ...
+
+
+MakeRenderer = Callable[[Sequence[Event], int], Renderer]
+"""Builds a renderer for (events, length): ``lambda e, n: Mixer(e, clips, length=n)``."""
+
+
+class FeedbackQueue:
+    """The spoken feedback waiting to be written (one sentence: a new key replaces it)."""
+
+    def __init__(self) -> None:
+        self._audio: Audio | None = None
+        self._text = ""
+        self._offset_frames = 0
+        self.start_frame: int | None = None
+        """The session frame the cursor must reach first (the end of a sentence sounding), or None: at once."""
+
+    def set(self, audio: Audio, text: str, start_frame: int | None) -> None:
+        """Queue ``audio`` (saying ``text``), to start at ``start_frame`` or at once."""
+        self._audio, self._text, self._offset_frames, self.start_frame = audio, text, 0, start_frame
+
+    def clear(self) -> None:
+        """Drop the queued feedback."""
+        self._audio, self._offset_frames, self.start_frame = None, 0, None
+
+    def ready(self, cursor_frame: int) -> bool:
+        """True when there is feedback to write with the cursor at ``cursor_frame``."""
+        return self._audio is not None and (self.start_frame is None or cursor_frame >= self.start_frame)
+
+    def take(self, frames: int) -> tuple[Audio, str | None]:
+        """The next at most ``frames`` samples, and the text when they are the sentence's first."""
+        assert self._audio is not None
+        start = self._offset_frames
+        piece = self._audio[start:start + frames]
+        self._offset_frames += len(piece)
+        if self._offset_frames >= len(self._audio):
+            self.clear()
+        return piece, self._text if start == 0 else None
+
+
+class Transport:
+    """Writes a ``Program`` into a ``Sink`` block by block from a cursor, and maps the sink's clock back.
+
+    Single-threaded.  The state a listener changes (``paused``, ``volume``, the
+    cursor through ``jump``, ``stop``) is set between ``rewind`` and ``say``.
+    """
+
+    def __init__(self, program: Program, make_renderer: MakeRenderer, sink: Sink, *,
+                 start_frame: int = 0, volume: float = 1.0, sample_rate: int = SAMPLE_RATE,
+                 block_frames: int | None = None) -> None:
+        self._program = program
+        self._make_renderer = make_renderer
+        self._sink = sink
+        self.sample_rate = sample_rate
+        self._block_frames = block_frames if block_frames is not None else sink.block_frames
+        self._snapshot = program.snapshot()
+        self._snapshot_out = sink.position
+        self._renderer: Renderer | None = None
+        self._renderer_version = -1
+        self._renderer_ready_frames = 0
+        self._renderer_complete = False
+        self._volume = volume
+        self._cursor_frame = start_frame
+        self._log = OutputLog(sink.position)
+        self._polled_out = sink.position
+        self._feedback = FeedbackQueue()
+        self.paused = False
+        self.stopping = False
+        """True once told to stop: the queued feedback is the last thing written."""
+        self.ended = False
+        """True once the last frame to be written has been written."""
+        self.wait_frames = 0
+        """Frames of silence written because speech for the next step was not ready yet."""
+        self.heard_session_frames = 0
+        """Frames of session audio the sink has played, as far as ``poll`` has looked (for the session log)."""
+
+    # -- state a listener changes ------------------------------------------------
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The session as the transport last took it in."""
+        return self._snapshot
+
+    @property
+    def cursor_frame(self) -> int:
+        """The session frame the next written block starts from."""
+        return self._cursor_frame
+
+    @property
+    def volume(self) -> float:
+        """Gain from 0 to 1 of the session and of the feedback."""
+        return self._volume
+
+    @volume.setter
+    def volume(self, value: float) -> None:
+        self._volume = value
+        if self._renderer is not None:
+            self._renderer.volume = value
+
+    @property
+    def volume_percent(self) -> int:
+        """The volume in percent, as it is spoken."""
+        return max(0, min(100, round(self._volume * 100)))
+
+    def jump(self, frame: int) -> None:
+        """Write from session ``frame`` next."""
+        self._cursor_frame = frame
+
+    def rewind(self) -> None:
+        """Drop the sink's unplayed queue; the cursor goes back to the first unplayed session frame."""
+        dropped_frames = self._sink.discard()
+        resume_frame = self._log.truncate(self._log.written_frames - dropped_frames)
+        if resume_frame is not None:
+            self._cursor_frame = resume_frame
+        self._feedback.clear()
+        self.ended = False
+
+    def say(self, clip: Audio, text: str, *, after_sentence: bool) -> None:
+        """Queue ``clip`` (saying ``text``) and a short gap; ``after_sentence``: once the one sounding ends."""
+        gap = np.zeros(round(FEEDBACK_GAP_SECONDS * self.sample_rate), dtype=np.float32)
+        audio = np.concatenate([np.asarray(clip, dtype=np.float32) * np.float32(self._volume), gap])
+        start_frame = speech_end(self._snapshot, self._cursor_frame) if after_sentence and not self.paused else None
+        self._feedback.set(audio, text, start_frame)
+
+    # -- the clock ---------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        """True once everything to be played has been written and consumed."""
+        return self.ended and self._sink.position >= self._log.written_frames
+
+    def heard_frame(self) -> int:
+        """The session frame the sink has reached."""
+        return self._log.session_frame_at(self._sink.position, self._cursor_frame)
+
+    def sounding(self) -> tuple[SegmentKind | None, str | None]:
+        """What the sink is playing now (None: nothing written there), and the feedback's sentence."""
+        now = self._sink.position
+        segment = self._log.segment_at(now)
+        if segment is None:
+            return None, None
+        return segment.kind, self._log.feedback_text_at(now) if segment.kind == "feedback" else None
+
+    def play_state(self) -> PlayState:
+        """What a ``Status`` needs from the transport."""
+        return PlayState(paused=self.paused, volume_percent=self.volume_percent, finished=self.done,
+                         sample_rate=self.sample_rate)
+
+    def poll(self) -> list[Notice]:
+        """Cues and feedback that started sounding since the last call, in order."""
+        now = self._sink.position
+        if now <= self._polled_out:
+            return []
+        notices = list(self._log.notices(self._snapshot, self._polled_out, now))
+        self.heard_session_frames += self._log.session_frames_in(self._polled_out, now)
+        self._polled_out = now
+        self._log.forget_played(now)
+        return notices
+
+    # -- writing -----------------------------------------------------------------
+
+    def pump(self, max_blocks: int | None = None) -> None:
+        """Write blocks while the sink has room (at most ``max_blocks``), until everything is written."""
+        self.refresh()
+        written = 0
+        while not self.ended and self._sink.free_frames() >= self._block_frames:
+            block = self._next_block()
+            if len(block):
+                self._sink.write(block)
+            written += 1
+            if max_blocks is not None and written >= max_blocks:
+                return
+
+    def refresh(self, *, force: bool = False, latest: bool = False) -> None:
+        """Take in newly compiled steps: the snapshot for reading, the renderer for writing.
+
+        While steps are still compiling, a new snapshot (a copy of every event so
+        far) is taken only when the cursor nears the end of what is known, or once
+        a second; rebuilding the renderer sorts the events again, so it happens
+        only near that end, or once compiling is complete.
+        """
+        near = self._cursor_frame + 2 * self.sample_rate >= self._renderer_ready_frames
+        if latest or force or self._renderer is None or (
+                self._program.version != self._snapshot.version
+                and (near or self._program.complete
+                     or self._sink.position - self._snapshot_out >= self.sample_rate)):
+            self._snapshot = self._program.snapshot()
+            self._snapshot_out = self._sink.position
+        snapshot = self._snapshot
+        if self._renderer is not None and self._renderer_version == snapshot.version:
+            return
+        if (self._renderer is None or force or near
+                or (snapshot.complete and not self._renderer_complete)):
+            self._renderer = self._make_renderer(snapshot.events, snapshot.ready_until)
+            self._renderer.volume = self._volume
+            self._renderer_version = snapshot.version
+            self._renderer_ready_frames = snapshot.ready_until
+            self._renderer_complete = snapshot.complete
+
+    def _next_block(self) -> Audio:
+        """One block: feedback, session audio or silence; shorter only at the very end."""
+        block = np.zeros(self._block_frames, dtype=np.float32)
+        filled = 0
+        while filled < self._block_frames and not self.ended:
+            taken = self._fill(block[filled:])
+            filled += taken
+            if taken == 0:
+                break
+        return block[:filled] if self.ended else block
+
+    def _fill(self, out: Audio) -> int:
+        """Write into ``out`` from the cursor; returns the frames that advance the block (0: stop filling)."""
+        need = len(out)
+        if self._feedback.ready(self._cursor_frame):
+            piece, text = self._feedback.take(need)
+            out[:len(piece)] = piece
+            self._log.add("feedback", len(piece), self._cursor_frame, text)
+            return len(piece)
+        if self.stopping:
+            self.ended = True
+            return 0
+        if self.paused:
+            self._log.add("pause", need, self._cursor_frame)
+            return need
+        assert self._renderer is not None
+        limit = self._renderer_ready_frames
+        if self._feedback.start_frame is not None:
+            limit = min(limit, self._feedback.start_frame)
+        if self._cursor_frame < limit:
+            take = min(need, limit - self._cursor_frame)
+            out[:take] = self._renderer.render(self._cursor_frame, take)
+            self._log.add("session", take, self._cursor_frame)
+            self._cursor_frame += take
+            return take
+        if self._renderer_complete and self._cursor_frame >= self._renderer_ready_frames:
+            self.ended = True
+            return 0
+        self.refresh(force=True)
+        if self._renderer_ready_frames > self._cursor_frame or self._renderer_complete:
+            return self._fill(out)
+        # The next step's speech is still being synthesized: wait in silence.
+        self._log.add("wait", need, self._cursor_frame)
+        self.wait_frames += need
+        return need

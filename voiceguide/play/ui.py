@@ -1,0 +1,93 @@
+"""What ``play`` and ``render`` show while they work, written to a stream that ``cli.py`` hands in.
+
+No module but ``cli.py`` prints: these classes write only to the stream they
+are given (the terminal, or a ``StringIO`` in tests).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from voiceguide.play import screen
+from voiceguide.play.log import Notice
+from voiceguide.play.status import Status
+
+REDRAW_SECONDS = 0.25
+"""The status line is redrawn at most this often, unless a cue starts sounding."""
+
+
+class ProgressBar:
+    """A one-line progress bar redrawn in place on a terminal (``render.Progress``)."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO, label: str, sample_rate: int) -> None:
+        self._stream = stream
+        self._label = label
+        self._sample_rate = sample_rate
+        self._shown_percent = -1
+
+    def __call__(self, done_frames: int, total_frames: int) -> None:
+        percent = 100 if total_frames <= 0 else done_frames * 100 // total_frames
+        if percent == self._shown_percent:
+            return
+        self._shown_percent = percent
+        filled = self.WIDTH * percent // 100
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        minutes = total_frames // self._sample_rate / 60
+        self._stream.write(f"\r{self._label} [{bar}] {percent:3d}% of {minutes:.1f} min")
+        self._stream.flush()
+
+    def finish(self) -> None:
+        """Clear the bar's line."""
+        if self._shown_percent >= 0:
+            self._stream.write("\r" + screen.CLEAR_TO_END)
+            self._stream.flush()
+
+
+class LiveDisplay:
+    """The screen of ``play``: a header, then one status line redrawn in place, or plain lines per cue."""
+
+    def __init__(self, stream: TextIO, *, plain: bool, sample_rate: int) -> None:
+        self._stream = stream
+        self._plain = plain
+        self._sample_rate = sample_rate
+        self._drawn = ""
+        self._next_draw_seconds = 0.0
+
+    def header(self, title: str, length_frames: int | None, *, keys: bool) -> None:
+        """The first line: title, total time, and the key reminder when keys work."""
+        self._write_line(screen.header(title, length_frames, self._sample_rate, keys=keys))
+
+    def update(self, notices: list[Notice], status: Callable[[], Status]) -> None:
+        """Show what started sounding: a plain line each, or the status line (redrawn when a cue starts, or due)."""
+        if self._plain:
+            for notice in notices:
+                self._write_line(screen.notice_line(notice, self._sample_rate))
+            return
+        if not notices and time.monotonic() < self._next_draw_seconds:
+            return
+        self._next_draw_seconds = time.monotonic() + REDRAW_SECONDS
+        line = screen.status_line(status())
+        if line != self._drawn:
+            self._stream.write(screen.redraw(line))
+            self._stream.flush()
+            self._drawn = line
+
+    def finish(self) -> None:
+        """End the redrawn line, so the shell's prompt starts on a line of its own."""
+        if self._drawn:
+            self._stream.write("\n")
+            self._stream.flush()
+            self._drawn = ""
+
+    def message(self, line: str) -> None:
+        """A line of its own (a pain question, its answer), below the status line if one is drawn."""
+        self.finish()
+        self._write_line(line)
+
+    def _write_line(self, line: str) -> None:
+        self._stream.write(line + "\n")
+        self._stream.flush()
