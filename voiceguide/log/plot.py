@@ -66,11 +66,12 @@ def plot_pain(records: Sequence[Record]) -> Any:
                       color=LINK_COLOR, linewidth=1.5, zorder=1)
     before = [r for r in drawn if r.pain_before is not None]
     after = [r for r in drawn if r.pain_after is not None]
+    # Before: a ring drawn on top, wide enough to show around an equal "after" dot.
     axes.plot([r.started_at for r in before], [r.pain_before for r in before], linestyle="none",
-              marker="o", markersize=8, markerfacecolor="white", markeredgecolor=BEFORE_COLOR,
-              markeredgewidth=2, label="before the session", gid="pain-before", zorder=2)
+              marker="o", markersize=11, markerfacecolor="none", markeredgecolor=BEFORE_COLOR,
+              markeredgewidth=2, label="before the session", gid="pain-before", zorder=3)
     axes.plot([r.started_at for r in after], [r.pain_after for r in after], linestyle="none",
-              marker="o", markersize=8, color=AFTER_COLOR, label="after the session", gid="pain-after", zorder=3)
+              marker="o", markersize=7, color=AFTER_COLOR, label="after the session", gid="pain-after", zorder=2)
     for record in drawn:
         top = max(v for v in (record.pain_before, record.pain_after) if v is not None)
         axes.annotate(safe_text(record.session), (mdates.date2num(record.started_at), top),
