@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -24,6 +25,7 @@ from voiceguide.log.recorder import SessionRecorder
 from voiceguide.log.settings import ConfigError, Settings, load_settings
 from voiceguide.log.store import append_record, forget_log, log_path, read_log
 from voiceguide.play.ask import ask_pain, pain_phrases
+from voiceguide.play.tracking import SessionTracking
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONE = timezone(timedelta(hours=1))
@@ -376,3 +378,60 @@ def test_plot_refuses_other_formats_and_says_what_to_install_without_matplotlib(
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert re.search(r"pip install 'voiceguide\[plot\]'", done.stderr)
     assert not (tmp_path / "pain.png").exists()
+
+
+# -- the player's side: SessionTracking with stand-ins for the program and player --------------
+
+
+def _tracking(recorder: SessionRecorder | None, warnings: list[str]) -> SessionTracking:
+    return SessionTracking(recorder, pain_phrases(), warnings.append, lambda: 99.0)
+
+
+def _finished_player(heard_seconds: float, rate: int = 1000) -> SimpleNamespace:
+    return SimpleNamespace(transport=SimpleNamespace(heard_session_frames=round(heard_seconds * rate)))
+
+
+def _program(length_frames: int | None) -> SimpleNamespace:
+    return SimpleNamespace(snapshot=lambda: SimpleNamespace(length=length_frames))
+
+
+def test_no_questions_without_a_terminal_to_answer_them() -> None:
+    keys = SimpleNamespace(interactive=False, read=lambda timeout: None)
+    tracking = _tracking(None, [])
+    assert tracking.asker(keys, print, FakeOutput(), lambda text: np.zeros(1), 1.0, 1000) is None
+
+
+def test_the_ending_and_lengths_reach_the_record(log_dir: Path) -> None:
+    recorder = SessionRecorder(session="S", script="s.yaml", script_sha256="0" * 64)
+    tracking = _tracking(recorder, [])
+    tracking.before(lambda question: 4)
+    tracking.start()
+    tracking.after(lambda question: 2, quit=False)
+    tracking.finish(_program(10_000), _finished_player(9.5), 1000)  # type: ignore[arg-type]
+    (record,) = read_log().records
+    assert (record.ended, record.pain_before, record.pain_after) == ("done", 4, 2)
+    assert (record.planned_seconds, record.played_seconds, record.completed) == (10.0, 9.5, 0.95)
+
+
+def test_a_quit_is_not_asked_again_and_an_unfinished_layout_is_estimated(log_dir: Path) -> None:
+    recorder = SessionRecorder(session="S", script="s.yaml", script_sha256="0" * 64)
+    tracking = _tracking(recorder, [])
+    asked: list[str] = []
+    tracking.start()
+    tracking.after(lambda question: asked.append(question) or 1, quit=True)
+    tracking.finish(_program(None), _finished_player(33.0), 1000)  # type: ignore[arg-type]
+    (record,) = read_log().records
+    assert asked == [] and record.ended == "quit" and record.pain_after is None
+    assert record.planned_seconds == 99.0 and record.completed == pytest.approx(1 / 3, abs=1e-4)  # stored to 4 places
+
+
+def test_an_error_ends_as_error_and_an_unwritable_log_is_only_a_warning(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("VOICEGUIDE_DATA_DIR", str(blocker))  # the log's folder cannot be made
+    warnings: list[str] = []
+    tracking = _tracking(SessionRecorder(session="S", script="s.yaml", script_sha256="0" * 64), warnings)
+    tracking.start()
+    tracking.finish(_program(1000), _finished_player(0.5), 1000)  # type: ignore[arg-type]
+    assert len(warnings) == 1 and warnings[0].startswith("this session was not logged: The session log ")
