@@ -22,4 +22,4 @@ def test_without_traceback_an_error_is_one_sentence_and_a_hint() -> None:
     assert result.exit_status == 2
     assert result.stderr_lines == [
         "voiceguide: error: no script or shipped session named 'no-such-session'",
-        "hint: shipped sessions: breathing, quick-relief, sciatica (see 'voiceguide list')"]
+        "hint: shipped sessions: breathing, quick-relief, sciatica, sciatica-de (see 'voiceguide list')"]

@@ -36,6 +36,7 @@ class _FakeEngine(FakeSynthesizer):
 
     def __init__(self, voice: str | None = None, language: str | None = None, rate: int = 160) -> None:
         super().__init__()
+        self.voice_id = f"fake-{language}"
 
     def close(self) -> None:
         """Nothing to stop."""
@@ -46,6 +47,8 @@ def fake_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The engine replaced by the fake, the speech cache in a folder of its own; yields a folder for scripts."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pyttsx3_engine, "Pyttsx3Synthesizer", _FakeEngine)
+        # check looks for a voice of the script's language: one fake voice that speaks English.
+        patch.setattr(pyttsx3_engine, "list_voices", lambda: [pyttsx3_engine.VoiceInfo("fake", "Fake", ("en",), None)])
         patch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
         yield tmp_path_factory.mktemp("scripts")
 

@@ -17,8 +17,8 @@ import pytest
 
 from tests.cli_harness import run_cli
 from voiceguide.script.shipped import shipped_dir
-from voiceguide.script.source import MAX_SCRIPT_BYTES
 
+MAX_SCRIPT_BYTES = 1024 * 1024  # the spec's limit
 MINIMAL = "voiceguide: 1\ntitle: T\nsteps:\n  - Hello.\n"
 
 
@@ -38,10 +38,16 @@ def fifo(tmp_path: Path) -> str:
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="devices and FIFOs are POSIX")
-@pytest.mark.parametrize("command", ["check", "plan"])
-@pytest.mark.parametrize("what", ["/dev/zero", "/dev/urandom", "fifo"])
-def test_a_device_or_fifo_is_refused_at_once_without_reading_it(what: str, command: str, fifo: str) -> None:
+@pytest.mark.parametrize(("command", "what"), [
+    ("check", "/dev/zero"), ("check", "/dev/urandom"), ("check", "fifo"), ("check", "link to /dev/zero"),
+    ("plan", "/dev/zero"), ("plan", "fifo"),  # plan reads through the same function
+])
+def test_a_device_or_fifo_is_refused_at_once_without_reading_it(command: str, what: str, fifo: str,
+                                                                tmp_path: Path) -> None:
     path = fifo if what == "fifo" else what
+    if what.startswith("link to "):
+        path = str(tmp_path / "link.yaml")
+        os.symlink(what.removeprefix("link to "), path)
     result = run_child(command, path)
     assert result.returncode == 2, result.stderr
     kind = "a pipe (FIFO)" if what == "fifo" else "a device"
@@ -85,7 +91,7 @@ def test_a_huge_exponent_on_the_command_line_is_refused_at_once(option: list[str
 
 
 @pytest.mark.parametrize(("option", "value"), [("--rate", "１６０"), ("--pace", "１.５"), ("--volume", "０.５"),
-                                               ("--rate", "١٦٠"), ("--volume", "nan")])
+                                               ("--rate", "١٦٠")])
 def test_numbers_on_the_command_line_are_ascii_as_in_scripts(option: str, value: str, tmp_path: Path) -> None:
     script = tmp_path / "s.yaml"
     script.write_text(MINIMAL, encoding="utf-8")

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -208,6 +209,21 @@ def test_a_session_whose_real_speech_passes_24_h_is_refused_before_any_audio(tmp
     assert _files(out) == [], "no audio and no temporary file"
 
 
+@pytest.mark.live
+@pytest.mark.engine
+def test_play_stops_with_the_same_error_once_its_layout_passes_24_h(tmp_path: Path, pulse_server: Any) -> None:
+    script = tmp_path / "long.yaml"
+    script.write_text(LONG_WORD_SCRIPT.format(word="Mississippi" * 90))
+    env = dict(pulse_server.env, VOICEGUIDE_CACHE_DIR=str(tmp_path / "cache"))
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "voiceguide", "play", "--plain", str(script)], cwd=REPO,
+                            env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert f"{script}:1:1: error: with its speech synthesized the session would last more than 24.0 h" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert time.monotonic() - started < 30, "refused within its first seconds, not after a day"
+
+
 def test_a_lazy_layout_stops_as_soon_as_it_passes_24_h() -> None:
     # What play uses: the layout on its background thread ends with the error.
     from voiceguide.script.parse import parse_script
@@ -224,6 +240,13 @@ def test_a_lazy_layout_stops_as_soon_as_it_passes_24_h() -> None:
     assert "would last more than 24.0 h" in caught.value.diagnostics[0].message
     # Every step that fits is handed on, and none that would end past the limit.
     assert 24 * 3600 * SAMPLE_RATE - 60 * SAMPLE_RATE < ends[-1] <= 24 * 3600 * SAMPLE_RATE
+    # play's program compiles on a thread and hands the error to the player's thread.
+    from voiceguide.play.program import Program
+
+    program = Program(script.title, held_to_limit(script, iter_timeline(script, lambda text: 50 * SAMPLE_RATE),
+                                                  SAMPLE_RATE))
+    with pytest.raises(ScriptError, match="would last more than 24.0 h"):
+        program.wait(lambda snapshot: False, timeout=30)
 
 
 def test_a_lazy_layout_passes_steps_without_sound() -> None:

@@ -126,12 +126,13 @@ def test_defaults_of_the_spec() -> None:
     assert isinstance(chime, Chime) and chime.sound == "bell"
     assert isinstance(breathe, Breathe)
     assert (breathe.pattern.hold, breathe.pattern.rest, breathe.count, breathe.say) == (0, 0, False, None)
+    # Words the script leaves out come from the phrasebook (None here).
     assert (breathe.words.inhale, breathe.words.hold, breathe.words.exhale, breathe.words.rest) == (
-        "Breathe in", "Hold", "Breathe out", "Rest")
+        None, None, None, None)
     assert isinstance(press, Press)
     assert (press.side, press.prepare, press.rest, press.halfway, press.countdown) == ("none", 3, 5, False, 0)
     assert (press.cue_every, press.breathe, press.words.press, press.words.release) == (
-        None, None, "Press now", "Release")
+        None, None, None, None)
     assert isinstance(repeat, Repeat) and repeat.announce is False
     assert isinstance(section, Section) and section.announce is True
 

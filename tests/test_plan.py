@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from fractions import Fraction as F
 
@@ -19,10 +20,12 @@ P = Position("s.yaml", 4, 3)
 PLAN_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["title", "duration", "events"],
+    "required": ["title", "duration", "language", "voice", "events"],
     "properties": {
         "title": {"type": "string"},
         "duration": {"type": "number", "minimum": 0},
+        "language": {"type": "string"},
+        "voice": {"type": ["string", "null"]},
         "events": {
             "type": "array",
             "items": {
@@ -77,9 +80,10 @@ def session() -> Script:
 
 def test_plan_dict_has_exactly_the_spec_keys_and_validates() -> None:
     timeline = compile_timeline(session(), fake_measure)
-    plan = plan_dict(timeline)
+    plan = plan_dict(dataclasses.replace(timeline, voice="gmw/de"))
     jsonschema.validate(plan, PLAN_SCHEMA)
-    assert list(plan) == ["title", "duration", "events"]
+    assert list(plan) == ["title", "duration", "language", "voice", "events"]
+    assert (plan["language"], plan["voice"]) == ("en", "gmw/de")
     keys = ["t", "duration", "kind", "cue", "text", "step", "side", "section", "label"]
     assert all(list(e) == keys for e in plan["events"])
     assert plan["title"] == "Sciatica relief"

@@ -284,13 +284,14 @@ def test_volume_steps_are_spoken_clamped_and_applied_to_the_session() -> None:
     for _ in range(12):
         player.handle(Command.VOLUME_DOWN)
     assert player.volume_percent == 10
-    assert speaker.said[:3] == ["Volume 90 percent.", "Volume 100 percent.", "Volume 100 percent."]
-    assert speaker.said[-1] == "Volume 10 percent."
+    assert speaker.said[:3] == ["Volume ninety percent.", "Volume one hundred percent.",
+                                 "Volume one hundred percent."]
+    assert speaker.said[-1] == "Volume ten percent."
     _play_to_end(player, output)
     audio = output.audio()
     quiet = _render(timeline, volume=0.1)
     # The first session frames after the last volume key are at 10 percent.
-    note = _feedback("Volume 10 percent.", 0.1)
+    note = _feedback("Volume ten percent.", 0.1)
     assert np.array_equal(audio[:len(note)], note)
     assert np.allclose(audio[len(note):len(note) + timeline.length], quiet, atol=1e-7)
 
@@ -428,11 +429,11 @@ def test_start_mid_session_plays_the_render_from_there() -> None:
 
 
 def test_spoken_duration() -> None:
-    assert spoken_duration(0) == "0 seconds"
-    assert spoken_duration(RATE) == "1 second"
-    assert spoken_duration(RATE * 12 + 5) == "13 seconds"
-    assert spoken_duration(RATE * 65) == "1 minute 5 seconds"
-    assert spoken_duration(RATE * 3600 * 2 + RATE * 120) == "2 hours 2 minutes"
+    assert spoken_duration(0) == "zero seconds"
+    assert spoken_duration(RATE) == "one second"
+    assert spoken_duration(RATE * 12 + 5) == "thirteen seconds"
+    assert spoken_duration(RATE * 65) == "one minute five seconds"
+    assert spoken_duration(RATE * 3600 * 2 + RATE * 120) == "two hours two minutes"
 
 
 class _GatedMeasure:
@@ -481,12 +482,38 @@ def test_status_line_fits_the_width_and_shows_step_text_bar_and_times() -> None:
     player, output, _, timeline = _player()
     press = next(e for e in timeline.events if e.cue == "press" and e.side == "left")
     _play(player, output, press.start + BLOCK)
-    line = screen.status_line(player.status(), width=100)
-    assert len(line) <= 99
-    assert line.startswith("playing ") and "Neck point, left side" in line and "“Press now.”" in line
-    assert "[" in line and " hold · " in line and line.endswith(" left")
+    line = screen.status_line(player.status(), width=140)
+    assert len(line) <= 139
+    assert line.startswith("Playing · step 4 of 6 · Neck point, left side · “Press now.”")
+    # Every number says what it is: the time left in the hold, the session's bar and time left.
+    assert " left in the hold · session [" in line and line.endswith(" left")
     assert len(screen.status_line(player.status(), width=30)) <= 29
     assert screen.redraw("x") == "\rx\x1b[K"
+
+
+def test_at_60_columns_the_times_give_way_to_the_step_and_its_sentence() -> None:
+    from voiceguide.play import screen
+
+    player, output, _, timeline = _player()
+    press = next(e for e in timeline.events if e.cue == "press" and e.side == "left")
+    _play(player, output, press.start + BLOCK)
+    line = screen.status_line(player.status(), width=60)
+    assert len(line) <= 59
+    assert "Neck point, left side · “Press now.”" in line
+
+
+def test_after_quitting_the_last_line_says_stopped_not_done() -> None:
+    from voiceguide.play import screen
+
+    player, output, _, timeline = _player()
+    _play(player, output, RATE)
+    player.handle(Command.QUIT)
+    _play_to_end(player, output)
+    line = screen.status_line(player.status(), width=80)
+    assert line.startswith("Stopped ") and "done" not in line.lower() and "Finished" not in line
+    player, output, _, timeline = _player()
+    _play_to_end(player, output)
+    assert screen.status_line(player.status(), width=80).startswith("Finished ")
 
 
 def test_plain_lines_one_per_cue_with_elapsed_time() -> None:
@@ -527,6 +554,15 @@ def test_help_says_the_keys() -> None:
     player, output, speaker, _ = _player()
     player.handle(Command.HELP)
     assert speaker.said == [HELP_TEXT] and KEY_COMMANDS["?"] is Command.HELP
+
+
+def test_spoken_help_is_short_and_in_the_order_a_person_needs_the_keys() -> None:
+    from voiceguide.play.keymap import HELP_TEXT
+
+    words = ["pause", "status", "next", "back", "louder", "softer", "quit"]
+    places = [HELP_TEXT.find(word) for word in words]
+    assert -1 not in places and places == sorted(places), HELP_TEXT
+    assert len(HELP_TEXT.split()) <= 16 and HELP_TEXT.count(".") == 1  # one sentence: no long pauses
 
 
 def test_status_while_paused_shows_no_sentence_and_says_paused() -> None:
@@ -614,7 +650,7 @@ def test_volume_down_below_the_floor_never_makes_it_louder() -> None:
     player, output, speaker, timeline = _player(volume=0.05)
     player.handle(Command.VOLUME_DOWN)
     assert player.volume_percent == 5
-    assert speaker.said == ["Volume 5 percent."]
+    assert speaker.said == ["Volume five percent."]
     player.handle(Command.VOLUME_UP)
     assert player.volume_percent == 15
 
@@ -634,3 +670,42 @@ def test_a_start_found_on_the_rough_layout_is_the_same_point_in_the_real_one() -
     partial = Program(script.title, first_three, background=False).snapshot()
     assert len(partial.chapters) == 1 and not point.ready(partial)
     assert point.ready(real)
+
+
+def test_the_keys_answer_in_the_scripts_language() -> None:
+    from voiceguide.phrases import load_phrasebook
+    from voiceguide.play.commands import fixed_feedback
+    from voiceguide.play.keymap import HELP_TEXT
+
+    german = load_phrasebook("de")
+    player, output, speaker, timeline = _player(phrases=german)
+    _play(player, output, RATE)
+    for command in (Command.PAUSE, Command.PAUSE, Command.VOLUME_DOWN, Command.NEXT, Command.STATUS, Command.HELP,
+                    Command.QUIT):
+        player.handle(command)
+    assert speaker.said[0] == "Angehalten."
+    assert speaker.said[1].startswith("Es geht weiter. ") and "Sekunde" in speaker.said[1]
+    assert speaker.said[2:4] == ["Lautstärke neunzig Prozent.", "Nächster Schritt."]
+    assert "in diesem Schritt." in speaker.said[4]
+    assert speaker.said[5:] == [german.say("keys_help"), "Wir beenden die Sitzung."]
+    assert set(speaker.said) - {speaker.said[1], speaker.said[4]} <= set(fixed_feedback(german))
+    # The English phrasebook speaks the help the key table describes.
+    assert load_phrasebook("en").say("keys_help") == HELP_TEXT
+
+
+def test_the_spoken_status_in_german_down_to_the_end() -> None:
+    import dataclasses
+
+    from voiceguide.phrases import load_phrasebook
+
+    german = load_phrasebook("de")
+    player, output, speaker, timeline = _player()
+    press = next(e for e in timeline.events if e.cue == "press" and e.side == "right")
+    status = player.status_at(press.end + RATE)
+    text = status_text(status, german)
+    assert text.startswith("Neck point, rechte Seite. Punkt GB20. Noch ")
+    assert " drücken. Noch " in text and " in diesem Schritt. Noch " in text and text.endswith(" Sitzung.")
+    assert resume_text(status, german).startswith("Es geht weiter. Neck point, rechte Seite, noch ")
+    end = dataclasses.replace(status, span=None, side=None, hold_left=None, step_left=0, position=status.length or 0)
+    assert status_text(end).startswith("The end. Zero seconds left in this step.")
+    assert status_text(end, german).startswith("Das Ende. Noch null Sekunden in diesem Schritt.")

@@ -79,3 +79,30 @@ def test_a_render_is_byte_identical_cold_warm_partly_warm_and_concurrent(tmp_pat
     assert len(reference) > 1000
     for name, path in outputs.items():
         assert path.read_bytes() == reference, f"the {name} render differs from the cold one"
+
+
+def test_takes_stay_identical_while_three_engines_synthesize_at_once() -> None:
+    # Under load, pyttsx3's end-of-loop stop() used to land while espeak was still
+    # applying the queued rate, and a take came out at 200 wpm (~1 in 70 takes).
+    import threading
+
+    texts = ["Breathe in slowly through your nose.", "Hold.", "Now let it go, and rest.", "Release."]
+    takes: list[list[bytes]] = []
+    failures: list[BaseException] = []
+
+    def synthesize_rounds() -> None:
+        try:
+            with start_engine() as synth:
+                for _ in range(5):
+                    takes.append([clip.tobytes() for clip in synth.synthesize_many(texts)])
+        except BaseException as error:  # reported below, on the test's thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=synthesize_rounds) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not failures, failures
+    assert len(takes) == 15
+    assert all(take == takes[0] for take in takes), "a take differed from the others"

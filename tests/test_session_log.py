@@ -24,6 +24,7 @@ from voiceguide.log.record import BadRecord, Record, format_record, parse_record
 from voiceguide.log.recorder import SessionRecorder
 from voiceguide.log.settings import ConfigError, Settings, load_settings
 from voiceguide.log.store import append_record, forget_log, log_path, read_log
+from voiceguide.phrases import load_phrasebook
 from voiceguide.play.ask import ask_pain, pain_phrases
 from voiceguide.play.tracking import SessionTracking
 
@@ -235,7 +236,7 @@ def _ask(keys: list[str | None], silence_seconds: float = 5.0) -> tuple[int | No
         time.sleep(0.005)
         return pending.pop(0) if pending else None
 
-    phrases = pain_phrases()
+    phrases = pain_phrases(load_phrasebook())
     answer = ask_pain(phrases.before, phrases, output, speak, read_key, sample_rate=1000,
                       silence_seconds=silence_seconds)
     return answer, spoken, output
@@ -384,7 +385,7 @@ def test_plot_refuses_other_formats_and_says_what_to_install_without_matplotlib(
 
 
 def _tracking(recorder: SessionRecorder | None, warnings: list[str]) -> SessionTracking:
-    return SessionTracking(recorder, pain_phrases(), warnings.append, lambda: 99.0)
+    return SessionTracking(recorder, pain_phrases(load_phrasebook()), warnings.append, lambda: 99.0)
 
 
 def _finished_player(heard_seconds: float, rate: int = 1000) -> SimpleNamespace:

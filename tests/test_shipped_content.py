@@ -30,7 +30,7 @@ from voiceguide.script.model import Breathe, Chime, Pause, Press, Repeat, Say, S
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS_DIR = REPO / "scripts"
 SHIPPED = sorted(SCRIPTS_DIR.glob("*.yaml"))
-SHIPPED_NAMES = {"sciatica", "quick-relief", "breathing"}
+SHIPPED_NAMES = {"sciatica", "sciatica-de", "quick-relief", "breathing"}
 MINUTE = 60
 
 # Words that would promise more than acupressure and breathing can give.
@@ -82,7 +82,7 @@ def estimated_minutes(script: Script) -> Fraction:
 # every shipped script
 
 
-def test_the_three_sessions_are_shipped() -> None:
+def test_the_four_sessions_are_shipped() -> None:
     assert {path.stem for path in SHIPPED} == SHIPPED_NAMES
 
 
@@ -240,6 +240,69 @@ def test_sciatica_teaches_the_seed_tips() -> None:
 
 
 # --------------------------------------------------------------------------
+# the German sciatica session
+
+# German words that would promise a cure ("heilt", "Heilung", "garantiert", "kuriert").
+PROMISE_DE = re.compile(r"\b(heil(t|en|ung)|geheilt|garantie\w*|garantiert|kurier\w*)\b", re.IGNORECASE)
+
+
+def test_sciatica_de_is_german_with_the_same_shape_as_sciatica() -> None:
+    english, german = load("sciatica"), load("sciatica-de")
+    assert german.language == "de"
+    assert [type(step) for step in walk(german.steps)] == [type(step) for step in walk(english.steps)]
+    assert len(german.cautions) == len(english.cautions)
+    assert [step.label is None for step in walk(german.steps)] == [step.label is None for step in walk(english.steps)]
+    english_words = {"the", "and", "your", "breathe", "press", "side", "point", "you"}
+    for text in spoken_texts(german) + list(german.cautions):
+        assert not set(re.findall(r"[a-z]+", text.lower())) & english_words, text
+
+
+def test_sciatica_de_never_promises_a_cure_and_sends_people_to_a_doctor() -> None:
+    script = load("sciatica-de")
+    for text in spoken_texts(script) + list(script.cautions):
+        assert not PROMISE_DE.search(text), text
+    cautions = " ".join(script.cautions).lower()
+    assert "ersetzt keine behandlung" in cautions and "beseitigt aber nicht" in cautions
+    assert "ärztin" in cautions and "arzt" in cautions
+    # The same warning signs: saddle numbness, bladder, bowel, weakness, injury, fever, weeks.
+    for warning_sign in ("gesäßbereich", "blase", "darm", "schwächer", "verletzung", "fieber", "wochen"):
+        assert warning_sign in cautions, warning_sign
+    assert "sofort auf" in cautions and "stechend" in cautions
+    assert "schwanger" in cautions and "entzündete haut" in cautions
+
+
+def test_sciatica_de_teaches_the_same_point_and_tips() -> None:
+    script = load("sciatica-de")
+    presses = [step for step in walk(script.steps) if isinstance(step, Press)]
+    english = [step for step in walk(load("sciatica").steps) if isinstance(step, Press)]
+    assert len(presses) == len(english)
+    for press, twin in zip(presses, english, strict=True):
+        assert (press.side, press.point, press.prepare, press.cue_every, press.countdown, press.rest) == (
+            twin.side, twin.point, twin.prepare, twin.cue_every, twin.countdown, twin.rest)
+        assert press.breathe == twin.breathe and abs(press.hold - twin.hold) <= 1
+        assert press.where is not None and "Mulde seitlich an Ihrem Gesäß" in press.where
+        assert press.say is not None and "nie unangenehm" in press.say
+    spoken = " ".join(spoken_texts(script)).lower()
+    for tip in ("auf die seite", "atmen sie tief", "aufmerksamkeit", "kräftig", "tai chi", "qi gong"):
+        assert tip in spoken, tip
+    assert any(isinstance(step, Breathe) and step.count for step in walk(script.steps))
+    assert 10 <= estimated_minutes(script) <= 20
+
+
+def test_sciatica_de_cues_are_all_german() -> None:
+    from tests.test_languages import GENERATED, vocabulary, words
+    from voiceguide.script.limits import estimated_measure
+    from voiceguide.timeline.compiler import compile_timeline
+
+    script = load("sciatica-de")
+    timeline = compile_timeline(script, estimated_measure(script.voice.rate, 22050), sample_rate=22050)
+    german = vocabulary("de") | words(" ".join(spoken_texts(script)))
+    cues = [event.text or "" for event in timeline.events if event.cue in GENERATED and event.cue != "announce"]
+    assert cues and all(words(text) <= german for text in cues)
+    assert "Runde zwei von zwei." in cues and "Noch zwanzig Sekunden." in cues and "Jetzt drücken." in cues
+
+
+# --------------------------------------------------------------------------
 # the short sessions
 
 
@@ -323,3 +386,7 @@ def test_wheel_contains_the_shipped_scripts(tmp_path: Path) -> None:
             member = f"voiceguide/scripts/{path.name}"
             assert member in names
             assert archive.read(member) == path.read_bytes()
+        for book in sorted((REPO / "voiceguide" / "phrases").glob("*.yaml")):
+            member = f"voiceguide/phrases/{book.name}"
+            assert member in names, member  # the phrasebooks travel with the package
+            assert archive.read(member) == book.read_bytes()

@@ -263,7 +263,7 @@ def test_release_beats_countdown_when_speech_is_slow() -> None:
 def test_repeat_announces_rounds_and_numbers_nested_steps() -> None:
     tl = compile_steps(Say("a", P), Repeat(3, (Say("b", P), Chime(1, P)), P, announce=True))
     rounds = by_cue(tl, "round")
-    assert [e.text for e in rounds] == ["Round 1 of 3.", "Round 2 of 3.", "Round 3 of 3."]
+    assert [e.text for e in rounds] == ["Round one of three.", "Round two of three.", "Round three of three."]
     assert {e.step for e in rounds} == {"2"}
     b = by_cue(tl, "say")[1:]
     assert [e.step for e in b] == ["2.1"] * 3 and {e.step for e in by_cue(tl, "chime")} == {"2.2"}

@@ -89,6 +89,7 @@ class PlayOptions:
     from_section: str | None = None
     device: str | None = None
     plain: bool = False
+    verbose: bool = False
     traceback: bool = False
     ask_pain: bool = False
     log: bool = True
@@ -191,7 +192,7 @@ def _render_options(args: argparse.Namespace) -> RenderOptions:
 
 def _play_options(args: argparse.Namespace) -> PlayOptions:
     return PlayOptions(session=_session_options(args), from_step=args.from_step, from_section=args.from_section,
-                       device=args.device, plain=args.plain, traceback=args.traceback,
+                       device=args.device, plain=args.plain, verbose=args.verbose, traceback=args.traceback,
                        ask_pain=args.ask_pain, log=args.log)
 
 
@@ -201,6 +202,11 @@ def _log_options(args: argparse.Namespace) -> LogOptions:
 
 def _no_options(args: argparse.Namespace) -> None:
     return None
+
+
+def _phrases_options(args: argparse.Namespace) -> str | None:
+    language: str | None = args.language
+    return language
 
 
 PLAY_KEYS_EPILOG = (
@@ -241,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_check, options=_check_options)
     p = sub.add_parser("schema", help="print a JSON Schema of the script format, for editors")
     p.set_defaults(func=_cmd_schema, options=_no_options)
+    p = sub.add_parser("phrases", help="print a language's phrasebook as YAML, ready to paste under 'phrases:'")
+    p.add_argument("language", nargs="?", metavar="LANGUAGE", help="a BCP-47 tag such as de or pt-BR (default: en)")
+    p.set_defaults(func=_cmd_phrases, options=_phrases_options)
 
     # -- plan / render / list / voices (sessions) -----------------------------
     p = sub.add_parser("plan", help="print the session's timeline")
@@ -276,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output device: a number or part of a name from 'voiceguide devices'")
     p.add_argument("--plain", action="store_true",
                    help="plain output: one line per cue, no redrawing (for screen readers)")
+    p.add_argument("--verbose", action="store_true",
+                   help="show the audio libraries' own messages (ALSA, PortAudio) on the terminal; "
+                        "without it they go to a log file (voiceguide's log directory, play.log)")
     p.add_argument("--ask-pain", action="store_true",
                    help="ask how strong your pain is before the first step and after the last (keys 0-9, t for 10)")
     p.add_argument("--no-log", dest="log", action="store_false",
@@ -526,7 +538,8 @@ def _voice_warnings(script: Script, source: bytes, shown: str) -> list[Diagnosti
     if script.voice.name is not None:
         voice_node = top["voice"][1]
         name_node = document.entries(voice_node)[0]["name"][1]
-        places.append((name_node, script.voice.name, None, f"voice.name '{script.voice.name}'"))
+        # A named voice must also speak the script's language (English when it sets none).
+        places.append((name_node, script.voice.name, _speech_language(script), f"voice.name '{script.voice.name}'"))
     if not plain_language:
         places.append((top["language"][1], None, language, f"language '{language}'"))
     try:
@@ -536,14 +549,27 @@ def _voice_warnings(script: Script, source: bytes, shown: str) -> list[Diagnosti
             try:
                 select_voice(voices, voice, wanted)
             except EngineError as error:
-                problems.append((node, f"{error.message[:1].lower()}{error.message[1:].rstrip('.')}, so plan, "
-                                       "render and play will fail; run 'voiceguide voices' to see the installed "
-                                       "voices"))
+                hint = error.hint or "run 'voiceguide voices' to see the installed voices"
+                problems.append((node, f"{error.message[:1].lower()}{error.message[1:].rstrip('.')}, "
+                                       f"so plan, render and play will fail; {hint}"))
     except EngineError as error:
         problems = [(node, f"cannot check {what}: {error.message.rstrip('.')}") for node, _, _, what in places]
     warnings = [dataclasses.replace(document.diagnostic(node, message), severity="warning")
                 for node, message in problems]
     return sorted(warnings, key=lambda d: (d.position.line, d.position.column))
+
+
+def _cmd_phrases(language: str | None) -> int:
+    import re
+
+    from voiceguide.phrases import phrasebook_yaml
+    from voiceguide.script.keys import LANGUAGE_PATTERN
+
+    if language is not None and not re.match(LANGUAGE_PATTERN, language):
+        raise UsageError(f"'{language}' is not a BCP-47 language tag",
+                         hint="give a tag such as en, de, fr-CA or pt-BR")
+    sys.stdout.write(phrasebook_yaml(language))
+    return ExitStatus.OK
 
 
 def _cmd_schema(options: None) -> int:
@@ -598,6 +624,8 @@ def _prepare_session(session: SessionOptions) -> tuple[Script, Timeline, Session
     from; play it at ``_session_volume(session.sound, script)``.  Raises ``UsageError``
     (no such session), ``ScriptError`` (invalid) or ``EngineError`` (no speech).
     """
+    import dataclasses
+
     from voiceguide.audio.mixer import SessionClips
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
     from voiceguide.timeline.compiler import compile_timeline, utterances
@@ -605,19 +633,28 @@ def _prepare_session(session: SessionOptions) -> tuple[Script, Timeline, Session
 
     script = _load_session(session)
     options = session.sound
-    bank = SpeechBank(_synthesizer(options, script), default_cache_dir())
+    synth = _synthesizer(options, script)
+    bank = SpeechBank(synth, default_cache_dir())
     # One batched pass over every distinct text: far faster than one engine call per cue.
     bank.prefetch(utterances(script, pace=options.pace, cautions=options.cautions))
     timeline = compile_timeline(script, bank.measure, pace=options.pace, cautions=options.cautions)
     check_timeline_length(script, timeline)  # the real length: check could only estimate it
-    return script, timeline, SessionClips(bank)
+    # The plan names the engine's voice; the compiler, which never sees the engine, leaves it out.
+    return script, dataclasses.replace(timeline, voice=synth.voice_id), SessionClips(bank)
+
+
+def _speech_language(script: Script) -> str:
+    """The language the voice must speak: the script's, or English (the phrasebook of a script without one)."""
+    from voiceguide.phrases import DEFAULT_LANGUAGE
+
+    return script.language or DEFAULT_LANGUAGE
 
 
 def _synthesizer(sound: SoundOptions, script: Script) -> Pyttsx3Synthesizer:
     """The real speech engine, with the voice and rate of ``--voice``/``--rate`` or else the script's."""
     from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
 
-    return Pyttsx3Synthesizer(voice=sound.voice or script.voice.name, language=script.language,
+    return Pyttsx3Synthesizer(voice=sound.voice or script.voice.name, language=_speech_language(script),
                               rate=sound.rate or script.voice.rate)
 
 
@@ -737,14 +774,16 @@ def _cmd_list(options: None) -> int:
         script = load_script(path)
         minutes = max(1, round(float(estimate_session(script).seconds) / 60))
         description = printable(" ".join((script.description or "").split()))
-        rows.append((path.stem, printable(script.title, one_line=True), f"~{minutes} min", description))
+        language = printable(script.language or "en", one_line=True)
+        rows.append((path.stem, language, printable(script.title, one_line=True), f"~{minutes} min", description))
     if not rows:
         print("no sessions are shipped with this installation", file=sys.stderr)
         return ExitStatus.FAILURE
-    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
     columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
-    for name, title, length, description in rows:
-        line = f"{name:<{widths[0]}}  {title:<{widths[1]}}  {length:>{widths[2]}}  {description}".rstrip()
+    for name, language, title, length, description in rows:
+        line = (f"{name:<{widths[0]}}  {language:<{widths[1]}}  {title:<{widths[2]}}  {length:>{widths[3]}}  "
+                f"{description}").rstrip()
         if columns is not None and len(line) > columns:
             line = line[: max(columns - 1, 0)] + "…"
         print(line)
@@ -787,15 +826,18 @@ def _play_start_point(options: PlayOptions, snapshot: Snapshot) -> StartPoint:
 
 
 def _cmd_play(options: PlayOptions) -> int:
+    import contextlib
     import signal
 
+    from voiceguide.play.library_log import library_messages_to, log_path
     from voiceguide.play.live import LiveOutput, NoOutputDevice
     from voiceguide.play.program import Program
     from voiceguide.timeline.compiler import iter_timeline
 
     script = _load_session(options.session)
     sound = options.session.sound
-    session_log = _session_log(options, script)
+    log_warnings: list[str] = []
+    session_log = _session_log(options, script, log_warnings)
     start: StartPoint | None = None
     if options.from_step is not None or options.from_section is not None:
         # Find the start before any sound, on the whole session laid out with dummy lengths.
@@ -811,18 +853,21 @@ def _cmd_play(options: PlayOptions) -> int:
 
     signals = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
     previous = {sig: signal.signal(sig, stop) for sig in signals}
+    # The libraries write to file descriptor 2 directly: over the status line, unless logged.
+    quiet = contextlib.nullcontext() if options.verbose else library_messages_to(log_path())
     try:
-        # The stream starts first: its lead-in silence plays while the speech engine starts.
-        try:
-            output = LiveOutput(device=options.device)
-        except NoOutputDevice:
-            raise NoOutputDevice(options.session.script) from None
-        try:
-            status = _play(options, script, output, start, session_log)
-        except BaseException:
-            output.abort()
-            raise
-        output.close()
+        with quiet:
+            # The stream starts first: its lead-in silence plays while the speech engine starts.
+            try:
+                output = LiveOutput(device=options.device)
+            except NoOutputDevice:
+                raise NoOutputDevice(options.session.script) from None
+            try:
+                status = _play(options, script, output, start, session_log)
+            except BaseException:
+                output.abort()
+                raise
+            output.close()
         return status
     except KeyboardInterrupt:
         if signalled or options.traceback:
@@ -833,10 +878,15 @@ def _cmd_play(options: PlayOptions) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        for warning in log_warnings:
+            print(warning, file=sys.stderr)
 
 
-def _session_log(options: PlayOptions, script: Script) -> SessionTracking:
-    """The pain questions (``--ask-pain`` or the settings) and the log record (unless ``--no-log`` or off)."""
+def _session_log(options: PlayOptions, script: Script, warnings: list[str]) -> SessionTracking:
+    """The pain questions (``--ask-pain`` or the settings) and the log record (unless ``--no-log`` or off).
+
+    Its warnings are collected in ``warnings``: while playing, standard error goes to ``play.log``.
+    """
     import os
 
     from voiceguide.base import SAMPLE_RATE
@@ -846,7 +896,7 @@ def _session_log(options: PlayOptions, script: Script) -> SessionTracking:
     from voiceguide.play.tracking import SessionTracking
     from voiceguide.script.limits import estimated_measure
     from voiceguide.script.shipped import resolve_script
-    from voiceguide.timeline.compiler import compile_timeline
+    from voiceguide.timeline.compiler import compile_timeline, script_phrasebook
 
     settings = load_settings()
     recorder = None
@@ -861,11 +911,12 @@ def _session_log(options: PlayOptions, script: Script) -> SessionTracking:
         return timeline.length / timeline.sample_rate
 
     def warn(message: str) -> None:
-        print(f"voiceguide: warning: {message}", file=sys.stderr, flush=True)
+        warnings.append(f"voiceguide: warning: {message}")
 
     # Only for tests: how long silence after a pain question means "skipped".
     silence = float(os.environ.get("VOICEGUIDE_PAIN_SILENCE_SECONDS", SILENCE_SECONDS))
-    phrases = pain_phrases(script.language) if options.ask_pain or settings.ask_pain else None
+    asked = options.ask_pain or settings.ask_pain
+    phrases = pain_phrases(script_phrasebook(script)) if asked else None
     return SessionTracking(recorder, phrases, warn, estimate_seconds, silence_seconds=silence)
 
 
@@ -876,22 +927,23 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
 
     from voiceguide.audio.mixer import Mixer, SessionClips
     from voiceguide.base import SAMPLE_RATE
-    from voiceguide.play.keymap import FIXED_FEEDBACK
+    from voiceguide.play.commands import fixed_feedback
     from voiceguide.play.keys import KeyReader
     from voiceguide.play.player import Player
     from voiceguide.play.program import Program
     from voiceguide.play.session import prefetch_in_order, run_live
     from voiceguide.play.ui import LiveDisplay
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
-    from voiceguide.timeline.compiler import iter_timeline, utterances
+    from voiceguide.timeline.compiler import iter_timeline, script_phrasebook, utterances
     from voiceguide.timeline.length_limit import held_to_limit
 
+    phrases = script_phrasebook(script)  # the keys answer in the script's language
     sound = options.session.sound
     synth = _synthesizer(sound, script)
     bank = SpeechBank(synth, default_cache_dir())
     # The session's texts in order of first use, then the fixed key feedback (so keys answer at once).
     ask_first, ask_later = session_log.texts()
-    texts = ask_first + utterances(script, pace=sound.pace, cautions=sound.cautions) + list(FIXED_FEEDBACK)
+    texts = ask_first + utterances(script, pace=sound.pace, cautions=sound.cautions) + list(fixed_feedback(phrases))
     texts += ask_later
     threading.Thread(target=prefetch_in_order, args=(bank, texts), name="voiceguide-prefetch", daemon=True).start()
     # Steps are laid out (and their speech measured) on a thread, ahead of the playhead.
@@ -912,7 +964,7 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
         try:
             session_log.before(ask)  # the pain question, when asked for
             player = Player(program, make_renderer, output, bank.clip, start_frame=start,
-                            volume=volume, sample_rate=output.sample_rate)
+                            volume=volume, sample_rate=output.sample_rate, phrases=phrases)
             session_log.start()
             run_live(player, reader, display)
             session_log.after(ask, quit=player.transport.stopping)

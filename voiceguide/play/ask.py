@@ -7,9 +7,8 @@ declines; silence for ``silence_seconds`` after the question means skipped.
 The answer (or the skip) is confirmed aloud, and ``ask_pain`` returns once
 that confirmation has been played, so the output is idle again.
 
-Every word comes from ``pain_phrases``: the one place where the texts are
-chosen (English until the phrasebook of "Every word in the listener's
-language" provides them).
+Every spoken word comes from the script's phrasebook (``pain_phrases``),
+so the questions follow the script's ``language`` and its ``phrases:``.
 """
 
 from __future__ import annotations
@@ -22,9 +21,10 @@ import numpy as np
 
 from voiceguide.audio.sinks import Sink
 from voiceguide.base import Audio
+from voiceguide.log.record import PAIN_MAX
+from voiceguide.phrases import Phrasebook
 from voiceguide.play.commands import Speak
 from voiceguide.play.transport import FEEDBACK_GAP_SECONDS
-from voiceguide.timeline.numbers import number_words
 
 SILENCE_SECONDS = 15.0
 """How long silence after a question means "skipped"."""
@@ -34,42 +34,41 @@ ANSWER_KEYS: dict[str, int] = {**{str(n): n for n in range(10)}, "t": 10, "T": 1
 
 DECLINE_KEYS = frozenset({"q", "Q", "escape"})
 
+KEYS_HINT = "press 0 to 9, or t for ten; q or silence skips"
+
 ReadKey = Callable[[float], "str | None"]
 """Waits up to the given seconds for a key; its name, or None (``KeyReader.read``)."""
 
 
 @dataclass(frozen=True)
 class PainPhrases:
-    """What the pain questions say; ``answer`` has the placeholder ``{n}`` (the number as a word)."""
+    """What the pain questions say, in the script's language: the questions, each answer, the skip."""
 
     before: str
     after: str
-    answer: str
+    answers: tuple[str, ...]
+    """The spoken confirmation of each pain from 0 to 10: "Seven. Thank you." """
     skipped: str
-    keys_hint: str
-    """Shown on screen (not spoken) under the question."""
+    keys_hint: str = KEYS_HINT
+    """Shown on screen (not spoken) after the question."""
 
     def answer_text(self, value: int) -> str:
-        """The spoken confirmation of an answer: "Seven. Thank you." """
-        return self.answer.format(n=number_words(value).capitalize())
+        """The spoken confirmation of an answer."""
+        return self.answers[value]
 
     def texts(self) -> list[str]:
-        """Every sentence that may be spoken, for synthesizing ahead."""
-        return [self.before, self.after, self.skipped, *(self.answer_text(n) for n in range(11))]
+        """Every sentence that may be spoken, the first question first (for synthesizing ahead)."""
+        return [self.before, self.after, self.skipped, *self.answers]
 
 
-_ENGLISH = PainPhrases(
-    before="How strong is your pain right now, from zero to ten?",
-    after="How strong is your pain right now, from zero to ten?",
-    answer="{n}. Thank you.",
-    skipped="No answer. That is fine.",
-    keys_hint="press 0 to 9, or t for ten; q or silence skips",
-)
-
-
-def pain_phrases(language: str | None = None) -> PainPhrases:
-    """The pain questions' texts for ``language`` (English for now: the phrasebook has not landed)."""
-    return _ENGLISH
+def pain_phrases(phrases: Phrasebook) -> PainPhrases:
+    """The pain questions' texts from the script's phrasebook (``pain_before``, ``pain_after``, ...)."""
+    return PainPhrases(
+        before=phrases.say("pain_before"),
+        after=phrases.say("pain_after"),
+        answers=tuple(phrases.say("pain_answer", n=n) for n in range(PAIN_MAX + 1)),
+        skipped=phrases.say("pain_skipped"),
+    )
 
 
 @dataclass

@@ -1,12 +1,15 @@
 """Key commands: how each command speaks and edits the transport's future.
 
-Spoken feedback: space pauses at once ("Paused.") and on resume says where you
-are ("Resuming. Left side, GB30, 12 seconds left.") before continuing from the
-paused frame; ``n`` says "Next step." and jumps to the next step's start; ``p``
-says "Restarting this step." (pressed again within two seconds: "Previous
-step."); ``s`` speaks the status and ``+``/``-`` the new volume once the
-sentence now sounding has finished, the session waiting meanwhile (a hold keeps
-its remaining time); ``q`` says "Stopping." and ends.
+Every answer starts at once.  Space pauses ("Paused.") and on resume says where
+you are ("Resuming. Left side, GB30, 12 seconds left.") before saying again,
+from its start, the sentence the pause cut; ``n`` says "Next step." and jumps
+to the next step's start (on the left side of a press on both sides: "Right
+side." and its right side); ``p`` says "Restarting this step." (pressed again
+within two seconds: "Previous step."; on a press's right side "Restarting the
+right side." / "Back to the left side."); ``s`` speaks the status, ``+``/``-``
+the new volume and ``h`` the keys, cutting the sentence sounding, which is then
+said again from its start, the session waiting meanwhile (a hold keeps its
+remaining time); ``q`` says "Stopping." and ends.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from voiceguide.base import Audio
-from voiceguide.play.keymap import HELP_TEXT, SIDE_FEEDBACK, VOLUME_MIN_PERCENT, VOLUME_STEP_PERCENT, Command
+from voiceguide.phrases import Phrasebook, load_phrasebook
+from voiceguide.play.keymap import VOLUME_MIN_PERCENT, VOLUME_STEP_PERCENT, Command
 from voiceguide.play.status import (
     Status,
     nav_stops,
@@ -36,12 +40,22 @@ Change = Callable[[], bool]
 """A state change made once the queue is rewound; True when its feedback waits for the sentence sounding."""
 
 
-class CommandHandler:
-    """Turns each command into spoken feedback and an exact edit of the transport's future."""
+def fixed_feedback(phrases: Phrasebook | None = None) -> tuple[str, ...]:
+    """Feedback sentences that do not depend on the position: worth synthesizing ahead."""
+    book = phrases if phrases is not None else load_phrasebook()
+    keys = ("paused", "next_step", "restart_step", "previous_step", "stopping", "last_step", "right_side",
+            "restart_right_side", "back_to_left_side", "keys_help")
+    volumes = range(VOLUME_MIN_PERCENT, 101, VOLUME_STEP_PERCENT)
+    return (*(book.say(key) for key in keys), *(book.say("volume", n=percent) for percent in volumes))
 
-    def __init__(self, transport: Transport, speak: Speak) -> None:
+
+class CommandHandler:
+    """Turns each command into spoken feedback (in the phrasebook's words) and an exact edit of the future."""
+
+    def __init__(self, transport: Transport, speak: Speak, phrases: Phrasebook | None = None) -> None:
         self._transport = transport
         self._speak = speak
+        self._phrases = phrases if phrases is not None else load_phrasebook()
         self._last_restart: tuple[int, int] | None = None
         """(output frame, step index) of the last ``p``: a second one soon after goes a step back."""
 
@@ -79,12 +93,12 @@ class CommandHandler:
         if command is Command.RESTART:
             return self._decide_restart(frame, out_frame)
         if command is Command.STATUS:
-            return status_text(self._status_at(frame)), lambda: True
+            return status_text(self._status_at(frame), self._phrases), lambda: True
         if command is Command.HELP:
-            return HELP_TEXT, lambda: True
+            return self._phrases.say("keys_help"), lambda: True
         if command in (Command.VOLUME_UP, Command.VOLUME_DOWN):
             return self._decide_volume(command)
-        return "Stopping.", self._stop
+        return self._phrases.say("stopping"), self._stop
 
     def _status_at(self, frame: int) -> Status:
         return status_at(self._transport.snapshot, frame, self._transport.play_state())
@@ -96,7 +110,7 @@ class CommandHandler:
         def change() -> bool:
             transport.paused = paused
             return not paused  # resuming says the sentence the pause cut again, from its start
-        return ("Paused." if paused else resume_text(self._status_at(frame))), change
+        return (self._phrases.say("paused") if paused else resume_text(self._status_at(frame), self._phrases)), change
 
     def _decide_volume(self, command: Command) -> tuple[str, Change]:
         transport = self._transport
@@ -108,7 +122,7 @@ class CommandHandler:
         def change() -> bool:
             transport.volume = percent / 100
             return True
-        return f"Volume {percent} percent.", change
+        return self._phrases.say("volume", n=percent), change
 
     def _stop(self) -> bool:
         self._transport.stopping = True
@@ -121,14 +135,14 @@ class CommandHandler:
         index = stop_index(stops, frame)
         target = stops[index].end if index is not None else frame
         if transport.snapshot.complete and target >= transport.snapshot.ready_until:
-            return "This is the last step.", lambda: True
+            return self._phrases.say("last_step"), lambda: True
         to_right = index is not None and stops[index].side == "left"
 
         def change() -> bool:
             transport.jump(target)
             transport.paused = False
             return False
-        return (SIDE_FEEDBACK["next"] if to_right else "Next step."), change
+        return self._phrases.say("right_side" if to_right else "next_step"), change
 
     def _decide_restart(self, frame: int, out_frame: int) -> tuple[str, Change]:
         transport = self._transport
@@ -151,7 +165,8 @@ class CommandHandler:
             return False
         side = stops[target].side if stops else None
         if again:
-            text = SIDE_FEEDBACK["back"] if side == "left" and stops[index].side == "right" else "Previous step."
+            back = side == "left" and stops[index].side == "right"
+            text = self._phrases.say("back_to_left_side" if back else "previous_step")
         else:
-            text = SIDE_FEEDBACK["restart"] if side == "right" else "Restarting this step."
+            text = self._phrases.say("restart_right_side" if side == "right" else "restart_step")
         return text, change

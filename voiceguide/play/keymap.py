@@ -53,18 +53,17 @@ class KeyHelp:
 
 KEY_HELP = (
     # In the order a person needs them: pause, status, next, back, louder, softer, quit.
-    KeyHelp("space", "pause / resume (resuming says where you are)", "space pause", "Space, pause."),
-    KeyHelp("s", "say the status: step, point, side, time left", "s status", "S, status."),
-    KeyHelp("n, right arrow", "next step (or the right side of a press on both sides)", "n next", "N, next."),
-    KeyHelp("p, left arrow", "back: restart this step or side (press again for the one before)", "p back",
-            "P, back."),
-    KeyHelp("+ / -", "louder / softer", "+/- volume", "Plus, louder. Minus, softer."),
-    KeyHelp("q, Escape", "quit", "q quit", "Q, quit."),
+    KeyHelp("space", "pause / resume (resuming says where you are)", "space pause", "Space pause"),
+    KeyHelp("s", "say the status: step, point, side, time left", "s status", "S status"),
+    KeyHelp("n, right arrow", "next step (or the right side of a press on both sides)", "n next", "N next"),
+    KeyHelp("p, left arrow", "back: restart this step or side (press again for the one before)", "p back", "P back"),
+    KeyHelp("+ / -", "louder / softer", "+/- volume", "plus louder, minus softer"),
+    KeyHelp("q, Escape", "quit", "q quit", "Q quit"),
     KeyHelp("h, ?", "say which keys do what (so does any other key)", "h keys", ""),
 )
 """The keys, the one table that ``--help``, the screen, the spoken help and the README follow."""
 
-HELP_TEXT = "Keys: " + " ".join(row.spoken for row in KEY_HELP if row.spoken)
+HELP_TEXT = ", ".join(row.spoken for row in KEY_HELP if row.spoken) + "."
 """Spoken for ``h``, ``?`` and any key that means nothing."""
 
 KEYS_REMINDER = " · ".join(row.short for row in KEY_HELP if row.short)

@@ -12,6 +12,7 @@ import dataclasses
 
 from voiceguide.audio.sinks import Sink
 from voiceguide.base import SAMPLE_RATE
+from voiceguide.phrases import Phrasebook
 from voiceguide.play.commands import CommandHandler, Speak
 from voiceguide.play.keymap import Command
 from voiceguide.play.log import Notice
@@ -24,11 +25,12 @@ class Player:
     """Plays a ``Program`` into a ``Sink`` (the live stream) and applies key commands; single-threaded."""
 
     def __init__(self, program: Program, make_renderer: MakeRenderer, output: Sink, speak: Speak, *,
-                 start_frame: int = 0, volume: float = 1.0, sample_rate: int = SAMPLE_RATE) -> None:
+                 start_frame: int = 0, volume: float = 1.0, sample_rate: int = SAMPLE_RATE,
+                 phrases: Phrasebook | None = None) -> None:
         self._output = output
         self.transport = Transport(program, make_renderer, output, start_frame=start_frame, volume=volume,
                                    sample_rate=sample_rate)
-        self._commands = CommandHandler(self.transport, speak)
+        self._commands = CommandHandler(self.transport, speak, phrases)  # answers in the script's language
 
     @property
     def paused(self) -> bool:

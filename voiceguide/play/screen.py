@@ -18,6 +18,8 @@ from voiceguide.printable import printable
 from voiceguide.timeline.compiler import Event
 
 BAR_WIDTH = 20
+MIN_SENTENCE = 12
+"""Characters of the sentence being spoken kept on a narrow line before the times give way."""
 CLEAR_TO_END = "\x1b[K"
 
 
@@ -39,26 +41,56 @@ def _fit(text: str, width: int) -> str:
 
 
 def status_line(status: Status, width: int | None = None) -> str:
-    """The one-line status for a terminal, at most ``width`` characters."""
+    """The one-line status for a terminal, at most ``width`` characters.
+
+    ``Playing · step 3 of 9 · GB30, left side · “Press now.”   0:44 left in the hold ·
+    session [####------] 12:05 left``.  When the line is too long the session's bar
+    goes first, then the session's time, then the time left in the step; the step's
+    name stays, and the sentence being spoken fills what room is left.
+    """
     if width is None:
         width = shutil.get_terminal_size((80, 24)).columns
     width = max(20, width - 1)  # never touch the last column: some terminals wrap there
     rate = status.sample_rate
-    state = "paused" if status.paused else "done" if status.finished else "playing"
-    step = f"{status.step_number}/{status.step_count}" if status.step_count else f"{status.step_number}"
+    state = ("Paused" if status.paused else "Stopped" if status.stopped else "Finished" if status.finished
+             else "Playing")
+    name = printable(describe_place(status), one_line=True)  # script text is shown, never obeyed
+    speaking = printable(status.speaking, one_line=True) if status.speaking else None
+    count = status.step_count
+    heads = [f"{state} · step {status.step_number}" + (f" of {count}" if count else "") + f" · {name}",
+             f"{state} {status.step_number}" + (f"/{count}" if count else "") + f" · {name}"]
+    step_time = (f"{clock(status.hold_left, rate)} left in the hold" if status.hold_left is not None
+                 else f"{clock(status.step_left, rate)} left in the step")
     left = status.session_left
-    times = (f"{clock(status.hold_left if status.hold_left is not None else status.step_left, rate)} "
-             f"{'hold' if status.hold_left is not None else 'step'} · "
-             + (f"{clock(left, rate)} left" if left is not None else "--:-- left"))
-    right = f" {progress_bar(status.position, status.length)} {times}"
-    head = f"{state} {step} {describe_place(status)}"
-    if status.speaking:
-        head += f" · “{status.speaking}”"
-    head = printable(head, one_line=True)  # script text is shown, never obeyed
-    room = width - len(right)
-    if room < 12:
-        return _fit(head, width)
-    return _fit(head, room).ljust(room) + right
+    session_time = f"{clock(left, rate)} left" if left is not None else "--:-- left"
+    short_time = (f"hold {clock(status.hold_left, rate)} left" if status.hold_left is not None
+                  else f"step {clock(status.step_left, rate)} left")
+    rights = [f"{step_time} · session {progress_bar(status.position, status.length, 10)} {session_time}",
+              f"{step_time} · session {session_time}", step_time, short_time, ""]
+    if status.finished or status.stopped:
+        rights = [f"session {progress_bar(status.position, status.length, 10)} {session_time}",
+                  f"session {session_time}", ""]
+    # The step's name and room for (the start of) a sentence come first; then the times.  The
+    # room is kept in silence too, so the layout changes with the width and the step only.
+    wanted = len(" · “…”") + MIN_SENTENCE
+    for right in rights:
+        room = width - len(right) - (3 if right else 0)
+        for head in heads:
+            if len(head) + wanted <= room:
+                line = _with_speaking(head, speaking, room)
+                return f"{line.ljust(room)}   {right}" if right else line
+    return _fit(_with_speaking(heads[-1], speaking, width), width)
+
+
+def _with_speaking(head: str, speaking: str | None, room: int) -> str:
+    """``head`` followed by the sentence being spoken, shortened to ``room`` (left out if too little)."""
+    if not speaking:
+        return head
+    line = f"{head} · “{speaking}”"
+    if len(line) <= room:
+        return line
+    space = room - len(head) - len(" · “…”")
+    return f"{head} · “{speaking[:space].rstrip()}…”" if space >= 6 else head
 
 
 def redraw(line: str) -> str:

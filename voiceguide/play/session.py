@@ -39,6 +39,7 @@ def run_live(player: Player, keys: KeySource, display: LiveDisplay) -> None:
             player.handle(command)
         player.pump()
         display.update(player.poll(), player.status)
+    display.last(player.status)
 
 
 def prefetch_in_order(bank: Prefetcher, texts: Sequence[str]) -> None:

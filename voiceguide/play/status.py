@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from voiceguide.base import SAMPLE_RATE
+from voiceguide.phrases import Phrasebook, load_phrasebook
 from voiceguide.play.program import Snapshot
 from voiceguide.timeline.compiler import StepSpan
 from voiceguide.timeline.places import sentence_start, step_name
@@ -30,6 +31,8 @@ class Status:
     hold_left: int | None
     volume_percent: int
     finished: bool
+    stopped: bool = False
+    """True once the listener has quit (``q``): the end of the session was not reached."""
 
     @property
     def session_left(self) -> int | None:
@@ -37,46 +40,47 @@ class Status:
         return None if self.length is None else max(0, self.length - self.position)
 
 
-def spoken_duration(frames: int, sample_rate: int = SAMPLE_RATE) -> str:
-    """A duration as words for the speech engine: "1 minute 5 seconds" (rounded up to a second)."""
+def _book(phrases: Phrasebook | None) -> Phrasebook:
+    return phrases if phrases is not None else load_phrasebook()
+
+
+def spoken_duration(frames: int, sample_rate: int = SAMPLE_RATE, phrases: Phrasebook | None = None) -> str:
+    """A duration as words of the phrasebook (English by default): "one minute five seconds" (rounded up)."""
     seconds = max(0, math.ceil(frames / sample_rate - 1e-9))
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    parts = []
-    if hours:
-        parts.append(f"{hours} hour" + ("s" if hours != 1 else ""))
-    if minutes:
-        parts.append(f"{minutes} minute" + ("s" if minutes != 1 else ""))
-    if seconds or not parts:
-        parts.append(f"{seconds} second" + ("s" if seconds != 1 else ""))
-    return " ".join(parts)
+    return _book(phrases).duration(seconds)
 
 
-def describe_place(status: Status) -> str:
+def describe_place(status: Status, phrases: Phrasebook | None = None) -> str:
     """The step as a short phrase a listener understands (``places.step_name``), starting a sentence."""
+    book = _book(phrases)
     span = status.span
     if span is None:
-        return "The end"
-    return sentence_start(step_name(span, status.side))
+        return sentence_start(book.fill("place_end"))
+    return sentence_start(step_name(span, status.side, book))
 
 
-def resume_text(status: Status) -> str:
-    """What is said on resuming: "Resuming. <place>, N seconds left." """
+def resume_text(status: Status, phrases: Phrasebook | None = None) -> str:
+    """What is said on resuming: "Resuming. <place>, N seconds left." (in the phrasebook's language)."""
+    book = _book(phrases)
     left = status.hold_left if status.hold_left is not None else status.step_left
-    return f"Resuming. {describe_place(status)}, {spoken_duration(left, status.sample_rate)} left."
+    return book.say("resuming", place=describe_place(status, book),
+                    time=spoken_duration(left, status.sample_rate, book))
 
 
-def status_text(status: Status) -> str:
+def status_text(status: Status, phrases: Phrasebook | None = None) -> str:
     """The spoken status: step, point, side, time left in the hold or step, and in the session."""
-    parts = [("Paused. " if status.paused else "") + describe_place(status) + "."]
+    book = _book(phrases)
+    rate = status.sample_rate
+    parts = [book.say("paused")] if status.paused else []
+    parts.append(describe_place(status, book) + ".")
     if status.span is not None and status.span.point and status.span.label:
-        parts.append(f"Point {status.span.point}.")
+        parts.append(book.say("status_point", point=status.span.point))
     if status.hold_left is not None:
-        parts.append(f"{spoken_duration(status.hold_left, status.sample_rate)} left in the hold.")
-    parts.append(f"{spoken_duration(status.step_left, status.sample_rate)} left in this step.")
+        parts.append(book.say("status_hold_left", time=spoken_duration(status.hold_left, rate, book)))
+    parts.append(book.say("status_step_left", time=spoken_duration(status.step_left, rate, book)))
     left = status.session_left
     if left is not None:
-        parts.append(f"{spoken_duration(left, status.sample_rate)} left in the session.")
+        parts.append(book.say("status_session_left", time=spoken_duration(left, rate, book)))
     return " ".join(parts)
 
 
@@ -160,6 +164,7 @@ class PlayState:
     volume_percent: int
     finished: bool
     sample_rate: int = SAMPLE_RATE
+    stopped: bool = False
 
 
 def status_at(snapshot: Snapshot, frame: int, state: PlayState) -> Status:
@@ -196,4 +201,5 @@ def status_at(snapshot: Snapshot, frame: int, state: PlayState) -> Status:
         hold_left=hold_left_frames,
         volume_percent=state.volume_percent,
         finished=state.finished,
+        stopped=state.stopped,
     )

@@ -183,7 +183,7 @@ class Transport:
     def play_state(self) -> PlayState:
         """What a ``Status`` needs from the transport."""
         return PlayState(paused=self.paused, volume_percent=self.volume_percent, finished=self.done,
-                         sample_rate=self.sample_rate)
+                         sample_rate=self.sample_rate, stopped=self.stopping)
 
     def poll(self) -> list[Notice]:
         """Cues and feedback that started sounding since the last call, in order."""

@@ -76,6 +76,13 @@ class LiveDisplay:
             self._stream.flush()
             self._drawn = line
 
+    def last(self, status: Callable[[], Status]) -> None:
+        """Redraw the status line once more at the end: it says ``Finished``, or ``Stopped`` after ``q``."""
+        if not self._plain and self._drawn:
+            self._drawn = screen.status_line(status())
+            self._stream.write(screen.redraw(self._drawn))
+            self._stream.flush()
+
     def finish(self) -> None:
         """End the redrawn line, so the shell's prompt starts on a line of its own."""
         if self._drawn:

@@ -8,7 +8,7 @@ from voiceguide.script.model import ChimeSound, Side
 STEP_KINDS = ("say", "pause", "chime", "breathe", "press", "repeat", "section")
 """The keys that give a mapping step its kind; each mapping step has exactly one."""
 
-TOP_KEYS = ("voiceguide", "title", "description", "language", "voice", "cautions", "steps")
+TOP_KEYS = ("voiceguide", "title", "description", "language", "phrases", "voice", "cautions", "steps")
 VOICE_KEYS = ("name", "rate", "volume")
 STEP_KEYS: dict[str, tuple[str, ...]] = {
     # keys beside the kind key in the step's own mapping (``label`` everywhere)

@@ -195,12 +195,14 @@ class _Estimator:
     def _press(self, step: Press) -> _Pair:
         announcement = " ".join(part for part in (step.side if step.side != "none" else None,
                                                   step.point, step.where) if part)
-        seconds = _float(step.prepare) + _float(step.hold) + _float(step.rest) + self.speech(step.words.release)
+        # Words left to the phrasebook are estimated by the English ones: cue words are short in every language.
+        seconds = (_float(step.prepare) + _float(step.hold) + _float(step.rest)
+                   + self.speech(step.words.release or "Release"))
         events = 2  # the press and release cues
         if announcement:
             seconds += self.speech(announcement)
             events += 1
-        spoken_at_press = self.speech(step.words.press)
+        spoken_at_press = self.speech(step.words.press or "Press now")
         if step.say is not None:
             events += 1
             spoken_at_press += self.speech(step.say)

@@ -69,12 +69,12 @@ class Chime:
 
 @dataclass(frozen=True)
 class BreathWords:
-    """The cue words of a breathing cycle."""
+    """The cue words of a breathing cycle set by the script; None: the phrasebook's."""
 
-    inhale: str = "Breathe in"
-    hold: str = "Hold"
-    exhale: str = "Breathe out"
-    rest: str = "Rest"
+    inhale: str | None = None
+    hold: str | None = None
+    exhale: str | None = None
+    rest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,10 +118,10 @@ class Breathe:
 
 @dataclass(frozen=True)
 class PressWords:
-    """The press and release cue words."""
+    """The press and release cue words set by the script; None: the phrasebook's."""
 
-    press: str = "Press now"
-    release: str = "Release"
+    press: str | None = None
+    release: str | None = None
 
 
 @dataclass(frozen=True)
@@ -178,5 +178,7 @@ class Script:
     version: int = FORMAT_VERSION
     description: str | None = None
     language: str | None = None
+    phrases: tuple[tuple[str, str], ...] = ()
+    """``phrases:`` overrides of the phrasebook: (key, template) pairs in the script's order."""
     voice: Voice = field(default_factory=Voice)
     cautions: tuple[str, ...] = ()

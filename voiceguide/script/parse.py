@@ -17,6 +17,7 @@ lists, once per node), and this module (the top level and the public functions).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from yaml.nodes import ScalarNode
 
 from voiceguide.errors import Diagnostic, ScriptError
+from voiceguide.phrases import KEYS_BY_NAME, LANGUAGE_NAMES, phrase_problem, primary_language
 from voiceguide.script import limits, lint
 from voiceguide.script.durations import short_text
 from voiceguide.script.keys import (
@@ -72,6 +74,7 @@ __all__ = [
 ]
 
 _LANGUAGE = re.compile(LANGUAGE_PATTERN)
+_PHRASE_KEYS = tuple(KEYS_BY_NAME)
 _TOP_REQUIRED = {
     "voiceguide": f"the format version: add 'voiceguide: {FORMAT_VERSION}'",
     "title": "the session's name, shown and spoken at the start",
@@ -105,7 +108,7 @@ def parse_script(source: str | bytes, path: str) -> ParseResult:
         report.error(document.root, "the script is nested too deeply")
         script = None
     report.diagnostics += document.problems
-    if script is not None and not report.diagnostics:
+    if script is not None and not any(d.severity == "error" for d in report.diagnostics):
         for problem in limits.check_limits(script):
             report.diagnostics.append(document.diagnostic_at(problem.position, problem.message))
         if not report.diagnostics:
@@ -142,6 +145,7 @@ class _ScriptReader:
         self._top: Table = check_table(TOP_KEYS, {
             "voiceguide": (self.version, "version"), "title": (values.text, "title"),
             "description": (values.text, "description"), "language": (self.language, "language"),
+            "phrases": (self.phrases, "phrases"),
             "voice": (self.voice, "voice"), "cautions": (self.cautions, "cautions"),
             "steps": (steps.top_steps, "steps"),
         })
@@ -157,7 +161,41 @@ class _ScriptReader:
         top.require(_TOP_REQUIRED)
         if not top.ok:
             return None
+        if top.has("language"):
+            self._warn_fallback(top.entries["language"][1], values["language"], dict(values.get("phrases", ())))
         return Script(position=self.document.position(root), **values)
+
+    def _warn_fallback(self, node: Node, language: str, phrases: dict[str, str]) -> None:
+        """Warn once, at ``language``, when no phrasebook is shipped for it: name the keys spoken in English."""
+        primary = primary_language(language)
+        if primary in LANGUAGE_NAMES:
+            return
+        english = [key for key in KEYS_BY_NAME if key not in phrases]
+        if not english:
+            return
+        message = (f"no phrasebook is shipped for '{short_text(language)}': these phrases are spoken in English "
+                   f"unless 'phrases:' sets them: {', '.join(english)} (see 'voiceguide phrases')")
+        diagnostic = self.document.diagnostic(node, message)
+        self.values.report.diagnostics.append(dataclasses.replace(diagnostic, severity="warning"))
+
+    def phrases(self, node: Node, name: str) -> tuple[tuple[str, str], ...]:
+        """The ``phrases`` mapping: known keys only, each value keeping the key's placeholders."""
+        fields = self.maps.fields(node, name, _PHRASE_KEYS, what="a mapping of phrase keys to text")
+        result: list[tuple[str, str]] = []
+        for key, (_, value_node) in fields.entries.items():
+            try:
+                value = self.values.text(value_node, f"{name}.{key}")
+            except Bad:
+                fields.ok = False
+                continue
+            problem = phrase_problem(key, value)
+            if problem is not None:
+                self.values.report.error(value_node, f"{name}.{key} {problem}")
+                fields.ok = False
+                continue
+            result.append((key, value))
+        fields.check()
+        return tuple(result)
 
     def version(self, node: Node, name: str) -> int:
         """The format version: only FORMAT_VERSION is known."""

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from voiceguide.phrases import KEYS, load_phrasebook
 from voiceguide.script.durations import MAX_DURATION_SECONDS, PATTERN, POSITIVE_PATTERN
-from voiceguide.script.model import FORMAT_VERSION, MAX_RATE_WPM, MIN_RATE_WPM, BreathWords, PressWords
+from voiceguide.script.model import FORMAT_VERSION, MAX_RATE_WPM, MIN_RATE_WPM
 from voiceguide.script.parse import CHIME_SOUNDS, LANGUAGE_PATTERN, SIDES, TEXT_PATTERN
 from voiceguide.script.texts import MAX_TEXT_CHARACTERS
 
@@ -71,8 +72,21 @@ def _object(properties: dict[str, Schema], required: tuple[str, ...] = (), descr
 
 
 def _words(defaults: dict[str, str], description: str) -> Schema:
-    return _object({key: _text(f"Replaces '{value}'.") | {"default": value} for key, value in defaults.items()},
+    return _object({key: _text(f"Replaces the phrasebook's word ('{value}' in English).") | {"default": value}
+                    for key, value in defaults.items()},
                    description=description)
+
+
+def _phrases() -> Schema:
+    """Every phrase key, described by when it is spoken and the placeholders it must keep."""
+    english = load_phrasebook("en").templates
+    properties: dict[str, Schema] = {}
+    for key in KEYS:
+        keep = ", ".join(f"{{{name}}}" for name in sorted(key.placeholders))
+        tail = f" Keep the placeholders {keep}." if keep else ""
+        properties[key.name] = _text(f"Spoken: {key.when}.{tail}") | {"default": english[key.name]}
+    return _object(properties, description="Overrides of the built-in phrases of the script's language, by key "
+                                           "('voiceguide phrases LANGUAGE' prints them all).")
 
 
 _LABEL = _text("A short name shown on screen, used for navigation and chapter marks in exports.")
@@ -93,8 +107,9 @@ def _pattern_properties() -> dict[str, Schema]:
 
 def json_schema() -> Schema:
     """The JSON Schema of script format 1, as a JSON-ready dict."""
-    breath_words = {name: getattr(BreathWords(), name) for name in ("inhale", "hold", "exhale", "rest")}
-    press_words = {name: getattr(PressWords(), name) for name in ("press", "release")}
+    english = load_phrasebook("en").templates
+    breath_words = {name: english[name] for name in ("inhale", "hold", "exhale", "rest")}
+    press_words = {name: english[name] for name in ("press", "release")}
     steps_ref = {"$ref": "#/$defs/steps"}
     say = _step("say", _text("Text to speak."), "Speak text, then pause.",
                 pause=_duration("Silence after the speech.", zero=False, default="0.5s"))
@@ -137,7 +152,7 @@ def json_schema() -> Schema:
     }, required=("hold",), description="A pressure-hold interval on one point."), "Pressure-hold interval.")
     repeat = _step("repeat", _integer("Number of rounds.", 1), "Play the nested steps N times.",
                    steps=steps_ref | {"description": "The steps to repeat."},
-                   announce=_boolean("Speak 'Round 2 of 3' at the start of each round.", False))
+                   announce=_boolean("Speak 'Round two of three' at the start of each round.", False))
     repeat["required"] = ["repeat", "steps"]
     section = _step("section", _text("The chapter's title."), "A chapter mark.",
                     announce=_boolean("Speak the title.", True))
@@ -153,7 +168,8 @@ def json_schema() -> Schema:
             "title": _text("Shown and spoken at the start."),
             "description": _text("Shown by 'list' and 'plan'."),
             "language": {"type": "string", "pattern": LANGUAGE_PATTERN,
-                         "description": "BCP-47 tag (en, en-GB, de); picks a matching voice."},
+                         "description": "BCP-47 tag (en, en-GB, de); picks a matching voice and the phrasebook."},
+            "phrases": _phrases(),
             "voice": _object({
                 "name": _text("Engine voice id, or a case-insensitive part of its name."),
                 "rate": _integer("Words per minute.", MIN_RATE_WPM, MAX_RATE_WPM, default=160),

@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import Literal
 
 from voiceguide.base import SAMPLE_RATE
+from voiceguide.phrases import Phrasebook, load_phrasebook, primary_language
 from voiceguide.script.model import (
     Breathe,
     BreathPattern,
@@ -28,7 +29,6 @@ from voiceguide.script.model import (
     Section,
     Step,
 )
-from voiceguide.timeline.numbers import duration_words, number_words
 
 TONE_SECONDS = Fraction(3, 2)
 """Length of one chime tone; the next tone of a ``chime`` starts when it has decayed."""
@@ -102,6 +102,10 @@ class Timeline:
     spans: tuple[StepSpan, ...]
     chapters: tuple[Chapter, ...]
     dropped: tuple[DroppedCue, ...]
+    language: str = "en"
+    """The primary subtag of the phrasebook spoken (``de`` for ``de-AT``)."""
+    voice: str | None = None
+    """The engine's voice id, filled in by whoever synthesized the speech (the compiler never sees the engine)."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,7 @@ def compile_timeline(
         spans=tuple(spans),
         chapters=tuple(chapters),
         dropped=tuple(dropped),
+        language=primary_language(script.language),
     )
 
 
@@ -204,6 +209,11 @@ def utterances(script: Script, *, pace: Fraction = Fraction(1), cautions: bool =
     for _ in iter_timeline(script, record, pace=pace, cautions=cautions):
         pass
     return list(seen)
+
+
+def script_phrasebook(script: Script) -> Phrasebook:
+    """The phrasebook a script speaks: its language's, with its ``phrases:`` overrides."""
+    return load_phrasebook(script.language, dict(script.phrases))
 
 
 def _round_half_even(num: int, den: int) -> int:
@@ -239,6 +249,7 @@ class _Compiler:
         self.cautions = cautions
         self.rate = sample_rate
         self.section: str | None = None
+        self.phrases: Phrasebook = script_phrasebook(script)
         self._label: str | None = None  # of the step being laid out: its own, else its repeat's
         self._outer_label: str | None = None  # of the repeats around it
         frames_per_second = Fraction(pace) * sample_rate
@@ -313,7 +324,7 @@ class _Compiler:
         for round_number in range(1, step.times + 1):
             if step.announce:
                 self._label = label
-                cue = self.speech(t, "round", f"Round {round_number} of {step.times}.")
+                cue = self.speech(t, "round", self.phrases.say("round", round=round_number, rounds=step.times))
                 end = cue.end + self.fixed(ROUND_GAP)
                 yield self._plan(path, "round", t, end, label, [cue])
                 t = end
@@ -341,7 +352,9 @@ class _Compiler:
         for name, seconds, word in (("inhale", pattern.inhale, words.inhale), ("hold", pattern.hold, words.hold),
                                     ("exhale", pattern.exhale, words.exhale), ("rest", pattern.rest, words.rest)):
             if seconds > 0:
-                phases.append((name, offset, cue_text(word), seconds * self.pace))
+                # The step's own words come first; the phrasebook speaks the rest.
+                text = cue_text(word) if word is not None else self.phrases.say(name)
+                phases.append((name, offset, text, seconds * self.pace))
             offset += seconds
         # Cycle k's phase at offset o starts at t0 + paced(k·C + o): computed in integers from t0.
         c_num, c_den = cycle.numerator, cycle.denominator
@@ -360,7 +373,7 @@ class _Compiler:
                     whole = 1
                     while whole < paced_length:
                         cues.append(self.speech(start + whole * self.rate, "count",
-                                                cue_text(number_words(whole + 1).capitalize())))
+                                                self.phrases.say("count", n=whole + 1)))
                         whole += 1
             k += 1
         return cues
@@ -388,7 +401,7 @@ class _Compiler:
         dropped: list[DroppedCue] = []
         line, col = step.position.line, step.position.column
         for side in sides:
-            parts = [f"{side.capitalize()} side." if side else "", _sentence(step.point or ""),
+            parts = [self.phrases.say(f"{side}_side") if side else "", _sentence(step.point or ""),
                      _sentence(step.where or "")]
             announcement = " ".join(p for p in parts if p)
             if announcement:
@@ -407,8 +420,11 @@ class _Compiler:
         return self._plan(path, "press", start, t, step.label, cues, dropped, point=step.point)
 
     def _hold_cues(self, step: Press, side: str | None, tp: int, release_at: int) -> list[_Cue]:
-        press = self.speech(tp, "press", cue_text(step.words.press), side)
-        cues = [press, self.speech(release_at, "release", cue_text(step.words.release), side)]
+        words = step.words
+        press_text = cue_text(words.press) if words.press is not None else self.phrases.say("press")
+        release_text = cue_text(words.release) if words.release is not None else self.phrases.say("release")
+        press = self.speech(tp, "press", press_text, side)
+        cues = [press, self.speech(release_at, "release", release_text, side)]
         spoken_until = press.end
         if step.say:
             say = self.speech(press.end + self.fixed(PRESS_SAY_GAP), "say", step.say, side)
@@ -419,14 +435,14 @@ class _Compiler:
             while step.hold - n * step.cue_every > 0:
                 at = tp + self.paced(step.hold - n * step.cue_every)
                 left = round(n * step.cue_every * self.pace)
-                cues.append(self.speech(at, "remaining", cue_text(f"{duration_words(left)} left".capitalize()), side))
+                cues.append(self.speech(at, "remaining", self.phrases.time_left(left), side))
                 n += 1
         if step.halfway:
-            cues.append(self.speech(tp + self.paced(step.hold / 2), "halfway", cue_text("Halfway"), side))
+            cues.append(self.speech(tp + self.paced(step.hold / 2), "halfway", self.phrases.say("halfway"), side))
         for n in range(step.countdown, 0, -1):
             at = release_at - n * self.rate
             if at > tp:
-                cues.append(self.speech(at, "countdown", cue_text(number_words(n).capitalize()), side))
+                cues.append(self.speech(at, "countdown", self.phrases.say("countdown", n=n), side))
         if step.breathe is not None:
             whole_seconds = -(-(spoken_until - tp) // self.rate)  # ceil: the smallest whole second
             breathing = self._breathing_cues(tp + whole_seconds * self.rate, step.breathe, BreathWords(),

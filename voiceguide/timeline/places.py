@@ -7,6 +7,7 @@ happening ("breathing", "pause").
 
 from __future__ import annotations
 
+from voiceguide.phrases import KEYS_BY_NAME, Phrasebook
 from voiceguide.timeline.compiler import StepSpan
 
 KIND_WORDS = {
@@ -16,18 +17,24 @@ KIND_WORDS = {
 """A word for a step that has no label, point or section, by the compiler's span kind."""
 
 
-def step_name(span: StepSpan, side: str | None = None) -> str:
-    """The step's name, with the side of a press (``GB30 (Huantiao), left side``)."""
+def step_name(span: StepSpan, side: str | None = None, phrases: Phrasebook | None = None) -> str:
+    """The step's name, with the side of a press (``GB30 (Huantiao), left side``).
+
+    With ``phrases``, the words voiceguide adds (a kind, the side) are the phrasebook's
+    (``place_<kind>``, ``place_left``): the spoken status speaks the script's language.
+    """
     if span.label:
         name = span.label
     elif span.kind == "press" and span.point:
         name = span.point
     elif span.section and span.kind not in ("title", "cautions"):
         name = span.section
+    elif phrases is not None and f"place_{span.kind}" in KEYS_BY_NAME:
+        name = phrases.fill(f"place_{span.kind}")
     else:
         name = KIND_WORDS.get(span.kind, "step")
     if side in ("left", "right"):
-        name += f", {side} side"
+        name = phrases.fill(f"place_{side}", place=name) if phrases is not None else f"{name}, {side} side"
     return name
 
 

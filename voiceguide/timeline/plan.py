@@ -40,11 +40,13 @@ def _sorted(timeline: Timeline) -> list[Event]:
 
 
 def plan_dict(timeline: Timeline) -> dict[str, Any]:
-    """The spec's JSON plan: ``title``, ``duration`` and ``events`` sorted by ``t``."""
+    """The spec's JSON plan: ``title``, ``duration``, ``language``, ``voice`` (engine voice id) and ``events``."""
     rate = timeline.sample_rate
     return {
         "title": timeline.title,
         "duration": seconds(timeline.length, rate),
+        "language": timeline.language,
+        "voice": timeline.voice,
         "events": [_event_dict(event, rate) for event in _sorted(timeline)],
     }
 
