@@ -436,3 +436,11 @@ def test_an_error_ends_as_error_and_an_unwritable_log_is_only_a_warning(
     tracking.start()
     tracking.finish(_program(1000), _finished_player(0.5), 1000)  # type: ignore[arg-type]
     assert len(warnings) == 1 and warnings[0].startswith("this session was not logged: The session log ")
+
+
+def test_the_questions_follow_the_scripts_language_and_phrases() -> None:
+    german = pain_phrases(load_phrasebook("de"))
+    assert german.before == "Wie stark sind Ihre Schmerzen gerade, von null bis zehn?"
+    assert german.answer_text(7) == "Sieben. Danke." and german.answer_text(10) == "Zehn. Danke."
+    own = pain_phrases(load_phrasebook("en", {"pain_answer": "{n} out of ten, noted."}))
+    assert own.answer_text(4) == "Four out of ten, noted."
