@@ -444,3 +444,12 @@ def test_the_questions_follow_the_scripts_language_and_phrases() -> None:
     assert german.answer_text(7) == "Sieben. Danke." and german.answer_text(10) == "Zehn. Danke."
     own = pain_phrases(load_phrasebook("en", {"pain_answer": "{n} out of ten, noted."}))
     assert own.answer_text(4) == "Four out of ten, noted."
+
+
+def test_the_table_shows_the_last_20_and_says_where_the_rest_are(log_dir: Path) -> None:
+    for day in range(1, 26):
+        append_record(_record(day))
+    lines = run_cli("log").stdout_lines
+    assert len(lines) == 1 + 20 + 1 and lines[1].startswith("2026-11-06")
+    assert lines[-1] == "(the last 20 of 25 sessions; --since DATE or --csv shows more)"
+    assert len(run_cli("log", "--csv").stdout_lines) == 1 + 25

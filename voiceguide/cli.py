@@ -997,37 +997,37 @@ def _cmd_devices(options: None) -> int:
 # commands: the session log
 
 
-def _cmd_log(args: LogOptions) -> int:
+def _cmd_log(options: LogOptions) -> int:
     """``log``: the table, ``--csv``, ``--plot`` (a picture or a text chart), or ``--forget``."""
     from voiceguide.log import report
     from voiceguide.log.store import log_path, read_log
 
-    if args.forget:
-        return _forget_log(args.yes)
-    if args.plot:
+    if options.forget:
+        return _forget_log(options.yes)
+    if options.plot:
         from voiceguide.log.plot import check_plot_path
 
-        check_plot_path(args.plot)  # a wrong name is refused before the log is read
+        check_plot_path(options.plot)  # a wrong name is refused before the log is read
     contents = read_log()
     if contents.damaged_lines:
         print(f"voiceguide: note: {contents.damaged_lines} damaged line(s) in {log_path()} were skipped "
               "(a session cut off while it was being written)", file=sys.stderr)
     records = list(contents.records)
-    if args.since is not None:
-        records = report.since(records, args.since)
-    if args.plot:
+    if options.since is not None:
+        records = report.since(records, options.since)
+    if options.plot:
         from voiceguide.log.plot import write_plot
 
-        drawn = write_plot(records, args.plot)
-        print(f"wrote {args.plot}: pain before and after for {drawn} session{'' if drawn == 1 else 's'}")
-    elif args.plot is not None:
+        drawn = write_plot(records, options.plot)
+        print(f"wrote {options.plot}: pain before and after for {drawn} session{'' if drawn == 1 else 's'}")
+    elif options.plot is not None:
         sys.stdout.write(report.format_chart(records))
-    elif args.csv:
+    elif options.csv:
         sys.stdout.write(report.format_csv(records))
     elif not records:
         print("No sessions in the log yet." if not contents.records else "No sessions since then.")
     else:
-        shown = records[-LOG_TABLE_ROWS:] if args.since is None else records
+        shown = records[-LOG_TABLE_ROWS:] if options.since is None else records
         sys.stdout.write(report.format_table(shown))
         if len(shown) < len(records):
             print(f"(the last {len(shown)} of {len(records)} sessions; --since DATE or --csv shows more)")
@@ -1048,7 +1048,7 @@ def _forget_log(assume_yes: bool) -> int:
     if not assume_yes:
         if not sys.stdin.isatty():
             raise VoiceguideError("--forget asks before deleting the log, but there is no terminal to ask on.",
-                             hint="add --yes to delete it without asking")
+                                  hint="add --yes to delete it without asking")
         count = len(read_log().records)
         try:
             answer = input(f"Delete the session log ({count} session{'' if count == 1 else 's'}, {path})? [y/N] ")

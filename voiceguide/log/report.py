@@ -1,7 +1,8 @@
 """The log as text: a table of the last sessions, CSV for a spreadsheet, and a small pain chart.
 
-Strings only; ``cli.py`` prints them.  Text from the log (a session's title)
-is shown with its control characters made visible, never live.
+Strings only; ``cli.py`` prints them.  Text from the log (a session's title,
+the script's name) is shown with its control characters made visible, never
+live, in the CSV too: the log is a file anyone can edit.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from voiceguide.log.record import PAIN_MAX, Record
+from voiceguide.printable import printable
 
 CSV_COLUMNS = ("started_at", "session", "script", "script_sha256", "planned_seconds", "played_seconds",
                "completed", "ended", "pain_before", "pain_after")
@@ -23,8 +25,8 @@ def since(records: Sequence[Record], day: date) -> list[Record]:
 
 
 def safe_text(text: str) -> str:
-    """``text`` with control characters shown as escapes, so a title cannot drive the terminal."""
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    """``text`` on one line with control characters shown as escapes, so a title cannot drive the terminal."""
+    return printable(text, one_line=True)
 
 
 def _minutes(seconds: float) -> str:
@@ -62,7 +64,8 @@ def format_csv(records: Sequence[Record]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in records:
-        writer.writerow([r.started_at.isoformat(timespec="seconds"), r.session, r.script, r.script_sha256,
+        writer.writerow([r.started_at.isoformat(timespec="seconds"), safe_text(r.session), safe_text(r.script),
+                         safe_text(r.script_sha256),
                          f"{r.planned_seconds:.1f}", f"{r.played_seconds:.1f}", f"{r.completed:.3f}", r.ended,
                          "" if r.pain_before is None else r.pain_before,
                          "" if r.pain_after is None else r.pain_after])

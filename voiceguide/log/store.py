@@ -64,6 +64,12 @@ def _locked(fd: int) -> Iterator[None]:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+def _byte_at(fd: int, offset: int) -> bytes:
+    """The byte at ``offset`` (``O_APPEND`` writes go to the end whatever the file offset is)."""
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, 1)
+
+
 def append_record(record: Record, path: Path | None = None) -> Path:
     """Append ``record`` to the log as one line; returns the log's path.  Raises LogError."""
     path = log_path() if path is None else path
@@ -76,7 +82,7 @@ def append_record(record: Record, path: Path | None = None) -> Path:
     try:
         with _locked(fd):
             size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
+            if size and _byte_at(fd, size - 1) != b"\n":
                 line = b"\n" + line  # a crashed writer's stump stays a line of its own
             written = os.write(fd, line)
             if written != len(line):  # a full disk: the stump is skipped by readers
