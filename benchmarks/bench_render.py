@@ -7,8 +7,11 @@ countdowns, counted breathing, spoken instructions), then measures:
   with the cache filled (warm), as wall time and as a multiple of real time;
 - the peak RSS of warm renders of the 1-hour session and of a 2-hour one
   (twice as many rounds): flat memory means the block design works;
+- warm and cold renders with and without loudness levelling (issue 11: it
+  may cost at most 10 % of a warm WAV render), and warm MP3 and Opus renders
+  with and without it;
 - optionally (``--long``) the peak RSS of 4- and 8-hour renders, and
-  (``--formats``) warm renders to FLAC, OGG and MP3;
+  (``--formats``) warm renders to FLAC and OGG too;
 - the naive route: the same spoken cues synthesized one by one, each with its
   own pyttsx3 ``save_to_file`` + ``runAndWait``, in this process.
 
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -140,10 +144,29 @@ class Run:
     audio_seconds: float
 
 
-def render(script: Path, output: Path, cache: Path) -> Run:
+UNLEVELLED = """
+import sys
+import voiceguide.audio.loudness as loudness
+import voiceguide.speech.clips as clips
+from voiceguide.audio.tones import tone
+clips.level_speech = lambda clip: clip
+loudness.levelled_tones = lambda cache_dir: tone
+loudness.session_loudness = lambda events, source, cache_dir: -16.0
+loudness.GainedClips = lambda source, gain_db: source
+from voiceguide.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+"""A child that renders without levelling: clips as the engine made them (peak-normalized), no file gain.
+
+Its cache must be a folder of its own: the clips in it are not levelled.
+"""
+
+
+def render(script: Path, output: Path, cache: Path, *, levelling: bool = True) -> Run:
     """``voiceguide render SCRIPT -o OUTPUT`` in a child process with its own speech cache."""
     env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT))
-    command = [sys.executable, "-m", "voiceguide", "render", str(script), "-o", str(output)]
+    start_voiceguide = ["-m", "voiceguide"] if levelling else ["-c", UNLEVELLED]
+    command = [sys.executable, *start_voiceguide, "render", str(script), "-o", str(output)]
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
@@ -178,6 +201,36 @@ def spoken_cues(script_path: Path, cache: Path) -> list[str]:
 
     _, timeline, _ = _prepare_session(parse_options(["plan", str(script_path)]).session)
     return [event.text for event in timeline.events if event.kind == "speech" and event.text]
+
+
+def levelling_breakdown(script_path: Path, cache: Path) -> tuple[float, float, float]:
+    """In this process, from the warm cache: (session loudness lookup, mix with file gain, mix without), seconds.
+
+    The child renders' wall times on a shared machine wander by more than the
+    levelling costs; these are the steps levelling adds to a warm render, timed alone.
+    """
+    os.environ["VOICEGUIDE_CACHE_DIR"] = str(cache)
+    from voiceguide.audio.loudness import GainedClips, file_gain_db, session_loudness
+    from voiceguide.audio.mixer import Mixer
+    from voiceguide.cli import _prepare_session, parse_options
+    from voiceguide.speech.clips import default_cache_dir
+
+    _, timeline, clips = _prepare_session(parse_options(["plan", str(script_path)]).session)
+    start = time.perf_counter()
+    gain = file_gain_db(-16.0, session_loudness(timeline.events, clips, default_cache_dir()))
+    lookup = time.perf_counter() - start
+
+    def mix(source: object) -> float:
+        mixer = Mixer(timeline.events, source, length=timeline.length)  # type: ignore[arg-type]
+        begin = time.perf_counter()
+        for _ in mixer.blocks(22050):
+            pass
+        return time.perf_counter() - begin
+
+    mix(clips)  # warm the clip caches
+    gained = min(mix(GainedClips(clips, gain)) for _ in range(3))
+    plain = min(mix(clips) for _ in range(3))
+    return lookup, gained, plain
 
 
 def naive_route(texts: list[str], directory: Path) -> float:
@@ -228,12 +281,22 @@ def main() -> None:
 
         cold = render(hour, work / "cold.wav", cache)
         warm = render(hour, work / "warm.wav", cache)
+        plain_cache = work / "cache-unlevelled"
+        cold_plain = render(hour, work / "cold-plain.wav", plain_cache, levelling=False)
+        warm_plain = render(hour, work / "warm-plain.wav", plain_cache, levelling=False)
+        # Alternate the two warm routes a few times: on a shared machine one run is noise.
+        warm_walls, plain_walls = [warm.wall_seconds], [warm_plain.wall_seconds]
+        for _ in range(4):
+            warm_walls.append(render(hour, work / "warm.wav", cache).wall_seconds)
+            plain_walls.append(render(hour, work / "warm-plain.wav", plain_cache, levelling=False).wall_seconds)
         render(two_hours, work / "two-warmup.wav", cache)  # fills the cache for the few new texts
         warm_two = render(two_hours, work / "two.wav", cache)
         length = warm.audio_seconds
         rows = [
             ("render WAV, cold cache (1 h)", cold.wall_seconds, length, cold.peak_rss_bytes),
-            ("render WAV, warm cache (1 h)", warm.wall_seconds, length, warm.peak_rss_bytes),
+            ("render WAV, cold, no levelling (1 h)", cold_plain.wall_seconds, length, cold_plain.peak_rss_bytes),
+            ("render WAV, warm cache (1 h), best of 5", min(warm_walls), length, warm.peak_rss_bytes),
+            ("render WAV, warm, no levelling, best of 5", min(plain_walls), length, warm_plain.peak_rss_bytes),
             ("render WAV, warm cache (2 h)", warm_two.wall_seconds, warm_two.audio_seconds, warm_two.peak_rss_bytes),
         ]
         if options.long:
@@ -244,11 +307,12 @@ def main() -> None:
                 run = render(long_script, work / "long.wav", cache)
                 rows.append((f"render WAV, warm cache ({hours} h)", run.wall_seconds, run.audio_seconds,
                              run.peak_rss_bytes))  # fmt: skip
-        if options.formats:
-            for extension in ("flac", "ogg", "mp3"):
-                run = render(hour, work / f"warm.{extension}", cache)
-                rows.append((f"render {extension.upper()}, warm cache (1 h)", run.wall_seconds, length,
-                             run.peak_rss_bytes))  # fmt: skip
+        extensions = ("mp3", "opus") + (("flac", "ogg") if options.formats else ())
+        for extension in extensions:
+            for levelled in (True, False):
+                run = render(hour, work / f"warm.{extension}", cache if levelled else plain_cache, levelling=levelled)
+                label = f"render {extension.upper()}, warm cache (1 h){'' if levelled else ', no levelling'}"
+                rows.append((label, run.wall_seconds, length, run.peak_rss_bytes))
         cues = spoken_cues(hour, cache)
         if not options.skip_naive:
             naive_dir = work / "naive"
@@ -267,6 +331,15 @@ def main() -> None:
             "targets: warm WAV >= 2,000x, cold >= 500x, peak RSS < 100 MB for 2 h; "
             f"RSS 2 h / 1 h = {warm_two.peak_rss_bytes / warm.peak_rss_bytes:.2f}"
         )
+        cost = min(warm_walls) / min(plain_walls) - 1
+        median_cost = statistics.median(warm_walls) / statistics.median(plain_walls) - 1
+        print(f"levelling costs {cost:+.1%} (best of 5), {median_cost:+.1%} (median) of a warm WAV render "
+              f"(target: at most +10%); cold: {cold.wall_seconds / cold_plain.wall_seconds - 1:+.1%}")
+        lookup, gained, plain = levelling_breakdown(hour, cache)
+        added = lookup + gained - plain
+        print(f"  in this process: session loudness {lookup * 1000:.0f} ms (remembered), mixing with the file gain "
+              f"{gained:.2f} s vs {plain:.2f} s without: levelling adds {added * 1000:.0f} ms "
+              f"= {added / min(warm_walls):.1%} of the best warm WAV render")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from tests.cli_harness import run_cli
 from tests.fakes import FakeSynthesizer
-from tests.test_properties import VALUES, mutated
+from tests.test_properties import SEEDS, VALUES, mutated
 from voiceguide.speech import pyttsx3_engine
 
 SETTINGS = settings(max_examples=40, deadline=None,
@@ -50,7 +50,15 @@ def fake_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         # check looks for a voice of the script's language: one fake voice that speaks English.
         patch.setattr(pyttsx3_engine, "list_voices", lambda: [pyttsx3_engine.VoiceInfo("fake", "Fake", ("en",), None)])
         patch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        yield tmp_path_factory.mktemp("scripts")
+        folder = tmp_path_factory.mktemp("scripts")
+        # Once per cache, not per input: the tones' and the seed scripts' clips are levelled and stored on
+        # first use (a mutation changes a text or two; the time limit is about the work one input causes).
+        warm_up = folder / "warm-up.yaml"
+        for seed in [b"voiceguide: 1\ntitle: Tones\nsteps:\n  - chime: {count: 1, sound: gong}\n"
+                     b"  - chime: {count: 1, sound: beep}\n  - chime: 1\n", *SEEDS]:
+            warm_up.write_bytes(seed)
+            run_cli("plan", str(warm_up))
+        yield folder
 
 
 def run_both(folder: Path, source: bytes) -> None:

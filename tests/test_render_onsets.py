@@ -298,6 +298,10 @@ def test_render_shows_a_progress_bar_only_on_a_terminal(engine_cache: Path, tmp_
     assert "\rrendering [" in stderr.getvalue() and "100% of " in stderr.getvalue()
     piped = run_cli("render", "breathing", "-o", str(tmp_path / "b.wav"))
     assert piped.exit_status == 0 and "rendering" not in piped.stderr
+    plain = Terminal()
+    with contextlib.redirect_stderr(plain), contextlib.redirect_stdout(io.StringIO()):
+        status = main(["render", "breathing", "-o", str(tmp_path / "b.wav"), "--plain"])
+    assert status == 0 and "rendering" not in plain.getvalue()
 
 
 def test_plan_and_render_warn_about_dropped_cues_with_positions(engine_cache: Path, tmp_path: Path) -> None:

@@ -16,13 +16,20 @@ from tests.onsets import detect_onsets
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import EngineError
 from voiceguide.speech.clips import (
-    PEAK,
     TRIM_THRESHOLD_DB,
     Audio,
     SpeechBank,
     default_cache_dir,
     prepare_clip,
     resample,
+)
+from voiceguide.speech.levelling import (
+    CEILING_DBTP,
+    HEADROOM_DB,
+    LEVEL_TOLERANCE_LU,
+    REFERENCE_LUFS,
+    loudness_lufs,
+    true_peak,
 )
 
 
@@ -108,7 +115,9 @@ def test_clip_is_trimmed_normalized_float32_and_read_only(tmp_path: Path) -> Non
     assert clip.dtype == np.float32 and clip.ndim == 1
     # The fake's voice is a sine from phase 0: the clip is its voiced part, give or take a sample.
     assert abs(clip.size - synth.voiced_frames("Breathe in.")) <= 3
-    assert np.abs(clip).max() == pytest.approx(PEAK, abs=1e-3)
+    # Levelled, not peak-normalized: every clip at the reference loudness, under the peak ceiling.
+    assert loudness_lufs(clip) == pytest.approx(REFERENCE_LUFS, abs=LEVEL_TOLERANCE_LU)
+    assert true_peak(clip) <= 10 ** ((CEILING_DBTP - HEADROOM_DB) / 20)
     assert clip[0] == 0.0 and abs(clip[-1]) < 1e-3
     assert not clip.flags.writeable
 
@@ -367,10 +376,10 @@ def test_real_clips_start_on_the_voice_and_end_with_it(engine_synth: object, tmp
     bank = SpeechBank(engine_synth, tmp_path)
     bank.prefetch(PHRASES)
     lead = SAMPLE_RATE // 2
-    threshold = PEAK * 10 ** (TRIM_THRESHOLD_DB / 20)
     for text in PHRASES:
         raw = engine_synth.synthesize(text)
         clip = bank.clip(text)
+        threshold = np.abs(clip).max() * 10 ** (TRIM_THRESHOLD_DB / 20)
         # The engine pads ~240 ms of silence at the end; the clip has none.
         assert clip.size < raw.size - round(0.2 * SAMPLE_RATE), text
         loud = np.flatnonzero(np.abs(clip) > threshold)
@@ -379,7 +388,7 @@ def test_real_clips_start_on_the_voice_and_end_with_it(engine_synth: object, tmp
         padded = np.concatenate([np.zeros(lead, np.float32), clip, np.zeros(lead, np.float32)])
         onsets = detect_onsets(padded, SAMPLE_RATE)
         assert abs(onsets[0] - lead) <= round(0.003 * SAMPLE_RATE), f"{text!r}: onset {onsets[0] - lead} frames off"
-        assert np.abs(clip).max() == pytest.approx(PEAK, abs=1e-3)
+        assert loudness_lufs(clip) == pytest.approx(REFERENCE_LUFS, abs=LEVEL_TOLERANCE_LU), text
 
 
 @pytest.mark.engine

@@ -78,6 +78,8 @@ class RenderOptions:
     output: str
     captions: str | None = None
     chapters: str | None = None
+    loudness: float = -16.0
+    plain: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,19 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"--since takes a date such as 2026-03-01, not {text!r}") from None
 
 
+def _loudness(text: str) -> float:
+    from voiceguide.audio.loudness import MAX_LOUDNESS_LUFS, MIN_LOUDNESS_LUFS
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--loudness takes LUFS such as -16, not {text!r}") from None
+    if not MIN_LOUDNESS_LUFS <= value <= MAX_LOUDNESS_LUFS:
+        raise argparse.ArgumentTypeError(
+            f"--loudness must be between {MIN_LOUDNESS_LUFS:g} and {MAX_LOUDNESS_LUFS:g} LUFS, not {text}")
+    return value
+
+
 def _add_sound_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sound and timing (the same for play, render and plan)")
     group.add_argument("--voice", help="engine voice id, or part of a voice's name (see 'voiceguide voices')")
@@ -187,7 +202,7 @@ def _plan_options(args: argparse.Namespace) -> PlanOptions:
 
 def _render_options(args: argparse.Namespace) -> RenderOptions:
     return RenderOptions(session=_session_options(args), output=args.output, captions=args.captions,
-                         chapters=args.chapters)
+                         chapters=args.chapters, loudness=args.loudness, plain=args.plain)
 
 
 def _play_options(args: argparse.Namespace) -> PlayOptions:
@@ -260,10 +275,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("render", help="write the whole session to an audio file")
     p.add_argument("script", metavar="SCRIPT")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
-                   help="output file; format from the extension: .wav .flac .ogg .mp3")
+                   help="output file; format from the extension: .wav .flac .ogg .opus .mp3")
     p.add_argument("--captions", metavar="FILE", help="also write captions (.vtt or .srt)")
     p.add_argument("--chapters", metavar="FILE",
                    help="also write the sections as chapters: a cue sheet (.cue) or a WebVTT chapters track (.vtt)")
+    p.add_argument("--loudness", type=_loudness, default=-16.0, metavar="LUFS",
+                   help="integrated loudness of the file (ITU-R BS.1770), default -16; true peaks stay at -1 dBTP")
+    p.add_argument("--plain", action="store_true", help="no progress bar")
     _add_sound_options(p)
     p.set_defaults(func=_cmd_render, options=_render_options)
     p = sub.add_parser("list", help="list the sessions shipped with voiceguide")
@@ -590,6 +608,7 @@ import typing  # noqa: E402 - kept beside its only use: this section's type-only
 if typing.TYPE_CHECKING:  # the session stages are imported lazily, so that `check` starts fast
 
     from voiceguide.audio.mixer import SessionClips
+    from voiceguide.play.ui import ProgressBar
     from voiceguide.script.model import Script
     from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
     from voiceguide.timeline.compiler import Timeline
@@ -615,7 +634,8 @@ def _load_session(session: SessionOptions) -> Script:
     return script
 
 
-def _prepare_session(session: SessionOptions) -> tuple[Script, Timeline, SessionClips]:
+def _prepare_session(session: SessionOptions, progress: ProgressBar | None = None,
+                     ) -> tuple[Script, Timeline, SessionClips]:
     """Load the script ``session`` names, synthesize its speech and lay out its timeline.
 
     Every utterance is synthesized (or read from the cache) before the timeline
@@ -623,9 +643,11 @@ def _prepare_session(session: SessionOptions) -> tuple[Script, Timeline, Session
     Returns the script, its timeline, and the ``mixer.ClipSource`` to mix it
     from; play it at ``_session_volume(session.sound, script)``.  Raises ``UsageError``
     (no such session), ``ScriptError`` (invalid) or ``EngineError`` (no speech).
+    ``progress`` is shown while the speech is made (texts done of all).
     """
     import dataclasses
 
+    from voiceguide.audio.loudness import levelled_tones
     from voiceguide.audio.mixer import SessionClips
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
     from voiceguide.timeline.compiler import compile_timeline, utterances
@@ -636,11 +658,16 @@ def _prepare_session(session: SessionOptions) -> tuple[Script, Timeline, Session
     synth = _synthesizer(options, script)
     bank = SpeechBank(synth, default_cache_dir())
     # One batched pass over every distinct text: far faster than one engine call per cue.
-    bank.prefetch(utterances(script, pace=options.pace, cautions=options.cautions))
+    try:
+        bank.prefetch(utterances(script, pace=options.pace, cautions=options.cautions), progress=progress)
+    finally:
+        if progress is not None:
+            progress.finish()
     timeline = compile_timeline(script, bank.measure, pace=options.pace, cautions=options.cautions)
     check_timeline_length(script, timeline)  # the real length: check could only estimate it
     # The plan names the engine's voice; the compiler, which never sees the engine, leaves it out.
-    return script, dataclasses.replace(timeline, voice=synth.voice_id), SessionClips(bank)
+    clips = SessionClips(bank, levelled_tones(default_cache_dir()))
+    return script, dataclasses.replace(timeline, voice=synth.voice_id), clips
 
 
 def _speech_language(script: Script) -> str:
@@ -718,12 +745,15 @@ def _cmd_render(options: RenderOptions) -> int:
 def _render(options: RenderOptions) -> int:
     """``render``: the session into ``options.output`` (and captions, chapters beside it)."""
     from voiceguide.audio.captions import check_captions_path, check_chapters_path, write_captions, write_chapters
+    from voiceguide.audio.loudness import GainedClips, file_gain_db, session_loudness
     from voiceguide.audio.outputs import NamedPath, check_outputs
     from voiceguide.audio.sinks import FileSink, output_format
+    from voiceguide.audio.tags import session_tags
     from voiceguide.base import SAMPLE_RATE, clock
     from voiceguide.play.render import render_session
     from voiceguide.play.ui import ProgressBar
     from voiceguide.script.shipped import resolve_script
+    from voiceguide.speech.clips import default_cache_dir
 
     # Wrong names are found before the (possibly long) synthesis, and so is an
     # unwritable output: the sink's temporary file is created first.
@@ -738,13 +768,19 @@ def _render(options: RenderOptions) -> int:
                   [NamedPath(role, path) for role, path in outputs if path])
     sink = FileSink(options.output, SAMPLE_RATE)
     progress: ProgressBar | None = None
+    # Only for a person at a terminal: never in pipes, logs or under --plain.
+    bar = sys.stderr.isatty() and not options.plain
     try:
-        script, timeline, clips = _prepare_session(options.session)
+        speech_bar = ProgressBar(sys.stderr, "preparing speech", SAMPLE_RATE, noun="texts") if bar else None
+        script, timeline, clips = _prepare_session(options.session, speech_bar)
         sink.check_length(timeline.length)
         _warn_dropped(script, timeline)
-        if sys.stderr.isatty():
+        sink.tags = session_tags(timeline, script.language)
+        session_lufs = session_loudness(timeline.events, clips, default_cache_dir())
+        loud = GainedClips(clips, file_gain_db(options.loudness, session_lufs))
+        if bar:
             progress = ProgressBar(sys.stderr, "rendering", timeline.sample_rate)
-        render_session(timeline, clips, sink, volume=_session_volume(options.session.sound, script), progress=progress)
+        render_session(timeline, loud, sink, volume=_session_volume(options.session.sound, script), progress=progress)
     except BaseException:
         sink.abort()  # idempotent: render_session may have aborted it already
         raise
@@ -925,6 +961,7 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     """Play ``script`` into ``output`` from ``start_point``, with keys and screen, until it ends or is quit."""
     import threading
 
+    from voiceguide.audio.loudness import levelled_tones
     from voiceguide.audio.mixer import Mixer, SessionClips
     from voiceguide.base import SAMPLE_RATE
     from voiceguide.play.commands import fixed_feedback
@@ -950,7 +987,7 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     program = Program(script.title, held_to_limit(script, iter_timeline(script, bank.measure, pace=sound.pace,
                                                                         cautions=sound.cautions), SAMPLE_RATE))
     start = 0 if start_point is None else start_point.frame(program.wait(start_point.ready))
-    clips = SessionClips(bank)
+    clips = SessionClips(bank, levelled_tones(default_cache_dir()))
 
     def make_renderer(events: Sequence[Event], length: int) -> Mixer:
         return Mixer(events, clips, length=length)

@@ -19,7 +19,10 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 import soundfile
+from mutagen import MutagenError
 
+from voiceguide.audio.resampling import OPUS_RATE, StreamResampler
+from voiceguide.audio.tags import ENCODER, FileTags, write_tags
 from voiceguide.base import AtomicFile, Audio, write_atomically
 from voiceguide.errors import OutputError, UsageError
 
@@ -76,12 +79,15 @@ class FileFormat:
     extension: str
     format: str
     subtype: str
+    sample_rate: int | None = None
+    """The rate the file must be written at (Opus: 48 kHz), or None for the session's own."""
 
 
 _CANDIDATES = (
     FileFormat(".wav", "WAV", "PCM_16"),
     FileFormat(".flac", "FLAC", "PCM_16"),
     FileFormat(".ogg", "OGG", "VORBIS"),
+    FileFormat(".opus", "OGG", "OPUS", sample_rate=OPUS_RATE),
     FileFormat(".mp3", "MP3", "MPEG_LAYER_III"),
 )
 
@@ -173,15 +179,22 @@ class FileSink:
     """Writes blocks to an audio file, atomically; the format comes from the extension.
 
     Raises ``UsageError`` for an unsupported extension and ``OutputError`` when
-    the file cannot be created or written.
+    the file cannot be created or written.  A format with a rate of its own
+    (Opus) gets the blocks resampled on the way (``resampling.StreamResampler``).
+    ``tags`` (title, chapters, ...) are written into the temporary file before
+    it is moved into place, so the file appears complete or not at all.
     """
 
-    def __init__(self, path: str | os.PathLike[str], sample_rate: int, *, block_frames: int | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str], sample_rate: int, tags: FileTags | None = None, *,
+                 block_frames: int | None = None) -> None:
         self.path = Path(path)
         self._block_frames = block_frames if block_frames is not None else sample_rate
         self.format = output_format(self.path)
         self.sample_rate = sample_rate
-        self._max_write_frames = MAX_WRITE_SECONDS * sample_rate
+        self.tags = tags
+        file_rate = self.format.sample_rate or sample_rate
+        self._resampler = StreamResampler(sample_rate, file_rate) if file_rate != sample_rate else None
+        self._max_write_frames = MAX_WRITE_SECONDS * file_rate
         if self.path.is_dir():
             raise output_error(self.path, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
         try:
@@ -192,11 +205,17 @@ class FileSink:
             self._file: soundfile.SoundFile | None = soundfile.SoundFile(
                 self._target.temporary,
                 "w",
-                samplerate=sample_rate,
+                samplerate=file_rate,
                 channels=1,
                 format=self.format.format,
                 subtype=self.format.subtype,
             )
+            if tags is not None and self.format.format == "WAV":
+                # RIFF INFO (INAM...): mutagen writes only an ID3 chunk into WAV.
+                self._file.title = tags.title
+                self._file.software = ENCODER
+                if tags.description:
+                    self._file.comment = tags.description
         except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
             self.abort()
             raise output_error(self.path, error) from error
@@ -244,6 +263,14 @@ class FileSink:
             raise ValueError(f"{self.path} is already closed")
         self.check_length(self.frames_written + len(block))
         floats = np.asarray(block, dtype=np.float32)
+        if self._resampler is not None:
+            floats = self._resampler.process(floats)
+        self._write_file(floats)
+        self.frames_written += len(block)
+
+    def _write_file(self, floats: Audio) -> None:
+        """Write float samples at the file's rate, in pieces small enough for every encoder."""
+        assert self._file is not None
         samples = to_pcm16(floats) if self.format.subtype == "PCM_16" else floats
         try:
             for offset in range(0, len(samples), self._max_write_frames):
@@ -253,18 +280,22 @@ class FileSink:
             # bare AssertionError and libsndfile keeps errno to itself.
             self.abort()
             raise _write_error(self.path, error) from error
-        self.frames_written += len(samples)
 
     def close(self) -> None:
         """Finish the file and move it into place; on failure nothing is left behind."""
         if self._file is None or self._target is None:
             raise ValueError(f"{self.path} is already closed")
+        if self._resampler is not None:
+            self._write_file(self._resampler.flush())
         try:
             self._file.close()
             self._file = None
+            if self.tags is not None:
+                # Tagged before the rename: the file appears complete or not at all.
+                write_tags(self._target.temporary, self.format.format, self.tags)
             self._target.commit()
             self._target = None
-        except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+        except (soundfile.LibsndfileError, RuntimeError, OSError, MutagenError) as error:
             self.abort()
             raise _write_error(self.path, error) from error
 

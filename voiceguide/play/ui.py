@@ -20,15 +20,24 @@ REDRAW_SECONDS = 0.25
 
 
 class ProgressBar:
-    """A one-line progress bar redrawn in place on a terminal (``render.Progress``)."""
+    """A one-line progress bar redrawn in place on a terminal (``render.Progress``).
+
+    Counts frames of audio (shown as minutes) unless given ``noun`` (e.g.
+    "texts"), and says about how long is left once that can be guessed.
+    """
 
     WIDTH = 30
 
-    def __init__(self, stream: TextIO, label: str, sample_rate: int) -> None:
+    def __init__(self, stream: TextIO, label: str, sample_rate: int, *, noun: str | None = None) -> None:
+        import shutil
+
         self._stream = stream
         self._label = label
         self._sample_rate = sample_rate
+        self._noun = noun
         self._shown_percent = -1
+        self._started = time.monotonic()
+        self._columns = max(20, shutil.get_terminal_size((80, 24)).columns)
 
     def __call__(self, done_frames: int, total_frames: int) -> None:
         percent = 100 if total_frames <= 0 else done_frames * 100 // total_frames
@@ -37,9 +46,22 @@ class ProgressBar:
         self._shown_percent = percent
         filled = self.WIDTH * percent // 100
         bar = "#" * filled + "-" * (self.WIDTH - filled)
-        minutes = total_frames // self._sample_rate / 60
-        self._stream.write(f"\r{self._label} [{bar}] {percent:3d}% of {minutes:.1f} min")
+        size = f"{total_frames} {self._noun}" if self._noun else f"{total_frames // self._sample_rate / 60:.1f} min"
+        line = f"{self._label} [{bar}] {percent:3d}% of {size}{self._time_left(percent)}"
+        # Cut to the terminal's width (a wrapped line cannot be redrawn in place),
+        # then clear what a longer earlier line left behind.
+        self._stream.write("\r" + line[: self._columns - 1] + screen.CLEAR_TO_END)
         self._stream.flush()
+
+    def _time_left(self, percent: int) -> str:
+        """", about 1 min 05 s left", once 5 % and 2 s have passed; else nothing."""
+        elapsed = time.monotonic() - self._started
+        if not 5 <= percent < 100 or elapsed < 2:
+            return ""
+        seconds = round(elapsed * (100 - percent) / percent)
+        if seconds >= 60:
+            return f", about {seconds // 60} min {seconds % 60:02d} s left"
+        return f", about {seconds} s left"
 
     def finish(self) -> None:
         """Clear the bar's line."""

@@ -15,7 +15,7 @@ import os
 import stat
 import struct
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -55,8 +55,11 @@ class BatchSynthesizer(Synthesizer, Protocol):
         ...
 
 
-CACHE_FORMAT_VERSION = 3
-"""Bumped whenever trimming, normalization or the file layout changes, so old entries are ignored."""
+CACHE_FORMAT_VERSION = 4
+"""Bumped whenever trimming, normalization or the file layout changes, so old entries are ignored.
+
+4: clips are stored levelled (``levelling.level_clip``: BS.1770 loudness, true-peak ceiling).
+"""
 
 PEAK = 0.7
 """Peak level of every clip: headroom so speech and tones can overlap without clipping."""
@@ -182,6 +185,13 @@ def prepare_clip(raw: npt.ArrayLike, sample_rate: int, text: str) -> Audio:
     return clip
 
 
+def level_speech(clip: Audio) -> Audio:
+    """A prepared clip levelled to the loudness every clip shares (``levelling.level_clip``)."""
+    from voiceguide.speech.levelling import level_clip
+
+    return level_clip(clip, SAMPLE_RATE)
+
+
 def _voice_start(magnitude: npt.NDArray[np.float32], audible: int, last: int) -> int:
     """The sample where the voice begins (see ``ONSET_THRESHOLD_DB``), between ``audible`` and ``last``."""
     frame = round(0.005 * SAMPLE_RATE)
@@ -271,15 +281,19 @@ class SpeechBank:
         """The length in frames of the clip of ``text`` (a ``timeline.Measure``)."""
         return int(self.clip(text).size)
 
-    def prefetch(self, texts: Iterable[str], *, batch: int = 16) -> None:
+    def prefetch(self, texts: Iterable[str], *, batch: int = 16,
+                 progress: Callable[[int, int], None] | None = None) -> None:
         """Make sure every text has a clip, synthesizing the missing ones in order.
 
         Texts are loaded from disk or synthesized ``batch`` at a time (through
         ``synthesize_many`` when the synthesizer has it), so a reader waiting on
-        an early text gets it before the later ones are done.
+        an early text gets it before the later ones are done.  ``progress`` is
+        called with (distinct texts done, distinct texts in all) after each batch.
         """
         order = list(dict.fromkeys(texts))
         for start in range(0, len(order), batch):
+            if progress is not None:
+                progress(start, len(order))
             owned: list[tuple[str, _Pending]] = []
             for text in order[start:start + batch]:
                 pending, owner = self._claim(text)
@@ -305,6 +319,8 @@ class SpeechBank:
                 raise
             for (text, pending), audio in zip(missing, clips, strict=True):
                 self._finish(text, pending, audio)
+        if progress is not None:
+            progress(len(order), len(order))
 
     # -- memory and in-flight bookkeeping -------------------------------------
 
@@ -365,7 +381,8 @@ class SpeechBank:
                 raws = [self._synth.synthesize(text) for text in texts]
         if len(raws) != len(texts):
             raise EngineError(f"The speech engine returned {len(raws)} clips for {len(texts)} texts.")
-        clips = [prepare_clip(raw, self._synth.sample_rate, text) for raw, text in zip(raws, texts, strict=True)]
+        clips = [level_speech(prepare_clip(raw, self._synth.sample_rate, text))
+                 for raw, text in zip(raws, texts, strict=True)]
         return [self._store(text, clip) for text, clip in zip(texts, clips, strict=True)]
 
     # -- the disk cache -------------------------------------------------------

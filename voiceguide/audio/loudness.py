@@ -1,0 +1,208 @@
+"""A whole session at a chosen loudness: levelled tones, and the file gain with its peak-safe limiter.
+
+Every speech clip is already levelled to ``levelling.REFERENCE_LUFS`` (in the
+speech bank) and every tone is levelled to it here.  A session reads a little
+quieter than its clips (0.9-1.7 LU in the shipped sessions: BS.1770's blocks at
+the edges of cues are partly silent, a 300 ms word fills 3/4 of a block), so
+the session's own loudness is measured (``session_loudness``) and a file at
+``--loudness L`` is the session with a gain of ``L`` minus that on every clip.
+Clips keep ``HEADROOM_DB`` below the true-peak ceiling; a gain above that
+limits each distinct clip again at that gain (``levelling.limit_true_peak``).
+
+The gain and the limiter act on clips, not on the mixed blocks: the mixer stays
+stateless, and a frame's samples never depend on how the session is cut into
+blocks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from voiceguide.audio.mixer import ClipSource, Mixer
+from voiceguide.base import SAMPLE_RATE, Audio, write_atomically
+from voiceguide.speech.levelling import (
+    CEILING_DBTP,
+    HEADROOM_DB,
+    REFERENCE_LUFS,
+    cached_level,
+    db_to_gain,
+    limit_true_peak,
+    loudness_lufs,
+)
+from voiceguide.timeline.compiler import Event
+
+DEFAULT_LOUDNESS_LUFS = -16.0
+"""``render --loudness``'s default: the usual target for speech on phones."""
+
+MIN_LOUDNESS_LUFS = -40.0
+MAX_LOUDNESS_LUFS = -9.0
+"""The range ``--loudness`` accepts: quieter is inaudible on a phone, louder cannot keep true peaks at -1 dBTP."""
+
+
+def levelled_tones(cache_dir: Path | None) -> Callable[[str], Audio]:
+    """A ``tone`` function for ``SessionClips`` whose tones are as loud as the speech (BS.1770)."""
+    from voiceguide.audio.tones import tone
+
+    made: dict[str, Audio] = {}
+
+    def levelled(sound: str) -> Audio:
+        audio = made.get(sound)
+        if audio is None:
+            audio = made[sound] = cached_level(tone(sound), cache_dir, SAMPLE_RATE)
+        return audio
+
+    return levelled
+
+
+HOP_FRAMES = round(0.1 * SAMPLE_RATE)
+"""BS.1770's gating blocks start every 100 ms."""
+
+BLOCK_FRAMES = 4 * HOP_FRAMES
+"""BS.1770's gating block: 400 ms."""
+
+MEASURE_MAX_SECONDS = 120
+"""At most this much sound is measured: a long session's islands are sampled, so memory stays flat.
+
+Every clip is levelled to the same loudness, so a session's loudness hardly
+changes along it; two minutes of its islands, drawn at random (with a fixed
+seed: the same session always gets the same gain), measure it to about a
+tenth of an LU (the benchmark's 1-hour session: -17.39 sampled, -17.26 whole,
+which took 17 s and 2.3 GB) and keep the meter's working memory to ~60 MB.
+"""
+
+MEASURE_VERSION = 2
+"""Part of the key of a remembered session loudness; bumped when measuring changes."""
+
+
+def _islands(events: Sequence[Event], clips: ClipSource) -> list[tuple[int, int]]:
+    """The session's sounding spans ``(start, end)``, merged where less than a block apart."""
+    spans = sorted((e.start, e.start + min(e.length, len(clips.clip(e)))) for e in events if e.length > 0)
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start < merged[-1][1] + BLOCK_FRAMES:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def sampled_islands(islands: Sequence[tuple[int, int]],
+                    max_frames: int = MEASURE_MAX_SECONDS * SAMPLE_RATE) -> list[tuple[int, int]]:
+    """All ``islands`` if they fit in ``max_frames`` (with a block of silence each), else a random sample that does."""
+    sizes = [end - start + BLOCK_FRAMES for start, end in islands]
+    if sum(sizes) <= max_frames:
+        return list(islands)
+    chosen: list[int] = []
+    total = 0
+    for index in np.random.default_rng(0).permutation(len(islands)):
+        if total >= max_frames:
+            break
+        chosen.append(int(index))
+        total += sizes[index]
+    return [islands[index] for index in sorted(chosen)]
+
+
+def compacted_mix(mixer: Mixer, islands: Sequence[tuple[int, int]]) -> Audio:
+    """The session with its long silences shortened, for measuring: same gated blocks, less to filter.
+
+    Every block BS.1770 gates in touches sound; silence between two islands is
+    cut to at least one block plus the same remainder modulo the 100 ms hop, so
+    each island meets the blocks at the same offsets as in the whole session,
+    and no block spans two islands that it did not span before.  (Blocks of
+    pure silence are below the absolute gate and count for nothing.)
+    """
+    pieces: list[Audio] = []
+    position = 0
+    for start, end in islands:
+        gap = start - position
+        if gap > BLOCK_FRAMES + HOP_FRAMES:
+            gap = BLOCK_FRAMES + (gap - BLOCK_FRAMES) % HOP_FRAMES
+        pieces.append(np.zeros(gap, dtype=np.float32))
+        pieces.append(mixer.render(start, end - start))
+        position = end
+    pieces.append(np.zeros(BLOCK_FRAMES, dtype=np.float32))
+    return np.concatenate(pieces)
+
+
+def _session_key(events: Sequence[Event], clips: ClipSource) -> str:
+    """A digest of everything the session's loudness depends on: each sound, its clip and its place."""
+    digests: dict[tuple[str, str | None, str | None], bytes] = {}
+    outer = hashlib.sha256(b"%d\0%r\0" % (MEASURE_VERSION, REFERENCE_LUFS))
+    for event in sorted(events, key=lambda e: (e.start, e.kind, e.text or "", e.sound or "")):
+        key = (event.kind, event.text, event.sound)
+        digest = digests.get(key)
+        if digest is None:
+            clip = np.ascontiguousarray(clips.clip(event), dtype="<f4")
+            digest = digests[key] = hashlib.sha256(clip.tobytes()).digest()
+        outer.update(b"%d %d " % (event.start, event.length) + digest)
+    return outer.hexdigest()
+
+
+def session_loudness(events: Sequence[Event], clips: ClipSource, cache_dir: Path | None) -> float:
+    """The BS.1770 integrated loudness (LUFS) of the mix of ``events`` at volume 1.
+
+    Measured once by ``pyloudnorm`` on ``compacted_mix`` and remembered in
+    ``cache_dir`` (keyed by every clip's samples and place), so rendering the
+    same session again costs neither the measurement nor importing scipy.
+    """
+    key = _session_key(events, clips)
+    path = cache_dir / f"{key}.loudness" if cache_dir is not None else None
+    if path is not None:
+        try:
+            return float(path.read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            pass
+    mixer = Mixer(events, clips, 1.0)
+    loudness = loudness_lufs(compacted_mix(mixer, sampled_islands(_islands(events, clips))), SAMPLE_RATE)
+    if path is not None and math.isfinite(loudness):
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, repr(loudness).encode("ascii"))
+    return loudness
+
+
+def file_gain_db(target_lufs: float, session_lufs: float) -> float:
+    """The gain (dB) that brings a session measured at ``session_lufs`` to ``target_lufs`` (0 for silence)."""
+    return target_lufs - session_lufs if math.isfinite(session_lufs) else 0.0
+
+
+class GainedClips:
+    """A ``ClipSource`` whose clips are ``gain_db`` louder, each limited to ``CEILING_DBTP`` true peak.
+
+    Keeps the gained clips in memory (bounded by ``max_cached_frames``), so a
+    clip is scaled and limited once per render, not once per block.
+    """
+
+    def __init__(self, clips: ClipSource, gain_db: float, *, max_cached_frames: int = SAMPLE_RATE * 60) -> None:
+        self._clips = clips
+        self._gain = np.float32(db_to_gain(gain_db))
+        self._limit = gain_db > HEADROOM_DB  # levelled clips keep the ceiling up to this gain
+        self._ceiling = db_to_gain(CEILING_DBTP)
+        self._max_cached_frames = max_cached_frames
+        self._cache: OrderedDict[tuple[str, str | None, str | None], Audio] = OrderedDict()
+        self._cached_frames = 0
+
+    def clip(self, event: Event) -> Audio:
+        """The event's clip with the file gain applied."""
+        key = (event.kind, event.text, event.sound)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        audio: Audio = np.asarray(self._clips.clip(event), dtype=np.float32) * self._gain
+        if self._limit:
+            audio = limit_true_peak(audio, self._ceiling, SAMPLE_RATE)
+        audio.flags.writeable = False
+        self._cache[key] = audio
+        self._cached_frames += audio.size
+        while self._cached_frames > self._max_cached_frames and len(self._cache) > 1:
+            _, evicted = self._cache.popitem(last=False)
+            self._cached_frames -= evicted.size
+        return audio
