@@ -9,6 +9,8 @@ above -30 dB of that event's own peak (taken over the next 0.3 s).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -80,3 +82,43 @@ def _refine(x: npt.NDArray[np.float64], frame_start: int, floor: int, peak_windo
             break
         position = window_start + int(earlier[0])
     return position
+
+
+# -- matching detected onsets to a JSON plan --------------------------------------------
+
+TONE_TOLERANCE = 0.001
+SPEECH_TOLERANCE = 0.005
+RESOLVABLE_GAP = 0.15
+"""Sounds closer than this to the end of the previous sound cannot be told apart by the detector."""
+
+
+def required_events(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """Plan events that start at least RESOLVABLE_GAP after every earlier sound has ended."""
+    required = []
+    sounding_until = -1.0
+    for event in plan["events"]:
+        if event["t"] - sounding_until >= RESOLVABLE_GAP:
+            required.append(event)
+        sounding_until = max(sounding_until, event["t"] + event["duration"])
+    return required
+
+
+def onset_errors(plan: dict[str, Any], onsets_seconds: list[float]) -> list[str]:
+    """Every way the detected onsets disagree with the plan, as readable lines."""
+    problems = []
+    found = np.array(onsets_seconds)
+    for event in required_events(plan):
+        tolerance = TONE_TOLERANCE if event["kind"] == "tone" else SPEECH_TOLERANCE
+        nearest = float(found[np.argmin(np.abs(found - event["t"]))]) if found.size else float("inf")
+        if abs(nearest - event["t"]) > tolerance:
+            problems.append(
+                f"{event['cue']} {event['text'] or 'tone'!r} planned at {event['t']:.4f} s: "
+                f"nearest onset {nearest:.4f} s ({(nearest - event['t']) * 1000:+.2f} ms)"
+            )
+    events = plan["events"]
+    for onset in onsets_seconds:
+        at_start = any(abs(onset - e["t"]) <= SPEECH_TOLERANCE for e in events)
+        inside = any(e["t"] < onset < e["t"] + e["duration"] for e in events)  # a pause within one utterance
+        if not (at_start or inside):
+            problems.append(f"extra onset at {onset:.4f} s, where the plan has silence")
+    return problems

@@ -29,6 +29,8 @@ import pytest
 import soundfile
 
 SINK = "voiceguide_test"
+MICROPHONE = "voiceguide_mic"
+"""With ``microphone=True``: a second null sink whose monitor is the default source (the microphone)."""
 RECORD_RATE = 22050
 
 
@@ -45,6 +47,13 @@ class PulseServer:
     directory: Path
     sink: str
     env: dict[str, str] = field(default_factory=dict)
+    microphone: str | None = None
+
+    def say_into_microphone(self, path: Path) -> subprocess.Popen[bytes]:
+        """Start playing a WAV file into the microphone (as a person speaking); returns the paplay process."""
+        assert self.microphone is not None, "start_pulse(microphone=True) gives the server a microphone"
+        return subprocess.Popen(["paplay", "-d", self.microphone, "--latency-msec=10", str(path)], env=self.env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     @contextmanager
     def record(self, path: Path) -> Iterator[Path]:
@@ -86,8 +95,15 @@ def _wait_for_recording(process: subprocess.Popen[bytes], path: Path) -> None:
 
 
 @contextmanager
-def start_pulse(directory: Path, sink: str = SINK) -> Iterator[PulseServer]:
-    """Run a private PulseAudio server in ``directory`` until the block ends."""
+def start_pulse(directory: Path, sink: str = SINK, *, microphone: bool = False,
+                echo: bool = False) -> Iterator[PulseServer]:
+    """Run a private PulseAudio server in ``directory`` until the block ends.
+
+    ``microphone``: also a null sink ``MICROPHONE`` whose monitor is the default
+    source, so what is played into it (``say_into_microphone``) is what a
+    program recording from the default microphone hears.  ``echo``: the
+    speaker's sound is looped into that microphone too, as a room would.
+    """
     if shutil.which("pulseaudio") is None or shutil.which("parecord") is None:
         _unavailable("PulseAudio is not installed (apt install pulseaudio pulseaudio-utils)")
     directory.mkdir(parents=True, exist_ok=True)
@@ -97,6 +113,10 @@ def start_pulse(directory: Path, sink: str = SINK) -> Iterator[PulseServer]:
         f"load-module module-native-protocol-unix socket={socket} auth-anonymous=1\n"
         f"load-module module-null-sink sink_name={sink} rate={RECORD_RATE} channels=1\n"
         f"set-default-sink {sink}\n"
+        + (f"load-module module-null-sink sink_name={MICROPHONE} rate=16000 channels=1\n"
+           f"set-default-source {MICROPHONE}.monitor\n" if microphone else "")
+        + (f"load-module module-loopback source={sink}.monitor sink={MICROPHONE} latency_msec=20\n"
+           if microphone and echo else "")
     )
     env = dict(os.environ)
     env.update({
@@ -128,7 +148,7 @@ def start_pulse(directory: Path, sink: str = SINK) -> Iterator[PulseServer]:
         check = subprocess.run(["pactl", "info"], env=env, capture_output=True, timeout=10)
         if check.returncode != 0:
             _unavailable(f"PulseAudio is not answering: {check.stderr.decode(errors='replace')}")
-        yield PulseServer(directory=directory, sink=sink, env=env)
+        yield PulseServer(directory=directory, sink=sink, env=env, microphone=MICROPHONE if microphone else None)
     finally:
         server.terminate()
         try:
@@ -138,3 +158,25 @@ def start_pulse(directory: Path, sink: str = SINK) -> Iterator[PulseServer]:
             server.wait()
         log.close()
 
+
+NO_DEVICE_ALSA = "pcm.voiceguide_none { type hw card 99 }\n"
+"""An ALSA configuration in which no device opens (PortAudio asserts on one with no ``pcm`` at all)."""
+
+
+def no_device_env(workdir: Path) -> dict[str, str]:
+    """An environment in which PortAudio finds no output and no input, whatever devices the machine has.
+
+    ALSA reads only our configuration (not the system's, ``~/.asoundrc`` or its
+    ``hw`` definitions, so no sound card opens), PulseAudio is a missing socket,
+    and JACK may not start or reach a server.
+    """
+    config = workdir / "no-device-alsa.conf"
+    config.write_text(NO_DEVICE_ALSA)
+    environment = dict(os.environ)
+    environment.update({
+        "PULSE_SERVER": f"unix:{workdir}/no-such-socket",
+        "ALSA_CONFIG_PATH": str(config),
+        "JACK_NO_START_SERVER": "1",
+        "JACK_DEFAULT_SERVER": "voiceguide-test-none",
+    })
+    return environment

@@ -36,7 +36,7 @@ import pytest
 import soundfile
 
 from tests.onsets import detect_onsets
-from tests.pulse import PulseServer
+from tests.pulse import PulseServer, no_device_env
 from voiceguide.play.transport import FEEDBACK_GAP_SECONDS
 
 pytestmark = pytest.mark.live
@@ -458,29 +458,6 @@ def test_devices_lists_the_null_sink_route(env: dict[str, str]) -> None:
     assert "*" in done.stdout
 
 
-NO_DEVICE_ALSA = "pcm.voiceguide_none { type hw card 99 }\n"
-"""An ALSA configuration in which no device opens (PortAudio asserts on one with no ``pcm`` at all)."""
-
-
-def _no_device_env(workdir: Path) -> dict[str, str]:
-    """An environment in which PortAudio finds no output, whatever devices the machine has.
-
-    ALSA reads only our configuration (not the system's, ``~/.asoundrc`` or its
-    ``hw`` definitions, so no sound card opens), PulseAudio is a missing socket,
-    and JACK may not start or reach a server.
-    """
-    config = workdir / "no-device-alsa.conf"
-    config.write_text(NO_DEVICE_ALSA)
-    environment = dict(os.environ)
-    environment.update({
-        "PULSE_SERVER": f"unix:{workdir}/no-such-socket",
-        "ALSA_CONFIG_PATH": str(config),
-        "JACK_NO_START_SERVER": "1",
-        "JACK_DEFAULT_SERVER": "voiceguide-test-none",
-    })
-    return environment
-
-
 def test_no_device_is_one_clear_sentence_and_exit_1(workdir: Path) -> None:
     # A device the machine "has": an ALSA device in the user's ~/.asoundrc, which
     # PortAudio lists unless the environment hides it.
@@ -491,7 +468,7 @@ def test_no_device_is_one_clear_sentence_and_exit_1(workdir: Path) -> None:
     listed = subprocess.run(_voiceguide("devices"), env=with_device, capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0 and "voiceguide_extra" in listed.stdout, listed.stdout + listed.stderr
 
-    environment = {**_no_device_env(workdir), "HOME": str(home)}
+    environment = {**no_device_env(workdir), "HOME": str(home)}
     devices = subprocess.run(_voiceguide("devices"), env=environment, capture_output=True, text=True, timeout=60)
     if devices.returncode == 0:  # a device outside ALSA, PulseAudio and JACK (OSS?)
         message = f"PortAudio still finds a device with ALSA, PulseAudio and JACK hidden: {devices.stdout.strip()}"

@@ -9,23 +9,29 @@ from fractions import Fraction as F
 import jsonschema
 
 from tests.fakes import fake_measure
-from voiceguide.base import SAMPLE_RATE
+from voiceguide.base import SAMPLE_RATE, clock
 from voiceguide.errors import Position
 from voiceguide.script.model import BreathPattern, Chime, Press, Say, Script, Section
 from voiceguide.timeline.compiler import Chapter, DroppedCue, Event, Timeline, compile_timeline
-from voiceguide.timeline.plan import clock, dropped_warnings, format_plan, plan_dict, seconds
+from voiceguide.timeline.plan import dropped_warnings, format_plan, plan_dict, seconds
 
 P = Position("s.yaml", 4, 3)
 
 PLAN_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["title", "duration", "language", "voice", "events"],
+    "required": ["title", "duration", "language", "voice", "engine", "events", "chapters"],
     "properties": {
         "title": {"type": "string"},
         "duration": {"type": "number", "minimum": 0},
         "language": {"type": "string"},
         "voice": {"type": ["string", "null"]},
+        "engine": {"enum": ["pyttsx3", "hibari", None]},
+        "chapters": {  # revision 2: one per section
+            "type": "array",
+            "items": {"type": "object", "additionalProperties": False, "required": ["t", "title"],
+                      "properties": {"t": {"type": "number", "minimum": 0}, "title": {"type": "string"}}},
+        },
         "events": {
             "type": "array",
             "items": {
@@ -80,10 +86,12 @@ def session() -> Script:
 
 def test_plan_dict_has_exactly_the_spec_keys_and_validates() -> None:
     timeline = compile_timeline(session(), fake_measure)
-    plan = plan_dict(dataclasses.replace(timeline, voice="gmw/de"))
+    plan = plan_dict(dataclasses.replace(timeline, voice="gmw/de", engine="pyttsx3"))
     jsonschema.validate(plan, PLAN_SCHEMA)
-    assert list(plan) == ["title", "duration", "language", "voice", "events"]
-    assert (plan["language"], plan["voice"]) == ("en", "gmw/de")
+    assert list(plan) == ["title", "duration", "language", "voice", "engine", "events", "chapters"]
+    assert (plan["language"], plan["voice"], plan["engine"]) == ("en", "gmw/de", "pyttsx3")
+    section = next(e for e in plan["events"] if e["cue"] == "section")
+    assert plan["chapters"] == [{"t": section["t"], "title": "Buttock point"}]
     keys = ["t", "duration", "kind", "cue", "text", "step", "side", "section", "label"]
     assert all(list(e) == keys for e in plan["events"])
     assert plan["title"] == "Sciatica relief"
@@ -157,9 +165,9 @@ def test_format_plan_shows_hours_and_sections_without_cues() -> None:
 
 
 def test_clock_rounds_frames_to_hundredths() -> None:
-    assert clock(0, SAMPLE_RATE) == "0:00.00"
-    assert clock(SAMPLE_RATE * 59 + SAMPLE_RATE * 995 // 1000 + 1, SAMPLE_RATE) == "1:00.00"
-    assert clock(110, SAMPLE_RATE) == "0:00.00" and clock(111, SAMPLE_RATE) == "0:00.01"
+    assert clock(0, SAMPLE_RATE, decimals=2) == "0:00.00"
+    assert clock(SAMPLE_RATE * 59 + SAMPLE_RATE * 995 // 1000 + 1, SAMPLE_RATE, decimals=2) == "1:00.00"
+    assert clock(110, SAMPLE_RATE, decimals=2) == "0:00.00" and clock(111, SAMPLE_RATE, decimals=2) == "0:00.01"
 
 
 def test_dropped_cues_become_positioned_warnings() -> None:

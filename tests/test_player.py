@@ -19,7 +19,7 @@ import pytest
 
 from tests.fakes import fake_measure
 from voiceguide.audio.mixer import Mixer
-from voiceguide.base import SAMPLE_RATE, Audio
+from voiceguide.base import SAMPLE_RATE, Audio, clock
 from voiceguide.errors import Position
 from voiceguide.play.keymap import KEY_COMMANDS, Command
 from voiceguide.play.log import Feedback
@@ -526,8 +526,8 @@ def test_plain_lines_one_per_cue_with_elapsed_time() -> None:
     chime = next(e for e in timeline.events if e.kind == "tone")
     assert screen.notice_line(chime, RATE).endswith("(bell)")
     assert screen.notice_line(Feedback("Paused."), RATE) == "Paused."
-    assert screen.clock(RATE * 61 + 1, RATE) == "1:02"
-    assert screen.clock(RATE * 61 + 1, RATE, round_up=False) == "1:01"
+    assert clock(RATE * 61 + 1, RATE, rounding="up") == "1:02"
+    assert clock(RATE * 61 + 1, RATE, rounding="down") == "1:01"
     assert screen.progress_bar(1, 4, width=8) == "[##------]"
 
 
@@ -546,6 +546,19 @@ def test_play_help_lists_every_key() -> None:
 
     for row in KEY_HELP:
         assert f"  {row.keys} " in PLAY_KEYS_EPILOG and row.meaning in PLAY_KEYS_EPILOG
+
+
+def test_the_readme_lists_the_keys_as_the_key_table_does() -> None:
+    from pathlib import Path
+
+    from voiceguide.play.keymap import KEY_HELP
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Keys while playing", 1)[1].split("\n#", 1)[0]
+    table = [line for line in section.splitlines() if line.startswith("|")]
+    rows = [line.strip("|").split(" | ") for line in table[2:]]
+    assert [(keys.strip().replace("`", ""), does.strip()) for keys, does in rows] == [
+        (row.keys, row.meaning) for row in KEY_HELP]
 
 
 def test_help_says_the_keys() -> None:

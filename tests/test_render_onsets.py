@@ -22,7 +22,7 @@ import pytest
 import soundfile
 
 from tests.cli_harness import run_cli
-from tests.onsets import detect_onsets
+from tests.onsets import detect_onsets, onset_errors, required_events
 from voiceguide.audio.mixer import Mixer
 from voiceguide.audio.sinks import FileSink, to_pcm16
 from voiceguide.base import SAMPLE_RATE
@@ -33,10 +33,6 @@ from voiceguide.play.render import render_session
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = sorted((REPO / "tests" / "data" / "valid").glob("*.yaml")) + sorted((REPO / "scripts").glob("*.yaml"))
 
-TONE_TOLERANCE = 0.001
-SPEECH_TOLERANCE = 0.005
-RESOLVABLE_GAP = 0.15
-"""Sounds closer than this to the end of the previous sound cannot be told apart by the detector."""
 
 pytestmark = pytest.mark.engine
 
@@ -93,38 +89,6 @@ def test_detector_on_silence_finds_nothing() -> None:
 
 
 # -- matching rendered onsets to the plan ----------------------------------------------
-
-
-def required_events(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    """Plan events that start at least RESOLVABLE_GAP after every earlier sound has ended."""
-    required = []
-    sounding_until = -1.0
-    for event in plan["events"]:
-        if event["t"] - sounding_until >= RESOLVABLE_GAP:
-            required.append(event)
-        sounding_until = max(sounding_until, event["t"] + event["duration"])
-    return required
-
-
-def onset_errors(plan: dict[str, Any], onsets_seconds: list[float]) -> list[str]:
-    """Every way the detected onsets disagree with the plan, as readable lines."""
-    problems = []
-    found = np.array(onsets_seconds)
-    for event in required_events(plan):
-        tolerance = TONE_TOLERANCE if event["kind"] == "tone" else SPEECH_TOLERANCE
-        nearest = float(found[np.argmin(np.abs(found - event["t"]))]) if found.size else float("inf")
-        if abs(nearest - event["t"]) > tolerance:
-            problems.append(
-                f"{event['cue']} {event['text'] or 'tone'!r} planned at {event['t']:.4f} s: "
-                f"nearest onset {nearest:.4f} s ({(nearest - event['t']) * 1000:+.2f} ms)"
-            )
-    events = plan["events"]
-    for onset in onsets_seconds:
-        at_start = any(abs(onset - e["t"]) <= SPEECH_TOLERANCE for e in events)
-        inside = any(e["t"] < onset < e["t"] + e["duration"] for e in events)  # a pause within one utterance
-        if not (at_start or inside):
-            problems.append(f"extra onset at {onset:.4f} s, where the plan has silence")
-    return problems
 
 
 LONG_SESSION_SECONDS = 20 * 60

@@ -24,6 +24,7 @@ from voiceguide import __version__
 from voiceguide.errors import Diagnostic, EngineError, OutputError, ScriptError, UsageError, VoiceguideError
 from voiceguide.play.keymap import keys_table
 from voiceguide.script.model import MAX_RATE_WPM, MIN_RATE_WPM
+from voiceguide.speech import DEFAULT_ENGINE, ENGINES
 
 
 class ExitStatus(enum.IntEnum):
@@ -44,6 +45,7 @@ class SoundOptions:
     volume: float | None = None
     pace: Fraction = Fraction(1)
     cautions: bool = True
+    engine: str = DEFAULT_ENGINE
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ class PlayOptions:
     traceback: bool = False
     ask_pain: bool = False
     log: bool = True
+    listen: bool = False
+    mic: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,14 @@ class LogOptions:
     """A picture's path; ``""``: a text chart; None: no chart."""
     forget: bool = False
     yes: bool = False
+
+
+@dataclass(frozen=True)
+class ListenTestOptions:
+    """``listen-test``: which microphone, and for how long (None: until Ctrl-C)."""
+
+    mic: str | None = None
+    seconds: float | None = None
 
 
 # --------------------------------------------------------------------------
@@ -178,6 +190,9 @@ def _loudness(text: str) -> float:
 
 def _add_sound_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sound and timing (the same for play, render and plan)")
+    group.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
+                       help="the speech engine: pyttsx3 (default; many languages) or hibari "
+                            "(a natural English voice, the 'natural' extra)")
     group.add_argument("--voice", help="engine voice id, or part of a voice's name (see 'voiceguide voices')")
     group.add_argument("--rate", type=_rate, help=f"speaking rate in words per minute ({MIN_RATE_WPM}-{MAX_RATE_WPM})")
     group.add_argument("--volume", type=_volume, help="volume from 0 to 1")
@@ -188,7 +203,8 @@ def _add_sound_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _session_options(args: argparse.Namespace) -> SessionOptions:
-    sound = SoundOptions(voice=args.voice, rate=args.rate, volume=args.volume, pace=args.pace, cautions=args.cautions)
+    sound = SoundOptions(voice=args.voice, rate=args.rate, volume=args.volume, pace=args.pace, cautions=args.cautions,
+                         engine=args.engine)
     return SessionOptions(script=args.script, sound=sound)
 
 
@@ -208,11 +224,15 @@ def _render_options(args: argparse.Namespace) -> RenderOptions:
 def _play_options(args: argparse.Namespace) -> PlayOptions:
     return PlayOptions(session=_session_options(args), from_step=args.from_step, from_section=args.from_section,
                        device=args.device, plain=args.plain, verbose=args.verbose, traceback=args.traceback,
-                       ask_pain=args.ask_pain, log=args.log)
+                       ask_pain=args.ask_pain, log=args.log, listen=args.listen, mic=args.mic)
 
 
 def _log_options(args: argparse.Namespace) -> LogOptions:
     return LogOptions(csv=args.csv, since=args.since, plot=args.plot, forget=args.forget, yes=args.yes)
+
+
+def _listen_test_options(args: argparse.Namespace) -> ListenTestOptions:
+    return ListenTestOptions(mic=args.mic, seconds=args.seconds)
 
 
 def _no_options(args: argparse.Namespace) -> None:
@@ -310,10 +330,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ask how strong your pain is before the first step and after the last (keys 0-9, t for 10)")
     p.add_argument("--no-log", dest="log", action="store_false",
                    help="do not write this session to the session log")
+    p.add_argument("--listen", action="store_true",
+                   help="hands-free: obey spoken commands (pause, continue, next, back, repeat, time left, "
+                        "louder, softer, help, stop); needs the 'listen' extra")
+    p.add_argument("--mic", metavar="DEVICE", help="with --listen: the microphone (a number or part of a name)")
     _add_sound_options(p)
     p.set_defaults(func=_cmd_play, options=_play_options)
     p = sub.add_parser("devices", help="list audio output devices")
     p.set_defaults(func=_cmd_devices, options=_no_options)
+    p = sub.add_parser("listen-test", help="check the microphone for voice commands: its level and what is heard")
+    p.add_argument("--mic", metavar="DEVICE", help="the microphone (a number or part of a name)")
+    p.add_argument("--seconds", type=float, metavar="N", help="stop after N seconds (default: at Ctrl-C)")
+    p.set_defaults(func=_cmd_listen_test, options=_listen_test_options)
 
     # -- log (the private session log) ---------------------------------------
     p = sub.add_parser("log", help="show the session log: what you played, and your pain before and after",
@@ -610,7 +638,7 @@ if typing.TYPE_CHECKING:  # the session stages are imported lazily, so that `che
     from voiceguide.audio.mixer import SessionClips
     from voiceguide.play.ui import ProgressBar
     from voiceguide.script.model import Script
-    from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
+    from voiceguide.speech.engines import EngineSynthesizer
     from voiceguide.timeline.compiler import Timeline
 
 
@@ -667,7 +695,7 @@ def _prepare_session(session: SessionOptions, progress: ProgressBar | None = Non
     check_timeline_length(script, timeline)  # the real length: check could only estimate it
     # The plan names the engine's voice; the compiler, which never sees the engine, leaves it out.
     clips = SessionClips(bank, levelled_tones(default_cache_dir()))
-    return script, dataclasses.replace(timeline, voice=synth.voice_id), clips
+    return script, dataclasses.replace(timeline, voice=synth.voice_id, engine=session.sound.engine), clips
 
 
 def _speech_language(script: Script) -> str:
@@ -677,12 +705,12 @@ def _speech_language(script: Script) -> str:
     return script.language or DEFAULT_LANGUAGE
 
 
-def _synthesizer(sound: SoundOptions, script: Script) -> Pyttsx3Synthesizer:
-    """The real speech engine, with the voice and rate of ``--voice``/``--rate`` or else the script's."""
-    from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
+def _synthesizer(sound: SoundOptions, script: Script) -> EngineSynthesizer:
+    """The chosen speech engine, with the voice and rate of ``--voice``/``--rate`` or else the script's."""
+    from voiceguide.speech.engines import open_synthesizer
 
-    return Pyttsx3Synthesizer(voice=sound.voice or script.voice.name, language=_speech_language(script),
-                              rate=sound.rate or script.voice.rate)
+    return open_synthesizer(sound.engine, voice=sound.voice or script.voice.name, language=_speech_language(script),
+                            rate=sound.rate or script.voice.rate)
 
 
 def _session_volume(sound: SoundOptions, script: Script) -> float:
@@ -827,15 +855,26 @@ def _cmd_list(options: None) -> int:
 
 
 def _cmd_voices(options: None) -> int:
-    """List the engine's voices: id (for ``--voice``), name, languages (for ``language:``)."""
-    from voiceguide.speech.pyttsx3_engine import list_voices
+    """List every engine's voices: engine and id (for ``--engine``, ``--voice``), name, languages."""
+    from voiceguide.errors import EngineError
+    from voiceguide.speech.engines import engine_voices
 
-    voices = list_voices()
-    rows = [("ID", "NAME", "LANGUAGES")] + [(v.id, v.name, ", ".join(v.languages)) for v in voices]
-    id_width = max(len(row[0]) for row in rows)
-    name_width = max(len(row[1]) for row in rows)
-    for voice_id, name, languages in rows:
-        print(f"{voice_id:<{id_width}}  {name:<{name_width}}  {languages}".rstrip())
+    rows = [("ENGINE", "ID", "NAME", "LANGUAGES")]
+    missing: list[str] = []
+    for engine in ENGINES:
+        try:
+            voices = engine_voices(engine)
+        except EngineError as error:
+            if engine == DEFAULT_ENGINE:
+                raise
+            missing.append(f"{engine}: {error.message} {error.hint or ''}".rstrip())
+            continue
+        rows += [(engine, v.id, v.name, ", ".join(v.languages)) for v in voices]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    for engine, voice_id, name, languages in rows:
+        print(f"{engine:<{widths[0]}}  {voice_id:<{widths[1]}}  {name:<{widths[2]}}  {languages}".rstrip())
+    for line in missing:
+        print(line)
     return ExitStatus.OK
 
 
@@ -881,6 +920,9 @@ def _cmd_play(options: PlayOptions) -> int:
                                                     cautions=sound.cautions), background=False)
         start = _play_start_point(options, rough.snapshot())
 
+    # Voice commands: the model, the detector and the microphone are checked before any sound.
+    hearing = _hearing(options.mic) if options.listen else None
+
     signalled: list[int] = []
 
     def stop(signum: int, frame: object) -> None:
@@ -895,11 +937,12 @@ def _cmd_play(options: PlayOptions) -> int:
         with quiet:
             # The stream starts first: its lead-in silence plays while the speech engine starts.
             try:
-                output = LiveOutput(device=options.device)
+                output = LiveOutput(device=options.device,
+                                    on_sound=hearing.gate.note_sound if hearing is not None else None)
             except NoOutputDevice:
                 raise NoOutputDevice(options.session.script) from None
             try:
-                status = _play(options, script, output, start, session_log)
+                status = _play(options, script, output, start, session_log, hearing)
             except BaseException:
                 output.abort()
                 raise
@@ -916,6 +959,26 @@ def _cmd_play(options: PlayOptions) -> int:
             signal.signal(sig, handler)
         for warning in log_warnings:
             print(warning, file=sys.stderr)
+
+
+class _Hearing:
+    """What ``play --listen`` listens with: recognizer, voice detector, the gate for our own sound, the mic."""
+
+    def __init__(self, mic: str | None) -> None:
+        from voiceguide.play.listen import SoundGate, WhisperRecognizer, check_microphone, webrtc_vad
+
+        # What to install is said before what to connect.
+        self.recognizer = WhisperRecognizer()
+        self.vad = webrtc_vad()
+        check_microphone(mic)
+        self.gate = SoundGate()
+        self.mic = mic
+
+
+def _hearing(mic: str | None) -> _Hearing:
+    return _Hearing(mic)
+
+
 
 
 def _session_log(options: PlayOptions, script: Script, warnings: list[str]) -> SessionTracking:
@@ -957,7 +1020,7 @@ def _session_log(options: PlayOptions, script: Script, warnings: list[str]) -> S
 
 
 def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point: StartPoint | None,
-          session_log: SessionTracking) -> int:
+          session_log: SessionTracking, hearing: _Hearing | None = None) -> int:
     """Play ``script`` into ``output`` from ``start_point``, with keys and screen, until it ends or is quit."""
     import threading
 
@@ -970,6 +1033,7 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     from voiceguide.play.program import Program
     from voiceguide.play.session import prefetch_in_order, run_live
     from voiceguide.play.ui import LiveDisplay
+    from voiceguide.play.voice import VoiceCommands
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
     from voiceguide.timeline.compiler import iter_timeline, script_phrasebook, utterances
     from voiceguide.timeline.length_limit import held_to_limit
@@ -995,6 +1059,8 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     volume = _session_volume(sound, script)
     display = LiveDisplay(sys.stdout, plain=options.plain or not sys.stdout.isatty(), sample_rate=output.sample_rate)
     player: Player | None = None
+    voice = VoiceCommands() if hearing is not None else None
+    listener = None
     with KeyReader() as reader:
         display.header(script.title, program.snapshot().length, keys=reader.interactive)
         ask = session_log.asker(reader, display.message, output, bank.clip, volume, output.sample_rate)
@@ -1003,16 +1069,72 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
             player = Player(program, make_renderer, output, bank.clip, start_frame=start,
                             volume=volume, sample_rate=output.sample_rate, phrases=phrases)
             session_log.start()
-            run_live(player, reader, display)
+            if hearing is not None and voice is not None:
+                from voiceguide.play.listen import Listener
+
+                put = voice.put
+
+                listener = Listener(hearing.recognizer, hearing.vad, hearing.gate,
+                                    lambda heard: put(heard.action) if heard.action else None, device=hearing.mic)
+            run_live(player, reader, display, voice)
             session_log.after(ask, quit=player.transport.stopping)
         except KeyboardInterrupt:
             session_log.interrupted()
             raise
         finally:
+            if listener is not None:
+                listener.close()
             display.finish()
             session_log.finish(program, player, output.sample_rate)
             program.close()
             synth.close()
+    return ExitStatus.OK
+
+
+def _cmd_listen_test(options: ListenTestOptions) -> int:
+    """Show the microphone's level and what is heard, so a person can check the set-up before lying down."""
+    import math
+    import threading
+    import time
+
+    from voiceguide.play.listen import Heard, Listener
+
+    hearing = _Hearing(options.mic)
+    tty = sys.stdout.isatty()
+    lock = threading.Lock()
+    last_line = [0.0]
+
+    def level(dbfs: float) -> None:
+        if not tty:
+            return
+        bars = max(0, min(30, round((dbfs + 60) / 2)))
+        with lock:
+            sys.stdout.write(f"\rlevel {'#' * bars:<30} {dbfs:6.1f} dBFS ")
+            sys.stdout.flush()
+
+    def heard(item: Heard) -> None:
+        from voiceguide.printable import printable
+
+        what = f"command: {item.action}" if item.action else "not a command"
+        with lock:
+            sys.stdout.write(("\r\x1b[K" if tty else "") + f"heard {printable(item.text, one_line=True)!r} "
+                             f"({what})\n")
+            sys.stdout.flush()
+            last_line[0] = item.end_time
+
+    print("Listening. Say a command (pause, continue, next, back, repeat, time left, louder, softer, help, stop)."
+          + (" Ctrl-C ends." if options.seconds is None else ""))
+    listener = Listener(hearing.recognizer, hearing.vad, hearing.gate, heard, device=hearing.mic, on_level=level)
+    deadline = time.monotonic() + (options.seconds if options.seconds is not None else math.inf)
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.close()
+        if tty:
+            print()
     return ExitStatus.OK
 
 

@@ -12,6 +12,7 @@ import errno
 import os
 import shutil
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -201,8 +202,9 @@ class FileSink:
             self._target: AtomicFile | None = AtomicFile(self.path)
         except OSError as error:
             raise output_error(self.path, error) from error
-        try:
-            self._file: soundfile.SoundFile | None = soundfile.SoundFile(
+        self._file: soundfile.SoundFile | None = None
+        with self._libsndfile(output_error):
+            self._file = soundfile.SoundFile(
                 self._target.temporary,
                 "w",
                 samplerate=file_rate,
@@ -216,9 +218,6 @@ class FileSink:
                 self._file.software = ENCODER
                 if tags.description:
                     self._file.comment = tags.description
-        except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
-            self.abort()
-            raise output_error(self.path, error) from error
         self.frames_written = 0
 
     @property
@@ -272,14 +271,9 @@ class FileSink:
         """Write float samples at the file's rate, in pieces small enough for every encoder."""
         assert self._file is not None
         samples = to_pcm16(floats) if self.format.subtype == "PCM_16" else floats
-        try:
+        with self._libsndfile(_write_error):
             for offset in range(0, len(samples), self._max_write_frames):
                 self._file.write(samples[offset : offset + self._max_write_frames])
-        except (soundfile.LibsndfileError, RuntimeError, OSError, AssertionError) as error:
-            # soundfile reports a short write (a full disk, a file size limit) as a
-            # bare AssertionError and libsndfile keeps errno to itself.
-            self.abort()
-            raise _write_error(self.path, error) from error
 
     def close(self) -> None:
         """Finish the file and move it into place; on failure nothing is left behind."""
@@ -287,7 +281,7 @@ class FileSink:
             raise ValueError(f"{self.path} is already closed")
         if self._resampler is not None:
             self._write_file(self._resampler.flush())
-        try:
+        with self._libsndfile(_write_error):
             self._file.close()
             self._file = None
             if self.tags is not None:
@@ -295,9 +289,17 @@ class FileSink:
                 write_tags(self._target.temporary, self.format.format, self.tags)
             self._target.commit()
             self._target = None
-        except (soundfile.LibsndfileError, RuntimeError, OSError, MutagenError) as error:
+
+    @contextlib.contextmanager
+    def _libsndfile(self, explain: Callable[[Path, BaseException], OutputError]) -> Iterator[None]:
+        """The one place libsndfile's (and, for tags, mutagen's) failures become ``OutputError``; aborts first."""
+        try:
+            yield
+        except (soundfile.LibsndfileError, RuntimeError, OSError, AssertionError, MutagenError) as error:
+            # soundfile reports a short write (a full disk, a file size limit) as a
+            # bare AssertionError and libsndfile keeps errno to itself.
             self.abort()
-            raise _write_error(self.path, error) from error
+            raise explain(self.path, error) from error
 
     def abort(self) -> None:
         """Discard the temporary file; the target is left as it was."""

@@ -29,6 +29,7 @@ from voiceguide.play.status import (
     stop_index,
 )
 from voiceguide.play.transport import Transport
+from voiceguide.play.voice import voice_help
 
 RESTART_AGAIN_SECONDS = 2.0
 """A second ``p`` within this time goes to the previous step instead of restarting this one."""
@@ -96,6 +97,10 @@ class CommandHandler:
             return status_text(self._status_at(frame), self._phrases), lambda: True
         if command is Command.HELP:
             return self._phrases.say("keys_help"), lambda: True
+        if command is Command.VOICE_HELP:
+            return voice_help(self._phrases), lambda: True
+        if command is Command.STOP_ASK:
+            return self._phrases.say("voice_stop_confirm", stop="stop"), lambda: True
         if command in (Command.VOLUME_UP, Command.VOLUME_DOWN):
             return self._decide_volume(command)
         return self._phrases.say("stopping"), self._stop

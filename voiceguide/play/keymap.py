@@ -24,6 +24,8 @@ class Command(enum.Enum):
     VOLUME_DOWN = "volume down"
     HELP = "help"
     QUIT = "quit"
+    VOICE_HELP = "voice help"  # "help" said aloud: the spoken commands
+    STOP_ASK = "stop?"  # the first "stop" said aloud: asks for a second
 
 
 KEY_COMMANDS: dict[str, Command] = {
@@ -53,10 +55,14 @@ class KeyHelp:
 
 KEY_HELP = (
     # In the order a person needs them: pause, status, next, back, louder, softer, quit.
-    KeyHelp("space", "pause / resume (resuming says where you are)", "space pause", "Space pause"),
-    KeyHelp("s", "say the status: step, point, side, time left", "s status", "S status"),
-    KeyHelp("n, right arrow", "next step (or the right side of a press on both sides)", "n next", "N next"),
-    KeyHelp("p, left arrow", "back: restart this step or side (press again for the one before)", "p back", "P back"),
+    KeyHelp("space", "pause / resume (resuming says where you are; a hold resumes with the time it had left)",
+            "space pause", "Space pause"),
+    KeyHelp("s", "say the status: step, point, side, time left in the step and in the session",
+            "s status", "S status"),
+    KeyHelp("n, right arrow", "next step (on the left side of a press on both sides: the right side)",
+            "n next", "N next"),
+    KeyHelp("p, left arrow", "back: restart the current step or side; press again for the one before",
+            "p back", "P back"),
     KeyHelp("+ / -", "louder / softer", "+/- volume", "plus louder, minus softer"),
     KeyHelp("q, Escape", "quit", "q quit", "Q quit"),
     KeyHelp("h, ?", "say which keys do what (so does any other key)", "h keys", ""),

@@ -16,18 +16,16 @@ import contextlib
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from time import monotonic as _monotonic
 from types import ModuleType, TracebackType
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-from voiceguide.base import SAMPLE_RATE
+from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.errors import AudioDeviceError
-
-Block = npt.NDArray[np.float32]
 
 BLOCK_FRAMES = 1024
 """Frames per callback and per queued block (~46 ms at 22050 Hz)."""
@@ -37,12 +35,12 @@ LEAD_IN_FRAMES = 13 * BLOCK_FRAMES
 ``start()`` often stalls on PulseAudio, so nothing that matters goes there."""
 
 QUEUE_FRAMES = 12 * BLOCK_FRAMES
+"""How far ahead of the device the writer keeps the queue (~0.56 s): enough to ride
+out a busy machine, short enough that ``discard`` is the only thing keys need."""
 
 STALL_SECONDS = 5.0
 """A running stream whose callback has not been called for this long has stopped taking sound
 (a suspended or vanished device keeps the stream "active"): far longer than PulseAudio's start-up stall."""
-"""How far ahead of the device the writer keeps the queue (~0.56 s): enough to ride
-out a busy machine, short enough that ``discard`` is the only thing keys need."""
 
 NO_DEVICE_MESSAGE = "No audio output device was found."
 
@@ -89,15 +87,23 @@ def _sounddevice() -> ModuleType:
     return module
 
 
+@contextlib.contextmanager
+def _portaudio(failure: str, hint: str | None = None) -> Iterator[None]:
+    """The one place PortAudio's errors become ``AudioDeviceError``: "<failure>: <PortAudio's reason>."""
+    sd = _sounddevice()
+    try:
+        yield
+    except sd.PortAudioError as error:
+        raise AudioDeviceError(f"{failure}: {_describe(error)}.", hint=hint) from error
+
+
 def list_devices() -> list[Device]:
     """Every device that can play sound, the default marked; empty when there is none."""
     sd = _sounddevice()
-    try:
+    with _portaudio("The audio devices could not be listed"):
         devices: Any = sd.query_devices()
         host_apis: Any = sd.query_hostapis()
         default_out = sd.default.device[1]
-    except sd.PortAudioError as error:
-        raise AudioDeviceError(f"The audio devices could not be listed: {error}.") from error
     found = []
     for index, info in enumerate(devices):
         channels = int(info["max_output_channels"])
@@ -155,13 +161,15 @@ class LiveOutput:
 
     def __init__(self, *, device: str | None = None, sample_rate: int = SAMPLE_RATE,
                  block_frames: int = BLOCK_FRAMES, lead_in_frames: int = LEAD_IN_FRAMES,
-                 queue_frames: int = QUEUE_FRAMES) -> None:
+                 queue_frames: int = QUEUE_FRAMES,
+                 on_sound: Callable[[float, float], None] | None = None) -> None:
         self._sd = _sounddevice()
         self._sample_rate = sample_rate
+        self._on_sound = on_sound
         self._block_frames = block_frames
         self._queue_frames = queue_frames
         self._lock = threading.Lock()
-        self._queue: deque[tuple[Block, bool]] = deque()
+        self._queue: deque[tuple[Audio, bool]] = deque()
         self._queued_frames = 0
         self._consumed = 0
         self._underrun_frames = 0
@@ -174,21 +182,22 @@ class LiveOutput:
         index = _resolve_device(self._sd, device)
         self._last_callback = time.monotonic()
         try:
-            self._stream = self._sd.OutputStream(
-                samplerate=sample_rate, blocksize=block_frames, device=index,
-                channels=1, dtype="float32", callback=self._callback,
-            )
-            self._stream.start()
-        except self._sd.PortAudioError as error:
+            with _portaudio("The audio device could not be opened", hint=render_hint()):
+                self._stream = self._sd.OutputStream(
+                    samplerate=sample_rate, blocksize=block_frames, device=index,
+                    channels=1, dtype="float32", callback=self._callback,
+                )
+                self._stream.start()
+        except AudioDeviceError:
             self._close_quietly()
-            raise AudioDeviceError(f"The audio device could not be opened: {_describe(error)}.",
-                                   hint=render_hint()) from error
+            raise
 
     # -- the PortAudio thread ------------------------------------------------------
 
     def _callback(self, outdata: Any, frames: int, time: Any, status: Any) -> None:
-        # Runs on PortAudio's thread: copy one ready block or zero-fill, nothing else.
-        self._last_callback = _monotonic()  # (the parameter ``time`` hides the module here)
+        # Runs on PortAudio's thread: copy one ready block or zero-fill, nothing else
+        # (but for telling a listener when this block will be heard, if it holds sound).
+        now = self._last_callback = _monotonic()  # (the parameter ``time`` hides the module here)
         out = outdata[:, 0]
         filled = 0
         with self._lock:
@@ -209,6 +218,9 @@ class LiveOutput:
                 if self._started_writing:
                     self._underrun_frames += frames - filled
                     self._underruns += 1
+        if self._on_sound is not None and filled and out[:filled].any():
+            heard = now + max(0.0, float(time.outputBufferDacTime - time.currentTime))
+            self._on_sound(heard, heard + frames / self._sample_rate)
 
     # -- the controlling thread ----------------------------------------------------
 
@@ -240,7 +252,7 @@ class LiveOutput:
         with self._lock:
             return max(0, self._queue_frames - self._queued_frames)
 
-    def write(self, block: Block) -> None:
+    def write(self, block: Audio) -> None:
         """Queue a block (the caller keeps within ``free_frames``; this never blocks)."""
         self._check()
         data = np.ascontiguousarray(block, dtype=np.float32)
@@ -274,10 +286,9 @@ class LiveOutput:
         if self._stream is None:
             return
         try:
-            self.drain()
-            self._stream.stop()  # PortAudio plays out its own buffers before returning
-        except self._sd.PortAudioError as error:
-            raise AudioDeviceError(f"The audio device failed: {_describe(error)}.") from error
+            with _portaudio("The audio device failed"):
+                self.drain()
+                self._stream.stop()  # PortAudio plays out its own buffers before returning
         finally:
             self._close_quietly()
 
@@ -301,9 +312,11 @@ class LiveOutput:
         stream = self._stream
         if stream is None:
             raise AudioDeviceError("The audio stream is closed.")
-        if not stream.active and not stream.stopped:
+        with _portaudio("The audio device failed", hint=render_hint()):
+            active, stopped = stream.active, stream.stopped
+        if not active and not stopped:
             raise AudioDeviceError("The audio device stopped playing.", hint=render_hint())
-        if stream.active and time.monotonic() - self._last_callback > STALL_SECONDS:
+        if active and time.monotonic() - self._last_callback > STALL_SECONDS:
             raise AudioDeviceError(f"The audio device stopped taking sound: nothing was played for "
                                    f"{STALL_SECONDS:g} seconds.", hint=render_hint())
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 
-from voiceguide import base
+from voiceguide.base import clock
 from voiceguide.play.keymap import KEYS_REMINDER
 from voiceguide.play.log import Feedback, Notice
 from voiceguide.play.status import Status, describe_place
@@ -21,11 +21,6 @@ BAR_WIDTH = 20
 MIN_SENTENCE = 12
 """Characters of the sentence being spoken kept on a narrow line before the times give way."""
 CLEAR_TO_END = "\x1b[K"
-
-
-def clock(frames: int, sample_rate: int, *, round_up: bool = True) -> str:
-    """Frames as ``M:SS`` (``H:MM:SS`` from an hour): rounded up (time left) or down (time elapsed)."""
-    return base.clock(frames, sample_rate, rounding="up" if round_up else "down")
 
 
 def progress_bar(done: int, total: int | None, width: int = BAR_WIDTH) -> str:
@@ -59,12 +54,15 @@ def status_line(status: Status, width: int | None = None) -> str:
     count = status.step_count
     heads = [f"{state} · step {status.step_number}" + (f" of {count}" if count else "") + f" · {name}",
              f"{state} {status.step_number}" + (f"/{count}" if count else "") + f" · {name}"]
-    step_time = (f"{clock(status.hold_left, rate)} left in the hold" if status.hold_left is not None
-                 else f"{clock(status.step_left, rate)} left in the step")
+    def time_left(frames: int) -> str:
+        return clock(frames, rate, rounding="up")  # never 0:00 while something is left
+
+    step_time = (f"{time_left(status.hold_left)} left in the hold" if status.hold_left is not None
+                 else f"{time_left(status.step_left)} left in the step")
     left = status.session_left
-    session_time = f"{clock(left, rate)} left" if left is not None else "--:-- left"
-    short_time = (f"hold {clock(status.hold_left, rate)} left" if status.hold_left is not None
-                  else f"step {clock(status.step_left, rate)} left")
+    session_time = f"{time_left(left)} left" if left is not None else "--:-- left"
+    short_time = (f"hold {time_left(status.hold_left)} left" if status.hold_left is not None
+                  else f"step {time_left(status.step_left)} left")
     rights = [f"{step_time} · session {progress_bar(status.position, status.length, 10)} {session_time}",
               f"{step_time} · session {session_time}", step_time, short_time, ""]
     if status.finished or status.stopped:
@@ -102,7 +100,7 @@ def notice_line(notice: Notice, sample_rate: int) -> str:
     """One plain line for a cue (``3:05  Press now.``) or feedback (``Paused.``), no redraws."""
     if isinstance(notice, Feedback):
         return printable(notice.text, one_line=True)
-    return printable(f"{clock(notice.start, sample_rate, round_up=False)}  {cue_words(notice)}", one_line=True)
+    return printable(f"{clock(notice.start, sample_rate, rounding='down')}  {cue_words(notice)}", one_line=True)
 
 
 def cue_words(event: Event) -> str:
@@ -114,6 +112,6 @@ def cue_words(event: Event) -> str:
 
 def header(title: str, length: int | None, sample_rate: int, *, keys: bool) -> str:
     """The first line: title, total time, and the key reminder when keys work."""
-    total = f" ({clock(length, sample_rate)})" if length is not None else ""
+    total = f" ({clock(length, sample_rate, rounding='up')})" if length is not None else ""
     hint = f"  {KEYS_REMINDER}" if keys else ""
     return f"{printable(title, one_line=True)}{total}{hint}"

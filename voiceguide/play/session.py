@@ -8,6 +8,7 @@ from typing import Protocol
 from voiceguide.play.keymap import KEY_COMMANDS, Command
 from voiceguide.play.player import Player
 from voiceguide.play.ui import LiveDisplay
+from voiceguide.play.voice import VoiceCommands
 
 KEY_WAIT_SECONDS = 0.02
 """How long each turn of the loop waits for a key: short against the ~0.5 s the stream holds."""
@@ -29,14 +30,17 @@ class Prefetcher(Protocol):
         ...
 
 
-def run_live(player: Player, keys: KeySource, display: LiveDisplay) -> None:
-    """Play until the player is done: each key's command, then blocks, then the screen."""
+def run_live(player: Player, keys: KeySource, display: LiveDisplay, voice: VoiceCommands | None = None) -> None:
+    """Play until the player is done: each key's (and spoken) command, then blocks, then the screen."""
     while not player.done:
         key = keys.read(KEY_WAIT_SECONDS)
         # A key that means nothing gets the spoken list of keys.
         command = KEY_COMMANDS.get(key, Command.HELP) if key is not None else None
         if command is not None:
             player.handle(command)
+        spoken = voice.take(player.paused) if voice is not None else None
+        if spoken is not None:
+            player.handle(spoken)
         player.pump()
         display.update(player.poll(), player.status)
     display.last(player.status)

@@ -77,6 +77,55 @@ class FeedbackQueue:
         return piece, self._text if start == 0 else None
 
 
+class ProgramView:
+    """Keeps a snapshot (for reading) and a renderer (for writing) in step with a compiling program.
+
+    While steps are still compiling, a new snapshot (a copy of every event so
+    far) is taken only when the cursor nears the end of what is known, or once
+    a second; rebuilding the renderer sorts the events again, so it happens
+    only near that end, or once compiling is complete.
+    """
+
+    def __init__(self, program: Program, make_renderer: MakeRenderer, *, sample_rate: int, volume: float,
+                 out_frame: int) -> None:
+        self._program = program
+        self._make_renderer = make_renderer
+        self._sample_rate = sample_rate
+        self._volume = volume
+        self.snapshot = program.snapshot()
+        self._snapshot_out = out_frame
+        self.renderer: Renderer | None = None
+        self._renderer_version = -1
+        self.ready_frames = 0
+        """Session frames the renderer can render (final frames)."""
+        self.complete = False
+        """True once the renderer holds the whole session."""
+
+    def set_volume(self, volume: float) -> None:
+        """The gain of every renderer, this one and those to come."""
+        self._volume = volume
+        if self.renderer is not None:
+            self.renderer.volume = volume
+
+    def refresh(self, cursor_frame: int, out_frame: int, *, force: bool = False, latest: bool = False) -> None:
+        """Take in newly compiled steps, with the cursor at ``cursor_frame`` and the sink at ``out_frame``."""
+        near = cursor_frame + 2 * self._sample_rate >= self.ready_frames
+        if latest or force or self.renderer is None or (
+                self._program.version != self.snapshot.version
+                and (near or self._program.complete or out_frame - self._snapshot_out >= self._sample_rate)):
+            self.snapshot = self._program.snapshot()
+            self._snapshot_out = out_frame
+        snapshot = self.snapshot
+        if self.renderer is not None and self._renderer_version == snapshot.version:
+            return
+        if self.renderer is None or force or near or (snapshot.complete and not self.complete):
+            self.renderer = self._make_renderer(snapshot.events, snapshot.ready_until)
+            self.renderer.volume = self._volume
+            self._renderer_version = snapshot.version
+            self.ready_frames = snapshot.ready_until
+            self.complete = snapshot.complete
+
+
 class Transport:
     """Writes a ``Program`` into a ``Sink`` block by block from a cursor, and maps the sink's clock back.
 
@@ -87,17 +136,11 @@ class Transport:
     def __init__(self, program: Program, make_renderer: MakeRenderer, sink: Sink, *,
                  start_frame: int = 0, volume: float = 1.0, sample_rate: int = SAMPLE_RATE,
                  block_frames: int | None = None) -> None:
-        self._program = program
-        self._make_renderer = make_renderer
         self._sink = sink
         self.sample_rate = sample_rate
         self._block_frames = block_frames if block_frames is not None else sink.block_frames
-        self._snapshot = program.snapshot()
-        self._snapshot_out = sink.position
-        self._renderer: Renderer | None = None
-        self._renderer_version = -1
-        self._renderer_ready_frames = 0
-        self._renderer_complete = False
+        self._view = ProgramView(program, make_renderer, sample_rate=sample_rate, volume=volume,
+                                 out_frame=sink.position)
         self._volume = volume
         self._cursor_frame = start_frame
         self._log = OutputLog(sink.position)
@@ -118,7 +161,7 @@ class Transport:
     @property
     def snapshot(self) -> Snapshot:
         """The session as the transport last took it in."""
-        return self._snapshot
+        return self._view.snapshot
 
     @property
     def cursor_frame(self) -> int:
@@ -133,8 +176,7 @@ class Transport:
     @volume.setter
     def volume(self, value: float) -> None:
         self._volume = value
-        if self._renderer is not None:
-            self._renderer.volume = value
+        self._view.set_volume(value)
 
     @property
     def volume_percent(self) -> int:
@@ -158,7 +200,7 @@ class Transport:
         """Queue ``clip`` (saying ``text``) and a short gap; ``after_sentence``: once the one sounding ends."""
         gap = np.zeros(round(FEEDBACK_GAP_SECONDS * self.sample_rate), dtype=np.float32)
         audio = np.concatenate([np.asarray(clip, dtype=np.float32) * np.float32(self._volume), gap])
-        start_frame = speech_end(self._snapshot, self._cursor_frame) if after_sentence and not self.paused else None
+        start_frame = speech_end(self.snapshot, self._cursor_frame) if after_sentence and not self.paused else None
         self._feedback.set(audio, text, start_frame)
 
     # -- the clock ---------------------------------------------------------------
@@ -190,7 +232,7 @@ class Transport:
         now = self._sink.position
         if now <= self._polled_out:
             return []
-        notices = list(self._log.notices(self._snapshot, self._polled_out, now))
+        notices = list(self._log.notices(self.snapshot, self._polled_out, now))
         self.heard_session_frames += self._log.session_frames_in(self._polled_out, now)
         self._polled_out = now
         self._log.forget_played(now)
@@ -211,30 +253,8 @@ class Transport:
                 return
 
     def refresh(self, *, force: bool = False, latest: bool = False) -> None:
-        """Take in newly compiled steps: the snapshot for reading, the renderer for writing.
-
-        While steps are still compiling, a new snapshot (a copy of every event so
-        far) is taken only when the cursor nears the end of what is known, or once
-        a second; rebuilding the renderer sorts the events again, so it happens
-        only near that end, or once compiling is complete.
-        """
-        near = self._cursor_frame + 2 * self.sample_rate >= self._renderer_ready_frames
-        if latest or force or self._renderer is None or (
-                self._program.version != self._snapshot.version
-                and (near or self._program.complete
-                     or self._sink.position - self._snapshot_out >= self.sample_rate)):
-            self._snapshot = self._program.snapshot()
-            self._snapshot_out = self._sink.position
-        snapshot = self._snapshot
-        if self._renderer is not None and self._renderer_version == snapshot.version:
-            return
-        if (self._renderer is None or force or near
-                or (snapshot.complete and not self._renderer_complete)):
-            self._renderer = self._make_renderer(snapshot.events, snapshot.ready_until)
-            self._renderer.volume = self._volume
-            self._renderer_version = snapshot.version
-            self._renderer_ready_frames = snapshot.ready_until
-            self._renderer_complete = snapshot.complete
+        """Take in newly compiled steps (``latest``: whatever the cost)."""
+        self._view.refresh(self._cursor_frame, self._sink.position, force=force, latest=latest)
 
     def _next_block(self) -> Audio:
         """One block: feedback, session audio or silence; shorter only at the very end."""
@@ -261,21 +281,22 @@ class Transport:
         if self.paused:
             self._log.add("pause", need, self._cursor_frame)
             return need
-        assert self._renderer is not None
-        limit = self._renderer_ready_frames
+        view = self._view
+        assert view.renderer is not None
+        limit = view.ready_frames
         if self._feedback.start_frame is not None:
             limit = min(limit, self._feedback.start_frame)
         if self._cursor_frame < limit:
             take = min(need, limit - self._cursor_frame)
-            out[:take] = self._renderer.render(self._cursor_frame, take)
+            out[:take] = view.renderer.render(self._cursor_frame, take)
             self._log.add("session", take, self._cursor_frame)
             self._cursor_frame += take
             return take
-        if self._renderer_complete and self._cursor_frame >= self._renderer_ready_frames:
+        if view.complete and self._cursor_frame >= view.ready_frames:
             self.ended = True
             return 0
         self.refresh(force=True)
-        if self._renderer_ready_frames > self._cursor_frame or self._renderer_complete:
+        if view.ready_frames > self._cursor_frame or view.complete:
             return self._fill(out)
         # The next step's speech is still being synthesized: wait in silence.
         self._log.add("wait", need, self._cursor_frame)

@@ -106,6 +106,8 @@ class Timeline:
     """The primary subtag of the phrasebook spoken (``de`` for ``de-AT``)."""
     voice: str | None = None
     """The engine's voice id, filled in by whoever synthesized the speech (the compiler never sees the engine)."""
+    engine: str | None = None
+    """The speech engine (``pyttsx3``, ``hibari``), filled in likewise."""
 
 
 @dataclass(frozen=True)

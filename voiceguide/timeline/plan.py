@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from voiceguide import base
+from voiceguide.base import clock
 from voiceguide.errors import Diagnostic, Position
 from voiceguide.printable import printable
 from voiceguide.timeline.compiler import Event, Timeline
@@ -15,9 +15,9 @@ def seconds(frames: int, sample_rate: int) -> float:
     return round(frames / sample_rate, 6)
 
 
-def clock(frames: int, sample_rate: int) -> str:
-    """Frames as ``M:SS.cc`` (``H:MM:SS.cc`` from an hour), rounded to the hundredth."""
-    return base.clock(frames, sample_rate, decimals=2)
+def _at(frames: int, sample_rate: int) -> str:
+    """A time in the plan: ``M:SS.cc``, to the hundredth."""
+    return clock(frames, sample_rate, decimals=2)
 
 
 def _event_dict(event: Event, sample_rate: int) -> dict[str, Any]:
@@ -40,14 +40,17 @@ def _sorted(timeline: Timeline) -> list[Event]:
 
 
 def plan_dict(timeline: Timeline) -> dict[str, Any]:
-    """The spec's JSON plan: ``title``, ``duration``, ``language``, ``voice`` (engine voice id) and ``events``."""
+    """The spec's JSON plan: ``title``, ``duration``, ``language``, ``voice`` (engine voice id), ``engine``,
+    ``events`` and ``chapters`` (the sections: ``t`` and ``title``)."""
     rate = timeline.sample_rate
     return {
         "title": timeline.title,
         "duration": seconds(timeline.length, rate),
         "language": timeline.language,
         "voice": timeline.voice,
+        "engine": timeline.engine,
         "events": [_event_dict(event, rate) for event in _sorted(timeline)],
+        "chapters": [{"t": seconds(chapter.start, rate), "title": chapter.title} for chapter in timeline.chapters],
     }
 
 
@@ -67,7 +70,7 @@ def format_plan(timeline: Timeline) -> str:
     def heading(title: str, start: int) -> None:
         if lines[-1]:
             lines.append("")
-        lines.append(f"{printable(title, one_line=True)}  (from {clock(start, rate)})")
+        lines.append(f"{printable(title, one_line=True)}  (from {_at(start, rate)})")
 
     labels = _label_marks(timeline)
     next_label = 0
@@ -76,17 +79,17 @@ def format_plan(timeline: Timeline) -> str:
             heading(chapters[next_chapter].title, chapters[next_chapter].start)
             next_chapter += 1
         while next_label < len(labels) and labels[next_label][0] <= event.start:
-            lines.append(f"  {clock(labels[next_label][0], rate):>7}  [{labels[next_label][1]}]")
+            lines.append(f"  {_at(labels[next_label][0], rate):>7}  [{labels[next_label][1]}]")
             next_label += 1
         side = event.side if event.side not in (None, "none") else ""
         text = printable(event.text or "", one_line=True) if event.kind == "speech" else f"({event.sound or 'tone'})"
-        lines.append(f"  {clock(event.start, rate):>7}  {event.cue:<{cue_width}} {side:<6} {text}".rstrip())
+        lines.append(f"  {_at(event.start, rate):>7}  {event.cue:<{cue_width}} {side:<6} {text}".rstrip())
     for chapter in chapters[next_chapter:]:
         heading(chapter.title, chapter.start)
     for start, label in labels[next_label:]:
-        lines.append(f"  {clock(start, rate):>7}  [{label}]")
+        lines.append(f"  {_at(start, rate):>7}  [{label}]")
     cues = len(events)
-    lines += ["", f"Total length {clock(timeline.length, rate)}, {cues} cue{'' if cues == 1 else 's'}."]
+    lines += ["", f"Total length {_at(timeline.length, rate)}, {cues} cue{'' if cues == 1 else 's'}."]
     return "\n".join(lines) + "\n"
 
 
@@ -108,8 +111,8 @@ def dropped_warnings(timeline: Timeline, path: str) -> list[Diagnostic]:
     for dropped in timeline.dropped:
         lost, kept = dropped.dropped, dropped.kept
         message = (
-            f"the {lost.cue} cue {_quote(lost)} at {clock(lost.start, rate)} is dropped: it would collide "
-            f"with the {kept.cue} cue {_quote(kept)} at {clock(kept.start, rate)}, which has priority"
+            f"the {lost.cue} cue {_quote(lost)} at {_at(lost.start, rate)} is dropped: it would collide "
+            f"with the {kept.cue} cue {_quote(kept)} at {_at(kept.start, rate)}, which has priority"
         )
         warnings.append(Diagnostic(Position(path, dropped.line, dropped.column), "warning", message))
     return warnings

