@@ -453,3 +453,41 @@ def test_the_table_shows_the_last_20_and_says_where_the_rest_are(log_dir: Path) 
     assert len(lines) == 1 + 20 + 1 and lines[1].startswith("2026-11-06")
     assert lines[-1] == "(the last 20 of 25 sessions; --since DATE or --csv shows more)"
     assert len(run_cli("log", "--csv").stdout_lines) == 1 + 25
+
+
+# -- spoken answers (play --listen) -------------------------------------------------------
+
+
+def test_a_number_said_alone_is_an_answer() -> None:
+    phrases = pain_phrases(load_phrasebook("de"))
+    for said, pain in (("Seven.", 7), ("7", 7), (" ten! ", 10), ("Zero", 0), ("sieben", 7), ("Zehn.", 10)):
+        assert phrases.spoken_pain(said) == pain, said
+    for said in ("I have seven", "eleven", "pause", ""):
+        assert phrases.spoken_pain(said) is None, said
+
+
+def test_a_spoken_number_answers_the_question() -> None:
+    output = FakeOutput()
+    transcripts = [None, None, "pause", "Seven."]
+    phrases = pain_phrases(load_phrasebook())
+    answer = ask_pain(phrases.before, phrases, output, lambda text: np.full(60, 0.5, dtype=np.float32),
+                      lambda timeout: time.sleep(0.002), sample_rate=1000, silence_seconds=5,
+                      heard=lambda: transcripts.pop(0) if transcripts else None)
+    assert answer == 7
+
+
+def test_while_a_question_waits_what_is_heard_is_an_answer_else_a_command() -> None:
+    from voiceguide.play.listen import Heard
+    from voiceguide.play.tracking import VoiceRouter
+
+    commands: list[str] = []
+    router = VoiceRouter(commands.append)
+    router.on_heard(Heard("Pause.", "pause", 1.0))
+    with router.answering():
+        router.on_heard(Heard("", None, 2.0, ignored="own sound"))
+        router.on_heard(Heard("Seven.", None, 3.0))
+        router.on_heard(Heard("Stop.", "stop", 4.0))
+        assert router.take_answer() == "Seven."
+    assert router.take_answer() is None  # "Stop." said during the question is forgotten, not obeyed later
+    router.on_heard(Heard("Next.", "next", 5.0))
+    assert commands == ["pause", "next"]

@@ -1032,6 +1032,7 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     from voiceguide.play.player import Player
     from voiceguide.play.program import Program
     from voiceguide.play.session import prefetch_in_order, run_live
+    from voiceguide.play.tracking import VoiceRouter
     from voiceguide.play.ui import LiveDisplay
     from voiceguide.play.voice import VoiceCommands
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
@@ -1060,22 +1061,22 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     display = LiveDisplay(sys.stdout, plain=options.plain or not sys.stdout.isatty(), sample_rate=output.sample_rate)
     player: Player | None = None
     voice = VoiceCommands() if hearing is not None else None
+    # What is heard answers a pain question while one waits, and is a command otherwise.
+    router = VoiceRouter(voice.put) if voice is not None else None
     listener = None
     with KeyReader() as reader:
         display.header(script.title, program.snapshot().length, keys=reader.interactive)
-        ask = session_log.asker(reader, display.message, output, bank.clip, volume, output.sample_rate)
+        ask = session_log.asker(reader, display.message, output, bank.clip, volume, output.sample_rate, router)
         try:
+            if hearing is not None and router is not None:
+                from voiceguide.play.listen import Listener
+
+                listener = Listener(hearing.recognizer, hearing.vad, hearing.gate, router.on_heard,
+                                    device=hearing.mic)
             session_log.before(ask)  # the pain question, when asked for
             player = Player(program, make_renderer, output, bank.clip, start_frame=start,
                             volume=volume, sample_rate=output.sample_rate, phrases=phrases)
             session_log.start()
-            if hearing is not None and voice is not None:
-                from voiceguide.play.listen import Listener
-
-                put = voice.put
-
-                listener = Listener(hearing.recognizer, hearing.vad, hearing.gate,
-                                    lambda heard: put(heard.action) if heard.action else None, device=hearing.mic)
             run_live(player, reader, display, voice)
             session_log.after(ask, quit=player.transport.stopping)
         except KeyboardInterrupt:

@@ -3,7 +3,8 @@
 ``ask_pain`` speaks a question into the live ``Sink`` before the player starts
 (or after it has finished), keeps the stream fed with silence while it waits,
 and returns the answer: a digit key is 0-9, ``t`` is ten; ``q`` or Escape
-declines; silence for ``silence_seconds`` after the question means skipped.
+declines; with voice commands on, a number said alone ("seven") answers too;
+silence for ``silence_seconds`` after the question means skipped.
 The answer (or the skip) is confirmed aloud, and ``ask_pain`` returns once
 that confirmation has been played, so the output is idle again.
 
@@ -14,16 +15,17 @@ so the questions follow the script's ``language`` and its ``phrases:``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from voiceguide.audio.sinks import Sink
 from voiceguide.base import Audio
 from voiceguide.log.record import PAIN_MAX
-from voiceguide.phrases import Phrasebook
+from voiceguide.phrases import Phrasebook, load_phrasebook
 from voiceguide.play.commands import Speak
+from voiceguide.play.listen import normal_phrase
 from voiceguide.play.transport import FEEDBACK_GAP_SECONDS
 
 SILENCE_SECONDS = 15.0
@@ -51,6 +53,12 @@ class PainPhrases:
     skipped: str
     keys_hint: str = KEYS_HINT
     """Shown on screen (not spoken) after the question."""
+    spoken: Mapping[str, int] = field(default_factory=dict)
+    """Spoken answers (``play --listen``): each number's words, as ``normal_phrase`` writes them."""
+
+    def spoken_pain(self, transcript: str) -> int | None:
+        """The pain a transcript says ("Seven.", "7", "ten"), or None when it is not exactly a number."""
+        return self.spoken.get(normal_phrase(transcript))
 
     def answer_text(self, value: int) -> str:
         """The spoken confirmation of an answer."""
@@ -63,11 +71,18 @@ class PainPhrases:
 
 def pain_phrases(phrases: Phrasebook) -> PainPhrases:
     """The pain questions' texts from the script's phrasebook (``pain_before``, ``pain_after``, ...)."""
+    # Voice commands are recognised in English; the script's own number words count too.
+    english = load_phrasebook("en")
+    spoken: dict[str, int] = {}
+    for n in range(PAIN_MAX + 1):
+        for words in (str(n), english.number(n), phrases.number(n)):
+            spoken.setdefault(normal_phrase(words), n)
     return PainPhrases(
         before=phrases.say("pain_before"),
         after=phrases.say("pain_after"),
         answers=tuple(phrases.say("pain_answer", n=n) for n in range(PAIN_MAX + 1)),
         skipped=phrases.say("pain_skipped"),
+        spoken=spoken,
     )
 
 
@@ -98,8 +113,9 @@ class _Writer:
 
 def ask_pain(question: str, phrases: PainPhrases, output: Sink, speak: Speak, read_key: ReadKey, *,
              volume: float = 1.0, sample_rate: int, silence_seconds: float = SILENCE_SECONDS,
-             on_answer: Callable[[int | None], None] | None = None) -> int | None:
-    """Ask ``question`` aloud and wait for a key; returns the pain (0-10), or None when skipped."""
+             on_answer: Callable[[int | None], None] | None = None,
+             heard: Callable[[], str | None] | None = None) -> int | None:
+    """Ask ``question`` aloud and wait for a key (or a spoken number from ``heard``); the pain 0-10, or None."""
     gap = np.zeros(round(FEEDBACK_GAP_SECONDS * sample_rate), dtype=np.float32)
     gain = np.float32(volume)
     writer = _Writer(output, output.position, np.zeros(0, dtype=np.float32))
@@ -113,6 +129,10 @@ def ask_pain(question: str, phrases: PainPhrases, output: Sink, speak: Speak, re
             answer = ANSWER_KEYS[key]
             break
         if key in DECLINE_KEYS:
+            break
+        transcript = heard() if heard is not None else None
+        if transcript is not None and phrases.spoken_pain(transcript) is not None:
+            answer = phrases.spoken_pain(transcript)
             break
         if deadline is None and output.position >= asked_until:
             deadline = time.monotonic() + silence_seconds  # the silence counts from the question's end

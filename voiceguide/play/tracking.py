@@ -10,9 +10,12 @@ command line's ``warn`` are handed in.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from voiceguide.audio.sinks import Sink
 from voiceguide.errors import VoiceguideError
@@ -22,6 +25,9 @@ from voiceguide.play.ask import SILENCE_SECONDS, PainPhrases, ask_pain
 from voiceguide.play.commands import Speak
 from voiceguide.play.player import Player
 from voiceguide.play.program import Program
+
+if TYPE_CHECKING:
+    from voiceguide.play.listen import Heard
 
 Ask = Callable[[str], "int | None"]
 """Asks one question aloud; returns the answer or None (``SessionTracking.asker``)."""
@@ -38,6 +44,45 @@ class Keys(Protocol):
     def read(self, timeout: float) -> str | None:
         """The next key's name, or None when none came within ``timeout`` seconds."""
         ...
+
+
+class VoiceRouter:
+    """What the microphone hears (``play --listen``): an answer while a pain question waits, else a command.
+
+    ``on_heard`` runs on the listener's thread; the rest on the player's.
+    """
+
+    def __init__(self, command: Callable[[str], None]) -> None:
+        self._command = command
+        self._answers: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._asking = threading.Event()
+
+    def on_heard(self, heard: Heard) -> None:
+        """Route one recognised segment (its own voice, already ignored by the listener, goes nowhere)."""
+        if heard.ignored is not None:
+            return
+        if self._asking.is_set():
+            self._answers.put(heard.text)
+        elif heard.action is not None:
+            self._command(heard.action)
+
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        """While the block runs, what is heard is kept as answers (and forgotten after)."""
+        self._asking.set()
+        try:
+            yield
+        finally:
+            self._asking.clear()
+            while self.take_answer() is not None:
+                pass
+
+    def take_answer(self) -> str | None:
+        """The next transcript heard while asking, if any."""
+        try:
+            return self._answers.get_nowait()
+        except queue.Empty:
+            return None
 
 
 @dataclass
@@ -60,19 +105,24 @@ class SessionTracking:
         return [first], rest
 
     def asker(self, keys: Keys, show: Callable[[str], None], output: Sink, speak: Speak, volume: float,
-              sample_rate: int) -> Ask | None:
-        """A function that asks one question, or None when there are no questions or no keys to answer them."""
+              sample_rate: int, voice: VoiceRouter | None = None) -> Ask | None:
+        """A function that asks one question, or None when there are no questions or nothing to answer them with."""
         phrases = self.phrases
-        if phrases is None or not keys.interactive:
+        if phrases is None or not (keys.interactive or voice is not None):
             return None
 
         def show_answer(answer: int | None) -> None:
             show("Pain: skipped." if answer is None else f"Pain: {answer}.")
 
         def ask(question: str) -> int | None:
-            show(f"{question} ({phrases.keys_hint})")
-            return ask_pain(question, phrases, output, speak, keys.read, volume=volume, sample_rate=sample_rate,
-                            silence_seconds=self.silence_seconds, on_answer=show_answer)
+            hint = phrases.keys_hint + ("; or say the number" if voice is not None else "")
+            show(f"{question} ({hint})")
+            if voice is None:
+                return ask_pain(question, phrases, output, speak, keys.read, volume=volume, sample_rate=sample_rate,
+                                silence_seconds=self.silence_seconds, on_answer=show_answer)
+            with voice.answering():
+                return ask_pain(question, phrases, output, speak, keys.read, volume=volume, sample_rate=sample_rate,
+                                silence_seconds=self.silence_seconds, on_answer=show_answer, heard=voice.take_answer)
         return ask
 
     def before(self, ask: Ask | None) -> None:
