@@ -50,9 +50,9 @@ def checkout(tmp_path: Path) -> Path:
     for name, text in (("voiceguide", FAKE_VOICEGUIDE.format(real=REAL_VOICEGUIDE)), ("python", FAKE_PYTHON)):
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
-    # The stamp ./dev compares: sha256 of pyproject.toml followed by `python -V`.
+    # The stamp ./dev compares: sha256 of pyproject.toml followed by `python -V`, and what was installed.
     stamp = hashlib.sha256(pyproject + b"Python 3.0.fake\n").hexdigest()
-    (tmp_path / ".venv" / ".dev-installed").write_text(stamp + "\n")
+    (tmp_path / ".venv" / ".dev-installed").write_text(stamp + " base\n")
     return tmp_path
 
 
