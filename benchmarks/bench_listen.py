@@ -105,7 +105,8 @@ def with_noise(audio: np.ndarray, snr_db: float, rng: np.random.Generator) -> np
 
 
 def heard_actions(recognizer: WhisperRecognizer, audio: np.ndarray, gate: SoundGate | None = None,
-                  rng: np.random.Generator | None = None, snr_db: float | None = None) -> list[str | None]:
+                  rng: np.random.Generator | None = None, snr_db: float | None = None,
+                  texts: list[str] | None = None) -> list[str | None]:
     """Every segment the pipeline cuts from ``audio`` (padded with silence), as the action it matched."""
     padded = np.concatenate([np.zeros(LISTEN_RATE // 2, np.float32), audio, np.zeros(LISTEN_RATE, np.float32)])
     if snr_db is not None and rng is not None:
@@ -119,7 +120,10 @@ def heard_actions(recognizer: WhisperRecognizer, audio: np.ndarray, gate: SoundG
             continue
         if gate is not None and gate.overlaps(segment.start_time, segment.end_time):
             continue
-        actions.append(match_command(recognizer.transcribe(segment.samples)))
+        text = recognizer.transcribe(segment.samples)
+        actions.append(match_command(text))
+        if texts is not None and actions[-1] is not None:
+            texts.append(text)
     return actions
 
 
@@ -149,18 +153,19 @@ def own_voice(recognizer: WhisperRecognizer, work: Path) -> None:
     audio, rate = soundfile.read(str(wav), dtype="float32")
     mic = to_listen_rate(audio, rate)
     offset = 0.5  # heard_actions pads half a second of silence in front
-    gate = SoundGate()
+    gate = SoundGate(keep_seconds=float("inf"))  # every sound of the session is noted before any is heard
     for event in plan["events"]:
         gate.note_sound(offset + event["t"], offset + event["t"] + event["duration"])
     started = time.perf_counter()
     gated = heard_actions(recognizer, mic, gate)
     gated_seconds = time.perf_counter() - started
-    ungated = heard_actions(recognizer, mic)
+    fired: list[str] = []
+    ungated = heard_actions(recognizer, mic, texts=fired)
     print(f"  the player's own voice, {len(mic) / LISTEN_RATE / 60:.1f} min of sciatica as the room's echo:")
     print(f"    with the gate (as played)      {sum(a is not None for a in gated):>4} commands from "
           f"{len(gated)} segments recognised  (goal 0; {gated_seconds:.1f} s to process)")
     print(f"    without it (recognizer alone)  {sum(a is not None for a in ungated):>4} commands from "
-          f"{len(ungated)} segments")
+          f"{len(ungated)} segments: {', '.join(repr(text) for text in fired)}")
 
 
 LIVE_SCRIPT = """\
@@ -171,11 +176,6 @@ steps:
   - press: {point: GB30, hold: 90s, prepare: 1s, cue_every: 30s}
   - say: That is the end.
 """
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _collect(process: subprocess.Popen[str], lines: list[str]) -> None:
@@ -216,8 +216,9 @@ def live(work: Path) -> None:
                         room.say_into_microphone(commands[text]).wait()
                         said.append((text, time.monotonic()))
                         time.sleep(9)  # the answer, then quiet
-                cpu = _cpu_seconds(process.pid)
-                process.wait(timeout=300)
+                _, status, usage = os.wait4(process.pid, 0)  # the player's own CPU time, all its threads
+                process.returncode = os.waitstatus_to_exitcode(status)
+                cpu = usage.ru_utime + usage.ru_stime
                 wall = time.monotonic() - started
             label = "with --listen" if listen else "without --listen"
             print(f"  live play {label:<17}: {cpu:5.1f} s CPU over {wall:5.1f} s = {cpu / wall:6.1%} of one core"

@@ -40,6 +40,16 @@ def _diagnostics(text: str) -> list[str]:
     pytest.param("steps:\n  - say: 'It's here'\n", "4:10",
                  ["ends early", "write an apostrophe twice"], id="apostrophe-in-single-quotes"),
     pytest.param("steps:\n\t- say: Hello\n", "4:1", ["tab", "only spaces"], id="tab"),
+    pytest.param('steps:\n  - say: "He said "hi" to me"\n', "4:10", ["ends early", '\\"'],
+                 id="quote-in-double-quotes"),
+    pytest.param("steps:\n  - say: Hello\n  there friend\n  - pause: 1\n", "5:3",
+                 ["neither a key", "indent it more"], id="text-continued-unindented"),
+    pytest.param("steps:\n  - say: [Hello\n  - pause: 1\n", "4:10", ["'[…]'", "put the text in quotes"],
+                 id="unclosed-bracket"),
+    pytest.param("steps:\n  - breathe: {inhale: 4, exhale: 4, cycles: 2\n", "4:14", ["close it with '}'"],
+                 id="unclosed-brace"),
+    pytest.param("steps:\n  - say: *nope\n", "4:10", ["'*nope' refers to an anchor '&nope'"], id="undefined-alias"),
+    pytest.param("steps:\n  - say: @home\n", "4:10", ["start with '@'", "quotes"], id="reserved-character"),
 ])
 def test_yaml_mistakes_are_told_in_plain_words_with_the_fix(body: str, where: str | None, words: list[str]) -> None:
     text = ("voiceguide: 1\n" if body.startswith("title:") else HEAD) + body

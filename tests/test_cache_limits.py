@@ -56,6 +56,18 @@ def test_the_cap_removes_the_least_recently_used_entries(tmp_path: Path) -> None
     assert sum(p.stat().st_size for p in _entries(tmp_path)) <= cap
 
 
+def test_the_cap_counts_remembered_levels_and_loudness_too(tmp_path: Path) -> None:
+    from voiceguide.speech.clips import trim_cache
+
+    for index, suffix in enumerate((".clip", ".level", ".loudness", ".clip")):
+        path = tmp_path / f"entry{index}{suffix}"
+        path.write_bytes(b"x" * 1000)
+        os.utime(path, (1_000_000 + index, 1_000_000 + index))
+    (tmp_path / "notes.txt").write_bytes(b"x" * 5000)  # not ours: never counted, never removed
+    assert trim_cache(tmp_path, 2500) == 2000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry2.loudness", "entry3.clip", "notes.txt"]
+
+
 def test_the_cap_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from voiceguide.speech.clips import DEFAULT_CACHE_MAX_BYTES, cache_max_bytes
 

@@ -57,7 +57,7 @@ def test_an_invalid_script_prints_every_error_with_its_line_and_a_caret(tmp_path
     ("name", "message"),
     [
         ("not-utf8", "2:11: error: the file is not UTF-8 text"),
-        ("invalid-yaml", "4:1: error: invalid YAML: did not find expected ',' or ']'"),
+        ("invalid-yaml", "3:8: error: the list '[…]' that starts here does not end where YAML expects"),
         ("empty", "1:1: error: the file is empty"),
         ("two-documents", "4:1: error: the file holds more than one YAML document"),
         ("top-level-list", "1:1: error: the top level must be a mapping"),

@@ -74,11 +74,11 @@ def test_play_help_without_a_device_shows_plays_help_only(checkout: Path) -> Non
 
 
 def test_play_from_without_a_device_says_the_option_is_not_used(checkout: Path) -> None:
-    done, calls = _dev(checkout, "play", "sciatica", "--from", "3", "--pace", "1.5")
+    done, calls = _dev(checkout, "play", "sciatica", "--from", "3", "--pace", "1.5", "--verbose")
     assert done.returncode == 0, done.stderr
     renders = [call for call in calls if call.startswith("render")]
     assert renders == ["render sciatica -o out/sciatica.ogg --captions out/sciatica.vtt --pace 1.5"]
-    assert "Ignored --from 3" in done.stderr
+    assert "Ignored --from 3, --verbose" in done.stderr
 
 
 def test_play_of_no_such_session_says_so_before_announcing_anything(checkout: Path) -> None:

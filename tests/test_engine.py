@@ -207,8 +207,9 @@ def test_cli_voices_lists_ids_names_and_languages() -> None:
     start_engine().close()
     result = run_cli("voices")
     assert result.exit_status == 0, result.stderr
-    assert result.stdout_lines[0].split() == ["ID", "NAME", "LANGUAGES"]
-    assert any(line.split()[0] == "gmw/en" and line.split()[-1] == "en-gb" for line in result.stdout_lines)
+    assert result.stdout_lines[0].split() == ["ENGINE", "ID", "NAME", "LANGUAGES"]
+    assert any(line.split()[:2] == ["pyttsx3", "gmw/en"] and line.split()[-1] == "en-gb"
+               for line in result.stdout_lines)
 
 
 # -- a missing engine ---------------------------------------------------------------------

@@ -274,3 +274,23 @@ def test_the_english_phrasebook_says_what_the_player_and_screen_say() -> None:
     assert [book.say(key) for key in ("right_side", "restart_right_side", "back_to_left_side")] == [
         SIDE_FEEDBACK["next"], SIDE_FEEDBACK["restart"], SIDE_FEEDBACK["back"]]
     assert {kind: book.fill(f"place_{kind}") for kind in KIND_WORDS} == KIND_WORDS
+
+
+@pytest.mark.parametrize(
+    ("n", "language", "noun", "expected"),
+    [
+        (31, "es", "second", "treinta y un"),  # apocope before a masculine noun
+        (21, "es", "hour", "veintiuna"),  # feminine
+        (41, "fr", "minute", "quarante et une"),
+        (22, "pt", "hour", "vinte e duas"),
+        (2, "pt", "minute", "dois"),  # masculine: unchanged
+        (1, "it", "second", "un"),
+        (1, "de", "minute", "eine"),  # for a phrases: override such as "{n} Minute"
+        (21, "de", "minute", "einundzwanzig"),
+        (1, "de", None, "eins"),  # counting
+        (70, "fr-CH", None, "septante"),  # the region's numbers where num2words has them
+        (3, "tlh", None, "3"),  # no words for the language: digits, read by its own voice
+    ],
+)
+def test_number_words_take_the_form_the_noun_needs(n: int, language: str, noun: str | None, expected: str) -> None:
+    assert number_words(n, language, noun) == expected  # type: ignore[arg-type]

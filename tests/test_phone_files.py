@@ -24,7 +24,7 @@ import soxr
 
 from tests.cli_harness import run_cli
 from tests.fakes import tone_event
-from voiceguide.audio.loudness import GainedClips, compacted_mix, file_gain_db, session_loudness
+from voiceguide.audio.loudness import MAX_LOUDNESS_LUFS, GainedClips, compacted_mix, file_gain_db, session_loudness
 from voiceguide.audio.mixer import Mixer
 from voiceguide.audio.resampling import StreamResampler
 from voiceguide.audio.sinks import FileSink
@@ -35,7 +35,7 @@ from voiceguide.play.render import render_session
 from voiceguide.speech.levelling import limit_true_peak, loudness_lufs, true_peak
 from voiceguide.timeline.compiler import Chapter, Event, Timeline
 
-FORMATS = (".mp3", ".ogg", ".opus", ".flac")
+FORMATS = (".mp3", ".ogg", ".opus", ".flac", ".wav")
 
 
 def _in_ci() -> bool:
@@ -95,7 +95,12 @@ def test_ffprobe_lists_the_title_and_exactly_the_plans_chapters(
     assert tags["title"] == "Phone test"
     assert "voiceguide" in (tags.get("encoder", "") + tags.get("artist", ""))
     assert tags.get("comment") == "A test session. Two lines."
-    assert tags.get("language") in ("en", "eng")
+    if extension == ".wav":  # ffprobe shows RIFF INFO, which has no language: it is in the ID3 chunk
+        from mutagen.wave import WAVE
+
+        assert str(WAVE(path).tags["TLAN"]) == "eng"  # type: ignore[no-untyped-call]
+    else:
+        assert tags.get("language") in ("en", "eng")
     chapters = [(c["tags"]["title"], float(c["start_time"])) for c in probe["chapters"]]
     assert [title for title, _ in chapters] == [c.title for c in timeline.chapters]
     for (_, seconds), chapter in zip(chapters, timeline.chapters, strict=True):
@@ -161,8 +166,8 @@ def test_the_file_gain_brings_a_session_to_the_target(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def sciatica_render(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """sciatica rendered once to FLAC with the real engine, and its JSON plan."""
+def engine() -> None:
+    """The real speech engine is there: skipped without it, a failure under CI=true."""
     from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
 
     try:
@@ -171,6 +176,11 @@ def sciatica_render(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         if _in_ci():
             pytest.fail(f"the speech engine is required under CI=true: {error.message}")
         pytest.skip(f"no speech engine: {error.message}")
+
+
+@pytest.fixture(scope="module")
+def sciatica_render(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """sciatica rendered once to FLAC with the real engine, and its JSON plan."""
     folder = tmp_path_factory.mktemp("sciatica")
     output = folder / "sciatica.flac"
     run_cli("render", "sciatica", "-o", str(output), "--plain")
@@ -198,3 +208,68 @@ def test_every_spoken_cue_of_sciatica_is_equally_loud_and_the_file_meets_the_tar
     assert loudness_lufs(audio, rate) == pytest.approx(-16.0, abs=1.0)
     peak = float(np.abs(soxr.resample(audio, rate, 4 * rate, quality="VHQ")).max())
     assert 20 * math.log10(peak) <= -1.0
+
+
+SHORT_SESSION = """\
+voiceguide: 1
+title: Phone check
+description: Two short sections.
+language: en
+steps:
+  - section: First part
+  - say: Breathe in slowly.
+  - pause: 2s
+  - section: Second part
+  - say: Three.
+  - chime: {sound: bell}
+"""
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("extension", [".opus", ".mp3", ".wav"])
+def test_a_real_render_is_tagged_with_the_plans_chapters(
+    engine: None, ffprobe: str, tmp_path: Path, extension: str
+) -> None:
+    from voiceguide.cli import _prepare_session, parse_options
+
+    script = tmp_path / "phone.yaml"
+    script.write_text(SHORT_SESSION)
+    output = tmp_path / f"phone{extension}"
+    result = run_cli("render", str(script), "-o", str(output), "--plain")
+    assert result.exit_status == 0, result.stderr
+    _, timeline, _ = _prepare_session(parse_options(["plan", str(script)]).session)
+    probe = _probe(ffprobe, output)
+    assert _tags(probe)["title"] == "Phone check"
+    chapters = [(c["tags"]["title"], float(c["start_time"])) for c in probe["chapters"]]
+    if extension == ".wav":  # the title in RIFF INFO too, for players that read no ID3 chunk
+        data = output.read_bytes()
+        assert b"LIST" in data and b"INFO" in data and b"INAM" in data and b"Phone check" in data
+    assert [title for title, _ in chapters] == ["First part", "Second part"]
+    for (_, seconds), chapter in zip(chapters, timeline.chapters, strict=True):
+        assert seconds == pytest.approx(chapter.start / SAMPLE_RATE, abs=0.001)
+
+
+def test_loudness_out_of_range_is_a_usage_error() -> None:
+    result = run_cli("render", "sciatica", "-o", "never.wav", "--loudness", "0")
+    assert result.exit_status == 2 and "--loudness must be between -40 and -12" in result.stderr
+    assert not Path("never.wav").exists()
+
+
+class SpikyClips:
+    """A quiet sine with a sharp spike every 100 ms: a crest far above what -1 dBTP allows at -12 LUFS."""
+
+    def clip(self, event: Event) -> np.ndarray[Any, np.dtype[np.float32]]:
+        t = np.arange(event.length)
+        audio = 0.05 * np.sin(2 * np.pi * 300 * t / SAMPLE_RATE)
+        audio[:: SAMPLE_RATE // 10] = 0.9
+        return audio.astype(np.float32)
+
+
+def test_the_loudest_target_limits_each_clip_and_still_meets_the_loudness() -> None:
+    timeline = _timeline()
+    gain = file_gain_db(MAX_LOUDNESS_LUFS, session_loudness(timeline.events, SpikyClips(), None))
+    assert gain > 3  # well past the clips' headroom: the limiter must act
+    audio = Mixer(timeline.events, GainedClips(SpikyClips(), gain), 1.0, length=timeline.length).render(
+        0, timeline.length)
+    assert true_peak(audio) <= 10 ** (-1 / 20)
+    assert loudness_lufs(audio) == pytest.approx(MAX_LOUDNESS_LUFS, abs=1.0)

@@ -722,3 +722,15 @@ def test_the_spoken_status_in_german_down_to_the_end() -> None:
     end = dataclasses.replace(status, span=None, side=None, hold_left=None, step_left=0, position=status.length or 0)
     assert status_text(end).startswith("The end. Zero seconds left in this step.")
     assert status_text(end, german).startswith("Das Ende. Noch null Sekunden in diesem Schritt.")
+
+
+def test_key_answers_are_synthesized_right_after_the_sessions_first_texts() -> None:
+    from voiceguide.play.commands import fixed_feedback
+    from voiceguide.play.session import FIRST_SESSION_TEXTS, prefetch_order
+
+    session = [f"Sentence {n}." for n in range(40)]
+    answers = fixed_feedback()
+    order = prefetch_order(session, answers)
+    assert sorted(order) == sorted([*session, *answers])
+    assert order[:FIRST_SESSION_TEXTS] == session[:FIRST_SESSION_TEXTS]
+    assert order[FIRST_SESSION_TEXTS:FIRST_SESSION_TEXTS + len(answers)] == list(answers)

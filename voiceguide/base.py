@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import sys
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -134,6 +135,35 @@ def sweep(folder: Path, prefix: str, suffix: str, *, folders: bool = False, any_
 PART_PREFIX = "vg-"
 PART_SUFFIX = ".part"
 _swept_folders: set[str] = set()
+_unfinished: set[Path] = set()
+"""Temporaries created and not yet committed or discarded (``discard_unfinished``)."""
+
+_HELD_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
+
+
+@contextlib.contextmanager
+def _signals_held() -> Any:
+    """Hold Ctrl-C, SIGTERM and SIGHUP for a few instructions (where the platform can)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def discard_unfinished() -> None:
+    """Remove every temporary this process created and neither committed nor discarded (an interrupted command).
+
+    Called by the command line as an interrupt unwinds: an interrupt may land
+    after a temporary exists but before its owner holds it to discard it.
+    """
+    for temporary in list(_unfinished):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        _unfinished.discard(temporary)
 
 
 class AtomicFile:
@@ -160,7 +190,9 @@ class AtomicFile:
         for _ in range(100):
             temporary = self.path.with_name(f".{self.path.name}." + owned_name(PART_PREFIX, PART_SUFFIX))
             try:
-                descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                with _signals_held():  # created and registered as one step, or not at all
+                    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                    _unfinished.add(temporary)
             except FileExistsError:
                 continue
             os.close(descriptor)
@@ -175,6 +207,7 @@ class AtomicFile:
             # No fsync: atomicity here is about failed and interrupted writes;
             # ext4 and others already flush a file renamed over another.
             os.replace(self.temporary, self.path)
+            _unfinished.discard(self.temporary)
         else:
             try:
                 os.link(self.temporary, self.path)  # atomic, and refuses to replace
@@ -194,6 +227,7 @@ class AtomicFile:
     def _unlink(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.temporary)
+        _unfinished.discard(self.temporary)
 
 
 def write_atomically(path: str | os.PathLike[str], data: bytes, *, replace: bool = True) -> None:

@@ -765,6 +765,11 @@ def _cmd_render(options: RenderOptions) -> int:
     previous = {sig: signal.signal(sig, stop) for sig in signals}
     try:
         return _render(options)
+    except BaseException:
+        from voiceguide.base import discard_unfinished
+
+        discard_unfinished()  # an interrupt can land between a temporary's creation and its owner's hold on it
+        raise
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -1031,7 +1036,7 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     from voiceguide.play.keys import KeyReader
     from voiceguide.play.player import Player
     from voiceguide.play.program import Program
-    from voiceguide.play.session import prefetch_in_order, run_live
+    from voiceguide.play.session import prefetch_in_order, prefetch_order, run_live
     from voiceguide.play.tracking import VoiceRouter
     from voiceguide.play.ui import LiveDisplay
     from voiceguide.play.voice import VoiceCommands
@@ -1043,10 +1048,11 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     sound = options.session.sound
     synth = _synthesizer(sound, script)
     bank = SpeechBank(synth, default_cache_dir())
-    # The session's texts in order of first use, then the fixed key feedback (so keys answer at once).
+    # The session's texts in order of first use, the fixed key feedback early among them (so keys answer at once);
+    # the first pain question before them all, the other pain sentences last.
     ask_first, ask_later = session_log.texts()
-    texts = ask_first + utterances(script, pace=sound.pace, cautions=sound.cautions) + list(fixed_feedback(phrases))
-    texts += ask_later
+    texts = ask_first + prefetch_order(utterances(script, pace=sound.pace, cautions=sound.cautions),
+                                       fixed_feedback(phrases)) + ask_later
     threading.Thread(target=prefetch_in_order, args=(bank, texts), name="voiceguide-prefetch", daemon=True).start()
     # Steps are laid out (and their speech measured) on a thread, ahead of the playhead.
     program = Program(script.title, held_to_limit(script, iter_timeline(script, bank.measure, pace=sound.pace,

@@ -7,7 +7,8 @@ the edges of cues are partly silent, a 300 ms word fills 3/4 of a block), so
 the session's own loudness is measured (``session_loudness``) and a file at
 ``--loudness L`` is the session with a gain of ``L`` minus that on every clip.
 Clips keep ``HEADROOM_DB`` below the true-peak ceiling; a gain above that
-limits each distinct clip again at that gain (``levelling.limit_true_peak``).
+levels each distinct clip again, at its loudness plus the gain, under the
+ceiling (``levelling.level_clip``: limiting that hard takes loudness too).
 
 The gain and the limiter act on clips, not on the mixed blocks: the mixer stays
 stateless, and a frame's samples never depend on how the session is cut into
@@ -33,7 +34,7 @@ from voiceguide.speech.levelling import (
     REFERENCE_LUFS,
     cached_level,
     db_to_gain,
-    limit_true_peak,
+    level_clip,
     loudness_lufs,
 )
 from voiceguide.timeline.compiler import Event
@@ -42,8 +43,10 @@ DEFAULT_LOUDNESS_LUFS = -16.0
 """``render --loudness``'s default: the usual target for speech on phones."""
 
 MIN_LOUDNESS_LUFS = -40.0
-MAX_LOUDNESS_LUFS = -9.0
-"""The range ``--loudness`` accepts: quieter is inaudible on a phone, louder cannot keep true peaks at -1 dBTP."""
+MAX_LOUDNESS_LUFS = -12.0
+"""The range ``--loudness`` accepts: quieter is inaudible on a phone; louder, espeak's voice (a crest of
+~17 dB) cannot keep its true peaks at -1 dBTP without being squashed (measured: a long sentence tops
+out at -11.4 LUFS through the limiter)."""
 
 
 def levelled_tones(cache_dir: Path | None) -> Callable[[str], Audio]:
@@ -174,7 +177,7 @@ def file_gain_db(target_lufs: float, session_lufs: float) -> float:
 
 
 class GainedClips:
-    """A ``ClipSource`` whose clips are ``gain_db`` louder, each limited to ``CEILING_DBTP`` true peak.
+    """A ``ClipSource`` whose clips are ``gain_db`` louder, each held to ``CEILING_DBTP`` true peak.
 
     Keeps the gained clips in memory (bounded by ``max_cached_frames``), so a
     clip is scaled and limited once per render, not once per block.
@@ -182,9 +185,9 @@ class GainedClips:
 
     def __init__(self, clips: ClipSource, gain_db: float, *, max_cached_frames: int = SAMPLE_RATE * 60) -> None:
         self._clips = clips
+        self._gain_db = gain_db
         self._gain = np.float32(db_to_gain(gain_db))
         self._limit = gain_db > HEADROOM_DB  # levelled clips keep the ceiling up to this gain
-        self._ceiling = db_to_gain(CEILING_DBTP)
         self._max_cached_frames = max_cached_frames
         self._cache: OrderedDict[tuple[str, str | None, str | None], Audio] = OrderedDict()
         self._cached_frames = 0
@@ -196,10 +199,15 @@ class GainedClips:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        audio: Audio = np.asarray(self._clips.clip(event), dtype=np.float32) * self._gain
+        raw = np.asarray(self._clips.clip(event), dtype=np.float32)
         if self._limit:
-            audio = limit_true_peak(audio, self._ceiling, SAMPLE_RATE)
-        audio.flags.writeable = False
+            # Limiting this hard takes loudness too: level the clip again, at its
+            # own loudness plus the gain, so the file still meets its target.
+            audio = level_clip(raw, SAMPLE_RATE, target_lufs=loudness_lufs(raw, SAMPLE_RATE) + self._gain_db,
+                               ceiling_dbtp=CEILING_DBTP)
+        else:
+            audio = raw * self._gain
+            audio.flags.writeable = False
         self._cache[key] = audio
         self._cached_frames += audio.size
         while self._cached_frames > self._max_cached_frames and len(self._cache) > 1:

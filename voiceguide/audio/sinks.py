@@ -23,7 +23,7 @@ import soundfile
 from mutagen import MutagenError
 
 from voiceguide.audio.resampling import OPUS_RATE, StreamResampler
-from voiceguide.audio.tags import ENCODER, FileTags, write_tags
+from voiceguide.audio.tags import ARTIST, ENCODER, FileTags, write_tags
 from voiceguide.base import AtomicFile, Audio, write_atomically
 from voiceguide.errors import OutputError, UsageError
 
@@ -212,12 +212,6 @@ class FileSink:
                 format=self.format.format,
                 subtype=self.format.subtype,
             )
-            if tags is not None and self.format.format == "WAV":
-                # RIFF INFO (INAM...): mutagen writes only an ID3 chunk into WAV.
-                self._file.title = tags.title
-                self._file.software = ENCODER
-                if tags.description:
-                    self._file.comment = tags.description
         self.frames_written = 0
 
     @property
@@ -282,6 +276,16 @@ class FileSink:
         if self._resampler is not None:
             self._write_file(self._resampler.flush())
         with self._libsndfile(_write_error):
+            if self.tags is not None and self.format.format == "WAV":
+                # RIFF INFO (INAM, IART, ICMT, ISFT), by libsndfile as it finishes
+                # the file (the tags may be set after the sink is made): mutagen
+                # writes only an ID3 chunk into WAV.  libsndfile writes no RIFF
+                # language: that is in the ID3 chunk.
+                self._file.title = self.tags.title
+                self._file.artist = ARTIST
+                self._file.software = ENCODER
+                if self.tags.description:
+                    self._file.comment = self.tags.description
             self._file.close()
             self._file = None
             if self.tags is not None:
@@ -300,6 +304,11 @@ class FileSink:
             # bare AssertionError and libsndfile keeps errno to itself.
             self.abort()
             raise explain(self.path, error) from error
+        except BaseException:
+            # A Ctrl-C or SIGTERM here (while the encoder opens, say, before the
+            # caller holds this sink to abort it): the temporary file goes now.
+            self.abort()
+            raise
 
     def abort(self) -> None:
         """Discard the temporary file; the target is left as it was."""

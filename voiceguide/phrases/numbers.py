@@ -2,8 +2,8 @@
 
 num2words gives the counting form ("uno", "un", "eins"); before a noun some
 languages change the last word: Spanish drops the ``-o`` ("veintiún
-segundos"), French, Spanish, Italian and Portuguese agree with a feminine noun
-("vingt et une secondes", "duas horas").  Those endings are the only grammar
+segundos"), German, French, Spanish, Italian and Portuguese agree with a
+feminine noun ("eine Minute", "vingt et une secondes", "duas horas").  Those endings are the only grammar
 here; the numbers themselves always come from num2words.
 """
 
@@ -19,6 +19,7 @@ Noun = Literal["second", "minute", "hour"]
 
 _GENDER: dict[str, dict[Noun, str]] = {
     # grammatical gender of the noun after the number, where it changes the number's last word
+    "de": {"second": "f", "minute": "f", "hour": "f"},
     "fr": {"second": "f", "minute": "f", "hour": "f"},
     "es": {"second": "m", "minute": "m", "hour": "f"},
     "it": {"second": "m", "minute": "m", "hour": "f"},
@@ -27,6 +28,7 @@ _GENDER: dict[str, dict[Noun, str]] = {
 
 # (pattern at the end of the words, replacement) for each language and gender, tried in order.
 _ENDINGS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
+    ("de", "f"): ((r"^eins$", "eine"),),
     ("fr", "f"): ((r"\bun$", "une"),),
     ("es", "m"): ((r"^uno$", "un"), (r"iuno$", "iún"), (r" uno$", " un")),
     ("es", "f"): ((r"uno$", "una"),),

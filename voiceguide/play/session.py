@@ -46,6 +46,20 @@ def run_live(player: Player, keys: KeySource, display: LiveDisplay, voice: Voice
     display.last(player.status)
 
 
+FIRST_SESSION_TEXTS = 2
+"""Session texts synthesized before the key answers: what plays while the rest is made."""
+
+
+def prefetch_order(session_texts: Sequence[str], answers: Sequence[str]) -> list[str]:
+    """The order to synthesize in: the session's first texts, then the key answers, then the rest.
+
+    The answers come early so that a key pressed in the first seconds is answered at once,
+    not after the engine has made every sentence of the session.
+    """
+    first = list(session_texts[:FIRST_SESSION_TEXTS])
+    return [*first, *(text for text in answers if text not in first), *session_texts[FIRST_SESSION_TEXTS:]]
+
+
 def prefetch_in_order(bank: Prefetcher, texts: Sequence[str]) -> None:
     """Synthesize ``texts`` in order of first use, in growing batches (runs on a thread).
 

@@ -47,6 +47,28 @@ def explain(error: yaml.MarkedYAMLError, lines: list[str]) -> Explained | None:
         return quoted
     if problem == "mapping values are not allowed in this context":
         return _colon(line, column, lines)
+    if problem == "found undefined alias":
+        name = re.match(r"\*([^\s,\[\]{}]*)", text[column - 1:])
+        alias = name.group(1) if name else ""
+        return Explained(line, column, f"'*{alias}' refers to an anchor '&{alias}' that is not defined above it: "
+                                       f"define it first (for example under a top-level 'x-' key), or, if the * "
+                                       "is part of a text, put the text in quotes")
+    if "cannot start any token" in problem and column <= len(text) and text[column - 1] in "@`":
+        return Explained(line, column, f"YAML does not allow a text to start with '{text[column - 1]}': "
+                                       "put the text in quotes")
+    flow = re.search(r"while parsing a flow (sequence|mapping)", context)
+    if flow is not None and error.context_mark is not None:
+        opened = {"sequence": "[", "mapping": "{"}[flow.group(1)]
+        closing = {"[": "]", "{": "}"}[opened]
+        kind = "list" if opened == "[" else "mapping"
+        return Explained(error.context_mark.line + 1, error.context_mark.column + 1, (
+            f"the {kind} '{opened}…{closing}' that starts here does not end where YAML expects: separate its "
+            f"items with ', ' and close it with '{closing}'; if it is meant as text, put the text in quotes"))
+    if "while scanning a simple key" in context and error.context_mark is not None:
+        start = error.context_mark.line + 1
+        return Explained(start, error.context_mark.column + 1, (
+            "this line is neither a key ('name: value') nor a list item ('- …'): if it goes on with the text "
+            "of the line above, indent it more than that line's key, or put the whole text on one line"))
     if "while parsing a block" in context or "expected <block end>" in problem:
         return _indentation(line, column, lines)
     return None
@@ -103,22 +125,38 @@ _QUOTED_VALUE = re.compile(r"""^ *(?:- +)*(?:[^\s#'"{}\[\],&*!|>%@`][^:#]*?: +)?
 
 
 def _unbalanced_quote(lines: list[str], upto: int) -> Explained | None:
-    """The first quoted value up to line ``upto`` whose quotes do not pair up on its line."""
+    """The first quoted value up to line ``upto`` that is never closed on its line, or closed too early."""
     for number in range(1, min(upto, len(lines)) + 1):
         text = lines[number - 1]
         match = _QUOTED_VALUE.match(text)
         if match is None:
             continue
         quote = match.group("quote")
-        rest = text[match.end():]
-        marks = rest.replace('\\\\', "").replace('\\"', "").count('"') if quote == '"' else rest.count("'")
-        if marks % 2 == 1:
-            continue  # closed, and any doubled '' inside are pairs
         column = match.start("quote") + 1
-        if marks == 0:
+        close = _closing_quote(text, match.end(), quote)
+        if close is None:
             return _unclosed_quote(number, column, lines)
-        return Explained(number, column, f"the text in quotes {quote}…{quote} ends early: it holds a {quote} of its "
-                                         f"own; {_quoting_rule(quote)}, or use the other kind of quotes")
+        after = text[close + 1:].strip()
+        if after and after[0] not in "#,]}:":  # text goes on after the closing quote
+            return Explained(number, column, f"the text in quotes {quote}…{quote} ends early: it holds a {quote} "
+                                             f"of its own; {_quoting_rule(quote)}, or use the other kind of quotes")
+    return None
+
+
+def _closing_quote(text: str, start: int, quote: str) -> int | None:
+    """The index of the quote that closes a quoted text opened just before ``start`` (escapes skipped)."""
+    index = start
+    while index < len(text):
+        char = text[index]
+        if quote == '"' and char == "\\":
+            index += 2
+            continue
+        if char == quote:
+            if quote == "'" and text[index + 1:index + 2] == "'":
+                index += 2  # '' is an apostrophe inside single quotes
+                continue
+            return index
+        index += 1
     return None
 
 

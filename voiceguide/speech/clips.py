@@ -456,13 +456,17 @@ class SpeechBank:
             self._disk_bytes = trim_cache(self._cache_dir, self._max_disk_bytes)
 
 
+CACHE_SUFFIXES = (".clip", ".level", ".loudness")
+"""What the cap counts: clips, and the remembered tone levels and session loudness (each made again if gone)."""
+
+
 def _entries(folder: Path) -> list[tuple[float, int, str]]:
-    """(last use, size, path) of every cache entry in ``folder`` (regular files named ``*.clip``)."""
+    """(last use, size, path) of every cache entry in ``folder`` (regular files named ``*`` + ``CACHE_SUFFIXES``)."""
     found = []
     try:
         with os.scandir(folder) as scan:
             for entry in scan:
-                if entry.name.endswith(".clip") and not entry.name.startswith("."):
+                if entry.name.endswith(CACHE_SUFFIXES) and not entry.name.startswith("."):
                     with contextlib.suppress(OSError):
                         info = entry.stat(follow_symlinks=False)
                         found.append((info.st_mtime, info.st_size, entry.path))
