@@ -16,6 +16,7 @@ import stat
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
 from typing import Any, TextIO
 
@@ -94,8 +95,22 @@ class PlayOptions:
     plain: bool = False
     verbose: bool = False
     traceback: bool = False
+    ask_pain: bool = False
+    log: bool = True
     listen: bool = False
     mic: str | None = None
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """``log``: how to show the session log, or ``forget`` it."""
+
+    csv: bool = False
+    since: date | None = None
+    plot: str | None = None
+    """A picture's path; ``""``: a text chart; None: no chart."""
+    forget: bool = False
+    yes: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,6 +168,13 @@ def _volume(text: str) -> float:
     return value
 
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--since takes a date such as 2026-03-01, not {text!r}") from None
+
+
 def _loudness(text: str) -> float:
     from voiceguide.audio.loudness import MAX_LOUDNESS_LUFS, MIN_LOUDNESS_LUFS
 
@@ -202,7 +224,11 @@ def _render_options(args: argparse.Namespace) -> RenderOptions:
 def _play_options(args: argparse.Namespace) -> PlayOptions:
     return PlayOptions(session=_session_options(args), from_step=args.from_step, from_section=args.from_section,
                        device=args.device, plain=args.plain, verbose=args.verbose, traceback=args.traceback,
-                       listen=args.listen, mic=args.mic)
+                       ask_pain=args.ask_pain, log=args.log, listen=args.listen, mic=args.mic)
+
+
+def _log_options(args: argparse.Namespace) -> LogOptions:
+    return LogOptions(csv=args.csv, since=args.since, plot=args.plot, forget=args.forget, yes=args.yes)
 
 
 def _listen_test_options(args: argparse.Namespace) -> ListenTestOptions:
@@ -300,6 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", action="store_true",
                    help="show the audio libraries' own messages (ALSA, PortAudio) on the terminal; "
                         "without it they go to a log file (voiceguide's log directory, play.log)")
+    p.add_argument("--ask-pain", action="store_true",
+                   help="ask how strong your pain is before the first step and after the last (keys 0-9, t for 10)")
+    p.add_argument("--no-log", dest="log", action="store_false",
+                   help="do not write this session to the session log")
     p.add_argument("--listen", action="store_true",
                    help="hands-free: obey spoken commands (pause, continue, next, back, repeat, time left, "
                         "louder, softer, help, stop); needs the 'listen' extra")
@@ -312,6 +342,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mic", metavar="DEVICE", help="the microphone (a number or part of a name)")
     p.add_argument("--seconds", type=float, metavar="N", help="stop after N seconds (default: at Ctrl-C)")
     p.set_defaults(func=_cmd_listen_test, options=_listen_test_options)
+
+    # -- log (the private session log) ---------------------------------------
+    p = sub.add_parser("log", help="show the session log: what you played, and your pain before and after",
+                       description="Show the private session log (it never leaves this computer).")
+    p.add_argument("--csv", action="store_true", help="print every session as CSV, for a spreadsheet")
+    p.add_argument("--since", type=_date, metavar="DATE", help="only sessions started on DATE (YYYY-MM-DD) or later")
+    p.add_argument("--plot", nargs="?", const="", metavar="FILE",
+                   help="draw pain before and after per session into FILE (.png or .svg); "
+                        "without FILE, a text chart")
+    p.add_argument("--forget", action="store_true", help="delete the session log (asks first)")
+    p.add_argument("--yes", action="store_true", help="with --forget: do not ask")
+    p.set_defaults(func=_cmd_log, options=_log_options)
     return parser
 
 
@@ -848,6 +890,7 @@ def _cmd_voices(options: None) -> int:
 if typing.TYPE_CHECKING:  # the live stages, imported lazily like every session stage
     from voiceguide.play.live import LiveOutput
     from voiceguide.play.program import Snapshot, StartPoint
+    from voiceguide.play.tracking import SessionTracking
     from voiceguide.timeline.compiler import Event
 
 
@@ -873,6 +916,8 @@ def _cmd_play(options: PlayOptions) -> int:
 
     script = _load_session(options.session)
     sound = options.session.sound
+    log_warnings: list[str] = []
+    session_log = _session_log(options, script, log_warnings)
     start: StartPoint | None = None
     if options.from_step is not None or options.from_section is not None:
         # Find the start before any sound, on the whole session laid out with dummy lengths.
@@ -902,7 +947,7 @@ def _cmd_play(options: PlayOptions) -> int:
             except NoOutputDevice:
                 raise NoOutputDevice(options.session.script) from None
             try:
-                status = _play(options, script, output, start, hearing)
+                status = _play(options, script, output, start, session_log, hearing)
             except BaseException:
                 output.abort()
                 raise
@@ -917,6 +962,8 @@ def _cmd_play(options: PlayOptions) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        for warning in log_warnings:
+            print(warning, file=sys.stderr)
 
 
 class _Hearing:
@@ -937,8 +984,48 @@ def _hearing(mic: str | None) -> _Hearing:
     return _Hearing(mic)
 
 
+
+
+def _session_log(options: PlayOptions, script: Script, warnings: list[str]) -> SessionTracking:
+    """The pain questions (``--ask-pain`` or the settings) and the log record (unless ``--no-log`` or off).
+
+    Its warnings are collected in ``warnings``: while playing, standard error goes to ``play.log``.
+    """
+    import os
+
+    from voiceguide.base import SAMPLE_RATE
+    from voiceguide.log.recorder import SessionRecorder, file_sha256
+    from voiceguide.log.settings import load_settings
+    from voiceguide.play.ask import SILENCE_SECONDS, pain_phrases
+    from voiceguide.play.tracking import SessionTracking
+    from voiceguide.script.limits import estimated_measure
+    from voiceguide.script.shipped import resolve_script
+    from voiceguide.timeline.compiler import compile_timeline, script_phrasebook
+
+    settings = load_settings()
+    recorder = None
+    if options.log and settings.log_enabled:
+        name = options.session.script
+        recorder = SessionRecorder(session=script.title, script=name, script_sha256=file_sha256(resolve_script(name)))
+    sound = options.session.sound
+
+    def estimate_seconds() -> float:
+        measure = estimated_measure(sound.rate or script.voice.rate, SAMPLE_RATE)
+        timeline = compile_timeline(script, measure, pace=sound.pace, cautions=sound.cautions)
+        return timeline.length / timeline.sample_rate
+
+    def warn(message: str) -> None:
+        warnings.append(f"voiceguide: warning: {message}")
+
+    # Only for tests: how long silence after a pain question means "skipped".
+    silence = float(os.environ.get("VOICEGUIDE_PAIN_SILENCE_SECONDS", SILENCE_SECONDS))
+    asked = options.ask_pain or settings.ask_pain
+    phrases = pain_phrases(script_phrasebook(script)) if asked else None
+    return SessionTracking(recorder, phrases, warn, estimate_seconds, silence_seconds=silence)
+
+
 def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point: StartPoint | None,
-          hearing: _Hearing | None = None) -> int:
+          session_log: SessionTracking, hearing: _Hearing | None = None) -> int:
     """Play ``script`` into ``output`` from ``start_point``, with keys and screen, until it ends or is quit."""
     import threading
 
@@ -950,6 +1037,7 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     from voiceguide.play.player import Player
     from voiceguide.play.program import Program
     from voiceguide.play.session import prefetch_in_order, prefetch_order, run_live
+    from voiceguide.play.tracking import VoiceRouter
     from voiceguide.play.ui import LiveDisplay
     from voiceguide.play.voice import VoiceCommands
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
@@ -960,8 +1048,11 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     sound = options.session.sound
     synth = _synthesizer(sound, script)
     bank = SpeechBank(synth, default_cache_dir())
-    # The session's texts in order of first use, the fixed key feedback early among them (so keys answer at once).
-    texts = prefetch_order(utterances(script, pace=sound.pace, cautions=sound.cautions), fixed_feedback(phrases))
+    # The session's texts in order of first use, the fixed key feedback early among them (so keys answer at once);
+    # the first pain question before them all, the other pain sentences last.
+    ask_first, ask_later = session_log.texts()
+    texts = ask_first + prefetch_order(utterances(script, pace=sound.pace, cautions=sound.cautions),
+                                       fixed_feedback(phrases)) + ask_later
     threading.Thread(target=prefetch_in_order, args=(bank, texts), name="voiceguide-prefetch", daemon=True).start()
     # Steps are laid out (and their speech measured) on a thread, ahead of the playhead.
     program = Program(script.title, held_to_limit(script, iter_timeline(script, bank.measure, pace=sound.pace,
@@ -972,26 +1063,36 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     def make_renderer(events: Sequence[Event], length: int) -> Mixer:
         return Mixer(events, clips, length=length)
 
-    player = Player(program, make_renderer, output, bank.clip, start_frame=start,
-                    volume=_session_volume(sound, script), sample_rate=output.sample_rate, phrases=phrases)
+    volume = _session_volume(sound, script)
     display = LiveDisplay(sys.stdout, plain=options.plain or not sys.stdout.isatty(), sample_rate=output.sample_rate)
+    player: Player | None = None
     voice = VoiceCommands() if hearing is not None else None
+    # What is heard answers a pain question while one waits, and is a command otherwise.
+    router = VoiceRouter(voice.put) if voice is not None else None
     listener = None
     with KeyReader() as reader:
         display.header(script.title, program.snapshot().length, keys=reader.interactive)
+        ask = session_log.asker(reader, display.message, output, bank.clip, volume, output.sample_rate, router)
         try:
-            if hearing is not None and voice is not None:
+            if hearing is not None and router is not None:
                 from voiceguide.play.listen import Listener
 
-                put = voice.put
-
-                listener = Listener(hearing.recognizer, hearing.vad, hearing.gate,
-                                    lambda heard: put(heard.action) if heard.action else None, device=hearing.mic)
+                listener = Listener(hearing.recognizer, hearing.vad, hearing.gate, router.on_heard,
+                                    device=hearing.mic)
+            session_log.before(ask)  # the pain question, when asked for
+            player = Player(program, make_renderer, output, bank.clip, start_frame=start,
+                            volume=volume, sample_rate=output.sample_rate, phrases=phrases)
+            session_log.start()
             run_live(player, reader, display, voice)
+            session_log.after(ask, quit=player.transport.stopping)
+        except KeyboardInterrupt:
+            session_log.interrupted()
+            raise
         finally:
             if listener is not None:
                 listener.close()
             display.finish()
+            session_log.finish(program, player, output.sample_rate)
             program.close()
             synth.close()
     return ExitStatus.OK
@@ -1055,4 +1156,73 @@ def _cmd_devices(options: None) -> int:
         print(f"{mark} {device.index:>3}  {device.name}  ({device.host_api}, "
               f"{device.channels} channel{'s' if device.channels != 1 else ''}, "
               f"{device.default_sample_rate:g} Hz)")
+    return ExitStatus.OK
+
+
+# --------------------------------------------------------------------------
+# commands: the session log
+
+
+def _cmd_log(options: LogOptions) -> int:
+    """``log``: the table, ``--csv``, ``--plot`` (a picture or a text chart), or ``--forget``."""
+    from voiceguide.log import report
+    from voiceguide.log.store import log_path, read_log
+
+    if options.forget:
+        return _forget_log(options.yes)
+    if options.plot:
+        from voiceguide.log.plot import check_plot_path
+
+        check_plot_path(options.plot)  # a wrong name is refused before the log is read
+    contents = read_log()
+    if contents.damaged_lines:
+        print(f"voiceguide: note: {contents.damaged_lines} damaged line(s) in {log_path()} were skipped "
+              "(a session cut off while it was being written)", file=sys.stderr)
+    records = list(contents.records)
+    if options.since is not None:
+        records = report.since(records, options.since)
+    if options.plot:
+        from voiceguide.log.plot import write_plot
+
+        drawn = write_plot(records, options.plot)
+        print(f"wrote {options.plot}: pain before and after for {drawn} session{'' if drawn == 1 else 's'}")
+    elif options.plot is not None:
+        sys.stdout.write(report.format_chart(records))
+    elif options.csv:
+        sys.stdout.write(report.format_csv(records))
+    elif not records:
+        print("No sessions in the log yet." if not contents.records else "No sessions since then.")
+    else:
+        shown = records[-LOG_TABLE_ROWS:] if options.since is None else records
+        sys.stdout.write(report.format_table(shown))
+        if len(shown) < len(records):
+            print(f"(the last {len(shown)} of {len(records)} sessions; --since DATE or --csv shows more)")
+    return ExitStatus.OK
+
+
+LOG_TABLE_ROWS = 20
+"""Sessions the ``log`` table shows without ``--since``."""
+
+
+def _forget_log(assume_yes: bool) -> int:
+    from voiceguide.log.store import forget_log, log_path, read_log
+
+    path = log_path()
+    if not path.exists():
+        print("The session log is already empty.")
+        return ExitStatus.OK
+    if not assume_yes:
+        if not sys.stdin.isatty():
+            raise VoiceguideError("--forget asks before deleting the log, but there is no terminal to ask on.",
+                                  hint="add --yes to delete it without asking")
+        count = len(read_log().records)
+        try:
+            answer = input(f"Delete the session log ({count} session{'' if count == 1 else 's'}, {path})? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Kept the session log.")
+            return ExitStatus.OK
+    forget_log(path)
+    print(f"Deleted the session log ({path}).")
     return ExitStatus.OK

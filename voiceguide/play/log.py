@@ -112,6 +112,11 @@ class OutputLog:
             elif segment.kind == "feedback" and segment.text is not None and segment.out_start >= from_out:
                 yield Feedback(segment.text)
 
+    def session_frames_in(self, from_out: int, to_out: int) -> int:
+        """How many of output frames ``[from_out, to_out)`` were session audio."""
+        return sum(max(0, min(s.out_end, to_out) - max(s.out_start, from_out))
+                   for s in self._segments if s.kind == "session")
+
     def forget_played(self, out: int) -> None:
         """Drop the segments played before output frame ``out``, keeping the one that holds it."""
         keep = bisect_right([s.out_end for s in self._segments], out)

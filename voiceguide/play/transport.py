@@ -153,6 +153,8 @@ class Transport:
         """True once the last frame to be written has been written."""
         self.wait_frames = 0
         """Frames of silence written because speech for the next step was not ready yet."""
+        self.heard_session_frames = 0
+        """Frames of session audio the sink has played, as far as ``poll`` has looked (for the session log)."""
 
     # -- state a listener changes ------------------------------------------------
 
@@ -231,6 +233,7 @@ class Transport:
         if now <= self._polled_out:
             return []
         notices = list(self._log.notices(self.snapshot, self._polled_out, now))
+        self.heard_session_frames += self._log.session_frames_in(self._polled_out, now)
         self._polled_out = now
         self._log.forget_played(now)
         return notices

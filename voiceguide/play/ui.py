@@ -13,6 +13,7 @@ from typing import TextIO
 from voiceguide.play import screen
 from voiceguide.play.log import Notice
 from voiceguide.play.status import Status
+from voiceguide.printable import printable
 
 REDRAW_SECONDS = 0.25
 """The status line is redrawn at most this often, unless a cue starts sounding."""
@@ -110,6 +111,12 @@ class LiveDisplay:
         if self._drawn:
             self._stream.write("\n")
             self._stream.flush()
+            self._drawn = ""
+
+    def message(self, line: str) -> None:
+        """A line of its own (a pain question, its answer), below the status line if one is drawn."""
+        self.finish()
+        self._write_line(printable(line, one_line=True))  # a script's phrases are shown, never obeyed
 
     def _write_line(self, line: str) -> None:
         self._stream.write(line + "\n")

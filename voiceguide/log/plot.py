@@ -1,0 +1,130 @@
+"""``voiceguide log --plot FILE``: pain before and after each session over time, drawn with matplotlib.
+
+matplotlib is an optional extra (``pip install 'voiceguide[plot]'``); without
+it, ``PlotUnavailable`` says what to install.  The chart is drawn with the
+Agg canvas (no window, no display needed) and written atomically.
+
+The points drawn are read back from the plotted lines and stored in the
+file, so a reader can check the picture against the log: a PNG carries them
+as the text chunk ``voiceguide:points`` (JSON); in an SVG, the markers are
+the ``<use>`` elements inside the groups ``pain-before`` and ``pain-after``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from voiceguide.errors import VoiceguideError
+from voiceguide.log.record import PAIN_MAX, Record
+from voiceguide.log.report import safe_text, with_pain
+
+FORMATS = (".png", ".svg")
+POINTS_KEY = "voiceguide:points"
+WIDTH_INCHES, HEIGHT_INCHES, DPI = 9.0, 4.5, 100
+BEFORE_COLOR, AFTER_COLOR, LINK_COLOR = "#c0504d", "#2e75b6", "#9e9e9e"
+
+
+class PlotUnavailable(VoiceguideError):
+    """matplotlib, the optional extra for pictures, is not installed."""
+
+    def __init__(self) -> None:
+        super().__init__("Drawing the chart needs matplotlib, which is not installed.",
+                         hint="pip install 'voiceguide[plot]' (or run 'voiceguide log --plot' "
+                              "without a file for a text chart)")
+
+
+class PlotPathError(VoiceguideError):
+    """``--plot`` names a file of a kind it cannot write (exit 1, as every failure of ``log``)."""
+
+
+def check_plot_path(path: str) -> str:
+    """The picture format for ``path`` (``.png`` or ``.svg``); raises PlotPathError for another."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise PlotPathError(f"--plot writes .png or .svg files, not {suffix or 'a file without extension'!r}.",
+                            hint="name the file chart.png or chart.svg")
+    return suffix
+
+
+def plot_pain(records: Sequence[Record]) -> Any:
+    """A matplotlib Figure of the pain answers in ``records``; raises PlotUnavailable."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise PlotUnavailable() from None
+    mdates = _dates()
+    drawn = with_pain(records)
+    figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
+    axes: Any = figure.add_subplot()  # matplotlib's stubs do not know that it plots datetimes
+    for record in drawn:
+        if record.pain_before is not None and record.pain_after is not None:
+            axes.plot([record.started_at] * 2, [record.pain_before, record.pain_after],
+                      color=LINK_COLOR, linewidth=1.5, zorder=1)
+    before = [r for r in drawn if r.pain_before is not None]
+    after = [r for r in drawn if r.pain_after is not None]
+    # Before: a ring drawn on top, wide enough to show around an equal "after" dot.
+    axes.plot([r.started_at for r in before], [r.pain_before for r in before], linestyle="none",
+              marker="o", markersize=11, markerfacecolor="none", markeredgecolor=BEFORE_COLOR,
+              markeredgewidth=2, label="before the session", gid="pain-before", zorder=3)
+    axes.plot([r.started_at for r in after], [r.pain_after for r in after], linestyle="none",
+              marker="o", markersize=7, color=AFTER_COLOR, label="after the session", gid="pain-after", zorder=2)
+    for record in drawn:
+        top = max(v for v in (record.pain_before, record.pain_after) if v is not None)
+        axes.annotate(safe_text(record.session), (mdates.date2num(record.started_at), top),
+                      xytext=(0, 10), textcoords="offset points", rotation=60, fontsize=7,
+                      ha="left", va="bottom", color="#444444")
+    axes.set_ylim(-0.5, PAIN_MAX + 3)
+    axes.set_yticks(range(0, PAIN_MAX + 1, 2))
+    axes.set_ylabel("pain (0 none, 10 worst)")
+    axes.set_title("Pain before and after each session")
+    axes.grid(axis="y", color="#e0e0e0")
+    locator = mdates.AutoDateLocator()
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    if drawn:
+        axes.legend(loc="upper right", fontsize=8)
+    else:
+        axes.text(0.5, 0.5, "no pain answers in the log yet", transform=axes.transAxes, ha="center")
+    return figure
+
+
+def _dates() -> Any:
+    """``matplotlib.dates``, typed loosely (its functions have no annotations)."""
+    import importlib
+
+    return importlib.import_module("matplotlib.dates")
+
+
+def plotted_points(figure: Any) -> dict[str, list[list[float]]]:
+    """The marker positions drawn in ``figure``, read back from its lines: ``{"before": [[x, y]...], ...}``."""
+    points: dict[str, list[list[float]]] = {}
+    for line in figure.axes[0].get_lines():
+        gid = line.get_gid()
+        if gid in ("pain-before", "pain-after"):
+            xs = _dates().date2num(list(line.get_xdata()))
+            ys = line.get_ydata()
+            points[gid.removeprefix("pain-")] = [[float(x), float(y)] for x, y in zip(xs, ys, strict=True)]
+    return points
+
+
+def write_plot(records: Sequence[Record], path: str) -> int:
+    """Draw the chart into ``path`` (.png or .svg), atomically; returns the number of sessions drawn."""
+    from voiceguide.base import write_atomically
+
+    suffix = check_plot_path(path)
+    figure = plot_pain(records)
+    buffer = io.BytesIO()
+    if suffix == ".png":
+        metadata = {"Title": "voiceguide pain log", POINTS_KEY: json.dumps(plotted_points(figure))}
+        figure.savefig(buffer, format="png", metadata=metadata)
+    else:
+        figure.savefig(buffer, format="svg", metadata={"Title": "voiceguide pain log"})
+    try:
+        write_atomically(path, buffer.getvalue())
+    except OSError as error:
+        raise PlotPathError(f"The chart could not be written to {path}: {error.strerror or error}.") from error
+    return len(with_pain(records))

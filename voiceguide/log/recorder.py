@@ -1,0 +1,63 @@
+"""Collects one ``play``'s record while it runs, and appends it to the log when it ends."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from voiceguide.log.record import Ending, Record
+from voiceguide.log.store import append_record
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+class SessionRecorder:
+    """One session's record in the making: nothing is written unless ``start`` was called."""
+
+    def __init__(self, *, session: str, script: str, script_sha256: str, path: Path | None = None,
+                 now: Callable[[], datetime] = _local_now) -> None:
+        self._session = session
+        self._script = script
+        self._sha256 = script_sha256
+        self._path = path
+        self._now = now
+        self._started_at: datetime | None = None
+        self.pain_before: int | None = None
+        self.pain_after: int | None = None
+
+    @property
+    def started(self) -> bool:
+        """True once the session has reached its first step."""
+        return self._started_at is not None
+
+    def start(self) -> None:
+        """The session reaches its first step: from now on it is logged."""
+        if self._started_at is None:
+            self._started_at = self._now()
+
+    def finish(self, ended: Ending, *, planned_seconds: float, played_seconds: float) -> Record | None:
+        """Append the record (once); None when the session never started.  Raises LogError."""
+        if self._started_at is None:
+            return None
+        started_at, self._started_at = self._started_at, None
+        completed = min(1.0, played_seconds / planned_seconds) if planned_seconds > 0 else 0.0
+        record = Record(
+            started_at=started_at, session=self._session, script=self._script, script_sha256=self._sha256,
+            planned_seconds=planned_seconds, played_seconds=played_seconds, completed=completed,
+            ended=ended, pain_before=self.pain_before, pain_after=self.pain_after,
+        )
+        append_record(record, self._path)
+        return record

@@ -1,0 +1,112 @@
+"""The log as text: a table of the last sessions, CSV for a spreadsheet, and a small pain chart.
+
+Strings only; ``cli.py`` prints them.  Text from the log (a session's title,
+the script's name) is shown with its control characters made visible, never
+live, in the CSV too: the log is a file anyone can edit.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from voiceguide.log.record import PAIN_MAX, Record
+from voiceguide.printable import printable
+
+CSV_COLUMNS = ("started_at", "session", "script", "script_sha256", "planned_seconds", "played_seconds",
+               "completed", "ended", "pain_before", "pain_after")
+
+
+def since(records: Sequence[Record], day: date) -> list[Record]:
+    """The records of sessions started on ``day`` (local time) or later."""
+    return [r for r in records if r.started_at.date() >= day]
+
+
+def safe_text(text: str) -> str:
+    """``text`` on one line with control characters shown as escapes, so a title cannot drive the terminal."""
+    return printable(text, one_line=True)
+
+
+def _minutes(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def _pain(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def format_table(records: Sequence[Record]) -> str:
+    """The sessions as an aligned table, one line each, oldest first."""
+    rows = [("STARTED", "SESSION", "PLAYED", "OF", "DONE", "ENDED", "PAIN BEFORE", "AFTER")]
+    for r in records:
+        rows.append((_when(r.started_at), safe_text(r.session), _minutes(r.played_seconds),
+                     _minutes(r.planned_seconds), f"{round(r.completed * 100)}%", r.ended,
+                     _pain(r.pain_before), _pain(r.pain_after)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    right = {2, 3, 4, 6, 7}  # numbers line up on the right
+    lines = []
+    for row in rows:
+        cells = [cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def format_csv(records: Sequence[Record]) -> str:
+    """The sessions as CSV with a header row; an unanswered question is an empty cell."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in records:
+        writer.writerow([r.started_at.isoformat(timespec="seconds"), safe_text(r.session), safe_text(r.script),
+                         safe_text(r.script_sha256),
+                         f"{r.planned_seconds:.1f}", f"{r.played_seconds:.1f}", f"{r.completed:.3f}", r.ended,
+                         "" if r.pain_before is None else r.pain_before,
+                         "" if r.pain_after is None else r.pain_after])
+    return out.getvalue()
+
+
+def with_pain(records: Sequence[Record]) -> list[Record]:
+    """The records that hold at least one pain answer (what the charts draw)."""
+    return [r for r in records if r.pain_before is not None or r.pain_after is not None]
+
+
+CHART_CELLS = 2
+"""Characters per pain point on the text chart's scale."""
+
+
+def format_chart(records: Sequence[Record]) -> str:
+    """A small text chart: one line per session with a pain answer, ``o`` before and ``*`` after on 0-10."""
+    drawn = with_pain(records)
+    if not drawn:
+        return "No pain answers in the log yet: play with --ask-pain to record them.\n"
+    names = [safe_text(r.session) for r in drawn]
+    name_width = min(24, max(len(name) for name in names))
+    scale_width = PAIN_MAX * CHART_CELLS + 1
+    label_width = 16 + 2 + name_width + 2
+    ticks = "".join(str(n).ljust(CHART_CELLS * 2) for n in range(0, PAIN_MAX + 1, 2)).rstrip()
+    lines = [" " * label_width + ticks,
+             " " * label_width + "|" + "-" * (scale_width - 2) + "|"]
+    for record, name in zip(drawn, names, strict=True):
+        track = [" "] * scale_width
+        before, after = record.pain_before, record.pain_after
+        if before is not None and after is not None:
+            low, high = sorted((before * CHART_CELLS, after * CHART_CELLS))
+            for i in range(low, high):
+                track[i] = "-"
+        if before is not None:
+            track[before * CHART_CELLS] = "o"
+        if after is not None:
+            track[after * CHART_CELLS] = "*" if before != after else "@"
+        if len(name) > name_width:
+            name = name[:name_width - 1] + "…"
+        lines.append(f"{_when(record.started_at)}  {name.ljust(name_width)}  {''.join(track)}  "
+                     f"{_pain(before)} -> {_pain(after)}".rstrip())
+    lines.append("o pain before   * pain after   @ the same   (0 none, 10 worst)")
+    return "\n".join(lines) + "\n"

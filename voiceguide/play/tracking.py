@@ -1,0 +1,165 @@
+"""The player's side of the session log: the pain questions around the session, and its record.
+
+``SessionTracking`` is what ``play`` calls at four moments: ``before`` the
+first step (ask the pain question), ``start`` (the first step is reached: from
+now on the session is logged), ``after`` the last step (ask again, only when
+the session ran to its end), and ``finish`` (append the record, however the
+session ended).  It prints nothing itself: the screen's ``show`` and the
+command line's ``warn`` are handed in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from voiceguide.audio.sinks import Sink
+from voiceguide.errors import VoiceguideError
+from voiceguide.log.record import Ending
+from voiceguide.log.recorder import SessionRecorder
+from voiceguide.play.ask import SILENCE_SECONDS, PainPhrases, ask_pain
+from voiceguide.play.commands import Speak
+from voiceguide.play.player import Player
+from voiceguide.play.program import Program
+
+if TYPE_CHECKING:
+    from voiceguide.play.listen import Heard
+
+Ask = Callable[[str], "int | None"]
+"""Asks one question aloud; returns the answer or None (``SessionTracking.asker``)."""
+
+
+class Keys(Protocol):
+    """Where answers come from (``keys.KeyReader``)."""
+
+    @property
+    def interactive(self) -> bool:
+        """True when keys can be read at all."""
+        ...
+
+    def read(self, timeout: float) -> str | None:
+        """The next key's name, or None when none came within ``timeout`` seconds."""
+        ...
+
+
+class VoiceRouter:
+    """What the microphone hears (``play --listen``): an answer while a pain question waits, else a command.
+
+    ``on_heard`` runs on the listener's thread; the rest on the player's.
+    """
+
+    def __init__(self, command: Callable[[str], None]) -> None:
+        self._command = command
+        self._answers: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._asking = threading.Event()
+
+    def on_heard(self, heard: Heard) -> None:
+        """Route one recognised segment (its own voice, already ignored by the listener, goes nowhere)."""
+        if heard.ignored is not None:
+            return
+        if self._asking.is_set():
+            self._answers.put(heard.text)
+        elif heard.action is not None:
+            self._command(heard.action)
+
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        """While the block runs, what is heard is kept as answers (and forgotten after)."""
+        self._asking.set()
+        try:
+            yield
+        finally:
+            self._asking.clear()
+            while self.take_answer() is not None:
+                pass
+
+    def take_answer(self) -> str | None:
+        """The next transcript heard while asking, if any."""
+        try:
+            return self._answers.get_nowait()
+        except queue.Empty:
+            return None
+
+
+@dataclass
+class SessionTracking:
+    """The pain questions (when ``phrases`` is set) and the log record (when ``recorder`` is set)."""
+
+    recorder: SessionRecorder | None
+    phrases: PainPhrases | None
+    warn: Callable[[str], None]
+    estimate_seconds: Callable[[], float]
+    """The session's planned length when it was not laid out to its end (quit early)."""
+    silence_seconds: float = SILENCE_SECONDS
+    ended: Ending | None = None
+
+    def texts(self) -> tuple[list[str], list[str]]:
+        """Sentences to synthesize ahead: (before the session's own, after them)."""
+        if self.phrases is None:
+            return [], []
+        first, *rest = self.phrases.texts()
+        return [first], rest
+
+    def asker(self, keys: Keys, show: Callable[[str], None], output: Sink, speak: Speak, volume: float,
+              sample_rate: int, voice: VoiceRouter | None = None) -> Ask | None:
+        """A function that asks one question, or None when there are no questions or nothing to answer them with."""
+        phrases = self.phrases
+        if phrases is None or not (keys.interactive or voice is not None):
+            return None
+
+        def show_answer(answer: int | None) -> None:
+            show("Pain: skipped." if answer is None else f"Pain: {answer}.")
+
+        def ask(question: str) -> int | None:
+            hint = phrases.keys_hint + ("; or say the number" if voice is not None else "")
+            show(f"{question} ({hint})")
+            if voice is None:
+                return ask_pain(question, phrases, output, speak, keys.read, volume=volume, sample_rate=sample_rate,
+                                silence_seconds=self.silence_seconds, on_answer=show_answer)
+            with voice.answering():
+                return ask_pain(question, phrases, output, speak, keys.read, volume=volume, sample_rate=sample_rate,
+                                silence_seconds=self.silence_seconds, on_answer=show_answer, heard=voice.take_answer)
+        return ask
+
+    def before(self, ask: Ask | None) -> None:
+        """Before the first step: ask the first question."""
+        if ask is not None and self.phrases is not None:
+            answer = ask(self.phrases.before)
+            if self.recorder is not None:
+                self.recorder.pain_before = answer
+
+    def start(self) -> None:
+        """The first step is reached."""
+        if self.recorder is not None:
+            self.recorder.start()
+
+    def after(self, ask: Ask | None, *, quit: bool) -> None:
+        """The player has stopped, by itself or by ``q`` (``quit``): note how, and ask again if it ran to its end."""
+        self.ended = "quit" if quit else "done"
+        if self.ended == "done" and ask is not None and self.phrases is not None:
+            answer = ask(self.phrases.after)
+            if self.recorder is not None:
+                self.recorder.pain_after = answer
+
+    def interrupted(self) -> None:
+        """Ctrl-C, or a signal: the listener stopping (a question after the end keeps the ending "done")."""
+        self.ended = self.ended or "quit"
+
+    def finish(self, program: Program, player: Player | None, sample_rate: int) -> None:
+        """Append the record (an ending not yet known is an error); a failure to write is only a warning."""
+        if self.recorder is None or player is None:
+            return
+        try:
+            length = program.snapshot().length
+        except Exception:  # noqa: BLE001 - the compile error is reported by whoever met it first
+            length = None
+        planned = length / sample_rate if length is not None else self.estimate_seconds()
+        try:
+            self.recorder.finish(self.ended or "error", planned_seconds=planned,
+                                 played_seconds=player.transport.heard_session_frames / sample_rate)
+        except VoiceguideError as error:
+            self.warn(f"this session was not logged: {error.message}")
