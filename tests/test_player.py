@@ -734,3 +734,28 @@ def test_key_answers_are_synthesized_right_after_the_sessions_first_texts() -> N
     assert sorted(order) == sorted([*session, *answers])
     assert order[:FIRST_SESSION_TEXTS] == session[:FIRST_SESSION_TEXTS]
     assert order[FIRST_SESSION_TEXTS:FIRST_SESSION_TEXTS + len(answers)] == list(answers)
+
+
+def test_the_status_line_follows_the_terminal_it_is_drawn_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A terminal can be resized while playing, and $COLUMNS (set by some shells and tools) may be stale.
+    import fcntl
+    import io
+    import os
+    import struct
+    import termios
+
+    from voiceguide.play.ui import terminal_columns
+
+    monkeypatch.setenv("COLUMNS", "80")
+    master, slave = os.openpty()
+    try:
+        with open(slave, "w", closefd=False) as stream:
+            assert terminal_columns(stream) == 80  # a size never set: the environment, else 80
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 60, 0, 0))
+            assert terminal_columns(stream) == 60
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+            assert terminal_columns(stream) == 100
+        assert terminal_columns(io.StringIO()) == 80
+    finally:
+        os.close(master)
+        os.close(slave)

@@ -6,6 +6,7 @@ are given (the terminal, or a ``StringIO`` in tests).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import TextIO
@@ -19,6 +20,17 @@ REDRAW_SECONDS = 0.25
 """The status line is redrawn at most this often, unless a cue starts sounding."""
 
 
+def terminal_columns(stream: TextIO) -> int:
+    """The width of the terminal ``stream`` writes to, asked each time (it can be resized); else $COLUMNS or 80."""
+    import shutil
+
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):  # not a terminal, or no file behind the stream
+        columns = 0
+    return columns if columns > 0 else shutil.get_terminal_size((80, 24)).columns  # 0: a size never set
+
+
 class ProgressBar:
     """A one-line progress bar redrawn in place on a terminal (``render.Progress``).
 
@@ -29,15 +41,13 @@ class ProgressBar:
     WIDTH = 30
 
     def __init__(self, stream: TextIO, label: str, sample_rate: int, *, noun: str | None = None) -> None:
-        import shutil
-
         self._stream = stream
         self._label = label
         self._sample_rate = sample_rate
         self._noun = noun
         self._shown_percent = -1
         self._started = time.monotonic()
-        self._columns = max(20, shutil.get_terminal_size((80, 24)).columns)
+        self._columns = max(20, terminal_columns(stream))
 
     def __call__(self, done_frames: int, total_frames: int) -> None:
         percent = 100 if total_frames <= 0 else done_frames * 100 // total_frames
@@ -93,7 +103,7 @@ class LiveDisplay:
         if not notices and time.monotonic() < self._next_draw_seconds:
             return
         self._next_draw_seconds = time.monotonic() + REDRAW_SECONDS
-        line = screen.status_line(status())
+        line = screen.status_line(status(), terminal_columns(self._stream))
         if line != self._drawn:
             self._stream.write(screen.redraw(line))
             self._stream.flush()
@@ -102,7 +112,7 @@ class LiveDisplay:
     def last(self, status: Callable[[], Status]) -> None:
         """Redraw the status line once more at the end: it says ``Finished``, or ``Stopped`` after ``q``."""
         if not self._plain and self._drawn:
-            self._drawn = screen.status_line(status())
+            self._drawn = screen.status_line(status(), terminal_columns(self._stream))
             self._stream.write(screen.redraw(self._drawn))
             self._stream.flush()
 
