@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -66,3 +67,10 @@ def test_temporaries_left_by_an_interrupt_are_discarded_on_the_way_out(tmp_path:
     discard_unfinished()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.wav"]
     held.discard()  # still safe afterwards
+    # Not even registered (the interrupt came between its creation and its registration): found by our id.
+    unregistered = tmp_path / f".d.wav.vg-{os.getpid()}-0123abcd.part"
+    others = tmp_path / f".e.wav.vg-{os.getppid()}-0123abcd.part"  # a living process's: never touched
+    unregistered.touch()
+    others.touch()
+    discard_unfinished([tmp_path])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [others.name, "c.wav"]

@@ -10,10 +10,9 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import sys
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
@@ -103,12 +102,14 @@ def owner_is_gone(pid: int) -> bool:
     return False
 
 
-def sweep(folder: Path, prefix: str, suffix: str, *, folders: bool = False, any_stem: bool = False) -> int:
+def sweep(folder: Path, prefix: str, suffix: str, *, folders: bool = False, any_stem: bool = False,
+          own: bool = False) -> int:
     """Remove the files (or, with ``folders``, directory trees) in ``folder`` left by dead owners; how many.
 
     Names are those of ``owned_name(prefix, suffix)``; with ``any_stem`` the
     prefix may follow a hidden name's stem and a dot (``.session.wav.vg-123-...``,
-    for ``.part`` files named after their target).
+    for ``.part`` files named after their target).  ``own``: this process's
+    instead (an interrupted command cleaning up after itself).
     """
     stem = r"\..*\." if any_stem else ""
     pattern = re.compile(stem + re.escape(prefix) + r"(\d{1,10})-[0-9a-f]{8}" + re.escape(suffix) + r"\Z",
@@ -120,7 +121,10 @@ def sweep(folder: Path, prefix: str, suffix: str, *, folders: bool = False, any_
         return 0
     for entry in entries:
         match = pattern.match(entry.name)
-        if match is None or not owner_is_gone(int(match.group(1))):
+        if match is None:
+            continue
+        pid = int(match.group(1))
+        if not (pid == os.getpid() if own else owner_is_gone(pid)):
             continue
         with contextlib.suppress(OSError):
             if folders and entry.is_dir(follow_symlinks=False):
@@ -138,32 +142,21 @@ _swept_folders: set[str] = set()
 _unfinished: set[Path] = set()
 """Temporaries created and not yet committed or discarded (``discard_unfinished``)."""
 
-_HELD_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
-
-
-@contextlib.contextmanager
-def _signals_held() -> Any:
-    """Hold Ctrl-C, SIGTERM and SIGHUP for a few instructions (where the platform can)."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def discard_unfinished() -> None:
+def discard_unfinished(folders: Iterable[str | os.PathLike[str]] = ()) -> None:
     """Remove every temporary this process created and neither committed nor discarded (an interrupted command).
 
     Called by the command line as an interrupt unwinds: an interrupt may land
-    after a temporary exists but before its owner holds it to discard it.
+    after a temporary exists but before its owner holds it to discard it (or
+    even between its creation and its registration here, since a signal's
+    handler runs wherever the main thread is): ``folders`` are also swept of
+    temporaries named with this process's id.
     """
     for temporary in list(_unfinished):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         _unfinished.discard(temporary)
+    for folder in folders:
+        sweep(Path(folder), PART_PREFIX, PART_SUFFIX, any_stem=True, own=True)
 
 
 class AtomicFile:
@@ -190,9 +183,8 @@ class AtomicFile:
         for _ in range(100):
             temporary = self.path.with_name(f".{self.path.name}." + owned_name(PART_PREFIX, PART_SUFFIX))
             try:
-                with _signals_held():  # created and registered as one step, or not at all
-                    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-                    _unfinished.add(temporary)
+                descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                _unfinished.add(temporary)
             except FileExistsError:
                 continue
             os.close(descriptor)

@@ -768,7 +768,9 @@ def _cmd_render(options: RenderOptions) -> int:
     except BaseException:
         from voiceguide.base import discard_unfinished
 
-        discard_unfinished()  # an interrupt can land between a temporary's creation and its owner's hold on it
+        # An interrupt can land between a temporary's creation and its owner's hold on it.
+        discard_unfinished(os.path.dirname(os.path.abspath(path))
+                           for path in (options.output, options.captions, options.chapters) if path)
         raise
     finally:
         for sig, handler in previous.items():
