@@ -20,6 +20,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -73,3 +74,24 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
             reporter = item.config.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
                 reporter.currentfspath = None  # the next dot starts a new line with its file's name
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # With workers (pytest-xdist), tests are reported when they end, to this process: name the
+    # long ones as they finish (the hook above only works where a test runs), so progress shows.
+    if report.when != "call" or not hasattr(report, "node"):
+        return
+    if not any(name in report.keywords for name in SHOWN_MARKERS):
+        return
+    reporter = _REPORTER.get("terminal")
+    if reporter is not None and reporter.config.option.verbose <= 0:
+        reporter.ensure_newline()
+        reporter.write_line(f"{report.outcome} in {report.duration:.0f} s: {report.nodeid}")
+
+
+_REPORTER: dict[str, Any] = {}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _REPORTER["terminal"] = session.config.pluginmanager.get_plugin("terminalreporter")
