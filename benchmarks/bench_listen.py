@@ -186,6 +186,7 @@ def live(work: Path) -> None:
     sys.path.insert(0, str(ROOT))
     from tests.onsets import detect_onsets
     from tests.pulse import start_pulse
+    from tests.room import wait_for_answer_to_end
 
     script = work / "live.yaml"
     script.write_text(LIVE_SCRIPT)
@@ -215,7 +216,7 @@ def live(work: Path) -> None:
                     for text in commands:
                         room.say_into_microphone(commands[text]).wait()
                         said.append((text, time.monotonic()))
-                        time.sleep(9)  # the answer, then quiet
+                        wait_for_answer_to_end(recording)  # a person waits for the answer before speaking again
                 _, status, usage = os.wait4(process.pid, 0)  # the player's own CPU time, all its threads
                 process.returncode = os.waitstatus_to_exitcode(status)
                 cpu = usage.ru_utime + usage.ru_stime
@@ -238,13 +239,15 @@ def live(work: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-live", action="store_true", help="skip the live PulseAudio part")
+    parser.add_argument("--only-live", action="store_true", help="only the live PulseAudio part")
     options = parser.parse_args()
     recognizer = WhisperRecognizer()
     with tempfile.TemporaryDirectory(prefix="voiceguide-bench-listen-") as scratch:
         work = Path(scratch)
-        print("recognition (the real pipeline: VAD segmenter, Whisper tiny.en, exact phrases):")
-        recognition(recognizer)
-        own_voice(recognizer, work)
+        if not options.only_live:
+            print("recognition (the real pipeline: VAD segmenter, Whisper tiny.en, exact phrases):")
+            recognition(recognizer)
+            own_voice(recognizer, work)
         if not options.skip_live:
             print("live (PulseAudio room, speaker looped into the microphone):")
             live(work)

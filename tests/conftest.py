@@ -52,6 +52,13 @@ def pulse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServ
         yield server
 
 
+@pytest.fixture(scope="module")
+def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
+    """A private PulseAudio server with a speaker and a microphone that also hears it (the room's echo)."""
+    with start_pulse(tmp_path_factory.mktemp("pulse-room"), microphone=True, echo=True) as server:
+        yield server
+
+
 SHOWN_MARKERS = ("live", "engine")
 """Tests that run real audio or the real engine for seconds each: shown by name while they run."""
 

@@ -22,7 +22,6 @@ import struct
 import subprocess
 import sys
 import termios
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +36,7 @@ import soundfile
 
 from tests.onsets import detect_onsets
 from tests.pulse import PulseServer, no_device_env
+from tests.terminal import Terminal
 from voiceguide.play.transport import FEEDBACK_GAP_SECONDS
 
 pytestmark = pytest.mark.live
@@ -169,80 +169,12 @@ def _drift_slope(times: list[float], errors: list[float]) -> float:
     return float(np.polyfit(times, errors, 1)[0]) if len(times) > 2 else 0.0
 
 
-def _take_terminal() -> None:
-    """In the child: a new session whose controlling terminal is standard input (the pty)."""
-    os.setsid()
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-
-class _Terminal:
-    """``voiceguide play`` on a pseudo-terminal: type keys, wait for lines of output."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.master, self.slave = os.openpty()
-        self.attrs_before = termios.tcgetattr(self.slave)
-        # The child's own session, with the pty as its controlling terminal: Ctrl-C typed
-        # into the master reaches it as SIGINT, as in a real terminal.
-        self.process = subprocess.Popen(args, stdin=self.slave, stdout=self.slave, stderr=self.slave,
-                                        env=env, preexec_fn=_take_terminal, close_fds=True)
-        self.text = ""
-        self._lock = threading.Lock()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                ready, _, _ = select.select([self.master], [], [], 0.1)
-            except (OSError, ValueError):
-                return
-            if not ready:
-                if self.process.poll() is not None:
-                    return
-                continue
-            try:
-                data = os.read(self.master, 4096)
-            except OSError:
-                return
-            if not data:
-                return
-            with self._lock:
-                self.text += data.decode(errors="replace")
-
-    def wait_for(self, needle: str, timeout: float = 60) -> float:
-        """Wait until ``needle`` appears in the output; returns the time it was seen."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if needle in self.text:
-                    return time.monotonic()
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.005)
-        raise AssertionError(f"{needle!r} never appeared; output:\n{self.text}")
-
-    def press(self, key: bytes) -> None:
-        os.write(self.master, key)
-
-    def finish(self, timeout: float = 90) -> int:
-        status = self.process.wait(timeout=timeout)
-        self._reader.join(timeout=2)
-        return status
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        os.close(self.master)
-        os.close(self.slave)
-
-
 @pytest.fixture
 def terminal_factory(env: dict[str, str]) -> Iterator[Any]:
-    made: list[_Terminal] = []
+    made: list[Terminal] = []
 
-    def make(*args: str) -> _Terminal:
-        terminal = _Terminal(_voiceguide(*args), env)
+    def make(*args: str) -> Terminal:
+        terminal = Terminal(_voiceguide(*args), env)
         made.append(terminal)
         return terminal
 
@@ -697,7 +629,7 @@ def test_screen_at_60_columns_keeps_the_step_no_stray_library_lines_and_q_ends_s
 ) -> None:
     noisy = _noisy_env(env, workdir, noise_from_seconds=2.5)
     log = _play_log(noisy)
-    term = _Terminal(_voiceguide("play", str(workdir / "session.yaml")), noisy)
+    term = Terminal(_voiceguide("play", str(workdir / "session.yaml")), noisy)
     try:
         _set_columns(term, 60)
         term.wait_for("· Guidance · “Find a comfort")  # the step's name and its sentence, at 60 columns
@@ -717,7 +649,7 @@ def test_screen_at_60_columns_keeps_the_step_no_stray_library_lines_and_q_ends_s
 
 def test_verbose_leaves_the_library_lines_on_the_terminal(env: dict[str, str], workdir: Path) -> None:
     noisy = _noisy_env(env, workdir, noise_from_seconds=2.0)
-    term = _Terminal(_voiceguide("play", str(workdir / "session.yaml"), "--plain", "--verbose"), noisy)
+    term = Terminal(_voiceguide("play", str(workdir / "session.yaml"), "--plain", "--verbose"), noisy)
     try:
         term.wait_for("underrun occurred", timeout=30)
         term.press(b"q")

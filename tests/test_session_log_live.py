@@ -10,17 +10,12 @@ add nothing, and a player killed with SIGKILL must leave the log readable.
 from __future__ import annotations
 
 import csv
-import fcntl
 import hashlib
 import io
 import json
-import os
-import select
 import signal
 import subprocess
 import sys
-import termios
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.pulse import PulseServer
+from tests.terminal import Terminal
 
 pytestmark = pytest.mark.live
 
@@ -47,68 +43,6 @@ QUESTION_AFTER = "And now, after the session, how strong is your pain, from zero
 
 def _voiceguide(*args: str) -> list[str]:
     return [sys.executable, "-m", "voiceguide", *args]
-
-
-def _take_terminal() -> None:
-    """In the child: a new session whose controlling terminal is standard input (the pty)."""
-    os.setsid()
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-
-class Terminal:
-    """A command on a pseudo-terminal: type keys, wait for text in its output."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.master, self.slave = os.openpty()
-        self.process = subprocess.Popen(args, stdin=self.slave, stdout=self.slave, stderr=self.slave,
-                                        env=env, preexec_fn=_take_terminal, close_fds=True)
-        self.text = ""
-        self._lock = threading.Lock()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                ready, _, _ = select.select([self.master], [], [], 0.1)
-                if not ready:
-                    if self.process.poll() is not None:
-                        return
-                    continue
-                data = os.read(self.master, 4096)
-            except (OSError, ValueError):
-                return
-            if not data:
-                return
-            with self._lock:
-                self.text += data.decode(errors="replace")
-
-    def wait_for(self, needle: str, count: int = 1, timeout: float = 60) -> None:
-        """Wait until ``needle`` has appeared ``count`` times in the output."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if self.text.count(needle) >= count:
-                    return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.01)
-        raise AssertionError(f"{needle!r} did not appear {count} time(s); output:\n{self.text}")
-
-    def press(self, key: bytes) -> None:
-        os.write(self.master, key)
-
-    def finish(self, timeout: float = 60) -> int:
-        status = self.process.wait(timeout=timeout)
-        self._reader.join(timeout=2)
-        return status
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        os.close(self.master)
-        os.close(self.slave)
 
 
 @pytest.fixture(scope="module")

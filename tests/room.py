@@ -1,0 +1,108 @@
+"""A listening room for voice-command tests: commands said by another voice, and the speaker watched.
+
+The room itself is ``pulse.start_pulse(microphone=True, echo=True)``: a speaker
+and a microphone that also hears the speaker.  Here: what a person says into
+it (hibari, a voice that is not the player's espeak-ng), how long to wait for
+the player's answer to end before speaking again (a person waits: speech over
+the player's own voice is ignored by design), and a process's output lines.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from tests.pulse import RECORD_RATE
+
+SAY_RATE = 16000
+
+
+def required(reason: str) -> None:
+    """Skip for want of an extra, but fail under ``CI=true`` (``./dev test`` installs every extra)."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (required under CI=true)")
+    pytest.skip(reason)
+
+
+def another_voice(folder: Path) -> Callable[..., tuple[Path, float]]:
+    """``say(text, snr_db=None)`` → a 16 kHz WAV of ``text`` said by hibari (with white noise at ``snr_db``), and
+    its length in seconds."""
+    try:
+        import soxr
+        from hibari import Hibari
+    except ImportError as error:
+        required(f"the natural voice says the test's words: {error}")
+        raise
+    voice = Hibari()
+
+    def say(text: str, snr_db: float | None = None) -> tuple[Path, float]:
+        audio = soxr.resample(voice(text, seed=7), 24000, SAY_RATE).astype(np.float32)
+        if snr_db is not None:  # a fan or traffic in the room: steady noise under the whole recording
+            audio = np.concatenate([np.zeros(SAY_RATE // 2, np.float32), audio, np.zeros(SAY_RATE // 2, np.float32)])
+            power = float(np.mean(np.square(audio[np.abs(audio) > 1e-3])))
+            noise = np.random.default_rng(3).standard_normal(audio.size) * np.sqrt(power / 10 ** (snr_db / 10))
+            audio = (audio + noise).astype(np.float32)
+        name = text.strip(".").replace(" ", "_").lower() + ("" if snr_db is None else "_noisy")
+        path = folder / f"{name}.wav"
+        soundfile.write(str(path), audio, SAY_RATE)
+        return path, audio.size / SAY_RATE
+    return say
+
+
+def _tail_peak(recording: Path, seconds: float) -> int:
+    """The peak of the last ``seconds`` of the speaker's recording (growing as parecord writes it)."""
+    wanted = int(seconds * RECORD_RATE) * 2
+    size = recording.stat().st_size
+    with recording.open("rb") as file:
+        file.seek(max(44, size - wanted - (size - 44) % 2))
+        tail = np.frombuffer(file.read(wanted), dtype="<i2")
+    return int(np.abs(tail).max()) if tail.size else 0
+
+
+def wait_for_answer_to_end(recording: Path, timeout: float = 30) -> None:
+    """Wait until the player is heard from the speaker, then until it has been quiet for 0.8 s."""
+    deadline = time.monotonic() + timeout
+    while _tail_peak(recording, 0.2) < 300 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    while _tail_peak(recording, 0.8) >= 30 and time.monotonic() < deadline:  # -60 dBFS
+        time.sleep(0.1)
+    assert time.monotonic() < deadline, "the player was never heard to the end of what it said"
+
+
+class Lines:
+    """A process's output lines, each with the time it appeared, collected on a thread."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.timed: list[tuple[float, str]] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    @property
+    def lines(self) -> list[str]:
+        """The lines so far."""
+        return [line for _, line in self.timed]
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.timed.append((time.monotonic(), line.rstrip()))
+
+    def wait_for(self, needle: str, timeout: float = 60) -> str:
+        """The first line holding ``needle``, once it has appeared."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.lines:
+                if needle in line:
+                    return line
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"{needle!r} never appeared; output:\n" + "\n".join(self.lines))
