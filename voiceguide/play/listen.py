@@ -50,7 +50,7 @@ START_VOICED_FRAMES = 3
 START_WINDOW_FRAMES = 5
 PRE_ROLL_FRAMES = 8
 """Frames kept before the start (240 ms): the VAD hears a word a little after it begins."""
-END_SILENCE_SECONDS = 0.3
+END_SILENCE_SECONDS = 0.24
 MIN_SEGMENT_SECONDS = 0.15
 """Less voiced time than this is a click or a cough, not a word."""
 MAX_SEGMENT_SECONDS = 3.0
