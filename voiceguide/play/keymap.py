@@ -43,34 +43,32 @@ KEY_COMMANDS: dict[str, Command] = {
 
 @dataclass(frozen=True)
 class KeyHelp:
-    """One row of key help, in the three forms it is given: on screen, in one line, and spoken."""
+    """One row of key help, in the two forms it is shown: in ``--help`` and the README, and in one line.
+
+    The spoken list of keys is the phrasebook's ``keys_help``, in the script's language.
+    """
 
     keys: str
     meaning: str
     short: str
     """For the one-line reminder above the status line; empty: not there."""
-    spoken: str
-    """For the spoken list of keys; empty: not said."""
 
 
 KEY_HELP = (
     # In the order a person needs them: pause, status, next, back, louder, softer, quit.
     KeyHelp("space", "pause / resume (resuming says where you are; a hold resumes with the time it had left)",
-            "space pause", "Space pause"),
+            "space pause"),
     KeyHelp("s", "say the status: step, point, side, time left in the step and in the session",
-            "s status", "S status"),
+            "s status"),
     KeyHelp("n, right arrow", "next step (on the left side of a press on both sides: the right side)",
-            "n next", "N next"),
+            "n next"),
     KeyHelp("p, left arrow", "back: restart the current step or side; press again for the one before",
-            "p back", "P back"),
-    KeyHelp("+ / -", "louder / softer", "+/- volume", "plus louder, minus softer"),
-    KeyHelp("q, Escape", "quit", "q quit", "Q quit"),
-    KeyHelp("h, ?", "say which keys do what (so does any other key)", "h keys", ""),
+            "p back"),
+    KeyHelp("+ / -", "louder / softer", "+/- volume"),
+    KeyHelp("q, Escape", "quit", "q quit"),
+    KeyHelp("h, ?", "say which keys do what (so does any other key)", "h keys"),
 )
-"""The keys, the one table that ``--help``, the screen, the spoken help and the README follow."""
-
-HELP_TEXT = ", ".join(row.spoken for row in KEY_HELP if row.spoken) + "."
-"""Spoken for ``h``, ``?`` and any key that means nothing."""
+"""The keys, the one table that ``--help``, the screen and the README follow (the spoken help keeps its order)."""
 
 KEYS_REMINDER = " · ".join(row.short for row in KEY_HELP if row.short)
 """The one-line reminder of the keys, shown above the status line."""
@@ -80,18 +78,3 @@ def keys_table(indent: int = 2) -> str:
     """The keys as aligned lines of text, for ``--help``."""
     width = max(len(row.keys) for row in KEY_HELP) + 3
     return "\n".join(f"{' ' * indent}{row.keys:<{width}}{row.meaning}" for row in KEY_HELP)
-
-
-SIDE_FEEDBACK = {
-    "next": "Right side.",  # n on the left side of a press on both sides
-    "restart": "Restarting the right side.",  # p on the right side
-    "back": "Back to the left side.",  # p again on the right side
-}
-"""What ``n`` and ``p`` say when they move between the two sides of a ``side: both`` press."""
-
-FIXED_FEEDBACK = (
-    "Paused.", "Next step.", "Restarting this step.", "Previous step.", "Stopping.", "This is the last step.",
-    *SIDE_FEEDBACK.values(), HELP_TEXT,
-    *(f"Volume {percent} percent." for percent in range(VOLUME_MIN_PERCENT, 101, VOLUME_STEP_PERCENT)),
-)
-"""Feedback sentences that do not depend on the position: worth synthesizing ahead."""
