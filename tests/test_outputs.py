@@ -328,6 +328,24 @@ def test_worker_folders_of_dead_processes_are_swept(tmp_path: Path, monkeypatch:
     assert mine.name.startswith(f"voiceguide-tts-{os.getpid()}-")
 
 
+def test_the_temporary_folder_is_found_without_writing_a_probe_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # tempfile.gettempdir() creates and deletes a randomly named file on its first call: a render
+    # killed in between left that file in the folder, where no later run could tell it was ours.
+    import tempfile
+
+    from voiceguide.speech.pyttsx3_engine import make_worker_directory
+
+    def probe(*args: object) -> str:
+        raise AssertionError("tempfile's probe ran")
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setattr(tempfile, "_get_default_tempdir", probe)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    mine = make_worker_directory()
+    assert _files(tmp_path) == [mine.name]
+
+
 def test_cache_temporary_files_of_dead_processes_are_swept(tmp_path: Path) -> None:
     from voiceguide.speech.clips import SpeechBank
 

@@ -182,12 +182,30 @@ def _cleanup(state: dict[str, Any], directory: str) -> None:
 WORKER_DIRECTORY_PREFIX = "voiceguide-tts-"
 
 
+def temporary_folder() -> Path:
+    """The user's temporary folder, found without writing to it.
+
+    ``tempfile.gettempdir()`` proves a folder writable by creating and deleting a file there
+    the first time it is called; a process killed between the two leaves that file behind,
+    with a random name nobody can claim.  The folder named by ``TMPDIR``, ``TEMP`` or ``TMP``
+    (the order ``tempfile`` uses) is taken as it is: ``make_worker_directory`` reports a
+    folder it cannot write to.
+    """
+    if tempfile.tempdir:
+        return Path(tempfile.tempdir)
+    for variable in ("TMPDIR", "TEMP", "TMP"):
+        folder = os.environ.get(variable)
+        if folder and os.path.isdir(folder):
+            return Path(folder)
+    return Path(tempfile.gettempdir())
+
+
 def make_worker_directory() -> Path:
     """A new private folder for the worker's files, in the temporary folder, named after this process.
 
     Folders that workers of killed processes left there are removed first (``base.sweep``).
     """
-    parent = Path(tempfile.gettempdir())
+    parent = temporary_folder()
     sweep(parent, WORKER_DIRECTORY_PREFIX, "", folders=True)
     for _ in range(100):
         directory = parent / owned_name(WORKER_DIRECTORY_PREFIX, "")
