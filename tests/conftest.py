@@ -4,9 +4,12 @@ The speech cache is private to each test run.
 
 Tests must not read clips a developer's earlier runs left in
 ``~/.cache/voiceguide`` (a stale or damaged cache would change what they
-measure), nor fill it.  One cache for the whole run keeps real synthesis
-shared between tests; tests that need an empty cache set their own
-``VOICEGUIDE_CACHE_DIR``.  Subprocesses inherit the variable.
+measure), nor fill it.  One cache for the whole run, shared by pytest-xdist's
+workers, keeps real synthesis shared between tests (a clip is made once, not
+once per worker; entries are written atomically, and the same text always
+gives the same bytes, so two workers making one clip at once agree); tests
+that need an empty cache set their own ``VOICEGUIDE_CACHE_DIR``.
+Subprocesses inherit the variable.
 
 Likewise the session log and the settings file: every ``play`` a test runs
 logs into a folder of the run (``VOICEGUIDE_DATA_DIR``), never the
@@ -30,10 +33,18 @@ _run_cache: str | None = None
 _run_home: str | None = None
 
 
+RUN_CACHE_VARIABLE = "VOICEGUIDE_TEST_RUN_CACHE"
+"""Set by the run's first process: pytest-xdist's workers, started after it, share its speech cache."""
+
+
 def pytest_configure(config: pytest.Config) -> None:
     global _run_cache, _run_home
-    _run_cache = tempfile.mkdtemp(prefix="voiceguide-test-cache-")
-    os.environ["VOICEGUIDE_CACHE_DIR"] = _run_cache
+    shared = os.environ.get(RUN_CACHE_VARIABLE) if os.environ.get("PYTEST_XDIST_WORKER") else None
+    if shared:  # a worker: the controller made the cache and removes it at the end
+        os.environ["VOICEGUIDE_CACHE_DIR"] = shared
+    else:
+        _run_cache = tempfile.mkdtemp(prefix="voiceguide-test-cache-")
+        os.environ["VOICEGUIDE_CACHE_DIR"] = os.environ[RUN_CACHE_VARIABLE] = _run_cache
     _run_home = tempfile.mkdtemp(prefix="voiceguide-test-home-")
     os.environ["VOICEGUIDE_DATA_DIR"] = os.path.join(_run_home, "data")
     os.environ["VOICEGUIDE_CONFIG_DIR"] = os.path.join(_run_home, "config")
@@ -57,6 +68,17 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
     """A private PulseAudio server with a speaker and a microphone that also hears it (the room's echo)."""
     with start_pulse(tmp_path_factory.mktemp("pulse-room"), microphone=True, echo=True) as server:
         yield server
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Longest first: a live test plays in real time (up to ~45 s); the engine's take seconds; the rest
+    # milliseconds.  xdist hands out one test at a time (`--dist load --maxschedchunk 1` in pyproject), so
+    # the long ones start at once on every worker and the short ones fill the gaps, instead of a long
+    # test starting last and the run waiting for it.  The sort is stable: a module's tests stay together.
+    def group(item: pytest.Item) -> int:
+        return 0 if item.get_closest_marker("live") else 1 if item.get_closest_marker("engine") else 2
+
+    items.sort(key=group)
 
 
 SHOWN_MARKERS = ("live", "engine")

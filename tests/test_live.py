@@ -57,14 +57,14 @@ steps:
   - press:
       point: LI4
       side: left
-      hold: 8s
+      hold: 6s  # a silent middle from "Press now." to "Three." (the pause test pauses there)
       prepare: 1s
       countdown: 3
       rest: 1s
   - breathe:
-      inhale: 3s
-      exhale: 3s
-      cycles: 1  # one cycle shows the breathing cues; a second would only add 6 s to every play
+      inhale: 2s
+      exhale: 2s
+      cycles: 1  # one cycle shows the breathing cues; a second would only add 4 s to every play
   - chime: 1
   - say: Well done.
 """
@@ -91,7 +91,6 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def env(pulse_server: PulseServer, workdir: Path) -> dict[str, str]:
     environment = dict(pulse_server.env)
-    environment["VOICEGUIDE_CACHE_DIR"] = str(workdir / "cache")
     environment["PYTHONUNBUFFERED"] = "1"
     return environment
 

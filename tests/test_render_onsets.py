@@ -38,8 +38,9 @@ pytestmark = pytest.mark.engine
 
 
 @pytest.fixture(scope="module")
-def engine_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A fresh speech cache shared by this module's tests; fails under CI=true if there is no engine."""
+def engine_cache() -> Iterator[Path]:
+    """The run's speech cache (shared with the other modules: the same text gives the same clip, cold or
+    warm); fails under CI=true if there is no engine."""
     from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
 
     try:
@@ -48,10 +49,7 @@ def engine_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"the speech engine is required under CI=true: {error.message}")
         pytest.skip(f"no speech engine: {error.message}")
-    cache = tmp_path_factory.mktemp("speech-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("VOICEGUIDE_CACHE_DIR", str(cache))
-        yield cache
+    yield Path(os.environ["VOICEGUIDE_CACHE_DIR"])
 
 
 # -- the detector itself ---------------------------------------------------------------

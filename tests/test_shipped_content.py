@@ -144,12 +144,9 @@ def test_shipped_scripts_are_found_by_name() -> None:
 
 
 @pytest.fixture(scope="module")
-def speech_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A fresh speech cache for this module's plans with the real engine."""
-    cache = tmp_path_factory.mktemp("speech-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("VOICEGUIDE_CACHE_DIR", str(cache))
-        yield cache
+def speech_cache() -> Iterator[Path]:
+    """The run's speech cache, where this module's plans with the real engine keep their clips."""
+    yield Path(os.environ["VOICEGUIDE_CACHE_DIR"])
 
 
 def real_plan(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, Any], str]:
