@@ -118,7 +118,7 @@ def heard_actions(recognizer: WhisperRecognizer, audio: np.ndarray, gate: SoundG
         segment = segmenter.push(frame, (index + 1) * FRAME_SAMPLES / LISTEN_RATE)
         if segment is None:
             continue
-        if gate is not None and gate.overlaps(segment.start_time, segment.end_time):
+        if gate is not None and gate.covers(segment):
             continue
         text = recognizer.transcribe(segment.samples)
         actions.append(match_command(text))

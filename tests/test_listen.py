@@ -23,6 +23,7 @@ from voiceguide.play.listen import (
     MODEL_FILES_SHA256,
     VOICE_COMMANDS,
     ListenError,
+    Segment,
     Segmenter,
     SoundGate,
     WhisperRecognizer,
@@ -70,14 +71,18 @@ def frames_of(seconds_and_levels: list[tuple[float, float]]) -> Iterator[np.ndar
             yield (level * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
 
 
-def segments_of(pattern: list[tuple[float, float]]) -> list[tuple[float, float]]:
+def cut(pattern: list[tuple[float, float]]) -> list[Segment]:
     segmenter = Segmenter(EnergyVad())
     found = []
     for index, frame in enumerate(frames_of(pattern)):
         segment = segmenter.push(frame, (index + 1) * 0.03)
         if segment is not None:
-            found.append((segment.start_time, segment.end_time))
+            found.append(segment)
     return found
+
+
+def segments_of(pattern: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    return [(segment.start_time, segment.end_time) for segment in cut(pattern)]
 
 
 def test_a_word_between_silences_is_one_segment_with_its_times() -> None:
@@ -86,6 +91,13 @@ def test_a_word_between_silences_is_one_segment_with_its_times() -> None:
     start, end = found[0]
     assert 0.7 <= start <= 1.0  # the pre-roll reaches back before the VAD fired
     assert 1.6 <= end <= 2.0  # ends after the closing silence
+
+
+def test_the_voiced_part_is_where_the_voice_is() -> None:
+    [segment] = cut([(1.0, 0.0), (0.6, 0.5), (1.0, 0.0)])
+    assert segment.voiced_from == pytest.approx(1.0, abs=0.031)
+    assert segment.voiced_to == pytest.approx(1.6, abs=0.031)
+    assert segment.start_time < segment.voiced_from and segment.end_time > segment.voiced_to
 
 
 def test_a_click_is_too_short_and_a_monologue_too_long() -> None:
@@ -106,9 +118,21 @@ def test_the_gate_ignores_what_overlaps_our_own_sound_and_its_echo() -> None:
     gate.note_sound(12.02, 13.0)  # touching blocks join
     assert gate.overlaps(11.0, 11.5)
     assert gate.overlaps(13.2, 13.8)  # the echo tail
-    assert gate.overlaps(9.0, 9.7)
+    assert not gate.overlaps(9.0, 9.7)  # a word that ends before our sound begins is heard
     assert not gate.overlaps(13.5, 14.0)
     assert not gate.overlaps(5.0, 9.5)
+    assert gate.overlaps(9.5, 9.95)  # the clocks' error: within the lead before the sound
+
+
+def test_a_prompt_answer_is_heard_though_its_pre_roll_and_closing_silence_touch_our_sound() -> None:
+    # A listener says "pause" half a second after voiceguide stops, and a cue starts 0.3 s after the
+    # word: the segment's samples (pre-roll, closing silence) reach into both sounds, its voice does not.
+    gate = SoundGate(margin_seconds=0.4)
+    gate.note_sound(0.0, 1.0)
+    [segment] = cut([(1.5, 0.0), (0.45, 0.5), (0.24 + 0.06, 0.0)])
+    gate.note_sound(segment.voiced_to + 0.3, segment.voiced_to + 2.0)
+    assert gate.overlaps(segment.start_time, segment.end_time)  # judged by all its samples, it was ignored
+    assert not gate.covers(segment)
 
 
 # -- the real recognizer ------------------------------------------------------------------

@@ -61,12 +61,12 @@ def test_spoken_commands_are_answered_like_keys_and_its_own_voice_is_not(
         print("starting play --listen; commands follow in the session's quiet moments", flush=True)
         process = subprocess.Popen(
             [sys.executable, "-m", "voiceguide", "play", str(script), "--listen", "--plain"],
-            env=dict(room.env, VOICEGUIDE_CACHE_DIR=str(tmp_path / "cache")),
+            env=room.env,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         session = Lines(process)
         try:
             session.wait_for("Press now.", timeout=60)
-            time.sleep(2.5)
+            wait_for_answer_to_end(recording)  # the cue, heard to its end
             say("Time left.")
             session.wait_for("left in the hold")
             wait_for_answer_to_end(recording)

