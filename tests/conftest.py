@@ -71,10 +71,11 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Longest first: a live test plays in real time (up to ~45 s); the engine's take seconds; the rest
-    # milliseconds.  xdist hands out one test at a time (`--dist load --maxschedchunk 1` in pyproject), so
-    # the long ones start at once on every worker and the short ones fill the gaps, instead of a long
-    # test starting last and the run waiting for it.  The sort is stable: a module's tests stay together.
+    # Longest first.  A live test plays in real time (up to ~45 s) and mostly waits; the engine's
+    # tests take seconds of CPU; the rest milliseconds.  xdist hands out one test at a time to four
+    # workers (`-n 4 --dist load --maxschedchunk 1` in pyproject, on 2 cores: the plays leave the CPU
+    # idle), so the long ones start at once and the short ones fill the gaps, instead of a long test
+    # starting last and the run waiting for it.  The sort is stable: a module's tests stay together.
     def group(item: pytest.Item) -> int:
         return 0 if item.get_closest_marker("live") else 1 if item.get_closest_marker("engine") else 2
 
