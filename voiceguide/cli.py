@@ -910,13 +910,18 @@ def _play_start_point(options: PlayOptions, snapshot: Snapshot) -> StartPoint:
 def _cmd_play(options: PlayOptions) -> int:
     import contextlib
     import signal
+    import threading
 
     from voiceguide.play.library_log import library_messages_to, log_path
     from voiceguide.play.live import LiveOutput, NoOutputDevice
     from voiceguide.play.program import Program
+    from voiceguide.speech.levelling import preload as preload_levelling
     from voiceguide.timeline.compiler import iter_timeline
 
     script = _load_session(options.session)
+    # Words never said before (a cold cache's first cue, the status) are levelled on the spot: the
+    # levelling libraries (~0.7 s to import) load while the engine and the audio stream start.
+    threading.Thread(target=preload_levelling, name="voiceguide-preload", daemon=True).start()
     sound = options.session.sound
     log_warnings: list[str] = []
     session_log = _session_log(options, script, log_warnings)
