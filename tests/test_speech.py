@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -432,3 +434,20 @@ def test_the_first_take_on_disk_wins_so_memory_always_matches_the_disk(tmp_path:
     reread = SpeechBank(FakeSynthesizer(), tmp_path)
     assert np.array_equal(reread.clip("Breathe in."), first.clip("Breathe in."))
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
+def test_preload_loads_everything_levelling_a_clip_needs() -> None:
+    # play loads these in the background as it starts, so the first answer in new words is not held up
+    # by the imports (0.7 s); a new lazy import in levelling must be added to preload too.
+    code = (
+        "import sys, numpy as np\n"
+        "from voiceguide.speech import levelling\n"
+        "levelling.preload()\n"
+        "before = set(sys.modules)\n"
+        "t = np.arange(22050) / 22050\n"
+        "levelling.level_clip((np.sin(2 * np.pi * 220 * t) * 0.99).astype(np.float32))\n"
+        "print(sorted(set(sys.modules) - before))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", f"levelling imported after preload: {done.stdout.strip()}"
