@@ -345,7 +345,7 @@ def test_interrupt_stops_cleanly_and_restores_the_terminal(
     # Ctrl-C is the listener quitting (exit 0, like 'q'); SIGTERM is the system stopping us (130).
     expected_status, expected_words = {"ctrl-c": (0, "voiceguide: stopped"),
                                        "sigterm": (130, "voiceguide: interrupted")}[how]
-    assert term.finish(timeout=30) == expected_status
+    assert term.finish(timeout=30) == expected_status, term.text
     assert termios.tcgetattr(term.slave) == term.attrs_before
     assert "Traceback" not in term.text and expected_words in term.text
 

@@ -148,6 +148,16 @@ class Program:
         with self._lock:
             self._stop = True
 
+    def join(self, timeout_seconds: float) -> None:
+        """Wait (after ``close``) until the compiling thread has ended.
+
+        A process must not exit while the thread is inside native code (synthesis, levelling): Python
+        ends a daemon thread that wakes after exit by unwinding it, and unwinding through a C++
+        library aborts the process ("terminate called without an active exception").
+        """
+        if self._thread is not None:
+            self._thread.join(timeout_seconds)
+
 
 # --------------------------------------------------------------------------
 # starting mid-session
