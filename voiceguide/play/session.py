@@ -61,7 +61,7 @@ def prefetch_order(session_texts: Sequence[str], answers: Sequence[str]) -> list
     return [*first, *(text for text in answers if text not in first), *session_texts[FIRST_SESSION_TEXTS:]]
 
 
-def prefetch_in_order(bank: Prefetcher, texts: Sequence[str], stop: threading.Event | None = None) -> None:
+def prefetch_in_order(bank: Prefetcher, texts: Sequence[str], stop: threading.Event) -> None:
     """Synthesize ``texts`` in order of first use, in growing batches (runs on a thread), until ``stop`` is set.
 
     The first batches are small so the first cues are ready at once; later ones
@@ -71,7 +71,7 @@ def prefetch_in_order(bank: Prefetcher, texts: Sequence[str], stop: threading.Ev
     size = 1
     done = 0
     try:
-        while done < len(texts) and not (stop is not None and stop.is_set()):
+        while done < len(texts) and not stop.is_set():
             bank.prefetch(texts[done:done + size])
             done += size
             size = min(size * 2, 8)
