@@ -765,3 +765,24 @@ def test_the_status_line_follows_the_terminal_it_is_drawn_on(monkeypatch: pytest
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_prefetching_goes_in_growing_batches_and_stops_when_told() -> None:
+    from voiceguide.play.session import prefetch_in_order
+
+    stop = threading.Event()
+    batches: list[list[str]] = []
+
+    class Bank:
+        def prefetch(self, texts: list[str]) -> None:
+            batches.append(list(texts))
+            if len(batches) == 3:
+                stop.set()  # the session ended while this batch was being made
+
+    texts = [f"Text {n}." for n in range(20)]
+    prefetch_in_order(Bank(), texts, stop)
+    assert batches == [texts[:1], texts[1:3], texts[3:7]]
+    stop.clear()
+    batches.clear()
+    prefetch_in_order(Bank(), texts[:3], stop)
+    assert batches == [texts[:1], texts[1:3]]
