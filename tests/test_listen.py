@@ -23,9 +23,11 @@ from voiceguide.play.listen import (
     MODEL_FILES_SHA256,
     VOICE_COMMANDS,
     ListenError,
+    Judge,
     Segment,
     Segmenter,
     SoundGate,
+    Transcript,
     WhisperRecognizer,
     match_command,
     model_directory,
@@ -39,15 +41,17 @@ from voiceguide.play.listen import (
     ("Pause.", "pause"), ("pause", "pause"), (" Continue. ", "continue"), ("Resume!", "continue"),
     ("Next.", "next"), ("Back.", "back"), ("Repeat.", "repeat"), ("Time left?", "time left"),
     ("How long?", "time left"), ("Louder.", "louder"), ("Softer.", "softer"), ("Help.", "help"),
-    ("Stop.", "stop"), ("TIME LEFT", "time left"),
+    ("Stop.", "stop"), ("TIME LEFT", "time left"), ("Quieter.", "softer"), ("Volume down.", "softer"),
+    ("Volume up.", "louder"), ("Software.", "softer"), ("Louder, louder,", "louder"), ("pause pause", "pause"),
+    ("volume down, volume down, volume down, volume, volume,", "softer"), ("Time left, time left, time", "time left"),
 ])
 def test_a_command_phrase_is_matched(heard: str, action: str) -> None:
     assert match_command(heard) == action
 
 
 @pytest.mark.parametrize("heard", [
-    "", "I have no time left", "stop it", "please stop the music", "next week", "that's nice", "pause pause",
-    "Press now.", "Breathe in.", "Thirty seconds left.",
+    "", "I have no time left", "stop it", "please stop the music", "next week", "that's nice", "pause the music",
+    "volume", "down", "stop, go on", "Press now.", "Breathe in.", "Thirty seconds left.",
 ])
 def test_anything_but_an_exact_command_is_not(heard: str) -> None:
     assert match_command(heard) is None
@@ -107,6 +111,69 @@ def test_a_click_is_too_short_and_a_monologue_too_long() -> None:
 
 def test_two_words_apart_are_two_segments() -> None:
     assert len(segments_of([(0.5, 0.0), (0.5, 0.5), (1.0, 0.0), (0.5, 0.5), (1.0, 0.0)])) == 2
+
+
+def test_a_segment_knows_the_voice_before_it() -> None:
+    first, second = cut([(0.5, 0.0), (0.5, 0.5), (0.6, 0.0), (0.5, 0.5), (1.0, 0.0)])
+    assert first.before is None
+    assert second.before == (first.voiced_from, first.voiced_to)
+
+
+def test_a_monologue_too_long_to_be_a_command_is_the_voice_before_the_next_word() -> None:
+    [after] = cut([(0.5, 0.0), (4.0, 0.5), (0.6, 0.0), (0.5, 0.5), (1.0, 0.0)])
+    assert after.before is not None
+    assert after.before[0] == pytest.approx(0.5, abs=0.031) and after.before[1] == pytest.approx(4.5, abs=0.031)
+
+
+class Transcripts:
+    """A recognizer that answers from a list and counts its calls (the judge's logic alone)."""
+
+    def __init__(self, *answers: Transcript) -> None:
+        self.answers = list(answers)
+        self.calls = 0
+
+    def hear(self, samples: np.ndarray) -> Transcript:
+        self.calls += 1
+        return self.answers.pop(0)
+
+
+def segment_at(voiced_from: float, voiced_to: float, before: tuple[float, float] | None = None) -> Segment:
+    return Segment(np.zeros(FRAME_SAMPLES, np.float32), voiced_from - 0.24, voiced_to + 0.24, voiced_from, voiced_to,
+                   before)
+
+
+def test_the_judge_hears_a_command_said_into_a_quiet_room() -> None:
+    recognizer = Transcripts(Transcript("Pause.", 0.05, -0.2))
+    heard = Judge(recognizer, SoundGate()).hear(segment_at(10.0, 10.5, before=(5.0, 6.0)))
+    assert (heard.action, heard.ignored, heard.text) == ("pause", None, "Pause.")
+
+
+def test_the_judge_ignores_a_word_that_follows_other_voice_closely() -> None:
+    # A television or a conversation: a short sentence 0.5 s after the last one is not a command.
+    recognizer = Transcripts()
+    heard = Judge(recognizer, SoundGate()).hear(segment_at(10.0, 10.5, before=(7.0, 9.5)))
+    assert (heard.action, heard.ignored, recognizer.calls) == (None, "talk", 0)
+
+
+def test_our_own_voice_before_a_word_does_not_make_it_talk() -> None:
+    gate = SoundGate(margin_seconds=0.4)
+    gate.note_sound(7.0, 9.0)  # the player spoke; its echo was segmented as voice up to 9.3
+    heard = Judge(Transcripts(Transcript("Next.", 0.1, -0.3)), gate).hear(segment_at(9.6, 10.0, before=(7.0, 9.3)))
+    assert (heard.action, heard.ignored) == ("next", None)
+
+
+@pytest.mark.parametrize("transcript", [Transcript("Pause.", 0.8, -0.3), Transcript("Stop.", 0.1, -1.4)])
+def test_the_judge_ignores_what_whisper_doubts(transcript: Transcript) -> None:
+    heard = Judge(Transcripts(transcript), SoundGate()).hear(segment_at(10.0, 10.5))
+    assert (heard.action, heard.ignored) == (None, "unsure")
+
+
+def test_the_judge_never_recognises_our_own_sound() -> None:
+    gate = SoundGate()
+    gate.note_sound(9.0, 11.0)
+    recognizer = Transcripts()
+    heard = Judge(recognizer, gate).hear(segment_at(10.0, 10.5))
+    assert (heard.ignored, recognizer.calls) == ("own sound", 0)
 
 
 # -- the gate -----------------------------------------------------------------------------
