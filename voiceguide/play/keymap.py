@@ -17,6 +17,8 @@ class Command(enum.Enum):
     """What a key asks the player to do."""
 
     PAUSE = "pause"  # pause, or resume when paused
+    PAUSE_ONLY = "pause only"  # "pause" said aloud: pauses; while paused, only answers "Already paused."
+    CONTINUE = "continue"  # "continue" said aloud: resumes; while playing, only answers "Already playing."
     NEXT = "next"
     RESTART = "restart"  # again within RESTART_AGAIN_SECONDS: previous step
     STATUS = "status"
