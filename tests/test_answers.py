@@ -7,7 +7,9 @@ live test (``test_live``) measures the same from a recording.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,15 +28,20 @@ from tests.test_player import (
     _play_to_end,
     _player,
 )
+from tests.test_session_log import FakeOutput as AskOutput
 from voiceguide.audio.mixer import Mixer
 from voiceguide.base import Audio
+from voiceguide.log.recorder import SessionRecorder
+from voiceguide.log.store import read_log
 from voiceguide.phrases import load_phrasebook, shipped_languages
+from voiceguide.play.ask import ask_pain, pain_phrases
 from voiceguide.play.commands import fixed_feedback
 from voiceguide.play.keymap import Command
 from voiceguide.play.log import Feedback
 from voiceguide.play.player import Player
 from voiceguide.play.program import Program
 from voiceguide.play.status import spoken_duration
+from voiceguide.play.tracking import SessionTracking
 from voiceguide.script.model import Press, Say, Script
 from voiceguide.timeline.compiler import Event, Timeline, compile_timeline
 
@@ -173,3 +180,81 @@ def test_every_answer_is_written_in_every_shipped_language(language: str) -> Non
         assert text.strip() and "{" not in text
         if language != "en":
             assert book.say(key, side="x", time="y", place="z") not in english, f"{language}: {key} is English"
+
+
+# -- the pain questions: a safety sentence when the pain rises -------------------------
+
+
+def _ask_after(language: str, key: str, before: int | None) -> list[str]:
+    output = AskOutput()
+    spoken: list[str] = []
+    phrases = pain_phrases(load_phrasebook(language))
+
+    def speak(text: str) -> Audio:
+        spoken.append(text)
+        return np.full(600, 0.5, dtype=np.float32)
+
+    keys = [None, key]
+    ask_pain(phrases.after, phrases, output, speak, lambda timeout: keys.pop(0) if keys else None,  # type: ignore[arg-type]
+             sample_rate=1000, silence_seconds=5.0, before=before, after_session=True)
+    assert output.queued == []  # the safety sentence too has been played out
+    # The reply and the safety sentence played whole (a quick key may cut the question short).
+    assert np.count_nonzero(np.concatenate(output.heard)) >= 600 * (len(spoken) - 1)
+    return spoken
+
+
+@pytest.mark.parametrize("language", shipped_languages())
+def test_pain_higher_after_the_session_gets_the_safety_sentence_in_every_language(language: str) -> None:
+    book = load_phrasebook(language)
+    phrases = pain_phrases(book)
+    spoken = _ask_after(language, "t", before=7)
+    assert spoken == [phrases.after, book.say("pain_answer", n=10), book.say("pain_safety")]
+    assert len(phrases.safety) > 60 and (language == "en") == (phrases.safety == pain_phrases(
+        load_phrasebook("en")).safety)
+
+
+@pytest.mark.parametrize(("key", "before", "care"), [
+    ("5", 3, True), ("5", 5, False), ("2", 6, False), ("8", 9, True), ("7", None, False), ("8", None, True),
+])
+def test_the_safety_sentence_comes_when_the_pain_rose_or_is_8_and_above(key: str, before: int | None,
+                                                                         care: bool) -> None:
+    spoken = _ask_after("en", key, before)
+    assert (spoken[-1] == load_phrasebook("en").say("pain_safety")) == care
+    assert len(spoken) == (3 if care else 2)
+
+
+def test_the_question_before_the_session_never_gets_it_and_its_answer_reaches_the_one_after() -> None:
+    phrases = pain_phrases(load_phrasebook("en"))
+    assert not phrases.needs_care(None, 3)
+    asked: list[tuple[str, int | None]] = []
+
+    def answering(answer: int) -> Callable[[str, int | None], int]:
+        def ask(question: str, before: int | None) -> int:
+            asked.append((question, before))
+            return answer
+        return ask
+
+    tracking = SessionTracking(None, phrases, print, lambda: 1.0)
+    tracking.before(answering(4))
+    tracking.after(answering(6), quit=False)
+    assert asked == [(phrases.before, None), (phrases.after, 4)]
+
+
+def test_done_counts_from_where_play_from_began(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOICEGUIDE_DATA_DIR", str(tmp_path))
+    timeline = compile_timeline(_long_hold_script(), fake_measure)
+    start = [s for s in timeline.spans if s.kind == "press"][0].start
+    output = FakeOutput()
+    player = Player(Program.from_timeline(timeline), _make_renderer, output, FakeSpeaker(), start_frame=start)
+    player.pump()
+    while not player.done:
+        _play(player, output, BLOCK)
+        player.poll()  # counts what was heard
+    recorder = SessionRecorder(session="S", script="s.yaml", script_sha256="0" * 64)
+    tracking = SessionTracking(recorder, None, print, lambda: 1.0)
+    tracking.start()
+    tracking.after(None, quit=False)
+    tracking.finish(Program.from_timeline(timeline), player, RATE)
+    (record,) = read_log().records
+    assert record.planned_seconds == pytest.approx((timeline.length - start) / RATE, abs=1e-3)
+    assert record.completed == 1.0 and record.ended == "done"
