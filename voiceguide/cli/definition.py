@@ -131,8 +131,8 @@ def _add_live_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--no-log", dest="log", action="store_false",
                    help="do not write this session to the session log")
     p.add_argument("--listen", action="store_true",
-                   help="hands-free: obey spoken commands (pause, continue, next, back, repeat, time left, "
-                        "louder, softer, help, stop); needs the 'listen' extra")
+                   help="hands-free: obey spoken commands (pause, continue, next, go back, repeat, time left, "
+                        "volume up, volume down, help, stop); needs the 'listen' extra")
     p.add_argument("--mic", metavar="DEVICE", help="with --listen: the microphone (a number or part of a name)")
     _add_sound_options(p)
     p.set_defaults(func=cmd_play, options=options.play_options)

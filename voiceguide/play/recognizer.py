@@ -70,9 +70,13 @@ RECOGNIZER_THREADS = 2
 """Whisper's threads: on 2 cores, faster than one (``bench_listen``); the player's CPU stays low."""
 
 CONTEXT_SECONDS = 8.0
-"""The audio Whisper's encoder looks at: the segment and silence after it (Whisper pads to 30 s; a command
-is at most ``MAX_SEGMENT_SECONDS``, and the encoder's time grows with its context: 8 s instead of 30 s makes
-recognising a command several times faster with the same words heard, ``bench_listen``)."""
+"""The audio Whisper's encoder looks at: the segment and silence after it.  Whisper pads to 30 s, but a
+command lasts at most 3 s and the encoder's time grows with its context: 8 s makes recognising a command
+several times faster.  The decoder then tends to write a word over and over ("pause, pause, pause"): see
+``REPETITION_PENALTY``; as many commands are recognised as with 30 s (``bench_listen``)."""
+REPETITION_PENALTY = 1.3
+"""Against the decoder writing a word over and over ("pause, pause, pause, ..."), which it tends to with a
+short context: with it, "Seven." is "7." rather than "7. 7. 7. 7.", and a command is heard as one."""
 MAX_TOKENS = 12
 """A command is a few tokens: a longer transcript is no command, however it ends."""
 
@@ -90,7 +94,9 @@ class Transcript:
 class WhisperRecognizer:
     """Whisper tiny.en on the CPU (int8), prompted with the command words; greedy, one pass, no timestamps."""
 
-    def __init__(self, phrases: Iterable[str] = VOICE_COMMANDS, threads: int = RECOGNIZER_THREADS) -> None:
+    def __init__(self, phrases: Iterable[str] = VOICE_COMMANDS, threads: int = RECOGNIZER_THREADS,
+                 context_seconds: float = CONTEXT_SECONDS) -> None:
+        self._context = context_seconds
         try:
             from faster_whisper import WhisperModel
             from faster_whisper.tokenizer import Tokenizer
@@ -114,15 +120,16 @@ class WhisperRecognizer:
         """The words heard in ``samples`` (at most ``CONTEXT_SECONDS``), with Whisper's confidence."""
         from faster_whisper.transcribe import get_ctranslate2_storage
 
-        context = round(CONTEXT_SECONDS * LISTEN_RATE)
+        context = round(self._context * LISTEN_RATE)
         audio = np.zeros(context, dtype=np.float32)
         audio[:min(context, len(samples))] = np.asarray(samples, dtype=np.float32)[:context]
         extractor = self._model.feature_extractor
-        features = extractor(audio)[:, :round(CONTEXT_SECONDS / extractor.time_per_frame)]
+        features = extractor(audio)[:, :round(self._context / extractor.time_per_frame)]
         encoded = self._model.model.encode(get_ctranslate2_storage(np.ascontiguousarray(features[None])))
         [result] = self._model.model.generate(
             encoded, [self._prompt], beam_size=1, max_length=len(self._prompt) + MAX_TOKENS, return_scores=True,
             return_no_speech_prob=True, suppress_blank=True, suppress_tokens=self._suppress,
+            repetition_penalty=REPETITION_PENALTY,
         )
         tokens = [token for token in result.sequences_ids[0] if token < self._tokenizer.eot]
         count = len(result.sequences_ids[0])
