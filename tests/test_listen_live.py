@@ -47,7 +47,7 @@ VOICES = ("espeak:en-us+m7@165", "hibari:12@1.0")
 EXCHANGES = (
     ("Time left.", VOICES[0], None, "seconds left."), ("Pause.", VOICES[1], None, "Paused."),
     ("Pause.", VOICES[0], None, "Already paused."), ("Continue.", VOICES[1], 20.0, "Resuming."),
-    ("Volume down.", VOICES[0], None, "Volume 90 percent."), ("Stop.", VOICES[1], None, "Say stop again"),
+    ("Volume down.", VOICES[0], None, "Volume ninety percent."), ("Stop.", VOICES[1], None, "Say stop again"),
     ("Stop.", VOICES[0], None, "Stopping."),
 )
 """What is said, by whom, in how much noise, and the answer it waits for."""
