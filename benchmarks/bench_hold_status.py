@@ -111,11 +111,11 @@ def planned_instants(env: dict[str, str], script: Path, work: Path) -> dict[str,
     subprocess.run(voiceguide("render", str(script), "-o", str(out)), env=env, capture_output=True,
                    timeout=300, check=True)
     samples, rate = soundfile.read(str(out), dtype="float64")
-    onsets = [o / rate for o in detect_onsets(samples, rate)]
+    onsets = [float(o) / rate for o in detect_onsets(samples, rate)]
 
     def onset(text: str) -> float:
         t = next(e["t"] for e in events if e["text"] == text)
-        return min(onsets, key=lambda o: abs(o - t))
+        return float(min(onsets, key=lambda o: abs(o - t)))
     return {"first": onsets[0], "press": onset("Press now."), "release": onset("Release.")}
 
 
