@@ -120,6 +120,10 @@ def test_an_answer_that_runs_into_a_cue_is_given_back_from_the_holds_silence_bef
     note = _feedback(speaker.said[-1])
     owed = len(note) - (first.start - at)
     assert owed > RATE // 2
+    second = remaining[1]
+    _play(player, output, second.start - output.position)
+    # The frame map follows: once the time is given back, the session frame is the output frame again.
+    assert player.position() == output.position >= second.start
     _play_to_end(player, output)
     audio, rendered = output.audio(), _render(timeline)
     # Said over the hold up to the cue; the cue waits for the rest of the answer...
@@ -127,7 +131,6 @@ def test_an_answer_that_runs_into_a_cue_is_given_back_from_the_holds_silence_bef
     assert np.array_equal(audio[first.start + owed:first.end + owed], rendered[first.start:first.end])
     # ... and as much silence is skipped after it: the next cue and the release are on time.
     assert player.transport.skipped_frames == owed
-    second = remaining[1]
     assert np.array_equal(audio[second.start:timeline.length], rendered[second.start:])
     assert release.start > second.start
 
@@ -258,3 +261,19 @@ def test_done_counts_from_where_play_from_began(tmp_path: Path, monkeypatch: pyt
     (record,) = read_log().records
     assert record.planned_seconds == pytest.approx((timeline.length - start) / RATE, abs=1e-3)
     assert record.completed == 1.0 and record.ended == "done"
+
+
+def test_an_answer_in_a_hold_waits_for_the_sentence_sounding_instead_of_cutting_it() -> None:
+    player, output, speaker, timeline = _player()
+    press = _cue(timeline, "press")
+    release = _cue(timeline, "release")
+    _play(player, output, press.start + 2 * BLOCK)  # "Press now." is sounding
+    player.handle(Command.STATUS)
+    said = speaker.said[-1]
+    assert said == f"Left side, {spoken_duration(release.start - press.end)} left."  # the time left when said
+    _play_to_end(player, output)
+    audio, rendered = output.audio(), _render(timeline)
+    note = _feedback(said)
+    assert np.array_equal(audio[:press.end], rendered[:press.end])  # "Press now." whole, once
+    assert np.array_equal(audio[press.end:press.end + len(note)], rendered[press.end:press.end + len(note)] + note)
+    assert np.array_equal(audio[press.end + len(note):timeline.length], rendered[press.end + len(note):])

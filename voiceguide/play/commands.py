@@ -33,6 +33,7 @@ from voiceguide.play.status import (
     hold_status_text,
     nav_stops,
     resume_text,
+    speech_end,
     speech_start,
     status_at,
     status_text,
@@ -151,6 +152,9 @@ class CommandHandler:
     def _decide_status(self, frame: int, out_frame: int) -> str:
         """During a hold, the side and the hold's time left; asked again soon, or elsewhere, the full status."""
         status = self._status_at(frame)
+        if status.hold_left is not None and not status.paused:
+            # Said once the sentence sounding ends: the time left then.
+            status = self._status_at(speech_end(self._transport.snapshot, frame) or frame)
         last = self._last_hold_status
         again = last is not None and out_frame - last < STATUS_AGAIN_SECONDS * self._transport.sample_rate
         if status.hold_left is None or status.paused or again:
