@@ -163,10 +163,26 @@ def test_continue_said_during_a_hold_is_answered_over_it() -> None:
 def test_resuming_before_the_press_says_what_is_next_not_the_steps_total() -> None:
     player, output, speaker, timeline = make_player()
     announce = _cue(timeline, "announce")
-    play_for(player, output, announce.start + 2 * BLOCK)
+    play_for(player, output, announce.end + BLOCK)  # after the announcement, before "Press now."
     player.handle(Command.PAUSE)
     player.handle(Command.PAUSE)
     assert speaker.said[-1] == "Resuming. Neck point, left side. Next, press for ten seconds."
+
+
+def test_resuming_in_the_announcement_leaves_the_side_to_it() -> None:
+    player, output, speaker, timeline = make_player()
+    announce = _cue(timeline, "announce", "right")
+    assert announce.text is not None and announce.text.startswith("Right side.")
+    play_for(player, output, announce.start + 2 * BLOCK)
+    player.handle(Command.PAUSE)
+    player.handle(Command.PAUSE)
+    assert speaker.said[-1] == "Resuming."  # then "Right side. GB20." again, whole: the side said once
+    at = output.position
+    play_to_end(player, output)
+    note = feedback_audio("Resuming.")
+    rendered = _render(timeline)
+    again = output.audio()[at + len(note):]
+    assert np.array_equal(again[:announce.length], rendered[announce.start:announce.end])
 
 
 @pytest.mark.parametrize("language", shipped_languages())
@@ -176,7 +192,7 @@ def test_every_answer_is_written_in_every_shipped_language(language: str) -> Non
     assert len(set(answers)) == len(answers)  # no two answers the same words
     book = load_phrasebook(language)
     for key in ("already_paused", "already_playing", "volume_full", "volume_lowest", "next_side", "first_step",
-                "status_hold_side", "resuming_before_press", "pain_safety"):
+                "status_hold_side", "resuming_before_press", "resuming_short", "pain_safety"):
         text = book.fill(key, side=book.fill("left_side"), time=book.duration(40), place="x")
         assert text.strip() and "{" not in text
         if language != "en":

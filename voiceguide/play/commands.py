@@ -33,6 +33,7 @@ from voiceguide.play.status import (
     hold_status_text,
     nav_stops,
     resume_text,
+    speech_at,
     speech_end,
     speech_start,
     status_at,
@@ -64,7 +65,7 @@ def fixed_feedback(phrases: Phrasebook | None = None) -> tuple[str, ...]:
     book = phrases if phrases is not None else load_phrasebook()
     keys = ("paused", "next_step", "restart_step", "previous_step", "stopping", "last_step", "first_step",
             "next_side", "restart_right_side", "back_to_left_side", "keys_help", "already_paused",
-            "already_playing", "volume_full", "volume_lowest")
+            "already_playing", "volume_full", "volume_lowest", "resuming_short")
     volumes = range(VOLUME_MIN_PERCENT, 101, VOLUME_STEP_PERCENT)
     return (*(book.say(key) for key in keys), *(book.say("volume", n=percent) for percent in volumes))
 
@@ -173,7 +174,13 @@ class CommandHandler:
         def change() -> Then:
             transport.paused = paused
             return "on" if paused else "again"  # resuming says the sentence the pause cut again, from its start
-        return (self._phrases.say("paused") if paused else resume_text(self._status_at(frame), self._phrases)), change
+        if paused:
+            return self._phrases.say("paused"), change
+        cut = speech_at(transport.snapshot, frame)
+        if cut is not None and cut.cue == "announce" and cut.side is not None:
+            # The announcement said again names the side and the point: the answer does not.
+            return self._phrases.say("resuming_short"), change
+        return resume_text(self._status_at(frame), self._phrases), change
 
     def _decide_volume(self, command: Command) -> tuple[str, Change]:
         transport = self._transport
