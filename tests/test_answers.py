@@ -291,3 +291,32 @@ def test_an_answer_in_a_hold_waits_for_the_sentence_sounding_instead_of_cutting_
     assert np.array_equal(audio[:press.end], rendered[:press.end])  # "Press now." whole, once
     assert np.array_equal(audio[press.end:press.end + len(note)], rendered[press.end:press.end + len(note)] + note)
     assert np.array_equal(audio[press.end + len(note):timeline.length], rendered[press.end + len(note):])
+
+
+def test_a_long_sentence_in_a_hold_is_cut_by_the_answer_and_its_time_given_back() -> None:
+    guidance = "Let your breath be slow and easy while you press, and feel the warmth under your thumb."
+    script = Script(title="Guided hold", position=HERE, steps=(
+        Press(Fraction(30), HERE, point="LI4", side="left", prepare=Fraction(1), say=guidance, rest=Fraction(1)),
+        Say("Done.", HERE),
+    ))
+    timeline = compile_timeline(script, fake_measure)
+    output, speaker = FakeOutput(), FakeSpeaker()
+    player = Player(Program.from_timeline(timeline), make_renderer, output, speaker)
+    player.pump()
+    say = next(e for e in timeline.events if e.text == guidance)
+    release = _cue(timeline, "release")
+    play_for(player, output, say.start + RATE // 2)
+    at = output.position
+    assert say.end - at > 2 * RATE
+    player.handle(Command.STATUS)
+    note = feedback_audio(speaker.said[-1])
+    assert speaker.said[-1] == f"Left side, {spoken_duration(release.start - at)} left."
+    play_to_end(player, output)
+    audio, rendered = output.audio(), _render(timeline)
+    # The answer at once (not after the sentence's 4 s), then the sentence again, whole...
+    assert np.array_equal(audio[at:at + len(note)], note)
+    again = at + len(note)
+    assert np.array_equal(audio[again:again + say.length], rendered[say.start:say.end])
+    # ... and the answer and the repeated part are skipped from the hold's silence: the release on time.
+    assert player.transport.skipped_frames == len(note) + at - say.start
+    assert np.array_equal(audio[release.start:timeline.length], rendered[release.start:])

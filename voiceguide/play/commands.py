@@ -46,6 +46,9 @@ from voiceguide.play.voice import voice_help
 RESTART_AGAIN_SECONDS = 2.0
 """A second ``p`` within this time goes to the previous step instead of restarting this one."""
 
+HOLD_WAIT_SECONDS = 1.5
+"""An answer in a hold waits for the sentence sounding to end if it ends within this time; else it cuts it."""
+
 STATUS_AGAIN_SECONDS = 6.0
 """A second ``s`` during a hold within this time (from the first) says the full status."""
 
@@ -101,8 +104,15 @@ class CommandHandler:
         then = change()
         release = self._release_ahead() if then == "aside" and not transport.paused else None
         if release is not None:
-            # During a hold: after the sentence sounding, over the hold, its clock running.
-            transport.say(clip, text, after_sentence=True, keep_time_until=release)
+            # During a hold: after the sentence sounding (cut, when it would keep the answer waiting
+            # long: the time it is said again is given back too), over the hold, its clock running.
+            cursor = transport.cursor_frame
+            start = speech_start(transport.snapshot, cursor)
+            cut = start is not None and self._answer_start(cursor) == cursor
+            if cut and start is not None:
+                transport.owe(cursor - start)
+                transport.jump(start)
+            transport.say(clip, text, after_sentence=not cut, keep_time_until=release)
         else:
             if then != "on":
                 # Answer at once, cutting the sentence sounding, then say that sentence again
@@ -110,6 +120,14 @@ class CommandHandler:
                 self._back_to_sentence_start()
             transport.say(clip, text, after_sentence=False)
         transport.pump()
+
+    def _answer_start(self, frame: int) -> int:
+        """Where an answer in a hold starts: at the end of the sentence sounding at ``frame``, unless that is
+        more than ``HOLD_WAIT_SECONDS`` away (then at ``frame``, cutting it)."""
+        end = speech_end(self._transport.snapshot, frame)
+        if end is None or end - frame > HOLD_WAIT_SECONDS * self._transport.sample_rate:
+            return frame
+        return end
 
     def _release_ahead(self) -> int | None:
         """The session frame of the release of the hold the cursor is in, if it is in one."""
@@ -154,8 +172,7 @@ class CommandHandler:
         """During a hold, the side and the hold's time left; asked again soon, or elsewhere, the full status."""
         status = self._status_at(frame)
         if status.hold_left is not None and not status.paused:
-            # Said once the sentence sounding ends: the time left then.
-            status = self._status_at(speech_end(self._transport.snapshot, frame) or frame)
+            status = self._status_at(self._answer_start(frame))  # the time left when it is said
         last = self._last_hold_status
         again = last is not None and out_frame - last < STATUS_AGAIN_SECONDS * self._transport.sample_rate
         if status.hold_left is None or status.paused or again:

@@ -229,6 +229,10 @@ class Transport:
             self._owed_until = keep_time_until
         self._feedback.set(audio, text, start_frame, over=over)
 
+    def owe(self, frames: int) -> None:
+        """Count ``frames`` (a sentence said again in a hold) as owed: skipped from the hold's later silence."""
+        self._owed += max(0, frames)
+
     # -- the clock ---------------------------------------------------------------
 
     @property
