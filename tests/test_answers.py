@@ -320,3 +320,17 @@ def test_a_long_sentence_in_a_hold_is_cut_by_the_answer_and_its_time_given_back(
     # ... and the answer and the repeated part are skipped from the hold's silence: the release on time.
     assert player.transport.skipped_frames == len(note) + at - say.start
     assert np.array_equal(audio[release.start:timeline.length], rendered[release.start:])
+
+
+def test_restarting_a_hold_after_an_answer_gives_it_its_whole_time_again() -> None:
+    timeline = compile_timeline(_long_hold_script(), fake_measure)
+    output, speaker = FakeOutput(), FakeSpeaker()
+    player = Player(Program.from_timeline(timeline), make_renderer, output, speaker)
+    player.pump()
+    first = [e for e in timeline.events if e.cue == "remaining"][0]
+    play_for(player, output, first.start - RATE // 2)
+    player.handle(Command.STATUS)  # runs into the cue: time is owed
+    play_for(player, output, 2 * RATE)
+    player.handle(Command.RESTART)  # back to the step's start: nothing is owed any more
+    play_to_end(player, output)
+    assert player.transport.skipped_frames == 0

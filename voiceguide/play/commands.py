@@ -229,6 +229,7 @@ class CommandHandler:
 
         def change() -> Then:
             transport.jump(target)
+            transport.forgive()
             transport.paused = False
             return "on"
         # The right side's announcement names the side: the answer does not.
@@ -249,6 +250,7 @@ class CommandHandler:
 
         def change() -> Then:
             self._last_restart = (out_frame, target)
+            transport.forgive()
             transport.paused = False
             if stops:
                 transport.jump(stops[target].start)

@@ -233,6 +233,10 @@ class Transport:
         """Count ``frames`` (a sentence said again in a hold) as owed: skipped from the hold's later silence."""
         self._owed += max(0, frames)
 
+    def forgive(self) -> None:
+        """Owe nothing (the listener moved to another step or side: its holds keep their whole time)."""
+        self._owed = 0
+
     # -- the clock ---------------------------------------------------------------
 
     @property
