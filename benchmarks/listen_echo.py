@@ -69,3 +69,16 @@ def echo_return_loss_enhancement(echo: np.ndarray, residual: np.ndarray, skip_se
     before = float(np.mean(np.square(echo[skip:residual.size][loud])))
     after = float(np.mean(np.square(residual[skip:][loud])))
     return 10 * np.log10(before / max(after, 1e-12))
+
+
+def suppress_residual(cleaned: np.ndarray, mic: np.ndarray, frame: int = 480, drop_db: float = 10.0) -> np.ndarray:
+    """Silence the frames the canceller made much quieter than the microphone (only echo was there): what
+    is left of the echo still sounds like a voice to the voice detector.  A frame where someone speaks over
+    the echo keeps most of its energy, and is kept."""
+    out = cleaned.copy()
+    for start in range(0, min(cleaned.size, mic.size) - frame + 1, frame):
+        heard = float(np.mean(np.square(mic[start:start + frame]))) + 1e-12
+        left = float(np.mean(np.square(cleaned[start:start + frame])))
+        if left < heard * 10 ** (-drop_db / 10):
+            out[start:start + frame] = 0.0
+    return out

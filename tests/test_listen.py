@@ -7,6 +7,7 @@ skipped with a reason when an extra is missing, a failure under ``CI=true``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from voiceguide.play.listen import (
     VOICE_COMMANDS,
     Heard,
     Judge,
+    JudgeAhead,
     ListenError,
     Segment,
     Segmenter,
@@ -126,6 +128,37 @@ def test_a_monologue_too_long_to_be_a_command_is_the_voice_before_the_next_word(
     assert after.before[0] == pytest.approx(0.5, abs=0.031) and after.before[1] == pytest.approx(4.5, abs=0.031)
 
 
+def test_a_click_before_a_word_is_not_voice_before_it() -> None:
+    # A fan switched on, a cough: too short to be a word, so the word after it still counts as said alone.
+    [word] = cut([(0.5, 0.0), (0.09, 0.5), (0.5, 0.0), (0.5, 0.5), (1.0, 0.0)])
+    assert word.before is None
+
+
+def cut_early(pattern: list[tuple[float, float]]) -> tuple[list[Segment], list[Segment]]:
+    """The early segments and the finished ones of a pattern."""
+    segmenter = Segmenter(EnergyVad())
+    early, found = [], []
+    for index, frame in enumerate(frames_of(pattern)):
+        segment = segmenter.push(frame, (index + 1) * 0.03)
+        if (ahead := segmenter.early()) is not None:
+            early.append(ahead)
+        if segment is not None:
+            found.append(segment)
+    return early, found
+
+
+def test_a_segment_is_offered_early_with_the_voice_it_will_have() -> None:
+    [early], [segment] = cut_early([(1.0, 0.0), (0.6, 0.5), (1.0, 0.0)])
+    assert (early.voiced_from, early.voiced_to) == (segment.voiced_from, segment.voiced_to)
+    assert early.end_time < segment.end_time
+
+
+def test_a_pause_inside_a_phrase_offers_it_early_but_the_segment_goes_on() -> None:
+    early, [segment] = cut_early([(1.0, 0.0), (0.3, 0.5), (0.12, 0.0), (0.3, 0.5), (1.0, 0.0)])
+    assert len(early) == 2
+    assert early[0].voiced_to < segment.voiced_to == early[1].voiced_to
+
+
 class Transcripts:
     """A recognizer that answers from a list and counts its calls (the judge's logic alone)."""
 
@@ -167,6 +200,29 @@ def test_our_own_voice_before_a_word_does_not_make_it_talk() -> None:
 def test_the_judge_ignores_what_whisper_doubts(transcript: Transcript) -> None:
     heard = Judge(Transcripts(transcript), SoundGate()).hear(segment_at(10.0, 10.5))
     assert (heard.action, heard.ignored) == (None, "unsure")
+
+
+def test_judging_ahead_gives_the_early_verdict_when_nothing_was_added() -> None:
+    recognizer = Transcripts(Transcript("Pause.", 0.05, -0.2))
+    ahead = JudgeAhead(Judge(recognizer, SoundGate()))
+    try:
+        ahead.start(segment_at(10.0, 10.5))
+        finished = dataclasses.replace(segment_at(10.0, 10.5), end_time=10.8)
+        heard = ahead.hear(finished)
+    finally:
+        ahead.close()
+    assert (heard.action, heard.end_time, recognizer.calls) == ("pause", 10.8, 1)
+
+
+def test_judging_ahead_judges_again_when_the_voice_went_on() -> None:
+    recognizer = Transcripts(Transcript("Time.", 0.05, -0.2), Transcript("Time left.", 0.05, -0.2))
+    ahead = JudgeAhead(Judge(recognizer, SoundGate()))
+    try:
+        ahead.start(segment_at(10.0, 10.3))
+        heard = ahead.hear(segment_at(10.0, 10.7))
+    finally:
+        ahead.close()
+    assert (heard.action, recognizer.calls) == ("time left", 2)
 
 
 def test_the_judge_never_recognises_our_own_sound() -> None:

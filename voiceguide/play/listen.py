@@ -22,10 +22,12 @@ The words, where to speak and the measurements: docs/voice-commands.md.
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,9 +58,9 @@ from voiceguide.play.segments import (
 
 __all__ = [
     "FRAME_SAMPLES", "INSTALL_HINT", "LISTEN_RATE", "MODEL_FILES_SHA256", "VOICE_COMMANDS", "Heard", "Judge",
-    "ListenError", "Listener", "Recognizer", "Segment", "Segmenter", "SoundGate", "Transcript", "VoiceActivity",
-    "WhisperRecognizer", "check_microphone", "match_command", "model_directory", "normal_phrase", "said_once",
-    "webrtc_vad",
+    "JudgeAhead", "ListenError", "Listener", "Recognizer", "Segment", "Segmenter", "SoundGate", "Transcript",
+    "VoiceActivity", "WhisperRecognizer", "check_microphone", "match_command", "model_directory", "normal_phrase",
+    "said_once", "webrtc_vad",
 ]
 
 
@@ -105,6 +107,34 @@ class Judge:
         return Heard(heard.text, match_command(heard.text), segment.end_time)
 
 
+class JudgeAhead:
+    """Judges a segment as soon as its voice seems to have ended (``Segmenter.early``), on its own thread, and
+    gives that verdict when the segment ends as it was: the answer does not wait for the recognizer after the
+    closing silence.  When more voice came, the segment is judged again, whole."""
+
+    def __init__(self, judge: Judge) -> None:
+        self._judge = judge
+        # One thread: Whisper judges one segment at a time, in order.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voiceguide-judge")
+        self._ahead: tuple[Segment, Future[Heard]] | None = None
+
+    def start(self, early: Segment) -> None:
+        """Begin judging what may be a whole segment."""
+        self._ahead = (early, self._pool.submit(self._judge.hear, early))
+
+    def hear(self, segment: Segment) -> Heard:
+        """The verdict on a finished segment: the one begun early if nothing was added to its voice since."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and (ahead[0].voiced_from, ahead[0].voiced_to) == (segment.voiced_from,
+                                                                                 segment.voiced_to):
+            return dataclasses.replace(ahead[1].result(), end_time=segment.end_time)
+        return self._pool.submit(self._judge.hear, segment).result()
+
+    def close(self) -> None:
+        """Stop the thread (a segment being recognised is finished first)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 class Listener:
     """Listens on a microphone until ``close``; each segment's ``Heard`` goes to ``on_heard``.
 
@@ -120,7 +150,7 @@ class Listener:
         from voiceguide.play.live import _sounddevice
 
         self._sd = _sounddevice()
-        self._judge = Judge(recognizer, gate)
+        self._judge = JudgeAhead(Judge(recognizer, gate))
         self._segmenter = Segmenter(vad)
         self._on_heard = on_heard
         self._on_level = on_level
@@ -159,6 +189,9 @@ class Listener:
                     rms = float(np.sqrt(np.mean(np.square(frame.astype(np.float64))))) + 1e-9
                     self._on_level(20 * np.log10(rms))
                 segment = self._segmenter.push(frame, end_time)
+                early = self._segmenter.early()
+                if early is not None:
+                    self._judge.start(early)
                 if segment is not None:
                     self._on_heard(self._judge.hear(segment))
 
@@ -172,6 +205,7 @@ class Listener:
         except self._sd.PortAudioError:
             pass
         self._worker.join(timeout=5)
+        self._judge.close()
 
 
 def check_microphone(device: str | int | None = None) -> None:

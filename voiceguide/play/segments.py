@@ -36,6 +36,8 @@ PRE_ROLL_FRAMES = 12
 its soft onset."""
 END_SILENCE_SECONDS = 0.18
 """Silence that ends a segment: the answer waits for it (0.24 s before; recognition measured the same)."""
+EARLY_SILENCE_SECONDS = 0.09
+"""Silence after which a segment is recognised early (``Segmenter.early``), in case no more voice comes."""
 LEAD_IN_SECONDS = 0.2
 """Silence put before a segment's samples for the recognizer: Whisper hears the first word better after a
 pause (with the longer pre-roll: 152 of 165 commands by untuned voices instead of 149, ``bench_listen``)."""
@@ -58,7 +60,7 @@ class Segment:
 
     ``voiced_from``..``voiced_to`` is the part the VAD heard as voice: the samples reach back
     ``PRE_ROLL_FRAMES`` before it and go on ``END_SILENCE_SECONDS`` after it.  ``before`` is the voiced
-    span of the sound heard before this one (a word, a remark too long to be a command, a click), if any.
+    span of the voice heard before this one (a word, or a remark too long to be a command; not a click), if any.
     """
 
     samples: Samples
@@ -123,14 +125,24 @@ class Segmenter:
             return None
         frames, self._frames, self._active = self._frames, [], False
         before, voiced_frames = self._before, self._voiced_frames
-        self._before = self._voiced
         if seconds > MAX_SEGMENT_SECONDS:
             self._recent.clear()
             self._skipping, self._silent_frames = True, 0
             return None
         if voiced_frames * FRAME_SECONDS < MIN_SEGMENT_SECONDS:
-            return None
+            return None  # a click is no voice before the next word either
+        self._before = self._voiced
         return Segment(np.concatenate([self._lead_in, *frames]), self._start_time, end_time, *self._voiced, before)
+
+    def early(self) -> Segment | None:
+        """The segment being cut, once ``EARLY_SILENCE_SECONDS`` of silence follow its voice (else None): it can
+        be recognised while the rest of the closing silence is awaited.  Call after each ``push``."""
+        if not self._active or self._silent_frames != round(EARLY_SILENCE_SECONDS / FRAME_SECONDS):
+            return None
+        if self._voiced_frames * FRAME_SECONDS < MIN_SEGMENT_SECONDS:
+            return None
+        return Segment(np.concatenate([self._lead_in, *self._frames]), self._start_time,
+                       self._voiced[1] + EARLY_SILENCE_SECONDS, *self._voiced, self._before)
 
     def _start(self, end_time: float) -> None:
         self._active = True
