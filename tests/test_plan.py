@@ -54,6 +54,8 @@ PLAN_SCHEMA = {
                     "side": {"enum": ["left", "right", None]},
                     "section": {"type": ["string", "null"]},
                     "label": {"type": ["string", "null"]},  # revision 2
+                    "spoken": {"type": "string"},  # revision 3: only where pronounce changes the words
+                    "moved": {"type": "number", "minimum": -2, "maximum": 2, "not": {"const": 0}},  # revision 3
                 },
             },
         },
@@ -93,7 +95,8 @@ def test_plan_dict_has_exactly_the_spec_keys_and_validates() -> None:
     section = next(e for e in plan["events"] if e["cue"] == "section")
     assert plan["chapters"] == [{"t": section["t"], "title": "Buttock point"}]
     keys = ["t", "duration", "kind", "cue", "text", "step", "side", "section", "label"]
-    assert all(list(e) == keys for e in plan["events"])
+    assert all(list(e) in (keys, [*keys, "moved"]) for e in plan["events"])
+    assert any("moved" in e for e in plan["events"])  # the halfway cue, due with a time-left cue
     assert plan["title"] == "Sciatica relief"
     assert plan["duration"] == round(timeline.length / SAMPLE_RATE, 6)
     assert json.loads(json.dumps(plan)) == plan  # plain JSON types only
@@ -173,13 +176,37 @@ def test_clock_rounds_frames_to_hundredths() -> None:
 def test_dropped_cues_become_positioned_warnings() -> None:
     sr = SAMPLE_RATE
     lost = event(30 * sr, sr, "halfway", "Halfway.")
-    kept = event(30 * sr + sr // 2, sr, "remaining", "Ten seconds left.")
-    timeline = Timeline("T", None, sr, 40 * sr, (kept,), (), (), (DroppedCue(lost, kept, 12, 7),))
+    kept = event(29 * sr + sr // 2, sr, "remaining", "Ten seconds left.")
+    timeline = Timeline("T", None, sr, 40 * sr, (kept,), (), (), (DroppedCue(lost, kept, 12, 7, "halfway"),))
     (warning,) = dropped_warnings(timeline, "my.yaml")
     assert warning.format(snippet=False) == (
-        'my.yaml:12:7: warning: the halfway cue "Halfway." at 0:30.00 is dropped: it would collide with the '
-        'remaining cue "Ten seconds left." at 0:30.50, which has priority'
+        'my.yaml:12:7: warning: the halfway cue "Halfway." at 0:30.00 is dropped: the remaining cue '
+        '"Ten seconds left." at 0:29.50 is sounding then; change \'halfway\' to make room'
     )
+
+
+def test_a_drop_warning_points_at_the_key_to_change_even_through_an_alias() -> None:
+    source = b"""voiceguide: 1
+title: T
+x-reuse:
+  hip: &hip
+    hold: 4s
+    halfway: true
+    countdown: 3
+    say: Press firmly and breathe slowly and deeply, as deep as you can.
+steps:
+  - press: *hip
+"""
+    from voiceguide.script.parse import parse_script
+
+    script = parse_script(source, "c.yaml").script
+    assert script is not None
+    timeline = compile_timeline(script, fake_measure)
+    warnings = dropped_warnings(timeline, "c.yaml", source)
+    assert warnings
+    lines = {(w.position.line, w.position.column, w.source_line) for w in warnings}
+    assert lines <= {(6, 5, "    halfway: true"), (8, 5, "    say: Press firmly and breathe slowly and deeply, as "
+                                                        "deep as you can."), (7, 5, "    countdown: 3")}
 
 
 def test_a_real_collision_is_reported() -> None:

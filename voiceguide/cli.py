@@ -514,7 +514,6 @@ def _shown_path(arg: str, full: str) -> str:
 
 def _cmd_check(options: CheckOptions) -> int:
     # Imported here, as in every command, so that start-up loads only what the command needs.
-    import dataclasses
 
     from voiceguide.base import SAMPLE_RATE
     from voiceguide.printable import printable
@@ -545,11 +544,8 @@ def _cmd_check(options: CheckOptions) -> int:
             # No engine on the check path: speech lengths are estimated from the words and the rate.
             timeline = compile_timeline(script, estimated_measure(script.voice.rate, SAMPLE_RATE))
             length_seconds = Fraction(timeline.length, timeline.sample_rate)
-            lines = source.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()
-            for warning in dropped_warnings(timeline, shown):
-                line = warning.position.line
-                source_line = lines[line - 1] if 0 < line <= len(lines) else None
-                diagnostics.append(dataclasses.replace(warning, source_line=source_line))
+            diagnostics += dropped_warnings(timeline, shown, source)
+            diagnostics.sort(key=lambda d: (d.position.line, d.position.column))
         if script is not None:
             diagnostics += _voice_warnings(script, source, shown)
         _print_diagnostics(diagnostics)
@@ -677,6 +673,7 @@ def _prepare_session(session: SessionOptions, progress: ProgressBar | None = Non
 
     from voiceguide.audio.loudness import levelled_tones
     from voiceguide.audio.mixer import SessionClips
+    from voiceguide.script.pronounce import spoken_forms
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
     from voiceguide.timeline.compiler import compile_timeline, utterances
     from voiceguide.timeline.length_limit import check_timeline_length
@@ -684,7 +681,7 @@ def _prepare_session(session: SessionOptions, progress: ProgressBar | None = Non
     script = _load_session(session)
     options = session.sound
     synth = _synthesizer(options, script)
-    bank = SpeechBank(synth, default_cache_dir())
+    bank = SpeechBank(synth, default_cache_dir(), spoken=spoken_forms(script.pronounce).spoken)
     # One batched pass over every distinct text: far faster than one engine call per cue.
     try:
         bank.prefetch(utterances(script, pace=options.pace, cautions=options.cautions), progress=progress)
@@ -719,24 +716,18 @@ def _session_volume(sound: SoundOptions, script: Script) -> float:
 
 
 def _warn_dropped(script: Script, timeline: Timeline) -> None:
-    """Print a ``FILE:LINE:COL: warning:`` for every cue the timeline dropped in a collision."""
-    import dataclasses
-
+    """Print a ``FILE:LINE:COL: warning:`` for every cue that fits nowhere, at the key that would make room."""
     from voiceguide.script.source import read_script_file
     from voiceguide.timeline.plan import dropped_warnings
 
+    if not timeline.dropped:
+        return
     path = script.position.path
-    try:  # the script read again, as boundedly as the first time, for the source lines
-        source_lines = read_script_file(path, path).decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()
+    try:  # the script read again, as boundedly as the first time, for the keys' places and lines
+        source: bytes | None = read_script_file(path, path)
     except VoiceguideError:
-        source_lines = []
-    warnings = []
-    for warning in dropped_warnings(timeline, path):
-        line = warning.position.line
-        if 1 <= line <= len(source_lines):
-            warning = dataclasses.replace(warning, source_line=source_lines[line - 1])
-        warnings.append(warning)
-    _print_diagnostics(warnings)
+        source = None
+    _print_diagnostics(dropped_warnings(timeline, path, source))
 
 
 def _cmd_plan(options: PlanOptions) -> int:
@@ -1048,6 +1039,7 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     from voiceguide.play.tracking import VoiceRouter
     from voiceguide.play.ui import LiveDisplay
     from voiceguide.play.voice import VoiceCommands
+    from voiceguide.script.pronounce import spoken_forms
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
     from voiceguide.timeline.compiler import iter_timeline, script_phrasebook, utterances
     from voiceguide.timeline.length_limit import held_to_limit
@@ -1055,7 +1047,7 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     phrases = script_phrasebook(script)  # the keys answer in the script's language
     sound = options.session.sound
     synth = _synthesizer(sound, script)
-    bank = SpeechBank(synth, default_cache_dir())
+    bank = SpeechBank(synth, default_cache_dir(), spoken=spoken_forms(script.pronounce).spoken)
     # The session's texts in order of first use, the fixed key feedback early among them (so keys answer at once);
     # the first pain question before them all, the other pain sentences last.
     ask_first, ask_later = session_log.texts()

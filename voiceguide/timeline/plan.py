@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from voiceguide.base import clock
-from voiceguide.errors import Diagnostic, Position
+from voiceguide.errors import Diagnostic, Position, ScriptError
 from voiceguide.printable import printable
+from voiceguide.script.loader import Document, compose_document
+from voiceguide.script.places import key_position
 from voiceguide.timeline.compiler import Event, Timeline
 
 
@@ -21,7 +23,8 @@ def _at(frames: int, sample_rate: int) -> str:
 
 
 def _event_dict(event: Event, sample_rate: int) -> dict[str, Any]:
-    return {
+    """An event as the spec's JSON; ``spoken`` only where ``pronounce`` changed the words, ``moved`` only if moved."""
+    result = {
         "t": seconds(event.start, sample_rate),
         "duration": seconds(event.length, sample_rate),
         "kind": event.kind,
@@ -32,6 +35,11 @@ def _event_dict(event: Event, sample_rate: int) -> dict[str, Any]:
         "section": event.section,
         "label": event.label,
     }
+    if event.spoken is not None:
+        result["spoken"] = event.spoken
+    if event.moved:
+        result["moved"] = seconds(event.moved, sample_rate)
+    return result
 
 
 def _sorted(timeline: Timeline) -> list[Event]:
@@ -104,18 +112,42 @@ def _label_marks(timeline: Timeline) -> list[tuple[int, str]]:
     return marks
 
 
-def dropped_warnings(timeline: Timeline, path: str) -> list[Diagnostic]:
-    """One positioned ``warning:`` per cue the timeline dropped in a collision (``path`` as the user named it)."""
+def dropped_warnings(timeline: Timeline, path: str, source: bytes | None = None) -> list[Diagnostic]:
+    """One positioned ``warning:`` per cue that fits nowhere (``path`` as the user named it).
+
+    With the script's ``source``, each points at the key whose value would make
+    room (``hold``, ``cue_every``, …), with its line; else at the step.
+    """
+    if not timeline.dropped:
+        return []
+    document = _document(source, path)
     rate = timeline.sample_rate
     warnings = []
     for dropped in timeline.dropped:
         lost, kept = dropped.dropped, dropped.kept
-        message = (
-            f"the {lost.cue} cue {_quote(lost)} at {_at(lost.start, rate)} is dropped: it would collide "
-            f"with the {kept.cue} cue {_quote(kept)} at {_at(kept.start, rate)}, which has priority"
-        )
-        warnings.append(Diagnostic(Position(path, dropped.line, dropped.column), "warning", message))
+        if kept is None:
+            why = "it would not end before the step does"
+        elif kept.start > lost.start:
+            why = f"it would not end before the {kept.cue} cue {_quote(kept)} at {_at(kept.start, rate)}"
+        else:
+            why = f"the {kept.cue} cue {_quote(kept)} at {_at(kept.start, rate)} is sounding then"
+        fix = f"; change '{dropped.key}' to make room" if dropped.key else ""
+        message = f"the {lost.cue} cue {_quote(lost)} at {_at(lost.start, rate)} is dropped: {why}{fix}"
+        position = Position(path, dropped.line, dropped.column)
+        if document is not None and dropped.key:
+            position = key_position(document, position, dropped.key) or position
+        line = document.line(position.line) if document is not None else None
+        warnings.append(Diagnostic(position, "warning", message, line))
     return warnings
+
+
+def _document(source: bytes | None, path: str) -> Document | None:
+    if source is None:
+        return None
+    try:
+        return compose_document(source, path)
+    except ScriptError:
+        return None
 
 
 def _quote(event: Event) -> str:
