@@ -145,12 +145,12 @@ def test_format_plan_reads_like_a_timetable() -> None:
         "Sciatica relief",
         "Test.",
         "",
-        "  0:00.00  title           Sciatica relief",
-        "  0:02.00  chime           (bell)",
+        "  0:00.00     title           Sciatica relief",
+        "  0:02.00  1  chime           (bell)",
         "",
         "Buttock point  (from 0:10.00)",
-        "  0:10.00  section         Buttock point.",
-        "  0:14.50  press    left   Press now.",
+        "  0:10.00  2  section         Buttock point.",
+        "  0:14.50  3  press    left   Press now.",
         "",
         "Total length 1:01.25, 4 cues.",
     ]
@@ -162,7 +162,7 @@ def test_format_plan_shows_hours_and_sections_without_cues() -> None:
                         (Chapter("Quiet", 3000 * sr), Chapter("End", 7000 * sr)), ())  # fmt: skip
     lines = format_plan(timeline).splitlines()
     assert "Quiet  (from 50:00.00)" in lines
-    assert "  1:02:03.00  say             Hi." in lines
+    assert "  1:02:03.00  1  say             Hi." in lines
     assert lines[:3] == ["Long", "", "Quiet  (from 50:00.00)"]
     assert lines[-3:] == ["End  (from 1:56:40.00)", "", "Total length 2:00:00.00, 1 cue."]
 

@@ -63,10 +63,12 @@ def plan_dict(timeline: Timeline) -> dict[str, Any]:
 
 
 def format_plan(timeline: Timeline) -> str:
-    """The timeline as text: one line per cue (time, cue, side, text), section headings, labels, total length."""
+    """The timeline as text: one line per cue (time, step, cue, side, text), section headings, labels, total length."""
     rate = timeline.sample_rate
     events = _sorted(timeline)
     cue_width = max([8, *(len(event.cue) for event in events)])
+    # Steps numbered as in the JSON plan and for --from ("5", "5.2"); the title and cautions have none.
+    step_width = max([0, *(len(event.step) for event in events if event.step != "0")])
     # Script text is shown, never obeyed (no live control characters), and a cue keeps to its line.
     lines = [printable(timeline.title, one_line=True)]
     if timeline.description:
@@ -91,7 +93,8 @@ def format_plan(timeline: Timeline) -> str:
             next_label += 1
         side = event.side if event.side not in (None, "none") else ""
         text = printable(event.text or "", one_line=True) if event.kind == "speech" else f"({event.sound or 'tone'})"
-        lines.append(f"  {_at(event.start, rate):>7}  {event.cue:<{cue_width}} {side:<6} {text}".rstrip())
+        step = (event.step if event.step != "0" else "").ljust(step_width + 2) if step_width else ""
+        lines.append(f"  {_at(event.start, rate):>7}  {step}{event.cue:<{cue_width}} {side:<6} {text}".rstrip())
     for chapter in chapters[next_chapter:]:
         heading(chapter.title, chapter.start)
     for start, label in labels[next_label:]:
