@@ -93,7 +93,7 @@ def test_plan_dict_has_exactly_the_spec_keys_and_validates() -> None:
     assert list(plan) == ["title", "duration", "language", "voice", "engine", "events", "chapters"]
     assert (plan["language"], plan["voice"], plan["engine"]) == ("en", "gmw/de", "pyttsx3")
     section = next(e for e in plan["events"] if e["cue"] == "section")
-    assert plan["chapters"] == [{"t": section["t"], "title": "Buttock point"}]
+    assert plan["chapters"] == [{"t": 0.0, "title": "Sciatica relief"}, {"t": section["t"], "title": "Buttock point"}]
     keys = ["t", "duration", "kind", "cue", "text", "step", "side", "section", "label"]
     assert all(list(e) in (keys, [*keys, "moved"]) for e in plan["events"])
     assert any("moved" in e for e in plan["events"])  # the halfway cue, due with a time-left cue

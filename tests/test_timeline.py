@@ -110,7 +110,12 @@ def test_sections_mark_chapters_and_tag_later_events() -> None:
     assert (sec.cue, sec.text, sec.section) == ("section", "Warm up", "Warm up")
     assert a.start == sec.end + frames(SECTION_GAP) and a.section == "Warm up"
     assert b.section == "Quiet" and b.start == a.end + frames(F(1, 2))
-    assert [(c.title, c.start) for c in tl.chapters] == [("Warm up", sec.start), ("Quiet", b.start)]
+    # The first section starts after the title: a chapter named after the title covers 0:00 up to it.
+    assert [(c.title, c.start) for c in tl.chapters] == [("T", 0), ("Warm up", sec.start), ("Quiet", b.start)]
+
+
+def test_no_opening_chapter_without_sections() -> None:
+    assert compile_steps(Say("a", P)).chapters == ()
 
 
 # -- breathing ----------------------------------------------------------------------------

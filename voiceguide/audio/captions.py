@@ -76,7 +76,7 @@ class _Mark:
 
 
 def _chapter_marks(timeline: Timeline) -> list[_Mark]:
-    """Chapters covering the whole session: an opening one (the title) before the first section."""
+    """Chapters covering the whole session: the timeline's (which start at 0:00), or the title for all of it."""
     chapters = sorted(timeline.chapters, key=lambda chapter: chapter.start)
     starts = [(timeline.title, 0)] if not chapters or chapters[0].start > 0 else []
     starts += [(chapter.title, chapter.start) for chapter in chapters]

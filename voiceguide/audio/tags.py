@@ -125,7 +125,10 @@ def _write_vorbis(path: str | os.PathLike[str], container: str, tags: FileTags) 
     comments.clear()  # drops libsndfile's own ENCODER=libsndfile
     for key, value in vorbis_comments(tags):
         comments[key] = [value]
-    audio.save()
+    # No padding after the comments in Ogg: mutagen leaves room there for later edits, which FFmpeg
+    # (and so every player built on it) reports as "N bytes of comment header remain".  FLAC keeps
+    # its padding, which is a metadata block of its own.
+    audio.save(padding=(lambda info: 0) if container == "OGG" else None)
 
 
 def _id3_frames(tags: FileTags) -> list[Any]:

@@ -174,6 +174,9 @@ def compile_timeline(
             chapters.append(plan.chapter)
         end = max(end, plan.span.end, *(e.end for e in plan.events))
     events.sort(key=lambda e: e.start)
+    if chapters and chapters[0].start > 0:
+        # Revision 3: files start with a chapter, named after the title, up to the first section.
+        chapters.insert(0, Chapter(script.title, 0))
     return Timeline(
         title=script.title,
         description=script.description,
