@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction as F
 
 import pytest
@@ -31,9 +32,11 @@ from voiceguide.timeline.compiler import (
     SECTION_GAP,
     TITLE_GAP,
     TONE_SECONDS,
+    Chapter,
     Event,
     Timeline,
     compile_timeline,
+    file_chapters,
     iter_timeline,
     utterances,
 )
@@ -110,12 +113,19 @@ def test_sections_mark_chapters_and_tag_later_events() -> None:
     assert (sec.cue, sec.text, sec.section) == ("section", "Warm up", "Warm up")
     assert a.start == sec.end + frames(SECTION_GAP) and a.section == "Warm up"
     assert b.section == "Quiet" and b.start == a.end + frames(F(1, 2))
-    # The first section starts after the title: a chapter named after the title covers 0:00 up to it.
-    assert [(c.title, c.start) for c in tl.chapters] == [("T", 0), ("Warm up", sec.start), ("Quiet", b.start)]
+    assert [(c.title, c.start) for c in tl.chapters] == [("Warm up", sec.start), ("Quiet", b.start)]
+    # Files and the plan: the first section starts after the title, so a chapter named after the
+    # title covers 0:00 up to it.
+    assert [(c.title, c.start) for c in file_chapters(tl)] == [("T", 0), ("Warm up", sec.start), ("Quiet", b.start)]
 
 
-def test_no_opening_chapter_without_sections() -> None:
-    assert compile_steps(Say("a", P)).chapters == ()
+def test_no_opening_chapter_without_sections_or_when_a_section_opens_the_session() -> None:
+    assert file_chapters(compile_steps(Say("a", P))) == ()
+    opening = compile_timeline(Script(title="T", steps=(Section("First", P), Say("a", P)), position=P),
+                               fake_measure, cautions=False)
+    assert opening.chapters[0].start > 0  # after the title
+    untitled = dataclasses.replace(opening, chapters=(Chapter("First", 0),))
+    assert file_chapters(untitled) == (Chapter("First", 0),)
 
 
 # -- breathing ----------------------------------------------------------------------------

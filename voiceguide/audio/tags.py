@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voiceguide import __version__
-from voiceguide.timeline.compiler import Timeline
+from voiceguide.timeline.compiler import Timeline, file_chapters
 
 ENCODER = f"voiceguide {__version__}"
 """What every file names as its encoder."""
@@ -49,7 +49,7 @@ class FileTags:
 
 def session_tags(timeline: Timeline, language: str | None) -> FileTags:
     """The tags of a rendered session: its title, description, language and one chapter per section."""
-    starts = [(chapter.title, chapter.start) for chapter in timeline.chapters]
+    starts = [(chapter.title, chapter.start) for chapter in file_chapters(timeline)]
     return FileTags(
         title=" ".join(timeline.title.split()),
         description=" ".join(timeline.description.split()) if timeline.description else None,

@@ -1,4 +1,4 @@
-"""What ``voiceguide play`` shows: strings only (``ui.LiveDisplay`` writes them where ``cli.py`` says).
+"""What ``voiceguide play`` shows: strings only (``ui.LiveDisplay`` writes them where the command line says).
 
 Two modes.  On a terminal, one status line redrawn in place (``\\r``, clear to
 end of line): the step, the text being spoken, a progress bar and the time
@@ -11,8 +11,8 @@ from __future__ import annotations
 import shutil
 
 from voiceguide.base import clock
+from voiceguide.play.frame_map import Feedback, Notice
 from voiceguide.play.keymap import KEYS_REMINDER
-from voiceguide.play.log import Feedback, Notice
 from voiceguide.play.status import Status, describe_place
 from voiceguide.printable import printable
 from voiceguide.timeline.compiler import Event
@@ -40,9 +40,10 @@ def status_line(status: Status, width: int | None = None) -> str:
 
     ``Playing · step 3 of 9 · GB30, left side · “Press now.”   0:44 left in the hold ·
     session [####------] 12:05 left``: steps numbered as the script, ``plan`` and
-    ``--from`` number them (``5.2`` inside a repeat; no number for the title and cautions).  When the line is too long the session's bar
-    goes first, then the session's time, then the time left in the step; the step's
-    name stays, and the sentence being spoken fills what room is left.
+    ``--from`` number them (``5.2`` inside a repeat; no number for the title and
+    cautions).  When the line is too long the session's bar goes first, then the
+    session's time, then the time left in the step; the step's name stays, and the
+    sentence being spoken fills what room is left.
     """
     if width is None:
         width = shutil.get_terminal_size((80, 24)).columns

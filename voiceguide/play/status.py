@@ -24,7 +24,7 @@ class Status:
     paused: bool
     span: StepSpan | None
     step_number: str
-    """The step as the script numbers it, as ``plan`` and ``--from`` do: ``"5"``, ``"5.2"`` (``"0"``: title, cautions)."""
+    """The step as the script, ``plan`` and ``--from`` number it: ``"5"``, ``"5.2"`` (``"0"``: title, cautions)."""
     step_count: int | None
     """The script's top-level steps, once the whole session is laid out."""
     side: str | None

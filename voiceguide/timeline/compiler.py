@@ -130,7 +130,7 @@ class StepPlan:
     chapter: Chapter | None = None
 
 
-# Fixed gaps the spec leaves to us (see README, "Choices where the spec is silent").
+# Fixed gaps the spec leaves to us (see docs/reference.md, "Choices where the spec is silent").
 # They are not scaled by --pace: pace stretches the script's own durations only.
 TITLE_GAP = Fraction(1)
 CAUTION_GAP = Fraction(3, 4)
@@ -174,9 +174,6 @@ def compile_timeline(
             chapters.append(plan.chapter)
         end = max(end, plan.span.end, *(e.end for e in plan.events))
     events.sort(key=lambda e: e.start)
-    if chapters and chapters[0].start > 0:
-        # Revision 3: files start with a chapter, named after the title, up to the first section.
-        chapters.insert(0, Chapter(script.title, 0))
     return Timeline(
         title=script.title,
         description=script.description,
@@ -188,6 +185,15 @@ def compile_timeline(
         dropped=tuple(dropped),
         language=primary_language(script.language),
     )
+
+
+def file_chapters(timeline: Timeline) -> tuple[Chapter, ...]:
+    """The chapters of files and of the plan: the sections, after one named after the title from 0:00
+    when the first section starts later (revision 3).  Navigation keeps to the sections."""
+    chapters = tuple(sorted(timeline.chapters, key=lambda chapter: chapter.start))
+    if chapters and chapters[0].start > 0:
+        return (Chapter(timeline.title, 0), *chapters)
+    return chapters
 
 
 def iter_timeline(

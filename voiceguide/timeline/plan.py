@@ -7,9 +7,9 @@ from typing import Any
 from voiceguide.base import clock
 from voiceguide.errors import Diagnostic, Position, ScriptError
 from voiceguide.printable import printable
+from voiceguide.script.key_positions import key_position
 from voiceguide.script.loader import Document, compose_document
-from voiceguide.script.places import key_position
-from voiceguide.timeline.compiler import Event, Timeline
+from voiceguide.timeline.compiler import Event, Timeline, file_chapters
 
 
 def seconds(frames: int, sample_rate: int) -> float:
@@ -58,7 +58,8 @@ def plan_dict(timeline: Timeline) -> dict[str, Any]:
         "voice": timeline.voice,
         "engine": timeline.engine,
         "events": [_event_dict(event, rate) for event in _sorted(timeline)],
-        "chapters": [{"t": seconds(chapter.start, rate), "title": chapter.title} for chapter in timeline.chapters],
+        "chapters": [{"t": seconds(chapter.start, rate), "title": chapter.title}
+                     for chapter in file_chapters(timeline)],
     }
 
 

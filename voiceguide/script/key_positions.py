@@ -12,8 +12,8 @@ from __future__ import annotations
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from voiceguide.errors import Position
-from voiceguide.script.keys import STEP_KINDS
 from voiceguide.script.loader import Document
+from voiceguide.script.vocabulary import STEP_KINDS
 
 __all__ = ["key_position"]
 
