@@ -186,7 +186,9 @@ def test_plan_text_and_json_describe_the_same_session(engine_cache: Path) -> Non
     assert lines[-1].startswith("Total length ") and lines[-1].endswith(f"{len(data['events'])} cues.")
     press = next(e for e in data["events"] if e["cue"] == "press")
     minutes, secs = divmod(press["t"], 60)
-    assert any(line.startswith(f"  {int(minutes)}:{secs:05.2f}  press") for line in lines)
+    # The same time, and the same step number as the JSON plan's.
+    assert f"  {int(minutes)}:{secs:05.2f}  {press['step']}  press" in [line[:len(line.split("press")[0]) + 5]
+                                                                       for line in lines if "press" in line]
 
 
 def test_pace_and_no_cautions_change_the_plan_as_the_spec_says(engine_cache: Path) -> None:
