@@ -85,7 +85,7 @@ def duration_text(seconds: Fraction) -> str:
 
 def _script_text(note: str, body: dict[str, Any]) -> str:
     lines = [f"# {line}" for line in re.split(r"(?<=\.) ", note)]
-    text = yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=100, default_flow_style=False)
+    text: str = yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=100, default_flow_style=False)
     return "\n".join(lines) + "\n" + text
 
 

@@ -23,7 +23,8 @@ def starter_text(language: str = "en") -> str:
     if primary not in starter_languages():
         raise UsageError(f"voiceguide has no starter script in '{language[:20]}'",
                          hint=f"choose one of: {', '.join(starter_languages())}")
-    text = resources.files("voiceguide.quick").joinpath("starters", f"new-{primary}.yaml").read_text(encoding="utf-8")
+    text = resources.files("voiceguide.quick").joinpath("starters").joinpath(f"new-{primary}.yaml").read_text(
+        encoding="utf-8")
     if primary != language:  # pt-BR: the tag as asked, so the voice is chosen for it
         text = text.replace(f"language: {primary} ", f"language: {language} ", 1)
     return text
