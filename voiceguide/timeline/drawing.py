@@ -155,8 +155,9 @@ def _legend(axes: Any) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles = [Patch(color=OTHER_SPEECH_COLOR, label="spoken"), Patch(color=SPEECH_COLORS["press"], label="press, release"),
-               Patch(color=SPEECH_COLORS["remaining"], label="time left, countdown")]
+    handles: list[Any] = [Patch(color=OTHER_SPEECH_COLOR, label="spoken"),
+                          Patch(color=SPEECH_COLORS["press"], label="press, release"),
+                          Patch(color=SPEECH_COLORS["remaining"], label="time left, countdown")]
     handles += [Patch(color=BREATH_COLORS[cue], label=word)
                 for cue, word in zip(BREATH_CUES, ("in", "hold", "out", "rest"), strict=True)]
     handles += [Patch(color=HOLD_COLOR, label="pressure hold"),
