@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -379,6 +380,29 @@ def test_plot_refuses_other_formats_and_says_what_to_install_without_matplotlib(
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert re.search(r"pip install 'voiceguide\[plot\]'", done.stderr)
     assert not (tmp_path / "pain.png").exists()
+
+
+def test_plot_of_one_session_spans_about_a_day_not_years() -> None:
+    from matplotlib.dates import num2date
+
+    from voiceguide.log.plot import plot_pain
+
+    low, high = plot_pain([_record(3)]).axes[0].get_xlim()
+    assert timedelta(hours=12) <= num2date(high) - num2date(low) <= timedelta(days=2)
+
+
+def test_plot_of_years_draws_a_monthly_mean_and_no_names() -> None:
+    from voiceguide.log.plot import NAMED_SESSIONS, plot_pain
+
+    start = datetime(2024, 1, 1, 8, tzinfo=ZONE)
+    records = [dataclasses.replace(_record(3, before=6 + i % 2, after=2), started_at=start + timedelta(days=i))
+               for i in range(800)]
+    axes = plot_pain(records).axes[0]
+    lines = {line.get_gid(): line for line in axes.get_lines()}
+    assert len(lines["trend-before"].get_ydata()) in range(26, 29)  # about one mean per 30 days
+    assert set(lines["trend-after"].get_ydata()) == {2}
+    assert [text for text in axes.texts if "Sciatica" in text.get_text()] == []
+    assert len(records) > NAMED_SESSIONS
 
 
 # -- the player's side: SessionTracking with stand-ins for the program and player --------------

@@ -110,3 +110,24 @@ def format_chart(records: Sequence[Record]) -> str:
                      f"{_pain(before)} -> {_pain(after)}".rstrip())
     lines.append("o pain before   * pain after   @ the same   (0 none, 10 worst)")
     return "\n".join(lines) + "\n"
+
+
+def _average(values: Sequence[int]) -> str:
+    return f"{sum(values) / len(values):.1f}" if values else "-"
+
+
+def format_summary(records: Sequence[Record], now: datetime) -> str:
+    """One line: sessions in the last 7 and 30 days, and the average pain before and after over those 30 days."""
+    from datetime import timedelta
+
+    def within(days: int) -> list[Record]:
+        return [r for r in records if now - r.started_at <= timedelta(days=days)]
+
+    week, month = within(7), within(30)
+    before = [r.pain_before for r in month if r.pain_before is not None]
+    after = [r.pain_after for r in month if r.pain_after is not None]
+    line = (f"Last 7 days: {len(week)} session{'' if len(week) == 1 else 's'}; "
+            f"last 30 days: {len(month)} session{'' if len(month) == 1 else 's'}")
+    if before or after:
+        line += f", average pain {_average(before)} before and {_average(after)} after (0 none, 10 worst)"
+    return line + ".\n"
