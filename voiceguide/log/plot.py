@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import timedelta
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
