@@ -107,8 +107,9 @@ def breathe_script(request: BreatheRequest) -> str:
     """The script text of a breathing session."""
     texts = quick_texts(request.language)
     pattern = request.pattern
-    shown = pattern.numbers if pattern.name is None or pattern.name == pattern.numbers else (
-        f"{pattern.name} {pattern.numbers}")
+    # "4 7 8", not "4-7-8", which espeak-ng reads "four minus seven minus eight".
+    spoken = pattern.numbers.replace("-", " ")
+    shown = spoken if pattern.name is None or pattern.name == pattern.numbers else f"{pattern.name}, {spoken}"
     breathe: dict[str, Any] = {"inhale": duration_text(pattern.inhale)}
     if pattern.hold:
         breathe["hold"] = duration_text(pattern.hold)
