@@ -10,9 +10,11 @@ script that was played.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from voiceguide.errors import UsageError
+from voiceguide.errors import UsageError, VoiceguideError
+from voiceguide.log.record import Record
 from voiceguide.play.program import Snapshot, StartPoint
 
 
@@ -58,3 +60,37 @@ class ResumeTarget:
     """The script file's path (or a shipped session's name)."""
     session: str
     point: StopPoint
+
+
+def resume_target(records: Sequence[Record]) -> ResumeTarget:
+    """Where ``play --resume`` takes up the last session in ``records`` (oldest first); NothingToResume if nowhere.
+
+    The script must still be the one played: the same SHA-256 as the record's.
+    """
+    from voiceguide.log.recorder import file_sha256
+    from voiceguide.printable import printable
+    from voiceguide.script.shipped import resolve_script
+
+    if not records:
+        raise NothingToResume("there is no session in the log to resume", hint="play a session first")
+    last = records[-1]
+    name = printable(last.session, one_line=True)
+    again = f"play it again with 'voiceguide play {printable(last.script, one_line=True)}'"
+    if last.ended == "done":
+        raise NothingToResume(f"the last session, '{name}', ran to its end", hint=again)
+    if last.stopped_step is None or last.stopped_occurrence is None:
+        raise NothingToResume(f"the log does not say where the last session, '{name}', stopped", hint=again)
+    if last.script_path is None:
+        raise NothingToResume(f"the last session, '{name}', was a quick session, which cannot be resumed",
+                              hint=f"start it again with '{printable(last.script, one_line=True)}'")
+    try:
+        path = resolve_script(last.script_path)
+        digest = file_sha256(path)
+    except (VoiceguideError, OSError):
+        raise NothingToResume(f"the script of the last session, {printable(last.script_path, one_line=True)}, "
+                              "is no longer there") from None
+    if digest != last.script_sha256:
+        raise NothingToResume(f"{printable(last.script_path, one_line=True)} has changed since the last session, "
+                              "so voiceguide cannot tell where that session stopped",
+                              hint=f"play it with --from STEP (it stopped in step {last.stopped_step})")
+    return ResumeTarget(str(path), last.session, StopPoint(last.stopped_step, last.stopped_occurrence))
