@@ -36,8 +36,8 @@ from voiceguide.log.store import read_log
 from voiceguide.phrases import load_phrasebook, shipped_languages
 from voiceguide.play.ask import ask_pain, pain_phrases
 from voiceguide.play.commands import fixed_feedback
+from voiceguide.play.frame_map import Feedback
 from voiceguide.play.keymap import Command
-from voiceguide.play.log import Feedback
 from voiceguide.play.player import Player
 from voiceguide.play.program import Program
 from voiceguide.play.status import spoken_duration

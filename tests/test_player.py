@@ -21,8 +21,8 @@ from tests.fakes import fake_measure
 from voiceguide.audio.mixer import Mixer
 from voiceguide.base import SAMPLE_RATE, Audio, clock
 from voiceguide.errors import Position
+from voiceguide.play.frame_map import Feedback
 from voiceguide.play.keymap import KEY_COMMANDS, Command
-from voiceguide.play.log import Feedback
 from voiceguide.play.player import Player
 from voiceguide.play.program import Program, find_start, find_start_point
 from voiceguide.play.status import resume_text, spoken_duration, status_text
@@ -402,12 +402,12 @@ def test_poll_reports_each_cue_once_in_order_and_feedback() -> None:
 
 
 def test_keys_map_to_commands() -> None:
-    from voiceguide.play import keys
+    from voiceguide.play import keyboard
 
-    assert KEY_COMMANDS[keys.SPACE] is Command.PAUSE
-    assert KEY_COMMANDS[keys.RIGHT] is Command.NEXT and KEY_COMMANDS["n"] is Command.NEXT
-    assert KEY_COMMANDS[keys.LEFT] is Command.RESTART and KEY_COMMANDS["p"] is Command.RESTART
-    assert KEY_COMMANDS[keys.ESCAPE] is Command.QUIT and KEY_COMMANDS["q"] is Command.QUIT
+    assert KEY_COMMANDS[keyboard.SPACE] is Command.PAUSE
+    assert KEY_COMMANDS[keyboard.RIGHT] is Command.NEXT and KEY_COMMANDS["n"] is Command.NEXT
+    assert KEY_COMMANDS[keyboard.LEFT] is Command.RESTART and KEY_COMMANDS["p"] is Command.RESTART
+    assert KEY_COMMANDS[keyboard.ESCAPE] is Command.QUIT and KEY_COMMANDS["q"] is Command.QUIT
     assert KEY_COMMANDS["+"] is Command.VOLUME_UP and KEY_COMMANDS["-"] is Command.VOLUME_DOWN
 
 
@@ -544,7 +544,7 @@ def test_play_rejects_an_unknown_start_before_any_sound(capsys: pytest.CaptureFi
 
 
 def test_play_help_lists_every_key() -> None:
-    from voiceguide.cli import PLAY_KEYS_EPILOG
+    from voiceguide.cli.definition import PLAY_KEYS_EPILOG
     from voiceguide.play.keymap import KEY_HELP
 
     for row in KEY_HELP:

@@ -23,11 +23,11 @@ import pytest
 from tests.cli_harness import run_cli
 from voiceguide.log.record import BadRecord, Record, format_record, parse_record
 from voiceguide.log.recorder import SessionRecorder
-from voiceguide.log.settings import ConfigError, Settings, load_settings
 from voiceguide.log.store import append_record, forget_log, log_path, read_log
 from voiceguide.phrases import load_phrasebook
 from voiceguide.play.ask import ask_pain, pain_phrases
 from voiceguide.play.tracking import SessionTracking
+from voiceguide.settings import ConfigError, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONE = timezone(timedelta(hours=1))
