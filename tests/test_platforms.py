@@ -11,7 +11,7 @@ from typing import IO, Any
 
 import pytest
 
-from voiceguide.play.keys import KeyReader
+from voiceguide.play.keyboard import KeyReader
 from voiceguide.system import fork_is_safe
 from voiceguide.system.file_locks import exclusive_lock, lock_kind
 from voiceguide.system.terminal_keys import NO_KEY_READER, WindowsConsole, open_backend

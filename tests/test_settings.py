@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide.log.settings import SETTINGS, ConfigError, Settings, format_settings, load_settings
+from voiceguide.settings import SETTINGS, ConfigError, Settings, format_settings, load_settings
 
 FULL = """\
 [play]
@@ -108,3 +108,11 @@ def test_no_file_means_the_defaults_and_says_so(tmp_path: Path) -> None:
     settings = load_settings(tmp_path / "config.toml")
     assert settings == Settings() and settings.from_file == frozenset()
     assert "(no such file: every value is a default)" in format_settings(settings).splitlines()[0]
+
+
+def test_the_render_formats_are_those_the_file_sinks_write() -> None:
+    from voiceguide.audio.sinks import output_format
+    from voiceguide.settings import RENDER_FORMATS
+
+    for extension in RENDER_FORMATS:
+        output_format(f"x.{extension}")  # raises for a format it cannot write

@@ -20,7 +20,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from voiceguide.audio import DEFAULT_LOUDNESS_LUFS
 from voiceguide.errors import VoiceguideError
+from voiceguide.speech import DEFAULT_ENGINE
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -93,7 +95,7 @@ def _background(value: object) -> str | None:
 
 
 def _loudness(value: object) -> float:
-    from voiceguide.audio.loudness import MAX_LOUDNESS_LUFS, MIN_LOUDNESS_LUFS
+    from voiceguide.audio import MAX_LOUDNESS_LUFS, MIN_LOUDNESS_LUFS
 
     if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
             or not MIN_LOUDNESS_LUFS <= value <= MAX_LOUDNESS_LUFS):
@@ -102,7 +104,8 @@ def _loudness(value: object) -> float:
 
 
 RENDER_FORMATS = ("opus", "ogg", "mp3", "flac", "wav")
-"""The file formats ``render`` writes, by extension (without the dot)."""
+"""The file formats ``render`` writes, by extension (without the dot); ``audio.sinks`` writes each
+(tests/test_settings.py holds the two lists together)."""
 
 
 def _format(value: object) -> str:
@@ -129,7 +132,7 @@ class SettingSpec:
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec("play", "engine", _engine, "pyttsx3", "the speech engine (--engine)"),
+    SettingSpec("play", "engine", _engine, DEFAULT_ENGINE, "the speech engine (--engine)"),
     SettingSpec("play", "voice", _text, None, "a voice id or part of its name (--voice); unset: the script's"),
     SettingSpec("play", "rate", _rate, None, "words per minute (--rate); unset: the script's"),
     SettingSpec("play", "pace", _pace, Fraction(1), "multiplies every timed duration (--pace)"),
@@ -138,7 +141,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("play", "listen", _bool, False, "true: obey spoken commands (--listen)"),
     SettingSpec("play", "background", _background, None,
                 "a sound under the voice (--background), or false (--no-background); unset: the script's"),
-    SettingSpec("render", "loudness", _loudness, -16.0, "the file's loudness in LUFS (--loudness)"),
+    SettingSpec("render", "loudness", _loudness, DEFAULT_LOUDNESS_LUFS, "the file's loudness in LUFS (--loudness)"),
     SettingSpec("render", "format", _format, "opus", "the file type when 'render' is given no -o"),
     SettingSpec("log", "enabled", _bool, True, "false: no session is logged (--no-log)"),
     SettingSpec("log", "ask_pain", _bool, False, "true: every 'play' asks the pain questions (--ask-pain)"),
@@ -150,7 +153,7 @@ SPECS_BY_NAME = {spec.name: spec for spec in SETTINGS}
 class Settings:
     """What the settings file says (the defaults where it says nothing), and where each value came from."""
 
-    engine: str = "pyttsx3"
+    engine: str = DEFAULT_ENGINE
     voice: str | None = None
     rate: int | None = None
     pace: Fraction = Fraction(1)
@@ -158,7 +161,7 @@ class Settings:
     device: str | None = None
     listen: bool = False
     background: str | None = None
-    loudness: float = -16.0
+    loudness: float = DEFAULT_LOUDNESS_LUFS
     format: str = "opus"
     log_enabled: bool = True
     ask_pain: bool = False
