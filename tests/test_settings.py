@@ -89,10 +89,10 @@ def test_the_settings_shown_say_where_each_value_comes_from(tmp_path: Path) -> N
     path.write_text("[play]\nrate = 140\nbackground = false\n")
     shown = format_settings(load_settings(path)).splitlines()
     assert shown[0] == f"# {path}"
-    assert any(line.startswith("rate = 140   # settings file: ") for line in shown)
-    assert any(line.startswith("background = false   # settings file: ") for line in shown)
-    assert any(line.startswith('engine = "pyttsx3"   # default: ') for line in shown)
-    assert any(line.startswith("# voice =   (default: ") for line in shown)
+    assert any(line.startswith("rate = 140   # [settings file] words per minute") for line in shown)
+    assert any(line.startswith("background = false   # [settings file] ") for line in shown)
+    assert any(line.startswith('engine = "pyttsx3"   # [default] the speech engine') for line in shown)
+    assert any(line.startswith("# voice =   [default: unset] ") for line in shown)
     assert "[render]" in shown and "[log]" in shown
 
 

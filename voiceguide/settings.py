@@ -299,7 +299,7 @@ def format_settings(settings: Settings) -> str:
         if spec.name == "play.background" and settings.background_off:
             value = False
         if value is None:
-            lines.append(f"# {spec.key} =   ({source}: {spec.meaning})")
+            lines.append(f"# {spec.key} =   [{source}: unset] {spec.meaning}")
         else:
-            lines.append(f"{spec.key} = {_toml_value(value)}   # {source}: {spec.meaning}")
+            lines.append(f"{spec.key} = {_toml_value(value)}   # [{source}] {spec.meaning}")
     return "\n".join(lines) + "\n"

@@ -16,7 +16,7 @@ from voiceguide.log.record import PAIN_MAX, Record
 from voiceguide.printable import printable
 
 CSV_COLUMNS = ("started_at", "session", "script", "script_sha256", "planned_seconds", "played_seconds",
-               "completed", "ended", "pain_before", "pain_after")
+               "completed", "ended", "pain_before", "pain_after", "note")
 
 
 def since(records: Sequence[Record], day: date) -> list[Record]:
@@ -42,13 +42,24 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
+NOTE_CHARS = 40
+"""The most of a note the table shows (``--csv`` has it whole)."""
+
+
+def _note(note: str | None) -> str:
+    if note is None:
+        return ""
+    text = safe_text(note)
+    return text if len(text) <= NOTE_CHARS else text[:NOTE_CHARS - 1] + "…"
+
+
 def format_table(records: Sequence[Record]) -> str:
     """The sessions as an aligned table, one line each, oldest first."""
-    rows = [("STARTED", "SESSION", "PLAYED", "OF", "DONE", "ENDED", "PAIN BEFORE", "AFTER")]
+    rows = [("STARTED", "SESSION", "PLAYED", "OF", "DONE", "ENDED", "PAIN BEFORE", "AFTER", "NOTE")]
     for r in records:
         rows.append((_when(r.started_at), safe_text(r.session), _minutes(r.played_seconds),
                      _minutes(r.planned_seconds), f"{round(r.completed * 100)}%", r.ended,
-                     _pain(r.pain_before), _pain(r.pain_after)))
+                     _pain(r.pain_before), _pain(r.pain_after), _note(r.note)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     right = {2, 3, 4, 6, 7}  # numbers line up on the right
     lines = []
@@ -68,7 +79,8 @@ def format_csv(records: Sequence[Record]) -> str:
                          safe_text(r.script_sha256),
                          f"{r.planned_seconds:.1f}", f"{r.played_seconds:.1f}", f"{r.completed:.3f}", r.ended,
                          "" if r.pain_before is None else r.pain_before,
-                         "" if r.pain_after is None else r.pain_after])
+                         "" if r.pain_after is None else r.pain_after,
+                         "" if r.note is None else safe_text(r.note)])
     return out.getvalue()
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from voiceguide.errors import UsageError, VoiceguideError
 from voiceguide.log.record import Record
 from voiceguide.play.program import Snapshot, StartPoint
+from voiceguide.play.requests import PlayOptions
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,17 @@ def resume_start(snapshot: Snapshot, point: StopPoint) -> StartPoint:
 
 class NothingToResume(UsageError):
     """The log holds no session that ``--resume`` can continue (exit status 2, one sentence)."""
+
+
+def resume_options(options: PlayOptions) -> tuple[PlayOptions, ResumeTarget]:
+    """``play --resume``'s options with the last logged session's script filled in, and where to start."""
+    import dataclasses
+
+    from voiceguide.log.store import read_log
+
+    target = resume_target(read_log().records)
+    session = dataclasses.replace(options.session, script=target.script)
+    return dataclasses.replace(options, session=session), target
 
 
 @dataclass(frozen=True)
