@@ -49,6 +49,12 @@ def test_named_patterns_include_the_four_the_issue_asks_for() -> None:
 
 
 @pytest.mark.parametrize("language", SEVEN)
+def test_the_sigh_drops_no_cue_in_any_language(language: str) -> None:
+    text = breathe_script(BreatheRequest(parse_pattern("sigh"), "sigh", cycles=4, language=language))
+    assert _timeline(text).dropped == ()
+
+
+@pytest.mark.parametrize("language", SEVEN)
 def test_breathe_script_in_each_language_has_the_cycles_and_words(language: str) -> None:
     request = BreatheRequest(parse_pattern("4-7-8"), "4-7-8", for_seconds=Fraction(180), language=language)
     timeline = _timeline(breathe_script(request))
@@ -61,7 +67,7 @@ def test_breathe_script_in_each_language_has_the_cycles_and_words(language: str)
 def test_the_sigh_says_its_second_breath_in_with_its_own_words() -> None:
     text = breathe_script(BreatheRequest(parse_pattern("sigh"), "sigh", cycles=3))
     holds = [e for e in _timeline(text).events if e.cue == "hold"]
-    assert [e.text for e in holds] == ["And a little more."] * 3
+    assert [e.text for e in holds] == ["Once more."] * 3
 
 
 def test_press_script_has_the_side_cues_and_countdown() -> None:
