@@ -305,7 +305,8 @@ def test_log_table_csv_and_since(log_dir: Path) -> None:
 def test_log_summary_counts_the_last_7_and_30_days_and_averages_the_pain(log_dir: Path) -> None:
     now = datetime.now().astimezone()
     for days, before, after in ((1, 6, 2), (5, 8, None), (20, 5, 3), (40, 9, 9)):
-        append_record(dataclasses.replace(_record(3, before=before, after=after), started_at=now - timedelta(days=days)))
+        record = _record(3, before=before, after=after)
+        append_record(dataclasses.replace(record, started_at=now - timedelta(days=days)))
     first = run_cli("log").stdout_lines[0]
     # 40 days ago is outside both; the averages are over the last 30 days: (6+8+5)/3 and (2+3)/2.
     assert first == ("Last 7 days: 2 sessions; last 30 days: 3 sessions, average pain 6.3 before and 2.5 after "

@@ -162,6 +162,8 @@ def press_script(request: PressRequest) -> str:
     if request.every_seconds is not None:
         press["cue_every"] = duration_text(request.every_seconds)
     press["countdown"] = request.countdown
+    if request.side != "both":
+        press["rest"] = "1s"  # the closing follows; "both" keeps the spec's 5 s between the sides
     title = texts["press_title"] + (f": {request.point}" if request.point else "")
     body = {"voiceguide": 1, "title": title, "language": request.language,
             "steps": [{"press": press}, {"say": texts["closing"]}]}
