@@ -315,7 +315,8 @@ def live(work: Path) -> None:
                         room.say_into_microphone(path).wait()
                         said.append((text, time.monotonic() - 0.1))  # the file ends with 0.1 s of silence
                         heard_lines = len(lines)
-                        while text == "Repeat." and not any("Press now" in line for line in lines[heard_lines:]):
+                        while (text == "Repeat." and process.poll() is None
+                               and not any("Press now" in line for line in lines[heard_lines:])):
                             time.sleep(0.05)  # the step said again: a person waits for "Press now"
                         wait_for_answer_to_end(recording)  # a person waits for the answer before speaking again
                 _, status, usage = os.wait4(process.pid, 0)  # the player's own CPU time, all its threads
