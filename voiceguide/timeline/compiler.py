@@ -57,11 +57,6 @@ def cue_text(words: str) -> str:
     return words if not words or words[-1] in ".!?…:;," else words + "."
 
 
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if not text or text[-1] in ".!?…:;," else text + "."
-
-
 def compile_timeline(
     script: Script,
     measure: Measure,
@@ -282,11 +277,13 @@ class _Compiler:
         return cues
 
     def _breath_words(self, name: str, words: BreathWords) -> tuple[str, str | None]:
-        """A breathing cue's words and short form (None when the same): the step's own first, then the phrasebook's."""
-        word = getattr(words, name)
+        """A breathing cue's words and short form (or None); the step's own words take only its own short form."""
+        word, short = getattr(words, name), getattr(words.short, name) if words.short is not None else None
         text = cue_text(word) if word is not None else self.phrases.say(name)
-        short_word = getattr(words.short, name) if words.short is not None else None
-        short = cue_text(short_word) if short_word is not None else self.phrases.say(f"{name}_short")
+        if short is not None:
+            short = cue_text(short)
+        elif word is None:  # the phrasebook's short form could contradict the step's own words
+            short = self.phrases.say(f"{name}_short")
         return text, (short if short != text else None)
 
     def _breathe(self, step: Breathe, path: str, t: int) -> StepPlan:
@@ -311,8 +308,8 @@ class _Compiler:
         cues: list[Cue] = []
         dropped: list[DroppedCue] = []
         for side in sides:
-            parts = [self.phrases.say(f"{side}_side") if side else "", _sentence(step.point or ""),
-                     _sentence(step.where or "")]
+            parts = [self.phrases.say(f"{side}_side") if side else "", cue_text(step.point or ""),
+                     cue_text(step.where or "")]
             announcement = " ".join(p for p in parts if p)
             if announcement:
                 cue = self.speech(t, "announce", announcement, side)
