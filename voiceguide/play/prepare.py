@@ -32,8 +32,17 @@ def load_session(session: SessionOptions) -> Script:
     from voiceguide.script.shipped import resolve_script, shown_path
 
     options = session.sound
-    path = resolve_script(session.script)
-    script = load_script(path, display_path=shown_path(session.script, str(path)))
+    if session.text is not None:  # a session without a file (breathe, press): its text, named by its command
+        from voiceguide.errors import ScriptError
+        from voiceguide.script.parse import parse_script
+
+        parsed = parse_script(session.text, f"<{session.script}>")
+        if parsed.script is None:
+            raise ScriptError(parsed.diagnostics)
+        script = parsed.script
+    else:
+        path = resolve_script(session.script)
+        script = load_script(path, display_path=shown_path(session.script, str(path)))
     if options.pace > 1:
         # Speech is not stretched, so this errs on the long side near the limit.
         hours = estimate_session(script).seconds * float(options.pace) / 3600
