@@ -17,7 +17,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from voiceguide.bounded import Refused, read_bounded
 from voiceguide.errors import VoiceguideError
+from voiceguide.printable import printable, shown_path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,6 +27,10 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 CONFIG_FILE_NAME = "config.toml"
+MAX_CONFIG_BYTES = 64 * 1024
+"""The largest settings file read (a few lines are enough; a FIFO, a device or a huge file is refused)."""
+QUOTED_CHARS = 40
+"""The most of a key or value quoted back in a message (a 3 MB value is not echoed whole)."""
 
 _KEYS: dict[str, dict[str, type]] = {"log": {"enabled": bool, "ask_pain": bool}}
 """The known tables and keys, with the type each value must have."""
@@ -56,14 +62,19 @@ def load_settings(path: Path | None = None) -> Settings:
     """Read the settings file; the defaults when there is none.  Raises ConfigError."""
     path = config_path() if path is None else path
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_bounded(path, MAX_CONFIG_BYTES).decode("utf-8-sig"))
     except FileNotFoundError:
         return Settings()
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"The settings file {path} could not be read: {error}.") from error
+    except Refused as refused:
+        raise ConfigError(f"The settings file {shown_path(path)} cannot be read: {refused.reason}.",
+                          hint="config.toml is a small regular file; delete it to go back to the defaults"
+                          ) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"The settings file {shown_path(path)} is not UTF-8 text (byte {error.start}).",
+                          hint="save it as UTF-8, or delete it to go back to the defaults") from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"The settings file {path} is not valid TOML: {error}.",
-                          hint="fix it, or delete it to go back to the defaults") from error
+        raise ConfigError(f"The settings file {shown_path(path)} is not valid TOML: {error}.",
+                          hint="fix it, or delete it to go back to the defaults") from None
     _check(data, path)
     log = data.get("log", {})
     return Settings(log_enabled=log.get("enabled", True), ask_pain=log.get("ask_pain", False))
@@ -74,17 +85,28 @@ def _check(data: dict[str, object], path: Path) -> None:
     for table, values in data.items():
         known = _KEYS.get(table)
         if known is None or not isinstance(values, dict):
-            raise ConfigError(f"The settings file {path} has an unknown entry {table!r}.",
+            raise ConfigError(f"The settings file {shown_path(path)} has an unknown entry {_quoted(table)}.",
                               hint=f"it may hold: {_allowed()}")
         for key, value in values.items():
             wanted = known.get(key)
             if wanted is None:
-                raise ConfigError(f"The settings file {path} has an unknown key {table}.{key}.",
+                raise ConfigError(f"The settings file {shown_path(path)} has an unknown key "
+                                  f"{_short(f'{table}.{key}')}.",
                                   hint=f"it may hold: {_allowed()}")
             if not isinstance(value, wanted):
-                raise ConfigError(f"In the settings file {path}, {table}.{key} must be true or false, "
-                                  f"not {value!r}.")
+                raise ConfigError(f"In the settings file {shown_path(path)}, {table}.{key} must be true or false, "
+                                  f"not {_quoted(value)}.")
 
 
 def _allowed() -> str:
     return ", ".join(f"[{table}] {key}" for table, keys in _KEYS.items() for key in keys)
+
+
+def _short(text: str) -> str:
+    """A key or value shown in a message: at most ``QUOTED_CHARS`` characters of it, safe to show."""
+    return printable(text, one_line=True, max_chars=QUOTED_CHARS)
+
+
+def _quoted(value: object) -> str:
+    """A key or value quoted in a message, as ``_short``."""
+    return repr(_short(value)) if isinstance(value, str) else _short(repr(value)[:QUOTED_CHARS * 2])
