@@ -45,10 +45,12 @@ def printable(text: str, *, one_line: bool = False, max_chars: int | None = None
     """
     if max_chars is not None and len(text) > max_chars:
         text = text[:max(0, max_chars - 1)] + "…"
+    if text.isprintable():
+        return text  # the usual case: no break, control, separator, override or surrogate
     if one_line:
         text = _LINE_BREAKS.sub(" ", text)
-    if text.isprintable() or _UNSAFE.search(text) is None:
-        return text  # the usual case: nothing to escape
+    if _UNSAFE.search(text) is None:
+        return text
     return _UNSAFE.sub(_escape, text)
 
 

@@ -14,15 +14,20 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from voiceguide.errors import VoiceguideError
-from voiceguide.log.record import PAIN_MAX, Record
-from voiceguide.log.report import safe_text, with_pain
+from voiceguide.log.pain_points import PainChart
+from voiceguide.log.record import PAIN_MAX
+from voiceguide.log.report import TITLE_CHARS, safe_text
+from voiceguide.printable import printable, shown_path
 
 FORMATS = (".png", ".svg")
+MAX_POINTS = 400
+"""Marks drawn at most: a longer log is drawn as means per day, week, month or year."""
+LABELLED_POINTS = 60
+"""Up to this many marks, each is labelled with its session's title."""
 POINTS_KEY = "voiceguide:points"
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 9.0, 4.5, 100
 BEFORE_COLOR, AFTER_COLOR, LINK_COLOR = "#c0504d", "#2e75b6", "#9e9e9e"
@@ -45,19 +50,20 @@ def check_plot_path(path: str) -> str:
     """The picture format for ``path`` (``.png`` or ``.svg``); raises PlotPathError for another."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise PlotPathError(f"--plot writes .png or .svg files, not {suffix or 'a file without extension'!r}.",
+        shown = printable(suffix, one_line=True, max_chars=40) or "a file without extension"
+        raise PlotPathError(f"--plot writes .png or .svg files, not {shown!r}.",
                             hint="name the file chart.png or chart.svg")
     return suffix
 
 
-def plot_pain(records: Sequence[Record]) -> Any:
-    """A matplotlib Figure of the pain answers in ``records``; raises PlotUnavailable."""
+def plot_pain(chart: PainChart) -> Any:
+    """A matplotlib Figure of the pain answers in ``chart``; raises PlotUnavailable."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
         raise PlotUnavailable() from None
     mdates = _dates()
-    drawn = with_pain(records)
+    drawn = chart.points
     figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
     axes: Any = figure.add_subplot()  # matplotlib's stubs do not know that it plots datetimes
     for record in drawn:
@@ -72,15 +78,16 @@ def plot_pain(records: Sequence[Record]) -> Any:
               markeredgewidth=2, label="before the session", gid="pain-before", zorder=3)
     axes.plot([r.started_at for r in after], [r.pain_after for r in after], linestyle="none",
               marker="o", markersize=7, color=AFTER_COLOR, label="after the session", gid="pain-after", zorder=2)
-    for record in drawn:
+    for record in drawn if len(drawn) <= LABELLED_POINTS else ():
         top = max(v for v in (record.pain_before, record.pain_after) if v is not None)
-        axes.annotate(safe_text(record.session), (mdates.date2num(record.started_at), top),
+        axes.annotate(safe_text(record.label, TITLE_CHARS), (mdates.date2num(record.started_at), top),
                       xytext=(0, 10), textcoords="offset points", rotation=60, fontsize=7,
                       ha="left", va="bottom", color="#444444")
     axes.set_ylim(-0.5, PAIN_MAX + 3)
     axes.set_yticks(range(0, PAIN_MAX + 1, 2))
     axes.set_ylabel("pain (0 none, 10 worst)")
-    axes.set_title("Pain before and after each session")
+    axes.set_title("Pain before and after each session" if chart.period is None
+                   else f"Mean pain before and after the sessions of each {chart.period}")
     axes.grid(axis="y", color="#e0e0e0")
     locator = mdates.AutoDateLocator()
     axes.xaxis.set_major_locator(locator)
@@ -111,12 +118,12 @@ def plotted_points(figure: Any) -> dict[str, list[list[float]]]:
     return points
 
 
-def write_plot(records: Sequence[Record], path: str) -> int:
+def write_plot(chart: PainChart, path: str) -> int:
     """Draw the chart into ``path`` (.png or .svg), atomically; returns the number of sessions drawn."""
     from voiceguide.base import write_atomically
 
     suffix = check_plot_path(path)
-    figure = plot_pain(records)
+    figure = plot_pain(chart)
     buffer = io.BytesIO()
     if suffix == ".png":
         metadata = {"Title": "voiceguide pain log", POINTS_KEY: json.dumps(plotted_points(figure))}
@@ -126,5 +133,6 @@ def write_plot(records: Sequence[Record], path: str) -> int:
     try:
         write_atomically(path, buffer.getvalue())
     except OSError as error:
-        raise PlotPathError(f"The chart could not be written to {path}: {error.strerror or error}.") from error
-    return len(with_pain(records))
+        raise PlotPathError(f"The chart could not be written to {shown_path(path)}: "
+                            f"{error.strerror or error}.") from error
+    return chart.sessions
