@@ -23,8 +23,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "voiceguide"
 STAGES = ("base", "phrases", "script", "timeline", "speech", "audio", "log", "play", "cli")
 """Upstream first; a module may import from its own stage and the ones before it."""
 RANK = {stage: rank for rank, stage in enumerate(STAGES)}
-SHARED = {"voiceguide", "voiceguide.base", "voiceguide.bounded", "voiceguide.errors", "voiceguide.printable", "voiceguide.summary",
-          "voiceguide.__main__"}
+SHARED = {"voiceguide", "voiceguide.base", "voiceguide.bounded", "voiceguide.errors", "voiceguide.printable",
+          "voiceguide.streams", "voiceguide.summary", "voiceguide.__main__"}
 """Modules of the base layer: the package itself and the top-level modules every stage may use."""
 
 

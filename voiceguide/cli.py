@@ -402,6 +402,8 @@ def _stdout_error(error: OSError) -> StdoutError:
     """One plain sentence for a failed write to standard output."""
     if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return StdoutError("Cannot write to standard output: the disk is full (or the file is at its size limit).")
+    if error.errno == errno.EBADF:
+        return StdoutError("Cannot write to standard output: it is closed.")
     if isinstance(error, BrokenPipeError) or error.errno == errno.EPIPE:
         return StdoutError("Cannot write to standard output: it was closed before everything was written.")
     reason = error.strerror or type(error).__name__
@@ -458,6 +460,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     import typing
 
+    from voiceguide.streams import ensure_standard_streams
+
+    ensure_standard_streams()  # a closed stdout: one sentence, not AttributeError; closed stderr: quiet
     # A full disk or a closed pipe on stdout: one sentence and exit 1, never a traceback (GuardedStdout).
     guarded = GuardedStdout(sys.stdout)
     try:
