@@ -21,7 +21,13 @@ from __future__ import annotations
 import os
 import stat
 
-__all__ = ["Refused", "describe_size", "open_regular", "read_at_most", "read_bounded"]
+__all__ = ["MAX_NAME_BYTES", "Refused", "describe_size", "name_problem", "open_regular", "read_at_most",
+           "read_bounded"]
+
+MAX_NAME_BYTES = 255
+"""The longest name of one file or folder most file systems take (ext4, APFS, NTFS: 255)."""
+MAX_PATH_BYTES = 4095
+"""The longest path Linux takes (PATH_MAX, less the final NUL)."""
 
 _KINDS = (
     (stat.S_ISDIR, "a folder"),
@@ -134,3 +140,26 @@ def read_at_most(descriptor: int, limit_bytes: int) -> bytes:
         total += len(chunk)
         if total > limit_bytes:
             raise Refused(_too_large(None, limit_bytes), too_large=True)
+
+
+def name_problem(path: str) -> str | None:
+    """Why ``path`` cannot name a file on any usual file system (empty, a part over 255 bytes), or None.
+
+    Checked before a name is used, so that the answer is one sentence rather
+    than the operating system's ENAMETOOLONG from somewhere inside.
+    """
+    if not path:
+        return "the name is empty"
+    if "\x00" in path:
+        return "the name holds a NUL character"
+    raw = os.fsencode(path)
+    if len(raw) > MAX_PATH_BYTES:
+        return f"the path is {len(raw):,} bytes long; at most {MAX_PATH_BYTES:,} are allowed"
+    separators = {os.sep, os.altsep} - {None}
+    parts = [raw]
+    for separator in separators:
+        parts = [piece for part in parts for piece in part.split(os.fsencode(separator))]
+    longest = max(len(part) for part in parts)
+    if longest > MAX_NAME_BYTES:
+        return f"a name in it is {longest:,} bytes long; a file or folder name may be at most {MAX_NAME_BYTES}"
+    return None

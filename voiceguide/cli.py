@@ -188,6 +188,30 @@ def _loudness(text: str) -> float:
     return value
 
 
+def _file_name(text: str) -> str:
+    """A file to read (a script): a name the file system can hold (``bounded.name_problem``)."""
+    from voiceguide.bounded import name_problem
+    from voiceguide.printable import shown_path
+
+    problem = name_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"cannot use {shown_path(text, max_chars=60)!r}: {problem}")
+    return text
+
+
+def _output_name(text: str) -> str:
+    """A file to write: a name as ``_file_name``, not ``-`` (files only) and not a folder's (``x.ogg/``)."""
+    if text == "-":
+        raise argparse.ArgumentTypeError("'-' (standard output) is not supported: name a file")
+    from voiceguide.printable import shown_path
+
+    name = _file_name(text)
+    if name.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"{shown_path(name, max_chars=60)!r} names a folder (it ends with "
+                                         f"{os.sep!r}): name a file")
+    return name
+
+
 def _add_sound_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sound and timing (the same for play, render and plan)")
     group.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
@@ -278,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # -- check / schema (script language) ------------------------------------
     p = sub.add_parser("check", help="validate scripts and print errors and warnings")
-    p.add_argument("scripts", nargs="+", metavar="SCRIPT")
+    p.add_argument("scripts", nargs="+", metavar="SCRIPT", type=_file_name)
     p.set_defaults(func=_cmd_check, options=_check_options)
     p = sub.add_parser("schema", help="print a JSON Schema of the script format, for editors")
     p.set_defaults(func=_cmd_schema, options=_no_options)
@@ -288,16 +312,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     # -- plan / render / list / voices (sessions) -----------------------------
     p = sub.add_parser("plan", help="print the session's timeline")
-    p.add_argument("script", metavar="SCRIPT")
+    p.add_argument("script", metavar="SCRIPT", type=_file_name)
     p.add_argument("--json", action="store_true", help="print the plan as one JSON object")
     _add_sound_options(p)
     p.set_defaults(func=_cmd_plan, options=_plan_options)
     p = sub.add_parser("render", help="write the whole session to an audio file")
-    p.add_argument("script", metavar="SCRIPT")
-    p.add_argument("-o", "--output", required=True, metavar="FILE",
+    p.add_argument("script", metavar="SCRIPT", type=_file_name)
+    p.add_argument("-o", "--output", required=True, metavar="FILE", type=_output_name,
                    help="output file; format from the extension: .wav .flac .ogg .opus .mp3")
-    p.add_argument("--captions", metavar="FILE", help="also write captions (.vtt or .srt)")
-    p.add_argument("--chapters", metavar="FILE",
+    p.add_argument("--captions", metavar="FILE", type=_output_name, help="also write captions (.vtt or .srt)")
+    p.add_argument("--chapters", metavar="FILE", type=_output_name,
                    help="also write the sections as chapters: a cue sheet (.cue) or a WebVTT chapters track (.vtt)")
     p.add_argument("--loudness", type=_loudness, default=-16.0, metavar="LUFS",
                    help="integrated loudness of the file (ITU-R BS.1770), default -16; true peaks stay at -1 dBTP")
@@ -313,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("play", help="play a session aloud", formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Play a session aloud, live. Follow it by ear; the keys below are optional.",
                        epilog=PLAY_KEYS_EPILOG)
-    p.add_argument("script", metavar="SCRIPT")
+    p.add_argument("script", metavar="SCRIPT", type=_file_name)
     start = p.add_mutually_exclusive_group()
     start.add_argument("--from", dest="from_step", metavar="STEP",
                        help="start at this step: its number in the script (3, or 5.2 inside a repeat) or its label")
@@ -348,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Show the private session log (it never leaves this computer).")
     p.add_argument("--csv", action="store_true", help="print every session as CSV, for a spreadsheet")
     p.add_argument("--since", type=_date, metavar="DATE", help="only sessions started on DATE (YYYY-MM-DD) or later")
-    p.add_argument("--plot", nargs="?", const="", metavar="FILE",
+    p.add_argument("--plot", nargs="?", const="", metavar="FILE", type=_output_name,
                    help="draw pain before and after per session into FILE (.png or .svg); "
                         "without FILE, a text chart")
     p.add_argument("--forget", action="store_true", help="delete the session log (asks first)")
@@ -792,6 +816,7 @@ def _render(options: RenderOptions) -> int:
     from voiceguide.base import SAMPLE_RATE, clock
     from voiceguide.play.render import render_session
     from voiceguide.play.ui import ProgressBar
+    from voiceguide.printable import shown_path
     from voiceguide.script.shipped import resolve_script
     from voiceguide.speech.clips import default_cache_dir
 
@@ -832,7 +857,7 @@ def _render(options: RenderOptions) -> int:
     if options.chapters:
         write_chapters(timeline, options.output, options.chapters)
     speech = sum(1 for event in timeline.events if event.kind == "speech")
-    print(f"wrote {options.output}: {clock(timeline.length, timeline.sample_rate, decimals=2)}, "
+    print(f"wrote {shown_path(options.output)}: {clock(timeline.length, timeline.sample_rate, decimals=2)}, "
           f"{len(timeline.events)} sounds ({speech} spoken)")
     return ExitStatus.OK
 

@@ -205,7 +205,7 @@ class FileSink:
         self._file: soundfile.SoundFile | None = None
         with self._libsndfile(output_error):
             self._file = soundfile.SoundFile(
-                self._target.temporary,
+                os.fsencode(self._target.temporary),  # bytes: soundfile encodes a str strictly (no undecodable names)
                 "w",
                 samplerate=file_rate,
                 channels=1,
