@@ -24,6 +24,7 @@ STAGES = ("base", "phrases", "script", "timeline", "speech", "audio", "log", "pl
 """Upstream first; a module may import from its own stage and the ones before it."""
 RANK = {stage: rank for rank, stage in enumerate(STAGES)}
 SHARED = {"voiceguide", "voiceguide.base", "voiceguide.bounded", "voiceguide.errors", "voiceguide.printable",
+          "voiceguide.true_peak",
           "voiceguide.streams", "voiceguide.summary", "voiceguide.__main__"}
 """Modules of the base layer: the package itself and the top-level modules every stage may use."""
 
