@@ -176,12 +176,14 @@ def _date(text: str) -> date:
 
 
 def _loudness(text: str) -> float:
+    import re
+
     from voiceguide.audio.loudness import MAX_LOUDNESS_LUFS, MIN_LOUDNESS_LUFS
 
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--loudness takes LUFS such as -16, not {text!r}") from None
+    # ASCII digits only, as scripts' numbers: float() would take "-١٢" and "1_6".
+    if not re.fullmatch(r"[ \t]*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[ \t]*", text, re.ASCII):
+        raise argparse.ArgumentTypeError(f"--loudness takes LUFS such as -16, not {text[:40]!r}")
+    value = float(text)
     if not MIN_LOUDNESS_LUFS <= value <= MAX_LOUDNESS_LUFS:
         raise argparse.ArgumentTypeError(
             f"--loudness must be between {MIN_LOUDNESS_LUFS:g} and {MAX_LOUDNESS_LUFS:g} LUFS, not {text}")
@@ -1166,12 +1168,13 @@ def _cmd_listen_test(options: ListenTestOptions) -> int:
             sys.stdout.flush()
 
     def heard(item: Heard) -> None:
+        from voiceguide.play.screen import redraw
         from voiceguide.printable import printable
 
         what = f"command: {item.action}" if item.action else "not a command"
+        line = f"heard {printable(item.text, one_line=True)!r} ({what})"
         with lock:
-            sys.stdout.write(("\r\x1b[K" if tty else "") + f"heard {printable(item.text, one_line=True)!r} "
-                             f"({what})\n")
+            sys.stdout.write((redraw(line) if tty else line) + "\n")
             sys.stdout.flush()
             last_line[0] = item.end_time
 
