@@ -214,6 +214,11 @@ def _output_name(text: str) -> str:
     return name
 
 
+def _plot_name(text: str) -> str:
+    """``--plot``'s picture (``_output_name``), or ``""``: the text chart (argparse passes its ``const`` too)."""
+    return text if text == "" else _output_name(text)
+
+
 def _add_sound_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sound and timing (the same for play, render and plan)")
     group.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
@@ -374,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Show the private session log (it never leaves this computer).")
     p.add_argument("--csv", action="store_true", help="print every session as CSV, for a spreadsheet")
     p.add_argument("--since", type=_date, metavar="DATE", help="only sessions started on DATE (YYYY-MM-DD) or later")
-    p.add_argument("--plot", nargs="?", const="", metavar="FILE", type=_output_name,
+    p.add_argument("--plot", nargs="?", const="", metavar="FILE", type=_plot_name,
                    help="draw pain before and after per session into FILE (.png or .svg); "
                         "without FILE, a text chart")
     p.add_argument("--forget", action="store_true", help="delete the session log (asks first)")
