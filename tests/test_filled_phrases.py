@@ -73,7 +73,8 @@ def test_status_text_of_a_real_status_is_unchanged() -> None:
     status = Status(position=0, length=22050 * 65, sample_rate=22050, paused=False, span=None, step_number=1,
                     step_count=1, side=None, speaking=None, step_left=22050 * 5, hold_left=None, volume_percent=100,
                     finished=False)
-    assert status_text(status) == "The end. Five seconds left in this step. One minute five seconds left in the session."
+    assert status_text(status) == ("The end. Five seconds left in this step. "
+                                   "One minute five seconds left in the session.")
 
 
 @pytest.mark.parametrize(("language", "n"), [("am", 1100), ("kz", 10**40), ("tr", 10**30), ("cy", 10**40)])

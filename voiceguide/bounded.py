@@ -155,10 +155,10 @@ def name_problem(path: str) -> str | None:
     raw = os.fsencode(path)
     if len(raw) > MAX_PATH_BYTES:
         return f"the path is {len(raw):,} bytes long; at most {MAX_PATH_BYTES:,} are allowed"
-    separators = {os.sep, os.altsep} - {None}
     parts = [raw]
-    for separator in separators:
-        parts = [piece for part in parts for piece in part.split(os.fsencode(separator))]
+    for separator in (os.sep, os.altsep):
+        if separator is not None:
+            parts = [piece for part in parts for piece in part.split(os.fsencode(separator))]
     longest = max(len(part) for part in parts)
     if longest > MAX_NAME_BYTES:
         return f"a name in it is {longest:,} bytes long; a file or folder name may be at most {MAX_NAME_BYTES}"

@@ -117,7 +117,8 @@ def append_record(record: Record, path: Path | None = None) -> Path:
                 raise LogError(f"The session log {shown_path(path)} could not be written: the disk is full.")
             os.fsync(fd)
     except OSError as error:
-        raise LogError(f"The session log {shown_path(path)} could not be written: {error.strerror or error}.") from error
+        raise LogError(f"The session log {shown_path(path)} could not be written: "
+                       f"{error.strerror or error}.") from error
     finally:
         os.close(fd)
     return path
@@ -254,5 +255,6 @@ def forget_log(path: Path | None = None) -> bool:
     except FileNotFoundError:
         return False
     except OSError as error:
-        raise LogError(f"The session log {shown_path(path)} could not be deleted: {error.strerror or error}.") from error
+        raise LogError(f"The session log {shown_path(path)} could not be deleted: "
+                       f"{error.strerror or error}.") from error
     return True

@@ -209,10 +209,9 @@ def filled_problem(book: Phrasebook, key: str) -> PhraseTooLong | None:
     spec = KEYS_BY_NAME[key]
     try:
         time = book.duration(_PROBE_SECONDS)
-        values: dict[str, str | int] = {}
-        for name in spec.placeholders | spec.optional:
-            values[name] = {"time": time, "a": time, "b": time, "n": _PROBE_NUMBER, "round": _PROBE_NUMBER,
-                            "rounds": _PROBE_NUMBER}.get(name, _PROBE_TEXT)
+        longest: dict[str, str | int] = {"time": time, "a": time, "b": time, "n": _PROBE_NUMBER,
+                                         "round": _PROBE_NUMBER, "rounds": _PROBE_NUMBER}
+        values = {name: longest.get(name, _PROBE_TEXT) for name in spec.placeholders | spec.optional}
         book.fill(key, **values)
     except PhraseTooLong as error:
         return error

@@ -9,7 +9,6 @@ one line per cue as it sounds, nothing redrawn, nothing per second.
 from __future__ import annotations
 
 import os
-
 import shutil
 
 from voiceguide.base import clock
