@@ -89,7 +89,7 @@ def test_a_session_log_that_is_no_regular_file_is_one_sentence_at_once(tmp_path:
 
 
 def test_a_bom_and_a_huge_value_in_config_toml(tmp_path: Path) -> None:
-    from voiceguide.log.settings import ConfigError, Settings, load_settings
+    from voiceguide.settings import ConfigError, Settings, load_settings
 
     path = tmp_path / "config.toml"
     path.write_bytes(b"\xef\xbb\xbf[log]\nenabled = false\n")

@@ -26,8 +26,8 @@ from tests.cli_harness import run_cli
 from voiceguide.log.lines import backward_lines, forward_lines
 from voiceguide.log.pain_points import pain_chart
 from voiceguide.log.record import FIELDS, MAX_LINE_BYTES, BadRecord, Record, format_record, parse_record
-from voiceguide.log.report import csv_safe
 from voiceguide.log.store import append_record, read_last, read_log
+from voiceguide.log.tables import csv_safe
 
 ZONE = timezone(timedelta(hours=1))
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

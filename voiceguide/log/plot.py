@@ -20,7 +20,7 @@ from typing import Any
 from voiceguide.errors import VoiceguideError
 from voiceguide.log.pain_points import PainChart
 from voiceguide.log.record import PAIN_MAX
-from voiceguide.log.report import TITLE_CHARS, safe_text
+from voiceguide.log.tables import TITLE_CHARS, safe_text
 from voiceguide.printable import printable, shown_path
 
 FORMATS = (".png", ".svg")

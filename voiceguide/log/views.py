@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from voiceguide.log import report
+from voiceguide.log import tables
 from voiceguide.log.pain_points import pain_chart
 from voiceguide.log.record import Record
 from voiceguide.log.store import Damage, LogContents, read_last, read_since, scan_log
@@ -39,7 +39,7 @@ def table_text(day: date | None, damage: Damage) -> Iterator[str]:
     if not contents.records:
         yield "No sessions in the log yet.\n" if contents.total == 0 else "No sessions since then.\n"
         return
-    yield report.format_table(contents.records)
+    yield tables.format_table(contents.records)
     if day is None and contents.total > len(contents.records):
         yield (f"(the last {len(contents.records)} of {contents.total} sessions; "
                "--since DATE or --csv shows more)\n")
@@ -47,12 +47,12 @@ def table_text(day: date | None, damage: Damage) -> Iterator[str]:
 
 def csv_text(day: date | None, damage: Damage) -> Iterator[str]:
     """Every session (since ``day``) as CSV, a line at a time."""
-    return report.csv_lines(_since(day, damage))
+    return tables.csv_lines(_since(day, damage))
 
 
 def chart_text(day: date | None, damage: Damage) -> str:
     """The text chart of the pain answers (since ``day``)."""
-    return report.format_chart(pain_chart(_since(day, damage, ordered=False), CHART_ROWS))
+    return tables.format_chart(pain_chart(_since(day, damage, ordered=False), CHART_ROWS))
 
 
 def picture(path: str, day: date | None, damage: Damage) -> int:

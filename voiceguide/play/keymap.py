@@ -1,6 +1,7 @@
 """The keys: what each one means, and the one table of key help that every listing follows.
 
-Light on purpose (no numpy, no audio): ``cli.py`` builds ``play --help`` from it at start-up.
+Light on purpose (no numpy, no audio): the command line (``cli/definition.py``) builds ``play --help``
+from it at start-up.
 """
 
 from __future__ import annotations

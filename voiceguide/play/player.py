@@ -14,8 +14,8 @@ from voiceguide.audio.sinks import Sink
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.phrases import Phrasebook
 from voiceguide.play.commands import CommandHandler, Speak
+from voiceguide.play.frame_map import ADVANCING, SPOKEN, Notice
 from voiceguide.play.keymap import Command
-from voiceguide.play.log import ADVANCING, SPOKEN, Notice
 from voiceguide.play.program import Program
 from voiceguide.play.status import Status, status_at
 from voiceguide.play.transport import MakeRenderer, Transport

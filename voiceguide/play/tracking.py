@@ -28,6 +28,8 @@ from voiceguide.play.program import Program
 
 if TYPE_CHECKING:
     from voiceguide.play.listen import Heard
+    from voiceguide.play.requests import PlayOptions
+    from voiceguide.script.model import Script
 
 Ask = Callable[[str, "int | None"], "int | None"]
 """Asks one question aloud; returns the answer or None (``SessionTracking.asker``).  Its second argument is
@@ -174,3 +176,40 @@ class SessionTracking:
                                  played_seconds=played / sample_rate)
         except VoiceguideError as error:
             self.warn(f"this session was not logged: {error.message}")
+
+
+def session_tracking(options: PlayOptions, script: Script, warnings: list[str]) -> SessionTracking:
+    """The pain questions (``--ask-pain`` or the settings) and the log record (unless ``--no-log`` or off).
+
+    Its warnings are collected in ``warnings``: while playing, standard error goes to ``play.log``.
+    """
+    import os
+
+    from voiceguide.base import SAMPLE_RATE
+    from voiceguide.log.recorder import file_sha256
+    from voiceguide.play.ask import pain_phrases
+    from voiceguide.script.limits import estimated_measure
+    from voiceguide.script.shipped import resolve_script
+    from voiceguide.settings import load_settings
+    from voiceguide.timeline.compiler import compile_timeline, script_phrasebook
+
+    settings = load_settings()
+    recorder = None
+    if options.log and settings.log_enabled:
+        name = options.session.script
+        recorder = SessionRecorder(session=script.title, script=name, script_sha256=file_sha256(resolve_script(name)))
+    sound = options.session.sound
+
+    def estimate_seconds() -> float:
+        measure = estimated_measure(sound.rate or script.voice.rate, SAMPLE_RATE)
+        timeline = compile_timeline(script, measure, pace=sound.pace, cautions=sound.cautions)
+        return timeline.length / timeline.sample_rate
+
+    def warn(message: str) -> None:
+        warnings.append(f"voiceguide: warning: {message}")
+
+    # Only for tests: how long silence after a pain question means "skipped".
+    silence = float(os.environ.get("VOICEGUIDE_PAIN_SILENCE_SECONDS", SILENCE_SECONDS))
+    asked = options.ask_pain or settings.ask_pain
+    phrases = pain_phrases(script_phrasebook(script)) if asked else None
+    return SessionTracking(recorder, phrases, warn, estimate_seconds, silence_seconds=silence)

@@ -7,7 +7,7 @@ way the blocks are the mixer's, cut the same way, so what a file holds and
 what the speakers play are the same samples by construction.
 
 The sink's position (written frames it has consumed) is the only clock: the
-``OutputLog`` maps it back to a session frame.  Editing the future (a key) is
+``FrameMap`` maps it back to a session frame.  Editing the future (a key) is
 ``rewind`` (drop the unplayed queue, set the cursor back to the exact session
 frame reached) followed by new blocks: no session frame is lost or repeated.
 
@@ -27,7 +27,7 @@ import numpy as np
 
 from voiceguide.audio.sinks import Sink
 from voiceguide.base import SAMPLE_RATE, Audio
-from voiceguide.play.log import SPOKEN, Notice, OutputLog, SegmentKind
+from voiceguide.play.frame_map import SPOKEN, FrameMap, Notice, SegmentKind
 from voiceguide.play.program import Program, Snapshot
 from voiceguide.play.status import PlayState, next_sound, sound_at, speech_end
 from voiceguide.timeline.compiler import Event
@@ -157,7 +157,7 @@ class Transport:
                                  out_frame=sink.position)
         self._volume = volume
         self._cursor_frame = start_frame
-        self._log = OutputLog(sink.position)
+        self._frames = FrameMap(sink.position)
         self._polled_out = sink.position
         self._feedback = FeedbackQueue()
         self.paused = False
@@ -209,7 +209,7 @@ class Transport:
     def rewind(self) -> None:
         """Drop the sink's unplayed queue; the cursor goes back to the first unplayed session frame."""
         dropped_frames = self._sink.discard()
-        resume_frame, owed_dropped = self._log.truncate(self._log.written_frames - dropped_frames)
+        resume_frame, owed_dropped = self._frames.truncate(self._frames.written_frames - dropped_frames)
         self._owed = max(0, self._owed - owed_dropped)
         if resume_frame is not None:
             self._cursor_frame = resume_frame
@@ -234,19 +234,19 @@ class Transport:
     @property
     def done(self) -> bool:
         """True once everything to be played has been written and consumed."""
-        return self.ended and self._sink.position >= self._log.written_frames
+        return self.ended and self._sink.position >= self._frames.written_frames
 
     def heard_frame(self) -> int:
         """The session frame the sink has reached."""
-        return self._log.session_frame_at(self._sink.position, self._cursor_frame)
+        return self._frames.session_frame_at(self._sink.position, self._cursor_frame)
 
     def sounding(self) -> tuple[SegmentKind | None, str | None]:
         """What the sink is playing now (None: nothing written there), and the feedback's sentence."""
         now = self._sink.position
-        segment = self._log.segment_at(now)
+        segment = self._frames.segment_at(now)
         if segment is None:
             return None, None
-        return segment.kind, self._log.feedback_text_at(now) if segment.kind in SPOKEN else None
+        return segment.kind, self._frames.feedback_text_at(now) if segment.kind in SPOKEN else None
 
     def play_state(self) -> PlayState:
         """What a ``Status`` needs from the transport."""
@@ -258,10 +258,10 @@ class Transport:
         now = self._sink.position
         if now <= self._polled_out:
             return []
-        notices = list(self._log.notices(self.snapshot, self._polled_out, now))
-        self.heard_session_frames += self._log.session_frames_in(self._polled_out, now)
+        notices = list(self._frames.notices(self.snapshot, self._polled_out, now))
+        self.heard_session_frames += self._frames.session_frames_in(self._polled_out, now)
         self._polled_out = now
-        self._log.forget_played(now)
+        self._frames.forget_played(now)
         return notices
 
     # -- writing -----------------------------------------------------------------
@@ -301,7 +301,7 @@ class Transport:
                 return self._fill_over(out)
             piece, text = self._feedback.take(need)
             out[:len(piece)] = piece
-            self._log.add("feedback", len(piece), self._cursor_frame, text)
+            self._frames.add("feedback", len(piece), self._cursor_frame, text)
             return len(piece)
         if self._owed and not self._feedback.pending and not self.paused:
             self._give_back_owed()
@@ -309,7 +309,7 @@ class Transport:
             self.ended = True
             return 0
         if self.paused:
-            self._log.add("pause", need, self._cursor_frame)
+            self._frames.add("pause", need, self._cursor_frame)
             return need
         view = self._view
         assert view.renderer is not None
@@ -319,7 +319,7 @@ class Transport:
         if self._cursor_frame < limit:
             take = min(need, limit - self._cursor_frame)
             out[:take] = view.renderer.render(self._cursor_frame, take)
-            self._log.add("session", take, self._cursor_frame)
+            self._frames.add("session", take, self._cursor_frame)
             self._cursor_frame += take
             return take
         if view.complete and self._cursor_frame >= view.ready_frames:
@@ -329,7 +329,7 @@ class Transport:
         if view.ready_frames > self._cursor_frame or view.complete:
             return self._fill(out)
         # The next step's speech is still being synthesized: wait in silence.
-        self._log.add("wait", need, self._cursor_frame)
+        self._frames.add("wait", need, self._cursor_frame)
         self.wait_frames += need
         return need
 
@@ -344,12 +344,12 @@ class Transport:
         if cursor < quiet_until and view.renderer is not None:
             piece, text = self._feedback.take(min(len(out), quiet_until - cursor))
             out[:len(piece)] = view.renderer.render(cursor, len(piece)) + piece
-            self._log.add("overlay", len(piece), cursor, text)
+            self._frames.add("overlay", len(piece), cursor, text)
             self._cursor_frame += len(piece)
             return len(piece)
         piece, text = self._feedback.take(len(out))
         out[:len(piece)] = piece
-        self._log.add("feedback", len(piece), cursor, text, owed=True)
+        self._frames.add("feedback", len(piece), cursor, text, owed=True)
         self._owed += len(piece)
         return len(piece)
 

@@ -1,9 +1,9 @@
-"""The output log: what each frame written to a sink was, so its position maps back to the session.
+"""The frame map: what each frame written to a sink was, so its position maps back to the session.
 
 A sink's position counts the written frames it has consumed; written frames
 are session audio (from some session frame), spoken feedback (the session
 waiting), feedback said over the session (``overlay``: the session's frames go
-on under it, as during a hold), pause silence or wait silence.  The log
+on under it, as during a hold), pause silence or wait silence.  The map
 keeps one ``Segment`` per run, so the session frame a listener has reached,
 and the cues that became audible, follow from the sink's position alone,
 never from the wall clock.
@@ -58,7 +58,7 @@ Notice = Event | Feedback
 """What ``poll`` reports: a session cue or a feedback sentence that became audible."""
 
 
-class OutputLog:
+class FrameMap:
     """The segments written to a sink since its last played one, and the write position after them."""
 
     def __init__(self, written_frames: int) -> None:
@@ -108,7 +108,7 @@ class OutputLog:
         return self._segments[index].session_frame(out)
 
     def segment_at(self, out: int) -> Segment | None:
-        """The segment holding output frame ``out``, if it was written and is still logged."""
+        """The segment holding output frame ``out``, if it was written and is still mapped."""
         index = bisect_right([s.out_start for s in self._segments], out) - 1
         if index < 0 or out >= self._segments[index].out_end:
             return None
