@@ -18,7 +18,8 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
+import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -47,54 +48,74 @@ def write_log(path: Path, count: int) -> None:
 
 def export(ref: str, folder: Path) -> Path:
     """The code of ``ref`` in ``folder`` (its ``voiceguide`` package only)."""
+    folder.mkdir(parents=True, exist_ok=True)
     archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "voiceguide"], check=True,
                              capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
     return folder
 
 
-def measure(code: Path, args: tuple[str, ...], env: dict[str, str], timeout: float) -> tuple[str, str, str]:
-    """(seconds, peak MiB, exit status) of ``python -m voiceguide ARGS`` run with the code in ``code``."""
-    time_v = shutil.which("time") and os.path.exists("/usr/bin/time")
+def measure(code: Path, args: tuple[str, ...], env: dict[str, str], timeout: float,
+            memory_mb: int) -> tuple[str, str, str]:
+    """(seconds, peak MiB, exit status) of ``python -m voiceguide ARGS`` run with the code in ``code``.
+
+    Run in a session of its own, under an address-space limit of ``memory_mb``
+    (the machine is shared: the old ``--plot`` of a million records grew to
+    8.5 GB), and killed as a group past ``timeout``.
+    """
     command = [sys.executable, "-m", "voiceguide", *args]
-    if time_v:
+    if os.path.exists("/usr/bin/time"):
         command = ["/usr/bin/time", "-v", *command]
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20, memory_mb * 2**20))
+
     begin = time.monotonic()
-    try:
-        done = subprocess.run(command, env={**env, "PYTHONPATH": str(code)}, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, timeout=timeout, text=True, errors="replace")
-    except subprocess.TimeoutExpired:
-        return f"killed at {timeout:.0f} s", "-", "-"
+    # cwd: the code's own folder, which "python -m" puts first on the path (not this checkout's).
+    with subprocess.Popen(command, env={**env, "PYTHONPATH": str(code)}, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, errors="replace", cwd=code,
+                          start_new_session=True, preexec_fn=limit) as process:
+        try:
+            _, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            return f"killed at {timeout:.0f} s", "-", "-"
     seconds = time.monotonic() - begin
-    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-    status = re.search(r"Exit status: (\d+)", done.stderr)
+    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
+    status = re.search(r"Exit status: (\d+)", stderr)
+    memory_error = " (MemoryError)" if "MemoryError" in stderr else ""
     return (f"{seconds:.2f} s", f"{int(peak.group(1)) / 1024:.0f} MB" if peak else "?",
-            status.group(1) if status else str(done.returncode))
+            (status.group(1) if status else str(process.returncode)) + memory_error)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--before", default="main", help="the git ref to compare with (default: main)")
-    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--log", type=Path, help="an existing log to measure instead of writing one")
+    parser.add_argument("--memory-mb", type=int, default=3000, help="address-space limit of each run (MB)")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp, "data")
         data.mkdir()
         began = time.monotonic()
-        write_log(data / "sessions.jsonl", options.records)
+        if options.log is not None:
+            (data / "sessions.jsonl").symlink_to(options.log.resolve())
+        else:
+            write_log(data / "sessions.jsonl", options.records)
         size = (data / "sessions.jsonl").stat().st_size
-        print(f"log of {options.records:,} records, {size / 2**20:.0f} MiB, written in "
+        print(f"log of {options.records:,} records, {size / 2**20:.0f} MiB, ready in "
               f"{time.monotonic() - began:.1f} s; load: {os.getloadavg()[0]:.1f}")
         before = export(options.before, Path(tmp, "before"))
-        Path(tmp, "before").mkdir(exist_ok=True)
         env = {**os.environ, "VOICEGUIDE_DATA_DIR": str(data), "MPLBACKEND": "Agg"}
         print(f"{'command':<28} {'before (' + options.before + ')':<34} {'after (this checkout)':<34}")
         for args in COMMANDS:
             args = tuple(arg.format(tmp=tmp) for arg in args)
             shown = " ".join("FILE.png" if arg.endswith(".png") else arg for arg in args)
-            old = measure(before, args, env, options.timeout)
-            new = measure(REPO, args, env, options.timeout)
+            old = measure(before, args, env, options.timeout, options.memory_mb)
+            new = measure(REPO, args, env, options.timeout, options.memory_mb)
             print(f"{shown:<28} {', '.join(old):<34} {', '.join(new):<34}")
 
 
