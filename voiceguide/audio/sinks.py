@@ -84,6 +84,9 @@ class FileFormat:
     """The rate the file must be written at (Opus: 48 kHz), or None for the session's own."""
 
 
+LOSSY_SUBTYPES = frozenset({"VORBIS", "OPUS", "MPEG_LAYER_III"})
+"""Encodings whose decoded peaks differ from the samples they were given (by up to ~2 dB, measured)."""
+
 _CANDIDATES = (
     FileFormat(".wav", "WAV", "PCM_16"),
     FileFormat(".flac", "FLAC", "PCM_16"),
@@ -184,6 +187,8 @@ class FileSink:
     (Opus) gets the blocks resampled on the way (``resampling.StreamResampler``).
     ``tags`` (title, chapters, ...) are written into the temporary file before
     it is moved into place, so the file appears complete or not at all.
+    ``before_commit``, when set, is called with the finished temporary file
+    before it is moved into place; an exception from it aborts the file.
     """
 
     def __init__(self, path: str | os.PathLike[str], sample_rate: int, tags: FileTags | None = None, *,
@@ -193,6 +198,7 @@ class FileSink:
         self.format = output_format(self.path)
         self.sample_rate = sample_rate
         self.tags = tags
+        self.before_commit: Callable[[Path], None] | None = None
         file_rate = self.format.sample_rate or sample_rate
         self._resampler = StreamResampler(sample_rate, file_rate) if file_rate != sample_rate else None
         self._max_write_frames = MAX_WRITE_SECONDS * file_rate
@@ -291,6 +297,8 @@ class FileSink:
             if self.tags is not None:
                 # Tagged before the rename: the file appears complete or not at all.
                 write_tags(self._target.temporary, self.format.format, self.tags)
+            if self.before_commit is not None:
+                self.before_commit(self._target.temporary)  # may refuse the file: it is then aborted
             self._target.commit()
             self._target = None
 

@@ -64,7 +64,7 @@ LEVEL_TOLERANCE_LU = 0.1
 LEVELLING_VERSION = 2
 """Part of the key of cached tone levels: bumped when measuring or levelling changes."""
 
-_MARGIN_DB = 0.25
+METER_MARGIN_DB = 0.25
 """The limiter aims this far below the ceiling, so that no meter reads a peak over it.
 
 Meters differ by the interpolation filter they oversample with: ffmpeg's
@@ -150,7 +150,7 @@ def limit_true_peak(audio: npt.ArrayLike, ceiling: float, sample_rate: int = SAM
     result: Audio = samples.copy()
     if samples.size == 0:
         return result
-    target = ceiling * db_to_gain(-_MARGIN_DB)
+    target = ceiling * db_to_gain(-METER_MARGIN_DB)
     for _ in range(4):  # one pass almost always does; resampling error may leave a hair over
         envelope = _peak_envelope(result, sample_rate)
         if envelope.max() <= target:
@@ -179,7 +179,7 @@ def level_clip(
     if samples.size == 0:
         return samples
     ceiling = db_to_gain(ceiling_dbtp)
-    target = ceiling * db_to_gain(-_MARGIN_DB)
+    target = ceiling * db_to_gain(-METER_MARGIN_DB)
     # The peak envelope scales with the gain, so it is computed once; only the
     # final take is checked again (limit_true_peak) for what smoothing missed.
     envelope = _peak_envelope(samples, sample_rate)
