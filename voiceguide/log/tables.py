@@ -88,7 +88,9 @@ def csv_lines(records: Iterable[Record], rows_per_piece: int = 1000) -> Iterator
 def _csv_row(record: Record) -> list[str]:
     cells = csv_cells(record)
     for index in TEXT_COLUMNS:
-        cells[index] = csv_safe(safe_text(cells[index]))
+        cell = cells[index]
+        if not cell.isprintable() or cell.startswith(FORMULA_STARTS):  # rare: most titles need nothing
+            cells[index] = csv_safe(safe_text(cell))
     return cells
 
 
