@@ -38,6 +38,8 @@ MAX_SECONDS = 7 * 24 * 3600.0
 """The most seconds a record may hold (a session is at most 24 hours; a week leaves room)."""
 FIRST_YEAR, LAST_YEAR = 1970, 9998
 """The years a start may fall in (year 1 or 9999 cannot be moved to another time zone)."""
+MAX_NOTE_CHARS = 1000
+"""The longest note (``play --note``) a record holds."""
 
 
 class BadRecord(ValueError):
@@ -49,12 +51,15 @@ Check = Callable[[str, object], Any]
 
 
 def column(check: Check, *, to_json: Callable[[Any], object] = lambda value: value,
-           to_csv: Callable[[Any], str] = str, text: bool = False) -> dict[str, object]:
+           to_csv: Callable[[Any], str] | None = str, text: bool = False,
+           omit_none: bool = False) -> dict[str, object]:
     """The metadata of one field of ``Record``: how it is read from, and written to, JSON and CSV.
 
-    ``text``: the field holds free text (made safe for terminals and spreadsheets where it is shown).
+    ``to_csv`` None: not a CSV column.  ``text``: the field holds free text
+    (made safe for terminals and spreadsheets where it is shown).
+    ``omit_none``: left out of the JSON line while it is None (a field added later).
     """
-    return {"check": check, "to_json": to_json, "to_csv": to_csv, "text": text}
+    return {"check": check, "to_json": to_json, "to_csv": to_csv, "text": text, "omit_none": omit_none}
 
 
 def _moment(key: str, value: object) -> datetime:
@@ -93,6 +98,24 @@ def _ending(key: str, value: object) -> Ending:
     raise BadRecord(f"{key} is not one of {', '.join(ENDINGS)}")
 
 
+def _optional_text(limit: int) -> Check:
+    def check(key: str, value: object) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or len(value) > limit:
+            raise BadRecord(f"{key} is not a text of at most {limit} characters")
+        return value
+    return check
+
+
+def _occurrence(key: str, value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000_000:
+        raise BadRecord(f"{key} is not a whole number from 1 to 10,000,000")
+    return value
+
+
 def _pain(key: str, value: object) -> int | None:
     if value is None:
         return None
@@ -109,7 +132,7 @@ def _cut(text: str) -> str:
     return text[:MAX_TEXT_CHARS]
 
 
-def _optional(value: int | None) -> str:
+def _optional(value: int | str | None) -> str:
     return "" if value is None else str(value)
 
 
@@ -136,17 +159,31 @@ class Record:
     ended: Ending = dataclasses.field(metadata=column(_ending))
     pain_before: int | None = dataclasses.field(default=None, metadata=column(_pain, to_csv=_optional))
     pain_after: int | None = dataclasses.field(default=None, metadata=column(_pain, to_csv=_optional))
+    note: str | None = dataclasses.field(default=None, metadata=column(
+        _optional_text(MAX_NOTE_CHARS), to_csv=_optional, text=True, omit_none=True))
+    """What the person noted with the session (``play --note``)."""
+    script_path: str | None = dataclasses.field(default=None, metadata=column(
+        _optional_text(MAX_TEXT_CHARS), to_csv=None, omit_none=True))
+    """The script file played (absolute), or a shipped session's name; None for a session without a file."""
+    stopped_step: str | None = dataclasses.field(default=None, metadata=column(
+        _optional_text(200), to_csv=None, omit_none=True))
+    """The step the session was in when it ended (``"5.2"``), for ``play --resume``."""
+    stopped_occurrence: int | None = dataclasses.field(default=None, metadata=column(
+        _occurrence, to_csv=None, omit_none=True))
+    """Which time that step was playing (the round of a repeat), from 1."""
 
 
 FIELDS: tuple[dataclasses.Field[Any], ...] = dataclasses.fields(Record)
-"""The record's fields, in the order of the JSON line and of the CSV columns."""
-CSV_COLUMNS = tuple(field.name for field in FIELDS)
-TEXT_COLUMNS = frozenset(index for index, field in enumerate(FIELDS) if field.metadata["text"])
+"""The record's fields, in the order of the JSON line."""
+_CSV_FIELDS = tuple(field for field in FIELDS if field.metadata["to_csv"] is not None)
+CSV_COLUMNS = tuple(field.name for field in _CSV_FIELDS)
+"""The CSV columns, in order."""
+TEXT_COLUMNS = frozenset(index for index, field in enumerate(_CSV_FIELDS) if field.metadata["text"])
 """The CSV columns that hold free text."""
 
 
 _VALUES = operator.attrgetter(*CSV_COLUMNS)
-_TO_CSV = tuple(field.metadata["to_csv"] for field in FIELDS)
+_TO_CSV = tuple(field.metadata["to_csv"] for field in _CSV_FIELDS)
 
 
 def csv_cells(record: Record) -> list[str]:
@@ -158,7 +195,10 @@ def format_record(record: Record) -> bytes:
     """The record as one line of JSON, newline included."""
     data: dict[str, object] = {"v": RECORD_VERSION}
     for field in FIELDS:
-        data[field.name] = field.metadata["to_json"](getattr(record, field.name))
+        value = getattr(record, field.name)
+        if value is None and field.metadata["omit_none"]:
+            continue
+        data[field.name] = field.metadata["to_json"](value)
     # ensure_ascii: a title's line separators (U+2028) cannot split the line for other readers.
     return (json.dumps(data, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
 

@@ -5,7 +5,7 @@ Where: ``$VOICEGUIDE_DATA_DIR/sessions.jsonl`` when that variable is set
 (``~/.local/share/voiceguide`` on Linux).  Nothing is ever sent anywhere.
 
 Writing: each record is one ``os.write`` of one whole line on a file opened
-with ``O_APPEND``, under an exclusive ``flock``, so two players finishing at
+with ``O_APPEND``, under an exclusive lock (``system.file_locks``), so two players finishing at
 once never interleave, and a process killed mid-write leaves at most one
 incomplete line at the end.  The next writer starts a fresh line after such a
 stump, and readers skip any line that is not a complete record.
@@ -28,11 +28,7 @@ from voiceguide.errors import VoiceguideError
 from voiceguide.log.lines import backward_lines, count_lines, forward_lines
 from voiceguide.log.record import BadRecord, Record, format_record, parse_record
 from voiceguide.printable import shown_path
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: appends of one short line are not locked
-    fcntl = None  # type: ignore[assignment]
+from voiceguide.system.file_locks import exclusive_lock
 
 LOG_FILE_NAME = "sessions.jsonl"
 
@@ -45,6 +41,12 @@ REORDER_SECONDS = 2 * 24 * 3600.0
 """How far apart in start two records may be written out of order (a session paused for days aside)."""
 MAX_HELD = 100_000
 """The most records held back to put them in order of start."""
+STOP_AFTER = 100
+"""Reading back stops after this many records in a row that cannot be among those wanted.
+
+The log is in order of ending, so one such record means none before it is
+wanted either; a run of them guards against a log edited or joined by hand.
+"""
 
 
 @dataclass(frozen=True)
@@ -75,18 +77,6 @@ def log_path() -> Path:
     return Path(platformdirs.user_data_dir("voiceguide")) / LOG_FILE_NAME
 
 
-@contextlib.contextmanager
-def _locked(fd: int) -> Iterator[None]:
-    if fcntl is None:
-        yield
-        return
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    try:
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-
 def _byte_at(fd: int, offset: int) -> bytes:
     """The byte at ``offset`` (``O_APPEND`` writes go to the end whatever the file offset is)."""
     os.lseek(fd, offset, os.SEEK_SET)
@@ -108,7 +98,7 @@ def append_record(record: Record, path: Path | None = None) -> Path:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise LogError(f"The session log {shown_path(path)} is not a regular file; nothing was written to it.",
                            hint="move it away to start a new log")
-        with _locked(fd):
+        with exclusive_lock(fd):
             size = os.fstat(fd).st_size
             if size and _byte_at(fd, size - 1) != b"\n":
                 line = b"\n" + line  # a crashed writer's stump stays a line of its own
@@ -206,17 +196,23 @@ def read_last(count: int, path: Path | None = None) -> LogContents:
             return LogContents((), 0, 0)
         if count <= 0:
             return LogContents((), 0, count_lines(descriptor), exact=False)
+        unwanted = seen = 0
         for record in _records(backward_lines(descriptor), damage):
+            seen += 1
             start = record.started_at.timestamp()
             if len(newest) == count and start + REORDER_SECONDS < newest[0]:
-                whole = False  # nothing written before this can be among the last ``count``
-                break
+                unwanted += 1
+                if unwanted >= STOP_AFTER:
+                    whole = False  # nothing written before these can be among the last ``count``
+                    break
+                continue
+            unwanted = 0
             read.append(record)
             if len(newest) < count:
                 heapq.heappush(newest, start)
             else:
                 heapq.heappushpop(newest, start)
-        total = len(read) if whole else count_lines(descriptor) - damage.lines
+        total = seen if whole else count_lines(descriptor) - damage.lines
     read.reverse()  # back to the order of the file, so that equal starts keep it
     read.sort(key=lambda record: record.started_at)
     return LogContents(tuple(read[-count:] if count else ()), damage.lines, total, exact=whole)
@@ -236,10 +232,15 @@ def read_since(day: date, path: Path | None = None) -> LogContents:
     with _opened(path) as descriptor:
         if descriptor is None:
             return LogContents((), 0, 0)
+        unwanted = 0
         for record in _records(backward_lines(descriptor), damage):
             seen += 1
             if record.started_at.timestamp() + REORDER_SECONDS < first:
-                break  # nothing written before this started on ``day`` or later
+                unwanted += 1
+                if unwanted >= STOP_AFTER:
+                    break  # nothing written before these started on ``day`` or later
+                continue
+            unwanted = 0
             if record.started_at.date() >= day:
                 read.append(record)
     read.reverse()

@@ -12,7 +12,7 @@ on the way are counted in the ``Damage`` passed in.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from voiceguide.log import tables
 from voiceguide.log.pain_points import pain_chart
@@ -23,6 +23,8 @@ __all__ = ["TABLE_ROWS", "chart_text", "csv_text", "picture", "table_text"]
 
 TABLE_ROWS = 20
 """Sessions the table shows without ``--since``."""
+SUMMARY_DAYS = 31
+"""The summary counts the last 30 days: read back a day more (a day is from midnight)."""
 CHART_ROWS = 60
 """Lines the text chart shows at most (a longer log is shown as means per period)."""
 
@@ -32,13 +34,16 @@ def _since(day: date | None, damage: Damage, *, ordered: bool = True) -> Iterato
     return records if day is None else (r for r in records if r.started_at.date() >= day)
 
 
-def table_text(day: date | None, damage: Damage) -> Iterator[str]:
-    """The table of the last ``TABLE_ROWS`` sessions, or of those since ``day``; a sentence when there are none."""
+def table_text(day: date | None, damage: Damage, now: datetime | None = None) -> Iterator[str]:
+    """A one-line summary of the last 30 days, then the table of the last ``TABLE_ROWS`` sessions or of
+    those since ``day``; a sentence when there are none."""
     contents: LogContents = read_last(TABLE_ROWS) if day is None else read_since(day)
     damage.lines += contents.damaged_lines
     if not contents.records:
         yield "No sessions in the log yet.\n" if contents.total == 0 else "No sessions since then.\n"
         return
+    now = datetime.now().astimezone() if now is None else now
+    yield tables.format_summary(read_since((now - timedelta(days=SUMMARY_DAYS)).date()).records, now)
     yield tables.format_table(contents.records)
     if day is None and contents.total > len(contents.records):
         yield (f"(the last {len(contents.records)} of {contents.total} sessions; "
