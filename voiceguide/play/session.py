@@ -187,13 +187,15 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     from voiceguide.base import SAMPLE_RATE
     from voiceguide.play.prepare import session_synthesizer, session_volume
     from voiceguide.play.program import Program
+    from voiceguide.script.pronounce import spoken_forms
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
     from voiceguide.timeline.compiler import iter_timeline
     from voiceguide.timeline.length_limit import held_to_limit
 
     sound = options.session.sound
     synth = session_synthesizer(sound, script)
-    bank = SpeechBank(synth, default_cache_dir())
+    # Every text the session speaks, the answers and status included, as its pronounce says.
+    bank = SpeechBank(synth, default_cache_dir(), spoken=spoken_forms(script.pronounce).spoken)
     prefetch_stop = threading.Event()
     prefetcher = threading.Thread(target=prefetch_in_order, args=(bank, _texts(script, sound, tracking), prefetch_stop),
                                   name="voiceguide-prefetch", daemon=True)
