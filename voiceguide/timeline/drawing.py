@@ -110,9 +110,9 @@ def pressure_holds(timeline: Timeline) -> list[Bar]:
     return bars
 
 
-def _moved_seconds(event: Event) -> float | None:
-    moved = getattr(event, "moved", None)  # cues placed off their instant (spec revision 3)
-    return float(moved) if moved else None
+def _moved_seconds(event: Event, sample_rate: int) -> float | None:
+    """How far a cue was moved from its instant to fit (spec revision 3), in seconds; None when it was not."""
+    return event.moved / sample_rate if event.moved else None
 
 
 def draw_session(timeline: Timeline) -> Any:
@@ -202,7 +202,7 @@ def _draw_hold_cues(axes: Any, timeline: Timeline, y: float) -> None:
 def _draw_placements(axes: Any, timeline: Timeline, y: float) -> None:
     rate = timeline.sample_rate
     for event in timeline.events:
-        moved = _moved_seconds(event)
+        moved = _moved_seconds(event, rate)
         if moved is not None:
             at = event.start / rate
             axes.annotate("", xy=(at, y + 0.45), xytext=(at - moved, y + 0.45), gid="moved",
