@@ -1,6 +1,6 @@
 """The package's layers: data flows one way, so a module imports only from its own stage or upstream.
 
-The order is base/errors → phrases → script → timeline → speech → audio → log → play → cli.
+The order is base/errors → dsp → phrases → script → timeline → speech → audio → log → play → cli.
 Every import in every module is checked (lazy and type-only ones too), and
 what ``voiceguide.base`` holds (the sample rate, the audio type, frame/second
 conversion) is imported from there, never through a stage.  Then each stage's
@@ -20,7 +20,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "voiceguide"
 
-STAGES = ("base", "phrases", "script", "timeline", "speech", "audio", "log", "play", "cli")
+STAGES = ("base", "dsp", "phrases", "script", "timeline", "speech", "audio", "log", "play", "cli")
 """Upstream first; a module may import from its own stage and the ones before it."""
 RANK = {stage: rank for rank, stage in enumerate(STAGES)}
 SHARED = {"voiceguide", "voiceguide.base", "voiceguide.errors", "voiceguide.printable", "voiceguide.summary",
@@ -112,7 +112,7 @@ def test_every_module_belongs_to_a_stage() -> None:
 
 def test_the_checker_catches_a_backward_import_and_a_constant_taken_through_a_stage() -> None:
     shared = base_names()
-    assert {"SAMPLE_RATE", "Audio", "seconds_to_frames", "frames_to_seconds"} <= shared
+    assert {"SAMPLE_RATE", "Audio", "clock", "frames_to_milliseconds"} <= shared
     backward = [(3, "voiceguide.play.player", ["Player"])]
     assert layer_problems("voiceguide.timeline.compiler", backward, shared) == [
         "voiceguide/timeline/compiler.py:3: the timeline stage imports voiceguide.play.player, downstream (play)"]

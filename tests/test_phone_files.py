@@ -31,9 +31,9 @@ from voiceguide.audio.resampling import StreamResampler
 from voiceguide.audio.sinks import FileSink
 from voiceguide.audio.tags import session_tags
 from voiceguide.base import SAMPLE_RATE
+from voiceguide.dsp.levelling import limit_true_peak, loudness_lufs, true_peak
 from voiceguide.errors import EngineError
 from voiceguide.play.render import render_session
-from voiceguide.speech.levelling import limit_true_peak, loudness_lufs, true_peak
 from voiceguide.timeline.compiler import Chapter, Event, Timeline
 
 FORMATS = (".mp3", ".ogg", ".opus", ".flac", ".wav")

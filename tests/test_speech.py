@@ -16,6 +16,14 @@ import pytest
 from tests.fakes import CountingSynthesizer, FakeSynthesizer, start_engine
 from tests.onsets import detect_onsets
 from voiceguide.base import SAMPLE_RATE
+from voiceguide.dsp.levelling import (
+    CEILING_DBTP,
+    HEADROOM_DB,
+    LEVEL_TOLERANCE_LU,
+    REFERENCE_LUFS,
+    loudness_lufs,
+    true_peak,
+)
 from voiceguide.errors import EngineError
 from voiceguide.speech.clips import (
     TRIM_THRESHOLD_DB,
@@ -24,14 +32,6 @@ from voiceguide.speech.clips import (
     default_cache_dir,
     prepare_clip,
     resample,
-)
-from voiceguide.speech.levelling import (
-    CEILING_DBTP,
-    HEADROOM_DB,
-    LEVEL_TOLERANCE_LU,
-    REFERENCE_LUFS,
-    loudness_lufs,
-    true_peak,
 )
 
 
@@ -441,7 +441,7 @@ def test_preload_loads_everything_levelling_a_clip_needs() -> None:
     # by the imports (0.7 s); a new lazy import in levelling must be added to preload too.
     code = (
         "import sys, numpy as np\n"
-        "from voiceguide.speech import levelling\n"
+        "from voiceguide.dsp import levelling\n"
         "levelling.preload()\n"
         "before = set(sys.modules)\n"
         "t = np.arange(22050) / 22050\n"

@@ -9,6 +9,7 @@ import pytest
 from tests.fakes import fake_measure
 from voiceguide.errors import Position
 from voiceguide.script.model import (
+    TONE_SECONDS,
     Breathe,
     BreathPattern,
     BreathWords,
@@ -30,7 +31,6 @@ from voiceguide.timeline.compiler import (
     SAMPLE_RATE,
     SECTION_GAP,
     TITLE_GAP,
-    TONE_SECONDS,
     Event,
     Timeline,
     compile_timeline,

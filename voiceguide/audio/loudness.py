@@ -28,7 +28,7 @@ import numpy as np
 
 from voiceguide.audio.mixer import ClipSource, Mixer
 from voiceguide.base import SAMPLE_RATE, Audio, write_atomically
-from voiceguide.speech.levelling import (
+from voiceguide.dsp.levelling import (
     CEILING_DBTP,
     HEADROOM_DB,
     REFERENCE_LUFS,

@@ -81,7 +81,7 @@ class NoOutputDevice(AudioDeviceError):
         super().__init__(NO_DEVICE_MESSAGE, hint=render_hint(script))
 
 
-def _sounddevice() -> ModuleType:
+def import_sounddevice() -> ModuleType:
     """Import sounddevice, turning a missing PortAudio library into AudioDeviceError."""
     try:
         import sounddevice
@@ -98,7 +98,7 @@ def _sounddevice() -> ModuleType:
 @contextlib.contextmanager
 def _portaudio(failure: str, hint: str | None = None) -> Iterator[None]:
     """The one place PortAudio's errors become ``AudioDeviceError``: "<failure>: <PortAudio's reason>."""
-    sd = _sounddevice()
+    sd = import_sounddevice()
     try:
         yield
     except sd.PortAudioError as error:
@@ -107,7 +107,7 @@ def _portaudio(failure: str, hint: str | None = None) -> Iterator[None]:
 
 def list_devices() -> list[Device]:
     """Every device that can play sound, the default marked; empty when there is none."""
-    sd = _sounddevice()
+    sd = import_sounddevice()
     with _portaudio("The audio devices could not be listed"):
         devices: Any = sd.query_devices()
         host_apis: Any = sd.query_hostapis()
@@ -171,7 +171,7 @@ class LiveOutput:
                  block_frames: int = BLOCK_FRAMES, lead_in_frames: int = LEAD_IN_FRAMES,
                  queue_frames: int = QUEUE_FRAMES,
                  on_sound: Callable[[float, float], None] | None = None) -> None:
-        self._sd = _sounddevice()
+        self._sd = import_sounddevice()
         self._sample_rate = sample_rate
         self._on_sound = on_sound
         self._block_frames = block_frames

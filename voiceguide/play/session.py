@@ -104,11 +104,11 @@ def play_session(options: PlayOptions, warnings: list[str]) -> bool:
     """
     import contextlib
 
+    from voiceguide.dsp.levelling import preload as preload_levelling
     from voiceguide.play.interrupts import signals_interrupt
     from voiceguide.play.library_messages import library_messages_to, messages_path
     from voiceguide.play.prepare import load_session
     from voiceguide.play.tracking import session_tracking
-    from voiceguide.speech.levelling import preload as preload_levelling
 
     script = load_session(options.session)
     # Words never said before (a cold cache's first cue, the status) are levelled on the spot: the

@@ -32,6 +32,7 @@ from voiceguide.errors import Position
 from voiceguide.script.model import (
     MAX_EVENTS,
     MAX_SESSION_SECONDS,
+    TONE_SECONDS,
     Breathe,
     BreathPattern,
     Chime,
@@ -46,7 +47,6 @@ from voiceguide.script.model import (
 
 __all__ = [
     "MIN_SPEECH_SECONDS",
-    "TONE_SECONDS",
     "Estimate",
     "LimitProblem",
     "check_limits",
@@ -57,9 +57,6 @@ __all__ = [
 
 MIN_SPEECH_SECONDS = Fraction(3, 10)
 """The shortest an utterance is assumed to last."""
-
-TONE_SECONDS = Fraction(3, 2)
-"""One chime tone (the spec's "~1.5 s"; the same figure as ``timeline.TONE_SECONDS``)."""
 
 
 @dataclass(frozen=True)
@@ -208,7 +205,8 @@ class _Estimator:
             spoken_at_press += self.speech(step.say)
         if step.cue_every is not None:
             events += math.ceil(step.hold / step.cue_every) - 1  # exact: Fractions
-        events += step.halfway + step.countdown
+        # A countdown number is not said at or before the press cue (the compiler's rule).
+        events += step.halfway + min(step.countdown, math.ceil(step.hold) - 1)
         if step.breathe is not None:
             breathing = step.hold - math.ceil(spoken_at_press)  # cycles start at Tp + s (whole seconds)
             if breathing > 0:

@@ -27,6 +27,8 @@ MIN_RATE_WPM = 80
 MAX_RATE_WPM = 400
 MAX_SESSION_SECONDS = 24 * 3600
 MAX_EVENTS = 100_000
+TONE_SECONDS = Fraction(3, 2)
+"""One chime tone (the spec's "~1.5 s"); the next tone of a ``chime`` starts when it has decayed."""
 
 
 @dataclass(frozen=True)

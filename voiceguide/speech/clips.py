@@ -187,7 +187,7 @@ def prepare_clip(raw: npt.ArrayLike, sample_rate: int, text: str) -> Audio:
 
 def level_speech(clip: Audio) -> Audio:
     """A prepared clip levelled to the loudness every clip shares (``levelling.level_clip``)."""
-    from voiceguide.speech.levelling import level_clip
+    from voiceguide.dsp.levelling import level_clip
 
     return level_clip(clip, SAMPLE_RATE)
 

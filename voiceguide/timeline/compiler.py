@@ -17,6 +17,7 @@ from typing import Literal
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.phrases import Phrasebook, load_phrasebook, primary_language
 from voiceguide.script.model import (
+    TONE_SECONDS,
     Breathe,
     BreathPattern,
     BreathWords,
@@ -29,9 +30,6 @@ from voiceguide.script.model import (
     Section,
     Step,
 )
-
-TONE_SECONDS = Fraction(3, 2)
-"""Length of one chime tone; the next tone of a ``chime`` starts when it has decayed."""
 
 Kind = Literal["speech", "tone"]
 Measure = Callable[[str], int]
