@@ -138,6 +138,23 @@ def test_risky_patterns_are_warned_with_the_reason_and_can_be_allowed(step: str,
     assert _warnings(text.replace("\n  " + step, f"\n  {step}  # check: allow something-else")) != []
 
 
+def test_a_misspelt_allow_name_is_warned_where_it_is_written() -> None:
+    step = "- press: {point: GB30, hold: 10m}"
+    text = HEAD + "steps:\n  " + step + "  # check: allow long-pres\n"
+    result = parse_script(text.encode(), "s.yaml")
+    assert result.script is not None
+    heads = [d.format(snippet=False) for d in result.diagnostics]
+    column = len("  " + step + "  # check: allow ") + 1
+    assert heads == [
+        "s.yaml:4:5: warning: one point pressed for 10 min is far longer than acupressure guides advise (one to "
+        "three minutes a point); long pressure can bruise the skin or numb the area; if you mean it, add "
+        "'# check: allow long-press' at the end of this line",
+        f"s.yaml:4:{column}: warning: '# check: allow long-pres' allows nothing: no warning has that name; "
+        "did you mean 'long-press'? the names are long-breath-hold, fast-breathing, long-press",
+    ]
+    assert _warnings(HEAD + "# check: allow long-press, fast-breathing\nsteps:\n  - Hello.\n") == []
+
+
 @pytest.mark.parametrize("step", [
     "- breathe: {inhale: 4, hold: 7, exhale: 8, cycles: 4}",  # 4-7-8
     "- breathe: {inhale: 4, hold: 4, exhale: 4, rest: 4, for: 5m}",  # box breathing

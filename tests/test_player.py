@@ -36,10 +36,16 @@ from voiceguide.base import clock
 from voiceguide.play.frame_map import Feedback
 from voiceguide.play.keymap import KEY_COMMANDS, Command
 from voiceguide.play.player import Player
-from voiceguide.play.program import Program, find_start, find_start_point
+from voiceguide.play.program import Program, Snapshot, find_start_point
 from voiceguide.play.status import resume_text, spoken_duration, status_text
 from voiceguide.script.model import Say, Script, Section
 from voiceguide.timeline.compiler import Event, StepPlan, compile_timeline, iter_timeline
+
+
+def find_start(snapshot: Snapshot, *, step: str | None = None, section: str | None = None) -> int:
+    """The frame where ``--from STEP`` or ``--from-section NAME`` starts in a complete layout."""
+    return find_start_point(snapshot, step=step, section=section).frame(snapshot)
+
 
 # ---------------------------------------------------------------------------
 

@@ -246,9 +246,11 @@ def test_an_unwritable_cache_degrades_to_memory(tmp_path: Path) -> None:
     synth = FakeSynthesizer()
     bank = SpeechBank(synth, blocker / "clips")
     assert bank.clip("Hold.").size > 0
-    assert not bank.disk_cache
     bank.clip("Hold.")
-    assert synth.calls == ["Hold."]
+    assert synth.calls == ["Hold."]  # kept in memory
+    other = FakeSynthesizer()
+    assert SpeechBank(other, blocker / "clips").clip("Hold.").size > 0
+    assert other.calls == ["Hold."]  # and nothing on disk
 
 
 def test_memory_only_bank_never_evicts(tmp_path: Path) -> None:

@@ -180,9 +180,6 @@ class LiveOutput:
         self._queue: deque[tuple[Audio, bool]] = deque()
         self._queued_frames = 0
         self._consumed = 0
-        self._underrun_frames = 0
-        self._underruns = 0
-        self._started_writing = False
         self._stream: Any = None
         silence = np.zeros(block_frames, dtype=np.float32)
         for _ in range(-(-lead_in_frames // block_frames)):
@@ -223,9 +220,6 @@ class LiveOutput:
                     self._queued_frames -= take
             if filled < frames:
                 out[filled:] = 0.0
-                if self._started_writing:
-                    self._underrun_frames += frames - filled
-                    self._underruns += 1
         if self._on_sound is not None and filled and out[:filled].any():
             heard = now + max(0.0, float(time.outputBufferDacTime - time.currentTime))
             self._on_sound(heard, heard + frames / self._sample_rate)
@@ -247,12 +241,6 @@ class LiveOutput:
         """Written frames the device has consumed so far."""
         with self._lock:
             return self._consumed
-
-    @property
-    def underrun_frames(self) -> int:
-        """Frames of silence the callback had to invent because no block was ready."""
-        with self._lock:
-            return self._underrun_frames
 
     def free_frames(self) -> int:
         """How many frames ``write`` can take now without running ahead of the queue target."""

@@ -47,14 +47,6 @@ class Synthesizer(Protocol):
 # The speech bank
 
 
-class BatchSynthesizer(Synthesizer, Protocol):
-    """A synthesizer that can turn several texts into audio in one round trip (optional)."""
-
-    def synthesize_many(self, texts: Sequence[str]) -> list[Audio]:
-        """``[synthesize(t) for t in texts]``, in order, usually faster."""
-        ...
-
-
 CACHE_FORMAT_VERSION = 4
 """Bumped whenever trimming, normalization or the file layout changes, so old entries are ignored.
 
@@ -254,11 +246,6 @@ class SpeechBank:
         self._lock = threading.Lock()
         self._synth_lock = threading.Lock()
         self._identity: str | None = None
-
-    @property
-    def disk_cache(self) -> bool:
-        """True while clips are written to (and read from) disk."""
-        return self._disk_ok
 
     def clip(self, text: str) -> Audio:
         """The clip of ``text``: float32 mono at ``SAMPLE_RATE``, read-only; raises ``EngineError``."""
