@@ -183,8 +183,6 @@ def session_tracking(options: PlayOptions, script: Script, warnings: list[str]) 
 
     Its warnings are collected in ``warnings``: while playing, standard error goes to ``play.log``.
     """
-    import os
-
     from voiceguide.base import SAMPLE_RATE
     from voiceguide.log.recorder import file_sha256
     from voiceguide.play.ask import pain_phrases
@@ -208,8 +206,6 @@ def session_tracking(options: PlayOptions, script: Script, warnings: list[str]) 
     def warn(message: str) -> None:
         warnings.append(f"voiceguide: warning: {message}")
 
-    # Only for tests: how long silence after a pain question means "skipped".
-    silence = float(os.environ.get("VOICEGUIDE_PAIN_SILENCE_SECONDS", SILENCE_SECONDS))
     asked = options.ask_pain or settings.ask_pain
     phrases = pain_phrases(script_phrasebook(script)) if asked else None
-    return SessionTracking(recorder, phrases, warn, estimate_seconds, silence_seconds=silence)
+    return SessionTracking(recorder, phrases, warn, estimate_seconds)
