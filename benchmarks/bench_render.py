@@ -215,7 +215,7 @@ def levelling_breakdown(script_path: Path, cache: Path) -> tuple[float, float, f
     from voiceguide.audio.mixer import Mixer
     from voiceguide.cli import parse_options
     from voiceguide.play.prepare import prepare_session
-    from voiceguide.speech.clips import default_cache_dir
+    from voiceguide.speech.clip_cache import default_cache_dir
 
     session = prepare_session(parse_options(["plan", str(script_path)]).session)
     timeline, clips = session.timeline, session.clips

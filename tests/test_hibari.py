@@ -22,9 +22,10 @@ from tests.onsets import detect_onsets, onset_errors
 from tests.required import required
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import EngineError
-from voiceguide.speech.clips import SpeechBank, prepare_clip
+from voiceguide.speech.clips import SpeechBank
 from voiceguide.speech.engines import ENGINES, engine_voices, open_synthesizer
 from voiceguide.speech.hibari_engine import HibariSynthesizer
+from voiceguide.speech.trimming import prepare_clip
 
 pytestmark = pytest.mark.engine
 

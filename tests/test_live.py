@@ -187,7 +187,7 @@ def _clip_seconds(env: dict[str, str], *texts: str) -> list[tuple[float, float]]
     """For each feedback sentence: its cached clip's length and where the detector puts its onset."""
     code = (
         "import sys, json; from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer\n"
-        "from voiceguide.speech.clips import SpeechBank, default_cache_dir\n"
+        "from voiceguide.speech.clip_cache import default_cache_dir\nfrom voiceguide.speech.clips import SpeechBank\n"
         "import numpy as np\n"
         "from tests.onsets import detect_onsets\n"
         "bank = SpeechBank(Pyttsx3Synthesizer(), default_cache_dir())\n"
@@ -429,7 +429,7 @@ def _clips(env: dict[str, str], texts: list[str], directory: Path) -> dict[str, 
     code = (
         "import sys, numpy as np\n"
         "from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer\n"
-        "from voiceguide.speech.clips import SpeechBank, default_cache_dir\n"
+        "from voiceguide.speech.clip_cache import default_cache_dir\nfrom voiceguide.speech.clips import SpeechBank\n"
         "bank = SpeechBank(Pyttsx3Synthesizer(), default_cache_dir())\n"
         "np.savez(sys.argv[1], *[bank.clip(t) for t in sys.argv[2:]])\n"
     )

@@ -39,7 +39,8 @@ from voiceguide.play.player import Player
 from voiceguide.play.program import Program, Snapshot, find_start_point
 from voiceguide.play.status import resume_text, spoken_duration, status_text
 from voiceguide.script.model import Say, Script, Section
-from voiceguide.timeline.compiler import Event, StepPlan, compile_timeline, iter_timeline
+from voiceguide.timeline.compiler import compile_timeline, iter_timeline
+from voiceguide.timeline.events import Event, StepPlan
 
 
 def find_start(snapshot: Snapshot, *, step: str | None = None, section: str | None = None) -> int:
@@ -476,7 +477,7 @@ def test_a_sound_ringing_past_its_step_end_does_not_hide_the_next_steps_first_cu
     def speech(start: int, length: int, text: str, step: str) -> Event:
         return Event(start, length, "speech", "say", text, None, step, None, None)
 
-    from voiceguide.timeline.compiler import StepSpan
+    from voiceguide.timeline.events import StepSpan
 
     first = speech(0, 6 * BLOCK, "Out.", "1")
     second = speech(4 * BLOCK, 3 * BLOCK, "Next.", "2")

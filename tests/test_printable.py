@@ -24,7 +24,8 @@ from voiceguide.play.frame_map import Feedback
 from voiceguide.play.status import Status
 from voiceguide.printable import printable
 from voiceguide.script.model import Say, Script, Section
-from voiceguide.timeline.compiler import Timeline, compile_timeline
+from voiceguide.timeline.compiler import compile_timeline
+from voiceguide.timeline.events import Timeline
 from voiceguide.timeline.plan import format_plan
 
 HERE = Position("hostile.yaml", 1, 1)

@@ -15,7 +15,7 @@ import pytest
 
 from tests.fakes import CountingSynthesizer, FakeSynthesizer, start_engine
 from tests.onsets import detect_onsets
-from voiceguide.base import SAMPLE_RATE
+from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.dsp.levelling import (
     CEILING_DBTP,
     HEADROOM_DB,
@@ -25,14 +25,9 @@ from voiceguide.dsp.levelling import (
     true_peak,
 )
 from voiceguide.errors import EngineError
-from voiceguide.speech.clips import (
-    TRIM_THRESHOLD_DB,
-    Audio,
-    SpeechBank,
-    default_cache_dir,
-    prepare_clip,
-    resample,
-)
+from voiceguide.speech.clip_cache import default_cache_dir
+from voiceguide.speech.clips import SpeechBank
+from voiceguide.speech.trimming import TRIM_THRESHOLD_DB, prepare_clip, resample
 
 
 class ConstantSynthesizer:

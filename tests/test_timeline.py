@@ -31,12 +31,11 @@ from voiceguide.timeline.compiler import (
     SAMPLE_RATE,
     SECTION_GAP,
     TITLE_GAP,
-    Event,
-    Timeline,
     compile_timeline,
     iter_timeline,
     utterances,
 )
+from voiceguide.timeline.events import Event, Timeline
 
 P = Position("t.yaml", 3, 5)
 SR = SAMPLE_RATE

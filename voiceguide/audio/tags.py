@@ -20,7 +20,7 @@ from typing import Any
 
 from voiceguide import __version__
 from voiceguide.base import frames_to_milliseconds
-from voiceguide.timeline.compiler import Timeline
+from voiceguide.timeline.events import Timeline
 
 ENCODER = f"voiceguide {__version__}"
 """What every file names as its encoder."""

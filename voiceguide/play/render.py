@@ -13,7 +13,7 @@ from voiceguide.errors import Diagnostic
 from voiceguide.play.program import Program
 from voiceguide.play.requests import RenderOptions
 from voiceguide.play.transport import Transport
-from voiceguide.timeline.compiler import Event, Timeline
+from voiceguide.timeline.events import Event, Timeline
 
 Progress = Callable[[int, int], None]
 """Called after each block with (frames done, frames in total)."""
@@ -81,7 +81,7 @@ def _render_files(options: RenderOptions, progress: TextIO | None,
     from voiceguide.play.prepare import dropped_cue_warnings, prepare_session
     from voiceguide.play.ui import ProgressBar
     from voiceguide.script.shipped import resolve_script
-    from voiceguide.speech.clips import default_cache_dir
+    from voiceguide.speech.clip_cache import default_cache_dir
 
     # Wrong names are found before the (possibly long) synthesis, and so is an
     # unwritable output: the sink's temporary file is created first.

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # the session's stages are imported when it is played, so tha
     from voiceguide.play.tracking import SessionTracking
     from voiceguide.script.model import Script
     from voiceguide.speech.clips import SpeechBank
-    from voiceguide.timeline.compiler import Event
+    from voiceguide.timeline.events import Event
 
 KEY_WAIT_SECONDS = 0.02
 """How long each turn of the loop waits for a key: short against the ~0.5 s the stream holds."""
@@ -182,7 +182,8 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     from voiceguide.base import SAMPLE_RATE
     from voiceguide.play.prepare import session_synthesizer, session_volume
     from voiceguide.play.program import Program
-    from voiceguide.speech.clips import SpeechBank, default_cache_dir
+    from voiceguide.speech.clip_cache import default_cache_dir
+    from voiceguide.speech.clips import SpeechBank
     from voiceguide.timeline.compiler import iter_timeline
     from voiceguide.timeline.length_limit import held_to_limit
 

@@ -32,7 +32,7 @@ import numpy as np
 from voiceguide.base import SAMPLE_RATE, Audio, owned_name, sweep
 from voiceguide.errors import EngineError
 from voiceguide.phrases import LANGUAGE_NAMES, primary_language
-from voiceguide.speech.clips import resample
+from voiceguide.speech.trimming import resample
 
 VOICES_HINT = "run 'voiceguide voices' to see the installed voices"
 BATCH_SIZE = 32

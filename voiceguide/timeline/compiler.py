@@ -12,7 +12,6 @@ import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
 
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.phrases import Phrasebook, load_phrasebook, primary_language
@@ -30,92 +29,9 @@ from voiceguide.script.model import (
     Section,
     Step,
 )
+from voiceguide.timeline.events import Chapter, DroppedCue, Event, StepPlan, StepSpan, Timeline
 
-Kind = Literal["speech", "tone"]
-Measure = Callable[[str], int]
-
-
-@dataclass(frozen=True)
-class Event:
-    """One sound: ``length`` frames of speech (``text``) or a tone (``sound``) from ``start``."""
-
-    start: int
-    length: int
-    kind: Kind
-    cue: str
-    text: str | None
-    sound: str | None
-    step: str
-    side: str | None
-    section: str | None
-    label: str | None = None
-    """The ``label`` of the innermost labelled step this sound belongs to (a repeat's label covers its steps)."""
-
-    @property
-    def end(self) -> int:
-        """The first frame after the sound."""
-        return self.start + self.length
-
-
-@dataclass(frozen=True)
-class StepSpan:
-    """Where one played step lies: ``[start, end)`` frames; targets for navigation."""
-
-    step: str
-    kind: str
-    start: int
-    end: int
-    label: str | None
-    section: str | None
-    point: str | None = None
-
-
-@dataclass(frozen=True)
-class Chapter:
-    """A section mark: title and start frame (for exports and skipping)."""
-
-    title: str
-    start: int
-
-
-@dataclass(frozen=True)
-class DroppedCue:
-    """A cue left out because a higher-priority cue's speech collided with it."""
-
-    dropped: Event
-    kept: Event
-    line: int
-    column: int
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """A whole session laid out in frames."""
-
-    title: str
-    description: str | None
-    sample_rate: int
-    length: int
-    events: tuple[Event, ...]
-    spans: tuple[StepSpan, ...]
-    chapters: tuple[Chapter, ...]
-    dropped: tuple[DroppedCue, ...]
-    language: str = "en"
-    """The primary subtag of the phrasebook spoken (``de`` for ``de-AT``)."""
-    voice: str | None = None
-    """The engine's voice id, filled in by whoever synthesized the speech (the compiler never sees the engine)."""
-    engine: str | None = None
-    """The speech engine (``pyttsx3``, ``hibari``), filled in likewise."""
-
-
-@dataclass(frozen=True)
-class StepPlan:
-    """One played step as the compiler walks the script: its span, sounds and dropped cues."""
-
-    span: StepSpan
-    events: tuple[Event, ...]
-    dropped: tuple[DroppedCue, ...]
-    chapter: Chapter | None = None
+Measure = Callable[[str], int]  # the frames of speech a text takes (the clip's length, or an estimate)
 
 
 # Fixed gaps the spec leaves to us (see docs/reference.md, "Choices where the spec is silent").
@@ -139,11 +55,6 @@ def cue_text(words: str) -> str:
     """A generated cue as spoken: the words, ending with a full stop unless they end in punctuation."""
     words = words.strip()
     return words if not words or words[-1] in ".!?…:;," else words + "."
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if not text or text[-1] in ".!?…:;," else text + "."
 
 
 def compile_timeline(
@@ -401,8 +312,8 @@ class _Compiler:
         dropped: list[DroppedCue] = []
         line, col = step.position.line, step.position.column
         for side in sides:
-            parts = [self.phrases.say(f"{side}_side") if side else "", _sentence(step.point or ""),
-                     _sentence(step.where or "")]
+            parts = [self.phrases.say(f"{side}_side") if side else "", cue_text(step.point or ""),
+                     cue_text(step.where or "")]
             announcement = " ".join(p for p in parts if p)
             if announcement:
                 cue = self.speech(t, "announce", announcement, side)

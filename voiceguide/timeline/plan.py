@@ -8,7 +8,7 @@ from typing import Any
 from voiceguide.base import clock
 from voiceguide.errors import Diagnostic, Position
 from voiceguide.printable import printable
-from voiceguide.timeline.compiler import Event, Timeline
+from voiceguide.timeline.events import Event, Timeline
 
 
 def seconds(frames: int, sample_rate: int) -> float:
