@@ -179,12 +179,12 @@ def _check(tmp_path: Path, text: str) -> tuple[int, str]:
 
 
 def _fake_voices(monkeypatch: pytest.MonkeyPatch, calls: list[int]) -> None:
-    from voiceguide.speech import pyttsx3_engine
+    from voiceguide.speech import pyttsx3_engine, voices
 
-    def list_voices(**kwargs: object) -> list[pyttsx3_engine.VoiceInfo]:
+    def list_voices(**kwargs: object) -> list[voices.VoiceInfo]:
         calls.append(1)
-        return [pyttsx3_engine.VoiceInfo("gmw/en", "English (Great Britain)", ("en-gb", "en"), None),
-                pyttsx3_engine.VoiceInfo("gmw/de", "German", ("de",), None)]
+        return [voices.VoiceInfo("gmw/en", "English (Great Britain)", ("en-gb", "en"), None),
+                voices.VoiceInfo("gmw/de", "German", ("de",), None)]
 
     monkeypatch.setattr(pyttsx3_engine, "list_voices", list_voices)
 

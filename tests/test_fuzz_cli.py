@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from tests.cli_harness import run_cli
 from tests.fakes import SEEDS, VALUES, FakeSynthesizer, mutated
-from voiceguide.speech import pyttsx3_engine
+from voiceguide.speech import pyttsx3_engine, voices
 
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -46,7 +46,7 @@ def fake_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pyttsx3_engine, "Pyttsx3Synthesizer", _FakeEngine)
         # check looks for a voice of the script's language: one fake voice that speaks English.
-        patch.setattr(pyttsx3_engine, "list_voices", lambda: [pyttsx3_engine.VoiceInfo("fake", "Fake", ("en",), None)])
+        patch.setattr(pyttsx3_engine, "list_voices", lambda: [voices.VoiceInfo("fake", "Fake", ("en",), None)])
         patch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
         folder = tmp_path_factory.mktemp("scripts")
         # Once per cache, not per input: the tones' and the seed scripts' clips are levelled and stored on

@@ -188,10 +188,38 @@ def test_module_file_names_are_unique() -> None:
     assert {name: paths for name, paths in by_name.items() if len(paths) > 1} == {}
 
 
+MODULE_MAX_LINES = 400
 CLI_MODULE_MAX_LINES = 300
+FUNCTION_MAX_LINES = 60
 
 
-def test_the_command_line_modules_stay_thin() -> None:
-    sizes = {path.name: len(path.read_text(encoding="utf-8").splitlines()) for path in (PACKAGE / "cli").glob("*.py")}
-    assert len(sizes) > 5
-    assert {name: lines for name, lines in sizes.items() if lines > CLI_MODULE_MAX_LINES} == {}
+def module_sizes() -> dict[str, int]:
+    """Lines of every module of the package, by its path from the repository."""
+    return {str(path.relative_to(PACKAGE.parent)): len(path.read_text(encoding="utf-8").splitlines())
+            for path in PACKAGE.rglob("*.py")}
+
+
+def long_functions(source: str, limit: int) -> dict[str, int]:
+    """The functions and methods of ``source`` longer than ``limit`` lines (decorators aside), by name."""
+    return {node.name: node.end_lineno - node.lineno + 1 for node in ast.walk(ast.parse(source))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None
+            and node.end_lineno - node.lineno + 1 > limit}
+
+
+def test_modules_and_functions_stay_small() -> None:
+    sizes = module_sizes()
+    assert len(sizes) > 20
+    assert {path: lines for path, lines in sizes.items() if lines > MODULE_MAX_LINES} == {}
+    cli = {path: lines for path, lines in sizes.items() if path.startswith("voiceguide/cli/")}
+    assert len(cli) > 5
+    assert {path: lines for path, lines in cli.items() if lines > CLI_MODULE_MAX_LINES} == {}
+    long = {f"{path}: {name}": lines for path in sizes
+            for name, lines in long_functions((PACKAGE.parent / path).read_text(encoding="utf-8"),
+                                              FUNCTION_MAX_LINES).items()}
+    assert long == {}
+
+
+def test_the_size_check_sees_a_long_method_and_passes_a_short_function() -> None:
+    body = "".join(f"        x = {n}\n" for n in range(60))
+    source = f"def short():\n    pass\n\n\nclass C:\n    def long(self):\n{body}"
+    assert long_functions(source, FUNCTION_MAX_LINES) == {"long": 61}

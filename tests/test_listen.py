@@ -20,17 +20,15 @@ from tests.required import required
 from voiceguide.play.listen import (
     FRAME_SAMPLES,
     LISTEN_RATE,
-    MODEL_FILES_SHA256,
     VOICE_COMMANDS,
     ListenError,
     Segment,
     Segmenter,
     SoundGate,
-    WhisperRecognizer,
     match_command,
-    model_directory,
     webrtc_vad,
 )
+from voiceguide.play.recognizer import MODEL_FILES_SHA256, WhisperRecognizer, model_directory
 
 # -- matching -----------------------------------------------------------------------------
 

@@ -317,7 +317,7 @@ def test_part_files_of_dead_renders_are_swept_and_only_those(tmp_path: Path) -> 
 def test_worker_folders_of_dead_processes_are_swept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import tempfile
 
-    from voiceguide.speech.pyttsx3_engine import make_worker_directory
+    from voiceguide.speech.worker_process import make_worker_directory
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead, alive = _dead_pid(), os.getppid()
@@ -337,7 +337,7 @@ def test_the_temporary_folder_is_found_without_writing_a_probe_file(
     # killed in between left that file in the folder, where no later run could tell it was ours.
     import tempfile
 
-    from voiceguide.speech.pyttsx3_engine import make_worker_directory
+    from voiceguide.speech.worker_process import make_worker_directory
 
     def probe(*args: object) -> str:
         raise AssertionError("tempfile's probe ran")

