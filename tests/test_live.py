@@ -407,7 +407,7 @@ def test_a_device_that_stops_taking_sound_is_an_error_not_a_hang(
 
 
 # ---------------------------------------------------------------------------
-# eyes-free answers: every key heard within a second (issue 9)
+# eyes-free answers: every key heard within a second
 
 ANSWERS_SESSION = """\
 voiceguide: 1
@@ -491,7 +491,7 @@ def test_every_key_is_answered_within_a_second_and_the_cut_sentence_is_said_agai
         title_seen = term.wait_for("0:00  Answers")
         term.wait_for(LONG_SENTENCE)
         time.sleep(1.0)
-        # During a long sentence: each of these used to wait for the sentence's end.
+        # During a long sentence: each is answered at once, not at the sentence's end.
         # Each answer plays for at least a second (its first half second is what is looked for) before
         # the next key cuts it; after '+' and after resuming, long enough to hear the sentence start again.
         keys = ((b"+", "+", "Volume ninety", 3.0), (b"h", "h", "Space pause, S status", 1.0),
@@ -641,7 +641,7 @@ def test_verbose_leaves_the_library_lines_on_the_terminal(env: dict[str, str], w
 
 
 # ---------------------------------------------------------------------------
-# the status in a hold is short and the hold keeps its time (issue 19)
+# the status in a hold is short and the hold keeps its time
 
 ANSWER_LIMIT_SECONDS = 2.6
 """The short status: "about 2 s" of speech ("Left side, twenty-eight seconds left." is 2.5 s with espeak-ng)."""

@@ -1,4 +1,4 @@
-"""Terminal safety: script text is shown with its control characters escaped, never obeyed (issue 8, item 11).
+"""Terminal safety: script text is shown with its control characters escaped, never obeyed.
 
 The text rules keep control characters out of a valid script's text, but a
 message about an invalid one quotes it, and the later stages are guarded too:

@@ -1,4 +1,4 @@
-"""Warning floods: the first 20 of a kind, then one line with how many more (issue 8, item 12)."""
+"""Warning floods: the first 20 of a kind, then one line with how many more."""
 
 from __future__ import annotations
 

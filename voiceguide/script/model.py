@@ -2,7 +2,8 @@
 
 Durations are exact ``fractions.Fraction`` seconds as written in the script
 (``"1m30s"`` is ``Fraction(90)``); they become integer sample frames only in
-``timeline.py``.  Defaults are the spec's (``shared/spec/script-format.md``).
+the timeline (``timeline/compiler.py``).  Defaults are those of the format
+(``docs/script-format.md``).
 
 The model may be a DAG rather than a tree: a YAML alias used twice yields one
 shared step object, so a hostile file of nested aliased repeats stays small in

@@ -32,7 +32,7 @@ from voiceguide.speech.trimming import level_speech, prepare_clip
 
 
 class Synthesizer(Protocol):
-    """Turns text into audio.  Implementations: ``engine_pyttsx3.Pyttsx3Synthesizer``, test fakes."""
+    """Turns text into audio: ``pyttsx3_engine.Pyttsx3Synthesizer``, ``hibari_engine.HibariSynthesizer``, fakes."""
 
     @property
     def sample_rate(self) -> int:
@@ -266,8 +266,8 @@ class SpeechBank:
 
         The first writer wins: if another process stored this text meanwhile, its
         take is returned instead of ours, so that the clip in memory is always
-        the one on disk.  (Takes are identical now that every utterance gets a
-        fresh engine; this still guards against an engine that is not.)
+        the one on disk.  (Every utterance gets a fresh engine, so takes are
+        identical; this guards against an engine that is not.)
         """
         if not self._disk_ok:
             return clip

@@ -176,7 +176,7 @@ class Pyttsx3Synthesizer:
 
     @property
     def sample_rate(self) -> int:
-        """Always ``timeline.SAMPLE_RATE``: files at other rates are resampled here."""
+        """Always ``base.SAMPLE_RATE``: files at other rates are resampled here."""
         return SAMPLE_RATE
 
     @property

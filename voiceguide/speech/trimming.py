@@ -25,11 +25,11 @@ ONSET_THRESHOLD_DB = -30.0
 """Where the voice begins: the start of the run of samples within 30 dB of the sound's early peak.
 
 A sound's onset is where it rises to within 30 dB of its own peak, walking
-back through short dips (the rule of the onset detector in the tests, after
-the team's notes).  A breathy "h" or a soft "th" can creep in below that, or
-in sparse crackles, for 5-15 ms before the voice; starting the clip there
-would make the voice audibly begin that much after its planned instant, so
-that faint lead-in is cut.
+back through short dips (the rule of the onset detector in tests/onsets.py).
+A breathy "h" or a soft "th" can creep in below that, or in sparse crackles,
+for 5-15 ms before the voice; starting the clip there would make the voice
+audibly begin that much after its planned instant, so that faint lead-in is
+cut.
 """
 
 ONSET_WINDOW_SECONDS = 0.3
