@@ -109,6 +109,7 @@ def _step_schemas() -> list[Schema]:
     """One schema per kind of mapping step: say, pause, chime, breathe, press, repeat, section."""
     english = load_phrasebook("en").templates
     breath_words = {name: english[name] for name in ("inhale", "hold", "exhale", "rest")}
+    short_words = {name: english[f"{name}_short"] for name in ("inhale", "hold", "exhale", "rest")}
     press_words = {name: english[name] for name in ("press", "release")}
     say = _step("say", _text("Text to speak."), "Speak text, then pause.",
                 pause=_duration("Silence after the speech.", zero=False, default="0.5s"))
@@ -128,7 +129,11 @@ def _step_schemas() -> list[Schema]:
                          zero=False),
         "count": _boolean("Also count whole seconds aloud inside each phase.", False),
         "say": _text("Spoken before the first cycle."),
-        "words": _words(breath_words, "The cue words."),
+        "words": _words(breath_words, "The cue words.") | {"properties": {
+            **_words(breath_words, "")["properties"],
+            "short": _words(short_words, "The short forms, said where the words would not end before the next "
+                                         "fixed cue."),
+        }},
     }, required=("inhale", "exhale"), description="Paced breathing.")
     breathe_value["oneOf"] = [{"required": ["cycles"]}, {"required": ["for"]}]
     breathe = _step("breathe", breathe_value, "Paced breathing.")
@@ -185,6 +190,12 @@ def json_schema() -> Schema:
             }, description="Voice settings."),
             "cautions": {"type": "array", "items": _text("A safety note."),
                          "description": "Safety notes, spoken before the first step."},
+            "pronounce": {"type": "object", "propertyNames": {"pattern": TEXT_PATTERN,
+                                                              "maxLength": MAX_TEXT_CHARACTERS},
+                          "additionalProperties": _text("What the voice says instead."),
+                          "description": "Spoken forms: a written word or phrase (whole, same capitals) → what "
+                                         "the voice says, e.g. {GB30: G B thirty}. The screen, captions and "
+                                         "chapters keep the written form."},
             "steps": _STEPS_REF,
         },
         "patternProperties": {"^x-": {"description": "Ignored: a place to define anchors for reuse."}},

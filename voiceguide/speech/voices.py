@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from voiceguide.errors import EngineError
 from voiceguide.phrases import LANGUAGE_NAMES, primary_language
 
-__all__ = ["VOICES_HINT", "VoiceInfo", "install_voice_hint", "normal_tag", "select_voice"]
+__all__ = ["VOICES_HINT", "VoiceInfo", "install_voice_hint", "normal_tag", "select_voice", "voices_speaking"]
 
 VOICES_HINT = "run 'voiceguide voices' to see the installed voices"
 
@@ -54,6 +54,11 @@ def _best_for_language(voices: Sequence[VoiceInfo], language: str) -> list[Voice
             scored.append((rank, length, len(voice.id), voice.id, voice))
     scored.sort(key=lambda item: item[:4])
     return [item[4] for item in scored]
+
+
+def voices_speaking(voices: Sequence[VoiceInfo], language: str) -> list[VoiceInfo]:
+    """The voices that speak ``language`` (``fr`` also finds ``fr-be``), closest tag first (``voices fr``)."""
+    return _best_for_language(voices, language)
 
 
 def _language_label(language: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Chapter", "DroppedCue", "Event", "Kind", "StepPlan", "StepSpan", "Timeline"]
+__all__ = ["Chapter", "DroppedCue", "Event", "Kind", "StepPlan", "StepSpan", "Timeline", "file_chapters"]
 
 Kind = Literal["speech", "tone"]
 
@@ -25,6 +25,10 @@ class Event:
     section: str | None
     label: str | None = None
     """The ``label`` of the innermost labelled step this sound belongs to (a repeat's label covers its steps)."""
+    spoken: str | None = None
+    """What the voice says where ``pronounce`` makes it differ from ``text`` (else None)."""
+    moved: int = 0
+    """Frames this cue was moved from its instant to fit (signed; only time-left, halfway and a hold's say move)."""
 
     @property
     def end(self) -> int:
@@ -55,12 +59,17 @@ class Chapter:
 
 @dataclass(frozen=True)
 class DroppedCue:
-    """A cue left out because a higher-priority cue's speech collided with it."""
+    """A cue that fits nowhere (spec: Cue placement, rule 4): what is in its way, and where to make room.
+
+    ``line``/``column`` are the step's; ``key`` names the key of the step (``hold``,
+    ``cue_every``, ``inhale``, …) whose value would make room.
+    """
 
     dropped: Event
-    kept: Event
+    kept: Event | None
     line: int
     column: int
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,3 +100,12 @@ class StepPlan:
     events: tuple[Event, ...]
     dropped: tuple[DroppedCue, ...]
     chapter: Chapter | None = None
+
+
+def file_chapters(timeline: Timeline) -> tuple[Chapter, ...]:
+    """The chapters of files and of the plan: the sections, after one named after the title from 0:00
+    when the first section starts later (revision 3).  Navigation keeps to the sections."""
+    chapters = tuple(sorted(timeline.chapters, key=lambda chapter: chapter.start))
+    if chapters and chapters[0].start > 0:
+        return (Chapter(timeline.title, 0), *chapters)
+    return chapters
