@@ -10,6 +10,7 @@ import pytest
 from tests.fakes import fake_measure
 from voiceguide.errors import Position
 from voiceguide.script.model import (
+    PRESS_SAY_GAP,
     TONE_SECONDS,
     Breathe,
     BreathPattern,
@@ -27,7 +28,6 @@ from voiceguide.script.model import (
 from voiceguide.timeline.compiler import (
     BREATHE_SAY_GAP,
     CAUTION_GAP,
-    PRESS_SAY_GAP,
     ROUND_GAP,
     SAMPLE_RATE,
     SECTION_GAP,

@@ -30,6 +30,10 @@ MAX_SESSION_SECONDS = 24 * 3600
 MAX_EVENTS = 100_000
 TONE_SECONDS = Fraction(3, 2)
 """One chime tone (the spec's "~1.5 s"); the next tone of a ``chime`` starts when it has decayed."""
+BREATHING_CLEARANCE = Fraction(1)
+"""In a hold, no breathing phase is cued less than this before the countdown (or the release)."""
+PRESS_SAY_GAP = Fraction(3, 10)
+"""Silence between "Press now." and a press step's ``say`` (not paced)."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from fractions import Fraction
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.phrases import Phrasebook, load_phrasebook, primary_language
 from voiceguide.script.model import (
+    BREATHING_CLEARANCE,
+    PRESS_SAY_GAP,
     TONE_SECONDS,
     Breathe,
     BreathPattern,
@@ -41,9 +43,6 @@ CAUTION_GAP = Fraction(3, 4)
 SECTION_GAP = Fraction(1)
 ROUND_GAP = Fraction(1, 2)
 BREATHE_SAY_GAP = Fraction(1, 2)
-PRESS_SAY_GAP = Fraction(3, 10)
-BREATHING_CLEARANCE = Fraction(1)
-"""In a hold, no breathing phase is cued less than this before the countdown (or the release)."""
 
 
 def cue_text(words: str) -> str:
