@@ -19,7 +19,7 @@ from voiceguide.phrases import load_phrasebook
 from voiceguide.phrases.numbers import number_words
 from voiceguide.speech.clips import Synthesizer
 from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
-from voiceguide.timeline.events import Event
+from voiceguide.timeline.layout import Event
 
 FAKE_RATE = 22050
 

@@ -22,7 +22,7 @@ from voiceguide.play.program import Program
 from voiceguide.play.transport import FEEDBACK_GAP_SECONDS, Renderer
 from voiceguide.script.model import Chime, Press, Say, Script, Section
 from voiceguide.timeline.compiler import compile_timeline
-from voiceguide.timeline.events import Event, Timeline
+from voiceguide.timeline.layout import Event, Timeline
 
 RATE = SAMPLE_RATE
 BLOCK = 256

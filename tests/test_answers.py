@@ -42,7 +42,7 @@ from voiceguide.play.status import spoken_duration
 from voiceguide.play.tracking import SessionTracking
 from voiceguide.script.model import Press, Say, Script
 from voiceguide.timeline.compiler import compile_timeline
-from voiceguide.timeline.events import Event, Timeline
+from voiceguide.timeline.layout import Event, Timeline
 
 
 def _render(timeline: Timeline) -> Audio:

@@ -34,7 +34,7 @@ from voiceguide.base import SAMPLE_RATE
 from voiceguide.dsp.levelling import limit_true_peak, loudness_lufs, true_peak
 from voiceguide.errors import EngineError
 from voiceguide.play.render import render_session
-from voiceguide.timeline.events import Chapter, Event, Timeline, file_chapters
+from voiceguide.timeline.layout import Chapter, Event, Timeline, file_chapters
 
 FORMATS = (".mp3", ".ogg", ".opus", ".flac", ".wav")
 

@@ -40,7 +40,7 @@ from voiceguide.play.program import Program, Snapshot, find_start_point
 from voiceguide.play.status import PlayState, resume_text, spoken_duration, status_at, status_text
 from voiceguide.script.model import Repeat, Say, Script, Section
 from voiceguide.timeline.compiler import compile_timeline, iter_timeline
-from voiceguide.timeline.events import Event, StepPlan
+from voiceguide.timeline.layout import Event, StepPlan
 
 
 def find_start(snapshot: Snapshot, *, step: str | None = None, section: str | None = None) -> int:
@@ -493,7 +493,7 @@ def test_a_sound_ringing_past_its_step_end_does_not_hide_the_next_steps_first_cu
     def speech(start: int, length: int, text: str, step: str) -> Event:
         return Event(start, length, "speech", "say", text, None, step, None, None)
 
-    from voiceguide.timeline.events import StepSpan
+    from voiceguide.timeline.layout import StepSpan
 
     first = speech(0, 6 * BLOCK, "Out.", "1")
     second = speech(4 * BLOCK, 3 * BLOCK, "Next.", "2")

@@ -25,7 +25,7 @@ from voiceguide.play.status import Status
 from voiceguide.printable import printable
 from voiceguide.script.model import Say, Script, Section
 from voiceguide.timeline.compiler import compile_timeline
-from voiceguide.timeline.events import Timeline
+from voiceguide.timeline.layout import Timeline
 from voiceguide.timeline.plan import format_plan
 
 HERE = Position("hostile.yaml", 1, 1)

@@ -36,7 +36,7 @@ from voiceguide.timeline.compiler import (
     iter_timeline,
     utterances,
 )
-from voiceguide.timeline.events import Chapter, Event, Timeline, file_chapters
+from voiceguide.timeline.layout import Chapter, Event, Timeline, file_chapters
 
 P = Position("t.yaml", 3, 5)
 SR = SAMPLE_RATE
@@ -191,6 +191,14 @@ def test_the_steps_own_short_words_come_before_the_phrasebooks() -> None:
     words = BreathWords(inhale="Breathe in slowly", short=BreathWords(inhale="Now in"))
     tl = compile_steps(Breathe(BreathPattern(inhale=F(1), exhale=F(3)), P, cycles=1, words=words))
     assert [e.text for e in body(tl)] == ["Now in.", "Breathe out."]
+
+
+def test_the_steps_own_words_have_no_short_form_but_their_own() -> None:
+    # A rest cued "Hold" must not become the phrasebook's "Rest.": without words.short it has no short form.
+    words = BreathWords(rest="Hold your breath")
+    tl = compile_steps(Breathe(BreathPattern(inhale=F(3), exhale=F(3), rest=F(1, 2)), P, cycles=1, words=words))
+    assert [e.text for e in body(tl)] == ["Breathe in.", "Breathe out."]
+    assert [(d.dropped.text, d.key) for d in tl.dropped] == [("Hold your breath.", "rest")]
 
 
 def test_a_breathing_cue_that_fits_nowhere_names_the_phase_to_lengthen() -> None:

@@ -18,7 +18,7 @@ from voiceguide.audio.sinks import write_text_atomically
 from voiceguide.base import frames_to_milliseconds
 from voiceguide.errors import OutputError, UsageError
 from voiceguide.printable import printable
-from voiceguide.timeline.events import Timeline, file_chapters
+from voiceguide.timeline.layout import Timeline, file_chapters
 
 CAPTION_EXTENSIONS = (".vtt", ".srt")
 CHAPTER_EXTENSIONS = (".cue", ".vtt")

@@ -37,7 +37,7 @@ from voiceguide.dsp.levelling import (
     level_clip,
     loudness_lufs,
 )
-from voiceguide.timeline.events import Event
+from voiceguide.timeline.layout import Event
 
 
 def levelled_tones(cache_dir: Path | None) -> Callable[[str], Audio]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from voiceguide import __version__
 from voiceguide.base import frames_to_milliseconds
-from voiceguide.timeline.events import Timeline, file_chapters
+from voiceguide.timeline.layout import Timeline, file_chapters
 
 ENCODER = f"voiceguide {__version__}"
 """What every file names as its encoder."""

@@ -18,7 +18,7 @@ if typing.TYPE_CHECKING:
     from voiceguide.play.ui import ProgressBar
     from voiceguide.script.model import Script
     from voiceguide.speech.engines import EngineSynthesizer
-    from voiceguide.timeline.events import Timeline
+    from voiceguide.timeline.layout import Timeline
 
 __all__ = ["PreparedSession", "dropped_cue_warnings", "load_session", "prepare_session", "session_synthesizer",
            "session_volume", "speech_language"]

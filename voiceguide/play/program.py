@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from voiceguide.timeline.events import Chapter, Event, StepPlan, StepSpan, Timeline
+from voiceguide.timeline.layout import Chapter, Event, StepPlan, StepSpan, Timeline
 
 
 @dataclass(frozen=True)

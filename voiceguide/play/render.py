@@ -13,7 +13,7 @@ from voiceguide.errors import Diagnostic
 from voiceguide.play.program import Program
 from voiceguide.play.requests import RenderOptions
 from voiceguide.play.transport import Transport
-from voiceguide.timeline.events import Event, Timeline
+from voiceguide.timeline.layout import Event, Timeline
 
 Progress = Callable[[int, int], None]
 """Called after each block with (frames done, frames in total)."""

@@ -15,7 +15,7 @@ from voiceguide.play.frame_map import Feedback, Notice
 from voiceguide.play.keymap import KEYS_REMINDER
 from voiceguide.play.status import Status, describe_place
 from voiceguide.printable import printable
-from voiceguide.timeline.events import Event
+from voiceguide.timeline.layout import Event
 
 BAR_WIDTH = 20
 MIN_SENTENCE = 12

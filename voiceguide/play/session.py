@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the session's stages are imported when it is played, so tha
     from voiceguide.play.tracking import SessionTracking
     from voiceguide.script.model import Script
     from voiceguide.speech.clips import SpeechBank
-    from voiceguide.timeline.events import Event
+    from voiceguide.timeline.layout import Event
 
 KEY_WAIT_SECONDS = 0.02
 """How long each turn of the loop waits for a key: short against the ~0.5 s the stream holds."""

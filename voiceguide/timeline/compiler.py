@@ -30,11 +30,15 @@ from voiceguide.script.model import (
     Step,
 )
 from voiceguide.script.pronounce import SpokenForms, spoken_forms
-from voiceguide.timeline.events import Chapter, DroppedCue, Event, StepPlan, StepSpan, Timeline
-from voiceguide.timeline.placement import Cue, Lost, place
+from voiceguide.timeline.layout import Chapter, DroppedCue, Event, StepPlan, StepSpan, Timeline, file_chapters
+from voiceguide.timeline.placement import Cue, Lost, breathe_key, place, press_key
 
-Measure = Callable[[str], int]  # the frames of speech a text takes (the clip's length, or an estimate)
+__all__ = [  # with the layout's types, which the stages downstream import from here
+    "BREATHE_SAY_GAP", "BREATHING_CLEARANCE", "CAUTION_GAP", "PRESS_SAY_GAP", "ROUND_GAP", "SAMPLE_RATE",
+    "SECTION_GAP", "TITLE_GAP", "TONE_SECONDS", "Chapter", "DroppedCue", "Event", "Measure", "StepPlan", "StepSpan",
+    "Timeline", "compile_timeline", "cue_text", "file_chapters", "iter_timeline", "script_phrasebook", "utterances"]
 
+Measure = Callable[[str], int]
 
 # Fixed gaps the spec leaves to us (see docs/reference.md, "Choices where the spec is silent").
 # They are not scaled by --pace: pace stretches the script's own durations only.
@@ -73,9 +77,17 @@ def compile_timeline(
             chapters.append(plan.chapter)
         end = max(end, plan.span.end, *(e.end for e in plan.events))
     events.sort(key=lambda e: e.start)
-    return Timeline(title=script.title, description=script.description, sample_rate=sample_rate, length=end,
-                    events=tuple(events), spans=tuple(spans), chapters=tuple(chapters), dropped=tuple(dropped),
-                    language=primary_language(script.language))
+    return Timeline(
+        title=script.title,
+        description=script.description,
+        sample_rate=sample_rate,
+        length=end,
+        events=tuple(events),
+        spans=tuple(spans),
+        chapters=tuple(chapters),
+        dropped=tuple(dropped),
+        language=primary_language(script.language),
+    )
 
 
 def iter_timeline(
@@ -263,11 +275,13 @@ class _Compiler:
         return cues
 
     def _breath_words(self, name: str, words: BreathWords) -> tuple[str, str | None]:
-        """A breathing cue's words and short form (None when the same): the step's own first, then the phrasebook's."""
-        word = getattr(words, name)
+        """A breathing cue's words and short form (or None); the step's own words take only its own short form."""
+        word, short = getattr(words, name), getattr(words.short, name) if words.short is not None else None
         text = cue_text(word) if word is not None else self.phrases.say(name)
-        short_word = getattr(words.short, name) if words.short is not None else None
-        short = cue_text(short_word) if short_word is not None else self.phrases.say(f"{name}_short")
+        if short is not None:
+            short = cue_text(short)
+        elif word is None:  # the phrasebook's short form could contradict the step's own words
+            short = self.phrases.say(f"{name}_short")
         return text, (short if short != text else None)
 
     def _breathe(self, step: Breathe, path: str, t: int) -> StepPlan:
@@ -352,7 +366,7 @@ class _Compiler:
     def _place(self, cues: list[Cue], path: str, step: Breathe | Press, *, end: int | None = None,
                bounds: tuple[int, int] | None = None) -> tuple[list[Cue], list[DroppedCue]]:
         """Place a step's cues (``placement.place``); what fits nowhere is reported at the key that would make room."""
-        key_for = _press_key if isinstance(step, Press) else _breathe_key
+        key_for = press_key if isinstance(step, Press) else breathe_key
         kept, lost = place(cues, sample_rate=self.rate, key_for=key_for, end=end, bounds=bounds)
         line, column = step.position.line, step.position.column
         return kept, [self._dropped(item, path, line, column) for item in lost]
@@ -378,15 +392,3 @@ class _Compiler:
                         section=self.section, point=point)
         return StepPlan(span, events, tuple(dropped or ()), chapter)
 
-
-def _press_key(lost: Cue, blocker: Cue | None) -> str:
-    """The key of a press step whose value would make room for ``lost``."""
-    if lost.cue in ("inhale", "hold", "exhale", "rest"):
-        return "breathe" if blocker is not None and blocker.cue in ("inhale", "hold", "exhale", "rest") else "hold"
-    return {"remaining": "cue_every", "halfway": "halfway", "say": "say", "countdown": "countdown"}.get(
-        lost.cue, "hold")
-
-
-def _breathe_key(lost: Cue, blocker: Cue | None) -> str:
-    """The key of a breathe step whose value would make room for ``lost``: the length of its phase."""
-    return lost.cue if lost.cue in ("inhale", "hold", "exhale", "rest") else "words"

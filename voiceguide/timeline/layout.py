@@ -1,4 +1,8 @@
-"""What a timeline is made of: events (sounds at exact frames), step spans, chapters, dropped cues."""
+"""What a laid-out session is made of: events, step spans, chapters, dropped cues, the timeline.
+
+Plain frozen data in integer sample frames, made by ``compiler`` and read by
+every stage downstream (the plan, the mixer, files, the player).
+"""
 
 from __future__ import annotations
 
