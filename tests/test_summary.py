@@ -1,4 +1,4 @@
-"""Warning floods: the first 20 of a kind, then one line with how many more."""
+"""Warning floods: the first 20 of a kind, then one line with how many more (issue 8, item 12)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ def test_check_summarises_a_flood_of_dropped_cue_warnings(tmp_path: Path) -> Non
     assert result.exit_status == 0
     warnings = [line for line in result.stderr_lines if ": warning: " in line and " is dropped" in line]
     counts = [line for line in result.stderr_lines if line.startswith("… and ")]
-    # Time-left cues every 2 s find no room between the breathing cues: hundreds of one kind.
+    # Time-left cues every 2 s find no room between breathing cues, which keep their instants: one kind of
+    # warning (the dropped time-left cue), hundreds of them, summarised after 20.
     assert len(warnings) == 20
     assert len(counts) == 1
     assert all(line.endswith(" more like this") and int(line.split()[2].replace(",", "")) > 200 for line in counts)

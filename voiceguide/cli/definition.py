@@ -57,8 +57,8 @@ def add_play_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--note", type=argtypes.note, metavar="TEXT",
                         help="a note kept with this session in the log ('slept badly')")
     parser.add_argument("--listen", action=argparse.BooleanOptionalAction,
-                        help="hands-free: obey spoken commands (pause, continue, next, back, repeat, time left, "
-                             "louder, softer, help, stop); needs the 'listen' extra")
+                        help="hands-free: obey spoken commands (pause, continue, next, go back, repeat, time left, "
+                             "volume up, volume down, help, stop); needs the 'listen' extra")
     parser.add_argument("--mic", metavar="DEVICE", help="with --listen: the microphone (a number or part of a name)")
     _add_sound_options(parser)
 
