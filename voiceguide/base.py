@@ -42,6 +42,15 @@ def frames_to_milliseconds(frames: int, sample_rate: int = SAMPLE_RATE) -> int:
     return (frames * 1000 + sample_rate // 2) // sample_rate
 
 
+def round_half_even(num: int, den: int) -> int:
+    """``round(Fraction(num, den))`` for ``den > 0``, without building a Fraction."""
+    floor, remainder = divmod(num, den)
+    twice = 2 * remainder
+    if twice > den or (twice == den and floor % 2):
+        return floor + 1
+    return floor
+
+
 def clock(frames: int, sample_rate: int = SAMPLE_RATE, *, decimals: int = 0,
           rounding: Literal["nearest", "up", "down"] = "nearest") -> str:
     """Frames as ``M:SS`` (``H:MM:SS`` from an hour), with ``decimals`` digits of seconds after a point.

@@ -58,13 +58,14 @@ def cmd_listen_test(options: ListenTestOptions) -> int:
             sys.stdout.flush()
 
     def heard(item: Heard) -> None:
+        from voiceguide.play.screen import redraw
         from voiceguide.printable import printable
 
         what = f"command: {item.action}" if item.action else f"ignored: {item.ignored}" if item.ignored else (
             "not a command")
+        line = f"heard {printable(item.text, one_line=True)!r} ({what})"
         with lock:
-            sys.stdout.write(("\r\x1b[K" if tty else "") + f"heard {printable(item.text, one_line=True)!r} "
-                             f"({what})\n")
+            sys.stdout.write((redraw(line) if tty else line) + "\n")
             sys.stdout.flush()
 
     print(f"Listening. Say a command ({', '.join(SUGGESTED)})."

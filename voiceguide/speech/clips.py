@@ -52,10 +52,11 @@ class Synthesizer(Protocol):
 # The speech bank
 
 
-CACHE_FORMAT_VERSION = 4
+CACHE_FORMAT_VERSION = 5
 """Bumped whenever trimming, normalization or the file layout changes, so old entries are ignored.
 
 4: clips are stored levelled (``levelling.level_clip``: BS.1770 loudness, true-peak ceiling).
+5: true peak measured at 192 kHz, as BS.1770-4 (``voiceguide.true_peak``), not four times 22,050 Hz.
 """
 
 MEMORY_FRAMES = 300 * SAMPLE_RATE
