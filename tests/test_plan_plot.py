@@ -9,8 +9,9 @@ import pytest
 from voiceguide.script.limits import estimated_measure
 from voiceguide.script.parse import load_script
 from voiceguide.script.shipped import resolve_script
-from voiceguide.timeline.compiler import Timeline, compile_timeline
+from voiceguide.timeline.compiler import compile_timeline
 from voiceguide.timeline.drawing import breath_phases, draw_session, pressure_holds
+from voiceguide.timeline.layout import Timeline
 
 
 def _timeline(name: str, pace: float = 1.0) -> Timeline:

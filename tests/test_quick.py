@@ -14,7 +14,8 @@ from voiceguide.quick.patterns import NAMED_PATTERNS, parse_pattern
 from voiceguide.quick.starter import starter_languages, starter_text
 from voiceguide.script.limits import estimated_measure
 from voiceguide.script.parse import parse_script
-from voiceguide.timeline.compiler import Timeline, compile_timeline
+from voiceguide.timeline.compiler import compile_timeline
+from voiceguide.timeline.layout import Timeline
 
 SEVEN = ("de", "en", "es", "fr", "it", "nl", "pt")
 
