@@ -80,7 +80,7 @@ tenth of an LU (the benchmark's 1-hour session: -17.39 sampled, -17.26 whole,
 which took 17 s and 2.3 GB) and keep the meter's working memory to ~60 MB.
 """
 
-MEASURE_VERSION = 2
+MEASURE_VERSION = 3
 """Part of the key of a remembered session loudness; bumped when measuring changes."""
 
 
@@ -151,9 +151,9 @@ def _session_key(events: Sequence[Event], clips: ClipSource) -> str:
 def session_loudness(events: Sequence[Event], clips: ClipSource, cache_dir: Path | None) -> float:
     """The BS.1770 integrated loudness (LUFS) of the mix of ``events`` at volume 1.
 
-    Measured once by ``pyloudnorm`` on ``compacted_mix`` and remembered in
+    Measured once (``levelling.loudness_lufs``) on ``compacted_mix`` and remembered in
     ``cache_dir`` (keyed by every clip's samples and place), so rendering the
-    same session again costs neither the measurement nor importing scipy.
+    same session again costs no measurement.
     """
     key = _session_key(events, clips)
     path = cache_dir / f"{key}.loudness" if cache_dir is not None else None

@@ -55,10 +55,11 @@ class BatchSynthesizer(Synthesizer, Protocol):
         ...
 
 
-CACHE_FORMAT_VERSION = 4
+CACHE_FORMAT_VERSION = 5
 """Bumped whenever trimming, normalization or the file layout changes, so old entries are ignored.
 
 4: clips are stored levelled (``levelling.level_clip``: BS.1770 loudness, true-peak ceiling).
+5: measured by ``audio.lufs`` and limited with numpy's running minimum and mean (the last bits differ).
 """
 
 PEAK = 0.7
