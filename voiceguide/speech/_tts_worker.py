@@ -30,7 +30,11 @@ different checksums).  So this process only imports pyttsx3 and never starts
 espeak itself: every utterance is spoken by a child forked from it, which
 starts the engine, speaks once and exits.  Every take then starts from the
 same state and is byte-identical whatever was spoken before, in this process
-or another (about 20-35 ms per utterance, two children at a time).  Elsewhere
+or another (two children at a time).  The children fork from an engine this
+process prepares once, at the first ``synth`` (``prepared_engine``: espeak
+started in its synchronous mode, voice and rate set, nothing spoken), so none
+of them loads the phoneme data or the voice again; its takes are byte for byte
+those of a fresh engine (tests/test_reproducible.py).  Elsewhere
 than Linux (no ``fork`` on Windows; macOS's speech frameworks are not safe to
 fork into) one engine serves every utterance, as before.
 """
@@ -322,6 +326,69 @@ class Engine:
             raise WorkerFailure("unusable", f"no complete audio file for {text!r}")
         return {"ok": True}
 
+    def speak_prepared(self, item: dict[str, str]) -> dict[str, Any]:
+        """Write one item's file from this engine, already set up by ``prepared_engine`` (in a forked child)."""
+        text, path = item["text"], item["path"]
+        _remove(path)
+        self._save(text, path)  # synchronous: every sample has reached pyttsx3's callback
+        self._end_synchronous_utterance()
+        if not _wait_for_file(path, _CHILD_SETTLE_SECONDS):
+            raise WorkerFailure("unusable", f"no complete audio file for {text!r}")
+        return {"ok": True}
+
+
+    def _end_synchronous_utterance(self) -> None:
+        """Give pyttsx3's callback the end-of-message event that espeak's synchronous mode never sends.
+
+        espeak-ng sends ``MSG_TERMINATED`` from its queue's thread, which the
+        synchronous mode does not have; pyttsx3 writes the file when it gets it.
+        """
+        from pyttsx3.drivers import _espeak
+
+        driver = getattr(getattr(self.engine, "proxy", None), "_driver", None)
+        if driver is None or not getattr(driver, "_speaking", False):
+            return
+        events = (_espeak.EVENT * 2)()
+        events[0].type = _espeak.EVENT_MSG_TERMINATED
+        events[1].type = _espeak.EVENT_LIST_TERMINATED
+        driver._onSynth(None, 0, events)
+
+
+def prepared_engine(voice: str | None, rate: int) -> Engine | None:
+    """An engine to fork every utterance from: espeak-ng started, voice and rate set, nothing spoken yet.
+
+    espeak-ng is started in its synchronous mode, which starts no thread (a fork
+    keeps only the forking thread, and the asynchronous mode's queue lives on one):
+    ``espeak_Synth`` then speaks and calls pyttsx3's callback before it returns, so
+    ``runAndWait`` returns with the file written.  pyttsx3's driver starts espeak only
+    if it has not been started, so it is started here first.  Each child then skips
+    loading the phoneme data and the voice (~5 ms of its ~10) and starts from the same
+    never-spoken state as a fresh engine.  None where this pyttsx3 driver has no such
+    switch (another version): then each child starts its own engine, as before.
+    """
+    try:
+        from pyttsx3.drivers import _espeak
+        from pyttsx3.drivers import espeak as driver
+    except Exception:
+        return None
+    espeak_driver = getattr(driver, "EspeakDriver", None)
+    if getattr(espeak_driver, "_moduleInitialized", None) is not False or not hasattr(_espeak, "AUDIO_OUTPUT_SYNCHRONOUS"):
+        return None
+    if _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 1000) == -1:
+        raise WorkerFailure("init", "espeak_Initialize failed")
+    current = _espeak.GetCurrentVoice()
+    default = current.contents.name.decode("utf-8") if current and current.contents.name else "gmw/en"
+    espeak_driver._defaultVoice = default
+    espeak_driver._moduleInitialized = True
+    engine = Engine()
+    proxy_driver = getattr(getattr(engine.engine, "proxy", None), "_driver", None)
+    if proxy_driver is not None:
+        proxy_driver.stop = lambda: None  # nothing is ever queued to stop (see speak_once)
+    if voice is not None:
+        engine.engine.setProperty("voice", voice)
+    engine.engine.setProperty("rate", rate)
+    return engine
+
 
 _CHILD_SETTLE_SECONDS = 120.0
 """How long a child waits for its one file (the parent's own timeout usually ends it first)."""
@@ -341,6 +408,7 @@ class Worker:
         # a process that will load macOS's speech frameworks is not safe.
         self.fresh = hasattr(os, "fork") and sys.platform.startswith("linux")
         self.shared: Engine | None = None if self.fresh else Engine()
+        self.prepared: Engine | None = None
         if self.fresh:
             # Load the driver and libespeak-ng here, once (no thread starts until the
             # engine is initialised): each child then starts in ~10 ms instead of ~60.
@@ -360,6 +428,8 @@ class Worker:
 
     def configure(self, voice: str | None, rate: int, directory: str) -> dict[str, Any]:
         """Check that the voice and rate work (in a fresh engine), and keep them for every utterance."""
+        if self.prepared is not None:
+            raise WorkerFailure("protocol", "configure comes once, before the first synth")
         reply = self._engine_job(lambda engine: engine.configure(voice, rate, directory))
         if reply.get("ok"):
             self.voice, self.rate = voice, rate
@@ -370,8 +440,13 @@ class Worker:
         if self.shared is not None:
             return self.shared.synth(items)
         voice, rate = self.voice, self.rate
-        jobs = [_speak_job(voice, rate, item) for item in items]
-        for index, reply in enumerate(_run_children(jobs, PARALLEL_CHILDREN)):
+        if self.prepared is None:
+            self.prepared = prepared_engine(voice, rate)
+        if self.prepared is not None:
+            jobs = [_speak_prepared_job(item) for item in items]
+        else:
+            jobs = [_speak_job(voice, rate, item) for item in items]
+        for index, reply in enumerate(_run_children(jobs, PARALLEL_CHILDREN, self.prepared)):
             if not reply.get("ok"):
                 detail = reply.get("detail", "unknown error")
                 raise WorkerFailure(str(reply.get("error", "unusable")), f"item {index}: {detail}")
@@ -382,21 +457,25 @@ def _speak_job(voice: str | None, rate: int, item: dict[str, str]) -> Any:
     return lambda engine: engine.speak_once(voice, rate, item)
 
 
-def _run_children(jobs: list[Any], parallel: int) -> list[dict[str, Any]]:
-    """Each ``job(Engine())`` run in its own forked child, ``parallel`` at a time; their replies in order."""
+def _speak_prepared_job(item: dict[str, str]) -> Any:
+    return lambda engine: engine.speak_prepared(item)
+
+
+def _run_children(jobs: list[Any], parallel: int, engine: Engine | None = None) -> list[dict[str, Any]]:
+    """Each ``job(engine or Engine())`` run in its own forked child, ``parallel`` at a time; their replies in order."""
     replies: list[dict[str, Any]] = []
     running: collections.deque[tuple[int, int]] = collections.deque()  # (pid, read end of its reply pipe)
     for job in jobs:
         if len(running) >= parallel:
             replies.append(_child_reply(*running.popleft()))
-        running.append(_fork_child(job))
+        running.append(_fork_child(job, engine))
     while running:
         replies.append(_child_reply(*running.popleft()))
     return replies
 
 
-def _fork_child(job: Any) -> tuple[int, int]:
-    """Start one child running ``job(Engine())``; its pid and the pipe its JSON reply comes through."""
+def _fork_child(job: Any, engine: Engine | None = None) -> tuple[int, int]:
+    """Start one child running ``job(engine or Engine())``; its pid and the pipe its JSON reply comes through."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
@@ -404,7 +483,7 @@ def _fork_child(job: Any) -> tuple[int, int]:
         code = 0
         try:
             threading.Thread(target=_watch_parent, daemon=True, name="parent-watch").start()
-            reply = job(Engine())
+            reply = job(engine if engine is not None else Engine())
         except WorkerFailure as failure:
             reply = {"ok": False, "error": failure.kind, "detail": failure.detail}
         except BaseException as error:  # report it: the parent decides
