@@ -85,20 +85,9 @@ def _response(size: int, rate: float) -> npt.NDArray[np.complex128]:
     return response
 
 
-def _fast_size(minimum: int) -> int:
-    """The smallest ``2^i 3^j 5^k`` at least ``minimum``: numpy's FFT is quickest at such lengths."""
-    best = 1 << max(0, (minimum - 1).bit_length())
-    power5 = 1
-    while power5 < best:
-        power35 = power5
-        while power35 < best:
-            size = power35
-            while size < minimum:
-                size *= 2
-            best = min(best, size)
-            power35 *= 3
-        power5 *= 5
-    return best
+def _transform_size(minimum: int) -> int:
+    """The power of two at least ``minimum``: few distinct sizes, so their responses stay cached."""
+    return 1 << max(0, (minimum - 1).bit_length())
 
 
 def k_weighted(audio: npt.ArrayLike, rate: float) -> npt.NDArray[np.float64]:
@@ -111,7 +100,7 @@ def _k_weighted_pieces(samples: npt.NDArray[np.float64], rate: float) -> Iterato
     """The K-weighted signal in consecutive pieces; long signals block by block (overlap-save)."""
     tail = _tail_frames(rate)
     if samples.size + tail <= _BLOCK_FFT:
-        size = _fast_size(samples.size + tail)
+        size = _transform_size(samples.size + tail)
         yield np.fft.irfft(np.fft.rfft(samples, size) * _response(size, rate), size)[:samples.size]
         return
     response = _response(_BLOCK_FFT, rate)

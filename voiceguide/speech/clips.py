@@ -222,6 +222,32 @@ class _Pending:
         self.error: BaseException | None = None
 
 
+class _Synthesis:
+    """``make(texts)`` running on a thread of its own; ``result()`` waits for it and returns or raises what it did."""
+
+    def __init__(self, make: Callable[[list[str]], list[Audio]], texts: list[str]) -> None:
+        self._make = make
+        self._texts = texts
+        self._audio: list[Audio] | None = None
+        self._error: BaseException | None = None
+        # A daemon, as the prefetching thread that starts it: it only waits on the engine's process.
+        self._thread = threading.Thread(target=self._run, name="voiceguide-synthesis", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._audio = self._make(self._texts)
+        except BaseException as error:  # handed to the thread that waits for the result
+            self._error = error
+
+    def result(self) -> list[Audio]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._audio is not None
+        return self._audio
+
+
 class SpeechBank:
     """Trimmed, checked clips of spoken text, each synthesized once per process and once on disk.
 
@@ -288,40 +314,64 @@ class SpeechBank:
 
         Texts are loaded from disk or synthesized ``batch`` at a time (through
         ``synthesize_many`` when the synthesizer has it), so a reader waiting on
-        an early text gets it before the later ones are done.  ``progress`` is
-        called with (distinct texts done, distinct texts in all) after each batch.
+        an early text gets it before the later ones are done.  A batch is
+        synthesized on a thread of its own while the one before it is levelled
+        and stored here: the engine (another process) and the levelling run at
+        once.  ``progress`` is called with (distinct texts done, distinct texts in
+        all) after each batch.
         """
         order = list(dict.fromkeys(texts))
-        for start in range(0, len(order), batch):
-            if progress is not None:
-                progress(start, len(order))
-            owned: list[tuple[str, _Pending]] = []
-            for text in order[start:start + batch]:
-                pending, owner = self._claim(text)
-                if owner and isinstance(pending, _Pending):
-                    owned.append((text, pending))
-            missing: list[tuple[str, _Pending]] = []
-            for text, pending in owned:
-                try:
-                    audio = self._load(text)
-                except BaseException as error:
-                    self._fail(owned, error)
-                    raise
-                if audio is None:
-                    missing.append((text, pending))
-                else:
-                    self._finish(text, pending, audio)
-            if not missing:
-                continue
-            try:
-                clips = self._make([text for text, _ in missing])
-            except BaseException as error:
-                self._fail(missing, error)
-                raise
-            for (text, pending), audio in zip(missing, clips, strict=True):
-                self._finish(text, pending, audio)
+        claimed: list[tuple[str, _Pending]] = []  # failed together on any error (finished ones are left alone)
+        waiting: tuple[list[tuple[str, _Pending]], _Synthesis] | None = None
+        try:
+            for start in range(0, len(order), batch):
+                if progress is not None:
+                    progress(start, len(order))
+                missing = self._load_batch(order[start:start + batch], claimed)
+                if not missing:
+                    if waiting is not None:  # no reason to keep its readers waiting
+                        self._complete(waiting[0], waiting[1].result())
+                        waiting = None
+                    continue
+                # The engine takes one batch at a time, in order: the next starts when the last is spoken.
+                spoken = (waiting[0], waiting[1].result()) if waiting is not None else None
+                waiting = (missing, _Synthesis(self._synthesize, [text for text, _ in missing]))
+                if spoken is not None:
+                    self._complete(*spoken)
+            if waiting is not None:
+                self._complete(waiting[0], waiting[1].result())
+        except BaseException as error:
+            self._fail(claimed, error)
+            raise
         if progress is not None:
             progress(len(order), len(order))
+
+    def _load_batch(self, texts: Sequence[str], claimed: list[tuple[str, _Pending]]) -> list[tuple[str, _Pending]]:
+        """Claim ``texts`` (added to ``claimed``), finish those on disk, and return the claimed ones still to be made."""
+        owned: list[tuple[str, _Pending]] = []
+        for text in texts:
+            pending, owner = self._claim(text)
+            if owner and isinstance(pending, _Pending):
+                owned.append((text, pending))
+        claimed.extend(owned)
+        missing: list[tuple[str, _Pending]] = []
+        for text, pending in owned:
+            try:
+                audio = self._load(text)
+            except BaseException as error:
+                self._fail(owned, error)
+                raise
+            if audio is None:
+                missing.append((text, pending))
+            else:
+                self._finish(text, pending, audio)
+        return missing
+
+    def _complete(self, missing: list[tuple[str, _Pending]], raws: list[Audio]) -> None:
+        """Level and store a spoken batch, and hand each clip to its waiters."""
+        clips = self._level_and_store([text for text, _ in missing], raws)
+        for (text, pending), audio in zip(missing, clips, strict=True):
+            self._finish(text, pending, audio)
 
     # -- memory and in-flight bookkeeping -------------------------------------
 
@@ -374,12 +424,18 @@ class SpeechBank:
     # -- synthesis ------------------------------------------------------------
 
     def _make(self, texts: list[str]) -> list[Audio]:
+        return self._level_and_store(texts, self._synthesize(texts))
+
+    def _synthesize(self, texts: list[str]) -> list[Audio]:
+        """The engine's raw audio for ``texts`` (calls into the synthesizer are serialized)."""
         with self._synth_lock:
             synthesize_many = getattr(self._synth, "synthesize_many", None)
             if callable(synthesize_many) and len(texts) > 1:
-                raws: list[Audio] = list(synthesize_many(texts))
-            else:
-                raws = [self._synth.synthesize(text) for text in texts]
+                return list(synthesize_many(texts))
+            return [self._synth.synthesize(text) for text in texts]
+
+    def _level_and_store(self, texts: list[str], raws: list[Audio]) -> list[Audio]:
+        """Check, trim and level the engine's ``raws`` into clips, and store them."""
         if len(raws) != len(texts):
             raise EngineError(f"The speech engine returned {len(raws)} clips for {len(texts)} texts.")
         clips = [level_speech(prepare_clip(raw, self._synth.sample_rate, text))

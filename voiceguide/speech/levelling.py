@@ -233,8 +233,9 @@ def level_clip(
     for _ in range(EXACT_ROUNDS):
         if not math.isfinite(loudness) or abs(loudness - target_lufs) <= LEVEL_TOLERANCE_LU:
             break
-        gain_db, gain, curve, estimate = _estimated_gain(weighted, envelope, target, target_lufs - error,
-                                                         gain_db + target_lufs - loudness, block, sample_rate)
+        gain_db, gain, curve, estimate = _estimated_gain(
+            weighted, envelope, target, target_lufs - error, gain_db + target_lufs - loudness, block, sample_rate,
+            start=(gain_db, loudness))
         levelled = (samples * (gain * curve)).astype(np.float32)
         loudness = loudness_lufs(levelled, sample_rate)
         error = loudness - estimate
@@ -246,9 +247,12 @@ def level_clip(
 EXACT_ROUNDS = 4
 """At most this many real measurements of a clip's takes (one or two are usual)."""
 
-ESTIMATE_TOLERANCE_LU = 0.02
+ESTIMATE_TOLERANCE_LU = 0.05
 """An estimated take this close to its goal is measured for real."""
 
+
+_FIRST_SLOPE = 2.5
+"""The first correction's gain per LU short: the limiter bites harder the louder the take (espeak: ~1.3-2)."""
 
 _AIM_BELOW_DB = 0.01
 """A levelled take's limiter aims this far below the final check's target (see ``level_clip``)."""
@@ -261,7 +265,7 @@ def _block_seconds(frames: int, sample_rate: int) -> float:
 
 def _estimated_gain(weighted: npt.NDArray[np.float64], envelope: npt.NDArray[np.float32], peak: float,
                     goal_lufs: float, gain_db: float, block: float, sample_rate: int,
-                    ) -> tuple[float, float, npt.NDArray[np.float64], float]:
+                    start: tuple[float, float] | None = None) -> tuple[float, float, npt.NDArray[np.float64], float]:
     """The gain (dB, linear), limiter curve and estimated loudness of the take whose estimate is ``goal_lufs``.
 
     The estimate is the loudness of the K-weighted clip times the take's gain
@@ -272,7 +276,7 @@ def _estimated_gain(weighted: npt.NDArray[np.float64], envelope: npt.NDArray[np.
     original and never a limited take.
     """
     slope = 1.0
-    previous: tuple[float, float] | None = None
+    previous = start
     for _ in range(LEVEL_ROUNDS):
         taken_db, gain = gain_db, db_to_gain(gain_db)
         curve = _limiter_gain(envelope * np.float32(gain), peak, sample_rate)
@@ -281,6 +285,7 @@ def _estimated_gain(weighted: npt.NDArray[np.float64], envelope: npt.NDArray[np.
             break
         if previous is not None and estimate != previous[1]:
             slope = min(4.0, max(1.0, (gain_db - previous[0]) / (estimate - previous[1])))
+            slope = slope if previous is not start else max(slope, _FIRST_SLOPE)
         previous = (gain_db, estimate)
         gain_db += (goal_lufs - estimate) * slope
     return taken_db, gain, curve, estimate
