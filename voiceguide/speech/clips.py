@@ -438,8 +438,9 @@ class SpeechBank:
         """Check, trim and level the engine's ``raws`` into clips, and store them."""
         if len(raws) != len(texts):
             raise EngineError(f"The speech engine returned {len(raws)} clips for {len(texts)} texts.")
-        clips = [level_speech(prepare_clip(raw, self._synth.sample_rate, text))
-                 for raw, text in zip(raws, texts, strict=True)]
+        rate = self._synth.sample_rate
+        prepared = [prepare_clip(raw, rate, text) for raw, text in zip(raws, texts, strict=True)]
+        clips = [level_speech(clip) for clip in prepared]
         return [self._store(text, clip) for text, clip in zip(texts, clips, strict=True)]
 
     # -- the disk cache -------------------------------------------------------
