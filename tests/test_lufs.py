@@ -115,3 +115,14 @@ def test_meter_agrees_with_pyloudnorm_on_speech() -> None:
         for what, audio in (("raw", raw), ("trimmed", clip), ("levelled", levelled),
                             ("-30 dB", levelled * 0.0316), ("+6 dB", levelled * 2.0), ("-60 dB", levelled * 1e-3)):
             assert_agree(audio, what=f"{text!r} {what}")
+
+
+def test_stream_meter_agrees_with_pyloudnorm_in_any_pieces() -> None:
+    from voiceguide.audio.lufs import stream_loudness
+
+    rng = np.random.default_rng(13)
+    for frames in (9000, 65_536, 400_000):
+        audio = rng.standard_normal(frames) * 0.1 * (np.sin(np.arange(frames) / 3000) > 0)
+        pieces = np.split(audio, np.sort(rng.integers(0, frames, 9)))
+        ours = stream_loudness(pieces, frames, SAMPLE_RATE)
+        assert abs(ours - reference_lufs(audio)) <= AGREEMENT_LU, f"{frames} frames in {len(pieces)} pieces"

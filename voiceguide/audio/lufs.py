@@ -113,6 +113,42 @@ def _k_weighted_pieces(samples: npt.NDArray[np.float64], rate: float) -> Iterato
         yield np.fft.irfft(np.fft.rfft(window, _BLOCK_FFT) * response, _BLOCK_FFT)[tail:tail + stop - start]
 
 
+STREAM_FFT = 1 << 16
+"""The transform length for a signal measured as it is made (``stream_loudness``): ~1.5 MB of working memory."""
+
+
+def _k_weighted_stream(chunks: Iterable[npt.ArrayLike], rate: float) -> Iterator[npt.NDArray[np.float64]]:
+    """The K-weighted signal of the concatenated ``chunks`` (overlap-save in ``STREAM_FFT`` blocks), in pieces."""
+    tail = _tail_frames(rate)
+    step = STREAM_FFT - tail
+    response = _response(STREAM_FFT, rate)
+    history = np.zeros(tail)
+    held: list[npt.NDArray[np.float64]] = []
+    count = 0
+
+    def filtered(taken: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        nonlocal history
+        window = np.concatenate([history, taken])
+        history = window[-tail:]
+        return np.fft.irfft(np.fft.rfft(window, STREAM_FFT) * response, STREAM_FFT)[tail:tail + taken.size]
+
+    for chunk in chunks:
+        held.append(np.asarray(chunk, dtype=np.float64))
+        count += held[-1].size
+        while count >= step:
+            joined = np.concatenate(held)
+            yield filtered(joined[:step])
+            held, count = [joined[step:]], joined.size - step
+    if count:
+        yield filtered(np.concatenate(held))
+
+
+def stream_loudness(chunks: Iterable[npt.ArrayLike], frames: int, rate: float, block_seconds: float = 0.4) -> float:
+    """``integrated_loudness`` of the ``frames`` samples that ``chunks`` hold, in order, never all at once."""
+    edges, where = _block_edges(frames, rate, block_seconds)
+    return _gated(_edge_energy(_k_weighted_stream(chunks, rate), edges), where, block_seconds * rate)
+
+
 def _edge_energy(pieces: Iterable[npt.NDArray[np.float64]], edges: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     """The sum of the squares of the signal (given in consecutive ``pieces``) before each of the sorted ``edges``.
 

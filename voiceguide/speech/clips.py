@@ -439,9 +439,11 @@ class SpeechBank:
         if len(raws) != len(texts):
             raise EngineError(f"The speech engine returned {len(raws)} clips for {len(texts)} texts.")
         rate = self._synth.sample_rate
-        prepared = [prepare_clip(raw, rate, text) for raw, text in zip(raws, texts, strict=True)]
-        clips = [level_speech(clip) for clip in prepared]
-        return [self._store(text, clip) for text, clip in zip(texts, clips, strict=True)]
+        clips = []
+        for index, text in enumerate(texts):
+            raw, raws[index] = raws[index], None  # type: ignore[call-overload]  # let each raw go once levelled
+            clips.append(self._store(text, level_speech(prepare_clip(raw, rate, text))))
+        return clips
 
     # -- the disk cache -------------------------------------------------------
 
