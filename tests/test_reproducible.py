@@ -127,7 +127,8 @@ def test_takes_stay_identical_while_three_engines_synthesize_at_once() -> None:
 
 def test_the_prepared_engine_speaks_as_a_fresh_one(tmp_path: Path) -> None:
     # Utterances are forked from an engine started once in espeak's synchronous mode (no thread to
-    # lose in the fork); a take from it must be the very take a fresh engine makes in its own child.
+    # lose in the fork), which also greets and takes the voice; a take from it must be the very take
+    # a fresh engine makes in its own child.
     code = (
         "import sys\n"
         "from voiceguide.speech import _tts_worker as w\n"
@@ -135,11 +136,10 @@ def test_the_prepared_engine_speaks_as_a_fresh_one(tmp_path: Path) -> None:
         "fresh = [w._speak_job('gmw/en', 160, {'text': t, 'path': f'{folder}/fresh{i}.wav'})"
         " for i, t in enumerate(texts)]\n"
         "print(w._run_children(fresh, 2))\n"
-        "engine = w.prepared_engine('gmw/en', 160)\n"
-        "assert engine is not None, 'no prepared engine with this pyttsx3'\n"
-        "prepared = [w._speak_prepared_job({'text': t, 'path': f'{folder}/prepared{i}.wav'})"
-        " for i, t in enumerate(texts)]\n"
-        "print(w._run_children(prepared, 2, engine))\n"
+        "worker = w.Worker()\n"
+        "assert worker.prepared is not None, 'no prepared engine with this pyttsx3'\n"
+        "assert worker.hello()['ok'] and worker.configure('gmw/en', 160, folder)['ok']\n"
+        "print(worker.synth([{'text': t, 'path': f'{folder}/prepared{i}.wav'} for i, t in enumerate(texts)]))\n"
     )
     texts = ["Hold.", "Breathe in slowly through your nose.", "Now let it go, and rest."]
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path), *texts], cwd=REPO, capture_output=True,

@@ -31,10 +31,11 @@ espeak itself: every utterance is spoken by a child forked from it, which
 starts the engine, speaks once and exits.  Every take then starts from the
 same state and is byte-identical whatever was spoken before, in this process
 or another (two children at a time).  The children fork from an engine this
-process prepares once, at the first ``synth`` (``prepared_engine``: espeak
-started in its synchronous mode, voice and rate set, nothing spoken), so none
-of them loads the phoneme data or the voice again; its takes are byte for byte
-those of a fresh engine (tests/test_reproducible.py).  Elsewhere
+process prepares once as it starts (``prepared_engine``: espeak started in its
+synchronous mode, voice and rate set here, nothing spoken), so none of them loads
+the phoneme data or the voice again, and starting needs one quick child (the
+greeting) instead of two that each start espeak; its takes are byte for byte those of a fresh engine
+(tests/test_reproducible.py).  Elsewhere
 than Linux (no ``fork`` on Windows; macOS's speech frameworks are not safe to
 fork into) one engine serves every utterance, as before.
 """
@@ -337,6 +338,23 @@ class Engine:
         return {"ok": True}
 
 
+    def configure_prepared(self, voice: str | None, rate: int) -> dict[str, Any]:
+        """Select voice and rate in an engine from ``prepared_engine`` (synchronous: no warm-up is needed)."""
+        # Straight to the driver: pyttsx3's engine would queue these until the next runAndWait, so every
+        # child would load the voice again (and the check below would see the old one).
+        driver = getattr(getattr(self.engine, "proxy", None), "_driver", None) or self.engine
+        try:
+            if voice is not None:
+                driver.setProperty("voice", voice)
+            driver.setProperty("rate", rate)
+        except ValueError as error:
+            raise WorkerFailure("voice", str(error)) from None
+        self.warm = True
+        current = self.engine.getProperty("voice")
+        if voice is not None and current is not None and str(current).lower() != voice.lower():
+            raise WorkerFailure("voice", f"the engine did not accept voice {voice!r} (it kept {current!r})")
+        return {"ok": True, "voice": str(current) if current is not None else voice}
+
     def _end_synchronous_utterance(self) -> None:
         """Give pyttsx3's callback the end-of-message event that espeak's synchronous mode never sends.
 
@@ -354,8 +372,8 @@ class Engine:
         driver._onSynth(None, 0, events)
 
 
-def prepared_engine(voice: str | None, rate: int) -> Engine | None:
-    """An engine to fork every utterance from: espeak-ng started, voice and rate set, nothing spoken yet.
+def prepared_engine() -> Engine | None:
+    """An engine to fork every utterance from: espeak-ng started, nothing spoken yet (``configure_prepared`` next).
 
     espeak-ng is started in its synchronous mode, which starts no thread (a fork
     keeps only the forking thread, and the asynchronous mode's queue lives on one):
@@ -384,9 +402,6 @@ def prepared_engine(voice: str | None, rate: int) -> Engine | None:
     proxy_driver = getattr(getattr(engine.engine, "proxy", None), "_driver", None)
     if proxy_driver is not None:
         proxy_driver.stop = lambda: None  # nothing is ever queued to stop (see speak_once)
-    if voice is not None:
-        engine.engine.setProperty("voice", voice)
-    engine.engine.setProperty("rate", rate)
     return engine
 
 
@@ -408,29 +423,39 @@ class Worker:
         # a process that will load macOS's speech frameworks is not safe.
         self.fresh = hasattr(os, "fork") and sys.platform.startswith("linux")
         self.shared: Engine | None = None if self.fresh else Engine()
-        self.prepared: Engine | None = None
-        if self.fresh:
+        # The engine every utterance is forked from, configured here, with no child.
+        self.prepared: Engine | None = prepared_engine() if self.fresh else None
+        self.configured = False
+        if self.fresh and self.prepared is None:
             # Load the driver and libespeak-ng here, once (no thread starts until the
             # engine is initialised): each child then starts in ~10 ms instead of ~60.
             with contextlib.suppress(Exception):  # a child will meet and report the same failure
                 import pyttsx3.drivers.espeak  # noqa: F401
 
     def _engine_job(self, job: Any) -> dict[str, Any]:
-        """``job(engine)`` in a fresh child, or in the one shared engine where there is no fork."""
-        if self.shared is not None:
-            result: dict[str, Any] = job(self.shared)
+        """``job(engine)`` in the prepared or the one shared engine, or else in a fresh child."""
+        engine = self.prepared or self.shared
+        if engine is not None:
+            result: dict[str, Any] = job(engine)
             return result
         return _run_children([job], 1)[0]
 
     def hello(self) -> dict[str, Any]:
-        """The greeting: engine, versions and voices."""
+        """The greeting: engine, versions and voices (listed in a child: listing them keeps espeak-ng
+        from taking the next voice asked for in its synchronous mode, measured with gmw/en-us)."""
+        if self.prepared is not None:
+            return _run_children([lambda engine: engine.hello()], 1, self.prepared)[0]
         return self._engine_job(lambda engine: engine.hello())
 
     def configure(self, voice: str | None, rate: int, directory: str) -> dict[str, Any]:
-        """Check that the voice and rate work (in a fresh engine), and keep them for every utterance."""
+        """Check that the voice and rate work, and keep them for every utterance."""
         if self.prepared is not None:
-            raise WorkerFailure("protocol", "configure comes once, before the first synth")
-        reply = self._engine_job(lambda engine: engine.configure(voice, rate, directory))
+            if self.configured:
+                raise WorkerFailure("protocol", "configure comes once")
+            reply = self.prepared.configure_prepared(voice, rate)
+            self.configured = True
+        else:
+            reply = self._engine_job(lambda engine: engine.configure(voice, rate, directory))
         if reply.get("ok"):
             self.voice, self.rate = voice, rate
         return reply
@@ -439,13 +464,12 @@ class Worker:
         """Write each item's text to its own path; each from a fresh engine where there is fork."""
         if self.shared is not None:
             return self.shared.synth(items)
-        voice, rate = self.voice, self.rate
-        if self.prepared is None:
-            self.prepared = prepared_engine(voice, rate)
         if self.prepared is not None:
+            if not self.configured:
+                raise WorkerFailure("protocol", "synth before configure")
             jobs = [_speak_prepared_job(item) for item in items]
         else:
-            jobs = [_speak_job(voice, rate, item) for item in items]
+            jobs = [_speak_job(self.voice, self.rate, item) for item in items]
         for index, reply in enumerate(_run_children(jobs, PARALLEL_CHILDREN, self.prepared)):
             if not reply.get("ok"):
                 detail = reply.get("detail", "unknown error")
