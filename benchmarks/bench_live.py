@@ -38,9 +38,10 @@ sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from before_after import BEFORE_COMMIT, load, pristine_copy  # noqa: E402
+
 from tests.onsets import detect_onsets  # noqa: E402
-from voiceguide.play.live import LEAD_IN_FRAMES  # noqa: E402
 from tests.pulse import PulseServer, start_pulse  # noqa: E402
+from voiceguide.play.live import LEAD_IN_FRAMES  # noqa: E402
 
 RATE = 22050
 

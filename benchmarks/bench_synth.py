@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from before_after import BEFORE_COMMIT, environment, load, pristine_copy  # noqa: E402
+
 RATE_WPM = 160
 VOICE_ID = "gmw/en"
 COUNT = 100
@@ -116,16 +117,6 @@ def floor_child(texts: list[str]) -> dict[str, float]:
     return {"seconds": elapsed, "frames": frames}
 
 
-def run_child(mode: str, texts: list[str]) -> dict[str, float]:
-    """Run ``mode`` in a fresh interpreter; its JSON result."""
-    completed = subprocess.run(
-        [sys.executable, __file__, "--child", mode], input=json.dumps(texts), capture_output=True,
-        text=True, check=True, cwd=REPO,
-    )
-    result: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return result
-
-
 # -- ours -----------------------------------------------------------------------------------
 
 
@@ -202,7 +193,7 @@ def main() -> None:
     speech_seconds = results["naive"][0]["frames"] / SAMPLE_RATE
     print(f"untrimmed speech: {speech_seconds:.1f} s; trimmed clips: {results['now'][0]['frames'] / SAMPLE_RATE:.1f} s")
     print()
-    rows = [(f"ours, cold cache, batched prefetch (now)", "now", "seconds"),
+    rows = [("ours, cold cache, batched prefetch (now)", "now", "seconds"),
             (f"ours, cold cache, batched prefetch ({options.before})", "before", "seconds"),
             ("ours, cold cache, one clip() per text (now)", "now-single", "seconds"),
             (f"ours, cold cache, one clip() per text ({options.before})", "before-single", "seconds"),

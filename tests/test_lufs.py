@@ -1,4 +1,4 @@
-"""Our BS.1770 meter (voiceguide.audio.lufs) against the reference, pyloudnorm, and the limiter's numpy filters against scipy's."""
+"""Our BS.1770 meter (voiceguide.audio.lufs) against pyloudnorm, the reference; the limiter against scipy."""
 
 from __future__ import annotations
 

@@ -43,7 +43,8 @@ _BLOCK_FFT = 1 << 18
 """The transform length for filtering long signals block by block (overlap-save)."""
 
 
-def _rbj_coefficients(kind: str, gain_db: float, q: float, centre: float, rate: float) -> tuple[list[float], list[float]]:
+def _rbj_coefficients(kind: str, gain_db: float, q: float, centre: float,
+                      rate: float) -> tuple[list[float], list[float]]:
     """(b, a) of an RBJ cookbook biquad, normalised so ``a[0] == 1`` (as pyloudnorm's ``IIRfilter``)."""
     a_gain = 10 ** (gain_db / 40.0)
     w0 = 2.0 * math.pi * (centre / rate)
@@ -108,7 +109,8 @@ def _k_weighted_pieces(samples: npt.NDArray[np.float64], rate: float) -> Iterato
     padded_start = np.zeros(tail)
     for start in range(0, samples.size, step):
         stop = min(start + step, samples.size)
-        history = samples[start - tail:start] if start >= tail else np.concatenate([padded_start[start:], samples[:start]])
+        history = (samples[start - tail:start] if start >= tail
+                   else np.concatenate([padded_start[start:], samples[:start]]))
         window = np.concatenate([history, samples[start:stop]])
         yield np.fft.irfft(np.fft.rfft(window, _BLOCK_FFT) * response, _BLOCK_FFT)[tail:tail + stop - start]
 

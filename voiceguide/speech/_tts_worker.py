@@ -390,7 +390,8 @@ def prepared_engine() -> Engine | None:
     except Exception:
         return None
     espeak_driver = getattr(driver, "EspeakDriver", None)
-    if getattr(espeak_driver, "_moduleInitialized", None) is not False or not hasattr(_espeak, "AUDIO_OUTPUT_SYNCHRONOUS"):
+    started = getattr(espeak_driver, "_moduleInitialized", None)
+    if espeak_driver is None or started is not False or not hasattr(_espeak, "AUDIO_OUTPUT_SYNCHRONOUS"):
         return None
     if _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 1000) == -1:
         raise WorkerFailure("init", "espeak_Initialize failed")

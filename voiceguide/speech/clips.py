@@ -347,7 +347,7 @@ class SpeechBank:
             progress(len(order), len(order))
 
     def _load_batch(self, texts: Sequence[str], claimed: list[tuple[str, _Pending]]) -> list[tuple[str, _Pending]]:
-        """Claim ``texts`` (added to ``claimed``), finish those on disk, and return the claimed ones still to be made."""
+        """Claim ``texts`` (adding them to ``claimed``), finish those on disk; the claimed ones still to make."""
         owned: list[tuple[str, _Pending]] = []
         for text in texts:
             pending, owner = self._claim(text)

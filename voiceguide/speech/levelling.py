@@ -154,7 +154,8 @@ def running_min(values: npt.NDArray[np.float64], half: int) -> npt.NDArray[np.fl
     """
     width = 2 * half + 1
     if values.size == 0:
-        return values.copy()
+        empty: npt.NDArray[np.float64] = values.copy()
+        return empty
     spans = _edge_padded(values, half)
     span = 1
     while 2 * span <= width:
@@ -168,7 +169,8 @@ def running_mean(values: npt.NDArray[np.float64], half: int) -> npt.NDArray[np.f
     """The mean of each window of ``values[i - half : i + half + 1]``, edges repeated (scipy's "nearest")."""
     width = 2 * half + 1
     if values.size == 0:
-        return values.copy()
+        empty: npt.NDArray[np.float64] = values.copy()
+        return empty
     sums = np.concatenate([[0.0], np.cumsum(_edge_padded(values, half))])
     result: npt.NDArray[np.float64] = (sums[width:] - sums[:-width]) / width
     return result
