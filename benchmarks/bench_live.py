@@ -127,7 +127,7 @@ def first_sound_before_after(pulse: PulseServer, base: dict[str, str], session: 
     print(f"after the runs: {load()}")
     lead_in = LEAD_IN_FRAMES / RATE
     print(f"launch -> first sound, now and {commit}, alternated, median of {runs} (min-max); "
-          f"{lead_in:.2f} s of it is the stream's lead-in silence:")
+          f"lead-in silence now {lead_in:.2f} s (0.60 s at c6088a0):")
     for cache in ("cold", "warm"):
         for name, _ in versions:
             values = times[(name, cache)]

@@ -268,6 +268,18 @@ def test_evicted_clips_come_back_from_disk(tmp_path: Path) -> None:
     assert synth.calls == ["a", "b"]
 
 
+def test_lengths_outlive_the_clips_memory_lets_go(tmp_path: Path) -> None:
+    # Laying out a session measures every text; a clip memory has let go is not read back for that.
+    synth = FakeSynthesizer()
+    bank = SpeechBank(synth, tmp_path, memory_frames=10)
+    length = bank.clip("a").size
+    bank.clip("b")
+    for entry in _entries(tmp_path):
+        entry.unlink()  # a read from disk now would find nothing and synthesize again
+    assert bank.measure("a") == length
+    assert synth.calls == ["a", "b"]
+
+
 def test_default_cache_dir_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path))
     assert default_cache_dir() == tmp_path / "clips"
