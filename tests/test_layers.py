@@ -25,7 +25,8 @@ STAGES = ("base", "system", "phrases", "script", "quick", "timeline", "speech", 
           "cli")
 """Upstream first; a module may import from its own stage and the ones before it."""
 RANK = {stage: rank for rank, stage in enumerate(STAGES)}
-SHARED = {"voiceguide", "voiceguide.base", "voiceguide.errors", "voiceguide.printable", "voiceguide.summary",
+SHARED = {"voiceguide", "voiceguide.base", "voiceguide.bounded", "voiceguide.errors", "voiceguide.printable",
+          "voiceguide.streams", "voiceguide.summary", "voiceguide.true_peak",
           "voiceguide.__main__"}
 """Modules of the base layer: the package itself and the top-level modules every stage may use."""
 

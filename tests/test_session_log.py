@@ -22,6 +22,7 @@ import pytest
 
 from tests.cli_harness import run_cli
 from tests.fakes import WallClockOutput
+from voiceguide.log.pain_points import pain_chart
 from voiceguide.log.record import BadRecord, Record, format_record, parse_record
 from voiceguide.log.recorder import SessionRecorder
 from voiceguide.log.store import append_record, forget_log, log_path, read_log
@@ -369,19 +370,19 @@ def test_plot_refuses_other_formats_and_says_what_to_install_without_matplotlib(
 def test_plot_of_one_session_spans_about_a_day_not_years() -> None:
     from matplotlib.dates import num2date
 
-    from voiceguide.log.plot import plot_pain
+    from voiceguide.log.plot import MAX_POINTS, plot_pain
 
-    low, high = plot_pain([_record(3)]).axes[0].get_xlim()
+    low, high = plot_pain(pain_chart([_record(3)], MAX_POINTS)).axes[0].get_xlim()
     assert timedelta(hours=12) <= num2date(high) - num2date(low) <= timedelta(days=2)
 
 
 def test_plot_of_years_draws_a_monthly_mean_and_no_names() -> None:
-    from voiceguide.log.plot import NAMED_SESSIONS, plot_pain
+    from voiceguide.log.plot import MAX_POINTS, NAMED_SESSIONS, plot_pain
 
     start = datetime(2024, 1, 1, 8, tzinfo=ZONE)
     records = [dataclasses.replace(_record(3, before=6 + i % 2, after=2), started_at=start + timedelta(days=i))
                for i in range(800)]
-    axes = plot_pain(records).axes[0]
+    axes = plot_pain(pain_chart(records, MAX_POINTS)).axes[0]
     lines = {line.get_gid(): line for line in axes.get_lines()}
     assert len(lines["trend-before"].get_ydata()) in range(26, 29)  # about one mean per 30 days
     assert set(lines["trend-after"].get_ydata()) == {2}

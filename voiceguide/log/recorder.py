@@ -12,12 +12,17 @@ from voiceguide.log.store import append_record
 
 
 def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, in hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """The SHA-256 of a script file's bytes, in hex; read through the bounded reader (a script is at most 1 MiB).
+
+    Raises ``OSError`` (``FileNotFoundError`` when there is none) for what cannot be read as a script file.
+    """
+    from voiceguide.bounded import Refused, read_bounded
+    from voiceguide.script.source import MAX_SCRIPT_BYTES
+
+    try:
+        return hashlib.sha256(read_bounded(path, MAX_SCRIPT_BYTES)).hexdigest()
+    except Refused as refused:
+        raise OSError(f"{path}: {refused.reason}") from None
 
 
 def text_sha256(text: str) -> str:

@@ -57,9 +57,9 @@ def resume_options(options: PlayOptions) -> tuple[PlayOptions, ResumeTarget]:
     """``play --resume``'s options with the last logged session's script filled in, and where to start."""
     import dataclasses
 
-    from voiceguide.log.store import read_log
+    from voiceguide.log.store import read_last
 
-    target = resume_target(read_log().records)
+    target = resume_target(read_last(1).records)  # the log's end only: it may hold a million sessions
     session = dataclasses.replace(options.session, script=target.script)
     return dataclasses.replace(options, session=session), target
 

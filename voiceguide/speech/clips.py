@@ -55,11 +55,12 @@ class BatchSynthesizer(Synthesizer, Protocol):
         ...
 
 
-CACHE_FORMAT_VERSION = 5
+CACHE_FORMAT_VERSION = 6
 """Bumped whenever trimming, normalization or the file layout changes, so old entries are ignored.
 
 4: clips are stored levelled (``levelling.level_clip``: BS.1770 loudness, true-peak ceiling).
-5: measured by ``audio.lufs`` and limited with numpy's running minimum and mean (the last bits differ).
+5: true peak measured at 192 kHz, as BS.1770-4 (``voiceguide.true_peak``), not four times 22,050 Hz.
+6: measured by ``audio.lufs`` and limited with numpy's running minimum and mean (the last bits differ).
 """
 
 PEAK = 0.7

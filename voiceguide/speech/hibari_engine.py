@@ -123,11 +123,11 @@ class HibariSynthesizer:
             try:
                 raw = self._tts(text, speed=self._speed, seed=SEED)
             except Exception as error:  # noqa: BLE001 - the engine's failures become ours, here
-                raise EngineError(f"The natural voice failed on {text[:40]!r}: {error}.") from None
+                raise EngineError(f"The natural voice failed on {text[:40]!r}: {error}.", text=text) from None
         audio = np.asarray(raw, dtype=np.float32)
         if audio.size == 0:
             raise EngineError(f"The natural voice produced no sound for {text[:40]!r}.",
-                              hint="the text may have nothing it can pronounce")
+                              hint="the text may have nothing it can pronounce", text=text)
         resampled = soxr.resample(audio, int(self._tts.sample_rate), SAMPLE_RATE, quality="HQ")
         return np.ascontiguousarray(resampled, dtype=np.float32)
 

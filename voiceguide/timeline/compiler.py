@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator
 from fractions import Fraction
 
 from voiceguide.base import SAMPLE_RATE
-from voiceguide.phrases import Phrasebook, load_phrasebook, primary_language
+from voiceguide.errors import Diagnostic, ScriptError
+from voiceguide.phrases import MAX_FILLED_CHARS, Phrasebook, PhraseTooLong, load_phrasebook, primary_language
 from voiceguide.script.model import (
     Breathe,
     BreathPattern,
@@ -106,7 +107,21 @@ def iter_timeline(
     after its span's start, and spans do not overlap, so the concatenated events
     are sorted too.  ``measure`` is called only for texts of the step being laid out.
     """
-    return _Compiler(script, measure, pace, cautions, sample_rate).walk()
+    return _filled_checked(script, _Compiler(script, measure, pace, cautions, sample_rate).walk())
+
+
+def _filled_checked(script: Script, plans: Iterator[StepPlan]) -> Iterator[StepPlan]:
+    """``plans``, with a phrase that grew too long once filled in reported as a script error, not a traceback.
+
+    ``check`` refuses the overrides that grow with the values phrases usually
+    get; this catches any other (a number of a hundred digits, say).
+    """
+    try:
+        yield from plans
+    except PhraseTooLong as error:
+        message = (f"phrases.{error.key} is {error.chars:,} characters once its placeholders are filled in; "
+                   f"a phrase may be at most {MAX_FILLED_CHARS:,}")
+        raise ScriptError([Diagnostic(script.position, "error", message)]) from None
 
 
 def utterances(script: Script, *, pace: Fraction = Fraction(1), cautions: bool = True) -> list[str]:
