@@ -12,8 +12,8 @@ import pytest
 from tests.fakes import start_engine
 from voiceguide.audio.lufs import integrated_loudness, k_weighted
 from voiceguide.base import SAMPLE_RATE
-from voiceguide.speech.trimming import prepare_clip
 from voiceguide.dsp.levelling import level_clip, loudness_lufs, running_mean, running_min
+from voiceguide.speech.trimming import prepare_clip
 
 AGREEMENT_LU = 0.001
 """We promise 0.1 LU; the two meters compute the same sums, so they agree far closer."""
