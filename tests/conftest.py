@@ -71,11 +71,13 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Longest first.  A live test plays in real time (up to ~45 s) and mostly waits; the engine's
-    # tests take seconds of CPU; the rest milliseconds.  xdist hands out one test at a time to four
-    # workers (`-n 4 --dist load --maxschedchunk 1` in pyproject, on 2 cores: the plays leave the CPU
+    # Longest first.  A live test plays in real time (up to ~80 s) and mostly waits; the engine's
+    # tests take seconds of CPU; the rest milliseconds.  xdist hands out one test at a time to six
+    # workers (`-n 6 --dist load --maxschedchunk 1` in pyproject, on 2 cores: the plays leave the CPU
     # idle), so the long ones start at once and the short ones fill the gaps, instead of a long test
-    # starting last and the run waiting for it.  The sort is stable: a module's tests stay together.
+    # starting last and the run waiting for it.  The sort is stable: a module's tests stay together
+    # (the live modules' short tests, first in their modules, hand their workers on to CPU work
+    # early; strictly longest first, measured, kept every worker waiting on a play at the start).
     def group(item: pytest.Item) -> int:
         return 0 if item.get_closest_marker("live") else 1 if item.get_closest_marker("engine") else 2
 
