@@ -71,17 +71,26 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Longest first.  A live test plays in real time (up to ~80 s) and mostly waits; the engine's
-    # tests take seconds of CPU; the rest milliseconds.  xdist hands out one test at a time to six
-    # workers (`-n 6 --dist load --maxschedchunk 1` in pyproject, on 2 cores: the plays leave the CPU
-    # idle), so the long ones start at once and the short ones fill the gaps, instead of a long test
-    # starting last and the run waiting for it.  The sort is stable: a module's tests stay together
-    # (the live modules' short tests, first in their modules, hand their workers on to CPU work
-    # early; strictly longest first, measured, kept every worker waiting on a play at the start).
+    # Longest first.  A live test plays in real time (up to ~90 s) and mostly waits; the engine's
+    # tests take seconds of CPU; the rest milliseconds.  Eight workers (pyproject, on 2 cores: the
+    # plays leave the CPU idle) take tests from the head of this list, each with a quick one from its
+    # tail in reserve (tests/schedule.py), so the long ones start early and the short ones fill the
+    # gaps, instead of a long test starting last and the run waiting for it.  The sort is stable: a
+    # module's tests stay together.
     def group(item: pytest.Item) -> int:
         return 0 if item.get_closest_marker("live") else 1 if item.get_closest_marker("engine") else 2
 
     items.sort(key=group)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist load`` with each worker's reserve test taken from the list's other end (tests/schedule.py)."""
+    if config.getvalue("dist") != "load":
+        return None
+    from tests.schedule import HeadAndTail
+
+    return HeadAndTail(config, log)
 
 
 SHOWN_MARKERS = ("live", "engine")

@@ -10,7 +10,7 @@ and, to estimate CI's wall time, the live tests' real-time lengths (their
 wall time when they are not starved of CPU, e.g. run with ``nice -n -10``)::
 
     .venv/bin/python -m pytest -m live -p tests.cpu_times --cpu-times=live.jsonl
-    .venv/bin/python -m tests.cpu_times cpu.jsonl --live live.jsonl --workers 6
+    .venv/bin/python -m tests.cpu_times cpu.jsonl --live live.jsonl --workers 8
 
 Each test's line holds the CPU (user + system) its worker process used around
 the test, set-up and tear-down included (a module fixture's cost lands on the
@@ -94,13 +94,15 @@ BURNERS = ("test_every_cue_is_on_time_around_a_pause_while_two_processes_burn_th
 """The live test that spins two processes at normal priority for its play (~25 s): two cores' demand."""
 
 
-def estimate_wall(records: list[dict[str, Any]], live: dict[str, float], order: list[str], *,
-                  workers: int, cores: float = 2.0, start_cpu_per_process: float = 3.0) -> float:
+def estimate_wall(records: list[dict[str, Any]], live: dict[str, float], order: list[str], *, workers: int,
+                  head_and_tail: bool = True, cores: float = 2.0, start_cpu_per_process: float = 3.0) -> float:
     """CI's wall time, simulated: ``workers`` take tests one at a time in ``order`` on ``cores``.
 
     A test needs its measured CPU seconds; a live test also lasts at least its
     real-time length and spreads its CPU over it.  Running tests share the cores
-    fairly (each wants at most one).  Start-up: the controller and every worker
+    fairly (each wants at most one).  Each worker holds one test behind the one it
+    runs, as pytest-xdist's workers do (a worker needs the next test before it runs
+    one, for the fixtures' tear-down).  Start-up: the controller and every worker
     collect the suite (``start_cpu_per_process`` CPU seconds each) before the first test.
     """
     by_name = {record["test"]: record for record in records}
@@ -112,13 +114,22 @@ def estimate_wall(records: list[dict[str, Any]], live: dict[str, float], order: 
         extra = BURNERS[1] if BURNERS[0] in name else 0.0
         floor = max(live.get(name, 0.0), BURNERS[2] if extra else 0.0) if record["live"] else 0.0
         queue.append([record["cpu"] + record["children"], floor, extra, 0.0])
+    # A worker always holds the next test behind the one it runs (it needs it before it runs one, for the
+    # fixtures' tear-down).  xdist's own `--dist load`: two tests each at the start, then the next in order
+    # as each test ends; conftest's scheduler (``head_and_tail``): a test from the head of the list and one
+    # from its tail to start with, then from the head while a tail test runs and from the tail while a
+    # head test runs, so no long test waits behind another.
     step, clock = 0.05, (workers + 1) * start_cpu_per_process / cores
-    running: list[list[Any]] = []
-    while queue or running:
-        while len(running) < workers and queue:
-            running.append(queue.pop(0))
+
+    def take(head: bool) -> list[Any]:
+        job = queue.pop(0 if head or not head_and_tail else -1)
+        return [*job[:4], head]
+
+    held: list[list[list[Any]]] = [[take(True), take(False)] for _ in range(workers) if len(queue) >= 2]
+    while queue or any(held):
+        running = [jobs[0] for jobs in held if jobs]
         demands = []
-        for cpu, floor, extra, elapsed in running:
+        for cpu, floor, extra, elapsed, _ in running:
             wanted = 0.0 if cpu <= 0 else 1.0 if elapsed >= floor else min(1.0, cpu / max(floor - elapsed, step))
             demands.append((wanted, extra if elapsed < floor else 0.0))
         total = sum(wanted + extra for wanted, extra in demands)
@@ -126,7 +137,11 @@ def estimate_wall(records: list[dict[str, Any]], live: dict[str, float], order: 
         for job, (wanted, _) in zip(running, demands, strict=True):
             job[0] -= wanted * share * step
             job[3] += step
-        running = [job for job in running if job[0] > 0 or job[3] < job[1]]
+        for jobs in held:
+            if jobs and jobs[0][0] <= 0 and jobs[0][3] >= jobs[0][1]:
+                jobs.pop(0)
+                if queue:
+                    jobs.append(take(not (jobs and jobs[0][4])))
         clock += step
     return clock
 
@@ -139,7 +154,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("path", type=Path)
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--live", type=Path, help="the live tests' lines, measured without CPU starvation")
-    parser.add_argument("--workers", type=int, default=6)
+    parser.add_argument("--workers", type=int, default=8)
     options = parser.parse_args(argv)
     print(table(options.path, options.top))
     if options.live:
