@@ -64,10 +64,10 @@ from voiceguide.play.listen import (  # noqa: E402
     Segment,
     Segmenter,
     SoundGate,
-    WhisperRecognizer,
     match_command,
     webrtc_vad,
 )
+from voiceguide.play.recognizer import WhisperRecognizer  # noqa: E402
 
 REMARKS = [
     "I think my leg hurts a bit.", "That feels better now.", "Where was I?", "Okay, this is nice.",

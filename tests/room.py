@@ -9,7 +9,6 @@ the player's own voice is ignored by design), and a process's output lines.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import threading
 import time
@@ -17,19 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pytest
 import soundfile
 
 from tests.pulse import RECORD_RATE
+from tests.required import required
 
 SAY_RATE = 16000
-
-
-def required(reason: str) -> None:
-    """Skip for want of an extra, but fail under ``CI=true`` (``./dev test`` installs every extra)."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (required under CI=true)")
-    pytest.skip(reason)
 
 
 def another_voice(folder: Path) -> Callable[..., tuple[Path, float]]:

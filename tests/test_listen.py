@@ -8,7 +8,6 @@ skipped with a reason when an extra is missing, a failure under ``CI=true``.
 from __future__ import annotations
 
 import dataclasses
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 
 from tests.pulse import no_device_env
+from tests.required import required
 from voiceguide.play.listen import (
     FRAME_SAMPLES,
     LISTEN_RATE,
@@ -263,9 +263,7 @@ def test_a_prompt_answer_is_heard_though_its_pre_roll_and_closing_silence_touch_
 
 
 def _required(error: Exception) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"the listen and natural extras are required under CI=true: {error}")
-    pytest.skip(str(error))
+    required(f"the listen and natural extras: {error}")
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ import numpy as np
 
 from voiceguide.audio.mixer import ClipSource, Mixer
 from voiceguide.base import SAMPLE_RATE, Audio, write_atomically
-from voiceguide.speech.levelling import (
+from voiceguide.dsp.levelling import (
     CEILING_DBTP,
     HEADROOM_DB,
     REFERENCE_LUFS,
@@ -38,7 +38,7 @@ from voiceguide.speech.levelling import (
     level_clip,
     loudness_lufs,
 )
-from voiceguide.timeline.compiler import Event
+from voiceguide.timeline.layout import Event
 
 
 def levelled_tones(cache_dir: Path | None) -> Callable[[str], Audio]:

@@ -26,6 +26,10 @@ def cmd_play(options: PlayOptions) -> int:
         from voiceguide.printable import printable
 
         options, target = resume_options(options)
+        if target.command is not None:
+            from voiceguide.cli.options import resumed_quick_options
+
+            options = resumed_quick_options(options, target.command, target.script_sha256)
         resume = target.point
         print(printable(f'Resuming "{target.session}" from step {resume.step}'
                         + (f" (round {resume.occurrence})" if resume.occurrence > 1 else "") + ".",

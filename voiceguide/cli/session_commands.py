@@ -84,7 +84,7 @@ def cmd_voices(language: str | None) -> int:
 
     voices, missing = every_engines_voices()
     if language is not None:
-        from voiceguide.speech.pyttsx3_engine import install_voice_hint, voices_speaking
+        from voiceguide.speech.voices import install_voice_hint, voices_speaking
 
         # Each engine's voices that speak it, the closest tag first (fr: fr-fr before fr-be).
         voices = [(engine, voice) for engine in dict.fromkeys(engine for engine, _ in voices)

@@ -51,11 +51,6 @@ class SessionRecorder:
         self.pain_before: int | None = None
         self.pain_after: int | None = None
 
-    @property
-    def started(self) -> bool:
-        """True once the session has reached its first step."""
-        return self._started_at is not None
-
     def start(self) -> None:
         """The session reaches its first step: from now on it is logged."""
         if self._started_at is None:

@@ -147,9 +147,9 @@ class Listener:
     def __init__(self, recognizer: Recognizer, vad: VoiceActivity, gate: SoundGate,
                  on_heard: Callable[[Heard], None], *, device: str | int | None = None,
                  on_level: Callable[[float], None] | None = None) -> None:
-        from voiceguide.play.live import _sounddevice
+        from voiceguide.play.live import import_sounddevice
 
-        self._sd = _sounddevice()
+        self._sd = import_sounddevice()
         self._judge = JudgeAhead(Judge(recognizer, gate))
         self._segmenter = Segmenter(vad)
         self._on_heard = on_heard
@@ -210,9 +210,9 @@ class Listener:
 
 def check_microphone(device: str | int | None = None) -> None:
     """Raise ``AudioDeviceError`` (one sentence) unless there is a microphone (``device``, or any)."""
-    from voiceguide.play.live import _sounddevice
+    from voiceguide.play.live import import_sounddevice
 
-    _input_device(_sounddevice(), device)
+    _input_device(import_sounddevice(), device)
 
 
 def _input_device(sd: Any, device: str | int | None) -> int | None:

@@ -19,7 +19,7 @@ if typing.TYPE_CHECKING:
     from voiceguide.play.ui import ProgressBar
     from voiceguide.script.model import Script
     from voiceguide.speech.engines import EngineSynthesizer
-    from voiceguide.timeline.compiler import Timeline
+    from voiceguide.timeline.layout import Timeline
 
 __all__ = ["PreparedSession", "dropped_cue_warnings", "load_session", "prepare_session", "session_synthesizer",
            "session_volume", "speech_language"]
@@ -78,7 +78,8 @@ def prepare_session(session: SessionOptions, progress: ProgressBar | None = None
     from voiceguide.audio.loudness import levelled_tones
     from voiceguide.audio.mixer import SessionClips
     from voiceguide.script.pronounce import spoken_forms
-    from voiceguide.speech.clips import SpeechBank, default_cache_dir
+    from voiceguide.speech.clip_cache import default_cache_dir
+    from voiceguide.speech.clips import SpeechBank
     from voiceguide.timeline.compiler import compile_timeline, utterances
     from voiceguide.timeline.length_limit import check_timeline_length
 

@@ -14,7 +14,7 @@ from voiceguide.errors import Diagnostic
 from voiceguide.play.program import Program
 from voiceguide.play.requests import RenderOptions
 from voiceguide.play.transport import Transport
-from voiceguide.timeline.compiler import Event, Timeline
+from voiceguide.timeline.layout import Event, Timeline
 
 if TYPE_CHECKING:
     from voiceguide.audio.sinks import FileSink
@@ -100,8 +100,8 @@ def _mix(session: PreparedSession, sink: FileSink, clips: ClipSource, progress: 
     from voiceguide.audio.loudness import file_true_peak_dbtp
     from voiceguide.audio.sinks import LOSSY_SUBTYPES
     from voiceguide.audio.tags import session_tags
+    from voiceguide.dsp.levelling import CEILING_DBTP, METER_MARGIN_DB
     from voiceguide.play.ui import ProgressBar
-    from voiceguide.speech.levelling import CEILING_DBTP, METER_MARGIN_DB
 
     timeline = session.timeline
     sink.tags = session_tags(timeline, session.script.language)
@@ -127,11 +127,11 @@ def _render_files(options: RenderOptions, progress: TextIO | None,
     from voiceguide.audio.loudness import GainedClips, file_gain_db, session_loudness
     from voiceguide.audio.outputs import NamedPath, check_outputs
     from voiceguide.audio.sinks import FileSink, output_format
+    from voiceguide.dsp.levelling import CEILING_DBTP, HEADROOM_DB
     from voiceguide.play.prepare import dropped_cue_warnings, prepare_session
     from voiceguide.play.ui import ProgressBar
     from voiceguide.script.shipped import resolve_script
-    from voiceguide.speech.clips import default_cache_dir
-    from voiceguide.speech.levelling import CEILING_DBTP, HEADROOM_DB
+    from voiceguide.speech.clip_cache import default_cache_dir
 
     # Wrong names are found before the (possibly long) synthesis, and so is an
     # unwritable output: the sink's temporary file is created first.

@@ -16,7 +16,7 @@ from voiceguide.play.frame_map import Feedback, Notice
 from voiceguide.play.keymap import KEYS_REMINDER
 from voiceguide.play.status import Status, describe_place
 from voiceguide.printable import printable
-from voiceguide.timeline.compiler import Event
+from voiceguide.timeline.layout import Event
 
 BAR_WIDTH = 20
 MIN_SENTENCE = 12

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.phrases import MAX_FILLED_CHARS, Phrasebook, PhraseTooLong, load_phrasebook
 from voiceguide.play.program import Snapshot
-from voiceguide.timeline.compiler import Event, StepSpan
+from voiceguide.timeline.layout import Event, StepSpan
 from voiceguide.timeline.places import sentence_start, step_name
 
 

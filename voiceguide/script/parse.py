@@ -124,6 +124,7 @@ def parse_script(source: str | bytes, path: str) -> ParseResult:
         if not report.diagnostics:
             report.diagnostics += lint.risk_warnings(script, document)
     report.diagnostics += lint.comment_warnings(document)
+    report.diagnostics += lint.allow_warnings(document)
     diagnostics = sorted(report.diagnostics, key=lambda d: (d.position.line, d.position.column))
     if any(d.severity == "error" for d in diagnostics):
         return ParseResult(None, diagnostics)

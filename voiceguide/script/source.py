@@ -12,7 +12,7 @@ import os
 from voiceguide.bounded import Refused, read_bounded
 from voiceguide.errors import UsageError
 
-__all__ = ["MAX_SCRIPT_BYTES", "read_script_file", "source_lines"]
+__all__ = ["MAX_SCRIPT_BYTES", "read_script_file"]
 
 MAX_SCRIPT_BYTES = 1024 * 1024
 """The largest script file accepted (1 MiB, the spec's limit)."""
@@ -41,8 +41,3 @@ def _usage_error(refused: Refused, shown: str) -> UsageError:
                 else "more than 1 MiB")
         return UsageError(f"cannot read {shown}: it is {size}, and a script may be at most 1 MiB", hint=_HINT)
     return UsageError(f"cannot read {shown}: {refused.reason}", hint="check the path, and that the file is readable")
-
-
-def source_lines(source: bytes) -> list[str]:
-    """A script's lines as shown under its messages: decoded leniently, without a byte-order mark."""
-    return source.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()

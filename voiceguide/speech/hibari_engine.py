@@ -21,9 +21,7 @@ import numpy as np
 
 from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.errors import EngineError
-from voiceguide.speech.pyttsx3_engine import VOICES_HINT, VoiceInfo, select_voice
-
-ENGINE_NAME = "hibari"
+from voiceguide.speech.voices import VOICES_HINT, VoiceInfo, select_voice
 
 NATURAL_RATE_WPM = 160
 """hibari's own pace at ``speed=1.0`` (measured: 160 words per minute); ``rate`` scales from it."""
@@ -139,4 +137,4 @@ class HibariSynthesizer:
         """Nothing to stop: the model lives in this process."""
 
 
-__all__ = ["ENGINE_NAME", "HibariSynthesizer", "VOICES_HINT", "bundled_voices"]
+__all__ = ["HibariSynthesizer", "VOICES_HINT", "bundled_voices"]

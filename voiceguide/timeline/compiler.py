@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 
-from voiceguide.base import SAMPLE_RATE
+from voiceguide.base import SAMPLE_RATE, round_half_even
 from voiceguide.errors import Diagnostic, ScriptError
 from voiceguide.phrases import MAX_FILLED_CHARS, Phrasebook, PhraseTooLong, load_phrasebook, primary_language
 from voiceguide.script.model import (
+    BREATHING_CLEARANCE,
+    PRESS_SAY_GAP,
+    TONE_SECONDS,
     Breathe,
     BreathPattern,
     BreathWords,
@@ -38,9 +41,6 @@ __all__ = [  # with the layout's types, which the stages downstream import from 
 
 Measure = Callable[[str], int]
 
-TONE_SECONDS = Fraction(3, 2)
-"""Length of one chime tone; the next tone of a ``chime`` starts when it has decayed."""
-
 # Fixed gaps the spec leaves to us (see docs/reference.md, "Choices where the spec is silent").
 # They are not scaled by --pace: pace stretches the script's own durations only.
 TITLE_GAP = Fraction(1)
@@ -48,9 +48,7 @@ CAUTION_GAP = Fraction(3, 4)
 SECTION_GAP = Fraction(1)
 ROUND_GAP = Fraction(1, 2)
 BREATHE_SAY_GAP = Fraction(1, 2)
-PRESS_SAY_GAP = Fraction(3, 10)
-BREATHING_CLEARANCE = Fraction(1)
-"""In a hold, no breathing phase is cued less than this before the countdown (or the release)."""
+
 
 def cue_text(words: str) -> str:
     """A generated cue as spoken: the words, ending with a full stop unless they end in punctuation."""
@@ -142,15 +140,6 @@ def script_phrasebook(script: Script) -> Phrasebook:
     return load_phrasebook(script.language, dict(script.phrases))
 
 
-def _round_half_even(num: int, den: int) -> int:
-    """``round(Fraction(num, den))`` for ``den > 0``, without building a Fraction."""
-    floor, remainder = divmod(num, den)
-    twice = 2 * remainder
-    if twice > den or (twice == den and floor % 2):
-        return floor + 1
-    return floor
-
-
 class _Compiler:
     def __init__(self, script: Script, measure: Measure, pace: Fraction, cautions: bool, sample_rate: int) -> None:
         self.script = script
@@ -175,7 +164,7 @@ class _Compiler:
 
     def _paced_ratio(self, num: int, den: int) -> int:
         """``paced(Fraction(num, den))`` in plain integers: the hot path of long sessions."""
-        return _round_half_even(num * self._fps_num, den * self._fps_den)
+        return round_half_even(num * self._fps_num, den * self._fps_den)
 
     def fixed(self, seconds: Fraction) -> int:
         """Frames of a built-in gap or of real seconds (countdowns): never paced."""
