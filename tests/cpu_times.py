@@ -95,14 +95,14 @@ BURNERS = ("test_every_cue_is_on_time_around_a_pause_while_two_processes_burn_th
 
 
 def estimate_wall(records: list[dict[str, Any]], live: dict[str, float], order: list[str], *, workers: int,
-                  head_and_tail: bool = True, cores: float = 2.0, start_cpu_per_process: float = 3.0) -> float:
+                  live_apart: bool = True, cores: float = 2.0, start_cpu_per_process: float = 3.0) -> float:
     """CI's wall time, simulated: ``workers`` take tests one at a time in ``order`` on ``cores``.
 
     A test needs its measured CPU seconds; a live test also lasts at least its
     real-time length and spreads its CPU over it.  Running tests share the cores
     fairly (each wants at most one).  Each worker holds one test behind the one it
-    runs, as pytest-xdist's workers do (a worker needs the next test before it runs
-    one, for the fixtures' tear-down).  Start-up: the controller and every worker
+    runs, as pytest-xdist's workers do; ``live_apart``: as tests/schedule.py hands
+    them out.  Start-up: the controller and every worker
     collect the suite (``start_cpu_per_process`` CPU seconds each) before the first test.
     """
     by_name = {record["test"]: record for record in records}
@@ -113,19 +113,21 @@ def estimate_wall(records: list[dict[str, Any]], live: dict[str, float], order: 
             continue
         extra = BURNERS[1] if BURNERS[0] in name else 0.0
         floor = max(live.get(name, 0.0), BURNERS[2] if extra else 0.0) if record["live"] else 0.0
-        queue.append([record["cpu"] + record["children"], floor, extra, 0.0])
+        queue.append([record["cpu"] + record["children"], floor, extra, 0.0, bool(record["live"])])
     # A worker always holds the next test behind the one it runs (it needs it before it runs one, for the
-    # fixtures' tear-down).  xdist's own `--dist load`: two tests each at the start, then the next in order
-    # as each test ends; conftest's scheduler (``head_and_tail``): a test from the head of the list and one
-    # from its tail to start with, then from the head while a tail test runs and from the tail while a
-    # head test runs, so no long test waits behind another.
+    # fixtures' tear-down).  xdist's own `--dist load` takes it from the head of the list; conftest's
+    # scheduler (tests/schedule.py, ``live_apart``) takes it from the tail behind a live test.
     step, clock = 0.05, (workers + 1) * start_cpu_per_process / cores
 
-    def take(head: bool) -> list[Any]:
-        job = queue.pop(0 if head or not head_and_tail else -1)
-        return [*job[:4], head]
+    def take(running: list[Any] | None) -> list[Any]:
+        apart = live_apart and running is not None and running[4] and queue[0][4]
+        return queue.pop(-1 if apart else 0)
 
-    held: list[list[list[Any]]] = [[take(True), take(False)] for _ in range(workers) if len(queue) >= 2]
+    held: list[list[list[Any]]] = []
+    for _ in range(workers):
+        if len(queue) >= 2:
+            first = take(None)
+            held.append([first, take(first)])
     while queue or any(held):
         running = [jobs[0] for jobs in held if jobs]
         demands = []
@@ -141,7 +143,7 @@ def estimate_wall(records: list[dict[str, Any]], live: dict[str, float], order: 
             if jobs and jobs[0][0] <= 0 and jobs[0][3] >= jobs[0][1]:
                 jobs.pop(0)
                 if queue:
-                    jobs.append(take(not (jobs and jobs[0][4])))
+                    jobs.append(take(jobs[0] if jobs else None))
         clock += step
     return clock
 

@@ -1,46 +1,59 @@
-"""How pytest-xdist hands out the tests: the long ones never queue behind each other.
+"""How pytest-xdist hands out the tests: a live test never waits behind another.
 
 An xdist worker needs the test after the one it runs before it runs it (for
 the fixtures' tear-down), so it always holds one test in reserve; with
 ``--dist load`` that reserve is simply the next test of the list.  The list
 starts with the live tests (conftest.py sorts them first), which play in real
-time for up to ~90 s each, so a live test often waited in reserve behind another
-for a minute and a half while the CPU idled (the two voice-command plays, next
-to each other in their module, took three minutes on one worker).
+time for up to ~90 s each and leave the CPU idle, so a live test often waited
+in reserve behind another while the CPU had nothing to do (the two
+voice-command plays, next to each other in their module, took three minutes on
+one worker).
 
-``HeadAndTail`` keeps the order but fills the reserve from the other end: while
-a worker runs a test from the head of the list (the long ones), its reserve is
-the last test of the list (a plain one of milliseconds); while it runs one of
-those, its reserve is the next test from the head.  So every long test starts as
-soon as a worker is free, and the two ends meet in the middle.
+``LiveApart`` keeps xdist's order, except that a worker running a live test
+gets its reserve from the tail of the list (a plain test of milliseconds)
+instead of the next live test, which goes to the next worker that frees up.
+Past the live tests it is xdist's ``--dist load`` unchanged: a module's tests
+follow each other on a worker and keep its module fixtures.  How many live
+tests lead the list the workers write at collection (conftest.py), since the
+scheduler sees only the tests' names.
 """
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from xdist.scheduler import LoadScheduling
 from xdist.workermanage import WorkerController
 
+LIVE_COUNT_VARIABLE = "VOICEGUIDE_TEST_LIVE_COUNT"
+"""A file of the run's first process where the workers write how many live tests lead the list."""
 
-class HeadAndTail(LoadScheduling):
-    """``--dist load``, each worker's reserve taken from the other end of the list."""
 
-    def __init__(self, config: object, log: object = None) -> None:
-        super().__init__(config, log)  # type: ignore[arg-type]
-        self.from_head: set[int] = set()
+def _live_count() -> int:
+    path = os.environ.get(LIVE_COUNT_VARIABLE)
+    try:
+        with open(path or "", encoding="utf-8") as file:
+            return int(file.read())
+    except (OSError, ValueError):
+        return 0  # unknown: xdist's own order
 
-    def _take(self, node: WorkerController, *, head: bool) -> None:
-        index = self.pending.pop(0 if head else -1)
-        if head:
-            self.from_head.add(index)
-        self.node2pending[node].append(index)
-        node.send_runtest_some([index])
+
+class LiveApart(LoadScheduling):
+    """``--dist load``, with a quick test rather than another live one in reserve behind a live test."""
+
+    def __init__(self, config: Any, log: Any = None) -> None:
+        super().__init__(config, log)
+        self.live = 0
 
     def _fill(self, node: WorkerController) -> None:
         """Give ``node`` a test to run and one in reserve, as far as the list goes."""
         held = self.node2pending[node]
         while self.pending and len(held) < 2:
-            running_from_head = bool(held) and held[0] in self.from_head
-            self._take(node, head=not running_from_head)
+            behind_live = bool(held) and held[0] < self.live and self.pending[0] < self.live
+            index = self.pending.pop(-1 if behind_live else 0)
+            held.append(index)
+            node.send_runtest_some([index])
 
     def schedule(self) -> None:
         assert self.collection_is_completed
@@ -50,6 +63,7 @@ class HeadAndTail(LoadScheduling):
                 return
             self.collection = next(iter(self.node2collection.values()))
             self.pending[:] = range(len(self.collection))
+            self.live = _live_count()
         for node in self.nodes:
             self.check_schedule(node)
 
