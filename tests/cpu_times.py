@@ -119,15 +119,24 @@ def estimate_wall(records: list[dict[str, Any]], live: dict[str, float], order: 
     # scheduler (tests/schedule.py, ``live_apart``) takes it from the tail behind a live test.
     step, clock = 0.05, (workers + 1) * start_cpu_per_process / cores
 
-    def take(running: list[Any] | None) -> list[Any]:
-        apart = live_apart and running is not None and running[4] and queue[0][4]
-        return queue.pop(-1 if apart else 0)
+    def take(running: list[Any] | None, playing: int) -> list[Any]:
+        position = 0
+        if live_apart and queue[0][4]:
+            if running is not None and running[4]:
+                position = -1
+            elif playing >= workers - 3:
+                position = next((i for i, job in enumerate(queue) if not job[4]), -1)
+        return queue.pop(position)
+
+    def plays(held: list[list[list[Any]]]) -> int:
+        return sum(1 for jobs in held if any(job[4] for job in jobs))
 
     held: list[list[list[Any]]] = []
     for _ in range(workers):
         if len(queue) >= 2:
-            first = take(None)
-            held.append([first, take(first)])
+            first = take(None, plays(held))
+            held.append([first])
+            held[-1].append(take(first, plays(held)))
     while queue or any(held):
         running = [jobs[0] for jobs in held if jobs]
         demands = []
@@ -143,7 +152,7 @@ def estimate_wall(records: list[dict[str, Any]], live: dict[str, float], order: 
             if jobs and jobs[0][0] <= 0 and jobs[0][3] >= jobs[0][1]:
                 jobs.pop(0)
                 if queue:
-                    jobs.append(take(jobs[0] if jobs else None))
+                    jobs.append(take(jobs[0] if jobs else None, plays(held)))
         clock += step
     return clock
 
