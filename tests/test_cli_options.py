@@ -35,3 +35,14 @@ def test_a_negative_pace_is_out_of_range_not_a_non_number(value: str, message: s
     result = run_cli("plan", "quick-relief", f"--pace={value}")
     assert result.exit_status == 2
     assert message in result.stderr
+
+
+def test_every_argument_of_every_command_says_what_it_is() -> None:
+    import argparse
+
+    from voiceguide.cli.definition import build_parser
+
+    sub = next(action for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction))
+    silent = [f"{name} {action.metavar or action.dest}" for name, command in sub.choices.items()
+              for action in command._actions if not action.help]
+    assert silent == []
