@@ -24,6 +24,7 @@ STAGES = ("base", "phrases", "script", "timeline", "speech", "audio", "log", "pl
 """Upstream first; a module may import from its own stage and the ones before it."""
 RANK = {stage: rank for rank, stage in enumerate(STAGES)}
 SHARED = {"voiceguide", "voiceguide.base", "voiceguide.errors", "voiceguide.printable", "voiceguide.summary",
+          "voiceguide.settings",
           "voiceguide.__main__"}
 """Modules of the base layer: the package itself and the top-level modules every stage may use."""
 
@@ -177,3 +178,21 @@ def test_the_readme_package_map_names_every_sub_package_and_no_other() -> None:
     assert {name for name in mapped if name.endswith("/")} == packages
     top_level = {path.name for path in PACKAGE.glob("*.py")} - {"__init__.py", "__main__.py"}
     assert {name for name in top_level if f"`{name}`" not in section and f"`voiceguide/{name}`" not in section} == set()
+
+
+def test_module_file_names_are_unique() -> None:
+    # One word, one meaning: a newcomer who opens ``keys.py`` finds the one module of that name.
+    by_name: dict[str, list[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        if path.name not in ("__init__.py", "__main__.py") or path.parent == PACKAGE:
+            by_name.setdefault(path.name, []).append(str(path.relative_to(PACKAGE.parent)))
+    assert {name: paths for name, paths in by_name.items() if len(paths) > 1} == {}
+
+
+CLI_MODULE_MAX_LINES = 300
+
+
+def test_the_command_line_modules_stay_thin() -> None:
+    sizes = {path.name: len(path.read_text(encoding="utf-8").splitlines()) for path in (PACKAGE / "cli").glob("*.py")}
+    assert len(sizes) > 5
+    assert {name: lines for name, lines in sizes.items() if lines > CLI_MODULE_MAX_LINES} == {}

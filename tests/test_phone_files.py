@@ -24,7 +24,8 @@ import soxr
 
 from tests.cli_harness import run_cli
 from tests.fakes import tone_event
-from voiceguide.audio.loudness import MAX_LOUDNESS_LUFS, GainedClips, compacted_mix, file_gain_db, session_loudness
+from voiceguide.audio import MAX_LOUDNESS_LUFS
+from voiceguide.audio.loudness import GainedClips, compacted_mix, file_gain_db, session_loudness
 from voiceguide.audio.mixer import Mixer
 from voiceguide.audio.resampling import StreamResampler
 from voiceguide.audio.sinks import FileSink
@@ -230,14 +231,15 @@ steps:
 def test_a_real_render_is_tagged_with_the_plans_chapters(
     engine: None, ffprobe: str, tmp_path: Path, extension: str
 ) -> None:
-    from voiceguide.cli import _prepare_session, parse_options
+    from voiceguide.cli import parse_options
+    from voiceguide.play.prepare import prepare_session
 
     script = tmp_path / "phone.yaml"
     script.write_text(SHORT_SESSION)
     output = tmp_path / f"phone{extension}"
     result = run_cli("render", str(script), "-o", str(output), "--plain")
     assert result.exit_status == 0, result.stderr
-    _, timeline, _ = _prepare_session(parse_options(["plan", str(script)]).session)
+    timeline = prepare_session(parse_options(["plan", str(script)]).session).timeline
     probe = _probe(ffprobe, output)
     assert _tags(probe)["title"] == "Phone check"
     chapters = [(c["tags"]["title"], float(c["start_time"])) for c in probe["chapters"]]

@@ -21,8 +21,8 @@ from tests.fakes import fake_measure
 from voiceguide.audio.mixer import Mixer
 from voiceguide.base import SAMPLE_RATE, Audio, clock
 from voiceguide.errors import Position
+from voiceguide.play.frame_map import Feedback
 from voiceguide.play.keymap import KEY_COMMANDS, Command
-from voiceguide.play.log import Feedback
 from voiceguide.play.player import Player
 from voiceguide.play.program import Program, find_start, find_start_point
 from voiceguide.play.status import resume_text, spoken_duration, status_text
@@ -284,14 +284,15 @@ def test_volume_steps_are_spoken_clamped_and_applied_to_the_session() -> None:
     for _ in range(12):
         player.handle(Command.VOLUME_DOWN)
     assert player.volume_percent == 10
-    assert speaker.said[:3] == ["Volume ninety percent.", "Volume one hundred percent.",
-                                 "Volume one hundred percent."]
-    assert speaker.said[-1] == "Volume ten percent."
+    assert speaker.said[:4] == ["Volume ninety percent.", "Volume one hundred percent.",
+                                 "Already at full volume.", "Already at full volume."]
+    assert speaker.said[-4:] == ["Volume ten percent.", "Already at the lowest volume.",
+                                 "Already at the lowest volume.", "Already at the lowest volume."]
     _play_to_end(player, output)
     audio = output.audio()
     quiet = _render(timeline, volume=0.1)
     # The first session frames after the last volume key are at 10 percent.
-    note = _feedback("Volume ten percent.", 0.1)
+    note = _feedback("Already at the lowest volume.", 0.1)
     assert np.array_equal(audio[:len(note)], note)
     assert np.allclose(audio[len(note):len(note) + timeline.length], quiet, atol=1e-7)
 
@@ -336,21 +337,23 @@ def test_next_on_the_left_side_of_a_press_on_both_sides_goes_to_the_right_side_a
     press_span = next(s for s in timeline.spans if s.kind == "press")
     _play(player, output, left_press.end + RATE)
     player.handle(Command.NEXT)
-    assert speaker.said == ["Right side."]
+    # The right side's announcement names the side: the answer does not say it again.
+    assert speaker.said == ["On to the other side."]
+    assert right_side.text is not None and right_side.text.startswith("Right side.")
     assert player.transport.cursor_frame == right_side.start
     _play(player, output, BLOCK)
     player.handle(Command.RESTART)
-    assert speaker.said[-1] == "Restarting the right side."
+    assert speaker.said[-1] == "Restarting this side."
     assert player.transport.cursor_frame == right_side.start
     player.handle(Command.RESTART)
-    assert speaker.said[-1] == "Back to the left side."
+    assert speaker.said[-1] == "Back to the first side."
     assert player.transport.cursor_frame == press_span.start
     _play(player, output, 3 * RATE)
     player.handle(Command.RESTART)  # on the left side: the step itself restarts
     assert speaker.said[-1] == "Restarting this step."
     player.handle(Command.NEXT)
     player.handle(Command.NEXT)  # from the right side: the next step
-    assert speaker.said[-2:] == ["Right side.", "Next step."]
+    assert speaker.said[-2:] == ["On to the other side.", "Next step."]
     assert player.transport.cursor_frame == press_span.end
 
 
@@ -399,12 +402,12 @@ def test_poll_reports_each_cue_once_in_order_and_feedback() -> None:
 
 
 def test_keys_map_to_commands() -> None:
-    from voiceguide.play import keys
+    from voiceguide.play import keyboard
 
-    assert KEY_COMMANDS[keys.SPACE] is Command.PAUSE
-    assert KEY_COMMANDS[keys.RIGHT] is Command.NEXT and KEY_COMMANDS["n"] is Command.NEXT
-    assert KEY_COMMANDS[keys.LEFT] is Command.RESTART and KEY_COMMANDS["p"] is Command.RESTART
-    assert KEY_COMMANDS[keys.ESCAPE] is Command.QUIT and KEY_COMMANDS["q"] is Command.QUIT
+    assert KEY_COMMANDS[keyboard.SPACE] is Command.PAUSE
+    assert KEY_COMMANDS[keyboard.RIGHT] is Command.NEXT and KEY_COMMANDS["n"] is Command.NEXT
+    assert KEY_COMMANDS[keyboard.LEFT] is Command.RESTART and KEY_COMMANDS["p"] is Command.RESTART
+    assert KEY_COMMANDS[keyboard.ESCAPE] is Command.QUIT and KEY_COMMANDS["q"] is Command.QUIT
     assert KEY_COMMANDS["+"] is Command.VOLUME_UP and KEY_COMMANDS["-"] is Command.VOLUME_DOWN
 
 
@@ -541,7 +544,7 @@ def test_play_rejects_an_unknown_start_before_any_sound(capsys: pytest.CaptureFi
 
 
 def test_play_help_lists_every_key() -> None:
-    from voiceguide.cli import PLAY_KEYS_EPILOG
+    from voiceguide.cli.definition import PLAY_KEYS_EPILOG
     from voiceguide.play.keymap import KEY_HELP
 
     for row in KEY_HELP:
@@ -651,14 +654,14 @@ def test_restart_after_a_skip_restarts_the_new_step_and_the_first_step_has_no_pr
     player.handle(Command.NEXT)  # now in the step after the press
     _play(player, output, BLOCK)
     player.handle(Command.RESTART)  # within two seconds, but of another step: restart that one
-    assert speaker.said == ["Restarting this step.", "Right side.", "Next step.", "Restarting this step."]
+    assert speaker.said == ["Restarting this step.", "On to the other side.", "Next step.", "Restarting this step."]
     assert player.transport.cursor_frame == spans[index + 1].start  # the write cursor is the point
 
     player, output, speaker, timeline = _player()
     _play(player, output, BLOCK)
     player.handle(Command.RESTART)
     player.handle(Command.RESTART)  # twice at the first step: there is no previous one
-    assert speaker.said == ["Restarting this step.", "Restarting this step."]
+    assert speaker.said == ["Restarting this step.", "This is the first step. Starting it again."]
     assert player.transport.cursor_frame == spans[0].start
 
 
@@ -666,7 +669,7 @@ def test_volume_down_below_the_floor_never_makes_it_louder() -> None:
     player, output, speaker, timeline = _player(volume=0.05)
     player.handle(Command.VOLUME_DOWN)
     assert player.volume_percent == 5
-    assert speaker.said == ["Volume five percent."]
+    assert speaker.said == ["Already at the lowest volume."]  # answered, though nothing changed
     player.handle(Command.VOLUME_UP)
     assert player.volume_percent == 15
 

@@ -20,7 +20,7 @@ from tests.fakes import fake_measure
 from voiceguide.audio.captions import format_chapters_webvtt, format_cue_sheet, format_srt, format_webvtt
 from voiceguide.errors import Diagnostic, Position
 from voiceguide.play import screen
-from voiceguide.play.log import Feedback
+from voiceguide.play.frame_map import Feedback
 from voiceguide.play.status import Status
 from voiceguide.printable import printable
 from voiceguide.script.model import Say, Script, Section

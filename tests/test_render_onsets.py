@@ -26,8 +26,9 @@ from tests.onsets import detect_onsets, onset_errors, required_events
 from voiceguide.audio.mixer import Mixer
 from voiceguide.audio.sinks import FileSink, to_pcm16
 from voiceguide.base import SAMPLE_RATE
-from voiceguide.cli import _prepare_session, _session_volume, parse_options
+from voiceguide.cli import parse_options
 from voiceguide.errors import EngineError
+from voiceguide.play.prepare import prepare_session
 from voiceguide.play.render import render_session
 
 REPO = Path(__file__).resolve().parent.parent
@@ -158,8 +159,8 @@ def test_file_and_mixer_blocks_give_identical_samples(engine_cache: Path, tmp_pa
     script_path.write_text(SHORT_SCRIPT)
     output = tmp_path / "blocks.wav"
     options = parse_options(["render", str(script_path), "-o", str(output), "--volume", "0.8"])
-    script, timeline, clips = _prepare_session(options.session)
-    volume = _session_volume(options.session.sound, script)
+    session = prepare_session(options.session)
+    timeline, clips, volume = session.timeline, session.clips, session.volume
     assert volume == 0.8
     mixer = Mixer(timeline.events, clips, volume, length=timeline.length)
     whole = mixer.render(0, timeline.length)

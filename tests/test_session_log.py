@@ -22,11 +22,11 @@ import pytest
 from tests.cli_harness import run_cli
 from voiceguide.log.record import BadRecord, Record, format_record, parse_record
 from voiceguide.log.recorder import SessionRecorder
-from voiceguide.log.settings import ConfigError, Settings, load_settings
 from voiceguide.log.store import append_record, forget_log, log_path, read_log
 from voiceguide.phrases import load_phrasebook
 from voiceguide.play.ask import ask_pain, pain_phrases
 from voiceguide.play.tracking import SessionTracking
+from voiceguide.settings import ConfigError, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONE = timezone(timedelta(hours=1))
@@ -389,7 +389,8 @@ def _tracking(recorder: SessionRecorder | None, warnings: list[str]) -> SessionT
 
 
 def _finished_player(heard_seconds: float, rate: int = 1000) -> SimpleNamespace:
-    return SimpleNamespace(transport=SimpleNamespace(heard_session_frames=round(heard_seconds * rate)))
+    return SimpleNamespace(start_frame=0, transport=SimpleNamespace(heard_session_frames=round(heard_seconds * rate),
+                                                                    skipped_frames=0))
 
 
 def _program(length_frames: int | None) -> SimpleNamespace:
@@ -405,9 +406,9 @@ def test_no_questions_without_a_terminal_to_answer_them() -> None:
 def test_the_ending_and_lengths_reach_the_record(log_dir: Path) -> None:
     recorder = SessionRecorder(session="S", script="s.yaml", script_sha256="0" * 64)
     tracking = _tracking(recorder, [])
-    tracking.before(lambda question: 4)
+    tracking.before(lambda question, before: 4)
     tracking.start()
-    tracking.after(lambda question: 2, quit=False)
+    tracking.after(lambda question, before: 2, quit=False)
     tracking.finish(_program(10_000), _finished_player(9.5), 1000)  # type: ignore[arg-type]
     (record,) = read_log().records
     assert (record.ended, record.pain_before, record.pain_after) == ("done", 4, 2)
@@ -419,7 +420,7 @@ def test_a_quit_is_not_asked_again_and_an_unfinished_layout_is_estimated(log_dir
     tracking = _tracking(recorder, [])
     asked: list[str] = []
     tracking.start()
-    tracking.after(lambda question: asked.append(question) or 1, quit=True)
+    tracking.after(lambda question, before: asked.append(question) or 1, quit=True)
     tracking.finish(_program(None), _finished_player(33.0), 1000)  # type: ignore[arg-type]
     (record,) = read_log().records
     assert asked == [] and record.ended == "quit" and record.pain_after is None

@@ -20,7 +20,7 @@ from typing import Any
 
 from voiceguide.errors import VoiceguideError
 from voiceguide.log.record import PAIN_MAX, Record
-from voiceguide.log.report import safe_text, with_pain
+from voiceguide.log.tables import safe_text, with_pain
 
 FORMATS = (".png", ".svg")
 POINTS_KEY = "voiceguide:points"

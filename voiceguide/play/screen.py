@@ -1,4 +1,4 @@
-"""What ``voiceguide play`` shows: strings only (``ui.LiveDisplay`` writes them where ``cli.py`` says).
+"""What ``voiceguide play`` shows: strings only (``ui.LiveDisplay`` writes them where the command line says).
 
 Two modes.  On a terminal, one status line redrawn in place (``\\r``, clear to
 end of line): the step, the text being spoken, a progress bar and the time
@@ -11,8 +11,8 @@ from __future__ import annotations
 import shutil
 
 from voiceguide.base import clock
+from voiceguide.play.frame_map import Feedback, Notice
 from voiceguide.play.keymap import KEYS_REMINDER
-from voiceguide.play.log import Feedback, Notice
 from voiceguide.play.status import Status, describe_place
 from voiceguide.printable import printable
 from voiceguide.timeline.compiler import Event

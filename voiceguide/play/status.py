@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.phrases import Phrasebook, load_phrasebook
 from voiceguide.play.program import Snapshot
-from voiceguide.timeline.compiler import StepSpan
+from voiceguide.timeline.compiler import Event, StepSpan
 from voiceguide.timeline.places import sentence_start, step_name
 
 
@@ -33,6 +33,8 @@ class Status:
     finished: bool
     stopped: bool = False
     """True once the listener has quit (``q``): the end of the session was not reached."""
+    next_hold: int | None = None
+    """Before a press on this side: the frames its hold will last (what is next), else None."""
 
     @property
     def session_left(self) -> int | None:
@@ -60,11 +62,26 @@ def describe_place(status: Status, phrases: Phrasebook | None = None) -> str:
 
 
 def resume_text(status: Status, phrases: Phrasebook | None = None) -> str:
-    """What is said on resuming: "Resuming. <place>, N seconds left." (in the phrasebook's language)."""
+    """What is said on resuming: "Resuming. <place>, N seconds left." (in the phrasebook's language).
+
+    Before a press, what is next instead of the step's time: "Resuming. <place>. Next, press for N seconds."
+    """
     book = _book(phrases)
+    place = describe_place(status, book)
+    if status.hold_left is None and status.next_hold is not None:
+        return book.say("resuming_before_press", place=place,
+                        time=spoken_duration(status.next_hold, status.sample_rate, book))
     left = status.hold_left if status.hold_left is not None else status.step_left
-    return book.say("resuming", place=describe_place(status, book),
-                    time=spoken_duration(left, status.sample_rate, book))
+    return book.say("resuming", place=place, time=spoken_duration(left, status.sample_rate, book))
+
+
+def hold_status_text(status: Status, phrases: Phrasebook | None = None) -> str:
+    """The short status during a hold: its side and its time left ("Left side, forty seconds left.")."""
+    book = _book(phrases)
+    time = spoken_duration(status.hold_left or 0, status.sample_rate, book)
+    if status.side in ("left", "right"):
+        return book.say("status_hold_side", side=book.fill(f"{status.side}_side"), time=time)
+    return book.say("status_hold", time=time)
 
 
 def status_text(status: Status, phrases: Phrasebook | None = None) -> str:
@@ -156,6 +173,18 @@ def speech_end(snapshot: Snapshot, frame: int) -> int | None:
     return end
 
 
+def sound_at(snapshot: Snapshot, frame: int) -> bool:
+    """True when a sound of the session (speech or tone) is sounding at ``frame``."""
+    stop = bisect_right(snapshot.starts, frame)
+    return any(event.end > frame for event in snapshot.events[max(0, stop - 64):stop])
+
+
+def next_sound(snapshot: Snapshot, frame: int) -> int | None:
+    """The start of the first sound beginning at or after ``frame``, if one is known."""
+    index = bisect_left(snapshot.starts, frame)
+    return snapshot.events[index].start if index < len(snapshot.events) else None
+
+
 @dataclass(frozen=True)
 class PlayState:
     """What the player adds to a snapshot and a frame to make a ``Status``."""
@@ -175,6 +204,7 @@ def status_at(snapshot: Snapshot, frame: int, state: PlayState) -> Status:
     side: str | None = None
     speaking: str | None = None
     hold_left_frames: int | None = None
+    next_hold: int | None = None
     if span is not None:
         inside = snapshot.events[bisect_left(snapshot.starts, span.start):bisect_left(snapshot.starts, span.end)]
         before = [e for e in inside if e.start <= frame]
@@ -186,6 +216,8 @@ def status_at(snapshot: Snapshot, frame: int, state: PlayState) -> Status:
             release = next((e for e in inside if e.cue == "release" and e.start > presses[-1].start), None)
             if release is not None and release.start > frame:
                 hold_left_frames = release.start - frame
+        if hold_left_frames is None:
+            next_hold = _next_hold(inside, frame, side)
         speaking = next((e.text for e in reversed(before) if e.kind == "speech" and e.start <= frame < e.end), None)
     return Status(
         position=frame,
@@ -202,4 +234,14 @@ def status_at(snapshot: Snapshot, frame: int, state: PlayState) -> Status:
         volume_percent=state.volume_percent,
         finished=state.finished,
         stopped=state.stopped,
+        next_hold=next_hold,
     )
+
+
+def _next_hold(inside: Sequence[Event], frame: int, side: str | None) -> int | None:
+    """The length of the next hold on ``side`` among a step's events after ``frame``, if one comes."""
+    press = next((e for e in inside if e.cue == "press" and e.start > frame and e.side == side), None)
+    if press is None:
+        return None
+    release = next((e for e in inside if e.cue == "release" and e.start > press.start), None)
+    return None if release is None else release.start - press.start

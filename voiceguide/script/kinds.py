@@ -7,7 +7,12 @@ from typing import Any, cast
 from yaml.nodes import MappingNode, ScalarNode
 
 from voiceguide.script.durations import format_number
-from voiceguide.script.keys import (
+from voiceguide.script.loader import FLOAT_TAG, INT_TAG, describe_node
+from voiceguide.script.mappings import MappingReader, Table, check_table
+from voiceguide.script.model import BreathPattern, BreathWords, ChimeSound, PressWords, Side
+from voiceguide.script.problems import Node
+from voiceguide.script.values import ValueReader
+from voiceguide.script.vocabulary import (
     BREATHE_KEYS,
     CHIME_KEYS,
     CHIME_SOUNDS,
@@ -16,11 +21,6 @@ from voiceguide.script.keys import (
     PRESS_WORD_KEYS,
     SIDES,
 )
-from voiceguide.script.loader import FLOAT_TAG, INT_TAG, describe_node
-from voiceguide.script.mappings import MappingReader, Table, check_table
-from voiceguide.script.model import BreathPattern, BreathWords, ChimeSound, PressWords, Side
-from voiceguide.script.report import Node
-from voiceguide.script.values import ValueReader
 
 PATTERN_REQUIRED = {"inhale": "duration of the in-breath", "exhale": "duration of the out-breath"}
 

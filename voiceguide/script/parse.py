@@ -7,7 +7,7 @@ The public surface is two functions:
 - ``load_script(path)``: a file → ``Script``, raising ``ScriptError``.
 
 Rules are table-driven: the keys each mapping takes are listed once
-(``keys.py``), and each key has one reader that checks one value, with messages
+(``vocabulary.py``), and each key has one reader that checks one value, with messages
 that state what is allowed.  The rooms, upstream first: ``report`` (one
 diagnostic per problem, and the ``Bad`` signal), ``values`` (scalars:
 text, numbers, durations, choices), ``mappings`` (known keys through a table),
@@ -28,7 +28,14 @@ from voiceguide.errors import Diagnostic, ScriptError
 from voiceguide.phrases import KEYS_BY_NAME, LANGUAGE_NAMES, phrase_problem, primary_language
 from voiceguide.script import limits, lint
 from voiceguide.script.durations import short_text
-from voiceguide.script.keys import (
+from voiceguide.script.loader import INT_TAG, Document, compose_document, describe_node
+from voiceguide.script.mappings import Fields, MappingReader, Table, check_table
+from voiceguide.script.model import FORMAT_VERSION, MAX_RATE_WPM, MIN_RATE_WPM, Script, Voice
+from voiceguide.script.problems import Bad, Node, Reporter, one_of
+from voiceguide.script.source import read_script_file
+from voiceguide.script.steps import StepBuilder
+from voiceguide.script.values import ValueReader
+from voiceguide.script.vocabulary import (
     BREATHE_KEYS,
     CHIME_KEYS,
     CHIME_SOUNDS,
@@ -44,13 +51,6 @@ from voiceguide.script.keys import (
     TOP_KEYS,
     VOICE_KEYS,
 )
-from voiceguide.script.loader import INT_TAG, Document, compose_document, describe_node
-from voiceguide.script.mappings import Fields, MappingReader, Table, check_table
-from voiceguide.script.model import FORMAT_VERSION, MAX_RATE_WPM, MIN_RATE_WPM, Script, Voice
-from voiceguide.script.report import Bad, Node, Reporter, one_of
-from voiceguide.script.source import read_script_file
-from voiceguide.script.steps import StepBuilder
-from voiceguide.script.values import ValueReader
 
 __all__ = [
     "BREATHE_KEYS",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from voiceguide.base import clock
@@ -104,8 +105,11 @@ def _label_marks(timeline: Timeline) -> list[tuple[int, str]]:
     return marks
 
 
-def dropped_warnings(timeline: Timeline, path: str) -> list[Diagnostic]:
-    """One positioned ``warning:`` per cue the timeline dropped in a collision (``path`` as the user named it)."""
+def dropped_warnings(timeline: Timeline, path: str, source_lines: Sequence[str] = ()) -> list[Diagnostic]:
+    """One positioned ``warning:`` per cue the timeline dropped in a collision (``path`` as the user named it).
+
+    Each warning shows its line of ``source_lines`` (the script's lines) under it, when there is one.
+    """
     rate = timeline.sample_rate
     warnings = []
     for dropped in timeline.dropped:
@@ -114,7 +118,9 @@ def dropped_warnings(timeline: Timeline, path: str) -> list[Diagnostic]:
             f"the {lost.cue} cue {_quote(lost)} at {_at(lost.start, rate)} is dropped: it would collide "
             f"with the {kept.cue} cue {_quote(kept)} at {_at(kept.start, rate)}, which has priority"
         )
-        warnings.append(Diagnostic(Position(path, dropped.line, dropped.column), "warning", message))
+        line = dropped.line
+        source_line = source_lines[line - 1] if 0 < line <= len(source_lines) else None
+        warnings.append(Diagnostic(Position(path, line, dropped.column), "warning", message, source_line))
     return warnings
 
 

@@ -1,6 +1,6 @@
 """The log as text: a table of the last sessions, CSV for a spreadsheet, and a small pain chart.
 
-Strings only; ``cli.py`` prints them.  Text from the log (a session's title,
+Strings only; the command line prints them.  Text from the log (a session's title,
 the script's name) is shown with its control characters made visible, never
 live, in the CSV too: the log is a file anyone can edit.
 """
