@@ -14,21 +14,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.fakes import fake_measure
-from tests.test_player import (
+from tests.fakes import FakeOutput, WallClockOutput, fake_measure
+from tests.player_harness import (
     BLOCK,
     HERE,
+    PLAYER_CLIPS,
     RATE,
-    FakeClips,
-    FakeOutput,
     FakeSpeaker,
-    _feedback,
-    _make_renderer,
-    _play,
-    _play_to_end,
-    _player,
+    feedback_audio,
+    make_player,
+    make_renderer,
+    play_for,
+    play_to_end,
 )
-from tests.test_session_log import FakeOutput as AskOutput
 from voiceguide.audio.mixer import Mixer
 from voiceguide.base import Audio
 from voiceguide.log.recorder import SessionRecorder
@@ -47,7 +45,7 @@ from voiceguide.timeline.compiler import Event, Timeline, compile_timeline
 
 
 def _render(timeline: Timeline) -> Audio:
-    return Mixer(timeline.events, FakeClips(), length=timeline.length).render(0, timeline.length)
+    return Mixer(timeline.events, PLAYER_CLIPS, length=timeline.length).render(0, timeline.length)
 
 
 def _cue(timeline: Timeline, cue: str, side: str | None = "left", nth: int = 0) -> Event:
@@ -55,23 +53,23 @@ def _cue(timeline: Timeline, cue: str, side: str | None = "left", nth: int = 0) 
 
 
 def test_status_in_a_hold_is_short_and_said_over_it_so_every_later_sample_is_on_time() -> None:
-    player, output, speaker, timeline = _player()
+    player, output, speaker, timeline = make_player()
     press = _cue(timeline, "press")
     release = _cue(timeline, "release")
-    _play(player, output, press.end + RATE)
+    play_for(player, output, press.end + RATE)
     at = output.position
     player.handle(Command.STATUS)
     said = speaker.said[-1]
     assert said == f"Left side, {spoken_duration(release.start - at)} left."
-    _play(player, output, 4 * BLOCK)
+    play_for(player, output, 4 * BLOCK)
     # The hold's clock runs under the answer: the session frame is the output frame, and the screen
     # shows the answer as what is sounding.
     assert player.position() == output.position
     assert player.status().speaking == said
     assert Feedback(said) in player.poll()
-    _play_to_end(player, output)
+    play_to_end(player, output)
     audio, rendered = output.audio(), _render(timeline)
-    note = _feedback(said)
+    note = feedback_audio(said)
     assert np.array_equal(audio[:at], rendered[:at])
     assert np.array_equal(audio[at:at + len(note)], rendered[at:at + len(note)] + note)
     # Nothing after the answer moved: the release (and everything else) where the render has it.
@@ -80,15 +78,15 @@ def test_status_in_a_hold_is_short_and_said_over_it_so_every_later_sample_is_on_
 
 
 def test_status_asked_again_soon_in_a_hold_is_the_full_status() -> None:
-    player, output, speaker, timeline = _player()
-    _play(player, output, _cue(timeline, "press").end + RATE // 2)
+    player, output, speaker, timeline = make_player()
+    play_for(player, output, _cue(timeline, "press").end + RATE // 2)
     player.handle(Command.STATUS)
-    _play(player, output, RATE)
+    play_for(player, output, RATE)
     player.handle(Command.STATUS)
     assert speaker.said[0].startswith("Left side, ")
     assert speaker.said[1].startswith("Neck point, left side. Point GB20.")
     assert "left in the session." in speaker.said[1]
-    _play(player, output, 7 * RATE)
+    play_for(player, output, 7 * RATE)
     player.handle(Command.STATUS)  # later, and again in a hold (the right side's): short again
     assert not speaker.said[2].endswith("left in the session.")
 
@@ -109,18 +107,18 @@ def _long_hold_script() -> Script:
 def test_an_answer_that_runs_into_a_cue_is_given_back_from_the_holds_silence_before_the_release() -> None:
     timeline = compile_timeline(_long_hold_script(), fake_measure)
     output, speaker = FakeOutput(), FakeSpeaker()
-    player = Player(Program.from_timeline(timeline), _make_renderer, output, speaker)
+    player = Player(Program.from_timeline(timeline), make_renderer, output, speaker)
     player.pump()
     remaining = [e for e in timeline.events if e.cue == "remaining"]
     release = _cue(timeline, "release", "right")
     first = remaining[0]
-    _play(player, output, first.start - RATE // 2)  # half a second before "15 seconds left."
+    play_for(player, output, first.start - RATE // 2)  # half a second before "15 seconds left."
     at = output.position
     player.handle(Command.STATUS)
-    note = _feedback(speaker.said[-1])
+    note = feedback_audio(speaker.said[-1])
     owed = len(note) - (first.start - at)
     assert owed > RATE // 2
-    _play_to_end(player, output)
+    play_to_end(player, output)
     audio, rendered = output.audio(), _render(timeline)
     # Said over the hold up to the cue; the cue waits for the rest of the answer...
     assert np.array_equal(audio[at:first.start], rendered[at:first.start] + note[:first.start - at])
@@ -133,9 +131,9 @@ def test_an_answer_that_runs_into_a_cue_is_given_back_from_the_holds_silence_bef
 
 
 def test_the_redundant_commands_are_answered_and_change_nothing() -> None:
-    player, output, speaker, timeline = _player()
+    player, output, speaker, timeline = make_player()
     welcome = next(e for e in timeline.events if e.text == "Welcome.")
-    _play(player, output, welcome.start + 2 * BLOCK)
+    play_for(player, output, welcome.start + 2 * BLOCK)
     player.handle(Command.CONTINUE)  # "continue" while playing
     assert speaker.said[-1] == "Already playing." and not player.paused
     player.handle(Command.PAUSE_ONLY)  # "pause"
@@ -144,25 +142,25 @@ def test_the_redundant_commands_are_answered_and_change_nothing() -> None:
     assert speaker.said[-1] == "Already paused." and player.paused
     player.handle(Command.CONTINUE)
     assert speaker.said[-1].startswith("Resuming.") and not player.paused
-    _play_to_end(player, output)
+    play_to_end(player, output)
 
 
 def test_continue_said_during_a_hold_is_answered_over_it() -> None:
-    player, output, speaker, timeline = _player()
-    _play(player, output, _cue(timeline, "press").end + RATE)
+    player, output, speaker, timeline = make_player()
+    play_for(player, output, _cue(timeline, "press").end + RATE)
     at = output.position
     player.handle(Command.CONTINUE)
-    _play_to_end(player, output)
-    note = _feedback("Already playing.")
+    play_to_end(player, output)
+    note = feedback_audio("Already playing.")
     audio, rendered = output.audio(), _render(timeline)
     assert np.array_equal(audio[at:at + len(note)], rendered[at:at + len(note)] + note)
     assert np.array_equal(audio[at + len(note):timeline.length], rendered[at + len(note):])
 
 
 def test_resuming_before_the_press_says_what_is_next_not_the_steps_total() -> None:
-    player, output, speaker, timeline = _player()
+    player, output, speaker, timeline = make_player()
     announce = _cue(timeline, "announce")
-    _play(player, output, announce.start + 2 * BLOCK)
+    play_for(player, output, announce.start + 2 * BLOCK)
     player.handle(Command.PAUSE)
     player.handle(Command.PAUSE)
     assert speaker.said[-1] == "Resuming. Neck point, left side. Next, press for ten seconds."
@@ -186,7 +184,7 @@ def test_every_answer_is_written_in_every_shipped_language(language: str) -> Non
 
 
 def _ask_after(language: str, key: str, before: int | None) -> list[str]:
-    output = AskOutput()
+    output = WallClockOutput()
     spoken: list[str] = []
     phrases = pain_phrases(load_phrasebook(language))
 
@@ -245,10 +243,10 @@ def test_done_counts_from_where_play_from_began(tmp_path: Path, monkeypatch: pyt
     timeline = compile_timeline(_long_hold_script(), fake_measure)
     start = [s for s in timeline.spans if s.kind == "press"][0].start
     output = FakeOutput()
-    player = Player(Program.from_timeline(timeline), _make_renderer, output, FakeSpeaker(), start_frame=start)
+    player = Player(Program.from_timeline(timeline), make_renderer, output, FakeSpeaker(), start_frame=start)
     player.pump()
     while not player.done:
-        _play(player, output, BLOCK)
+        play_for(player, output, BLOCK)
         player.poll()  # counts what was heard
     recorder = SessionRecorder(session="S", script="s.yaml", script_sha256="0" * 64)
     tracking = SessionTracking(recorder, None, print, lambda: 1.0)

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from tests.cli_harness import run_cli
+from tests.fakes import WallClockOutput
 from voiceguide.log.record import BadRecord, Record, format_record, parse_record
 from voiceguide.log.recorder import SessionRecorder
 from voiceguide.log.store import append_record, forget_log, log_path, read_log
@@ -181,50 +182,8 @@ def test_bad_settings_are_one_sentence_naming_the_file(tmp_path: Path, text: str
 # -- the pain question, with a fake output and scripted keys ----------------------------
 
 
-class FakeOutput:
-    """An Output whose device consumes written blocks in step with the wall clock, at ``rate`` frames a second."""
-
-    block_frames = 256
-
-    def __init__(self, rate: int = 100_000) -> None:
-        self._rate = rate
-        self._zero = time.monotonic()
-        self._consumed_at_zero = 0
-        self.queued: list[np.ndarray] = []
-        self.heard: list[np.ndarray] = []
-        self._position = 0
-
-    def _advance(self) -> None:
-        due = self._consumed_at_zero + int((time.monotonic() - self._zero) * self._rate)
-        while self.queued and self._position + len(self.queued[0]) <= due:
-            block = self.queued.pop(0)
-            self.heard.append(block)
-            self._position += len(block)
-        if not self.queued:  # an idle device does not bank time
-            self._zero, self._consumed_at_zero = time.monotonic(), self._position
-
-    @property
-    def position(self) -> int:
-        self._advance()
-        return self._position
-
-    def free_frames(self) -> int:
-        self._advance()
-        return max(0, 4 * self.block_frames - sum(len(b) for b in self.queued))
-
-    def write(self, block: np.ndarray) -> None:
-        self._advance()
-        self.queued.append(block)
-
-    def discard(self) -> int:
-        self._advance()
-        dropped = sum(len(b) for b in self.queued)
-        self.queued = []
-        return dropped
-
-
-def _ask(keys: list[str | None], silence_seconds: float = 5.0) -> tuple[int | None, list[str], FakeOutput]:
-    output = FakeOutput()
+def _ask(keys: list[str | None], silence_seconds: float = 5.0) -> tuple[int | None, list[str], WallClockOutput]:
+    output = WallClockOutput()
     spoken: list[str] = []
     pending = list(keys)
 
@@ -400,7 +359,7 @@ def _program(length_frames: int | None) -> SimpleNamespace:
 def test_no_questions_without_a_terminal_to_answer_them() -> None:
     keys = SimpleNamespace(interactive=False, read=lambda timeout: None)
     tracking = _tracking(None, [])
-    assert tracking.asker(keys, print, FakeOutput(), lambda text: np.zeros(1), 1.0, 1000) is None
+    assert tracking.asker(keys, print, WallClockOutput(), lambda text: np.zeros(1), 1.0, 1000) is None
 
 
 def test_the_ending_and_lengths_reach_the_record(log_dir: Path) -> None:
@@ -468,7 +427,7 @@ def test_a_number_said_alone_is_an_answer() -> None:
 
 
 def test_a_spoken_number_answers_the_question() -> None:
-    output = FakeOutput()
+    output = WallClockOutput()
     transcripts = [None, None, "pause", "Seven."]
     phrases = pain_phrases(load_phrasebook())
     answer = ask_pain(phrases.before, phrases, output, lambda text: np.full(60, 0.5, dtype=np.float32),

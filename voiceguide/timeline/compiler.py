@@ -120,7 +120,7 @@ class StepPlan:
     chapter: Chapter | None = None
 
 
-# Fixed gaps the spec leaves to us (see README, "Choices where the spec is silent").
+# Fixed gaps the spec leaves to us (see docs/reference.md, "Choices where the spec is silent").
 # They are not scaled by --pace: pace stretches the script's own durations only.
 TITLE_GAP = Fraction(1)
 CAUTION_GAP = Fraction(3, 4)
