@@ -118,6 +118,10 @@ def test_an_answer_that_runs_into_a_cue_is_given_back_from_the_holds_silence_bef
     note = feedback_audio(speaker.said[-1])
     owed = len(note) - (first.start - at)
     assert owed > RATE // 2
+    second = remaining[1]
+    play_for(player, output, second.start - output.position)
+    # The frame map follows: once the time is given back, the session frame is the output frame again.
+    assert player.position() == output.position >= second.start
     play_to_end(player, output)
     audio, rendered = output.audio(), _render(timeline)
     # Said over the hold up to the cue; the cue waits for the rest of the answer...
@@ -125,7 +129,6 @@ def test_an_answer_that_runs_into_a_cue_is_given_back_from_the_holds_silence_bef
     assert np.array_equal(audio[first.start + owed:first.end + owed], rendered[first.start:first.end])
     # ... and as much silence is skipped after it: the next cue and the release are on time.
     assert player.transport.skipped_frames == owed
-    second = remaining[1]
     assert np.array_equal(audio[second.start:timeline.length], rendered[second.start:])
     assert release.start > second.start
 
@@ -160,10 +163,26 @@ def test_continue_said_during_a_hold_is_answered_over_it() -> None:
 def test_resuming_before_the_press_says_what_is_next_not_the_steps_total() -> None:
     player, output, speaker, timeline = make_player()
     announce = _cue(timeline, "announce")
-    play_for(player, output, announce.start + 2 * BLOCK)
+    play_for(player, output, announce.end + BLOCK)  # after the announcement, before "Press now."
     player.handle(Command.PAUSE)
     player.handle(Command.PAUSE)
     assert speaker.said[-1] == "Resuming. Neck point, left side. Next, press for ten seconds."
+
+
+def test_resuming_in_the_announcement_leaves_the_side_to_it() -> None:
+    player, output, speaker, timeline = make_player()
+    announce = _cue(timeline, "announce", "right")
+    assert announce.text is not None and announce.text.startswith("Right side.")
+    play_for(player, output, announce.start + 2 * BLOCK)
+    player.handle(Command.PAUSE)
+    player.handle(Command.PAUSE)
+    assert speaker.said[-1] == "Resuming."  # then "Right side. GB20." again, whole: the side said once
+    at = output.position
+    play_to_end(player, output)
+    note = feedback_audio("Resuming.")
+    rendered = _render(timeline)
+    again = output.audio()[at + len(note):]
+    assert np.array_equal(again[:announce.length], rendered[announce.start:announce.end])
 
 
 @pytest.mark.parametrize("language", shipped_languages())
@@ -173,7 +192,7 @@ def test_every_answer_is_written_in_every_shipped_language(language: str) -> Non
     assert len(set(answers)) == len(answers)  # no two answers the same words
     book = load_phrasebook(language)
     for key in ("already_paused", "already_playing", "volume_full", "volume_lowest", "next_side", "first_step",
-                "status_hold_side", "resuming_before_press", "pain_safety"):
+                "status_hold_side", "resuming_before_press", "resuming_short", "pain_safety"):
         text = book.fill(key, side=book.fill("left_side"), time=book.duration(40), place="x")
         assert text.strip() and "{" not in text
         if language != "en":
@@ -256,3 +275,62 @@ def test_done_counts_from_where_play_from_began(tmp_path: Path, monkeypatch: pyt
     (record,) = read_log().records
     assert record.planned_seconds == pytest.approx((timeline.length - start) / RATE, abs=1e-3)
     assert record.completed == 1.0 and record.ended == "done"
+
+
+def test_an_answer_in_a_hold_waits_for_the_sentence_sounding_instead_of_cutting_it() -> None:
+    player, output, speaker, timeline = make_player()
+    press = _cue(timeline, "press")
+    release = _cue(timeline, "release")
+    play_for(player, output, press.start + 2 * BLOCK)  # "Press now." is sounding
+    player.handle(Command.STATUS)
+    said = speaker.said[-1]
+    assert said == f"Left side, {spoken_duration(release.start - press.end)} left."  # the time left when said
+    play_to_end(player, output)
+    audio, rendered = output.audio(), _render(timeline)
+    note = feedback_audio(said)
+    assert np.array_equal(audio[:press.end], rendered[:press.end])  # "Press now." whole, once
+    assert np.array_equal(audio[press.end:press.end + len(note)], rendered[press.end:press.end + len(note)] + note)
+    assert np.array_equal(audio[press.end + len(note):timeline.length], rendered[press.end + len(note):])
+
+
+def test_a_long_sentence_in_a_hold_is_cut_by_the_answer_and_its_time_given_back() -> None:
+    guidance = "Let your breath be slow and easy while you press, and feel the warmth under your thumb."
+    script = Script(title="Guided hold", position=HERE, steps=(
+        Press(Fraction(30), HERE, point="LI4", side="left", prepare=Fraction(1), say=guidance, rest=Fraction(1)),
+        Say("Done.", HERE),
+    ))
+    timeline = compile_timeline(script, fake_measure)
+    output, speaker = FakeOutput(), FakeSpeaker()
+    player = Player(Program.from_timeline(timeline), make_renderer, output, speaker)
+    player.pump()
+    say = next(e for e in timeline.events if e.text == guidance)
+    release = _cue(timeline, "release")
+    play_for(player, output, say.start + RATE // 2)
+    at = output.position
+    assert say.end - at > 2 * RATE
+    player.handle(Command.STATUS)
+    note = feedback_audio(speaker.said[-1])
+    assert speaker.said[-1] == f"Left side, {spoken_duration(release.start - at)} left."
+    play_to_end(player, output)
+    audio, rendered = output.audio(), _render(timeline)
+    # The answer at once (not after the sentence's 4 s), then the sentence again, whole...
+    assert np.array_equal(audio[at:at + len(note)], note)
+    again = at + len(note)
+    assert np.array_equal(audio[again:again + say.length], rendered[say.start:say.end])
+    # ... and the answer and the repeated part are skipped from the hold's silence: the release on time.
+    assert player.transport.skipped_frames == len(note) + at - say.start
+    assert np.array_equal(audio[release.start:timeline.length], rendered[release.start:])
+
+
+def test_restarting_a_hold_after_an_answer_gives_it_its_whole_time_again() -> None:
+    timeline = compile_timeline(_long_hold_script(), fake_measure)
+    output, speaker = FakeOutput(), FakeSpeaker()
+    player = Player(Program.from_timeline(timeline), make_renderer, output, speaker)
+    player.pump()
+    first = [e for e in timeline.events if e.cue == "remaining"][0]
+    play_for(player, output, first.start - RATE // 2)
+    player.handle(Command.STATUS)  # runs into the cue: time is owed
+    play_for(player, output, 2 * RATE)
+    player.handle(Command.RESTART)  # back to the step's start: nothing is owed any more
+    play_to_end(player, output)
+    assert player.transport.skipped_frames == 0

@@ -241,7 +241,7 @@ def test_cli_phrases_prints_yaml_and_refuses_a_bad_tag() -> None:
 
 ENGLISH_ANSWERS = {
     "Paused.", "Next step.", "Restarting this step.", "Previous step.", "Stopping.", "This is the last step.",
-    "This is the first step. Starting it again.", "Already paused.", "Already playing.",
+    "This is the first step. Starting it again.", "Already paused.", "Already playing.", "Resuming.",
     "On to the other side.", "Restarting this side.", "Back to the first side.",
     "Space pause, S status, N next, P back, plus louder, minus softer, Q quit.",
 }

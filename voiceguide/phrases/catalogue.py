@@ -62,6 +62,8 @@ KEYS: tuple[PhraseKey, ...] = (
     _key("paused", "space pauses the session (also starts the spoken status while paused)"),
     _key("resuming", "space resumes: where the session is ({place}) and the time left there ({time})",
          "place", "time"),
+    _key("resuming_short", "space resumes in a press's announcement, which is then said again whole (it names "
+                           "the side and the point)"),
     _key("resuming_before_press", "space resumes before a press: where ({place}) and what is next, a hold of "
                                   "{time}", "place", "time"),
     _key("already_paused", "the voice command pause while paused: nothing changes"),

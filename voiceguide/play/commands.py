@@ -33,6 +33,8 @@ from voiceguide.play.status import (
     hold_status_text,
     nav_stops,
     resume_text,
+    speech_at,
+    speech_end,
     speech_start,
     status_at,
     status_text,
@@ -43,6 +45,9 @@ from voiceguide.play.voice import voice_help
 
 RESTART_AGAIN_SECONDS = 2.0
 """A second ``p`` within this time goes to the previous step instead of restarting this one."""
+
+HOLD_WAIT_SECONDS = 1.5
+"""An answer in a hold waits for the sentence sounding to end if it ends within this time; else it cuts it."""
 
 STATUS_AGAIN_SECONDS = 6.0
 """A second ``s`` during a hold within this time (from the first) says the full status."""
@@ -63,7 +68,7 @@ def fixed_feedback(phrases: Phrasebook | None = None) -> tuple[str, ...]:
     book = phrases if phrases is not None else load_phrasebook()
     keys = ("paused", "next_step", "restart_step", "previous_step", "stopping", "last_step", "first_step",
             "next_side", "restart_right_side", "back_to_left_side", "keys_help", "already_paused",
-            "already_playing", "volume_full", "volume_lowest")
+            "already_playing", "volume_full", "volume_lowest", "resuming_short")
     volumes = range(VOLUME_MIN_PERCENT, 101, VOLUME_STEP_PERCENT)
     return (*(book.say(key) for key in keys), *(book.say("volume", n=percent) for percent in volumes))
 
@@ -99,8 +104,15 @@ class CommandHandler:
         then = change()
         release = self._release_ahead() if then == "aside" and not transport.paused else None
         if release is not None:
-            # During a hold: after the sentence sounding, over the hold, its clock running.
-            transport.say(clip, text, after_sentence=True, keep_time_until=release)
+            # During a hold: after the sentence sounding (cut, when it would keep the answer waiting
+            # long: the time it is said again is given back too), over the hold, its clock running.
+            cursor = transport.cursor_frame
+            start = speech_start(transport.snapshot, cursor)
+            cut = start is not None and self._answer_start(cursor) == cursor
+            if cut and start is not None:
+                transport.owe(cursor - start)
+                transport.jump(start)
+            transport.say(clip, text, after_sentence=not cut, keep_time_until=release)
         else:
             if then != "on":
                 # Answer at once, cutting the sentence sounding, then say that sentence again
@@ -108,6 +120,14 @@ class CommandHandler:
                 self._back_to_sentence_start()
             transport.say(clip, text, after_sentence=False)
         transport.pump()
+
+    def _answer_start(self, frame: int) -> int:
+        """Where an answer in a hold starts: at the end of the sentence sounding at ``frame``, unless that is
+        more than ``HOLD_WAIT_SECONDS`` away (then at ``frame``, cutting it)."""
+        end = speech_end(self._transport.snapshot, frame)
+        if end is None or end - frame > HOLD_WAIT_SECONDS * self._transport.sample_rate:
+            return frame
+        return end
 
     def _release_ahead(self) -> int | None:
         """The session frame of the release of the hold the cursor is in, if it is in one."""
@@ -151,6 +171,8 @@ class CommandHandler:
     def _decide_status(self, frame: int, out_frame: int) -> str:
         """During a hold, the side and the hold's time left; asked again soon, or elsewhere, the full status."""
         status = self._status_at(frame)
+        if status.hold_left is not None and not status.paused:
+            status = self._status_at(self._answer_start(frame))  # the time left when it is said
         last = self._last_hold_status
         again = last is not None and out_frame - last < STATUS_AGAIN_SECONDS * self._transport.sample_rate
         if status.hold_left is None or status.paused or again:
@@ -169,7 +191,13 @@ class CommandHandler:
         def change() -> Then:
             transport.paused = paused
             return "on" if paused else "again"  # resuming says the sentence the pause cut again, from its start
-        return (self._phrases.say("paused") if paused else resume_text(self._status_at(frame), self._phrases)), change
+        if paused:
+            return self._phrases.say("paused"), change
+        cut = speech_at(transport.snapshot, frame)
+        if cut is not None and cut.cue == "announce" and cut.side is not None:
+            # The announcement said again names the side and the point: the answer does not.
+            return self._phrases.say("resuming_short"), change
+        return resume_text(self._status_at(frame), self._phrases), change
 
     def _decide_volume(self, command: Command) -> tuple[str, Change]:
         transport = self._transport
@@ -201,6 +229,7 @@ class CommandHandler:
 
         def change() -> Then:
             transport.jump(target)
+            transport.forgive()
             transport.paused = False
             return "on"
         # The right side's announcement names the side: the answer does not.
@@ -221,6 +250,7 @@ class CommandHandler:
 
         def change() -> Then:
             self._last_restart = (out_frame, target)
+            transport.forgive()
             transport.paused = False
             if stops:
                 transport.jump(stops[target].start)

@@ -162,6 +162,13 @@ def speech_start(snapshot: Snapshot, frame: int) -> int | None:
     return start
 
 
+def speech_at(snapshot: Snapshot, frame: int) -> Event | None:
+    """The speech sounding at ``frame`` that began before it (the sentence a key cuts), if any."""
+    stop = bisect_left(snapshot.starts, frame)
+    return next((event for event in reversed(snapshot.events[max(0, stop - 64):stop])
+                 if event.kind == "speech" and event.start < frame < event.end), None)
+
+
 def speech_end(snapshot: Snapshot, frame: int) -> int | None:
     """The end of the speech sounding at ``frame`` (started before it), if any."""
     stop = bisect_left(snapshot.starts, frame)

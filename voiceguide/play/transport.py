@@ -229,6 +229,14 @@ class Transport:
             self._owed_until = keep_time_until
         self._feedback.set(audio, text, start_frame, over=over)
 
+    def owe(self, frames: int) -> None:
+        """Count ``frames`` (a sentence said again in a hold) as owed: skipped from the hold's later silence."""
+        self._owed += max(0, frames)
+
+    def forgive(self) -> None:
+        """Owe nothing (the listener moved to another step or side: its holds keep their whole time)."""
+        self._owed = 0
+
     # -- the clock ---------------------------------------------------------------
 
     @property
