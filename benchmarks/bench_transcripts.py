@@ -3,15 +3,25 @@
 For each session: ``voiceguide plan --json`` (what should be said, with the
 spoken form where ``pronounce`` changes it) and ``voiceguide render -o
 FILE.wav`` (what is said), in child processes; every speech event's stretch of
-the WAV is transcribed by the ``listen`` extra's model (Whisper tiny.en,
-offline, the one voice commands use) and compared word by word with the text.
-Prints the word error rate per session and per kind of cue, and the worst
-utterances, so a listener's problems (a point's name heard as noise) show.
+the WAV (up to the next event, with half a second of silence around it) is
+transcribed by the ``listen`` extra's model (Whisper tiny.en, offline, the one
+voice commands use) and compared word by word with the text.
+
+Prints the word error rate per session, twice: over every utterance, and over
+the utterances of two words or more.  Whisper tiny.en, given a clip of one
+short word ("One.", "In."), often hears something else or invents a phrase
+("Thank you."): that says more about the model than about the voice, so the
+one-word cues are counted apart, and what Whisper made of them is listed.
+Then the rate per kind of cue and the worst utterances of two words or more,
+so a listener's problems (a point's name heard as noise) show.  A point's
+Chinese name, said through ``pronounce`` as English-like syllables ("hoo-ahn
+tee-yow"), is not an English word: Whisper cannot spell it back, and those
+utterances count errors that a listener would not have.
 
 Whisper tiny.en hears English only: sessions in other languages are not
-measured here.
+measured here (their content is checked by tests/test_session_library.py).
 
-Usage: python benchmarks/bench_transcripts.py [SESSION ...] [--engine NAME] [--worst N]
+Usage: python benchmarks/bench_transcripts.py [SESSION ...] [--engine NAME] [--worst N] [--background]
 """
 
 from __future__ import annotations
@@ -22,7 +32,8 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,13 +45,32 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
 
 DEFAULT_SESSIONS = ("sciatica", "quick-relief", "breathing", "lower-back", "neck-shoulders", "sleep")
 WHISPER_RATE = 16000
+TAIL_SECONDS = 0.2
+"""How far past an utterance's planned end its stretch reaches (unless the next event starts sooner)."""
+PAD_SECONDS = 0.5
+"""Silence put around each stretch, as a listener's pause before and after."""
+
+# "GB30", "BL-23", "G B thirty": letters said one by one are compared as single letters.
+_ACRONYM = re.compile(r"\b([A-Z]{2,3})(?=\b|\d)")
+
+
+@dataclass(frozen=True)
+class Heard:
+    """One utterance: its cue, what was meant, what Whisper heard, the word errors and the words meant."""
+
+    cue: str
+    reference: str
+    heard: str
+    errors: int
+    words: int
 
 
 def normal_words(text: str) -> list[str]:
-    """Lower-case words, digits spelt out, punctuation gone: what both sides are compared as."""
+    """Lower-case words, capitals spelt out, digits spelt out, punctuation gone: how both sides are compared."""
     from num2words import num2words
 
-    text = re.sub(r"\d+", lambda match: f" {num2words(int(match.group()))} ", text.lower())
+    text = _ACRONYM.sub(lambda match: " " + " ".join(match.group(1)) + " ", text).lower()
+    text = re.sub(r"\d+", lambda match: f" {num2words(int(match.group()))} ", text)
     return re.findall(r"[a-z']+", text.replace("-", " "))
 
 
@@ -58,64 +88,101 @@ def voiceguide(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "voiceguide", *args], capture_output=True, text=True, check=True)
 
 
-def measure(name: str, engine: str, model: object, work: Path) -> list[tuple[str, str, str, int, int]]:
-    """(cue, reference, heard, errors, reference words) for every speech event of one session."""
-    plan = json.loads(voiceguide("plan", name, "--json", "--engine", engine).stdout)
-    wav = work / f"{name}.wav"
-    voiceguide("render", name, "-o", str(wav), "--engine", engine)
-    audio, rate = soundfile.read(wav, dtype="float32", always_2d=True)
-    mono = audio.mean(axis=1)
+def measure(name: str, options: argparse.Namespace, model: object, work: Path) -> list[Heard]:
+    """Every speech event of one session, as heard."""
     import soxr
 
+    extra = ["--engine", options.engine]
+    if not options.background and "--no-background" in voiceguide("render", "--help").stdout:
+        extra.append("--no-background")
+    plan = json.loads(voiceguide("plan", name, "--json", *extra).stdout)
+    wav = work / f"{name}.wav"
+    voiceguide("render", name, "-o", str(wav), *extra)
+    audio, rate = soundfile.read(wav, dtype="float32", always_2d=True)
+    mono = audio.mean(axis=1)
+    pad = np.zeros(int(PAD_SECONDS * WHISPER_RATE), dtype=np.float32)
+    events = plan["events"]
     results = []
-    for event in plan["events"]:
+    for index, event in enumerate(events):
         if event["kind"] != "speech":
             continue
-        start = int(event["t"] * rate)
-        stretch = mono[start:start + int((event["duration"] + 0.2) * rate)]
-        samples = soxr.resample(stretch, rate, WHISPER_RATE).astype(np.float32)
+        end = event["t"] + event["duration"] + TAIL_SECONDS
+        if index + 1 < len(events):
+            end = min(end, max(events[index + 1]["t"], event["t"] + event["duration"]))
+        stretch = mono[int(event["t"] * rate):int(end * rate)]
+        samples = np.concatenate([pad, soxr.resample(stretch, rate, WHISPER_RATE).astype(np.float32), pad])
         segments, _ = model.transcribe(  # type: ignore[attr-defined]
             samples, language="en", beam_size=5, condition_on_previous_text=False, without_timestamps=True,
             vad_filter=False)
         heard = " ".join(segment.text for segment in segments).strip()
         reference = event.get("spoken") or event["text"]
         expected = normal_words(reference)
-        results.append((event["cue"], reference, heard, edit_distance(expected, normal_words(heard)), len(expected)))
+        results.append(Heard(event["cue"], reference, heard, edit_distance(expected, normal_words(heard)),
+                             len(expected)))
     return results
+
+
+def rate(results: list[Heard]) -> str:
+    words = sum(result.words for result in results)
+    return f"{sum(result.errors for result in results) / words:.1%}" if words else "-"
+
+
+def report(everything: dict[str, list[Heard]], worst: int) -> None:
+    print(f"{'session':<16}{'utterances':>11}{'words':>7}{'WER':>7}   {'2+ words':>9}{'WER':>7}   "
+          f"{'1 word':>7}{'WER':>7}")
+    for name, results in everything.items():
+        longer = [result for result in results if result.words >= 2]
+        single = [result for result in results if result.words < 2]
+        print(f"{name:<16}{len(results):>11}{sum(r.words for r in results):>7}{rate(results):>7}   "
+              f"{len(longer):>9}{rate(longer):>7}   {len(single):>7}{rate(single):>7}")
+    every = [result for results in everything.values() for result in results]
+    longer_all = [result for result in every if result.words >= 2]
+    print(f"{'all':<16}{len(every):>11}{sum(r.words for r in every):>7}{rate(every):>7}   "
+          f"{len(longer_all):>9}{rate(longer_all):>7}   {len(every) - len(longer_all):>7}"
+          f"{rate([r for r in every if r.words < 2]):>7}")
+    by_cue: dict[str, list[Heard]] = defaultdict(list)
+    for result in every:
+        by_cue[result.cue].append(result)
+    print("\nby cue (utterances, words, WER):")
+    for cue, results in sorted(by_cue.items()):
+        print(f"  {cue:<10}{len(results):>6}{sum(r.words for r in results):>7}{rate(results):>8}")
+    print("\none-word cues, as Whisper heard them (most frequent mishearings):")
+    misheard = Counter((r.reference, r.heard) for r in every if r.words < 2 and r.errors)
+    for (reference, heard), count in misheard.most_common(worst * 2):
+        print(f"  {count:4}x {reference!r} -> {heard!r}")
+    print("\nworst utterances of two words or more (rate, session: said -> heard):")
+    ranked = sorted(((r.errors / r.words, name, r) for name, results in everything.items() for r in results
+                     if r.words >= 2 and r.errors), key=lambda item: -item[0])
+    shown: set[str] = set()
+    for error_rate, name, result in ranked:
+        if result.reference in shown:
+            continue
+        shown.add(result.reference)
+        print(f"  {error_rate:6.0%} {name}: {result.reference!r} -> {result.heard!r}")
+        if len(shown) >= worst * 2:
+            break
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sessions", nargs="*", default=list(DEFAULT_SESSIONS))
     parser.add_argument("--engine", default="pyttsx3")
-    parser.add_argument("--worst", type=int, default=5, help="utterances to show per session (default 5)")
+    parser.add_argument("--worst", type=int, default=5, help="how many worst utterances to show, halved (default 5)")
+    parser.add_argument("--background", action="store_true", help="keep each session's background under the voice")
     options = parser.parse_args()
     from faster_whisper import WhisperModel
 
     from voiceguide.play.listen import model_directory
 
     model = WhisperModel(str(model_directory()), device="cpu", compute_type="int8", cpu_threads=2)
-    print(f"engine {options.engine}; Whisper tiny.en, beam 5; WER = word errors / reference words")
-    print(f"{'session':<16}{'utterances':>11}{'words':>8}{'errors':>8}{'WER':>8}")
-    by_cue: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    worst: list[tuple[float, str, str, str]] = []
+    print(f"engine {options.engine}; Whisper tiny.en, beam 5; {'with' if options.background else 'no'} background;"
+          " WER = word errors / words meant")
+    everything: dict[str, list[Heard]] = {}
     with tempfile.TemporaryDirectory(prefix="voiceguide-bench-transcripts-") as scratch:
         for name in options.sessions:
-            results = measure(name, options.engine, model, Path(scratch))
-            errors = sum(result[3] for result in results)
-            words = sum(result[4] for result in results)
-            print(f"{name:<16}{len(results):>11}{words:>8}{errors:>8}{errors / max(words, 1):>8.1%}")
-            for cue, _reference, _heard, wrong, count in results:
-                by_cue[cue][0] += wrong
-                by_cue[cue][1] += count
-            ranked = sorted(results, key=lambda result: result[3] / max(result[4], 1), reverse=True)
-            worst += [(result[3] / max(result[4], 1), name, result[1], result[2]) for result in ranked[:options.worst]]
-    print("\nby cue:")
-    for cue, (wrong, count) in sorted(by_cue.items()):
-        print(f"  {cue:<10}{count:>7} words{wrong / max(count, 1):>8.1%}")
-    print("\nworst utterances (rate, session: said -> heard):")
-    for rate, name, reference, heard in sorted(worst, reverse=True)[:options.worst * 2]:
-        print(f"  {rate:6.0%} {name}: {reference!r} -> {heard!r}")
+            everything[name] = measure(name, options, model, Path(scratch))
+            print(f"  {name}: {len(everything[name])} utterances heard", file=sys.stderr, flush=True)
+    report(everything, options.worst)
 
 
 if __name__ == "__main__":
