@@ -1,6 +1,7 @@
 """The package's layers: data flows one way, so a module imports only from its own stage or upstream.
 
-The order is base/errors → phrases → script → timeline → speech → audio → log → play → cli.
+The order is base/errors → system → phrases → script → quick → timeline → speech → audio → settings → log →
+play → cli (the settings hold defaults for what the stages before them take: engines, rates, loudness).
 Every import in every module is checked (lazy and type-only ones too), and
 what ``voiceguide.base`` holds (the sample rate, the audio type, frame/second
 conversion) is imported from there, never through a stage.  Then each stage's
@@ -20,11 +21,11 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "voiceguide"
 
-STAGES = ("base", "phrases", "script", "timeline", "speech", "audio", "log", "play", "cli")
+STAGES = ("base", "system", "phrases", "script", "quick", "timeline", "speech", "audio", "settings", "log", "play",
+          "cli")
 """Upstream first; a module may import from its own stage and the ones before it."""
 RANK = {stage: rank for rank, stage in enumerate(STAGES)}
 SHARED = {"voiceguide", "voiceguide.base", "voiceguide.errors", "voiceguide.printable", "voiceguide.summary",
-          "voiceguide.settings",
           "voiceguide.__main__"}
 """Modules of the base layer: the package itself and the top-level modules every stage may use."""
 

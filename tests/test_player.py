@@ -37,8 +37,8 @@ from voiceguide.play.frame_map import Feedback
 from voiceguide.play.keymap import KEY_COMMANDS, Command
 from voiceguide.play.player import Player
 from voiceguide.play.program import Program, find_start, find_start_point
-from voiceguide.play.status import resume_text, spoken_duration, status_text
-from voiceguide.script.model import Say, Script, Section
+from voiceguide.play.status import PlayState, resume_text, spoken_duration, status_at, status_text
+from voiceguide.script.model import Repeat, Say, Script, Section
 from voiceguide.timeline.compiler import Event, StepPlan, compile_timeline, iter_timeline
 
 # ---------------------------------------------------------------------------
@@ -352,11 +352,27 @@ def test_status_line_fits_the_width_and_shows_step_text_bar_and_times() -> None:
     play_for(player, output, press.start + BLOCK)
     line = screen.status_line(player.status(), width=140)
     assert len(line) <= 139
-    assert line.startswith("Playing · step 4 of 6 · Neck point, left side · “Press now.”")
+    # Numbered as the script, plan and --from number it: the press is the script's step 3 of 5.
+    assert line.startswith("Playing · step 3 of 5 · Neck point, left side · “Press now.”")
     # Every number says what it is: the time left in the hold, the session's bar and time left.
     assert " left in the hold · session [" in line and line.endswith(" left")
     assert len(screen.status_line(player.status(), width=30)) <= 29
     assert screen.redraw("x") == "\rx\x1b[K"
+
+
+def test_the_title_has_no_step_number_and_a_nested_step_its_path() -> None:
+    from voiceguide.play import screen
+
+    steps = (Say("Hello.", HERE), Repeat(2, (Say("One.", HERE), Say("Two.", HERE)), HERE))
+    program = Program.from_timeline(compile_timeline(Script(title="S", steps=steps, position=HERE), fake_measure))
+    snapshot = program.snapshot()
+    state = PlayState(paused=False, volume_percent=100, finished=False)
+    line = screen.status_line(status_at(snapshot, 0, state), width=100)
+    assert line.startswith("Playing · Introduction · “S”")
+    second_round_two = [span for span in snapshot.spans if span.step == "2.2"][1]
+    line = screen.status_line(status_at(snapshot, second_round_two.start, state), width=100)
+    assert line.startswith("Playing 2.2/2 · ")  # the short form, at this width
+    assert find_start(snapshot, step="2.2") == [s for s in snapshot.spans if s.step == "2.2"][0].start
 
 
 def test_at_60_columns_the_times_give_way_to_the_step_and_its_sentence() -> None:

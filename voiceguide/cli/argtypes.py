@@ -75,3 +75,53 @@ def loudness(text: str) -> float:
         raise argparse.ArgumentTypeError(
             f"--loudness must be between {MIN_LOUDNESS_LUFS:g} and {MAX_LOUDNESS_LUFS:g} LUFS, not {text}")
     return value
+
+
+def duration(text: str) -> Fraction:
+    """``--for``, ``--every``, ``press DURATION``: a duration as scripts write them (``3m``, ``90``, ``1m30s``)."""
+    from voiceguide.script.durations import DurationError, parse_duration
+
+    try:
+        value = parse_duration(text.strip(), "the duration")
+    except DurationError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"the duration must be more than zero, not {text!r}")
+    return value
+
+
+def cycles(text: str) -> int:
+    """``--cycles``: a whole number of breaths, 1 to 10,000."""
+    if not text.strip().isdigit() or len(text) > 6 or not 1 <= int(text) <= 10_000:
+        raise argparse.ArgumentTypeError(f"--cycles takes a whole number of breaths from 1 to 10000, not {text!r}")
+    return int(text)
+
+
+def countdown(text: str) -> int:
+    """``--countdown``: the last N seconds counted aloud, 0 to 60."""
+    if not text.strip().isdigit() or len(text) > 3 or not 0 <= int(text) <= 60:
+        raise argparse.ArgumentTypeError(f"--countdown takes a whole number of seconds from 0 to 60, not {text!r}")
+    return int(text)
+
+
+def language(text: str) -> str:
+    """``--language``: a BCP-47 tag (``de``, ``pt-BR``)."""
+    import re
+
+    from voiceguide.script.vocabulary import LANGUAGE_PATTERN
+
+    if len(text) > 35 or not re.match(LANGUAGE_PATTERN, text):
+        raise argparse.ArgumentTypeError(f"a language is a tag such as de or pt-BR, not {text[:40]!r}")
+    return text
+
+
+def note(text: str) -> str:
+    """``--note``, ``--point``: a short text on one line (at most 1,000 characters, something to read)."""
+    import unicodedata
+
+    one_line = " ".join(text.split())
+    if not any(char.isalnum() for char in one_line) or len(one_line) > 1000:
+        raise argparse.ArgumentTypeError("the text must hold a letter or a digit and be at most 1000 characters")
+    if any(unicodedata.category(char) == "Cc" for char in one_line):
+        raise argparse.ArgumentTypeError("the text may not hold control characters")
+    return one_line

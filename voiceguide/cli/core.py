@@ -7,6 +7,7 @@ traceback is shown only with ``--traceback``.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import typing
 from collections.abc import Sequence
@@ -26,7 +27,8 @@ def parse_options(argv: Sequence[str] | None = None) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    # A full disk or a closed pipe on stdout: one sentence and exit 1, never a traceback (GuardedStdout).
+    # A full disk on stdout: one sentence and exit 1, never a traceback (GuardedStdout).  A pipe closed by
+    # its reader (``plan --json | head``) ends the command quietly, as other command-line tools do.
     guarded = GuardedStdout(sys.stdout)
     try:
         with contextlib.redirect_stdout(typing.cast(TextIO, guarded)):
@@ -39,15 +41,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             return status
     except StdoutError as error:
         guarded.abandon()
+        if error.closed_pipe:
+            return ExitStatus.OK
         print_error(error)
         return error.exit_status
 
 
 def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # a shell asking for completions ('voiceguide completion')
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
-    options = args.options(args)
+    if args.command is None:  # 'voiceguide' alone: the short help
+        parser.print_help()
+        return ExitStatus.OK
     try:
+        options = args.options(args)  # may read the settings file, whose errors are one sentence too
         status: int = args.func(options)
         return status
     except StdoutError:

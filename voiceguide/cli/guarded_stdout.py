@@ -4,9 +4,9 @@ Python reports a failed write to stdout (a full disk, a closed pipe) as an
 OSError traceback, or, when it only shows at the final flush, as "Exception
 ignored ..." after the program has already said it succeeded.  main() wraps
 stdout for the command: every write and the final flush turn an OSError into
-StdoutError (exit 1, one sentence).  ``abandon`` then cuts a regular file back
-to where the command started writing (a plan cut off by a full disk is not
-left looking like a plan) and points the descriptor at the null device, so
+StdoutError (exit 1, one sentence; a pipe closed by its reader: exit 0, nothing
+said).  ``abandon`` then cuts a regular file back to where the command started
+writing (a plan cut off by a full disk is not left looking like a plan) and points the descriptor at the null device, so
 the interpreter's own flush at exit has nothing left to fail.
 """
 
@@ -24,13 +24,18 @@ from voiceguide.errors import OutputError
 class StdoutError(OutputError):
     """Standard output could not be written (full disk, closed pipe, I/O error)."""
 
+    closed_pipe = False
+    """True when its reader closed the pipe (``| head``): the command ends quietly."""
+
 
 def stdout_error(error: OSError) -> StdoutError:
     """One plain sentence for a failed write to standard output."""
     if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return StdoutError("Cannot write to standard output: the disk is full (or the file is at its size limit).")
     if isinstance(error, BrokenPipeError) or error.errno == errno.EPIPE:
-        return StdoutError("Cannot write to standard output: it was closed before everything was written.")
+        closed = StdoutError("Cannot write to standard output: it was closed before everything was written.")
+        closed.closed_pipe = True
+        return closed
     reason = error.strerror or type(error).__name__
     return StdoutError(f"Cannot write to standard output: {reason}.")
 

@@ -20,9 +20,19 @@ def cmd_play(options: PlayOptions) -> int:
     """``play``: the session, live; Ctrl-C at the keyboard stops it as ``q`` does (exit 0)."""
     from voiceguide.play.session import play_session
 
+    resume = None
+    if options.resume:
+        from voiceguide.play.resume import resume_options
+        from voiceguide.printable import printable
+
+        options, target = resume_options(options)
+        resume = target.point
+        print(printable(f'Resuming "{target.session}" from step {resume.step}'
+                        + (f" (round {resume.occurrence})" if resume.occurrence > 1 else "") + ".",
+                        one_line=True))
     warnings: list[str] = []
     try:
-        if play_session(options, warnings):
+        if play_session(options, warnings, resume):
             print("voiceguide: stopped", file=sys.stderr)
         return ExitStatus.OK
     finally:

@@ -44,6 +44,9 @@ def cmd_log(options: LogOptions) -> int:
     elif not records:
         print("No sessions in the log yet." if not contents.records else "No sessions since then.")
     else:
+        from datetime import datetime
+
+        sys.stdout.write(tables.format_summary(contents.records, datetime.now().astimezone()))
         shown = records[-LOG_TABLE_ROWS:] if options.since is None else records
         sys.stdout.write(tables.format_table(shown))
         if len(shown) < len(records):

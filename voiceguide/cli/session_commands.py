@@ -9,7 +9,7 @@ import sys
 
 from voiceguide.cli.options import PlanOptions, RenderOptions
 from voiceguide.cli.printing import print_diagnostics
-from voiceguide.errors import ExitStatus
+from voiceguide.errors import EngineError, ExitStatus
 
 
 def cmd_plan(options: PlanOptions) -> int:
@@ -19,9 +19,18 @@ def cmd_plan(options: PlanOptions) -> int:
     from voiceguide.play.prepare import dropped_cue_warnings, prepare_session
     from voiceguide.timeline.plan import format_plan, plan_dict
 
+    if options.plot is not None:
+        from voiceguide.timeline.drawing import check_drawing_path
+
+        check_drawing_path(options.plot)  # a wrong name is refused before the speech is made
     session = prepare_session(options.session)
     print_diagnostics(dropped_cue_warnings(session.script, session.timeline))
-    if options.json:
+    if options.plot is not None:
+        from voiceguide.timeline.drawing import write_drawing
+
+        write_drawing(session.timeline, options.plot)
+        print(f"wrote {options.plot}: {session.timeline.title[:80]!r}, {len(session.timeline.events)} sounds")
+    elif options.json:
         print(json.dumps(plan_dict(session.timeline), ensure_ascii=False))
     else:
         sys.stdout.write(format_plan(session.timeline))
@@ -67,11 +76,20 @@ def cmd_list(options: None) -> int:
     return ExitStatus.OK
 
 
-def cmd_voices(options: None) -> int:
-    """``voices``: every engine's voices: engine and id (for ``--engine``, ``--voice``), name, languages."""
+def cmd_voices(language: str | None) -> int:
+    """``voices [LANGUAGE]``: every engine's voices (those that speak LANGUAGE): engine and id (for ``--engine``,
+    ``--voice``), name, languages."""
     from voiceguide.speech.engines import every_engines_voices
 
     voices, missing = every_engines_voices()
+    if language is not None:
+        from voiceguide.speech.pyttsx3_engine import install_voice_hint, voices_speaking
+
+        # Each engine's voices that speak it, the closest tag first (fr: fr-fr before fr-be).
+        voices = [(engine, voice) for engine in dict.fromkeys(engine for engine, _ in voices)
+                  for voice in voices_speaking([v for e, v in voices if e == engine], language)]
+        if not voices:
+            raise EngineError(f"No installed voice speaks {language}.", hint=install_voice_hint(language))
     rows = [("ENGINE", "ID", "NAME", "LANGUAGES")]
     rows += [(engine, v.id, v.name, ", ".join(v.languages)) for engine, v in voices]
     widths = [max(len(row[column]) for row in rows) for column in range(3)]

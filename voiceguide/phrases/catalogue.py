@@ -33,6 +33,11 @@ KEYS: tuple[PhraseKey, ...] = (
     _key("hold", "breathing: the cue to hold the breath (words.hold comes first)"),
     _key("exhale", "breathing: the out-breath cue (words.exhale comes first)"),
     _key("rest", "breathing: the cue to rest after the out-breath (words.rest comes first)"),
+    _key("inhale_short", "breathing: the in-breath cue where its words would not end before the next fixed cue "
+                         "(a breathe step's words.short.inhale comes first)"),
+    _key("hold_short", "breathing: the short hold cue, likewise (words.short.hold comes first)"),
+    _key("exhale_short", "breathing: the short out-breath cue, likewise (words.short.exhale comes first)"),
+    _key("rest_short", "breathing: the short rest cue, likewise (words.short.rest comes first)"),
     _key("count", "breathing with count: true: each whole second of a phase, from two; {n} is the number", "n"),
     # -- pressure holds --------------------------------------------------------------
     _key("left_side", "press on the left side (side: left or both): starts the announcement; also the side "

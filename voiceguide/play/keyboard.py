@@ -5,22 +5,20 @@ time, unechoed; Ctrl-C still sends SIGINT) and restores the saved attributes
 when its block exits (also by an exception: the caller turns SIGTERM/SIGHUP
 into one), at interpreter exit, and around a Ctrl-Z suspension (cbreak mode
 comes back on ``fg``).  When standard input is not a terminal (a pipe, CI),
-there are no keys: ``read`` just waits out its timeout.
+or a terminal this platform has no adapter for, there are no keys: ``read``
+just waits out its timeout.
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
-import os
-import select
-import signal
 import sys
-import termios
 import threading
 from collections.abc import Callable
-from types import TracebackType
-from typing import IO, Any
+from types import ModuleType, TracebackType
+from typing import IO
+
+from voiceguide.system.terminal_keys import open_backend
 
 SPACE = "space"
 ESCAPE = "escape"
@@ -67,65 +65,34 @@ def decode_keys(data: bytes) -> list[str]:
     return keys
 
 
-def _suspend_process() -> None:
-    """Stop this process the way Ctrl-Z would, until it is continued."""
-    handler = signal.signal(signal.SIGTSTP, signal.SIG_DFL)
-    try:
-        os.kill(os.getpid(), signal.SIGTSTP)
-    finally:
-        signal.signal(signal.SIGTSTP, handler)
-
-
 class KeyReader:
-    """Reads single keys from a terminal in cbreak mode; a context manager that restores it."""
+    """Reads single keys from a terminal in cbreak mode; a context manager that restores it.
 
-    def __init__(self, stream: IO[str] | None = None, *, suspend: Callable[[], None] | None = None) -> None:
+    The terminal itself is handled by a platform adapter (``system.terminal_keys``):
+    ``termios`` on POSIX, ``msvcrt`` on Windows.  Where a terminal has no adapter,
+    ``unavailable`` says so in one sentence and no keys are read.
+    """
+
+    def __init__(self, stream: IO[str] | None = None, *, suspend: Callable[[], None] | None = None,
+                 platform: str = sys.platform, modules: dict[str, ModuleType | None] | None = None) -> None:
         stream = sys.stdin if stream is None else stream
-        self._suspend = _suspend_process if suspend is None else suspend
-        self._previous_tstp: Any = None
-        self._fd: int | None = None
-        try:
-            fd = stream.fileno()
-        except (AttributeError, ValueError, OSError):
-            fd = -1
-        if fd >= 0 and os.isatty(fd):
-            self._fd = fd
-        self._saved: list[Any] | None = None
+        self._backend, self.unavailable = open_backend(stream, platform=platform, modules=modules,
+                                                       suspend=suspend)
+        self._entered = False
         self._pending: list[str] = []
+        self._nothing = threading.Event()  # never set: waits out a timeout without a terminal
 
     @property
     def interactive(self) -> bool:
-        """True when keys can be read (standard input is a terminal)."""
-        return self._fd is not None
+        """True when keys can be read (standard input is a terminal this platform can read)."""
+        return self._backend is not None
 
     def __enter__(self) -> KeyReader:
-        if self._fd is not None:
-            self._saved = termios.tcgetattr(self._fd)
+        if self._backend is not None:
+            self._backend.enter()
+            self._entered = True
             atexit.register(self.restore)
-            self._cbreak()
-            if threading.current_thread() is threading.main_thread():
-                self._previous_tstp = signal.signal(signal.SIGTSTP, self._on_suspend)
         return self
-
-    def _cbreak(self) -> None:
-        assert self._fd is not None
-        mode = termios.tcgetattr(self._fd)
-        mode[3] &= ~(termios.ECHO | termios.ICANON)  # lflag: no echo, no line editing
-        mode[6][termios.VMIN] = 1
-        mode[6][termios.VTIME] = 0
-        termios.tcsetattr(self._fd, termios.TCSAFLUSH, mode)
-
-    def _on_suspend(self, signum: int, frame: object) -> None:
-        """Ctrl-Z: give the shell its terminal back while stopped, take cbreak mode again after."""
-        if self._saved is None or self._fd is None:
-            self._suspend()
-            return
-        with contextlib.suppress(termios.error):
-            termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)
-        self._suspend()  # returns once the process is continued
-        if self._saved is not None:
-            with contextlib.suppress(termios.error):
-                self._cbreak()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -133,35 +100,28 @@ class KeyReader:
 
     def restore(self) -> None:
         """Put the terminal back as it was; safe to call more than once, from any exit path."""
-        saved, self._saved = self._saved, None
-        if saved is not None and self._fd is not None:
-            # A terminal that is already gone (hung up) has nothing left to restore.
-            with contextlib.suppress(termios.error):
-                termios.tcsetattr(self._fd, termios.TCSADRAIN, saved)
+        if self._entered and self._backend is not None:
+            self._entered = False
+            self._backend.restore()
             atexit.unregister(self.restore)
-        if self._previous_tstp is not None and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTSTP, self._previous_tstp)
-            self._previous_tstp = None
 
     def read(self, timeout: float) -> str | None:
         """The next key, or None when none came within ``timeout`` seconds."""
         if self._pending:
             return self._pending.pop(0)
-        if self._fd is None:
+        if self._backend is None:
             if timeout > 0:
-                select.select([], [], [], timeout)
+                self._nothing.wait(timeout)
             return None
-        ready, _, _ = select.select([self._fd], [], [], timeout)
-        if not ready:
+        data = self._backend.read_bytes(timeout)
+        if data is None:
             return None
-        data = os.read(self._fd, 64)
         if not data:  # end of file: the terminal went away; behave as a non-terminal from now on
-            self._fd = None
+            self.restore()
+            self._backend = None
             return None
         if data.endswith(b"\x1b") or data[-2:] in (b"\x1b[", b"\x1bO"):
             # A lone ESC may be the start of an arrow whose bytes are still on their way.
-            more, _, _ = select.select([self._fd], [], [], _ESCAPE_WAIT_SECONDS)
-            if more:
-                data += os.read(self._fd, 64)
+            data += self._backend.read_bytes(_ESCAPE_WAIT_SECONDS) or b""
         self._pending.extend(decode_keys(data))
         return self._pending.pop(0) if self._pending else None

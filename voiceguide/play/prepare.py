@@ -32,8 +32,17 @@ def load_session(session: SessionOptions) -> Script:
     from voiceguide.script.shipped import resolve_script, shown_path
 
     options = session.sound
-    path = resolve_script(session.script)
-    script = load_script(path, display_path=shown_path(session.script, str(path)))
+    if session.text is not None:  # a session without a file (breathe, press): its text, named by its command
+        from voiceguide.errors import ScriptError
+        from voiceguide.script.parse import parse_script
+
+        parsed = parse_script(session.text, f"<{session.script}>")
+        if parsed.script is None:
+            raise ScriptError(parsed.diagnostics)
+        script = parsed.script
+    else:
+        path = resolve_script(session.script)
+        script = load_script(path, display_path=shown_path(session.script, str(path)))
     if options.pace > 1:
         # Speech is not stretched, so this errs on the long side near the limit.
         hours = estimate_session(script).seconds * float(options.pace) / 3600
@@ -67,6 +76,7 @@ def prepare_session(session: SessionOptions, progress: ProgressBar | None = None
 
     from voiceguide.audio.loudness import levelled_tones
     from voiceguide.audio.mixer import SessionClips
+    from voiceguide.script.pronounce import spoken_forms
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
     from voiceguide.timeline.compiler import compile_timeline, utterances
     from voiceguide.timeline.length_limit import check_timeline_length
@@ -74,7 +84,7 @@ def prepare_session(session: SessionOptions, progress: ProgressBar | None = None
     script = load_session(session)
     options = session.sound
     synth = session_synthesizer(options, script)
-    bank = SpeechBank(synth, default_cache_dir())
+    bank = SpeechBank(synth, default_cache_dir(), spoken=spoken_forms(script.pronounce).spoken)
     # One batched pass over every distinct text: far faster than one engine call per cue.
     try:
         bank.prefetch(utterances(script, pace=options.pace, cautions=options.cautions), progress=progress)
@@ -110,13 +120,15 @@ def session_volume(sound: SoundOptions, script: Script) -> float:
 
 
 def dropped_cue_warnings(script: Script, timeline: Timeline) -> list[Diagnostic]:
-    """A ``FILE:LINE:COL: warning:`` for every cue the timeline dropped in a collision, with its source line."""
-    from voiceguide.script.source import read_script_file, source_lines
+    """A ``FILE:LINE:COL: warning:`` for every cue that fits nowhere, at the key that would make room."""
+    from voiceguide.script.source import read_script_file
     from voiceguide.timeline.plan import dropped_warnings
 
+    if not timeline.dropped:
+        return []
     path = script.position.path
-    try:  # the script read again, as boundedly as the first time, for the source lines
-        lines = source_lines(read_script_file(path, path))
+    try:  # the script read again, as boundedly as the first time, for the keys' places and lines
+        source: bytes | None = read_script_file(path, path)
     except VoiceguideError:
-        lines = []
-    return dropped_warnings(timeline, path, lines)
+        source = None
+    return dropped_warnings(timeline, path, source)

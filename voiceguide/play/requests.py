@@ -32,6 +32,8 @@ class SessionOptions:
 
     script: str
     sound: SoundOptions = SoundOptions()
+    text: str | None = None
+    """The script's text for a session with no file (``breathe``, ``press``); ``script`` then names it."""
 
 
 @dataclass(frozen=True)
@@ -61,3 +63,7 @@ class PlayOptions:
     log: bool = True
     listen: bool = False
     mic: str | None = None
+    resume: bool = False
+    """Continue the last logged session from the step where it stopped (``script`` is then filled in)."""
+    note: str | None = None
+    """Kept with the session's record in the log."""

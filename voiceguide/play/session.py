@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the session's stages are imported when it is played, so tha
     from voiceguide.play.live import LiveOutput
     from voiceguide.play.program import Program, StartPoint
     from voiceguide.play.requests import PlayOptions, SoundOptions
+    from voiceguide.play.resume import StopPoint
     from voiceguide.play.tracking import SessionTracking
     from voiceguide.script.model import Script
     from voiceguide.speech.clips import SpeechBank
@@ -93,14 +94,14 @@ def prefetch_in_order(bank: Prefetcher, texts: Sequence[str], stop: threading.Ev
         return
 
 
-def play_session(options: PlayOptions, warnings: list[str]) -> bool:
+def play_session(options: PlayOptions, warnings: list[str], resume: StopPoint | None = None) -> bool:
     """``play``: the session, live, with keys (and voice), until it ends, is quit, or Ctrl-C stops it.
 
     Returns True when Ctrl-C at the keyboard stopped it (the listener quitting,
     as ``q`` does); a signal (SIGTERM, SIGHUP), or Ctrl-C under ``--traceback``,
     raises ``KeyboardInterrupt``.  The session log's warnings are collected in
     ``warnings`` to be shown afterwards: while playing, standard error goes to
-    ``play.log``.
+    ``play.log``.  ``resume``: start at the beginning of that step (``play --resume``).
     """
     import contextlib
 
@@ -116,7 +117,7 @@ def play_session(options: PlayOptions, warnings: list[str]) -> bool:
     # daemon: a session stopped at once waits for the import to end rather than exit in its middle.
     threading.Thread(target=preload_levelling, name="voiceguide-preload").start()
     tracking = session_tracking(options, script, warnings)
-    start = start_point(options, script)
+    start = start_point(options, script, resume)
     # Voice commands: the model, the detector and the microphone are checked before any sound.
     hearing = _hearing(options.mic) if options.listen else None
     with signals_interrupt() as signalled:
@@ -138,22 +139,26 @@ def _hearing(mic: str | None) -> Hearing:
     return Hearing(mic)
 
 
-def start_point(options: PlayOptions, script: Script) -> StartPoint | None:
-    """The span or chapter ``--from``/``--from-section`` names (None: the start); ``UsageError`` when none."""
+def start_point(options: PlayOptions, script: Script, resume: StopPoint | None = None) -> StartPoint | None:
+    """The span or chapter ``--from``/``--from-section`` (or ``resume``) names (None: the start); ``UsageError``
+    when there is none."""
     from voiceguide.errors import UsageError
     from voiceguide.play.program import Program, find_start_point
+    from voiceguide.play.resume import resume_start
     from voiceguide.timeline.compiler import iter_timeline
 
-    if options.from_step is None and options.from_section is None:
+    if options.from_step is None and options.from_section is None and resume is None:
         return None
     sound = options.session.sound
     # Found before any sound, on the whole session laid out with dummy lengths.
     rough = Program(script.title, iter_timeline(script, lambda text: 1, pace=sound.pace, cautions=sound.cautions),
                     background=False)
     try:
+        if resume is not None:
+            return resume_start(rough.snapshot(), resume)
         return find_start_point(rough.snapshot(), step=options.from_step, section=options.from_section)
     except LookupError as error:
-        option = "--from" if options.from_step is not None else "--from-section"
+        option = "--resume" if resume is not None else "--from" if options.from_step is not None else "--from-section"
         raise UsageError(f"{option}: {error}.") from None
 
 
@@ -182,13 +187,15 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     from voiceguide.base import SAMPLE_RATE
     from voiceguide.play.prepare import session_synthesizer, session_volume
     from voiceguide.play.program import Program
+    from voiceguide.script.pronounce import spoken_forms
     from voiceguide.speech.clips import SpeechBank, default_cache_dir
     from voiceguide.timeline.compiler import iter_timeline
     from voiceguide.timeline.length_limit import held_to_limit
 
     sound = options.session.sound
     synth = session_synthesizer(sound, script)
-    bank = SpeechBank(synth, default_cache_dir())
+    # Every text the session speaks, the answers and status included, as its pronounce says.
+    bank = SpeechBank(synth, default_cache_dir(), spoken=spoken_forms(script.pronounce).spoken)
     prefetch_stop = threading.Event()
     prefetcher = threading.Thread(target=prefetch_in_order, args=(bank, _texts(script, sound, tracking), prefetch_stop),
                                   name="voiceguide-prefetch", daemon=True)
@@ -252,6 +259,8 @@ class _Live:
         listener = None
         with KeyReader() as reader:
             display.header(script.title, program.snapshot().length, keys=reader.interactive)
+            if reader.unavailable is not None:  # a terminal this platform cannot read keys from
+                display.message(f"voiceguide: note: {reader.unavailable}.")
             ask = tracking.asker(reader, display.message, output, self.bank.clip, self.volume, output.sample_rate,
                                  router)
             try:

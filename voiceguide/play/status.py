@@ -23,8 +23,10 @@ class Status:
     sample_rate: int
     paused: bool
     span: StepSpan | None
-    step_number: int
+    step_number: str
+    """The step as the script, ``plan`` and ``--from`` number it: ``"5"``, ``"5.2"`` (``"0"``: title, cautions)."""
     step_count: int | None
+    """The script's top-level steps, once the whole session is laid out."""
     side: str | None
     speaking: str | None
     step_left: int
@@ -203,6 +205,11 @@ class PlayState:
     stopped: bool = False
 
 
+def top_level_steps(spans: Sequence[StepSpan]) -> int:
+    """How many top-level steps the script has: the highest first part of a span's step path."""
+    return max((int(span.step.split(".", 1)[0]) for span in spans), default=0)
+
+
 def status_at(snapshot: Snapshot, frame: int, state: PlayState) -> Status:
     """The status at session ``frame``: step, side, sentence, hold and step time left."""
     spans = step_spans(snapshot)
@@ -232,8 +239,8 @@ def status_at(snapshot: Snapshot, frame: int, state: PlayState) -> Status:
         sample_rate=state.sample_rate,
         paused=state.paused,
         span=span,
-        step_number=(index + 1) if index is not None else len(spans),
-        step_count=len(spans) if snapshot.complete else None,
+        step_number=span.step if span is not None else "",
+        step_count=top_level_steps(spans) if snapshot.complete else None,
         side=side,
         speaking=speaking,
         step_left=max(0, span.end - frame) if span is not None else 0,

@@ -171,9 +171,16 @@ class SessionTracking:
         planned = max(0.0, whole - player.start_frame / sample_rate)
         # A hold's silence skipped to give back the time an answer held it up was lived through.
         played = player.transport.heard_session_frames + player.transport.skipped_frames
+        stopped = None
+        if self.ended != "done":  # where --resume takes it up again
+            from voiceguide.play.resume import stop_point
+
+            with contextlib.suppress(Exception):  # the program's failure is reported by whoever met it
+                point = stop_point(program.snapshot(), player.transport.heard_frame())
+                stopped = (point.step, point.occurrence) if point is not None else None
         try:
             self.recorder.finish(self.ended or "error", planned_seconds=planned,
-                                 played_seconds=played / sample_rate)
+                                 played_seconds=played / sample_rate, stopped_at=stopped)
         except VoiceguideError as error:
             self.warn(f"this session was not logged: {error.message}")
 
@@ -186,7 +193,7 @@ def session_tracking(options: PlayOptions, script: Script, warnings: list[str]) 
     import os
 
     from voiceguide.base import SAMPLE_RATE
-    from voiceguide.log.recorder import file_sha256
+    from voiceguide.log.recorder import file_sha256, text_sha256
     from voiceguide.play.ask import pain_phrases
     from voiceguide.script.limits import estimated_measure
     from voiceguide.script.shipped import resolve_script
@@ -197,7 +204,15 @@ def session_tracking(options: PlayOptions, script: Script, warnings: list[str]) 
     recorder = None
     if options.log and settings.log_enabled:
         name = options.session.script
-        recorder = SessionRecorder(session=script.title, script=name, script_sha256=file_sha256(resolve_script(name)))
+        if options.session.text is not None:  # a session without a file: named by the command that made it
+            recorder = SessionRecorder(session=script.title, script=name,
+                                       script_sha256=text_sha256(options.session.text), note=options.note)
+        else:
+            path = resolve_script(name)
+            # Where --resume finds it again: the file (absolute), or the shipped session by its name.
+            where = name if not os.path.lexists(name) and path.stem == name else str(path.resolve())
+            recorder = SessionRecorder(session=script.title, script=name, script_sha256=file_sha256(path),
+                                       script_path=where, note=options.note)
     sound = options.session.sound
 
     def estimate_seconds() -> float:

@@ -13,6 +13,7 @@ from voiceguide.script.model import BreathPattern, BreathWords, ChimeSound, Pres
 from voiceguide.script.problems import Node
 from voiceguide.script.values import ValueReader
 from voiceguide.script.vocabulary import (
+    BREATH_WORD_KEYS,
     BREATHE_KEYS,
     CHIME_KEYS,
     CHIME_SOUNDS,
@@ -51,6 +52,7 @@ class KindReader:
             "words": (self.press_words, "words"), "rest": (v.nonnegative, "rest"),
         })
         self._words: Table = {key: (v.text, key) for key in (*PATTERN_KEYS, *PRESS_WORD_KEYS)}
+        self._words["short"] = (self.short_words, "short")
 
     def side(self, node: Node, name: str) -> Side:
         """A press's side."""
@@ -114,7 +116,14 @@ class KindReader:
         return BreathPattern(**values)
 
     def breath_words(self, node: Node, name: str) -> BreathWords:
-        """The cue words of a breathing cycle."""
+        """The cue words of a breathing cycle (and their ``short`` forms)."""
+        fields = self.maps.fields(node, name, BREATH_WORD_KEYS)
+        values = fields.read(self._words)
+        fields.check()
+        return BreathWords(**values)
+
+    def short_words(self, node: Node, name: str) -> BreathWords:
+        """``words.short``: the short forms of the breathing cue words."""
         fields = self.maps.fields(node, name, PATTERN_KEYS)
         values = fields.read(self._words)
         fields.check()

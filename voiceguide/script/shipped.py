@@ -36,7 +36,9 @@ def shipped_scripts() -> list[Path]:
     folder = shipped_dir()
     if not folder.is_dir():
         return []
-    return sorted(path for path in folder.iterdir() if path.suffix in SCRIPT_SUFFIXES and path.is_file())
+    # By name, so that "sciatica" comes before "sciatica-de" (as paths, "-" sorts before ".yaml").
+    return sorted((path for path in folder.iterdir() if path.suffix in SCRIPT_SUFFIXES and path.is_file()),
+                  key=lambda path: (path.stem, path.suffix))
 
 
 def resolve_script(arg: str) -> Path:

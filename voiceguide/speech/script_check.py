@@ -35,7 +35,6 @@ def check_script_file(arg: str) -> CheckedScript:
     from voiceguide.script.limits import estimated_measure
     from voiceguide.script.parse import parse_script, read_source
     from voiceguide.script.shipped import resolve_script, shown_path
-    from voiceguide.script.source import source_lines
     from voiceguide.timeline.compiler import compile_timeline
     from voiceguide.timeline.plan import dropped_warnings
 
@@ -49,7 +48,7 @@ def check_script_file(arg: str) -> CheckedScript:
     if script is not None:
         timeline = compile_timeline(script, estimated_measure(script.voice.rate, SAMPLE_RATE))
         length_seconds = Fraction(timeline.length, timeline.sample_rate)
-        diagnostics += dropped_warnings(timeline, shown, source_lines(source))
+        diagnostics += dropped_warnings(timeline, shown, source)  # at the keys that would make room
         diagnostics += voice_warnings(script, source, shown)
     return CheckedScript(shown, diagnostics, script, length_seconds)
 
