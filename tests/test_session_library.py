@@ -14,7 +14,7 @@ import re
 import pytest
 
 from tests.fakes import GENERATED, vocabulary, words
-from tests.shipped import estimated_minutes, load, spoken_texts, walk
+from tests.shipped import SHIPPED, estimated_minutes, load, spoken_texts, walk
 from voiceguide.cli import main
 from voiceguide.script.limits import estimated_measure
 from voiceguide.script.model import Breathe, Press, Say, Script
@@ -56,6 +56,11 @@ FOREIGN = {
     "es": {"the", "and", "your", "breathe", "press", "side", "point", "you", "und", "sie", "vous", "votre", "avec",
            "mais"},
 }
+
+
+# A point's code as charts write it ("GB30", "BL23").
+POINT_CODE = re.compile(r"\b[A-Z]{2}\d+\b")
+WITH_POINTS = [path.stem for path in SHIPPED if "point:" in path.read_text(encoding="utf-8")]
 
 
 def presses_with_the_says_before(script: Script) -> list[tuple[Press, str]]:
@@ -107,6 +112,24 @@ def test_every_point_is_announced_with_where_to_find_it(name: str) -> None:
             assert PREGNANT[script.language or "en"] in said_before.lower(), press.point
         if any(code in PREGNANCY_POINTS for code in re.findall(r"\b[A-Z]{2}\d+\b", press.point)):
             assert PREGNANT[script.language or "en"] in " ".join(script.cautions).lower()
+
+
+@pytest.mark.parametrize("name", WITH_POINTS)
+def test_every_point_is_said_in_words(name: str) -> None:
+    """Each point's code and Chinese name have a spoken form, and no event says a code or a name as written."""
+    script = load(name)
+    written = {form for form, _ in script.pronounce}
+    names: set[str] = set()
+    for press in (step for step in walk(script.steps) if isinstance(step, Press)):
+        assert press.point, press
+        code, _, rest = press.point.partition(" ")
+        names |= {code, rest.strip("()")}
+        assert press.point in written or {code, rest.strip("()")} <= written, (press.point, sorted(written))
+    timeline = compile_timeline(script, estimated_measure(script.voice.rate, 22050), sample_rate=22050)
+    said = [event.spoken or event.text for event in timeline.events if event.kind == "speech" and event.text]
+    assert any(event.spoken for event in timeline.events)
+    for text in said:
+        assert not POINT_CODE.search(text) and not words(text) & {name.lower() for name in names}, text
 
 
 @pytest.mark.parametrize("name", NEW_SESSIONS + TRANSLATIONS)
