@@ -196,6 +196,14 @@ def test_the_steps_own_short_words_come_before_the_phrasebooks() -> None:
     assert [e.text for e in body(tl)] == ["Now in.", "Breathe out."]
 
 
+def test_the_steps_own_words_have_no_short_form_but_their_own() -> None:
+    # A rest cued "Hold" must not become the phrasebook's "Rest.": without words.short it has no short form.
+    words = BreathWords(rest="Hold your breath")
+    tl = compile_steps(Breathe(BreathPattern(inhale=F(3), exhale=F(3), rest=F(1, 2)), P, cycles=1, words=words))
+    assert [e.text for e in body(tl)] == ["Breathe in.", "Breathe out."]
+    assert [(d.dropped.text, d.key) for d in tl.dropped] == [("Hold your breath.", "rest")]
+
+
 def test_a_breathing_cue_that_fits_nowhere_names_the_phase_to_lengthen() -> None:
     tl = compile_steps(Breathe(BreathPattern(inhale=F(1, 10), exhale=F(3)), P, cycles=1))
     assert [e.cue for e in body(tl)] == ["exhale"]

@@ -9,9 +9,7 @@ lengths of earlier sleeps, so fixed cues cannot drift.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
 
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.phrases import Phrasebook, load_phrasebook, primary_language
@@ -29,106 +27,18 @@ from voiceguide.script.model import (
     Step,
 )
 from voiceguide.script.pronounce import SpokenForms, spoken_forms
-from voiceguide.timeline.placement import Cue, Lost, place
+from voiceguide.timeline.layout import Chapter, DroppedCue, Event, StepPlan, StepSpan, Timeline, file_chapters
+from voiceguide.timeline.placement import Cue, Lost, breathe_key, place, press_key
+
+__all__ = [  # with the layout's types, which the stages downstream import from here
+    "BREATHE_SAY_GAP", "BREATHING_CLEARANCE", "CAUTION_GAP", "PRESS_SAY_GAP", "ROUND_GAP", "SAMPLE_RATE",
+    "SECTION_GAP", "TITLE_GAP", "TONE_SECONDS", "Chapter", "DroppedCue", "Event", "Measure", "StepPlan", "StepSpan",
+    "Timeline", "compile_timeline", "cue_text", "file_chapters", "iter_timeline", "script_phrasebook", "utterances"]
+
+Measure = Callable[[str], int]
 
 TONE_SECONDS = Fraction(3, 2)
 """Length of one chime tone; the next tone of a ``chime`` starts when it has decayed."""
-
-Kind = Literal["speech", "tone"]
-Measure = Callable[[str], int]
-
-
-@dataclass(frozen=True)
-class Event:
-    """One sound: ``length`` frames of speech (``text``) or a tone (``sound``) from ``start``."""
-
-    start: int
-    length: int
-    kind: Kind
-    cue: str
-    text: str | None
-    sound: str | None
-    step: str
-    side: str | None
-    section: str | None
-    label: str | None = None
-    """The ``label`` of the innermost labelled step this sound belongs to (a repeat's label covers its steps)."""
-    spoken: str | None = None
-    """What the voice says where ``pronounce`` makes it differ from ``text`` (else None)."""
-    moved: int = 0
-    """Frames this cue was moved from its instant to fit (signed; only time-left, halfway and a hold's say move)."""
-
-    @property
-    def end(self) -> int:
-        """The first frame after the sound."""
-        return self.start + self.length
-
-
-@dataclass(frozen=True)
-class StepSpan:
-    """Where one played step lies: ``[start, end)`` frames; targets for navigation."""
-
-    step: str
-    kind: str
-    start: int
-    end: int
-    label: str | None
-    section: str | None
-    point: str | None = None
-
-
-@dataclass(frozen=True)
-class Chapter:
-    """A section mark: title and start frame (for exports and skipping)."""
-
-    title: str
-    start: int
-
-
-@dataclass(frozen=True)
-class DroppedCue:
-    """A cue that fits nowhere (spec: Cue placement, rule 4): what is in its way, and where to make room.
-
-    ``line``/``column`` are the step's; ``key`` names the key of the step (``hold``,
-    ``cue_every``, ``inhale``, …) whose value would make room.
-    """
-
-    dropped: Event
-    kept: Event | None
-    line: int
-    column: int
-    key: str = ""
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """A whole session laid out in frames."""
-
-    title: str
-    description: str | None
-    sample_rate: int
-    length: int
-    events: tuple[Event, ...]
-    spans: tuple[StepSpan, ...]
-    chapters: tuple[Chapter, ...]
-    dropped: tuple[DroppedCue, ...]
-    language: str = "en"
-    """The primary subtag of the phrasebook spoken (``de`` for ``de-AT``)."""
-    voice: str | None = None
-    """The engine's voice id, filled in by whoever synthesized the speech (the compiler never sees the engine)."""
-    engine: str | None = None
-    """The speech engine (``pyttsx3``, ``hibari``), filled in likewise."""
-
-
-@dataclass(frozen=True)
-class StepPlan:
-    """One played step as the compiler walks the script: its span, sounds and dropped cues."""
-
-    span: StepSpan
-    events: tuple[Event, ...]
-    dropped: tuple[DroppedCue, ...]
-    chapter: Chapter | None = None
-
 
 # Fixed gaps the spec leaves to us (see docs/reference.md, "Choices where the spec is silent").
 # They are not scaled by --pace: pace stretches the script's own durations only.
@@ -145,11 +55,6 @@ def cue_text(words: str) -> str:
     """A generated cue as spoken: the words, ending with a full stop unless they end in punctuation."""
     words = words.strip()
     return words if not words or words[-1] in ".!?…:;," else words + "."
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if not text or text[-1] in ".!?…:;," else text + "."
 
 
 def compile_timeline(
@@ -185,15 +90,6 @@ def compile_timeline(
         dropped=tuple(dropped),
         language=primary_language(script.language),
     )
-
-
-def file_chapters(timeline: Timeline) -> tuple[Chapter, ...]:
-    """The chapters of files and of the plan: the sections, after one named after the title from 0:00
-    when the first section starts later (revision 3).  Navigation keeps to the sections."""
-    chapters = tuple(sorted(timeline.chapters, key=lambda chapter: chapter.start))
-    if chapters and chapters[0].start > 0:
-        return (Chapter(timeline.title, 0), *chapters)
-    return chapters
 
 
 def iter_timeline(
@@ -381,11 +277,13 @@ class _Compiler:
         return cues
 
     def _breath_words(self, name: str, words: BreathWords) -> tuple[str, str | None]:
-        """A breathing cue's words and short form (None when the same): the step's own first, then the phrasebook's."""
-        word = getattr(words, name)
+        """A breathing cue's words and short form (or None); the step's own words take only its own short form."""
+        word, short = getattr(words, name), getattr(words.short, name) if words.short is not None else None
         text = cue_text(word) if word is not None else self.phrases.say(name)
-        short_word = getattr(words.short, name) if words.short is not None else None
-        short = cue_text(short_word) if short_word is not None else self.phrases.say(f"{name}_short")
+        if short is not None:
+            short = cue_text(short)
+        elif word is None:  # the phrasebook's short form could contradict the step's own words
+            short = self.phrases.say(f"{name}_short")
         return text, (short if short != text else None)
 
     def _breathe(self, step: Breathe, path: str, t: int) -> StepPlan:
@@ -410,8 +308,8 @@ class _Compiler:
         cues: list[Cue] = []
         dropped: list[DroppedCue] = []
         for side in sides:
-            parts = [self.phrases.say(f"{side}_side") if side else "", _sentence(step.point or ""),
-                     _sentence(step.where or "")]
+            parts = [self.phrases.say(f"{side}_side") if side else "", cue_text(step.point or ""),
+                     cue_text(step.where or "")]
             announcement = " ".join(p for p in parts if p)
             if announcement:
                 cue = self.speech(t, "announce", announcement, side)
@@ -470,7 +368,7 @@ class _Compiler:
     def _place(self, cues: list[Cue], path: str, step: Breathe | Press, *, end: int | None = None,
                bounds: tuple[int, int] | None = None) -> tuple[list[Cue], list[DroppedCue]]:
         """Place a step's cues (``placement.place``); what fits nowhere is reported at the key that would make room."""
-        key_for = _press_key if isinstance(step, Press) else _breathe_key
+        key_for = press_key if isinstance(step, Press) else breathe_key
         kept, lost = place(cues, sample_rate=self.rate, key_for=key_for, end=end, bounds=bounds)
         line, column = step.position.line, step.position.column
         return kept, [self._dropped(item, path, line, column) for item in lost]
@@ -496,15 +394,3 @@ class _Compiler:
                         section=self.section, point=point)
         return StepPlan(span, events, tuple(dropped or ()), chapter)
 
-
-def _press_key(lost: Cue, blocker: Cue | None) -> str:
-    """The key of a press step whose value would make room for ``lost``."""
-    if lost.cue in ("inhale", "hold", "exhale", "rest"):
-        return "breathe" if blocker is not None and blocker.cue in ("inhale", "hold", "exhale", "rest") else "hold"
-    return {"remaining": "cue_every", "halfway": "halfway", "say": "say", "countdown": "countdown"}.get(
-        lost.cue, "hold")
-
-
-def _breathe_key(lost: Cue, blocker: Cue | None) -> str:
-    """The key of a breathe step whose value would make room for ``lost``: the length of its phase."""
-    return lost.cue if lost.cue in ("inhale", "hold", "exhale", "rest") else "words"

@@ -26,7 +26,7 @@ from typing import Any
 
 from voiceguide.errors import VoiceguideError
 from voiceguide.printable import printable
-from voiceguide.timeline.compiler import Event, Timeline
+from voiceguide.timeline.compiler import Timeline
 
 FORMATS = (".png", ".svg")
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 14.0, 5.0, 100
@@ -108,11 +108,6 @@ def pressure_holds(timeline: Timeline) -> list[Bar]:
             side = event.side if event.side not in (None, "none") else ""
             bars.append(Bar("holds", event.start / rate, (release.start - event.start) / rate, side))
     return bars
-
-
-def _moved_seconds(event: Event) -> float | None:
-    moved = getattr(event, "moved", None)  # cues placed off their instant (spec revision 3)
-    return float(moved) if moved else None
 
 
 def draw_session(timeline: Timeline) -> Any:
@@ -202,8 +197,8 @@ def _draw_hold_cues(axes: Any, timeline: Timeline, y: float) -> None:
 def _draw_placements(axes: Any, timeline: Timeline, y: float) -> None:
     rate = timeline.sample_rate
     for event in timeline.events:
-        moved = _moved_seconds(event)
-        if moved is not None:
+        if event.moved:  # placed off its instant (spec revision 3): an arrow from where it was due
+            moved = event.moved / rate
             at = event.start / rate
             axes.annotate("", xy=(at, y + 0.45), xytext=(at - moved, y + 0.45), gid="moved",
                           arrowprops={"arrowstyle": "->", "color": "#c00000", "linewidth": 1.2})

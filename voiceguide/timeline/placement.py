@@ -192,3 +192,16 @@ def _nearest_fit(kept: _Kept, cue: Cue, window: int, gap: int, low: int, high: i
     if not fitting:
         return None
     return min(fitting, key=lambda x: (abs(x - cue.start), x))
+
+
+def press_key(lost: Cue, blocker: Cue | None) -> str:
+    """The key of a press step whose value would make room for ``lost``."""
+    if lost.cue in PHASES:
+        return "breathe" if blocker is not None and blocker.cue in PHASES else "hold"
+    return {"remaining": "cue_every", "halfway": "halfway", "say": "say", "countdown": "countdown"}.get(
+        lost.cue, "hold")
+
+
+def breathe_key(lost: Cue, blocker: Cue | None) -> str:
+    """The key of a breathe step whose value would make room for ``lost``: the length of its phase."""
+    return lost.cue if lost.cue in PHASES else "words"
