@@ -172,7 +172,7 @@ def main() -> None:
     options = parser.parse_args()
     from faster_whisper import WhisperModel
 
-    from voiceguide.play.listen import model_directory
+    from voiceguide.play.recognizer import model_directory
 
     model = WhisperModel(str(model_directory()), device="cpu", compute_type="int8", cpu_threads=2)
     print(f"engine {options.engine}; Whisper tiny.en, beam 5; {'with' if options.background else 'no'} background;"

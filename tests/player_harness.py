@@ -21,7 +21,8 @@ from voiceguide.play.player import Player
 from voiceguide.play.program import Program
 from voiceguide.play.transport import FEEDBACK_GAP_SECONDS, Renderer
 from voiceguide.script.model import Chime, Press, Say, Script, Section
-from voiceguide.timeline.compiler import Event, Timeline, compile_timeline
+from voiceguide.timeline.compiler import compile_timeline
+from voiceguide.timeline.layout import Event, Timeline
 
 RATE = SAMPLE_RATE
 BLOCK = 256

@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from voiceguide.base import SAMPLE_RATE, Audio, FrameCache
-from voiceguide.timeline.compiler import Event
+from voiceguide.timeline.layout import Event
 
 LIMIT_THRESHOLD = np.float32(0.9)
 """Samples below this magnitude pass unchanged; louder ones are softly compressed below 1.0."""

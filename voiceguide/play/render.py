@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from voiceguide.audio.mixer import ClipSource, Mixer
 from voiceguide.audio.sinks import Sink
@@ -13,7 +14,11 @@ from voiceguide.errors import Diagnostic
 from voiceguide.play.program import Program
 from voiceguide.play.requests import RenderOptions
 from voiceguide.play.transport import Transport
-from voiceguide.timeline.compiler import Event, Timeline
+from voiceguide.timeline.layout import Event, Timeline
+
+if TYPE_CHECKING:
+    from voiceguide.audio.sinks import FileSink
+    from voiceguide.play.prepare import PreparedSession
 
 Progress = Callable[[int, int], None]
 """Called after each block with (frames done, frames in total)."""
@@ -71,17 +76,62 @@ def render_files(options: RenderOptions, progress: TextIO | None,
         raise
 
 
+PEAK_PASSES = 3
+"""Renders of a lossy file at most: the first, and up to two more limited lower if it decodes over -1 dBTP."""
+PEAK_STEP_DB = 0.6
+"""How much further below its overshoot a render after the first is limited."""
+
+
+class PeakOver(Exception):
+    """A finished file that decodes with a true peak over the ceiling (refused before it is moved into place)."""
+
+    def __init__(self, peak_dbtp: float) -> None:
+        super().__init__(f"true peak {peak_dbtp:.2f} dBTP")
+        self.peak_dbtp = peak_dbtp
+
+
+def _mix(session: PreparedSession, sink: FileSink, clips: ClipSource, progress: TextIO | None, *,
+         check_peak: bool) -> None:
+    """Render ``session`` into ``sink``; with ``check_peak``, a lossy file that decodes over -1 dBTP is refused.
+
+    Lossy encoders (Vorbis, Opus, MP3) add their own overshoot to the peaks
+    they are given: measured at ``--loudness -12``, +1.8, +1.4 and +0.3 dB.
+    """
+    from voiceguide.audio.loudness import file_true_peak_dbtp
+    from voiceguide.audio.sinks import LOSSY_SUBTYPES
+    from voiceguide.audio.tags import session_tags
+    from voiceguide.dsp.levelling import CEILING_DBTP, METER_MARGIN_DB
+    from voiceguide.play.ui import ProgressBar
+
+    timeline = session.timeline
+    sink.tags = session_tags(timeline, session.script.language)
+    if check_peak and sink.format.subtype in LOSSY_SUBTYPES:
+
+        def refuse_overshoot(path: Path) -> None:
+            peak = file_true_peak_dbtp(path)
+            if peak > CEILING_DBTP - METER_MARGIN_DB:  # the margin other meters need (levelling)
+                raise PeakOver(peak + METER_MARGIN_DB)
+
+        sink.before_commit = refuse_overshoot
+    bar = None if progress is None else ProgressBar(progress, "rendering", timeline.sample_rate)
+    try:
+        render_session(timeline, clips, sink, volume=session.volume, progress=bar)
+    finally:
+        if bar is not None:
+            bar.finish()
+
+
 def _render_files(options: RenderOptions, progress: TextIO | None,
                   warn: Callable[[list[Diagnostic]], None]) -> Timeline:
     from voiceguide.audio.captions import check_captions_path, check_chapters_path, write_captions, write_chapters
     from voiceguide.audio.loudness import GainedClips, file_gain_db, session_loudness
     from voiceguide.audio.outputs import NamedPath, check_outputs
     from voiceguide.audio.sinks import FileSink, output_format
-    from voiceguide.audio.tags import session_tags
+    from voiceguide.dsp.levelling import CEILING_DBTP, HEADROOM_DB
     from voiceguide.play.prepare import dropped_cue_warnings, prepare_session
     from voiceguide.play.ui import ProgressBar
     from voiceguide.script.shipped import resolve_script
-    from voiceguide.speech.clips import default_cache_dir
+    from voiceguide.speech.clip_cache import default_cache_dir
 
     # Wrong names are found before the (possibly long) synthesis, and so is an
     # unwritable output: the sink's temporary file is created first.
@@ -95,25 +145,26 @@ def _render_files(options: RenderOptions, progress: TextIO | None,
     check_outputs([NamedPath("the script", str(resolve_script(options.session.script)))],
                   [NamedPath(role, path) for role, path in outputs if path])
     sink = FileSink(options.output, SAMPLE_RATE)
-    bar: ProgressBar | None = None
     try:
         speech_bar = None if progress is None else ProgressBar(progress, "preparing speech", SAMPLE_RATE, noun="texts")
         session = prepare_session(options.session, speech_bar)
         timeline = session.timeline
         sink.check_length(timeline.length)
         warn(dropped_cue_warnings(session.script, timeline))
-        sink.tags = session_tags(timeline, session.script.language)
-        session_lufs = session_loudness(timeline.events, session.clips, default_cache_dir())
-        loud = GainedClips(session.clips, file_gain_db(options.loudness, session_lufs))
-        if progress is not None:
-            bar = ProgressBar(progress, "rendering", timeline.sample_rate)
-        render_session(timeline, loud, sink, volume=session.volume, progress=bar)
+        gain_db = file_gain_db(options.loudness, session_loudness(timeline.events, session.clips, default_cache_dir()))
+        ceiling_dbtp = CEILING_DBTP
+        for attempt in range(PEAK_PASSES):
+            try:
+                _mix(session, sink, GainedClips(session.clips, gain_db, ceiling_dbtp=ceiling_dbtp), progress,
+                     check_peak=attempt < PEAK_PASSES - 1)
+                break
+            except PeakOver as over:  # a lossy encoder's overshoot: again, limited that much lower
+                given = min(ceiling_dbtp, CEILING_DBTP - HEADROOM_DB + gain_db)  # the peaks the encoder got
+                ceiling_dbtp = given - (over.peak_dbtp - CEILING_DBTP) - PEAK_STEP_DB
+                sink = FileSink(options.output, SAMPLE_RATE)
     except BaseException:
         sink.abort()  # idempotent: render_session may have aborted it already
         raise
-    finally:
-        if bar is not None:
-            bar.finish()
     if options.captions:
         write_captions(timeline, options.captions)
     if options.chapters:

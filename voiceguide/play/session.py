@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the session's stages are imported when it is played, so tha
     from voiceguide.play.tracking import SessionTracking
     from voiceguide.script.model import Script
     from voiceguide.speech.clips import SpeechBank
-    from voiceguide.timeline.compiler import Event
+    from voiceguide.timeline.layout import Event
 
 KEY_WAIT_SECONDS = 0.02
 """How long each turn of the loop waits for a key: short against the ~0.5 s the stream holds."""
@@ -105,11 +105,11 @@ def play_session(options: PlayOptions, warnings: list[str], resume: StopPoint | 
     """
     import contextlib
 
+    from voiceguide.dsp.levelling import preload as preload_levelling
     from voiceguide.play.interrupts import signals_interrupt
     from voiceguide.play.library_messages import library_messages_to, messages_path
     from voiceguide.play.prepare import load_session
     from voiceguide.play.tracking import session_tracking
-    from voiceguide.speech.levelling import preload as preload_levelling
 
     script = load_session(options.session)
     # Words never said before (a cold cache's first cue, the status) are levelled on the spot: the
@@ -188,7 +188,8 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     from voiceguide.play.prepare import session_synthesizer, session_volume
     from voiceguide.play.program import Program
     from voiceguide.script.pronounce import spoken_forms
-    from voiceguide.speech.clips import SpeechBank, default_cache_dir
+    from voiceguide.speech.clip_cache import default_cache_dir
+    from voiceguide.speech.clips import SpeechBank
     from voiceguide.timeline.compiler import iter_timeline
     from voiceguide.timeline.length_limit import held_to_limit
 

@@ -30,7 +30,7 @@ from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.play.frame_map import SPOKEN, FrameMap, Notice, SegmentKind
 from voiceguide.play.program import Program, Snapshot
 from voiceguide.play.status import PlayState, next_sound, sound_at, speech_end
-from voiceguide.timeline.compiler import Event
+from voiceguide.timeline.layout import Event
 
 FEEDBACK_GAP_SECONDS = 0.3
 """Silence after every spoken feedback, before the session goes on."""

@@ -105,13 +105,12 @@ def _pattern_properties() -> dict[str, Schema]:
     }
 
 
-def json_schema() -> Schema:
-    """The JSON Schema of script format 1, as a JSON-ready dict."""
+def _step_schemas() -> list[Schema]:
+    """One schema per kind of mapping step: say, pause, chime, breathe, press, repeat, section."""
     english = load_phrasebook("en").templates
     breath_words = {name: english[name] for name in ("inhale", "hold", "exhale", "rest")}
     short_words = {name: english[f"{name}_short"] for name in ("inhale", "hold", "exhale", "rest")}
     press_words = {name: english[name] for name in ("press", "release")}
-    steps_ref = {"$ref": "#/$defs/steps"}
     say = _step("say", _text("Text to speak."), "Speak text, then pause.",
                 pause=_duration("Silence after the speech.", zero=False, default="0.5s"))
     pause = _step("pause", _duration("Silence.", zero=False), "Silence.")
@@ -156,11 +155,19 @@ def json_schema() -> Schema:
                           zero=True, default="5s"),
     }, required=("hold",), description="A pressure-hold interval on one point."), "Pressure-hold interval.")
     repeat = _step("repeat", _integer("Number of rounds.", 1), "Play the nested steps N times.",
-                   steps=steps_ref | {"description": "The steps to repeat."},
+                   steps=_STEPS_REF | {"description": "The steps to repeat."},
                    announce=_boolean("Speak 'Round two of three' at the start of each round.", False))
     repeat["required"] = ["repeat", "steps"]
     section = _step("section", _text("The chapter's title."), "A chapter mark.",
                     announce=_boolean("Speak the title.", True))
+    return [say, pause, chime, breathe, press, repeat, section]
+
+
+_STEPS_REF: Schema = {"$ref": "#/$defs/steps"}
+
+
+def json_schema() -> Schema:
+    """The JSON Schema of script format 1, as a JSON-ready dict."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -189,7 +196,7 @@ def json_schema() -> Schema:
                           "description": "Spoken forms: a written word or phrase (whole, same capitals) → what "
                                          "the voice says, e.g. {GB30: G B thirty}. The screen, captions and "
                                          "chapters keep the written form."},
-            "steps": steps_ref,
+            "steps": _STEPS_REF,
         },
         "patternProperties": {"^x-": {"description": "Ignored: a place to define anchors for reuse."}},
         "additionalProperties": False,
@@ -199,8 +206,7 @@ def json_schema() -> Schema:
             "step": {
                 "description": "Text to speak, or a mapping with one of: say, pause, chime, breathe, press, "
                                "repeat, section.",
-                "anyOf": [_text("Text to speak (shorthand for say)."),
-                          say, pause, chime, breathe, press, repeat, section],
+                "anyOf": [_text("Text to speak (shorthand for say)."), *_step_schemas()],
             },
         },
     }
