@@ -221,3 +221,13 @@ def test_resuming_a_quick_session_makes_its_script_again_with_this_plays_options
     assert resumed.session.text == text and resumed.session.script == "voiceguide breathe sigh --cycles 12 --count " \
         "--language it"
     assert resumed.plain and resumed.session.sound.pace == 1.5 and resumed.resume
+
+
+def test_resuming_a_shipped_session_keeps_its_name_for_the_next_record(home: Path) -> None:
+    from voiceguide.play.resume import resume_target
+    from voiceguide.script.shipped import resolve_script
+
+    shipped = _record(home, session="Box breathing", script="breathing", script_path="breathing",
+                      script_sha256=file_sha256(resolve_script("breathing")), stopped_step="3")
+    assert resume_target([shipped]).script == "breathing"
+    assert resume_target([_record(home)]).script == str(home / "tiny.yaml")
