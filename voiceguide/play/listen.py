@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from voiceguide.errors import AudioDeviceError
+from voiceguide.printable import printable
 from voiceguide.play.command_words import VOICE_COMMANDS, match_command, normal_phrase, said_once
 from voiceguide.play.recognizer import (
     INSTALL_HINT,
@@ -233,5 +234,7 @@ def _input_device(sd: Any, device: str | int | None) -> int | None:
     named = [index for index, d in inputs if text.casefold() in str(d["name"]).casefold()]
     if len(named) == 1:
         return named[0]
+    # 'voiceguide devices' lists outputs only, so the hint names the microphones itself.
+    shown = ", ".join(f"{index} {printable(str(d['name']), one_line=True, max_chars=60)}" for index, d in inputs[:10])
     raise AudioDeviceError(f"No single microphone is named like {text!r}.",
-                           hint="run 'voiceguide devices' to list them")
+                           hint=f"give a number or part of a name; the microphones here: {shown}")
