@@ -1,4 +1,4 @@
-"""Our BS.1770 meter (voiceguide.audio.lufs) against pyloudnorm, the reference; the limiter against scipy."""
+"""Our BS.1770 meter (voiceguide.dsp.lufs) against pyloudnorm, the reference; the limiter against scipy."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy.typing as npt
 import pytest
 
 from tests.fakes import start_engine
-from voiceguide.audio.lufs import integrated_loudness, k_weighted
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.dsp.levelling import level_clip, loudness_lufs, running_mean, running_min
+from voiceguide.dsp.lufs import integrated_loudness, k_weighted
 from voiceguide.speech.trimming import prepare_clip
 
 AGREEMENT_LU = 0.001
@@ -118,7 +118,7 @@ def test_meter_agrees_with_pyloudnorm_on_speech() -> None:
 
 
 def test_stream_meter_agrees_with_pyloudnorm_in_any_pieces() -> None:
-    from voiceguide.audio.lufs import stream_loudness
+    from voiceguide.dsp.lufs import stream_loudness
 
     rng = np.random.default_rng(13)
     for frames in (9000, 65_536, 400_000):

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceguide.audio.lufs import stream_loudness
 from voiceguide.audio.mixer import ClipSource, Mixer
 from voiceguide.base import SAMPLE_RATE, Audio, write_atomically
 from voiceguide.dsp.levelling import (
@@ -39,6 +38,7 @@ from voiceguide.dsp.levelling import (
     level_clip,
     loudness_lufs,
 )
+from voiceguide.dsp.lufs import stream_loudness
 from voiceguide.timeline.layout import Event
 
 

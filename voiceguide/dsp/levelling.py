@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from voiceguide.audio.lufs import integrated_loudness, k_weighted, weighted_loudness
 from voiceguide.base import SAMPLE_RATE, Audio, write_atomically
+from voiceguide.dsp.lufs import integrated_loudness, k_weighted, weighted_loudness
 from voiceguide.true_peak import EDGE_FRAMES, oversampled, oversampling_factor, true_peak
 
 REFERENCE_LUFS = -16.0
