@@ -34,7 +34,6 @@ from typing import Any
 import numpy as np
 
 from voiceguide.errors import AudioDeviceError
-from voiceguide.printable import printable
 from voiceguide.play.command_words import VOICE_COMMANDS, match_command, normal_phrase, said_once
 from voiceguide.play.recognizer import (
     INSTALL_HINT,
@@ -56,6 +55,7 @@ from voiceguide.play.segments import (
     SoundGate,
     VoiceActivity,
 )
+from voiceguide.printable import printable
 
 __all__ = [
     "FRAME_SAMPLES", "INSTALL_HINT", "LISTEN_RATE", "MODEL_FILES_SHA256", "VOICE_COMMANDS", "Heard", "Judge",
