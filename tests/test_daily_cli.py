@@ -127,6 +127,10 @@ def test_new_writes_a_starter_that_checks_and_never_replaces_a_file(home: Path) 
     assert again.exit_status == 1 and "never replaces a file" in again.stderr
     assert (home / "mine.yaml").read_bytes() == before
     assert run_cli("new", "other.yaml", "--language", "ja").exit_status == 2
+    missing = run_cli("new", "no-such-folder/mine.yaml")
+    assert missing.exit_status == 1 and missing.stderr_lines == [
+        f"voiceguide: error: no-such-folder/mine.yaml could not be written: the folder {home / 'no-such-folder'} "
+        "does not exist", "hint: create it first, or choose another folder"]
 
 
 @pytest.mark.parametrize("command", [
