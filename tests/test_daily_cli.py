@@ -131,6 +131,10 @@ def test_new_writes_a_starter_that_checks_and_never_replaces_a_file(home: Path) 
     assert missing.exit_status == 1 and missing.stderr_lines == [
         f"voiceguide: error: no-such-folder/mine.yaml could not be written: the folder {home / 'no-such-folder'} "
         "does not exist", "hint: create it first, or choose another folder"]
+    (home / "sessions").mkdir()
+    assert run_cli("new", "sessions").stderr_lines == [
+        "voiceguide: error: sessions is a folder, not a file name",
+        "hint: name the new script, e.g. sessions/mine.yaml"]
 
 
 @pytest.mark.parametrize("command", [

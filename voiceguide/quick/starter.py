@@ -35,6 +35,9 @@ def write_new_script(path: str, text: str) -> None:
     """Write a new script to ``path``, atomically; OutputError when a file (or anything) is already there."""
     from voiceguide.base import write_atomically
 
+    if os.path.isdir(path):
+        raise OutputError(f"{path} is a folder, not a file name",
+                          hint=f"name the new script, e.g. {os.path.join(path, 'mine.yaml')}")
     if os.path.lexists(path):
         raise OutputError(f"{path} already exists; voiceguide never replaces a file",
                           hint="choose another name, or delete that file first")
