@@ -159,8 +159,11 @@ def start_point(options: PlayOptions, script: Script, resume: StopPoint | None =
             return resume_start(rough.snapshot(), resume)
         return find_start_point(rough.snapshot(), step=options.from_step, section=options.from_section)
     except LookupError as error:
-        option = "--resume" if resume is not None else "--from" if options.from_step is not None else "--from-section"
-        raise UsageError(f"{option}: {error}.") from None
+        if resume is not None:
+            raise UsageError(f"--resume: {error}.") from None
+        option = "--from" if options.from_step is not None else "--from-section"
+        raise UsageError(f"{option}: {error}.",
+                         hint="'voiceguide plan' shows every step's number, label and section") from None
 
 
 def _play_on_device(options: PlayOptions, script: Script, start: StartPoint | None, tracking: SessionTracking,
