@@ -604,7 +604,7 @@ def _noisy_env(env: dict[str, str], workdir: Path, noise_from_seconds: float) ->
 
 
 def _play_log(env: dict[str, str]) -> Path:
-    code = "from voiceguide.play.library_messages import messages_path; print(messages_path())"
+    code = "from voiceguide.system.library_messages import messages_path; print(messages_path())"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return Path(done.stdout.strip())

@@ -107,9 +107,9 @@ def play_session(options: PlayOptions, warnings: list[str], resume: StopPoint | 
 
     from voiceguide.dsp.levelling import preload as preload_levelling
     from voiceguide.play.interrupts import signals_interrupt
-    from voiceguide.play.library_messages import library_messages_to, messages_path
     from voiceguide.play.prepare import load_session
     from voiceguide.play.tracking import session_tracking
+    from voiceguide.system.library_messages import library_messages_to, messages_path
 
     script = load_session(options.session)
     # Words never said before (a cold cache's first cue, the status) are levelled on the spot: the
