@@ -46,6 +46,10 @@ class SoundOptions:
     pace: Fraction = Fraction(1)
     cautions: bool = True
     engine: str = DEFAULT_ENGINE
+    background: str | None = None
+    """``--background SOUND`` (a built-in sound or a file), or None."""
+    no_background: bool = False
+    mono: bool = False
 
 
 @dataclass(frozen=True)
@@ -200,11 +204,54 @@ def _add_sound_options(parser: argparse.ArgumentParser) -> None:
                        help="multiply every timed duration (holds, breaths, pauses) by this factor")
     group.add_argument("--no-cautions", dest="cautions", action="store_false",
                        help="skip the spoken safety cautions")
+    _add_background_options(group)
+
+
+def _add_background_options(group: argparse._ArgumentGroup) -> None:
+    background = group.add_mutually_exclusive_group()
+    background.add_argument("--background", metavar="SOUND",
+                            help="the sound under the voice: rain, waves, stream, wind, brown, pink "
+                                 "(see 'voiceguide sounds') or an audio file; replaces the script's")
+    background.add_argument("--no-background", action="store_true", help="no sound under the voice")
+    group.add_argument("--mono", action="store_true", help="one channel, for a single speaker or earbud")
+
+
+def _background_choice(sound: SoundOptions) -> BackgroundChoice:
+    """The command line's ``--background``/``--no-background``/``--mono`` for the sound stage."""
+    from pathlib import Path, PurePath
+
+    from voiceguide.audio.soundstage import BackgroundChoice
+    from voiceguide.errors import Position
+    from voiceguide.script.keys import BACKGROUND_FILE_TYPES, BACKGROUND_SOUNDS
+    from voiceguide.script.model import Background
+
+    chosen: Background | None = None
+    if sound.background is not None:
+        name = sound.background
+        if name in BACKGROUND_SOUNDS:
+            chosen = Background(sound=name, position=Position("--background", 1, 1))
+        elif PurePath(name).suffix.lower() in BACKGROUND_FILE_TYPES:
+            chosen = Background(sound=str(Path(name).resolve()), builtin=False,
+                                position=Position("--background", 1, 1))
+        else:
+            raise UsageError(f"--background {name!r} is neither a built-in sound nor an audio file.",
+                             hint=f"Use one of {', '.join(BACKGROUND_SOUNDS)} ('voiceguide sounds'), "
+                                  f"or a {', '.join(BACKGROUND_FILE_TYPES)} file.")
+    return BackgroundChoice(sound=chosen, off=sound.no_background, mono=sound.mono)
+
+
+def _soundstage(sound: SoundOptions, script: Script) -> Soundstage:
+    """The session's channels and bed, from the script and the command line."""
+    from voiceguide.audio.soundstage import Soundstage
+    from voiceguide.speech.clips import default_cache_dir
+
+    return Soundstage(script, _background_choice(sound), cache_dir=default_cache_dir())
 
 
 def _session_options(args: argparse.Namespace) -> SessionOptions:
     sound = SoundOptions(voice=args.voice, rate=args.rate, volume=args.volume, pace=args.pace, cautions=args.cautions,
-                         engine=args.engine)
+                         engine=args.engine, background=args.background, no_background=args.no_background,
+                         mono=args.mono)
     return SessionOptions(script=args.script, sound=sound)
 
 
@@ -636,6 +683,7 @@ import typing  # noqa: E402 - kept beside its only use: this section's type-only
 if typing.TYPE_CHECKING:  # the session stages are imported lazily, so that `check` starts fast
 
     from voiceguide.audio.mixer import SessionClips
+    from voiceguide.audio.soundstage import BackgroundChoice, Soundstage
     from voiceguide.play.ui import ProgressBar
     from voiceguide.script.model import Script
     from voiceguide.speech.engines import EngineSynthesizer
@@ -780,12 +828,11 @@ def _cmd_render(options: RenderOptions) -> int:
 def _render(options: RenderOptions) -> int:
     """``render``: the session into ``options.output`` (and captions, chapters beside it)."""
     from voiceguide.audio.captions import check_captions_path, check_chapters_path, write_captions, write_chapters
-    from voiceguide.audio.loudness import GainedClips, file_gain_db, session_loudness
     from voiceguide.audio.outputs import NamedPath, check_outputs
     from voiceguide.audio.sinks import FileSink, output_format
     from voiceguide.audio.tags import session_tags
     from voiceguide.base import SAMPLE_RATE, clock
-    from voiceguide.play.render import render_session
+    from voiceguide.play.render import levelled_for_file, render_session
     from voiceguide.play.ui import ProgressBar
     from voiceguide.script.shipped import resolve_script
     from voiceguide.speech.clips import default_cache_dir
@@ -811,11 +858,13 @@ def _render(options: RenderOptions) -> int:
         sink.check_length(timeline.length)
         _warn_dropped(script, timeline)
         sink.tags = session_tags(timeline, script.language)
-        session_lufs = session_loudness(timeline.events, clips, default_cache_dir())
-        loud = GainedClips(clips, file_gain_db(options.loudness, session_lufs))
+        stage = _soundstage(options.session.sound, script)
+        sink.set_channels(stage.channels)
+        loud, stage = levelled_for_file(timeline, clips, stage, options.loudness, default_cache_dir())
         if bar:
             progress = ProgressBar(sys.stderr, "rendering", timeline.sample_rate)
-        render_session(timeline, loud, sink, volume=_session_volume(options.session.sound, script), progress=progress)
+        render_session(timeline, loud, sink, volume=_session_volume(options.session.sound, script), progress=progress,
+                       stage=stage)
     except BaseException:
         sink.abort()  # idempotent: render_session may have aborted it already
         raise
@@ -893,7 +942,6 @@ if typing.TYPE_CHECKING:  # the live stages, imported lazily like every session 
     from voiceguide.play.live import LiveOutput
     from voiceguide.play.program import Snapshot, StartPoint
     from voiceguide.play.tracking import SessionTracking
-    from voiceguide.timeline.compiler import Event
 
 
 def _play_start_point(options: PlayOptions, snapshot: Snapshot) -> StartPoint:
@@ -951,7 +999,8 @@ def _cmd_play(options: PlayOptions) -> int:
             # The stream starts first: its lead-in silence plays while the speech engine starts.
             try:
                 output = LiveOutput(device=options.device,
-                                    on_sound=hearing.gate.note_sound if hearing is not None else None)
+                                    on_sound=hearing.gate.note_sound if hearing is not None else None,
+                                    channels=_soundstage(sound, script).channels)
             except NoOutputDevice:
                 raise NoOutputDevice(options.session.script) from None
             try:
@@ -1038,12 +1087,13 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     import threading
 
     from voiceguide.audio.loudness import levelled_tones
-    from voiceguide.audio.mixer import Mixer, SessionClips
+    from voiceguide.audio.mixer import SessionClips
     from voiceguide.base import SAMPLE_RATE
     from voiceguide.play.commands import fixed_feedback
     from voiceguide.play.keys import KeyReader
     from voiceguide.play.player import Player
     from voiceguide.play.program import Program
+    from voiceguide.play.render import stage_renderer
     from voiceguide.play.session import prefetch_in_order, prefetch_order, run_live
     from voiceguide.play.tracking import VoiceRouter
     from voiceguide.play.ui import LiveDisplay
@@ -1071,8 +1121,7 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     start = 0 if start_point is None else start_point.frame(program.wait(start_point.ready))
     clips = SessionClips(bank, levelled_tones(default_cache_dir()))
 
-    def make_renderer(events: Sequence[Event], length: int) -> Mixer:
-        return Mixer(events, clips, length=length)
+    make_renderer = stage_renderer(clips, _soundstage(sound, script))
 
     volume = _session_volume(sound, script)
     display = LiveDisplay(sys.stdout, plain=options.plain or not sys.stdout.isatty(), sample_rate=output.sample_rate)

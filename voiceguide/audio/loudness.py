@@ -171,6 +171,60 @@ def session_loudness(events: Sequence[Event], clips: ClipSource, cache_dir: Path
     return loudness
 
 
+def loudness_of(planar: Audio, sample_rate: int = SAMPLE_RATE) -> float:
+    """BS.1770 integrated loudness (LUFS) of ``(channels, frames)`` samples: the channels' powers summed."""
+    import warnings
+
+    import pyloudnorm
+
+    samples = np.ascontiguousarray(np.asarray(planar, dtype=np.float64).T)
+    if samples.shape[0] < BLOCK_FRAMES:
+        return loudness_lufs(samples[:, 0], sample_rate) if samples.shape[1] == 1 else -math.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyloudnorm warns about silence
+        return float(pyloudnorm.Meter(sample_rate).integrated_loudness(samples))
+
+
+MIX_WINDOW_SECONDS = 6
+"""A session with a bed is measured in windows this long, spread evenly through it."""
+
+
+def mix_loudness(mixer: Mixer, key: str, cache_dir: Path | None,
+                 max_frames: int = MEASURE_MAX_SECONDS * SAMPLE_RATE) -> float:
+    """The BS.1770 loudness of ``mixer``'s whole mix (a bed under the voice), remembered under ``key``.
+
+    A bed sounds everywhere, so there are no islands to compact: a session
+    longer than ``max_frames`` is measured on evenly spread windows that fill
+    it (the same windows every time), the rest as a whole.
+    """
+    path = cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()}.mix-loudness" if cache_dir is not None else None
+    if path is not None:
+        try:
+            return float(path.read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            pass
+    length = mixer.length
+    window = MIX_WINDOW_SECONDS * SAMPLE_RATE
+    if length <= max_frames:
+        spans = [(0, length)]
+    else:
+        count = max_frames // window
+        spans = [(round(i * (length - window) / (count - 1)), window) for i in range(count)]
+    pieces = [np.asarray(mixer.render(start, frames), dtype=np.float32) for start, frames in spans]
+    planar = np.concatenate([p.reshape(len(p), -1) for p in pieces]).T
+    loudness = loudness_of(planar, SAMPLE_RATE)
+    if path is not None and math.isfinite(loudness):
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, repr(loudness).encode("ascii"))
+    return loudness
+
+
+def session_key(events: Sequence[Event], clips: ClipSource) -> str:
+    """A digest of each sound of the session, its clip and its place (for remembering measurements)."""
+    return _session_key(events, clips)
+
+
 def file_gain_db(target_lufs: float, session_lufs: float) -> float:
     """The gain (dB) that brings a session measured at ``session_lufs`` to ``target_lufs`` (0 for silence)."""
     return target_lufs - session_lufs if math.isfinite(session_lufs) else 0.0
@@ -183,11 +237,14 @@ class GainedClips:
     clip is scaled and limited once per render, not once per block.
     """
 
-    def __init__(self, clips: ClipSource, gain_db: float, *, max_cached_frames: int = SAMPLE_RATE * 60) -> None:
+    def __init__(self, clips: ClipSource, gain_db: float, *, max_cached_frames: int = SAMPLE_RATE * 60,
+                 ceiling_dbtp: float = CEILING_DBTP) -> None:
         self._clips = clips
         self._gain_db = gain_db
         self._gain = np.float32(db_to_gain(gain_db))
-        self._limit = gain_db > HEADROOM_DB  # levelled clips keep the ceiling up to this gain
+        self._ceiling = ceiling_dbtp
+        # Levelled clips peak HEADROOM_DB under CEILING_DBTP: up to this gain they keep the ceiling.
+        self._limit = gain_db > HEADROOM_DB + ceiling_dbtp - CEILING_DBTP
         self._max_cached_frames = max_cached_frames
         self._cache: OrderedDict[tuple[str, str | None, str | None], Audio] = OrderedDict()
         self._cached_frames = 0
@@ -204,7 +261,7 @@ class GainedClips:
             # Limiting this hard takes loudness too: level the clip again, at its
             # own loudness plus the gain, so the file still meets its target.
             audio = level_clip(raw, SAMPLE_RATE, target_lufs=loudness_lufs(raw, SAMPLE_RATE) + self._gain_db,
-                               ceiling_dbtp=CEILING_DBTP)
+                               ceiling_dbtp=self._ceiling)
         else:
             audio = raw * self._gain
             audio.flags.writeable = False

@@ -170,8 +170,9 @@ class LiveOutput:
     def __init__(self, *, device: str | None = None, sample_rate: int = SAMPLE_RATE,
                  block_frames: int = BLOCK_FRAMES, lead_in_frames: int = LEAD_IN_FRAMES,
                  queue_frames: int = QUEUE_FRAMES,
-                 on_sound: Callable[[float, float], None] | None = None) -> None:
+                 on_sound: Callable[[float, float], None] | None = None, channels: int = 1) -> None:
         self._sd = _sounddevice()
+        self.channels = channels
         self._sample_rate = sample_rate
         self._on_sound = on_sound
         self._block_frames = block_frames
@@ -184,7 +185,7 @@ class LiveOutput:
         self._underruns = 0
         self._started_writing = False
         self._stream: Any = None
-        silence = np.zeros(block_frames, dtype=np.float32)
+        silence = np.zeros(block_frames if channels == 1 else (block_frames, channels), dtype=np.float32)
         for _ in range(-(-lead_in_frames // block_frames)):
             self._queue.append((silence, False))
         index = _resolve_device(self._sd, device)
@@ -193,7 +194,7 @@ class LiveOutput:
             with _portaudio("The audio device could not be opened", hint=render_hint()):
                 self._stream = self._sd.OutputStream(
                     samplerate=sample_rate, blocksize=block_frames, device=index,
-                    channels=1, dtype="float32", callback=self._callback, latency=OUTPUT_LATENCY_SECONDS,
+                    channels=channels, dtype="float32", callback=self._callback, latency=OUTPUT_LATENCY_SECONDS,
                 )
                 self._stream.start()
         except AudioDeviceError:
@@ -206,7 +207,7 @@ class LiveOutput:
         # Runs on PortAudio's thread: copy one ready block or zero-fill, nothing else
         # (but for telling a listener when this block will be heard, if it holds sound).
         now = self._last_callback = _monotonic()  # (the parameter ``time`` hides the module here)
-        out = outdata[:, 0]
+        out = outdata[:, 0] if self.channels == 1 else outdata
         filled = 0
         with self._lock:
             while filled < frames and self._queue:

@@ -2,17 +2,75 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voiceguide.audio.mixer import ClipSource, Mixer
 from voiceguide.audio.sinks import Sink
 from voiceguide.base import SAMPLE_RATE
-from voiceguide.play.program import Program
+from voiceguide.play.program import Program, Snapshot
 from voiceguide.play.transport import Transport
-from voiceguide.timeline.compiler import Event, Timeline
+from voiceguide.timeline.compiler import Timeline
+
+if TYPE_CHECKING:
+    from voiceguide.audio.soundstage import Soundstage
 
 Progress = Callable[[int, int], None]
 """Called after each block with (frames done, frames in total)."""
+
+
+def stage_renderer(clips: ClipSource, stage: Soundstage | None) -> Callable[[Snapshot], Mixer]:
+    """The transport's ``make_renderer``: a mixer of what is known, with the stage's channels and bed."""
+
+    def make_renderer(snapshot: Snapshot) -> Mixer:
+        layout = (stage.layout(snapshot.events, snapshot.beds, snapshot.ready_until, snapshot.complete)
+                  if stage is not None else None)
+        return Mixer(snapshot.events, clips, length=snapshot.ready_until, layout=layout, complete=snapshot.complete)
+
+    return make_renderer
+
+
+def levelled_for_file(timeline: Timeline, clips: ClipSource, stage: Soundstage | None, target_lufs: float,
+                      cache_dir: Path | None) -> tuple[ClipSource, Soundstage | None]:
+    """The clips and stage at the gain that brings the whole mix to ``target_lufs``, true peaks under -1 dBTP.
+
+    Without a bed the voice's islands are measured (``loudness.session_loudness``);
+    with one the whole mix is, bed and voice at their planned levels.
+    """
+    from voiceguide.audio.loudness import GainedClips, file_gain_db, mix_loudness, session_key, session_loudness
+
+    if stage is None or not stage.has_bed:
+        gain = file_gain_db(target_lufs, session_loudness(timeline.events, clips, cache_dir))
+        ceiling = stage.voice_ceiling_dbtp() if stage is not None else None
+        loud = GainedClips(clips, gain) if ceiling is None else GainedClips(clips, gain, ceiling_dbtp=ceiling)
+        return loud, stage
+    snapshot = Program.from_timeline(timeline).snapshot()
+    key = "\0".join([session_key(timeline.events, clips), repr(stage.choice), repr(timeline.beds),
+                     repr(stage.script.background), str(stage.channels), "mix-2"])
+    # The voice goes at most VOICE_OVER_TARGET_LU over the target: a bed in a session of long silences
+    # weighs in BS.1770's gate, and meeting the target then would squash the voice.
+    most = file_gain_db(target_lufs + VOICE_OVER_TARGET_LU, session_loudness(timeline.events, clips, cache_dir))
+    gain, loud, staged = 0.0, clips, stage
+    # Loud targets limit the voice's peaks, which takes a little loudness: measure again and correct.
+    for attempt in range(MIX_LEVEL_PASSES):
+        measured = mix_loudness(stage_renderer(loud, staged)(snapshot), f"{key}\0{attempt}\0{gain!r}", cache_dir)
+        correction = file_gain_db(target_lufs, measured)
+        if attempt and abs(correction) < MIX_LEVEL_TOLERANCE_LU:
+            break
+        gain = min(gain + correction, most)
+        staged = stage.with_gain(gain)
+        loud = GainedClips(clips, gain, ceiling_dbtp=staged.voice_ceiling_dbtp())
+    return loud, staged
+
+
+MIX_LEVEL_PASSES = 3
+"""At most this many measurements of a mix with a bed (the first sets the gain, the others correct it)."""
+
+MIX_LEVEL_TOLERANCE_LU = 0.2
+
+VOICE_OVER_TARGET_LU = 3.0
+"""With a bed, the voice's own loudness stays within this of ``--loudness`` (the whole file may then be quieter)."""
 
 
 def render_session(
@@ -23,18 +81,15 @@ def render_session(
     block_frames: int = SAMPLE_RATE,
     volume: float = 1.0,
     progress: Progress | None = None,
+    stage: Soundstage | None = None,
 ) -> None:
     """Write the whole session to ``sink`` and close it; on any failure abort the sink and re-raise.
 
     "Any failure" includes ``KeyboardInterrupt``: an interrupted render leaves nothing behind.
     """
-
-    def make_renderer(events: Sequence[Event], length: int) -> Mixer:
-        return Mixer(events, clips, length=length)
-
     total_frames = timeline.length
     try:
-        transport = Transport(Program.from_timeline(timeline), make_renderer, sink, volume=volume,
+        transport = Transport(Program.from_timeline(timeline), stage_renderer(clips, stage), sink, volume=volume,
                               sample_rate=timeline.sample_rate, block_frames=block_frames)
         if progress is not None:
             progress(sink.position, total_frames)

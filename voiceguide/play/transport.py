@@ -14,17 +14,17 @@ frame reached) followed by new blocks: no session frame is lost or repeated.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
 
+from voiceguide.audio.mixer import CENTRE_GAIN
 from voiceguide.audio.sinks import Sink
 from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.play.log import Notice, OutputLog, SegmentKind
 from voiceguide.play.program import Program, Snapshot
 from voiceguide.play.status import PlayState, speech_end
-from voiceguide.timeline.compiler import Event
 
 FEEDBACK_GAP_SECONDS = 0.3
 """Silence after every spoken feedback, before the session goes on."""
@@ -34,14 +34,16 @@ class Renderer(Protocol):
     """The session's samples (``mixer.Mixer``)."""
 
     volume: float
+    final_frames: int
+    """Frames from the start whose samples are final (all of them once the session is complete)."""
 
     def render(self, start: int, frames: int) -> Audio:
         """``frames`` samples from session frame ``start``."""
         ...
 
 
-MakeRenderer = Callable[[Sequence[Event], int], Renderer]
-"""Builds a renderer for (events, length): ``lambda e, n: Mixer(e, clips, length=n)``."""
+MakeRenderer = Callable[[Snapshot], Renderer]
+"""Builds a renderer for what is known of the session: ``lambda s: Mixer(s.events, clips, length=s.ready_until)``."""
 
 
 class FeedbackQueue:
@@ -119,10 +121,10 @@ class ProgramView:
         if self.renderer is not None and self._renderer_version == snapshot.version:
             return
         if self.renderer is None or force or near or (snapshot.complete and not self.complete):
-            self.renderer = self._make_renderer(snapshot.events, snapshot.ready_until)
+            self.renderer = self._make_renderer(snapshot)
             self.renderer.volume = self._volume
             self._renderer_version = snapshot.version
-            self.ready_frames = snapshot.ready_until
+            self.ready_frames = min(snapshot.ready_until, self.renderer.final_frames)
             self.complete = snapshot.complete
 
 
@@ -137,6 +139,7 @@ class Transport:
                  start_frame: int = 0, volume: float = 1.0, sample_rate: int = SAMPLE_RATE,
                  block_frames: int | None = None) -> None:
         self._sink = sink
+        self.channels: int = getattr(sink, "channels", 1)
         self.sample_rate = sample_rate
         self._block_frames = block_frames if block_frames is not None else sink.block_frames
         self._view = ProgramView(program, make_renderer, sample_rate=sample_rate, volume=volume,
@@ -200,6 +203,8 @@ class Transport:
         """Queue ``clip`` (saying ``text``) and a short gap; ``after_sentence``: once the one sounding ends."""
         gap = np.zeros(round(FEEDBACK_GAP_SECONDS * self.sample_rate), dtype=np.float32)
         audio = np.concatenate([np.asarray(clip, dtype=np.float32) * np.float32(self._volume), gap])
+        if self.channels > 1:  # centred, as the session's own centred cues
+            audio = np.repeat((audio * np.float32(CENTRE_GAIN))[:, None], self.channels, axis=1)
         start_frame = speech_end(self.snapshot, self._cursor_frame) if after_sentence and not self.paused else None
         self._feedback.set(audio, text, start_frame)
 
@@ -258,7 +263,8 @@ class Transport:
 
     def _next_block(self) -> Audio:
         """One block: feedback, session audio or silence; shorter only at the very end."""
-        block = np.zeros(self._block_frames, dtype=np.float32)
+        shape = (self._block_frames, self.channels) if self.channels > 1 else self._block_frames
+        block = np.zeros(shape, dtype=np.float32)
         filled = 0
         while filled < self._block_frames and not self.ended:
             taken = self._fill(block[filled:])

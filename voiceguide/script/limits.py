@@ -32,6 +32,7 @@ from voiceguide.errors import Position
 from voiceguide.script.model import (
     MAX_EVENTS,
     MAX_SESSION_SECONDS,
+    BackgroundStep,
     Breathe,
     BreathPattern,
     Chime,
@@ -127,7 +128,8 @@ class _Estimator:
         self._flagged: set[int] = set()  # repeats found over a limit (their ancestors are not blamed again)
         self._reported: set[str] = set()  # the limits already reported
         self._kinds = {Pause: self._pause, Chime: self._chime, Section: self._section,
-                       Breathe: self._breathe, Press: self._press, Repeat: self._repeat}
+                       Breathe: self._breathe, Press: self._press, Repeat: self._repeat,
+                       BackgroundStep: self._background}
 
     def speech(self, text: str) -> float:
         return max(_MIN_SPEECH, len(text.split()) * self.seconds_per_word)
@@ -154,6 +156,9 @@ class _Estimator:
 
     def _chime(self, step: Chime) -> _Pair:
         return _TONE * step.count, step.count
+
+    def _background(self, step: BackgroundStep) -> _Pair:
+        return _NOTHING
 
     def _section(self, step: Section) -> _Pair:
         return (self.speech(step.title), 1) if step.announce else _NOTHING

@@ -27,6 +27,7 @@ from yaml.nodes import ScalarNode
 from voiceguide.errors import Diagnostic, ScriptError
 from voiceguide.phrases import KEYS_BY_NAME, LANGUAGE_NAMES, phrase_problem, primary_language
 from voiceguide.script import limits, lint
+from voiceguide.script.backgrounds import BackgroundReader
 from voiceguide.script.durations import short_text
 from voiceguide.script.keys import (
     BREATHE_KEYS,
@@ -142,12 +143,13 @@ class _ScriptReader:
         self.values = values = ValueReader(report)
         self.maps = MappingReader(document, report)
         steps = StepBuilder(values, self.maps)
+        backgrounds = BackgroundReader(values, self.maps)
         self._top: Table = check_table(TOP_KEYS, {
             "voiceguide": (self.version, "version"), "title": (values.text, "title"),
             "description": (values.text, "description"), "language": (self.language, "language"),
             "phrases": (self.phrases, "phrases"),
             "voice": (self.voice, "voice"), "cautions": (self.cautions, "cautions"),
-            "steps": (steps.top_steps, "steps"),
+            "background": (backgrounds.top, "background"), "steps": (steps.top_steps, "steps"),
         })
         self._voice: Table = check_table(VOICE_KEYS, {
             "name": (values.text, "name"), "rate": (self.rate, "rate"), "volume": (self.volume, "volume"),

@@ -9,6 +9,7 @@ lengths of earlier sleeps, so fixed cues cannot drift.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -17,6 +18,8 @@ from typing import Literal
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.phrases import Phrasebook, load_phrasebook, primary_language
 from voiceguide.script.model import (
+    Background,
+    BackgroundStep,
     Breathe,
     BreathPattern,
     BreathWords,
@@ -52,6 +55,8 @@ class Event:
     section: str | None
     label: str | None = None
     """The ``label`` of the innermost labelled step this sound belongs to (a repeat's label covers its steps)."""
+    pan: bool = True
+    """False when the press says ``pan: false``: a side's cue is then centred."""
 
     @property
     def end(self) -> int:
@@ -78,6 +83,14 @@ class Chapter:
 
     title: str
     start: int
+
+
+@dataclass(frozen=True)
+class BedChange:
+    """From frame ``start`` on, the sound under the voice is ``background`` (None: silence)."""
+
+    start: int
+    background: Background | None
 
 
 @dataclass(frozen=True)
@@ -108,6 +121,8 @@ class Timeline:
     """The engine's voice id, filled in by whoever synthesized the speech (the compiler never sees the engine)."""
     engine: str | None = None
     """The speech engine (``pyttsx3``, ``hibari``), filled in likewise."""
+    beds: tuple[BedChange, ...] = ()
+    """Where the sound under the voice changes (``background:`` steps), in order."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +133,7 @@ class StepPlan:
     events: tuple[Event, ...]
     dropped: tuple[DroppedCue, ...]
     chapter: Chapter | None = None
+    bed: BedChange | None = None
 
 
 # Fixed gaps the spec leaves to us (see README, "Choices where the spec is silent").
@@ -161,6 +177,7 @@ def compile_timeline(
     spans: list[StepSpan] = []
     chapters: list[Chapter] = []
     dropped: list[DroppedCue] = []
+    beds: list[BedChange] = []
     end = 0
     for plan in iter_timeline(script, measure, pace=pace, cautions=cautions, sample_rate=sample_rate):
         events.extend(plan.events)
@@ -168,6 +185,8 @@ def compile_timeline(
         dropped.extend(plan.dropped)
         if plan.chapter is not None:
             chapters.append(plan.chapter)
+        if plan.bed is not None:
+            beds.append(plan.bed)
         end = max(end, plan.span.end, *(e.end for e in plan.events))
     events.sort(key=lambda e: e.start)
     return Timeline(
@@ -180,6 +199,7 @@ def compile_timeline(
         chapters=tuple(chapters),
         dropped=tuple(dropped),
         language=primary_language(script.language),
+        beds=tuple(beds),
     )
 
 
@@ -237,6 +257,7 @@ class _Cue:
     text: str | None
     sound: str | None = None
     side: str | None = None
+    pan: bool = True
 
     @property
     def end(self) -> int:
@@ -317,6 +338,9 @@ class _Compiler:
             yield self._press(step, path, t)
         elif isinstance(step, Repeat):
             yield from self._repeat(step, path, t)
+        elif isinstance(step, BackgroundStep):
+            plan = self._plan(path, "background", t, t, step.label, [])
+            yield dataclasses.replace(plan, bed=BedChange(t, step.background))
         else:  # pragma: no cover - the model's Step union is closed
             raise TypeError(f"unknown step {step!r}")
 
@@ -419,6 +443,8 @@ class _Compiler:
             dropped.extend(lost)
             release = next(c for c in kept if c.cue == "release")
             t = release.end + self.paced(step.rest)
+        for cue in cues if not step.pan else ():
+            cue.pan = False
         return self._plan(path, "press", start, t, step.label, cues, dropped, point=step.point)
 
     def _hold_cues(self, step: Press, side: str | None, tp: int, release_at: int) -> list[_Cue]:
@@ -480,7 +506,7 @@ class _Compiler:
     def _event(self, cue: _Cue, path: str) -> Event:
         return Event(start=cue.start, length=cue.length, kind="tone" if cue.sound else "speech",
                      cue=cue.cue, text=cue.text, sound=cue.sound, step=path, side=cue.side,
-                     section=self.section, label=self._label)
+                     section=self.section, label=self._label, pan=cue.pan)
 
     def _plan(self, path: str, kind: str, start: int, end: int, label: str | None, cues: list[_Cue],
               dropped: list[DroppedCue] | None = None, *, point: str | None = None,
