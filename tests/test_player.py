@@ -11,7 +11,7 @@ import hashlib
 import itertools
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from fractions import Fraction
 
 import numpy as np
@@ -24,7 +24,7 @@ from voiceguide.errors import Position
 from voiceguide.play.keymap import KEY_COMMANDS, Command
 from voiceguide.play.log import Feedback
 from voiceguide.play.player import Player
-from voiceguide.play.program import Program, find_start, find_start_point
+from voiceguide.play.program import Program, Snapshot, find_start, find_start_point
 from voiceguide.play.status import resume_text, spoken_duration, status_text
 from voiceguide.play.transport import FEEDBACK_GAP_SECONDS, Renderer
 from voiceguide.script.model import Chime, Press, Say, Script, Section
@@ -128,8 +128,8 @@ def _timeline() -> Timeline:
     return compile_timeline(_script(), fake_measure)
 
 
-def _make_renderer(events: Sequence[Event], length: int) -> Renderer:
-    return Mixer(events, FakeClips(), length=length)
+def _make_renderer(snapshot: Snapshot) -> Renderer:
+    return Mixer(snapshot.events, FakeClips(), length=snapshot.ready_until)
 
 
 def _player(program: Program | None = None, **kwargs: object) -> tuple[Player, FakeOutput, FakeSpeaker, Timeline]:

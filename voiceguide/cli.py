@@ -860,11 +860,11 @@ def _render(options: RenderOptions) -> int:
         sink.tags = session_tags(timeline, script.language)
         stage = _soundstage(options.session.sound, script)
         sink.set_channels(stage.channels)
-        loud, stage = levelled_for_file(timeline, clips, stage, options.loudness, default_cache_dir())
+        loud, levelled = levelled_for_file(timeline, clips, stage, options.loudness, default_cache_dir())
         if bar:
             progress = ProgressBar(sys.stderr, "rendering", timeline.sample_rate)
         render_session(timeline, loud, sink, volume=_session_volume(options.session.sound, script), progress=progress,
-                       stage=stage)
+                       stage=levelled)
     except BaseException:
         sink.abort()  # idempotent: render_session may have aborted it already
         raise

@@ -75,7 +75,8 @@ class BedSpan:
 
 def _fade_curve(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """An equal-power fade in: sin(x·π/2) for x in [0, 1]."""
-    return np.sin(np.float32(math.pi / 2) * np.clip(x, 0.0, 1.0)).astype(np.float32)
+    curve: npt.NDArray[np.float32] = np.sin(np.float32(math.pi / 2) * np.clip(x, 0.0, 1.0)).astype(np.float32)
+    return curve
 
 
 def _smooth(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -237,7 +237,8 @@ class Mixer:
             planar *= np.float32(self._volume)
         soft_limit_any(planar)
         if self.channels == 1:
-            return planar[0]
+            mono: Audio = planar[0]
+            return mono
         out: Audio = np.ascontiguousarray(planar.T)
         return out
 

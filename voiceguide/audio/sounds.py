@@ -183,7 +183,7 @@ def _window() -> Audio:
 def _pool(layer: Layer, seed: int) -> tuple[npt.NDArray[np.float32], float]:
     """``POOL_SIZE`` windowed segments of ``layer``, unit power on average, from ``seed``; and their peak unwindowed."""
     rng = np.random.default_rng(seed)
-    freqs = np.fft.rfftfreq(SEGMENT_FRAMES, 1.0 / SAMPLE_RATE)
+    freqs: npt.NDArray[np.float64] = np.fft.rfftfreq(SEGMENT_FRAMES, 1.0 / SAMPLE_RATE).astype(np.float64)
     pool = np.empty((POOL_SIZE, SEGMENT_FRAMES), dtype=np.float32)
     if layer.spectrum is None:
         assert layer.details is not None
@@ -225,7 +225,8 @@ class Generator:
         """No sample is larger than this: two segments overlap, windowed by w1, w2 with w1² + w2² = 1
         (so w1 + w2 <= √2), and the slow gains are at most 1."""
         self._layer_pools()
-        return sum(math.sqrt(2.0) * layer.level * peak for layer, peak in zip(self.info.layers, self._peaks, strict=True))
+        layers = zip(self.info.layers, self._peaks, strict=True)
+        return sum(math.sqrt(2.0) * layer.level * peak for layer, peak in layers)
 
     def render(self, start: int, frames: int, channels: int) -> npt.NDArray[np.float32]:
         """``frames`` frames from frame ``start``, planar: shape ``(channels, frames)``, float32."""
@@ -277,7 +278,8 @@ def slow_gain(envelope: Envelope, start: int, frames: int) -> npt.NDArray[np.flo
     values = values.astype(np.float32)
     ramps = values[:-1, None] + (values[1:] - values[:-1])[:, None] * _RAMP[None, :]
     offset = start - first * CONTROL_FRAMES
-    return ramps.reshape(-1)[offset:offset + frames]
+    gains: npt.NDArray[np.float32] = ramps.reshape(-1)[offset:offset + frames]
+    return gains
 
 
 _RAMP = (np.arange(CONTROL_FRAMES, dtype=np.float32) / np.float32(CONTROL_FRAMES))

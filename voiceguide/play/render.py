@@ -42,27 +42,27 @@ def levelled_for_file(timeline: Timeline, clips: ClipSource, stage: Soundstage |
 
     if stage is None or not stage.has_bed:
         gain = file_gain_db(target_lufs, session_loudness(timeline.events, clips, cache_dir))
-        ceiling = stage.voice_ceiling_dbtp() if stage is not None else None
-        loud = GainedClips(clips, gain) if ceiling is None else GainedClips(clips, gain, ceiling_dbtp=ceiling)
-        return loud, stage
+        if stage is None:
+            return GainedClips(clips, gain), stage
+        return GainedClips(clips, gain, ceiling_dbtp=stage.voice_ceiling_dbtp()), stage
     snapshot = Program.from_timeline(timeline).snapshot()
     key = "\0".join([session_key(timeline.events, clips), repr(stage.choice), repr(timeline.beds),
                      repr(stage.script.background), str(stage.channels), "mix-2"])
     # The voice goes at most VOICE_OVER_TARGET_LU over the target: a bed in a session of long silences
     # weighs in BS.1770's gate, and meeting the target then would squash the voice.
     most = file_gain_db(target_lufs + VOICE_OVER_TARGET_LU, session_loudness(timeline.events, clips, cache_dir))
-    gain, loud, staged = 0.0, clips, stage
+    gain, staged = 0.0, stage
+    loud: ClipSource = clips
     # Loud targets limit the voice's peaks, which takes a little loudness: measure again and correct.
     for attempt in range(MIX_LEVEL_PASSES):
         measured = mix_loudness(stage_renderer(loud, staged)(snapshot), f"{key}\0{attempt}\0{gain!r}", cache_dir)
-        correction = file_gain_db(target_lufs, measured)
-        if attempt and abs(correction) < MIX_LEVEL_TOLERANCE_LU:
+        corrected = min(gain + file_gain_db(target_lufs, measured), most)
+        if attempt and abs(corrected - gain) < MIX_LEVEL_TOLERANCE_LU:
             break
-        gain = min(gain + correction, most)
+        gain = corrected
         staged = stage.with_gain(gain)
         loud = GainedClips(clips, gain, ceiling_dbtp=staged.voice_ceiling_dbtp())
     return loud, staged
-
 
 MIX_LEVEL_PASSES = 3
 """At most this many measurements of a mix with a bed (the first sets the gain, the others correct it)."""

@@ -20,6 +20,7 @@ from typing import Any
 
 from voiceguide.phrases import KEYS, load_phrasebook
 from voiceguide.script.durations import MAX_DURATION_SECONDS, PATTERN, POSITIVE_PATTERN
+from voiceguide.script.keys import BACKGROUND_SOUNDS
 from voiceguide.script.model import FORMAT_VERSION, MAX_RATE_WPM, MIN_RATE_WPM
 from voiceguide.script.parse import CHIME_SOUNDS, LANGUAGE_PATTERN, SIDES, TEXT_PATTERN
 from voiceguide.script.texts import MAX_TEXT_CHARACTERS
@@ -105,6 +106,24 @@ def _pattern_properties() -> dict[str, Schema]:
     }
 
 
+def _background(*, off: bool) -> dict[str, Any]:
+    """``background``: a sound's name, a file, ``off`` (a step only) or a mapping with level, duck and fade."""
+    decibels = {"type": ["string", "number"], "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*([dD][bB])?\s*$"}
+    sound = {"type": "string", "anyOf": [{"enum": list(BACKGROUND_SOUNDS)},
+                                         {"pattern": r"(?i)\.(wav|flac|ogg|opus|mp3)$"}],
+             "description": "A built-in sound (voiceguide sounds) or an audio file, relative to the script."}
+    mapping = _object({
+        "sound": sound,
+        "level": decibels | {"default": "-20dB", "description": "Loudness relative to the voice (-60dB to 0dB)."},
+        "duck": decibels | {"default": "6dB", "description": "How much lower while the voice speaks."},
+        "fade": _duration("Fade in, out, around a pause and between sounds.", zero=True, default="4s"),
+    }, required=("sound",), description="The sound under the voice.")
+    choices: list[dict[str, Any]] = [sound, mapping]
+    if off:
+        choices.append({"enum": ["off", False], "description": "No sound from here on."})
+    return {"anyOf": choices, "description": "The sound under the voice (revision 3)."}
+
+
 def json_schema() -> Schema:
     """The JSON Schema of script format 1, as a JSON-ready dict."""
     english = load_phrasebook("en").templates
@@ -149,6 +168,7 @@ def json_schema() -> Schema:
         "words": _words(press_words, "The press and release cue words."),
         "rest": _duration("Silence after the release cue (also between the sides of 'both').",
                           zero=True, default="5s"),
+        "pan": _boolean("Play a side's cues from that side (false: centred).", True),
     }, required=("hold",), description="A pressure-hold interval on one point."), "Pressure-hold interval.")
     repeat = _step("repeat", _integer("Number of rounds.", 1), "Play the nested steps N times.",
                    steps=steps_ref | {"description": "The steps to repeat."},
@@ -156,6 +176,8 @@ def json_schema() -> Schema:
     repeat["required"] = ["repeat", "steps"]
     section = _step("section", _text("The chapter's title."), "A chapter mark.",
                     announce=_boolean("Speak the title.", True))
+    background = _step("background", _background(off=True),
+                       "Change the sound under the voice from here on (crossfading over its fade).")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -178,6 +200,7 @@ def json_schema() -> Schema:
             }, description="Voice settings."),
             "cautions": {"type": "array", "items": _text("A safety note."),
                          "description": "Safety notes, spoken before the first step."},
+            "background": _background(off=False),
             "steps": steps_ref,
         },
         "patternProperties": {"^x-": {"description": "Ignored: a place to define anchors for reuse."}},
@@ -187,9 +210,9 @@ def json_schema() -> Schema:
                       "description": "The steps, played end to end."},
             "step": {
                 "description": "Text to speak, or a mapping with one of: say, pause, chime, breathe, press, "
-                               "repeat, section.",
+                               "repeat, section, background.",
                 "anyOf": [_text("Text to speak (shorthand for say)."),
-                          say, pause, chime, breathe, press, repeat, section],
+                          say, pause, chime, breathe, press, repeat, section, background],
             },
         },
     }
