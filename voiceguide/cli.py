@@ -383,6 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mic", metavar="DEVICE", help="with --listen: the microphone (a number or part of a name)")
     _add_sound_options(p)
     p.set_defaults(func=_cmd_play, options=_play_options)
+    p = sub.add_parser("sounds", help="list the background sounds (for --background and 'background:')")
+    p.set_defaults(func=_cmd_sounds, options=_no_options)
     p = sub.add_parser("devices", help="list audio output devices")
     p.set_defaults(func=_cmd_devices, options=_no_options)
     p = sub.add_parser("listen-test", help="check the microphone for voice commands: its level and what is heard")
@@ -1207,6 +1209,16 @@ def _cmd_listen_test(options: ListenTestOptions) -> int:
         listener.close()
         if tty:
             print()
+    return ExitStatus.OK
+
+
+def _cmd_sounds(options: None) -> int:
+    """``sounds``: the built-in background sounds, one a line, with what they sound like."""
+    from voiceguide.audio.sounds import describe
+
+    for name, description in describe():
+        print(f"{name:<8} {description}")
+    print("\nOr an audio file of your own (WAV, FLAC, Ogg, Opus, MP3), looped without a seam.")
     return ExitStatus.OK
 
 

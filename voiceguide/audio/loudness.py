@@ -173,16 +173,8 @@ def session_loudness(events: Sequence[Event], clips: ClipSource, cache_dir: Path
 
 def loudness_of(planar: Audio, sample_rate: int = SAMPLE_RATE) -> float:
     """BS.1770 integrated loudness (LUFS) of ``(channels, frames)`` samples: the channels' powers summed."""
-    import warnings
-
-    import pyloudnorm
-
     samples = np.ascontiguousarray(np.asarray(planar, dtype=np.float64).T)
-    if samples.shape[0] < BLOCK_FRAMES:
-        return loudness_lufs(samples[:, 0], sample_rate) if samples.shape[1] == 1 else -math.inf
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pyloudnorm warns about silence
-        return float(pyloudnorm.Meter(sample_rate).integrated_loudness(samples))
+    return loudness_lufs(samples[:, 0] if samples.shape[1] == 1 else samples, sample_rate)
 
 
 MIX_WINDOW_SECONDS = 6

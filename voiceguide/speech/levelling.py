@@ -87,14 +87,18 @@ def db_to_gain(decibels: float) -> float:
 
 
 def loudness_lufs(audio: npt.ArrayLike, sample_rate: int = SAMPLE_RATE) -> float:
-    """BS.1770 integrated loudness of mono ``audio`` (``-inf`` for silence); short clips over their own length."""
+    """BS.1770 integrated loudness of ``audio`` (``-inf`` for silence); short clips over their own length.
+
+    Mono ``(frames,)`` or ``(frames, channels)``: the channels' powers are summed.
+    """
     import pyloudnorm
 
     samples = np.asarray(audio, dtype=np.float64)
-    if samples.size < 2:
+    frames = samples.shape[0] if samples.ndim else 0
+    if frames < 2:
         return -math.inf
     # Half a sample short of the clip: pyloudnorm refuses a block as long as its input.
-    block_seconds = min(BLOCK_SECONDS, (samples.size - 0.5) / sample_rate)
+    block_seconds = min(BLOCK_SECONDS, (frames - 0.5) / sample_rate)
     meter = pyloudnorm.Meter(sample_rate, block_size=block_seconds)
     import warnings
 
