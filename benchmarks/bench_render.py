@@ -197,9 +197,10 @@ def stdout_silenced() -> Iterator[None]:
 def spoken_cues(script_path: Path, cache: Path) -> list[str]:
     """Every spoken cue of the session, in order (repeats included), from the warm cache."""
     os.environ["VOICEGUIDE_CACHE_DIR"] = str(cache)
-    from voiceguide.cli import _prepare_session, parse_options
+    from voiceguide.cli import parse_options
+    from voiceguide.play.prepare import prepare_session
 
-    _, timeline, _ = _prepare_session(parse_options(["plan", str(script_path)]).session)
+    timeline = prepare_session(parse_options(["plan", str(script_path)]).session).timeline
     return [event.text for event in timeline.events if event.kind == "speech" and event.text]
 
 
@@ -212,10 +213,12 @@ def levelling_breakdown(script_path: Path, cache: Path) -> tuple[float, float, f
     os.environ["VOICEGUIDE_CACHE_DIR"] = str(cache)
     from voiceguide.audio.loudness import GainedClips, file_gain_db, session_loudness
     from voiceguide.audio.mixer import Mixer
-    from voiceguide.cli import _prepare_session, parse_options
+    from voiceguide.cli import parse_options
+    from voiceguide.play.prepare import prepare_session
     from voiceguide.speech.clips import default_cache_dir
 
-    _, timeline, clips = _prepare_session(parse_options(["plan", str(script_path)]).session)
+    session = prepare_session(parse_options(["plan", str(script_path)]).session)
+    timeline, clips = session.timeline, session.clips
     start = time.perf_counter()
     gain = file_gain_db(-16.0, session_loudness(timeline.events, clips, default_cache_dir()))
     lookup = time.perf_counter() - start

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -228,3 +230,94 @@ def vocabulary(language: str) -> set[str]:
         for noun in (None, "second", "minute", "hour"):
             found |= words(number_words(n, language, noun))  # type: ignore[arg-type]
     return found
+
+
+class FakeOutput:
+    """A ``Sink`` whose clock moves only when the test calls ``advance``."""
+
+    def __init__(self, block_frames: int = 256, queue_blocks: int = 8) -> None:
+        self._block_frames = block_frames
+        self._queue_frames = queue_blocks * block_frames
+        self.queue: deque[Audio] = deque()
+        self.played: list[Audio] = []
+        self._position = 0
+
+    @property
+    def block_frames(self) -> int:
+        return self._block_frames
+
+    @property
+    def position(self) -> int:
+        return self._position
+
+    def free_frames(self) -> int:
+        return self._queue_frames - sum(len(b) for b in self.queue)
+
+    def write(self, block: Audio) -> None:
+        assert 0 < len(block) <= self._block_frames  # whole blocks; only the very last may be shorter
+        self.queue.append(block.copy())
+
+    def discard(self) -> int:
+        dropped = sum(len(b) for b in self.queue)
+        self.queue.clear()
+        return dropped
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        self.queue.clear()
+
+    def advance(self, frames: int) -> None:
+        """Consume whole blocks covering ``frames`` (an underrun counts as silence, not position)."""
+        for _ in range(-(-frames // self._block_frames)):
+            if not self.queue:
+                raise AssertionError("underrun: the player did not keep the queue fed")
+            block = self.queue.popleft()
+            self.played.append(block)
+            self._position += len(block)
+
+    def audio(self) -> Audio:
+        return np.concatenate(self.played) if self.played else np.zeros(0, np.float32)
+
+
+class WallClockOutput:
+    """An Output whose device consumes written blocks in step with the wall clock, at ``rate`` frames a second."""
+
+    block_frames = 256
+
+    def __init__(self, rate: int = 100_000) -> None:
+        self._rate = rate
+        self._zero = time.monotonic()
+        self._consumed_at_zero = 0
+        self.queued: list[np.ndarray] = []
+        self.heard: list[np.ndarray] = []
+        self._position = 0
+
+    def _advance(self) -> None:
+        due = self._consumed_at_zero + int((time.monotonic() - self._zero) * self._rate)
+        while self.queued and self._position + len(self.queued[0]) <= due:
+            block = self.queued.pop(0)
+            self.heard.append(block)
+            self._position += len(block)
+        if not self.queued:  # an idle device does not bank time
+            self._zero, self._consumed_at_zero = time.monotonic(), self._position
+
+    @property
+    def position(self) -> int:
+        self._advance()
+        return self._position
+
+    def free_frames(self) -> int:
+        self._advance()
+        return max(0, 4 * self.block_frames - sum(len(b) for b in self.queued))
+
+    def write(self, block: np.ndarray) -> None:
+        self._advance()
+        self.queued.append(block)
+
+    def discard(self) -> int:
+        self._advance()
+        dropped = sum(len(b) for b in self.queued)
+        self.queued = []
+        return dropped

@@ -118,15 +118,15 @@ def test_traceback_lets_the_error_through() -> None:
         run_cli("--traceback", "check", "no-such-session")
 
 
-def test_dropped_cues_are_warnings_at_the_step(tmp_path: Path) -> None:
-    # Breathing cues every 10 s from 1 s after the press, time-left cues every 15 s: some must give way.
+def test_a_cue_that_fits_nowhere_is_a_warning_at_the_key_that_would_make_room(tmp_path: Path) -> None:
+    # A time-left cue every second: each lasts longer than a second, so most fit nowhere, even moved.
     path = write(tmp_path, "busy.yaml", """\
 voiceguide: 1
 title: Busy
 steps:
   - press:
-      hold: 60s
-      cue_every: 15s
+      hold: 8s
+      cue_every: 1s
       breathe: {inhale: 4, exhale: 6}
 """)
     result = run_cli("check", path)
@@ -134,10 +134,26 @@ steps:
     warnings = [line for line in result.stderr_lines if ": warning: " in line]
     assert warnings
     for line in warnings:
-        assert line.startswith(f"{path}:4:5: warning: the ")
-        assert " is dropped: " in line
-    assert "      - press:" in result.stderr_lines  # the source line is shown too
+        assert line.startswith(f"{path}:6:7: warning: the remaining cue ")
+        assert " is dropped: " in line and line.endswith("; change 'cue_every' to make room")
+    assert "          cue_every: 1s" in result.stderr_lines  # the source line is shown too
     assert result.stdout.startswith(f'{path}: ok: "Busy", 1 step, about ')
+
+
+def test_breathing_and_time_left_cues_share_a_minute_without_a_warning(tmp_path: Path) -> None:
+    path = write(tmp_path, "minute.yaml", """\
+voiceguide: 1
+title: A minute
+steps:
+  - press:
+      hold: 60s
+      cue_every: 15s
+      countdown: 3
+      halfway: true
+      breathe: {inhale: 4, exhale: 6}
+""")
+    result = run_cli("check", path)
+    assert result.exit_status == 0 and "warning" not in result.stderr
 
 
 def test_schema_prints_the_json_schema() -> None:

@@ -11,20 +11,20 @@ from typing import IO
 
 import pytest
 
-from voiceguide.play import keys
-from voiceguide.play.keys import KeyReader, decode_keys
+from voiceguide.play import keyboard
+from voiceguide.play.keyboard import KeyReader, decode_keys
 
 
 def test_decode_plain_keys_space_and_arrows() -> None:
     assert decode_keys(b"n p") == ["n", "space", "p"]
-    assert decode_keys(b"\x1b[C\x1b[D\x1bOC") == [keys.RIGHT, keys.LEFT, keys.RIGHT]
+    assert decode_keys(b"\x1b[C\x1b[D\x1bOC") == [keyboard.RIGHT, keyboard.LEFT, keyboard.RIGHT]
     assert decode_keys(b"+-q") == ["+", "-", "q"]
 
 
 def test_decode_lone_escape_and_skips_other_sequences() -> None:
-    assert decode_keys(b"\x1b") == [keys.ESCAPE]
+    assert decode_keys(b"\x1b") == [keyboard.ESCAPE]
     assert decode_keys(b"\x1b[15~n") == ["n"]  # F5, then n
-    assert decode_keys(b"\x1bx") == [keys.ESCAPE, "x"]
+    assert decode_keys(b"\x1bx") == [keyboard.ESCAPE, "x"]
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_lone_escape_is_escape_after_a_short_wait(terminal: tuple[int, IO[str]])
     master, stream = terminal
     with KeyReader(stream) as reader:
         os.write(master, b"\x1b")
-        assert reader.read(1.0) == keys.ESCAPE
+        assert reader.read(1.0) == keyboard.ESCAPE
 
 
 def test_restored_when_the_body_raises(terminal: tuple[int, IO[str]]) -> None:

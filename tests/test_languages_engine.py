@@ -27,7 +27,7 @@ def every_phrase(book: Phrasebook) -> list[str]:
     values: dict[str, str | int] = {
         "time": book.duration(80), "place": book.fill("place_press"), "point": "GB30", "round": 2, "rounds": 3,
         "a": book.fill("minute_one", n=1), "b": book.fill("second_other", n=20), "stop": "stop",
-        "commands": "pause, next, stop",
+        "commands": "pause, next, stop", "side": book.fill("left_side"),
     }
     texts = []
     for key in KEYS:

@@ -1,6 +1,7 @@
 """The package's layers: data flows one way, so a module imports only from its own stage or upstream.
 
-The order is base/errors → phrases → script → timeline → speech → audio → log → play → cli.
+The order is base/errors → system → phrases → script → quick → timeline → speech → audio → settings → log →
+play → cli (the settings hold defaults for what the stages before them take: engines, rates, loudness).
 Every import in every module is checked (lazy and type-only ones too), and
 what ``voiceguide.base`` holds (the sample rate, the audio type, frame/second
 conversion) is imported from there, never through a stage.  Then each stage's
@@ -20,7 +21,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "voiceguide"
 
-STAGES = ("base", "phrases", "script", "timeline", "speech", "audio", "log", "play", "cli")
+STAGES = ("base", "system", "phrases", "script", "quick", "timeline", "speech", "audio", "settings", "log", "play",
+          "cli")
 """Upstream first; a module may import from its own stage and the ones before it."""
 RANK = {stage: rank for rank, stage in enumerate(STAGES)}
 SHARED = {"voiceguide", "voiceguide.base", "voiceguide.errors", "voiceguide.printable", "voiceguide.summary",
@@ -169,11 +171,28 @@ def test_no_test_module_imports_another() -> None:
     assert problems == []
 
 
-def test_the_readme_package_map_names_every_sub_package_and_no_other() -> None:
-    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## How it works", 1)[1].split("\n## ", 1)[0]
+def test_the_package_map_names_every_sub_package_and_no_other() -> None:
+    section = (PACKAGE.parent / "docs" / "how-it-works.md").read_text(encoding="utf-8")
     mapped = {line.split("`")[1] for line in section.splitlines() if line.startswith("| `voiceguide/")}
     packages = {f"voiceguide/{path.parent.name}/" for path in PACKAGE.glob("*/__init__.py")}
     assert {name for name in mapped if name.endswith("/")} == packages
     top_level = {path.name for path in PACKAGE.glob("*.py")} - {"__init__.py", "__main__.py"}
     assert {name for name in top_level if f"`{name}`" not in section and f"`voiceguide/{name}`" not in section} == set()
+
+
+def test_module_file_names_are_unique() -> None:
+    # One word, one meaning: a newcomer who opens ``keys.py`` finds the one module of that name.
+    by_name: dict[str, list[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        if path.name not in ("__init__.py", "__main__.py") or path.parent == PACKAGE:
+            by_name.setdefault(path.name, []).append(str(path.relative_to(PACKAGE.parent)))
+    assert {name: paths for name, paths in by_name.items() if len(paths) > 1} == {}
+
+
+CLI_MODULE_MAX_LINES = 300
+
+
+def test_the_command_line_modules_stay_thin() -> None:
+    sizes = {path.name: len(path.read_text(encoding="utf-8").splitlines()) for path in (PACKAGE / "cli").glob("*.py")}
+    assert len(sizes) > 5
+    assert {name: lines for name, lines in sizes.items() if lines > CLI_MODULE_MAX_LINES} == {}

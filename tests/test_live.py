@@ -504,11 +504,11 @@ def test_every_key_is_answered_within_a_second_and_the_cut_sentence_is_said_agai
             time.sleep(pause)
         term.wait_for("Press now.")
         time.sleep(1.0)
-        press(term, b"s", "s (in a hold)", "left in the hold.")
+        press(term, b"s", "s (in a hold)", "seconds left.")
         time.sleep(1.5)
-        press(term, b"n", "n (left side)", "Right side.")
+        press(term, b"n", "n (left side)", "On to the other side.")
         time.sleep(2.0)
-        press(term, b"p", "p (right side)", "Restarting the right side.")
+        press(term, b"p", "p (right side)", "Restarting this side.")
         time.sleep(1.5)
         press(term, b"q", "q", "Stopping.")
         status = term.finish()
@@ -588,7 +588,7 @@ def _noisy_env(env: dict[str, str], workdir: Path, noise_from_seconds: float) ->
 
 
 def _play_log(env: dict[str, str]) -> Path:
-    code = "from voiceguide.play.library_log import log_path; print(log_path())"
+    code = "from voiceguide.play.library_messages import messages_path; print(messages_path())"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return Path(done.stdout.strip())
@@ -630,3 +630,54 @@ def test_verbose_leaves_the_library_lines_on_the_terminal(env: dict[str, str], w
         assert term.finish() == 0, term.text
     finally:
         term.close()
+
+
+# ---------------------------------------------------------------------------
+# the status in a hold is short and the hold keeps its time (issue 19)
+
+ANSWER_LIMIT_SECONDS = 2.6
+"""The short status: "about 2 s" of speech ("Left side, twenty-eight seconds left." is 2.5 s with espeak-ng)."""
+RELEASE_LATE_LIMIT_SECONDS = 1.0
+"""The release after a status in its hold: at most this much after its planned instant."""
+
+
+def test_status_in_a_hold_is_short_and_the_release_comes_on_time(
+    pulse_server: PulseServer, env: dict[str, str], workdir: Path,
+    plan: list[Cue], render_onsets: list[float], terminal_factory: Any,
+) -> None:
+    recording = workdir / "hold-status.wav"
+    with pulse_server.record(recording):
+        term = terminal_factory("play", str(workdir / "session.yaml"), "--plain", "--from", "3")
+        term.wait_for("Press now.")
+        time.sleep(0.7)  # "Press now." has ended: the hold's silent middle
+        term.press(b"s")
+        term.wait_for("seconds left.")
+        term.wait_for("Release.")
+        term.wait_for("Breathe in.")  # the release has been heard whole
+        term.press(b"q")
+        status = term.finish()
+        time.sleep(1.5)  # the monitor's last buffers reach parecord late
+    assert status == 0, term.text
+    answer = next(line.strip() for line in term.text.replace("\r", "\n").splitlines()
+                  if line.strip().endswith("seconds left."))
+    assert answer.startswith("Left side, ") and answer.count("side") == 1, answer
+    release_text = next(c.text for c in plan if c.text == "Release.")
+    clips = _clips(env, [answer, release_text], workdir)
+    samples = pulse_server.read(recording)
+    onsets = _onsets(pulse_server, recording)
+    first = next(i for i, c in enumerate(plan) if c.step == "3")
+    offset = onsets[0] - render_onsets[first]  # the press step's announcement, where the render has it
+    press = next(i for i, c in enumerate(plan) if c.text == "Press now.")
+    release = next(i for i, c in enumerate(plan) if c.text == release_text)
+    press_at = offset + render_onsets[press]
+    answer_at, answer_score = _find_clip(samples, clips[answer][:RATE // 2], press_at + 0.3, press_at + 4.0)
+    assert answer_score > 0.9, f"the answer {answer!r} is not in the recording (best match {answer_score:.2f})"
+    answer_seconds = len(clips[answer]) / RATE
+    planned = offset + render_onsets[release]
+    release_at, release_score = _find_clip(samples, clips[release_text], planned - 0.3, planned + 3.0)
+    assert release_score > 0.7, f"the release is not in the recording (best match {release_score:.2f})"
+    late = release_at - planned
+    print(f"\nstatus in a hold: {answer!r} lasts {answer_seconds:.2f} s, starts "
+          f"{answer_at - press_at:.2f} s after 'Press now.'; the release {late * 1000:+.0f} ms from its plan")
+    assert answer_seconds <= ANSWER_LIMIT_SECONDS, answer
+    assert late <= RELEASE_LATE_LIMIT_SECONDS

@@ -156,22 +156,17 @@ def _into_a_closed_pipe(*args: str, env: dict[str, str] | None = None) -> subpro
         os.close(write_end)
 
 
-def test_stdout_into_a_closed_pipe_is_one_line_and_exit_1() -> None:
+def test_stdout_into_a_closed_pipe_ends_quietly() -> None:
+    # As other command-line tools: the reader chose to stop ('| head'), so nothing is said.
     result = _into_a_closed_pipe("check", "scripts/breathing.yaml")
-    assert result.returncode == 1
-    assert result.stderr.splitlines() == [
-        "voiceguide: error: Cannot write to standard output: it was closed before everything was written.",
-    ]
+    assert (result.returncode, result.stderr) == (0, "")
 
 
 @pytest.mark.engine
-def test_plan_json_into_a_closed_pipe_is_one_line_and_exit_1(tmp_path: Path) -> None:
+def test_plan_json_into_head_ends_quietly(tmp_path: Path) -> None:
     env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(tmp_path / "cache"))
     result = _into_a_closed_pipe("plan", "--json", "tests/data/valid/minimal.yaml", env=env)
-    assert result.returncode == 1, result.stderr
-    assert result.stderr.splitlines() == [
-        "voiceguide: error: Cannot write to standard output: it was closed before everything was written.",
-    ]
+    assert (result.returncode, result.stderr) == (0, "")
 
 
 # -- item 3: the real length is held to 24 h; a WAV never overflows -----------------------------

@@ -48,5 +48,8 @@ def test_the_long_description_is_about_using_voiceguide(wheel: zipfile.ZipFile) 
     description = _metadata(wheel).get_payload()
     assert isinstance(description, str)
     assert "./dev" not in description and ".venv" not in description
-    for words in ("pip install voiceguide", "voiceguide play", "voiceguide render", "libespeak-ng1"):
+    for words in ("python3 -m pip install .", "pip install dist/voiceguide-", "voiceguide play", "voiceguide render",
+                  "voiceguide breathe", "libespeak-ng1", "not tested"):
         assert words in description
+    # No package index has voiceguide: the page must not send people to one.
+    assert "pip install voiceguide" not in description

@@ -24,7 +24,8 @@ import soxr
 
 from tests.cli_harness import run_cli
 from tests.fakes import tone_event
-from voiceguide.audio.loudness import MAX_LOUDNESS_LUFS, GainedClips, compacted_mix, file_gain_db, session_loudness
+from voiceguide.audio import MAX_LOUDNESS_LUFS
+from voiceguide.audio.loudness import GainedClips, compacted_mix, file_gain_db, session_loudness
 from voiceguide.audio.mixer import Mixer
 from voiceguide.audio.resampling import StreamResampler
 from voiceguide.audio.sinks import FileSink
@@ -33,7 +34,7 @@ from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import EngineError
 from voiceguide.play.render import render_session
 from voiceguide.speech.levelling import limit_true_peak, loudness_lufs, true_peak
-from voiceguide.timeline.compiler import Chapter, Event, Timeline
+from voiceguide.timeline.compiler import Chapter, Event, Timeline, file_chapters
 
 FORMATS = (".mp3", ".ogg", ".opus", ".flac", ".wav")
 
@@ -53,8 +54,14 @@ def ffprobe() -> str:
 
 
 def _probe(ffprobe: str, path: Path) -> dict[str, Any]:
-    done = subprocess.run([ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+    """What ffprobe reads from the file; it must read it without a warning (a player would log them too)."""
+    done = subprocess.run([ffprobe, "-v", "warning", "-print_format", "json", "-show_format", "-show_streams",
                            "-show_chapters", str(path)], capture_output=True, text=True, check=True)
+    # e.g. "237 bytes of comment header remain" from padding in Ogg.  A WAV carries its title twice, by
+    # design (RIFF INFO for players that read no ID3, the ID3 chunk for the chapters): FFmpeg says which it keeps.
+    warnings = [line for line in done.stderr.splitlines()
+                if not (path.suffix == ".wav" and "Discarding ID3 tags because more suitable tags" in line)]
+    assert warnings == [], done.stderr
     result: dict[str, Any] = json.loads(done.stdout)
     return result
 
@@ -111,6 +118,21 @@ def test_ffprobe_lists_the_title_and_exactly_the_plans_chapters(
                              capture_output=True, check=True).stdout
     rate = int(probe["streams"][0]["sample_rate"])
     assert len(decoded) // 4 == pytest.approx(timeline.length * rate / SAMPLE_RATE, abs=1)
+
+
+def test_opus_is_written_at_a_speech_bit_rate(tmp_path: Path) -> None:
+    # Dense sound (noise) makes a VBR encoder spend what it is allowed: about OPUS_SPEECH_BITRATE,
+    # where libsndfile's default spends about 56 kb/s on it.
+    from voiceguide.audio.sinks import OPUS_SPEECH_BITRATE
+
+    noise = (0.3 * np.random.default_rng(1).uniform(-1, 1, 10 * SAMPLE_RATE)).astype(np.float32)
+    path = tmp_path / "noise.opus"
+    sink = FileSink(path, SAMPLE_RATE)
+    for start in range(0, noise.size, SAMPLE_RATE):
+        sink.write(noise[start : start + SAMPLE_RATE])
+    sink.close()
+    bits_per_second = path.stat().st_size * 8 / 10
+    assert 0.75 * OPUS_SPEECH_BITRATE < bits_per_second < 1.25 * OPUS_SPEECH_BITRATE
 
 
 def test_opus_is_resampled_to_48khz_with_onsets_in_place(tmp_path: Path) -> None:
@@ -230,22 +252,25 @@ steps:
 def test_a_real_render_is_tagged_with_the_plans_chapters(
     engine: None, ffprobe: str, tmp_path: Path, extension: str
 ) -> None:
-    from voiceguide.cli import _prepare_session, parse_options
+    from voiceguide.cli import parse_options
+    from voiceguide.play.prepare import prepare_session
 
     script = tmp_path / "phone.yaml"
     script.write_text(SHORT_SESSION)
     output = tmp_path / f"phone{extension}"
     result = run_cli("render", str(script), "-o", str(output), "--plain")
     assert result.exit_status == 0, result.stderr
-    _, timeline, _ = _prepare_session(parse_options(["plan", str(script)]).session)
+    timeline = prepare_session(parse_options(["plan", str(script)]).session).timeline
     probe = _probe(ffprobe, output)
     assert _tags(probe)["title"] == "Phone check"
     chapters = [(c["tags"]["title"], float(c["start_time"])) for c in probe["chapters"]]
     if extension == ".wav":  # the title in RIFF INFO too, for players that read no ID3 chunk
         data = output.read_bytes()
         assert b"LIST" in data and b"INFO" in data and b"INAM" in data and b"Phone check" in data
-    assert [title for title, _ in chapters] == ["First part", "Second part"]
-    for (_, seconds), chapter in zip(chapters, timeline.chapters, strict=True):
+    # The first section starts after the title: the file's first chapter is the title, from 0:00.
+    assert [title for title, _ in chapters] == ["Phone check", "First part", "Second part"]
+    assert chapters[0][1] == 0
+    for (_, seconds), chapter in zip(chapters, file_chapters(timeline), strict=True):
         assert seconds == pytest.approx(chapter.start / SAMPLE_RATE, abs=0.001)
 
 

@@ -54,6 +54,8 @@ PLAN_SCHEMA = {
                     "side": {"enum": ["left", "right", None]},
                     "section": {"type": ["string", "null"]},
                     "label": {"type": ["string", "null"]},  # revision 2
+                    "spoken": {"type": "string"},  # revision 3: only where pronounce changes the words
+                    "moved": {"type": "number", "minimum": -2, "maximum": 2, "not": {"const": 0}},  # revision 3
                 },
             },
         },
@@ -91,9 +93,10 @@ def test_plan_dict_has_exactly_the_spec_keys_and_validates() -> None:
     assert list(plan) == ["title", "duration", "language", "voice", "engine", "events", "chapters"]
     assert (plan["language"], plan["voice"], plan["engine"]) == ("en", "gmw/de", "pyttsx3")
     section = next(e for e in plan["events"] if e["cue"] == "section")
-    assert plan["chapters"] == [{"t": section["t"], "title": "Buttock point"}]
+    assert plan["chapters"] == [{"t": 0.0, "title": "Sciatica relief"}, {"t": section["t"], "title": "Buttock point"}]
     keys = ["t", "duration", "kind", "cue", "text", "step", "side", "section", "label"]
-    assert all(list(e) == keys for e in plan["events"])
+    assert all(list(e) in (keys, [*keys, "moved"]) for e in plan["events"])
+    assert any("moved" in e for e in plan["events"])  # the halfway cue, due with a time-left cue
     assert plan["title"] == "Sciatica relief"
     assert plan["duration"] == round(timeline.length / SAMPLE_RATE, 6)
     assert json.loads(json.dumps(plan)) == plan  # plain JSON types only
@@ -142,12 +145,12 @@ def test_format_plan_reads_like_a_timetable() -> None:
         "Sciatica relief",
         "Test.",
         "",
-        "  0:00.00  title           Sciatica relief",
-        "  0:02.00  chime           (bell)",
+        "  0:00.00     title           Sciatica relief",
+        "  0:02.00  1  chime           (bell)",
         "",
         "Buttock point  (from 0:10.00)",
-        "  0:10.00  section         Buttock point.",
-        "  0:14.50  press    left   Press now.",
+        "  0:10.00  2  section         Buttock point.",
+        "  0:14.50  3  press    left   Press now.",
         "",
         "Total length 1:01.25, 4 cues.",
     ]
@@ -159,7 +162,7 @@ def test_format_plan_shows_hours_and_sections_without_cues() -> None:
                         (Chapter("Quiet", 3000 * sr), Chapter("End", 7000 * sr)), ())  # fmt: skip
     lines = format_plan(timeline).splitlines()
     assert "Quiet  (from 50:00.00)" in lines
-    assert "  1:02:03.00  say             Hi." in lines
+    assert "  1:02:03.00  1  say             Hi." in lines
     assert lines[:3] == ["Long", "", "Quiet  (from 50:00.00)"]
     assert lines[-3:] == ["End  (from 1:56:40.00)", "", "Total length 2:00:00.00, 1 cue."]
 
@@ -173,13 +176,37 @@ def test_clock_rounds_frames_to_hundredths() -> None:
 def test_dropped_cues_become_positioned_warnings() -> None:
     sr = SAMPLE_RATE
     lost = event(30 * sr, sr, "halfway", "Halfway.")
-    kept = event(30 * sr + sr // 2, sr, "remaining", "Ten seconds left.")
-    timeline = Timeline("T", None, sr, 40 * sr, (kept,), (), (), (DroppedCue(lost, kept, 12, 7),))
+    kept = event(29 * sr + sr // 2, sr, "remaining", "Ten seconds left.")
+    timeline = Timeline("T", None, sr, 40 * sr, (kept,), (), (), (DroppedCue(lost, kept, 12, 7, "halfway"),))
     (warning,) = dropped_warnings(timeline, "my.yaml")
     assert warning.format(snippet=False) == (
-        'my.yaml:12:7: warning: the halfway cue "Halfway." at 0:30.00 is dropped: it would collide with the '
-        'remaining cue "Ten seconds left." at 0:30.50, which has priority'
+        'my.yaml:12:7: warning: the halfway cue "Halfway." at 0:30.00 is dropped: the remaining cue '
+        '"Ten seconds left." at 0:29.50 is sounding then; change \'halfway\' to make room'
     )
+
+
+def test_a_drop_warning_points_at_the_key_to_change_even_through_an_alias() -> None:
+    source = b"""voiceguide: 1
+title: T
+x-reuse:
+  hip: &hip
+    hold: 4s
+    halfway: true
+    countdown: 3
+    say: Press firmly and breathe slowly and deeply, as deep as you can.
+steps:
+  - press: *hip
+"""
+    from voiceguide.script.parse import parse_script
+
+    script = parse_script(source, "c.yaml").script
+    assert script is not None
+    timeline = compile_timeline(script, fake_measure)
+    warnings = dropped_warnings(timeline, "c.yaml", source)
+    assert warnings
+    lines = {(w.position.line, w.position.column, w.source_line) for w in warnings}
+    assert lines <= {(6, 5, "    halfway: true"), (8, 5, "    say: Press firmly and breathe slowly and deeply, as "
+                                                        "deep as you can."), (7, 5, "    countdown: 3")}
 
 
 def test_a_real_collision_is_reported() -> None:

@@ -7,210 +7,75 @@ played audio against the mixer's render of the session, sample for sample.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import threading
-from collections import deque
 from collections.abc import Iterator
-from fractions import Fraction
 
 import numpy as np
 import pytest
 
-from tests.fakes import fake_measure
+from tests.fakes import FakeOutput, fake_measure
+from tests.player_harness import (
+    BLOCK,
+    GAP,
+    HERE,
+    PLAYER_CLIPS,
+    RATE,
+    FakeSpeaker,
+    feedback_audio,
+    make_player,
+    make_renderer,
+    play_for,
+    play_to_end,
+    player_script,
+    player_timeline,
+    render_fake,
+)
 from voiceguide.audio.mixer import Mixer
-from voiceguide.base import SAMPLE_RATE, Audio, clock
-from voiceguide.errors import Position
+from voiceguide.base import clock
+from voiceguide.play.frame_map import Feedback
 from voiceguide.play.keymap import KEY_COMMANDS, Command
-from voiceguide.play.log import Feedback
 from voiceguide.play.player import Player
-from voiceguide.play.program import Program, Snapshot, find_start, find_start_point
-from voiceguide.play.status import resume_text, spoken_duration, status_text
-from voiceguide.play.transport import FEEDBACK_GAP_SECONDS, Renderer
-from voiceguide.script.model import Chime, Press, Say, Script, Section
-from voiceguide.timeline.compiler import Event, StepPlan, Timeline, compile_timeline, iter_timeline
-
-RATE = SAMPLE_RATE
-BLOCK = 256
-GAP = round(FEEDBACK_GAP_SECONDS * RATE)
-HERE = Position("test.yaml", 1, 1)
-
-
-class FakeOutput:
-    """A ``Sink`` whose clock moves only when the test calls ``advance``."""
-
-    def __init__(self, block_frames: int = BLOCK, queue_blocks: int = 8) -> None:
-        self._block_frames = block_frames
-        self._queue_frames = queue_blocks * block_frames
-        self.queue: deque[Audio] = deque()
-        self.played: list[Audio] = []
-        self._position = 0
-
-    @property
-    def block_frames(self) -> int:
-        return self._block_frames
-
-    @property
-    def position(self) -> int:
-        return self._position
-
-    def free_frames(self) -> int:
-        return self._queue_frames - sum(len(b) for b in self.queue)
-
-    def write(self, block: Audio) -> None:
-        assert 0 < len(block) <= self._block_frames  # whole blocks; only the very last may be shorter
-        self.queue.append(block.copy())
-
-    def discard(self) -> int:
-        dropped = sum(len(b) for b in self.queue)
-        self.queue.clear()
-        return dropped
-
-    def close(self) -> None:
-        pass
-
-    def abort(self) -> None:
-        self.queue.clear()
-
-    def advance(self, frames: int) -> None:
-        """Consume whole blocks covering ``frames`` (an underrun counts as silence, not position)."""
-        for _ in range(-(-frames // self._block_frames)):
-            if not self.queue:
-                raise AssertionError("underrun: the player did not keep the queue fed")
-            block = self.queue.popleft()
-            self.played.append(block)
-            self._position += len(block)
-
-    def audio(self) -> Audio:
-        return np.concatenate(self.played) if self.played else np.zeros(0, np.float32)
-
-
-def _tone(key: str, frames: int) -> Audio:
-    seed = int.from_bytes(hashlib.sha256(key.encode()).digest()[:2], "big")
-    t = np.arange(frames) / RATE
-    return (0.3 * np.sin(2 * np.pi * (200 + seed % 300) * t)).astype(np.float32)
-
-
-class FakeClips:
-    """A ``mixer.ClipSource``: a distinct tone per text or sound, of the event's length."""
-
-    def clip(self, event: Event) -> Audio:
-        return _tone(event.text or event.sound or "", event.length)
-
-
-class FakeSpeaker:
-    """Speaks feedback as a tone of ``fake_measure`` length; remembers what it said."""
-
-    def __init__(self) -> None:
-        self.said: list[str] = []
-
-    def __call__(self, text: str) -> Audio:
-        self.said.append(text)
-        return _tone("feedback:" + text, fake_measure(text))
-
-
-def _script() -> Script:
-    return Script(
-        title="Test session",
-        position=HERE,
-        steps=(
-            Say("Welcome.", HERE, pause=Fraction(1)),
-            Section("Neck", HERE),
-            Press(Fraction(10), HERE, point="GB20", side="both", prepare=Fraction(1), countdown=3,
-                  rest=Fraction(1), label="Neck point"),
-            Chime(1, HERE),
-            Say("Done.", HERE),
-        ),
-    )
-
-
-def _timeline() -> Timeline:
-    return compile_timeline(_script(), fake_measure)
-
-
-def _make_renderer(snapshot: Snapshot) -> Renderer:
-    return Mixer(snapshot.events, FakeClips(), length=snapshot.ready_until)
-
-
-def _player(program: Program | None = None, **kwargs: object) -> tuple[Player, FakeOutput, FakeSpeaker, Timeline]:
-    timeline = _timeline()
-    output = FakeOutput()
-    speaker = FakeSpeaker()
-    player = Player(program or Program.from_timeline(timeline), _make_renderer, output, speaker, **kwargs)  # type: ignore[arg-type]
-    player.pump()
-    return player, output, speaker, timeline
-
-
-def _play(player: Player, output: FakeOutput, frames: int) -> None:
-    """Let ``frames`` of output play, keeping the queue fed as the real loop does."""
-    done = 0
-    while done < frames:
-        output.advance(BLOCK)
-        done += BLOCK
-        player.pump()
-
-
-def _play_to_end(player: Player, output: FakeOutput, limit: int = 10**8) -> None:
-    while not player.done:
-        output.advance(BLOCK)
-        player.pump()
-        assert output.position < limit
-
-
-def _find(haystack: Audio, needle: Audio, start: int = 0) -> int:
-    """Where ``needle`` occurs exactly in ``haystack`` (from ``start``), or -1."""
-    n = len(needle)
-    for i in range(start, len(haystack) - n + 1):
-        if haystack[i] == needle[0] and np.array_equal(haystack[i:i + n], needle):
-            return i
-    return -1
-
-
-def _render(timeline: Timeline, start: int = 0, end: int | None = None, volume: float = 1.0) -> Audio:
-    stop = timeline.length if end is None else end
-    return Mixer(timeline.events, FakeClips(), volume, length=timeline.length).render(start, stop - start)
-
-
-def _feedback(text: str, volume: float = 1.0) -> Audio:
-    clip = _tone("feedback:" + text, fake_measure(text)) * np.float32(volume)
-    return np.concatenate([clip, np.zeros(GAP, np.float32)])
-
+from voiceguide.play.program import Program, find_start, find_start_point
+from voiceguide.play.status import PlayState, resume_text, spoken_duration, status_at, status_text
+from voiceguide.script.model import Repeat, Say, Script, Section
+from voiceguide.timeline.compiler import Event, StepPlan, compile_timeline, iter_timeline
 
 # ---------------------------------------------------------------------------
 
 
 def test_uninterrupted_playback_is_the_render_sample_for_sample() -> None:
-    player, output, speaker, timeline = _player()
-    _play_to_end(player, output)
+    player, output, speaker, timeline = make_player()
+    play_to_end(player, output)
     audio = output.audio()
-    assert np.array_equal(audio[:timeline.length], _render(timeline))
+    assert np.array_equal(audio[:timeline.length], render_fake(timeline))
     assert not audio[timeline.length:].any()
     assert speaker.said == []
     assert player.status().finished
 
 
 def test_pause_delays_everything_after_by_the_pause_plus_the_reannouncement() -> None:
-    player, output, speaker, timeline = _player()
-    _play(player, output, 40 * BLOCK)
+    player, output, speaker, timeline = make_player()
+    play_for(player, output, 40 * BLOCK)
     cut = output.position  # the session frame reached: nothing before it was a key
     player.handle(Command.PAUSE)
     assert player.paused
     paused_frames = 300 * BLOCK
-    _play(player, output, paused_frames)
+    play_for(player, output, paused_frames)
     player.handle(Command.PAUSE)
     assert not player.paused
     announcement = speaker.said[-1]
     assert announcement.startswith("Resuming. ")
-    _play_to_end(player, output)
+    play_to_end(player, output)
 
     audio = output.audio()
-    rendered = _render(timeline)
+    rendered = render_fake(timeline)
     assert np.array_equal(audio[:cut], rendered[:cut])
     # "Paused." starts exactly at the cut; the pause lasts until the resume key.
-    paused = _feedback("Paused.")
+    paused = feedback_audio("Paused.")
     assert np.array_equal(audio[cut:cut + len(paused)], paused)
     assert not audio[cut + len(paused):cut + paused_frames].any()
-    resume = _feedback(announcement)
+    resume = feedback_audio(announcement)
     at = cut + paused_frames
     assert np.array_equal(audio[at:at + len(resume)], resume)
     # Then the session from the start of the sentence the pause cut: nothing lost, and the
@@ -222,10 +87,10 @@ def test_pause_delays_everything_after_by_the_pause_plus_the_reannouncement() ->
 
 
 def test_resume_says_where_and_how_long_is_left_of_the_hold() -> None:
-    player, output, speaker, timeline = _player()
+    player, output, speaker, timeline = make_player()
     press = next(e for e in timeline.events if e.cue == "press" and e.side == "left")
     release = next(e for e in timeline.events if e.cue == "release" and e.side == "left")
-    _play(player, output, press.end + 2 * RATE)
+    play_for(player, output, press.end + 2 * RATE)
     position = player.position()
     player.handle(Command.PAUSE)
     player.handle(Command.PAUSE)
@@ -234,83 +99,84 @@ def test_resume_says_where_and_how_long_is_left_of_the_hold() -> None:
 
 
 def test_next_jumps_to_the_next_steps_first_frame() -> None:
-    player, output, speaker, timeline = _player()
+    player, output, speaker, timeline = make_player()
     spans = [s for s in timeline.spans if s.end > s.start]
     first = spans[0]
-    _play(player, output, first.start + RATE // 2)
+    play_for(player, output, first.start + RATE // 2)
     position = output.position
     player.handle(Command.NEXT)
     assert speaker.said == ["Next step."]
-    _play_to_end(player, output)
+    play_to_end(player, output)
     audio = output.audio()
-    rendered = _render(timeline)
-    note = _feedback("Next step.")
+    rendered = render_fake(timeline)
+    note = feedback_audio("Next step.")
     assert np.array_equal(audio[position:position + len(note)], note)
     rest = audio[position + len(note):]
     assert np.array_equal(rest[:timeline.length - spans[1].start], rendered[spans[1].start:])
 
 
 def test_next_on_the_last_step_stays_and_says_so() -> None:
-    player, output, speaker, timeline = _player(start_frame=[s for s in _timeline().spans][-1].start)
+    player, output, speaker, timeline = make_player(start_frame=[s for s in player_timeline().spans][-1].start)
     player.handle(Command.NEXT)
     assert speaker.said == ["This is the last step."]
-    _play_to_end(player, output)
+    play_to_end(player, output)
 
 
 def test_restart_goes_to_the_step_start_and_twice_quickly_to_the_previous_step() -> None:
-    player, output, speaker, timeline = _player()
+    player, output, speaker, timeline = make_player()
     spans = [s for s in timeline.spans if s.end > s.start]
     press = next(s for s in spans if s.kind == "press")
     index = spans.index(press)
-    _play(player, output, press.start + 3 * RATE)
+    play_for(player, output, press.start + 3 * RATE)
     player.handle(Command.RESTART)
     assert speaker.said == ["Restarting this step."]
     assert player.transport.cursor_frame == press.start  # the write cursor is the point
-    _play(player, output, BLOCK)
+    play_for(player, output, BLOCK)
     player.handle(Command.RESTART)
     assert speaker.said[-1] == "Previous step."
     assert player.transport.cursor_frame == spans[index - 1].start
     # After the two-second window, a press restarts the step again.
-    _play(player, output, 3 * RATE)
+    play_for(player, output, 3 * RATE)
     player.handle(Command.RESTART)
     assert speaker.said[-1] == "Restarting this step."
 
 
 def test_volume_steps_are_spoken_clamped_and_applied_to_the_session() -> None:
-    player, output, speaker, timeline = _player(volume=0.8)
+    player, output, speaker, timeline = make_player(volume=0.8)
     for _ in range(4):
         player.handle(Command.VOLUME_UP)
     assert player.volume_percent == 100
     for _ in range(12):
         player.handle(Command.VOLUME_DOWN)
     assert player.volume_percent == 10
-    assert speaker.said[:3] == ["Volume ninety percent.", "Volume one hundred percent.",
-                                 "Volume one hundred percent."]
-    assert speaker.said[-1] == "Volume ten percent."
-    _play_to_end(player, output)
+    assert speaker.said[:4] == ["Volume ninety percent.", "Volume one hundred percent.",
+                                 "Already at full volume.", "Already at full volume."]
+    assert speaker.said[-4:] == ["Volume ten percent.", "Already at the lowest volume.",
+                                 "Already at the lowest volume.", "Already at the lowest volume."]
+    play_to_end(player, output)
     audio = output.audio()
-    quiet = _render(timeline, volume=0.1)
+    quiet = render_fake(timeline, volume=0.1)
     # The first session frames after the last volume key are at 10 percent.
-    note = _feedback("Volume ten percent.", 0.1)
+    note = feedback_audio("Already at the lowest volume.", 0.1)
     assert np.array_equal(audio[:len(note)], note)
     assert np.allclose(audio[len(note):len(note) + timeline.length], quiet, atol=1e-7)
 
 
 def test_status_interrupts_the_sentence_at_once_then_says_it_again_from_its_start() -> None:
-    player, output, speaker, timeline = _player()
+    player, output, speaker, timeline = make_player()
     welcome = next(e for e in timeline.events if e.text == "Welcome.")
-    _play(player, output, welcome.start + BLOCK * 4)
+    play_for(player, output, welcome.start + BLOCK * 4)
     at = output.position
     assert welcome.start < at < welcome.end
     player.handle(Command.STATUS)
     said = speaker.said[-1]
     assert "left in the session" in said
-    _play_to_end(player, output)
+    play_to_end(player, output)
     audio = output.audio()
-    rendered = _render(timeline)
+    rendered = render_fake(timeline)
     # The answer starts at the key (not when the sentence ends), then the sentence again, whole.
     assert np.array_equal(audio[:at], rendered[:at])
-    note = _feedback(said)
+    note = feedback_audio(said)
     assert np.array_equal(audio[at:at + len(note)], note)
     tail = audio[at + len(note):]
     assert np.array_equal(tail[:timeline.length - welcome.start], rendered[welcome.start:])
@@ -318,44 +184,46 @@ def test_status_interrupts_the_sentence_at_once_then_says_it_again_from_its_star
 
 @pytest.mark.parametrize("command", [Command.HELP, Command.VOLUME_UP, Command.STATUS])
 def test_every_answer_starts_at_the_key(command: Command) -> None:
-    player, output, speaker, timeline = _player(volume=0.5)
+    player, output, speaker, timeline = make_player(volume=0.5)
     welcome = next(e for e in timeline.events if e.text == "Welcome.")
-    _play(player, output, welcome.start + BLOCK * 2)
+    play_for(player, output, welcome.start + BLOCK * 2)
     at = output.position
     player.handle(command)
-    _play(player, output, 2 * BLOCK)
+    play_for(player, output, 2 * BLOCK)
     volume = 0.6 if command is Command.VOLUME_UP else 0.5
-    note = _feedback(speaker.said[-1], volume)
+    note = feedback_audio(speaker.said[-1], volume)
     assert np.array_equal(output.audio()[at:at + 2 * BLOCK], note[:2 * BLOCK])
 
 
 def test_next_on_the_left_side_of_a_press_on_both_sides_goes_to_the_right_side_and_p_back() -> None:
-    player, output, speaker, timeline = _player()
+    player, output, speaker, timeline = make_player()
     left_press = next(e for e in timeline.events if e.cue == "press" and e.side == "left")
     right_side = next(e for e in timeline.events if e.cue == "announce" and e.side == "right")
     press_span = next(s for s in timeline.spans if s.kind == "press")
-    _play(player, output, left_press.end + RATE)
+    play_for(player, output, left_press.end + RATE)
     player.handle(Command.NEXT)
-    assert speaker.said == ["Right side."]
+    # The right side's announcement names the side: the answer does not say it again.
+    assert speaker.said == ["On to the other side."]
+    assert right_side.text is not None and right_side.text.startswith("Right side.")
     assert player.transport.cursor_frame == right_side.start
-    _play(player, output, BLOCK)
+    play_for(player, output, BLOCK)
     player.handle(Command.RESTART)
-    assert speaker.said[-1] == "Restarting the right side."
+    assert speaker.said[-1] == "Restarting this side."
     assert player.transport.cursor_frame == right_side.start
     player.handle(Command.RESTART)
-    assert speaker.said[-1] == "Back to the left side."
+    assert speaker.said[-1] == "Back to the first side."
     assert player.transport.cursor_frame == press_span.start
-    _play(player, output, 3 * RATE)
+    play_for(player, output, 3 * RATE)
     player.handle(Command.RESTART)  # on the left side: the step itself restarts
     assert speaker.said[-1] == "Restarting this step."
     player.handle(Command.NEXT)
     player.handle(Command.NEXT)  # from the right side: the next step
-    assert speaker.said[-2:] == ["Right side.", "Next step."]
+    assert speaker.said[-2:] == ["On to the other side.", "Next step."]
     assert player.transport.cursor_frame == press_span.end
 
 
 def test_status_text_names_step_point_side_and_times() -> None:
-    player, output, speaker, timeline = _player()
+    player, output, speaker, timeline = make_player()
     press = next(e for e in timeline.events if e.cue == "press" and e.side == "right")
     status = player.status_at(press.end + RATE)
     text = status_text(status)
@@ -365,30 +233,30 @@ def test_status_text_names_step_point_side_and_times() -> None:
 
 
 def test_quit_says_stopping_and_ends() -> None:
-    player, output, speaker, timeline = _player()
-    _play(player, output, RATE)
+    player, output, speaker, timeline = make_player()
+    play_for(player, output, RATE)
     at = output.position
     player.handle(Command.QUIT)
     player.handle(Command.PAUSE)  # ignored once quitting
-    _play_to_end(player, output)
+    play_to_end(player, output)
     assert speaker.said == ["Stopping."]
     audio = output.audio()
-    note = _feedback("Stopping.")
+    note = feedback_audio("Stopping.")
     assert np.array_equal(audio[at:at + len(note)], note)
     assert not audio[at + len(note):].any()
 
 
 def test_poll_reports_each_cue_once_in_order_and_feedback() -> None:
-    player, output, speaker, timeline = _player()
+    player, output, speaker, timeline = make_player()
     seen: list[object] = []
-    _play(player, output, 20 * BLOCK)
+    play_for(player, output, 20 * BLOCK)
     seen += player.poll()
     player.handle(Command.PAUSE)
-    _play(player, output, 20 * BLOCK)
+    play_for(player, output, 20 * BLOCK)
     seen += player.poll()
     player.handle(Command.PAUSE)
     while not player.done:
-        _play(player, output, BLOCK)
+        play_for(player, output, BLOCK)
         seen += player.poll()
     cues = [n for n in seen if isinstance(n, Event)]
     # The pause cut the title: resuming says it again from its start, and it is reported again.
@@ -399,17 +267,17 @@ def test_poll_reports_each_cue_once_in_order_and_feedback() -> None:
 
 
 def test_keys_map_to_commands() -> None:
-    from voiceguide.play import keys
+    from voiceguide.play import keyboard
 
-    assert KEY_COMMANDS[keys.SPACE] is Command.PAUSE
-    assert KEY_COMMANDS[keys.RIGHT] is Command.NEXT and KEY_COMMANDS["n"] is Command.NEXT
-    assert KEY_COMMANDS[keys.LEFT] is Command.RESTART and KEY_COMMANDS["p"] is Command.RESTART
-    assert KEY_COMMANDS[keys.ESCAPE] is Command.QUIT and KEY_COMMANDS["q"] is Command.QUIT
+    assert KEY_COMMANDS[keyboard.SPACE] is Command.PAUSE
+    assert KEY_COMMANDS[keyboard.RIGHT] is Command.NEXT and KEY_COMMANDS["n"] is Command.NEXT
+    assert KEY_COMMANDS[keyboard.LEFT] is Command.RESTART and KEY_COMMANDS["p"] is Command.RESTART
+    assert KEY_COMMANDS[keyboard.ESCAPE] is Command.QUIT and KEY_COMMANDS["q"] is Command.QUIT
     assert KEY_COMMANDS["+"] is Command.VOLUME_UP and KEY_COMMANDS["-"] is Command.VOLUME_DOWN
 
 
 def test_find_start_by_step_and_section() -> None:
-    timeline = _timeline()
+    timeline = player_timeline()
     snapshot = Program.from_timeline(timeline).snapshot()
     press = next(s for s in timeline.spans if s.kind == "press")
     assert find_start(snapshot, step=press.step) == press.start
@@ -421,11 +289,11 @@ def test_find_start_by_step_and_section() -> None:
 
 
 def test_start_mid_session_plays_the_render_from_there() -> None:
-    timeline = _timeline()
+    timeline = player_timeline()
     start = find_start(Program.from_timeline(timeline).snapshot(), step="3")
-    player, output, _, _ = _player(start_frame=start)
-    _play_to_end(player, output)
-    assert np.array_equal(output.audio()[:timeline.length - start], _render(timeline, start))
+    player, output, _, _ = make_player(start_frame=start)
+    play_to_end(player, output)
+    assert np.array_equal(output.audio()[:timeline.length - start], render_fake(timeline, start))
 
 
 def test_spoken_duration() -> None:
@@ -449,24 +317,24 @@ class _GatedMeasure:
 
 def test_program_compiles_in_the_background_and_the_player_waits_when_behind() -> None:
     gate = _GatedMeasure()
-    plans: Iterator[StepPlan] = iter_timeline(_script(), gate)
+    plans: Iterator[StepPlan] = iter_timeline(player_script(), gate)
     program = Program("Test session", plans)
     gate.allowed.release()  # only the title: the first step
     snapshot = program.wait(lambda s: len(s.spans) >= 1, timeout=5)
     assert not snapshot.complete and snapshot.ready_until > 0
-    timeline = _timeline()
+    timeline = player_timeline()
     output = FakeOutput()
-    player = Player(program, _make_renderer, output, FakeSpeaker())
+    player = Player(program, make_renderer, output, FakeSpeaker())
     player.pump()
-    _play(player, output, snapshot.ready_until + 20 * BLOCK)
+    play_for(player, output, snapshot.ready_until + 20 * BLOCK)
     assert player.wait_frames > 0  # it ran out of compiled steps and waited in silence
     waited_at = snapshot.ready_until
     for _ in range(100):
         gate.allowed.release()
     program.wait(lambda s: s.complete, timeout=5)
-    _play_to_end(player, output)
+    play_to_end(player, output)
     audio = output.audio()
-    rendered = _render(timeline)
+    rendered = render_fake(timeline)
     assert np.array_equal(audio[:waited_at], rendered[:waited_at])
     tail = audio[waited_at + player.wait_frames:]
     assert np.array_equal(tail[:timeline.length - waited_at], rendered[waited_at:])
@@ -479,24 +347,40 @@ def test_program_compiles_in_the_background_and_the_player_waits_when_behind() -
 def test_status_line_fits_the_width_and_shows_step_text_bar_and_times() -> None:
     from voiceguide.play import screen
 
-    player, output, _, timeline = _player()
+    player, output, _, timeline = make_player()
     press = next(e for e in timeline.events if e.cue == "press" and e.side == "left")
-    _play(player, output, press.start + BLOCK)
+    play_for(player, output, press.start + BLOCK)
     line = screen.status_line(player.status(), width=140)
     assert len(line) <= 139
-    assert line.startswith("Playing · step 4 of 6 · Neck point, left side · “Press now.”")
+    # Numbered as the script, plan and --from number it: the press is the script's step 3 of 5.
+    assert line.startswith("Playing · step 3 of 5 · Neck point, left side · “Press now.”")
     # Every number says what it is: the time left in the hold, the session's bar and time left.
     assert " left in the hold · session [" in line and line.endswith(" left")
     assert len(screen.status_line(player.status(), width=30)) <= 29
     assert screen.redraw("x") == "\rx\x1b[K"
 
 
+def test_the_title_has_no_step_number_and_a_nested_step_its_path() -> None:
+    from voiceguide.play import screen
+
+    steps = (Say("Hello.", HERE), Repeat(2, (Say("One.", HERE), Say("Two.", HERE)), HERE))
+    program = Program.from_timeline(compile_timeline(Script(title="S", steps=steps, position=HERE), fake_measure))
+    snapshot = program.snapshot()
+    state = PlayState(paused=False, volume_percent=100, finished=False)
+    line = screen.status_line(status_at(snapshot, 0, state), width=100)
+    assert line.startswith("Playing · Introduction · “S”")
+    second_round_two = [span for span in snapshot.spans if span.step == "2.2"][1]
+    line = screen.status_line(status_at(snapshot, second_round_two.start, state), width=100)
+    assert line.startswith("Playing 2.2/2 · ")  # the short form, at this width
+    assert find_start(snapshot, step="2.2") == [s for s in snapshot.spans if s.step == "2.2"][0].start
+
+
 def test_at_60_columns_the_times_give_way_to_the_step_and_its_sentence() -> None:
     from voiceguide.play import screen
 
-    player, output, _, timeline = _player()
+    player, output, _, timeline = make_player()
     press = next(e for e in timeline.events if e.cue == "press" and e.side == "left")
-    _play(player, output, press.start + BLOCK)
+    play_for(player, output, press.start + BLOCK)
     line = screen.status_line(player.status(), width=60)
     assert len(line) <= 59
     assert "Neck point, left side · “Press now.”" in line
@@ -505,21 +389,21 @@ def test_at_60_columns_the_times_give_way_to_the_step_and_its_sentence() -> None
 def test_after_quitting_the_last_line_says_stopped_not_done() -> None:
     from voiceguide.play import screen
 
-    player, output, _, timeline = _player()
-    _play(player, output, RATE)
+    player, output, _, timeline = make_player()
+    play_for(player, output, RATE)
     player.handle(Command.QUIT)
-    _play_to_end(player, output)
+    play_to_end(player, output)
     line = screen.status_line(player.status(), width=80)
     assert line.startswith("Stopped ") and "done" not in line.lower() and "Finished" not in line
-    player, output, _, timeline = _player()
-    _play_to_end(player, output)
+    player, output, _, timeline = make_player()
+    play_to_end(player, output)
     assert screen.status_line(player.status(), width=80).startswith("Finished ")
 
 
 def test_plain_lines_one_per_cue_with_elapsed_time() -> None:
     from voiceguide.play import screen
 
-    timeline = _timeline()
+    timeline = player_timeline()
     press = next(e for e in timeline.events if e.cue == "press")
     minutes, seconds = divmod(press.start // RATE, 60)
     assert screen.notice_line(press, RATE) == f"{minutes}:{seconds:02d}  Press now."
@@ -541,7 +425,7 @@ def test_play_rejects_an_unknown_start_before_any_sound(capsys: pytest.CaptureFi
 
 
 def test_play_help_lists_every_key() -> None:
-    from voiceguide.cli import PLAY_KEYS_EPILOG
+    from voiceguide.cli.definition import PLAY_KEYS_EPILOG
     from voiceguide.play.keymap import KEY_HELP
 
     for row in KEY_HELP:
@@ -568,7 +452,7 @@ def _english_help() -> str:
 
 
 def test_help_says_the_keys() -> None:
-    player, output, speaker, _ = _player()
+    player, output, speaker, _ = make_player()
     player.handle(Command.HELP)
     assert speaker.said == [_english_help()] and KEY_COMMANDS["?"] is Command.HELP
 
@@ -582,13 +466,13 @@ def test_spoken_help_is_short_and_in_the_order_a_person_needs_the_keys() -> None
 
 
 def test_status_while_paused_shows_no_sentence_and_says_paused() -> None:
-    player, output, speaker, timeline = _player()
+    player, output, speaker, timeline = make_player()
     welcome = next(e for e in timeline.events if e.text == "Welcome.")
-    _play(player, output, welcome.start + BLOCK * 2)
+    play_for(player, output, welcome.start + BLOCK * 2)
     player.handle(Command.PAUSE)
-    _play(player, output, BLOCK)
+    play_for(player, output, BLOCK)
     assert player.status().speaking == "Paused."
-    _play(player, output, fake_measure("Paused.") + GAP + BLOCK)
+    play_for(player, output, fake_measure("Paused.") + GAP + BLOCK)
     status = player.status()
     assert status.paused and status.speaking is None
     assert status_text(status).startswith("Paused. ")
@@ -620,18 +504,18 @@ def test_a_sound_ringing_past_its_step_end_does_not_hide_the_next_steps_first_cu
     program = Program("Overlap", walk())
     program.wait(lambda s: len(s.spans) >= 1, timeout=5)
     output = FakeOutput()
-    player = Player(program, _make_renderer, output, FakeSpeaker())
+    player = Player(program, make_renderer, output, FakeSpeaker())
     player.pump()
     seen: list[object] = []
-    _play(player, output, 12 * BLOCK)
+    play_for(player, output, 12 * BLOCK)
     seen += player.poll()
     assert player.wait_frames > 0
     gate.set()
     program.wait(lambda s: s.complete, timeout=5)
     while not player.done:
-        _play(player, output, BLOCK)
+        play_for(player, output, BLOCK)
         seen += player.poll()
-    rendered = Mixer((first, second), FakeClips(), length=9 * BLOCK).render(0, 9 * BLOCK)
+    rendered = Mixer((first, second), PLAYER_CLIPS, length=9 * BLOCK).render(0, 9 * BLOCK)
     audio = output.audio()
     waited_at = 4 * BLOCK  # the first step's end: everything before it is final
     assert np.array_equal(audio[:waited_at], rendered[:waited_at])
@@ -641,32 +525,32 @@ def test_a_sound_ringing_past_its_step_end_does_not_hide_the_next_steps_first_cu
 
 
 def test_restart_after_a_skip_restarts_the_new_step_and_the_first_step_has_no_previous() -> None:
-    player, output, speaker, timeline = _player()
+    player, output, speaker, timeline = make_player()
     spans = [s for s in timeline.spans if s.end > s.start]
     press = next(s for s in spans if s.kind == "press")
     index = spans.index(press)
-    _play(player, output, press.start + 3 * RATE)
+    play_for(player, output, press.start + 3 * RATE)
     player.handle(Command.RESTART)
     player.handle(Command.NEXT)  # now on the press's right side
     player.handle(Command.NEXT)  # now in the step after the press
-    _play(player, output, BLOCK)
+    play_for(player, output, BLOCK)
     player.handle(Command.RESTART)  # within two seconds, but of another step: restart that one
-    assert speaker.said == ["Restarting this step.", "Right side.", "Next step.", "Restarting this step."]
+    assert speaker.said == ["Restarting this step.", "On to the other side.", "Next step.", "Restarting this step."]
     assert player.transport.cursor_frame == spans[index + 1].start  # the write cursor is the point
 
-    player, output, speaker, timeline = _player()
-    _play(player, output, BLOCK)
+    player, output, speaker, timeline = make_player()
+    play_for(player, output, BLOCK)
     player.handle(Command.RESTART)
     player.handle(Command.RESTART)  # twice at the first step: there is no previous one
-    assert speaker.said == ["Restarting this step.", "Restarting this step."]
+    assert speaker.said == ["Restarting this step.", "This is the first step. Starting it again."]
     assert player.transport.cursor_frame == spans[0].start
 
 
 def test_volume_down_below_the_floor_never_makes_it_louder() -> None:
-    player, output, speaker, timeline = _player(volume=0.05)
+    player, output, speaker, timeline = make_player(volume=0.05)
     player.handle(Command.VOLUME_DOWN)
     assert player.volume_percent == 5
-    assert speaker.said == ["Volume five percent."]
+    assert speaker.said == ["Already at the lowest volume."]  # answered, though nothing changed
     player.handle(Command.VOLUME_UP)
     assert player.volume_percent == 15
 
@@ -694,8 +578,8 @@ def test_the_keys_answer_in_the_scripts_language() -> None:
     from voiceguide.play.keymap import KEY_HELP
 
     german = load_phrasebook("de")
-    player, output, speaker, timeline = _player(phrases=german)
-    _play(player, output, RATE)
+    player, output, speaker, timeline = make_player(phrases=german)
+    play_for(player, output, RATE)
     for command in (Command.PAUSE, Command.PAUSE, Command.VOLUME_DOWN, Command.NEXT, Command.STATUS, Command.HELP,
                     Command.QUIT):
         player.handle(command)
@@ -718,7 +602,7 @@ def test_the_spoken_status_in_german_down_to_the_end() -> None:
     from voiceguide.phrases import load_phrasebook
 
     german = load_phrasebook("de")
-    player, output, speaker, timeline = _player()
+    player, output, speaker, timeline = make_player()
     press = next(e for e in timeline.events if e.cue == "press" and e.side == "right")
     status = player.status_at(press.end + RATE)
     text = status_text(status, german)

@@ -20,7 +20,7 @@ from tests.fakes import fake_measure
 from voiceguide.audio.captions import format_chapters_webvtt, format_cue_sheet, format_srt, format_webvtt
 from voiceguide.errors import Diagnostic, Position
 from voiceguide.play import screen
-from voiceguide.play.log import Feedback
+from voiceguide.play.frame_map import Feedback
 from voiceguide.play.status import Status
 from voiceguide.printable import printable
 from voiceguide.script.model import Say, Script, Section
@@ -96,7 +96,7 @@ def test_the_play_screen_shows_script_text_escaped(hostile_timeline: Timeline) -
     event = next(event for event in hostile_timeline.events if event.cue == "say")
     assert_no_live_controls(screen.notice_line(event, rate))
     assert_no_live_controls(screen.notice_line(Feedback(HOSTILE), rate))
-    status = Status(position=0, length=10 * rate, sample_rate=rate, paused=False, span=None, step_number=1,
+    status = Status(position=0, length=10 * rate, sample_rate=rate, paused=False, span=None, step_number="1",
                     step_count=1, side=None, speaking=HOSTILE, step_left=rate, hold_left=None,
                     volume_percent=100, finished=False)
     line = screen.status_line(status, width=400)

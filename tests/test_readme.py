@@ -1,4 +1,4 @@
-"""What the README tells a new user is true: the example's stated length, quoting, the format reference."""
+"""What the README and docs/ tell a user is true: the example's stated length, quoting, the links."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from voiceguide.script.parse import parse_script
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
+GUIDE = (REPO / "docs" / "writing-sessions.md").read_text(encoding="utf-8")
+DOCS = sorted((REPO / "docs").glob("*.md"))
+README_MAX_LINES = 360
+"""The README is for people who use voiceguide; the long reference lives in docs/."""
 
 
 def _section(heading: str) -> str:
@@ -32,7 +36,7 @@ def test_the_example_says_how_long_it_lasts_and_it_does() -> None:
 
 
 def test_the_quoting_example_keeps_colons_and_hashes() -> None:
-    rules = _section("## Writing your own session").split("**Quoting text.**", 1)[1]
+    rules = GUIDE.split("**Quoting text.**", 1)[1]
     snippet = _yaml_blocks(rules)[0]
     document = "voiceguide: 1\ntitle: Quoting\n" + snippet
     result = parse_script(document.encode(), "quoting.yaml")
@@ -45,4 +49,20 @@ def test_the_quoting_example_keeps_colons_and_hashes() -> None:
 def test_the_format_reference_ships_in_the_repository_and_is_linked() -> None:
     assert (REPO / "docs" / "script-format.md").is_file()
     assert "](docs/script-format.md)" in _section("## Writing your own session")
-    assert "shared/spec" not in README
+    pages = [REPO / "README.md", *DOCS]
+    assert [page.name for page in pages if "shared/spec" in page.read_text(encoding="utf-8")] == []
+
+
+def test_the_readme_stays_short_and_links_every_page_of_the_docs() -> None:
+    assert len(README.splitlines()) <= README_MAX_LINES
+    linked = set(re.findall(r"\]\(docs/([\w.-]+\.md)", README))
+    assert {path.name for path in DOCS} - {"package-readme.md"} <= linked
+
+
+def test_every_relative_link_in_the_readme_and_docs_leads_to_a_file() -> None:
+    broken = []
+    for page in [REPO / "README.md", *DOCS]:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(REPO)}: {target}")
+    assert broken == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -303,6 +304,10 @@ def test_cli_list_names_every_shipped_session() -> None:
     assert [line.split()[0] for line in result.stdout_lines] == [p.stem for p in shipped_scripts()]
     assert all(" min " in line for line in result.stdout_lines)
     assert any("Sciatica" in line for line in result.stdout_lines)
+    names = [line.split()[0] for line in result.stdout_lines]
+    assert names.index("sciatica") == names.index("sciatica-de") - 1  # a session, then its translations
+    # One length per session: the list's estimate, not a second one in the description.
+    assert all(len(re.findall(r"\b(\d+) (?:min|minutes|Minuten)\b", line)) == 1 for line in result.stdout_lines)
 
 
 def test_pcm16_rounds_to_nearest_and_clips() -> None:

@@ -26,8 +26,9 @@ from tests.onsets import detect_onsets, onset_errors, required_events
 from voiceguide.audio.mixer import Mixer
 from voiceguide.audio.sinks import FileSink, to_pcm16
 from voiceguide.base import SAMPLE_RATE
-from voiceguide.cli import _prepare_session, _session_volume, parse_options
+from voiceguide.cli import parse_options
 from voiceguide.errors import EngineError
+from voiceguide.play.prepare import prepare_session
 from voiceguide.play.render import render_session
 
 REPO = Path(__file__).resolve().parent.parent
@@ -158,8 +159,8 @@ def test_file_and_mixer_blocks_give_identical_samples(engine_cache: Path, tmp_pa
     script_path.write_text(SHORT_SCRIPT)
     output = tmp_path / "blocks.wav"
     options = parse_options(["render", str(script_path), "-o", str(output), "--volume", "0.8"])
-    script, timeline, clips = _prepare_session(options.session)
-    volume = _session_volume(options.session.sound, script)
+    session = prepare_session(options.session)
+    timeline, clips, volume = session.timeline, session.clips, session.volume
     assert volume == 0.8
     mixer = Mixer(timeline.events, clips, volume, length=timeline.length)
     whole = mixer.render(0, timeline.length)
@@ -185,7 +186,9 @@ def test_plan_text_and_json_describe_the_same_session(engine_cache: Path) -> Non
     assert lines[-1].startswith("Total length ") and lines[-1].endswith(f"{len(data['events'])} cues.")
     press = next(e for e in data["events"] if e["cue"] == "press")
     minutes, secs = divmod(press["t"], 60)
-    assert any(line.startswith(f"  {int(minutes)}:{secs:05.2f}  press") for line in lines)
+    # The same time, and the same step number as the JSON plan's.
+    assert f"  {int(minutes)}:{secs:05.2f}  {press['step']}  press" in [line[:len(line.split("press")[0]) + 5]
+                                                                       for line in lines if "press" in line]
 
 
 def test_pace_and_no_cautions_change_the_plan_as_the_spec_says(engine_cache: Path) -> None:
@@ -277,5 +280,6 @@ def test_plan_and_render_warn_about_dropped_cues_with_positions(engine_cache: Pa
         result = run_cli(*command)
         assert result.exit_status == 0, result.stderr
         warnings = [line for line in result.stderr_lines if ": warning: " in line]
-        assert warnings and all(line.startswith(f"{script}:4:5: warning: the ") for line in warnings)
-        assert result.stderr_lines[1:3] == ["      - press:", "        ^"]  # the source line and a caret
+        # Each at the key whose value would make room, with its line and a caret.
+        assert sorted(line.split(": warning: ")[0] for line in warnings) == [f"{script}:6:7", f"{script}:8:7"]
+        assert "          halfway: true" in result.stderr_lines and "          ^" in result.stderr_lines

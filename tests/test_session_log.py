@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -20,13 +21,14 @@ import numpy as np
 import pytest
 
 from tests.cli_harness import run_cli
+from tests.fakes import WallClockOutput
 from voiceguide.log.record import BadRecord, Record, format_record, parse_record
 from voiceguide.log.recorder import SessionRecorder
-from voiceguide.log.settings import ConfigError, Settings, load_settings
 from voiceguide.log.store import append_record, forget_log, log_path, read_log
 from voiceguide.phrases import load_phrasebook
 from voiceguide.play.ask import ask_pain, pain_phrases
 from voiceguide.play.tracking import SessionTracking
+from voiceguide.settings import ConfigError, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONE = timezone(timedelta(hours=1))
@@ -54,6 +56,17 @@ def test_a_record_is_one_ascii_line_and_reads_back_equal() -> None:
     line = format_record(record)
     assert line.endswith(b"\n") and line.count(b"\n") == 1 and line.isascii()
     assert parse_record(line) == record
+
+
+def test_the_note_and_the_stop_point_read_back_and_older_records_have_none() -> None:
+    record = dataclasses.replace(_record(3, ended="quit"), note="slept badly", script_path="/home/a/s.yaml",
+                                 stopped_step="5.2", stopped_occurrence=2)
+    assert parse_record(format_record(record)) == record
+    older = json.loads(format_record(_record(3)))
+    assert "note" not in older and parse_record(json.dumps(older).encode()).stopped_step is None
+    older["stopped_occurrence"] = 0
+    with pytest.raises(BadRecord):
+        parse_record(json.dumps(older).encode())
 
 
 @pytest.mark.parametrize("line", [
@@ -181,50 +194,8 @@ def test_bad_settings_are_one_sentence_naming_the_file(tmp_path: Path, text: str
 # -- the pain question, with a fake output and scripted keys ----------------------------
 
 
-class FakeOutput:
-    """An Output whose device consumes written blocks in step with the wall clock, at ``rate`` frames a second."""
-
-    block_frames = 256
-
-    def __init__(self, rate: int = 100_000) -> None:
-        self._rate = rate
-        self._zero = time.monotonic()
-        self._consumed_at_zero = 0
-        self.queued: list[np.ndarray] = []
-        self.heard: list[np.ndarray] = []
-        self._position = 0
-
-    def _advance(self) -> None:
-        due = self._consumed_at_zero + int((time.monotonic() - self._zero) * self._rate)
-        while self.queued and self._position + len(self.queued[0]) <= due:
-            block = self.queued.pop(0)
-            self.heard.append(block)
-            self._position += len(block)
-        if not self.queued:  # an idle device does not bank time
-            self._zero, self._consumed_at_zero = time.monotonic(), self._position
-
-    @property
-    def position(self) -> int:
-        self._advance()
-        return self._position
-
-    def free_frames(self) -> int:
-        self._advance()
-        return max(0, 4 * self.block_frames - sum(len(b) for b in self.queued))
-
-    def write(self, block: np.ndarray) -> None:
-        self._advance()
-        self.queued.append(block)
-
-    def discard(self) -> int:
-        self._advance()
-        dropped = sum(len(b) for b in self.queued)
-        self.queued = []
-        return dropped
-
-
-def _ask(keys: list[str | None], silence_seconds: float = 5.0) -> tuple[int | None, list[str], FakeOutput]:
-    output = FakeOutput()
+def _ask(keys: list[str | None], silence_seconds: float = 5.0) -> tuple[int | None, list[str], WallClockOutput]:
+    output = WallClockOutput()
     spoken: list[str] = []
     pending = list(keys)
 
@@ -271,20 +242,34 @@ def test_log_with_no_log_says_so(log_dir: Path) -> None:
 
 
 def test_log_table_csv_and_since(log_dir: Path) -> None:
-    for record in (_record(3), _record(4, before=None, ended="quit", after=None), _record(6, session="Breathe")):
+    quit_early = dataclasses.replace(_record(4, before=None, ended="quit", after=None), note="slept badly")
+    for record in (_record(3), quit_early, _record(6, session="Breathe")):
         append_record(record)
     table = run_cli("log")
     assert table.exit_status == 0
-    assert table.stdout_lines[0].split() == ["STARTED", "SESSION", "PLAYED", "OF", "DONE", "ENDED", "PAIN",
-                                             "BEFORE", "AFTER"]
-    assert table.stdout_lines[2].split() == ["2026-11-04", "09:30", "Sciatica", "relief", "6:46", "13:32", "50%",
-                                             "quit", "-", "-"]
+    assert table.stdout_lines[0].startswith("Last 7 days: ")  # the summary line (tested below)
+    assert table.stdout_lines[1].split() == ["STARTED", "SESSION", "PLAYED", "OF", "DONE", "ENDED", "PAIN",
+                                             "BEFORE", "AFTER", "NOTE"]
+    assert table.stdout_lines[3].split() == ["2026-11-04", "09:30", "Sciatica", "relief", "6:46", "13:32", "50%",
+                                             "quit", "-", "-", "slept", "badly"]
     rows = run_cli("log", "--csv").stdout_lines
     assert rows[0] == ("started_at,session,script,script_sha256,planned_seconds,played_seconds,completed,ended,"
-                       "pain_before,pain_after")
-    assert rows[2] == f"2026-11-04T09:30:00+01:00,Sciatica relief,sciatica,{'0' * 64},812.4,406.2,0.500,quit,,"
+                       "pain_before,pain_after,note")
+    assert rows[2] == (f"2026-11-04T09:30:00+01:00,Sciatica relief,sciatica,{'0' * 64},812.4,406.2,0.500,quit,,,"
+                       "slept badly")
     since = run_cli("log", "--since", "2026-11-04", "--csv")
     assert [row.split(",")[1] for row in since.stdout_lines[1:]] == ["Sciatica relief", "Breathe"]
+
+
+def test_log_summary_counts_the_last_7_and_30_days_and_averages_the_pain(log_dir: Path) -> None:
+    now = datetime.now().astimezone()
+    for days, before, after in ((1, 6, 2), (5, 8, None), (20, 5, 3), (40, 9, 9)):
+        record = _record(3, before=before, after=after)
+        append_record(dataclasses.replace(record, started_at=now - timedelta(days=days)))
+    first = run_cli("log").stdout_lines[0]
+    # 40 days ago is outside both; the averages are over the last 30 days: (6+8+5)/3 and (2+3)/2.
+    assert first == ("Last 7 days: 2 sessions; last 30 days: 3 sessions, average pain 6.3 before and 2.5 after "
+                     "(0 none, 10 worst).")
 
 
 def test_log_text_chart(log_dir: Path) -> None:
@@ -381,6 +366,29 @@ def test_plot_refuses_other_formats_and_says_what_to_install_without_matplotlib(
     assert not (tmp_path / "pain.png").exists()
 
 
+def test_plot_of_one_session_spans_about_a_day_not_years() -> None:
+    from matplotlib.dates import num2date
+
+    from voiceguide.log.plot import plot_pain
+
+    low, high = plot_pain([_record(3)]).axes[0].get_xlim()
+    assert timedelta(hours=12) <= num2date(high) - num2date(low) <= timedelta(days=2)
+
+
+def test_plot_of_years_draws_a_monthly_mean_and_no_names() -> None:
+    from voiceguide.log.plot import NAMED_SESSIONS, plot_pain
+
+    start = datetime(2024, 1, 1, 8, tzinfo=ZONE)
+    records = [dataclasses.replace(_record(3, before=6 + i % 2, after=2), started_at=start + timedelta(days=i))
+               for i in range(800)]
+    axes = plot_pain(records).axes[0]
+    lines = {line.get_gid(): line for line in axes.get_lines()}
+    assert len(lines["trend-before"].get_ydata()) in range(26, 29)  # about one mean per 30 days
+    assert set(lines["trend-after"].get_ydata()) == {2}
+    assert [text for text in axes.texts if "Sciatica" in text.get_text()] == []
+    assert len(records) > NAMED_SESSIONS
+
+
 # -- the player's side: SessionTracking with stand-ins for the program and player --------------
 
 
@@ -389,7 +397,8 @@ def _tracking(recorder: SessionRecorder | None, warnings: list[str]) -> SessionT
 
 
 def _finished_player(heard_seconds: float, rate: int = 1000) -> SimpleNamespace:
-    return SimpleNamespace(transport=SimpleNamespace(heard_session_frames=round(heard_seconds * rate)))
+    return SimpleNamespace(start_frame=0, transport=SimpleNamespace(heard_session_frames=round(heard_seconds * rate),
+                                                                    skipped_frames=0))
 
 
 def _program(length_frames: int | None) -> SimpleNamespace:
@@ -399,15 +408,15 @@ def _program(length_frames: int | None) -> SimpleNamespace:
 def test_no_questions_without_a_terminal_to_answer_them() -> None:
     keys = SimpleNamespace(interactive=False, read=lambda timeout: None)
     tracking = _tracking(None, [])
-    assert tracking.asker(keys, print, FakeOutput(), lambda text: np.zeros(1), 1.0, 1000) is None
+    assert tracking.asker(keys, print, WallClockOutput(), lambda text: np.zeros(1), 1.0, 1000) is None
 
 
 def test_the_ending_and_lengths_reach_the_record(log_dir: Path) -> None:
     recorder = SessionRecorder(session="S", script="s.yaml", script_sha256="0" * 64)
     tracking = _tracking(recorder, [])
-    tracking.before(lambda question: 4)
+    tracking.before(lambda question, before: 4)
     tracking.start()
-    tracking.after(lambda question: 2, quit=False)
+    tracking.after(lambda question, before: 2, quit=False)
     tracking.finish(_program(10_000), _finished_player(9.5), 1000)  # type: ignore[arg-type]
     (record,) = read_log().records
     assert (record.ended, record.pain_before, record.pain_after) == ("done", 4, 2)
@@ -419,7 +428,7 @@ def test_a_quit_is_not_asked_again_and_an_unfinished_layout_is_estimated(log_dir
     tracking = _tracking(recorder, [])
     asked: list[str] = []
     tracking.start()
-    tracking.after(lambda question: asked.append(question) or 1, quit=True)
+    tracking.after(lambda question, before: asked.append(question) or 1, quit=True)
     tracking.finish(_program(None), _finished_player(33.0), 1000)  # type: ignore[arg-type]
     (record,) = read_log().records
     assert asked == [] and record.ended == "quit" and record.pain_after is None
@@ -450,7 +459,7 @@ def test_the_table_shows_the_last_20_and_says_where_the_rest_are(log_dir: Path) 
     for day in range(1, 26):
         append_record(_record(day))
     lines = run_cli("log").stdout_lines
-    assert len(lines) == 1 + 20 + 1 and lines[1].startswith("2026-11-06")
+    assert len(lines) == 1 + 1 + 20 + 1 and lines[2].startswith("2026-11-06")  # summary, heading, 20 rows, more
     assert lines[-1] == "(the last 20 of 25 sessions; --since DATE or --csv shows more)"
     assert len(run_cli("log", "--csv").stdout_lines) == 1 + 25
 
@@ -467,7 +476,7 @@ def test_a_number_said_alone_is_an_answer() -> None:
 
 
 def test_a_spoken_number_answers_the_question() -> None:
-    output = FakeOutput()
+    output = WallClockOutput()
     transcripts = [None, None, "pause", "Seven."]
     phrases = pain_phrases(load_phrasebook())
     answer = ask_pain(phrases.before, phrases, output, lambda text: np.full(60, 0.5, dtype=np.float32),

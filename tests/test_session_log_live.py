@@ -40,6 +40,8 @@ steps:
 """
 QUESTION = "How strong is your pain right now, from zero to ten?"
 QUESTION_AFTER = "And now, after the session, how strong is your pain, from zero to ten?"
+SAFETY = "If the pain is sharp or spreading, stop the exercises."
+"""The start of the safety sentence after a pain that rose (or 8 and above)."""
 
 
 def _voiceguide(*args: str) -> list[str]:
@@ -130,6 +132,7 @@ def test_three_plays_leave_exactly_their_records(env: dict[str, str], workdir: P
         term.press(b"3")
         term.wait_for("Pain: 3.")
         assert term.finish() == 0, term.text
+        assert SAFETY not in term.text  # the pain went down
 
     def skipped_by_silence_then_ten() -> None:
         term = make("play", script, "--plain", "--ask-pain")  # type: ignore[operator]
@@ -140,6 +143,7 @@ def test_three_plays_leave_exactly_their_records(env: dict[str, str], workdir: P
         term.wait_for(QUESTION_AFTER)
         term.press(b"t")
         term.wait_for("Pain: 10.")
+        term.wait_for(SAFETY)  # ten: spoken and shown after the answer
         assert term.finish() == 0, term.text
 
     def quit_half_way() -> None:  # no questions: none were asked for
@@ -180,6 +184,14 @@ def test_three_plays_leave_exactly_their_records(env: dict[str, str], workdir: P
             assert 0.25 < float(row["completed"]) < 0.8, row
     print(f"\nthree plays at once, then two, in {time.monotonic() - started:.1f} s; planned {planned_seconds:.2f} s; "
           f"played {[r['played_seconds'] for r in rows]}; completed {[r['completed'] for r in rows]}")
+
+    # Played from step 3 to its end: planned is that part, so DONE reads 100 %.
+    done = subprocess.run(_voiceguide("play", script, "--plain", "--from", "3"), env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    (from_three,) = [r for r in _log_csv(env) if r not in rows]
+    assert from_three["ended"] == "done" and float(from_three["planned_seconds"]) < planned_seconds - 2
+    assert float(from_three["completed"]) > 0.97, from_three
 
 
 def test_a_player_killed_mid_session_leaves_the_log_readable(env: dict[str, str], workdir: Path,

@@ -378,7 +378,7 @@ def test_wheel_contains_the_shipped_scripts(tmp_path: Path) -> None:
     [wheel] = tmp_path.glob("voiceguide-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-        assert "voiceguide/cli.py" in names
+        assert "voiceguide/cli/__init__.py" in names and "voiceguide/cli/core.py" in names
         for path in SHIPPED:
             member = f"voiceguide/scripts/{path.name}"
             assert member in names

@@ -21,9 +21,9 @@ from voiceguide.audio.mixer import Layout, Mixer
 from voiceguide.audio.sounds import SOUND_NAMES, Generator
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import Position, ScriptError
-from voiceguide.script.keys import BACKGROUND_SOUNDS
 from voiceguide.script.model import BackgroundStep, Press
 from voiceguide.script.parse import parse_script
+from voiceguide.script.vocabulary import BACKGROUND_SOUNDS
 
 RATE = SAMPLE_RATE
 

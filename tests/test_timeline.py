@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction as F
 
 import pytest
@@ -31,9 +32,11 @@ from voiceguide.timeline.compiler import (
     SECTION_GAP,
     TITLE_GAP,
     TONE_SECONDS,
+    Chapter,
     Event,
     Timeline,
     compile_timeline,
+    file_chapters,
     iter_timeline,
     utterances,
 )
@@ -111,6 +114,18 @@ def test_sections_mark_chapters_and_tag_later_events() -> None:
     assert a.start == sec.end + frames(SECTION_GAP) and a.section == "Warm up"
     assert b.section == "Quiet" and b.start == a.end + frames(F(1, 2))
     assert [(c.title, c.start) for c in tl.chapters] == [("Warm up", sec.start), ("Quiet", b.start)]
+    # Files and the plan: the first section starts after the title, so a chapter named after the
+    # title covers 0:00 up to it.
+    assert [(c.title, c.start) for c in file_chapters(tl)] == [("T", 0), ("Warm up", sec.start), ("Quiet", b.start)]
+
+
+def test_no_opening_chapter_without_sections_or_when_a_section_opens_the_session() -> None:
+    assert file_chapters(compile_steps(Say("a", P))) == ()
+    opening = compile_timeline(Script(title="T", steps=(Section("First", P), Say("a", P)), position=P),
+                               fake_measure, cautions=False)
+    assert opening.chapters[0].start > 0  # after the title
+    untitled = dataclasses.replace(opening, chapters=(Chapter("First", 0),))
+    assert file_chapters(untitled) == (Chapter("First", 0),)
 
 
 # -- breathing ----------------------------------------------------------------------------
@@ -158,12 +173,42 @@ def test_breathe_say_comes_first_and_the_step_lasts_cycles_times_c_after_it() ->
     assert by_cue(tl, "say")[1].start == inhale.start + frames(3 * 5)
 
 
-def test_a_count_that_would_overlap_the_phase_cue_is_dropped() -> None:
+def test_a_count_that_would_overlap_the_phase_cue_yields_without_a_warning() -> None:
     slow = lambda text: frames(F("1.2")) if text.startswith("Breathe") else frames(F("0.3"))  # noqa: E731
     tl = compile_steps(Breathe(BreathPattern(inhale=F(3), exhale=F(3)), P, cycles=1, count=True), measure=slow)
     assert [e.text for e in body(tl)] == ["Breathe in.", "Three.", "Breathe out.", "Three."]
-    assert [d.dropped.text for d in tl.dropped] == ["Two.", "Two."]
-    assert (tl.dropped[0].line, tl.dropped[0].column) == (P.line, P.column)
+    assert tl.dropped == ()  # counted seconds yield to any other cue: the spec's rule 2, not a loss
+
+
+def test_a_breathing_cue_that_would_run_into_the_next_phase_is_said_in_its_short_form() -> None:
+    # "Breathe in." takes 0.66 s with the fake measure: it does not end before a 0.5 s phase does.
+    tl = compile_steps(Breathe(BreathPattern(inhale=F(1, 2), exhale=F(3)), P, cycles=2))
+    assert [(e.cue, e.text) for e in body(tl)] == [
+        ("inhale", "In."), ("exhale", "Breathe out."), ("inhale", "In."), ("exhale", "Breathe out.")]
+    t0 = first_step_start(tl)
+    assert [e.start - t0 for e in body(tl)] == [0, frames(F(1, 2)), frames(F(7, 2)), frames(4)]
+    assert tl.dropped == ()
+
+
+def test_the_steps_own_short_words_come_before_the_phrasebooks() -> None:
+    words = BreathWords(inhale="Breathe in slowly", short=BreathWords(inhale="Now in"))
+    tl = compile_steps(Breathe(BreathPattern(inhale=F(1), exhale=F(3)), P, cycles=1, words=words))
+    assert [e.text for e in body(tl)] == ["Now in.", "Breathe out."]
+
+
+def test_the_steps_own_words_have_no_short_form_but_their_own() -> None:
+    # A rest cued "Hold" must not become the phrasebook's "Rest.": without words.short it has no short form.
+    words = BreathWords(rest="Hold your breath")
+    tl = compile_steps(Breathe(BreathPattern(inhale=F(3), exhale=F(3), rest=F(1, 2)), P, cycles=1, words=words))
+    assert [e.text for e in body(tl)] == ["Breathe in.", "Breathe out."]
+    assert [(d.dropped.text, d.key) for d in tl.dropped] == [("Hold your breath.", "rest")]
+
+
+def test_a_breathing_cue_that_fits_nowhere_names_the_phase_to_lengthen() -> None:
+    tl = compile_steps(Breathe(BreathPattern(inhale=F(1, 10), exhale=F(3)), P, cycles=1))
+    assert [e.cue for e in body(tl)] == ["exhale"]
+    (lost,) = tl.dropped
+    assert (lost.dropped.cue, lost.key, lost.kept.cue if lost.kept else None) == ("inhale", "inhale", "exhale")
 
 
 # -- pressure holds --------------------------------------------------------------------------
@@ -242,11 +287,49 @@ def test_pace_stretches_durations_but_not_speech_or_real_seconds(pace: F) -> Non
         {F(1): "Twenty", F(3, 2): "Thirty", F(1, 2): "Ten"}[pace])
 
 
-def test_collisions_keep_the_higher_priority_cue_and_report_the_other() -> None:
+def test_halfway_moves_beside_a_time_left_cue_due_at_the_same_instant() -> None:
     tl = compile_steps(press(hold=F(60), cue_every=F(30), halfway=True, countdown=0))
-    assert [e.cue for e in body(tl)] == ["press", "remaining", "release"]
-    (lost,) = tl.dropped
-    assert (lost.dropped.cue, lost.kept.cue, lost.dropped.start) == ("halfway", "remaining", lost.kept.start)
+    assert [e.cue for e in body(tl)] == ["press", "halfway", "remaining", "release"]
+    remaining, halfway = by_cue(tl, "remaining")[0], by_cue(tl, "halfway")[0]
+    tp = by_cue(tl, "press")[0].start
+    assert remaining.start == tp + frames(30) and remaining.moved == 0  # the time left has priority
+    # "Halfway." (0.54 s) moves to the nearest moment clear of it: just before, 0.1 s apart.
+    assert halfway.end == remaining.start - frames(F(1, 10))
+    assert halfway.moved == halfway.start - (tp + frames(30)) and -frames(2) <= halfway.moved < 0
+    assert tl.dropped == ()
+
+
+def test_a_time_left_cue_moves_to_the_nearest_gap_between_breathing_cues() -> None:
+    pattern = BreathPattern(inhale=F(2), exhale=F(2))
+    # Breathing from tp + 1 s: cues at 1, 3, 5, ... s; "Ten seconds left." (1.02 s) is due at 10 s, where
+    # none of the 0.66 s breathing cues can make room but a shorter "In." would.
+    tl = compile_steps(press(hold=F(20), cue_every=F(10), breathe=pattern, words=PressWords(press="Go")))
+    tp = by_cue(tl, "press")[0].start
+    remaining = by_cue(tl, "remaining")[0]
+    assert abs(remaining.moved) <= frames(2) and remaining.moved != 0
+    assert remaining.start == tp + frames(10) + remaining.moved
+    breathing = [e for e in tl.events if e.cue in ("inhale", "exhale")]
+    assert all(e.end <= remaining.start or e.start >= remaining.end for e in breathing)
+    assert all(e.start - tp in {frames(k) for k in range(1, 20, 2)} for e in breathing)  # no phase moved
+    assert len(breathing) == 10 and tl.dropped == ()
+
+
+def test_breathing_in_a_hold_stops_where_the_countdown_begins() -> None:
+    pattern = BreathPattern(inhale=F(4), exhale=F(6))
+    tl = compile_steps(press(hold=F(60), breathe=pattern, countdown=3, words=PressWords(press="Go")))
+    tp = by_cue(tl, "press")[0].start
+    countdown = by_cue(tl, "countdown")
+    assert [e.start - tp for e in countdown] == [frames(57), frames(58), frames(59)]
+    breathing = [e for e in tl.events if e.cue in ("inhale", "exhale")]
+    assert max(e.start for e in breathing) <= countdown[0].start - frames(1)  # the 57 s in-breath is not cued
+    assert all(e.end <= countdown[0].start for e in breathing) and tl.dropped == ()
+
+
+def test_a_cue_that_fits_nowhere_is_reported_at_the_key_that_would_make_room() -> None:
+    slow = lambda text: frames(F("1.5"))  # noqa: E731
+    tl = compile_steps(press(hold=F(10), cue_every=F(1), countdown=0), measure=slow)
+    assert tl.dropped and {d.key for d in tl.dropped} == {"cue_every"}
+    assert all((d.line, d.column) == (P.line, P.column) for d in tl.dropped)
 
 
 def test_release_beats_countdown_when_speech_is_slow() -> None:

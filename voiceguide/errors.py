@@ -1,12 +1,14 @@
 """One exception family for everything voiceguide reports to a person.
 
-Library modules raise these; only ``cli.py`` prints them (and chooses the exit
-status).  Foreign failures (PyYAML, pyttsx3, PortAudio, libsndfile) are
-translated into these types at the adapter that met them.
+Library modules raise these; only the command line (``voiceguide/cli/``) prints
+them and exits, with the status each error carries (``ExitStatus``).  Foreign
+failures (PyYAML, pyttsx3, PortAudio, libsndfile) are translated into these
+types at the adapter that met them.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Literal
 
@@ -53,6 +55,15 @@ class Diagnostic:
             column = column - start + (1 if start else 0)
         caret = " " * len(printable(line[:column], one_line=True)) + "^"
         return f"{head}\n    {printable(line, one_line=True)}\n    {caret}"
+
+
+class ExitStatus(enum.IntEnum):
+    """Exit statuses, as the spec's command table defines them."""
+
+    OK = 0
+    FAILURE = 1
+    INVALID = 2
+    INTERRUPTED = 130
 
 
 class VoiceguideError(Exception):

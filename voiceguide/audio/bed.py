@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from voiceguide.base import SAMPLE_RATE
-from voiceguide.timeline.compiler import BedChange, Event
+from voiceguide.timeline.layout import BedChange, Event
 
 DUCK_ATTACK_SECONDS = 0.35
 """The bed starts going down this long before a cue, and is down when the voice starts."""

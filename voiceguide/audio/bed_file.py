@@ -54,7 +54,7 @@ def _problem(position: Position, message: str, hint: str) -> VoiceguideError:
 class FileBed:
     """A decoded, resampled file (16-bit stereo on disk): ``render`` loops it with a measured crossfade."""
 
-    def __init__(self, store: IO[bytes], frames: int, peak: float, name: str, sample_rate: int = SAMPLE_RATE) -> None:
+    def __init__(self, store: _Offset, frames: int, peak: float, name: str, sample_rate: int = SAMPLE_RATE) -> None:
         self._store = store
         self.frames = frames
         self.cache_key = name
@@ -68,7 +68,8 @@ class FileBed:
         """Frames ``[start, start + frames)`` of the file (inside it), as ``(2, frames)`` float32."""
         self._store.seek(start * 4)
         data = np.frombuffer(self._store.read(frames * 4), dtype="<i2")
-        return (data.reshape(-1, 2).T * _SCALE).astype(np.float32)
+        samples: npt.NDArray[np.float32] = (data.reshape(-1, 2).T * _SCALE).astype(np.float32)
+        return samples
 
     def _seam_correlation(self) -> float:
         """How alike the head and the tail that overlap at the seam are (0 for unrelated sound, at most 1)."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from voiceguide.audio.sinks import write_text_atomically
 from voiceguide.errors import OutputError, UsageError
 from voiceguide.printable import printable
-from voiceguide.timeline.compiler import Timeline
+from voiceguide.timeline.compiler import Timeline, file_chapters
 
 CAPTION_EXTENSIONS = (".vtt", ".srt")
 CHAPTER_EXTENSIONS = (".cue", ".vtt")
@@ -76,9 +76,9 @@ class _Mark:
 
 
 def _chapter_marks(timeline: Timeline) -> list[_Mark]:
-    """Chapters covering the whole session: an opening one (the title) before the first section."""
-    chapters = sorted(timeline.chapters, key=lambda chapter: chapter.start)
-    starts = [(timeline.title, 0)] if not chapters or chapters[0].start > 0 else []
+    """Chapters covering the whole session: the timeline's (which start at 0:00), or the title for all of it."""
+    chapters = file_chapters(timeline)
+    starts = [(timeline.title, 0)] if not chapters else []
     starts += [(chapter.title, chapter.start) for chapter in chapters]
     marks = []
     for index, (title, start) in enumerate(starts):

@@ -39,15 +39,6 @@ from voiceguide.speech.levelling import (
 )
 from voiceguide.timeline.compiler import Event
 
-DEFAULT_LOUDNESS_LUFS = -16.0
-"""``render --loudness``'s default: the usual target for speech on phones."""
-
-MIN_LOUDNESS_LUFS = -40.0
-MAX_LOUDNESS_LUFS = -12.0
-"""The range ``--loudness`` accepts: quieter is inaudible on a phone; louder, espeak's voice (a crest of
-~17 dB) cannot keep its true peaks at -1 dBTP without being squashed (measured: a long sentence tops
-out at -11.4 LUFS through the limiter)."""
-
 
 def levelled_tones(cache_dir: Path | None) -> Callable[[str], Audio]:
     """A ``tone`` function for ``SessionClips`` whose tones are as loud as the speech (BS.1770)."""

@@ -211,6 +211,12 @@ class Mixer:
         soft_limit(out)
         return out
 
+    def voiced(self, start: int, frames: int) -> bool:
+        """Whether a cue (the voice or a tone, not the bed) sounds in ``[start, start + frames)``."""
+        first = bisect_left(self._starts, start - self._max_event_length + 1)
+        last = bisect_left(self._starts, start + frames)
+        return any(event.end > start and event.length > 0 for event in self._events[first:last])
+
     def _render_layout(self, start: int, frames: int) -> Audio:
         """``render`` with a bed or more than one channel: planar while mixing, interleaved at the end."""
         layout = self.layout

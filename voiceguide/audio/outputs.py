@@ -70,3 +70,11 @@ def check_writable(path: str) -> None:
         AtomicFile(target).discard()  # created, then removed: the folder takes new files
     except OSError as error:
         raise output_error(target, error) from error
+
+
+def default_output_name(script: str, extension: str) -> str:
+    """``render SCRIPT`` without ``-o``: ``NAME.EXT`` in the current folder, NAME being the script file's name
+    without its extension, or the shipped session's name (``sciatica`` → ``sciatica.opus``)."""
+    name = Path(script).name
+    stem = Path(name).stem if Path(name).suffix.lower() in (".yaml", ".yml") else name
+    return f"{stem or 'session'}.{extension.lstrip('.')}"

@@ -30,6 +30,12 @@ from voiceguide.errors import OutputError, UsageError
 MAX_WRITE_SECONDS = 2
 """Largest single write handed to libsndfile: libvorbis overflows its stack on huge writes."""
 
+OPUS_SPEECH_BITRATE = 24_000
+"""Opus for speech (mono, VBR): clear at 24 kb/s, and the silences between cues cost almost nothing."""
+OPUS_MIN_BITRATE = 6_000
+OPUS_BITRATE_SPAN = 250_000
+"""libsndfile's Opus bit rates per channel: from 6 kb/s (level 1) to 256 kb/s (level 0)."""
+
 WAV_MAX_BYTES = 2**32 - 1 - 4096
 """RIFF's sizes are 32-bit: the sound a WAV file can hold, less room for its header (~27 h at 22,050 Hz)."""
 
@@ -82,13 +88,25 @@ class FileFormat:
     subtype: str
     sample_rate: int | None = None
     """The rate the file must be written at (Opus: 48 kHz), or None for the session's own."""
+    bitrate: int | None = None
+    """The target bit rate of a lossy codec that takes one (Opus), in bits per second; None: the codec's default."""
+
+    @property
+    def compression_level(self) -> float | None:
+        """libsndfile's compression level (0 best … 1 smallest) for ``bitrate``.
+
+        libsndfile's Opus encoder maps a level ``q`` to ``(1 - q) · 250 kb/s + 6 kb/s`` per channel.
+        """
+        if self.bitrate is None:
+            return None
+        return min(1.0, max(0.0, 1 - (self.bitrate - OPUS_MIN_BITRATE) / OPUS_BITRATE_SPAN))
 
 
 _CANDIDATES = (
     FileFormat(".wav", "WAV", "PCM_16"),
     FileFormat(".flac", "FLAC", "PCM_16"),
     FileFormat(".ogg", "OGG", "VORBIS"),
-    FileFormat(".opus", "OGG", "OPUS", sample_rate=OPUS_RATE),
+    FileFormat(".opus", "OGG", "OPUS", sample_rate=OPUS_RATE, bitrate=OPUS_SPEECH_BITRATE),
     FileFormat(".mp3", "MP3", "MPEG_LAYER_III"),
 )
 
@@ -217,6 +235,7 @@ class FileSink:
                 channels=self.channels,
                 format=self.format.format,
                 subtype=self.format.subtype,
+                compression_level=self.format.compression_level,
             )
 
     def set_channels(self, channels: int) -> None:

@@ -14,16 +14,18 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from voiceguide.audio.bed import Bed, BedSource, plan_spans
 from voiceguide.audio.mixer import SIDE_PAN, Layout, pan_gains
 from voiceguide.base import SAMPLE_RATE, write_atomically
-from voiceguide.errors import UsageError
+from voiceguide.errors import Position, UsageError
 from voiceguide.script.model import Background, BackgroundStep, Press, Repeat, Script, Step
+from voiceguide.script.vocabulary import BACKGROUND_FILE_TYPES, BACKGROUND_SOUNDS
 from voiceguide.speech.levelling import CEILING_DBTP, REFERENCE_LUFS, db_to_gain
-from voiceguide.timeline.compiler import BedChange, Event
+from voiceguide.timeline.layout import BedChange, Event
 
 CALIBRATION_SECONDS = 40
 """How much of a sound is measured for its loudness (its slow movements have periods under a minute)."""
@@ -36,6 +38,43 @@ PEAK_MARGIN = 1.41
 
 BED_PEAK_SHARE = 0.5
 """A bed's peaks may use at most this share of the ceiling: the rest is the voice's."""
+
+
+class BackgroundRequest(Protocol):
+    """What the command line asks (``play.requests.SoundOptions``)."""
+
+    @property
+    def background(self) -> str | None: ...
+
+    @property
+    def no_background(self) -> bool: ...
+
+    @property
+    def mono(self) -> bool: ...
+
+
+def background_choice(request: BackgroundRequest) -> BackgroundChoice:
+    """The request as a choice: ``--background`` names a built-in sound or a file (relative to here)."""
+    from pathlib import PurePath
+
+    chosen: Background | None = None
+    name = request.background
+    if name is not None and not request.no_background:
+        here = Position("--background", 1, 1)
+        if name in BACKGROUND_SOUNDS:
+            chosen = Background(sound=name, position=here)
+        elif PurePath(name).suffix.lower() in BACKGROUND_FILE_TYPES:
+            chosen = Background(sound=str(Path(name).resolve()), builtin=False, position=here)
+        else:
+            raise UsageError(f"--background {name!r} is neither a built-in sound nor an audio file.",
+                             hint=f"Use one of {', '.join(BACKGROUND_SOUNDS)} ('voiceguide sounds'), "
+                                  f"or a {', '.join(BACKGROUND_FILE_TYPES)} file.")
+    return BackgroundChoice(sound=chosen, off=request.no_background, mono=request.mono)
+
+
+def soundstage(script: Script, request: BackgroundRequest, cache_dir: Path | None) -> Soundstage:
+    """The session's channels and bed, from the script and what the command line asks."""
+    return Soundstage(script, background_choice(request), cache_dir=cache_dir)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voiceguide import __version__
-from voiceguide.timeline.compiler import Timeline
+from voiceguide.timeline.compiler import Timeline, file_chapters
 
 ENCODER = f"voiceguide {__version__}"
 """What every file names as its encoder."""
@@ -49,7 +49,7 @@ class FileTags:
 
 def session_tags(timeline: Timeline, language: str | None) -> FileTags:
     """The tags of a rendered session: its title, description, language and one chapter per section."""
-    starts = [(chapter.title, chapter.start) for chapter in timeline.chapters]
+    starts = [(chapter.title, chapter.start) for chapter in file_chapters(timeline)]
     return FileTags(
         title=" ".join(timeline.title.split()),
         description=" ".join(timeline.description.split()) if timeline.description else None,
@@ -125,7 +125,10 @@ def _write_vorbis(path: str | os.PathLike[str], container: str, tags: FileTags) 
     comments.clear()  # drops libsndfile's own ENCODER=libsndfile
     for key, value in vorbis_comments(tags):
         comments[key] = [value]
-    audio.save()
+    # No padding after the comments in Ogg: mutagen leaves room there for later edits, which FFmpeg
+    # (and so every player built on it) reports as "N bytes of comment header remain".  FLAC keeps
+    # its padding, which is a metadata block of its own.
+    audio.save(padding=(lambda info: 0) if container == "OGG" else None)
 
 
 def _id3_frames(tags: FileTags) -> list[Any]:

@@ -15,17 +15,20 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from voiceguide.errors import VoiceguideError
 from voiceguide.log.record import PAIN_MAX, Record
-from voiceguide.log.report import safe_text, with_pain
+from voiceguide.log.tables import safe_text, with_pain
 
 FORMATS = (".png", ".svg")
 POINTS_KEY = "voiceguide:points"
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 9.0, 4.5, 100
 BEFORE_COLOR, AFTER_COLOR, LINK_COLOR = "#c0504d", "#2e75b6", "#9e9e9e"
+NAMED_SESSIONS = 30
+"""Up to this many sessions, each is named on the chart; beyond, the marks shrink and the names go."""
 
 
 class PlotUnavailable(VoiceguideError):
@@ -60,19 +63,25 @@ def plot_pain(records: Sequence[Record]) -> Any:
     drawn = with_pain(records)
     figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
     axes: Any = figure.add_subplot()  # matplotlib's stubs do not know that it plots datetimes
+    # Many sessions (months, years): smaller marks and no names, so the trend stays readable.
+    scale = 1.0 if len(drawn) <= NAMED_SESSIONS else max(0.35, (NAMED_SESSIONS / len(drawn)) ** 0.5)
     for record in drawn:
         if record.pain_before is not None and record.pain_after is not None:
             axes.plot([record.started_at] * 2, [record.pain_before, record.pain_after],
-                      color=LINK_COLOR, linewidth=1.5, zorder=1)
+                      color=LINK_COLOR, linewidth=1.5 * scale, alpha=scale, zorder=1)
     before = [r for r in drawn if r.pain_before is not None]
     after = [r for r in drawn if r.pain_after is not None]
     # Before: a ring drawn on top, wide enough to show around an equal "after" dot.
     axes.plot([r.started_at for r in before], [r.pain_before for r in before], linestyle="none",
-              marker="o", markersize=11, markerfacecolor="none", markeredgecolor=BEFORE_COLOR,
-              markeredgewidth=2, label="before the session", gid="pain-before", zorder=3)
+              marker="o", markersize=11 * scale, markerfacecolor="none", markeredgecolor=BEFORE_COLOR,
+              markeredgewidth=2 * scale, label="before the session", gid="pain-before", zorder=3)
     axes.plot([r.started_at for r in after], [r.pain_after for r in after], linestyle="none",
-              marker="o", markersize=7, color=AFTER_COLOR, label="after the session", gid="pain-after", zorder=2)
-    for record in drawn:
+              marker="o", markersize=7 * scale, color=AFTER_COLOR, label="after the session", gid="pain-after",
+              zorder=2)
+    if len(drawn) > NAMED_SESSIONS:
+        _draw_trend(axes, before, "pain_before", BEFORE_COLOR)
+        _draw_trend(axes, after, "pain_after", AFTER_COLOR)
+    for record in drawn if len(drawn) <= NAMED_SESSIONS else ():
         top = max(v for v in (record.pain_before, record.pain_after) if v is not None)
         axes.annotate(safe_text(record.session), (mdates.date2num(record.started_at), top),
                       xytext=(0, 10), textcoords="offset points", rotation=60, fontsize=7,
@@ -82,6 +91,11 @@ def plot_pain(records: Sequence[Record]) -> Any:
     axes.set_ylabel("pain (0 none, 10 worst)")
     axes.set_title("Pain before and after each session")
     axes.grid(axis="y", color="#e0e0e0")
+    if drawn:
+        # The axis spans the sessions, with a margin (half a day at least): never years around one session.
+        first, last = drawn[0].started_at, drawn[-1].started_at
+        margin = max(timedelta(hours=12), (last - first) * 0.04)
+        axes.set_xlim(first - margin, last + margin)
     locator = mdates.AutoDateLocator()
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -90,6 +104,23 @@ def plot_pain(records: Sequence[Record]) -> Any:
     else:
         axes.text(0.5, 0.5, "no pain answers in the log yet", transform=axes.transAxes, ha="center")
     return figure
+
+
+def _draw_trend(axes: Any, records: Sequence[Record], field: str, color: str) -> None:
+    """The mean per week (per month past a year of sessions), as a line through the marks."""
+    if not records:
+        return
+    first = records[0].started_at
+    days = 7 if (records[-1].started_at - first) < timedelta(days=365) else 30
+    bins: dict[int, list[Record]] = {}
+    for record in records:
+        bins.setdefault((record.started_at - first).days // days, []).append(record)
+    groups = [bins[index] for index in sorted(bins)]
+    # Each mean sits at the mean time of its sessions (never past the last one).
+    xs = [first + sum((r.started_at - first for r in group), timedelta()) / len(group) for group in groups]
+    ys = [sum(getattr(r, field) for r in group) / len(group) for group in groups]
+    label = f"{'weekly' if days == 7 else 'monthly'} mean {field.removeprefix('pain_')}"
+    axes.plot(xs, ys, color=color, linewidth=2, label=label, gid=f"trend-{field.removeprefix('pain_')}", zorder=4)
 
 
 def _dates() -> Any:

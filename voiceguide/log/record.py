@@ -37,6 +37,17 @@ class Record:
     ended: Ending
     pain_before: int | None = None
     pain_after: int | None = None
+    note: str | None = None
+    """What the person noted with the session (``play --note``)."""
+    script_path: str | None = None
+    """The script file played (absolute), or a shipped session's name; None for a session without a file."""
+    stopped_step: str | None = None
+    """The step the session was in when it ended (``"5.2"``), for ``play --resume``."""
+    stopped_occurrence: int | None = None
+    """Which time that step was playing (the round of a repeat), from 1."""
+
+
+MAX_NOTE_CHARS = 1000
 
 
 class BadRecord(ValueError):
@@ -58,6 +69,9 @@ def format_record(record: Record) -> bytes:
         "pain_before": record.pain_before,
         "pain_after": record.pain_after,
     }
+    optional = {"note": record.note, "script_path": record.script_path, "stopped_step": record.stopped_step,
+                "stopped_occurrence": record.stopped_occurrence}
+    data.update({key: value for key, value in optional.items() if value is not None})
     # ensure_ascii: a title's line separators (U+2028) cannot split the line for other readers.
     return (json.dumps(data, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
 
@@ -90,7 +104,29 @@ def parse_record(line: bytes) -> Record:
         ended=ended,  # checked against ENDINGS above
         pain_before=_pain(data, "pain_before"),
         pain_after=_pain(data, "pain_after"),
+        note=_optional_text(data, "note", MAX_NOTE_CHARS),
+        script_path=_optional_text(data, "script_path", 4096),
+        stopped_step=_optional_text(data, "stopped_step", 200),
+        stopped_occurrence=_optional_count(data, "stopped_occurrence"),
     )
+
+
+def _optional_text(data: dict[str, object], key: str, limit: int) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise BadRecord(f"{key} is not a text of at most {limit} characters")
+    return value
+
+
+def _optional_count(data: dict[str, object], key: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000_000:
+        raise BadRecord(f"{key} is not a whole number from 1")
+    return value
 
 
 def _typed(data: dict[str, object], key: str, kind: type[str]) -> str:

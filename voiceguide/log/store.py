@@ -5,7 +5,7 @@ Where: ``$VOICEGUIDE_DATA_DIR/sessions.jsonl`` when that variable is set
 (``~/.local/share/voiceguide`` on Linux).  Nothing is ever sent anywhere.
 
 Writing: each record is one ``os.write`` of one whole line on a file opened
-with ``O_APPEND``, under an exclusive ``flock``, so two players finishing at
+with ``O_APPEND``, under an exclusive lock (``system.file_locks``), so two players finishing at
 once never interleave, and a process killed mid-write leaves at most one
 incomplete line at the end.  The next writer starts a fresh line after such a
 stump, and readers skip any line that is not a complete record.
@@ -13,19 +13,13 @@ stump, and readers skip any line that is not a complete record.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from voiceguide.errors import VoiceguideError
 from voiceguide.log.record import BadRecord, Record, format_record, parse_record
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: appends of one short line are not locked
-    fcntl = None  # type: ignore[assignment]
+from voiceguide.system.file_locks import exclusive_lock
 
 LOG_FILE_NAME = "sessions.jsonl"
 
@@ -52,18 +46,6 @@ def log_path() -> Path:
     return Path(platformdirs.user_data_dir("voiceguide")) / LOG_FILE_NAME
 
 
-@contextlib.contextmanager
-def _locked(fd: int) -> Iterator[None]:
-    if fcntl is None:
-        yield
-        return
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    try:
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-
 def _byte_at(fd: int, offset: int) -> bytes:
     """The byte at ``offset`` (``O_APPEND`` writes go to the end whatever the file offset is)."""
     os.lseek(fd, offset, os.SEEK_SET)
@@ -80,7 +62,7 @@ def append_record(record: Record, path: Path | None = None) -> Path:
     except OSError as error:
         raise LogError(f"The session log {path} could not be opened: {error.strerror or error}.") from error
     try:
-        with _locked(fd):
+        with exclusive_lock(fd):
             size = os.fstat(fd).st_size
             if size and _byte_at(fd, size - 1) != b"\n":
                 line = b"\n" + line  # a crashed writer's stump stays a line of its own

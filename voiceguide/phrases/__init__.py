@@ -19,7 +19,7 @@ from importlib import resources
 
 import yaml
 
-from voiceguide.phrases.keys import KEYS, KEYS_BY_NAME, PhraseKey
+from voiceguide.phrases.catalogue import KEYS, KEYS_BY_NAME, PhraseKey
 from voiceguide.phrases.numbers import Noun, number_words
 
 __all__ = [

@@ -6,7 +6,10 @@ and returns the answer: a digit key is 0-9, ``t`` is ten; ``q`` or Escape
 declines; with voice commands on, a number said alone ("seven") answers too;
 silence for ``silence_seconds`` after the question means skipped.
 The answer (or the skip) is confirmed aloud, and ``ask_pain`` returns once
-that confirmation has been played, so the output is idle again.
+that confirmation has been played, so the output is idle again.  After the
+session, pain higher than before (or ``CARE_FROM`` and above) is followed by a
+calm safety sentence (``pain_safety``): stop if it is sharp or spreading, see a
+doctor if it comes with numbness or weakness, or keeps rising.
 
 Every spoken word comes from the script's phrasebook (``pain_phrases``),
 so the questions follow the script's ``language`` and its ``phrases:``.
@@ -27,6 +30,9 @@ from voiceguide.phrases import Phrasebook, load_phrasebook
 from voiceguide.play.commands import Speak
 from voiceguide.play.listen import normal_phrase
 from voiceguide.play.transport import FEEDBACK_GAP_SECONDS
+
+CARE_FROM = 8
+"""Pain after the session from this on gets the safety sentence, whatever it was before."""
 
 SILENCE_SECONDS = 15.0
 """How long silence after a question means "skipped"."""
@@ -55,6 +61,8 @@ class PainPhrases:
     """Shown on screen (not spoken) after the question."""
     spoken: Mapping[str, int] = field(default_factory=dict)
     """Spoken answers (``play --listen``): each number's words, as ``normal_phrase`` writes them."""
+    safety: str = ""
+    """Said after the answer when the pain after the session calls for care (``needs_care``)."""
 
     def spoken_pain(self, transcript: str) -> int | None:
         """The pain a transcript says ("Seven.", "7", "ten"), or None when it is not exactly a number."""
@@ -64,9 +72,15 @@ class PainPhrases:
         """The spoken confirmation of an answer."""
         return self.answers[value]
 
+    def needs_care(self, after: int | None, before: int | None) -> bool:
+        """True when the pain after the session is higher than before it, or ``CARE_FROM`` and above."""
+        if after is None or not self.safety:
+            return False
+        return after >= CARE_FROM or (before is not None and after > before)
+
     def texts(self) -> list[str]:
         """Every sentence that may be spoken, the first question first (for synthesizing ahead)."""
-        return [self.before, self.after, self.skipped, *self.answers]
+        return [self.before, self.after, self.skipped, *self.answers, *([self.safety] if self.safety else [])]
 
 
 def pain_phrases(phrases: Phrasebook) -> PainPhrases:
@@ -83,6 +97,7 @@ def pain_phrases(phrases: Phrasebook) -> PainPhrases:
         answers=tuple(phrases.say("pain_answer", n=n) for n in range(PAIN_MAX + 1)),
         skipped=phrases.say("pain_skipped"),
         spoken=spoken,
+        safety=phrases.say("pain_safety"),
     )
 
 
@@ -114,8 +129,13 @@ class _Writer:
 def ask_pain(question: str, phrases: PainPhrases, output: Sink, speak: Speak, read_key: ReadKey, *,
              volume: float = 1.0, sample_rate: int, silence_seconds: float = SILENCE_SECONDS,
              on_answer: Callable[[int | None], None] | None = None,
-             heard: Callable[[], str | None] | None = None) -> int | None:
-    """Ask ``question`` aloud and wait for a key (or a spoken number from ``heard``); the pain 0-10, or None."""
+             heard: Callable[[], str | None] | None = None, before: int | None = None,
+             after_session: bool = False) -> int | None:
+    """Ask ``question`` aloud and wait for a key (or a spoken number from ``heard``); the pain 0-10, or None.
+
+    ``after_session``: the question after the session, whose answer is compared with ``before``
+    (the answer before it) for the safety sentence.
+    """
     gap = np.zeros(round(FEEDBACK_GAP_SECONDS * sample_rate), dtype=np.float32)
     gain = np.float32(volume)
     writer = _Writer(output, output.position, np.zeros(0, dtype=np.float32))
@@ -141,8 +161,10 @@ def ask_pain(question: str, phrases: PainPhrases, output: Sink, speak: Speak, re
     if on_answer is not None:
         on_answer(answer)
     reply = phrases.skipped if answer is None else phrases.answer_text(answer)
-    clip = np.asarray(speak(reply), dtype=np.float32) * gain
-    replied_until = writer.replace(np.concatenate([clip, gap]))
+    parts = [np.asarray(speak(reply), dtype=np.float32) * gain, gap]
+    if after_session and phrases.needs_care(answer, before):
+        parts += [np.asarray(speak(phrases.safety), dtype=np.float32) * gain, gap]
+    replied_until = writer.replace(np.concatenate(parts))
     while output.position < replied_until:
         writer.feed()
         time.sleep(0.01)

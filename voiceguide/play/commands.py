@@ -1,28 +1,40 @@
 """Key commands: how each command speaks and edits the transport's future.
 
-Every answer starts at once.  Space pauses ("Paused.") and on resume says where
-you are ("Resuming. Left side, GB30, 12 seconds left.") before saying again,
+Every command is answered, also one that changes nothing ("Already paused.",
+"Already at full volume.", "This is the last step.").  Space pauses
+("Paused.") and on resume says where you are and what is left or next
+("Resuming. Neck point, left side, 12 seconds left.") before saying again,
 from its start, the sentence the pause cut; ``n`` says "Next step." and jumps
-to the next step's start (on the left side of a press on both sides: "Right
-side." and its right side); ``p`` says "Restarting this step." (pressed again
-within two seconds: "Previous step."; on a press's right side "Restarting the
-right side." / "Back to the left side."); ``s`` speaks the status, ``+``/``-``
-the new volume and ``h`` the keys, cutting the sentence sounding, which is then
-said again from its start, the session waiting meanwhile (a hold keeps its
-remaining time); ``q`` says "Stopping." and ends.
+to the next step's start (on the left side of a press on both sides: "On to
+the other side.", and the announcement there names the side); ``p`` says
+"Restarting this step." (pressed again within two seconds: "Previous step.";
+on a press's right side "Restarting this side." / "Back to the first side.");
+``q`` says "Stopping." and ends.
+
+An answer that changes nothing in the session (``s``, ``+``/``-``, ``h``, an
+"already" answer) cuts the sentence sounding, which is then said again from
+its start, the session waiting meanwhile; during a hold it waits instead for
+the sentence to end and is said over the hold, whose clock keeps running
+(``Transport.say(keep_time_until=)``): the person is pressing while listening.
+``s`` during a hold says only the side and the hold's time left; pressed again
+within ``STATUS_AGAIN_SECONDS``, the full status.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 from voiceguide.base import Audio
 from voiceguide.phrases import Phrasebook, load_phrasebook
 from voiceguide.play.keymap import VOLUME_MIN_PERCENT, VOLUME_STEP_PERCENT, Command
 from voiceguide.play.status import (
     Status,
+    hold_status_text,
     nav_stops,
     resume_text,
+    speech_at,
+    speech_end,
     speech_start,
     status_at,
     status_text,
@@ -34,20 +46,35 @@ from voiceguide.play.voice import voice_help
 RESTART_AGAIN_SECONDS = 2.0
 """A second ``p`` within this time goes to the previous step instead of restarting this one."""
 
+HOLD_WAIT_SECONDS = 1.5
+"""An answer in a hold waits for the sentence sounding to end if it ends within this time; else it cuts it."""
+
+STATUS_AGAIN_SECONDS = 6.0
+"""A second ``s`` during a hold within this time (from the first) says the full status."""
+
 Speak = Callable[[str], Audio]
 """Synthesizes feedback text: a trimmed clip at the session's sample rate (``SpeechBank.clip``)."""
 
-Change = Callable[[], bool]
-"""A state change made once the queue is rewound; True when its feedback waits for the sentence sounding."""
+Then = Literal["again", "on", "aside"]
+"""What follows an answer: ``again``: the sentence it cut, from its start; ``on``: the session from the
+cursor the change set; ``aside``: the answer changed nothing in the session (during a hold: said over it)."""
+
+Change = Callable[[], Then]
+"""A state change made once the queue is rewound; returns what follows the answer."""
 
 
 def fixed_feedback(phrases: Phrasebook | None = None) -> tuple[str, ...]:
     """Feedback sentences that do not depend on the position: worth synthesizing ahead."""
     book = phrases if phrases is not None else load_phrasebook()
-    keys = ("paused", "next_step", "restart_step", "previous_step", "stopping", "last_step", "right_side",
-            "restart_right_side", "back_to_left_side", "keys_help")
+    keys = ("paused", "next_step", "restart_step", "previous_step", "stopping", "last_step", "first_step",
+            "next_side", "restart_right_side", "back_to_left_side", "keys_help", "already_paused",
+            "already_playing", "volume_full", "volume_lowest", "resuming_short")
     volumes = range(VOLUME_MIN_PERCENT, 101, VOLUME_STEP_PERCENT)
     return (*(book.say(key) for key in keys), *(book.say("volume", n=percent) for percent in volumes))
+
+
+def _aside() -> Then:
+    return "aside"
 
 
 class CommandHandler:
@@ -59,6 +86,8 @@ class CommandHandler:
         self._phrases = phrases if phrases is not None else load_phrasebook()
         self._last_restart: tuple[int, int] | None = None
         """(output frame, step index) of the last ``p``: a second one soon after goes a step back."""
+        self._last_hold_status: int | None = None
+        """The output frame of the last short status in a hold: a second ``s`` soon after says it all."""
 
     def handle(self, command: Command, out_frame: int) -> None:
         """Apply ``command``, pressed with the sink at ``out_frame``: the unplayed queue is rewritten."""
@@ -72,12 +101,39 @@ class CommandHandler:
         text, change = self._decide(command, transport.heard_frame(), out_frame)
         clip = self._speak(text)
         transport.rewind()
-        if change():
-            # Answer at once, cutting the sentence sounding, then say that sentence again
-            # from its start (the session waits meanwhile, so a hold keeps its time).
-            self._back_to_sentence_start()
-        transport.say(clip, text, after_sentence=False)
+        then = change()
+        release = self._release_ahead() if then == "aside" and not transport.paused else None
+        if release is not None:
+            # During a hold: after the sentence sounding (cut, when it would keep the answer waiting
+            # long: the time it is said again is given back too), over the hold, its clock running.
+            cursor = transport.cursor_frame
+            start = speech_start(transport.snapshot, cursor)
+            cut = start is not None and self._answer_start(cursor) == cursor
+            if cut and start is not None:
+                transport.owe(cursor - start)
+                transport.jump(start)
+            transport.say(clip, text, after_sentence=not cut, keep_time_until=release)
+        else:
+            if then != "on":
+                # Answer at once, cutting the sentence sounding, then say that sentence again
+                # from its start (the session waits meanwhile).
+                self._back_to_sentence_start()
+            transport.say(clip, text, after_sentence=False)
         transport.pump()
+
+    def _answer_start(self, frame: int) -> int:
+        """Where an answer in a hold starts: at the end of the sentence sounding at ``frame``, unless that is
+        more than ``HOLD_WAIT_SECONDS`` away (then at ``frame``, cutting it)."""
+        end = speech_end(self._transport.snapshot, frame)
+        if end is None or end - frame > HOLD_WAIT_SECONDS * self._transport.sample_rate:
+            return frame
+        return end
+
+    def _release_ahead(self) -> int | None:
+        """The session frame of the release of the hold the cursor is in, if it is in one."""
+        transport = self._transport
+        status = status_at(transport.snapshot, transport.cursor_frame, transport.play_state())
+        return None if status.hold_left is None else transport.cursor_frame + status.hold_left
 
     def _back_to_sentence_start(self) -> None:
         transport = self._transport
@@ -87,23 +143,43 @@ class CommandHandler:
 
     def _decide(self, command: Command, frame: int, out_frame: int) -> tuple[str, Change]:
         """The feedback to speak, and the change to make once the queue is rewound."""
-        if command is Command.PAUSE:
+        book = self._phrases
+        paused = self._transport.paused
+        if command is Command.PAUSE or (command is Command.PAUSE_ONLY and not paused) or (
+                command is Command.CONTINUE and paused):
             return self._decide_pause(frame)
+        if command is Command.PAUSE_ONLY:
+            return book.say("already_paused"), _aside
+        if command is Command.CONTINUE:
+            return book.say("already_playing"), _aside
         if command is Command.NEXT:
             return self._decide_next(frame)
         if command is Command.RESTART:
             return self._decide_restart(frame, out_frame)
         if command is Command.STATUS:
-            return status_text(self._status_at(frame), self._phrases), lambda: True
+            return self._decide_status(frame, out_frame), _aside
         if command is Command.HELP:
-            return self._phrases.say("keys_help"), lambda: True
+            return book.say("keys_help"), _aside
         if command is Command.VOICE_HELP:
-            return voice_help(self._phrases), lambda: True
+            return voice_help(book), _aside
         if command is Command.STOP_ASK:
-            return self._phrases.say("voice_stop_confirm", stop="stop"), lambda: True
+            return book.say("voice_stop_confirm", stop="stop"), _aside
         if command in (Command.VOLUME_UP, Command.VOLUME_DOWN):
             return self._decide_volume(command)
-        return self._phrases.say("stopping"), self._stop
+        return book.say("stopping"), self._stop
+
+    def _decide_status(self, frame: int, out_frame: int) -> str:
+        """During a hold, the side and the hold's time left; asked again soon, or elsewhere, the full status."""
+        status = self._status_at(frame)
+        if status.hold_left is not None and not status.paused:
+            status = self._status_at(self._answer_start(frame))  # the time left when it is said
+        last = self._last_hold_status
+        again = last is not None and out_frame - last < STATUS_AGAIN_SECONDS * self._transport.sample_rate
+        if status.hold_left is None or status.paused or again:
+            self._last_hold_status = None
+            return status_text(status, self._phrases)
+        self._last_hold_status = out_frame
+        return hold_status_text(status, self._phrases)
 
     def _status_at(self, frame: int) -> Status:
         return status_at(self._transport.snapshot, frame, self._transport.play_state())
@@ -112,10 +188,16 @@ class CommandHandler:
         transport = self._transport
         paused = not transport.paused
 
-        def change() -> bool:
+        def change() -> Then:
             transport.paused = paused
-            return not paused  # resuming says the sentence the pause cut again, from its start
-        return (self._phrases.say("paused") if paused else resume_text(self._status_at(frame), self._phrases)), change
+            return "on" if paused else "again"  # resuming says the sentence the pause cut again, from its start
+        if paused:
+            return self._phrases.say("paused"), change
+        cut = speech_at(transport.snapshot, frame)
+        if cut is not None and cut.cue == "announce" and cut.side is not None:
+            # The announcement said again names the side and the point: the answer does not.
+            return self._phrases.say("resuming_short"), change
+        return resume_text(self._status_at(frame), self._phrases), change
 
     def _decide_volume(self, command: Command) -> tuple[str, Change]:
         transport = self._transport
@@ -123,16 +205,18 @@ class CommandHandler:
         # The floor stops '-' going lower; it never makes a quieter --volume louder.
         floor = min(VOLUME_MIN_PERCENT, transport.volume_percent)
         percent = max(floor, min(100, transport.volume_percent + step))
+        if percent == transport.volume_percent:
+            return self._phrases.say("volume_full" if step > 0 else "volume_lowest"), _aside
 
-        def change() -> bool:
+        def change() -> Then:
             transport.volume = percent / 100
-            return True
+            return "aside"
         return self._phrases.say("volume", n=percent), change
 
-    def _stop(self) -> bool:
+    def _stop(self) -> Then:
         self._transport.stopping = True
         self._transport.paused = False
-        return False
+        return "on"
 
     def _decide_next(self, frame: int) -> tuple[str, Change]:
         transport = self._transport
@@ -140,14 +224,16 @@ class CommandHandler:
         index = stop_index(stops, frame)
         target = stops[index].end if index is not None else frame
         if transport.snapshot.complete and target >= transport.snapshot.ready_until:
-            return self._phrases.say("last_step"), lambda: True
+            return self._phrases.say("last_step"), _aside
         to_right = index is not None and stops[index].side == "left"
 
-        def change() -> bool:
+        def change() -> Then:
             transport.jump(target)
+            transport.forgive()
             transport.paused = False
-            return False
-        return self._phrases.say("right_side" if to_right else "next_step"), change
+            return "on"
+        # The right side's announcement names the side: the answer does not.
+        return self._phrases.say("next_side" if to_right else "next_step"), change
 
     def _decide_restart(self, frame: int, out_frame: int) -> tuple[str, Change]:
         transport = self._transport
@@ -158,18 +244,21 @@ class CommandHandler:
         last = self._last_restart
         # "Again" only while still in the step the last press went to (not after a skip),
         # and only when there is a step before it.
-        again = (last is not None and out_frame - last[0] < RESTART_AGAIN_SECONDS * transport.sample_rate
-                 and last[1] == index and index > 0)
+        soon = last is not None and out_frame - last[0] < RESTART_AGAIN_SECONDS * transport.sample_rate
+        again = soon and last is not None and last[1] == index and index > 0
         target = max(0, last[1] - 1) if again and last is not None else index
 
-        def change() -> bool:
+        def change() -> Then:
             self._last_restart = (out_frame, target)
+            transport.forgive()
             transport.paused = False
             if stops:
                 transport.jump(stops[target].start)
-            return False
+            return "on"
         side = stops[target].side if stops else None
-        if again:
+        if soon and index == 0 and last is not None and last[1] == 0:
+            text = self._phrases.say("first_step")  # "back" at the start: restarts it, and says why
+        elif again:
             back = side == "left" and stops[index].side == "right"
             text = self._phrases.say("back_to_left_side" if back else "previous_step")
         else:

@@ -1,6 +1,7 @@
 """The keys: what each one means, and the one table of key help that every listing follows.
 
-Light on purpose (no numpy, no audio): ``cli.py`` builds ``play --help`` from it at start-up.
+Light on purpose (no numpy, no audio): the command line (``cli/definition.py``) builds ``play --help``
+from it at start-up.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ class Command(enum.Enum):
     """What a key asks the player to do."""
 
     PAUSE = "pause"  # pause, or resume when paused
+    PAUSE_ONLY = "pause only"  # "pause" said aloud: pauses; while paused, only answers "Already paused."
+    CONTINUE = "continue"  # "continue" said aloud: resumes; while playing, only answers "Already playing."
     NEXT = "next"
     RESTART = "restart"  # again within RESTART_AGAIN_SECONDS: previous step
     STATUS = "status"
@@ -58,7 +61,8 @@ KEY_HELP = (
     # In the order a person needs them: pause, status, next, back, louder, softer, quit.
     KeyHelp("space", "pause / resume (resuming says where you are; a hold resumes with the time it had left)",
             "space pause"),
-    KeyHelp("s", "say the status: step, point, side, time left in the step and in the session",
+    KeyHelp("s", "say the status: step, point, side, time left in the step and in the session "
+                 "(in a hold: its side and time left; again for all)",
             "s status"),
     KeyHelp("n, right arrow", "next step (on the left side of a press on both sides: the right side)",
             "n next"),

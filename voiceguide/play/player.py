@@ -14,8 +14,8 @@ from voiceguide.audio.sinks import Sink
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.phrases import Phrasebook
 from voiceguide.play.commands import CommandHandler, Speak
+from voiceguide.play.frame_map import ADVANCING, SPOKEN, Notice
 from voiceguide.play.keymap import Command
-from voiceguide.play.log import Notice
 from voiceguide.play.program import Program
 from voiceguide.play.status import Status, status_at
 from voiceguide.play.transport import MakeRenderer, Transport
@@ -28,6 +28,8 @@ class Player:
                  start_frame: int = 0, volume: float = 1.0, sample_rate: int = SAMPLE_RATE,
                  phrases: Phrasebook | None = None) -> None:
         self._output = output
+        self.start_frame = start_frame
+        """Where playing began (``--from``): the part of the session planned is from here to the end."""
         self.transport = Transport(program, make_renderer, output, start_frame=start_frame, volume=volume,
                                    sample_rate=sample_rate)
         self._commands = CommandHandler(self.transport, speak, phrases)  # answers in the script's language
@@ -73,9 +75,9 @@ class Player:
         self.transport.refresh()
         status = self.status_at(self.transport.heard_frame())
         kind, feedback_text = self.transport.sounding()
-        if kind == "feedback":
+        if kind in SPOKEN:
             return dataclasses.replace(status, speaking=feedback_text)
-        if kind != "session":
+        if kind not in ADVANCING:
             return dataclasses.replace(status, speaking=None)  # silence: paused, waiting, or after the end
         return status
 

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from voiceguide.timeline.compiler import BedChange, Chapter, Event, StepPlan, StepSpan, Timeline
+from voiceguide.timeline.compiler import Chapter, Event, StepPlan, StepSpan, Timeline
+from voiceguide.timeline.layout import BedChange
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""What ``voiceguide play`` shows: strings only (``ui.LiveDisplay`` writes them where ``cli.py`` says).
+"""What ``voiceguide play`` shows: strings only (``ui.LiveDisplay`` writes them where the command line says).
 
 Two modes.  On a terminal, one status line redrawn in place (``\\r``, clear to
 end of line): the step, the text being spoken, a progress bar and the time
@@ -11,8 +11,8 @@ from __future__ import annotations
 import shutil
 
 from voiceguide.base import clock
+from voiceguide.play.frame_map import Feedback, Notice
 from voiceguide.play.keymap import KEYS_REMINDER
-from voiceguide.play.log import Feedback, Notice
 from voiceguide.play.status import Status, describe_place
 from voiceguide.printable import printable
 from voiceguide.timeline.compiler import Event
@@ -39,9 +39,11 @@ def status_line(status: Status, width: int | None = None) -> str:
     """The one-line status for a terminal, at most ``width`` characters.
 
     ``Playing · step 3 of 9 · GB30, left side · “Press now.”   0:44 left in the hold ·
-    session [####------] 12:05 left``.  When the line is too long the session's bar
-    goes first, then the session's time, then the time left in the step; the step's
-    name stays, and the sentence being spoken fills what room is left.
+    session [####------] 12:05 left``: steps numbered as the script, ``plan`` and
+    ``--from`` number them (``5.2`` inside a repeat; no number for the title and
+    cautions).  When the line is too long the session's bar goes first, then the
+    session's time, then the time left in the step; the step's name stays, and the
+    sentence being spoken fills what room is left.
     """
     if width is None:
         width = shutil.get_terminal_size((80, 24)).columns
@@ -52,8 +54,12 @@ def status_line(status: Status, width: int | None = None) -> str:
     name = printable(describe_place(status), one_line=True)  # script text is shown, never obeyed
     speaking = printable(status.speaking, one_line=True) if status.speaking else None
     count = status.step_count
-    heads = [f"{state} · step {status.step_number}" + (f" of {count}" if count else "") + f" · {name}",
-             f"{state} {status.step_number}" + (f"/{count}" if count else "") + f" · {name}"]
+    number = status.step_number
+    if number in ("", "0"):  # the title, the cautions and the end are no step of the script
+        heads = [f"{state} · {name}"]
+    else:
+        heads = [f"{state} · step {number}" + (f" of {count}" if count else "") + f" · {name}",
+                 f"{state} {number}" + (f"/{count}" if count else "") + f" · {name}"]
     def time_left(frames: int) -> str:
         return clock(frames, rate, rounding="up")  # never 0:00 while something is left
 

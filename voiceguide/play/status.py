@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.phrases import Phrasebook, load_phrasebook
 from voiceguide.play.program import Snapshot
-from voiceguide.timeline.compiler import StepSpan
+from voiceguide.timeline.compiler import Event, StepSpan
 from voiceguide.timeline.places import sentence_start, step_name
 
 
@@ -23,8 +23,10 @@ class Status:
     sample_rate: int
     paused: bool
     span: StepSpan | None
-    step_number: int
+    step_number: str
+    """The step as the script, ``plan`` and ``--from`` number it: ``"5"``, ``"5.2"`` (``"0"``: title, cautions)."""
     step_count: int | None
+    """The script's top-level steps, once the whole session is laid out."""
     side: str | None
     speaking: str | None
     step_left: int
@@ -33,6 +35,8 @@ class Status:
     finished: bool
     stopped: bool = False
     """True once the listener has quit (``q``): the end of the session was not reached."""
+    next_hold: int | None = None
+    """Before a press on this side: the frames its hold will last (what is next), else None."""
 
     @property
     def session_left(self) -> int | None:
@@ -60,11 +64,26 @@ def describe_place(status: Status, phrases: Phrasebook | None = None) -> str:
 
 
 def resume_text(status: Status, phrases: Phrasebook | None = None) -> str:
-    """What is said on resuming: "Resuming. <place>, N seconds left." (in the phrasebook's language)."""
+    """What is said on resuming: "Resuming. <place>, N seconds left." (in the phrasebook's language).
+
+    Before a press, what is next instead of the step's time: "Resuming. <place>. Next, press for N seconds."
+    """
     book = _book(phrases)
+    place = describe_place(status, book)
+    if status.hold_left is None and status.next_hold is not None:
+        return book.say("resuming_before_press", place=place,
+                        time=spoken_duration(status.next_hold, status.sample_rate, book))
     left = status.hold_left if status.hold_left is not None else status.step_left
-    return book.say("resuming", place=describe_place(status, book),
-                    time=spoken_duration(left, status.sample_rate, book))
+    return book.say("resuming", place=place, time=spoken_duration(left, status.sample_rate, book))
+
+
+def hold_status_text(status: Status, phrases: Phrasebook | None = None) -> str:
+    """The short status during a hold: its side and its time left ("Left side, forty seconds left.")."""
+    book = _book(phrases)
+    time = spoken_duration(status.hold_left or 0, status.sample_rate, book)
+    if status.side in ("left", "right"):
+        return book.say("status_hold_side", side=book.fill(f"{status.side}_side"), time=time)
+    return book.say("status_hold", time=time)
 
 
 def status_text(status: Status, phrases: Phrasebook | None = None) -> str:
@@ -145,6 +164,13 @@ def speech_start(snapshot: Snapshot, frame: int) -> int | None:
     return start
 
 
+def speech_at(snapshot: Snapshot, frame: int) -> Event | None:
+    """The speech sounding at ``frame`` that began before it (the sentence a key cuts), if any."""
+    stop = bisect_left(snapshot.starts, frame)
+    return next((event for event in reversed(snapshot.events[max(0, stop - 64):stop])
+                 if event.kind == "speech" and event.start < frame < event.end), None)
+
+
 def speech_end(snapshot: Snapshot, frame: int) -> int | None:
     """The end of the speech sounding at ``frame`` (started before it), if any."""
     stop = bisect_left(snapshot.starts, frame)
@@ -154,6 +180,18 @@ def speech_end(snapshot: Snapshot, frame: int) -> int | None:
         if event.kind == "speech" and event.start < frame < event.end:
             end = event.end if end is None else max(end, event.end)
     return end
+
+
+def sound_at(snapshot: Snapshot, frame: int) -> bool:
+    """True when a sound of the session (speech or tone) is sounding at ``frame``."""
+    stop = bisect_right(snapshot.starts, frame)
+    return any(event.end > frame for event in snapshot.events[max(0, stop - 64):stop])
+
+
+def next_sound(snapshot: Snapshot, frame: int) -> int | None:
+    """The start of the first sound beginning at or after ``frame``, if one is known."""
+    index = bisect_left(snapshot.starts, frame)
+    return snapshot.events[index].start if index < len(snapshot.events) else None
 
 
 @dataclass(frozen=True)
@@ -167,6 +205,11 @@ class PlayState:
     stopped: bool = False
 
 
+def top_level_steps(spans: Sequence[StepSpan]) -> int:
+    """How many top-level steps the script has: the highest first part of a span's step path."""
+    return max((int(span.step.split(".", 1)[0]) for span in spans), default=0)
+
+
 def status_at(snapshot: Snapshot, frame: int, state: PlayState) -> Status:
     """The status at session ``frame``: step, side, sentence, hold and step time left."""
     spans = step_spans(snapshot)
@@ -175,6 +218,7 @@ def status_at(snapshot: Snapshot, frame: int, state: PlayState) -> Status:
     side: str | None = None
     speaking: str | None = None
     hold_left_frames: int | None = None
+    next_hold: int | None = None
     if span is not None:
         inside = snapshot.events[bisect_left(snapshot.starts, span.start):bisect_left(snapshot.starts, span.end)]
         before = [e for e in inside if e.start <= frame]
@@ -186,6 +230,8 @@ def status_at(snapshot: Snapshot, frame: int, state: PlayState) -> Status:
             release = next((e for e in inside if e.cue == "release" and e.start > presses[-1].start), None)
             if release is not None and release.start > frame:
                 hold_left_frames = release.start - frame
+        if hold_left_frames is None:
+            next_hold = _next_hold(inside, frame, side)
         speaking = next((e.text for e in reversed(before) if e.kind == "speech" and e.start <= frame < e.end), None)
     return Status(
         position=frame,
@@ -193,8 +239,8 @@ def status_at(snapshot: Snapshot, frame: int, state: PlayState) -> Status:
         sample_rate=state.sample_rate,
         paused=state.paused,
         span=span,
-        step_number=(index + 1) if index is not None else len(spans),
-        step_count=len(spans) if snapshot.complete else None,
+        step_number=span.step if span is not None else "",
+        step_count=top_level_steps(spans) if snapshot.complete else None,
         side=side,
         speaking=speaking,
         step_left=max(0, span.end - frame) if span is not None else 0,
@@ -202,4 +248,14 @@ def status_at(snapshot: Snapshot, frame: int, state: PlayState) -> Status:
         volume_percent=state.volume_percent,
         finished=state.finished,
         stopped=state.stopped,
+        next_hold=next_hold,
     )
+
+
+def _next_hold(inside: Sequence[Event], frame: int, side: str | None) -> int | None:
+    """The length of the next hold on ``side`` among a step's events after ``frame``, if one comes."""
+    press = next((e for e in inside if e.cue == "press" and e.start > frame and e.side == side), None)
+    if press is None:
+        return None
+    release = next((e for e in inside if e.cue == "release" and e.start > press.start), None)
+    return None if release is None else release.start - press.start

@@ -7,9 +7,15 @@ way the blocks are the mixer's, cut the same way, so what a file holds and
 what the speakers play are the same samples by construction.
 
 The sink's position (written frames it has consumed) is the only clock: the
-``OutputLog`` maps it back to a session frame.  Editing the future (a key) is
+``FrameMap`` maps it back to a session frame.  Editing the future (a key) is
 ``rewind`` (drop the unplayed queue, set the cursor back to the exact session
 frame reached) followed by new blocks: no session frame is lost or repeated.
+
+An answer during a hold keeps the hold's time (``say(..., keep_time_until=)``):
+it is mixed over the session, whose frames go on under it, up to the next
+sound of the session; if the answer is longer, the session waits for the rest
+("owed" frames), and as many frames of the hold's silence are skipped before
+its release.  The frame map records both, so the clock stays the sink's.
 """
 
 from __future__ import annotations
@@ -22,9 +28,9 @@ import numpy as np
 from voiceguide.audio.mixer import CENTRE_GAIN
 from voiceguide.audio.sinks import Sink
 from voiceguide.base import SAMPLE_RATE, Audio
-from voiceguide.play.log import Notice, OutputLog, SegmentKind
+from voiceguide.play.frame_map import SPOKEN, FrameMap, Notice, SegmentKind
 from voiceguide.play.program import Program, Snapshot
-from voiceguide.play.status import PlayState, speech_end
+from voiceguide.play.status import PlayState, next_sound, sound_at, speech_end
 
 FEEDBACK_GAP_SECONDS = 0.3
 """Silence after every spoken feedback, before the session goes on."""
@@ -55,14 +61,22 @@ class FeedbackQueue:
         self._offset_frames = 0
         self.start_frame: int | None = None
         """The session frame the cursor must reach first (the end of a sentence sounding), or None: at once."""
+        self.over = False
+        """True: said over the session, whose frames go on under it (an answer during a hold)."""
 
-    def set(self, audio: Audio, text: str, start_frame: int | None) -> None:
+    def set(self, audio: Audio, text: str, start_frame: int | None, *, over: bool = False) -> None:
         """Queue ``audio`` (saying ``text``), to start at ``start_frame`` or at once."""
         self._audio, self._text, self._offset_frames, self.start_frame = audio, text, 0, start_frame
+        self.over = over
 
     def clear(self) -> None:
         """Drop the queued feedback."""
-        self._audio, self._offset_frames, self.start_frame = None, 0, None
+        self._audio, self._offset_frames, self.start_frame, self.over = None, 0, None, False
+
+    @property
+    def pending(self) -> bool:
+        """True while feedback waits to be written (now or later)."""
+        return self._audio is not None
 
     def ready(self, cursor_frame: int) -> bool:
         """True when there is feedback to write with the cursor at ``cursor_frame``."""
@@ -146,10 +160,11 @@ class Transport:
                                  out_frame=sink.position)
         self._volume = volume
         self._cursor_frame = start_frame
-        self._log = OutputLog(sink.position)
+        self._frames = FrameMap(sink.position)
         self._polled_out = sink.position
         self._feedback = FeedbackQueue()
         self.paused = False
+        self._block_voiced = False
         self.stopping = False
         """True once told to stop: the queued feedback is the last thing written."""
         self.ended = False
@@ -158,6 +173,11 @@ class Transport:
         """Frames of silence written because speech for the next step was not ready yet."""
         self.heard_session_frames = 0
         """Frames of session audio the sink has played, as far as ``poll`` has looked (for the session log)."""
+        self.skipped_frames = 0
+        """Frames of a hold's silence skipped to give back the time an answer held the session up."""
+        self._owed = 0
+        self._owed_until = 0
+        """The session frame (a hold's release) after which owed frames are no longer skipped."""
 
     # -- state a listener changes ------------------------------------------------
 
@@ -193,39 +213,54 @@ class Transport:
     def rewind(self) -> None:
         """Drop the sink's unplayed queue; the cursor goes back to the first unplayed session frame."""
         dropped_frames = self._sink.discard()
-        resume_frame = self._log.truncate(self._log.written_frames - dropped_frames)
+        resume_frame, owed_dropped = self._frames.truncate(self._frames.written_frames - dropped_frames)
+        self._owed = max(0, self._owed - owed_dropped)
         if resume_frame is not None:
             self._cursor_frame = resume_frame
         self._feedback.clear()
         self.ended = False
 
-    def say(self, clip: Audio, text: str, *, after_sentence: bool) -> None:
-        """Queue ``clip`` (saying ``text``) and a short gap; ``after_sentence``: once the one sounding ends."""
+    def say(self, clip: Audio, text: str, *, after_sentence: bool, keep_time_until: int | None = None) -> None:
+        """Queue ``clip`` (saying ``text``) and a short gap; ``after_sentence``: once the one sounding ends.
+
+        ``keep_time_until`` (a hold's release frame): said over the session, the hold's clock running.
+        """
         gap = np.zeros(round(FEEDBACK_GAP_SECONDS * self.sample_rate), dtype=np.float32)
         audio = np.concatenate([np.asarray(clip, dtype=np.float32) * np.float32(self._volume), gap])
         if self.channels > 1:  # centred, as the session's own centred cues
             audio = np.repeat((audio * np.float32(CENTRE_GAIN))[:, None], self.channels, axis=1)
         start_frame = speech_end(self.snapshot, self._cursor_frame) if after_sentence and not self.paused else None
-        self._feedback.set(audio, text, start_frame)
+        over = keep_time_until is not None and not self.paused
+        if over and keep_time_until is not None:
+            self._owed_until = keep_time_until
+        self._feedback.set(audio, text, start_frame, over=over)
+
+    def owe(self, frames: int) -> None:
+        """Count ``frames`` (a sentence said again in a hold) as owed: skipped from the hold's later silence."""
+        self._owed += max(0, frames)
+
+    def forgive(self) -> None:
+        """Owe nothing (the listener moved to another step or side: its holds keep their whole time)."""
+        self._owed = 0
 
     # -- the clock ---------------------------------------------------------------
 
     @property
     def done(self) -> bool:
         """True once everything to be played has been written and consumed."""
-        return self.ended and self._sink.position >= self._log.written_frames
+        return self.ended and self._sink.position >= self._frames.written_frames
 
     def heard_frame(self) -> int:
         """The session frame the sink has reached."""
-        return self._log.session_frame_at(self._sink.position, self._cursor_frame)
+        return self._frames.session_frame_at(self._sink.position, self._cursor_frame)
 
     def sounding(self) -> tuple[SegmentKind | None, str | None]:
         """What the sink is playing now (None: nothing written there), and the feedback's sentence."""
         now = self._sink.position
-        segment = self._log.segment_at(now)
+        segment = self._frames.segment_at(now)
         if segment is None:
             return None, None
-        return segment.kind, self._log.feedback_text_at(now) if segment.kind == "feedback" else None
+        return segment.kind, self._frames.feedback_text_at(now) if segment.kind in SPOKEN else None
 
     def play_state(self) -> PlayState:
         """What a ``Status`` needs from the transport."""
@@ -237,10 +272,10 @@ class Transport:
         now = self._sink.position
         if now <= self._polled_out:
             return []
-        notices = list(self._log.notices(self.snapshot, self._polled_out, now))
-        self.heard_session_frames += self._log.session_frames_in(self._polled_out, now)
+        notices = list(self._frames.notices(self.snapshot, self._polled_out, now))
+        self.heard_session_frames += self._frames.session_frames_in(self._polled_out, now)
         self._polled_out = now
-        self._log.forget_played(now)
+        self._frames.forget_played(now)
         return notices
 
     # -- writing -----------------------------------------------------------------
@@ -250,9 +285,14 @@ class Transport:
         self.refresh()
         written = 0
         while not self.ended and self._sink.free_frames() >= self._block_frames:
+            self._block_voiced = False
             block = self._next_block()
             if len(block):
-                self._sink.write(block)
+                write_marked = getattr(self._sink, "write_marked", None)
+                if write_marked is not None:  # the live stream tells a listener which blocks hold our voice
+                    write_marked(block, self._block_voiced)
+                else:
+                    self._sink.write(block)
             written += 1
             if max_blocks is not None and written >= max_blocks:
                 return
@@ -277,15 +317,20 @@ class Transport:
         """Write into ``out`` from the cursor; returns the frames that advance the block (0: stop filling)."""
         need = len(out)
         if self._feedback.ready(self._cursor_frame):
+            if self._feedback.over:
+                return self._fill_over(out)
             piece, text = self._feedback.take(need)
             out[:len(piece)] = piece
-            self._log.add("feedback", len(piece), self._cursor_frame, text)
+            self._frames.add("feedback", len(piece), self._cursor_frame, text)
+            self._block_voiced = True
             return len(piece)
+        if self._owed and not self._feedback.pending and not self.paused:
+            self._give_back_owed()
         if self.stopping:
             self.ended = True
             return 0
         if self.paused:
-            self._log.add("pause", need, self._cursor_frame)
+            self._frames.add("pause", need, self._cursor_frame)
             return need
         view = self._view
         assert view.renderer is not None
@@ -295,7 +340,9 @@ class Transport:
         if self._cursor_frame < limit:
             take = min(need, limit - self._cursor_frame)
             out[:take] = view.renderer.render(self._cursor_frame, take)
-            self._log.add("session", take, self._cursor_frame)
+            voiced = getattr(view.renderer, "voiced", None)
+            self._block_voiced |= True if voiced is None else voiced(self._cursor_frame, take)
+            self._frames.add("session", take, self._cursor_frame)
             self._cursor_frame += take
             return take
         if view.complete and self._cursor_frame >= view.ready_frames:
@@ -305,6 +352,45 @@ class Transport:
         if view.ready_frames > self._cursor_frame or view.complete:
             return self._fill(out)
         # The next step's speech is still being synthesized: wait in silence.
-        self._log.add("wait", need, self._cursor_frame)
+        self._frames.add("wait", need, self._cursor_frame)
         self.wait_frames += need
         return need
+
+    def _fill_over(self, out: Audio) -> int:
+        """Feedback said over the session up to its next sound; past that, the session waits (owed frames)."""
+        view = self._view
+        cursor = self._cursor_frame
+        quiet_until = min(view.ready_frames, self._owed_until)
+        upcoming = next_sound(self.snapshot, cursor)
+        if upcoming is not None:
+            quiet_until = min(quiet_until, upcoming)
+        if cursor < quiet_until and view.renderer is not None:
+            piece, text = self._feedback.take(min(len(out), quiet_until - cursor))
+            out[:len(piece)] = view.renderer.render(cursor, len(piece)) + piece
+            self._block_voiced = True
+            self._frames.add("overlay", len(piece), cursor, text)
+            self._cursor_frame += len(piece)
+            return len(piece)
+        piece, text = self._feedback.take(len(out))
+        out[:len(piece)] = piece
+        self._block_voiced = True
+        self._frames.add("feedback", len(piece), cursor, text, owed=True)
+        self._owed += len(piece)
+        return len(piece)
+
+    def _give_back_owed(self) -> None:
+        """Skip silence of the hold, up to its next sound, for the frames an answer held it up."""
+        cursor = self._cursor_frame
+        if cursor >= self._owed_until:
+            self._owed = 0  # the hold is over: nothing later is shortened
+            return
+        if sound_at(self.snapshot, cursor):
+            return
+        upcoming = next_sound(self.snapshot, cursor)
+        quiet_until = min(self._owed_until, self._view.ready_frames)
+        if upcoming is not None:
+            quiet_until = min(quiet_until, upcoming)
+        skip = max(0, min(self._owed, quiet_until - cursor))
+        self._cursor_frame += skip
+        self._owed -= skip
+        self.skipped_frames += skip

@@ -1,7 +1,7 @@
-"""What ``play`` and ``render`` show while they work, written to a stream that ``cli.py`` hands in.
+"""What ``play`` and ``render`` show while they work, written to a stream that the command line hands in.
 
-No module but ``cli.py`` prints: these classes write only to the stream they
-are given (the terminal, or a ``StringIO`` in tests).
+No module but the command line (``voiceguide/cli/``) prints: these classes write only to the stream
+they are given (the terminal, or a ``StringIO`` in tests).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from voiceguide.play import screen
-from voiceguide.play.log import Notice
+from voiceguide.play.frame_map import Notice
 from voiceguide.play.status import Status
 from voiceguide.printable import printable
 

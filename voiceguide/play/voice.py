@@ -1,10 +1,10 @@
 """Spoken commands into key commands: what "pause", "time left" or "stop" asks the player to do.
 
 The listener's thread ``put``s each recognised action; the live loop ``take``s
-them on its own thread, where the player's state is known, so that "pause"
-while paused and "continue" while playing change nothing, and "stop" needs a
-second "stop" within ``STOP_CONFIRM_SECONDS``.  Each command is answered
-aloud exactly as its key is.
+them on its own thread.  "pause" only pauses and "continue" only resumes: said
+when they change nothing, they are answered ("Already paused.") and change
+nothing; "stop" needs a second "stop" within ``STOP_CONFIRM_SECONDS``.  Each
+command is answered aloud exactly as its key is.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ STOP_CONFIRM_SECONDS = 10.0
 ACTION_COMMANDS: dict[str, Command] = {
     "next": Command.NEXT, "back": Command.RESTART, "repeat": Command.RESTART, "time left": Command.STATUS,
     "louder": Command.VOLUME_UP, "softer": Command.VOLUME_DOWN, "help": Command.VOICE_HELP,
+    "pause": Command.PAUSE_ONLY, "continue": Command.CONTINUE,
 }
 """Actions that map to one command whatever the state (as their keys do)."""
 
@@ -39,17 +40,21 @@ class VoiceCommands:
         self._actions.put(action)
 
     def take(self, paused: bool) -> Command | None:
-        """The next queued action as a command for a player that is ``paused`` or not; None when none."""
+        """The next queued action as a command; None when none.
+
+        ``paused`` (the player's state) is not needed any more: the player answers "pause" while
+        paused itself.
+        """
         while True:
             try:
                 action = self._actions.get_nowait()
             except queue.Empty:
                 return None
-            command = self._command(action, paused)
+            command = self._command(action)
             if command is not None:
                 return command
 
-    def _command(self, action: str, paused: bool) -> Command | None:
+    def _command(self, action: str) -> Command | None:
         if action == "stop":
             now = self._clock()
             asked = self._stop_asked_at
@@ -58,10 +63,6 @@ class VoiceCommands:
                 return Command.QUIT
             self._stop_asked_at = now
             return Command.STOP_ASK
-        if action == "pause":
-            return None if paused else Command.PAUSE
-        if action == "continue":
-            return Command.PAUSE if paused else None
         return ACTION_COMMANDS.get(action)
 
 

@@ -10,12 +10,12 @@ from yaml.nodes import MappingNode, ScalarNode
 
 from voiceguide.errors import Position
 from voiceguide.script.durations import short_text
-from voiceguide.script.keys import BACKGROUND_FILE_TYPES, BACKGROUND_KEYS, BACKGROUND_OFF, BACKGROUND_SOUNDS
 from voiceguide.script.loader import BOOL_TAG, FLOAT_TAG, INT_TAG, STR_TAG, describe_node, scalar_value
 from voiceguide.script.mappings import MappingReader
 from voiceguide.script.model import Background
-from voiceguide.script.report import Bad, Node, did_you_mean, one_of
+from voiceguide.script.problems import Bad, Node, did_you_mean, one_of
 from voiceguide.script.values import ValueReader
+from voiceguide.script.vocabulary import BACKGROUND_FILE_TYPES, BACKGROUND_KEYS, BACKGROUND_OFF, BACKGROUND_SOUNDS
 
 MIN_LEVEL_DB = -60.0
 MAX_DUCK_DB = 40.0

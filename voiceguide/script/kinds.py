@@ -7,7 +7,13 @@ from typing import Any, cast
 from yaml.nodes import MappingNode, ScalarNode
 
 from voiceguide.script.durations import format_number
-from voiceguide.script.keys import (
+from voiceguide.script.loader import FLOAT_TAG, INT_TAG, describe_node
+from voiceguide.script.mappings import MappingReader, Table, check_table
+from voiceguide.script.model import BreathPattern, BreathWords, ChimeSound, PressWords, Side
+from voiceguide.script.problems import Node
+from voiceguide.script.values import ValueReader
+from voiceguide.script.vocabulary import (
+    BREATH_WORD_KEYS,
     BREATHE_KEYS,
     CHIME_KEYS,
     CHIME_SOUNDS,
@@ -16,11 +22,6 @@ from voiceguide.script.keys import (
     PRESS_WORD_KEYS,
     SIDES,
 )
-from voiceguide.script.loader import FLOAT_TAG, INT_TAG, describe_node
-from voiceguide.script.mappings import MappingReader, Table, check_table
-from voiceguide.script.model import BreathPattern, BreathWords, ChimeSound, PressWords, Side
-from voiceguide.script.report import Node
-from voiceguide.script.values import ValueReader
 
 PATTERN_REQUIRED = {"inhale": "duration of the in-breath", "exhale": "duration of the out-breath"}
 
@@ -52,6 +53,7 @@ class KindReader:
             "pan": (v.boolean, "pan"),
         })
         self._words: Table = {key: (v.text, key) for key in (*PATTERN_KEYS, *PRESS_WORD_KEYS)}
+        self._words["short"] = (self.short_words, "short")
 
     def side(self, node: Node, name: str) -> Side:
         """A press's side."""
@@ -115,7 +117,14 @@ class KindReader:
         return BreathPattern(**values)
 
     def breath_words(self, node: Node, name: str) -> BreathWords:
-        """The cue words of a breathing cycle."""
+        """The cue words of a breathing cycle (and their ``short`` forms)."""
+        fields = self.maps.fields(node, name, BREATH_WORD_KEYS)
+        values = fields.read(self._words)
+        fields.check()
+        return BreathWords(**values)
+
+    def short_words(self, node: Node, name: str) -> BreathWords:
+        """``words.short``: the short forms of the breathing cue words."""
         fields = self.maps.fields(node, name, PATTERN_KEYS)
         values = fields.read(self._words)
         fields.check()

@@ -6,7 +6,7 @@
   holds, sustained very fast breathing, one point pressed for many minutes.
   Each can be silenced on purpose with ``# check: allow NAME`` on the step's
   first line (or on a line of its own, for the whole file).  The thresholds
-  and their sources are in the README ("Risky patterns").
+  and their sources are in docs/writing-sessions.md ("Risky patterns").
 """
 
 from __future__ import annotations

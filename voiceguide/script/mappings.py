@@ -15,7 +15,7 @@ from yaml.nodes import MappingNode
 
 from voiceguide.script.durations import short_text
 from voiceguide.script.loader import Document, describe_node
-from voiceguide.script.report import Bad, Node, Reporter, did_you_mean, one_of
+from voiceguide.script.problems import Bad, Node, Reporter, did_you_mean, one_of
 
 Reader = Callable[[Node, str], Any]
 """Reads one value: (value node, dotted name for messages) → value; raises ``Bad`` after reporting."""

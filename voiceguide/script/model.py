@@ -75,6 +75,8 @@ class BreathWords:
     hold: str | None = None
     exhale: str | None = None
     rest: str | None = None
+    short: BreathWords | None = None
+    """The short forms (``words.short``), said where the full words would not end before the next fixed cue."""
 
 
 @dataclass(frozen=True)
@@ -209,5 +211,7 @@ class Script:
     """``phrases:`` overrides of the phrasebook: (key, template) pairs in the script's order."""
     voice: Voice = field(default_factory=Voice)
     cautions: tuple[str, ...] = ()
+    pronounce: tuple[tuple[str, str], ...] = ()
+    """``pronounce:`` spoken forms: (written, spoken) pairs in the script's order."""
     background: Background | None = None
     """The sound under the voice from the start (revision 3), or None."""

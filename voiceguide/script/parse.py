@@ -7,7 +7,7 @@ The public surface is two functions:
 - ``load_script(path)``: a file → ``Script``, raising ``ScriptError``.
 
 Rules are table-driven: the keys each mapping takes are listed once
-(``keys.py``), and each key has one reader that checks one value, with messages
+(``vocabulary.py``), and each key has one reader that checks one value, with messages
 that state what is allowed.  The rooms, upstream first: ``report`` (one
 diagnostic per problem, and the ``Bad`` signal), ``values`` (scalars:
 text, numbers, durations, choices), ``mappings`` (known keys through a table),
@@ -18,18 +18,27 @@ lists, once per node), and this module (the top level and the public functions).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import re
 from dataclasses import dataclass
 
-from yaml.nodes import ScalarNode
+from yaml.nodes import MappingNode, ScalarNode
 
 from voiceguide.errors import Diagnostic, ScriptError
-from voiceguide.phrases import KEYS_BY_NAME, LANGUAGE_NAMES, phrase_problem, primary_language
+from voiceguide.phrases import KEYS_BY_NAME, LANGUAGE_NAMES, load_phrasebook, phrase_problem, primary_language
 from voiceguide.script import limits, lint
 from voiceguide.script.backgrounds import BackgroundReader
 from voiceguide.script.durations import short_text
-from voiceguide.script.keys import (
+from voiceguide.script.loader import INT_TAG, Document, compose_document, describe_node
+from voiceguide.script.mappings import Fields, MappingReader, Table, check_table
+from voiceguide.script.model import FORMAT_VERSION, MAX_RATE_WPM, MIN_RATE_WPM, Script, Voice
+from voiceguide.script.problems import Bad, Node, Reporter, one_of
+from voiceguide.script.pronounce import script_texts, spoken_forms
+from voiceguide.script.source import read_script_file
+from voiceguide.script.steps import StepBuilder
+from voiceguide.script.values import ValueReader
+from voiceguide.script.vocabulary import (
     BREATHE_KEYS,
     CHIME_KEYS,
     CHIME_SOUNDS,
@@ -45,13 +54,6 @@ from voiceguide.script.keys import (
     TOP_KEYS,
     VOICE_KEYS,
 )
-from voiceguide.script.loader import INT_TAG, Document, compose_document, describe_node
-from voiceguide.script.mappings import Fields, MappingReader, Table, check_table
-from voiceguide.script.model import FORMAT_VERSION, MAX_RATE_WPM, MIN_RATE_WPM, Script, Voice
-from voiceguide.script.report import Bad, Node, Reporter, one_of
-from voiceguide.script.source import read_script_file
-from voiceguide.script.steps import StepBuilder
-from voiceguide.script.values import ValueReader
 
 __all__ = [
     "BREATHE_KEYS",
@@ -149,8 +151,10 @@ class _ScriptReader:
             "description": (values.text, "description"), "language": (self.language, "language"),
             "phrases": (self.phrases, "phrases"),
             "voice": (self.voice, "voice"), "cautions": (self.cautions, "cautions"),
-            "background": (backgrounds.top, "background"), "steps": (steps.top_steps, "steps"),
+            "pronounce": (self.pronounce, "pronounce"), "background": (backgrounds.top, "background"),
+            "steps": (steps.top_steps, "steps"),
         })
+        self._pronounce_keys: dict[str, Node] = {}  # written form → its key node, for the warnings
         self._voice: Table = check_table(VOICE_KEYS, {
             "name": (values.text, "name"), "rate": (self.rate, "rate"), "volume": (self.volume, "volume"),
         })
@@ -165,7 +169,45 @@ class _ScriptReader:
             return None
         if top.has("language"):
             self._warn_fallback(top.entries["language"][1], values["language"], dict(values.get("phrases", ())))
-        return Script(position=self.document.position(root), **values)
+        script = Script(position=self.document.position(root), **values)
+        if script.pronounce:
+            self._warn_unused_spoken_forms(script)
+        return script
+
+    def _warn_unused_spoken_forms(self, script: Script) -> None:
+        """Warn at each ``pronounce`` key that occurs in no text the session speaks (script or phrasebook)."""
+        book = load_phrasebook(script.language, dict(script.phrases))
+        texts = itertools.chain(script_texts(script), book.templates.values())
+        for written in spoken_forms(script.pronounce).unused(texts):
+            diagnostic = self.document.diagnostic(self._pronounce_keys[written], (
+                f"pronounce: '{short_text(written)}' occurs in no text this session speaks (as a whole word or "
+                "phrase, with the same capitals), so it changes nothing"))
+            self.values.report.diagnostics.append(dataclasses.replace(diagnostic, severity="warning"))
+
+    def pronounce(self, node: Node, name: str) -> tuple[tuple[str, str], ...]:
+        """The ``pronounce`` mapping: written form → spoken form, both text."""
+        if not isinstance(node, MappingNode):
+            raise self.values.report.bad(node, f"{name} must be a mapping of written forms to spoken forms, such "
+                                               f"as {{GB30: G B thirty}}, got {describe_node(node)}")
+        found, others = self.document.entries(node)
+        ok = True
+        for key in others:
+            self.values.report.error(key, f"{name}: a written form must be text, got {describe_node(key)}; put "
+                                          "it in quotes")
+            ok = False
+        result: list[tuple[str, str]] = []
+        for written, (key_node, value_node) in found.items():
+            try:
+                self.values.text(key_node, f"{name} key")
+                spoken = self.values.text(value_node, f"{name}.{short_text(written)}")
+            except Bad:
+                ok = False
+                continue
+            self._pronounce_keys[written] = key_node
+            result.append((written, spoken))
+        if not ok:
+            raise Bad()
+        return tuple(result)
 
     def _warn_fallback(self, node: Node, language: str, phrases: dict[str, str]) -> None:
         """Warn once, at ``language``, when no phrasebook is shipped for it: name the keys spoken in English."""

@@ -20,10 +20,10 @@ from typing import Any
 
 from voiceguide.phrases import KEYS, load_phrasebook
 from voiceguide.script.durations import MAX_DURATION_SECONDS, PATTERN, POSITIVE_PATTERN
-from voiceguide.script.keys import BACKGROUND_SOUNDS
 from voiceguide.script.model import FORMAT_VERSION, MAX_RATE_WPM, MIN_RATE_WPM
 from voiceguide.script.parse import CHIME_SOUNDS, LANGUAGE_PATTERN, SIDES, TEXT_PATTERN
 from voiceguide.script.texts import MAX_TEXT_CHARACTERS
+from voiceguide.script.vocabulary import BACKGROUND_SOUNDS
 
 __all__ = ["SCHEMA_ID", "json_schema"]
 
@@ -128,6 +128,7 @@ def json_schema() -> Schema:
     """The JSON Schema of script format 1, as a JSON-ready dict."""
     english = load_phrasebook("en").templates
     breath_words = {name: english[name] for name in ("inhale", "hold", "exhale", "rest")}
+    short_words = {name: english[f"{name}_short"] for name in ("inhale", "hold", "exhale", "rest")}
     press_words = {name: english[name] for name in ("press", "release")}
     steps_ref = {"$ref": "#/$defs/steps"}
     say = _step("say", _text("Text to speak."), "Speak text, then pause.",
@@ -148,7 +149,11 @@ def json_schema() -> Schema:
                          zero=False),
         "count": _boolean("Also count whole seconds aloud inside each phase.", False),
         "say": _text("Spoken before the first cycle."),
-        "words": _words(breath_words, "The cue words."),
+        "words": _words(breath_words, "The cue words.") | {"properties": {
+            **_words(breath_words, "")["properties"],
+            "short": _words(short_words, "The short forms, said where the words would not end before the next "
+                                         "fixed cue."),
+        }},
     }, required=("inhale", "exhale"), description="Paced breathing.")
     breathe_value["oneOf"] = [{"required": ["cycles"]}, {"required": ["for"]}]
     breathe = _step("breathe", breathe_value, "Paced breathing.")
@@ -200,6 +205,12 @@ def json_schema() -> Schema:
             }, description="Voice settings."),
             "cautions": {"type": "array", "items": _text("A safety note."),
                          "description": "Safety notes, spoken before the first step."},
+            "pronounce": {"type": "object", "propertyNames": {"pattern": TEXT_PATTERN,
+                                                              "maxLength": MAX_TEXT_CHARACTERS},
+                          "additionalProperties": _text("What the voice says instead."),
+                          "description": "Spoken forms: a written word or phrase (whole, same capitals) → what "
+                                         "the voice says, e.g. {GB30: G B thirty}. The screen, captions and "
+                                         "chapters keep the written form."},
             "background": _background(off=False),
             "steps": steps_ref,
         },

@@ -9,11 +9,14 @@ checkout has no such folder inside the package, so we fall back to
 from __future__ import annotations
 
 import difflib
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from voiceguide.errors import UsageError
 
-__all__ = ["SCRIPT_SUFFIXES", "resolve_script", "shipped_dir", "shipped_scripts"]
+__all__ = ["SCRIPT_SUFFIXES", "ShippedSession", "resolve_script", "shipped_dir", "shipped_scripts", "shipped_sessions",
+           "shown_path"]
 
 SCRIPT_SUFFIXES = (".yaml", ".yml")
 
@@ -33,7 +36,9 @@ def shipped_scripts() -> list[Path]:
     folder = shipped_dir()
     if not folder.is_dir():
         return []
-    return sorted(path for path in folder.iterdir() if path.suffix in SCRIPT_SUFFIXES and path.is_file())
+    # By name, so that "sciatica" comes before "sciatica-de" (as paths, "-" sorts before ".yaml").
+    return sorted((path for path in folder.iterdir() if path.suffix in SCRIPT_SUFFIXES and path.is_file()),
+                  key=lambda path: (path.stem, path.suffix))
 
 
 def resolve_script(arg: str) -> Path:
@@ -64,3 +69,36 @@ def resolve_script(arg: str) -> Path:
     else:
         hint = "give the path of a script file (.yaml)"
     raise UsageError(f"no script or shipped session named '{arg}'", hint=hint)
+
+
+def shown_path(arg: str, full: str) -> str:
+    """How a script is named in messages: as typed, or a shipped session's file (relative when under cwd)."""
+    if os.path.lexists(arg) and not os.path.isdir(arg):
+        return arg
+    relative = os.path.relpath(full)
+    return full if relative.startswith(os.pardir) else relative
+
+
+@dataclass(frozen=True)
+class ShippedSession:
+    """One line of ``voiceguide list``: a shipped session's name, language, title, rough length, description."""
+
+    name: str
+    language: str
+    title: str
+    minutes: int
+    description: str
+
+
+def shipped_sessions() -> list[ShippedSession]:
+    """Every shipped session, read and estimated (no engine), sorted by name."""
+    from voiceguide.script.limits import estimate_session
+    from voiceguide.script.parse import load_script
+
+    sessions = []
+    for path in shipped_scripts():
+        script = load_script(path)
+        minutes = max(1, round(float(estimate_session(script).seconds) / 60))
+        sessions.append(ShippedSession(path.stem, script.language or "en", script.title, minutes,
+                                       " ".join((script.description or "").split())))
+    return sessions

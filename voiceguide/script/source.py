@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from voiceguide.errors import UsageError
 
-__all__ = ["MAX_SCRIPT_BYTES", "read_script_file"]
+__all__ = ["MAX_SCRIPT_BYTES", "read_script_file", "source_lines"]
 
 MAX_SCRIPT_BYTES = 1024 * 1024
 """The largest script file accepted (1 MiB, the spec's limit)."""
@@ -89,3 +89,8 @@ def _read_at_most(descriptor: int, shown: str) -> bytes:
         total += len(chunk)
         if total > MAX_SCRIPT_BYTES:
             _too_large(shown, None)
+
+
+def source_lines(source: bytes) -> list[str]:
+    """A script's lines as shown under its messages: decoded leniently, without a byte-order mark."""
+    return source.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()

@@ -14,14 +14,14 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from voiceguide.errors import Position
 from voiceguide.script.backgrounds import BackgroundReader
 from voiceguide.script.durations import short_text
-from voiceguide.script.keys import MAX_NESTING, NESTED_KEYS, STEP_KEYS, STEP_KINDS
 from voiceguide.script.kinds import KindReader
 from voiceguide.script.loader import NULL_TAG, STR_TAG, describe_node
 from voiceguide.script.mappings import Fields, MappingReader, Table, check_table
 from voiceguide.script.model import BackgroundStep, Breathe, Chime, Pause, Press, Repeat, Say, Section, Step
-from voiceguide.script.report import Bad, Node, did_you_mean, one_of
+from voiceguide.script.problems import Bad, Node, did_you_mean, one_of
 from voiceguide.script.texts import text_problem
 from voiceguide.script.values import ValueReader
+from voiceguide.script.vocabulary import MAX_NESTING, NESTED_KEYS, STEP_KEYS, STEP_KINDS
 
 _KINDS = frozenset(STEP_KINDS)
 _STEP_TYPES: dict[str, Callable[..., Step]] = {

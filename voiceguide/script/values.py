@@ -15,7 +15,7 @@ from yaml.nodes import ScalarNode, SequenceNode
 from voiceguide.script.durations import WHAT_IS_ALLOWED, DurationError, parse_duration, short_text
 from voiceguide.script.loader import BOOL_TAG, FLOAT_TAG, INT_TAG, NULL_TAG, STR_TAG, describe_node, scalar_value
 from voiceguide.script.numeric import NumberTooLarge, check_number_text
-from voiceguide.script.report import Node, Reporter, did_you_mean, one_of
+from voiceguide.script.problems import Node, Reporter, did_you_mean, one_of
 from voiceguide.script.texts import text_problem
 
 

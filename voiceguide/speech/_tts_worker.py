@@ -337,9 +337,9 @@ class Worker:
         _import_pyttsx3()
         self.voice: str | None = None
         self.rate = 200
-        # Only where the engine is espeak-ng (Linux), whose state is what differs; forking
-        # a process that will load macOS's speech frameworks is not safe.
-        self.fresh = hasattr(os, "fork") and sys.platform.startswith("linux")
+        from voiceguide.system import fork_is_safe
+
+        self.fresh = fork_is_safe()
         self.shared: Engine | None = None if self.fresh else Engine()
         if self.fresh:
             # Load the driver and libespeak-ng here, once (no thread starts until the

@@ -227,8 +227,10 @@ class SpeechBank:
     ``cache_dir`` is the directory of the on-disk cache (``default_cache_dir()``
     for the user's), or ``None`` for memory only; a directory that cannot be
     created or written makes the bank memory-only, silently.  The cache key is
-    the sha256 of (``CACHE_FORMAT_VERSION``, ``synth.identity()``, text):
-    everything that changes the clip.  Each entry holds that key too, so a file
+    the sha256 of (``CACHE_FORMAT_VERSION``, ``synth.identity()``, the text as
+    spoken): everything that changes the clip.  ``spoken`` (a script's
+    ``pronounce``) turns every text asked for into what the voice says, so two
+    written forms spoken alike share a clip.  Each entry holds that key too, so a file
     copied or renamed onto another text's name is never played for it.  The
     cache is capped at ``max_disk_bytes`` (``cache_max_bytes()`` by default):
     past it, the entries least recently used (by modification time, which a
@@ -243,8 +245,10 @@ class SpeechBank:
     """
 
     def __init__(self, synth: Synthesizer, cache_dir: Path | None, *,
-                 memory_frames: int = MEMORY_FRAMES, max_disk_bytes: int | None = None) -> None:
+                 memory_frames: int = MEMORY_FRAMES, max_disk_bytes: int | None = None,
+                 spoken: Callable[[str], str] | None = None) -> None:
         self._synth = synth
+        self._spoken = spoken
         self._max_disk_bytes = cache_max_bytes() if max_disk_bytes is None else max_disk_bytes
         self._cache_dir = cache_dir if self._max_disk_bytes > 0 else None
         self._disk_ok = self._cache_dir is not None
@@ -261,7 +265,9 @@ class SpeechBank:
         return self._disk_ok
 
     def clip(self, text: str) -> Audio:
-        """The clip of ``text``: float32 mono at ``SAMPLE_RATE``, read-only; raises ``EngineError``."""
+        """The clip of ``text`` as spoken: float32 mono at ``SAMPLE_RATE``, read-only; raises ``EngineError``."""
+        if self._spoken is not None:
+            text = self._spoken(text)
         pending, owner = self._claim(text)
         if isinstance(pending, np.ndarray):
             return pending
@@ -290,7 +296,7 @@ class SpeechBank:
         an early text gets it before the later ones are done.  ``progress`` is
         called with (distinct texts done, distinct texts in all) after each batch.
         """
-        order = list(dict.fromkeys(texts))
+        order = list(dict.fromkeys(map(self._spoken, texts) if self._spoken is not None else texts))
         for start in range(0, len(order), batch):
             if progress is not None:
                 progress(start, len(order))
@@ -393,16 +399,21 @@ class SpeechBank:
         return hashlib.sha256(f"{CACHE_FORMAT_VERSION}\0{self._identity}\0{text}".encode()).digest()
 
     def cache_path(self, text: str) -> Path | None:
-        """The file that holds (or would hold) the clip of ``text``, or None without a disk cache."""
+        """The file that holds (or would hold) the clip of ``text`` as spoken, or None without a disk cache."""
         if self._cache_dir is None:
             return None
-        return self._cache_dir / f"{self._key(text).hex()}.clip"
+        return self._path(self._spoken(text) if self._spoken is not None else text)
+
+    def _path(self, spoken: str) -> Path | None:
+        if self._cache_dir is None:
+            return None
+        return self._cache_dir / f"{self._key(spoken).hex()}.clip"
 
     def _load(self, text: str) -> Audio | None:
         """The cached clip, or None if absent or damaged (a damaged entry is removed)."""
         if not self._disk_ok:
             return None
-        path = self.cache_path(text)
+        path = self._path(text)
         assert path is not None
         data = _read_entry(path)
         if data is None:
@@ -426,7 +437,7 @@ class SpeechBank:
         """
         if not self._disk_ok:
             return clip
-        path = self.cache_path(text)
+        path = self._path(text)
         assert path is not None
         payload = np.ascontiguousarray(clip, dtype="<f4").tobytes()
         digest = hashlib.sha256(payload).digest()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from voiceguide.errors import EngineError
 from voiceguide.speech import DEFAULT_ENGINE, ENGINES
 from voiceguide.speech.clips import Synthesizer
 from voiceguide.speech.pyttsx3_engine import VoiceInfo
 
-__all__ = ["DEFAULT_ENGINE", "ENGINES", "EngineSynthesizer", "engine_voices", "open_synthesizer"]
+__all__ = ["DEFAULT_ENGINE", "ENGINES", "EngineSynthesizer", "engine_voices", "every_engines_voices",
+           "open_synthesizer"]
 
 
 class EngineSynthesizer(Synthesizer, Protocol):
@@ -48,3 +50,20 @@ def engine_voices(engine: str) -> list[VoiceInfo]:
 
         return list_voices()
     raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+def every_engines_voices() -> tuple[list[tuple[str, VoiceInfo]], list[str]]:
+    """Every engine's voices as (engine, voice), and a sentence for each optional engine not installed.
+
+    ``EngineError`` when the default engine itself is missing.
+    """
+    voices: list[tuple[str, VoiceInfo]] = []
+    missing: list[str] = []
+    for engine in ENGINES:
+        try:
+            voices += [(engine, voice) for voice in engine_voices(engine)]
+        except EngineError as error:
+            if engine == DEFAULT_ENGINE:
+                raise
+            missing.append(f"{engine}: {error.message} {error.hint or ''}".rstrip())
+    return voices, missing

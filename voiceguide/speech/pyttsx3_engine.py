@@ -293,6 +293,11 @@ def _best_for_language(voices: Sequence[VoiceInfo], language: str) -> list[Voice
     return [item[4] for item in scored]
 
 
+def voices_speaking(voices: Sequence[VoiceInfo], language: str) -> list[VoiceInfo]:
+    """The voices that speak ``language`` (``fr`` also finds ``fr-be``), closest tag first (``voices fr``)."""
+    return _best_for_language(voices, language)
+
+
 def _language_label(language: str) -> str:
     name = LANGUAGE_NAMES.get(primary_language(language))
     return f"{name} ({language})" if name else repr(language)

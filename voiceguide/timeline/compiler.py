@@ -8,17 +8,13 @@ lengths of earlier sleeps, so fixed cues cannot drift.
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
 
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.phrases import Phrasebook, load_phrasebook, primary_language
 from voiceguide.script.model import (
-    Background,
     BackgroundStep,
     Breathe,
     BreathPattern,
@@ -32,111 +28,30 @@ from voiceguide.script.model import (
     Section,
     Step,
 )
+from voiceguide.script.pronounce import SpokenForms, spoken_forms
+from voiceguide.timeline.layout import (
+    BedChange,
+    Chapter,
+    DroppedCue,
+    Event,
+    StepPlan,
+    StepSpan,
+    Timeline,
+    file_chapters,
+)
+from voiceguide.timeline.placement import Cue, Lost, breathe_key, place, press_key
+
+__all__ = [  # with the layout's types, which the stages downstream import from here
+    "BREATHE_SAY_GAP", "BREATHING_CLEARANCE", "CAUTION_GAP", "PRESS_SAY_GAP", "ROUND_GAP", "SAMPLE_RATE",
+    "SECTION_GAP", "TITLE_GAP", "TONE_SECONDS", "Chapter", "DroppedCue", "Event", "Measure", "StepPlan", "StepSpan",
+    "Timeline", "compile_timeline", "cue_text", "file_chapters", "iter_timeline", "script_phrasebook", "utterances"]
+
+Measure = Callable[[str], int]
 
 TONE_SECONDS = Fraction(3, 2)
 """Length of one chime tone; the next tone of a ``chime`` starts when it has decayed."""
 
-Kind = Literal["speech", "tone"]
-Measure = Callable[[str], int]
-
-
-@dataclass(frozen=True)
-class Event:
-    """One sound: ``length`` frames of speech (``text``) or a tone (``sound``) from ``start``."""
-
-    start: int
-    length: int
-    kind: Kind
-    cue: str
-    text: str | None
-    sound: str | None
-    step: str
-    side: str | None
-    section: str | None
-    label: str | None = None
-    """The ``label`` of the innermost labelled step this sound belongs to (a repeat's label covers its steps)."""
-    pan: bool = True
-    """False when the press says ``pan: false``: a side's cue is then centred."""
-
-    @property
-    def end(self) -> int:
-        """The first frame after the sound."""
-        return self.start + self.length
-
-
-@dataclass(frozen=True)
-class StepSpan:
-    """Where one played step lies: ``[start, end)`` frames; targets for navigation."""
-
-    step: str
-    kind: str
-    start: int
-    end: int
-    label: str | None
-    section: str | None
-    point: str | None = None
-
-
-@dataclass(frozen=True)
-class Chapter:
-    """A section mark: title and start frame (for exports and skipping)."""
-
-    title: str
-    start: int
-
-
-@dataclass(frozen=True)
-class BedChange:
-    """From frame ``start`` on, the sound under the voice is ``background`` (None: silence)."""
-
-    start: int
-    background: Background | None
-
-
-@dataclass(frozen=True)
-class DroppedCue:
-    """A cue left out because a higher-priority cue's speech collided with it."""
-
-    dropped: Event
-    kept: Event
-    line: int
-    column: int
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """A whole session laid out in frames."""
-
-    title: str
-    description: str | None
-    sample_rate: int
-    length: int
-    events: tuple[Event, ...]
-    spans: tuple[StepSpan, ...]
-    chapters: tuple[Chapter, ...]
-    dropped: tuple[DroppedCue, ...]
-    language: str = "en"
-    """The primary subtag of the phrasebook spoken (``de`` for ``de-AT``)."""
-    voice: str | None = None
-    """The engine's voice id, filled in by whoever synthesized the speech (the compiler never sees the engine)."""
-    engine: str | None = None
-    """The speech engine (``pyttsx3``, ``hibari``), filled in likewise."""
-    beds: tuple[BedChange, ...] = ()
-    """Where the sound under the voice changes (``background:`` steps), in order."""
-
-
-@dataclass(frozen=True)
-class StepPlan:
-    """One played step as the compiler walks the script: its span, sounds and dropped cues."""
-
-    span: StepSpan
-    events: tuple[Event, ...]
-    dropped: tuple[DroppedCue, ...]
-    chapter: Chapter | None = None
-    bed: BedChange | None = None
-
-
-# Fixed gaps the spec leaves to us (see README, "Choices where the spec is silent").
+# Fixed gaps the spec leaves to us (see docs/reference.md, "Choices where the spec is silent").
 # They are not scaled by --pace: pace stretches the script's own durations only.
 TITLE_GAP = Fraction(1)
 CAUTION_GAP = Fraction(3, 4)
@@ -144,24 +59,13 @@ SECTION_GAP = Fraction(1)
 ROUND_GAP = Fraction(1, 2)
 BREATHE_SAY_GAP = Fraction(1, 2)
 PRESS_SAY_GAP = Fraction(3, 10)
-
-# Collision priorities (spec: release > press > countdown > time-left > halfway > say > breathing);
-# the counts inside a breathing phase rank below the phase cue they belong to.
-PRIORITY = {
-    "release": 7, "press": 6, "countdown": 5, "remaining": 4, "halfway": 3,
-    "say": 2, "inhale": 1, "hold": 1, "exhale": 1, "rest": 1, "count": 0,
-}
-
+BREATHING_CLEARANCE = Fraction(1)
+"""In a hold, no breathing phase is cued less than this before the countdown (or the release)."""
 
 def cue_text(words: str) -> str:
     """A generated cue as spoken: the words, ending with a full stop unless they end in punctuation."""
     words = words.strip()
     return words if not words or words[-1] in ".!?…:;," else words + "."
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if not text or text[-1] in ".!?…:;," else text + "."
 
 
 def compile_timeline(
@@ -247,23 +151,6 @@ def _round_half_even(num: int, den: int) -> int:
     return floor
 
 
-@dataclass
-class _Cue:
-    """A candidate sound inside one step, before collision resolution."""
-
-    start: int
-    length: int
-    cue: str
-    text: str | None
-    sound: str | None = None
-    side: str | None = None
-    pan: bool = True
-
-    @property
-    def end(self) -> int:
-        return self.start + self.length
-
-
 class _Compiler:
     def __init__(self, script: Script, measure: Measure, pace: Fraction, cautions: bool, sample_rate: int) -> None:
         self.script = script
@@ -273,6 +160,7 @@ class _Compiler:
         self.rate = sample_rate
         self.section: str | None = None
         self.phrases: Phrasebook = script_phrasebook(script)
+        self.forms: SpokenForms = spoken_forms(script.pronounce)
         self._label: str | None = None  # of the step being laid out: its own, else its repeat's
         self._outer_label: str | None = None  # of the repeats around it
         frames_per_second = Fraction(pace) * sample_rate
@@ -293,8 +181,8 @@ class _Compiler:
         """Frames of a built-in gap or of real seconds (countdowns): never paced."""
         return round(seconds * self.rate)
 
-    def speech(self, start: int, cue: str, text: str, side: str | None = None) -> _Cue:
-        return _Cue(start, self.measure(text), cue, text, None, side)
+    def speech(self, start: int, cue: str, text: str, side: str | None = None) -> Cue:
+        return Cue(start, self.measure(text), cue, text, None, side)
 
     # -- walking -----------------------------------------------------------------
 
@@ -325,7 +213,7 @@ class _Compiler:
             yield self._plan(path, "pause", t, t + self.paced(step.duration), step.label, [])
         elif isinstance(step, Chime):
             tone = self.fixed(TONE_SECONDS)
-            cues = [_Cue(t + i * tone, tone, "chime", None, step.sound) for i in range(step.count)]
+            cues = [Cue(t + i * tone, tone, "chime", None, step.sound) for i in range(step.count)]
             yield self._plan(path, "chime", t, t + step.count * tone, step.label, cues)
         elif isinstance(step, Section):
             self.section = step.title
@@ -366,35 +254,37 @@ class _Compiler:
     # -- breathing ---------------------------------------------------------------
 
     def _breathing_cues(self, t0: int, pattern: BreathPattern, words: BreathWords,
-                        until: int | None, cycles: int | None, count: bool) -> list[_Cue]:
+                        until: int | None, cycles: int | None, count: bool) -> list[Cue]:
         """Cues of cycles starting at ``t0``: cycle k's phases at ``t0 + k·C`` (+ offsets).
 
         Stops after ``cycles`` cycles, or before the first cue at or after ``until``.
         Every instant is computed from ``t0``, so nothing accumulates.
         """
         cycle = pattern.cycle_seconds
-        phases: list[tuple[str, Fraction, str, Fraction]] = []  # name, offset in the cycle, word, paced length
+        phases: list[tuple[str, Fraction, str, str | None, Fraction]] = []  # name, offset, words, short, length
         offset = Fraction(0)
-        for name, seconds, word in (("inhale", pattern.inhale, words.inhale), ("hold", pattern.hold, words.hold),
-                                    ("exhale", pattern.exhale, words.exhale), ("rest", pattern.rest, words.rest)):
+        for name, seconds in (("inhale", pattern.inhale), ("hold", pattern.hold),
+                              ("exhale", pattern.exhale), ("rest", pattern.rest)):
             if seconds > 0:
-                # The step's own words come first; the phrasebook speaks the rest.
-                text = cue_text(word) if word is not None else self.phrases.say(name)
-                phases.append((name, offset, text, seconds * self.pace))
+                text, short = self._breath_words(name, words)
+                phases.append((name, offset, text, short, seconds * self.pace))
             offset += seconds
         # Cycle k's phase at offset o starts at t0 + paced(k·C + o): computed in integers from t0.
         c_num, c_den = cycle.numerator, cycle.denominator
-        cues: list[_Cue] = []
+        cues: list[Cue] = []
         k = 0
         while cycles is None or k < cycles:
-            for index, (name, phase_offset, text, paced_length) in enumerate(phases):
+            for index, (name, phase_offset, text, short, paced_length) in enumerate(phases):
                 o_num, o_den = phase_offset.numerator, phase_offset.denominator
                 start = t0 + self._paced_ratio(k * c_num * o_den + o_num * c_den, c_den * o_den)
                 if until is not None and start >= until:
                     if index == 0:
                         return cues
                     break
-                cues.append(self.speech(start, name, text))
+                cue = self.speech(start, name, text)
+                if short is not None:
+                    cue.short_text, cue.short_length = short, self.measure(short)
+                cues.append(cue)
                 if count:
                     whole = 1
                     while whole < paced_length:
@@ -404,8 +294,18 @@ class _Compiler:
             k += 1
         return cues
 
+    def _breath_words(self, name: str, words: BreathWords) -> tuple[str, str | None]:
+        """A breathing cue's words and short form (or None); the step's own words take only its own short form."""
+        word, short = getattr(words, name), getattr(words.short, name) if words.short is not None else None
+        text = cue_text(word) if word is not None else self.phrases.say(name)
+        if short is not None:
+            short = cue_text(short)
+        elif word is None:  # the phrasebook's short form could contradict the step's own words
+            short = self.phrases.say(f"{name}_short")
+        return text, (short if short != text else None)
+
     def _breathe(self, step: Breathe, path: str, t: int) -> StepPlan:
-        cues: list[_Cue] = []
+        cues: list[Cue] = []
         t0 = t
         if step.say:
             say = self.speech(t, "say", step.say)
@@ -414,7 +314,7 @@ class _Compiler:
         cycles = step.cycle_count()
         body = self._breathing_cues(t0, step.pattern, step.words, None, cycles, step.count)
         end = t0 + self.paced(cycles * step.pattern.cycle_seconds)
-        kept, dropped = self._resolve(body, path, step.position.line, step.position.column)
+        kept, dropped = self._place(body, path, step, end=end)
         return self._plan(path, "breathe", t, end, step.label, cues + kept, dropped)
 
     # -- pressure holds ------------------------------------------------------------
@@ -423,12 +323,11 @@ class _Compiler:
         sides: list[str | None] = (["left", "right"] if step.side == "both"
                                    else [None] if step.side == "none" else [step.side])
         start = t
-        cues: list[_Cue] = []
+        cues: list[Cue] = []
         dropped: list[DroppedCue] = []
-        line, col = step.position.line, step.position.column
         for side in sides:
-            parts = [self.phrases.say(f"{side}_side") if side else "", _sentence(step.point or ""),
-                     _sentence(step.where or "")]
+            parts = [self.phrases.say(f"{side}_side") if side else "", cue_text(step.point or ""),
+                     cue_text(step.where or "")]
             announcement = " ".join(p for p in parts if p)
             if announcement:
                 cue = self.speech(t, "announce", announcement, side)
@@ -438,7 +337,7 @@ class _Compiler:
             hold = self.paced(step.hold)
             release_at = tp + hold
             hold_cues = self._hold_cues(step, side, tp, release_at)
-            kept, lost = self._resolve(hold_cues, path, line, col)
+            kept, lost = self._place(hold_cues, path, step, bounds=(tp, release_at))
             cues.extend(kept)
             dropped.extend(lost)
             release = next(c for c in kept if c.cue == "release")
@@ -447,7 +346,7 @@ class _Compiler:
             cue.pan = False
         return self._plan(path, "press", start, t, step.label, cues, dropped, point=step.point)
 
-    def _hold_cues(self, step: Press, side: str | None, tp: int, release_at: int) -> list[_Cue]:
+    def _hold_cues(self, step: Press, side: str | None, tp: int, release_at: int) -> list[Cue]:
         words = step.words
         press_text = cue_text(words.press) if words.press is not None else self.phrases.say("press")
         release_text = cue_text(words.release) if words.release is not None else self.phrases.say("release")
@@ -467,14 +366,18 @@ class _Compiler:
                 n += 1
         if step.halfway:
             cues.append(self.speech(tp + self.paced(step.hold / 2), "halfway", self.phrases.say("halfway"), side))
+        breathe_until = release_at
         for n in range(step.countdown, 0, -1):
             at = release_at - n * self.rate
             if at > tp:
                 cues.append(self.speech(at, "countdown", self.phrases.say("countdown", n=n), side))
+                breathe_until = min(breathe_until, at)
         if step.breathe is not None:
+            # Breathing is cued until a second before the countdown (its numbers count the last seconds),
+            # else before the release: a phase due later would have no room to be named.
             whole_seconds = -(-(spoken_until - tp) // self.rate)  # ceil: the smallest whole second
             breathing = self._breathing_cues(tp + whole_seconds * self.rate, step.breathe, BreathWords(),
-                                             release_at, None, False)
+                                             breathe_until - self.fixed(BREATHING_CLEARANCE) + 1, None, False)
             cues.extend(breathing)
         for cue in cues:
             cue.side = side
@@ -482,36 +385,32 @@ class _Compiler:
 
     # -- collisions ------------------------------------------------------------------
 
-    def _resolve(self, cues: list[_Cue], path: str, line: int, col: int) -> tuple[list[_Cue], list[DroppedCue]]:
-        """Keep cues by priority; a cue whose sound would overlap a kept one is dropped."""
-        # Kept cues never overlap, so sorted by start they are sorted by end too: the only kept
-        # cue that can clash with a newcomer is the last one starting before the newcomer ends.
-        kept: list[_Cue] = []
-        kept_starts: list[int] = []
-        dropped: list[DroppedCue] = []
-        for cue in sorted(cues, key=lambda c: (-PRIORITY.get(c.cue, 0), c.start)):
-            at = bisect.bisect_left(kept_starts, cue.end)
-            clash = kept[at - 1] if at and kept[at - 1].end > cue.start else None
-            if clash is None:
-                index = bisect.bisect_left(kept_starts, cue.start)
-                kept_starts.insert(index, cue.start)
-                kept.insert(index, cue)
-            else:
-                dropped.append(DroppedCue(self._event(cue, path), self._event(clash, path), line, col))
-        dropped.sort(key=lambda d: d.dropped.start)
-        return kept, dropped
+    def _place(self, cues: list[Cue], path: str, step: Breathe | Press, *, end: int | None = None,
+               bounds: tuple[int, int] | None = None) -> tuple[list[Cue], list[DroppedCue]]:
+        """Place a step's cues (``placement.place``); what fits nowhere is reported at the key that would make room."""
+        key_for = press_key if isinstance(step, Press) else breathe_key
+        kept, lost = place(cues, sample_rate=self.rate, key_for=key_for, end=end, bounds=bounds)
+        line, column = step.position.line, step.position.column
+        return kept, [self._dropped(item, path, line, column) for item in lost]
+
+    def _dropped(self, lost: Lost, path: str, line: int, column: int) -> DroppedCue:
+        blocker = self._event(lost.blocker, path) if lost.blocker is not None else None
+        return DroppedCue(self._event(lost.cue, path), blocker, line, column, lost.key)
 
     # -- assembling ----------------------------------------------------------------------
 
-    def _event(self, cue: _Cue, path: str) -> Event:
+    def _event(self, cue: Cue, path: str) -> Event:
+        spoken = self.forms.spoken(cue.text) if cue.text is not None and self.forms else None
         return Event(start=cue.start, length=cue.length, kind="tone" if cue.sound else "speech",
                      cue=cue.cue, text=cue.text, sound=cue.sound, step=path, side=cue.side,
-                     section=self.section, label=self._label, pan=cue.pan)
+                     section=self.section, label=self._label, spoken=spoken if spoken != cue.text else None,
+                     moved=cue.moved, pan=cue.pan)
 
-    def _plan(self, path: str, kind: str, start: int, end: int, label: str | None, cues: list[_Cue],
+    def _plan(self, path: str, kind: str, start: int, end: int, label: str | None, cues: list[Cue],
               dropped: list[DroppedCue] | None = None, *, point: str | None = None,
               chapter: Chapter | None = None) -> StepPlan:
         events = tuple(sorted((self._event(c, path) for c in cues), key=lambda e: e.start))
         span = StepSpan(step=path, kind=kind, start=start, end=end, label=label or self._outer_label,
                         section=self.section, point=point)
         return StepPlan(span, events, tuple(dropped or ()), chapter)
+

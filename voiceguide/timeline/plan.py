@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from voiceguide.base import clock
-from voiceguide.errors import Diagnostic, Position
+from voiceguide.errors import Diagnostic, Position, ScriptError
 from voiceguide.printable import printable
-from voiceguide.timeline.compiler import Event, Timeline
+from voiceguide.script.key_positions import key_position
+from voiceguide.script.loader import Document, compose_document
+from voiceguide.timeline.compiler import Event, Timeline, file_chapters
 
 
 def seconds(frames: int, sample_rate: int) -> float:
@@ -21,7 +23,8 @@ def _at(frames: int, sample_rate: int) -> str:
 
 
 def _event_dict(event: Event, sample_rate: int) -> dict[str, Any]:
-    return {
+    """An event as the spec's JSON; ``spoken`` only where ``pronounce`` changed the words, ``moved`` only if moved."""
+    result = {
         "t": seconds(event.start, sample_rate),
         "duration": seconds(event.length, sample_rate),
         "kind": event.kind,
@@ -32,6 +35,11 @@ def _event_dict(event: Event, sample_rate: int) -> dict[str, Any]:
         "section": event.section,
         "label": event.label,
     }
+    if event.spoken is not None:
+        result["spoken"] = event.spoken
+    if event.moved:
+        result["moved"] = seconds(event.moved, sample_rate)
+    return result
 
 
 def _sorted(timeline: Timeline) -> list[Event]:
@@ -50,15 +58,18 @@ def plan_dict(timeline: Timeline) -> dict[str, Any]:
         "voice": timeline.voice,
         "engine": timeline.engine,
         "events": [_event_dict(event, rate) for event in _sorted(timeline)],
-        "chapters": [{"t": seconds(chapter.start, rate), "title": chapter.title} for chapter in timeline.chapters],
+        "chapters": [{"t": seconds(chapter.start, rate), "title": chapter.title}
+                     for chapter in file_chapters(timeline)],
     }
 
 
 def format_plan(timeline: Timeline) -> str:
-    """The timeline as text: one line per cue (time, cue, side, text), section headings, labels, total length."""
+    """The timeline as text: one line per cue (time, step, cue, side, text), section headings, labels, total length."""
     rate = timeline.sample_rate
     events = _sorted(timeline)
     cue_width = max([8, *(len(event.cue) for event in events)])
+    # Steps numbered as in the JSON plan and for --from ("5", "5.2"); the title and cautions have none.
+    step_width = max([0, *(len(event.step) for event in events if event.step != "0")])
     # Script text is shown, never obeyed (no live control characters), and a cue keeps to its line.
     lines = [printable(timeline.title, one_line=True)]
     if timeline.description:
@@ -83,7 +94,8 @@ def format_plan(timeline: Timeline) -> str:
             next_label += 1
         side = event.side if event.side not in (None, "none") else ""
         text = printable(event.text or "", one_line=True) if event.kind == "speech" else f"({event.sound or 'tone'})"
-        lines.append(f"  {_at(event.start, rate):>7}  {event.cue:<{cue_width}} {side:<6} {text}".rstrip())
+        step = (event.step if event.step != "0" else "").ljust(step_width + 2) if step_width else ""
+        lines.append(f"  {_at(event.start, rate):>7}  {step}{event.cue:<{cue_width}} {side:<6} {text}".rstrip())
     for chapter in chapters[next_chapter:]:
         heading(chapter.title, chapter.start)
     for start, label in labels[next_label:]:
@@ -104,18 +116,42 @@ def _label_marks(timeline: Timeline) -> list[tuple[int, str]]:
     return marks
 
 
-def dropped_warnings(timeline: Timeline, path: str) -> list[Diagnostic]:
-    """One positioned ``warning:`` per cue the timeline dropped in a collision (``path`` as the user named it)."""
+def dropped_warnings(timeline: Timeline, path: str, source: bytes | None = None) -> list[Diagnostic]:
+    """One positioned ``warning:`` per cue that fits nowhere (``path`` as the user named it).
+
+    With the script's ``source``, each points at the key whose value would make
+    room (``hold``, ``cue_every``, …), with its line; else at the step.
+    """
+    if not timeline.dropped:
+        return []
+    document = _document(source, path)
     rate = timeline.sample_rate
     warnings = []
     for dropped in timeline.dropped:
         lost, kept = dropped.dropped, dropped.kept
-        message = (
-            f"the {lost.cue} cue {_quote(lost)} at {_at(lost.start, rate)} is dropped: it would collide "
-            f"with the {kept.cue} cue {_quote(kept)} at {_at(kept.start, rate)}, which has priority"
-        )
-        warnings.append(Diagnostic(Position(path, dropped.line, dropped.column), "warning", message))
+        if kept is None:
+            why = "it would not end before the step does"
+        elif kept.start > lost.start:
+            why = f"it would not end before the {kept.cue} cue {_quote(kept)} at {_at(kept.start, rate)}"
+        else:
+            why = f"the {kept.cue} cue {_quote(kept)} at {_at(kept.start, rate)} is sounding then"
+        fix = f"; change '{dropped.key}' to make room" if dropped.key else ""
+        message = f"the {lost.cue} cue {_quote(lost)} at {_at(lost.start, rate)} is dropped: {why}{fix}"
+        position = Position(path, dropped.line, dropped.column)
+        if document is not None and dropped.key:
+            position = key_position(document, position, dropped.key) or position
+        line = document.line(position.line) if document is not None else None
+        warnings.append(Diagnostic(position, "warning", message, line))
     return warnings
+
+
+def _document(source: bytes | None, path: str) -> Document | None:
+    if source is None:
+        return None
+    try:
+        return compose_document(source, path)
+    except ScriptError:
+        return None
 
 
 def _quote(event: Event) -> str:

@@ -33,11 +33,17 @@ KEYS: tuple[PhraseKey, ...] = (
     _key("hold", "breathing: the cue to hold the breath (words.hold comes first)"),
     _key("exhale", "breathing: the out-breath cue (words.exhale comes first)"),
     _key("rest", "breathing: the cue to rest after the out-breath (words.rest comes first)"),
+    _key("inhale_short", "breathing: the in-breath cue where its words would not end before the next fixed cue "
+                         "(a breathe step's words.short.inhale comes first)"),
+    _key("hold_short", "breathing: the short hold cue, likewise (words.short.hold comes first)"),
+    _key("exhale_short", "breathing: the short out-breath cue, likewise (words.short.exhale comes first)"),
+    _key("rest_short", "breathing: the short rest cue, likewise (words.short.rest comes first)"),
     _key("count", "breathing with count: true: each whole second of a phase, from two; {n} is the number", "n"),
     # -- pressure holds --------------------------------------------------------------
-    _key("left_side", "press on the left side (side: left or both): starts the announcement"),
-    _key("right_side", "press on the right side (side: right or both): starts the announcement; also n on the "
-                       "left side of a press on both sides"),
+    _key("left_side", "press on the left side (side: left or both): starts the announcement; also the side "
+                      "in the status during a hold"),
+    _key("right_side", "press on the right side (side: right or both): starts the announcement; also the side "
+                       "in the status during a hold"),
     _key("press", "press: the cue to start pressing (a press step's words.press comes first)"),
     _key("release", "press: the cue to let go (words.release comes first)"),
     _key("time_left_one", "press with cue_every: the time left when it is one of a unit (one minute); {time}",
@@ -61,17 +67,34 @@ KEYS: tuple[PhraseKey, ...] = (
     _key("paused", "space pauses the session (also starts the spoken status while paused)"),
     _key("resuming", "space resumes: where the session is ({place}) and the time left there ({time})",
          "place", "time"),
+    _key("resuming_short", "space resumes in a press's announcement, which is then said again whole (it names "
+                           "the side and the point)"),
+    _key("resuming_before_press", "space resumes before a press: where ({place}) and what is next, a hold of "
+                                  "{time}", "place", "time"),
+    _key("already_paused", "the voice command pause while paused: nothing changes"),
+    _key("already_playing", "the voice command continue while playing: nothing changes"),
     _key("next_step", "n: skip to the next step"),
+    _key("next_side", "n on the left side of a press on both sides: to the right side (whose announcement "
+                      "names the side, so this does not)"),
     _key("last_step", "n on the last step: there is no next one"),
     _key("restart_step", "p: restart the step"),
     _key("previous_step", "p twice: go back to the previous step"),
-    _key("restart_right_side", "p on the right side of a press on both sides: restart that side"),
-    _key("back_to_left_side", "p twice on the right side of a press on both sides: back to the left side"),
+    _key("first_step", "p twice on the first step: there is no previous one (it restarts)"),
+    _key("restart_right_side", "p on the right side of a press on both sides: restart that side (its "
+                               "announcement names the side, so this does not)"),
+    _key("back_to_left_side", "p twice on the right side of a press on both sides: back to the left side (its "
+                              "announcement names the side, so this does not)"),
     _key("stopping", "q or Escape: the session ends"),
     _key("volume", "+ or -: the new volume; {n} percent", "n"),
+    _key("volume_full", "+ at full volume: nothing changes"),
+    _key("volume_lowest", "- at the lowest volume: nothing changes"),
     _key("keys_help", "h, ? or a key that means nothing: which keys do what"),
     _key("status_point", "s: the point of a press step that has a label; {point}", "point"),
-    _key("status_hold_left", "s during a hold: the time left in it; {time}", "time"),
+    _key("status_hold_side", "s during a hold on one side: the short status; {side} is left_side or right_side, "
+                             "{time} the hold's time left", "side", "time"),
+    _key("status_hold", "s during a hold without a side: the short status; {time} is the hold's time left",
+         "time"),
+    _key("status_hold_left", "s twice during a hold (the full status): the time left in it; {time}", "time"),
     _key("status_step_left", "s: the time left in the step; {time}", "time"),
     _key("status_session_left", "s: the time left in the session; {time}", "time"),
     _key("place_left", "resuming and s: a step on the left side; {place} is the step", "place", fragment=True),
@@ -96,6 +119,8 @@ KEYS: tuple[PhraseKey, ...] = (
     _key("pain_after", "play --ask-pain: the question after the session"),
     _key("pain_answer", "play --ask-pain: the answer given, repeated back; {n}", "n"),
     _key("pain_skipped", "play --ask-pain: no answer came"),
+    _key("pain_safety", "play --ask-pain: after pain_answer, when the pain after the session is higher than "
+                        "before, or 8 and above"),
 )
 """Every key, in the order ``voiceguide phrases`` prints them."""
 

@@ -15,14 +15,14 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-LOG_NAME = "play.log"
+MESSAGES_FILE_NAME = "play.log"
 
 
-def log_path() -> Path:
+def messages_path() -> Path:
     """Where the libraries' messages of the last ``play`` are kept (the user's log directory)."""
     import platformdirs
 
-    return Path(platformdirs.user_log_dir("voiceguide")) / LOG_NAME
+    return Path(platformdirs.user_log_dir("voiceguide")) / MESSAGES_FILE_NAME
 
 
 @contextlib.contextmanager
@@ -30,7 +30,7 @@ def library_messages_to(path: Path) -> Iterator[None]:
     """Point file descriptor 2 at ``path`` (replaced each time) for the block; restored after, whatever happens.
 
     Python's own ``sys.stderr`` writes to the same descriptor, so error messages
-    are printed only after the block, by ``cli.py``.  When the log cannot be
+    are printed only after the block, by the command line.  When the log cannot be
     opened the messages stay where they were: a log is not worth failing a session.
     """
     try:

@@ -8,7 +8,8 @@ from voiceguide.script.model import ChimeSound, Side
 STEP_KINDS = ("say", "pause", "chime", "breathe", "press", "repeat", "section", "background")
 """The keys that give a mapping step its kind; each mapping step has exactly one."""
 
-TOP_KEYS = ("voiceguide", "title", "description", "language", "phrases", "voice", "cautions", "background", "steps")
+TOP_KEYS = ("voiceguide", "title", "description", "language", "phrases", "voice", "cautions", "pronounce",
+            "background", "steps")
 VOICE_KEYS = ("name", "rate", "volume")
 STEP_KEYS: dict[str, tuple[str, ...]] = {
     # keys beside the kind key in the step's own mapping (``label`` everywhere)
@@ -24,6 +25,8 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
 CHIME_KEYS = ("count", "sound")
 BREATHE_KEYS = ("inhale", "hold", "exhale", "rest", "cycles", "for", "count", "say", "words")
 PATTERN_KEYS = ("inhale", "hold", "exhale", "rest")
+BREATH_WORD_KEYS = ("inhale", "hold", "exhale", "rest", "short")
+"""The keys of a breathe step's ``words``: the cue words, and ``short`` (a mapping of their short forms)."""
 PRESS_KEYS = ("point", "where", "side", "hold", "prepare", "say", "cue_every", "halfway",
               "countdown", "breathe", "words", "rest", "pan")
 PRESS_WORD_KEYS = ("press", "release")

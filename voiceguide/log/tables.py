@@ -1,6 +1,6 @@
 """The log as text: a table of the last sessions, CSV for a spreadsheet, and a small pain chart.
 
-Strings only; ``cli.py`` prints them.  Text from the log (a session's title,
+Strings only; the command line prints them.  Text from the log (a session's title,
 the script's name) is shown with its control characters made visible, never
 live, in the CSV too: the log is a file anyone can edit.
 """
@@ -16,7 +16,7 @@ from voiceguide.log.record import PAIN_MAX, Record
 from voiceguide.printable import printable
 
 CSV_COLUMNS = ("started_at", "session", "script", "script_sha256", "planned_seconds", "played_seconds",
-               "completed", "ended", "pain_before", "pain_after")
+               "completed", "ended", "pain_before", "pain_after", "note")
 
 
 def since(records: Sequence[Record], day: date) -> list[Record]:
@@ -42,13 +42,24 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
+NOTE_CHARS = 40
+"""The most of a note the table shows (``--csv`` has it whole)."""
+
+
+def _note(note: str | None) -> str:
+    if note is None:
+        return ""
+    text = safe_text(note)
+    return text if len(text) <= NOTE_CHARS else text[:NOTE_CHARS - 1] + "…"
+
+
 def format_table(records: Sequence[Record]) -> str:
     """The sessions as an aligned table, one line each, oldest first."""
-    rows = [("STARTED", "SESSION", "PLAYED", "OF", "DONE", "ENDED", "PAIN BEFORE", "AFTER")]
+    rows = [("STARTED", "SESSION", "PLAYED", "OF", "DONE", "ENDED", "PAIN BEFORE", "AFTER", "NOTE")]
     for r in records:
         rows.append((_when(r.started_at), safe_text(r.session), _minutes(r.played_seconds),
                      _minutes(r.planned_seconds), f"{round(r.completed * 100)}%", r.ended,
-                     _pain(r.pain_before), _pain(r.pain_after)))
+                     _pain(r.pain_before), _pain(r.pain_after), _note(r.note)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     right = {2, 3, 4, 6, 7}  # numbers line up on the right
     lines = []
@@ -68,7 +79,8 @@ def format_csv(records: Sequence[Record]) -> str:
                          safe_text(r.script_sha256),
                          f"{r.planned_seconds:.1f}", f"{r.played_seconds:.1f}", f"{r.completed:.3f}", r.ended,
                          "" if r.pain_before is None else r.pain_before,
-                         "" if r.pain_after is None else r.pain_after])
+                         "" if r.pain_after is None else r.pain_after,
+                         "" if r.note is None else safe_text(r.note)])
     return out.getvalue()
 
 
@@ -110,3 +122,24 @@ def format_chart(records: Sequence[Record]) -> str:
                      f"{_pain(before)} -> {_pain(after)}".rstrip())
     lines.append("o pain before   * pain after   @ the same   (0 none, 10 worst)")
     return "\n".join(lines) + "\n"
+
+
+def _average(values: Sequence[int]) -> str:
+    return f"{sum(values) / len(values):.1f}" if values else "-"
+
+
+def format_summary(records: Sequence[Record], now: datetime) -> str:
+    """One line: sessions in the last 7 and 30 days, and the average pain before and after over those 30 days."""
+    from datetime import timedelta
+
+    def within(days: int) -> list[Record]:
+        return [r for r in records if now - r.started_at <= timedelta(days=days)]
+
+    week, month = within(7), within(30)
+    before = [r.pain_before for r in month if r.pain_before is not None]
+    after = [r.pain_after for r in month if r.pain_after is not None]
+    line = (f"Last 7 days: {len(week)} session{'' if len(week) == 1 else 's'}; "
+            f"last 30 days: {len(month)} session{'' if len(month) == 1 else 's'}")
+    if before or after:
+        line += f", average pain {_average(before)} before and {_average(after)} after (0 none, 10 worst)"
+    return line + ".\n"

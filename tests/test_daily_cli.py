@@ -1,0 +1,205 @@
+"""Daily use through the real command line: settings, help, render's default name, voices, plot, new,
+breathe/press --save, completion, and play --resume's refusals (the live plays are in test_daily_live.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cli_harness import Result, run_cli
+from voiceguide.log.record import Record
+from voiceguide.log.recorder import file_sha256
+from voiceguide.log.store import append_record
+
+TINY = """\
+voiceguide: 1
+title: Tiny
+cautions:
+  - Stop if it hurts.
+steps:
+  - say: Hello.
+    pause: 2s
+"""
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder with a tiny script, its own settings and log folders, as the current folder."""
+    monkeypatch.setenv("VOICEGUIDE_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("VOICEGUIDE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "tiny.yaml").write_text(TINY)
+    yield tmp_path
+
+
+def _settings(home: Path, text: str) -> None:
+    (home / "config" / "config.toml").write_text(text)
+
+
+def _plan(*args: str) -> dict[str, object]:
+    result = run_cli("plan", "tiny.yaml", "--json", *args)
+    assert result.exit_status == 0, result.stderr
+    plan: dict[str, object] = json.loads(result.stdout)
+    return plan
+
+
+def test_voiceguide_alone_prints_the_short_help(home: Path) -> None:
+    result = run_cli()
+    assert result.exit_status == 0 and result.stderr == ""
+    assert result.stdout.startswith("usage: voiceguide") and "breathe" in result.stdout
+
+
+def test_settings_shows_the_file_and_where_each_value_comes_from(home: Path) -> None:
+    _settings(home, "[play]\nrate = 140\n")
+    result = run_cli("settings")
+    assert result.exit_status == 0
+    assert result.stdout_lines[0] == f"# {home / 'config' / 'config.toml'}"
+    assert "rate = 140   # [settings file] words per minute (--rate); unset: the script's" in result.stdout_lines
+
+
+@pytest.mark.parametrize("command", [("settings",), ("plan", "tiny.yaml"), ("play", "tiny.yaml")])
+def test_a_bad_setting_stops_the_command_with_one_sentence_naming_the_file(home: Path, command: tuple[str, ...]
+                                                                           ) -> None:
+    _settings(home, "[play]\nrate = 'slow'\n")
+    result = run_cli(*command)
+    assert result.exit_status == 1 and "Traceback" not in result.stderr
+    assert result.stderr_lines[0] == (f"voiceguide: error: In the settings file {home / 'config' / 'config.toml'}, "
+                                      "play.rate must be a whole number of words per minute from 80 to 400, "
+                                      "not 'slow'.")
+
+
+@pytest.mark.engine
+def test_the_settings_apply_and_the_command_line_wins(home: Path) -> None:
+    plain = _plan()
+    _settings(home, "[play]\npace = 2\ncautions = false\nrate = 200\n")
+    settled = _plan()
+    cues = [event["cue"] for event in settled["events"]]  # type: ignore[attr-defined]
+    assert "caution" not in cues and "caution" in [e["cue"] for e in plain["events"]]  # type: ignore[attr-defined]
+    assert settled == _plan("--pace", "2", "--no-cautions", "--rate", "200")
+    assert _plan("--pace", "1", "--cautions", "--rate", "160") == plain  # the command line wins
+
+
+@pytest.mark.engine
+def test_render_without_o_writes_name_dot_opus_here_or_the_settings_format(home: Path) -> None:
+    result = run_cli("render", "tiny.yaml", "--plain")
+    assert result.exit_status == 0, result.stderr
+    assert result.stdout.startswith("wrote tiny.opus:") and (home / "tiny.opus").stat().st_size > 0
+    _settings(home, "[render]\nformat = 'wav'\n")
+    assert run_cli("render", str(home / "tiny.yaml"), "--plain").exit_status == 0
+    assert (home / "tiny.wav").read_bytes()[:4] == b"RIFF"
+
+
+@pytest.mark.engine
+def test_voices_language_lists_only_the_voices_that_speak_it(home: Path) -> None:
+    french = run_cli("voices", "fr")
+    assert french.exit_status == 0
+    rows = french.stdout_lines[1:]
+    assert rows and all("fr" in row.split()[-1] for row in rows)
+    assert rows[0].split()[1] == "roa/fr"  # the closest tag first
+    assert len(run_cli("voices").stdout_lines) > len(french.stdout_lines)
+    nobody = run_cli("voices", "xq")
+    assert nobody.exit_status == 1 and nobody.stderr_lines[0] == "voiceguide: error: No installed voice speaks xq."
+    assert run_cli("voices", "not a tag").exit_status == 2
+
+
+@pytest.mark.engine
+def test_plan_plot_writes_a_picture_and_refuses_other_names_before_any_work(home: Path) -> None:
+    wrong = run_cli("plan", "tiny.yaml", "--plot", "tiny.jpg")
+    assert wrong.exit_status == 2 and ".png or .svg" in wrong.stderr
+    result = run_cli("plan", "tiny.yaml", "--plot", "tiny.svg")
+    assert result.exit_status == 0, result.stderr
+    svg = (home / "tiny.svg").read_text()
+    assert svg.startswith("<?xml") and "Tiny" in svg and 'id="speech' in svg
+
+
+def test_new_writes_a_starter_that_checks_and_never_replaces_a_file(home: Path) -> None:
+    assert run_cli("new", "mine.yaml", "--language", "de").exit_status == 0
+    assert run_cli("check", "mine.yaml").exit_status == 0
+    before = (home / "mine.yaml").read_bytes()
+    again = run_cli("new", "mine.yaml")
+    assert again.exit_status == 1 and "never replaces a file" in again.stderr
+    assert (home / "mine.yaml").read_bytes() == before
+    assert run_cli("new", "other.yaml", "--language", "ja").exit_status == 2
+
+
+@pytest.mark.parametrize("command", [
+    ("breathe", "4-7-8", "--for", "3m"), ("breathe", "sigh", "--cycles", "5", "--language", "fr"),
+    ("press", "1m", "--side", "both", "--every", "20s", "--point", "LI4 (Hegu)"),
+])
+def test_quick_sessions_save_as_scripts_that_check(home: Path, command: tuple[str, ...]) -> None:
+    result = run_cli(*command, "--save", "quick.yaml")
+    assert result.exit_status == 0, result.stderr
+    text = (home / "quick.yaml").read_text()
+    assert text.startswith("#") and f"voiceguide {' '.join(command[:2])}" in text.splitlines()[0]
+    checked = run_cli("check", "quick.yaml")
+    assert checked.exit_status == 0 and checked.stderr == "", checked.stderr
+
+
+@pytest.mark.parametrize(("command", "words"), [
+    (("breathe", "4-x"), "'4-x' is not a breathing pattern"),
+    (("breathe", "box", "--for", "3 minutes"), "unknown unit"),
+    (("breathe", "box", "--cycles", "0"), "--cycles takes a whole number"),
+    (("press", "0s"), "must be more than zero"),
+    (("press", "1m", "--countdown", "99"), "--countdown takes"),
+    (("breathe", "box", "--language", "ja"), "no quick-session words in 'ja'"),
+])
+def test_quick_sessions_refuse_bad_options_in_one_sentence(home: Path, command: tuple[str, ...], words: str
+                                                           ) -> None:
+    result = run_cli(*command)
+    assert result.exit_status == 2 and words in result.stderr and "Traceback" not in result.stderr
+
+
+def _completions(shell_line: str) -> list[str]:
+    """What bash completes for ``shell_line``, with voiceguide's own completion script."""
+    words = shell_line.split(" ")
+    script = (f'source <(voiceguide completion bash); COMP_LINE="{shell_line}"; COMP_POINT=${{#COMP_LINE}}; '
+              f'COMP_WORDS=({" ".join(repr(w) for w in words)}); COMP_CWORD={len(words) - 1}; '
+              '_python_argcomplete voiceguide; printf "%s\\n" "${COMPREPLY[@]}"')
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return [line.strip() for line in done.stdout.splitlines()]
+
+
+def test_completion_scripts_come_from_the_parser() -> None:
+    for shell in ("bash", "zsh", "fish"):
+        result = run_cli("completion", shell)
+        assert result.exit_status == 0 and "voiceguide" in result.stdout and "_ARGCOMPLETE" in result.stdout
+    assert _completions("voiceguide bre") == ["breathe"]
+    assert "--resume" in _completions("voiceguide play --re")
+    assert run_cli("completion", "tcsh").exit_status == 2
+
+
+def _record(home: Path, **fields: object) -> Record:
+    from datetime import datetime
+
+    values: dict[str, object] = dict(
+        started_at=datetime.now().astimezone(), session="Tiny", script="tiny.yaml",
+        script_sha256=file_sha256(home / "tiny.yaml"), planned_seconds=10.0, played_seconds=5.0, completed=0.5,
+        ended="quit", script_path=str(home / "tiny.yaml"), stopped_step="1", stopped_occurrence=1)
+    values.update(fields)
+    return Record(**values)  # type: ignore[arg-type]
+
+
+def _refused(result: Result, words: str) -> None:
+    assert result.exit_status == 2 and words in result.stderr_lines[0] and "Traceback" not in result.stderr
+
+
+def test_play_needs_a_script_or_resume_and_resume_refuses_in_one_sentence(home: Path) -> None:
+    _refused(run_cli("play"), "play needs a SCRIPT")
+    _refused(run_cli("play", "tiny.yaml", "--resume"), "--resume plays the last session logged")
+    _refused(run_cli("play", "--resume"), "there is no session in the log to resume")
+    append_record(_record(home, ended="done", stopped_step=None, stopped_occurrence=None))
+    _refused(run_cli("play", "--resume"), "ran to its end")
+    append_record(_record(home, script="voiceguide breathe box", script_path=None))
+    _refused(run_cli("play", "--resume"), "was a quick session")
+    append_record(_record(home))
+    (home / "tiny.yaml").write_text(TINY + "  - Goodbye.\n")
+    _refused(run_cli("play", "--resume"), "has changed since the last session")

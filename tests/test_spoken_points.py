@@ -1,0 +1,90 @@
+"""The shipped sessions' point announcements are heard as the words meant (Whisper, the ``listen`` extra's model).
+
+Each English session's announcements ("Left side. GB30 (Huantiao). …", spoken
+through its ``pronounce``) are synthesized with each engine and transcribed
+offline: the side and the point's name must come out as words.  Without the
+engine or the extra: skipped with a reason, a failure under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from voiceguide.base import SAMPLE_RATE
+from voiceguide.errors import VoiceguideError
+from voiceguide.phrases import primary_language
+from voiceguide.play.listen import LISTEN_RATE, model_directory, normal_phrase
+from voiceguide.script.parse import load_script
+from voiceguide.script.pronounce import spoken_forms
+from voiceguide.speech.clips import SpeechBank, resample
+from voiceguide.speech.engines import ENGINES, open_synthesizer
+from voiceguide.timeline.compiler import compile_timeline
+
+pytestmark = pytest.mark.engine
+
+SCRIPTS = sorted((Path(__file__).resolve().parent.parent / "scripts").glob("*.yaml"))
+ENGLISH_PRESSES = [path for path in SCRIPTS
+                   if primary_language(load_script(path).language) == "en" and "point:" in path.read_text()]
+POINT_WORDS = "the jumping circle point"
+"""How the shipped English sessions say "GB30 (Huantiao)" (their ``pronounce``)."""
+
+
+def _unavailable(what: str, error: Exception) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{what} is required under CI=true: {error}")
+    pytest.skip(f"{what}: {error}")
+
+
+@pytest.fixture(scope="module")
+def whisper() -> Iterator[Any]:
+    try:
+        from faster_whisper import WhisperModel
+
+        yield WhisperModel(str(model_directory()), device="cpu", compute_type="int8", cpu_threads=2)
+    except (ImportError, VoiceguideError) as error:
+        _unavailable("the listen extra", error)
+
+
+def transcribe(model: Any, clip: np.ndarray[Any, Any]) -> str:
+    """What Whisper hears in a clip, with half a second of silence around it, as a plain phrase."""
+    audio = resample(np.asarray(clip, dtype=np.float32), SAMPLE_RATE, LISTEN_RATE).astype(np.float32)
+    pad = np.zeros(LISTEN_RATE // 2, dtype=np.float32)
+    segments, _ = model.transcribe(np.concatenate([pad, audio, pad]), language="en", beam_size=1,
+                                   condition_on_previous_text=False, vad_filter=False)
+    return normal_phrase(" ".join(segment.text for segment in segments))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_each_announcement_is_heard_as_its_side_and_the_points_name(whisper: Any, engine: str) -> None:
+    try:
+        synth = open_synthesizer(engine, voice=None, language="en", rate=160)
+    except VoiceguideError as error:
+        _unavailable(f"the {engine} engine", error)
+    try:
+        heard_any = False
+        for path in ENGLISH_PRESSES:  # the sessions share announcements: each distinct one is heard once
+            script = load_script(path)
+            assert script.voice.rate == 160
+            bank = SpeechBank(synth, Path(os.environ["VOICEGUIDE_CACHE_DIR"]),
+                              spoken=spoken_forms(script.pronounce).spoken)
+            for event in compile_timeline(script, bank.measure).events:
+                if event.cue != "announce" or event.spoken in HEARD.setdefault(engine, set()):
+                    continue
+                assert event.spoken is not None and POINT_WORDS in event.spoken.lower()  # said, not as written
+                HEARD[engine].add(event.spoken)
+                heard = transcribe(whisper, bank.clip(event.text or ""))
+                print(f"{engine} {path.stem}: {event.spoken!r} heard as {heard!r}")
+                assert f"{event.side} side" in heard and POINT_WORDS in heard, heard
+                heard_any = True
+        assert heard_any
+    finally:
+        synth.close()
+
+
+HEARD: dict[str, set[str]] = {}

@@ -1,0 +1,42 @@
+"""What voice commands listen with, checked before any sound, and ``listen-test``'s listening."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from voiceguide.play.listen import Heard, Listener, SoundGate, WhisperRecognizer, check_microphone, webrtc_vad
+
+__all__ = ["Hearing", "listen_for"]
+
+
+class Hearing:
+    """What ``play --listen`` listens with: recognizer, voice detector, the gate for our own sound, the mic."""
+
+    def __init__(self, mic: str | None) -> None:
+        # What to install is said before what to connect.
+        self.recognizer = WhisperRecognizer()
+        self.vad = webrtc_vad()
+        check_microphone(mic)
+        self.gate = SoundGate()
+        self.mic = mic
+
+    def listener(self, on_heard: Callable[[Heard], None],
+                 on_level: Callable[[float], None] | None = None) -> Listener:
+        """Start listening: ``on_heard`` gets each utterance, ``on_level`` the microphone's level in dBFS."""
+        return Listener(self.recognizer, self.vad, self.gate, on_heard, device=self.mic, on_level=on_level)
+
+
+def listen_for(hearing: Hearing, seconds: float | None, on_heard: Callable[[Heard], None],
+               on_level: Callable[[float], None]) -> None:
+    """Listen for ``seconds`` (None: until Ctrl-C), reporting what is heard and the level."""
+    listener = hearing.listener(on_heard, on_level)
+    deadline = time.monotonic() + (seconds if seconds is not None else math.inf)
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.close()

@@ -1,0 +1,134 @@
+"""Preparing a session: the script a SCRIPT argument names, its engine, its speech and its timeline.
+
+``plan``, ``render`` and ``play`` start here; tests and benchmarks call these
+functions too.  The stages are imported inside each function, so that the
+command line, which imports this module, starts fast.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+
+from voiceguide.errors import Diagnostic, UsageError, VoiceguideError
+from voiceguide.play.requests import SessionOptions, SoundOptions
+
+if typing.TYPE_CHECKING:
+    from voiceguide.audio.mixer import SessionClips
+    from voiceguide.play.ui import ProgressBar
+    from voiceguide.script.model import Script
+    from voiceguide.speech.engines import EngineSynthesizer
+    from voiceguide.timeline.compiler import Timeline
+
+__all__ = ["PreparedSession", "dropped_cue_warnings", "load_session", "prepare_session", "session_synthesizer",
+           "session_volume", "speech_language"]
+
+
+def load_session(session: SessionOptions) -> Script:
+    """The script ``session.script`` names, refused if ``--pace`` makes it over 24 h."""
+    from voiceguide.script.limits import estimate_session
+    from voiceguide.script.model import MAX_SESSION_SECONDS
+    from voiceguide.script.parse import load_script
+    from voiceguide.script.shipped import resolve_script, shown_path
+
+    options = session.sound
+    if session.text is not None:  # a session without a file (breathe, press): its text, named by its command
+        from voiceguide.errors import ScriptError
+        from voiceguide.script.parse import parse_script
+
+        parsed = parse_script(session.text, f"<{session.script}>")
+        if parsed.script is None:
+            raise ScriptError(parsed.diagnostics)
+        script = parsed.script
+    else:
+        path = resolve_script(session.script)
+        script = load_script(path, display_path=shown_path(session.script, str(path)))
+    if options.pace > 1:
+        # Speech is not stretched, so this errs on the long side near the limit.
+        hours = estimate_session(script).seconds * float(options.pace) / 3600
+        if hours > MAX_SESSION_SECONDS / 3600:
+            raise UsageError(f"with --pace {float(options.pace):g} the session would last about {hours:.1f} hours; "
+                             f"a session may last at most {MAX_SESSION_SECONDS // 3600} hours",
+                             hint="choose a smaller --pace")
+    return script
+
+
+@dataclass(frozen=True)
+class PreparedSession:
+    """A session ready to mix: its script, its timeline, and the clips to mix it from, at its volume."""
+
+    script: Script
+    timeline: Timeline
+    clips: SessionClips
+    volume: float
+
+
+def prepare_session(session: SessionOptions, progress: ProgressBar | None = None) -> PreparedSession:
+    """Load the script ``session`` names, synthesize its speech and lay out its timeline.
+
+    Every utterance is synthesized (or read from the cache) before the timeline
+    is compiled, so the timeline's speech lengths are those of the clips played.
+    Raises ``UsageError`` (no such session), ``ScriptError`` (invalid) or
+    ``EngineError`` (no speech).  ``progress`` is shown while the speech is made
+    (texts done of all).
+    """
+    import dataclasses
+
+    from voiceguide.audio.loudness import levelled_tones
+    from voiceguide.audio.mixer import SessionClips
+    from voiceguide.script.pronounce import spoken_forms
+    from voiceguide.speech.clips import SpeechBank, default_cache_dir
+    from voiceguide.timeline.compiler import compile_timeline, utterances
+    from voiceguide.timeline.length_limit import check_timeline_length
+
+    script = load_session(session)
+    options = session.sound
+    synth = session_synthesizer(options, script)
+    bank = SpeechBank(synth, default_cache_dir(), spoken=spoken_forms(script.pronounce).spoken)
+    # One batched pass over every distinct text: far faster than one engine call per cue.
+    try:
+        bank.prefetch(utterances(script, pace=options.pace, cautions=options.cautions), progress=progress)
+    finally:
+        if progress is not None:
+            progress.finish()
+    timeline = compile_timeline(script, bank.measure, pace=options.pace, cautions=options.cautions)
+    check_timeline_length(script, timeline)  # the real length: check could only estimate it
+    # The plan names the engine's voice; the compiler, which never sees the engine, leaves it out.
+    timeline = dataclasses.replace(timeline, voice=synth.voice_id, engine=options.engine)
+    clips = SessionClips(bank, levelled_tones(default_cache_dir()))
+    return PreparedSession(script, timeline, clips, session_volume(options, script))
+
+
+def speech_language(script: Script) -> str:
+    """The language the voice must speak: the script's, or English (the phrasebook of a script without one)."""
+    from voiceguide.phrases import DEFAULT_LANGUAGE
+
+    return script.language or DEFAULT_LANGUAGE
+
+
+def session_synthesizer(sound: SoundOptions, script: Script) -> EngineSynthesizer:
+    """The chosen speech engine, with the voice and rate of ``--voice``/``--rate`` or else the script's."""
+    from voiceguide.speech.engines import open_synthesizer
+
+    return open_synthesizer(sound.engine, voice=sound.voice or script.voice.name, language=speech_language(script),
+                            rate=sound.rate or script.voice.rate)
+
+
+def session_volume(sound: SoundOptions, script: Script) -> float:
+    """The volume to play at: ``--volume`` if given (0 included), else the script's."""
+    return sound.volume if sound.volume is not None else script.voice.volume
+
+
+def dropped_cue_warnings(script: Script, timeline: Timeline) -> list[Diagnostic]:
+    """A ``FILE:LINE:COL: warning:`` for every cue that fits nowhere, at the key that would make room."""
+    from voiceguide.script.source import read_script_file
+    from voiceguide.timeline.plan import dropped_warnings
+
+    if not timeline.dropped:
+        return []
+    path = script.position.path
+    try:  # the script read again, as boundedly as the first time, for the keys' places and lines
+        source: bytes | None = read_script_file(path, path)
+    except VoiceguideError:
+        source = None
+    return dropped_warnings(timeline, path, source)
