@@ -110,6 +110,8 @@ class Bed:
         self._ends = np.array([b for _, b in self._intervals], dtype=np.int64)
         self._attack = round(DUCK_ATTACK_SECONDS * sample_rate)
         self._release = round(DUCK_RELEASE_SECONDS * sample_rate)
+        self._down = _smooth((np.arange(self._attack) + 0.5) / self._attack).astype(np.float32)
+        self._up = (1.0 - _smooth((np.arange(self._release) + 0.5) / self._release)).astype(np.float32)
         self.lookahead = round(DUCK_HOLD_SECONDS * sample_rate)
         """Frames of timeline past a frame that its samples depend on (the duck looks ahead)."""
         self.holdback = self.lookahead + max((span.fade_out for span in self.spans), default=0)
@@ -148,7 +150,11 @@ class Bed:
         return gain
 
     def _duck_gain(self, duck: float, lo: int, hi: int) -> float | npt.NDArray[np.float32]:
-        """The duck over ``[lo, hi)``: ``duck`` under the voice, 1 away from it, smooth in between."""
+        """The duck over ``[lo, hi)``: ``duck`` under the voice, 1 away from it, smooth in between.
+
+        The depth (0 to 1) follows raised-cosine ramps, read from tables made
+        once; the gain is linear in it, from 1 down to ``duck``.
+        """
         if duck >= 1.0 or not self._intervals:
             return 1.0
         # Intervals whose ramps reach [lo, hi): they start before hi + attack and end after lo - release.
@@ -160,13 +166,21 @@ class Bed:
             a, b = self._intervals[first]
             if a <= lo and hi <= b:
                 return duck
-        frames = np.arange(lo, hi, dtype=np.float64)
-        depth = np.zeros(hi - lo, dtype=np.float64)
+        depth = np.zeros(hi - lo, dtype=np.float32)
         for a, b in self._intervals[first:last]:
-            down = _smooth((frames - (a - self._attack)) / self._attack)
-            up = 1.0 - _smooth((frames - b) / self._release)
-            depth = np.maximum(depth, np.minimum(down, up))
-        return np.power(duck, depth).astype(np.float32)
+            self._ramp(depth, lo, a - self._attack, self._down)
+            depth[max(a, lo) - lo:max(min(b, hi), lo) - lo] = 1.0
+            self._ramp(depth, lo, b, self._up)
+        gain: npt.NDArray[np.float32] = np.float32(1.0) - np.float32(1.0 - duck) * depth
+        return gain
+
+    @staticmethod
+    def _ramp(depth: npt.NDArray[np.float32], lo: int, start: int, table: npt.NDArray[np.float32]) -> None:
+        """Raise ``depth`` (from frame ``lo``) to ``table`` laid from frame ``start``, where they meet."""
+        first, last = max(start, lo), min(start + len(table), lo + len(depth))
+        if last > first:
+            np.maximum(depth[first - lo:last - lo], table[first - start:last - start],
+                       out=depth[first - lo:last - lo])
 
 
 def voice_margin_duck(level_db: float, duck_db: float) -> float:

@@ -119,10 +119,10 @@ def _swell(seconds: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 
 def _gusts(seconds: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Wind: slow gusts from incommensurate periods (no repeat within hours); about 0.15 to 1."""
+    """Wind: slow gusts from incommensurate periods (no repeat within hours); about 0.35 to 1."""
     g = (np.sin(2 * np.pi * seconds / 13.7) + 0.7 * np.sin(2 * np.pi * seconds / 7.9 + 1.1)
          + 0.5 * np.sin(2 * np.pi * seconds / 31.3 + 2.3) + 0.3 * np.sin(2 * np.pi * seconds / 3.7 + 0.5))
-    return 0.15 + 0.85 * ((g + 2.5) / 5.0) ** 2
+    return 0.35 + 0.65 * ((g + 2.5) / 5.0) ** 2
 
 
 def _eddies(seconds: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
