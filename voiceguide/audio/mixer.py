@@ -237,8 +237,10 @@ class Mixer:
             if self.channels == 1:
                 planar[0, lo - start : hi - start] += piece
                 continue
-            for channel, gain in enumerate(layout.gains(event)[: self.channels]):
-                planar[channel, lo - start : hi - start] += piece * np.float32(gain)
+            left, right = layout.gains(event)
+            scaled = piece * np.float32(left)
+            planar[0, lo - start : hi - start] += scaled
+            planar[1, lo - start : hi - start] += scaled if right == left else piece * np.float32(right)
         if self._volume != 1.0:
             planar *= np.float32(self._volume)
         soft_limit_any(planar)

@@ -211,40 +211,42 @@ class Generator:
     def __init__(self, name: str, seed: int = SEED) -> None:
         self.info = sound_info(name)
         self._seed = _mix64(seed ^ _mix64(sum(ord(c) << (8 * i) for i, c in enumerate(name))))
-        self._pools: list[npt.NDArray[np.float32]] | None = None
-        self._peaks: list[float] = []
+        self._strands: list[tuple[Envelope | None, npt.NDArray[np.float32], float]] | None = None
 
-    def _layer_pools(self) -> list[npt.NDArray[np.float32]]:
-        if self._pools is None:
-            made = [_pool(layer, _mix64(self._seed + index)) for index, layer in enumerate(self.info.layers)]
-            self._pools = [pool for pool, _ in made]
-            self._peaks = [peak for _, peak in made]
-        return self._pools
+    def _made(self) -> list[tuple[Envelope | None, npt.NDArray[np.float32], float]]:
+        """Each strand's slow gain, windowed pool (level applied) and peak bound; the steady layers summed in one."""
+        if self._strands is None:
+            made = [(layer, *_pool(layer, _mix64(self._seed + index)))
+                    for index, layer in enumerate(self.info.layers)]
+            steady = [(layer.level * pool, layer.level * peak) for layer, pool, peak in made if layer.envelope is None]
+            strands: list[tuple[Envelope | None, npt.NDArray[np.float32], float]] = []
+            if steady:
+                pool = np.sum([p for p, _ in steady], axis=0).astype(np.float32)
+                strands.append((None, pool, sum(peak for _, peak in steady)))
+            strands += [(layer.envelope, (layer.level * pool).astype(np.float32), layer.level * peak)
+                        for layer, pool, peak in made if layer.envelope is not None]
+            self._strands = strands
+        return self._strands
 
     def peak_bound(self, channels: int) -> float:
         """No sample is larger than this: two segments overlap, windowed by w1, w2 with w1² + w2² = 1
         (so w1 + w2 <= √2), and the slow gains are at most 1."""
-        self._layer_pools()
-        layers = zip(self.info.layers, self._peaks, strict=True)
-        return sum(math.sqrt(2.0) * layer.level * peak for layer, peak in layers)
+        return sum(math.sqrt(2.0) * peak for _, _, peak in self._made())
 
     def render(self, start: int, frames: int, channels: int) -> npt.NDArray[np.float32]:
         """``frames`` frames from frame ``start``, planar: shape ``(channels, frames)``, float32."""
         out = np.zeros((channels, frames), dtype=np.float32)
         if frames <= 0:
             return out
-        pools = self._layer_pools()
-        strand = np.empty((channels, frames), dtype=np.float32) if len(pools) > 1 else out
-        for index, (layer, pool) in enumerate(zip(self.info.layers, pools, strict=True)):
+        strands = self._made()
+        strand = np.empty((channels, frames), dtype=np.float32) if len(strands) > 1 else out
+        for index, (envelope, pool, _) in enumerate(strands):
             if strand is not out:
                 strand.fill(0.0)
             for channel in range(channels):
                 self._add_strand(strand[channel], pool, start, index, channel)
-            gain = np.float32(layer.level)
-            if layer.envelope is not None:
-                strand *= slow_gain(layer.envelope, start, frames) * gain
-            elif gain != 1.0:
-                strand *= gain
+            if envelope is not None:
+                strand *= slow_gain(envelope, start, frames)
             if strand is not out:
                 out += strand
         return out

@@ -30,7 +30,7 @@ from voiceguide.timeline.layout import BedChange, Event
 CALIBRATION_SECONDS = 40
 """How much of a sound is measured for its loudness (its slow movements have periods under a minute)."""
 
-CALIBRATION_VERSION = 1
+CALIBRATION_VERSION = 2
 """Part of the key of a remembered sound loudness; bumped when the sounds change."""
 
 PEAK_MARGIN = 1.41
