@@ -13,7 +13,9 @@ on the machine only ever adds time):
 - our parse (``parse_script``: compose + checks + model + limits) and our
   work beyond composing (parse minus compose), as a ratio to composing (one
   parser, no quick path: no target beyond the whole-process one);
-- the rest of the check path: compiling the timeline with estimated speech.
+- the rest of the check path: compiling the timeline with estimated speech;
+- a file of 60 nested repeats of ten aliases each (10^120 steps if expanded)
+  refused by the limits, beside composing it; target: well under a second.
 """
 
 from __future__ import annotations
@@ -101,6 +103,16 @@ def compose(text: str) -> object:
         loader.dispose()
 
 
+def nested_aliases(depth: int, fan_out: int) -> str:
+    """``depth`` nested repeats of 10, each holding ``fan_out`` aliases of the repeat below."""
+    lines = ["voiceguide: 1", "title: Laughs", "x-l0: &l0 Ha."]
+    for level in range(1, depth + 1):
+        items = ", ".join([f"*l{level - 1}"] * fan_out)
+        lines.append(f"x-l{level}: &l{level} {{repeat: 10, steps: [{items}]}}")
+    lines += [f"steps: [*l{depth}]"]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1000)
@@ -142,6 +154,11 @@ def main() -> None:
             options.runs)
         frames = compile_timeline(script, estimated_measure(rate, SAMPLE_RATE)).length
 
+    laughs = nested_aliases(60, 10)
+    assert parse_script(laughs, "laughs.yaml").script is None
+    refused = best_seconds(lambda: parse_script(laughs, "laughs.yaml"), options.runs)
+    laughs_composed = best_seconds(lambda: compose(laughs), options.runs)
+
     ms = 1000
     print(f"script: {options.steps} steps, {len(text.splitlines())} lines, {len(source):,} bytes; "
           f"about {float(Fraction(frames, SAMPLE_RATE)) / 60:.0f} min; loader {LOADER.__name__}")
@@ -154,6 +171,8 @@ def main() -> None:
     print(f"  our work beyond composing         {beyond * ms:8.1f} ms   {beyond / composed:5.2f} x compose")
     print(f"  compile_timeline (estimated)      {timeline_time * ms:8.1f} ms   "
           f"{timeline_time / composed:5.2f} x compose")
+    print(f"  10^120 nested aliased steps       {refused * ms:8.1f} ms   refused; compose alone "
+          f"{laughs_composed * ms:.1f} ms; target well under 1 s: {'ok' if refused < 1 else 'MISSED'}")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ countdowns, counted breathing, spoken instructions), then measures:
   with the cache filled (warm), as wall time and as a multiple of real time;
 - the peak RSS of warm renders of the 1-hour session and of a 2-hour one
   (twice as many rounds): flat memory means the block design works;
-- warm and cold renders with and without loudness levelling (issue 11: it
-  may cost at most 10 % of a warm WAV render), and warm MP3 and Opus renders
+- warm and cold renders with and without loudness levelling (it may cost at
+  most 10 % of a warm WAV render), and warm MP3 and Opus renders
   with and without it;
 - optionally (``--long``) the peak RSS of 4- and 8-hour renders, and
   (``--formats``) warm renders to FLAC and OGG too;
@@ -19,7 +19,7 @@ Each render runs as ``python -m voiceguide render`` in a child process, so its
 wall time includes start-up and its peak RSS is its own (``wait4``).  The
 speech worker (a grandchild) is not in that figure.
 
-Targets (issue 3): warm >= 2,000x real time for WAV, cold >= 500x, peak RSS
+Targets: warm >= 2,000x real time for WAV, cold >= 500x, peak RSS
 under 100 MB for 2 hours.
 
 Usage: python benchmarks/bench_render.py [--formats] [--long] [--skip-naive] [--rounds N]
@@ -215,7 +215,7 @@ def levelling_breakdown(script_path: Path, cache: Path) -> tuple[float, float, f
     from voiceguide.audio.mixer import Mixer
     from voiceguide.cli import parse_options
     from voiceguide.play.prepare import prepare_session
-    from voiceguide.speech.clips import default_cache_dir
+    from voiceguide.speech.clip_cache import default_cache_dir
 
     session = prepare_session(parse_options(["plan", str(script_path)]).session)
     timeline, clips = session.timeline, session.clips

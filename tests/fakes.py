@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import time
 from collections import deque
@@ -11,16 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 from hypothesis import strategies as st
 
+from tests.required import required
 from voiceguide.base import Audio
 from voiceguide.errors import EngineError
 from voiceguide.phrases import load_phrasebook
 from voiceguide.phrases.numbers import number_words
 from voiceguide.speech.clips import Synthesizer
 from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
-from voiceguide.timeline.compiler import Event
+from voiceguide.timeline.layout import Event
 
 FAKE_RATE = 22050
 
@@ -143,9 +142,7 @@ def start_engine(**kwargs: Any) -> Pyttsx3Synthesizer:
     except EngineError as error:
         if "not available" not in error.message:
             raise
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"the speech engine is required under CI=true: {error.message}")
-        pytest.skip(f"no speech engine: {error.message}")
+        required(f"no speech engine: {error.message}")
 
 
 # -- random scripts (hypothesis strategies) ------------------------------------------------

@@ -20,7 +20,8 @@ from voiceguide.play.player import Player
 from voiceguide.play.program import Program, Snapshot
 from voiceguide.play.transport import FEEDBACK_GAP_SECONDS, Renderer
 from voiceguide.script.model import Chime, Press, Say, Script, Section
-from voiceguide.timeline.compiler import Timeline, compile_timeline
+from voiceguide.timeline.compiler import compile_timeline
+from voiceguide.timeline.layout import Timeline
 
 RATE = SAMPLE_RATE
 BLOCK = 256

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import pytest
 import soundfile
+
+from tests.required import required
 
 SINK = "voiceguide_test"
 MICROPHONE = "voiceguide_mic"
@@ -35,9 +36,7 @@ RECORD_RATE = 22050
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (required under CI=true)")
-    pytest.skip(reason)
+    required(reason)
 
 
 @dataclass
@@ -64,7 +63,7 @@ class PulseServer:
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         try:
-            _wait_for_recording(process, path)
+            _RECORDING_STARTED[path] = _wait_for_recording(process, path)
             yield path
         finally:
             # parecord writes the WAV header's lengths on a clean exit (SIGINT/SIGTERM).
@@ -75,6 +74,20 @@ class PulseServer:
                 process.kill()
                 process.wait()
 
+    def wait_for_the_last_buffers(self, path: Path, margin_seconds: float = 0.5, timeout: float = 10) -> None:
+        """Wait until ``path`` (being recorded) holds what the sink played until now, and ``margin_seconds`` more.
+
+        The monitor's last buffers reach parecord after the player has gone: the
+        recording is complete once its length has caught up with the clock.
+        """
+        started_at, started_bytes = _RECORDING_STARTED[path]
+        needed = started_bytes + round((time.monotonic() - started_at + margin_seconds) * RECORD_RATE) * 2
+        deadline = time.monotonic() + timeout
+        while path.stat().st_size < needed:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"parecord fell behind: {path.stat().st_size} of {needed} bytes")
+            time.sleep(0.02)
+
     def read(self, path: Path) -> npt.NDArray[np.float64]:
         """A recording's samples."""
         samples, rate = soundfile.read(str(path), dtype="float64", always_2d=False)
@@ -82,14 +95,18 @@ class PulseServer:
         return np.asarray(samples)
 
 
-def _wait_for_recording(process: subprocess.Popen[bytes], path: Path) -> None:
+_RECORDING_STARTED: dict[Path, tuple[float, int]] = {}
+"""Each recording's start: (monotonic time, bytes in the file then)."""
+
+
+def _wait_for_recording(process: subprocess.Popen[bytes], path: Path) -> tuple[float, int]:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if process.poll() is not None:
             error = process.stderr.read().decode(errors="replace") if process.stderr else ""
             raise RuntimeError(f"parecord exited: {error}")
         if path.exists() and path.stat().st_size > 44 + 4410:  # header + 0.1 s of audio
-            return
+            return time.monotonic(), path.stat().st_size
         time.sleep(0.02)
     raise RuntimeError("parecord did not start recording")
 

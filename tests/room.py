@@ -9,7 +9,6 @@ the player's own voice is ignored by design), and a process's output lines.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import threading
 import time
@@ -17,40 +16,35 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pytest
 import soundfile
 
 from tests.pulse import RECORD_RATE
+from tests.required import required
 
 SAY_RATE = 16000
 
 
-def required(reason: str) -> None:
-    """Skip for want of an extra, but fail under ``CI=true`` (``./dev test`` installs every extra)."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (required under CI=true)")
-    pytest.skip(reason)
-
-
 def another_voice(folder: Path) -> Callable[..., tuple[Path, float]]:
-    """``say(text, snr_db=None)`` → a 16 kHz WAV of ``text`` said by hibari (with white noise at ``snr_db``), and
-    its length in seconds."""
+    """``say(text, snr_db=None, voice="hibari:7@1.0")`` → a 16 kHz WAV of ``text`` said by ``voice`` (a name of
+    ``tests.voices``: hibari or an espeak-ng variant, never the session's own voice), with white noise at
+    ``snr_db`` if given, and its length in seconds."""
     try:
-        import soxr
-        from hibari import Hibari
+        import soxr  # noqa: F401 - tests.voices resamples with it
+        from hibari import Hibari  # noqa: F401
     except ImportError as error:
         required(f"the natural voice says the test's words: {error}")
         raise
-    voice = Hibari()
+    from tests.voices import say as speak
 
-    def say(text: str, snr_db: float | None = None) -> tuple[Path, float]:
-        audio = soxr.resample(voice(text, seed=7), 24000, SAY_RATE).astype(np.float32)
+    def say(text: str, snr_db: float | None = None, voice: str = "hibari:7@1.0") -> tuple[Path, float]:
+        gap = np.zeros(SAY_RATE // 4, np.float32)
+        audio = np.concatenate([gap, speak(text, voice), gap])
         if snr_db is not None:  # a fan or traffic in the room: steady noise under the whole recording
             audio = np.concatenate([np.zeros(SAY_RATE // 2, np.float32), audio, np.zeros(SAY_RATE // 2, np.float32)])
             power = float(np.mean(np.square(audio[np.abs(audio) > 1e-3])))
             noise = np.random.default_rng(3).standard_normal(audio.size) * np.sqrt(power / 10 ** (snr_db / 10))
             audio = (audio + noise).astype(np.float32)
-        name = text.strip(".").replace(" ", "_").lower() + ("" if snr_db is None else "_noisy")
+        name = "".join(c if c.isalnum() else "_" for c in f"{text}-{voice}-{snr_db}").lower()
         path = folder / f"{name}.wav"
         soundfile.write(str(path), audio, SAY_RATE)
         return path, audio.size / SAY_RATE

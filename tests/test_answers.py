@@ -41,7 +41,8 @@ from voiceguide.play.program import Program
 from voiceguide.play.status import spoken_duration
 from voiceguide.play.tracking import SessionTracking
 from voiceguide.script.model import Press, Say, Script
-from voiceguide.timeline.compiler import Event, Timeline, compile_timeline
+from voiceguide.timeline.compiler import compile_timeline
+from voiceguide.timeline.layout import Event, Timeline
 
 
 def _render(timeline: Timeline) -> Audio:

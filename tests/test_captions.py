@@ -19,7 +19,7 @@ from voiceguide.audio.captions import (
 )
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import OutputError, UsageError
-from voiceguide.timeline.compiler import Chapter, Event, Timeline
+from voiceguide.timeline.layout import Chapter, Event, Timeline
 
 SR = SAMPLE_RATE
 

@@ -198,8 +198,26 @@ def test_play_needs_a_script_or_resume_and_resume_refuses_in_one_sentence(home: 
     _refused(run_cli("play", "--resume"), "there is no session in the log to resume")
     append_record(_record(home, ended="done", stopped_step=None, stopped_occurrence=None))
     _refused(run_cli("play", "--resume"), "ran to its end")
-    append_record(_record(home, script="voiceguide breathe box", script_path=None))
-    _refused(run_cli("play", "--resume"), "was a quick session")
+    append_record(_record(home, script="voiceguide breathe box --for 3m", script_path=None, script_sha256="0" * 64))
+    _refused(run_cli("play", "--resume"), "would not sound the same now")
+    append_record(_record(home, script="voiceguide breathe --bad", script_path=None))
+    _refused(run_cli("play", "--resume"), "by a command voiceguide cannot read")
     append_record(_record(home))
     (home / "tiny.yaml").write_text(TINY + "  - Goodbye.\n")
     _refused(run_cli("play", "--resume"), "has changed since the last session")
+
+
+def test_resuming_a_quick_session_makes_its_script_again_with_this_plays_options(home: Path) -> None:
+    from voiceguide.cli.core import parse_options
+    from voiceguide.cli.options import resumed_quick_options
+    from voiceguide.log.recorder import text_sha256
+    from voiceguide.quick.build import BreatheRequest, breathe_command, breathe_script
+    from voiceguide.quick.patterns import parse_pattern
+
+    request = BreatheRequest(parse_pattern("sigh"), "sigh", cycles=12, count=True, language="it")
+    text = breathe_script(request)
+    play = parse_options(["play", "--resume", "--plain", "--pace", "1.5"])
+    resumed = resumed_quick_options(play, breathe_command(request), text_sha256(text))
+    assert resumed.session.text == text and resumed.session.script == "voiceguide breathe sigh --cycles 12 --count " \
+        "--language it"
+    assert resumed.plain and resumed.session.sound.pace == 1.5 and resumed.resume

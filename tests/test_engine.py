@@ -20,13 +20,8 @@ from tests.cli_harness import run_cli
 from tests.fakes import start_engine
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import EngineError
-from voiceguide.speech.pyttsx3_engine import (
-    Pyttsx3Synthesizer,
-    VoiceInfo,
-    list_voices,
-    missing_engine_error,
-    select_voice,
-)
+from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer, list_voices, missing_engine_error
+from voiceguide.speech.voices import VoiceInfo, select_voice
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -341,11 +336,11 @@ def test_worker_accepts_the_aiff_that_macos_writes_into_a_wav_name(tmp_path: Pat
     # worker must see such a file as complete, and a cut-off one as not.
     import soundfile
 
-    from voiceguide.speech import _tts_worker
+    from voiceguide.speech import _tts_engine
 
     path = tmp_path / "utterance-1.wav"
     soundfile.write(str(path), np.full(2205, 0.25, dtype=np.float32), SAMPLE_RATE, format="AIFF", subtype="PCM_16")
-    assert _tts_worker._file_is_complete(str(path))
+    assert _tts_engine.file_is_complete(str(path))
     cut = tmp_path / "utterance-2.wav"
     cut.write_bytes(path.read_bytes()[:-100])
-    assert not _tts_worker._file_is_complete(str(cut))
+    assert not _tts_engine.file_is_complete(str(cut))

@@ -19,11 +19,13 @@ import soundfile
 
 from tests.cli_harness import run_cli
 from tests.onsets import detect_onsets, onset_errors
+from tests.required import required
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import EngineError
-from voiceguide.speech.clips import SpeechBank, prepare_clip
+from voiceguide.speech.clips import SpeechBank
 from voiceguide.speech.engines import ENGINES, engine_voices, open_synthesizer
 from voiceguide.speech.hibari_engine import HibariSynthesizer
+from voiceguide.speech.trimming import prepare_clip
 
 pytestmark = pytest.mark.engine
 
@@ -35,9 +37,7 @@ def start_hibari(**kwargs: object) -> HibariSynthesizer:
     except EngineError as error:
         if "not installed" not in error.message:
             raise
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"the natural voice is required under CI=true: {error.message}")
-        pytest.skip(error.message)
+        required(f"no natural voice: {error.message}")
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +182,14 @@ def test_without_the_extra_the_engine_says_what_to_install(tmp_path: Path) -> No
                           env=dict(os.environ, VOICEGUIDE_CACHE_DIR=str(tmp_path)))
     assert done.returncode == 1
     assert "voiceguide[natural]" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("text", ["1234567890123456789012345678901234567", "日本語のテキスト"])
+def test_a_text_the_natural_voice_cannot_say_is_an_error_at_its_step(hibari: HibariSynthesizer, tmp_path: Path,
+                                                                     text: str) -> None:
+    script = tmp_path / "s.yaml"
+    script.write_text(f'voiceguide: 1\ntitle: Texts\nsteps:\n  - say: Settle in.\n  - say: "{text}"\n',
+                      encoding="utf-8")
+    result = run_cli("plan", "--engine", "hibari", str(script))
+    assert result.exit_status == 2
+    assert result.stderr_lines[0].startswith(f"{script}:5:5: error: The natural voice ")

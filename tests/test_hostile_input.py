@@ -1,4 +1,4 @@
-"""Inputs a hostile or careless user gives: devices, FIFOs, huge files and numbers, odd names (issue 8).
+"""Inputs a hostile or careless user gives: devices, FIFOs, huge files and numbers, odd names.
 
 Each must end at once with one plain sentence (or a positioned error) and exit
 status 2, in every command alike.  Devices and FIFOs are tried in a child

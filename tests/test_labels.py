@@ -12,7 +12,8 @@ import pytest
 from tests.fakes import fake_measure
 from voiceguide.play.program import Program, find_start_point
 from voiceguide.script.parse import parse_script
-from voiceguide.timeline.compiler import StepSpan, Timeline, compile_timeline
+from voiceguide.timeline.compiler import compile_timeline
+from voiceguide.timeline.layout import StepSpan, Timeline
 from voiceguide.timeline.places import step_name
 from voiceguide.timeline.plan import format_plan, plan_dict
 

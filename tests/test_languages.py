@@ -22,7 +22,8 @@ from voiceguide.phrases import (
 from voiceguide.phrases.numbers import number_words
 from voiceguide.script.model import Script
 from voiceguide.script.parse import parse_script
-from voiceguide.timeline.compiler import Timeline, compile_timeline
+from voiceguide.timeline.compiler import compile_timeline
+from voiceguide.timeline.layout import Timeline
 
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt")
 # Every cue kind: breathing with counts, press on both sides with time left (minutes,

@@ -16,8 +16,8 @@ from tests.cli_harness import run_cli
 from tests.fakes import start_engine
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.phrases import KEYS, Phrasebook, load_phrasebook, primary_language
-from voiceguide.speech.clips import prepare_clip
 from voiceguide.speech.pyttsx3_engine import list_voices
+from voiceguide.speech.trimming import prepare_clip
 
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt")
 

@@ -1,7 +1,8 @@
 """The package's layers: data flows one way, so a module imports only from its own stage or upstream.
 
-The order is base/errors → system → phrases → script → quick → timeline → speech → audio → settings → log →
-play → cli (the settings hold defaults for what the stages before them take: engines, rates, loudness).
+The order is base/errors → system → dsp → phrases → script → quick → timeline → speech → audio →
+settings → log → play → cli (the settings hold defaults for what the stages before them take: engines,
+rates, loudness).
 Every import in every module is checked (lazy and type-only ones too), and
 what ``voiceguide.base`` holds (the sample rate, the audio type, frame/second
 conversion) is imported from there, never through a stage.  Then each stage's
@@ -21,11 +22,12 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "voiceguide"
 
-STAGES = ("base", "system", "phrases", "script", "quick", "timeline", "speech", "audio", "settings", "log", "play",
-          "cli")
+STAGES = ("base", "system", "dsp", "phrases", "script", "quick", "timeline", "speech", "audio", "settings",
+          "log", "play", "cli")
 """Upstream first; a module may import from its own stage and the ones before it."""
 RANK = {stage: rank for rank, stage in enumerate(STAGES)}
-SHARED = {"voiceguide", "voiceguide.base", "voiceguide.errors", "voiceguide.printable", "voiceguide.summary",
+SHARED = {"voiceguide", "voiceguide.base", "voiceguide.bounded", "voiceguide.errors", "voiceguide.printable",
+          "voiceguide.streams", "voiceguide.summary", "voiceguide.true_peak",
           "voiceguide.__main__"}
 """Modules of the base layer: the package itself and the top-level modules every stage may use."""
 
@@ -113,7 +115,7 @@ def test_every_module_belongs_to_a_stage() -> None:
 
 def test_the_checker_catches_a_backward_import_and_a_constant_taken_through_a_stage() -> None:
     shared = base_names()
-    assert {"SAMPLE_RATE", "Audio", "seconds_to_frames", "frames_to_seconds"} <= shared
+    assert {"SAMPLE_RATE", "Audio", "clock", "frames_to_milliseconds"} <= shared
     backward = [(3, "voiceguide.play.player", ["Player"])]
     assert layer_problems("voiceguide.timeline.compiler", backward, shared) == [
         "voiceguide/timeline/compiler.py:3: the timeline stage imports voiceguide.play.player, downstream (play)"]
@@ -189,10 +191,38 @@ def test_module_file_names_are_unique() -> None:
     assert {name: paths for name, paths in by_name.items() if len(paths) > 1} == {}
 
 
+MODULE_MAX_LINES = 400
 CLI_MODULE_MAX_LINES = 300
+FUNCTION_MAX_LINES = 60
 
 
-def test_the_command_line_modules_stay_thin() -> None:
-    sizes = {path.name: len(path.read_text(encoding="utf-8").splitlines()) for path in (PACKAGE / "cli").glob("*.py")}
-    assert len(sizes) > 5
-    assert {name: lines for name, lines in sizes.items() if lines > CLI_MODULE_MAX_LINES} == {}
+def module_sizes() -> dict[str, int]:
+    """Lines of every module of the package, by its path from the repository."""
+    return {str(path.relative_to(PACKAGE.parent)): len(path.read_text(encoding="utf-8").splitlines())
+            for path in PACKAGE.rglob("*.py")}
+
+
+def long_functions(source: str, limit: int) -> dict[str, int]:
+    """The functions and methods of ``source`` longer than ``limit`` lines (decorators aside), by name."""
+    return {node.name: node.end_lineno - node.lineno + 1 for node in ast.walk(ast.parse(source))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None
+            and node.end_lineno - node.lineno + 1 > limit}
+
+
+def test_modules_and_functions_stay_small() -> None:
+    sizes = module_sizes()
+    assert len(sizes) > 20
+    assert {path: lines for path, lines in sizes.items() if lines > MODULE_MAX_LINES} == {}
+    cli = {path: lines for path, lines in sizes.items() if path.startswith("voiceguide/cli/")}
+    assert len(cli) > 5
+    assert {path: lines for path, lines in cli.items() if lines > CLI_MODULE_MAX_LINES} == {}
+    long = {f"{path}: {name}": lines for path in sizes
+            for name, lines in long_functions((PACKAGE.parent / path).read_text(encoding="utf-8"),
+                                              FUNCTION_MAX_LINES).items()}
+    assert long == {}
+
+
+def test_the_size_check_sees_a_long_method_and_passes_a_short_function() -> None:
+    body = "".join(f"        x = {n}\n" for n in range(60))
+    source = f"def short():\n    pass\n\n\nclass C:\n    def long(self):\n{body}"
+    assert long_functions(source, FUNCTION_MAX_LINES) == {"long": 61}

@@ -2,12 +2,15 @@
 
 A private PulseAudio server has a speaker (null sink) and a microphone (a
 second null sink's monitor) into which the speaker is looped back, as a room
-echoes.  Commands said by another voice (hibari, not the app's espeak-ng) are
-played into the microphone in the session's quiet moments; the player must
-answer each exactly as its key, and nothing else: its own voice, heard back
-through the echo, never triggers anything; one command comes with white noise at
-20 dB SNR (a fan in the room).  The delay from the end of each
-command to the start of its answer is measured from a recording of the speaker.
+echoes.  Commands said by two voices that are not the session's (an espeak-ng
+variant and hibari) are played into the microphone in the session's quiet
+moments; the player must answer each, redundant ones too ("pause" while paused),
+and nothing else: its own voice, heard back through the echo, never triggers
+anything; one command comes with white noise at 20 dB SNR (a fan in the room).
+The delay from the end of each command to the start of its answer is measured
+from a recording of the speaker.  In a second room, a minute of television,
+conversation, ring tones and bells in a silent hold changes nothing, and a
+command said after it is still answered.
 """
 
 from __future__ import annotations
@@ -38,6 +41,18 @@ steps:
 """
 
 
+VOICES = ("espeak:en-us+m7@165", "hibari:12@1.0")
+"""Two voices that are not the session's (espeak-ng's default English voice)."""
+
+EXCHANGES = (
+    ("Time left.", VOICES[0], None, "seconds left."), ("Pause.", VOICES[1], None, "Paused."),
+    ("Pause.", VOICES[0], None, "Already paused."), ("Continue.", VOICES[1], 20.0, "Resuming."),
+    ("Volume down.", VOICES[0], None, "Volume ninety percent."), ("Stop.", VOICES[1], None, "Say stop again"),
+    ("Stop.", VOICES[0], None, "Stopping."),
+)
+"""What is said, by whom, in how much noise, and the answer it waits for."""
+
+
 @pytest.fixture(scope="module")
 def commands(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., tuple[Path, float]]:
     """A command as a 16 kHz WAV said by hibari (with white noise at ``snr_db`` if given), and its length."""
@@ -50,8 +65,8 @@ def test_spoken_commands_are_answered_like_keys_and_its_own_voice_is_not(
     script.write_text(SCRIPT)
     said: list[tuple[str, float]] = []  # what was said, and when it ended (monotonic)
 
-    def say(text: str, snr_db: float | None = None) -> None:
-        path, _ = commands(text, snr_db)
+    def say(text: str, snr_db: float | None = None, voice: str = VOICES[0]) -> None:
+        path, _ = commands(text, snr_db, voice)
         room.say_into_microphone(path).wait()
         said.append((text, time.monotonic()))
 
@@ -67,20 +82,11 @@ def test_spoken_commands_are_answered_like_keys_and_its_own_voice_is_not(
         try:
             session.wait_for("Press now.", timeout=60)
             wait_for_answer_to_end(recording)  # the cue, heard to its end
-            say("Time left.")
-            session.wait_for("left in the hold")
-            wait_for_answer_to_end(recording)
-            say("Pause.")
-            session.wait_for("Paused.")
-            wait_for_answer_to_end(recording)
-            say("Continue.", 20.0)  # with white noise at 20 dB SNR
-            session.wait_for("Resuming.")
-            wait_for_answer_to_end(recording)
-            say("Stop.")
-            session.wait_for("Say stop again")
-            wait_for_answer_to_end(recording)
-            say("Stop.")
-            session.wait_for("Stopping.")
+            for text, voice, snr_db, answer in EXCHANGES:
+                say(text, snr_db, voice)
+                session.wait_for(answer)
+                if answer != "Stopping.":
+                    wait_for_answer_to_end(recording)
             assert session.process.wait(timeout=30) == 0
         finally:
             if session.process.poll() is None:
@@ -88,8 +94,8 @@ def test_spoken_commands_are_answered_like_keys_and_its_own_voice_is_not(
                 session.process.wait()
     feedback = [line for line in session.lines if not line[:1].isdigit() and line != "Listening test"]
     # Exactly one answer per command: nothing from the session's own voice coming back through the echo.
-    assert [line.split(".")[0] for line in feedback] == ["GB30", "Paused", "Resuming", "Say stop again to end the "
-                                                         "session", "Stopping"], feedback
+    assert len(feedback) == len(EXCHANGES), feedback
+    assert all(answer in line for line, (_, _, _, answer) in zip(feedback, EXCHANGES, strict=True)), feedback
     audio, rate = soundfile.read(str(recording), dtype="float64")
     onsets = [recording_started + frame / rate for frame in detect_onsets(np.asarray(audio), rate)]
     delays = []
@@ -99,3 +105,51 @@ def test_spoken_commands_are_answered_like_keys_and_its_own_voice_is_not(
     print("delay from the end of each command to its answer: "
           + ", ".join(f"{text} {delay:.2f} s" for text, delay in delays), flush=True)
     assert all(delay == delay for _, delay in delays), delays  # every command has an answer in the recording
+
+
+QUIET_SCRIPT = """\
+voiceguide: 1
+title: Quiet room
+steps:
+  - say: Lie still.
+  - press: {point: LI4, hold: 100s, prepare: 1s}
+  - say: That is the end.
+"""
+
+
+def room_minute(path: Path) -> Path:
+    """A minute of other people's sounds, none a command: television and ring tones, then talk and bells."""
+    from tests.room_sounds import bells, conversation, ring_tones, television
+
+    half = 30.0
+    first = television(half, seed=41) + 0.5 * ring_tones(half, seed=42)
+    second = conversation(half, seed=43) + 0.7 * bells(half, seed=44)
+    quiet = np.zeros(2 * 16000, np.float32)  # a person speaks once the room is quiet
+    soundfile.write(str(path), np.concatenate([first, second, quiet]).astype(np.float32), 16000)
+    return path
+
+
+def test_a_minute_of_television_talk_and_ring_tones_changes_nothing(
+        room: PulseServer, commands: Callable[..., tuple[Path, float]], tmp_path: Path) -> None:
+    script = tmp_path / "quiet.yaml"
+    script.write_text(QUIET_SCRIPT)
+    sounds = room_minute(tmp_path / "room.wav")
+    recording = tmp_path / "speaker.wav"
+    with room.record(recording):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "voiceguide", "play", str(script), "--listen", "--plain"],
+            env=room.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        session = Lines(process)
+        try:
+            session.wait_for("Press now.", timeout=60)
+            wait_for_answer_to_end(recording)
+            print("a minute of television, ring tones, conversation and bells into the microphone", flush=True)
+            heard_before = len(session.lines)
+            room.say_into_microphone(sounds).wait()
+            room.say_into_microphone(commands("Time left.", None, VOICES[1])[0]).wait()
+            answer = session.wait_for("seconds left.")  # still listening, and nothing answered before it
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    after = session.lines[heard_before:]
+    assert after[:1] == [answer], after

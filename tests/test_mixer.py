@@ -10,7 +10,7 @@ import pytest
 from tests.fakes import FakeClips, busy_events, noise, speech, tone_event
 from voiceguide.audio.mixer import LIMIT_THRESHOLD, Mixer, SessionClips, soft_limit
 from voiceguide.base import SAMPLE_RATE, Audio
-from voiceguide.timeline.compiler import Event
+from voiceguide.timeline.layout import Event
 
 
 class FakeBank:

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pytest
@@ -27,6 +27,7 @@ from voiceguide.audio import sinks
 from voiceguide.audio.sinks import FileSink
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import OutputError, ScriptError
+from voiceguide.speech import engines
 
 REPO = Path(__file__).resolve().parent.parent
 MINIMAL = "voiceguide: 1\ntitle: Minimal\nsteps:\n  - Hello.\n"
@@ -42,12 +43,17 @@ def _files(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
+def _no_synthesis(*args: object, **kwargs: object) -> NoReturn:
+    raise AssertionError("the speech engine was started: the work began before the outputs were checked")
+
+
 # -- item 5: an output is never the script, nor another output -----------------------------
 
 
 @pytest.mark.parametrize("option", ["-o", "--captions", "--chapters"])
 @pytest.mark.parametrize("link", ["same name", "symbolic link", "hard link"])
-def test_an_output_that_is_the_script_is_refused_before_any_work(tmp_path: Path, option: str, link: str) -> None:
+def test_an_output_that_is_the_script_is_refused_before_any_work(tmp_path: Path, option: str, link: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     extension = {"-o": ".wav", "--captions": ".vtt", "--chapters": ".cue"}[option]
     script = _script(tmp_path, f"s{extension}")  # a script may have any name, even an audio one
     target = tmp_path / f"out{extension}"
@@ -59,9 +65,8 @@ def test_an_output_that_is_the_script_is_refused_before_any_work(tmp_path: Path,
         os.link(script, target)
     before = _files(tmp_path)
     args = ["render", str(script), "-o", str(tmp_path / "audio.wav")] if option != "-o" else ["render", str(script)]
-    started = time.monotonic()
+    monkeypatch.setattr(engines, "open_synthesizer", _no_synthesis)
     result = run_cli(*args, option, str(target))
-    assert time.monotonic() - started < 1
     assert result.exit_status == 2, result.stderr
     assert result.stderr_lines == [
         f"voiceguide: error: Will not write {'the audio' if option == '-o' else option} to {target}: "
@@ -210,13 +215,11 @@ def test_play_stops_with_the_same_error_once_its_layout_passes_24_h(tmp_path: Pa
     script = tmp_path / "long.yaml"
     script.write_text(LONG_WORD_SCRIPT.format(word="Mississippi" * 90))
     env = dict(pulse_server.env, VOICEGUIDE_CACHE_DIR=str(tmp_path / "cache"))
-    started = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "voiceguide", "play", "--plain", str(script)], cwd=REPO,
                             env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stderr
     assert f"{script}:1:1: error: with its speech synthesized the session would last more than 24.0 h" in result.stderr
     assert "Traceback" not in result.stderr
-    assert time.monotonic() - started < 30, "refused within its first seconds, not after a day"
 
 
 def test_a_lazy_layout_stops_as_soon_as_it_passes_24_h() -> None:
@@ -309,7 +312,7 @@ def test_part_files_of_dead_renders_are_swept_and_only_those(tmp_path: Path) -> 
 def test_worker_folders_of_dead_processes_are_swept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import tempfile
 
-    from voiceguide.speech.pyttsx3_engine import make_worker_directory
+    from voiceguide.speech.worker_process import make_worker_directory
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead, alive = _dead_pid(), os.getppid()
@@ -329,7 +332,7 @@ def test_the_temporary_folder_is_found_without_writing_a_probe_file(
     # killed in between left that file in the folder, where no later run could tell it was ours.
     import tempfile
 
-    from voiceguide.speech.pyttsx3_engine import make_worker_directory
+    from voiceguide.speech.worker_process import make_worker_directory
 
     def probe(*args: object) -> str:
         raise AssertionError("tempfile's probe ran")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ import soxr
 
 from tests.cli_harness import run_cli
 from tests.fakes import tone_event
+from tests.required import required
 from voiceguide.audio import MAX_LOUDNESS_LUFS
 from voiceguide.audio.loudness import GainedClips, compacted_mix, file_gain_db, session_loudness
 from voiceguide.audio.mixer import Mixer
@@ -31,25 +31,19 @@ from voiceguide.audio.resampling import StreamResampler
 from voiceguide.audio.sinks import FileSink
 from voiceguide.audio.tags import session_tags
 from voiceguide.base import SAMPLE_RATE
+from voiceguide.dsp.levelling import limit_true_peak, loudness_lufs, true_peak
 from voiceguide.errors import EngineError
 from voiceguide.play.render import render_session
-from voiceguide.speech.levelling import limit_true_peak, loudness_lufs, true_peak
-from voiceguide.timeline.compiler import Chapter, Event, Timeline, file_chapters
+from voiceguide.timeline.layout import Chapter, Event, Timeline, file_chapters
 
 FORMATS = (".mp3", ".ogg", ".opus", ".flac", ".wav")
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(scope="module")
 def ffprobe() -> str:
     path = shutil.which("ffprobe")
     if path is None:
-        if _in_ci():
-            pytest.fail("ffprobe is required under CI=true (Debian package ffmpeg; ./dev test installs it)")
-        pytest.skip("no ffprobe (Debian package ffmpeg)")
+        required("no ffprobe (Debian package ffmpeg; ./dev test installs it)")
     return path
 
 
@@ -195,9 +189,7 @@ def engine() -> None:
     try:
         Pyttsx3Synthesizer().close()
     except EngineError as error:
-        if _in_ci():
-            pytest.fail(f"the speech engine is required under CI=true: {error.message}")
-        pytest.skip(f"no speech engine: {error.message}")
+        required(f"no speech engine: {error.message}")
 
 
 @pytest.fixture(scope="module")

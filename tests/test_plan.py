@@ -12,7 +12,8 @@ from tests.fakes import fake_measure
 from voiceguide.base import SAMPLE_RATE, clock
 from voiceguide.errors import Position
 from voiceguide.script.model import BreathPattern, Chime, Press, Say, Script, Section
-from voiceguide.timeline.compiler import Chapter, DroppedCue, Event, Timeline, compile_timeline
+from voiceguide.timeline.compiler import compile_timeline
+from voiceguide.timeline.layout import Chapter, DroppedCue, Event, Timeline
 from voiceguide.timeline.plan import dropped_warnings, format_plan, plan_dict, seconds
 
 P = Position("s.yaml", 4, 3)

@@ -36,10 +36,17 @@ from voiceguide.base import clock
 from voiceguide.play.frame_map import Feedback
 from voiceguide.play.keymap import KEY_COMMANDS, Command
 from voiceguide.play.player import Player
-from voiceguide.play.program import Program, find_start, find_start_point
+from voiceguide.play.program import Program, Snapshot, find_start_point
 from voiceguide.play.status import PlayState, resume_text, spoken_duration, status_at, status_text
 from voiceguide.script.model import Repeat, Say, Script, Section
-from voiceguide.timeline.compiler import Event, StepPlan, compile_timeline, iter_timeline
+from voiceguide.timeline.compiler import compile_timeline, iter_timeline
+from voiceguide.timeline.layout import Event, StepPlan
+
+
+def find_start(snapshot: Snapshot, *, step: str | None = None, section: str | None = None) -> int:
+    """The frame where ``--from STEP`` or ``--from-section NAME`` starts in a complete layout."""
+    return find_start_point(snapshot, step=step, section=section).frame(snapshot)
+
 
 # ---------------------------------------------------------------------------
 
@@ -486,7 +493,7 @@ def test_a_sound_ringing_past_its_step_end_does_not_hide_the_next_steps_first_cu
     def speech(start: int, length: int, text: str, step: str) -> Event:
         return Event(start, length, "speech", "say", text, None, step, None, None)
 
-    from voiceguide.timeline.compiler import StepSpan
+    from voiceguide.timeline.layout import StepSpan
 
     first = speech(0, 6 * BLOCK, "Out.", "1")
     second = speech(4 * BLOCK, 3 * BLOCK, "Next.", "2")

@@ -1,4 +1,4 @@
-"""Terminal safety: script text is shown with its control characters escaped, never obeyed (issue 8, item 11).
+"""Terminal safety: script text is shown with its control characters escaped, never obeyed.
 
 The text rules keep control characters out of a valid script's text, but a
 message about an invalid one quotes it, and the later stages are guarded too:
@@ -24,7 +24,8 @@ from voiceguide.play.frame_map import Feedback
 from voiceguide.play.status import Status
 from voiceguide.printable import printable
 from voiceguide.script.model import Say, Script, Section
-from voiceguide.timeline.compiler import Timeline, compile_timeline
+from voiceguide.timeline.compiler import compile_timeline
+from voiceguide.timeline.layout import Timeline
 from voiceguide.timeline.plan import format_plan
 
 HERE = Position("hostile.yaml", 1, 1)

@@ -17,8 +17,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.fakes import SEEDS, VALUES, mutated
+from voiceguide.base import SAMPLE_RATE
+from voiceguide.script.limits import estimate_session, estimated_measure
 from voiceguide.script.parse import ParseResult, parse_script
 from voiceguide.script.schema import json_schema
+from voiceguide.timeline.compiler import compile_timeline
 
 VALIDATOR = jsonschema.Draft202012Validator(json_schema())
 
@@ -112,3 +115,16 @@ def test_the_validator_and_the_schema_agree_on_random_scripts(data: dict[str, An
         assert all(any(reason in message for reason in BEYOND_A_SCHEMA) for message in messages), messages
     else:
         assert schema_ok == (result.script is not None), list(VALIDATOR.iter_errors(yaml.safe_load(text)))[:2]
+
+
+@SETTINGS
+@given(SCRIPTS)
+def test_the_limits_estimator_counts_the_events_the_compiler_plans(data: dict[str, Any]) -> None:
+    # The 100,000-event limit is checked on the estimate, before anything is expanded: its count of
+    # cues must be the compiler's (every planned cue, those dropped in a collision included).
+    result = parse_script(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "p.yaml")
+    if result.script is None:
+        return
+    script = result.script
+    timeline = compile_timeline(script, estimated_measure(script.voice.rate, SAMPLE_RATE))
+    assert estimate_session(script).events == len(timeline.events) + len(timeline.dropped)

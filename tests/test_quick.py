@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
+import yaml
 
 from voiceguide.errors import UsageError
 from voiceguide.quick.build import BreatheRequest, PressRequest, breathe_script, press_script, quick_languages
@@ -12,7 +14,8 @@ from voiceguide.quick.patterns import NAMED_PATTERNS, parse_pattern
 from voiceguide.quick.starter import starter_languages, starter_text
 from voiceguide.script.limits import estimated_measure
 from voiceguide.script.parse import parse_script
-from voiceguide.timeline.compiler import Timeline, compile_timeline
+from voiceguide.timeline.compiler import compile_timeline
+from voiceguide.timeline.layout import Timeline
 
 SEVEN = ("de", "en", "es", "fr", "it", "nl", "pt")
 
@@ -96,3 +99,20 @@ def test_starters_are_commented_and_pass_check_cleanly(language: str) -> None:
 def test_a_starter_keeps_a_region_tag() -> None:
     assert "language: pt-BR " in starter_text("pt-BR")
     assert starter_languages() == SEVEN
+
+
+@pytest.mark.engine
+def test_every_starter_and_quick_press_plans_with_the_real_voice_and_drops_nothing(tmp_path: Path) -> None:
+    # The real engine speaks every text of the starter and of a quick press in each language (plan
+    # synthesizes exactly what play would say), with nothing dropped and nothing to warn about.
+    from tests.cli_harness import run_cli
+
+    for language in SEVEN:
+        print(f"planning the {language} starter and quick press with the real voice")
+        both = yaml.safe_load(starter_text(language))  # one plan (one engine) per language: the press appended
+        press = PressRequest(Fraction(30), side="both", every_seconds=Fraction(10), language=language)
+        both["steps"] += yaml.safe_load(press_script(press))["steps"]
+        path = tmp_path / f"{language}.yaml"
+        path.write_text(yaml.safe_dump(both, allow_unicode=True), encoding="utf-8")
+        result = run_cli("plan", str(path), "--json")
+        assert result.exit_status == 0 and result.stderr == "", (language, result.stderr)

@@ -20,7 +20,7 @@ from voiceguide.audio.sinks import FileSink, output_format, supported_formats, t
 from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.errors import OutputError, UsageError
 from voiceguide.play.render import render_session
-from voiceguide.timeline.compiler import Event, Timeline
+from voiceguide.timeline.layout import Event, Timeline
 
 
 class MemorySink:

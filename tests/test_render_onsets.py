@@ -23,6 +23,7 @@ import soundfile
 
 from tests.cli_harness import run_cli
 from tests.onsets import detect_onsets, onset_errors, required_events
+from tests.required import required
 from voiceguide.audio.mixer import Mixer
 from voiceguide.audio.sinks import FileSink, to_pcm16
 from voiceguide.base import SAMPLE_RATE
@@ -47,9 +48,7 @@ def engine_cache() -> Iterator[Path]:
     try:
         Pyttsx3Synthesizer().close()
     except EngineError as error:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"the speech engine is required under CI=true: {error.message}")
-        pytest.skip(f"no speech engine: {error.message}")
+        required(f"no speech engine: {error.message}")
     yield Path(os.environ["VOICEGUIDE_CACHE_DIR"])
 
 

@@ -99,8 +99,8 @@ def test_a_flac_render_is_byte_identical_and_holds_the_wav_renders_samples(tmp_p
 
 
 def test_takes_stay_identical_while_three_engines_synthesize_at_once() -> None:
-    # Under load, pyttsx3's end-of-loop stop() used to land while espeak was still
-    # applying the queued rate, and a take came out at 200 wpm (~1 in 70 takes).
+    # Under load, pyttsx3's end-of-loop stop() can land while espeak is still applying
+    # the queued rate, and a take would come out at 200 wpm: the worker never calls it.
     import threading
 
     texts = ["Breathe in slowly through your nose.", "Hold.", "Now let it go, and rest.", "Release."]

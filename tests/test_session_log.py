@@ -22,11 +22,12 @@ import pytest
 
 from tests.cli_harness import run_cli
 from tests.fakes import WallClockOutput
+from voiceguide.log.pain_points import pain_chart
 from voiceguide.log.record import BadRecord, Record, format_record, parse_record
 from voiceguide.log.recorder import SessionRecorder
 from voiceguide.log.store import append_record, forget_log, log_path, read_log
 from voiceguide.phrases import load_phrasebook
-from voiceguide.play.ask import ask_pain, pain_phrases
+from voiceguide.play.ask import SILENCE_SECONDS, ask_pain, pain_phrases
 from voiceguide.play.tracking import SessionTracking
 from voiceguide.settings import ConfigError, Settings, load_settings
 
@@ -125,6 +126,17 @@ _WRITER = textwrap.dedent("""\
 """)
 
 
+def _wait_until_each_writer_has_appended(titles: tuple[str, ...], records: int) -> None:
+    """Until the log holds ``records`` lines of each title: the writers are appending at once."""
+    deadline = time.monotonic() + 60  # a guard against a hang, not a measurement
+    while time.monotonic() < deadline:
+        text = log_path().read_text(encoding="utf-8", errors="replace") if log_path().exists() else ""
+        if all(text.count(f'"{title}"') >= records for title in titles):
+            return
+        time.sleep(0.01)
+    raise AssertionError("the writers did not append")
+
+
 def test_writers_killed_with_sigkill_while_they_write_leave_a_readable_log_with_no_interleaving(
         log_dir: Path) -> None:
     writers = [subprocess.Popen([sys.executable, "-c", _WRITER, name], cwd=ROOT, stdout=subprocess.PIPE, text=True)
@@ -132,7 +144,7 @@ def test_writers_killed_with_sigkill_while_they_write_leave_a_readable_log_with_
     try:
         for writer in writers:
             assert writer.stdout is not None and writer.stdout.readline() == "ready\n"
-        time.sleep(0.5)  # three processes appending at once
+        _wait_until_each_writer_has_appended(("a" * 2000, "b" * 2000, "c" * 2000), records=5)
         for writer in writers:
             writer.send_signal(signal.SIGKILL)
     finally:
@@ -226,11 +238,47 @@ def test_a_key_answers_and_the_answer_is_confirmed_aloud(key: str, answer: int |
     assert np.count_nonzero(heard) == 1200  # the question (heard before the key), then the reply, whole
 
 
-def test_silence_after_the_question_means_skipped() -> None:
-    started = time.monotonic()
-    got, spoken, _ = _ask([], silence_seconds=0.3)
+class _WaitingClock:
+    """A clock that moves only while ``read_key`` waits for a key: the listener's silence, without the wait."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _ask_in_silence(keys_at: dict[float, str]) -> tuple[int | None, list[str], float]:
+    """``ask_pain`` with its default silence, keys pressed at the clock's times; (answer, spoken, end time)."""
+    output = WallClockOutput()
+    clock = _WaitingClock()
+    spoken: list[str] = []
+    asked_at: list[float] = []
+
+    def speak(text: str) -> np.ndarray:
+        spoken.append(text)
+        return np.full(600, 0.5, dtype=np.float32)
+
+    def read_key(timeout: float) -> str | None:
+        if output.position < 600:  # the question is still being said: the silence has not begun
+            return None
+        if not asked_at:
+            asked_at.append(clock.now)
+        clock.now += timeout
+        due = [at for at in keys_at if clock.now - asked_at[0] >= at]
+        return keys_at.pop(due[0]) if due else None
+
+    phrases = pain_phrases(load_phrasebook())
+    answer = ask_pain(phrases.before, phrases, output, speak, read_key, sample_rate=1000, clock=clock)
+    return answer, spoken, clock.now - asked_at[0]
+
+
+def test_silence_after_the_question_means_skipped_after_fifteen_seconds() -> None:
+    got, spoken, waited = _ask_in_silence({})
     assert got is None and spoken[-1] == "No answer. That is fine."
-    assert time.monotonic() - started >= 0.3
+    assert SILENCE_SECONDS == 15 and SILENCE_SECONDS <= waited < SILENCE_SECONDS + 0.1
+    got, spoken, waited = _ask_in_silence({SILENCE_SECONDS - 0.1: "4"})  # just in time
+    assert got == 4 and spoken[-1] == "Four. Thank you."
 
 
 # -- the log command ---------------------------------------------------------------
@@ -369,19 +417,19 @@ def test_plot_refuses_other_formats_and_says_what_to_install_without_matplotlib(
 def test_plot_of_one_session_spans_about_a_day_not_years() -> None:
     from matplotlib.dates import num2date
 
-    from voiceguide.log.plot import plot_pain
+    from voiceguide.log.plot import MAX_POINTS, plot_pain
 
-    low, high = plot_pain([_record(3)]).axes[0].get_xlim()
+    low, high = plot_pain(pain_chart([_record(3)], MAX_POINTS)).axes[0].get_xlim()
     assert timedelta(hours=12) <= num2date(high) - num2date(low) <= timedelta(days=2)
 
 
 def test_plot_of_years_draws_a_monthly_mean_and_no_names() -> None:
-    from voiceguide.log.plot import NAMED_SESSIONS, plot_pain
+    from voiceguide.log.plot import MAX_POINTS, NAMED_SESSIONS, plot_pain
 
     start = datetime(2024, 1, 1, 8, tzinfo=ZONE)
     records = [dataclasses.replace(_record(3, before=6 + i % 2, after=2), started_at=start + timedelta(days=i))
                for i in range(800)]
-    axes = plot_pain(records).axes[0]
+    axes = plot_pain(pain_chart(records, MAX_POINTS)).axes[0]
     lines = {line.get_gid(): line for line in axes.get_lines()}
     assert len(lines["trend-before"].get_ydata()) in range(26, 29)  # about one mean per 30 days
     assert set(lines["trend-after"].get_ydata()) == {2}

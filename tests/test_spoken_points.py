@@ -19,11 +19,13 @@ import pytest
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import VoiceguideError
 from voiceguide.phrases import primary_language
-from voiceguide.play.listen import LISTEN_RATE, model_directory, normal_phrase
+from voiceguide.play.listen import LISTEN_RATE, normal_phrase
+from voiceguide.play.recognizer import model_directory
 from voiceguide.script.parse import load_script
 from voiceguide.script.pronounce import spoken_forms
-from voiceguide.speech.clips import SpeechBank, resample
+from voiceguide.speech.clips import SpeechBank
 from voiceguide.speech.engines import ENGINES, open_synthesizer
+from voiceguide.speech.trimming import resample
 from voiceguide.timeline.compiler import compile_timeline
 
 pytestmark = pytest.mark.engine

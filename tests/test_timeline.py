@@ -10,6 +10,8 @@ import pytest
 from tests.fakes import fake_measure
 from voiceguide.errors import Position
 from voiceguide.script.model import (
+    PRESS_SAY_GAP,
+    TONE_SECONDS,
     Breathe,
     BreathPattern,
     BreathWords,
@@ -26,20 +28,15 @@ from voiceguide.script.model import (
 from voiceguide.timeline.compiler import (
     BREATHE_SAY_GAP,
     CAUTION_GAP,
-    PRESS_SAY_GAP,
     ROUND_GAP,
     SAMPLE_RATE,
     SECTION_GAP,
     TITLE_GAP,
-    TONE_SECONDS,
-    Chapter,
-    Event,
-    Timeline,
     compile_timeline,
-    file_chapters,
     iter_timeline,
     utterances,
 )
+from voiceguide.timeline.layout import Chapter, Event, Timeline, file_chapters
 
 P = Position("t.yaml", 3, 5)
 SR = SAMPLE_RATE

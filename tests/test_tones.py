@@ -8,7 +8,7 @@ import pytest
 from tests.onsets import detect_onsets
 from voiceguide.audio.tones import SOUNDS, TONE_PEAK, tone
 from voiceguide.base import SAMPLE_RATE
-from voiceguide.timeline.compiler import TONE_SECONDS
+from voiceguide.script.model import TONE_SECONDS
 
 
 @pytest.mark.parametrize("sound", SOUNDS)

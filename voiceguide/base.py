@@ -13,7 +13,6 @@ import shutil
 import sys
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
@@ -38,14 +37,18 @@ SAMPLE_RATE = 22050
 """Frames per second of every clip, block and file inside voiceguide (espeak-ng's own rate)."""
 
 
-def seconds_to_frames(seconds: Fraction | float | int, sample_rate: int = SAMPLE_RATE) -> int:
-    """The nearest whole frame to ``seconds`` (half to even)."""
-    return round(Fraction(seconds) * sample_rate)
+def frames_to_milliseconds(frames: int, sample_rate: int = SAMPLE_RATE) -> int:
+    """``frames`` as the nearest whole millisecond (half up), for chapter marks and captions."""
+    return (frames * 1000 + sample_rate // 2) // sample_rate
 
 
-def frames_to_seconds(frames: int, sample_rate: int = SAMPLE_RATE) -> float:
-    """``frames`` as float seconds, for screens and the JSON plan."""
-    return frames / sample_rate
+def round_half_even(num: int, den: int) -> int:
+    """``round(Fraction(num, den))`` for ``den > 0``, without building a Fraction."""
+    floor, remainder = divmod(num, den)
+    twice = 2 * remainder
+    if twice > den or (twice == den and floor % 2):
+        return floor + 1
+    return floor
 
 
 def clock(frames: int, sample_rate: int = SAMPLE_RATE, *, decimals: int = 0,

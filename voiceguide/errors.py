@@ -90,7 +90,15 @@ class ScriptError(VoiceguideError):
 
 
 class EngineError(VoiceguideError):
-    """The text-to-speech engine is missing, hung, or produced unusable audio."""
+    """The text-to-speech engine is missing, hung, or produced unusable audio.
+
+    ``text``: the text it failed on, when the failure is that text's (so the
+    script's step that holds it can be named).
+    """
+
+    def __init__(self, message: str, hint: str | None = None, *, text: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.text = text
 
 
 class AudioDeviceError(VoiceguideError):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import stat
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from voiceguide.audio import DEFAULT_LOUDNESS_LUFS
+from voiceguide.bounded import Refused, read_bounded
 from voiceguide.errors import VoiceguideError
+from voiceguide.printable import printable, shown_path
 from voiceguide.speech import DEFAULT_ENGINE
 
 if sys.version_info >= (3, 11):
@@ -199,23 +200,19 @@ def config_path() -> Path:
 
 
 def _read_text(path: Path) -> str | None:
-    """The file's text, None when there is none; bounded, so a huge or endless file is refused at once."""
+    """The file's text, None when there is none; through the bounded reader, so a FIFO, a device or a huge
+    file is refused at once; a byte-order mark is dropped."""
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device would never end
-            raise ConfigError(f"The settings file {path} is not a regular file.")
-        with open(path, "rb") as file:
-            data = file.read(MAX_CONFIG_BYTES + 1)
+        data = read_bounded(path, MAX_CONFIG_BYTES)
     except FileNotFoundError:
         return None
-    except OSError as error:
-        raise ConfigError(f"The settings file {path} could not be read: {error.strerror or error}.") from error
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"The settings file {path} is larger than {MAX_CONFIG_BYTES // 1024} KiB.",
-                          hint="it holds a few lines of settings; check it is the right file")
+    except Refused as refused:
+        raise ConfigError(f"The settings file {shown_path(path)} cannot be read: {refused.reason}.",
+                          hint="it holds a few lines of settings; delete it to go back to the defaults") from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ConfigError(f"The settings file {path} is not UTF-8 text: {error.reason}.") from error
+        raise ConfigError(f"The settings file {shown_path(path)} is not UTF-8 text: {error.reason}.") from None
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -227,7 +224,7 @@ def load_settings(path: Path | None = None) -> Settings:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"The settings file {path} is not valid TOML: {error}.",
+        raise ConfigError(f"The settings file {shown_path(path)} is not valid TOML: {error}.",
                           hint="fix it, or delete it to go back to the defaults") from error
     values = _checked(data, path)
     return Settings(path=path, from_file=frozenset(values),
@@ -240,18 +237,18 @@ def _checked(data: Mapping[str, object], path: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for table, entries in data.items():
         if table not in tables or not isinstance(entries, dict):
-            raise ConfigError(f"The settings file {path} has an unknown entry {table!r}.",
+            raise ConfigError(f"The settings file {shown_path(path)} has an unknown entry {_quoted(table)}.",
                               hint=f"it may hold: {_allowed()}")
         for key, value in entries.items():
             spec = SPECS_BY_NAME.get(f"{table}.{key}")
             if spec is None:
-                raise ConfigError(f"The settings file {path} has an unknown key {table}.{key}.",
-                                  hint=_did_you_mean(table, key))
+                raise ConfigError(f"The settings file {shown_path(path)} has an unknown key "
+                                  f"{_short(f'{table}.{key}')}.", hint=_did_you_mean(table, key))
             try:
                 values[spec.name] = spec.check(value)
             except ValueError as error:
-                shown = repr(value) if not isinstance(value, str) or len(value) <= 40 else repr(value[:40] + "…")
-                raise ConfigError(f"In the settings file {path}, {spec.name} {error}, not {shown}.") from None
+                raise ConfigError(f"In the settings file {shown_path(path)}, {spec.name} {error}, "
+                                  f"not {_quoted(value)}.") from None
     return values
 
 
@@ -303,3 +300,17 @@ def format_settings(settings: Settings) -> str:
         else:
             lines.append(f"{spec.key} = {_toml_value(value)}   # [{source}] {spec.meaning}")
     return "\n".join(lines) + "\n"
+
+
+QUOTED_CHARS = 40
+"""The most of a key or value quoted back in a message (a 3 MB value is not echoed whole)."""
+
+
+def _short(text: str) -> str:
+    """A key or value shown in a message: at most ``QUOTED_CHARS`` characters of it, safe to show."""
+    return printable(text, one_line=True, max_chars=QUOTED_CHARS)
+
+
+def _quoted(value: object) -> str:
+    """A key or value quoted in a message, as ``_short``."""
+    return repr(_short(value)) if isinstance(value, str) else _short(repr(value)[:QUOTED_CHARS * 2])

@@ -2,7 +2,7 @@
 
 One breathing step can drop tens of thousands of cues, each a warning; a
 generated script can hold as many errors.  Printing them all buries the first
-ones (and once took 14.5 MB of stderr), so after the first ``MAX_OF_A_KIND``
+ones (and can fill megabytes of stderr), so after the first ``MAX_OF_A_KIND``
 of a kind one line says how many more there are ("… and 59,868 more like
 this"), right after the last one shown.  Two diagnostics are of a kind when
 their severity and message are the same but for quoted text, numbers and times.

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voiceguide.audio.sinks import write_text_atomically
+from voiceguide.base import frames_to_milliseconds
 from voiceguide.errors import OutputError, UsageError
 from voiceguide.printable import printable
-from voiceguide.timeline.compiler import Timeline, file_chapters
+from voiceguide.timeline.layout import Timeline, file_chapters
 
 CAPTION_EXTENSIONS = (".vtt", ".srt")
 CHAPTER_EXTENSIONS = (".cue", ".vtt")
@@ -46,12 +47,8 @@ def check_chapters_path(path: str | os.PathLike[str]) -> None:
     _extension(path, CHAPTER_EXTENSIONS, "chapters")
 
 
-def _milliseconds(frames: int, sample_rate: int) -> int:
-    return (frames * 1000 + sample_rate // 2) // sample_rate
-
-
 def _timestamp(frames: int, sample_rate: int, decimal: str) -> str:
-    ms = _milliseconds(frames, sample_rate)
+    ms = frames_to_milliseconds(frames, sample_rate)
     seconds, ms = divmod(ms, 1000)
     minutes, seconds = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)

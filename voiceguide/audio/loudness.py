@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
+import os
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,7 +29,7 @@ import numpy as np
 
 from voiceguide.audio.mixer import ClipSource, Mixer
 from voiceguide.base import SAMPLE_RATE, Audio, write_atomically
-from voiceguide.speech.levelling import (
+from voiceguide.dsp.levelling import (
     CEILING_DBTP,
     HEADROOM_DB,
     REFERENCE_LUFS,
@@ -37,7 +38,7 @@ from voiceguide.speech.levelling import (
     level_clip,
     loudness_lufs,
 )
-from voiceguide.timeline.compiler import Event
+from voiceguide.timeline.layout import Event
 
 
 def levelled_tones(cache_dir: Path | None) -> Callable[[str], Audio]:
@@ -214,7 +215,7 @@ def file_gain_db(target_lufs: float, session_lufs: float) -> float:
 
 
 class GainedClips:
-    """A ``ClipSource`` whose clips are ``gain_db`` louder, each held to ``CEILING_DBTP`` true peak.
+    """A ``ClipSource`` whose clips are ``gain_db`` louder, each held to ``ceiling_dbtp`` (``CEILING_DBTP``).
 
     Keeps the gained clips in memory (bounded by ``max_cached_frames``), so a
     clip is scaled and limited once per render, not once per block.
@@ -225,9 +226,9 @@ class GainedClips:
         self._clips = clips
         self._gain_db = gain_db
         self._gain = np.float32(db_to_gain(gain_db))
-        self._ceiling = ceiling_dbtp
-        # Levelled clips peak HEADROOM_DB under CEILING_DBTP: up to this gain they keep the ceiling.
-        self._limit = gain_db > HEADROOM_DB + ceiling_dbtp - CEILING_DBTP
+        self._ceiling_dbtp = ceiling_dbtp
+        # Levelled clips keep CEILING_DBTP up to a gain of HEADROOM_DB; a lower ceiling leaves less.
+        self._limit = gain_db > HEADROOM_DB - (CEILING_DBTP - ceiling_dbtp)
         self._max_cached_frames = max_cached_frames
         self._cache: OrderedDict[tuple[str, str | None, str | None], Audio] = OrderedDict()
         self._cached_frames = 0
@@ -244,7 +245,7 @@ class GainedClips:
             # Limiting this hard takes loudness too: level the clip again, at its
             # own loudness plus the gain, so the file still meets its target.
             audio = level_clip(raw, SAMPLE_RATE, target_lufs=loudness_lufs(raw, SAMPLE_RATE) + self._gain_db,
-                               ceiling_dbtp=self._ceiling)
+                               ceiling_dbtp=self._ceiling_dbtp)
         else:
             audio = raw * self._gain
             audio.flags.writeable = False
@@ -254,3 +255,17 @@ class GainedClips:
             _, evicted = self._cache.popitem(last=False)
             self._cached_frames -= evicted.size
         return audio
+
+
+def file_true_peak_dbtp(path: str | os.PathLike[str]) -> float:
+    """The true peak (dBTP, BS.1770-4) of an audio file as a player decodes it, read in blocks."""
+    import soundfile
+
+    from voiceguide.true_peak import TruePeakMeter
+
+    with soundfile.SoundFile(os.fsencode(path)) as file:
+        meter = TruePeakMeter(file.samplerate)
+        for block in file.blocks(blocksize=1 << 16, dtype="float32", always_2d=True):
+            meter.feed(block)
+    peak = meter.finish()
+    return 20 * math.log10(peak) if peak > 0 else -math.inf

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from voiceguide.base import SAMPLE_RATE, Audio, FrameCache
-from voiceguide.timeline.compiler import Event
+from voiceguide.timeline.layout import Event
 
 if TYPE_CHECKING:
     from voiceguide.audio.bed import Bed

@@ -102,6 +102,9 @@ class FileFormat:
         return min(1.0, max(0.0, 1 - (self.bitrate - OPUS_MIN_BITRATE) / OPUS_BITRATE_SPAN))
 
 
+LOSSY_SUBTYPES = frozenset({"VORBIS", "OPUS", "MPEG_LAYER_III"})
+"""Encodings whose decoded peaks differ from the samples they were given (by up to ~2 dB, measured)."""
+
 _CANDIDATES = (
     FileFormat(".wav", "WAV", "PCM_16"),
     FileFormat(".flac", "FLAC", "PCM_16"),
@@ -202,6 +205,8 @@ class FileSink:
     (Opus) gets the blocks resampled on the way (``resampling.StreamResampler``).
     ``tags`` (title, chapters, ...) are written into the temporary file before
     it is moved into place, so the file appears complete or not at all.
+    ``before_commit``, when set, is called with the finished temporary file
+    before it is moved into place; an exception from it aborts the file.
     """
 
     def __init__(self, path: str | os.PathLike[str], sample_rate: int, tags: FileTags | None = None, *,
@@ -211,6 +216,7 @@ class FileSink:
         self.format = output_format(self.path)
         self.sample_rate = sample_rate
         self.tags = tags
+        self.before_commit: Callable[[Path], None] | None = None
         self.channels = channels
         self._file_rate = file_rate = self.format.sample_rate or sample_rate
         self._resampler = StreamResampler(sample_rate, file_rate, channels) if file_rate != sample_rate else None
@@ -229,7 +235,7 @@ class FileSink:
         assert self._target is not None
         with self._libsndfile(output_error):
             self._file = soundfile.SoundFile(
-                self._target.temporary,
+                os.fsencode(self._target.temporary),  # bytes: soundfile encodes a str strictly (no undecodable names)
                 "w",
                 samplerate=self._file_rate,
                 channels=self.channels,
@@ -328,6 +334,8 @@ class FileSink:
             if self.tags is not None:
                 # Tagged before the rename: the file appears complete or not at all.
                 write_tags(self._target.temporary, self.format.format, self.tags)
+            if self.before_commit is not None:
+                self.before_commit(self._target.temporary)  # may refuse the file: it is then aborted
             self._target.commit()
             self._target = None
 

@@ -24,7 +24,7 @@ from voiceguide.base import SAMPLE_RATE, write_atomically
 from voiceguide.errors import Position, UsageError
 from voiceguide.script.model import Background, BackgroundStep, Press, Repeat, Script, Step
 from voiceguide.script.vocabulary import BACKGROUND_FILE_TYPES, BACKGROUND_SOUNDS
-from voiceguide.speech.levelling import CEILING_DBTP, REFERENCE_LUFS, db_to_gain
+from voiceguide.dsp.levelling import CEILING_DBTP, REFERENCE_LUFS, db_to_gain
 from voiceguide.timeline.layout import BedChange, Event
 
 CALIBRATION_SECONDS = 40

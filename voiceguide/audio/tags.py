@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from voiceguide import __version__
-from voiceguide.timeline.compiler import Timeline, file_chapters
+from voiceguide.base import frames_to_milliseconds
+from voiceguide.timeline.layout import Timeline, file_chapters
 
 ENCODER = f"voiceguide {__version__}"
 """What every file names as its encoder."""
@@ -64,12 +65,9 @@ def chapter_marks(starts: list[tuple[str, int]], length: int, sample_rate: int) 
     marks = []
     for index, (title, start) in enumerate(ordered):
         end = ordered[index + 1][1] if index + 1 < len(ordered) else length
-        marks.append(ChapterMark(" ".join(title.split()), _ms(start, sample_rate), _ms(max(start, end), sample_rate)))
+        marks.append(ChapterMark(" ".join(title.split()), frames_to_milliseconds(start, sample_rate),
+                                 frames_to_milliseconds(max(start, end), sample_rate)))
     return tuple(marks)
-
-
-def _ms(frames: int, sample_rate: int) -> int:
-    return (frames * 1000 + sample_rate // 2) // sample_rate
 
 
 def vorbis_time(ms: int) -> str:

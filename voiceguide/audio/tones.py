@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from voiceguide.base import SAMPLE_RATE, Audio
-from voiceguide.timeline.compiler import TONE_SECONDS
+from voiceguide.script.model import TONE_SECONDS
 
 SOUNDS = ("bell", "beep", "gong")
 """The sound names a ``chime`` may ask for."""

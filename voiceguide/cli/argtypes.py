@@ -7,6 +7,8 @@ bounded before any exact conversion (``--pace 1e999999999`` would take forever).
 from __future__ import annotations
 
 import argparse
+import os
+import re
 from datetime import date
 from fractions import Fraction
 
@@ -67,14 +69,48 @@ def loudness(text: str) -> float:
     """``--loudness``: LUFS in the range a phone can play cleanly."""
     from voiceguide.audio import MAX_LOUDNESS_LUFS, MIN_LOUDNESS_LUFS
 
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--loudness takes LUFS such as -16, not {text!r}") from None
+    # ASCII digits only, as scripts' numbers: float() would take "-١٢" and "1_6".
+    if not re.fullmatch(r"[ \t]*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[ \t]*", text, re.ASCII):
+        raise argparse.ArgumentTypeError(f"--loudness takes LUFS such as -16, not {text[:40]!r}")
+    value = float(text)
     if not MIN_LOUDNESS_LUFS <= value <= MAX_LOUDNESS_LUFS:
         raise argparse.ArgumentTypeError(
             f"--loudness must be between {MIN_LOUDNESS_LUFS:g} and {MAX_LOUDNESS_LUFS:g} LUFS, not {text}")
     return value
+
+
+def file_name(text: str) -> str:
+    """A file to read (a script): a name the file system can hold (``bounded.name_problem``).
+
+    An empty name passes: the command says what a script's name should be.
+    """
+    from voiceguide.bounded import name_problem
+    from voiceguide.printable import shown_path
+
+    problem = name_problem(text) if text else None
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"cannot use {shown_path(text, max_chars=60)!r}: {problem}")
+    return text
+
+
+def output_name(text: str) -> str:
+    """A file to write: a name as ``file_name``, not ``-`` (files only) and not a folder's (``x.ogg/``)."""
+    from voiceguide.printable import shown_path
+
+    if text == "-":
+        raise argparse.ArgumentTypeError("'-' (standard output) is not supported: name a file")
+    if not text:
+        raise argparse.ArgumentTypeError("cannot use '': the name is empty")
+    name = file_name(text)
+    if name.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"{shown_path(name, max_chars=60)!r} names a folder (it ends with "
+                                         f"{os.sep!r}): name a file")
+    return name
+
+
+def plot_name(text: str) -> str:
+    """``--plot``'s picture (``output_name``), or ``""``: the text chart (argparse passes its ``const`` too)."""
+    return text if text == "" else output_name(text)
 
 
 def duration(text: str) -> Fraction:
@@ -110,7 +146,7 @@ def language(text: str) -> str:
 
     from voiceguide.script.vocabulary import LANGUAGE_PATTERN
 
-    if len(text) > 35 or not re.match(LANGUAGE_PATTERN, text):
+    if len(text) > 35 or not re.fullmatch(LANGUAGE_PATTERN, text):  # fullmatch: "$" lets "de\n" through
         raise argparse.ArgumentTypeError(f"a language is a tag such as de or pt-BR, not {text[:40]!r}")
     return text
 

@@ -27,6 +27,9 @@ def parse_options(argv: Sequence[str] | None = None) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    from voiceguide.streams import ensure_standard_streams
+
+    ensure_standard_streams()  # a closed stdout: one sentence, not AttributeError; closed stderr: quiet
     # A full disk on stdout: one sentence and exit 1, never a traceback (GuardedStdout).  A pipe closed by
     # its reader (``plan --json | head``) ends the command quietly, as other command-line tools do.
     guarded = GuardedStdout(sys.stdout)

@@ -63,8 +63,8 @@ def add_play_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--note", type=argtypes.note, metavar="TEXT",
                         help="a note kept with this session in the log ('slept badly')")
     parser.add_argument("--listen", action=argparse.BooleanOptionalAction,
-                        help="hands-free: obey spoken commands (pause, continue, next, back, repeat, time left, "
-                             "louder, softer, help, stop); needs the 'listen' extra")
+                        help="hands-free: obey spoken commands (pause, continue, next, go back, repeat, time left, "
+                             "volume up, volume down, help, stop); needs the 'listen' extra")
     parser.add_argument("--mic", metavar="DEVICE", help="with --listen: the microphone (a number or part of a name)")
     _add_sound_options(parser)
 
@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_script_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """check, schema, phrases: the script language."""
     p = sub.add_parser("check", help="validate scripts and print errors and warnings")
-    p.add_argument("scripts", nargs="+", metavar="SCRIPT")
+    p.add_argument("scripts", nargs="+", metavar="SCRIPT", type=argtypes.file_name)
     p.set_defaults(func=cmd_check, options=options.check_options)
     p = sub.add_parser("schema", help="print a JSON Schema of the script format, for editors")
     p.set_defaults(func=cmd_schema, options=options.no_options)
@@ -115,20 +115,21 @@ def _add_script_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
 def _add_session_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """plan, render, list, voices: sessions."""
     p = sub.add_parser("plan", help="print the session's timeline")
-    p.add_argument("script", metavar="SCRIPT")
+    p.add_argument("script", metavar="SCRIPT", type=argtypes.file_name)
     p.add_argument("--json", action="store_true", help="print the plan as one JSON object")
-    p.add_argument("--plot", metavar="FILE",
+    p.add_argument("--plot", metavar="FILE", type=argtypes.output_name,
                    help="draw the session into FILE (.png or .svg): sections, speech, breathing, holds and their "
                         "cues, moved and dropped cues (needs the 'plot' extra)")
     _add_sound_options(p)
     p.set_defaults(func=cmd_plan, options=options.plan_options)
     p = sub.add_parser("render", help="write the whole session to an audio file")
-    p.add_argument("script", metavar="SCRIPT")
-    p.add_argument("-o", "--output", metavar="FILE",
+    p.add_argument("script", metavar="SCRIPT", type=argtypes.file_name)
+    p.add_argument("-o", "--output", metavar="FILE", type=argtypes.output_name,
                    help="output file; format from the extension: .wav .flac .ogg .opus .mp3 (default: the "
                         "script's name with the settings' format, .opus, in the current folder)")
-    p.add_argument("--captions", metavar="FILE", help="also write captions (.vtt or .srt)")
-    p.add_argument("--chapters", metavar="FILE",
+    p.add_argument("--captions", metavar="FILE", type=argtypes.output_name,
+                   help="also write captions (.vtt or .srt)")
+    p.add_argument("--chapters", metavar="FILE", type=argtypes.output_name,
                    help="also write the sections as chapters: a cue sheet (.cue) or a WebVTT chapters track (.vtt)")
     p.add_argument("--loudness", type=argtypes.loudness, metavar="LUFS",
                    help=f"integrated loudness of the file (ITU-R BS.1770), default {DEFAULT_LOUDNESS_LUFS:g}; "
@@ -151,7 +152,8 @@ def _add_live_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p = sub.add_parser("play", help="play a session aloud", formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Play a session aloud, live. Follow it by ear; the keys below are optional.",
                        epilog=PLAY_KEYS_EPILOG)
-    p.add_argument("script", metavar="SCRIPT", nargs="?", help="a script file, or a shipped session's name")
+    p.add_argument("script", metavar="SCRIPT", nargs="?", type=argtypes.file_name,
+                   help="a script file, or a shipped session's name")
     start = p.add_mutually_exclusive_group()
     start.add_argument("--from", dest="from_step", metavar="STEP",
                        help="start at this step: its number in the script (3, or 5.2 inside a repeat) or its label")
@@ -196,7 +198,7 @@ def _add_daily_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     _add_quick_options(p)
     p.set_defaults(func=cmd_press, options=options.press_options)
     p = sub.add_parser("new", help="write a commented starter script to change into your own")
-    p.add_argument("file", metavar="FILE", help="the new script (never replaces a file)")
+    p.add_argument("file", metavar="FILE", type=argtypes.output_name, help="the new script (never replaces a file)")
     p.add_argument("--language", type=argtypes.language, default="en", metavar="LANG",
                    help="the starter's language: en, de, fr, es, it, nl or pt (default en)")
     p.set_defaults(func=cmd_new, options=options.new_options)
@@ -210,7 +212,8 @@ def _add_daily_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
 def _add_quick_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--language", type=argtypes.language, default="en", metavar="LANG",
                         help="the language spoken: en, de, fr, es, it, nl or pt (default en)")
-    parser.add_argument("--save", metavar="FILE", help="write the session as a script instead of playing it")
+    parser.add_argument("--save", metavar="FILE", type=argtypes.output_name,
+                        help="write the session as a script instead of playing it")
     add_play_options(parser)
 
 
@@ -221,7 +224,7 @@ def _add_log_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument("--csv", action="store_true", help="print every session as CSV, for a spreadsheet")
     p.add_argument("--since", type=argtypes.since_date, metavar="DATE",
                    help="only sessions started on DATE (YYYY-MM-DD) or later")
-    p.add_argument("--plot", nargs="?", const="", metavar="FILE",
+    p.add_argument("--plot", nargs="?", const="", metavar="FILE", type=argtypes.plot_name,
                    help="draw pain before and after per session into FILE (.png or .svg); "
                         "without FILE, a text chart")
     p.add_argument("--forget", action="store_true", help="delete the session log (asks first)")

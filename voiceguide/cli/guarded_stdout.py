@@ -32,6 +32,8 @@ def stdout_error(error: OSError) -> StdoutError:
     """One plain sentence for a failed write to standard output."""
     if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return StdoutError("Cannot write to standard output: the disk is full (or the file is at its size limit).")
+    if error.errno == errno.EBADF:
+        return StdoutError("Cannot write to standard output: it is closed.")
     if isinstance(error, BrokenPipeError) or error.errno == errno.EPIPE:
         closed = StdoutError("Cannot write to standard output: it was closed before everything was written.")
         closed.closed_pipe = True

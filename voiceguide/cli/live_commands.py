@@ -26,6 +26,10 @@ def cmd_play(options: PlayOptions) -> int:
         from voiceguide.printable import printable
 
         options, target = resume_options(options)
+        if target.command is not None:
+            from voiceguide.cli.options import resumed_quick_options
+
+            options = resumed_quick_options(options, target.command, target.script_sha256)
         resume = target.point
         print(printable(f'Resuming "{target.session}" from step {resume.step}'
                         + (f" (round {resume.occurrence})" if resume.occurrence > 1 else "") + ".",
@@ -42,6 +46,7 @@ def cmd_play(options: PlayOptions) -> int:
 
 def cmd_listen_test(options: ListenTestOptions) -> int:
     """``listen-test``: the microphone's level and what is heard, to check the set-up before lying down."""
+    from voiceguide.play.command_words import SUGGESTED
     from voiceguide.play.hearing import Hearing, listen_for
 
     hearing = Hearing(options.mic)
@@ -57,15 +62,17 @@ def cmd_listen_test(options: ListenTestOptions) -> int:
             sys.stdout.flush()
 
     def heard(item: Heard) -> None:
+        from voiceguide.play.screen import redraw
         from voiceguide.printable import printable
 
-        what = f"command: {item.action}" if item.action else "not a command"
+        what = f"command: {item.action}" if item.action else f"ignored: {item.ignored}" if item.ignored else (
+            "not a command")
+        line = f"heard {printable(item.text, one_line=True)!r} ({what})"
         with lock:
-            sys.stdout.write(("\r\x1b[K" if tty else "") + f"heard {printable(item.text, one_line=True)!r} "
-                             f"({what})\n")
+            sys.stdout.write((redraw(line) if tty else line) + "\n")
             sys.stdout.flush()
 
-    print("Listening. Say a command (pause, continue, next, back, repeat, time left, louder, softer, help, stop)."
+    print(f"Listening. Say a command ({', '.join(SUGGESTED)})."
           + (" Ctrl-C ends." if options.seconds is None else ""))
     try:
         listen_for(hearing, options.seconds, heard, level)

@@ -10,14 +10,12 @@ import sys
 from voiceguide.cli.options import LogOptions
 from voiceguide.errors import ExitStatus, VoiceguideError
 
-LOG_TABLE_ROWS = 20
-"""Sessions the ``log`` table shows without ``--since``."""
-
 
 def cmd_log(options: LogOptions) -> int:
     """``log``: the table, ``--csv``, ``--plot`` (a picture or a text chart), or ``--forget``."""
-    from voiceguide.log import tables
-    from voiceguide.log.store import log_path, read_log
+    from voiceguide.log import views
+    from voiceguide.log.store import Damage, log_path
+    from voiceguide.printable import shown_path
 
     if options.forget:
         return _forget_log(options.yes)
@@ -25,37 +23,26 @@ def cmd_log(options: LogOptions) -> int:
         from voiceguide.log.plot import check_plot_path
 
         check_plot_path(options.plot)  # a wrong name is refused before the log is read
-    contents = read_log()
-    if contents.damaged_lines:
-        print(f"voiceguide: note: {contents.damaged_lines} damaged line(s) in {log_path()} were skipped "
-              "(a session cut off while it was being written)", file=sys.stderr)
-    records = list(contents.records)
-    if options.since is not None:
-        records = tables.since(records, options.since)
+    damage = Damage()
     if options.plot:
-        from voiceguide.log.plot import write_plot
-
-        drawn = write_plot(records, options.plot)
-        print(f"wrote {options.plot}: pain before and after for {drawn} session{'' if drawn == 1 else 's'}")
+        drawn = views.picture(options.plot, options.since, damage)
+        print(f"wrote {shown_path(options.plot)}: pain before and after for {drawn} "
+              f"session{'' if drawn == 1 else 's'}")
     elif options.plot is not None:
-        sys.stdout.write(tables.format_chart(records))
-    elif options.csv:
-        sys.stdout.write(tables.format_csv(records))
-    elif not records:
-        print("No sessions in the log yet." if not contents.records else "No sessions since then.")
+        sys.stdout.write(views.chart_text(options.since, damage))
     else:
-        from datetime import datetime
-
-        sys.stdout.write(tables.format_summary(contents.records, datetime.now().astimezone()))
-        shown = records[-LOG_TABLE_ROWS:] if options.since is None else records
-        sys.stdout.write(tables.format_table(shown))
-        if len(shown) < len(records):
-            print(f"(the last {len(shown)} of {len(records)} sessions; --since DATE or --csv shows more)")
+        pieces = views.csv_text if options.csv else views.table_text
+        for piece in pieces(options.since, damage):
+            sys.stdout.write(piece)
+    if damage.lines:
+        print(f"voiceguide: note: {damage.lines} damaged line(s) in {shown_path(log_path())} were skipped "
+              "(a session cut off while it was being written, or an edit)", file=sys.stderr)
     return ExitStatus.OK
 
 
 def _forget_log(assume_yes: bool) -> int:
-    from voiceguide.log.store import forget_log, log_path, read_log
+    from voiceguide.log.store import forget_log, log_path, read_last
+    from voiceguide.printable import shown_path
 
     path = log_path()
     if not path.exists():
@@ -65,14 +52,15 @@ def _forget_log(assume_yes: bool) -> int:
         if not sys.stdin.isatty():
             raise VoiceguideError("--forget asks before deleting the log, but there is no terminal to ask on.",
                                   hint="add --yes to delete it without asking")
-        count = len(read_log().records)
+        count = read_last(0).total  # its lines: nothing is parsed before asking
         try:
-            answer = input(f"Delete the session log ({count} session{'' if count == 1 else 's'}, {path})? [y/N] ")
+            answer = input(f"Delete the session log ({count} session{'' if count == 1 else 's'}, "
+                           f"{shown_path(path)})? [y/N] ")
         except EOFError:
             answer = ""
         if answer.strip().lower() not in ("y", "yes"):
             print("Kept the session log.")
             return ExitStatus.OK
     forget_log(path)
-    print(f"Deleted the session log ({path}).")
+    print(f"Deleted the session log ({shown_path(path)}).")
     return ExitStatus.OK

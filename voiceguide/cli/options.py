@@ -200,3 +200,31 @@ def phrases_options(args: argparse.Namespace) -> str | None:
     """``phrases``: the language asked for, if any."""
     language: str | None = args.language
     return language
+
+
+def resumed_quick_options(options: PlayOptions, command: str, script_sha256: str) -> PlayOptions:
+    """``play --resume`` of a quick session: its script made again from its command, which must give the text
+    that was played (the same SHA-256), with this ``play``'s other options."""
+    import contextlib
+    import dataclasses
+    import io
+    import shlex
+
+    from voiceguide.cli.definition import build_parser
+    from voiceguide.log.recorder import text_sha256
+    from voiceguide.play.resume import NothingToResume
+
+    try:
+        words = shlex.split(command)[1:]
+        with contextlib.redirect_stderr(io.StringIO()):  # a log edited by hand: argparse's usage is not shown
+            args = build_parser().parse_args(words)
+        quick = args.options(args)
+    except (SystemExit, ValueError):
+        raise NothingToResume("the log names the last session by a command voiceguide cannot read") from None
+    text = quick.play.session.text
+    if text is None or text_sha256(text) != script_sha256:
+        raise NothingToResume("the last session, a quick session, would not sound the same now (voiceguide has "
+                              "changed since), so voiceguide cannot tell where it stopped",
+                              hint=f"start it again with '{command}'")
+    session = dataclasses.replace(options.session, script=quick.play.session.script, text=text)
+    return dataclasses.replace(options, session=session)

@@ -46,7 +46,7 @@ def cmd_phrases(language: str | None) -> int:
     from voiceguide.phrases import phrasebook_yaml
     from voiceguide.script.vocabulary import LANGUAGE_PATTERN
 
-    if language is not None and not re.match(LANGUAGE_PATTERN, language):
+    if language is not None and not re.fullmatch(LANGUAGE_PATTERN, language):
         raise UsageError(f"'{language}' is not a BCP-47 language tag",
                          hint="give a tag such as en, de, fr-CA or pt-BR")
     sys.stdout.write(phrasebook_yaml(language))

@@ -42,13 +42,14 @@ def cmd_render(options: RenderOptions) -> int:
     from voiceguide.base import clock
     from voiceguide.play.interrupts import signals_interrupt
     from voiceguide.play.render import render_files
+    from voiceguide.printable import shown_path
 
     # Progress only for a person at a terminal: never in pipes, logs or under --plain.
     progress = sys.stderr if sys.stderr.isatty() and not options.plain else None
     with signals_interrupt():
         timeline = render_files(options, progress, print_diagnostics)
     speech = sum(1 for event in timeline.events if event.kind == "speech")
-    print(f"wrote {options.output}: {clock(timeline.length, timeline.sample_rate, decimals=2)}, "
+    print(f"wrote {shown_path(options.output)}: {clock(timeline.length, timeline.sample_rate, decimals=2)}, "
           f"{len(timeline.events)} sounds ({speech} spoken)")
     return ExitStatus.OK
 
@@ -83,7 +84,7 @@ def cmd_voices(language: str | None) -> int:
 
     voices, missing = every_engines_voices()
     if language is not None:
-        from voiceguide.speech.pyttsx3_engine import install_voice_hint, voices_speaking
+        from voiceguide.speech.voices import install_voice_hint, voices_speaking
 
         # Each engine's voices that speak it, the closest tag first (fr: fr-fr before fr-be).
         voices = [(engine, voice) for engine in dict.fromkeys(engine for engine, _ in voices)

@@ -20,10 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from voiceguide.errors import VoiceguideError
-from voiceguide.log.record import PAIN_MAX, Record
-from voiceguide.log.tables import safe_text, with_pain
+from voiceguide.log.pain_points import PainChart, PainPoint
+from voiceguide.log.record import PAIN_MAX
+from voiceguide.log.tables import TITLE_CHARS, safe_text
+from voiceguide.printable import printable, shown_path
 
 FORMATS = (".png", ".svg")
+MAX_POINTS = 2000
+"""Sessions drawn each as a mark at most: a longer log is drawn as means per day, week, month or year."""
 POINTS_KEY = "voiceguide:points"
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 9.0, 4.5, 100
 BEFORE_COLOR, AFTER_COLOR, LINK_COLOR = "#c0504d", "#2e75b6", "#9e9e9e"
@@ -48,19 +52,20 @@ def check_plot_path(path: str) -> str:
     """The picture format for ``path`` (``.png`` or ``.svg``); raises PlotPathError for another."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise PlotPathError(f"--plot writes .png or .svg files, not {suffix or 'a file without extension'!r}.",
+        shown = printable(suffix, one_line=True, max_chars=40) or "a file without extension"
+        raise PlotPathError(f"--plot writes .png or .svg files, not {shown!r}.",
                             hint="name the file chart.png or chart.svg")
     return suffix
 
 
-def plot_pain(records: Sequence[Record]) -> Any:
-    """A matplotlib Figure of the pain answers in ``records``; raises PlotUnavailable."""
+def plot_pain(chart: PainChart) -> Any:
+    """A matplotlib Figure of the pain answers in ``chart``; raises PlotUnavailable."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
         raise PlotUnavailable() from None
     mdates = _dates()
-    drawn = with_pain(records)
+    drawn = chart.points
     figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
     axes: Any = figure.add_subplot()  # matplotlib's stubs do not know that it plots datetimes
     # Many sessions (months, years): smaller marks and no names, so the trend stays readable.
@@ -78,18 +83,19 @@ def plot_pain(records: Sequence[Record]) -> Any:
     axes.plot([r.started_at for r in after], [r.pain_after for r in after], linestyle="none",
               marker="o", markersize=7 * scale, color=AFTER_COLOR, label="after the session", gid="pain-after",
               zorder=2)
-    if len(drawn) > NAMED_SESSIONS:
+    if len(drawn) > NAMED_SESSIONS and chart.period is None:  # means per period are a trend already
         _draw_trend(axes, before, "pain_before", BEFORE_COLOR)
         _draw_trend(axes, after, "pain_after", AFTER_COLOR)
     for record in drawn if len(drawn) <= NAMED_SESSIONS else ():
         top = max(v for v in (record.pain_before, record.pain_after) if v is not None)
-        axes.annotate(safe_text(record.session), (mdates.date2num(record.started_at), top),
+        axes.annotate(safe_text(record.label, TITLE_CHARS), (mdates.date2num(record.started_at), top),
                       xytext=(0, 10), textcoords="offset points", rotation=60, fontsize=7,
                       ha="left", va="bottom", color="#444444")
     axes.set_ylim(-0.5, PAIN_MAX + 3)
     axes.set_yticks(range(0, PAIN_MAX + 1, 2))
     axes.set_ylabel("pain (0 none, 10 worst)")
-    axes.set_title("Pain before and after each session")
+    axes.set_title("Pain before and after each session" if chart.period is None
+                   else f"Mean pain before and after the sessions of each {chart.period}")
     axes.grid(axis="y", color="#e0e0e0")
     if drawn:
         # The axis spans the sessions, with a margin (half a day at least): never years around one session.
@@ -106,13 +112,13 @@ def plot_pain(records: Sequence[Record]) -> Any:
     return figure
 
 
-def _draw_trend(axes: Any, records: Sequence[Record], field: str, color: str) -> None:
+def _draw_trend(axes: Any, records: Sequence[PainPoint], field: str, color: str) -> None:
     """The mean per week (per month past a year of sessions), as a line through the marks."""
     if not records:
         return
     first = records[0].started_at
     days = 7 if (records[-1].started_at - first) < timedelta(days=365) else 30
-    bins: dict[int, list[Record]] = {}
+    bins: dict[int, list[PainPoint]] = {}
     for record in records:
         bins.setdefault((record.started_at - first).days // days, []).append(record)
     groups = [bins[index] for index in sorted(bins)]
@@ -142,12 +148,12 @@ def plotted_points(figure: Any) -> dict[str, list[list[float]]]:
     return points
 
 
-def write_plot(records: Sequence[Record], path: str) -> int:
+def write_plot(chart: PainChart, path: str) -> int:
     """Draw the chart into ``path`` (.png or .svg), atomically; returns the number of sessions drawn."""
     from voiceguide.base import write_atomically
 
     suffix = check_plot_path(path)
-    figure = plot_pain(records)
+    figure = plot_pain(chart)
     buffer = io.BytesIO()
     if suffix == ".png":
         metadata = {"Title": "voiceguide pain log", POINTS_KEY: json.dumps(plotted_points(figure))}
@@ -157,5 +163,6 @@ def write_plot(records: Sequence[Record], path: str) -> int:
     try:
         write_atomically(path, buffer.getvalue())
     except OSError as error:
-        raise PlotPathError(f"The chart could not be written to {path}: {error.strerror or error}.") from error
-    return len(with_pain(records))
+        raise PlotPathError(f"The chart could not be written to {shown_path(path)}: "
+                            f"{error.strerror or error}.") from error
+    return chart.sessions

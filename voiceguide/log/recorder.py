@@ -12,12 +12,17 @@ from voiceguide.log.store import append_record
 
 
 def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, in hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """The SHA-256 of a script file's bytes, in hex; read through the bounded reader (a script is at most 1 MiB).
+
+    Raises ``OSError`` (``FileNotFoundError`` when there is none) for what cannot be read as a script file.
+    """
+    from voiceguide.bounded import Refused, read_bounded
+    from voiceguide.script.source import MAX_SCRIPT_BYTES
+
+    try:
+        return hashlib.sha256(read_bounded(path, MAX_SCRIPT_BYTES)).hexdigest()
+    except Refused as refused:
+        raise OSError(f"{path}: {refused.reason}") from None
 
 
 def text_sha256(text: str) -> str:
@@ -45,11 +50,6 @@ class SessionRecorder:
         self._started_at: datetime | None = None
         self.pain_before: int | None = None
         self.pain_after: int | None = None
-
-    @property
-    def started(self) -> bool:
-        """True once the session has reached its first step."""
-        return self._started_at is not None
 
     def start(self) -> None:
         """The session reaches its first step: from now on it is logged."""

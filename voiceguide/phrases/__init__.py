@@ -27,8 +27,11 @@ __all__ = [
     "KEYS",
     "KEYS_BY_NAME",
     "LANGUAGE_NAMES",
-    "Phrasebook",
+    "MAX_FILLED_CHARS",
     "PhraseKey",
+    "PhraseTooLong",
+    "Phrasebook",
+    "filled_problem",
     "load_phrasebook",
     "phrase_problem",
     "phrasebook_yaml",
@@ -45,6 +48,9 @@ LANGUAGE_NAMES = {
     "pt": "Portuguese",
 }
 """The shipped languages, by primary subtag (their phrasebooks are ``<tag>.yaml``)."""
+
+MAX_FILLED_CHARS = 2000
+"""The longest a phrase may be once its placeholders are filled in (a template repeating them multiplies)."""
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _BRACE = re.compile(r"[{}]")
@@ -116,6 +122,15 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in ".!?…:;," else text + "."
 
 
+class PhraseTooLong(ValueError):
+    """A phrase that would be longer than ``MAX_FILLED_CHARS`` once filled in; nothing was built."""
+
+    def __init__(self, key: str, chars: int) -> None:
+        super().__init__(f"phrase {key} is {chars:,} characters once filled in; at most {MAX_FILLED_CHARS:,}")
+        self.key = key
+        self.chars = chars
+
+
 @dataclass(frozen=True)
 class Phrasebook:
     """The phrases of one language (with a script's overrides), filled in and ready to speak."""
@@ -136,14 +151,20 @@ class Phrasebook:
         return number_words(n, self.language, noun)
 
     def fill(self, key: str, **values: str | int) -> str:
-        """The template of ``key`` with its placeholders filled; whole numbers become words."""
+        """The template of ``key`` with its placeholders filled; whole numbers become words.
+
+        Raises ``PhraseTooLong``, before building it, when the result would be
+        longer than ``MAX_FILLED_CHARS`` (a placeholder repeated a thousand times).
+        """
         noun = _NOUNS.get(key)
-
-        def value(match: re.Match[str]) -> str:
-            item = values[match.group(1)]
-            return self.number(item, noun) if isinstance(item, int) else item
-
-        return _PLACEHOLDER.sub(value, self.templates[key])
+        template = self.templates[key]
+        texts = {name: self.number(item, noun) if isinstance(item, int) else item for name, item in values.items()}
+        length = len(template)
+        for match in _PLACEHOLDER.finditer(template):
+            length += len(texts[match.group(1)]) - len(match.group())
+        if length > MAX_FILLED_CHARS:
+            raise PhraseTooLong(key, length)
+        return _PLACEHOLDER.sub(lambda match: texts[match.group(1)], template)
 
     def say(self, key: str, **values: str | int) -> str:
         """``fill``, as a spoken sentence (capital first letter, full stop) unless the key is a fragment."""
@@ -169,6 +190,32 @@ class Phrasebook:
         """The time-left cue: "Forty seconds left." (the ``_one`` form for one second, minute or hour)."""
         single = seconds in (1, 60, 3600)
         return self.say("time_left_one" if single else "time_left_other", time=self.duration(seconds))
+
+
+_PROBE_NUMBER = 77_777
+"""A number whose words are among the longest a phrase is filled with (holds last at most 24 hours)."""
+_PROBE_SECONDS = 23 * 3600 + 57 * 60 + 57
+_PROBE_TEXT = "x" * 120
+"""Stands for a step's name or point, or the list of voice commands, in ``filled_problem``."""
+
+
+def filled_problem(book: Phrasebook, key: str) -> PhraseTooLong | None:
+    """The ``PhraseTooLong`` filling ``key`` raises with the longest values it is usually given, or None.
+
+    Numbers are given as 77,777, times as 23 hours 57 minutes 57 seconds, and
+    names as 120 characters.  The error names the key that overflowed (it may be
+    one ``key`` is built from, as a time's parts).
+    """
+    spec = KEYS_BY_NAME[key]
+    try:
+        time = book.duration(_PROBE_SECONDS)
+        longest: dict[str, str | int] = {"time": time, "a": time, "b": time, "n": _PROBE_NUMBER,
+                                         "round": _PROBE_NUMBER, "rounds": _PROBE_NUMBER}
+        values = {name: longest.get(name, _PROBE_TEXT) for name in spec.placeholders | spec.optional}
+        book.fill(key, **values)
+    except PhraseTooLong as error:
+        return error
+    return None
 
 
 def load_phrasebook(language: str | None = None, overrides: Mapping[str, str] | None = None) -> Phrasebook:

@@ -54,14 +54,19 @@ def number_words(n: int, language: str, noun: Noun | None = None) -> str:
     """``n`` as words of ``language`` (a BCP-47 tag), in the form for ``noun`` when one follows.
 
     A language num2words does not know gets digits, which a voice of that
-    language reads in its own words (better than English words in its mouth).
+    language reads in its own words (better than English words in its mouth),
+    and so does a number its reader for the language cannot say (Amharic from
+    1,100, Turkish from 10^30: num2words fails there in a different way each).
     """
     if n < 0:
         raise ValueError(f"number_words takes a whole number of at least 0, got {n}")
     converter = converter_language(language)
     if converter is None:
         return str(n)
-    words: str = num2words(n, lang=converter)
+    try:
+        words: str = num2words(n, lang=converter)
+    except Exception:  # noqa: BLE001 - any of the readers' own failures means "no words for this"
+        return str(n)
     if noun is None:
         return words
     primary = converter.split("_")[0]

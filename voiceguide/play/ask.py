@@ -130,7 +130,7 @@ def ask_pain(question: str, phrases: PainPhrases, output: Sink, speak: Speak, re
              volume: float = 1.0, sample_rate: int, silence_seconds: float = SILENCE_SECONDS,
              on_answer: Callable[[int | None], None] | None = None,
              heard: Callable[[], str | None] | None = None, before: int | None = None,
-             after_session: bool = False) -> int | None:
+             after_session: bool = False, clock: Callable[[], float] = time.monotonic) -> int | None:
     """Ask ``question`` aloud and wait for a key (or a spoken number from ``heard``); the pain 0-10, or None.
 
     ``after_session``: the question after the session, whose answer is compared with ``before``
@@ -155,8 +155,8 @@ def ask_pain(question: str, phrases: PainPhrases, output: Sink, speak: Speak, re
             answer = phrases.spoken_pain(transcript)
             break
         if deadline is None and output.position >= asked_until:
-            deadline = time.monotonic() + silence_seconds  # the silence counts from the question's end
-        if deadline is not None and time.monotonic() >= deadline:
+            deadline = clock() + silence_seconds  # the silence counts from the question's end
+        if deadline is not None and clock() >= deadline:
             break
     if on_answer is not None:
         on_answer(answer)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from voiceguide.play.program import Snapshot
-from voiceguide.timeline.compiler import Event
+from voiceguide.timeline.layout import Event
 
 SegmentKind = Literal["session", "overlay", "feedback", "pause", "wait"]
 

@@ -6,7 +6,8 @@ import math
 import time
 from collections.abc import Callable
 
-from voiceguide.play.listen import Heard, Listener, SoundGate, WhisperRecognizer, check_microphone, webrtc_vad
+from voiceguide.play.listen import Heard, Listener, SoundGate, check_microphone, webrtc_vad
+from voiceguide.play.recognizer import WhisperRecognizer
 
 __all__ = ["Hearing", "listen_for"]
 

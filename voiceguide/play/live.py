@@ -81,7 +81,7 @@ class NoOutputDevice(AudioDeviceError):
         super().__init__(NO_DEVICE_MESSAGE, hint=render_hint(script))
 
 
-def _sounddevice() -> ModuleType:
+def import_sounddevice() -> ModuleType:
     """Import sounddevice, turning a missing PortAudio library into AudioDeviceError."""
     try:
         import sounddevice
@@ -98,7 +98,7 @@ def _sounddevice() -> ModuleType:
 @contextlib.contextmanager
 def _portaudio(failure: str, hint: str | None = None) -> Iterator[None]:
     """The one place PortAudio's errors become ``AudioDeviceError``: "<failure>: <PortAudio's reason>."""
-    sd = _sounddevice()
+    sd = import_sounddevice()
     try:
         yield
     except sd.PortAudioError as error:
@@ -107,7 +107,7 @@ def _portaudio(failure: str, hint: str | None = None) -> Iterator[None]:
 
 def list_devices() -> list[Device]:
     """Every device that can play sound, the default marked; empty when there is none."""
-    sd = _sounddevice()
+    sd = import_sounddevice()
     with _portaudio("The audio devices could not be listed"):
         devices: Any = sd.query_devices()
         host_apis: Any = sd.query_hostapis()
@@ -171,7 +171,7 @@ class LiveOutput:
                  block_frames: int = BLOCK_FRAMES, lead_in_frames: int = LEAD_IN_FRAMES,
                  queue_frames: int = QUEUE_FRAMES,
                  on_sound: Callable[[float, float], None] | None = None, channels: int = 1) -> None:
-        self._sd = _sounddevice()
+        self._sd = import_sounddevice()
         self.channels = channels
         self._sample_rate = sample_rate
         self._on_sound = on_sound
@@ -182,9 +182,6 @@ class LiveOutput:
         # (block, counted in position, holds our voice: None = look at the samples)
         self._queued_frames = 0
         self._consumed = 0
-        self._underrun_frames = 0
-        self._underruns = 0
-        self._started_writing = False
         self._stream: Any = None
         silence = np.zeros(block_frames if channels == 1 else (block_frames, channels), dtype=np.float32)
         for _ in range(-(-lead_in_frames // block_frames)):
@@ -227,9 +224,6 @@ class LiveOutput:
                     self._queued_frames -= take
             if filled < frames:
                 out[filled:] = 0.0
-                if self._started_writing:
-                    self._underrun_frames += frames - filled
-                    self._underruns += 1
         if self._on_sound is not None and filled and voiced:
             heard = now + max(0.0, float(time.outputBufferDacTime - time.currentTime))
             self._on_sound(heard, heard + frames / self._sample_rate)
@@ -251,12 +245,6 @@ class LiveOutput:
         """Written frames the device has consumed so far."""
         with self._lock:
             return self._consumed
-
-    @property
-    def underrun_frames(self) -> int:
-        """Frames of silence the callback had to invent because no block was ready."""
-        with self._lock:
-            return self._underrun_frames
 
     def free_frames(self) -> int:
         """How many frames ``write`` can take now without running ahead of the queue target."""

@@ -8,9 +8,10 @@ command line, which imports this module, starts fast.
 from __future__ import annotations
 
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from voiceguide.errors import Diagnostic, UsageError, VoiceguideError
+from voiceguide.errors import Diagnostic, EngineError, Position, ScriptError, UsageError, VoiceguideError
 from voiceguide.play.requests import SessionOptions, SoundOptions
 
 if typing.TYPE_CHECKING:
@@ -18,7 +19,7 @@ if typing.TYPE_CHECKING:
     from voiceguide.play.ui import ProgressBar
     from voiceguide.script.model import Script
     from voiceguide.speech.engines import EngineSynthesizer
-    from voiceguide.timeline.compiler import Timeline
+    from voiceguide.timeline.layout import Timeline
 
 __all__ = ["PreparedSession", "dropped_cue_warnings", "load_session", "prepare_session", "session_synthesizer",
            "session_volume", "speech_language"]
@@ -77,7 +78,8 @@ def prepare_session(session: SessionOptions, progress: ProgressBar | None = None
     from voiceguide.audio.loudness import levelled_tones
     from voiceguide.audio.mixer import SessionClips
     from voiceguide.script.pronounce import spoken_forms
-    from voiceguide.speech.clips import SpeechBank, default_cache_dir
+    from voiceguide.speech.clip_cache import default_cache_dir
+    from voiceguide.speech.clips import SpeechBank
     from voiceguide.timeline.compiler import compile_timeline, utterances
     from voiceguide.timeline.length_limit import check_timeline_length
 
@@ -88,6 +90,8 @@ def prepare_session(session: SessionOptions, progress: ProgressBar | None = None
     # One batched pass over every distinct text: far faster than one engine call per cue.
     try:
         bank.prefetch(utterances(script, pace=options.pace, cautions=options.cautions), progress=progress)
+    except EngineError as error:
+        raise _at_its_step(error, script) from None
     finally:
         if progress is not None:
             progress.finish()
@@ -132,3 +136,27 @@ def dropped_cue_warnings(script: Script, timeline: Timeline) -> list[Diagnostic]
     except VoiceguideError:
         source = None
     return dropped_warnings(timeline, path, source)
+
+
+def _at_its_step(error: EngineError, script: Script) -> VoiceguideError:
+    """An engine's failure on one text as ``FILE:LINE:COL: error:`` at the step that holds it, when one does."""
+    position = _text_position(script.steps, error.text) if error.text else None
+    if position is None:
+        return error
+    hint = f" ({error.hint})" if error.hint else ""
+    return ScriptError([Diagnostic(position, "error", error.message.rstrip(".") + hint)])
+
+
+def _text_position(steps: Sequence[object], text: str) -> Position | None:
+    """The position of the first step (repeats searched inside) with a text that ``text`` says."""
+    for step in steps:
+        fields = vars(step)
+        for value in fields.values():
+            if isinstance(value, str) and value.strip() and value.strip() in text and "position" in fields:
+                position: Position = fields["position"]
+                return position
+            if isinstance(value, tuple) and value and not isinstance(value[0], (str, int)):
+                inner = _text_position(value, text)
+                if inner is not None:
+                    return inner
+    return None

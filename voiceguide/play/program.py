@@ -10,8 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from voiceguide.timeline.compiler import Chapter, Event, StepPlan, StepSpan, Timeline
-from voiceguide.timeline.layout import BedChange
+from voiceguide.timeline.layout import BedChange, Chapter, Event, StepPlan, StepSpan, Timeline
 
 
 @dataclass(frozen=True)
@@ -222,7 +221,3 @@ def find_start_point(snapshot: Snapshot, *, step: str | None = None, section: st
         raise LookupError(f"the session has no section {section!r} (sections: {names})")
     return StartPoint("span", 0)
 
-
-def find_start(snapshot: Snapshot, *, step: str | None = None, section: str | None = None) -> int:
-    """The frame where ``--from STEP`` or ``--from-section NAME`` starts in a complete layout; raises LookupError."""
-    return find_start_point(snapshot, step=step, section=section).frame(snapshot)

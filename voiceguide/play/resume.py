@@ -57,9 +57,11 @@ def resume_options(options: PlayOptions) -> tuple[PlayOptions, ResumeTarget]:
     """``play --resume``'s options with the last logged session's script filled in, and where to start."""
     import dataclasses
 
-    from voiceguide.log.store import read_log
+    from voiceguide.log.store import read_last
 
-    target = resume_target(read_log().records)
+    target = resume_target(read_last(1).records)  # the log's end only: it may hold a million sessions
+    if target.command is not None:  # the command line makes a quick session's script again
+        return options, target
     session = dataclasses.replace(options.session, script=target.script)
     return dataclasses.replace(options, session=session), target
 
@@ -69,9 +71,16 @@ class ResumeTarget:
     """What ``play --resume`` plays: the script file, its name as first given, and where to start."""
 
     script: str
-    """The script file's path (or a shipped session's name)."""
+    """The script file's path (or a shipped session's name); empty for a quick session."""
     session: str
     point: StopPoint
+    command: str | None = None
+    """A quick session's command (``voiceguide breathe 4-7-8 --for 3m``), which makes its script again."""
+    script_sha256: str = ""
+
+
+QUICK_COMMANDS = ("voiceguide breathe ", "voiceguide press ")
+"""How a quick session's record names it: by the command that makes it."""
 
 
 def resume_target(records: Sequence[Record]) -> ResumeTarget:
@@ -92,9 +101,11 @@ def resume_target(records: Sequence[Record]) -> ResumeTarget:
         raise NothingToResume(f"the last session, '{name}', ran to its end", hint=again)
     if last.stopped_step is None or last.stopped_occurrence is None:
         raise NothingToResume(f"the log does not say where the last session, '{name}', stopped", hint=again)
+    point = StopPoint(last.stopped_step, last.stopped_occurrence)
     if last.script_path is None:
-        raise NothingToResume(f"the last session, '{name}', was a quick session, which cannot be resumed",
-                              hint=f"start it again with '{printable(last.script, one_line=True)}'")
+        if last.script.startswith(QUICK_COMMANDS):  # made again by the command line, and checked by its hash
+            return ResumeTarget("", last.session, point, command=last.script, script_sha256=last.script_sha256)
+        raise NothingToResume(f"the log does not say which script the last session, '{name}', played", hint=again)
     try:
         path = resolve_script(last.script_path)
         digest = file_sha256(path)
@@ -105,4 +116,4 @@ def resume_target(records: Sequence[Record]) -> ResumeTarget:
         raise NothingToResume(f"{printable(last.script_path, one_line=True)} has changed since the last session, "
                               "so voiceguide cannot tell where that session stopped",
                               hint=f"play it with --from STEP (it stopped in step {last.stopped_step})")
-    return ResumeTarget(str(path), last.session, StopPoint(last.stopped_step, last.stopped_occurrence))
+    return ResumeTarget(str(path), last.session, point)

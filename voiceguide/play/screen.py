@@ -8,6 +8,7 @@ one line per cue as it sounds, nothing redrawn, nothing per second.
 
 from __future__ import annotations
 
+import os
 import shutil
 
 from voiceguide.base import clock
@@ -15,7 +16,7 @@ from voiceguide.play.frame_map import Feedback, Notice
 from voiceguide.play.keymap import KEYS_REMINDER
 from voiceguide.play.status import Status, describe_place
 from voiceguide.printable import printable
-from voiceguide.timeline.compiler import Event
+from voiceguide.timeline.layout import Event
 
 BAR_WIDTH = 20
 MIN_SENTENCE = 12
@@ -97,8 +98,18 @@ def _with_speaking(head: str, speaking: str | None, room: int) -> str:
     return f"{head} · “{speaking[:space].rstrip()}…”" if space >= 6 else head
 
 
-def redraw(line: str) -> str:
-    """The characters that replace the terminal's current line with ``line``."""
+def dumb_terminal() -> bool:
+    """True when ``TERM`` says the terminal obeys no escape sequences (``dumb``, as Emacs' shell sets)."""
+    return os.environ.get("TERM") == "dumb"
+
+
+def redraw(line: str, columns: int = 80) -> str:
+    """The characters that replace the terminal's current line with ``line`` (``columns`` wide).
+
+    A dumb terminal gets no ``ESC[K``: the line is padded with spaces over what a longer one left.
+    """
+    if dumb_terminal():
+        return "\r" + line.ljust(columns - 1)
     return "\r" + line + CLEAR_TO_END
 
 

@@ -105,11 +105,11 @@ def play_session(options: PlayOptions, warnings: list[str], resume: StopPoint | 
     """
     import contextlib
 
+    from voiceguide.dsp.levelling import preload as preload_levelling
     from voiceguide.play.interrupts import signals_interrupt
     from voiceguide.play.library_messages import library_messages_to, messages_path
     from voiceguide.play.prepare import load_session
     from voiceguide.play.tracking import session_tracking
-    from voiceguide.speech.levelling import preload as preload_levelling
 
     script = load_session(options.session)
     # Words never said before (a cold cache's first cue, the status) are levelled on the spot: the
@@ -167,7 +167,7 @@ def _play_on_device(options: PlayOptions, script: Script, start: StartPoint | No
     """Open the output device (its lead-in silence plays while the speech engine starts) and play into it."""
     from voiceguide.audio.soundstage import soundstage
     from voiceguide.play.live import LiveOutput, NoOutputDevice
-    from voiceguide.speech.clips import default_cache_dir
+    from voiceguide.speech.clip_cache import default_cache_dir
 
     stage = soundstage(script, options.session.sound, default_cache_dir())  # a missing bed file: before any sound
     try:
@@ -193,7 +193,8 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     from voiceguide.play.program import Program
     from voiceguide.play.render import stage_renderer
     from voiceguide.script.pronounce import spoken_forms
-    from voiceguide.speech.clips import SpeechBank, default_cache_dir
+    from voiceguide.speech.clip_cache import default_cache_dir
+    from voiceguide.speech.clips import SpeechBank
     from voiceguide.timeline.compiler import iter_timeline
     from voiceguide.timeline.length_limit import held_to_limit
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from voiceguide.base import SAMPLE_RATE
-from voiceguide.phrases import Phrasebook, load_phrasebook
+from voiceguide.phrases import MAX_FILLED_CHARS, Phrasebook, PhraseTooLong, load_phrasebook
 from voiceguide.play.program import Snapshot
-from voiceguide.timeline.compiler import Event, StepSpan
+from voiceguide.timeline.layout import Event, StepSpan
 from voiceguide.timeline.places import sentence_start, step_name
 
 
@@ -63,12 +63,35 @@ def describe_place(status: Status, phrases: Phrasebook | None = None) -> str:
     return sentence_start(step_name(span, status.side, book))
 
 
+def bounded_answer(build: Callable[[Phrasebook], str], phrases: Phrasebook | None = None) -> str:
+    """``build(book)``, an answer of at most ``MAX_FILLED_CHARS`` characters, whatever the overrides and names.
+
+    A phrase that grows too long once filled in (a step's long name in an
+    override that repeats ``{place}``) is said with the language's own phrases
+    instead; what is still too long is cut at a word, with "…".
+    """
+    book = _book(phrases)
+    try:
+        text = build(book)
+    except PhraseTooLong:
+        try:
+            text = build(load_phrasebook(book.language))
+        except PhraseTooLong:
+            text = build(load_phrasebook())
+    if len(text) > MAX_FILLED_CHARS:
+        text = text[:MAX_FILLED_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    return text
+
+
 def resume_text(status: Status, phrases: Phrasebook | None = None) -> str:
     """What is said on resuming: "Resuming. <place>, N seconds left." (in the phrasebook's language).
 
     Before a press, what is next instead of the step's time: "Resuming. <place>. Next, press for N seconds."
     """
-    book = _book(phrases)
+    return bounded_answer(lambda book: _resume_text(status, book), phrases)
+
+
+def _resume_text(status: Status, book: Phrasebook) -> str:
     place = describe_place(status, book)
     if status.hold_left is None and status.next_hold is not None:
         return book.say("resuming_before_press", place=place,
@@ -79,7 +102,10 @@ def resume_text(status: Status, phrases: Phrasebook | None = None) -> str:
 
 def hold_status_text(status: Status, phrases: Phrasebook | None = None) -> str:
     """The short status during a hold: its side and its time left ("Left side, forty seconds left.")."""
-    book = _book(phrases)
+    return bounded_answer(lambda book: _hold_status_text(status, book), phrases)
+
+
+def _hold_status_text(status: Status, book: Phrasebook) -> str:
     time = spoken_duration(status.hold_left or 0, status.sample_rate, book)
     if status.side in ("left", "right"):
         return book.say("status_hold_side", side=book.fill(f"{status.side}_side"), time=time)
@@ -87,8 +113,11 @@ def hold_status_text(status: Status, phrases: Phrasebook | None = None) -> str:
 
 
 def status_text(status: Status, phrases: Phrasebook | None = None) -> str:
-    """The spoken status: step, point, side, time left in the hold or step, and in the session."""
-    book = _book(phrases)
+    """The spoken status: step, point, side, time left in the hold or step, and in the session (bounded)."""
+    return bounded_answer(lambda book: _status_text(status, book), phrases)
+
+
+def _status_text(status: Status, book: Phrasebook) -> str:
     rate = status.sample_rate
     parts = [book.say("paused")] if status.paused else []
     parts.append(describe_place(status, book) + ".")

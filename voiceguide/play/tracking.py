@@ -223,8 +223,6 @@ def session_tracking(options: PlayOptions, script: Script, warnings: list[str]) 
     def warn(message: str) -> None:
         warnings.append(f"voiceguide: warning: {message}")
 
-    # Only for tests: how long silence after a pain question means "skipped".
-    silence = float(os.environ.get("VOICEGUIDE_PAIN_SILENCE_SECONDS", SILENCE_SECONDS))
     asked = options.ask_pain or settings.ask_pain
     phrases = pain_phrases(script_phrasebook(script)) if asked else None
-    return SessionTracking(recorder, phrases, warn, estimate_seconds, silence_seconds=silence)
+    return SessionTracking(recorder, phrases, warn, estimate_seconds)

@@ -60,7 +60,7 @@ class ProgressBar:
         line = f"{self._label} [{bar}] {percent:3d}% of {size}{self._time_left(percent)}"
         # Cut to the terminal's width (a wrapped line cannot be redrawn in place),
         # then clear what a longer earlier line left behind.
-        self._stream.write("\r" + line[: self._columns - 1] + screen.CLEAR_TO_END)
+        self._stream.write(screen.redraw(line[: self._columns - 1], self._columns))
         self._stream.flush()
 
     def _time_left(self, percent: int) -> str:
@@ -76,7 +76,7 @@ class ProgressBar:
     def finish(self) -> None:
         """Clear the bar's line."""
         if self._shown_percent >= 0:
-            self._stream.write("\r" + screen.CLEAR_TO_END)
+            self._stream.write(screen.redraw("", self._columns))
             self._stream.flush()
 
 
@@ -103,17 +103,19 @@ class LiveDisplay:
         if not notices and time.monotonic() < self._next_draw_seconds:
             return
         self._next_draw_seconds = time.monotonic() + REDRAW_SECONDS
-        line = screen.status_line(status(), terminal_columns(self._stream))
+        columns = terminal_columns(self._stream)
+        line = screen.status_line(status(), columns)
         if line != self._drawn:
-            self._stream.write(screen.redraw(line))
+            self._stream.write(screen.redraw(line, columns))
             self._stream.flush()
             self._drawn = line
 
     def last(self, status: Callable[[], Status]) -> None:
         """Redraw the status line once more at the end: it says ``Finished``, or ``Stopped`` after ``q``."""
         if not self._plain and self._drawn:
-            self._drawn = screen.status_line(status(), terminal_columns(self._stream))
-            self._stream.write(screen.redraw(self._drawn))
+            columns = terminal_columns(self._stream)
+            self._drawn = screen.status_line(status(), columns)
+            self._stream.write(screen.redraw(self._drawn, columns))
             self._stream.flush()
 
     def finish(self) -> None:

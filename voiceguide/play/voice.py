@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from voiceguide.phrases import DEFAULT_LANGUAGE, Phrasebook, primary_language
+from voiceguide.play.command_words import SUGGESTED
 from voiceguide.play.keymap import Command
 
 STOP_CONFIRM_SECONDS = 10.0
@@ -66,7 +67,7 @@ class VoiceCommands:
         return ACTION_COMMANDS.get(action)
 
 
-SPOKEN_COMMANDS = ("pause", "continue", "next", "back", "repeat", "time left", "louder", "softer", "help", "stop")
+SPOKEN_COMMANDS = SUGGESTED
 """The command words ``help`` lists (the recognizer's model understands English only)."""
 
 

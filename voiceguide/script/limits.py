@@ -30,8 +30,11 @@ from fractions import Fraction
 
 from voiceguide.errors import Position
 from voiceguide.script.model import (
+    BREATHING_CLEARANCE,
     MAX_EVENTS,
     MAX_SESSION_SECONDS,
+    PRESS_SAY_GAP,
+    TONE_SECONDS,
     BackgroundStep,
     Breathe,
     BreathPattern,
@@ -47,7 +50,6 @@ from voiceguide.script.model import (
 
 __all__ = [
     "MIN_SPEECH_SECONDS",
-    "TONE_SECONDS",
     "Estimate",
     "LimitProblem",
     "check_limits",
@@ -58,9 +60,6 @@ __all__ = [
 
 MIN_SPEECH_SECONDS = Fraction(3, 10)
 """The shortest an utterance is assumed to last."""
-
-TONE_SECONDS = Fraction(3, 2)
-"""One chime tone (the spec's "~1.5 s"; the same figure as ``timeline.TONE_SECONDS``)."""
 
 
 @dataclass(frozen=True)
@@ -210,16 +209,19 @@ class _Estimator:
         spoken_at_press = self.speech(step.words.press or "Press now")
         if step.say is not None:
             events += 1
-            spoken_at_press += self.speech(step.say)
+            spoken_at_press += _float(PRESS_SAY_GAP) + self.speech(step.say)
         if step.cue_every is not None:
             events += math.ceil(step.hold / step.cue_every) - 1  # exact: Fractions
-        events += step.halfway + step.countdown
+        # A countdown number is not said at or before the press cue (the compiler's rules, as below).
+        countdown = min(step.countdown, math.ceil(step.hold) - 1)
+        events += step.halfway + countdown
         if step.breathe is not None:
-            breathing = step.hold - math.ceil(spoken_at_press)  # cycles start at Tp + s (whole seconds)
-            if breathing > 0:
-                cycle = step.breathe.cycle_seconds
-                whole, part = divmod(breathing, cycle)
-                events += _cycle_cues(step.breathe, False) * int(whole) + _cues_before(step.breathe, part)
+            # Cycles start at Tp + s (whole seconds); no phase is cued less than BREATHING_CLEARANCE
+            # before the countdown, or the release.
+            breathing = step.hold - countdown - BREATHING_CLEARANCE - math.ceil(spoken_at_press)
+            if breathing >= 0:
+                whole, part = divmod(breathing, step.breathe.cycle_seconds)
+                events += _cycle_cues(step.breathe, False) * int(whole) + _cues_until(step.breathe, part)
         sides = 2 if step.side == "both" else 1
         return seconds * sides, events * sides
 
@@ -242,12 +244,12 @@ def _cycle_cues(pattern: BreathPattern, count: bool) -> int:
     return cues
 
 
-def _cues_before(pattern: BreathPattern, within: Fraction) -> int:
-    """Cues of the phases of one cycle that start before ``within`` seconds (a cycle cut short)."""
+def _cues_until(pattern: BreathPattern, within: Fraction) -> int:
+    """Cues of the phases of one cycle that start at or before ``within`` seconds (a cycle cut short)."""
     cues = 0
     start = Fraction(0)
     for length in (pattern.inhale, pattern.hold, pattern.exhale, pattern.rest):
-        if length and start < within:
+        if length and start <= within:
             cues += 1
         start += length
     return cues

@@ -5,7 +5,8 @@
 - Risky patterns a careful teacher would not ask of a beginner: long breath
   holds, sustained very fast breathing, one point pressed for many minutes.
   Each can be silenced on purpose with ``# check: allow NAME`` on the step's
-  first line (or on a line of its own, for the whole file).  The thresholds
+  first line (or on a line of its own, for the whole file); a NAME that is
+  none of ``ALLOW_NAMES`` allows nothing, and is warned about.  The thresholds
   and their sources are in docs/writing-sessions.md ("Risky patterns").
 """
 
@@ -22,6 +23,7 @@ from voiceguide.errors import Diagnostic, Position
 from voiceguide.script.durations import format_seconds, short_text
 from voiceguide.script.loader import STR_TAG, Document
 from voiceguide.script.model import Breathe, BreathPattern, Press, Repeat, Script, Step
+from voiceguide.script.problems import did_you_mean, one_of
 
 BREATH_HOLD_LIMIT_SECONDS = Fraction(15)
 """A hold after breathing in (or an empty-lung ``rest``) longer than this is warned about."""
@@ -36,6 +38,7 @@ PRESS_HOLD_LIMIT_SECONDS = Fraction(180)
 """One point pressed for longer than this, on one side, is warned about."""
 
 ALLOW_NAMES = ("long-breath-hold", "fast-breathing", "long-press")
+"""The risky patterns, by the names a ``# check: allow NAME`` comment gives them."""
 
 _ALLOW = re.compile(r"#\s*check:\s*allow\s+([a-z, -]+)")
 _COMMENT_IN_TEXT = re.compile(r"[ \t]#[^\s#]")
@@ -110,6 +113,27 @@ def risk_warnings(script: Script, document: Document) -> list[Diagnostic]:
             continue
         message = (f"{risk.message}; if you mean it, add '# check: allow {risk.name}' at the end of this line")
         warnings.append(Diagnostic(risk.position, "warning", message, line))
+    return warnings
+
+
+def allow_warnings(document: Document) -> list[Diagnostic]:
+    """A warning for each name in a ``# check: allow`` comment that is no pattern's: it would allow nothing."""
+    if "check:" not in document.text:  # the usual file: nothing to look at
+        return []
+    warnings = []
+    for number, line in enumerate(document.lines, start=1):
+        match = _ALLOW.search(line)
+        if match is None:
+            continue
+        for name in re.finditer(r"[^\s,]+", match.group(1)):
+            if name.group() in ALLOW_NAMES:
+                continue
+            close = did_you_mean(name.group(), ALLOW_NAMES)
+            hint = f"did you mean '{close}'? " if close else ""
+            position = Position(document.path, number, match.start(1) + name.start() + 1)
+            warnings.append(Diagnostic(position, "warning", (
+                f"'# check: allow {name.group()}' allows nothing: no warning has that name; {hint}"
+                f"the names are {one_of(ALLOW_NAMES)}"), line))
     return warnings
 
 

@@ -2,7 +2,8 @@
 
 Durations are exact ``fractions.Fraction`` seconds as written in the script
 (``"1m30s"`` is ``Fraction(90)``); they become integer sample frames only in
-``timeline.py``.  Defaults are the spec's (``shared/spec/script-format.md``).
+the timeline (``timeline/compiler.py``).  Defaults are those of the format
+(``docs/script-format.md``).
 
 The model may be a DAG rather than a tree: a YAML alias used twice yields one
 shared step object, so a hostile file of nested aliased repeats stays small in
@@ -27,6 +28,12 @@ MIN_RATE_WPM = 80
 MAX_RATE_WPM = 400
 MAX_SESSION_SECONDS = 24 * 3600
 MAX_EVENTS = 100_000
+TONE_SECONDS = Fraction(3, 2)
+"""One chime tone (the spec's "~1.5 s"); the next tone of a ``chime`` starts when it has decayed."""
+BREATHING_CLEARANCE = Fraction(1)
+"""In a hold, no breathing phase is cued less than this before the countdown (or the release)."""
+PRESS_SAY_GAP = Fraction(3, 10)
+"""Silence between "Press now." and a press step's ``say`` (not paced)."""
 
 
 @dataclass(frozen=True)

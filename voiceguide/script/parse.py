@@ -26,7 +26,15 @@ from dataclasses import dataclass
 from yaml.nodes import MappingNode, ScalarNode
 
 from voiceguide.errors import Diagnostic, ScriptError
-from voiceguide.phrases import KEYS_BY_NAME, LANGUAGE_NAMES, load_phrasebook, phrase_problem, primary_language
+from voiceguide.phrases import (
+    KEYS_BY_NAME,
+    LANGUAGE_NAMES,
+    MAX_FILLED_CHARS,
+    filled_problem,
+    load_phrasebook,
+    phrase_problem,
+    primary_language,
+)
 from voiceguide.script import limits, lint
 from voiceguide.script.backgrounds import BackgroundReader
 from voiceguide.script.durations import short_text
@@ -117,6 +125,7 @@ def parse_script(source: str | bytes, path: str) -> ParseResult:
         if not report.diagnostics:
             report.diagnostics += lint.risk_warnings(script, document)
     report.diagnostics += lint.comment_warnings(document)
+    report.diagnostics += lint.allow_warnings(document)
     diagnostics = sorted(report.diagnostics, key=lambda d: (d.position.line, d.position.column))
     if any(d.severity == "error" for d in diagnostics):
         return ParseResult(None, diagnostics)
@@ -142,6 +151,7 @@ class _ScriptReader:
 
     def __init__(self, document: Document, report: Reporter) -> None:
         self.document = document
+        self._phrase_nodes: dict[str, Node] = {}
         self.values = values = ValueReader(report)
         self.maps = MappingReader(document, report)
         steps = StepBuilder(values, self.maps)
@@ -169,6 +179,8 @@ class _ScriptReader:
             return None
         if top.has("language"):
             self._warn_fallback(top.entries["language"][1], values["language"], dict(values.get("phrases", ())))
+        if top.has("phrases") and not self._fill_phrases(top.entries["phrases"][1], values):
+            return None
         script = Script(position=self.document.position(root), **values)
         if script.pronounce:
             self._warn_unused_spoken_forms(script)
@@ -209,6 +221,26 @@ class _ScriptReader:
             raise Bad()
         return tuple(result)
 
+    def _fill_phrases(self, node: Node, values: dict[str, object]) -> bool:
+        """Fill every phrase with the longest values it usually gets; False (reported) if one is too long.
+
+        A template under the text limit can still grow past any bound once filled
+        in, when it repeats its placeholders: the error is at the override that grew.
+        """
+        overrides = dict(values["phrases"])  # type: ignore[call-overload]
+        book = load_phrasebook(values.get("language"), overrides)  # type: ignore[arg-type]
+        ok = True
+        for key in KEYS_BY_NAME:
+            problem = filled_problem(book, key)
+            if problem is None:
+                continue
+            ok = False
+            where = self._phrase_nodes.get(problem.key, node)
+            self.values.report.error(where, f"phrases.{problem.key} is {problem.chars:,} characters once its "
+                                            f"placeholders are filled in; a phrase may be at most "
+                                            f"{MAX_FILLED_CHARS:,} (a placeholder repeated multiplies it)")
+        return ok
+
     def _warn_fallback(self, node: Node, language: str, phrases: dict[str, str]) -> None:
         """Warn once, at ``language``, when no phrasebook is shipped for it: name the keys spoken in English."""
         primary = primary_language(language)
@@ -237,6 +269,7 @@ class _ScriptReader:
                 self.values.report.error(value_node, f"{name}.{key} {problem}")
                 fields.ok = False
                 continue
+            self._phrase_nodes[key] = value_node
             result.append((key, value))
         fields.check()
         return tuple(result)
@@ -251,9 +284,9 @@ class _ScriptReader:
     def language(self, node: Node, name: str) -> str:
         """A BCP-47 language tag, with a guess for ``en_GB``."""
         value = self.values.text(node, name)
-        if not _LANGUAGE.match(value):
+        if not _LANGUAGE.fullmatch(value):  # fullmatch: "$" alone lets a final newline through
             guess = value.replace("_", "-")
-            hint = f"; did you mean '{guess}'?" if _LANGUAGE.match(guess) else ""
+            hint = f"; did you mean '{guess}'?" if _LANGUAGE.fullmatch(guess) else ""
             raise self.values.report.bad(node, f"{name} must be a BCP-47 language tag such as 'en', 'en-GB' or "
                                                f"'de', got '{short_text(value)}'{hint}")
         return value

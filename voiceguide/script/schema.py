@@ -124,13 +124,12 @@ def _background(*, off: bool) -> dict[str, Any]:
     return {"anyOf": choices, "description": "The sound under the voice (revision 3)."}
 
 
-def json_schema() -> Schema:
-    """The JSON Schema of script format 1, as a JSON-ready dict."""
+def _step_schemas() -> list[Schema]:
+    """One schema per kind of mapping step: say, pause, chime, breathe, press, repeat, section, background."""
     english = load_phrasebook("en").templates
     breath_words = {name: english[name] for name in ("inhale", "hold", "exhale", "rest")}
     short_words = {name: english[f"{name}_short"] for name in ("inhale", "hold", "exhale", "rest")}
     press_words = {name: english[name] for name in ("press", "release")}
-    steps_ref = {"$ref": "#/$defs/steps"}
     say = _step("say", _text("Text to speak."), "Speak text, then pause.",
                 pause=_duration("Silence after the speech.", zero=False, default="0.5s"))
     pause = _step("pause", _duration("Silence.", zero=False), "Silence.")
@@ -176,13 +175,21 @@ def json_schema() -> Schema:
         "pan": _boolean("Play a side's cues from that side (false: centred).", True),
     }, required=("hold",), description="A pressure-hold interval on one point."), "Pressure-hold interval.")
     repeat = _step("repeat", _integer("Number of rounds.", 1), "Play the nested steps N times.",
-                   steps=steps_ref | {"description": "The steps to repeat."},
+                   steps=_STEPS_REF | {"description": "The steps to repeat."},
                    announce=_boolean("Speak 'Round two of three' at the start of each round.", False))
     repeat["required"] = ["repeat", "steps"]
     section = _step("section", _text("The chapter's title."), "A chapter mark.",
                     announce=_boolean("Speak the title.", True))
     background = _step("background", _background(off=True),
                        "Change the sound under the voice from here on (crossfading over its fade).")
+    return [say, pause, chime, breathe, press, repeat, section, background]
+
+
+_STEPS_REF: Schema = {"$ref": "#/$defs/steps"}
+
+
+def json_schema() -> Schema:
+    """The JSON Schema of script format 1, as a JSON-ready dict."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -212,7 +219,7 @@ def json_schema() -> Schema:
                                          "the voice says, e.g. {GB30: G B thirty}. The screen, captions and "
                                          "chapters keep the written form."},
             "background": _background(off=False),
-            "steps": steps_ref,
+            "steps": _STEPS_REF,
         },
         "patternProperties": {"^x-": {"description": "Ignored: a place to define anchors for reuse."}},
         "additionalProperties": False,
@@ -222,8 +229,7 @@ def json_schema() -> Schema:
             "step": {
                 "description": "Text to speak, or a mapping with one of: say, pause, chime, breathe, press, "
                                "repeat, section, background.",
-                "anyOf": [_text("Text to speak (shorthand for say)."),
-                          say, pause, chime, breathe, press, repeat, section, background],
+                "anyOf": [_text("Text to speak (shorthand for say)."), *_step_schemas()],
             },
         },
     }

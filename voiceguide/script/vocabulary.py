@@ -46,6 +46,9 @@ MAX_NESTING = 64
 """Deepest nesting of ``repeat`` accepted (deeper is surely a mistake, and would exhaust the stack)."""
 
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"
-"""A plausible BCP-47 tag: a 2-3 letter language, then subtags (``en``, ``en-GB``, ``sr-Latn-RS``, ``en-gb-x-rp``)."""
+"""A plausible BCP-47 tag: a 2-3 letter language, then subtags (``en``, ``en-GB``, ``sr-Latn-RS``, ``en-gb-x-rp``).
+
+Match it with ``re.fullmatch``: in Python, ``$`` also matches before a final newline (``"de\\n"``).
+"""
 TEXT_PATTERN = texts.TEXT_PATTERN
 """Text fields must hold something other than blanks, and no control characters (``texts``)."""

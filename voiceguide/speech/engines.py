@@ -7,7 +7,7 @@ from typing import Protocol
 from voiceguide.errors import EngineError
 from voiceguide.speech import DEFAULT_ENGINE, ENGINES
 from voiceguide.speech.clips import Synthesizer
-from voiceguide.speech.pyttsx3_engine import VoiceInfo
+from voiceguide.speech.voices import VoiceInfo
 
 __all__ = ["DEFAULT_ENGINE", "ENGINES", "EngineSynthesizer", "engine_voices", "every_engines_voices",
            "open_synthesizer"]

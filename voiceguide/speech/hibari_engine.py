@@ -21,9 +21,7 @@ import numpy as np
 
 from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.errors import EngineError
-from voiceguide.speech.pyttsx3_engine import VOICES_HINT, VoiceInfo, select_voice
-
-ENGINE_NAME = "hibari"
+from voiceguide.speech.voices import VOICES_HINT, VoiceInfo, select_voice
 
 NATURAL_RATE_WPM = 160
 """hibari's own pace at ``speed=1.0`` (measured: 160 words per minute); ``rate`` scales from it."""
@@ -123,11 +121,11 @@ class HibariSynthesizer:
             try:
                 raw = self._tts(text, speed=self._speed, seed=SEED)
             except Exception as error:  # noqa: BLE001 - the engine's failures become ours, here
-                raise EngineError(f"The natural voice failed on {text[:40]!r}: {error}.") from None
+                raise EngineError(f"The natural voice failed on {text[:40]!r}: {error}.", text=text) from None
         audio = np.asarray(raw, dtype=np.float32)
         if audio.size == 0:
             raise EngineError(f"The natural voice produced no sound for {text[:40]!r}.",
-                              hint="the text may have nothing it can pronounce")
+                              hint="the text may have nothing it can pronounce", text=text)
         resampled = soxr.resample(audio, int(self._tts.sample_rate), SAMPLE_RATE, quality="HQ")
         return np.ascontiguousarray(resampled, dtype=np.float32)
 
@@ -139,4 +137,4 @@ class HibariSynthesizer:
         """Nothing to stop: the model lives in this process."""
 
 
-__all__ = ["ENGINE_NAME", "HibariSynthesizer", "VOICES_HINT", "bundled_voices"]
+__all__ = ["HibariSynthesizer", "VOICES_HINT", "bundled_voices"]

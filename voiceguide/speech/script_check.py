@@ -68,7 +68,8 @@ def voice_warnings(script: Script, source: bytes, shown: str) -> list[Diagnostic
         return []
     from voiceguide.phrases import DEFAULT_LANGUAGE
     from voiceguide.script.loader import compose_document
-    from voiceguide.speech.pyttsx3_engine import list_voices, select_voice
+    from voiceguide.speech.pyttsx3_engine import list_voices
+    from voiceguide.speech.voices import select_voice
 
     document = compose_document(source, shown)
     top = document.entries(document.root)[0]

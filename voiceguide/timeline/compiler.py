@@ -12,9 +12,13 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 
-from voiceguide.base import SAMPLE_RATE
-from voiceguide.phrases import Phrasebook, load_phrasebook, primary_language
+from voiceguide.base import SAMPLE_RATE, round_half_even
+from voiceguide.errors import Diagnostic, ScriptError
+from voiceguide.phrases import MAX_FILLED_CHARS, Phrasebook, PhraseTooLong, load_phrasebook, primary_language
 from voiceguide.script.model import (
+    BREATHING_CLEARANCE,
+    PRESS_SAY_GAP,
+    TONE_SECONDS,
     BackgroundStep,
     Breathe,
     BreathPattern,
@@ -48,9 +52,6 @@ __all__ = [  # with the layout's types, which the stages downstream import from 
 
 Measure = Callable[[str], int]
 
-TONE_SECONDS = Fraction(3, 2)
-"""Length of one chime tone; the next tone of a ``chime`` starts when it has decayed."""
-
 # Fixed gaps the spec leaves to us (see docs/reference.md, "Choices where the spec is silent").
 # They are not scaled by --pace: pace stretches the script's own durations only.
 TITLE_GAP = Fraction(1)
@@ -58,9 +59,7 @@ CAUTION_GAP = Fraction(3, 4)
 SECTION_GAP = Fraction(1)
 ROUND_GAP = Fraction(1, 2)
 BREATHE_SAY_GAP = Fraction(1, 2)
-PRESS_SAY_GAP = Fraction(3, 10)
-BREATHING_CLEARANCE = Fraction(1)
-"""In a hold, no breathing phase is cued less than this before the countdown (or the release)."""
+
 
 def cue_text(words: str) -> str:
     """A generated cue as spoken: the words, ending with a full stop unless they end in punctuation."""
@@ -121,7 +120,21 @@ def iter_timeline(
     after its span's start, and spans do not overlap, so the concatenated events
     are sorted too.  ``measure`` is called only for texts of the step being laid out.
     """
-    return _Compiler(script, measure, pace, cautions, sample_rate).walk()
+    return _filled_checked(script, _Compiler(script, measure, pace, cautions, sample_rate).walk())
+
+
+def _filled_checked(script: Script, plans: Iterator[StepPlan]) -> Iterator[StepPlan]:
+    """``plans``, with a phrase that grew too long once filled in reported as a script error, not a traceback.
+
+    ``check`` refuses the overrides that grow with the values phrases usually
+    get; this catches any other (a number of a hundred digits, say).
+    """
+    try:
+        yield from plans
+    except PhraseTooLong as error:
+        message = (f"phrases.{error.key} is {error.chars:,} characters once its placeholders are filled in; "
+                   f"a phrase may be at most {MAX_FILLED_CHARS:,}")
+        raise ScriptError([Diagnostic(script.position, "error", message)]) from None
 
 
 def utterances(script: Script, *, pace: Fraction = Fraction(1), cautions: bool = True) -> list[str]:
@@ -140,15 +153,6 @@ def utterances(script: Script, *, pace: Fraction = Fraction(1), cautions: bool =
 def script_phrasebook(script: Script) -> Phrasebook:
     """The phrasebook a script speaks: its language's, with its ``phrases:`` overrides."""
     return load_phrasebook(script.language, dict(script.phrases))
-
-
-def _round_half_even(num: int, den: int) -> int:
-    """``round(Fraction(num, den))`` for ``den > 0``, without building a Fraction."""
-    floor, remainder = divmod(num, den)
-    twice = 2 * remainder
-    if twice > den or (twice == den and floor % 2):
-        return floor + 1
-    return floor
 
 
 class _Compiler:
@@ -175,7 +179,7 @@ class _Compiler:
 
     def _paced_ratio(self, num: int, den: int) -> int:
         """``paced(Fraction(num, den))`` in plain integers: the hot path of long sessions."""
-        return _round_half_even(num * self._fps_num, den * self._fps_den)
+        return round_half_even(num * self._fps_num, den * self._fps_den)
 
     def fixed(self, seconds: Fraction) -> int:
         """Frames of a built-in gap or of real seconds (countdowns): never paced."""

@@ -26,7 +26,7 @@ from typing import Any
 
 from voiceguide.errors import VoiceguideError
 from voiceguide.printable import printable
-from voiceguide.timeline.compiler import Timeline
+from voiceguide.timeline.layout import Timeline
 
 FORMATS = (".png", ".svg")
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 14.0, 5.0, 100

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 
 from voiceguide.errors import Diagnostic, ScriptError
 from voiceguide.script.model import MAX_SESSION_SECONDS, Script
-from voiceguide.timeline.compiler import StepPlan, Timeline
+from voiceguide.timeline.layout import StepPlan, Timeline
 
 
 def too_long_error(script: Script, length_frames: int, sample_rate: int, *, at_least: bool = False) -> ScriptError:

@@ -8,7 +8,7 @@ happening ("breathing", "pause").
 from __future__ import annotations
 
 from voiceguide.phrases import KEYS_BY_NAME, Phrasebook
-from voiceguide.timeline.compiler import StepSpan
+from voiceguide.timeline.layout import StepSpan
 
 KIND_WORDS = {
     "title": "introduction", "cautions": "safety cautions", "say": "guidance", "pause": "pause",

@@ -9,7 +9,7 @@ from voiceguide.errors import Diagnostic, Position, ScriptError
 from voiceguide.printable import printable
 from voiceguide.script.key_positions import key_position
 from voiceguide.script.loader import Document, compose_document
-from voiceguide.timeline.compiler import Event, Timeline, file_chapters
+from voiceguide.timeline.layout import Event, Timeline, file_chapters
 
 
 def seconds(frames: int, sample_rate: int) -> float:

@@ -11,8 +11,9 @@ K-weighted and gated like any other (a one-word cue such as "Three." is about
 300 ms long, and padding it with silence would make it read quieter than it
 sounds).
 
-True peak is the peak of the clip oversampled four times (``soxr``), as BS.1770
-defines it.  A clip whose true peak would pass the ceiling goes through a
+True peak is measured as BS.1770-4 does, oversampled to 192 kHz
+(``voiceguide.true_peak``: nine times at 22,050 Hz).  A clip whose true peak
+would pass the ceiling goes through a
 look-ahead limiter: a gain that reaches its lowest *before* the peak and
 recovers after it, so nothing is clipped and quiet parts are untouched.
 
@@ -31,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from voiceguide.base import SAMPLE_RATE, Audio, write_atomically
+from voiceguide.true_peak import EDGE_FRAMES, oversampled, oversampling_factor, true_peak
 
 REFERENCE_LUFS = -16.0
 """The loudness every clip is levelled to: the usual target for speech on phones."""
@@ -50,9 +52,6 @@ limiting again.
 BLOCK_SECONDS = 0.4
 """BS.1770's gating block; shorter clips are measured over their own length."""
 
-OVERSAMPLING = 4
-"""True peak is measured on the signal oversampled this many times."""
-
 LOOKAHEAD_SECONDS = 0.005
 """The limiter's gain reaches its lowest this long before a peak and recovers over as long after it."""
 
@@ -62,11 +61,16 @@ LEVEL_ROUNDS = 8
 LEVEL_TOLERANCE_LU = 0.1
 """A clip this close to the target loudness is done."""
 
-LEVELLING_VERSION = 1
+LEVELLING_VERSION = 2
 """Part of the key of cached tone levels: bumped when measuring or levelling changes."""
 
-_MARGIN_DB = 0.05
-"""The limiter aims this far below the ceiling, so resampling error never puts a peak over it."""
+METER_MARGIN_DB = 0.25
+"""The limiter aims this far below the ceiling, so that no meter reads a peak over it.
+
+Meters differ by the interpolation filter they oversample with: ffmpeg's
+``ebur128=peak=true`` (a short filter, to 192 kHz) reads 0.15 dB above soxr's
+long one on espeak's voice, and a file at exactly -1.0 by ours read -0.85 by ffmpeg.
+"""
 
 
 def preload() -> None:
@@ -107,38 +111,20 @@ def loudness_lufs(audio: npt.ArrayLike, sample_rate: int = SAMPLE_RATE) -> float
         return float(meter.integrated_loudness(samples))
 
 
-def oversampled(audio: npt.ArrayLike, sample_rate: int = SAMPLE_RATE) -> npt.NDArray[np.float32]:
-    """``audio`` at ``OVERSAMPLING`` times its rate, with silence around it so edge ringing is kept."""
-    import soxr
-
-    samples = np.asarray(audio, dtype=np.float32)
-    pad = np.zeros(64, dtype=np.float32)
-    padded = np.concatenate([pad, samples, pad])
-    result: npt.NDArray[np.float32] = soxr.resample(padded, sample_rate, sample_rate * OVERSAMPLING, quality="HQ")
-    return result
-
-
-def true_peak(audio: npt.ArrayLike, sample_rate: int = SAMPLE_RATE) -> float:
-    """The true peak (linear) of ``audio``: its largest magnitude oversampled four times."""
-    samples = np.asarray(audio, dtype=np.float32)
-    if samples.size == 0:
-        return 0.0
-    return max(float(np.abs(samples).max()), float(np.abs(oversampled(samples, sample_rate)).max()))
-
-
 def _peak_envelope(audio: Audio, sample_rate: int) -> npt.NDArray[np.float32]:
     """Per sample, the largest oversampled magnitude within half a sample of it (and the sample's own)."""
+    factor = oversampling_factor(sample_rate)
     fine = np.abs(oversampled(audio, sample_rate))
-    centre = 64 * OVERSAMPLING  # where sample 0 lands in the oversampled signal
-    half = OVERSAMPLING // 2
-    needed = centre + audio.size * OVERSAMPLING + half
+    centre = EDGE_FRAMES * factor  # where sample 0 lands in the oversampled signal
+    half = factor // 2
+    needed = centre + audio.size * factor + half
     if fine.size < needed:
         fine = np.concatenate([fine, np.zeros(needed - fine.size, dtype=fine.dtype)])
     # Strided slices, one per offset: far faster than max over a (n, 5) view.
     envelope = np.abs(audio).astype(np.float32)
     for offset in range(-half, half + 1):
         start = centre + offset
-        np.maximum(envelope, fine[start : start + audio.size * OVERSAMPLING : OVERSAMPLING], out=envelope)
+        np.maximum(envelope, fine[start : start + audio.size * factor : factor], out=envelope)
     return envelope
 
 
@@ -168,7 +154,7 @@ def limit_true_peak(audio: npt.ArrayLike, ceiling: float, sample_rate: int = SAM
     result: Audio = samples.copy()
     if samples.size == 0:
         return result
-    target = ceiling * db_to_gain(-_MARGIN_DB)
+    target = ceiling * db_to_gain(-METER_MARGIN_DB)
     for _ in range(4):  # one pass almost always does; resampling error may leave a hair over
         envelope = _peak_envelope(result, sample_rate)
         if envelope.max() <= target:
@@ -197,7 +183,7 @@ def level_clip(
     if samples.size == 0:
         return samples
     ceiling = db_to_gain(ceiling_dbtp)
-    target = ceiling * db_to_gain(-_MARGIN_DB)
+    target = ceiling * db_to_gain(-METER_MARGIN_DB)
     # The peak envelope scales with the gain, so it is computed once; only the
     # final take is checked again (limit_true_peak) for what smoothing missed.
     envelope = _peak_envelope(samples, sample_rate)
