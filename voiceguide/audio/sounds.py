@@ -195,8 +195,9 @@ def _pool(layer: Layer, seed: int) -> tuple[npt.NDArray[np.float32], float]:
         for index in range(POOL_SIZE):
             bins = rng.standard_normal(len(freqs)) + 1j * rng.standard_normal(len(freqs))
             pool[index] = np.fft.irfft(bins * magnitude, SEGMENT_FRAMES)
-    pool *= np.float32(1.0 / np.sqrt(np.mean(pool.astype(np.float64) ** 2)))
-    peak = float(np.abs(pool).max())
+    power = sum(float(np.dot(row, row)) for row in pool) / pool.size  # row by row: no copy of the pool
+    pool *= np.float32(1.0 / math.sqrt(power))
+    peak = max(float(pool.max()), -float(pool.min()))
     pool *= _window()
     return pool, peak
 
@@ -216,15 +217,25 @@ class Generator:
     def _made(self) -> list[tuple[Envelope | None, npt.NDArray[np.float32], float]]:
         """Each strand's slow gain, windowed pool (level applied) and peak bound; the steady layers summed in one."""
         if self._strands is None:
-            made = [(layer, *_pool(layer, _mix64(self._seed + index)))
-                    for index, layer in enumerate(self.info.layers)]
-            steady = [(layer.level * pool, layer.level * peak) for layer, pool, peak in made if layer.envelope is None]
+            # Layer by layer, summed in place: memory holds the finished pools and one layer's at most.
+            steady: npt.NDArray[np.float32] | None = None
+            steady_peak = 0.0
+            moving: list[tuple[Envelope | None, npt.NDArray[np.float32], float]] = []
+            for index, layer in enumerate(self.info.layers):
+                pool, peak = _pool(layer, _mix64(self._seed + index))
+                pool *= np.float32(layer.level)
+                if layer.envelope is not None:
+                    moving.append((layer.envelope, pool, layer.level * peak))
+                elif steady is None:
+                    steady, steady_peak = pool, layer.level * peak
+                else:
+                    steady += pool
+                    steady_peak += layer.level * peak
+                del pool
             strands: list[tuple[Envelope | None, npt.NDArray[np.float32], float]] = []
-            if steady:
-                pool = np.sum([p for p, _ in steady], axis=0).astype(np.float32)
-                strands.append((None, pool, sum(peak for _, peak in steady)))
-            strands += [(layer.envelope, (layer.level * pool).astype(np.float32), layer.level * peak)
-                        for layer, pool, peak in made if layer.envelope is not None]
+            if steady is not None:
+                strands.append((None, steady, steady_peak))
+            strands += moving
             self._strands = strands
         return self._strands
 
