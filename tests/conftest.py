@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from tests.pulse import PulseServer, start_pulse
+from tests.schedule import LIVE_COUNT_VARIABLE, LiveApart
 
 _run_cache: str | None = None
 _run_home: str | None = None
@@ -35,6 +36,7 @@ _run_home: str | None = None
 
 RUN_CACHE_VARIABLE = "VOICEGUIDE_TEST_RUN_CACHE"
 """Set by the run's first process: pytest-xdist's workers, started after it, share its speech cache."""
+
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -46,6 +48,8 @@ def pytest_configure(config: pytest.Config) -> None:
         _run_cache = tempfile.mkdtemp(prefix="voiceguide-test-cache-")
         os.environ["VOICEGUIDE_CACHE_DIR"] = os.environ[RUN_CACHE_VARIABLE] = _run_cache
     _run_home = tempfile.mkdtemp(prefix="voiceguide-test-home-")
+    if not shared:
+        os.environ[LIVE_COUNT_VARIABLE] = os.path.join(_run_home, "live-tests")
     os.environ["VOICEGUIDE_DATA_DIR"] = os.path.join(_run_home, "data")
     os.environ["VOICEGUIDE_CONFIG_DIR"] = os.path.join(_run_home, "config")
 
@@ -71,15 +75,31 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Longest first.  A live test plays in real time (up to ~45 s) and mostly waits; the engine's
-    # tests take seconds of CPU; the rest milliseconds.  xdist hands out one test at a time to four
-    # workers (`-n 4 --dist load --maxschedchunk 1` in pyproject, on 2 cores: the plays leave the CPU
-    # idle), so the long ones start at once and the short ones fill the gaps, instead of a long test
-    # starting last and the run waiting for it.  The sort is stable: a module's tests stay together.
+    # Longest first.  A live test plays in real time (up to ~90 s) and mostly waits; the engine's
+    # tests take seconds of CPU; the rest milliseconds.  Eight workers (pyproject, on 2 cores: the
+    # plays leave the CPU idle) take tests in this order, a live test with a quick one from the
+    # list's tail in reserve (tests/schedule.py), so the long ones start early and the short ones fill
+    # the gaps, instead of a long test starting last and the run waiting for it.  The sort is stable:
+    # a module's tests stay together.
     def group(item: pytest.Item) -> int:
         return 0 if item.get_closest_marker("live") else 1 if item.get_closest_marker("engine") else 2
 
     items.sort(key=group)
+    count_file = os.environ.get(LIVE_COUNT_VARIABLE) if os.environ.get("PYTEST_XDIST_WORKER") else None
+    if count_file:  # every worker collects the same list: the last to write wins, with the same number
+        live = sum(1 for item in items if group(item) == 0)
+        partial = f"{count_file}.{os.getpid()}"
+        with open(partial, "w", encoding="utf-8") as out:
+            out.write(str(live))
+        os.replace(partial, count_file)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist load`` with no live test waiting behind another on one worker (tests/schedule.py)."""
+    if config.getvalue("dist") != "load":
+        return None
+    return LiveApart(config, log)
 
 
 SHOWN_MARKERS = ("live", "engine")

@@ -55,6 +55,7 @@ from voiceguide.play.segments import (
     SoundGate,
     VoiceActivity,
 )
+from voiceguide.printable import printable
 
 __all__ = [
     "FRAME_SAMPLES", "INSTALL_HINT", "LISTEN_RATE", "MODEL_FILES_SHA256", "VOICE_COMMANDS", "Heard", "Judge",
@@ -69,9 +70,9 @@ QUIET_BEFORE_SECONDS = 1.0
 this is part of a conversation, a television or a song, and is not recognised."""
 NO_SPEECH_LIMIT = 0.6
 """Whisper's probability that a segment holds no speech above which it is no command (a bell, a tone)."""
-LOGPROB_LIMIT = -1.2
-"""Whisper's mean token log-probability below which it was guessing: no command (commands heard right by
-seven generated voices, clean and in noise, scored -0.93 at worst)."""
+LOGPROB_LIMIT = -1.5
+"""Whisper's mean token log-probability below which it was guessing: no command.  Commands heard right by
+seven generated voices, clean and in noise, scored -0.93 at worst, by eleven others down to -1.3."""
 
 
 @dataclass(frozen=True)
@@ -233,5 +234,7 @@ def _input_device(sd: Any, device: str | int | None) -> int | None:
     named = [index for index, d in inputs if text.casefold() in str(d["name"]).casefold()]
     if len(named) == 1:
         return named[0]
+    # 'voiceguide devices' lists outputs only, so the hint names the microphones itself.
+    shown = ", ".join(f"{index} {printable(str(d['name']), one_line=True, max_chars=60)}" for index, d in inputs[:10])
     raise AudioDeviceError(f"No single microphone is named like {text!r}.",
-                           hint="run 'voiceguide devices' to list them")
+                           hint=f"give a number or part of a name; the microphones here: {shown}")

@@ -107,14 +107,15 @@ def play_session(options: PlayOptions, warnings: list[str], resume: StopPoint | 
 
     from voiceguide.dsp.levelling import preload as preload_levelling
     from voiceguide.play.interrupts import signals_interrupt
-    from voiceguide.play.library_messages import library_messages_to, messages_path
     from voiceguide.play.prepare import load_session
     from voiceguide.play.tracking import session_tracking
+    from voiceguide.system.library_messages import library_messages_to, messages_path
 
     script = load_session(options.session)
     # Words never said before (a cold cache's first cue, the status) are levelled on the spot: the
-    # levelling libraries (~0.7 s to import) load while the engine and the audio stream start.  Not a
-    # daemon: a session stopped at once waits for the import to end rather than exit in its middle.
+    # levelling libraries (soxr, numpy's FFT: tens of ms since scipy is not among them) load while the
+    # engine and the audio stream start.  Not a daemon: a session stopped at once waits for the import
+    # to end rather than exit in its middle.
     threading.Thread(target=preload_levelling, name="voiceguide-preload").start()
     tracking = session_tracking(options, script, warnings)
     start = start_point(options, script, resume)
@@ -158,8 +159,11 @@ def start_point(options: PlayOptions, script: Script, resume: StopPoint | None =
             return resume_start(rough.snapshot(), resume)
         return find_start_point(rough.snapshot(), step=options.from_step, section=options.from_section)
     except LookupError as error:
-        option = "--resume" if resume is not None else "--from" if options.from_step is not None else "--from-section"
-        raise UsageError(f"{option}: {error}.") from None
+        if resume is not None:
+            raise UsageError(f"--resume: {error}.") from None
+        option = "--from" if options.from_step is not None else "--from-section"
+        raise UsageError(f"{option}: {error}.",
+                         hint="'voiceguide plan' shows every step's number, label and section") from None
 
 
 def _play_on_device(options: PlayOptions, script: Script, start: StartPoint | None, tracking: SessionTracking,
