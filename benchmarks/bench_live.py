@@ -36,10 +36,16 @@ import soundfile
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from before_after import BEFORE_COMMIT, load, pristine_copy  # noqa: E402
+
 from tests.onsets import detect_onsets  # noqa: E402
 from tests.pulse import PulseServer, start_pulse  # noqa: E402
+from voiceguide.play.live import LEAD_IN_FRAMES  # noqa: E402
 
 RATE = 22050
+FIRST_SOUND_WAIT_SECONDS = 8.0
+"""How long a launch may take to be heard (a cold start under a heavy load has taken over 4 s)."""
 
 
 def voiceguide(*args: str) -> list[str]:
@@ -89,9 +95,11 @@ def first_sound_seconds(pulse: PulseServer, env: dict[str, str], script: str, wo
         time.sleep(0.3)
         before = _frames_recorded(recording)
         # The recording's own frame count is the clock: sample ``before`` was being recorded at launch.
-        process = subprocess.Popen(voiceguide("play", script, "--plain"), env=env, stdin=subprocess.DEVNULL,
+        # cwd: "python -m" puts the working folder first on the path, before PYTHONPATH (the checkout run).
+        process = subprocess.Popen(voiceguide("play", script, "--plain"), env=env, cwd=env["PYTHONPATH"],
+                                   stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(4.0)
+        time.sleep(FIRST_SOUND_WAIT_SECONDS)
         process.send_signal(signal.SIGTERM)
         _, error = process.communicate(timeout=30)
         time.sleep(1.0)
@@ -101,6 +109,31 @@ def first_sound_seconds(pulse: PulseServer, env: dict[str, str], script: str, wo
         raise RuntimeError(f"no sound recorded for {tag} ({len(samples) / rate:.1f} s recorded, "
                            f"exit status {process.returncode}): {error.decode(errors='replace')}")
     return float((onsets[0] - before) / rate)
+
+
+def first_sound_before_after(pulse: PulseServer, base: dict[str, str], session: str, work: Path,
+                             commit: str, runs: int) -> None:
+    """Launch to first sound, cold then warm, by this checkout and by a pristine copy of ``commit``, alternated."""
+    before_root = pristine_copy(commit, work / "before")
+    versions = [("now", ROOT), (commit, before_root)]
+    times: dict[tuple[str, str], list[float]] = {}
+    print(f"before the runs: {load()}")
+    for run in range(runs):
+        for name, root in versions:
+            env = dict(base, PYTHONPATH=str(root), VOICEGUIDE_CACHE_DIR=str(work / f"ba-{name}-{run}"))
+            for cache in ("cold", "warm"):
+                tag = f"ba-{name}-{cache}{run}"
+                times.setdefault((name, cache), []).append(first_sound_seconds(pulse, env, session, work, tag))
+    print(f"after the runs: {load()}")
+    lead_in = LEAD_IN_FRAMES / RATE
+    print(f"launch -> first sound, now and {commit}, alternated, median of {runs} (min-max); "
+          f"lead-in silence now {lead_in:.2f} s (0.60 s at c6088a0):")
+    for cache in ("cold", "warm"):
+        for name, _ in versions:
+            values = times[(name, cache)]
+            print(f"  {cache + ' cache, ' + name:<50} {statistics.median(values):6.2f} s  "
+                  f"({min(values):.2f}-{max(values):.2f})")
+    print("  targets (issue 24): <= 1.0 s cold, <= 0.6 s warm")
 
 
 def plan_seconds(env: dict[str, str], script: str) -> float:
@@ -181,12 +214,17 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the timing capture")
     parser.add_argument("--runs", type=int, default=3, help="launches per first-sound figure")
     parser.add_argument("--session", default="sciatica", help="session for the first-sound figures")
+    parser.add_argument("--before", default=BEFORE_COMMIT, help="the commit to compare with (default %(default)s)")
+    parser.add_argument("--only-first-sound", action="store_true", help="skip the long timing capture")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
         work = Path(tmp)
         with start_pulse(work / "pulse") as pulse:
             base = dict(pulse.env)
             base["PYTHONPATH"] = str(ROOT)
+            if args.only_first_sound:
+                first_sound_before_after(pulse, base, args.session, work, args.before, args.runs)
+                return 0
             cold_times, warm_times, upfront_times = [], [], []
             for run in range(args.runs):
                 env = dict(base, VOICEGUIDE_CACHE_DIR=str(work / f"cache-{run}"))
@@ -207,6 +245,7 @@ def main() -> int:
                   f"{statistics.median(upfront):6.2f} s  ({min(upfront):.2f}-{max(upfront):.2f})")
             ratio = statistics.median(upfront) / statistics.median(cold_times)
             print(f"  ratio cold up-front / cold lazy: {ratio:.1f}x")
+            first_sound_before_after(pulse, base, args.session, work, args.before, args.runs)
 
             script = work / "long.yaml"
             script.write_text(long_session(args.minutes))

@@ -22,7 +22,12 @@ speech worker (a grandchild) is not in that figure.
 Targets: warm >= 2,000x real time for WAV, cold >= 500x, peak RSS
 under 100 MB for 2 hours.
 
-Usage: python benchmarks/bench_render.py [--formats] [--long] [--skip-naive] [--rounds N]
+Before all that, the cold and warm 1-h WAV renders are also run by a pristine
+copy of the commit where issue 24 started (``--before``), alternated with this
+checkout's, so before and after are measured in the same run under the same load
+(``--only-before-after`` stops there).
+
+Usage: python benchmarks/bench_render.py [--formats] [--long] [--skip-naive] [--rounds N] [--only-before-after]
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ import soundfile
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from before_after import BEFORE_COMMIT, load, pristine_copy  # noqa: E402
 
 ROUND_SECONDS = 300
 """Each round of the generated session lasts about five minutes; 12 rounds make an hour."""
@@ -162,13 +170,14 @@ Its cache must be a folder of its own: the clips in it are not levelled.
 """
 
 
-def render(script: Path, output: Path, cache: Path, *, levelling: bool = True) -> Run:
-    """``voiceguide render SCRIPT -o OUTPUT`` in a child process with its own speech cache."""
-    env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT))
+def render(script: Path, output: Path, cache: Path, *, levelling: bool = True, root: Path = ROOT) -> Run:
+    """``voiceguide render SCRIPT -o OUTPUT`` in a child process with its own speech cache, from ``root``."""
+    env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache), PYTHONPATH=str(root))
     start_voiceguide = ["-m", "voiceguide"] if levelling else ["-c", UNLEVELLED]
     command = [sys.executable, *start_voiceguide, "render", str(script), "-o", str(output)]
     start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # cwd: "python -m" puts the working folder first on the path, before PYTHONPATH.
+    process = subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -253,6 +262,33 @@ def naive_route(texts: list[str], directory: Path) -> float:
     return wall
 
 
+def before_after(script: Path, work: Path, commit: str, repeat: int) -> None:
+    """Cold and warm 1-h WAV renders by this checkout and by ``commit``, alternated, each with its own cache."""
+    before_root = pristine_copy(commit, work / "before")
+    versions = [("now", ROOT), (commit, before_root)]
+    cold: dict[str, list[Run]] = {name: [] for name, _ in versions}
+    warm: dict[str, list[Run]] = {name: [] for name, _ in versions}
+    for attempt in range(repeat):
+        for name, root in versions:
+            cache = work / f"cache-{name}-{attempt}"
+            cold[name].append(render(script, work / f"cold-{name}.wav", cache, root=root))
+            warm[name].append(render(script, work / f"warm-{name}.wav", cache, root=root))
+    length = cold["now"][0].audio_seconds
+    print(f"after the runs: {load()}")
+    print(f"\nbefore and after, 1-h session ({length / 60:.1f} min), WAV, {repeat} renders of each, alternated; "
+          f"'{commit}' runs from a pristine copy of that commit")
+    print(f"{'':<34} {'best wall':>10} {'x real time':>12} {'median':>8} {'peak RSS (max)':>15}")
+    for label, runs in (("cold cache", cold), ("warm cache", warm)):
+        for name, _ in versions:
+            walls = [run.wall_seconds for run in runs[name]]
+            print(f"{label + ', ' + name:<34} {min(walls):>9.2f}s {length / min(walls):>11,.0f}x "
+                  f"{statistics.median(walls):>7.2f}s {mb(max(run.peak_rss_bytes for run in runs[name])):>15}")
+    for label, runs in (("cold", cold), ("warm", warm)):
+        ratios = [b.wall_seconds / a.wall_seconds for a, b in zip(runs["now"], runs[commit], strict=True)]
+        print(f"{label}: {commit} / now, median of back-to-back pairs: {statistics.median(ratios):.2f}x")
+    print("targets (issue 24): cold >= 4,000x real time and <= 100 MB peak; warm >= 8,000x\n")
+
+
 def mb(size: int) -> str:
     return f"{size / 1e6:.0f} MB"
 
@@ -262,6 +298,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, help="rounds in the 1-hour session (default: fitted to 60 minutes)")
     parser.add_argument("--formats", action="store_true", help="also time warm FLAC, OGG and MP3 renders")
     parser.add_argument("--skip-naive", action="store_true", help="skip the (slow) naive pyttsx3 route")
+    parser.add_argument("--before", default=BEFORE_COMMIT, help="the commit to compare with (default %(default)s)")
+    parser.add_argument("--only-before-after", action="store_true",
+                        help="only the cold and warm 1-h WAV renders, now and --before, alternated")
+    parser.add_argument("--repeat", type=int, default=3, help="cold and warm renders of each version (default 3)")
     parser.add_argument("--long", action="store_true", help="also measure peak RSS of 4 h and 8 h renders")
     options = parser.parse_args()
 
@@ -281,6 +321,10 @@ def main() -> None:
         two_hours.write_text(two_hour_text)
         cache = work / "cache"
         print(f"session: {rounds} rounds of press holds, breathing and instructions; speech cache {cache}")
+        print(f"before the runs: {load()}")
+        before_after(hour, work, options.before, options.repeat)
+        if options.only_before_after:
+            return
 
         cold = render(hour, work / "cold.wav", cache)
         warm = render(hour, work / "warm.wav", cache)

@@ -10,8 +10,11 @@ The same ~100 distinct utterances of the shipped sessions are synthesized by
       ``runAndWait`` per cue, each file read back with soundfile;
   (c) the floor: libespeak-ng called through ctypes, synchronously, no files.
 
-(b) and (c) each run in a fresh child process (espeak can be initialized once
-per process, and pyttsx3 prints to stdout).  Run: ``python benchmarks/bench_synth.py``.
+Every route runs in a fresh child process (espeak can be initialized once per
+process, and pyttsx3 prints to stdout), several rounds, and (a) runs twice
+each round: from this checkout and from a pristine copy of the commit where
+issue 24 started (``--before``), so before and after are measured in the same
+run under the same load.  Run: ``python benchmarks/bench_synth.py [--rounds 3]``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +31,10 @@ from fractions import Fraction
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from before_after import BEFORE_COMMIT, environment, load, pristine_copy  # noqa: E402
+
 RATE_WPM = 160
 VOICE_ID = "gmw/en"
 COUNT = 100
@@ -109,16 +117,6 @@ def floor_child(texts: list[str]) -> dict[str, float]:
     return {"seconds": elapsed, "frames": frames}
 
 
-def run_child(mode: str, texts: list[str]) -> dict[str, float]:
-    """Run ``mode`` in a fresh interpreter; its JSON result."""
-    completed = subprocess.run(
-        [sys.executable, __file__, "--child", mode], input=json.dumps(texts), capture_output=True,
-        text=True, check=True, cwd=REPO,
-    )
-    result: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return result
-
-
 # -- ours -----------------------------------------------------------------------------------
 
 
@@ -141,44 +139,92 @@ def ours(texts: list[str], cache: Path, *, batched: bool) -> tuple[float, float,
     return elapsed, ready - started, frames
 
 
+def ours_child(texts: list[str], mode: str) -> dict[str, float]:
+    """Ours, from whichever checkout ``PYTHONPATH`` names: cold (batched or one by one), then warm."""
+    with tempfile.TemporaryDirectory(prefix="bench-synth-") as directory:
+        cold, start, frames = ours(texts, Path(directory), batched=mode != "single")
+        warm, warm_start, _ = ours(texts, Path(directory), batched=True)
+    return {"seconds": cold, "start": start, "frames": frames, "warm": warm, "warm_start": warm_start}
+
+
+def run_child(mode: str, texts: list[str], root: Path = REPO) -> dict[str, float]:
+    """Run ``mode`` in a fresh interpreter importing voiceguide from ``root``; its JSON result."""
+    completed = subprocess.run(
+        [sys.executable, __file__, "--child", mode], input=json.dumps(texts), capture_output=True,
+        text=True, check=True, cwd=REPO, env=environment(root),
+    )
+    result: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
+
+
 def main() -> None:
-    """Run every route once, side by side, and print the table."""
+    """Every route, several rounds, side by side in one run; this checkout beside the starting commit."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every route (medians are printed)")
+    parser.add_argument("--before", default=BEFORE_COMMIT, help="the commit to compare with (default %(default)s)")
+    parser.add_argument("--no-before", action="store_true", help="do not run the earlier commit")
+    options = parser.parse_args()
     from voiceguide.base import SAMPLE_RATE
 
     texts = session_utterances()
-    with tempfile.TemporaryDirectory(prefix="bench-synth-") as directory:
-        cold_batched, start_seconds, trimmed_frames = ours(texts, Path(directory) / "a", batched=True)
-        cold_single, _, _ = ours(texts, Path(directory) / "b", batched=False)
-        warm, warm_start, _ = ours(texts, Path(directory) / "a", batched=True)
-    naive = run_child("naive", texts)
-    floor = run_child("floor", texts)
-
-    speech_seconds = naive["frames"] / SAMPLE_RATE
     print(f"{len(texts)} distinct utterances from the shipped sessions; pyttsx3/espeak-ng at {RATE_WPM} wpm, "
-          f"voice {VOICE_ID}")
-    print(f"untrimmed speech: {speech_seconds:.1f} s; trimmed clips: {trimmed_frames / SAMPLE_RATE:.1f} s")
-    print(f"our worker starts in {start_seconds * 1000:.0f} ms (included below)")
+          f"voice {VOICE_ID}; {options.rounds} rounds; {load()}")
+    results: dict[str, list[dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-synth-before-") as scratch:
+        routes: list[tuple[str, str, Path]] = [("now", "batched", REPO), ("now-single", "single", REPO)]
+        if not options.no_before:
+            before = pristine_copy(options.before, Path(scratch))
+            routes += [("before", "batched", before), ("before-single", "single", before)]
+        routes += [("naive", "naive", REPO), ("floor", "floor", REPO)]
+        for _ in range(options.rounds):
+            for name, mode, root in routes:
+                results.setdefault(name, []).append(run_child(mode, texts, root))
+    print(f"after the runs: {load()}")
+
+    def median(name: str, key: str = "seconds") -> float:
+        return statistics.median(run[key] for run in results[name])
+
+    def ratio(name: str, other: str, key: str = "seconds") -> float:
+        """The median over rounds of name / other, each round's pair measured back to back."""
+        return statistics.median(a[key] / b["seconds"] for a, b in zip(results[name], results[other], strict=True))
+
+    speech_seconds = results["naive"][0]["frames"] / SAMPLE_RATE
+    print(f"untrimmed speech: {speech_seconds:.1f} s; trimmed clips: {results['now'][0]['frames'] / SAMPLE_RATE:.1f} s")
     print()
-    rows = [
-        ("ours, cold cache, batched prefetch", cold_batched),
-        ("ours, cold cache, one clip() per text", cold_single),
-        ("ours, warm cache", warm),
-        ("naive pyttsx3: save_to_file + runAndWait per cue", naive["seconds"]),
-        ("floor: raw libespeak-ng via ctypes", floor["seconds"]),
-    ]
-    print(f"{'route':<50} {'seconds':>8} {'ms/text':>8} {'x real time':>12} {'vs naive':>9}")
-    for name, seconds in rows:
-        print(f"{name:<50} {seconds:>8.3f} {seconds / len(texts) * 1000:>8.2f} "
-              f"{speech_seconds / seconds:>11.0f}x {naive['seconds'] / seconds:>8.2f}x")
+    rows = [("ours, cold cache, batched prefetch (now)", "now", "seconds"),
+            (f"ours, cold cache, batched prefetch ({options.before})", "before", "seconds"),
+            ("ours, cold cache, one clip() per text (now)", "now-single", "seconds"),
+            (f"ours, cold cache, one clip() per text ({options.before})", "before-single", "seconds"),
+            ("ours, warm cache (now)", "now", "warm"),
+            ("naive pyttsx3: save_to_file + runAndWait per cue", "naive", "seconds"),
+            ("floor: raw libespeak-ng via ctypes", "floor", "seconds")]
+    print(f"{'route':<58} {'median s':>8} {'min-max':>13} {'x floor':>8} {'vs naive':>9}")
+    for label, name, key in rows:
+        if name not in results:
+            continue
+        values = [run[key] for run in results[name]]
+        print(f"{label:<58} {median(name, key):>8.3f} {min(values):>6.2f}-{max(values):<6.2f} "
+              f"{ratio(name, 'floor', key):>7.2f}x {1 / ratio(name, 'naive', key):>8.2f}x")
     print()
-    print(f"warm cache without the worker start: {(warm - warm_start) * 1000:.0f} ms "
-          f"({speech_seconds / (warm - warm_start):.0f}x real time)")
+    print("x floor and vs naive are medians of each round's ratio (routes of a round run back to back).")
+    print(f"our worker starts in {median('now', 'start') * 1000:.0f} ms (included above); warm cache without it: "
+          f"{(median('now', 'warm') - median('now', 'warm_start')) * 1000:.0f} ms")
+    if "before" in results:
+        print(f"cold, batched: now / {options.before} = {ratio('now', 'before'):.2f}; "
+              f"one by one: {ratio('now-single', 'before-single'):.2f}")
+    print("targets (issue 24): cold batched <= 1.5x the floor, and faster than the naive route")
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--child":
         child_texts = json.loads(sys.stdin.read())
-        outcome = naive_child(child_texts) if sys.argv[2] == "naive" else floor_child(child_texts)
+        mode = sys.argv[2]
+        if mode in ("batched", "single"):
+            outcome = ours_child(child_texts, mode)
+        else:
+            outcome = naive_child(child_texts) if mode == "naive" else floor_child(child_texts)
         print(json.dumps(outcome))
     else:
         main()

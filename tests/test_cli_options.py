@@ -23,3 +23,26 @@ def test_without_traceback_an_error_is_one_sentence_and_a_hint() -> None:
     assert result.stderr_lines == [
         "voiceguide: error: no script or shipped session named 'no-such-session'",
         "hint: shipped sessions: breathing, quick-relief, sciatica, sciatica-de (see 'voiceguide list')"]
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("-1", "--pace must be between 0.1 and 10, not -1"),
+    ("0", "--pace must be between 0.1 and 10, not 0"),
+    ("fast", "--pace takes a number such as 1.5, not 'fast'"),
+    ("--1", "--pace takes a number such as 1.5, not '--1'"),
+])
+def test_a_negative_pace_is_out_of_range_not_a_non_number(value: str, message: str) -> None:
+    result = run_cli("plan", "quick-relief", f"--pace={value}")
+    assert result.exit_status == 2
+    assert message in result.stderr
+
+
+def test_every_argument_of_every_command_says_what_it_is() -> None:
+    import argparse
+
+    from voiceguide.cli.definition import build_parser
+
+    sub = next(action for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction))
+    silent = [f"{name} {action.metavar or action.dest}" for name, command in sub.choices.items()
+              for action in command._actions if not action.help]
+    assert silent == []

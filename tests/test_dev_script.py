@@ -101,3 +101,34 @@ def test_devices_hint_names_no_session_when_none_was_named() -> None:
 
     assert NoOutputDevice().hint is not None and "sciatica" not in NoOutputDevice().hint
     assert "voiceguide render quick-relief -o quick-relief.ogg" in (NoOutputDevice("quick-relief").hint or "")
+
+
+def _option_strings(command: str) -> dict[str, bool]:
+    """Each long option of a subcommand, and whether it takes a value."""
+    import argparse
+
+    from voiceguide.cli.definition import build_parser
+
+    sub = next(action for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction))
+    return {string: action.nargs != 0 for action in sub.choices[command]._actions
+            for string in action.option_strings if string.startswith("--") and string != "--help"}
+
+
+def test_every_play_only_option_is_left_out_of_the_render(checkout: Path) -> None:
+    render = _option_strings("render")
+    play_only = {name: value for name, value in _option_strings("play").items()
+                 if name not in render and name != "--resume"}
+    assert {"--note", "--ask-pain", "--listen"} <= set(play_only)
+    args = [part for name, value in play_only.items() for part in ((name, "1") if value else (name,))]
+    done, calls = _dev(checkout, "play", "sciatica", "--pace", "1.5", *args)
+    assert done.returncode == 0, done.stderr
+    renders = [call for call in calls if call.startswith("render")]
+    assert renders == ["render sciatica -o out/sciatica.ogg --captions out/sciatica.vtt --pace 1.5"]
+    for name in play_only:
+        assert name in done.stderr
+
+
+def test_play_resume_without_a_device_says_there_is_no_device(checkout: Path) -> None:
+    done, calls = _dev(checkout, "play", "--resume")
+    assert not [call for call in calls if call.startswith(("render", "check"))]
+    assert calls[-1] == "play --resume"

@@ -196,7 +196,7 @@ def test_our_own_voice_before_a_word_does_not_make_it_talk() -> None:
     assert (heard.action, heard.ignored) == ("next", None)
 
 
-@pytest.mark.parametrize("transcript", [Transcript("Pause.", 0.8, -0.3), Transcript("Stop.", 0.1, -1.4)])
+@pytest.mark.parametrize("transcript", [Transcript("Pause.", 0.8, -0.3), Transcript("Stop.", 0.1, -1.8)])
 def test_the_judge_ignores_what_whisper_doubts(transcript: Transcript) -> None:
     heard = Judge(Transcripts(transcript), SoundGate()).hear(segment_at(10.0, 10.5))
     assert (heard.action, heard.ignored) == (None, "unsure")

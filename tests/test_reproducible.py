@@ -121,3 +121,29 @@ def test_takes_stay_identical_while_three_engines_synthesize_at_once() -> None:
     assert not failures, failures
     assert len(takes) == 15
     assert all(take == takes[0] for take in takes), "a take differed from the others"
+
+
+def test_the_prepared_engine_speaks_as_a_fresh_one(tmp_path: Path) -> None:
+    # Utterances are forked from an engine started once in espeak's synchronous mode (no thread to
+    # lose in the fork), which also greets and takes the voice; a take from it must be the very take
+    # a fresh engine makes in its own child.
+    code = (
+        "import sys\n"
+        "from voiceguide.speech import _tts_worker as w\n"
+        "folder, texts = sys.argv[1], sys.argv[2:]\n"
+        "fresh = [w._speak_job('gmw/en', 160, {'text': t, 'path': f'{folder}/fresh{i}.wav'})"
+        " for i, t in enumerate(texts)]\n"
+        "print(w._run_children(fresh, 2))\n"
+        "worker = w.Worker()\n"
+        "assert worker.prepared is not None, 'no prepared engine with this pyttsx3'\n"
+        "assert worker.hello()['ok'] and worker.configure('gmw/en', 160, folder)['ok']\n"
+        "print(worker.synth([{'text': t, 'path': f'{folder}/prepared{i}.wav'} for i, t in enumerate(texts)]))\n"
+    )
+    texts = ["Hold.", "Breathe in slowly through your nose.", "Now let it go, and rest."]
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path), *texts], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    for index, text in enumerate(texts):
+        fresh, prepared = (tmp_path / f"{route}{index}.wav" for route in ("fresh", "prepared"))
+        assert fresh.stat().st_size > 1000, text
+        assert prepared.read_bytes() == fresh.read_bytes(), f"{text!r}: the prepared engine's take differs"

@@ -265,6 +265,18 @@ def test_evicted_clips_come_back_from_disk(tmp_path: Path) -> None:
     assert synth.calls == ["a", "b"]
 
 
+def test_lengths_outlive_the_clips_memory_lets_go(tmp_path: Path) -> None:
+    # Laying out a session measures every text; a clip memory has let go is not read back for that.
+    synth = FakeSynthesizer()
+    bank = SpeechBank(synth, tmp_path, memory_frames=10)
+    length = bank.clip("a").size
+    bank.clip("b")
+    for entry in _entries(tmp_path):
+        entry.unlink()  # a read from disk now would find nothing and synthesize again
+    assert bank.measure("a") == length
+    assert synth.calls == ["a", "b"]
+
+
 def test_default_cache_dir_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path))
     assert default_cache_dir() == tmp_path / "clips"
@@ -435,7 +447,7 @@ def test_the_first_take_on_disk_wins_so_memory_always_matches_the_disk(tmp_path:
 
 def test_preload_loads_everything_levelling_a_clip_needs() -> None:
     # play loads these in the background as it starts, so the first answer in new words is not held up
-    # by the imports (0.7 s); a new lazy import in levelling must be added to preload too.
+    # by the imports; a new lazy import in levelling must be added to preload too.
     code = (
         "import sys, numpy as np\n"
         "from voiceguide.dsp import levelling\n"
@@ -448,3 +460,19 @@ def test_preload_loads_everything_levelling_a_clip_needs() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]", f"levelling imported after preload: {done.stdout.strip()}"
+
+
+def test_levelling_and_measuring_load_neither_scipy_nor_pyloudnorm() -> None:
+    # A cold render levels every clip and measures the session: importing scipy for that cost ~1 s and
+    # 75 MB.  pyloudnorm stays the reference in the tests (test_lufs.py), not in the process that renders.
+    code = (
+        "import sys, numpy as np\n"
+        "from voiceguide.dsp import levelling\n"
+        "t = np.arange(30000) / 22050\n"
+        "levelled = levelling.level_clip((np.sin(2 * np.pi * 220 * t) * 0.99).astype(np.float32))\n"
+        "levelling.loudness_lufs(np.tile(levelled, 40))\n"
+        "print(sorted({name.split('.')[0] for name in sys.modules} & {'scipy', 'pyloudnorm'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", f"loaded by levelling: {done.stdout.strip()}"

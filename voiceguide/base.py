@@ -225,6 +225,24 @@ class AtomicFile:
         _unfinished.discard(self.temporary)
 
 
+def one_heap_for_all_threads() -> None:
+    """Make glibc serve every thread from the one main heap (Linux; elsewhere nothing). Call before threads start.
+
+    By default each thread that allocates gets a heap ("arena") of its own, and
+    memory freed into one is not reused by the others: a cold render's clips,
+    read on the synthesis thread and levelled on the main one, left ~10 MB in two
+    heaps (peak 101-107 MB; 95 MB with one heap, at no measured cost in time).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import ctypes.util
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-8, 1)  # M_ARENA_MAX
+
+
 def write_atomically(path: str | os.PathLike[str], data: bytes, *, replace: bool = True) -> None:
     """Write ``data`` to ``path`` through an ``AtomicFile``; ``replace=False``: ``FileExistsError`` if it exists."""
     file = AtomicFile(path)

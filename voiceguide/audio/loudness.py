@@ -22,7 +22,7 @@ import hashlib
 import math
 import os
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,7 @@ from voiceguide.dsp.levelling import (
     level_clip,
     loudness_lufs,
 )
+from voiceguide.dsp.lufs import stream_loudness
 from voiceguide.timeline.layout import Event
 
 
@@ -72,7 +73,7 @@ tenth of an LU (the benchmark's 1-hour session: -17.39 sampled, -17.26 whole,
 which took 17 s and 2.3 GB) and keep the meter's working memory to ~60 MB.
 """
 
-MEASURE_VERSION = 2
+MEASURE_VERSION = 3
 """Part of the key of a remembered session loudness; bumped when measuring changes."""
 
 
@@ -113,17 +114,36 @@ def compacted_mix(mixer: Mixer, islands: Sequence[tuple[int, int]]) -> Audio:
     and no block spans two islands that it did not span before.  (Blocks of
     pure silence are below the absolute gate and count for nothing.)
     """
-    pieces: list[Audio] = []
+    return np.concatenate(list(compacted_pieces(mixer, islands)))
+
+
+def compacted_pieces(mixer: Mixer, islands: Sequence[tuple[int, int]]) -> Iterator[Audio]:
+    """``compacted_mix`` in pieces: each shortened silence, then each island, as it is mixed."""
     position = 0
     for start, end in islands:
-        gap = start - position
-        if gap > BLOCK_FRAMES + HOP_FRAMES:
-            gap = BLOCK_FRAMES + (gap - BLOCK_FRAMES) % HOP_FRAMES
-        pieces.append(np.zeros(gap, dtype=np.float32))
-        pieces.append(mixer.render(start, end - start))
+        yield np.zeros(_compacted_gap(start - position), dtype=np.float32)
+        for offset in range(start, end, ISLAND_PIECE_FRAMES):
+            yield mixer.render(offset, min(ISLAND_PIECE_FRAMES, end - offset))
         position = end
-    pieces.append(np.zeros(BLOCK_FRAMES, dtype=np.float32))
-    return np.concatenate(pieces)
+    yield np.zeros(BLOCK_FRAMES, dtype=np.float32)
+
+
+def compacted_length(islands: Sequence[tuple[int, int]]) -> int:
+    """The length in frames of ``compacted_mix`` over ``islands``."""
+    position, total = 0, BLOCK_FRAMES
+    for start, end in islands:
+        total += _compacted_gap(start - position) + end - start
+        position = end
+    return total
+
+
+def _compacted_gap(gap: int) -> int:
+    """A silence between islands, shortened to a block plus its remainder modulo the hop (see ``compacted_mix``)."""
+    return BLOCK_FRAMES + (gap - BLOCK_FRAMES) % HOP_FRAMES if gap > BLOCK_FRAMES + HOP_FRAMES else gap
+
+
+ISLAND_PIECE_FRAMES = 10 * SAMPLE_RATE
+"""Islands are mixed for measuring at most this much at a time."""
 
 
 def _session_key(events: Sequence[Event], clips: ClipSource) -> str:
@@ -143,9 +163,9 @@ def _session_key(events: Sequence[Event], clips: ClipSource) -> str:
 def session_loudness(events: Sequence[Event], clips: ClipSource, cache_dir: Path | None) -> float:
     """The BS.1770 integrated loudness (LUFS) of the mix of ``events`` at volume 1.
 
-    Measured once by ``pyloudnorm`` on ``compacted_mix`` and remembered in
+    Measured once (``lufs.stream_loudness``) on ``compacted_mix``, piece by piece, and remembered in
     ``cache_dir`` (keyed by every clip's samples and place), so rendering the
-    same session again costs neither the measurement nor importing scipy.
+    same session again costs no measurement.
     """
     key = _session_key(events, clips)
     path = cache_dir / f"{key}.loudness" if cache_dir is not None else None
@@ -155,7 +175,9 @@ def session_loudness(events: Sequence[Event], clips: ClipSource, cache_dir: Path
         except (OSError, ValueError):
             pass
     mixer = Mixer(events, clips, 1.0)
-    loudness = loudness_lufs(compacted_mix(mixer, sampled_islands(_islands(events, clips))), SAMPLE_RATE)
+    islands = sampled_islands(_islands(events, clips))
+    # Measured as it is mixed, never held whole (a cold render stays under 100 MB).
+    loudness = stream_loudness(compacted_pieces(mixer, islands), compacted_length(islands), SAMPLE_RATE)
     if path is not None and math.isfinite(loudness):
         with contextlib.suppress(OSError):
             path.parent.mkdir(parents=True, exist_ok=True)

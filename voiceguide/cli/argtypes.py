@@ -24,10 +24,22 @@ def pace(text: str) -> Fraction:
     except NumberTooLarge as error:
         raise argparse.ArgumentTypeError(f"--pace {text[:40]!r} {error}; it must be between 0.1 and 10") from None
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--pace takes a number such as 1.5, not {text!r}") from None
+        negative = text.strip(" \t").startswith("-") and _is_decimal(text.strip(" \t")[1:])
+        raise argparse.ArgumentTypeError(f"--pace must be between 0.1 and 10, not {text.strip()}" if negative
+                                         else f"--pace takes a number such as 1.5, not {text!r}") from None
     if not Fraction(1, 10) <= value <= 10:
         raise argparse.ArgumentTypeError(f"--pace must be between 0.1 and 10, not {text}")
     return value
+
+
+def _is_decimal(text: str) -> bool:
+    from voiceguide.script.numeric import parse_decimal
+
+    try:
+        parse_decimal(text)
+    except ValueError:
+        return False
+    return True
 
 
 def rate(text: str) -> int:

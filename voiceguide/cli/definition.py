@@ -17,6 +17,8 @@ from voiceguide.play.keymap import keys_table
 from voiceguide.script.model import MAX_RATE_WPM, MIN_RATE_WPM
 from voiceguide.speech import DEFAULT_ENGINE, ENGINES
 
+SCRIPT_HELP = "a script file, or a shipped session's name"
+
 PLAY_KEYS_EPILOG = (
     "keys while playing (single key, no Enter; each is spoken back):\n"
     + keys_table()
@@ -28,8 +30,8 @@ def _add_sound_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sound and timing (the same for play, render and plan)")
     # Defaults are None: the settings file's value, else the built-in default, fills them in (options.py).
     group.add_argument("--engine", choices=ENGINES,
-                       help=f"the speech engine: pyttsx3 (default: {DEFAULT_ENGINE}; many languages) or hibari "
-                            "(a natural English voice, the 'natural' extra)")
+                       help="the speech engine: pyttsx3 (many languages) or hibari (a natural English voice, the "
+                            f"'natural' extra); default: {DEFAULT_ENGINE}")
     group.add_argument("--voice", help="engine voice id, or part of a voice's name (see 'voiceguide voices')")
     group.add_argument("--rate", type=argtypes.rate,
                        help=f"speaking rate in words per minute ({MIN_RATE_WPM}-{MAX_RATE_WPM})")
@@ -97,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_script_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """check, schema, phrases: the script language."""
     p = sub.add_parser("check", help="validate scripts and print errors and warnings")
-    p.add_argument("scripts", nargs="+", metavar="SCRIPT", type=argtypes.file_name)
+    p.add_argument("scripts", nargs="+", metavar="SCRIPT", type=argtypes.file_name, help=SCRIPT_HELP)
     p.set_defaults(func=cmd_check, options=options.check_options)
     p = sub.add_parser("schema", help="print a JSON Schema of the script format, for editors")
     p.set_defaults(func=cmd_schema, options=options.no_options)
@@ -109,7 +111,7 @@ def _add_script_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
 def _add_session_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """plan, render, list, voices: sessions."""
     p = sub.add_parser("plan", help="print the session's timeline")
-    p.add_argument("script", metavar="SCRIPT", type=argtypes.file_name)
+    p.add_argument("script", metavar="SCRIPT", type=argtypes.file_name, help=SCRIPT_HELP)
     p.add_argument("--json", action="store_true", help="print the plan as one JSON object")
     p.add_argument("--plot", metavar="FILE", type=argtypes.output_name,
                    help="draw the session into FILE (.png or .svg): sections, speech, breathing, holds and their "
@@ -117,7 +119,7 @@ def _add_session_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     _add_sound_options(p)
     p.set_defaults(func=cmd_plan, options=options.plan_options)
     p = sub.add_parser("render", help="write the whole session to an audio file")
-    p.add_argument("script", metavar="SCRIPT", type=argtypes.file_name)
+    p.add_argument("script", metavar="SCRIPT", type=argtypes.file_name, help=SCRIPT_HELP)
     p.add_argument("-o", "--output", metavar="FILE", type=argtypes.output_name,
                    help="output file; format from the extension: .wav .flac .ogg .opus .mp3 (default: the "
                         "script's name with the settings' format, .opus, in the current folder)")
@@ -145,7 +147,7 @@ def _add_live_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
                        description="Play a session aloud, live. Follow it by ear; the keys below are optional.",
                        epilog=PLAY_KEYS_EPILOG)
     p.add_argument("script", metavar="SCRIPT", nargs="?", type=argtypes.file_name,
-                   help="a script file, or a shipped session's name")
+                   help=SCRIPT_HELP)
     start = p.add_mutually_exclusive_group()
     start.add_argument("--from", dest="from_step", metavar="STEP",
                        help="start at this step: its number in the script (3, or 5.2 inside a repeat) or its label")

@@ -4,9 +4,11 @@ Speech and tones are levelled once, where they are prepared (speech before it
 enters the disk cache), so a session mixes clips that already sound equally
 loud; playback and rendering add no per-play cost.
 
-Loudness is ITU-R BS.1770 integrated loudness measured by ``pyloudnorm``.  A
-clip shorter than BS.1770's 400 ms gating block is measured over its own
-length: the meter's block is shrunk to the clip, so the clip is one block,
+Loudness is ITU-R BS.1770 integrated loudness, measured by ``audio.lufs``: the
+same meter as ``pyloudnorm``'s (the tests check they agree to 0.001 LU), in numpy
+alone, because pyloudnorm imports scipy (about a second and 75 MB per process)
+to run two biquads on a one-second clip.  A clip shorter than BS.1770's 400 ms
+gating block is measured over its own length: the meter's block is shrunk to the clip, so the clip is one block,
 K-weighted and gated like any other (a one-word cue such as "Three." is about
 300 ms long, and padding it with silence would make it read quieter than it
 sounds).
@@ -17,8 +19,8 @@ would pass the ceiling goes through a
 look-ahead limiter: a gain that reaches its lowest *before* the peak and
 recovers after it, so nothing is clipped and quiet parts are untouched.
 
-``pyloudnorm`` pulls in scipy, which takes most of a second to import, so it
-is imported only when a clip is actually measured (never on a warm render).
+Nothing here imports scipy: the limiter's running minimum and mean are numpy
+too (``running_min``, ``running_mean``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from voiceguide.base import SAMPLE_RATE, Audio, write_atomically
+from voiceguide.dsp.lufs import integrated_loudness, k_weighted, weighted_loudness
 from voiceguide.true_peak import EDGE_FRAMES, oversampled, oversampling_factor, true_peak
 
 REFERENCE_LUFS = -16.0
@@ -61,7 +64,7 @@ LEVEL_ROUNDS = 8
 LEVEL_TOLERANCE_LU = 0.1
 """A clip this close to the target loudness is done."""
 
-LEVELLING_VERSION = 2
+LEVELLING_VERSION = 3
 """Part of the key of cached tone levels: bumped when measuring or levelling changes."""
 
 METER_MARGIN_DB = 0.25
@@ -74,15 +77,14 @@ long one on espeak's voice, and a file at exactly -1.0 by ours read -0.85 by ffm
 
 
 def preload() -> None:
-    """Import what levelling a new clip needs (pyloudnorm, scipy, soxr: ~0.7 s, 650 modules).
+    """Import what levelling a new clip needs (soxr and the meter: ~30 ms since scipy is not among them).
 
     A live session with a warm cache levels nothing until it must answer with words it has never
     said (the status: "Fifty-six seconds left in the hold."); without this, that first answer came
     0.7 s late.  ``play`` calls it on a background thread as the session starts.
     """
-    import pyloudnorm  # noqa: F401
+    import numpy.fft  # noqa: F401 - the meter's K-weighting
     import soxr  # noqa: F401
-    from scipy.ndimage import minimum_filter1d  # noqa: F401
 
 
 def db_to_gain(decibels: float) -> float:
@@ -92,25 +94,38 @@ def db_to_gain(decibels: float) -> float:
 
 def loudness_lufs(audio: npt.ArrayLike, sample_rate: int = SAMPLE_RATE) -> float:
     """BS.1770 integrated loudness of mono ``audio`` (``-inf`` for silence); short clips over their own length."""
-    import pyloudnorm
-
     samples = np.asarray(audio, dtype=np.float64)
     if samples.size < 2:
         return -math.inf
-    # Half a sample short of the clip: pyloudnorm refuses a block as long as its input.
-    block_seconds = min(BLOCK_SECONDS, (samples.size - 0.5) / sample_rate)
-    meter = pyloudnorm.Meter(sample_rate, block_size=block_seconds)
-    import warnings
+    # Half a sample short of the clip, as with pyloudnorm, which refuses a block as long as its input.
+    return integrated_loudness(samples, sample_rate, _block_seconds(samples.size, sample_rate))
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pyloudnorm warns about silence and very short input
-        return float(meter.integrated_loudness(samples))
+
+ENVELOPE_PIECE_FRAMES = 1 << 15
+"""A long clip's peak envelope is made this many samples at a time (at 192 kHz a 6-s clip is 4.6 MB)."""
+
+ENVELOPE_MARGIN_FRAMES = 512
+"""Each piece is oversampled with this much of the clip either side, beyond the resampler's reach."""
 
 
 def _peak_envelope(audio: Audio, sample_rate: int) -> npt.NDArray[np.float32]:
+    """Per sample, the largest oversampled magnitude within half a sample of it; long clips piece by piece."""
+    if audio.size <= ENVELOPE_PIECE_FRAMES + 2 * ENVELOPE_MARGIN_FRAMES:
+        return _piece_envelope(audio, sample_rate)
+    pieces = []
+    for start in range(0, audio.size, ENVELOPE_PIECE_FRAMES):
+        low = max(0, start - ENVELOPE_MARGIN_FRAMES)
+        high = min(audio.size, start + ENVELOPE_PIECE_FRAMES + ENVELOPE_MARGIN_FRAMES)
+        envelope = _piece_envelope(audio[low:high], sample_rate)
+        pieces.append(envelope[start - low:start - low + min(ENVELOPE_PIECE_FRAMES, audio.size - start)])
+    return np.concatenate(pieces)
+
+
+def _piece_envelope(audio: Audio, sample_rate: int) -> npt.NDArray[np.float32]:
     """Per sample, the largest oversampled magnitude within half a sample of it (and the sample's own)."""
     factor = oversampling_factor(sample_rate)
-    fine = np.abs(oversampled(audio, sample_rate))
+    fine = oversampled(audio, sample_rate)
+    np.abs(fine, out=fine)  # in place: at 192 kHz a 6-s clip is 4.6 MB oversampled
     centre = EDGE_FRAMES * factor  # where sample 0 lands in the oversampled signal
     half = factor // 2
     needed = centre + audio.size * factor + half
@@ -126,15 +141,46 @@ def _peak_envelope(audio: Audio, sample_rate: int) -> npt.NDArray[np.float32]:
 
 def _limiter_gain(envelope: npt.NDArray[np.float32], target: float, sample_rate: int) -> npt.NDArray[np.float64]:
     """The smooth gain that brings a signal with this peak ``envelope`` to ``target`` (see ``limit_true_peak``)."""
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
     half = max(1, round(LOOKAHEAD_SECONDS * sample_rate))
     need = np.minimum(1.0, target / np.maximum(envelope.astype(np.float64), 1e-12))
-    # Running minimum and mean in O(n) (scipy is loaded with pyloudnorm anyway).
-    # "nearest" repeats an edge value, whose window still contains the samples near the edge.
-    held = minimum_filter1d(need, 2 * half + 1, mode="nearest")
-    smooth: npt.NDArray[np.float64] = np.minimum(uniform_filter1d(held, 2 * half + 1, mode="nearest"), 1.0)
+    smooth: npt.NDArray[np.float64] = np.minimum(running_mean(running_min(need, half), half), 1.0)
     return smooth
+
+
+def _edge_padded(values: npt.NDArray[np.float64], half: int, extra: int = 0) -> npt.NDArray[np.float64]:
+    """``values`` with its first value repeated ``half`` times before it and its last ``half + extra`` after."""
+    return np.concatenate([np.full(half, values[0]), values, np.full(half + extra, values[-1])])
+
+
+def running_min(values: npt.NDArray[np.float64], half: int) -> npt.NDArray[np.float64]:
+    """The minimum of each window of ``values[i - half : i + half + 1]``, edges repeated (scipy's "nearest").
+
+    By doubling: the minimum over 2 samples, then 4, 8, ... up to the largest power
+    of two within the window; a window is then covered by two such spans, one from
+    each end (a few passes of ``np.minimum`` over contiguous memory).
+    """
+    width = 2 * half + 1
+    if values.size == 0:
+        empty: npt.NDArray[np.float64] = values.copy()
+        return empty
+    spans = _edge_padded(values, half)
+    span = 1
+    while 2 * span <= width:
+        spans = np.minimum(spans[:-span], spans[span:])
+        span *= 2
+    result: npt.NDArray[np.float64] = np.minimum(spans[:values.size], spans[width - span:width - span + values.size])
+    return result
+
+
+def running_mean(values: npt.NDArray[np.float64], half: int) -> npt.NDArray[np.float64]:
+    """The mean of each window of ``values[i - half : i + half + 1]``, edges repeated (scipy's "nearest")."""
+    width = 2 * half + 1
+    if values.size == 0:
+        empty: npt.NDArray[np.float64] = values.copy()
+        return empty
+    sums = np.concatenate([[0.0], np.cumsum(_edge_padded(values, half))])
+    result: npt.NDArray[np.float64] = (sums[width:] - sums[:-width]) / width
+    return result
 
 
 def limit_true_peak(audio: npt.ArrayLike, ceiling: float, sample_rate: int = SAMPLE_RATE) -> Audio:
@@ -179,31 +225,79 @@ def level_clip(
     if samples.size == 0:
         return samples
     ceiling = db_to_gain(ceiling_dbtp)
-    target = ceiling * db_to_gain(-METER_MARGIN_DB)
     # The peak envelope scales with the gain, so it is computed once; only the
-    # final take is checked again (limit_true_peak) for what smoothing missed.
+    # final take is checked again (limit_true_peak) for what smoothing missed:
+    # the curve moves the peaks between samples by up to ~0.0004 dB, so the take
+    # aims a hair lower and the check almost never has to limit again.
+    target = ceiling * db_to_gain(-METER_MARGIN_DB - _AIM_BELOW_DB)
     envelope = _peak_envelope(samples, sample_rate)
+    # K-weighting is linear, so the clip is filtered once: a take's loudness is
+    # estimated from the filtered clip times the take's gain curve, and measured
+    # for real only once the estimate is on target (once or twice a clip).
+    weighted = k_weighted(samples, sample_rate)
+    block = _block_seconds(samples.size, sample_rate)
     levelled = samples
-    gain_db, slope = 0.0, 1.0
-    previous: tuple[float, float] | None = None
-    # Limiting takes loudness from a peaky clip (espeak's voice has a crest of
-    # ~17 dB): measure again and raise the gain by the shortfall, scaled by how
-    # much the last raise actually gave (a secant step), always limiting the
-    # original and never a limited take, until within LEVEL_TOLERANCE_LU.
-    for _ in range(LEVEL_ROUNDS):
-        loudness = loudness_lufs(levelled, sample_rate)
+    loudness = weighted_loudness(weighted, sample_rate, block)  # exactly loudness_lufs(samples)
+    gain_db, error = 0.0, 0.0
+    for _ in range(EXACT_ROUNDS):
         if not math.isfinite(loudness) or abs(loudness - target_lufs) <= LEVEL_TOLERANCE_LU:
             break
-        if previous is not None and loudness != previous[1]:
-            slope = min(4.0, max(1.0, (gain_db - previous[0]) / (loudness - previous[1])))
-        previous = (gain_db, loudness)
-        gain_db += (target_lufs - loudness) * slope
-        gain = db_to_gain(gain_db)
-        curve = _limiter_gain(envelope * np.float32(gain), target, sample_rate)
+        gain_db, gain, curve, estimate = _estimated_gain(
+            weighted, envelope, target, target_lufs - error, gain_db + target_lufs - loudness, block, sample_rate,
+            start=(gain_db, loudness))
         levelled = (samples * (gain * curve)).astype(np.float32)
+        loudness = loudness_lufs(levelled, sample_rate)
+        error = loudness - estimate
     levelled = np.ascontiguousarray(limit_true_peak(levelled, ceiling, sample_rate), dtype=np.float32)
     levelled.flags.writeable = False
     return levelled
+
+
+EXACT_ROUNDS = 4
+"""At most this many real measurements of a clip's takes (one or two are usual)."""
+
+ESTIMATE_TOLERANCE_LU = 0.05
+"""An estimated take this close to its goal is measured for real."""
+
+
+_FIRST_SLOPE = 2.5
+"""The first correction's gain per LU short: the limiter bites harder the louder the take (espeak: ~1.3-2)."""
+
+_AIM_BELOW_DB = 0.01
+"""A levelled take's limiter aims this far below the final check's target (see ``level_clip``)."""
+
+
+def _block_seconds(frames: int, sample_rate: int) -> float:
+    """The gating block for a clip of ``frames``: BS.1770's, or the clip's own length less half a sample."""
+    return min(BLOCK_SECONDS, (frames - 0.5) / sample_rate)
+
+
+def _estimated_gain(weighted: npt.NDArray[np.float64], envelope: npt.NDArray[np.float32], peak: float,
+                    goal_lufs: float, gain_db: float, block: float, sample_rate: int,
+                    start: tuple[float, float] | None = None) -> tuple[float, float, npt.NDArray[np.float64], float]:
+    """The gain (dB, linear), limiter curve and estimated loudness of the take whose estimate is ``goal_lufs``.
+
+    The estimate is the loudness of the K-weighted clip times the take's gain
+    curve (exact where the limiter does nothing; the limiter's curve is smooth, so
+    close elsewhere).  Limiting takes loudness from a peaky clip (espeak's voice
+    has a crest of ~17 dB): each round raises the gain by the shortfall, scaled by
+    how much the last raise actually gave (a secant step), always limiting the
+    original and never a limited take.
+    """
+    slope = 1.0
+    previous = start
+    for _ in range(LEVEL_ROUNDS):
+        taken_db, gain = gain_db, db_to_gain(gain_db)
+        curve = _limiter_gain(envelope * np.float32(gain), peak, sample_rate)
+        estimate = weighted_loudness(weighted * (gain * curve), sample_rate, block)
+        if not math.isfinite(estimate) or abs(estimate - goal_lufs) <= ESTIMATE_TOLERANCE_LU:
+            break
+        if previous is not None and estimate != previous[1]:
+            slope = min(4.0, max(1.0, (gain_db - previous[0]) / (estimate - previous[1])))
+            slope = slope if previous is not start else max(slope, _FIRST_SLOPE)
+        previous = (gain_db, estimate)
+        gain_db += (goal_lufs - estimate) * slope
+    return taken_db, gain, curve, estimate
 
 
 def cached_level(audio: Audio, cache_dir: Path | None, sample_rate: int = SAMPLE_RATE) -> Audio:

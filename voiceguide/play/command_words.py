@@ -8,8 +8,7 @@ from collections.abc import Iterable
 VOICE_COMMANDS: dict[str, str] = {
     "pause": "pause", "continue": "continue", "resume": "continue", "next": "next", "skip": "next",
     "back": "back", "go back": "back", "repeat": "repeat", "time left": "time left", "how long": "time left",
-    "louder": "louder", "volume up": "louder", "turn it up": "louder",
-    "softer": "softer", "quieter": "softer", "volume down": "softer", "turn it down": "softer",
+    "louder": "louder", "volume up": "louder", "softer": "softer", "quieter": "softer", "volume down": "softer",
     "help": "help", "stop": "stop",
 }
 """What a listener may say (English), and the action each asks for (the recognizer is prompted with these).

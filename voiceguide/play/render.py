@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from voiceguide.audio.mixer import ClipSource, Mixer
 from voiceguide.audio.sinks import Sink
-from voiceguide.base import SAMPLE_RATE
+from voiceguide.base import SAMPLE_RATE, one_heap_for_all_threads
 from voiceguide.errors import Diagnostic
 from voiceguide.play.program import Program
 from voiceguide.play.requests import RenderOptions
@@ -133,6 +133,7 @@ def _render_files(options: RenderOptions, progress: TextIO | None,
     from voiceguide.script.shipped import resolve_script
     from voiceguide.speech.clip_cache import default_cache_dir
 
+    one_heap_for_all_threads()  # a cold render stays under 100 MB
     # Wrong names are found before the (possibly long) synthesis, and so is an
     # unwritable output: the sink's temporary file is created first.
     output_format(options.output)

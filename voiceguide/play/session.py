@@ -113,8 +113,9 @@ def play_session(options: PlayOptions, warnings: list[str], resume: StopPoint | 
 
     script = load_session(options.session)
     # Words never said before (a cold cache's first cue, the status) are levelled on the spot: the
-    # levelling libraries (~0.7 s to import) load while the engine and the audio stream start.  Not a
-    # daemon: a session stopped at once waits for the import to end rather than exit in its middle.
+    # levelling libraries (soxr, numpy's FFT: tens of ms since scipy is not among them) load while the
+    # engine and the audio stream start.  Not a daemon: a session stopped at once waits for the import
+    # to end rather than exit in its middle.
     threading.Thread(target=preload_levelling, name="voiceguide-preload").start()
     tracking = session_tracking(options, script, warnings)
     start = start_point(options, script, resume)

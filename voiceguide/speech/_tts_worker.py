@@ -30,7 +30,11 @@ different checksums).  So this process only imports pyttsx3 and never starts
 espeak itself: every utterance is spoken by a child forked from it, which
 starts the engine, speaks once and exits.  Every take then starts from the
 same state and is byte-identical whatever was spoken before, in this process
-or another (about 20-35 ms per utterance, two children at a time).  Elsewhere
+or another (two children at a time).  The children fork from an engine this
+process prepares once as it starts (``_tts_prepared``: espeak started in its
+synchronous mode, voice and rate set here, nothing spoken), so none of them
+loads the phoneme data or the voice again, and starting needs one quick child
+(the greeting) instead of two that each start espeak.  Elsewhere
 than Linux (no ``fork`` on Windows; macOS's speech frameworks are not safe to
 fork into) one engine serves every utterance.
 """
@@ -47,6 +51,7 @@ import time
 from typing import IO, Any
 
 from voiceguide.speech._tts_engine import Engine, WorkerFailure, import_pyttsx3
+from voiceguide.speech._tts_prepared import PreparedEngine, prepared_engine
 
 
 def _open_protocol_channel() -> IO[str]:
@@ -78,26 +83,35 @@ class Worker:
 
         self.fresh = fork_is_safe()
         self.shared: Engine | None = None if self.fresh else Engine()
-        if self.fresh:
+        # The engine every utterance is forked from, configured here, with no child.
+        self.prepared: PreparedEngine | None = prepared_engine() if self.fresh else None
+        self.configured = False
+        if self.fresh and self.prepared is None:
             # Load the driver and libespeak-ng here, once (no thread starts until the
             # engine is initialised): each child then starts in ~10 ms instead of ~60.
             with contextlib.suppress(Exception):  # a child will meet and report the same failure
                 import pyttsx3.drivers.espeak  # noqa: F401
 
     def _engine_job(self, job: Any) -> dict[str, Any]:
-        """``job(engine)`` in a fresh child, or in the one shared engine where there is no fork."""
+        """``job(engine)`` in the one shared engine where there is no fork, else in a fresh child."""
         if self.shared is not None:
             result: dict[str, Any] = job(self.shared)
             return result
-        return _run_children([job], 1)[0]
+        return _run_children([job], 1, self.prepared)[0]
 
     def hello(self) -> dict[str, Any]:
-        """The greeting: engine, versions and voices."""
+        """The greeting: engine, versions and voices (listed in a child: the prepared engine never lists them)."""
         return self._engine_job(lambda engine: engine.hello())
 
     def configure(self, voice: str | None, rate: int, directory: str) -> dict[str, Any]:
-        """Check that the voice and rate work (in a fresh engine), and keep them for every utterance."""
-        reply = self._engine_job(lambda engine: engine.configure(voice, rate, directory))
+        """Check that the voice and rate work, and keep them for every utterance."""
+        if self.prepared is not None:
+            if self.configured:
+                raise WorkerFailure("protocol", "configure comes once")
+            reply = self.prepared.configure_prepared(voice, rate)
+            self.configured = True
+        else:
+            reply = self._engine_job(lambda engine: engine.configure(voice, rate, directory))
         if reply.get("ok"):
             self.voice, self.rate = voice, rate
         return reply
@@ -106,9 +120,13 @@ class Worker:
         """Write each item's text to its own path; each from a fresh engine where there is fork."""
         if self.shared is not None:
             return self.shared.synth(items)
-        voice, rate = self.voice, self.rate
-        jobs = [_speak_job(voice, rate, item) for item in items]
-        for index, reply in enumerate(_run_children(jobs, PARALLEL_CHILDREN)):
+        if self.prepared is not None:
+            if not self.configured:
+                raise WorkerFailure("protocol", "synth before configure")
+            jobs = [_speak_prepared_job(item) for item in items]
+        else:
+            jobs = [_speak_job(self.voice, self.rate, item) for item in items]
+        for index, reply in enumerate(_run_children(jobs, PARALLEL_CHILDREN, self.prepared)):
             if not reply.get("ok"):
                 detail = reply.get("detail", "unknown error")
                 raise WorkerFailure(str(reply.get("error", "unusable")), f"item {index}: {detail}")
@@ -119,21 +137,25 @@ def _speak_job(voice: str | None, rate: int, item: dict[str, str]) -> Any:
     return lambda engine: engine.speak_once(voice, rate, item)
 
 
-def _run_children(jobs: list[Any], parallel: int) -> list[dict[str, Any]]:
-    """Each ``job(Engine())`` run in its own forked child, ``parallel`` at a time; their replies in order."""
+def _speak_prepared_job(item: dict[str, str]) -> Any:
+    return lambda engine: engine.speak_prepared(item)
+
+
+def _run_children(jobs: list[Any], parallel: int, engine: Engine | None = None) -> list[dict[str, Any]]:
+    """Each ``job(engine or Engine())`` run in its own forked child, ``parallel`` at a time; their replies in order."""
     replies: list[dict[str, Any]] = []
     running: collections.deque[tuple[int, int]] = collections.deque()  # (pid, read end of its reply pipe)
     for job in jobs:
         if len(running) >= parallel:
             replies.append(_child_reply(*running.popleft()))
-        running.append(_fork_child(job))
+        running.append(_fork_child(job, engine))
     while running:
         replies.append(_child_reply(*running.popleft()))
     return replies
 
 
-def _fork_child(job: Any) -> tuple[int, int]:
-    """Start one child running ``job(Engine())``; its pid and the pipe its JSON reply comes through."""
+def _fork_child(job: Any, engine: Engine | None = None) -> tuple[int, int]:
+    """Start one child running ``job(engine or Engine())``; its pid and the pipe its JSON reply comes through."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
@@ -141,7 +163,7 @@ def _fork_child(job: Any) -> tuple[int, int]:
         code = 0
         try:
             threading.Thread(target=_watch_parent, daemon=True, name="parent-watch").start()
-            reply = job(Engine())
+            reply = job(engine if engine is not None else Engine())
         except WorkerFailure as failure:
             reply = {"ok": False, "error": failure.kind, "detail": failure.detail}
         except BaseException as error:  # report it: the parent decides

@@ -28,6 +28,7 @@ from voiceguide.speech.clip_cache import (
     read_entry,
     trim_cache,
 )
+from voiceguide.speech.synthesis_thread import Synthesis
 from voiceguide.speech.trimming import level_speech, prepare_clip
 
 
@@ -52,15 +53,20 @@ class Synthesizer(Protocol):
 # The speech bank
 
 
-CACHE_FORMAT_VERSION = 5
+CACHE_FORMAT_VERSION = 6
 """Bumped whenever trimming, normalization or the file layout changes, so old entries are ignored.
 
 4: clips are stored levelled (``levelling.level_clip``: BS.1770 loudness, true-peak ceiling).
 5: true peak measured at 192 kHz, as BS.1770-4 (``voiceguide.true_peak``), not four times 22,050 Hz.
+6: measured by ``audio.lufs`` and limited with numpy's running minimum and mean (the last bits differ).
 """
 
-MEMORY_FRAMES = 300 * SAMPLE_RATE
-"""Clips kept in memory (5 minutes of audio, ~26 MB) when a disk cache backs them up."""
+MEMORY_FRAMES = 120 * SAMPLE_RATE
+"""Clips kept in memory (2 minutes of audio, ~10.6 MB) when a disk cache backs them up.
+
+It was 5 minutes; with 2, a cold 1-h render peaks ~5-10 MB lower (under 100 MB) and a
+warm one ~10 MB lower, and the mixers' own caches (a minute each) still hold the
+clips in use."""
 
 
 class _Pending:
@@ -105,6 +111,7 @@ class SpeechBank:
         self._disk_ok = self._cache_dir is not None
         self._disk_bytes: int | None = None  # the cache's size, counted at the first store
         self._memory: FrameCache[Audio] = FrameCache(memory_frames)
+        self._lengths: dict[str, int] = {}  # every clip's length, kept when memory lets the clip go
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
         self._synth_lock = threading.Lock()
@@ -130,8 +137,13 @@ class SpeechBank:
         return audio
 
     def measure(self, text: str) -> int:
-        """The length in frames of the clip of ``text`` (a ``timeline.Measure``)."""
-        return int(self.clip(text).size)
+        """The length in frames of the clip of ``text`` (a ``timeline.Measure``).
+
+        Remembered for every clip made or loaded, so laying out a session does not
+        read back from disk the clips that memory has let go.
+        """
+        frames = self._lengths.get(self._spoken(text) if self._spoken is not None else text)
+        return frames if frames is not None else int(self.clip(text).size)
 
     def prefetch(self, texts: Iterable[str], *, batch: int = 16,
                  progress: Callable[[int, int], None] | None = None) -> None:
@@ -139,40 +151,64 @@ class SpeechBank:
 
         Texts are loaded from disk or synthesized ``batch`` at a time (through
         ``synthesize_many`` when the synthesizer has it), so a reader waiting on
-        an early text gets it before the later ones are done.  ``progress`` is
-        called with (distinct texts done, distinct texts in all) after each batch.
+        an early text gets it before the later ones are done.  A batch is
+        synthesized on a thread of its own while the one before it is levelled
+        and stored here: the engine (another process) and the levelling run at
+        once.  ``progress`` is called with (distinct texts done, distinct texts in
+        all) after each batch.
         """
         order = list(dict.fromkeys(map(self._spoken, texts) if self._spoken is not None else texts))
-        for start in range(0, len(order), batch):
-            if progress is not None:
-                progress(start, len(order))
-            owned: list[tuple[str, _Pending]] = []
-            for text in order[start:start + batch]:
-                pending, owner = self._claim(text)
-                if owner and isinstance(pending, _Pending):
-                    owned.append((text, pending))
-            missing: list[tuple[str, _Pending]] = []
-            for text, pending in owned:
-                try:
-                    audio = self._load(text)
-                except BaseException as error:
-                    self._fail(owned, error)
-                    raise
-                if audio is None:
-                    missing.append((text, pending))
-                else:
-                    self._finish(text, pending, audio)
-            if not missing:
-                continue
-            try:
-                clips = self._make([text for text, _ in missing])
-            except BaseException as error:
-                self._fail(missing, error)
-                raise
-            for (text, pending), audio in zip(missing, clips, strict=True):
-                self._finish(text, pending, audio)
+        claimed: list[tuple[str, _Pending]] = []  # failed together on any error (finished ones are left alone)
+        waiting: tuple[list[tuple[str, _Pending]], Synthesis] | None = None
+        try:
+            for start in range(0, len(order), batch):
+                if progress is not None:
+                    progress(start, len(order))
+                missing = self._load_batch(order[start:start + batch], claimed)
+                if not missing:
+                    if waiting is not None:  # no reason to keep its readers waiting
+                        self._complete(waiting[0], waiting[1].result())
+                        waiting = None
+                    continue
+                # The engine takes one batch at a time, in order: the next starts when the last is spoken.
+                spoken = (waiting[0], waiting[1].result()) if waiting is not None else None
+                waiting = (missing, Synthesis(self._synthesize, [text for text, _ in missing]))
+                if spoken is not None:
+                    self._complete(*spoken)
+            if waiting is not None:
+                self._complete(waiting[0], waiting[1].result())
+        except BaseException as error:
+            self._fail(claimed, error)
+            raise
         if progress is not None:
             progress(len(order), len(order))
+
+    def _load_batch(self, texts: Sequence[str], claimed: list[tuple[str, _Pending]]) -> list[tuple[str, _Pending]]:
+        """Claim ``texts`` (adding them to ``claimed``), finish those on disk; the claimed ones still to make."""
+        owned: list[tuple[str, _Pending]] = []
+        for text in texts:
+            pending, owner = self._claim(text)
+            if owner and isinstance(pending, _Pending):
+                owned.append((text, pending))
+        claimed.extend(owned)
+        missing: list[tuple[str, _Pending]] = []
+        for text, pending in owned:
+            try:
+                audio = self._load(text)
+            except BaseException as error:
+                self._fail(owned, error)
+                raise
+            if audio is None:
+                missing.append((text, pending))
+            else:
+                self._finish(text, pending, audio)
+        return missing
+
+    def _complete(self, missing: list[tuple[str, _Pending]], raws: list[Audio]) -> None:
+        """Level and store a spoken batch, and hand each clip to its waiters."""
+        clips = self._level_and_store([text for text, _ in missing], raws)
+        for (text, pending), audio in zip(missing, clips, strict=True):
+            self._finish(text, pending, audio)
 
     # -- memory and in-flight bookkeeping -------------------------------------
 
@@ -204,6 +240,7 @@ class SpeechBank:
             # Only evict what the disk can give back: without it, evicting would
             # mean synthesizing the same text twice.
             self._memory.put(text, audio, evict=self._disk_ok)
+        self._lengths[text] = audio.size
         pending.audio = audio
         pending.done.set()
 
@@ -225,17 +262,26 @@ class SpeechBank:
     # -- synthesis ------------------------------------------------------------
 
     def _make(self, texts: list[str]) -> list[Audio]:
+        return self._level_and_store(texts, self._synthesize(texts))
+
+    def _synthesize(self, texts: list[str]) -> list[Audio]:
+        """The engine's raw audio for ``texts`` (calls into the synthesizer are serialized)."""
         with self._synth_lock:
             synthesize_many = getattr(self._synth, "synthesize_many", None)
             if callable(synthesize_many) and len(texts) > 1:
-                raws: list[Audio] = list(synthesize_many(texts))
-            else:
-                raws = [self._synth.synthesize(text) for text in texts]
+                return list(synthesize_many(texts))
+            return [self._synth.synthesize(text) for text in texts]
+
+    def _level_and_store(self, texts: list[str], raws: list[Audio]) -> list[Audio]:
+        """Check, trim and level the engine's ``raws`` into clips, and store them."""
         if len(raws) != len(texts):
             raise EngineError(f"The speech engine returned {len(raws)} clips for {len(texts)} texts.")
-        clips = [level_speech(prepare_clip(raw, self._synth.sample_rate, text))
-                 for raw, text in zip(raws, texts, strict=True)]
-        return [self._store(text, clip) for text, clip in zip(texts, clips, strict=True)]
+        rate = self._synth.sample_rate
+        clips = []
+        for index, text in enumerate(texts):
+            raw, raws[index] = raws[index], None  # type: ignore[call-overload]  # let each raw go once levelled
+            clips.append(self._store(text, level_speech(prepare_clip(raw, rate, text))))
+        return clips
 
     # -- the disk cache -------------------------------------------------------
 

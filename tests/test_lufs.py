@@ -1,0 +1,128 @@
+"""Our BS.1770 meter (voiceguide.dsp.lufs) against pyloudnorm, the reference; the limiter against scipy."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from tests.fakes import start_engine
+from voiceguide.base import SAMPLE_RATE
+from voiceguide.dsp.levelling import level_clip, loudness_lufs, running_mean, running_min
+from voiceguide.dsp.lufs import integrated_loudness, k_weighted
+from voiceguide.speech.trimming import prepare_clip
+
+AGREEMENT_LU = 0.001
+"""We promise 0.1 LU; the two meters compute the same sums, so they agree far closer."""
+
+
+def reference_lufs(audio: npt.ArrayLike, rate: int = SAMPLE_RATE) -> float:
+    """pyloudnorm's integrated loudness, over the clip's own length when it is shorter than a block."""
+    import pyloudnorm
+
+    samples = np.asarray(audio, dtype=np.float64)
+    block = min(0.4, (samples.size - 0.5) / rate)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(pyloudnorm.Meter(rate, block_size=block).integrated_loudness(samples))
+
+
+def assert_agree(audio: npt.ArrayLike, rate: int = SAMPLE_RATE, what: str = "") -> None:
+    ours, theirs = loudness_lufs(audio, rate), reference_lufs(audio, rate)
+    if math.isinf(theirs):
+        assert ours == theirs, what
+    else:
+        assert abs(ours - theirs) <= AGREEMENT_LU, f"{what}: ours {ours:.6f}, pyloudnorm {theirs:.6f} LUFS"
+
+
+def signals() -> list[tuple[str, npt.NDArray[np.float32]]]:
+    """Noise, tones, bursts and silences of many lengths, from 2 samples to 40 s (past one FFT block)."""
+    rng = np.random.default_rng(7)
+    found = []
+    for frames in (2, 300, 8000, 8820, 8821, 9000, 22050, 100_000, 262_000, 900_000):
+        t = np.arange(frames) / SAMPLE_RATE
+        level = 10 ** rng.uniform(-3.5, 0)
+        bursts = rng.standard_normal(frames) * (np.sin(2 * np.pi * 1.3 * t) > 0.2) * level
+        bursts[: frames // 3] *= 1e-4  # a quiet third, gated out
+        found += [
+            (f"noise {frames}", (rng.standard_normal(frames) * level).astype(np.float32)),
+            (f"tone {frames}", (np.sin(2 * np.pi * rng.uniform(30, 9000) * t) * level).astype(np.float32)),
+            (f"bursts {frames}", bursts.astype(np.float32)),
+        ]
+    found.append(("silence", np.zeros(50_000, dtype=np.float32)))
+    found.append(("below the absolute gate", np.full(50_000, 1e-5, dtype=np.float32)))
+    return found
+
+
+@pytest.mark.parametrize(("what", "audio"), signals(), ids=[name for name, _ in signals()])
+def test_meter_agrees_with_pyloudnorm_on_signals(what: str, audio: npt.NDArray[np.float32]) -> None:
+    assert_agree(audio, what=what)
+
+
+def test_meter_agrees_with_pyloudnorm_at_other_rates() -> None:
+    rng = np.random.default_rng(3)
+    for rate in (8000, 16000, 44100, 48000):
+        audio = rng.standard_normal(rate * 3) * 0.1
+        assert_agree(audio, rate, f"noise at {rate} Hz")
+
+
+def test_k_weighting_is_pyloudnorm_filter() -> None:
+    import pyloudnorm
+
+    rng = np.random.default_rng(5)
+    audio = rng.standard_normal(300_000)  # longer than one FFT block: filtered in pieces
+    expected = audio.copy()
+    for stage in pyloudnorm.Meter(SAMPLE_RATE)._filters.values():
+        expected = stage.apply_filter(expected)
+    assert np.abs(k_weighted(audio, SAMPLE_RATE) - expected).max() < 1e-9
+
+
+def test_meter_refuses_what_pyloudnorm_refuses() -> None:
+    with pytest.raises(ValueError, match="shorter than one gating block"):
+        integrated_loudness(np.zeros(100), SAMPLE_RATE)
+
+
+def test_running_min_and_mean_are_scipys_nearest_filters() -> None:
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+    rng = np.random.default_rng(11)
+    for frames in (1, 2, 7, 110, 221, 222, 5000):
+        for half in (1, 2, 5, 110):
+            values = rng.random(frames)
+            assert np.array_equal(running_min(values, half), minimum_filter1d(values, 2 * half + 1, mode="nearest"))
+            assert np.allclose(running_mean(values, half), uniform_filter1d(values, 2 * half + 1, mode="nearest"),
+                               rtol=0, atol=1e-12)
+
+
+@pytest.mark.engine
+def test_meter_agrees_with_pyloudnorm_on_speech() -> None:
+    """Real espeak-ng speech, as made, levelled, and at file gains: the clips the meter is used on."""
+    texts = ["Three.", "Hold.", "Breathe in slowly through your nose.", "Forty-five seconds left.",
+             "Press firmly on the point between your thumb and finger, and keep breathing.",
+             "Let your shoulders drop, and notice where the body meets the floor."]
+    synth = start_engine(language="en-GB")
+    try:
+        raws = synth.synthesize_many(texts)
+    finally:
+        synth.close()
+    print(f"measuring {len(texts)} real clips, raw, trimmed, levelled and at three gains")
+    for text, raw in zip(texts, raws, strict=True):
+        clip = prepare_clip(raw, SAMPLE_RATE, text)
+        levelled = level_clip(clip)
+        for what, audio in (("raw", raw), ("trimmed", clip), ("levelled", levelled),
+                            ("-30 dB", levelled * 0.0316), ("+6 dB", levelled * 2.0), ("-60 dB", levelled * 1e-3)):
+            assert_agree(audio, what=f"{text!r} {what}")
+
+
+def test_stream_meter_agrees_with_pyloudnorm_in_any_pieces() -> None:
+    from voiceguide.dsp.lufs import stream_loudness
+
+    rng = np.random.default_rng(13)
+    for frames in (9000, 65_536, 400_000):
+        audio = rng.standard_normal(frames) * 0.1 * (np.sin(np.arange(frames) / 3000) > 0)
+        pieces = np.split(audio, np.sort(rng.integers(0, frames, 9)))
+        ours = stream_loudness(pieces, frames, SAMPLE_RATE)
+        assert abs(ours - reference_lufs(audio)) <= AGREEMENT_LU, f"{frames} frames in {len(pieces)} pieces"
