@@ -95,7 +95,8 @@ BURNERS = ("test_every_cue_is_on_time_around_a_pause_while_two_processes_burn_th
 
 
 def estimate_wall(records: list[dict[str, Any]], live: dict[str, float], order: list[str], *, workers: int,
-                  live_apart: bool = True, cores: float = 2.0, start_cpu_per_process: float = 3.0) -> float:
+                  live_apart: bool = True, max_live: int | None = None, cores: float = 2.0,
+                  start_cpu_per_process: float = 3.0) -> float:
     """CI's wall time, simulated: ``workers`` take tests one at a time in ``order`` on ``cores``.
 
     A test needs its measured CPU seconds; a live test also lasts at least its
@@ -124,7 +125,7 @@ def estimate_wall(records: list[dict[str, Any]], live: dict[str, float], order: 
         if live_apart and queue[0][4]:
             if running is not None and running[4]:
                 position = -1
-            elif playing >= workers - 3:
+            elif playing >= (workers - 3 if max_live is None else max_live):
                 position = next((i for i, job in enumerate(queue) if not job[4]), -1)
         return queue.pop(position)
 

@@ -173,3 +173,15 @@ def test_check_starts_without_the_audio_and_speech_libraries() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert done.stdout.splitlines()[-1] == "0 []"
+
+
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("mine.yml", "mine.yaml"), ("mine", "mine.yaml"), ("my-sesion.yaml", "my-session.yaml")])
+def test_a_mistyped_path_is_answered_with_the_script_beside_it(tmp_path: Path, typed: str, meant: str) -> None:
+    for name in ("mine.yaml", "my-session.yaml", "other.yaml"):
+        (tmp_path / name).write_text((DATA / "valid" / "minimal.yaml").read_text())
+    result = run_cli("check", str(tmp_path / typed))
+    assert result.exit_status == 2
+    assert result.stderr_lines == [f"voiceguide: error: no script or shipped session named '{tmp_path / typed}'",
+                                   f"hint: did you mean '{tmp_path / meant}'?"]
+    assert run_cli("check", str(tmp_path / "nothing-like-it.yaml")).stderr_lines[1].startswith("hint: shipped sessions")

@@ -127,6 +127,14 @@ def test_new_writes_a_starter_that_checks_and_never_replaces_a_file(home: Path) 
     assert again.exit_status == 1 and "never replaces a file" in again.stderr
     assert (home / "mine.yaml").read_bytes() == before
     assert run_cli("new", "other.yaml", "--language", "ja").exit_status == 2
+    missing = run_cli("new", "no-such-folder/mine.yaml")
+    assert missing.exit_status == 1 and missing.stderr_lines == [
+        f"voiceguide: error: no-such-folder/mine.yaml could not be written: the folder {home / 'no-such-folder'} "
+        "does not exist", "hint: create it first, or choose another folder"]
+    (home / "sessions").mkdir()
+    assert run_cli("new", "sessions").stderr_lines == [
+        "voiceguide: error: sessions is a folder, not a file name",
+        "hint: name the new script, e.g. sessions/mine.yaml"]
 
 
 @pytest.mark.parametrize("command", [
@@ -221,3 +229,13 @@ def test_resuming_a_quick_session_makes_its_script_again_with_this_plays_options
     assert resumed.session.text == text and resumed.session.script == "voiceguide breathe sigh --cycles 12 --count " \
         "--language it"
     assert resumed.plain and resumed.session.sound.pace == 1.5 and resumed.resume
+
+
+def test_resuming_a_shipped_session_keeps_its_name_for_the_next_record(home: Path) -> None:
+    from voiceguide.play.resume import resume_target
+    from voiceguide.script.shipped import resolve_script
+
+    shipped = _record(home, session="Box breathing", script="breathing", script_path="breathing",
+                      script_sha256=file_sha256(resolve_script("breathing")), stopped_step="3")
+    assert resume_target([shipped]).script == "breathing"
+    assert resume_target([_record(home)]).script == str(home / "tiny.yaml")

@@ -120,3 +120,14 @@ def test_breathe_saved_then_played_and_quick_sessions_without_a_key_reader(
     assert "Traceback" not in term.text
     rows = _log(env)
     assert any(row["ended"] == "done" and row["script"] == "voiceguide press 2s --countdown 1" for row in rows)
+
+
+def test_a_microphone_not_found_is_named_with_the_microphones_there_are(env: dict[str, str], workdir: Path) -> None:
+    # 'voiceguide devices' lists outputs only, so the hint itself names the microphones (the sink's monitor here).
+    done = subprocess.run(_voiceguide("play", "session.yaml", "--listen", "--mic", "no such mic", "--no-log"),
+                          cwd=workdir, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[0] == "voiceguide: error: No single microphone is named like 'no such mic'.", lines
+    hint, _, names = lines[1].partition("; the microphones here: ")
+    assert hint == "hint: give a number or part of a name" and names[:1].isdigit(), lines

@@ -128,6 +128,13 @@ def test_every_play_only_option_is_left_out_of_the_render(checkout: Path) -> Non
         assert name in done.stderr
 
 
+def test_plain_goes_to_the_render_which_takes_it_too(checkout: Path) -> None:
+    done, calls = _dev(checkout, "play", "sciatica", "--plain")
+    assert [call for call in calls if call.startswith("render")] == [
+        "render sciatica -o out/sciatica.ogg --captions out/sciatica.vtt --plain"]
+    assert "Ignored" not in done.stderr
+
+
 def test_play_resume_without_a_device_says_there_is_no_device(checkout: Path) -> None:
     done, calls = _dev(checkout, "play", "--resume")
     assert not [call for call in calls if call.startswith(("render", "check"))]

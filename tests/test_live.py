@@ -82,7 +82,10 @@ class Cue:
     step: str
 
 
-@pytest.fixture(scope="module")
+# workdir, plan and render_onsets live for the whole run of a worker, not the module: the scheduler
+# (tests/schedule.py) puts a quick test of another module behind each live test, which tears the
+# module's fixtures down, and the plan and the render would be made again for every test.
+@pytest.fixture(scope="session")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("live")
     (path / "session.yaml").write_text(SESSION)
@@ -100,11 +103,16 @@ def _voiceguide(*args: str) -> list[str]:
     return [sys.executable, "-m", "voiceguide", *args]
 
 
-@pytest.fixture(scope="module")
-def plan(env: dict[str, str], workdir: Path) -> list[Cue]:
+def _no_audio_env() -> dict[str, str]:
+    """For plan and render, which play nothing: the run's environment."""
+    return {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+@pytest.fixture(scope="session")
+def plan(workdir: Path) -> list[Cue]:
     """The plan (this also fills the speech cache, so plays start warm)."""
     done = subprocess.run(_voiceguide("plan", str(workdir / "session.yaml"), "--json"),
-                          env=env, capture_output=True, text=True, timeout=120)
+                          env=_no_audio_env(), capture_output=True, text=True, timeout=120)
     if done.returncode != 0 and "engine" in done.stderr.lower():
         required(f"no speech engine: {done.stderr.strip()}")
     assert done.returncode == 0, done.stderr
@@ -112,12 +120,12 @@ def plan(env: dict[str, str], workdir: Path) -> list[Cue]:
     return [Cue(e["t"], e["duration"], e["kind"], e["text"], e["step"]) for e in data["events"]]
 
 
-@pytest.fixture(scope="module")
-def render_onsets(env: dict[str, str], workdir: Path, plan: list[Cue]) -> list[float]:
+@pytest.fixture(scope="session")
+def render_onsets(workdir: Path, plan: list[Cue]) -> list[float]:
     """Where the detector places each planned cue in the render (its bias included)."""
     out = workdir / "render.wav"
     done = subprocess.run(_voiceguide("render", str(workdir / "session.yaml"), "-o", str(out)),
-                          env=env, capture_output=True, text=True, timeout=120)
+                          env=_no_audio_env(), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     samples, rate = soundfile.read(str(out), dtype="float64")
     onsets = [o / rate for o in detect_onsets(samples, rate)]
@@ -596,7 +604,7 @@ def _noisy_env(env: dict[str, str], workdir: Path, noise_from_seconds: float) ->
 
 
 def _play_log(env: dict[str, str]) -> Path:
-    code = "from voiceguide.play.library_messages import messages_path; print(messages_path())"
+    code = "from voiceguide.system.library_messages import messages_path; print(messages_path())"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return Path(done.stdout.strip())

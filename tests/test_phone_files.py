@@ -290,3 +290,20 @@ def test_the_loudest_target_limits_each_clip_and_still_meets_the_loudness() -> N
         0, timeline.length)
     assert true_peak(audio) <= 10 ** (-1 / 20)
     assert loudness_lufs(audio) == pytest.approx(MAX_LOUDNESS_LUFS, abs=1.0)
+
+
+def test_measuring_an_mp3_keeps_the_decoders_messages_off_standard_error(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # libmpg123 writes "error: part2_3_length ... too large" about libsndfile's frames straight to
+    # descriptor 2 while the true-peak check decodes the file; a user must see one plain line, not those.
+    import soundfile
+
+    from voiceguide.audio.loudness import file_true_peak_dbtp
+
+    path = tmp_path / "noise.mp3"  # broadband sound, as speech is: a pure tone does not provoke the messages
+    noise = np.random.default_rng(1).standard_normal(20 * SAMPLE_RATE).astype(np.float32) * 0.3
+    soundfile.write(path, noise, SAMPLE_RATE)
+    capfd.readouterr()
+    assert file_true_peak_dbtp(path) > -20
+    assert capfd.readouterr().err == ""

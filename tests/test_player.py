@@ -426,7 +426,9 @@ def test_play_rejects_an_unknown_start_before_any_sound(capsys: pytest.CaptureFi
     from voiceguide.cli import main
 
     assert main(["play", "sciatica", "--from", "99"]) == 2
-    assert "--from: the session has no step 99." in capsys.readouterr().err
+    assert capsys.readouterr().err.splitlines() == [
+        "voiceguide: error: --from: the session has no step 99.",
+        "hint: 'voiceguide plan' shows every step's number, label and section"]
     assert main(["play", "sciatica", "--from-section", "no such section"]) == 2
     assert "--from-section: the session has no section" in capsys.readouterr().err
 

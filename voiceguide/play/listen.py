@@ -55,6 +55,7 @@ from voiceguide.play.segments import (
     SoundGate,
     VoiceActivity,
 )
+from voiceguide.printable import printable
 
 __all__ = [
     "FRAME_SAMPLES", "INSTALL_HINT", "LISTEN_RATE", "MODEL_FILES_SHA256", "VOICE_COMMANDS", "Heard", "Judge",
@@ -233,5 +234,7 @@ def _input_device(sd: Any, device: str | int | None) -> int | None:
     named = [index for index, d in inputs if text.casefold() in str(d["name"]).casefold()]
     if len(named) == 1:
         return named[0]
+    # 'voiceguide devices' lists outputs only, so the hint names the microphones itself.
+    shown = ", ".join(f"{index} {printable(str(d['name']), one_line=True, max_chars=60)}" for index, d in inputs[:10])
     raise AudioDeviceError(f"No single microphone is named like {text!r}.",
-                           hint="run 'voiceguide devices' to list them")
+                           hint=f"give a number or part of a name; the microphones here: {shown}")

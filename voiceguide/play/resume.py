@@ -116,4 +116,5 @@ def resume_target(records: Sequence[Record]) -> ResumeTarget:
         raise NothingToResume(f"{printable(last.script_path, one_line=True)} has changed since the last session, "
                               "so voiceguide cannot tell where that session stopped",
                               hint=f"play it with --from STEP (it stopped in step {last.stopped_step})")
-    return ResumeTarget(str(path), last.session, point)
+    # A shipped session stays named as it was logged ("breathing"), so the next record names it alike.
+    return ResumeTarget(last.script_path if path.stem == last.script_path else str(path), last.session, point)

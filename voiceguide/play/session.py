@@ -107,9 +107,9 @@ def play_session(options: PlayOptions, warnings: list[str], resume: StopPoint | 
 
     from voiceguide.dsp.levelling import preload as preload_levelling
     from voiceguide.play.interrupts import signals_interrupt
-    from voiceguide.play.library_messages import library_messages_to, messages_path
     from voiceguide.play.prepare import load_session
     from voiceguide.play.tracking import session_tracking
+    from voiceguide.system.library_messages import library_messages_to, messages_path
 
     script = load_session(options.session)
     # Words never said before (a cold cache's first cue, the status) are levelled on the spot: the
@@ -159,8 +159,11 @@ def start_point(options: PlayOptions, script: Script, resume: StopPoint | None =
             return resume_start(rough.snapshot(), resume)
         return find_start_point(rough.snapshot(), step=options.from_step, section=options.from_section)
     except LookupError as error:
-        option = "--resume" if resume is not None else "--from" if options.from_step is not None else "--from-section"
-        raise UsageError(f"{option}: {error}.") from None
+        if resume is not None:
+            raise UsageError(f"--resume: {error}.") from None
+        option = "--from" if options.from_step is not None else "--from-section"
+        raise UsageError(f"{option}: {error}.",
+                         hint="'voiceguide plan' shows every step's number, label and section") from None
 
 
 def _play_on_device(options: PlayOptions, script: Script, start: StartPoint | None, tracking: SessionTracking,

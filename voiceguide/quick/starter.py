@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from importlib import resources
 
@@ -34,6 +35,9 @@ def write_new_script(path: str, text: str) -> None:
     """Write a new script to ``path``, atomically; OutputError when a file (or anything) is already there."""
     from voiceguide.base import write_atomically
 
+    if os.path.isdir(path):
+        raise OutputError(f"{path} is a folder, not a file name",
+                          hint=f"name the new script, e.g. {os.path.join(path, 'mine.yaml')}")
     if os.path.lexists(path):
         raise OutputError(f"{path} already exists; voiceguide never replaces a file",
                           hint="choose another name, or delete that file first")
@@ -43,4 +47,11 @@ def write_new_script(path: str, text: str) -> None:
         raise OutputError(f"{path} already exists; voiceguide never replaces a file",
                           hint="choose another name, or delete that file first") from None
     except OSError as error:
+        folder = os.path.dirname(os.path.abspath(path))
+        if error.errno == errno.ENOENT:
+            raise OutputError(f"{path} could not be written: the folder {folder} does not exist",
+                              hint="create it first, or choose another folder") from None
+        if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise OutputError(f"{path} could not be written: no permission to write in {folder}",
+                              hint="choose a folder you can write to") from None
         raise OutputError(f"{path} could not be written: {error.strerror or error}") from error

@@ -9,6 +9,7 @@ checkout has no such folder inside the package, so we fall back to
 from __future__ import annotations
 
 import difflib
+import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,9 @@ def resolve_script(arg: str) -> Path:
         return path
     if arg in shipped:
         return shipped[arg]
+    near = _near_file(arg)
+    if near is not None:
+        raise UsageError(f"no script or shipped session named '{arg}'", hint=f"did you mean '{near}'?")
     names = sorted(shipped)
     close = difflib.get_close_matches(path.stem if path.suffix in SCRIPT_SUFFIXES else arg, names, n=1)
     if close:
@@ -69,6 +73,19 @@ def resolve_script(arg: str) -> Path:
     else:
         hint = "give the path of a script file (.yaml)"
     raise UsageError(f"no script or shipped session named '{arg}'", hint=hint)
+
+
+def _near_file(arg: str) -> str | None:
+    """A script file beside a mistyped path (``mine.yml``, ``./mine`` for ``mine.yaml``), as the user would type it."""
+    folder, name = os.path.split(arg)
+    try:
+        with os.scandir(folder or os.curdir) as entries:  # a bounded look: a huge folder is not read whole
+            scripts = [entry.name for entry in itertools.islice(entries, 5000) if entry.name.endswith(SCRIPT_SUFFIXES)]
+    except OSError:
+        return None
+    same_stem = [script for script in scripts if os.path.splitext(script)[0] == name]
+    close = same_stem or difflib.get_close_matches(name, scripts, n=1, cutoff=0.85)
+    return os.path.join(folder, close[0]) if close else None
 
 
 def shown_path(arg: str, full: str) -> str:

@@ -1,4 +1,4 @@
-"""The audio libraries' own messages go to a log file while a session plays, not over the status line.
+"""The audio libraries' own messages (written straight to descriptor 2) go to a file, not over our output.
 
 PortAudio, ALSA and their plugins write straight to the process's standard
 error (file descriptor 2, below Python's ``sys.stderr``): "underrun occurred",
