@@ -45,6 +45,8 @@ def activity_threshold_db(levels: npt.NDArray[np.float64]) -> float:
 def detect_onsets(samples: npt.NDArray[np.floating], sample_rate: int) -> list[int]:
     """Sample indices where a sound begins after at least 0.1 s of silence."""
     x = np.abs(np.asarray(samples, dtype=np.float64))
+    if x.ndim == 2:  # a stereo file: the magnitude of both channels (a centred sound as loud as in mono)
+        x = np.sqrt(np.sum(x * x, axis=1))
     frame = max(1, round(FRAME_SECONDS * sample_rate))
     levels = frame_levels_db(x, frame)
     active = levels > activity_threshold_db(levels)

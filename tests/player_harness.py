@@ -8,7 +8,6 @@ be checked against the mixer's render of the session.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -18,11 +17,11 @@ from voiceguide.audio.mixer import Mixer
 from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.errors import Position
 from voiceguide.play.player import Player
-from voiceguide.play.program import Program
+from voiceguide.play.program import Program, Snapshot
 from voiceguide.play.transport import FEEDBACK_GAP_SECONDS, Renderer
 from voiceguide.script.model import Chime, Press, Say, Script, Section
 from voiceguide.timeline.compiler import compile_timeline
-from voiceguide.timeline.layout import Event, Timeline
+from voiceguide.timeline.layout import Timeline
 
 RATE = SAMPLE_RATE
 BLOCK = 256
@@ -68,8 +67,8 @@ def player_timeline() -> Timeline:
     return compile_timeline(player_script(), fake_measure)
 
 
-def make_renderer(events: Sequence[Event], length: int) -> Renderer:
-    return Mixer(events, PLAYER_CLIPS, length=length)
+def make_renderer(snapshot: Snapshot) -> Renderer:
+    return Mixer(snapshot.events, PLAYER_CLIPS, length=snapshot.ready_until)
 
 
 def make_player(program: Program | None = None, **kwargs: object) -> tuple[Player, FakeOutput, FakeSpeaker, Timeline]:

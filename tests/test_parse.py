@@ -110,7 +110,7 @@ def test_every_mapping_step_takes_a_label(step: str, kind: type) -> None:
 
 
 def test_the_step_kinds_are_the_spec_s() -> None:
-    assert STEP_KINDS == ("say", "pause", "chime", "breathe", "press", "repeat", "section")
+    assert STEP_KINDS == ("say", "pause", "chime", "breathe", "press", "repeat", "section", "background")
 
 
 def test_defaults_of_the_spec() -> None:
@@ -167,7 +167,7 @@ def test_an_explicit_tag_that_does_not_fit_is_a_positioned_error() -> None:
     assert errors(HEAD + "steps:\n  - chime: !!int abc\n  - !!timestamp soon\n") == [
         "4:12: chime: 'abc' cannot be read as !!int",
         "5:5: a step must be text to speak or a mapping with one of the keys say, pause, chime, breathe, press, "
-        "repeat, section, got soon (a date); put it in quotes to speak it",
+        "repeat, section, background, got soon (a date); put it in quotes to speak it",
     ]
 
 

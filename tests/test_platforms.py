@@ -146,3 +146,23 @@ def test_lock_kind_and_fork_by_platform() -> None:
     assert fork_is_safe("linux", has_fork=True)
     assert not fork_is_safe("darwin", has_fork=True)  # macOS's speech frameworks are not fork-safe
     assert not fork_is_safe("win32", has_fork=False)
+
+
+@pytest.mark.engine
+def test_where_fork_is_not_safe_one_shared_engine_speaks_every_utterance(tmp_path: Any) -> None:
+    # As on macOS and Windows: the speech worker keeps one engine instead of forking a child per utterance.
+    code = f"""
+import voiceguide.system as system
+system.fork_is_safe = lambda *args, **kwargs: False
+from voiceguide.speech._tts_worker import Worker
+import soundfile
+worker = Worker()
+ok = worker.configure(None, 160, {str(tmp_path)!r}).get("ok")
+texts = ["Hello there.", "Press now."]
+items = [{{"text": text, "path": {str(tmp_path)!r} + f"/{{n}}.wav"}} for n, text in enumerate(texts)]
+ok = ok and worker.synth(items).get("ok")
+print("RESULT", worker.fresh, worker.shared is not None, ok, [soundfile.info(i["path"]).frames > 2000 for i in items])
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    result = [line for line in done.stdout.splitlines() if line.startswith("RESULT")]
+    assert result == ["RESULT False True True [True, True]"], done.stdout + done.stderr

@@ -9,19 +9,58 @@ block being mixed and the (few, short) distinct clips are ever held.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from voiceguide.base import SAMPLE_RATE, Audio, FrameCache
 from voiceguide.timeline.layout import Event
+
+if TYPE_CHECKING:
+    from voiceguide.audio.bed import Bed
 
 LIMIT_THRESHOLD = np.float32(0.9)
 """Samples below this magnitude pass unchanged; louder ones are softly compressed below 1.0."""
 
 _KNEE = np.float32(1.0) - LIMIT_THRESHOLD
+
+SIDE_PAN = 0.6
+"""How far a side's cues go towards that side (0 centre, 1 only that ear): about 10 dB between the ears."""
+
+
+def pan_gains(position: float) -> tuple[float, float]:
+    """Constant-power (left, right) gains for ``position`` from -1 (left) to 1 (right); centre: 1/√2 each.
+
+    The sum of the channels' powers stays that of the mono clip, so BS.1770
+    (which sums them) measures a panned or centred clip as loud as the clip.
+    """
+    angle = (position + 1.0) * math.pi / 4.0
+    return math.cos(angle), math.sin(angle)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a session's mix is laid out: its channels, and the bed under the voice (None: silence)."""
+
+    channels: int = 1
+    bed: Bed | None = None
+    pan: float = SIDE_PAN
+
+    def gains(self, event: Event) -> tuple[float, float]:
+        """The (left, right) gains of ``event``: panned for a side's cue, else centred."""
+        if event.side in ("left", "right") and event.pan:
+            return pan_gains(-self.pan if event.side == "left" else self.pan)
+        return _CENTRE
+
+
+_CENTRE = pan_gains(0.0)
+CENTRE_GAIN = _CENTRE[0]
+"""Each channel's gain for a centred sound (1/√2)."""
 
 
 class ClipSource(Protocol):
@@ -98,6 +137,11 @@ def soft_limit(samples: Audio) -> None:
     samples[loud] = np.copysign(squeezed, values).astype(np.float32)
 
 
+def soft_limit_any(samples: npt.NDArray[np.float32]) -> None:
+    """``soft_limit`` for samples of any shape (a contiguous array)."""
+    soft_limit(samples.reshape(-1))
+
+
 class Mixer:
     """Mixes a timeline's events into float32 mono samples, one span at a time.
 
@@ -111,7 +155,11 @@ class Mixer:
         volume: float = 1.0,
         *,
         length: int | None = None,
+        layout: Layout | None = None,
+        complete: bool = True,
     ) -> None:
+        self.layout = layout if layout is not None else Layout()
+        self.channels = self.layout.channels
         self._events = sorted(events, key=lambda event: event.start)
         self._starts = [event.start for event in self._events]
         self._max_event_length = max((event.length for event in self._events), default=0)
@@ -119,6 +167,10 @@ class Mixer:
         self.volume = volume
         # Frames in the session: where ``blocks`` stops by default.
         self.length = length if length is not None else max((e.end for e in self._events), default=0)
+        bed = self.layout.bed
+        # Frames whose samples cannot change as more of the session is compiled: the bed's duck
+        # looks ahead, and its fade at the end waits for the end.
+        self.final_frames = self.length if complete or bed is None else max(0, self.length - bed.holdback)
 
     @property
     def volume(self) -> float:
@@ -132,9 +184,14 @@ class Mixer:
         self._volume = float(value)
 
     def render(self, start: int, frames: int) -> Audio:
-        """The ``frames`` samples from frame ``start`` (silence outside the events)."""
+        """The ``frames`` samples from frame ``start`` (silence outside the events).
+
+        Mono without a bed: a 1-D array; otherwise ``(frames, channels)``.
+        """
         if frames < 0:
             raise ValueError(f"frames must not be negative, not {frames}")
+        if self.channels > 1 or self.layout.bed is not None:
+            return self._render_layout(start, frames)
         out = np.zeros(frames, dtype=np.float32)
         stop = start + frames
         # An event overlapping [start, stop) starts after start - max length and
@@ -152,6 +209,45 @@ class Mixer:
         if self._volume != 1.0:
             out *= np.float32(self._volume)
         soft_limit(out)
+        return out
+
+    def voiced(self, start: int, frames: int) -> bool:
+        """Whether a cue (the voice or a tone, not the bed) sounds in ``[start, start + frames)``."""
+        first = bisect_left(self._starts, start - self._max_event_length + 1)
+        last = bisect_left(self._starts, start + frames)
+        return any(event.end > start and event.length > 0 for event in self._events[first:last])
+
+    def _render_layout(self, start: int, frames: int) -> Audio:
+        """``render`` with a bed or more than one channel: planar while mixing, interleaved at the end."""
+        layout = self.layout
+        planar = layout.bed.render(start, frames) if layout.bed is not None else np.zeros(
+            (self.channels, frames), dtype=np.float32)
+        stop = start + frames
+        first = bisect_left(self._starts, start - self._max_event_length + 1)
+        last = bisect_left(self._starts, stop)
+        for event in self._events[first:last]:
+            if event.end <= start or event.length <= 0:
+                continue
+            clip = self._clips.clip(event)
+            lo = max(event.start, start)
+            hi = min(event.end, stop, event.start + len(clip))
+            if hi <= lo:
+                continue
+            piece = clip[lo - event.start : hi - event.start]
+            if self.channels == 1:
+                planar[0, lo - start : hi - start] += piece
+                continue
+            left, right = layout.gains(event)
+            scaled = piece * np.float32(left)
+            planar[0, lo - start : hi - start] += scaled
+            planar[1, lo - start : hi - start] += scaled if right == left else piece * np.float32(right)
+        if self._volume != 1.0:
+            planar *= np.float32(self._volume)
+        soft_limit_any(planar)
+        if self.channels == 1:
+            mono: Audio = planar[0]
+            return mono
+        out: Audio = np.ascontiguousarray(planar.T)
         return out
 
     def blocks(self, block_frames: int, start: int = 0, end: int | None = None) -> Iterator[Audio]:

@@ -18,12 +18,13 @@ class StreamResampler:
     ``round(input frames * to_rate / from_rate)`` frames.
     """
 
-    def __init__(self, from_rate: int, to_rate: int) -> None:
+    def __init__(self, from_rate: int, to_rate: int, channels: int = 1) -> None:
         import soxr
 
         self.from_rate = from_rate
         self.to_rate = to_rate
-        self._stream = soxr.ResampleStream(from_rate, to_rate, 1, dtype="float32", quality="HQ")
+        self.channels = channels
+        self._stream = soxr.ResampleStream(from_rate, to_rate, channels, dtype="float32", quality="HQ")
 
     def process(self, block: Audio) -> Audio:
         """The resampled frames that ``block`` completes (soxr holds back a few for its filter)."""
@@ -32,5 +33,6 @@ class StreamResampler:
 
     def flush(self) -> Audio:
         """The frames still held back, at the end of the signal."""
-        out: Audio = self._stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+        empty = np.zeros(0 if self.channels == 1 else (0, self.channels), dtype=np.float32)
+        out: Audio = self._stream.resample_chunk(empty, last=True)
         return out

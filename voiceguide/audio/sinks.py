@@ -63,7 +63,7 @@ class Sink(Protocol):
         ...
 
     def write(self, block: Audio) -> None:
-        """Append one block of float32 mono samples (at most ``block_frames``)."""
+        """Append one block of float32 samples (at most ``block_frames``): mono 1-D, else ``(frames, channels)``."""
         ...
 
     def discard(self) -> int:
@@ -210,15 +210,16 @@ class FileSink:
     """
 
     def __init__(self, path: str | os.PathLike[str], sample_rate: int, tags: FileTags | None = None, *,
-                 block_frames: int | None = None) -> None:
+                 block_frames: int | None = None, channels: int = 1) -> None:
         self.path = Path(path)
         self._block_frames = block_frames if block_frames is not None else sample_rate
         self.format = output_format(self.path)
         self.sample_rate = sample_rate
         self.tags = tags
         self.before_commit: Callable[[Path], None] | None = None
-        file_rate = self.format.sample_rate or sample_rate
-        self._resampler = StreamResampler(sample_rate, file_rate) if file_rate != sample_rate else None
+        self.channels = channels
+        self._file_rate = file_rate = self.format.sample_rate or sample_rate
+        self._resampler = StreamResampler(sample_rate, file_rate, channels) if file_rate != sample_rate else None
         self._max_write_frames = MAX_WRITE_SECONDS * file_rate
         if self.path.is_dir():
             raise output_error(self.path, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
@@ -227,17 +228,34 @@ class FileSink:
         except OSError as error:
             raise output_error(self.path, error) from error
         self._file: soundfile.SoundFile | None = None
+        self._open()
+        self.frames_written = 0
+
+    def _open(self) -> None:
+        assert self._target is not None
         with self._libsndfile(output_error):
             self._file = soundfile.SoundFile(
                 os.fsencode(self._target.temporary),  # bytes: soundfile encodes a str strictly (no undecodable names)
                 "w",
-                samplerate=file_rate,
-                channels=1,
+                samplerate=self._file_rate,
+                channels=self.channels,
                 format=self.format.format,
                 subtype=self.format.subtype,
                 compression_level=self.format.compression_level,
             )
-        self.frames_written = 0
+
+    def set_channels(self, channels: int) -> None:
+        """Write ``channels`` channels instead (before any frame is written: the file is begun again)."""
+        if channels == self.channels:
+            return
+        if self._file is None or self.frames_written:
+            raise ValueError(f"{self.path}: the channels can change only before anything is written")
+        with self._libsndfile(output_error):
+            self._file.close()
+        self.channels = channels
+        if self._resampler is not None:
+            self._resampler = StreamResampler(self.sample_rate, self._file_rate, channels)
+        self._open()
 
     @property
     def block_frames(self) -> int:
@@ -262,7 +280,7 @@ class FileSink:
         """The most frames this file's format can hold, or None without a limit that matters."""
         if self.format.format != "WAV":
             return None
-        return WAV_MAX_BYTES // 2  # mono PCM_16: two bytes a frame
+        return WAV_MAX_BYTES // (2 * self.channels)  # PCM_16: two bytes a sample
 
     def check_length(self, frames: int) -> None:
         """``OutputError`` (and the sink aborted) if ``frames`` would not fit in this file's format."""

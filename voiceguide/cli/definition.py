@@ -12,7 +12,7 @@ from voiceguide.cli.daily_commands import cmd_breathe, cmd_completion, cmd_new, 
 from voiceguide.cli.live_commands import cmd_devices, cmd_listen_test, cmd_play
 from voiceguide.cli.log_commands import cmd_log
 from voiceguide.cli.script_commands import cmd_check, cmd_phrases, cmd_schema
-from voiceguide.cli.session_commands import cmd_list, cmd_plan, cmd_render, cmd_voices
+from voiceguide.cli.session_commands import cmd_list, cmd_plan, cmd_render, cmd_sounds, cmd_voices
 from voiceguide.play.keymap import keys_table
 from voiceguide.script.model import MAX_RATE_WPM, MIN_RATE_WPM
 from voiceguide.speech import DEFAULT_ENGINE, ENGINES
@@ -40,6 +40,12 @@ def _add_sound_options(parser: argparse.ArgumentParser) -> None:
                        help="multiply every timed duration (holds, breaths, pauses) by this factor (default 1)")
     group.add_argument("--cautions", action=argparse.BooleanOptionalAction,
                        help="speak the safety cautions (the default), or skip them: --no-cautions")
+    background = group.add_mutually_exclusive_group()
+    background.add_argument("--background", metavar="SOUND",
+                            help="the sound under the voice: rain, waves, stream, wind, brown, pink "
+                                 "('voiceguide sounds') or an audio file; replaces the script's")
+    background.add_argument("--no-background", action="store_true", help="no sound under the voice")
+    group.add_argument("--mono", action="store_true", help="one channel, for a single speaker or earbud")
 
 
 def add_play_options(parser: argparse.ArgumentParser) -> None:
@@ -139,6 +145,8 @@ def _add_session_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     p.add_argument("language", nargs="?", type=argtypes.language, metavar="LANGUAGE",
                    help="only the voices that speak it: fr, de, pt-BR …")
     p.set_defaults(func=cmd_voices, options=options.voices_options)
+    p = sub.add_parser("sounds", help="list the background sounds (for --background and 'background:')")
+    p.set_defaults(func=cmd_sounds, options=options.no_options)
 
 
 def _add_live_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -89,8 +89,18 @@ def session_options(args: argparse.Namespace, settings: Settings | None = None, 
     settings = _settings() if settings is None else settings
     sound = SoundOptions(voice=_given(args.voice, settings.voice), rate=_given(args.rate, settings.rate),
                          volume=args.volume, pace=_given(args.pace, settings.pace),
-                         cautions=_given(args.cautions, settings.cautions), engine=_given(args.engine, settings.engine))
+                         cautions=_given(args.cautions, settings.cautions), engine=_given(args.engine, settings.engine),
+                         **background_options(args, settings))
     return SessionOptions(script=args.script if script is None else script, sound=sound, text=text)
+
+
+def background_options(args: argparse.Namespace, settings: Settings) -> dict[str, typing.Any]:
+    """``--background``, ``--no-background`` and ``--mono``, then the settings' ``[play] background``."""
+    chosen = getattr(args, "background", None)
+    off = bool(getattr(args, "no_background", False))
+    if chosen is None and not off:
+        chosen, off = settings.background, settings.background_off
+    return {"background": chosen, "no_background": off, "mono": bool(getattr(args, "mono", False))}
 
 
 def check_options(args: argparse.Namespace) -> CheckOptions:

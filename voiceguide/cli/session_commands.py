@@ -99,3 +99,13 @@ def cmd_voices(language: str | None) -> int:
     for line in missing:
         print(line)
     return ExitStatus.OK
+
+
+def cmd_sounds(options: None) -> int:
+    """``sounds``: the built-in background sounds, one a line, with what they sound like."""
+    from voiceguide.audio.sounds import describe
+
+    for name, description in describe():
+        print(f"{name:<8} {description}")
+    print("\nOr an audio file of your own (WAV, FLAC, Ogg, Opus, MP3), looped without a seam.")
+    return ExitStatus.OK

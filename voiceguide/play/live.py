@@ -175,27 +175,29 @@ class LiveOutput:
     def __init__(self, *, device: str | None = None, sample_rate: int = SAMPLE_RATE,
                  block_frames: int = BLOCK_FRAMES, lead_in_frames: int = LEAD_IN_FRAMES,
                  queue_frames: int = QUEUE_FRAMES,
-                 on_sound: Callable[[float, float], None] | None = None) -> None:
+                 on_sound: Callable[[float, float], None] | None = None, channels: int = 1) -> None:
         self._sd = import_sounddevice()
+        self.channels = channels
         self._sample_rate = sample_rate
         self._on_sound = on_sound
         self._block_frames = block_frames
         self._queue_frames = queue_frames
         self._lock = threading.Lock()
-        self._queue: deque[tuple[Audio, bool]] = deque()
+        self._queue: deque[tuple[Audio, bool, bool | None]] = deque()
+        # (block, counted in position, holds our voice: None = look at the samples)
         self._queued_frames = 0
         self._consumed = 0
         self._stream: Any = None
-        silence = np.zeros(block_frames, dtype=np.float32)
+        silence = np.zeros(block_frames if channels == 1 else (block_frames, channels), dtype=np.float32)
         for _ in range(-(-lead_in_frames // block_frames)):
-            self._queue.append((silence, False))
+            self._queue.append((silence, False, False))
         index = _resolve_device(self._sd, device)
         self._last_callback = time.monotonic()
         try:
             with _portaudio("The audio device could not be opened", hint=render_hint()):
                 self._stream = self._sd.OutputStream(
                     samplerate=sample_rate, blocksize=block_frames, device=index,
-                    channels=1, dtype="float32", callback=self._callback, latency=OUTPUT_LATENCY_SECONDS,
+                    channels=channels, dtype="float32", callback=self._callback, latency=OUTPUT_LATENCY_SECONDS,
                 )
                 self._stream.start()
         except AudioDeviceError:
@@ -208,24 +210,26 @@ class LiveOutput:
         # Runs on PortAudio's thread: copy one ready block or zero-fill, nothing else
         # (but for telling a listener when this block will be heard, if it holds sound).
         now = self._last_callback = _monotonic()  # (the parameter ``time`` hides the module here)
-        out = outdata[:, 0]
+        out = outdata[:, 0] if self.channels == 1 else outdata
         filled = 0
+        voiced = False
         with self._lock:
             while filled < frames and self._queue:
-                block, counted = self._queue[0]
+                block, counted, marked = self._queue[0]
+                voiced = voiced or (marked if marked is not None else bool(block[:frames - filled].any()))
                 take = min(frames - filled, len(block))
                 out[filled:filled + take] = block[:take]
                 filled += take
                 if take == len(block):
                     self._queue.popleft()
                 else:  # only when a device ignores blocksize: keep the rest for next time
-                    self._queue[0] = (block[take:], counted)
+                    self._queue[0] = (block[take:], counted, marked)
                 if counted:
                     self._consumed += take
                     self._queued_frames -= take
             if filled < frames:
                 out[filled:] = 0.0
-        if self._on_sound is not None and filled and out[:filled].any():
+        if self._on_sound is not None and filled and voiced:
             heard = now + max(0.0, float(time.outputBufferDacTime - time.currentTime))
             self._on_sound(heard, heard + frames / self._sample_rate)
 
@@ -253,12 +257,21 @@ class LiveOutput:
         with self._lock:
             return max(0, self._queue_frames - self._queued_frames)
 
+    def write_marked(self, block: Audio, voiced: bool) -> None:
+        """``write``, saying whether the block holds our voice (a bed under it is not: a listener hears over it)."""
+        self._check()
+        data = np.ascontiguousarray(block, dtype=np.float32)
+        with self._lock:
+            self._queue.append((data, True, voiced))
+            self._queued_frames += len(data)
+            self._started_writing = True
+
     def write(self, block: Audio) -> None:
         """Queue a block (the caller keeps within ``free_frames``; this never blocks)."""
         self._check()
         data = np.ascontiguousarray(block, dtype=np.float32)
         with self._lock:
-            self._queue.append((data, True))
+            self._queue.append((data, True, None))
             self._queued_frames += len(data)
             self._started_writing = True
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from voiceguide.timeline.layout import Chapter, Event, StepPlan, StepSpan, Timeline
+from voiceguide.timeline.layout import BedChange, Chapter, Event, StepPlan, StepSpan, Timeline
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class Snapshot:
     version: int
     starts: tuple[int, ...] = ()
     """``events[i].start`` for every i, for bisecting."""
+    beds: tuple[BedChange, ...] = ()
+    """Where the sound under the voice changes (``background:`` steps)."""
 
     @property
     def length(self) -> int | None:
@@ -51,6 +53,7 @@ class Program:
         self._events: list[Event] = []
         self._spans: list[StepSpan] = []
         self._chapters: list[Chapter] = []
+        self._beds: list[BedChange] = []
         self._ready_until = 0
         self._end = 0
         self._complete = False
@@ -72,6 +75,7 @@ class Program:
         program._events = list(timeline.events)
         program._spans = list(timeline.spans)
         program._chapters = list(timeline.chapters)
+        program._beds = list(timeline.beds)
         program._ready_until = timeline.length
         program._version += 1
         return program
@@ -86,6 +90,8 @@ class Program:
                     self._spans.append(plan.span)
                     if plan.chapter is not None:
                         self._chapters.append(plan.chapter)
+                    if plan.bed is not None:
+                        self._beds.append(plan.bed)
                     # Frames are final only up to the step's end: the next step starts there and
                     # may sound while this step's last word still rings (a fast --pace).
                     self._ready_until = max(self._ready_until, plan.span.end)
@@ -126,7 +132,7 @@ class Program:
                     title=self._title, events=tuple(self._events), spans=tuple(self._spans),
                     chapters=tuple(self._chapters), ready_until=self._ready_until,
                     complete=self._complete, version=self._version,
-                    starts=tuple(e.start for e in self._events),
+                    starts=tuple(e.start for e in self._events), beds=tuple(self._beds),
                 )
             return self._snapshot
 

@@ -24,6 +24,11 @@ class SoundOptions:
     pace: Fraction = Fraction(1)
     cautions: bool = True
     engine: str = DEFAULT_ENGINE
+    background: str | None = None
+    """``--background SOUND`` (a built-in sound or a file), else the settings' sound, else None: the script's."""
+    no_background: bool = False
+    """``--no-background`` (or ``background = false`` in the settings)."""
+    mono: bool = False
 
 
 @dataclass(frozen=True)

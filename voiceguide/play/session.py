@@ -16,15 +16,15 @@ from voiceguide.play.voice import VoiceCommands
 
 if TYPE_CHECKING:  # the session's stages are imported when it is played, so that the command line starts fast
     from voiceguide.audio.mixer import Mixer
+    from voiceguide.audio.soundstage import Soundstage
     from voiceguide.play.hearing import Hearing
     from voiceguide.play.live import LiveOutput
-    from voiceguide.play.program import Program, StartPoint
+    from voiceguide.play.program import Program, Snapshot, StartPoint
     from voiceguide.play.requests import PlayOptions, SoundOptions
     from voiceguide.play.resume import StopPoint
     from voiceguide.play.tracking import SessionTracking
     from voiceguide.script.model import Script
     from voiceguide.speech.clips import SpeechBank
-    from voiceguide.timeline.layout import Event
 
 KEY_WAIT_SECONDS = 0.02
 """How long each turn of the loop waits for a key: short against the ~0.5 s the stream holds."""
@@ -169,14 +169,18 @@ def start_point(options: PlayOptions, script: Script, resume: StopPoint | None =
 def _play_on_device(options: PlayOptions, script: Script, start: StartPoint | None, tracking: SessionTracking,
                     hearing: Hearing | None) -> None:
     """Open the output device (its lead-in silence plays while the speech engine starts) and play into it."""
+    from voiceguide.audio.soundstage import soundstage
     from voiceguide.play.live import LiveOutput, NoOutputDevice
+    from voiceguide.speech.clip_cache import default_cache_dir
 
+    stage = soundstage(script, options.session.sound, default_cache_dir())  # a missing bed file: before any sound
     try:
-        output = LiveOutput(device=options.device, on_sound=hearing.gate.note_sound if hearing is not None else None)
+        output = LiveOutput(device=options.device, on_sound=hearing.gate.note_sound if hearing is not None else None,
+                            channels=stage.channels)
     except NoOutputDevice:
         raise NoOutputDevice(options.session.script) from None
     try:
-        _play(options, script, output, start, tracking, hearing)
+        _play(options, script, output, start, tracking, hearing, stage)
     except BaseException:
         output.abort()
         raise
@@ -184,13 +188,14 @@ def _play_on_device(options: PlayOptions, script: Script, start: StartPoint | No
 
 
 def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point: StartPoint | None,
-          tracking: SessionTracking, hearing: Hearing | None) -> None:
+          tracking: SessionTracking, hearing: Hearing | None, stage: Soundstage | None = None) -> None:
     """Play ``script`` into ``output`` from ``start_point``, with keys and screen, until it ends or is quit."""
     from voiceguide.audio.loudness import levelled_tones
-    from voiceguide.audio.mixer import Mixer, SessionClips
+    from voiceguide.audio.mixer import SessionClips
     from voiceguide.base import SAMPLE_RATE
     from voiceguide.play.prepare import session_synthesizer, session_volume
     from voiceguide.play.program import Program
+    from voiceguide.play.render import stage_renderer
     from voiceguide.script.pronounce import spoken_forms
     from voiceguide.speech.clip_cache import default_cache_dir
     from voiceguide.speech.clips import SpeechBank
@@ -211,10 +216,7 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     start = 0 if start_point is None else start_point.frame(program.wait(start_point.ready))
     clips = SessionClips(bank, levelled_tones(default_cache_dir()))
 
-    def make_renderer(events: Sequence[Event], length: int) -> Mixer:
-        return Mixer(events, clips, length=length)
-
-    live = _Live(program, make_renderer, output, bank, session_volume(sound, script), start)
+    live = _Live(program, stage_renderer(clips, stage), output, bank, session_volume(sound, script), start)
     try:
         live.run(options, script, tracking, hearing)
     finally:
@@ -242,7 +244,7 @@ class _Live:
     """What the live loop plays: the program, its mixers, the device, the speech, the volume, the first frame."""
 
     program: Program
-    make_renderer: Callable[[Sequence[Event], int], Mixer]
+    make_renderer: Callable[[Snapshot], Mixer]
     output: LiveOutput
     bank: SpeechBank
     volume: float

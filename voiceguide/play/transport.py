@@ -20,17 +20,17 @@ its release.  The frame map records both, so the clock stays the sink's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
 
+from voiceguide.audio.mixer import CENTRE_GAIN
 from voiceguide.audio.sinks import Sink
 from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.play.frame_map import SPOKEN, FrameMap, Notice, SegmentKind
 from voiceguide.play.program import Program, Snapshot
 from voiceguide.play.status import PlayState, next_sound, sound_at, speech_end
-from voiceguide.timeline.layout import Event
 
 FEEDBACK_GAP_SECONDS = 0.3
 """Silence after every spoken feedback, before the session goes on."""
@@ -40,14 +40,16 @@ class Renderer(Protocol):
     """The session's samples (``mixer.Mixer``)."""
 
     volume: float
+    final_frames: int
+    """Frames from the start whose samples are final (all of them once the session is complete)."""
 
     def render(self, start: int, frames: int) -> Audio:
         """``frames`` samples from session frame ``start``."""
         ...
 
 
-MakeRenderer = Callable[[Sequence[Event], int], Renderer]
-"""Builds a renderer for (events, length): ``lambda e, n: Mixer(e, clips, length=n)``."""
+MakeRenderer = Callable[[Snapshot], Renderer]
+"""Builds a renderer for what is known of the session: ``lambda s: Mixer(s.events, clips, length=s.ready_until)``."""
 
 
 class FeedbackQueue:
@@ -133,10 +135,10 @@ class ProgramView:
         if self.renderer is not None and self._renderer_version == snapshot.version:
             return
         if self.renderer is None or force or near or (snapshot.complete and not self.complete):
-            self.renderer = self._make_renderer(snapshot.events, snapshot.ready_until)
+            self.renderer = self._make_renderer(snapshot)
             self.renderer.volume = self._volume
             self._renderer_version = snapshot.version
-            self.ready_frames = snapshot.ready_until
+            self.ready_frames = min(snapshot.ready_until, self.renderer.final_frames)
             self.complete = snapshot.complete
 
 
@@ -151,6 +153,7 @@ class Transport:
                  start_frame: int = 0, volume: float = 1.0, sample_rate: int = SAMPLE_RATE,
                  block_frames: int | None = None) -> None:
         self._sink = sink
+        self.channels: int = getattr(sink, "channels", 1)
         self.sample_rate = sample_rate
         self._block_frames = block_frames if block_frames is not None else sink.block_frames
         self._view = ProgramView(program, make_renderer, sample_rate=sample_rate, volume=volume,
@@ -161,6 +164,7 @@ class Transport:
         self._polled_out = sink.position
         self._feedback = FeedbackQueue()
         self.paused = False
+        self._block_voiced = False
         self.stopping = False
         """True once told to stop: the queued feedback is the last thing written."""
         self.ended = False
@@ -223,6 +227,8 @@ class Transport:
         """
         gap = np.zeros(round(FEEDBACK_GAP_SECONDS * self.sample_rate), dtype=np.float32)
         audio = np.concatenate([np.asarray(clip, dtype=np.float32) * np.float32(self._volume), gap])
+        if self.channels > 1:  # centred, as the session's own centred cues
+            audio = np.repeat((audio * np.float32(CENTRE_GAIN))[:, None], self.channels, axis=1)
         start_frame = speech_end(self.snapshot, self._cursor_frame) if after_sentence and not self.paused else None
         over = keep_time_until is not None and not self.paused
         if over and keep_time_until is not None:
@@ -279,9 +285,14 @@ class Transport:
         self.refresh()
         written = 0
         while not self.ended and self._sink.free_frames() >= self._block_frames:
+            self._block_voiced = False
             block = self._next_block()
             if len(block):
-                self._sink.write(block)
+                write_marked = getattr(self._sink, "write_marked", None)
+                if write_marked is not None:  # the live stream tells a listener which blocks hold our voice
+                    write_marked(block, self._block_voiced)
+                else:
+                    self._sink.write(block)
             written += 1
             if max_blocks is not None and written >= max_blocks:
                 return
@@ -292,7 +303,8 @@ class Transport:
 
     def _next_block(self) -> Audio:
         """One block: feedback, session audio or silence; shorter only at the very end."""
-        block = np.zeros(self._block_frames, dtype=np.float32)
+        shape = (self._block_frames, self.channels) if self.channels > 1 else self._block_frames
+        block = np.zeros(shape, dtype=np.float32)
         filled = 0
         while filled < self._block_frames and not self.ended:
             taken = self._fill(block[filled:])
@@ -310,6 +322,7 @@ class Transport:
             piece, text = self._feedback.take(need)
             out[:len(piece)] = piece
             self._frames.add("feedback", len(piece), self._cursor_frame, text)
+            self._block_voiced = True
             return len(piece)
         if self._owed and not self._feedback.pending and not self.paused:
             self._give_back_owed()
@@ -327,6 +340,8 @@ class Transport:
         if self._cursor_frame < limit:
             take = min(need, limit - self._cursor_frame)
             out[:take] = view.renderer.render(self._cursor_frame, take)
+            voiced = getattr(view.renderer, "voiced", None)
+            self._block_voiced |= True if voiced is None else voiced(self._cursor_frame, take)
             self._frames.add("session", take, self._cursor_frame)
             self._cursor_frame += take
             return take
@@ -352,11 +367,13 @@ class Transport:
         if cursor < quiet_until and view.renderer is not None:
             piece, text = self._feedback.take(min(len(out), quiet_until - cursor))
             out[:len(piece)] = view.renderer.render(cursor, len(piece)) + piece
+            self._block_voiced = True
             self._frames.add("overlay", len(piece), cursor, text)
             self._cursor_frame += len(piece)
             return len(piece)
         piece, text = self._feedback.take(len(out))
         out[:len(piece)] = piece
+        self._block_voiced = True
         self._frames.add("feedback", len(piece), cursor, text, owed=True)
         self._owed += len(piece)
         return len(piece)

@@ -50,6 +50,7 @@ class KindReader:
             "cue_every": (v.positive, "cue_every"), "halfway": (v.boolean, "halfway"),
             "countdown": (v.natural, "countdown"), "breathe": (self.press_pattern, "breathe"),
             "words": (self.press_words, "words"), "rest": (v.nonnegative, "rest"),
+            "pan": (v.boolean, "pan"),
         })
         self._words: Table = {key: (v.text, key) for key in (*PATTERN_KEYS, *PRESS_WORD_KEYS)}
         self._words["short"] = (self.short_words, "short")

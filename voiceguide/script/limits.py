@@ -35,6 +35,7 @@ from voiceguide.script.model import (
     MAX_SESSION_SECONDS,
     PRESS_SAY_GAP,
     TONE_SECONDS,
+    BackgroundStep,
     Breathe,
     BreathPattern,
     Chime,
@@ -126,7 +127,8 @@ class _Estimator:
         self._flagged: set[int] = set()  # repeats found over a limit (their ancestors are not blamed again)
         self._reported: set[str] = set()  # the limits already reported
         self._kinds = {Pause: self._pause, Chime: self._chime, Section: self._section,
-                       Breathe: self._breathe, Press: self._press, Repeat: self._repeat}
+                       Breathe: self._breathe, Press: self._press, Repeat: self._repeat,
+                       BackgroundStep: self._background}
 
     def speech(self, text: str) -> float:
         return max(_MIN_SPEECH, len(text.split()) * self.seconds_per_word)
@@ -153,6 +155,9 @@ class _Estimator:
 
     def _chime(self, step: Chime) -> _Pair:
         return _TONE * step.count, step.count
+
+    def _background(self, step: BackgroundStep) -> _Pair:
+        return _NOTHING
 
     def _section(self, step: Section) -> _Pair:
         return (self.speech(step.title), 1) if step.announce else _NOTHING

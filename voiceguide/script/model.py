@@ -151,6 +151,8 @@ class Press:
     words: PressWords = field(default_factory=PressWords)
     rest: Seconds = Fraction(5)
     label: str | None = None
+    pan: bool = True
+    """False: a side's cues are centred, not panned (revision 3)."""
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,32 @@ class Repeat:
     label: str | None = None
 
 
-Step = Say | Pause | Chime | Breathe | Press | Section | Repeat
+@dataclass(frozen=True)
+class Background:
+    """A sound under the voice (revision 3): a built-in sound's name or a file (relative to the script)."""
+
+    sound: str
+    position: Position
+    level_db: float = -20.0
+    """Loudness relative to the voice's, in dB (at most 0)."""
+    duck_db: float = 6.0
+    """How much lower it goes while the voice speaks, in dB."""
+    fade: Seconds = Fraction(4)
+    """Fade in, out, around a pause and between sounds."""
+    builtin: bool = True
+    """True for a built-in sound (``sound`` is its name), False for a file (``sound`` as written)."""
+
+
+@dataclass(frozen=True)
+class BackgroundStep:
+    """``background: SOUND``, ``{...}`` or ``off`` as a step: changes the sound from this point on."""
+
+    background: Background | None
+    position: Position
+    label: str | None = None
+
+
+Step = Say | Pause | Chime | Breathe | Press | Section | Repeat | BackgroundStep
 
 
 @dataclass(frozen=True)
@@ -193,3 +220,5 @@ class Script:
     cautions: tuple[str, ...] = ()
     pronounce: tuple[tuple[str, str], ...] = ()
     """``pronounce:`` spoken forms: (written, spoken) pairs in the script's order."""
+    background: Background | None = None
+    """The sound under the voice from the start (revision 3), or None."""

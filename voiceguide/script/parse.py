@@ -36,6 +36,7 @@ from voiceguide.phrases import (
     primary_language,
 )
 from voiceguide.script import limits, lint
+from voiceguide.script.backgrounds import BackgroundReader
 from voiceguide.script.durations import short_text
 from voiceguide.script.loader import INT_TAG, Document, compose_document, describe_node
 from voiceguide.script.mappings import Fields, MappingReader, Table, check_table
@@ -154,12 +155,14 @@ class _ScriptReader:
         self.values = values = ValueReader(report)
         self.maps = MappingReader(document, report)
         steps = StepBuilder(values, self.maps)
+        backgrounds = BackgroundReader(values, self.maps)
         self._top: Table = check_table(TOP_KEYS, {
             "voiceguide": (self.version, "version"), "title": (values.text, "title"),
             "description": (values.text, "description"), "language": (self.language, "language"),
             "phrases": (self.phrases, "phrases"),
             "voice": (self.voice, "voice"), "cautions": (self.cautions, "cautions"),
-            "pronounce": (self.pronounce, "pronounce"), "steps": (steps.top_steps, "steps"),
+            "pronounce": (self.pronounce, "pronounce"), "background": (backgrounds.top, "background"),
+            "steps": (steps.top_steps, "steps"),
         })
         self._pronounce_keys: dict[str, Node] = {}  # written form → its key node, for the warnings
         self._voice: Table = check_table(VOICE_KEYS, {

@@ -23,6 +23,7 @@ from voiceguide.script.durations import MAX_DURATION_SECONDS, PATTERN, POSITIVE_
 from voiceguide.script.model import FORMAT_VERSION, MAX_RATE_WPM, MIN_RATE_WPM
 from voiceguide.script.parse import CHIME_SOUNDS, LANGUAGE_PATTERN, SIDES, TEXT_PATTERN
 from voiceguide.script.texts import MAX_TEXT_CHARACTERS
+from voiceguide.script.vocabulary import BACKGROUND_SOUNDS
 
 __all__ = ["SCHEMA_ID", "json_schema"]
 
@@ -105,8 +106,26 @@ def _pattern_properties() -> dict[str, Schema]:
     }
 
 
+def _background(*, off: bool) -> dict[str, Any]:
+    """``background``: a sound's name, a file, ``off`` (a step only) or a mapping with level, duck and fade."""
+    decibels = {"type": ["string", "number"], "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*([dD][bB])?\s*$"}
+    sound = {"type": "string", "anyOf": [{"enum": list(BACKGROUND_SOUNDS)},
+                                         {"pattern": r"(?i)\.(wav|flac|ogg|opus|mp3)$"}],
+             "description": "A built-in sound (voiceguide sounds) or an audio file, relative to the script."}
+    mapping = _object({
+        "sound": sound,
+        "level": decibels | {"default": "-20dB", "description": "Loudness relative to the voice (-60dB to 0dB)."},
+        "duck": decibels | {"default": "6dB", "description": "How much lower while the voice speaks."},
+        "fade": _duration("Fade in, out, around a pause and between sounds.", zero=True, default="4s"),
+    }, required=("sound",), description="The sound under the voice.")
+    choices: list[dict[str, Any]] = [sound, mapping]
+    if off:
+        choices.append({"enum": ["off", False], "description": "No sound from here on."})
+    return {"anyOf": choices, "description": "The sound under the voice (revision 3)."}
+
+
 def _step_schemas() -> list[Schema]:
-    """One schema per kind of mapping step: say, pause, chime, breathe, press, repeat, section."""
+    """One schema per kind of mapping step: say, pause, chime, breathe, press, repeat, section, background."""
     english = load_phrasebook("en").templates
     breath_words = {name: english[name] for name in ("inhale", "hold", "exhale", "rest")}
     short_words = {name: english[f"{name}_short"] for name in ("inhale", "hold", "exhale", "rest")}
@@ -153,6 +172,7 @@ def _step_schemas() -> list[Schema]:
         "words": _words(press_words, "The press and release cue words."),
         "rest": _duration("Silence after the release cue (also between the sides of 'both').",
                           zero=True, default="5s"),
+        "pan": _boolean("Play a side's cues from that side (false: centred).", True),
     }, required=("hold",), description="A pressure-hold interval on one point."), "Pressure-hold interval.")
     repeat = _step("repeat", _integer("Number of rounds.", 1), "Play the nested steps N times.",
                    steps=_STEPS_REF | {"description": "The steps to repeat."},
@@ -160,7 +180,9 @@ def _step_schemas() -> list[Schema]:
     repeat["required"] = ["repeat", "steps"]
     section = _step("section", _text("The chapter's title."), "A chapter mark.",
                     announce=_boolean("Speak the title.", True))
-    return [say, pause, chime, breathe, press, repeat, section]
+    background = _step("background", _background(off=True),
+                       "Change the sound under the voice from here on (crossfading over its fade).")
+    return [say, pause, chime, breathe, press, repeat, section, background]
 
 
 _STEPS_REF: Schema = {"$ref": "#/$defs/steps"}
@@ -196,6 +218,7 @@ def json_schema() -> Schema:
                           "description": "Spoken forms: a written word or phrase (whole, same capitals) → what "
                                          "the voice says, e.g. {GB30: G B thirty}. The screen, captions and "
                                          "chapters keep the written form."},
+            "background": _background(off=False),
             "steps": _STEPS_REF,
         },
         "patternProperties": {"^x-": {"description": "Ignored: a place to define anchors for reuse."}},
@@ -205,7 +228,7 @@ def json_schema() -> Schema:
                       "description": "The steps, played end to end."},
             "step": {
                 "description": "Text to speak, or a mapping with one of: say, pause, chime, breathe, press, "
-                               "repeat, section.",
+                               "repeat, section, background.",
                 "anyOf": [_text("Text to speak (shorthand for say)."), *_step_schemas()],
             },
         },

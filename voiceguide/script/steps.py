@@ -12,11 +12,12 @@ from collections.abc import Callable
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from voiceguide.errors import Position
+from voiceguide.script.backgrounds import BackgroundReader
 from voiceguide.script.durations import short_text
 from voiceguide.script.kinds import KindReader
 from voiceguide.script.loader import NULL_TAG, STR_TAG, describe_node
 from voiceguide.script.mappings import Fields, MappingReader, Table, check_table
-from voiceguide.script.model import Breathe, Chime, Pause, Press, Repeat, Say, Section, Step
+from voiceguide.script.model import BackgroundStep, Breathe, Chime, Pause, Press, Repeat, Say, Section, Step
 from voiceguide.script.problems import Bad, Node, did_you_mean, one_of
 from voiceguide.script.texts import text_problem
 from voiceguide.script.values import ValueReader
@@ -25,7 +26,7 @@ from voiceguide.script.vocabulary import MAX_NESTING, NESTED_KEYS, STEP_KEYS, ST
 _KINDS = frozenset(STEP_KINDS)
 _STEP_TYPES: dict[str, Callable[..., Step]] = {
     "say": Say, "pause": Pause, "chime": Chime, "breathe": Breathe, "press": Press, "repeat": Repeat,
-    "section": Section,
+    "section": Section, "background": BackgroundStep,
 }
 _STEP_REQUIRED: dict[str, dict[str, str]] = {kind: {} for kind in STEP_KINDS}
 _STEP_REQUIRED["repeat"] = {"steps": "the steps to repeat"}
@@ -47,6 +48,7 @@ class StepBuilder:
         self._lists: dict[int, object] = {}  # a tuple of steps, None (invalid) or _BUILDING
         self._depth = 0  # how deeply nested the repeat whose steps are being read is
         kinds = KindReader(values, maps)
+        backgrounds = BackgroundReader(values, maps)
         v = values
         label: Table = {"label": (v.text, "label")}
         self._fields: dict[str, Table] = {kind: check_table(STEP_KEYS[kind], table) for kind, table in {
@@ -58,6 +60,7 @@ class StepBuilder:
             "repeat": {"repeat": (v.count, "times"), "steps": (self.repeat_steps, "steps"),
                        "announce": (v.boolean, "announce"), **label},
             "section": {"section": (v.text, "title"), "announce": (v.boolean, "announce"), **label},
+            "background": {"background": (backgrounds.step, "background"), **label},
         }.items()}
 
     def top_steps(self, node: Node, name: str) -> tuple[Step, ...]:

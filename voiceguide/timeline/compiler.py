@@ -8,6 +8,7 @@ lengths of earlier sleeps, so fixed cues cannot drift.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 
@@ -18,6 +19,7 @@ from voiceguide.script.model import (
     BREATHING_CLEARANCE,
     PRESS_SAY_GAP,
     TONE_SECONDS,
+    BackgroundStep,
     Breathe,
     BreathPattern,
     BreathWords,
@@ -31,7 +33,16 @@ from voiceguide.script.model import (
     Step,
 )
 from voiceguide.script.pronounce import SpokenForms, spoken_forms
-from voiceguide.timeline.layout import Chapter, DroppedCue, Event, StepPlan, StepSpan, Timeline, file_chapters
+from voiceguide.timeline.layout import (
+    BedChange,
+    Chapter,
+    DroppedCue,
+    Event,
+    StepPlan,
+    StepSpan,
+    Timeline,
+    file_chapters,
+)
 from voiceguide.timeline.placement import Cue, Lost, breathe_key, place, press_key
 
 __all__ = [  # with the layout's types, which the stages downstream import from here
@@ -69,6 +80,7 @@ def compile_timeline(
     spans: list[StepSpan] = []
     chapters: list[Chapter] = []
     dropped: list[DroppedCue] = []
+    beds: list[BedChange] = []
     end = 0
     for plan in iter_timeline(script, measure, pace=pace, cautions=cautions, sample_rate=sample_rate):
         events.extend(plan.events)
@@ -76,6 +88,8 @@ def compile_timeline(
         dropped.extend(plan.dropped)
         if plan.chapter is not None:
             chapters.append(plan.chapter)
+        if plan.bed is not None:
+            beds.append(plan.bed)
         end = max(end, plan.span.end, *(e.end for e in plan.events))
     events.sort(key=lambda e: e.start)
     return Timeline(
@@ -88,6 +102,7 @@ def compile_timeline(
         chapters=tuple(chapters),
         dropped=tuple(dropped),
         language=primary_language(script.language),
+        beds=tuple(beds),
     )
 
 
@@ -215,6 +230,9 @@ class _Compiler:
             yield self._press(step, path, t)
         elif isinstance(step, Repeat):
             yield from self._repeat(step, path, t)
+        elif isinstance(step, BackgroundStep):
+            plan = self._plan(path, "background", t, t, step.label, [])
+            yield dataclasses.replace(plan, bed=BedChange(t, step.background))
         else:  # pragma: no cover - the model's Step union is closed
             raise TypeError(f"unknown step {step!r}")
 
@@ -328,6 +346,8 @@ class _Compiler:
             dropped.extend(lost)
             release = next(c for c in kept if c.cue == "release")
             t = release.end + self.paced(step.rest)
+        for cue in cues if not step.pan else ():
+            cue.pan = False
         return self._plan(path, "press", start, t, step.label, cues, dropped, point=step.point)
 
     def _hold_cues(self, step: Press, side: str | None, tp: int, release_at: int) -> list[Cue]:
@@ -388,7 +408,7 @@ class _Compiler:
         return Event(start=cue.start, length=cue.length, kind="tone" if cue.sound else "speech",
                      cue=cue.cue, text=cue.text, sound=cue.sound, step=path, side=cue.side,
                      section=self.section, label=self._label, spoken=spoken if spoken != cue.text else None,
-                     moved=cue.moved)
+                     moved=cue.moved, pan=cue.pan)
 
     def _plan(self, path: str, kind: str, start: int, end: int, label: str | None, cues: list[Cue],
               dropped: list[DroppedCue] | None = None, *, point: str | None = None,

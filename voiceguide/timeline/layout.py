@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from voiceguide.script.model import Background
+
 __all__ = ["Chapter", "DroppedCue", "Event", "Kind", "StepPlan", "StepSpan", "Timeline", "file_chapters"]
 
 Kind = Literal["speech", "tone"]
@@ -33,6 +35,8 @@ class Event:
     """What the voice says where ``pronounce`` makes it differ from ``text`` (else None)."""
     moved: int = 0
     """Frames this cue was moved from its instant to fit (signed; only time-left, halfway and a hold's say move)."""
+    pan: bool = True
+    """False when the press says ``pan: false``: a side's cue is then centred."""
 
     @property
     def end(self) -> int:
@@ -59,6 +63,14 @@ class Chapter:
 
     title: str
     start: int
+
+
+@dataclass(frozen=True)
+class BedChange:
+    """From frame ``start`` on, the sound under the voice is ``background`` (None: silence)."""
+
+    start: int
+    background: Background | None
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,8 @@ class Timeline:
     """The engine's voice id, filled in by whoever synthesized the speech (the compiler never sees the engine)."""
     engine: str | None = None
     """The speech engine (``pyttsx3``, ``hibari``), filled in likewise."""
+    beds: tuple[BedChange, ...] = ()
+    """Where the sound under the voice changes (``background:`` steps), in order."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,7 @@ class StepPlan:
     events: tuple[Event, ...]
     dropped: tuple[DroppedCue, ...]
     chapter: Chapter | None = None
+    bed: BedChange | None = None
 
 
 def file_chapters(timeline: Timeline) -> tuple[Chapter, ...]:

@@ -50,6 +50,8 @@ class Cue:
     short_length: int = 0
     moved: int = 0
     """Frames it was moved from its instant (signed; rule 3)."""
+    pan: bool = True
+    """False: a side's cue is centred (``pan: false``)."""
 
     @property
     def end(self) -> int:

@@ -1,0 +1,196 @@
+"""The soundscape's parts without the speech engine: generated sounds, file loops, the duck, the script keys.
+
+Real samples throughout (the generators and soxr/libsndfile for files); only
+the voice is a stand-in (``tests.fakes``) where a test needs speech events.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from tests.fakes import FakeClips, speech
+from voiceguide.audio.bed import Bed, BedSpan
+from voiceguide.audio.bed_file import open_file_bed
+from voiceguide.audio.mixer import Layout, Mixer
+from voiceguide.audio.sounds import SOUND_NAMES, Generator
+from voiceguide.base import SAMPLE_RATE
+from voiceguide.errors import Position, ScriptError
+from voiceguide.script.model import BackgroundStep, Press
+from voiceguide.script.parse import parse_script
+from voiceguide.script.vocabulary import BACKGROUND_SOUNDS
+
+RATE = SAMPLE_RATE
+
+
+def _db(samples: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(np.square(samples, dtype=np.float64)) + 1e-20))
+
+
+def test_the_script_vocabulary_names_every_generated_sound() -> None:
+    assert BACKGROUND_SOUNDS == SOUND_NAMES
+    assert {"rain", "waves", "stream", "wind", "brown", "pink"} <= set(SOUND_NAMES)
+
+
+@pytest.mark.parametrize("name", SOUND_NAMES)
+def test_a_sound_is_the_same_however_it_is_cut_and_seeked(name: str) -> None:
+    sound = Generator(name)
+    whole = sound.render(40_000, 3 * RATE, 2)
+    pieces = np.concatenate([sound.render(start, 4_099, 2) for start in range(40_000, 40_000 + 3 * RATE, 4_099)],
+                            axis=1)[:, :3 * RATE]
+    assert np.array_equal(whole, pieces)
+    assert np.array_equal(Generator(name).render(40_000, 3 * RATE, 2), whole)  # a fresh generator: same samples
+    assert np.array_equal(sound.render(40_000, 3 * RATE, 1)[0], whole[0])  # mono is the first strand
+
+
+@pytest.mark.parametrize("name", SOUND_NAMES)
+def test_a_sound_is_steady_wide_soft_at_the_top_and_never_clicks(name: str) -> None:
+    print(f"measuring 60 s of {name}")
+    audio = Generator(name).render(10 * RATE, 60 * RATE, 2).astype(np.float64)
+    left, right = audio
+    # Wide: the two channels are different strands.
+    assert abs(float(np.corrcoef(left, right)[0, 1])) < 0.2
+    # No hiss that tires: little above 7 kHz (pink noise would put ~15% of its power there).
+    spectrum = np.abs(np.fft.rfft(left)) ** 2
+    freqs = np.fft.rfftfreq(len(left), 1 / RATE)
+    assert spectrum[freqs > 7000].sum() / spectrum.sum() < 0.05
+    # Steady over the minute: every 5-s stretch within 3 dB of the others (waves and wind move, slowly).
+    levels = [_db(left[i:i + 5 * RATE]) for i in range(0, len(left), 5 * RATE)]
+    assert max(levels) - min(levels) < (10.0 if name in ("waves", "wind") else 3.0)
+    # No clicks: no sample-to-sample step far beyond the sound's own largest steps in a quiet 10 ms.
+    steps = np.abs(np.diff(left))
+    typical = np.percentile(steps, 99.9)
+    assert steps.max() < 4 * typical
+
+
+def test_no_stretch_of_a_sound_comes_back_within_five_minutes() -> None:
+    sound = Generator("pink")
+    probe = sound.render(5 * RATE, RATE, 1)[0].astype(np.float64)
+    later = sound.render(7 * RATE, 300 * RATE, 1)[0].astype(np.float64)
+    size = 1 << int(np.ceil(np.log2(len(later) + len(probe))))
+    correlation = np.fft.irfft(np.fft.rfft(later, size) * np.conj(np.fft.rfft(probe, size)), size)[:len(later)]
+    energy = np.concatenate([[0.0], np.cumsum(later**2)])
+    window = energy[len(probe):] - energy[:-len(probe)]
+    matches = np.abs(correlation[:len(window)]) / (np.linalg.norm(probe) * np.sqrt(window) + 1e-12)
+    # The probe's best match anywhere later is far from a copy (a looped stretch correlates at 1).
+    assert matches.max() < 0.8, matches.max()
+
+
+def _noise_file(folder: Path, seconds: float, rate: int = 44_100) -> Path:
+    rng = np.random.default_rng(7)
+    white = rng.standard_normal((round(seconds * rate), 2))
+    kernel = np.exp(-np.arange(40) / 6.0)
+    shaped = np.stack([np.convolve(white[:, c], kernel, "same") for c in range(2)], axis=1)
+    path = folder / "sea.flac"
+    soundfile.write(path, 0.2 * shaped / np.abs(shaped).max(), rate)
+    return path
+
+
+def test_a_file_bed_loops_with_no_level_jump_and_no_click(tmp_path: Path) -> None:
+    bed = open_file_bed(_noise_file(tmp_path, 6.0), tmp_path / "cache", Position("s.yaml", 1, 1))
+    assert bed.frames == 6 * RATE  # resampled from 44.1 kHz
+    seam = bed.period
+    audio = bed.render(0, 3 * bed.period, 2).astype(np.float64)
+    window = RATE // 20
+    levels = [_db(audio[:, i:i + window]) for i in range(0, audio.shape[1] - window, window)]
+    typical = float(np.median(levels))
+    around = [_db(audio[:, i:i + window]) for i in range(seam - 2 * window, seam + bed.crossfade + window, window)]
+    assert max(abs(level - typical) for level in around) < 1.5, (typical, around)
+    steps = np.abs(np.diff(audio[0]))
+    assert steps[seam - 50:seam + 50].max() < 1.5 * np.percentile(steps, 99.9)
+    # Read again from the cache, and cut differently: the same samples.
+    again = open_file_bed(tmp_path / "sea.flac", tmp_path / "cache", Position("s.yaml", 1, 1))
+    pieces = np.concatenate([again.render(s, 5_000, 2) for s in range(0, 3 * bed.period, 5_000)], axis=1)
+    assert np.array_equal(pieces[:, :3 * bed.period], audio.astype(np.float32))
+
+
+def test_a_missing_or_broken_file_is_a_positioned_error(tmp_path: Path) -> None:
+    with pytest.raises(ScriptError, match="does not exist"):
+        open_file_bed(tmp_path / "nothing.ogg", None, Position("s.yaml", 3, 13))
+    (tmp_path / "bad.mp3").write_bytes(b"not audio at all" * 100)
+    with pytest.raises(ScriptError) as caught:
+        open_file_bed(tmp_path / "bad.mp3", None, Position("s.yaml", 3, 13))
+    assert caught.value.diagnostics[0].format(snippet=False).startswith("s.yaml:3:13: error: the background file")
+
+
+def _bed_under(events: list, duck_db: float = 6.0) -> Bed:  # type: ignore[type-arg]
+    span = BedSpan(Generator("pink"), 0, 40 * RATE, 2 * RATE, 2 * RATE, 0.05, 10 ** (-duck_db / 20))
+    return Bed([span], events, 2)
+
+
+def test_the_bed_ducks_under_the_voice_smoothly_and_stays_down_between_close_cues() -> None:
+    events = [speech(10 * RATE, "a", RATE), speech(11 * RATE + RATE // 2, "b", RATE), speech(25 * RATE, "c", RATE)]
+    bed = _bed_under(events).render(0, 40 * RATE)[0].astype(np.float64)
+    free = _db(bed[5 * RATE:8 * RATE])
+    under = _db(bed[10 * RATE:11 * RATE])
+    between = _db(bed[11 * RATE + RATE // 8:11 * RATE + 3 * RATE // 8])  # 0.5 s gap: held down, no pumping
+    assert under - free == pytest.approx(-6.0, abs=1.0)
+    assert between - free == pytest.approx(-6.0, abs=1.0)
+    # Down before the voice starts (it was planned from the timeline), back after it.
+    assert _db(bed[10 * RATE - RATE // 10:10 * RATE]) - free < -4.5
+    assert abs(_db(bed[14 * RATE:15 * RATE]) - free) < 1.0
+    # Fades at both ends.
+    assert _db(bed[:RATE // 10]) < free - 15 and _db(bed[-RATE // 10:]) < free - 15
+
+
+def test_a_bed_or_a_side_makes_the_mix_stereo_and_pans_side_cues() -> None:
+    left = speech(RATE, "left", RATE)
+    left = type(left)(**{**left.__dict__, "side": "left"})
+    centred = speech(3 * RATE, "centre", RATE)
+    mixer = Mixer([left, centred], FakeClips(), layout=Layout(channels=2))
+    audio = mixer.render(0, 5 * RATE).astype(np.float64)
+    assert audio.shape == (5 * RATE, 2)
+    side = audio[RATE:2 * RATE]
+    assert _db(side[:, 0]) - _db(side[:, 1]) == pytest.approx(9.8, abs=0.5)  # clearly, but not only one ear
+    middle = audio[3 * RATE:4 * RATE]
+    assert np.array_equal(middle[:, 0], middle[:, 1])
+    # Constant power: the panned and centred clips are as loud (BS.1770 sums the channels' powers).
+    mono = Mixer([left, centred], FakeClips()).render(0, 5 * RATE).astype(np.float64)
+    assert 10 * np.log10(np.sum(side**2)) == pytest.approx(10 * np.log10(np.sum(mono[RATE:2 * RATE] ** 2)), abs=0.01)
+
+
+def test_the_script_takes_backgrounds_pan_and_off() -> None:
+    source = textwrap.dedent("""\
+        voiceguide: 1
+        title: Beds
+        background: {sound: rain, level: -24dB, duck: 8 dB, fade: 2s}
+        steps:
+          - Hello.
+          - background: waves
+          - press: {hold: 10, side: left, pan: false}
+          - background: off
+          - background: {sound: sea.ogg}
+        """)
+    result = parse_script(source, "beds.yaml")
+    script = result.script
+    assert script is not None, [d.format() for d in result.diagnostics]
+    assert script.background is not None
+    assert (script.background.sound, script.background.level_db, script.background.duck_db,
+            script.background.fade) == ("rain", -24.0, 8.0, Fraction(2))
+    steps = script.steps
+    assert isinstance(steps[1], BackgroundStep) and steps[1].background is not None
+    assert steps[1].background.sound == "waves" and steps[1].background.builtin
+    assert isinstance(steps[2], Press) and steps[2].pan is False
+    assert isinstance(steps[3], BackgroundStep) and steps[3].background is None
+    assert isinstance(steps[4], BackgroundStep) and steps[4].background is not None
+    assert not steps[4].background.builtin
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("rian", "3:13: error: background: 'rian' is neither a built-in sound"),
+    ("{sound: rain, level: 5dB}", "3:34: error: background.level must be between -60dB and 0dB"),
+    ("{sound: rain, duck: loud}", "3:33: error: background.duck must be decibels such as -20dB"),
+    ("off", "3:13: error: background at the top level must be a sound"),
+    ("{level: -10dB}", "3:13: error: missing required key 'sound' in background"),
+])
+def test_a_wrong_background_is_a_positioned_error(value: str, message: str) -> None:
+    source = f"voiceguide: 1\ntitle: Beds\nbackground: {value}\nsteps:\n  - Hello.\n"
+    result = parse_script(source, "beds.yaml")
+    assert result.script is None
+    assert any(d.format(snippet=False).startswith(f"beds.yaml:{message}") for d in result.diagnostics), [
+        d.format(snippet=False) for d in result.diagnostics]

@@ -1,0 +1,148 @@
+"""Rendered sessions with a bed, with the real engine: measured from the files, checked by ffmpeg's meter.
+
+One short session is rendered a few ways (module fixture, shared speech cache):
+with a brown-noise bed, without it, in mono, and twice to compare bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile
+
+from tests.cli_harness import run_cli
+from tests.fakes import start_engine
+
+pytestmark = pytest.mark.engine
+
+SESSION = """\
+voiceguide: 1
+title: Bed check
+background: brown
+steps:
+  - say: We begin with a calm breath, and a slow sentence to measure the level by.
+  - pause: 5
+  - press: {side: left, hold: 4, prepare: 1, rest: 1, point: The shoulder, cue_every: 2}
+  - press: {side: right, hold: 4, prepare: 1, rest: 1, point: The shoulder, cue_every: 2}
+  - say: Breathe in slowly, and let the shoulders drop as you breathe out.
+  - say: That is all for now. Thank you for taking the time.
+"""
+
+
+def _render(script: Path, output: Path, *options: str) -> None:
+    print(f"rendering {output.name} {' '.join(options)}")
+    result = run_cli("render", str(script), "-o", str(output), "--plain", *options)
+    assert result.exit_status == 0, result.stderr
+
+
+@pytest.fixture(scope="module")
+def renders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    start_engine().close()  # skips here (fails under CI) without the engine
+    folder = tmp_path_factory.mktemp("soundscape")
+    script = folder / "bed.yaml"
+    script.write_text(SESSION, encoding="utf-8")
+    files = {name: folder / f"{name}.wav" for name in ("bed", "again", "silent", "mono")}
+    _render(script, files["bed"], "--loudness", "-20")
+    _render(script, files["again"], "--loudness", "-20")
+    _render(script, files["silent"], "--loudness", "-20", "--no-background")
+    _render(script, files["mono"], "--loudness", "-20", "--mono")
+    plan = json.loads(run_cli("plan", str(script), "--json").stdout)
+    yield {"files": files, "plan": plan, "script": script, "folder": folder}
+
+
+def _read(path: Path) -> np.ndarray:
+    audio, rate = soundfile.read(path, dtype="float64", always_2d=True)
+    assert rate == 22050
+    return audio
+
+
+def _db(samples: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(samples * samples) + 1e-20))
+
+
+def _span(event: dict[str, Any], rate: int = 22050) -> slice:
+    start = round(event["t"] * rate)
+    return slice(start, start + round(event["duration"] * rate))
+
+
+def test_the_bed_sounds_in_the_silences_and_is_ducked_under_speech(renders: dict[str, Any]) -> None:
+    with_bed, without = _read(renders["files"]["bed"]), _read(renders["files"]["silent"])
+    assert with_bed.shape == without.shape and with_bed.shape[1] == 2
+    # The voice is the same in both files, up to the file gain: what is left is the bed.
+    gain = float(np.sum(with_bed * without) / np.sum(without * without))
+    bed = with_bed - gain * without
+    speech = [e for e in renders["plan"]["events"] if e["kind"] == "speech" and e["duration"] > 1.0]
+    under = np.concatenate([bed[_span(e)][round(0.2 * 22050):] for e in speech])
+    pause_start = next(e for e in renders["plan"]["events"] if e["cue"] == "say")
+    silence = bed[_span(pause_start).stop + round(2.0 * 22050):_span(pause_start).stop + round(4.0 * 22050)]
+    free, ducked = _db(silence), _db(under)
+    print(f"bed in the pause {free:.1f} dBFS, under speech {ducked:.1f} dBFS")
+    assert -50 < free < -25  # there, and quiet
+    assert ducked - free == pytest.approx(-6.0, abs=1.5)  # duck: 6dB
+    voice = _db(gain * without[np.concatenate([np.arange(_span(e).start, _span(e).stop) for e in speech])])
+    assert voice - ducked >= 15.0  # the voice stays well above the bed while it speaks
+
+
+def test_side_cues_come_from_their_side_and_the_rest_from_the_middle(renders: dict[str, Any]) -> None:
+    audio = _read(renders["files"]["silent"])  # no bed: the voice alone
+    events = renders["plan"]["events"]
+    for side, louder, softer in (("left", 0, 1), ("right", 1, 0)):
+        cues = [e for e in events if e["side"] == side and e["kind"] == "speech"]
+        assert cues
+        for cue in cues:
+            part = audio[_span(cue)]
+            margin = _db(part[:, louder]) - _db(part[:, softer])
+            assert 6.0 < margin < 20.0, (cue["text"], margin)  # clearly from that side, but not only one ear
+    centred = audio[_span(events[0])]
+    assert _db(centred[:, 0]) == pytest.approx(_db(centred[:, 1]), abs=0.01)
+
+
+def test_mono_is_one_channel_and_a_render_is_byte_identical_twice(renders: dict[str, Any]) -> None:
+    files = renders["files"]
+    info = soundfile.info(files["mono"])
+    assert info.channels == 1
+    assert files["bed"].read_bytes() == files["again"].read_bytes()
+    assert soundfile.info(files["bed"]).channels == 2
+
+
+def test_without_a_bed_or_a_side_the_file_stays_mono(renders: dict[str, Any], tmp_path: Path) -> None:
+    script = tmp_path / "plain.yaml"
+    script.write_text("voiceguide: 1\ntitle: Plain\nsteps:\n  - Hello there.\n", encoding="utf-8")
+    _render(script, tmp_path / "plain.wav")
+    assert soundfile.info(tmp_path / "plain.wav").channels == 1
+    _render(script, tmp_path / "rain.wav", "--background", "rain")
+    assert soundfile.info(tmp_path / "rain.wav").channels == 2
+
+
+def _ffmpeg() -> str:
+    path = shutil.which("ffmpeg")
+    if path is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("ffmpeg is required under CI=true (Debian package ffmpeg; ./dev test installs it)")
+        pytest.skip("no ffmpeg (Debian package ffmpeg)")
+    return path
+
+
+@pytest.mark.parametrize("extension", [".flac", ".mp3"])
+def test_a_render_with_a_bed_meets_the_loudness_and_true_peak_by_ffmpeg(renders: dict[str, Any],
+                                                                        extension: str) -> None:
+    ffmpeg = _ffmpeg()
+    output = renders["folder"] / f"target{extension}"
+    _render(renders["script"], output, "--background", "waves")
+    done = subprocess.run([ffmpeg, "-hide_banner", "-nostats", "-i", str(output), "-af", "ebur128=peak=true",
+                           "-f", "null", "-"], capture_output=True, text=True, check=True)
+    summary = done.stderr[done.stderr.rindex("Summary:"):]
+    integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
+    peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))  # type: ignore[union-attr]
+    print(f"{extension}: {integrated} LUFS, true peak {peak} dBTP")
+    assert integrated == pytest.approx(-16.0, abs=0.7)
+    assert peak <= -1.0
