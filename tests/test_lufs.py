@@ -24,7 +24,7 @@ def reference_lufs(audio: npt.ArrayLike, rate: int = SAMPLE_RATE) -> float:
     import pyloudnorm
 
     samples = np.asarray(audio, dtype=np.float64)
-    block = min(0.4, (samples.size - 0.5) / rate)
+    block = min(0.4, (samples.shape[0] - 0.5) / rate)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return float(pyloudnorm.Meter(rate, block_size=block).integrated_loudness(samples))
@@ -67,6 +67,20 @@ def test_meter_agrees_with_pyloudnorm_at_other_rates() -> None:
     for rate in (8000, 16000, 44100, 48000):
         audio = rng.standard_normal(rate * 3) * 0.1
         assert_agree(audio, rate, f"noise at {rate} Hz")
+
+
+def test_meter_agrees_with_pyloudnorm_on_stereo_and_three_channels() -> None:
+    # A mix with a bed under the voice and sides panned: the channels' K-weighted powers add (weights 1).
+    rng = np.random.default_rng(13)
+    frames = 8 * SAMPLE_RATE
+    voice = rng.standard_normal(frames) * (np.sin(np.arange(frames) / 3000) > 0) * 0.2
+    bed = rng.standard_normal((frames, 2)) * 0.02
+    stereo = bed + np.column_stack([voice * 1.4, voice * 0.5])
+    assert_agree(stereo, what="stereo")
+    assert_agree(np.column_stack([stereo, voice]), what="three channels")
+    assert_agree(stereo[:300], what="a short stereo clip")
+    with pytest.raises(ValueError, match="channels"):
+        integrated_loudness(np.zeros((SAMPLE_RATE, 4)), SAMPLE_RATE)
 
 
 def test_k_weighting_is_pyloudnorm_filter() -> None:

@@ -95,30 +95,14 @@ def db_to_gain(decibels: float) -> float:
 def loudness_lufs(audio: npt.ArrayLike, sample_rate: int = SAMPLE_RATE) -> float:
     """BS.1770 integrated loudness of ``audio`` (``-inf`` for silence); short clips over their own length.
 
-    Mono ``(frames,)`` (our own meter, ``lufs``) or ``(frames, channels)`` (pyloudnorm: the channels'
-    powers summed, for a stereo mix with a bed).
+    Mono ``(frames,)`` or ``(frames, channels)`` (a stereo mix with a bed: the channels' powers summed).
     """
     samples = np.asarray(audio, dtype=np.float64)
     frames = samples.shape[0] if samples.ndim else 0
     if frames < 2:
         return -math.inf
-    if samples.ndim == 2 and samples.shape[1] > 1:
-        return _multichannel_loudness(samples, sample_rate, _block_seconds(frames, sample_rate))
-    if samples.ndim == 2:
-        samples = samples[:, 0]
     # Half a sample short of the clip, as with pyloudnorm, which refuses a block as long as its input.
-    return integrated_loudness(samples, sample_rate, _block_seconds(samples.size, sample_rate))
-
-
-def _multichannel_loudness(samples: npt.NDArray[np.float64], sample_rate: int, block_seconds: float) -> float:
-    """pyloudnorm's integrated loudness of ``(frames, channels)``."""
-    import warnings
-
-    import pyloudnorm
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pyloudnorm warns about silence and very short input
-        return float(pyloudnorm.Meter(sample_rate, block_size=block_seconds).integrated_loudness(samples))
+    return integrated_loudness(samples, sample_rate, _block_seconds(frames, sample_rate))
 
 
 ENVELOPE_PIECE_FRAMES = 1 << 15

@@ -1,4 +1,4 @@
-"""ITU-R BS.1770 integrated loudness of mono audio, in numpy alone: pyloudnorm's meter without scipy.
+"""ITU-R BS.1770 integrated loudness of mono or stereo audio, in numpy alone: pyloudnorm's meter without scipy.
 
 pyloudnorm is the reference (the tests check that this meter agrees with it to
 a thousandth of an LU on real clips), but it imports ``scipy.signal`` for its two
@@ -198,16 +198,22 @@ def _gated(energy: npt.NDArray[np.float64], where: npt.NDArray[np.int64], block_
 
 
 def integrated_loudness(audio: npt.ArrayLike, rate: float, block_seconds: float = 0.4) -> float:
-    """BS.1770 gated loudness (LUFS) of mono ``audio``; ``-inf`` when no block passes the gates.
+    """BS.1770 gated loudness (LUFS) of ``(frames,)`` or ``(frames, channels)`` audio; ``-inf`` when no block passes.
 
-    Blocks and gates as ``pyloudnorm.Meter(rate, block_size=block_seconds).integrated_loudness``:
-    the signal must be at least one block long (``ValueError`` otherwise).
+    Up to three channels (left, right, centre: BS.1770 weighs each by 1, so their
+    K-weighted powers add).  Blocks and gates as ``pyloudnorm.Meter(rate,
+    block_size=block_seconds).integrated_loudness``: the signal must be at least
+    one block long (``ValueError`` otherwise).
     """
     samples = np.asarray(audio, dtype=np.float64)
-    if samples.ndim != 1:
-        raise ValueError("only mono audio is measured here")
-    edges, where = _block_edges(samples.size, rate, block_seconds)
-    return _gated(_edge_energy(_k_weighted_pieces(samples, rate), edges), where, block_seconds * rate)
+    if samples.ndim == 1:
+        samples = samples[:, np.newaxis]
+    if samples.ndim != 2 or not 1 <= samples.shape[1] <= 3:
+        raise ValueError("only one to three channels (left, right, centre) are measured here")
+    edges, where = _block_edges(samples.shape[0], rate, block_seconds)
+    energy = sum(_edge_energy(_k_weighted_pieces(np.ascontiguousarray(samples[:, channel]), rate), edges)
+                 for channel in range(samples.shape[1]))
+    return _gated(np.asarray(energy), where, block_seconds * rate)
 
 
 def weighted_loudness(weighted: npt.NDArray[np.float64], rate: float, block_seconds: float = 0.4) -> float:

@@ -41,6 +41,7 @@ from voiceguide.timeline.layout import (
     StepPlan,
     StepSpan,
     Timeline,
+    assemble_timeline,
     file_chapters,
 )
 from voiceguide.timeline.placement import Cue, Lost, breathe_key, place, press_key
@@ -76,34 +77,9 @@ def compile_timeline(
     sample_rate: int = SAMPLE_RATE,
 ) -> Timeline:
     """Lay out the whole session; ``measure(text)`` gives each utterance's length in frames."""
-    events: list[Event] = []
-    spans: list[StepSpan] = []
-    chapters: list[Chapter] = []
-    dropped: list[DroppedCue] = []
-    beds: list[BedChange] = []
-    end = 0
-    for plan in iter_timeline(script, measure, pace=pace, cautions=cautions, sample_rate=sample_rate):
-        events.extend(plan.events)
-        spans.append(plan.span)
-        dropped.extend(plan.dropped)
-        if plan.chapter is not None:
-            chapters.append(plan.chapter)
-        if plan.bed is not None:
-            beds.append(plan.bed)
-        end = max(end, plan.span.end, *(e.end for e in plan.events))
-    events.sort(key=lambda e: e.start)
-    return Timeline(
-        title=script.title,
-        description=script.description,
-        sample_rate=sample_rate,
-        length=end,
-        events=tuple(events),
-        spans=tuple(spans),
-        chapters=tuple(chapters),
-        dropped=tuple(dropped),
-        language=primary_language(script.language),
-        beds=tuple(beds),
-    )
+    plans = iter_timeline(script, measure, pace=pace, cautions=cautions, sample_rate=sample_rate)
+    return assemble_timeline(plans, title=script.title, description=script.description, sample_rate=sample_rate,
+                             language=primary_language(script.language))
 
 
 def iter_timeline(

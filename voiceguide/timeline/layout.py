@@ -6,6 +6,7 @@ every stage downstream (the plan, the mixer, files, the player).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -128,3 +129,27 @@ def file_chapters(timeline: Timeline) -> tuple[Chapter, ...]:
     if chapters and chapters[0].start > 0:
         return (Chapter(timeline.title, 0), *chapters)
     return chapters
+
+
+def assemble_timeline(plans: Iterable[StepPlan], *, title: str, description: str | None, sample_rate: int,
+                      language: str) -> Timeline:
+    """The whole session's timeline from its step plans, in playing order (events sorted by start)."""
+    events: list[Event] = []
+    spans: list[StepSpan] = []
+    chapters: list[Chapter] = []
+    dropped: list[DroppedCue] = []
+    beds: list[BedChange] = []
+    end = 0
+    for plan in plans:
+        events.extend(plan.events)
+        spans.append(plan.span)
+        dropped.extend(plan.dropped)
+        if plan.chapter is not None:
+            chapters.append(plan.chapter)
+        if plan.bed is not None:
+            beds.append(plan.bed)
+        end = max(end, plan.span.end, *(e.end for e in plan.events))
+    events.sort(key=lambda e: e.start)
+    return Timeline(title=title, description=description, sample_rate=sample_rate, length=end, events=tuple(events),
+                    spans=tuple(spans), chapters=tuple(chapters), dropped=tuple(dropped), language=language,
+                    beds=tuple(beds))
