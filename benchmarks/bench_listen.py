@@ -7,6 +7,11 @@
   with white noise at 20 dB SNR, with a background bed (rain-like noise) playing
   in the room, and both; beside the whole recording given to the recognizer.
   Goal: >= 98 % each.
+- **The real beds** (alone: ``--only-beds``): the built-in ``rain`` and ``waves``
+  (``voiceguide.audio.sounds``) echoing into the microphone through a simulated
+  room, at the level a session plays them (20 LU under the voice, not ducked:
+  the user speaks between cues): recognition beside the clean takes, and false
+  commands from minutes of each bed alone.  Goals: within 3 points of clean; 0.
 - **The room**: minutes of generated bells, ring tones, music, television,
   a conversation and rain (``tests.room_sounds``), and 40 spoken remarks, through
   the same path: false commands per hour, beside what the recognizer alone would
@@ -51,6 +56,7 @@ for folder in (ROOT, ROOT / "benchmarks"):  # run from a checkout without instal
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
+from listen_beds import real_beds  # noqa: E402
 from listen_echo import cancel_echo, echo_return_loss_enhancement, room_echo, suppress_residual  # noqa: E402
 
 from tests.room_sounds import ROOM_SOUNDS, rain  # noqa: E402
@@ -343,18 +349,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-live", action="store_true", help="skip the live PulseAudio part")
     parser.add_argument("--only-live", action="store_true", help="only the live PulseAudio part")
+    parser.add_argument("--only-beds", action="store_true", help="only the real beds (rain, waves) part")
+    parser.add_argument("--bed-minutes", type=float, default=10.0, help="minutes of each bed alone (default 10)")
+    parser.add_argument("--bed-voices", type=int, default=len(TEST_VOICES), help="voices for the bed recognition")
     parser.add_argument("--room-minutes", type=float, default=3.0, help="minutes of each room sound (default 3)")
     options = parser.parse_args()
     print(f"load: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f} on {os.cpu_count()} cores")
     recognizer = WhisperRecognizer()
     with tempfile.TemporaryDirectory(prefix="voiceguide-bench-listen-") as scratch:
         work = Path(scratch)
+        if options.only_beds:
+            print("the real beds (rain, waves) echoing into the microphone:")
+            real_beds(recognizer, heard, options.bed_minutes, TEST_VOICES[:options.bed_voices])
+            return
         if not options.only_live:
             started = time.perf_counter()
             print("recognition (the live path: VAD segmenter, judge, Whisper tiny.en, exact phrases):")
             recognition(recognizer)
             print("the room's sounds (nothing in them is a command):")
             room(recognizer, options.room_minutes)
+            print("the real beds (rain, waves) echoing into the microphone:")
+            real_beds(recognizer, heard, options.bed_minutes, TEST_VOICES[:options.bed_voices])
             print("the player's own voice:")
             mic, sounds = rendered_session(work)
             own_voice(recognizer, mic, sounds)
