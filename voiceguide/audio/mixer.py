@@ -193,54 +193,48 @@ class Mixer:
         if self.channels > 1 or self.layout.bed is not None:
             return self._render_layout(start, frames)
         out = np.zeros(frames, dtype=np.float32)
-        stop = start + frames
-        # An event overlapping [start, stop) starts after start - max length and
-        # before stop; bisect finds that window without scanning the session.
-        first = bisect_left(self._starts, start - self._max_event_length + 1)
-        last = bisect_left(self._starts, stop)
-        for event in self._events[first:last]:
-            if event.end <= start or event.length <= 0:
-                continue
-            clip = self._clips.clip(event)
-            lo = max(event.start, start)
-            hi = min(event.end, stop, event.start + len(clip))
-            if hi > lo:
-                out[lo - start : hi - start] += clip[lo - event.start : hi - event.start]
+        for _, lo, piece in self._pieces(start, start + frames):
+            out[lo - start : lo - start + len(piece)] += piece
         if self._volume != 1.0:
             out *= np.float32(self._volume)
         soft_limit(out)
         return out
 
+    def _overlapping(self, start: int, stop: int) -> Iterator[Event]:
+        """The events that sound in ``[start, stop)``, in order of start."""
+        # An event overlapping [start, stop) starts after start - max length and
+        # before stop; bisect finds that window without scanning the session.
+        first = bisect_left(self._starts, start - self._max_event_length + 1)
+        last = bisect_left(self._starts, stop)
+        return (event for event in self._events[first:last] if event.end > start and event.length > 0)
+
+    def _pieces(self, start: int, stop: int) -> Iterator[tuple[Event, int, Audio]]:
+        """Each event's clip within ``[start, stop)``: (event, first frame, samples), never empty."""
+        for event in self._overlapping(start, stop):
+            clip = self._clips.clip(event)
+            lo = max(event.start, start)
+            hi = min(event.end, stop, event.start + len(clip))
+            if hi > lo:
+                yield event, lo, clip[lo - event.start : hi - event.start]
+
     def voiced(self, start: int, frames: int) -> bool:
         """Whether a cue (the voice or a tone, not the bed) sounds in ``[start, start + frames)``."""
-        first = bisect_left(self._starts, start - self._max_event_length + 1)
-        last = bisect_left(self._starts, start + frames)
-        return any(event.end > start and event.length > 0 for event in self._events[first:last])
+        return any(True for _ in self._overlapping(start, start + frames))
 
     def _render_layout(self, start: int, frames: int) -> Audio:
         """``render`` with a bed or more than one channel: planar while mixing, interleaved at the end."""
         layout = self.layout
         planar = layout.bed.render(start, frames) if layout.bed is not None else np.zeros(
             (self.channels, frames), dtype=np.float32)
-        stop = start + frames
-        first = bisect_left(self._starts, start - self._max_event_length + 1)
-        last = bisect_left(self._starts, stop)
-        for event in self._events[first:last]:
-            if event.end <= start or event.length <= 0:
-                continue
-            clip = self._clips.clip(event)
-            lo = max(event.start, start)
-            hi = min(event.end, stop, event.start + len(clip))
-            if hi <= lo:
-                continue
-            piece = clip[lo - event.start : hi - event.start]
+        for event, lo, piece in self._pieces(start, start + frames):
+            at, hi = lo - start, lo - start + len(piece)
             if self.channels == 1:
-                planar[0, lo - start : hi - start] += piece
+                planar[0, at:hi] += piece
                 continue
             left, right = layout.gains(event)
             scaled = piece * np.float32(left)
-            planar[0, lo - start : hi - start] += scaled
-            planar[1, lo - start : hi - start] += scaled if right == left else piece * np.float32(right)
+            planar[0, at:hi] += scaled
+            planar[1, at:hi] += scaled if right == left else piece * np.float32(right)
         if self._volume != 1.0:
             planar *= np.float32(self._volume)
         soft_limit_any(planar)
