@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.required import required
 from voiceguide.errors import EngineError
 from voiceguide.phrases import primary_language
 from voiceguide.script.parse import load_script
@@ -41,9 +42,7 @@ def test_no_shipped_session_drops_a_cue_at_any_pace(engine: str, path: Path) -> 
     try:
         synth = open_synthesizer(engine, voice=None, language=script.language or "en", rate=script.voice.rate)
     except EngineError as error:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"the {engine} engine is required under CI=true: {error.message}")
-        pytest.skip(f"{engine}: {error.message}")
+        required(f"the {engine} engine: {error.message}")
     try:
         bank = SpeechBank(synth, Path(os.environ["VOICEGUIDE_CACHE_DIR"]),
                           spoken=spoken_forms(script.pronounce).spoken)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.required import required
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.errors import VoiceguideError
 from voiceguide.phrases import primary_language
@@ -45,9 +46,7 @@ def point_words(script: Script, text: str) -> str:
 
 
 def _unavailable(what: str, error: Exception) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{what} is required under CI=true: {error}")
-    pytest.skip(f"{what}: {error}")
+    required(f"{what}: {error}")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ test skips, and fails under ``CI=true``.
 from __future__ import annotations
 
 import math
-import os
 import re
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ import numpy as np
 import pytest
 
 from tests.cli_harness import run_cli
+from tests.required import required
 from voiceguide.true_peak import TruePeakMeter, oversampling_factor, true_peak, true_peak_dbtp
 
 RATE = 22050
@@ -71,9 +71,7 @@ def test_a_stream_block_by_block_and_stereo_read_as_the_whole() -> None:
 def test_the_loudest_file_reads_at_most_minus_1_dbtp_on_ffmpegs_meter(tmp_path: Path) -> None:
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("ffmpeg is required under CI=true (Debian package ffmpeg; ./dev test installs it)")
-        pytest.skip("no ffmpeg (Debian package ffmpeg)")
+        required("no ffmpeg (Debian package ffmpeg; ./dev test installs it)")
     script = tmp_path / "loud.yaml"
     script.write_text("voiceguide: 1\ntitle: Loud\nsteps:\n"
                       "  - say: Press firmly on the point, and breathe slowly and deeply, in and out.\n"
@@ -94,9 +92,7 @@ def test_a_lossy_file_is_measured_as_decoded_and_kept_under_minus_1_dbtp(tmp_pat
     """Vorbis adds ~1.7 dB of overshoot: the file read -0.6 dBTP at the default loudness before."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("ffmpeg is required under CI=true (Debian package ffmpeg; ./dev test installs it)")
-        pytest.skip("no ffmpeg (Debian package ffmpeg)")
+        required("no ffmpeg (Debian package ffmpeg; ./dev test installs it)")
     script = tmp_path / "loud.yaml"
     script.write_text("voiceguide: 1\ntitle: Loud\nsteps:\n"
                       "  - say: Press firmly on the point, and breathe slowly and deeply, in and out.\n"
