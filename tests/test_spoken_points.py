@@ -29,7 +29,7 @@ from voiceguide.script.pronounce import spoken_forms
 from voiceguide.speech.clips import SpeechBank
 from voiceguide.speech.engines import ENGINES, open_synthesizer
 from voiceguide.speech.trimming import resample
-from voiceguide.timeline.compiler import compile_timeline
+from voiceguide.timeline.compiler import compile_timeline, utterances
 
 pytestmark = pytest.mark.engine
 
@@ -81,6 +81,7 @@ def test_each_announcement_is_heard_as_its_side_and_the_points_name(whisper: Any
             assert script.voice.rate == 160
             bank = SpeechBank(synth, Path(os.environ["VOICEGUIDE_CACHE_DIR"]),
                               spoken=spoken_forms(script.pronounce).spoken)
+            bank.prefetch(utterances(script))  # one batched pass, as plan does, not one engine call per cue
             for event in compile_timeline(script, bank.measure).events:
                 if event.cue != "announce" or event.spoken in HEARD.setdefault(engine, set()):
                     continue
