@@ -190,11 +190,13 @@ def room(recognizer: WhisperRecognizer, minutes: float) -> None:
 
 
 def rendered_session(work: Path) -> tuple[np.ndarray, list[tuple[float, float]]]:
-    """The sciatica session at 16 kHz, and when each of its sounds plays (seconds)."""
+    """The sciatica session at 16 kHz as one microphone hears it (its bed included, folded to mono), and when
+    each of its sounds plays (seconds)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), VOICEGUIDE_CACHE_DIR=str(work / "cache-own"))
     wav = work / "sciatica.wav"
     run = [sys.executable, "-m", "voiceguide"]
-    subprocess.run([*run, "render", "sciatica", "-o", str(wav)], env=env, check=True, capture_output=True)
+    subprocess.run([*run, "render", "sciatica", "--mono", "-o", str(wav)], env=env, check=True,
+                   capture_output=True)
     plan = json.loads(subprocess.run([*run, "plan", "sciatica", "--json"], env=env, check=True, capture_output=True,
                                      text=True).stdout)
     audio, rate = soundfile.read(str(wav), dtype="float32")
