@@ -30,7 +30,10 @@ from voiceguide.base import SAMPLE_RATE
 from voiceguide.cli import parse_options
 from voiceguide.errors import EngineError
 from voiceguide.play.prepare import prepare_session
-from voiceguide.play.render import render_session
+from voiceguide.play.render import render_files, render_session
+from voiceguide.script.limits import estimate_session
+from voiceguide.script.parse import load_script
+from voiceguide.timeline.plan import plan_dict
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = sorted((REPO / "tests" / "data" / "valid").glob("*.yaml")) + sorted((REPO / "scripts").glob("*.yaml"))
@@ -97,16 +100,15 @@ LONG_SESSION_SECONDS = 20 * 60
 def test_rendered_onsets_match_the_plan(engine_cache: Path, tmp_path: Path, script: Path) -> None:
     # --volume 1: a script may set volume 0 (see test_volume_zero_renders_silence); the voice's onsets
     # are measured without the sound under it (test_soundscape_render measures that).
-    options = [str(script), "--volume", "1", "--no-background"]
-    plan_run = run_cli("plan", *options, "--json")
-    assert plan_run.exit_status == 0, plan_run.stderr
-    plan = json.loads(plan_run.stdout)
-    if plan["duration"] > LONG_SESSION_SECONDS:
-        options += ["--pace", "0.1"]
-        plan = json.loads(run_cli("plan", *options, "--json").stdout)
+    # One preparation: the render's own timeline is the plan (``plan --json`` prints plan_dict of the
+    # same prepare_session; the commands themselves are tested end to end below).
     output = tmp_path / "session.wav"
-    render_run = run_cli("render", *options, "-o", str(output))
-    assert render_run.exit_status == 0, render_run.stderr
+    options = ["render", str(script), "--volume", "1", "--no-background", "-o", str(output)]
+    if estimate_session(load_script(script)).seconds > LONG_SESSION_SECONDS:
+        options += ["--pace", "0.1"]
+    warnings: list[Any] = []
+    timeline = render_files(parse_options(options), None, warnings.extend)
+    plan = json.loads(json.dumps(plan_dict(timeline), ensure_ascii=False))
     samples, rate = soundfile.read(output, dtype="float64")
     assert rate == SAMPLE_RATE
     assert len(samples) == round(plan["duration"] * SAMPLE_RATE)
@@ -256,16 +258,18 @@ def test_render_shows_a_progress_bar_only_on_a_terminal(engine_cache: Path, tmp_
         def isatty(self) -> bool:
             return True
 
+    script = tmp_path / "blocks.yaml"  # a few seconds of audio draw the bar as a session's minutes would
+    script.write_text(SHORT_SCRIPT)
     stderr = Terminal()
     with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
-        status = main(["render", "breathing", "-o", str(tmp_path / "b.wav")])
+        status = main(["render", str(script), "-o", str(tmp_path / "b.wav")])
     assert status == 0
     assert "\rrendering [" in stderr.getvalue() and "100% of " in stderr.getvalue()
-    piped = run_cli("render", "breathing", "-o", str(tmp_path / "b.wav"))
+    piped = run_cli("render", str(script), "-o", str(tmp_path / "b.wav"))
     assert piped.exit_status == 0 and "rendering" not in piped.stderr
     plain = Terminal()
     with contextlib.redirect_stderr(plain), contextlib.redirect_stdout(io.StringIO()):
-        status = main(["render", "breathing", "-o", str(tmp_path / "b.wav"), "--plain"])
+        status = main(["render", str(script), "-o", str(tmp_path / "b.wav"), "--plain"])
     assert status == 0 and "rendering" not in plain.getvalue()
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.required import required
-from tests.shipped import MINUTE, REPO, SCRIPTS_DIR, SHIPPED, estimated_minutes, load, load_script, spoken_texts, walk
+from tests.shipped import MINUTE, REPO, SHIPPED, estimated_minutes, load, load_script, spoken_texts, walk
 from voiceguide.cli import main
 from voiceguide.script.model import Breathe, Chime, Pause, Press, Repeat, Say, Section
 
@@ -125,14 +125,8 @@ def test_real_speech_drops_no_cue(path: Path, speech_cache: Path, capsys: pytest
     if any(isinstance(step, Press) for step in walk(load_script(path).steps)):
         assert cues.count("press") == cues.count("release") > 0
         assert "remaining" in cues and "countdown" in cues and "inhale" in cues
-
-
-@pytest.mark.engine
-def test_sciatica_plays_10_to_20_minutes_with_real_speech(
-    speech_cache: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    plan, _ = real_plan(SCRIPTS_DIR / "sciatica.yaml", capsys)
-    assert 10 * MINUTE <= plan["duration"] <= 20 * MINUTE
+    if path.stem == "sciatica":  # its length with real speech, from this one plan rather than a second
+        assert 10 * MINUTE <= plan["duration"] <= 20 * MINUTE
 
 
 # --------------------------------------------------------------------------
