@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import threading
 from collections.abc import Iterator
+from types import FrameType
 
 __all__ = ["signals_interrupt"]
+
+REDELIVER_SECONDS = 0.01
+"""A signal that arrives during an import is sent again this much later."""
+
+
+def _importing(frame: FrameType | None) -> bool:
+    """Whether ``frame`` (the main thread's, where a signal handler runs) is inside Python's import machinery."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 @contextlib.contextmanager
@@ -20,7 +35,12 @@ def signals_interrupt() -> Iterator[list[int]]:
     """
     signalled: list[int] = []
 
-    def stop(signum: int, frame: object) -> None:
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if _importing(frame):
+            # Raised inside an import, the interrupt would surface as that import's RuntimeError (a
+            # traceback, exit 1) or leave the module half made: ask again once the import is done.
+            threading.Timer(REDELIVER_SECONDS, os.kill, (os.getpid(), signum)).start()
+            return
         signalled.append(signum)
         raise KeyboardInterrupt
 
