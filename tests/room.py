@@ -61,12 +61,17 @@ def _tail_peak(recording: Path, seconds: float) -> int:
     return int(np.abs(tail).max()) if tail.size else 0
 
 
+QUIET_BEFORE_SPEAKING_SECONDS = 1.2
+"""How long a person lets the player be quiet before speaking: past the room's echo and the listener's
+one second in which a voice right after other voice counts as talk (docs/voice-commands.md)."""
+
+
 def wait_for_answer_to_end(recording: Path, timeout: float = 30) -> None:
-    """Wait until the player is heard from the speaker, then until it has been quiet for 0.8 s."""
+    """Wait until the player is heard from the speaker, then until it has been quiet for a moment."""
     deadline = time.monotonic() + timeout
     while _tail_peak(recording, 0.2) < 300 and time.monotonic() < deadline:
         time.sleep(0.05)
-    while _tail_peak(recording, 0.8) >= 30 and time.monotonic() < deadline:  # -60 dBFS
+    while _tail_peak(recording, QUIET_BEFORE_SPEAKING_SECONDS) >= 30 and time.monotonic() < deadline:  # -60 dBFS
         time.sleep(0.1)
     assert time.monotonic() < deadline, "the player was never heard to the end of what it said"
 
