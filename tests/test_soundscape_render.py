@@ -7,7 +7,6 @@ with a brown-noise bed, without it, in mono, and twice to compare bytes.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -21,6 +20,7 @@ import soundfile
 
 from tests.cli_harness import run_cli
 from tests.fakes import start_engine
+from tests.required import required
 
 pytestmark = pytest.mark.engine
 
@@ -126,9 +126,7 @@ def test_without_a_bed_or_a_side_the_file_stays_mono(renders: dict[str, Any], tm
 def _ffmpeg() -> str:
     path = shutil.which("ffmpeg")
     if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("ffmpeg is required under CI=true (Debian package ffmpeg; ./dev test installs it)")
-        pytest.skip("no ffmpeg (Debian package ffmpeg)")
+        required("no ffmpeg (Debian package ffmpeg; ./dev test installs it)")
     return path
 
 
