@@ -144,7 +144,8 @@ def test_writers_killed_with_sigkill_while_they_write_leave_a_readable_log_with_
     try:
         for writer in writers:
             assert writer.stdout is not None and writer.stdout.readline() == "ready\n"
-        _wait_until_each_writer_has_appended(("a" * 2000, "b" * 2000, "c" * 2000), records=5)
+        # ten of each: the 30 records the assertion below asks for are all written before the kill
+        _wait_until_each_writer_has_appended(("a" * 2000, "b" * 2000, "c" * 2000), records=10)
         for writer in writers:
             writer.send_signal(signal.SIGKILL)
     finally:
