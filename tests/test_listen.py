@@ -30,8 +30,10 @@ from voiceguide.play.listen import (
     Segment,
     Segmenter,
     SoundGate,
+    StandingOut,
     Transcript,
     WhisperRecognizer,
+    listening_vad,
     match_command,
     model_directory,
     webrtc_vad,
@@ -157,6 +159,69 @@ def test_a_pause_inside_a_phrase_offers_it_early_but_the_segment_goes_on() -> No
     early, [segment] = cut_early([(1.0, 0.0), (0.3, 0.5), (0.12, 0.0), (0.3, 0.5), (1.0, 0.0)])
     assert len(early) == 2
     assert early[0].voiced_to < segment.voiced_to == early[1].voiced_to
+
+
+# -- standing out of the room's steady sound ---------------------------------------------
+
+
+def sound(seconds: float, *, noise: float = 0.0, tone: float = 0.0, rise_db: float = 0.0, seed: int = 1) -> np.ndarray:
+    """White noise (rms ``noise``, rising ``rise_db`` over the stretch, as a wave's swell does) and a 700-Hz tone
+    (a voice's stand-in, amplitude ``tone``), 16 kHz."""
+    t = np.arange(round(seconds * LISTEN_RATE)) / LISTEN_RATE
+    hiss = np.random.default_rng(seed).standard_normal(t.size) * noise * 10 ** (rise_db * t / seconds / 20)
+    return (hiss + tone * np.sin(2 * np.pi * 700 * t)).astype(np.float32)
+
+
+def verdicts(vad: object, audio: np.ndarray) -> list[bool]:
+    frames = audio[:audio.size - audio.size % FRAME_SAMPLES].reshape(-1, FRAME_SAMPLES)
+    return [vad.is_speech((np.clip(f, -1, 1) * 32767).astype("<i2").tobytes(), LISTEN_RATE)  # type: ignore[attr-defined]
+            for f in frames]
+
+
+def cut_audio(vad: object, audio: np.ndarray) -> list[Segment]:
+    segmenter = Segmenter(vad)  # type: ignore[arg-type]
+    frames = audio[:audio.size - audio.size % FRAME_SAMPLES].reshape(-1, FRAME_SAMPLES)
+    return [segment for index, frame in enumerate(frames) if (segment := segmenter.push(frame, (index + 1) * 0.03))]
+
+
+def test_a_word_over_a_steady_bed_is_cut_where_the_detector_alone_hears_one_endless_voice() -> None:
+    bed = 0.05  # loud enough for the stand-in detector to call every frame voice
+    audio = np.concatenate([sound(2.0, noise=bed), sound(0.6, noise=bed, tone=0.5, seed=2), sound(2.0, noise=bed, seed=3)])
+    assert cut_audio(EnergyVad(), audio) == []  # one voice of 4.6 s: too long to be a command
+    [word] = cut_audio(StandingOut(EnergyVad()), audio)
+    assert word.voiced_from == pytest.approx(2.0, abs=0.031)
+    assert 2.6 <= word.voiced_to <= 2.6 + 0.031 + 3 * 0.03  # its end, and the frames that still hang on
+
+
+def test_a_swell_of_the_bed_is_no_voice() -> None:
+    swell = sound(4.0, noise=0.04, rise_db=20.0)  # 5 dB a second: a wave rising
+    assert all(verdicts(EnergyVad(), swell)[5:])
+    assert not any(verdicts(StandingOut(EnergyVad()), swell)[5:])  # (the first frames are the floor's start)
+
+
+def test_a_quiet_voice_in_a_quiet_room_is_heard_as_the_detector_alone_hears_it() -> None:
+    audio = np.concatenate([sound(1.0, noise=3e-4), sound(0.6, noise=3e-4, tone=0.05, seed=2),
+                            sound(0.3, noise=3e-4, seed=3), sound(0.9, noise=3e-4, tone=0.05, seed=4),
+                            sound(1.0, noise=3e-4, seed=5)])
+    alone = verdicts(EnergyVad(), audio)
+    assert sum(alone) > 40
+    assert verdicts(StandingOut(EnergyVad()), audio) == alone
+
+
+class CountingVad(EnergyVad):
+    def __init__(self) -> None:
+        self.frames = 0
+
+    def is_speech(self, frame: bytes, sample_rate: int) -> bool:
+        self.frames += 1
+        return super().is_speech(frame, sample_rate)
+
+
+def test_the_detector_within_hears_every_frame() -> None:
+    # WebRTC's detector adapts to what it hears: it must be given the frames that do not stand out too.
+    inner = CountingVad()
+    verdicts(StandingOut(inner), np.concatenate([sound(1.0, noise=0.05), sound(0.6, noise=0.05, tone=0.5)]))
+    assert inner.frames == round(1.6 / 0.03)
 
 
 class Transcripts:
@@ -296,7 +361,7 @@ def speak_command() -> Callable[[str], np.ndarray]:
 def live_path(recognizer: WhisperRecognizer, audio: np.ndarray) -> list[Heard]:
     """What the listener makes of ``audio``: the real VAD's segments, each judged (nothing of ours playing)."""
     try:
-        vad = webrtc_vad()
+        vad = listening_vad()
     except ListenError as error:
         _required(error)
         raise

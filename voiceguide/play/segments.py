@@ -10,6 +10,10 @@
   end: the room's echo) is never recognised: the player cannot react to its own
   voice or chimes.  Only the voiced part counts, not the pre-roll before it nor
   the silence that ends it, so a listener who answers promptly is heard.
+- ``StandingOut`` asks more of the voice detector's verdict: the frame must
+  also stand out of the room's steady sound (a floor tracked over the last
+  ``FLOOR_WINDOW_SECONDS``), so that a bed of rain, waves or noise, or a fan, is
+  not taken for a voice that goes on and on.
 """
 
 from __future__ import annotations
@@ -51,6 +55,16 @@ ECHO_MARGIN_SECONDS = 0.4
 LEAD_MARGIN_SECONDS = 0.1
 """Before voiceguide's own sound: the error of the two clocks (output and microphone latency estimates)."""
 
+FLOOR_WINDOW_SECONDS = 0.7
+"""The room's steady sound is the quietest frame of this long a stretch of it (in the voice's band): a wave's
+swell rises only a few decibels in it."""
+STAND_OUT_DB = 12.0
+"""How far above that floor a frame must be to be voice (``bench_listen --only-beds``: 9 dB let swells of
+``waves`` through, 12 dB kept every quiet voice the detector heard alone)."""
+STAND_OUT_HANG_FRAMES = 3
+"""Frames after one that stood out that still count as voice when the detector says so: a word's fading end."""
+VOICE_BAND_HZ = (300.0, 4000.0)
+
 Samples = npt.NDArray[np.float32]
 
 
@@ -77,6 +91,48 @@ class VoiceActivity(Protocol):
     def is_speech(self, frame: bytes, sample_rate: int) -> bool:
         """True when the frame holds speech."""
         ...
+
+
+class StandingOut:
+    """A voice detector that asks more of ``vad``: a frame is voice only when it also stands ``STAND_OUT_DB``
+    above the room's steady sound (or follows one that did by at most ``STAND_OUT_HANG_FRAMES``).
+
+    The floor is the quietest frame of the last ``FLOOR_WINDOW_SECONDS`` that did not stand out, measured in
+    the voice's band: it follows a bed (rain, waves, noise) or a fan up and down, stays where it was while a
+    voice stands out (a long vowel is not taken for the room's sound), and sits at the microphone's own hiss
+    in a quiet room, so a soft voice there stands out as much as it ever did.  A sound that stands out for
+    longer than a command can last (a fan switched on) becomes the floor.
+    """
+
+    def __init__(self, vad: VoiceActivity, *, stand_out_db: float = STAND_OUT_DB,
+                 window_seconds: float = FLOOR_WINDOW_SECONDS, hang_frames: int = STAND_OUT_HANG_FRAMES) -> None:
+        self._vad = vad
+        self._margin = stand_out_db
+        self._hang = hang_frames
+        self._levels: deque[float] = deque(maxlen=max(1, round(window_seconds / FRAME_SECONDS)))
+        self._since = hang_frames + 1  # frames since one stood out
+        self._standing = 0  # frames in a row that stood out
+        self._freeze = round(MAX_SEGMENT_SECONDS / FRAME_SECONDS)
+        self._window: npt.NDArray[np.float64] | None = None
+        self._band = slice(0, 0)
+
+    def is_speech(self, frame: bytes, sample_rate: int) -> bool:
+        """The detector's verdict on ``frame`` (16-bit PCM), kept when the frame stands out of the floor."""
+        voiced = self._vad.is_speech(frame, sample_rate)  # always: WebRTC's detector adapts to every frame
+        samples = np.frombuffer(frame, dtype="<i2").astype(np.float64)
+        if self._window is None or self._window.size != samples.size:
+            self._window = np.hanning(samples.size)
+            bins = np.fft.rfftfreq(samples.size, 1.0 / sample_rate)
+            low, high = np.searchsorted(bins, VOICE_BAND_HZ)
+            self._band = slice(int(low), int(high))
+        power = float(np.sum(np.square(np.abs(np.fft.rfft(samples * self._window)[self._band]))))
+        level = 10.0 * np.log10(power + 1.0)  # +1: digital silence is a floor too, not minus infinity
+        stands_out = bool(self._levels) and level > min(self._levels) + self._margin
+        self._standing = self._standing + 1 if stands_out else 0
+        if not stands_out or self._standing > self._freeze:
+            self._levels.append(level)
+        self._since = 0 if stands_out else self._since + 1
+        return voiced and self._since <= self._hang
 
 
 class Segmenter:
