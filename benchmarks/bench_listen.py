@@ -74,7 +74,6 @@ from voiceguide.play.listen import (  # noqa: E402
     Segment,
     Segmenter,
     SoundGate,
-    VoiceActivity,
     match_command,
 )
 from voiceguide.play.recognizer import WhisperRecognizer, listening_vad  # noqa: E402
@@ -110,11 +109,15 @@ def padded(audio: np.ndarray, before: float = 1.0, after: float = 1.0) -> np.nda
                            np.zeros(round(after * LISTEN_RATE), np.float32)])
 
 
+def shipped_stage() -> Segmenter:
+    return Segmenter(listening_vad())
+
+
 def heard(judge: Judge, audio: np.ndarray, offset: float = 0.0,
-          vad: Callable[[], VoiceActivity] = listening_vad) -> list[Heard]:
-    """Every segment the live path cuts from ``audio`` (its first sample at ``offset`` s), as judged; ``vad``
-    makes the voice detector (the shipped one unless told)."""
-    segmenter = Segmenter(vad())
+          stage: Callable[[], Segmenter] = shipped_stage) -> list[Heard]:
+    """Every segment the live path cuts from ``audio`` (its first sample at ``offset`` s), as judged; ``stage``
+    makes the segmenter (the shipped one unless told)."""
+    segmenter = stage()
     found = []
     for index in range(audio.size // FRAME_SAMPLES):
         frame = audio[index * FRAME_SAMPLES:(index + 1) * FRAME_SAMPLES]

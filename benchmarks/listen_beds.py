@@ -16,7 +16,9 @@ noise at -75 or -65 dBFS).
 
 Each condition is heard by two listening stages side by side, in one run: the
 shipped one (``listening_vad``: WebRTC's detector and the frame standing out of
-the room's steady sound) and WebRTC's detector alone (the stage before).
+the room's steady sound), the same with the segment denoised before Whisper
+hears it (``Segmenter(denoise=True)``), and WebRTC's detector alone (the stage
+before).
 """
 
 from __future__ import annotations
@@ -33,15 +35,19 @@ from tests.voices import say
 from voiceguide.audio.sounds import SOUND_NAMES, Generator
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.dsp.lufs import k_weighted
-from voiceguide.play.listen import LISTEN_RATE, VOICE_COMMANDS, Heard, Judge, SoundGate, VoiceActivity
+from voiceguide.play.listen import LISTEN_RATE, VOICE_COMMANDS, Heard, Judge, Segmenter, SoundGate
 from voiceguide.play.recognizer import WhisperRecognizer, listening_vad, webrtc_vad
 
 BED_UNDER_VOICE_LU = 20.0
 """A session's default ``level``: the bed this far under the voice when the voice is silent."""
 QUIET = ((20.0, -75.0), (30.0, -75.0), (30.0, -65.0))
 """Quiet or far voices: (dB quieter than the take, the microphone's hiss in dBFS)."""
-STAGES: dict[str, Callable[[], VoiceActivity]] = {"shipped": listening_vad, "WebRTC alone": webrtc_vad}
-"""The listening stages compared: the detector each feeds the segmenter with."""
+STAGES: dict[str, Callable[[], Segmenter]] = {
+    "shipped": lambda: Segmenter(listening_vad()),
+    "denoised too": lambda: Segmenter(listening_vad(), denoise=True),
+    "WebRTC alone": lambda: Segmenter(webrtc_vad()),
+}
+"""The listening stages compared, each as the segmenter it cuts the microphone's frames with."""
 
 
 def bed_at_microphone(name: str, seconds: float) -> np.ndarray:
@@ -65,7 +71,7 @@ def loudness(audio: np.ndarray) -> float:
 
 
 Heard_ = Callable[..., list[Heard]]
-"""``heard(judge, audio, vad=...)``: every segment the live path cuts from ``audio``, as judged."""
+"""``heard(judge, audio, stage=...)``: every segment the live path cuts from ``audio``, as judged."""
 
 
 def real_beds(recognizer: WhisperRecognizer, heard: Heard_, minutes: float, voices: Sequence[str]) -> None:
@@ -79,7 +85,7 @@ def real_beds(recognizer: WhisperRecognizer, heard: Heard_, minutes: float, voic
     bed_lufs = {name: loudness(audio) for name, audio in beds.items()}
     print(f"  {len(voices)} voices x {len(phrases)} phrases = {len(takes)} commands (takes: median "
           f"{voice_lufs:.1f} LUFS); each bed 20 LU under each take, echoed; goal within 3 points of clean.")
-    print(f"  {'':<36}" + "".join(f"{stage:<36}" for stage in STAGES))
+    print(f"  {'':<36}" + "".join(f"{name:<36}" for name in STAGES))
     rng = np.random.default_rng(21)
     before, after = np.zeros(LISTEN_RATE, np.float32), np.zeros(4 * LISTEN_RATE, np.float32)
     conditions: list[tuple[str, str | None, tuple[float, float] | None]] = [("clean", None, None)]
@@ -101,20 +107,20 @@ def real_beds(recognizer: WhisperRecognizer, heard: Heard_, minutes: float, voic
                     sound.size).astype(np.float32)
             sounds.append(sound.astype(np.float32))
         cells = []
-        for stage, vad in STAGES.items():
+        for name, stage in STAGES.items():
             right = uncut = 0
             for (voice, phrase, _), sound in zip(takes, sounds, strict=True):
-                found = heard(judge, sound, vad=vad)
+                found = heard(judge, sound, stage=stage)
                 ok = [item.action for item in found if item.action is not None] == [VOICE_COMMANDS[phrase]]
                 right += ok
                 uncut += not found
-                if not ok and bed_name is not None and stage == "shipped":
+                if not ok and bed_name is not None and name == "shipped":
                     misses.setdefault(label, []).append(
                         f"{phrase} by {voice}: {[item.text or item.ignored for item in found]}")
             score = right / len(takes)
             if bed_name is None and quiet is None:
-                clean[stage] = score
-            versus = f" {100 * (score - clean[stage]):+5.1f}" if bed_name is not None else "      "
+                clean[name] = score
+            versus = f" {100 * (score - clean[name]):+5.1f}" if bed_name is not None else "      "
             cells.append(f"{right:>3}/{len(takes)} = {score:6.1%}{versus} (uncut {uncut:>2})")
         print(f"    {label:<34}" + "".join(f"{cell:<36}" for cell in cells), flush=True)
     print("  (points vs clean after each bed's figure; uncut: takes where no segment was cut at all)")
@@ -125,11 +131,11 @@ def real_beds(recognizer: WhisperRecognizer, heard: Heard_, minutes: float, voic
     for name, audio in beds.items():
         bed = under(audio[:round(minutes * 60 * LISTEN_RATE)], bed_lufs[name], voice_lufs)
         cells = []
-        for stage, vad in STAGES.items():
-            found = heard(judge, bed, vad=vad)
+        for name, stage in STAGES.items():
+            found = heard(judge, bed, stage=stage)
             fired = [item for item in found if item.action is not None]
             ignored = Counter(item.ignored for item in found if item.ignored)
-            cells.append(f"{stage}: {len(fired)} commands {[item.text for item in fired] if fired else ''}from "
+            cells.append(f"{name}: {len(fired)} commands {[item.text for item in fired] if fired else ''}from "
                          f"{len(found)} segments ({', '.join(f'{k} {v}' for k, v in ignored.items()) or '-'})")
         print(f"    {name:<7}" + "; ".join(cells), flush=True)
     print(f"  ({time.perf_counter() - started:.0f} s)")

@@ -186,7 +186,8 @@ def cut_audio(vad: object, audio: np.ndarray) -> list[Segment]:
 
 def test_a_word_over_a_steady_bed_is_cut_where_the_detector_alone_hears_one_endless_voice() -> None:
     bed = 0.05  # loud enough for the stand-in detector to call every frame voice
-    audio = np.concatenate([sound(2.0, noise=bed), sound(0.6, noise=bed, tone=0.5, seed=2), sound(2.0, noise=bed, seed=3)])
+    audio = np.concatenate([sound(2.0, noise=bed), sound(0.6, noise=bed, tone=0.5, seed=2),
+                            sound(2.0, noise=bed, seed=3)])
     assert cut_audio(EnergyVad(), audio) == []  # one voice of 4.6 s: too long to be a command
     [word] = cut_audio(StandingOut(EnergyVad()), audio)
     assert word.voiced_from == pytest.approx(2.0, abs=0.031)
@@ -358,14 +359,15 @@ def speak_command() -> Callable[[str], np.ndarray]:
     return speak
 
 
-def live_path(recognizer: WhisperRecognizer, audio: np.ndarray) -> list[Heard]:
+def live_path(recognizer: WhisperRecognizer, audio: np.ndarray,
+              vad: Callable[[], object] = listening_vad) -> list[Heard]:
     """What the listener makes of ``audio``: the real VAD's segments, each judged (nothing of ours playing)."""
     try:
-        vad = listening_vad()
+        detector = vad()
     except ListenError as error:
         _required(error)
         raise
-    segmenter, judge = Segmenter(vad), Judge(recognizer, SoundGate())
+    segmenter, judge = Segmenter(detector), Judge(recognizer, SoundGate())  # type: ignore[arg-type]
     audio = np.concatenate([np.zeros(LISTEN_RATE // 2, np.float32), audio, np.zeros(LISTEN_RATE, np.float32)])
     return [judge.hear(segment) for i in range(audio.size // FRAME_SAMPLES)
             if (segment := segmenter.push(audio[i * FRAME_SAMPLES:(i + 1) * FRAME_SAMPLES], (i + 1) * 0.03))]
@@ -380,6 +382,54 @@ def test_every_command_is_recognised_from_another_voice_through_the_live_path(
         if [item.action for item in heard] != [action]:
             missed.append((phrase, heard))
     assert missed == []
+
+
+def waves_at_16k(seconds: float, start_seconds: float = 60.0) -> np.ndarray:
+    """The built-in waves from ``start_seconds`` into a session (the bed already playing), 16 kHz."""
+    import soxr
+
+    from voiceguide.audio.sounds import Generator
+    from voiceguide.base import SAMPLE_RATE
+
+    made = Generator("waves").render(round(start_seconds * SAMPLE_RATE), round(seconds * SAMPLE_RATE), 1)[0]
+    return np.asarray(soxr.resample(made, SAMPLE_RATE, LISTEN_RATE), dtype=np.float32)
+
+
+def segments_in(audio: np.ndarray, vad: object) -> list[Segment]:
+    segmenter = Segmenter(vad)  # type: ignore[arg-type]
+    return [segment for i in range(audio.size // FRAME_SAMPLES)
+            if (segment := segmenter.push(audio[i * FRAME_SAMPLES:(i + 1) * FRAME_SAMPLES], (i + 1) * 0.03))]
+
+
+@pytest.mark.engine
+def test_commands_on_the_swells_of_the_waves_bed_are_cut_and_the_bed_alone_is_no_command(
+        recognizer: WhisperRecognizer, speak_command: Callable[[str], np.ndarray]) -> None:
+    from voiceguide.dsp.lufs import integrated_loudness
+
+    print("commands by hibari on four swells of 50 s of the built-in waves, 20 LU under them", flush=True)
+    takes = [speak_command(phrase) for phrase in ("Pause.", "Time left.", "Next.", "Volume down.")]
+    bed = waves_at_16k(50.0)
+    voice = float(np.median([integrated_loudness(take, LISTEN_RATE) for take in takes]))
+    bed *= np.float32(10 ** ((voice - 20.0 - integrated_loudness(bed, LISTEN_RATE)) / 20))
+    # Each command as a swell rises: where the bed's level climbs most in a second, 10 s apart.
+    level = np.convolve(np.square(bed), np.ones(LISTEN_RATE // 2), "same")
+    rise = np.log10(level[LISTEN_RATE:] + 1e-12) - np.log10(level[:-LISTEN_RATE] + 1e-12)
+    mixed, said = bed.copy(), []
+    for index, take in enumerate(takes):
+        window = slice(index * 10 * LISTEN_RATE + LISTEN_RATE, (index + 1) * 10 * LISTEN_RATE - 2 * LISTEN_RATE)
+        at = window.start + int(np.argmax(rise[window]))
+        mixed[at:at + take.size] += take
+        said.append((at / LISTEN_RATE, (at + take.size) / LISTEN_RATE))
+
+    def cut_right(vad: object) -> int:
+        """Commands cut as one segment each, where they were said, and nothing else cut."""
+        found = [(segment.voiced_from, segment.voiced_to) for segment in segments_in(mixed, vad)]
+        right = [any(start - 0.1 <= a and b <= end + 0.2 for a, b in found) for start, end in said]
+        return sum(right) if len(found) == len(said) else sum(right) - abs(len(found) - len(said))
+
+    assert cut_right(listening_vad()) == len(said)
+    assert cut_right(webrtc_vad()) < len(said), "WebRTC's detector alone cut them all: the bed hides nothing here"
+    assert [item.text for item in live_path(recognizer, bed) if item.action is not None] == []
 
 
 @pytest.mark.engine

@@ -26,6 +26,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from voiceguide.play.denoise import NoiseSpectrum
+
 LISTEN_RATE = 16000
 """Frames per second of the microphone stream (what the VAD and Whisper take)."""
 
@@ -58,6 +60,9 @@ LEAD_MARGIN_SECONDS = 0.1
 FLOOR_WINDOW_SECONDS = 0.7
 """The room's steady sound is the quietest frame of this long a stretch of it (in the voice's band): a wave's
 swell rises only a few decibels in it."""
+FLOOR_HOLD_SECONDS = 0.6
+"""How long the floor stays where it was while frames stand out: a vowel held this long (and the window) is
+still voice; a bed that goes on rising after it (a swell under a word) becomes the floor again."""
 STAND_OUT_DB = 12.0
 """How far above that floor a frame must be to be voice (``bench_listen --only-beds``: 9 dB let swells of
 ``waves`` through, 12 dB kept every quiet voice the detector heard alone)."""
@@ -105,14 +110,15 @@ class StandingOut:
     """
 
     def __init__(self, vad: VoiceActivity, *, stand_out_db: float = STAND_OUT_DB,
-                 window_seconds: float = FLOOR_WINDOW_SECONDS, hang_frames: int = STAND_OUT_HANG_FRAMES) -> None:
+                 window_seconds: float = FLOOR_WINDOW_SECONDS, hang_frames: int = STAND_OUT_HANG_FRAMES,
+                 hold_seconds: float = FLOOR_HOLD_SECONDS) -> None:
         self._vad = vad
         self._margin = stand_out_db
         self._hang = hang_frames
         self._levels: deque[float] = deque(maxlen=max(1, round(window_seconds / FRAME_SECONDS)))
         self._since = hang_frames + 1  # frames since one stood out
         self._standing = 0  # frames in a row that stood out
-        self._freeze = round(MAX_SEGMENT_SECONDS / FRAME_SECONDS)
+        self._freeze = round(hold_seconds / FRAME_SECONDS)
         self._window: npt.NDArray[np.float64] | None = None
         self._band = slice(0, 0)
 
@@ -139,8 +145,10 @@ class Segmenter:
     """Cuts a stream of 30 ms frames into speech segments (feed with ``push``)."""
 
     def __init__(self, vad: VoiceActivity, *, pre_roll_frames: int = PRE_ROLL_FRAMES,
-                 end_silence_seconds: float = END_SILENCE_SECONDS, lead_in_seconds: float = LEAD_IN_SECONDS) -> None:
+                 end_silence_seconds: float = END_SILENCE_SECONDS, lead_in_seconds: float = LEAD_IN_SECONDS,
+                 denoise: bool = False) -> None:
         self._vad = vad
+        self._noise = NoiseSpectrum() if denoise else None
         self._end_silence = end_silence_seconds
         self._lead_in = np.zeros(round(lead_in_seconds * LISTEN_RATE), dtype=np.float32)
         self._recent: deque[tuple[Samples, float, bool]] = deque(maxlen=pre_roll_frames)
@@ -157,6 +165,8 @@ class Segmenter:
         """Add one frame (float32, ``FRAME_SAMPLES`` long) captured up to ``end_time``; a finished segment or None."""
         pcm = (np.clip(frame, -1.0, 1.0) * 32767).astype("<i2").tobytes()
         voiced = self._vad.is_speech(pcm, LISTEN_RATE)
+        if self._noise is not None and not voiced and not self._active:
+            self._noise.add(frame)
         if self._skipping:
             self._silent_frames = 0 if voiced else self._silent_frames + 1
             if voiced:
@@ -188,7 +198,7 @@ class Segmenter:
         if voiced_frames * FRAME_SECONDS < MIN_SEGMENT_SECONDS:
             return None  # a click is no voice before the next word either
         self._before = self._voiced
-        return Segment(np.concatenate([self._lead_in, *frames]), self._start_time, end_time, *self._voiced, before)
+        return Segment(self._samples(frames), self._start_time, end_time, *self._voiced, before)
 
     def early(self) -> Segment | None:
         """The segment being cut, once ``EARLY_SILENCE_SECONDS`` of silence follow its voice (else None): it can
@@ -197,8 +207,12 @@ class Segmenter:
             return None
         if self._voiced_frames * FRAME_SECONDS < MIN_SEGMENT_SECONDS:
             return None
-        return Segment(np.concatenate([self._lead_in, *self._frames]), self._start_time,
+        return Segment(self._samples(self._frames), self._start_time,
                        self._voiced[1] + EARLY_SILENCE_SECONDS, *self._voiced, self._before)
+
+    def _samples(self, frames: list[Samples]) -> Samples:
+        voice = np.concatenate(frames)
+        return np.concatenate([self._lead_in, voice if self._noise is None else self._noise.clean(voice)])
 
     def _start(self, end_time: float) -> None:
         self._active = True
