@@ -33,7 +33,8 @@
   Goals: median <= 0.8 s, max <= 1.0 s; CPU <= 50 % of one core.
 
 Needs the ``listen`` and ``natural`` extras and PulseAudio (``./dev bench listen``).
-Usage: python benchmarks/bench_listen.py [--skip-live | --only-live] [--room-minutes 3]
+Usage: python benchmarks/bench_listen.py [--skip-live | --only-live | --only-beds] [--skip-beds]
+[--room-minutes 3]
 """
 
 from __future__ import annotations
@@ -360,6 +361,7 @@ def main() -> None:
     parser.add_argument("--skip-live", action="store_true", help="skip the live PulseAudio part")
     parser.add_argument("--only-live", action="store_true", help="only the live PulseAudio part")
     parser.add_argument("--only-beds", action="store_true", help="only the built-in beds and quiet voices part")
+    parser.add_argument("--skip-beds", action="store_true", help="skip the built-in beds and quiet voices part")
     parser.add_argument("--bed-minutes", type=float, default=10.0, help="minutes of each bed alone (default 10)")
     parser.add_argument("--bed-voices", type=int, default=len(TEST_VOICES), help="voices for the bed recognition")
     parser.add_argument("--room-minutes", type=float, default=3.0, help="minutes of each room sound (default 3)")
@@ -378,8 +380,9 @@ def main() -> None:
             recognition(recognizer)
             print("the room's sounds (nothing in them is a command):")
             room(recognizer, options.room_minutes)
-            print("the built-in beds echoing into the microphone, and quiet voices:")
-            real_beds(recognizer, heard, options.bed_minutes, TEST_VOICES[:options.bed_voices])
+            if not options.skip_beds:
+                print("the built-in beds echoing into the microphone, and quiet voices:")
+                real_beds(recognizer, heard, options.bed_minutes, TEST_VOICES[:options.bed_voices])
             print("the player's own voice:")
             mic, sounds = rendered_session(work)
             own_voice(recognizer, mic, sounds)
