@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli_harness import Result, run_cli
+from voiceguide.cli.definition import build_parser
 from voiceguide.log.record import Record
 from voiceguide.log.recorder import file_sha256
 from voiceguide.log.store import append_record
@@ -53,7 +54,15 @@ def _plan(*args: str) -> dict[str, object]:
 def test_voiceguide_alone_prints_the_short_help(home: Path) -> None:
     result = run_cli()
     assert result.exit_status == 0 and result.stderr == ""
-    assert result.stdout.startswith("usage: voiceguide") and "breathe" in result.stdout
+    assert result.stdout.startswith("usage: voiceguide") and "'voiceguide --help'" in result.stdout
+    full = run_cli("--help").stdout
+    assert len(result.stdout_lines) < len(full.splitlines()) / 2  # short: the common commands, not all
+    assert all(len(line) <= 79 for line in result.stdout_lines), result.stdout
+    # Every example is a command line that parses as shown (none names a command or option that is gone).
+    examples = [line.split("   ")[0].split()[1:] for line in result.stdout_lines if line.startswith("  voiceguide ")]
+    assert len(examples) >= 5 and {"play", "breathe", "press", "new", "check"} <= {words[0] for words in examples}
+    for words in examples:
+        assert build_parser().parse_args(words).command == words[0], words
 
 
 def test_settings_shows_the_file_and_where_each_value_comes_from(home: Path) -> None:

@@ -19,6 +19,24 @@ from voiceguide.cli.printing import print_error
 from voiceguide.errors import ExitStatus, VoiceguideError
 
 
+SHORT_HELP = """\
+usage: voiceguide COMMAND [OPTIONS]
+
+Voice-guided breathing and acupressure sessions, followed by ear.
+
+  voiceguide play sciatica     play a session aloud ('voiceguide list': all)
+  voiceguide play --resume     go on from the step where the last one stopped
+  voiceguide breathe 4-7-8     three minutes of paced breathing, no file needed
+  voiceguide press 1m          one pressure hold with a countdown
+  voiceguide new mine.yaml     write a starter script to make your own
+  voiceguide check mine.yaml   check a script, every problem with its line
+  voiceguide render sciatica   write the session to an audio file
+
+More: 'voiceguide --help' (every command), 'voiceguide COMMAND --help'.
+"""
+"""What 'voiceguide' alone prints: the commands most used, and where the rest are."""
+
+
 def parse_options(argv: Sequence[str] | None = None) -> Any:
     """The typed options of a command line (``RenderOptions`` for ``render ...``, etc.); argparse stays here."""
     args = build_parser().parse_args(argv)
@@ -58,7 +76,7 @@ def _run(argv: Sequence[str] | None) -> int:
         argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
     if args.command is None:  # 'voiceguide' alone: the short help
-        parser.print_help()
+        print(SHORT_HELP, end="")
         return ExitStatus.OK
     try:
         options = args.options(args)  # may read the settings file, whose errors are one sentence too
