@@ -248,3 +248,23 @@ def test_resuming_a_shipped_session_keeps_its_name_for_the_next_record(home: Pat
                       script_sha256=file_sha256(resolve_script("breathing")), stopped_step="3")
     assert resume_target([shipped]).script == "breathing"
     assert resume_target([_record(home)]).script == str(home / "tiny.yaml")
+
+
+def test_resuming_a_script_plays_with_the_options_given_now_and_the_settings(home: Path) -> None:
+    # The first play's options are not remembered (docs/daily-use.md): the log keeps the script, its hash and
+    # where it stopped; how to play it (pace, voice, cautions, background, device, ...) is this command's.
+    from voiceguide.cli.core import parse_options
+    from voiceguide.play.resume import resume_options
+
+    append_record(_record(home, stopped_step="1"))
+    _settings(home, "[play]\npace = 1.5\ncautions = false\nbackground = 'rain'\n")
+    now = parse_options(["play", "--resume", "--rate", "120", "--mono", "--plain", "--note", "again", "--ask-pain"])
+    resumed, target = resume_options(now)
+    assert resumed.session.script == str(home / "tiny.yaml") and target.point.step == "1"
+    sound = resumed.session.sound
+    assert (sound.pace, sound.cautions, sound.background, sound.rate, sound.mono) == (1.5, False, "rain", 120, True)
+    assert resumed.plain and resumed.note == "again" and resumed.ask_pain and resumed.resume
+    # An option given now wins over the settings, as for any play.
+    now = parse_options(["play", "--resume", "--pace", "0.5", "--cautions", "--no-background"])
+    sound = resume_options(now)[0].session.sound
+    assert (sound.pace, sound.cautions, sound.no_background) == (0.5, True, True)
