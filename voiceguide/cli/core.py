@@ -13,11 +13,11 @@ import typing
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from voiceguide.cli import interrupted
 from voiceguide.cli.definition import build_parser
 from voiceguide.cli.guarded_stdout import GuardedStdout, StdoutError
 from voiceguide.cli.printing import print_error
 from voiceguide.errors import ExitStatus, VoiceguideError
-
 
 SHORT_HELP = """\
 usage: voiceguide COMMAND [OPTIONS]
@@ -66,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return ExitStatus.OK
         print_error(error)
         return error.exit_status
+    except KeyboardInterrupt:  # before the command began (while the parser is built, say)
+        if "--traceback" in (sys.argv[1:] if argv is None else argv):
+            raise
+        return interrupted(argv)
 
 
 def _run(argv: Sequence[str] | None) -> int:
@@ -92,7 +96,6 @@ def _run(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         if args.traceback:
             raise
-        print("voiceguide: interrupted", file=sys.stderr)
-        return ExitStatus.INTERRUPTED
+        return interrupted(argv)
     except BrokenPipeError:
         return ExitStatus.OK
