@@ -174,6 +174,14 @@ def test_a_pause_fades_the_bed_down_keeps_it_flowing_and_resuming_brings_it_back
     tail = audio[again + cross:]
     assert len(tail) == timeline.length - sentence - cross
     assert np.array_equal(tail, rendered[sentence + cross:])
+    # Under the crossfade, the pause's bed flows on where it was and fades out.
+    fade_in = np.sin(0.5 * np.pi * np.arange(cross) / cross).astype(np.float32)
+    session_part = render.render(sentence, cross, bed_gain=fade_in)
+    fading = first_channel(audio[again:again + cross] - session_part)
+    level, _ = gains(fading, again)
+    assert gains(fading[:cross // 2], again)[1] < 0.01  # (where it is still loud enough to fit well)
+    assert level[0] == pytest.approx(DUCK, rel=0.05) and level[-1] < 0.01  # still ducked after the answer
+    assert np.diff(level).max() < 1e-3
     # The crossfade is gradual: the bed's power moves little from one 46-ms window to the next.
     window = 1024
     span = (cross // window + 2) * window

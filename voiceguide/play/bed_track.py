@@ -257,7 +257,7 @@ class BedTrack:
     def _advance(self, state: TrackState, run: Run, frames: int) -> TrackState:
         """``state`` (entered) after ``frames`` of ``run``: closed form, so a rewind lands anywhere in a run."""
         rise = None if state.rise is None or state.rise + frames >= self._cross else state.rise + frames
-        fading = tuple(dataclasses.replace(f, done=f.done + frames) for f in state.fading
+        fading = tuple(dataclasses.replace(f, position=f.position + frames, done=f.done + frames) for f in state.fading
                        if f.done + frames < self._cross)
         if run.session:
             return TrackState(run.cursor + frames, None, rise, fading)
