@@ -28,7 +28,7 @@ from tests.player_harness import (
     play_to_end,
     player_timeline,
 )
-from voiceguide.audio.bed import Bed, BedSpan
+from voiceguide.audio.bed import DUCK_RELEASE_SECONDS, Bed, BedSpan
 from voiceguide.audio.mixer import CENTRE_GAIN, Layout, Mixer
 from voiceguide.base import Audio
 from voiceguide.play.bed_track import (
@@ -231,6 +231,31 @@ def test_answers_in_a_pause_sound_over_the_quiet_bed_are_marked_as_our_voice_and
     level, _ = gains(ending[:fade], quit_at)  # the bed frame is the output's here
     assert gains(ending[:fade // 2], quit_at)[1] < 0.01  # (where the bed is still loud enough to fit well)
     assert np.diff(level).max() < 1e-3 and level[-1] < 0.01
+
+
+def test_an_answer_in_a_hold_ducks_the_sessions_bed_and_every_later_sample_is_the_render() -> None:
+    player, output, speaker, render = bed_player(2)
+    timeline = player_timeline()
+    press = next(e for e in timeline.events if e.cue == "press" and e.side == "left")
+    play_for(player, output, press.end + RATE)
+    at = output.position
+    player.handle(Command.STATUS)
+    play_to_end(player, output)
+    audio = output.audio()
+    rendered = render.render(0, timeline.length)
+    answer = spoken(speaker.said[-1], 2)
+    assert np.array_equal(audio[:at], rendered[:at])
+    # Said over the hold, whose clock runs (the bed frame is the session frame, the output's here):
+    # the bed goes down under it as under any voice, and comes back after it.
+    level, misfit = gains(first_channel(audio[at:at + len(answer)]) - answer, at)
+    assert misfit < 0.01 and level[0] == pytest.approx(1.0, rel=0.05)
+    assert level[len(level) // 2:] == pytest.approx(DUCK, rel=0.01)
+    after = round(DUCK_RELEASE_SECONDS * RATE)
+    level, _ = gains(first_channel(audio[at + len(answer):at + len(answer) + after]), at + len(answer))
+    assert level[0] == pytest.approx(DUCK, rel=0.05) and level[-1] == pytest.approx(1.0, rel=0.01)
+    assert np.diff(level).min() > -1e-3
+    # Then nothing has moved: the render, sample for sample, to the end.
+    assert np.array_equal(audio[at + len(answer) + after:], rendered[at + len(answer) + after:])
 
 
 def test_without_a_bed_a_pause_is_silence_as_before() -> None:

@@ -117,8 +117,12 @@ class Bed:
         self.holdback = self.lookahead + max((span.fade_out for span in self.spans), default=0)
         """Frames before the end of a session still compiling that may yet change (the end's fade)."""
 
-    def render(self, start: int, frames: int) -> Planar:
-        """The bed over ``[start, start + frames)``: ``(channels, frames)`` float32."""
+    def render(self, start: int, frames: int, depth: npt.NDArray[np.float32] | None = None) -> Planar:
+        """The bed over ``[start, start + frames)``: ``(channels, frames)`` float32.
+
+        ``depth`` (per frame, 0 to 1): ducked at least this far, as under a
+        live answer said over the session (the voice's own duck goes on too).
+        """
         out = np.zeros((self.channels, frames), dtype=np.float32)
         stop = start + frames
         for span in self.spans:
@@ -128,6 +132,9 @@ class Bed:
             sound = span.source.render(lo, hi - lo, self.channels)
             gain = self._span_gain(span, lo, hi)
             duck = self._duck_gain(span.duck, lo, hi)
+            if depth is not None and span.duck < 1.0:
+                below = np.float32(1.0) - np.float32(1.0 - span.duck) * depth[lo - start:hi - start]
+                duck = np.minimum(duck, below)
             if isinstance(gain, float) and isinstance(duck, float):
                 sound *= np.float32(gain * duck)
             else:

@@ -184,18 +184,19 @@ class Mixer:
         self._volume = float(value)
 
     def render(self, start: int, frames: int, *, bed_gain: npt.NDArray[np.float32] | None = None,
-               under: Planar | None = None) -> Audio:
+               bed_depth: npt.NDArray[np.float32] | None = None, under: Planar | None = None) -> Audio:
         """The ``frames`` samples from frame ``start`` (silence outside the events).
 
         Mono without a bed: a 1-D array; otherwise ``(frames, channels)``.  A
         live player coming back from a pause fades the bed in (``bed_gain``, per
         frame) over the pause's bed fading out (``under``, planar, from
-        ``render_bed``); the voice is never touched.
+        ``render_bed``), and ducks it under an answer (``bed_depth``, per
+        frame, see ``Bed.render``); the voice is never touched.
         """
         if frames < 0:
             raise ValueError(f"frames must not be negative, not {frames}")
         if self.channels > 1 or self.layout.bed is not None:
-            return self._render_layout(start, frames, bed_gain, under)
+            return self._render_layout(start, frames, bed_gain, bed_depth, under)
         out = np.zeros(frames, dtype=np.float32)
         for _, lo, piece in self._pieces(start, start + frames):
             out[lo - start : lo - start + len(piece)] += piece
@@ -264,10 +265,10 @@ class Mixer:
         return out
 
     def _render_layout(self, start: int, frames: int, bed_gain: npt.NDArray[np.float32] | None = None,
-                       under: Planar | None = None) -> Audio:
+                       bed_depth: npt.NDArray[np.float32] | None = None, under: Planar | None = None) -> Audio:
         """``render`` with a bed or more than one channel: planar while mixing, interleaved at the end."""
         layout = self.layout
-        planar = layout.bed.render(start, frames) if layout.bed is not None else np.zeros(
+        planar = layout.bed.render(start, frames, bed_depth) if layout.bed is not None else np.zeros(
             (self.channels, frames), dtype=np.float32)
         if bed_gain is not None:
             planar *= bed_gain

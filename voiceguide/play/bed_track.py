@@ -95,6 +95,8 @@ class TrackState:
     rise: int | None = None
     """Frames into the sounding bed's crossfade in (None: fully in)."""
     fading: tuple[Fading, ...] = ()
+    answer: float = 0.0
+    """The phase of the session's bed's duck under an answer said over the session (in a hold)."""
 
 
 @dataclass(frozen=True)
@@ -153,17 +155,22 @@ class BedTrack:
 
     # -- runs ---------------------------------------------------------------------
 
-    def session(self, cursor: int, frames: int, *, layers: bool = True) -> tuple[Curve | None, list[Layer]]:
-        """Session frames from ``cursor``: the gain of the session's bed (None: 1) and the beds fading under it.
+    def session(self, cursor: int, frames: int, *, voiced: bool = False,
+                layers: bool = True) -> tuple[Curve | None, Curve | None, list[Layer]]:
+        """Session frames from ``cursor`` (``voiced``: an answer said over them): the gain of the session's bed
+        and its duck's depth (None: 1 and none), and the beds fading under it.
 
         ``layers`` False (no bed to render): the track only moves on.
         """
-        run = Run(True, cursor)
+        run = Run(True, cursor, voiced=voiced)
         entered = self._write(run, frames)
         if not layers:
-            return None, []
+            return None, None, []
         gain = None if entered.rise is None else self._rise_curve(entered.rise, frames)
-        return gain, self._fading_layers(entered, frames)
+        depth = None
+        if voiced or entered.answer > 0.0:
+            depth = smooth(self._duck_phases(entered.answer, voiced, frames)).astype(np.float32)
+        return gain, depth, self._fading_layers(entered, frames)
 
     def standing(self, cursor: int, frames: int, *, paused: bool, voiced: bool, stopping: bool = False,
                  layers: bool = True) -> list[Layer]:
@@ -175,7 +182,7 @@ class BedTrack:
         if not layers:
             return []
         k = np.arange(frames, dtype=np.float64)
-        duck = np.clip(standing.duck + k / self._attack if voiced else standing.duck - k / self._release, 0.0, 1.0)
+        duck = self._duck_phases(standing.duck, voiced, frames)
         fade = np.clip(standing.fade + k / self._pause if paused else standing.fade - k / self._resume, 0.0, 1.0)
         gain = np.ones(frames) if entered.rise is None else self._rise_curve(entered.rise, frames).astype(np.float64)
         if stopping or standing.stop > 0.0:
@@ -233,13 +240,15 @@ class BedTrack:
             if state.standing is None and state.bed_frame in (None, run.cursor):
                 return state
             out = self._outgoing(state)
-            return TrackState(run.cursor, None, 0, (*state.fading, out) if out is not None else state.fading)
+            answer = state.standing.duck if state.standing is not None else state.answer
+            fading = (*state.fading, out) if out is not None else state.fading
+            return TrackState(run.cursor, None, 0, fading, answer)
         if state.standing is not None:
             return state
         at = state.bed_frame if state.bed_frame is not None else run.cursor
         depth = min(1.0, max(0.0, self._depth_at(at)))
-        phase = math.acos(1.0 - 2.0 * depth) / math.pi  # the duck's phase with that depth
-        return dataclasses.replace(state, standing=Standing(at, at, phase, 0.0, 0.0))
+        phase = max(state.answer, math.acos(1.0 - 2.0 * depth) / math.pi)  # the duck's phase with that depth
+        return dataclasses.replace(state, standing=Standing(at, at, phase, 0.0, 0.0), answer=0.0)
 
     def _outgoing(self, state: TrackState) -> Fading | None:
         """The sounding bed, frozen, as it starts fading out."""
@@ -251,8 +260,8 @@ class BedTrack:
                           float(pause_cap(standing.fade)), gain, 0)
         if state.bed_frame is None:
             return None
-        return Fading(state.bed_frame, state.bed_frame, min(1.0, max(0.0, self._depth_at(state.bed_frame))), 1.0,
-                      rise, 0)
+        depth = max(min(1.0, max(0.0, self._depth_at(state.bed_frame))), float(smooth(state.answer)))
+        return Fading(state.bed_frame, state.bed_frame, depth, 1.0, rise, 0)
 
     def _advance(self, state: TrackState, run: Run, frames: int) -> TrackState:
         """``state`` (entered) after ``frames`` of ``run``: closed form, so a rewind lands anywhere in a run."""
@@ -260,15 +269,25 @@ class BedTrack:
         fading = tuple(dataclasses.replace(f, position=f.position + frames, done=f.done + frames) for f in state.fading
                        if f.done + frames < self._cross)
         if run.session:
-            return TrackState(run.cursor + frames, None, rise, fading)
+            answer = self._duck_phase(state.answer, run.voiced, frames)
+            return TrackState(run.cursor + frames, None, rise, fading, answer)
         standing = state.standing
         assert standing is not None
-        duck = standing.duck + frames / self._attack if run.voiced else standing.duck - frames / self._release
+        duck = self._duck_phase(standing.duck, run.voiced, frames)
         fade = standing.fade + frames / self._pause if run.paused else standing.fade - frames / self._resume
         stop = standing.stop + frames / self._stop if run.stopping else standing.stop
-        moved = Standing(standing.position + frames, standing.level_at, min(1.0, max(0.0, duck)),
-                         min(1.0, max(0.0, fade)), min(1.0, stop))
-        return TrackState(state.bed_frame, moved, rise, fading)
+        moved = Standing(standing.position + frames, standing.level_at, duck, min(1.0, max(0.0, fade)), min(1.0, stop))
+        return TrackState(state.bed_frame, moved, rise, fading, state.answer)
+
+    def _duck_phases(self, phase: float, voiced: bool, frames: int) -> npt.NDArray[np.float64]:
+        """The duck's phase over ``frames`` from ``phase``: going down under an answer, else coming back."""
+        k = np.arange(frames, dtype=np.float64)
+        return np.clip(phase + k / self._attack if voiced else phase - k / self._release, 0.0, 1.0)
+
+    def _duck_phase(self, phase: float, voiced: bool, frames: int) -> float:
+        """``_duck_phases`` after ``frames``."""
+        moved = phase + frames / self._attack if voiced else phase - frames / self._release
+        return min(1.0, max(0.0, moved))
 
     def _rise_curve(self, rise: int, frames: int) -> Curve:
         x = np.minimum(1.0, (rise + np.arange(frames, dtype=np.float64)) / self._cross)

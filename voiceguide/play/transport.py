@@ -60,9 +60,9 @@ class BedRenderer(Renderer, Protocol):
         """How far down the bed's duck is at session ``frame`` (0 to 1)."""
         ...
 
-    def render(self, start: int, frames: int, *, bed_gain: Curve | None = None,
+    def render(self, start: int, frames: int, *, bed_gain: Curve | None = None, bed_depth: Curve | None = None,
                under: Planar | None = None) -> Audio:
-        """The session's samples, the bed scaled by ``bed_gain`` over ``under``."""
+        """The session's samples, the bed scaled by ``bed_gain``, ducked to ``bed_depth``, over ``under``."""
         ...
 
     def render_bed(self, start: int, frames: int, *, level_at: int, depth: float | Curve, cap: float | Curve,
@@ -403,7 +403,7 @@ class Transport:
             quiet_until = min(quiet_until, upcoming)
         if cursor < quiet_until and view.renderer is not None:
             piece, text = self._feedback.take(min(len(out), quiet_until - cursor))
-            out[:len(piece)] = self._session(cursor, len(piece)) + piece
+            out[:len(piece)] = self._session(cursor, len(piece), voiced=True) + piece
             self._block_voiced = True
             self._frames.add("overlay", len(piece), cursor, text)
             self._cursor_frame += len(piece)
@@ -443,15 +443,17 @@ class Transport:
         renderer = self._bed_renderer()
         return renderer.bed_depth(frame) if renderer is not None else 0.0
 
-    def _session(self, start: int, frames: int) -> Audio:
-        """The session's samples from ``start``, its bed coming back after a pause or a jump."""
+    def _session(self, start: int, frames: int, *, voiced: bool = False) -> Audio:
+        """The session's samples from ``start``, its bed coming back after a pause or a jump (``voiced``: ducked
+        under an answer said over them)."""
         renderer = self._view.renderer
         assert renderer is not None
         with_bed = self._bed_renderer()
-        gain, layers = self._bed.session(start, frames, layers=with_bed is not None)
-        if with_bed is None or (gain is None and not layers):
+        gain, depth, layers = self._bed.session(start, frames, voiced=voiced, layers=with_bed is not None)
+        if with_bed is None or (gain is None and depth is None and not layers):
             return renderer.render(start, frames)
-        return with_bed.render(start, frames, bed_gain=gain, under=self._layers(with_bed, layers, frames))
+        return with_bed.render(start, frames, bed_gain=gain, bed_depth=depth,
+                               under=self._layers(with_bed, layers, frames))
 
     def _standing(self, frames: int, over: Audio | None = None) -> Audio:
         """``frames`` with the session standing still: the bed flowing on under ``over`` (spoken feedback)."""
