@@ -175,7 +175,7 @@ def to_pcm16(samples: Audio) -> npt.NDArray[np.int16]:
     return pcm
 
 
-class _UnsyncedSoundFile(soundfile.SoundFile):
+class _UnsyncedSoundFile(soundfile.SoundFile):  # type: ignore[misc]  # soundfile has no types
     """A ``soundfile.SoundFile`` whose ``close`` does not wait for the disk.
 
     soundfile's ``close`` calls ``flush``, which is libsndfile's ``sf_write_sync``:
