@@ -12,7 +12,7 @@
   room, at the level a session plays it (20 LU under the voice, not ducked:
   the user speaks between cues): recognition beside the clean takes, quiet or
   far voices, and false commands from minutes of each bed alone; the shipped
-  listening stage beside WebRTC's detector alone.  Goals: within 3 points of
+  listening stage beside it without denoising and WebRTC's detector alone.  Goals: within 3 points of
   clean; quiet voices not worse; 0.
 - **The room**: minutes of generated bells, ring tones, music, television,
   a conversation and rain (``tests.room_sounds``), and 40 spoken remarks, through

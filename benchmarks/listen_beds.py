@@ -14,11 +14,11 @@ Beside the beds, the case the listener must not lose: a quiet or far voice,
 the clean takes 20 or 30 dB quieter over the microphone's own hiss (white
 noise at -75 or -65 dBFS).
 
-Each condition is heard by two listening stages side by side, in one run: the
-shipped one (``listening_vad``: WebRTC's detector and the frame standing out of
-the room's steady sound), the same with the segment denoised before Whisper
-hears it (``Segmenter(denoise=True)``), and WebRTC's detector alone (the stage
-before).
+Each condition is heard by three listening stages side by side, in one run:
+the shipped one (``listening_vad``: WebRTC's detector and the frame standing
+out of the room's steady sound; each segment denoised before Whisper hears
+it), the same without denoising, and WebRTC's detector alone without
+denoising (the stage before).
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ QUIET = ((20.0, -75.0), (30.0, -75.0), (30.0, -65.0))
 """Quiet or far voices: (dB quieter than the take, the microphone's hiss in dBFS)."""
 STAGES: dict[str, Callable[[], Segmenter]] = {
     "shipped": lambda: Segmenter(listening_vad()),
-    "denoised too": lambda: Segmenter(listening_vad(), denoise=True),
-    "WebRTC alone": lambda: Segmenter(webrtc_vad()),
+    "not denoised": lambda: Segmenter(listening_vad(), denoise=False),
+    "before: WebRTC alone": lambda: Segmenter(webrtc_vad(), denoise=False),
 }
 """The listening stages compared, each as the segmenter it cuts the microphone's frames with."""
 
@@ -128,8 +128,8 @@ def real_beds(recognizer: WhisperRecognizer, heard: Heard_, minutes: float, voic
         print(f"    missed by the shipped stage, {label}: {'; '.join(missed)}")
     print(f"  each bed alone, {minutes:g} minutes at the session's level (voice {voice_lufs:.1f} LUFS, "
           "bed 20 LU under); goal 0 commands:")
-    for name, audio in beds.items():
-        bed = under(audio[:round(minutes * 60 * LISTEN_RATE)], bed_lufs[name], voice_lufs)
+    for bed_name, audio in beds.items():
+        bed = under(audio[:round(minutes * 60 * LISTEN_RATE)], bed_lufs[bed_name], voice_lufs)
         cells = []
         for name, stage in STAGES.items():
             found = heard(judge, bed, stage=stage)
@@ -137,5 +137,5 @@ def real_beds(recognizer: WhisperRecognizer, heard: Heard_, minutes: float, voic
             ignored = Counter(item.ignored for item in found if item.ignored)
             cells.append(f"{name}: {len(fired)} commands {[item.text for item in fired] if fired else ''}from "
                          f"{len(found)} segments ({', '.join(f'{k} {v}' for k, v in ignored.items()) or '-'})")
-        print(f"    {name:<7}" + "; ".join(cells), flush=True)
+        print(f"    {bed_name:<7}" + "; ".join(cells), flush=True)
     print(f"  ({time.perf_counter() - started:.0f} s)")

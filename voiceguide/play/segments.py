@@ -10,6 +10,9 @@
   end: the room's echo) is never recognised: the player cannot react to its own
   voice or chimes.  Only the voiced part counts, not the pre-roll before it nor
   the silence that ends it, so a listener who answers promptly is heard.
+- A segment's samples have the room's steady sound taken out
+  (``denoise.NoiseSpectrum``, learnt from the frames without voice) before the
+  recognizer hears them.
 - ``StandingOut`` asks more of the voice detector's verdict: the frame must
   also stand out of the room's steady sound (a floor tracked over the last
   ``FLOOR_WINDOW_SECONDS``), so that a bed of rain, waves or noise, or a fan, is
@@ -146,7 +149,7 @@ class Segmenter:
 
     def __init__(self, vad: VoiceActivity, *, pre_roll_frames: int = PRE_ROLL_FRAMES,
                  end_silence_seconds: float = END_SILENCE_SECONDS, lead_in_seconds: float = LEAD_IN_SECONDS,
-                 denoise: bool = False) -> None:
+                 denoise: bool = True) -> None:
         self._vad = vad
         self._noise = NoiseSpectrum() if denoise else None
         self._end_silence = end_silence_seconds
