@@ -14,6 +14,10 @@
   far voices, and false commands from minutes of each bed alone; the shipped
   listening stage beside it without denoising and WebRTC's detector alone.  Goals: within 3 points of
   clean; quiet voices not worse; 0.
+- **Cancelling the bed** (an experiment, not shipped; alone:
+  ``--only-bed-cancelling``): the bed subtracted from the microphone with
+  what the player sent out as the reference (``listen_echo``'s canceller),
+  clean, ``rain`` and ``waves``, before and after.
 - **The room**: minutes of generated bells, ring tones, music, television,
   a conversation and rain (``tests.room_sounds``), and 40 spoken remarks, through
   the same path: false commands per hour, beside what the recognizer alone would
@@ -33,8 +37,8 @@
   Goals: median <= 0.8 s, max <= 1.0 s; CPU <= 50 % of one core.
 
 Needs the ``listen`` and ``natural`` extras and PulseAudio (``./dev bench listen``).
-Usage: python benchmarks/bench_listen.py [--skip-live | --only-live | --only-beds] [--skip-beds]
-[--room-minutes 3]
+Usage: python benchmarks/bench_listen.py [--skip-live | --only-live | --only-beds | --only-bed-cancelling]
+[--skip-beds] [--room-minutes 3]
 """
 
 from __future__ import annotations
@@ -60,7 +64,7 @@ for folder in (ROOT, ROOT / "benchmarks"):  # run from a checkout without instal
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from listen_beds import real_beds  # noqa: E402
+from listen_beds import bed_cancelling, real_beds  # noqa: E402
 from listen_echo import cancel_echo, echo_return_loss_enhancement, room_echo, suppress_residual  # noqa: E402
 
 from tests.room_sounds import ROOM_SOUNDS, rain  # noqa: E402
@@ -362,6 +366,8 @@ def main() -> None:
     parser.add_argument("--only-live", action="store_true", help="only the live PulseAudio part")
     parser.add_argument("--only-beds", action="store_true", help="only the built-in beds and quiet voices part")
     parser.add_argument("--skip-beds", action="store_true", help="skip the built-in beds and quiet voices part")
+    parser.add_argument("--only-bed-cancelling", action="store_true",
+                        help="only the experiment of cancelling the bed with what was played as the reference")
     parser.add_argument("--bed-minutes", type=float, default=10.0, help="minutes of each bed alone (default 10)")
     parser.add_argument("--bed-voices", type=int, default=len(TEST_VOICES), help="voices for the bed recognition")
     parser.add_argument("--room-minutes", type=float, default=3.0, help="minutes of each room sound (default 3)")
@@ -370,6 +376,10 @@ def main() -> None:
     recognizer = WhisperRecognizer()
     with tempfile.TemporaryDirectory(prefix="voiceguide-bench-listen-") as scratch:
         work = Path(scratch)
+        if options.only_bed_cancelling:
+            print("the bed cancelled with what was played as the reference, an experiment (not shipped):")
+            bed_cancelling(recognizer, heard, TEST_VOICES[:options.bed_voices])
+            return
         if options.only_beds:
             print("the built-in beds echoing into the microphone, and quiet voices:")
             real_beds(recognizer, heard, options.bed_minutes, TEST_VOICES[:options.bed_voices])

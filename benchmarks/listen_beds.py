@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import soxr
-from listen_echo import room_echo
+from listen_echo import cancel_echo, room_echo
 
 from tests.voices import say
 from voiceguide.audio.sounds import SOUND_NAMES, Generator
@@ -50,10 +50,15 @@ STAGES: dict[str, Callable[[], Segmenter]] = {
 """The listening stages compared, each as the segmenter it cuts the microphone's frames with."""
 
 
+def bed_played(name: str, seconds: float) -> np.ndarray:
+    """``seconds`` of the built-in bed ``name`` (one ear) as the player sends it out, at 16 kHz."""
+    made = Generator(name).render(0, round(seconds * SAMPLE_RATE), 1)[0]
+    return np.asarray(soxr.resample(made, SAMPLE_RATE, LISTEN_RATE), dtype=np.float64)
+
+
 def bed_at_microphone(name: str, seconds: float) -> np.ndarray:
     """``seconds`` of the built-in bed ``name`` (one ear) as the room's microphone hears it, 16 kHz."""
-    made = Generator(name).render(0, round(seconds * SAMPLE_RATE), 1)[0]
-    mic = np.asarray(soxr.resample(made, SAMPLE_RATE, LISTEN_RATE), dtype=np.float64)
+    mic = bed_played(name, seconds)
     response = room_echo(LISTEN_RATE)
     size = 1 << int(np.ceil(np.log2(mic.size + response.size)))
     echoed = np.fft.irfft(np.fft.rfft(mic, size) * np.fft.rfft(response, size), size)[:mic.size]
@@ -138,4 +143,40 @@ def real_beds(recognizer: WhisperRecognizer, heard: Heard_, minutes: float, voic
             cells.append(f"{name}: {len(fired)} commands {[item.text for item in fired] if fired else ''}from "
                          f"{len(found)} segments ({', '.join(f'{k} {v}' for k, v in ignored.items()) or '-'})")
         print(f"    {bed_name:<7}" + "; ".join(cells), flush=True)
+    print(f"  ({time.perf_counter() - started:.0f} s)")
+
+
+CANCEL_LEAD_SECONDS = 6.0
+"""Bed before each take for the canceller to converge (a session's bed plays for minutes)."""
+
+
+def bed_cancelling(recognizer: WhisperRecognizer, heard: Heard_, voices: Sequence[str], every: int = 2) -> None:
+    """An experiment, not shipped: the bed subtracted with what the player sent out as the reference (an NLMS
+    echo canceller that holds still while someone speaks), before the shipped listening stage."""
+    started = time.perf_counter()
+    judge = Judge(recognizer, SoundGate())
+    phrases = list(VOICE_COMMANDS)
+    takes = [(phrase, say(phrase.capitalize() + ".", voice)) for voice in voices for phrase in phrases][::every]
+    print(f"  every {every}. of {len(voices)} voices x {len(phrases)} phrases = {len(takes)} commands; "
+          f"the bed 20 LU under each, echoed, {CANCEL_LEAD_SECONDS:g} s of it before each take")
+    lead = round(CANCEL_LEAD_SECONDS * LISTEN_RATE)
+    rng = np.random.default_rng(22)
+    for bed_name in (None, "rain", "waves"):
+        played = bed_played(bed_name or "rain", 180.0)
+        echoed = bed_at_microphone(bed_name or "rain", 180.0)
+        bed_lufs = loudness(echoed)
+        right = {"as heard": 0, "cancelled": 0}
+        for phrase, audio in takes:
+            sound = np.concatenate([np.zeros(lead + LISTEN_RATE, np.float32), audio,
+                                    np.zeros(4 * LISTEN_RATE, np.float32)])
+            start = int(rng.integers(echoed.size - sound.size))
+            gain = 0.0 if bed_name is None else 10 ** ((loudness(audio) - BED_UNDER_VOICE_LU - bed_lufs) / 20)
+            mic = sound + gain * echoed[start:start + sound.size] + 1e-4 * rng.standard_normal(sound.size)
+            cancelled = cancel_echo(mic, gain * played[start:start + sound.size], block=480, partitions=8, hold_db=6.0)
+            for label, signal in (("as heard", mic), ("cancelled", cancelled)):
+                kept = np.asarray(signal[lead:], dtype=np.float32)
+                found = heard(judge, kept)
+                right[label] += [item.action for item in found if item.action is not None] == [VOICE_COMMANDS[phrase]]
+        print(f"    {bed_name or 'clean':<6} " + ", ".join(f"{label} {count}/{len(takes)} = {count / len(takes):.1%}"
+                                                   for label, count in right.items()), flush=True)
     print(f"  ({time.perf_counter() - started:.0f} s)")
