@@ -243,7 +243,10 @@ class BedTrack:
 
     def _enter(self, state: TrackState, run: Run) -> TrackState:
         """The state as ``run`` begins: a standing bed starts where the session's bed was; the session's bed
-        comes back (or jumps) with a crossfade."""
+        comes back (or jumps) with a crossfade; played from the middle (``--from``), it fades in."""
+        first = state.standing is None and state.bed_frame is None
+        if first and run.cursor > 0 and state.rise is None:
+            state = dataclasses.replace(state, rise=0)
         if run.session:
             if state.standing is None and state.bed_frame in (None, run.cursor):
                 return state
