@@ -164,13 +164,15 @@ def _run_children(jobs: list[Any], parallel: int, engine: Engine | None = None) 
 
 def _fork_child(job: Any, engine: Engine | None = None) -> tuple[int, int]:
     """Start one child running ``job(engine or Engine())``; its pid and the pipe its JSON reply comes through."""
+    _find_prctl()
+    parent = os.getpid()
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_fd)
         code = 0
         try:
-            threading.Thread(target=_watch_parent, daemon=True, name="parent-watch").start()
+            _end_with_parent(parent)
             reply = job(engine if engine is not None else Engine())
         except WorkerFailure as failure:
             reply = {"ok": False, "error": failure.kind, "detail": failure.detail}
@@ -226,6 +228,39 @@ def _send(channel: IO[bytes], message: dict[str, Any]) -> None:
     if payload:
         channel.write(payload)
     channel.flush()
+
+
+_PRCTL: Any = None
+"""libc's ``prctl``, found before any child is forked (so a child never loads a library); False where there is none."""
+
+
+def _find_prctl() -> Any:
+    global _PRCTL  # noqa: PLW0603 - found once per process
+    if _PRCTL is None:
+        _PRCTL = False
+        if sys.platform.startswith("linux"):
+            with contextlib.suppress(OSError, AttributeError):
+                import ctypes
+
+                _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+    return _PRCTL
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent(parent: int) -> None:
+    """In a child: end when the worker does (it may be killed while we are busy).
+
+    On Linux the kernel sends the child SIGKILL when its parent ends (one system call); elsewhere,
+    or if that fails, a thread checks every second.
+    """
+    prctl = _PRCTL
+    if prctl and prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0) == 0:  # 9: SIGKILL
+        if os.getppid() != parent:  # the parent ended before we asked
+            os._exit(0)
+        return
+    threading.Thread(target=_watch_parent, daemon=True, name="parent-watch").start()
 
 
 def _watch_parent() -> None:
