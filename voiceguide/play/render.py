@@ -83,12 +83,14 @@ def render_session(
     clips: ClipSource,
     sink: Sink,
     *,
-    block_frames: int = SAMPLE_RATE,
+    block_frames: int | None = None,
     volume: float = 1.0,
     progress: Progress | None = None,
     stage: Soundstage | None = None,
 ) -> None:
     """Write the whole session to ``sink`` and close it; on any failure abort the sink and re-raise.
+
+    ``block_frames``: the sink's own block size unless given (the samples are the same either way).
 
     "Any failure" includes ``KeyboardInterrupt``: an interrupted render leaves nothing behind.
     """
