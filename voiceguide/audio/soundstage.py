@@ -72,9 +72,14 @@ def background_choice(request: BackgroundRequest) -> BackgroundChoice:
     return BackgroundChoice(sound=chosen, off=request.no_background, mono=request.mono)
 
 
-def soundstage(script: Script, request: BackgroundRequest, cache_dir: Path | None) -> Soundstage:
-    """The session's channels and bed, from the script and what the command line asks."""
-    return Soundstage(script, background_choice(request), cache_dir=cache_dir)
+def soundstage(script: Script, request: BackgroundRequest, cache_dir: Path | None, *,
+               least_length: int = 0) -> Soundstage:
+    """The session's channels and bed, from the script and what the command line asks.
+
+    ``least_length``: frames the session lasts at least, for a live player that starts before it is
+    all laid out (``timeline.compiler.least_length``).
+    """
+    return Soundstage(script, background_choice(request), cache_dir=cache_dir, least_length=least_length)
 
 
 @dataclass(frozen=True)
@@ -140,8 +145,9 @@ class Soundstage:
     """Channels and bed of one session; ``layout`` for the mixer, ``voice_ceiling_dbtp`` for the file gain."""
 
     def __init__(self, script: Script, choice: BackgroundChoice, *, cache_dir: Path | None,
-                 file_gain_db: float = 0.0, sample_rate: int = SAMPLE_RATE) -> None:
+                 file_gain_db: float = 0.0, sample_rate: int = SAMPLE_RATE, least_length: int = 0) -> None:
         self.script = script
+        self.least_length = least_length
         self.choice = choice
         self.sample_rate = sample_rate
         self.cache_dir = cache_dir
@@ -170,7 +176,7 @@ class Soundstage:
         changes = resolved_changes(self.script, beds, self.choice) if self.has_bed else []
         spans = plan_spans(changes, length, complete, self, self.sample_rate)
         bed = Bed(spans, events, self.channels, sample_rate=self.sample_rate) if spans else None
-        return Layout(channels=self.channels, bed=bed)
+        return Layout(channels=self.channels, bed=bed, least_length=self.least_length)
 
     # -- the SourceFactory of plan_spans -----------------------------------------
 

@@ -172,8 +172,12 @@ def _play_on_device(options: PlayOptions, script: Script, start: StartPoint | No
     from voiceguide.audio.soundstage import soundstage
     from voiceguide.play.live import LiveOutput, NoOutputDevice
     from voiceguide.speech.clip_cache import default_cache_dir
+    from voiceguide.timeline.compiler import least_length
 
-    stage = soundstage(script, options.session.sound, default_cache_dir())  # a missing bed file: before any sound
+    sound = options.session.sound
+    # A missing bed file: before any sound.  The session's least length lets a bed start before its end is known.
+    stage = soundstage(script, sound, default_cache_dir(),
+                       least_length=least_length(script, pace=sound.pace, cautions=sound.cautions))
     try:
         output = LiveOutput(device=options.device, on_sound=hearing.gate.note_sound if hearing is not None else None,
                             channels=stage.channels)
