@@ -251,3 +251,34 @@ def test_a_bed_under_a_session_still_compiling_plays_only_final_frames_and_the_t
     first = plans[0]
     bed = unbounded.layout(first.events, [], first.span.end, False).bed
     assert bed is not None and bed.final_frames(first.span.end) == 0
+
+
+def test_a_bed_prepared_on_a_thread_while_the_mix_is_laid_out_is_made_and_measured_once_and_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The live player prepares the bed on a thread while the engine starts; the first layout may come
+    # meanwhile, and must wait for it rather than measure the sound again or read half-made pools.
+    import threading
+
+    from voiceguide.audio.soundstage import BackgroundChoice, Soundstage
+
+    parsed = parse_script("voiceguide: 1\ntitle: Prepared\nbackground: brown\nsteps:\n  - Hello.\n", "bed.yaml")
+    assert parsed.script is not None
+    from voiceguide.audio import loudness
+
+    measured = []
+    measure = loudness.loudness_of
+    monkeypatch.setattr(loudness, "loudness_of", lambda *args: measured.append(1) or measure(*args))
+    events = [speech(RATE, "Hello.", RATE)]
+    ahead = Soundstage(parsed.script, BackgroundChoice(), cache_dir=tmp_path / "ahead")
+    ahead.prepare()
+    assert len(list((tmp_path / "ahead").glob("bed-brown-*.calibration"))) == 1 and len(measured) == 1
+    stage = Soundstage(parsed.script, BackgroundChoice(), cache_dir=tmp_path / "both")
+    preparing = threading.Thread(target=stage.prepare)
+    preparing.start()
+    layout = stage.layout(events, [], 3 * RATE, True)
+    preparing.join()
+    assert len(measured) == 2  # once for each stage
+    fresh = Soundstage(parsed.script, BackgroundChoice(), cache_dir=None).layout(events, [], 3 * RATE, True)
+    assert layout.bed is not None and fresh.bed is not None
+    assert np.array_equal(layout.bed.render(0, 3 * RATE), fresh.bed.render(0, 3 * RATE))

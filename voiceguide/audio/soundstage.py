@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,6 +162,7 @@ class Soundstage:
         self._folder = Path(script.position.path).resolve().parent if script.position.path else Path.cwd()
         self._sources: dict[tuple[str, bool], BedSource] = {}
         self._loudness: dict[tuple[str, bool], tuple[float, float]] = {}
+        self._making = threading.RLock()  # ``prepare`` on a thread, the mixer's layouts on another
         for background in backgrounds:  # every file is found (and read) before any work
             self._source(background)
 
@@ -170,6 +172,18 @@ class Soundstage:
         copy.__dict__.update(self.__dict__)
         copy.file_gain_db = file_gain_db
         return copy
+
+    def prepare(self) -> None:
+        """Make and measure every bed's sound now, ahead of the first layout (a live player's thread).
+
+        A built-in sound's pools (~0.1-0.3 s) and, with a cold cache, its loudness (as long again) are
+        then made while the speech engine starts, rather than before the first block.  A failure is
+        left for the layout to meet and report.
+        """
+        for background in self._backgrounds():
+            with self._making, contextlib.suppress(Exception):  # (a layout waits, rather than make it twice)
+                self.source(BedChange(0, background))
+                self._source(background).peak_bound(self.channels)
 
     def layout(self, events: Sequence[Event], beds: Sequence[BedChange], length: int, complete: bool) -> Layout:
         """The mixer's layout for the known part of the session."""
@@ -184,8 +198,9 @@ class Soundstage:
         """``change``'s sound and its linear gain: ``level`` under the voice, at the file's gain."""
         background = change.background
         assert background is not None
-        source = self._source(background)
-        loudness, peak = self._calibration(background, source)
+        with self._making:
+            source = self._source(background)
+            loudness, peak = self._calibration(background, source)
         gain = db_to_gain(self.file_gain_db + REFERENCE_LUFS + background.level_db - loudness)
         peak *= gain
         limit = BED_PEAK_SHARE * db_to_gain(CEILING_DBTP)

@@ -178,6 +178,8 @@ def _play_on_device(options: PlayOptions, script: Script, start: StartPoint | No
     # A missing bed file: before any sound.  The session's least length lets a bed start before its end is known.
     stage = soundstage(script, sound, default_cache_dir(),
                        least_length=least_length(script, pace=sound.pace, cautions=sound.cautions))
+    if stage.has_bed:  # its sound made while the device opens and the engine starts (not a daemon: see Program.join)
+        threading.Thread(target=stage.prepare, name="voiceguide-bed").start()
     try:
         output = LiveOutput(device=options.device, on_sound=hearing.gate.note_sound if hearing is not None else None,
                             channels=stage.channels)
