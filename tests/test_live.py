@@ -441,6 +441,22 @@ def test_ctrl_c_while_play_starts_stops_quietly_with_the_terminal_as_found(
         term.close()
 
 
+def test_an_engine_that_cannot_start_is_one_sentence_though_it_opens_beside_the_device(
+    env: dict[str, str], workdir: Path, tmp_path: Path,
+) -> None:
+    # The engine opens on a thread while the device opens: its failure still ends the command with its
+    # own sentence, before any sound, and leaves no worker's folder behind.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    done = subprocess.run(_voiceguide("play", str(workdir / "session.yaml"), "--plain", "--voice", "no-such-voice-zz"),
+                          env={**env, "TMPDIR": str(scratch)}, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert "no-such-voice-zz" in done.stderr and "Traceback" not in done.stderr
+    assert "Live test" not in done.stdout  # the session never started
+    assert list(scratch.iterdir()) == []
+
+
 def test_devices_lists_the_null_sink_route(env: dict[str, str]) -> None:
     done = subprocess.run(_voiceguide("devices"), env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
