@@ -71,6 +71,16 @@ def add_play_options(parser: argparse.ArgumentParser) -> None:
     _add_sound_options(parser)
 
 
+def _add_start_options(parser: argparse.ArgumentParser) -> argparse._MutuallyExclusiveGroup:
+    """``--from`` and ``--from-section``, for play and the quick sessions (play adds ``--resume`` to the group)."""
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument("--from", dest="from_step", metavar="STEP",
+                       help="start at this step: its number in the script (3, or 5.2 inside a repeat) or its label")
+    start.add_argument("--from-section", metavar="NAME",
+                       help="start at this section (its title, or a unique part of it)")
+    return start
+
+
 def _parser_with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
     """An ArgumentParser class whose instances all inherit ``common``'s options."""
 
@@ -156,11 +166,7 @@ def _add_live_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
                        epilog=PLAY_KEYS_EPILOG)
     p.add_argument("script", metavar="SCRIPT", nargs="?", type=argtypes.file_name,
                    help=SCRIPT_HELP)
-    start = p.add_mutually_exclusive_group()
-    start.add_argument("--from", dest="from_step", metavar="STEP",
-                       help="start at this step: its number in the script (3, or 5.2 inside a repeat) or its label")
-    start.add_argument("--from-section", metavar="NAME",
-                       help="start at this section (its title, or a unique part of it)")
+    start = _add_start_options(p)
     start.add_argument("--resume", action="store_true",
                        help="continue the last session in the log, from the start of the step where it stopped")
     add_play_options(p)
@@ -216,6 +222,7 @@ def _add_quick_options(parser: argparse.ArgumentParser) -> None:
                         help="the language spoken: en, de, fr, es, it, nl or pt (default en)")
     parser.add_argument("--save", metavar="FILE", type=argtypes.output_name,
                         help="write the session as a script instead of playing it")
+    _add_start_options(parser)  # 'breathe 4-7-8 --from 2': without the introduction
     add_play_options(parser)
 
 
