@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, NoReturn
 
 from voiceguide import __version__
 from voiceguide.audio import DEFAULT_LOUDNESS_LUFS
@@ -81,10 +81,21 @@ def _add_start_options(parser: argparse.ArgumentParser) -> argparse._MutuallyExc
     return start
 
 
+class VoiceguideParser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors are one sentence and a hint, as voiceguide's other errors."""
+
+    def error(self, message: str) -> NoReturn:
+        """``voiceguide: error: SENTENCE`` and a hint, instead of the whole usage above argparse's sentence."""
+        from voiceguide.cli.usage_errors import usage_error
+
+        sentence, hint = usage_error(self.prog, message)
+        self.exit(2, f"voiceguide: error: {sentence}\nhint: {hint}\n")
+
+
 def _parser_with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
     """An ArgumentParser class whose instances all inherit ``common``'s options."""
 
-    class Parser(argparse.ArgumentParser):
+    class Parser(VoiceguideParser):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs.setdefault("parents", [common])
             super().__init__(*args, **kwargs)
@@ -94,7 +105,7 @@ def _parser_with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParse
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = VoiceguideParser(
         prog="voiceguide",
         description="Play voice-guided breathing and acupressure sessions, hands-free and eyes-free.",
     )
