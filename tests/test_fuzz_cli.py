@@ -34,7 +34,8 @@ SETTINGS = settings(max_examples=40, deadline=None,
 class _FakeEngine(FakeSynthesizer):
     """Built as the command line builds the engine (voice, language, rate), speaking tones."""
 
-    def __init__(self, voice: str | None = None, language: str | None = None, rate: int = 160) -> None:
+    def __init__(self, voice: str | None = None, language: str | None = None, rate: int = 160,
+                 cache_dir: Path | None = None) -> None:
         super().__init__()
         self.voice_id = f"fake-{language}"
 
