@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli_harness import Result, run_cli
+from voiceguide.cli.definition import build_parser
 from voiceguide.log.record import Record
 from voiceguide.log.recorder import file_sha256
 from voiceguide.log.store import append_record
@@ -53,7 +54,15 @@ def _plan(*args: str) -> dict[str, object]:
 def test_voiceguide_alone_prints_the_short_help(home: Path) -> None:
     result = run_cli()
     assert result.exit_status == 0 and result.stderr == ""
-    assert result.stdout.startswith("usage: voiceguide") and "breathe" in result.stdout
+    assert result.stdout.startswith("usage: voiceguide") and "'voiceguide --help'" in result.stdout
+    full = run_cli("--help").stdout
+    assert len(result.stdout_lines) < len(full.splitlines()) / 2  # short: the common commands, not all
+    assert all(len(line) <= 79 for line in result.stdout_lines), result.stdout
+    # Every example is a command line that parses as shown (none names a command or option that is gone).
+    examples = [line.split("   ")[0].split()[1:] for line in result.stdout_lines if line.startswith("  voiceguide ")]
+    assert len(examples) >= 5 and {"play", "breathe", "press", "new", "check"} <= {words[0] for words in examples}
+    for words in examples:
+        assert build_parser().parse_args(words).command == words[0], words
 
 
 def test_settings_shows_the_file_and_where_each_value_comes_from(home: Path) -> None:
@@ -239,3 +248,23 @@ def test_resuming_a_shipped_session_keeps_its_name_for_the_next_record(home: Pat
                       script_sha256=file_sha256(resolve_script("breathing")), stopped_step="3")
     assert resume_target([shipped]).script == "breathing"
     assert resume_target([_record(home)]).script == str(home / "tiny.yaml")
+
+
+def test_resuming_a_script_plays_with_the_options_given_now_and_the_settings(home: Path) -> None:
+    # The first play's options are not remembered (docs/daily-use.md): the log keeps the script, its hash and
+    # where it stopped; how to play it (pace, voice, cautions, background, device, ...) is this command's.
+    from voiceguide.cli.core import parse_options
+    from voiceguide.play.resume import resume_options
+
+    append_record(_record(home, stopped_step="1"))
+    _settings(home, "[play]\npace = 1.5\ncautions = false\nbackground = 'rain'\n")
+    now = parse_options(["play", "--resume", "--rate", "120", "--mono", "--plain", "--note", "again", "--ask-pain"])
+    resumed, target = resume_options(now)
+    assert resumed.session.script == str(home / "tiny.yaml") and target.point.step == "1"
+    sound = resumed.session.sound
+    assert (sound.pace, sound.cautions, sound.background, sound.rate, sound.mono) == (1.5, False, "rain", 120, True)
+    assert resumed.plain and resumed.note == "again" and resumed.ask_pain and resumed.resume
+    # An option given now wins over the settings, as for any play.
+    now = parse_options(["play", "--resume", "--pace", "0.5", "--cautions", "--no-background"])
+    sound = resume_options(now)[0].session.sound
+    assert (sound.pace, sound.cautions, sound.no_background) == (0.5, True, True)

@@ -359,6 +359,44 @@ def test_interrupt_stops_cleanly_and_restores_the_terminal(
     assert "Traceback" not in term.text and expected_words in term.text
 
 
+TRIP = """\
+import os, signal, sys
+class Trip:  # Ctrl-C the moment the player starts importing the module named first
+    def find_spec(self, name, path=None, target=None):
+        if name == sys.argv[1]:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+sys.meta_path.insert(0, Trip())
+from voiceguide.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("module", [
+    "voiceguide.cli.core",  # the command line's own imports (was a traceback from inside dataclasses, exit -2)
+    "voiceguide.play.session",  # the command has begun, the session not yet ("interrupted", exit 130)
+    "sounddevice",  # the output device being opened
+    "voiceguide.play.keyboard",  # the terminal being set up for keys
+])
+def test_ctrl_c_while_play_starts_stops_quietly_with_the_terminal_as_found(
+    env: dict[str, str], workdir: Path, tmp_path: Path, module: str,
+) -> None:
+    # Ctrl-C is delivered inside an import, the moment where Python's own handler left a half-made module
+    # and a traceback; the player waits for the import and stops as Ctrl-C always stops it.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    term = Terminal([sys.executable, "-c", TRIP, module, "play", str(workdir / "session.yaml"), "--plain"],
+                    {**env, "TMPDIR": str(scratch)})
+    try:
+        assert term.finish(timeout=60) == 0, term.text
+        assert "voiceguide: stopped" in term.text and "Traceback" not in term.text, term.text
+        assert "Well done." not in term.text  # stopped, not played to its end
+        assert termios.tcgetattr(term.slave) == term.attrs_before
+        assert list(scratch.iterdir()) == []  # no speech worker's folder, no sink's file
+    finally:
+        term.close()
+
+
 def test_devices_lists_the_null_sink_route(env: dict[str, str]) -> None:
     done = subprocess.run(_voiceguide("devices"), env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

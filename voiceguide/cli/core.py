@@ -13,10 +13,28 @@ import typing
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from voiceguide.cli import interrupted
 from voiceguide.cli.definition import build_parser
 from voiceguide.cli.guarded_stdout import GuardedStdout, StdoutError
 from voiceguide.cli.printing import print_error
 from voiceguide.errors import ExitStatus, VoiceguideError
+
+SHORT_HELP = """\
+usage: voiceguide COMMAND [OPTIONS]
+
+Voice-guided breathing and acupressure sessions, followed by ear.
+
+  voiceguide play sciatica     play a session aloud ('voiceguide list': all)
+  voiceguide play --resume     go on from the step where the last one stopped
+  voiceguide breathe 4-7-8     three minutes of paced breathing, no file needed
+  voiceguide press 1m          one pressure hold with a countdown
+  voiceguide new mine.yaml     write a starter script to make your own
+  voiceguide check mine.yaml   check a script, every problem with its line
+  voiceguide render sciatica   write the session to an audio file
+
+More: 'voiceguide --help' (every command), 'voiceguide COMMAND --help'.
+"""
+"""What 'voiceguide' alone prints: the commands most used, and where the rest are."""
 
 
 def parse_options(argv: Sequence[str] | None = None) -> Any:
@@ -48,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return ExitStatus.OK
         print_error(error)
         return error.exit_status
+    except KeyboardInterrupt:  # before the command began (while the parser is built, say)
+        if "--traceback" in (sys.argv[1:] if argv is None else argv):
+            raise
+        return interrupted(argv)
 
 
 def _run(argv: Sequence[str] | None) -> int:
@@ -58,7 +80,7 @@ def _run(argv: Sequence[str] | None) -> int:
         argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
     if args.command is None:  # 'voiceguide' alone: the short help
-        parser.print_help()
+        print(SHORT_HELP, end="")
         return ExitStatus.OK
     try:
         options = args.options(args)  # may read the settings file, whose errors are one sentence too
@@ -74,7 +96,6 @@ def _run(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         if args.traceback:
             raise
-        print("voiceguide: interrupted", file=sys.stderr)
-        return ExitStatus.INTERRUPTED
+        return interrupted(argv)
     except BrokenPipeError:
         return ExitStatus.OK

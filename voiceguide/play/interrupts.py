@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
-__all__ = ["signals_interrupt"]
+__all__ = ["ctrl_c_pressed", "ctrl_c_waits_for_imports", "signals_interrupt"]
 
 REDELIVER_SECONDS = 0.01
 """A signal that arrives during an import is sent again this much later."""
@@ -22,6 +22,44 @@ def _importing(frame: FrameType | None) -> bool:
             return True
         frame = frame.f_back
     return False
+
+
+_pressed: list[int] = []
+"""SIGINTs raised as ``KeyboardInterrupt`` by ``ctrl_c_waits_for_imports``'s handler."""
+
+
+def ctrl_c_pressed() -> bool:
+    """Whether a ``KeyboardInterrupt`` came from Ctrl-C (SIGINT) rather than SIGTERM or SIGHUP."""
+    return bool(_pressed)
+
+
+def _on_ctrl_c(signum: int, frame: FrameType | None) -> None:
+    if _importing(frame):  # as in signals_interrupt: not inside an import, but once it is done
+        threading.Timer(REDELIVER_SECONDS, os.kill, (os.getpid(), signum)).start()
+        return
+    _pressed.append(signum)
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def ctrl_c_waits_for_imports() -> Iterator[None]:
+    """Inside, Ctrl-C (SIGINT) raises ``KeyboardInterrupt`` as Python's own handler does, except inside an import,
+    where it is asked again once the import is done.
+
+    Python's handler raised it in the middle of the command line's start-up imports: a traceback through
+    ``dataclasses`` (or a module left half made) instead of one line.  A SIGINT that the shell ignores (a
+    background job) stays ignored; outside the main thread nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    _pressed.clear()
+    signal.signal(signal.SIGINT, _on_ctrl_c)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @contextlib.contextmanager
