@@ -207,3 +207,20 @@ def test_a_session_of_long_silences_meets_the_loudness_with_its_bed_lowered(rend
         assert margin >= 15.0, (event.text, margin)
     pause = bed[snapshot.events[-1].start - 4 * 22050:snapshot.events[-1].start - 2 * 22050]
     assert -60 < _db(pause) < _db(voice[voice != 0]) - 18.0  # still there, and no louder than the script asked
+
+
+def test_a_file_that_cannot_meet_the_loudness_says_by_how_much(renders: dict[str, Any]) -> None:
+    # One cue in a minute of a bed as loud as the voice: out of reach even with the bed 20 dB lower.
+    script = renders["folder"] / "loud-bed.yaml"
+    script.write_text("voiceguide: 1\ntitle: Loud bed\nbackground: {sound: brown, level: 0dB}\n"
+                      "steps:\n  - say: Rest now.\n  - pause: 60\n", encoding="utf-8")
+    output = renders["folder"] / "loud-bed.flac"
+    result = run_cli("render", str(script), "-o", str(output), "--plain")
+    assert result.exit_status == 0, result.stderr
+    said = re.search(r"loud-bed.yaml:3:13: warning: the file comes out ([\d.]+) LU under --loudness -16",
+                     result.stderr)
+    assert said is not None, result.stderr
+    integrated, peak = _ebur128(output)
+    print(f"said {said.group(1)} LU under; ffmpeg: {integrated} LUFS, {peak} dBTP")
+    assert -16.0 - integrated == pytest.approx(float(said.group(1)), abs=0.5)
+    assert peak <= -1.0

@@ -21,6 +21,8 @@ from voiceguide.play.transport import Transport
 from voiceguide.timeline.layout import Timeline
 
 if TYPE_CHECKING:
+    from voiceguide.audio.bed import Bed
+    from voiceguide.audio.mix_meter import MixBlocks
     from voiceguide.audio.sinks import FileSink
     from voiceguide.audio.soundstage import Soundstage
     from voiceguide.play.prepare import PreparedSession
@@ -48,7 +50,7 @@ class FileLevel:
     gain_db: float
     stage: Soundstage
     short_lu: float = 0.0
-    """How far under ``--loudness`` the file was measured (> 0 only when the bed could go no lower)."""
+    """How far under ``--loudness`` the file was measured (> 0 only when lowering the bed could not help)."""
 
 
 def levelled_for_file(timeline: Timeline, clips: ClipSource, stage: Soundstage, target_lufs: float,
@@ -94,47 +96,107 @@ def _mix_level(timeline: Timeline, clips: ClipSource, stage: Soundstage, target_
                voice_lufs: float) -> tuple[float, float, float]:
     """(file gain, how far the bed is lowered, how far under the target the file stays), from the mix's blocks.
 
-    The voice is measured as it is, then again through the limiter if the chosen gain limits it (limiting
-    takes a little loudness, and near the gate's edge a little decides which of the bed's blocks count).
+    The blocks measured at one setting predict every other exactly while the voice and the bed only
+    scale.  They do more than scale when the limiter takes the voice's peaks (which takes a little
+    loudness, and near the gate's edge a little decides which of the bed's blocks count), when a loud
+    bed's peaks are held under the ceiling, or when a lowered bed needs a shallower duck: the mix is
+    then measured again at the chosen setting, and the choice made again from there.
     """
-    from voiceguide.audio.loudness import GainedClips, file_gain_db
-    from voiceguide.audio.mix_meter import measure_mix
-    from voiceguide.audio.mixer import Layout
-    from voiceguide.dsp.levelling import CEILING_DBTP, HEADROOM_DB
+    from voiceguide.audio.loudness import file_gain_db
 
     snapshot = Program.from_timeline(timeline).snapshot()
-    bed = stage.layout(snapshot.events, snapshot.beds, timeline.length, True).bed
-    assert bed is not None
     most = file_gain_db(target_lufs + VOICE_OVER_TARGET_LU, voice_lufs)
-    measured_at, voiced, blocks = 0.0, clips, None
-    for _ in range(2):
+    first = measured = _MixAt(timeline, snapshot, clips, stage, (0.0, 0.0), None)
+    for _ in range(MIX_LEVEL_PASSES):
+        setting = _choose(measured.loudness, target_lufs, most)
+        if measured.predicts(setting):
+            return setting[0], setting[1], max(0.0, target_lufs - measured.loudness(*setting))
+        measured = _MixAt(timeline, snapshot, clips, stage, setting, measured)
+        if abs(target_lufs - measured.loudness(*setting)) <= MIX_LEVEL_TOLERANCE_LU:
+            return setting[0], setting[1], 0.0  # measured there, on target
+    # No setting that the measurements agree on (a bed as loud as the voice, whose peaks held under the
+    # ceiling change its level with the gain): the bed stays at its level, the voice at its most.
+    gain = min(file_gain_db(target_lufs, first.loudness(0.0, 0.0)), most)
+    there = _MixAt(timeline, snapshot, clips, stage, (gain, 0.0), measured)
+    return gain, 0.0, max(0.0, target_lufs - there.loudness(gain, 0.0))
+
+
+def _choose(loudness: Callable[[float, float], float], target_lufs: float, most: float) -> tuple[float, float]:
+    """The (file gain, bed lowered) that bring the file to ``target_lufs``, the voice at most ``most``."""
+    from voiceguide.audio.loudness import file_gain_db
+
+    gain, lowered = min(file_gain_db(target_lufs, loudness(0.0, 0.0)), most), 0.0
+    if loudness(most, 0.0) >= target_lufs - MIX_LEVEL_TOLERANCE_LU:
+        return gain, lowered
+    # The voice alone cannot bring the file up: the bed weighs in the gate.  Lowered enough, it no longer
+    # does; lowered GATE_MARGIN_LU further, the file is off the edge where a little more or less bed
+    # changes which blocks count.
+    goal = target_lufs + GATE_MARGIN_LU
+    if loudness(most, LOWER_MOST_DB) < goal:
+        return most, 0.0  # out of reach: the bed stays as the script asked, the file as loud as it goes
+    low, high = 0.0, LOWER_MOST_DB
+    while high - low > LOWER_STEP_DB:
+        middle = (low + high) / 2
+        low, high = (low, middle) if loudness(most, middle) >= goal else (middle, high)
+    return min(file_gain_db(target_lufs, loudness(0.0, high)), most), high
+
+
+class _MixAt:
+    """The mix's blocks measured at one (file gain, bed lowered) setting, and what they predict."""
+
+    def __init__(self, timeline: Timeline, snapshot: Snapshot, clips: ClipSource, stage: Soundstage,
+                 setting: tuple[float, float], previous: _MixAt | None) -> None:
+        from voiceguide.audio.loudness import GainedClips
+        from voiceguide.audio.mix_meter import measure_mix
+        from voiceguide.audio.mixer import Layout
+
+        self.setting = setting
+        self._base = stage
+        self._snapshot = snapshot
+        self._length = timeline.length
+        staged = stage.with_gain(setting[0]).with_bed_lowered(setting[1])
+        self._limited = _limits(staged)
+        self._bed = self._bed_of(setting)
+        voiced = GainedClips(clips, setting[0], ceiling_dbtp=staged.voice_ceiling_dbtp())
         voice = Mixer(snapshot.events, voiced, length=timeline.length, layout=Layout(channels=stage.channels))
-        blocks = measure_mix(voice, bed, timeline.length, snapshot.events, timeline.sample_rate, alone=blocks)
+        # The stretches of bed alone need no new measurement when only the voice changed.
+        alone = previous.blocks if previous is not None and previous._same_bed(self._bed, 1.0) else None
+        self.blocks: MixBlocks = measure_mix(voice, self._bed, timeline.length, snapshot.events, timeline.sample_rate,
+                                  alone=alone)
 
-        def loudness(gain: float, lowered: float) -> float:
-            return blocks.loudness(gain - measured_at, gain - lowered)  # noqa: B023 (used in this pass only)
+    def _bed_of(self, setting: tuple[float, float]) -> Bed:
+        staged = self._base.with_gain(setting[0]).with_bed_lowered(setting[1])
+        bed = staged.layout(self._snapshot.events, self._snapshot.beds, self._length, True).bed
+        assert bed is not None
+        return bed
 
-        gain, lowered = min(file_gain_db(target_lufs, loudness(0.0, 0.0)), most), 0.0
-        if loudness(most, 0.0) < target_lufs - MIX_LEVEL_TOLERANCE_LU:
-            # The voice alone cannot bring the file up: the bed weighs in the gate.  Lowered enough, it
-            # no longer does; lowered GATE_MARGIN_LU further, the file is off the edge where a little
-            # more or less bed changes which blocks count.
-            goal = target_lufs + GATE_MARGIN_LU
-            if loudness(most, LOWER_MOST_DB) < goal:
-                lowered = LOWER_MOST_DB
-            else:
-                low, high = 0.0, LOWER_MOST_DB
-                while high - low > LOWER_STEP_DB:
-                    middle = (low + high) / 2
-                    low, high = (low, middle) if loudness(most, middle) >= goal else (middle, high)
-                lowered = high
-            gain = min(file_gain_db(target_lufs, loudness(0.0, lowered)), most)
-        staged = stage.with_gain(gain).with_bed_lowered(lowered)
-        ceiling = staged.voice_ceiling_dbtp()
-        if measured_at or gain <= HEADROOM_DB - (CEILING_DBTP - ceiling):
-            break
-        measured_at, voiced = gain, GainedClips(clips, gain, ceiling_dbtp=ceiling)  # as the file will have it
-    return gain, lowered, max(0.0, target_lufs - loudness(gain, lowered))
+    def loudness(self, gain: float, lowered: float) -> float:
+        """The file's loudness at (gain, lowered), predicted by scaling what was measured."""
+        measured_gain, measured_lowered = self.setting
+        return self.blocks.loudness(gain - measured_gain, (gain - lowered) - (measured_gain - measured_lowered))
+
+    def predicts(self, setting: tuple[float, float]) -> bool:
+        """True when at ``setting`` the voice and the bed are what was measured, only scaled."""
+        if setting == self.setting:
+            return True
+        if self._limited or _limits(self._base.with_gain(setting[0]).with_bed_lowered(setting[1])):
+            return False
+        scale = 10 ** (((setting[0] - setting[1]) - (self.setting[0] - self.setting[1])) / 20)
+        return self._same_bed(self._bed_of(setting), scale)
+
+    def _same_bed(self, bed: Bed, scale: float) -> bool:
+        """True when ``bed`` is this measurement's bed ``scale`` times louder (the same spans and ducks)."""
+        if len(bed.spans) != len(self._bed.spans):
+            return False
+        return all(math.isclose(b.gain, a.gain * scale, rel_tol=1e-9) and b.duck == a.duck
+                   for a, b in zip(self._bed.spans, bed.spans, strict=True))
+
+
+def _limits(stage: Soundstage) -> bool:
+    """True when the file gain of ``stage`` makes ``GainedClips`` limit the voice (more than a gain)."""
+    from voiceguide.dsp.levelling import CEILING_DBTP, HEADROOM_DB
+
+    return stage.file_gain_db > HEADROOM_DB - (CEILING_DBTP - stage.voice_ceiling_dbtp())
 
 
 def _read_floats(path: Path | None, count: int) -> tuple[float, ...] | None:
@@ -147,8 +209,11 @@ def _read_floats(path: Path | None, count: int) -> tuple[float, ...] | None:
     return numbers if len(numbers) == count and all(map(math.isfinite, numbers)) else None
 
 
-MIX_LEVEL_TOLERANCE_LU = 0.1
-"""A file within this of ``--loudness`` with the voice at its most needs no lower bed."""
+MIX_LEVEL_PASSES = 4
+"""At most this many measurements of a mix with a bed (see ``_mix_level``)."""
+
+MIX_LEVEL_TOLERANCE_LU = 0.15
+"""A mix measured this near ``--loudness`` is on target (and with the voice at its most, needs no lower bed)."""
 
 VOICE_OVER_TARGET_LU = 3.0
 """With a bed, the voice's own loudness stays within this of ``--loudness`` (the bed is lowered instead)."""
@@ -163,7 +228,7 @@ LOWER_STEP_DB = 0.05
 """The bisection's resolution: the bed is lowered at most this much more than it must be."""
 
 SHORT_WARNING_LU = 0.5
-"""A file measured this far under ``--loudness`` (the bed lowered as far as it goes) gets a warning."""
+"""A file measured this far under ``--loudness`` (when lowering the bed could not help) gets a warning."""
 
 
 def quiet_file_warning(script: Script, stage: Soundstage, target_lufs: float, short_lu: float) -> list[Diagnostic]:
@@ -171,9 +236,9 @@ def quiet_file_warning(script: Script, stage: Soundstage, target_lufs: float, sh
     backgrounds = stage.backgrounds()
     position = backgrounds[0].position if backgrounds else script.position
     return [Diagnostic(position, "warning",
-                       f"the file comes out {short_lu:.1f} LU under --loudness {target_lufs:g} even with the "
-                       f"background {LOWER_MOST_DB:g} dB under its level: the session is mostly silence; "
-                       f"a lower 'level' or shorter pauses bring it closer")]
+                       f"the file comes out {short_lu:.1f} LU under --loudness {target_lufs:g}: the session is "
+                       f"so much background that BS.1770 measures mostly the background, even "
+                       f"{LOWER_MOST_DB:g} dB lower; shorter pauses or more words bring it closer")]
 
 
 def render_session(
