@@ -7,11 +7,15 @@
 2. Live playback of a ``--seconds`` session into a private PulseAudio null sink
    with and without a bed: the player's CPU time (user + system, ``wait4``)
    per second of playback, as a share of one core.
+3. A paused live session (space typed into a pseudo-terminal), with and without
+   a bed: while paused the bed goes on, quietly, so a pause costs what playing
+   does; the player's CPU (``/proc``) over ``--pause-seconds`` of the pause.
 
 Targets (issue 21): >= 2,000x real time with a bed; peak RSS under 100 MB at
 2 h; live CPU with a bed at most 5 % of a core more than without.
 
-Usage: python benchmarks/bench_soundscape.py [--runs 3] [--seconds 60] [--skip-live]
+Usage: python benchmarks/bench_soundscape.py [--runs 3] [--seconds 60] [--pause-seconds 20]
+       [--skip-live | --only-live]
 """
 
 from __future__ import annotations
@@ -102,7 +106,7 @@ def live(work: Path, seconds: float) -> None:
     with start_pulse(work / "pulse") as pulse:
         env = dict(pulse.env, VOICEGUIDE_CACHE_DIR=str(work / "cache"), PYTHONPATH=str(ROOT))
         child(["plan", str(script)], env)  # the speech, synthesized once
-        results = {}
+        results: dict[str, list[float]] = {}
         for name, option in (("without a bed", "--no-background"), ("with a bed (rain)", "--background=rain"),
                              ("without a bed ", "--no-background"), ("with a bed (rain) ", "--background=rain")):
             wall, cpu, _ = child(["play", str(script), "--plain", "--no-log", option], env)
@@ -115,18 +119,61 @@ def live(work: Path, seconds: float) -> None:
           f"{'met' if extra <= TARGET_CPU_POINTS else 'NOT met'}")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def paused(work: Path, seconds: float) -> None:
+    from tests.terminal import Terminal
+
+    script = work / "live.yaml"
+    with start_pulse(work / "pulse-paused") as pulse:
+        env = dict(pulse.env, VOICEGUIDE_CACHE_DIR=str(work / "cache"), PYTHONPATH=str(ROOT))
+        results: dict[str, list[float]] = {}
+        for name, option in (("without a bed", "--no-background"), ("with a bed (rain)", "--background=rain"),
+                             ("without a bed ", "--no-background"), ("with a bed (rain) ", "--background=rain")):
+            term = Terminal([sys.executable, "-m", "voiceguide", "play", str(script), "--plain", "--no-log", option],
+                            env)
+            try:
+                term.wait_for("A calm minute")
+                term.press(b" ")
+                term.wait_for("Paused.")
+                time.sleep(2.0)  # past the answer and the bed's fade
+                start_cpu, start = _cpu_seconds(term.process.pid), time.perf_counter()
+                time.sleep(seconds)
+                cpu, wall = _cpu_seconds(term.process.pid) - start_cpu, time.perf_counter() - start
+                term.press(b"q")
+                term.finish(timeout=30)
+            finally:
+                term.close()
+            results.setdefault(name.strip(), []).append(100 * cpu / wall)
+    print(f"a paused live session ({seconds:.0f} s of the pause), CPU as % of one core (two runs each):")
+    for name, values in results.items():
+        print(f"  {name:<20} {min(values):5.1f} %  ({', '.join(f'{v:.1f}' for v in values)})")
+    extra = min(results["with a bed (rain)"]) - min(results["without a bed"])
+    print(f"  the bed under a pause costs {extra:+.1f} points of a core (target <= {TARGET_CPU_POINTS:g}): "
+          f"{'met' if extra <= TARGET_CPU_POINTS else 'NOT met'}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--skip-live", action="store_true")
+    parser.add_argument("--pause-seconds", type=float, default=20.0)
+    chosen = parser.add_mutually_exclusive_group()
+    chosen.add_argument("--skip-live", action="store_true")
+    chosen.add_argument("--only-live", action="store_true", help="only the live plays (no 1-h renders)")
     args = parser.parse_args()
     print(f"load: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} cores", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-soundscape-") as tmp:
         work = Path(tmp)
-        renders(work, args.runs)
+        if not args.only_live:
+            renders(work, args.runs)
         if not args.skip_live:
             live(work, args.seconds)
+            paused(work, args.pause_seconds)
     return 0
 
 

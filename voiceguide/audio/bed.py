@@ -117,8 +117,12 @@ class Bed:
         self.holdback = self.lookahead + max((span.fade_out for span in self.spans), default=0)
         """Frames before the end of a session still compiling that may yet change (the end's fade)."""
 
-    def render(self, start: int, frames: int) -> Planar:
-        """The bed over ``[start, start + frames)``: ``(channels, frames)`` float32."""
+    def render(self, start: int, frames: int, depth: npt.NDArray[np.float32] | None = None) -> Planar:
+        """The bed over ``[start, start + frames)``: ``(channels, frames)`` float32.
+
+        ``depth`` (per frame, 0 to 1): ducked at least this far, as under a
+        live answer said over the session (the voice's own duck goes on too).
+        """
         out = np.zeros((self.channels, frames), dtype=np.float32)
         stop = start + frames
         for span in self.spans:
@@ -128,12 +132,42 @@ class Bed:
             sound = span.source.render(lo, hi - lo, self.channels)
             gain = self._span_gain(span, lo, hi)
             duck = self._duck_gain(span.duck, lo, hi)
+            if depth is not None and span.duck < 1.0:
+                below = np.float32(1.0) - np.float32(1.0 - span.duck) * depth[lo - start:hi - start]
+                duck = np.minimum(duck, below)
             if isinstance(gain, float) and isinstance(duck, float):
                 sound *= np.float32(gain * duck)
             else:
                 sound *= np.asarray(gain, dtype=np.float32) * np.asarray(duck, dtype=np.float32)
             out[:, lo - start:hi - start] += sound
         return out
+
+    def render_held(self, start: int, frames: int, level_at: int, depth: float | npt.NDArray[np.float32],
+                    cap: float | npt.NDArray[np.float32] = 1.0) -> Planar:
+        """The bed's sounds from frame ``start`` on, at the levels they have at session frame ``level_at``.
+
+        For a bed that goes on while the session stands still (a pause, an
+        answer): each sound at ``level_at`` keeps flowing from ``start`` at its
+        gain there (its fades frozen), ducked to ``depth`` (0 to 1, per frame or
+        one number) but never above ``cap`` (a gain per frame or one number).
+        """
+        out = np.zeros((self.channels, frames), dtype=np.float32)
+        for span in self.spans:
+            if not span.start <= level_at < span.end:
+                continue
+            level = self._span_gain(span, level_at, level_at + 1)
+            level = level if isinstance(level, float) else float(level[0])
+            if level == 0.0:
+                continue
+            duck = np.float32(1.0) - np.float32(1.0 - span.duck) * np.asarray(depth, dtype=np.float32)
+            gain = np.minimum(duck, np.asarray(cap, dtype=np.float32)) * np.float32(level)
+            out += span.source.render(start, frames, self.channels) * gain
+        return out
+
+    def duck_depth(self, frame: int) -> float:
+        """How far down the duck is at ``frame``: 0 (not at all) to 1 (fully, under the voice)."""
+        gain = self._duck_gain(0.0, frame, frame + 1)
+        return 1.0 - (gain if isinstance(gain, float) else float(gain[0]))
 
     def _span_gain(self, span: BedSpan, lo: int, hi: int) -> float | npt.NDArray[np.float32]:
         """The span's gain with its fades over ``[lo, hi)``: a number where it is steady."""

@@ -22,7 +22,7 @@ from voiceguide.base import SAMPLE_RATE, Audio, FrameCache
 from voiceguide.timeline.layout import Event
 
 if TYPE_CHECKING:
-    from voiceguide.audio.bed import Bed
+    from voiceguide.audio.bed import Bed, Planar
 
 LIMIT_THRESHOLD = np.float32(0.9)
 """Samples below this magnitude pass unchanged; louder ones are softly compressed below 1.0."""
@@ -128,6 +128,8 @@ def soft_limit(samples: Audio) -> None:
     the knee, and approaching 1.0 without reaching it.  Only ``+ - * /`` are
     used, which IEEE 754 rounds exactly, so no SIMD path can change a sample.
     """
+    if samples.size == 0 or (samples.max() <= LIMIT_THRESHOLD and samples.min() >= -LIMIT_THRESHOLD):
+        return  # two reading passes: most blocks have nothing to squeeze (a NaN takes the long way)
     loud = np.flatnonzero(np.abs(samples) > LIMIT_THRESHOLD)
     if loud.size == 0:
         return
@@ -183,15 +185,20 @@ class Mixer:
             raise ValueError(f"volume must be between 0 and 1, not {value}")
         self._volume = float(value)
 
-    def render(self, start: int, frames: int) -> Audio:
+    def render(self, start: int, frames: int, *, bed_gain: npt.NDArray[np.float32] | None = None,
+               bed_depth: npt.NDArray[np.float32] | None = None, under: Planar | None = None) -> Audio:
         """The ``frames`` samples from frame ``start`` (silence outside the events).
 
-        Mono without a bed: a 1-D array; otherwise ``(frames, channels)``.
+        Mono without a bed: a 1-D array; otherwise ``(frames, channels)``.  A
+        live player coming back from a pause fades the bed in (``bed_gain``, per
+        frame) over the pause's bed fading out (``under``, planar, from
+        ``render_bed``), and ducks it under an answer (``bed_depth``, per
+        frame, see ``Bed.render``); the voice is never touched.
         """
         if frames < 0:
             raise ValueError(f"frames must not be negative, not {frames}")
         if self.channels > 1 or self.layout.bed is not None:
-            return self._render_layout(start, frames)
+            return self._render_layout(start, frames, bed_gain, bed_depth, under)
         out = np.zeros(frames, dtype=np.float32)
         for _, lo, piece in self._pieces(start, start + frames):
             out[lo - start : lo - start + len(piece)] += piece
@@ -221,28 +228,82 @@ class Mixer:
         """Whether a cue (the voice or a tone, not the bed) sounds in ``[start, start + frames)``."""
         return any(True for _ in self._overlapping(start, start + frames))
 
-    def _render_layout(self, start: int, frames: int) -> Audio:
-        """``render`` with a bed or more than one channel: planar while mixing, interleaved at the end."""
-        layout = self.layout
-        planar = layout.bed.render(start, frames) if layout.bed is not None else np.zeros(
-            (self.channels, frames), dtype=np.float32)
-        for event, lo, piece in self._pieces(start, start + frames):
-            at, hi = lo - start, lo - start + len(piece)
-            if self.channels == 1:
-                planar[0, at:hi] += piece
-                continue
-            left, right = layout.gains(event)
-            scaled = piece * np.float32(left)
-            planar[0, at:hi] += scaled
-            planar[1, at:hi] += scaled if right == left else piece * np.float32(right)
+    @property
+    def has_bed(self) -> bool:
+        """True when a bed sounds under (some of) the session."""
+        return self.layout.bed is not None
+
+    def bed_depth(self, frame: int) -> float:
+        """How far the bed's duck is down at session ``frame`` (0 to 1; 0 without a bed)."""
+        return self.layout.bed.duck_depth(frame) if self.layout.bed is not None else 0.0
+
+    def render_bed(self, start: int, frames: int, *, level_at: int, depth: float | npt.NDArray[np.float32],
+                   cap: float | npt.NDArray[np.float32], gain: float | npt.NDArray[np.float32]) -> Planar | None:
+        """The bed alone from bed frame ``start``, at its levels of session frame ``level_at`` (None: no bed).
+
+        Planar ``(channels, frames)``, before the volume: ducked to ``depth``,
+        at most ``cap``, times ``gain`` (each per frame or one number); see
+        ``Bed.render_held``.  The session stands still while it plays.
+        """
+        bed = self.layout.bed
+        if bed is None:
+            return None
+        planar = bed.render_held(start, frames, level_at, depth, cap)
+        planar *= np.asarray(gain, dtype=np.float32)
+        return planar
+
+    def finish(self, planar: Planar, over: Audio | None = None) -> Audio:
+        """Bed samples from ``render_bed`` as output (the volume applied, ``over`` added, limited).
+
+        ``over`` (spoken feedback, already at the volume) is in the output's
+        shape and at most as long as ``planar``.
+        """
         if self._volume != 1.0:
             planar *= np.float32(self._volume)
-        soft_limit_any(planar)
-        if self.channels == 1:
-            mono: Audio = planar[0]
-            return mono
-        out: Audio = np.ascontiguousarray(planar.T)
+        out: Audio = planar[0].copy() if self.channels == 1 else np.ascontiguousarray(planar.T)
+        if over is not None and len(over):
+            out[:len(over)] += over
+        soft_limit_any(out)
         return out
+
+    def _render_layout(self, start: int, frames: int, bed_gain: npt.NDArray[np.float32] | None = None,
+                       bed_depth: npt.NDArray[np.float32] | None = None, under: Planar | None = None) -> Audio:
+        """``render`` with a bed or more than one channel: ``(frames, channels)``, or 1-D for mono.
+
+        The bed (times ``bed_gain``, plus ``under``) is made planar; it and the
+        cues are added into the interleaved block column by column: numpy copies
+        ``planar.T`` into an interleaved array two samples at a time, about five
+        times slower.  Each sample gets the same additions in the same order.
+        """
+        layout = self.layout
+        channels = self.channels
+        planar = layout.bed.render(start, frames, bed_depth) if layout.bed is not None else None
+        if planar is not None and bed_gain is not None:
+            planar *= bed_gain
+        if under is not None:
+            planar = under.copy() if planar is None else planar + under
+        if channels == 1:
+            mono = planar[0] if planar is not None else np.zeros(frames, dtype=np.float32)
+            for _, lo, piece in self._pieces(start, start + frames):
+                mono[lo - start : lo - start + len(piece)] += piece
+            mixed: Audio = mono
+        else:
+            if planar is not None:
+                mixed = np.empty((frames, channels), dtype=np.float32)
+                for channel in range(channels):
+                    mixed[:, channel] = planar[channel]
+            else:
+                mixed = np.zeros((frames, channels), dtype=np.float32)
+            for event, lo, piece in self._pieces(start, start + frames):
+                at, hi = lo - start, lo - start + len(piece)
+                left, right = layout.gains(event)
+                scaled = piece * np.float32(left)
+                mixed[at:hi, 0] += scaled
+                mixed[at:hi, 1] += scaled if right == left else piece * np.float32(right)
+        if self._volume != 1.0:
+            mixed *= np.float32(self._volume)
+        soft_limit_any(mixed)
+        return mixed
 
     def blocks(self, block_frames: int, start: int = 0, end: int | None = None) -> Iterator[Audio]:
         """Consecutive blocks of ``block_frames`` from ``start`` to ``end`` (the last may be shorter)."""

@@ -21,13 +21,15 @@ its release.  The frame map records both, so the clock stays the sink's.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 
+from voiceguide.audio.bed import Planar
 from voiceguide.audio.mixer import CENTRE_GAIN
 from voiceguide.audio.sinks import Sink
 from voiceguide.base import SAMPLE_RATE, Audio
+from voiceguide.play.bed_track import BedTrack, Curve, Layer
 from voiceguide.play.frame_map import SPOKEN, FrameMap, Notice, SegmentKind
 from voiceguide.play.program import Program, Snapshot
 from voiceguide.play.status import PlayState, next_sound, sound_at, speech_end
@@ -44,7 +46,32 @@ class Renderer(Protocol):
     """Frames from the start whose samples are final (all of them once the session is complete)."""
 
     def render(self, start: int, frames: int) -> Audio:
-        """``frames`` samples from session frame ``start``."""
+        """``frames`` samples from session frame ``start``: a new array, which the caller may keep."""
+        ...
+
+
+class BedRenderer(Renderer, Protocol):
+    """A renderer with a bed that can go on alone while the session stands still (``mixer.Mixer``)."""
+
+    @property
+    def has_bed(self) -> bool: ...
+
+    def bed_depth(self, frame: int) -> float:
+        """How far down the bed's duck is at session ``frame`` (0 to 1)."""
+        ...
+
+    def render(self, start: int, frames: int, *, bed_gain: Curve | None = None, bed_depth: Curve | None = None,
+               under: Planar | None = None) -> Audio:
+        """The session's samples, the bed scaled by ``bed_gain``, ducked to ``bed_depth``, over ``under``."""
+        ...
+
+    def render_bed(self, start: int, frames: int, *, level_at: int, depth: float | Curve, cap: float | Curve,
+                   gain: float | Curve) -> Planar | None:
+        """The bed alone from bed frame ``start`` at the levels of session frame ``level_at``."""
+        ...
+
+    def finish(self, planar: Planar, over: Audio | None = None) -> Audio:
+        """The bed as output: at the volume, ``over`` added, limited."""
         ...
 
 
@@ -161,6 +188,8 @@ class Transport:
         self._volume = volume
         self._cursor_frame = start_frame
         self._frames = FrameMap(sink.position)
+        self._bed = BedTrack(self._bed_depth, written=sink.position, sample_rate=sample_rate)
+        """The bed across pauses and answers (``bed_track``): the frame map's twin for the sound under them."""
         self._polled_out = sink.position
         self._feedback = FeedbackQueue()
         self.paused = False
@@ -214,6 +243,7 @@ class Transport:
         """Drop the sink's unplayed queue; the cursor goes back to the first unplayed session frame."""
         dropped_frames = self._sink.discard()
         resume_frame, owed_dropped = self._frames.truncate(self._frames.written_frames - dropped_frames)
+        self._bed.truncate(self._frames.written_frames)
         self._owed = max(0, self._owed - owed_dropped)
         if resume_frame is not None:
             self._cursor_frame = resume_frame
@@ -276,6 +306,7 @@ class Transport:
         self.heard_session_frames += self._frames.session_frames_in(self._polled_out, now)
         self._polled_out = now
         self._frames.forget_played(now)
+        self._bed.forget_played(now)
         return notices
 
     # -- writing -----------------------------------------------------------------
@@ -303,6 +334,9 @@ class Transport:
 
     def _next_block(self) -> Audio:
         """One block: feedback, session audio or silence; shorter only at the very end."""
+        whole = self._whole_session_block()
+        if whole is not None:
+            return whole
         shape = (self._block_frames, self.channels) if self.channels > 1 else self._block_frames
         block = np.zeros(shape, dtype=np.float32)
         filled = 0
@@ -313,6 +347,28 @@ class Transport:
                 break
         return block[:filled] if self.ended else block
 
+    def _whole_session_block(self) -> Audio | None:
+        """The renderer's own block when a whole block is session audio (most are); else None.
+
+        What ``_fill`` would copy into a fresh block, without the copy.
+        """
+        view = self._view
+        frames = self._block_frames
+        if (self._feedback.pending or self._owed or self.stopping or self.paused or view.renderer is None
+                or self._cursor_frame + frames > view.ready_frames):
+            return None
+        block = view.renderer.render(self._cursor_frame, frames)
+        shape = (frames, self.channels) if self.channels > 1 else (frames,)
+        if block.shape != shape or block.dtype != np.float32:  # e.g. a mono mix into a stereo sink
+            shaped = np.zeros(shape, dtype=np.float32)
+            shaped[:] = block
+            block = shaped
+        voiced = getattr(view.renderer, "voiced", None)
+        self._block_voiced = True if voiced is None else voiced(self._cursor_frame, frames)
+        self._frames.add("session", frames, self._cursor_frame)
+        self._cursor_frame += frames
+        return block
+
     def _fill(self, out: Audio) -> int:
         """Write into ``out`` from the cursor; returns the frames that advance the block (0: stop filling)."""
         need = len(out)
@@ -320,16 +376,21 @@ class Transport:
             if self._feedback.over:
                 return self._fill_over(out)
             piece, text = self._feedback.take(need)
-            out[:len(piece)] = piece
+            out[:len(piece)] = self._standing(len(piece), piece)
             self._frames.add("feedback", len(piece), self._cursor_frame, text)
             self._block_voiced = True
             return len(piece)
         if self._owed and not self._feedback.pending and not self.paused:
             self._give_back_owed()
         if self.stopping:
-            self.ended = True
-            return 0
+            if self._bed.silent or self._bed_renderer() is None:
+                self.ended = True
+                return 0
+            out[:need] = self._standing(need)  # the bed fading out after "Stopping."
+            self._frames.add("pause", need, self._cursor_frame)
+            return need
         if self.paused:
+            out[:need] = self._standing(need)
             self._frames.add("pause", need, self._cursor_frame)
             return need
         view = self._view
@@ -339,7 +400,7 @@ class Transport:
             limit = min(limit, self._feedback.start_frame)
         if self._cursor_frame < limit:
             take = min(need, limit - self._cursor_frame)
-            out[:take] = view.renderer.render(self._cursor_frame, take)
+            out[:take] = self._session(self._cursor_frame, take)
             voiced = getattr(view.renderer, "voiced", None)
             self._block_voiced |= True if voiced is None else voiced(self._cursor_frame, take)
             self._frames.add("session", take, self._cursor_frame)
@@ -351,7 +412,8 @@ class Transport:
         self.refresh(force=True)
         if view.ready_frames > self._cursor_frame or view.complete:
             return self._fill(out)
-        # The next step's speech is still being synthesized: wait in silence.
+        # The next step's speech is still being synthesized: wait (over the bed, if there is one).
+        out[:need] = self._standing(need)
         self._frames.add("wait", need, self._cursor_frame)
         self.wait_frames += need
         return need
@@ -366,13 +428,13 @@ class Transport:
             quiet_until = min(quiet_until, upcoming)
         if cursor < quiet_until and view.renderer is not None:
             piece, text = self._feedback.take(min(len(out), quiet_until - cursor))
-            out[:len(piece)] = view.renderer.render(cursor, len(piece)) + piece
+            out[:len(piece)] = self._session(cursor, len(piece), voiced=True) + piece
             self._block_voiced = True
             self._frames.add("overlay", len(piece), cursor, text)
             self._cursor_frame += len(piece)
             return len(piece)
         piece, text = self._feedback.take(len(out))
-        out[:len(piece)] = piece
+        out[:len(piece)] = self._standing(len(piece), piece)
         self._block_voiced = True
         self._frames.add("feedback", len(piece), cursor, text, owed=True)
         self._owed += len(piece)
@@ -394,3 +456,51 @@ class Transport:
         self._cursor_frame += skip
         self._owed -= skip
         self.skipped_frames += skip
+
+    # -- the bed under a standing session ----------------------------------------
+
+    def _bed_renderer(self) -> BedRenderer | None:
+        """The renderer, when it has a bed to go on under a pause (``mixer.Mixer``)."""
+        renderer = self._view.renderer
+        return cast(BedRenderer, renderer) if getattr(renderer, "has_bed", False) else None
+
+    def _bed_depth(self, frame: int) -> float:
+        renderer = self._bed_renderer()
+        return renderer.bed_depth(frame) if renderer is not None else 0.0
+
+    def _session(self, start: int, frames: int, *, voiced: bool = False) -> Audio:
+        """The session's samples from ``start``, its bed coming back after a pause or a jump (``voiced``: ducked
+        under an answer said over them)."""
+        renderer = self._view.renderer
+        assert renderer is not None
+        with_bed = self._bed_renderer()
+        gain, depth, layers = self._bed.session(start, frames, voiced=voiced, layers=with_bed is not None)
+        if with_bed is None or (gain is None and depth is None and not layers):
+            return renderer.render(start, frames)
+        return with_bed.render(start, frames, bed_gain=gain, bed_depth=depth,
+                               under=self._layers(with_bed, layers, frames))
+
+    def _standing(self, frames: int, over: Audio | None = None) -> Audio:
+        """``frames`` with the session standing still: the bed flowing on under ``over`` (spoken feedback)."""
+        with_bed = self._bed_renderer()
+        layers = self._bed.standing(self._cursor_frame, frames, paused=self.paused, voiced=over is not None,
+                                    stopping=self.stopping, layers=with_bed is not None)
+        planar = self._layers(with_bed, layers, frames) if with_bed is not None else None
+        if with_bed is None or planar is None:
+            if over is not None:
+                return over
+            shape = (frames, self.channels) if self.channels > 1 else frames
+            return np.zeros(shape, dtype=np.float32)
+        return with_bed.finish(planar, over)
+
+    @staticmethod
+    def _layers(renderer: BedRenderer, layers: list[Layer], frames: int) -> Planar | None:
+        """The layers' beds summed, planar (None: no layer)."""
+        total = None
+        for layer in layers:
+            planar = renderer.render_bed(layer.position, frames, level_at=layer.level_at, depth=layer.depth,
+                                         cap=layer.cap, gain=layer.gain)
+            if planar is None:
+                return None
+            total = planar if total is None else total + planar
+        return total

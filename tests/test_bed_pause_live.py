@@ -1,0 +1,155 @@
+"""A live pause over a bed, played into a real PulseAudio null sink and measured from the recording.
+
+The bed is a file of noise between 8 and 10 kHz, where espeak-ng's voice has
+little energy, so the bed's level can be followed through the answers (in 50-ms
+windows of that band) and any click shows below 6 kHz, where the bed has
+none.  The session: a sentence, a 4-s pause step (the key is pressed in it), a
+last sentence.  The unit tests with exact gains are in ``test_bed_pause.py``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+import soundfile
+from scipy import signal
+
+from tests.onsets import detect_onsets
+from tests.pulse import RECORD_RATE, PulseServer
+from tests.terminal import Terminal
+from tests.test_live import _clip_seconds
+from voiceguide.play.bed_track import PAUSE_BED_DB, PAUSE_FADE_SECONDS
+from voiceguide.play.transport import FEEDBACK_GAP_SECONDS
+
+pytestmark = pytest.mark.live
+
+RATE = RECORD_RATE
+WINDOW = round(0.05 * RATE)
+SPEECH_TOLERANCE = 0.010
+SESSION = """\
+voiceguide: 1
+title: Bed pause
+background: {sound: band.wav, fade: 1s}
+steps:
+  - say: Rest here.
+  - pause: 4s
+  - say: Well done.
+"""
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("bed-pause")
+    noise = np.random.default_rng(21).standard_normal(20 * RATE)
+    band = signal.sosfiltfilt(signal.butter(8, [8000, 10000], btype="bandpass", fs=RATE, output="sos"), noise)
+    soundfile.write(str(path / "band.wav"), (0.3 * band / np.abs(band).max()).astype(np.float32), RATE)
+    (path / "session.yaml").write_text(SESSION)
+    return path
+
+
+def _levels(samples: npt.NDArray[np.float64], sos: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """dBFS of each 50-ms window of ``samples`` filtered by ``sos``."""
+    filtered = signal.sosfilt(sos, samples)
+    count = len(filtered) // WINDOW
+    power = np.mean(filtered[:count * WINDOW].reshape(count, WINDOW) ** 2, axis=1)
+    levels: npt.NDArray[np.float64] = 10 * np.log10(power + 1e-20)
+    return levels
+
+
+def _speech_onsets(samples: npt.NDArray[np.float64]) -> list[float]:
+    """Onsets (s) below 6 kHz: the voice, and anything else that is not the bed (a click)."""
+    low = signal.sosfilt(signal.butter(8, 6000, fs=RATE, output="sos"), samples)
+    return [o / RATE for o in detect_onsets(low, RATE)]
+
+
+def test_a_live_pause_fades_the_bed_down_answers_over_it_and_resuming_brings_it_back(
+        pulse_server: PulseServer, workdir: Path) -> None:
+    env = {**pulse_server.env, "PYTHONUNBUFFERED": "1"}
+    voiceguide = [sys.executable, "-m", "voiceguide"]
+    script = str(workdir / "session.yaml")
+    rendered = workdir / "render.wav"
+    done = subprocess.run([*voiceguide, "render", script, "-o", str(rendered), "--mono"], env=env,
+                          capture_output=True, text=True, timeout=120)  # also fills the speech cache
+    assert done.returncode == 0, done.stderr
+    render, rate = soundfile.read(str(rendered), dtype="float64")
+    assert rate == RATE
+    render_onsets = _speech_onsets(render)
+    assert len(render_onsets) == 3, render_onsets  # title, "Rest here.", "Well done."
+
+    recording = workdir / "live.wav"
+    pause_seconds = 3.0
+    with pulse_server.record(recording):
+        print("playing a session with a bed, pausing it for 3 s in its pause step ...", flush=True)
+        term = Terminal([*voiceguide, "play", script, "--plain", "--no-log"], env)
+        try:
+            term.wait_for("Rest here.")
+            time.sleep(2.0)  # about 1.2 s into the pause step: the bed steady, no voice
+            term.press(b" ")
+            term.wait_for("Paused.")
+            time.sleep(pause_seconds)
+            term.press(b" ")
+            term.wait_for("Resuming.")
+            status = term.finish()
+            pulse_server.wait_for_the_last_buffers(recording)
+        finally:
+            term.close()
+    assert status == 0, term.text
+    announcement = next(line.strip() for line in term.text.splitlines() if line.strip().startswith("Resuming."))
+    (resume_length, resume_bias), (paused_length, paused_bias) = _clip_seconds(env, announcement, "Paused.")
+    live = pulse_server.read(recording)
+
+    # Where things happened: the voice's onsets, the answers' taken back to their clips' starts.
+    onsets = _speech_onsets(live)
+    offset = onsets[1] - render_onsets[1]  # live time = render time + offset, up to the pause
+    paused_at = next(o for o in onsets if o > offset + render_onsets[1] + 1.5) - paused_bias
+    resumed_at = next(o for o in onsets if o > paused_at + pause_seconds - 0.5) - resume_bias
+    # The session goes on from the frame the pause reached, later by the pause and the answer.
+    delay = resumed_at - paused_at + resume_length + FEEDBACK_GAP_SECONDS
+    well_done = offset + render_onsets[2] + delay
+    nearest = min(onsets, key=lambda o: abs(o - well_done))
+    assert abs(nearest - well_done) < SPEECH_TOLERANCE, f"'Well done.' {1000 * (nearest - well_done):+.1f} ms off"
+    # Nothing else below 6 kHz: the bed's fades, its crossfade back and the answers over it never click.
+    sounds = [(offset + render_onsets[0], offset + render_onsets[1] + 1.0), (paused_at, paused_at + paused_length),
+              (resumed_at, resumed_at + resume_length), (nearest, nearest + 1.0)]
+    for onset in onsets:
+        assert any(a - 0.05 <= onset <= b for a, b in sounds), f"a sound at {onset:.3f} s that is no voice"
+
+    band = _levels(live, signal.butter(6, [7800, 10200], btype="bandpass", fs=RATE, output="sos"))
+    low = _levels(live, signal.butter(8, 6000, fs=RATE, output="sos"))
+    voice = low > band - 15  # windows where the voice (below 6 kHz) may spill into the band
+    voice |= np.roll(voice, 1) | np.roll(voice, -1)
+
+    def bed(start: float, end: float, *, quiet_only: bool = True) -> npt.NDArray[np.float64]:
+        a, b = round(start * RATE / WINDOW), round(end * RATE / WINDOW)
+        picked = band[a:b][~voice[a:b]] if quiet_only else band[a:b]
+        return picked
+
+    steady = float(np.median(bed(offset + render_onsets[1] + 1.0, paused_at - 0.1)))
+    quiet = steady + PAUSE_BED_DB
+    print(f"bed {steady:.1f} dBFS in its band before the pause; in the pause (median) "
+          f"{np.median(bed(paused_at + 2.0, resumed_at - 0.1)):.1f}", flush=True)
+    # Never cut: the bed sounds under every answer and all through the pause.
+    lowest = float(bed(paused_at, well_done, quiet_only=False).min())
+    assert lowest > quiet - 4, f"the bed fell to {lowest:.1f} dBFS (at the pause's level: {quiet:.1f})"
+    # Under "Paused.": ducked (or already fading), heard.
+    lowest = float(bed(paused_at, paused_at + paused_length, quiet_only=False).min())
+    assert lowest > steady - 10, f"under 'Paused.' the bed fell to {lowest:.1f} dBFS (from {steady:.1f})"
+    # Down gradually over 1.5 s: mid-fade it is between the two levels, then it stays at the pause's level.
+    middle = bed(paused_at + 0.9, paused_at + 1.3)
+    assert len(middle) and quiet + 1 < middle.mean() < steady - 3, f"mid-fade {middle.round(1)}: not a fade"
+    settled = bed(paused_at + PAUSE_FADE_SECONDS + 0.5, resumed_at - 0.1)
+    assert abs(np.median(settled) - quiet) < 1.5 and np.all(np.abs(settled - quiet) < 4), settled.round(1)
+    falling = bed(paused_at, paused_at + PAUSE_FADE_SECONDS + 0.5)
+    assert np.all(falling[1:] < np.minimum.accumulate(falling)[:-1] + 2), f"not going down: {falling.round(1)}"
+    assert np.all(np.diff(falling) > -4), f"a step down: {falling.round(1)}"
+    # Back up after "Resuming.": never a step, and at its level once the answer is over.
+    rising = bed(resumed_at, resumed_at + resume_length + FEEDBACK_GAP_SECONDS + 1.5)
+    assert np.all(np.diff(rising) < 4), f"a step up: {rising.round(1)}"
+    back = bed(resumed_at + resume_length + FEEDBACK_GAP_SECONDS + 1.5, well_done - 0.5)
+    assert len(back) and abs(np.median(back) - steady) < 1.5, f"not back to {steady:.1f}: {back.round(1)}"
