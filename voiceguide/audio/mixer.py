@@ -50,6 +50,8 @@ class Layout:
     channels: int = 1
     bed: Bed | None = None
     pan: float = SIDE_PAN
+    least_length: int = 0
+    """Frames the whole session lasts at least (``timeline.compiler.least_length``), for ``Bed.final_frames``."""
 
     def gains(self, event: Event) -> tuple[float, float]:
         """The (left, right) gains of ``event``: panned for a side's cue, else centred."""
@@ -180,7 +182,8 @@ class Mixer:
         bed = self.layout.bed
         # Frames whose samples cannot change as more of the session is compiled: the bed's duck
         # looks ahead, and its fade at the end waits for the end.
-        self.final_frames = self.length if complete or bed is None else max(0, self.length - bed.holdback)
+        self.final_frames = (self.length if complete or bed is None
+                             else bed.final_frames(self.length, self.layout.least_length))
 
     @property
     def volume(self) -> float:
