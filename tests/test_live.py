@@ -359,6 +359,50 @@ def test_interrupt_stops_cleanly_and_restores_the_terminal(
     assert "Traceback" not in term.text and expected_words in term.text
 
 
+_FIRST_BLOCKS = """\
+import sys
+import numpy as np
+from voiceguide.play.live import LiveOutput, QUEUE_FRAMES
+out = LiveOutput()
+block = out.block_frames
+blocks = QUEUE_FRAMES // block
+states = []
+for k in range(blocks):
+    burst = np.zeros(block, dtype=np.float32)
+    burst[:64] = 0.04 * (k + 1)  # which block a burst came from is its height
+    states.append(out.started)
+    out.write(burst)
+states.append(out.started)
+for _ in range(blocks):  # (the stream's own buffer, ~5 blocks, is not played out when it stops)
+    while out.free_frames() < block:
+        out.drain()
+    out.write(np.zeros(block, dtype=np.float32))
+out.close()
+print(" ".join(str(int(s)) for s in states))
+"""
+
+
+def test_the_stream_starts_once_the_queue_is_full_and_its_first_block_is_heard(
+    pulse_server: PulseServer, env: dict[str, str], workdir: Path,
+) -> None:
+    # The stream opens at once but starts only with the first blocks queued; PulseAudio may drop the first
+    # blocks a stream plays, which the lead-in silence must absorb: every written block is heard, in order.
+    recording = workdir / "first-blocks.wav"
+    with pulse_server.record(recording):
+        done = subprocess.run([sys.executable, "-c", _FIRST_BLOCKS], env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        pulse_server.wait_for_the_last_buffers(recording)
+    states = [int(s) for s in done.stdout.split()]
+    assert states == [0] * (len(states) - 1) + [1]  # started when the queue was full, not before
+    samples = pulse_server.read(recording)
+    loud = np.flatnonzero(np.abs(samples) > 0.02)
+    starts = loud[np.concatenate([[True], np.diff(loud) > 1])]
+    heights = [round(float(np.median(samples[s:s + 64])) / 0.04) for s in starts]
+    assert heights == list(range(1, len(states))), (heights, starts, len(samples))
+    assert set(np.diff(starts)) == {1024}
+
+
 TRIP = """\
 import os, signal, sys
 class Trip:  # Ctrl-C the moment the player starts importing the module named first
@@ -395,6 +439,22 @@ def test_ctrl_c_while_play_starts_stops_quietly_with_the_terminal_as_found(
         assert list(scratch.iterdir()) == []  # no speech worker's folder, no sink's file
     finally:
         term.close()
+
+
+def test_an_engine_that_cannot_start_is_one_sentence_though_it_opens_beside_the_device(
+    env: dict[str, str], workdir: Path, tmp_path: Path,
+) -> None:
+    # The engine opens on a thread while the device opens: its failure still ends the command with its
+    # own sentence, before any sound, and leaves no worker's folder behind.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    done = subprocess.run(_voiceguide("play", str(workdir / "session.yaml"), "--plain", "--voice", "no-such-voice-zz"),
+                          env={**env, "TMPDIR": str(scratch)}, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert "no-such-voice-zz" in done.stderr and "Traceback" not in done.stderr
+    assert "Live test" not in done.stdout  # the session never started
+    assert list(scratch.iterdir()) == []
 
 
 def test_devices_lists_the_null_sink_route(env: dict[str, str]) -> None:
@@ -662,7 +722,9 @@ def test_screen_at_60_columns_keeps_the_step_no_stray_library_lines_and_q_ends_s
         _set_columns(term, 60)
         term.wait_for("· Guidance · “Find a comfort")  # the step's name and its sentence, at 60 columns
         term.wait_for("LI4, left side", timeout=30)
-        _wait_until(lambda: log.exists() and log.read_text().count("underrun occurred") == NOISE_LINES)
+        # At least: a real underrun of a loaded machine writes the same line (waiting for exactly ten waited
+        # out the timeout then).
+        _wait_until(lambda: log.exists() and log.read_text().count("underrun occurred") >= NOISE_LINES)
         term.press(b"q")
         assert term.finish() == 0, term.text
     finally:

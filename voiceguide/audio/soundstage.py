@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,9 @@ PEAK_MARGIN = 1.41
 
 BED_PEAK_SHARE = 0.5
 """A bed's peaks may use at most this share of the ceiling: the rest is the voice's."""
+
+LOWEST_LEVEL_DB = -60.0
+"""No bed is lowered (``Soundstage.with_bed_lowered``) under this level, the lowest a script may write."""
 
 
 class BackgroundRequest(Protocol):
@@ -72,9 +76,14 @@ def background_choice(request: BackgroundRequest) -> BackgroundChoice:
     return BackgroundChoice(sound=chosen, off=request.no_background, mono=request.mono)
 
 
-def soundstage(script: Script, request: BackgroundRequest, cache_dir: Path | None) -> Soundstage:
-    """The session's channels and bed, from the script and what the command line asks."""
-    return Soundstage(script, background_choice(request), cache_dir=cache_dir)
+def soundstage(script: Script, request: BackgroundRequest, cache_dir: Path | None, *,
+               least_length: int = 0) -> Soundstage:
+    """The session's channels and bed, from the script and what the command line asks.
+
+    ``least_length``: frames the session lasts at least, for a live player that starts before it is
+    all laid out (``timeline.compiler.least_length``).
+    """
+    return Soundstage(script, background_choice(request), cache_dir=cache_dir, least_length=least_length)
 
 
 @dataclass(frozen=True)
@@ -140,12 +149,14 @@ class Soundstage:
     """Channels and bed of one session; ``layout`` for the mixer, ``voice_ceiling_dbtp`` for the file gain."""
 
     def __init__(self, script: Script, choice: BackgroundChoice, *, cache_dir: Path | None,
-                 file_gain_db: float = 0.0, sample_rate: int = SAMPLE_RATE) -> None:
+                 file_gain_db: float = 0.0, sample_rate: int = SAMPLE_RATE, least_length: int = 0) -> None:
         self.script = script
+        self.least_length = least_length
         self.choice = choice
         self.sample_rate = sample_rate
         self.cache_dir = cache_dir
         self.file_gain_db = file_gain_db
+        self.bed_lowered_db = 0.0
         backgrounds = [] if choice.off else script_backgrounds(script)
         if choice.sound is not None:
             backgrounds = [_replace(b, choice.sound) or choice.sound for b in backgrounds] or [choice.sound]
@@ -155,6 +166,7 @@ class Soundstage:
         self._folder = Path(script.position.path).resolve().parent if script.position.path else Path.cwd()
         self._sources: dict[tuple[str, bool], BedSource] = {}
         self._loudness: dict[tuple[str, bool], tuple[float, float]] = {}
+        self._making = threading.RLock()  # ``prepare`` on a thread, the mixer's layouts on another
         for background in backgrounds:  # every file is found (and read) before any work
             self._source(background)
 
@@ -165,12 +177,44 @@ class Soundstage:
         copy.file_gain_db = file_gain_db
         return copy
 
+    def prepare(self) -> None:
+        """Make and measure every bed's sound now, ahead of the first layout (a live player's thread).
+
+        A built-in sound's pools (~0.1-0.3 s) and, with a cold cache, its loudness (as long again) are
+        then made while the speech engine starts, rather than before the first block.  A failure is
+        left for the layout to meet and report.
+        """
+        for background in self._backgrounds():
+            with self._making, contextlib.suppress(Exception):  # (a layout waits, rather than make it twice)
+                self.source(BedChange(0, background))
+                self._source(background).peak_bound(self.channels)
+
+    def with_bed_lowered(self, lowered_db: float) -> Soundstage:
+        """The same stage with every bed ``lowered_db`` under its ``level`` (``render --loudness``, sparse sessions).
+
+        In a session of long silences BS.1770's gate counts the bed, and a bed
+        20 dB under the voice can pull the file's loudness several LU under the
+        voice's: ``render`` then lowers the bed until the voice, as loud as it
+        may go, brings the file to ``--loudness`` (``play.render.levelled_for_file``).
+        """
+        copy = object.__new__(Soundstage)
+        copy.__dict__.update(self.__dict__)
+        copy.bed_lowered_db = max(0.0, lowered_db)
+        return copy
+
+    def _lowered(self, background: Background | None) -> Background | None:
+        if background is None or self.bed_lowered_db <= 0:
+            return background
+        return dataclasses.replace(background, level_db=max(LOWEST_LEVEL_DB, background.level_db - self.bed_lowered_db))
+
     def layout(self, events: Sequence[Event], beds: Sequence[BedChange], length: int, complete: bool) -> Layout:
         """The mixer's layout for the known part of the session."""
         changes = resolved_changes(self.script, beds, self.choice) if self.has_bed else []
+        if self.bed_lowered_db > 0:
+            changes = [dataclasses.replace(c, background=self._lowered(c.background)) for c in changes]
         spans = plan_spans(changes, length, complete, self, self.sample_rate)
         bed = Bed(spans, events, self.channels, sample_rate=self.sample_rate) if spans else None
-        return Layout(channels=self.channels, bed=bed)
+        return Layout(channels=self.channels, bed=bed, least_length=self.least_length)
 
     # -- the SourceFactory of plan_spans -----------------------------------------
 
@@ -178,8 +222,9 @@ class Soundstage:
         """``change``'s sound and its linear gain: ``level`` under the voice, at the file's gain."""
         background = change.background
         assert background is not None
-        source = self._source(background)
-        loudness, peak = self._calibration(background, source)
+        with self._making:
+            source = self._source(background)
+            loudness, peak = self._calibration(background, source)
         gain = db_to_gain(self.file_gain_db + REFERENCE_LUFS + background.level_db - loudness)
         peak *= gain
         limit = BED_PEAK_SHARE * db_to_gain(CEILING_DBTP)
@@ -208,11 +253,15 @@ class Soundstage:
         room = db_to_gain(CEILING_DBTP) - self.bed_peak()
         return 20 * math.log10(max(room, 1e-3) / widest)
 
-    def _backgrounds(self) -> list[Background]:
+    def backgrounds(self) -> list[Background]:
+        """Every background of the session as the script and the command line chose them (not lowered)."""
         found = [] if self.choice.off else script_backgrounds(self.script)
         if self.choice.sound is not None:
             found = [_replace(b, self.choice.sound) or self.choice.sound for b in found] or [self.choice.sound]
         return found
+
+    def _backgrounds(self) -> list[Background]:
+        return [b for b in map(self._lowered, self.backgrounds()) if b is not None]
 
     def _source(self, background: Background) -> BedSource:
         key = (background.sound, background.builtin)

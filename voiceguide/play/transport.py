@@ -16,6 +16,11 @@ it is mixed over the session, whose frames go on under it, up to the next
 sound of the session; if the answer is longer, the session waits for the rest
 ("owed" frames), and as many frames of the hold's silence are skipped before
 its release.  The frame map records both, so the clock stays the sink's.
+
+A bed goes on while the session stands still (paused, answering, waiting for
+speech): ``bed_track.BedTrack`` keeps its course beside the frame map, and a
+rewind takes both back to the same output frame.  Only the bed differs from
+the render, and only until it has crossfaded back into the session's own.
 """
 
 from __future__ import annotations
@@ -200,6 +205,9 @@ class Transport:
         """True once the last frame to be written has been written."""
         self.wait_frames = 0
         """Frames of silence written because speech for the next step was not ready yet."""
+        self.begun = False
+        """True once a block has been written.  Before that, nothing is written while the first frames are not
+        ready (a cold start): no silence queued ahead of the first sound, which plays at the start frame."""
         self.heard_session_frames = 0
         """Frames of session audio the sink has played, as far as ``poll`` has looked (for the session log)."""
         self.skipped_frames = 0
@@ -318,12 +326,14 @@ class Transport:
         while not self.ended and self._sink.free_frames() >= self._block_frames:
             self._block_voiced = False
             block = self._next_block()
-            if len(block):
-                write_marked = getattr(self._sink, "write_marked", None)
-                if write_marked is not None:  # the live stream tells a listener which blocks hold our voice
-                    write_marked(block, self._block_voiced)
-                else:
-                    self._sink.write(block)
+            if not len(block):
+                break
+            self.begun = True
+            write_marked = getattr(self._sink, "write_marked", None)
+            if write_marked is not None:  # the live stream tells a listener which blocks hold our voice
+                write_marked(block, self._block_voiced)
+            else:
+                self._sink.write(block)
             written += 1
             if max_blocks is not None and written >= max_blocks:
                 return
@@ -345,7 +355,7 @@ class Transport:
             filled += taken
             if taken == 0:
                 break
-        return block[:filled] if self.ended else block
+        return block[:filled] if self.ended or not (filled or self.begun) else block
 
     def _whole_session_block(self) -> Audio | None:
         """The renderer's own block when a whole block is session audio (most are); else None.
@@ -412,6 +422,8 @@ class Transport:
         self.refresh(force=True)
         if view.ready_frames > self._cursor_frame or view.complete:
             return self._fill(out)
+        if not self.begun and len(out) == self._block_frames:
+            return 0  # nothing written yet: the first block waits for the first frames
         # The next step's speech is still being synthesized: wait (over the bed, if there is one).
         out[:need] = self._standing(need)
         self._frames.add("wait", need, self._cursor_frame)
