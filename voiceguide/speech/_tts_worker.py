@@ -33,8 +33,8 @@ different checksums; 100 texts spoken in turn by one prepared engine: 1 take
 of 100 the same as a fresh engine's).  So this process never speaks itself:
 every utterance is spoken by a child forked from it, which speaks once, sends
 its samples back and exits (the kernel ends it if this process goes first).
-Every take then starts from the same state and is byte-identical whatever was spoken before, in this process
-or another (two children at a time).  The children fork from an engine this
+Every take then starts from the same state and is byte-identical whatever was
+spoken before, in this process or another (two children at a time).  The children fork from an engine this
 process prepares once as it starts (``_tts_prepared``: espeak started in its
 synchronous mode, voice and rate set here, nothing spoken), so none of them
 loads the phoneme data or the voice again, and starting needs one quick child
