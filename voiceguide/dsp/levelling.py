@@ -173,12 +173,13 @@ def _limiter_curve(envelope: npt.NDArray[np.float32], gain: float, target: float
     breaks = np.flatnonzero(np.diff(hot) > 4 * half)
     firsts = hot[np.concatenate([[0], breaks + 1])].tolist()
     lasts = hot[np.concatenate([breaks, [hot.size - 1]])].tolist()
-    stretches = [(max(0, first - 4 * half), min(size, last + 4 * half + 1)) for first, last in zip(firsts, lasts)]
+    stretches = [(max(0, first - 4 * half), min(size, last + 4 * half + 1))
+                 for first, last in zip(firsts, lasts, strict=True)]
     gathered = np.concatenate([scaled[low:high] for low, high in stretches]).astype(np.float64)
     need = np.minimum(1.0, target / np.maximum(gathered, 1e-12))
     smooth = np.minimum(running_mean(running_min(need, half), half), 1.0)
     index, curve, offset = [], [], 0
-    for (low, high), first, last in zip(stretches, firsts, lasts):
+    for (low, high), first, last in zip(stretches, firsts, lasts, strict=True):
         keep_low, keep_high = max(0, first - 2 * half), min(size, last + 2 * half + 1)
         index.append(np.arange(keep_low, keep_high))
         curve.append(smooth[offset + keep_low - low:offset + keep_high - low])
@@ -331,7 +332,7 @@ def _checked(levelled: Audio, envelope: npt.NDArray[np.float32], limited: tuple[
     # The stretches, each with its margin, end to end through one resampling: a junction's
     # ringing dies out within the margin, before what is read of either side.
     pieces, kept, offset = [], [], 0
-    for low, high in zip(lows, highs):
+    for low, high in zip(lows, highs, strict=True):
         start, stop = max(0, low - margin), min(size, high + margin)
         pieces.append(levelled[start:stop])
         kept.append((offset + low - start, offset + high - start))
