@@ -21,10 +21,9 @@ import pytest
 import soundfile
 from scipy import signal
 
-from tests.onsets import detect_onsets
+from tests.onsets import clip_seconds, detect_onsets
 from tests.pulse import RECORD_RATE, PulseServer
 from tests.terminal import Terminal
-from tests.test_live import _clip_seconds
 from voiceguide.play.bed_track import PAUSE_BED_DB, PAUSE_FADE_SECONDS
 from voiceguide.play.transport import FEEDBACK_GAP_SECONDS
 
@@ -111,7 +110,7 @@ def test_a_live_pause_fades_the_bed_down_answers_over_it_and_resuming_brings_it_
             term.close()
     assert status == 0, term.text
     announcement = next(line.strip() for line in term.text.splitlines() if line.strip().startswith("Resuming."))
-    (resume_length, resume_bias), (paused_length, paused_bias) = _clip_seconds(env, announcement, "Paused.")
+    (resume_length, resume_bias), (paused_length, paused_bias) = clip_seconds(env, announcement, "Paused.")
     live = pulse_server.read(recording)
     start = next(o for o in _speech_onsets(live))
     gaps = _dropouts(live, start)
