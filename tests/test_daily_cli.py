@@ -302,6 +302,10 @@ def test_quick_sessions_start_from_a_step_as_play_does_and_refuse_it_with_save(h
      "did you mean 'play'? 'voiceguide --help' lists every command"),
     (["render"], "'voiceguide render' needs SCRIPT", "'voiceguide render --help' lists its options"),
     (["play", "tiny.yaml", "--from"], "--from needs a value", "'voiceguide play --help' lists its options"),
+    (["play", "tiny.yaml", "--pase", "1.5"], "'voiceguide play' has no option --pase",
+     "did you mean --pace? 'voiceguide play --help' lists its options"),  # told by the top-level parser
+    (["render", "tiny.yaml", "extra"], "'voiceguide render' does not take extra",
+     "'voiceguide render --help' lists its options"),
     (["completion", "tcsh\x1b[2J"], "'tcsh\\x1b[2J' is not a choice of SHELL (bash, zsh, fish)",
      "'voiceguide completion --help' lists its options"),
 ])

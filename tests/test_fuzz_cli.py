@@ -45,7 +45,7 @@ class _FakeEngine(FakeSynthesizer):
 
 @pytest.fixture(scope="module")
 def fake_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The engine replaced by the fake, the speech cache in a folder of its own; yields a folder for scripts."""
+    """The engine replaced by the fake, its clips in a cache folder of their own; yields a folder for scripts."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pyttsx3_engine, "Pyttsx3Synthesizer", _FakeEngine)
         # check looks for a voice of the script's language: one fake voice that speaks English.

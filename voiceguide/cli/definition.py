@@ -84,11 +84,22 @@ def _add_start_options(parser: argparse.ArgumentParser) -> argparse._MutuallyExc
 class VoiceguideParser(argparse.ArgumentParser):
     """argparse's parser, whose usage errors are one sentence and a hint, as voiceguide's other errors."""
 
+    words: list[str] = []
+    """The command line being parsed (to tell which command an unrecognized option was given to)."""
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        import sys
+
+        self.words = [str(word) for word in (sys.argv[1:] if args is None else args)]
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str) -> NoReturn:
         """``voiceguide: error: SENTENCE`` and a hint, instead of the whole usage above argparse's sentence."""
-        from voiceguide.cli.usage_errors import usage_error
+        from voiceguide.cli.usage_errors import command_parser, usage_error
 
-        sentence, hint = usage_error(self.prog, message)
+        command = command_parser(self, self.words)
+        sentence, hint = usage_error(self.prog if command is None else command.prog, message,
+                                     [] if command is None else list(command._option_string_actions))
         self.exit(2, f"voiceguide: error: {sentence}\nhint: {hint}\n")
 
 
