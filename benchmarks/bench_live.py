@@ -111,11 +111,26 @@ def first_sound_seconds(pulse: PulseServer, env: dict[str, str], script: str, wo
     return float((onsets[0] - before) / rate)
 
 
+def compile_bytecode(root: Path, env: dict[str, str]) -> None:
+    """Compile ``root``'s package to bytecode, as installing it does: a launch then reads, not compiles, it.
+
+    Unless ``PYTHONDONTWRITEBYTECODE`` is set in ``env`` (``--no-compile``): then every launch compiles
+    its ~100 modules from source (0.3-0.4 s at a load of 12), which no installed copy does.
+    """
+    if env.get("PYTHONDONTWRITEBYTECODE"):
+        return
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "voiceguide")], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
 def first_sound_before_after(pulse: PulseServer, base: dict[str, str], session: str, work: Path,
                              commit: str, runs: int) -> None:
     """Launch to first sound, cold then warm, by this checkout and by a pristine copy of ``commit``, alternated."""
     before_root = pristine_copy(commit, work / "before")
     versions = [("now", ROOT), (commit, before_root)]
+    for _, root in versions:
+        compile_bytecode(root, base)
+    compiled = "from source, as PYTHONDONTWRITEBYTECODE" if base.get("PYTHONDONTWRITEBYTECODE") else "bytecode"
     times: dict[tuple[str, str], list[float]] = {}
     print(f"before the runs: {load()}")
     for run in range(runs):
@@ -127,7 +142,7 @@ def first_sound_before_after(pulse: PulseServer, base: dict[str, str], session: 
     print(f"after the runs: {load()}")
     lead_in = LEAD_IN_FRAMES / RATE
     print(f"launch -> first sound, now and {commit}, alternated, median of {runs} (min-max); "
-          f"lead-in silence now {lead_in:.2f} s (0.60 s at c6088a0):")
+          f"lead-in silence now {lead_in:.2f} s (0.60 s at c6088a0); the package run as {compiled}:")
     for cache in ("cold", "warm"):
         for name, _ in versions:
             values = times[(name, cache)]
@@ -216,12 +231,19 @@ def main() -> int:
     parser.add_argument("--session", default="sciatica", help="session for the first-sound figures")
     parser.add_argument("--before", default=BEFORE_COMMIT, help="the commit to compare with (default %(default)s)")
     parser.add_argument("--only-first-sound", action="store_true", help="skip the long timing capture")
+    parser.add_argument("--no-compile", action="store_true",
+                        help="run both versions from source, without bytecode (as these figures were once measured)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
         work = Path(tmp)
         with start_pulse(work / "pulse") as pulse:
             base = dict(pulse.env)
             base["PYTHONPATH"] = str(ROOT)
+            if args.no_compile:
+                base["PYTHONDONTWRITEBYTECODE"] = "1"
+            else:
+                base.pop("PYTHONDONTWRITEBYTECODE", None)
+                compile_bytecode(ROOT, base)
             if args.only_first_sound:
                 first_sound_before_after(pulse, base, args.session, work, args.before, args.runs)
                 return 0

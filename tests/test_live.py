@@ -34,7 +34,7 @@ import numpy.typing as npt
 import pytest
 import soundfile
 
-from tests.onsets import detect_onsets
+from tests.onsets import clip_seconds, detect_onsets
 from tests.pulse import PulseServer, no_device_env
 from tests.required import required
 from tests.terminal import Terminal
@@ -191,27 +191,6 @@ def terminal_factory(env: dict[str, str]) -> Iterator[Any]:
         terminal.close()
 
 
-def _clip_seconds(env: dict[str, str], *texts: str) -> list[tuple[float, float]]:
-    """For each feedback sentence: its cached clip's length and where the detector puts its onset."""
-    code = (
-        "import sys, json; from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer\n"
-        "from voiceguide.speech.clip_cache import default_cache_dir\nfrom voiceguide.speech.clips import SpeechBank\n"
-        "import numpy as np\n"
-        "from tests.onsets import detect_onsets\n"
-        "bank = SpeechBank(Pyttsx3Synthesizer(), default_cache_dir())\n"
-        "found = []\n"
-        "for text in sys.argv[1:]:\n"
-        "    clip = bank.clip(text)\n"
-        "    padded = np.concatenate([np.zeros(22050), clip, np.zeros(22050)])\n"
-        "    found.append([len(clip) / 22050, detect_onsets(padded, 22050)[0] / 22050 - 1.0])\n"
-        "print(json.dumps(found))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code, *texts], env=env, capture_output=True, text=True,
-                          timeout=60, cwd=Path(__file__).resolve().parent.parent)
-    assert done.returncode == 0, done.stderr
-    return [(float(length), float(bias)) for length, bias in json.loads(done.stdout)]
-
-
 # ---------------------------------------------------------------------------
 
 
@@ -253,7 +232,7 @@ def test_every_cue_is_on_time_around_a_pause_while_two_processes_burn_the_cpu(
     assert termios.tcgetattr(term.slave) == term.attrs_before
     announcement = next(line.strip() for line in term.text.splitlines() if line.startswith("Resuming."))
     assert announcement.startswith("Resuming. LI4, left side, ") and announcement.endswith(" seconds left.")
-    (resume_length, resume_bias), (_, paused_bias) = _clip_seconds(env, announcement, "Paused.")
+    (resume_length, resume_bias), (_, paused_bias) = clip_seconds(env, announcement, "Paused.")
 
     onsets = _onsets(pulse_server, recording)
     first = next(i for i, c in enumerate(plan) if c.step == "3")  # --from 3: the press step
@@ -302,7 +281,7 @@ def test_next_skips_to_the_next_steps_first_cue_and_quit_restores_the_terminal(
         pulse_server.wait_for_the_last_buffers(recording)
     assert status == 0, term.text
     assert termios.tcgetattr(term.slave) == term.attrs_before
-    [(next_length, next_bias)] = _clip_seconds(env, "Next step.")
+    [(next_length, next_bias)] = clip_seconds(env, "Next step.")
 
     onsets = _onsets(pulse_server, recording)
     offset = onsets[0] - render_onsets[0]
@@ -359,6 +338,50 @@ def test_interrupt_stops_cleanly_and_restores_the_terminal(
     assert "Traceback" not in term.text and expected_words in term.text
 
 
+_FIRST_BLOCKS = """\
+import sys
+import numpy as np
+from voiceguide.play.live import LiveOutput, QUEUE_FRAMES
+out = LiveOutput()
+block = out.block_frames
+blocks = QUEUE_FRAMES // block
+states = []
+for k in range(blocks):
+    burst = np.zeros(block, dtype=np.float32)
+    burst[:64] = 0.04 * (k + 1)  # which block a burst came from is its height
+    states.append(out.started)
+    out.write(burst)
+states.append(out.started)
+for _ in range(blocks):  # (the stream's own buffer, ~5 blocks, is not played out when it stops)
+    while out.free_frames() < block:
+        out.drain()
+    out.write(np.zeros(block, dtype=np.float32))
+out.close()
+print(" ".join(str(int(s)) for s in states))
+"""
+
+
+def test_the_stream_starts_once_the_queue_is_full_and_its_first_block_is_heard(
+    pulse_server: PulseServer, env: dict[str, str], workdir: Path,
+) -> None:
+    # The stream opens at once but starts only with the first blocks queued; PulseAudio may drop the first
+    # blocks a stream plays, which the lead-in silence must absorb: every written block is heard, in order.
+    recording = workdir / "first-blocks.wav"
+    with pulse_server.record(recording):
+        done = subprocess.run([sys.executable, "-c", _FIRST_BLOCKS], env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        pulse_server.wait_for_the_last_buffers(recording)
+    states = [int(s) for s in done.stdout.split()]
+    assert states == [0] * (len(states) - 1) + [1]  # started when the queue was full, not before
+    samples = pulse_server.read(recording)
+    loud = np.flatnonzero(np.abs(samples) > 0.02)
+    starts = loud[np.concatenate([[True], np.diff(loud) > 1])]
+    heights = [round(float(np.median(samples[s:s + 64])) / 0.04) for s in starts]
+    assert heights == list(range(1, len(states))), (heights, starts, len(samples))
+    assert set(np.diff(starts)) == {1024}
+
+
 TRIP = """\
 import os, signal, sys
 class Trip:  # Ctrl-C the moment the player starts importing the module named first
@@ -395,6 +418,22 @@ def test_ctrl_c_while_play_starts_stops_quietly_with_the_terminal_as_found(
         assert list(scratch.iterdir()) == []  # no speech worker's folder, no sink's file
     finally:
         term.close()
+
+
+def test_an_engine_that_cannot_start_is_one_sentence_though_it_opens_beside_the_device(
+    env: dict[str, str], workdir: Path, tmp_path: Path,
+) -> None:
+    # The engine opens on a thread while the device opens: its failure still ends the command with its
+    # own sentence, before any sound, and leaves no worker's folder behind.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    done = subprocess.run(_voiceguide("play", str(workdir / "session.yaml"), "--plain", "--voice", "no-such-voice-zz"),
+                          env={**env, "TMPDIR": str(scratch)}, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert "no-such-voice-zz" in done.stderr and "Traceback" not in done.stderr
+    assert "Live test" not in done.stdout  # the session never started
+    assert list(scratch.iterdir()) == []
 
 
 def test_devices_lists_the_null_sink_route(env: dict[str, str]) -> None:
@@ -662,7 +701,9 @@ def test_screen_at_60_columns_keeps_the_step_no_stray_library_lines_and_q_ends_s
         _set_columns(term, 60)
         term.wait_for("· Guidance · “Find a comfort")  # the step's name and its sentence, at 60 columns
         term.wait_for("LI4, left side", timeout=30)
-        _wait_until(lambda: log.exists() and log.read_text().count("underrun occurred") == NOISE_LINES)
+        # At least: a real underrun of a loaded machine writes the same line (waiting for exactly ten waited
+        # out the timeout then).
+        _wait_until(lambda: log.exists() and log.read_text().count("underrun occurred") >= NOISE_LINES)
         term.press(b"q")
         assert term.finish() == 0, term.text
     finally:

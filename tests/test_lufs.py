@@ -11,7 +11,8 @@ import pytest
 
 from tests.fakes import start_engine
 from voiceguide.base import SAMPLE_RATE
-from voiceguide.dsp.levelling import level_clip, loudness_lufs, running_mean, running_min
+from voiceguide.dsp.levelling import level_clip, loudness_lufs
+from voiceguide.dsp.limiter import running_mean, running_min
 from voiceguide.dsp.lufs import integrated_loudness, k_weighted
 from voiceguide.speech.trimming import prepare_clip
 
@@ -140,3 +141,49 @@ def test_stream_meter_agrees_with_pyloudnorm_in_any_pieces() -> None:
         pieces = np.split(audio, np.sort(rng.integers(0, frames, 9)))
         ours = stream_loudness(pieces, frames, SAMPLE_RATE)
         assert abs(ours - reference_lufs(audio)) <= AGREEMENT_LU, f"{frames} frames in {len(pieces)} pieces"
+
+
+def test_the_limiter_curve_made_around_the_peaks_is_the_whole_curve() -> None:
+    # Levelling makes the limiter's curve only near the samples it lowers (stretches, joined end to end);
+    # it must be the curve made over the whole clip: the same values there, and 1 everywhere else.
+    from voiceguide.dsp.limiter import limiter_curve, limiter_gain
+    from voiceguide.dsp.lufs import CurvedLoudness
+
+    rng = np.random.default_rng(5)
+    for frames in (50, 400, 3000, 40000):
+        envelope = (np.abs(rng.standard_normal(frames)) ** 3 * 0.1).astype(np.float32)
+        envelope[0] = envelope[-1] = 1.5  # peaks at both edges, where the whole curve repeats its end values
+        for gain in (0.5, 1.0, 2.0, 8.0):
+            whole = limiter_gain(envelope * np.float32(gain), 0.6, SAMPLE_RATE)
+            index, curve = limiter_curve(envelope, gain, 0.6, SAMPLE_RATE)
+            assert np.all(np.diff(index) > 0)
+            assert np.allclose(curve, whole[index], rtol=0, atol=1e-12)
+            rest = np.ones(frames, dtype=bool)
+            rest[index] = False
+            assert np.allclose(whole[rest], 1.0, rtol=0, atol=1e-12)
+            assert whole.min() < 1.0  # the edge peaks are always limited: the test cannot pass empty-handed
+            if frames >= 20000:  # at least one gating block
+                weighted = k_weighted(envelope, SAMPLE_RATE)
+                meter = CurvedLoudness(weighted, SAMPLE_RATE)
+                from voiceguide.dsp.lufs import weighted_loudness
+
+                expected = weighted_loudness(weighted * (gain * whole), SAMPLE_RATE)
+                assert meter.estimate(gain, index, curve) == pytest.approx(expected, abs=1e-9)
+
+
+def test_the_final_check_limits_a_take_whose_peak_near_the_curve_is_over() -> None:
+    # The check oversamples only around the curve; a peak there over the ceiling must send the take
+    # through the limiter, and a take within it must come back untouched.
+    from voiceguide.dsp.levelling import _checked
+    from voiceguide.dsp.limiter import db_to_gain, peak_envelope
+    from voiceguide.true_peak import true_peak
+
+    rng = np.random.default_rng(3)
+    take = (rng.standard_normal(20000) * 0.05).astype(np.float32)
+    take[10000] = 0.9
+    ceiling = db_to_gain(-3.0)
+    index = np.arange(9900, 10100)
+    limited = _checked(take, peak_envelope(take, SAMPLE_RATE), (1.0, index), ceiling, SAMPLE_RATE)
+    assert not np.array_equal(limited, take) and true_peak(limited) <= ceiling
+    quiet = take * np.float32(0.5)
+    assert _checked(quiet, peak_envelope(quiet, SAMPLE_RATE), (1.0, index), ceiling, SAMPLE_RATE) is quiet

@@ -322,6 +322,26 @@ class _GatedMeasure:
         return fake_measure(text)
 
 
+def test_before_the_first_step_is_ready_nothing_is_written_and_the_session_then_starts_at_its_first_frame() -> None:
+    # A cold start: the player exists before the title's speech does.  Silence queued then would
+    # play ahead of the first sound (and be counted as waiting); nothing is written instead.
+    gate = _GatedMeasure()
+    program = Program("Test session", iter_timeline(player_script(), gate))
+    output = FakeOutput()
+    player = Player(program, make_renderer, output, FakeSpeaker())
+    for _ in range(3):
+        player.pump()
+    assert not output.queue and not player.transport.begun
+    for _ in range(100):
+        gate.allowed.release()
+    program.wait(lambda s: s.complete, timeout=5)
+    player.pump()
+    play_to_end(player, output)
+    timeline = player_timeline()
+    assert player.wait_frames == 0
+    assert np.array_equal(output.audio()[:timeline.length], render_fake(timeline))
+
+
 def test_program_compiles_in_the_background_and_the_player_waits_when_behind() -> None:
     gate = _GatedMeasure()
     plans: Iterator[StepPlan] = iter_timeline(player_script(), gate)

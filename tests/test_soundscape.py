@@ -196,6 +196,94 @@ def test_a_wrong_background_is_a_positioned_error(value: str, message: str) -> N
         d.format(snippet=False) for d in result.diagnostics]
 
 
+def test_a_bed_under_a_session_still_compiling_plays_only_final_frames_and_the_title_before_the_rest() -> None:
+    # A live player with a cold cache plays what is laid out while later steps are still being made:
+    # every frame it may play then (``final_frames``) must be the frame of the whole session's mix,
+    # whatever the later steps bring (a cue within the duck's hold, a change, the end's fade).
+    from tests.fakes import fake_measure
+    from voiceguide.audio.soundstage import BackgroundChoice, Soundstage
+    from voiceguide.timeline.compiler import iter_timeline, least_length
+
+    source = textwrap.dedent("""\
+        voiceguide: 1
+        title: An early bed
+        cautions: [Stop if it hurts.]
+        background: {sound: brown, fade: 3s}
+        steps:
+          - say: One.
+            pause: 0.2s
+          - say: Two, said close after.
+          - pause: 2s
+          - background: off
+          - say: Three.
+          - background: {sound: brown, fade: 1s}
+          - say: Four.
+            pause: 0.1s
+          - pause: 20s  # the least length: far past what the test lays out, as in a real session's start
+        """)
+    parsed = parse_script(source, "early.yaml")
+    script = parsed.script
+    assert script is not None, [d.format() for d in parsed.diagnostics]
+    plans = list(iter_timeline(script, fake_measure))
+    events = [event for plan in plans for event in plan.events]
+    beds = [plan.bed for plan in plans if plan.bed is not None]
+    length = max(max(plan.span.end for plan in plans), *(event.end for event in events))
+    least = least_length(script)
+    assert 0 < least < length
+    stage = Soundstage(script, BackgroundChoice(), cache_dir=None, least_length=least)
+    clips = FakeClips()
+    whole = Mixer(events, clips, length=length, layout=stage.layout(events, beds, length, True))
+    expected = whole.render(0, length)
+    finals = []
+    for count in range(1, len(plans)):
+        known = [event for plan in plans[:count] for event in plan.events]
+        known_beds = [plan.bed for plan in plans[:count] if plan.bed is not None]
+        laid_out = max(plan.span.end for plan in plans[:count])
+        mixer = Mixer(known, clips, length=laid_out, layout=stage.layout(known, known_beds, laid_out, False),
+                      complete=False)
+        finals.append(mixer.final_frames)
+        assert np.array_equal(mixer.render(0, mixer.final_frames), expected[:mixer.final_frames]), count
+    title = plans[0].events[0]
+    assert finals[0] >= title.end  # the title can be said while the cautions are still being made
+    assert finals == sorted(finals)
+    # Without the least length the end's fade (3 s) could be anywhere: the title would wait for the rest.
+    unbounded = Soundstage(script, BackgroundChoice(), cache_dir=None)
+    first = plans[0]
+    bed = unbounded.layout(first.events, [], first.span.end, False).bed
+    assert bed is not None and bed.final_frames(first.span.end) == 0
+
+
+def test_a_bed_prepared_on_a_thread_while_the_mix_is_laid_out_is_made_and_measured_once_and_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The live player prepares the bed on a thread while the engine starts; the first layout may come
+    # meanwhile, and must wait for it rather than measure the sound again or read half-made pools.
+    import threading
+
+    from voiceguide.audio.soundstage import BackgroundChoice, Soundstage
+
+    parsed = parse_script("voiceguide: 1\ntitle: Prepared\nbackground: brown\nsteps:\n  - Hello.\n", "bed.yaml")
+    assert parsed.script is not None
+    from voiceguide.audio import loudness
+
+    measured = []
+    measure = loudness.loudness_of
+    monkeypatch.setattr(loudness, "loudness_of", lambda *args: measured.append(1) or measure(*args))
+    events = [speech(RATE, "Hello.", RATE)]
+    ahead = Soundstage(parsed.script, BackgroundChoice(), cache_dir=tmp_path / "ahead")
+    ahead.prepare()
+    assert len(list((tmp_path / "ahead").glob("bed-brown-*.calibration"))) == 1 and len(measured) == 1
+    stage = Soundstage(parsed.script, BackgroundChoice(), cache_dir=tmp_path / "both")
+    preparing = threading.Thread(target=stage.prepare)
+    preparing.start()
+    layout = stage.layout(events, [], 3 * RATE, True)
+    preparing.join()
+    assert len(measured) == 2  # once for each stage
+    fresh = Soundstage(parsed.script, BackgroundChoice(), cache_dir=None).layout(events, [], 3 * RATE, True)
+    assert layout.bed is not None and fresh.bed is not None
+    assert np.array_equal(layout.bed.render(0, 3 * RATE), fresh.bed.render(0, 3 * RATE))
+
+
 def test_the_mix_meter_gives_the_mixes_loudness_at_any_voice_and_bed_gain() -> None:
     # Sparse: three cues in 90 s, so whether the bed's blocks pass BS.1770's gate depends on the gains.
     from voiceguide.audio.mix_meter import measure_mix

@@ -34,6 +34,7 @@ from voiceguide.timeline.compiler import (
     TITLE_GAP,
     compile_timeline,
     iter_timeline,
+    least_length,
     utterances,
 )
 from voiceguide.timeline.layout import Chapter, Event, Timeline, file_chapters
@@ -403,3 +404,30 @@ def test_the_title_is_laid_out_before_the_cautions_are_measured() -> None:
     cautions = next(walk)
     assert (cautions.span.kind, cautions.span.step, cautions.span.start) == ("cautions", "0", title.span.end)
     assert calls == ["T", "one", "two"]
+
+
+# -- the least length, known before any speech ------------------------------------------
+
+
+@pytest.mark.parametrize("pace", [F(1), F(3, 2)])
+def test_least_length_is_never_more_than_the_laid_out_length_of_the_shipped_sessions(pace: F) -> None:
+    from tests.shipped import SHIPPED, load_script
+
+    for path in SHIPPED:
+        session = load_script(path)
+        least = least_length(session, pace=pace)
+        for measure in (lambda text: 1, fake_measure, lambda text: 5 * SR):
+            assert least <= compile_timeline(session, measure, pace=pace).length, path.name
+        assert least > frames(60)  # each is minutes of holds, pauses and breathing: the bound is not trivial
+
+
+def test_least_length_is_the_length_of_a_session_of_gaps_pauses_bells_and_breathing() -> None:
+    breathe = Breathe(pattern=BreathPattern(inhale=F(2), exhale=F(3)), position=P, cycles=2)
+    steps = (Section("Start", P, announce=False), Section("Next", P), Say("Now.", P, pause=F(3, 2)),
+             Pause(F(5, 2), P), Chime(2, P),
+             Repeat(times=3, steps=(Pause(F(1), P), breathe), position=P, announce=True))
+    session = script(*steps, cautions=("Careful.", "Slowly."))
+    for pace in (F(1), F(7, 4)):
+        laid_out = compile_timeline(session, lambda text: 0, pace=pace).length
+        assert least_length(session, pace=pace) == laid_out
+    assert least_length(session, cautions=False) == compile_timeline(session, lambda text: 0, cautions=False).length

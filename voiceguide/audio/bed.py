@@ -13,8 +13,8 @@ bed's gain is the product of three planned curves:
   (no pumping between the words of a countdown);
 - its *level*: ``level`` dB under the voice's reference loudness, at the file's gain.
 
-Because the duck looks ahead, a frame is final only once the timeline is
-known ``lookahead`` frames past it: ``final_frames`` says how far that is.
+Because the duck looks ahead, and the bed fades out at the session's end, a
+frame of a session still compiling is final only so far: ``Bed.final_frames``.
 """
 
 from __future__ import annotations
@@ -112,10 +112,22 @@ class Bed:
         self._release = round(DUCK_RELEASE_SECONDS * sample_rate)
         self._down = _smooth((np.arange(self._attack) + 0.5) / self._attack).astype(np.float32)
         self._up = (1.0 - _smooth((np.arange(self._release) + 0.5) / self._release)).astype(np.float32)
-        self.lookahead = round(DUCK_HOLD_SECONDS * sample_rate)
-        """Frames of timeline past a frame that its samples depend on (the duck looks ahead)."""
-        self.holdback = self.lookahead + max((span.fade_out for span in self.spans), default=0)
-        """Frames before the end of a session still compiling that may yet change (the end's fade)."""
+        self._hold = round(DUCK_HOLD_SECONDS * sample_rate)
+        self._fade_out = max((span.fade_out for span in self.spans), default=0)
+
+    def final_frames(self, length: int, least_length: int = 0) -> int:
+        """Frames from the start that cannot change as a session still compiling is laid out further.
+
+        ``length``: how far it is laid out (later steps start there or after); ``least_length``: what
+        the whole session lasts at least (``timeline.compiler.least_length``).  A later cue starts
+        ducking ``DUCK_ATTACK_SECONDS`` before it, and one closer than ``DUCK_HOLD_SECONDS`` to the
+        last ducked stretch keeps the bed down from that stretch's end; the fade out at the session's
+        end (and any fade a later change cuts short there) lies within the longest fade of its end.
+        """
+        final = length - self._attack
+        if self._intervals and length < self._intervals[-1][1] + self._hold:
+            final = min(final, self._intervals[-1][1])
+        return max(0, min(final, max(length, least_length) - self._fade_out))
 
     def render(self, start: int, frames: int, depth: npt.NDArray[np.float32] | None = None) -> Planar:
         """The bed over ``[start, start + frames)``: ``(channels, frames)`` float32.
@@ -135,8 +147,8 @@ class Bed:
             if depth is not None and span.duck < 1.0:
                 below = np.float32(1.0) - np.float32(1.0 - span.duck) * depth[lo - start:hi - start]
                 duck = np.minimum(duck, below)
-            if isinstance(gain, float) and isinstance(duck, float):
-                sound *= np.float32(gain * duck)
+            if isinstance(gain, float) and isinstance(duck, float):  # as the arrays would be, whatever the cut
+                sound *= np.float32(gain) * np.float32(duck)
             else:
                 sound *= np.asarray(gain, dtype=np.float32) * np.asarray(duck, dtype=np.float32)
             out[:, lo - start:hi - start] += sound
@@ -199,7 +211,7 @@ class Bed:
         if last - first == 1:
             a, b = self._intervals[first]
             if a <= lo and hi <= b:
-                return duck
+                return float(np.float32(1.0) - np.float32(1.0 - duck))  # the arrays' value under the voice
         depth = np.zeros(hi - lo, dtype=np.float32)
         for a, b in self._intervals[first:last]:
             self._ramp(depth, lo, a - self._attack, self._down)

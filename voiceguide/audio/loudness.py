@@ -34,10 +34,10 @@ from voiceguide.dsp.levelling import (
     HEADROOM_DB,
     REFERENCE_LUFS,
     cached_level,
-    db_to_gain,
     level_clip,
     loudness_lufs,
 )
+from voiceguide.dsp.limiter import db_to_gain
 from voiceguide.dsp.lufs import stream_loudness
 from voiceguide.timeline.layout import Event
 
@@ -73,7 +73,7 @@ tenth of an LU (the benchmark's 1-hour session: -17.39 sampled, -17.26 whole,
 which took 17 s and 2.3 GB) and keep the meter's working memory to ~60 MB.
 """
 
-MEASURE_VERSION = 3
+MEASURE_VERSION = 4
 """Part of the key of a remembered session loudness; bumped when measuring changes."""
 
 
@@ -149,13 +149,16 @@ ISLAND_PIECE_FRAMES = 10 * SAMPLE_RATE
 def _session_key(events: Sequence[Event], clips: ClipSource) -> str:
     """A digest of everything the session's loudness depends on: each sound, its clip and its place."""
     digests: dict[tuple[str, str | None, str | None], bytes] = {}
+    known = getattr(clips, "digest", None)  # the speech cache's own digests: no clip read to key the session
     outer = hashlib.sha256(b"%d\0%r\0" % (MEASURE_VERSION, REFERENCE_LUFS))
     for event in sorted(events, key=lambda e: (e.start, e.kind, e.text or "", e.sound or "")):
         key = (event.kind, event.text, event.sound)
         digest = digests.get(key)
         if digest is None:
-            clip = np.ascontiguousarray(clips.clip(event), dtype="<f4")
-            digest = digests[key] = hashlib.sha256(clip.tobytes()).digest()
+            digest = known(event) if known is not None else None
+            if digest is None:
+                digest = hashlib.sha256(np.ascontiguousarray(clips.clip(event), dtype="<f4").tobytes()).digest()
+            digests[key] = digest
         outer.update(b"%d %d " % (event.start, event.length) + digest)
     return outer.hexdigest()
 

@@ -50,6 +50,8 @@ class Layout:
     channels: int = 1
     bed: Bed | None = None
     pan: float = SIDE_PAN
+    least_length: int = 0
+    """Frames the whole session lasts at least (``timeline.compiler.least_length``), for ``Bed.final_frames``."""
 
     def gains(self, event: Event) -> tuple[float, float]:
         """The (left, right) gains of ``event``: panned for a side's cue, else centred."""
@@ -118,6 +120,14 @@ class SessionClips:
         self._cache.put(key, audio)
         return audio
 
+    def digest(self, event: Event) -> bytes | None:
+        """The SHA-256 of ``event``'s clip as little-endian float32, when the bank knows it unread; else None."""
+        known = getattr(self._bank, "digest", None)
+        if event.kind != "speech" or event.text is None or known is None:
+            return None
+        digest: bytes | None = known(event.text)
+        return digest
+
 
 def soft_limit(samples: Audio) -> None:
     """Compress, in place, every sample louder than ``LIMIT_THRESHOLD`` so none reaches 1.0.
@@ -172,7 +182,8 @@ class Mixer:
         bed = self.layout.bed
         # Frames whose samples cannot change as more of the session is compiled: the bed's duck
         # looks ahead, and its fade at the end waits for the end.
-        self.final_frames = self.length if complete or bed is None else max(0, self.length - bed.holdback)
+        self.final_frames = (self.length if complete or bed is None
+                             else bed.final_frames(self.length, self.layout.least_length))
 
     @property
     def volume(self) -> float:

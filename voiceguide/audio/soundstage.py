@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,8 @@ import numpy as np
 from voiceguide.audio.bed import Bed, BedSource, plan_spans
 from voiceguide.audio.mixer import SIDE_PAN, Layout, pan_gains
 from voiceguide.base import SAMPLE_RATE, write_atomically
-from voiceguide.dsp.levelling import CEILING_DBTP, REFERENCE_LUFS, db_to_gain
+from voiceguide.dsp.levelling import CEILING_DBTP, REFERENCE_LUFS
+from voiceguide.dsp.limiter import db_to_gain
 from voiceguide.errors import Position, UsageError
 from voiceguide.script.model import Background, BackgroundStep, Press, Repeat, Script, Step
 from voiceguide.script.vocabulary import BACKGROUND_FILE_TYPES, BACKGROUND_SOUNDS
@@ -75,9 +77,14 @@ def background_choice(request: BackgroundRequest) -> BackgroundChoice:
     return BackgroundChoice(sound=chosen, off=request.no_background, mono=request.mono)
 
 
-def soundstage(script: Script, request: BackgroundRequest, cache_dir: Path | None) -> Soundstage:
-    """The session's channels and bed, from the script and what the command line asks."""
-    return Soundstage(script, background_choice(request), cache_dir=cache_dir)
+def soundstage(script: Script, request: BackgroundRequest, cache_dir: Path | None, *,
+               least_length: int = 0) -> Soundstage:
+    """The session's channels and bed, from the script and what the command line asks.
+
+    ``least_length``: frames the session lasts at least, for a live player that starts before it is
+    all laid out (``timeline.compiler.least_length``).
+    """
+    return Soundstage(script, background_choice(request), cache_dir=cache_dir, least_length=least_length)
 
 
 @dataclass(frozen=True)
@@ -143,8 +150,9 @@ class Soundstage:
     """Channels and bed of one session; ``layout`` for the mixer, ``voice_ceiling_dbtp`` for the file gain."""
 
     def __init__(self, script: Script, choice: BackgroundChoice, *, cache_dir: Path | None,
-                 file_gain_db: float = 0.0, sample_rate: int = SAMPLE_RATE) -> None:
+                 file_gain_db: float = 0.0, sample_rate: int = SAMPLE_RATE, least_length: int = 0) -> None:
         self.script = script
+        self.least_length = least_length
         self.choice = choice
         self.sample_rate = sample_rate
         self.cache_dir = cache_dir
@@ -159,6 +167,7 @@ class Soundstage:
         self._folder = Path(script.position.path).resolve().parent if script.position.path else Path.cwd()
         self._sources: dict[tuple[str, bool], BedSource] = {}
         self._loudness: dict[tuple[str, bool], tuple[float, float]] = {}
+        self._making = threading.RLock()  # ``prepare`` on a thread, the mixer's layouts on another
         for background in backgrounds:  # every file is found (and read) before any work
             self._source(background)
 
@@ -168,6 +177,18 @@ class Soundstage:
         copy.__dict__.update(self.__dict__)
         copy.file_gain_db = file_gain_db
         return copy
+
+    def prepare(self) -> None:
+        """Make and measure every bed's sound now, ahead of the first layout (a live player's thread).
+
+        A built-in sound's pools (~0.1-0.3 s) and, with a cold cache, its loudness (as long again) are
+        then made while the speech engine starts, rather than before the first block.  A failure is
+        left for the layout to meet and report.
+        """
+        for background in self._backgrounds():
+            with self._making, contextlib.suppress(Exception):  # (a layout waits, rather than make it twice)
+                self.source(BedChange(0, background))
+                self._source(background).peak_bound(self.channels)
 
     def with_bed_lowered(self, lowered_db: float) -> Soundstage:
         """The same stage with every bed ``lowered_db`` under its ``level`` (``render --loudness``, sparse sessions).
@@ -194,7 +215,7 @@ class Soundstage:
             changes = [dataclasses.replace(c, background=self._lowered(c.background)) for c in changes]
         spans = plan_spans(changes, length, complete, self, self.sample_rate)
         bed = Bed(spans, events, self.channels, sample_rate=self.sample_rate) if spans else None
-        return Layout(channels=self.channels, bed=bed)
+        return Layout(channels=self.channels, bed=bed, least_length=self.least_length)
 
     # -- the SourceFactory of plan_spans -----------------------------------------
 
@@ -202,8 +223,9 @@ class Soundstage:
         """``change``'s sound and its linear gain: ``level`` under the voice, at the file's gain."""
         background = change.background
         assert background is not None
-        source = self._source(background)
-        loudness, peak = self._calibration(background, source)
+        with self._making:
+            source = self._source(background)
+            loudness, peak = self._calibration(background, source)
         gain = db_to_gain(self.file_gain_db + REFERENCE_LUFS + background.level_db - loudness)
         peak *= gain
         limit = BED_PEAK_SHARE * db_to_gain(CEILING_DBTP)

@@ -19,8 +19,7 @@ would pass the ceiling goes through a
 look-ahead limiter: a gain that reaches its lowest *before* the peak and
 recovers after it, so nothing is clipped and quiet parts are untouched.
 
-Nothing here imports scipy: the limiter's running minimum and mean are numpy
-too (``running_min``, ``running_mean``).
+Nothing here imports scipy; the limiter is ``voiceguide.dsp.limiter``.
 """
 
 from __future__ import annotations
@@ -34,8 +33,14 @@ import numpy as np
 import numpy.typing as npt
 
 from voiceguide.base import SAMPLE_RATE, Audio, write_atomically
-from voiceguide.dsp.lufs import integrated_loudness, k_weighted, weighted_loudness
-from voiceguide.true_peak import EDGE_FRAMES, oversampled, oversampling_factor, true_peak
+from voiceguide.dsp.limiter import (
+    METER_MARGIN_DB,
+    db_to_gain,
+    limit_true_peak,
+    limiter_curve,
+    peak_envelope,
+)
+from voiceguide.dsp.lufs import CurvedLoudness, integrated_loudness, k_weighted
 
 REFERENCE_LUFS = -16.0
 """The loudness every clip is levelled to: the usual target for speech on phones."""
@@ -55,25 +60,14 @@ limiting again.
 BLOCK_SECONDS = 0.4
 """BS.1770's gating block; shorter clips are measured over their own length."""
 
-LOOKAHEAD_SECONDS = 0.005
-"""The limiter's gain reaches its lowest this long before a peak and recovers over as long after it."""
-
 LEVEL_ROUNDS = 8
 """At most this many measure-scale-limit rounds per clip (two to four are usual)."""
 
 LEVEL_TOLERANCE_LU = 0.1
 """A clip this close to the target loudness is done."""
 
-LEVELLING_VERSION = 3
+LEVELLING_VERSION = 4
 """Part of the key of cached tone levels: bumped when measuring or levelling changes."""
-
-METER_MARGIN_DB = 0.25
-"""The limiter aims this far below the ceiling, so that no meter reads a peak over it.
-
-Meters differ by the interpolation filter they oversample with: ffmpeg's
-``ebur128=peak=true`` (a short filter, to 192 kHz) reads 0.15 dB above soxr's
-long one on espeak's voice, and a file at exactly -1.0 by ours read -0.85 by ffmpeg.
-"""
 
 
 def preload() -> None:
@@ -87,11 +81,6 @@ def preload() -> None:
     import soxr  # noqa: F401
 
 
-def db_to_gain(decibels: float) -> float:
-    """The linear gain of ``decibels``."""
-    return float(10.0 ** (decibels / 20.0))
-
-
 def loudness_lufs(audio: npt.ArrayLike, sample_rate: int = SAMPLE_RATE) -> float:
     """BS.1770 integrated loudness of ``audio`` (``-inf`` for silence); short clips over their own length.
 
@@ -103,115 +92,6 @@ def loudness_lufs(audio: npt.ArrayLike, sample_rate: int = SAMPLE_RATE) -> float
         return -math.inf
     # Half a sample short of the clip, as with pyloudnorm, which refuses a block as long as its input.
     return integrated_loudness(samples, sample_rate, _block_seconds(frames, sample_rate))
-
-
-ENVELOPE_PIECE_FRAMES = 1 << 15
-"""A long clip's peak envelope is made this many samples at a time (at 192 kHz a 6-s clip is 4.6 MB)."""
-
-ENVELOPE_MARGIN_FRAMES = 512
-"""Each piece is oversampled with this much of the clip either side, beyond the resampler's reach."""
-
-
-def _peak_envelope(audio: Audio, sample_rate: int) -> npt.NDArray[np.float32]:
-    """Per sample, the largest oversampled magnitude within half a sample of it; long clips piece by piece."""
-    if audio.size <= ENVELOPE_PIECE_FRAMES + 2 * ENVELOPE_MARGIN_FRAMES:
-        return _piece_envelope(audio, sample_rate)
-    pieces = []
-    for start in range(0, audio.size, ENVELOPE_PIECE_FRAMES):
-        low = max(0, start - ENVELOPE_MARGIN_FRAMES)
-        high = min(audio.size, start + ENVELOPE_PIECE_FRAMES + ENVELOPE_MARGIN_FRAMES)
-        envelope = _piece_envelope(audio[low:high], sample_rate)
-        pieces.append(envelope[start - low:start - low + min(ENVELOPE_PIECE_FRAMES, audio.size - start)])
-    return np.concatenate(pieces)
-
-
-def _piece_envelope(audio: Audio, sample_rate: int) -> npt.NDArray[np.float32]:
-    """Per sample, the largest oversampled magnitude within half a sample of it (and the sample's own)."""
-    factor = oversampling_factor(sample_rate)
-    fine = oversampled(audio, sample_rate)
-    np.abs(fine, out=fine)  # in place: at 192 kHz a 6-s clip is 4.6 MB oversampled
-    centre = EDGE_FRAMES * factor  # where sample 0 lands in the oversampled signal
-    half = factor // 2
-    needed = centre + audio.size * factor + half
-    if fine.size < needed:
-        fine = np.concatenate([fine, np.zeros(needed - fine.size, dtype=fine.dtype)])
-    # Strided slices, one per offset: far faster than max over a (n, 5) view.
-    envelope = np.abs(audio).astype(np.float32)
-    for offset in range(-half, half + 1):
-        start = centre + offset
-        np.maximum(envelope, fine[start : start + audio.size * factor : factor], out=envelope)
-    return envelope
-
-
-def _limiter_gain(envelope: npt.NDArray[np.float32], target: float, sample_rate: int) -> npt.NDArray[np.float64]:
-    """The smooth gain that brings a signal with this peak ``envelope`` to ``target`` (see ``limit_true_peak``)."""
-    half = max(1, round(LOOKAHEAD_SECONDS * sample_rate))
-    need = np.minimum(1.0, target / np.maximum(envelope.astype(np.float64), 1e-12))
-    smooth: npt.NDArray[np.float64] = np.minimum(running_mean(running_min(need, half), half), 1.0)
-    return smooth
-
-
-def _edge_padded(values: npt.NDArray[np.float64], half: int, extra: int = 0) -> npt.NDArray[np.float64]:
-    """``values`` with its first value repeated ``half`` times before it and its last ``half + extra`` after."""
-    return np.concatenate([np.full(half, values[0]), values, np.full(half + extra, values[-1])])
-
-
-def running_min(values: npt.NDArray[np.float64], half: int) -> npt.NDArray[np.float64]:
-    """The minimum of each window of ``values[i - half : i + half + 1]``, edges repeated (scipy's "nearest").
-
-    By doubling: the minimum over 2 samples, then 4, 8, ... up to the largest power
-    of two within the window; a window is then covered by two such spans, one from
-    each end (a few passes of ``np.minimum`` over contiguous memory).
-    """
-    width = 2 * half + 1
-    if values.size == 0:
-        empty: npt.NDArray[np.float64] = values.copy()
-        return empty
-    spans = _edge_padded(values, half)
-    span = 1
-    while 2 * span <= width:
-        spans = np.minimum(spans[:-span], spans[span:])
-        span *= 2
-    result: npt.NDArray[np.float64] = np.minimum(spans[:values.size], spans[width - span:width - span + values.size])
-    return result
-
-
-def running_mean(values: npt.NDArray[np.float64], half: int) -> npt.NDArray[np.float64]:
-    """The mean of each window of ``values[i - half : i + half + 1]``, edges repeated (scipy's "nearest")."""
-    width = 2 * half + 1
-    if values.size == 0:
-        empty: npt.NDArray[np.float64] = values.copy()
-        return empty
-    sums = np.concatenate([[0.0], np.cumsum(_edge_padded(values, half))])
-    result: npt.NDArray[np.float64] = (sums[width:] - sums[:-width]) / width
-    return result
-
-
-def limit_true_peak(audio: npt.ArrayLike, ceiling: float, sample_rate: int = SAMPLE_RATE) -> Audio:
-    """``audio`` with its true peak at or below ``ceiling`` (linear), through a look-ahead limiter.
-
-    The gain needed at each sample (ceiling over the local true peak, at most
-    1) is spread to ``LOOKAHEAD_SECONDS`` either side by a running minimum,
-    then smoothed by a running mean of the same half-width: every value in
-    that mean is a minimum over a window containing the sample, so the smooth
-    gain never exceeds the gain the sample needs.
-    """
-    samples = np.asarray(audio, dtype=np.float32)
-    result: Audio = samples.copy()
-    if samples.size == 0:
-        return result
-    target = ceiling * db_to_gain(-METER_MARGIN_DB)
-    for _ in range(4):  # one pass almost always does; resampling error may leave a hair over
-        envelope = _peak_envelope(result, sample_rate)
-        if envelope.max() <= target:
-            break
-        result = (result * _limiter_gain(envelope, target, sample_rate)).astype(np.float32)
-    else:
-        # Dense peaks everywhere (noise, not speech) can leave a hair over: a plain gain settles it.
-        peak = true_peak(result, sample_rate)
-        if peak > target:
-            result = (result * np.float32(target / peak)).astype(np.float32)
-    return result
 
 
 def level_clip(
@@ -230,30 +110,94 @@ def level_clip(
         return samples
     ceiling = db_to_gain(ceiling_dbtp)
     # The peak envelope scales with the gain, so it is computed once; only the
-    # final take is checked again (limit_true_peak) for what smoothing missed:
+    # final take is checked again (_checked) for what smoothing missed:
     # the curve moves the peaks between samples by up to ~0.0004 dB, so the take
     # aims a hair lower and the check almost never has to limit again.
     target = ceiling * db_to_gain(-METER_MARGIN_DB - _AIM_BELOW_DB)
-    envelope = _peak_envelope(samples, sample_rate)
+    envelope = peak_envelope(samples, sample_rate)
     # K-weighting is linear, so the clip is filtered once: a take's loudness is
     # estimated from the filtered clip times the take's gain curve, and measured
     # for real only once the estimate is on target (once or twice a clip).
-    weighted = k_weighted(samples, sample_rate)
     block = _block_seconds(samples.size, sample_rate)
+    meter = CurvedLoudness(k_weighted(samples, sample_rate), sample_rate, block)
     levelled = samples
-    loudness = weighted_loudness(weighted, sample_rate, block)  # exactly loudness_lufs(samples)
+    loudness = meter.estimate()  # exactly loudness_lufs(samples): no gain, no curve
     gain_db, error = 0.0, 0.0
+    limited: tuple[float, npt.NDArray[np.int64]] | None = None  # the take's gain, and where its curve is
     for _ in range(EXACT_ROUNDS):
         if not math.isfinite(loudness) or abs(loudness - target_lufs) <= LEVEL_TOLERANCE_LU:
             break
-        gain_db, gain, curve, estimate = _estimated_gain(
-            weighted, envelope, target, target_lufs - error, gain_db + target_lufs - loudness, block, sample_rate,
-            start=(gain_db, loudness))
-        levelled = (samples * (gain * curve)).astype(np.float32)
+        gain_db, gain, index, curve, estimate = _estimated_gain(
+            meter,
+            envelope,
+            target,
+            target_lufs - error,
+            gain_db + target_lufs - loudness,
+            sample_rate,
+            start=(gain_db, loudness),
+        )
+        factor = np.full(samples.size, gain)
+        factor[index] = gain * curve
+        levelled = (samples * factor).astype(np.float32)
+        limited = (gain, index)
         loudness = loudness_lufs(levelled, sample_rate)
         error = loudness - estimate
-    levelled = np.ascontiguousarray(limit_true_peak(levelled, ceiling, sample_rate), dtype=np.float32)
+    levelled = np.ascontiguousarray(_checked(levelled, envelope, limited, ceiling, sample_rate), dtype=np.float32)
     levelled.flags.writeable = False
+    return levelled
+
+
+CHECK_REACH_FRAMES = 128
+"""How far the resampler that measures true peak reaches: its taps beyond this sum to ~5e-6 of one."""
+
+CHECK_MARGIN_FRAMES = 256
+"""Each stretch the final check oversamples has this much of the take either side (twice the reach)."""
+
+
+def _checked(
+    levelled: Audio,
+    envelope: npt.NDArray[np.float32],
+    limited: tuple[float, npt.NDArray[np.int64]] | None,
+    ceiling: float,
+    sample_rate: int,
+) -> Audio:
+    """``limit_true_peak(levelled, ceiling)``, oversampling only where the take's curve can have moved a peak.
+
+    ``levelled`` is the clip times ``gain`` (``limited``), and times a curve below 1
+    at ``index``; ``envelope`` is the clip's own.  Wherever the curve is 1 for
+    ``CHECK_REACH_FRAMES`` either side, the take is the clip times the gain there, so
+    its peaks are the envelope times the gain, which the curve was made to keep at
+    the take's aim: ``_AIM_BELOW_DB`` under the check, far more than the resampler's
+    rounding and reach.  So only the stretches around the curve are oversampled
+    again; if a peak there is over, the whole take goes through the limiter as before.
+    Without a curve (no gain was applied) the envelope is the take's own.
+    """
+    target = ceiling * db_to_gain(-METER_MARGIN_DB)
+    if limited is None:
+        return (
+            levelled
+            if envelope.size == 0 or float(envelope.max()) <= target
+            else limit_true_peak(levelled, ceiling, sample_rate)
+        )
+    gain, index = limited
+    if index.size == 0:
+        return levelled  # the take is the clip times the gain, every peak at most the aim
+    reach, margin = CHECK_REACH_FRAMES, CHECK_MARGIN_FRAMES
+    breaks = np.flatnonzero(np.diff(index) > 1 + 2 * (reach + margin))
+    size = levelled.size
+    lows = np.maximum(index[np.concatenate([[0], breaks + 1])] - reach, 0).tolist()
+    highs = np.minimum(index[np.concatenate([breaks, [index.size - 1]])] + reach + 1, size).tolist()
+    # The stretches, each with its margin, end to end through one resampling: a junction's
+    # ringing dies out within the margin, before what is read of either side.
+    pieces, kept, offset = [], [], 0
+    for low, high in zip(lows, highs, strict=True):
+        start, stop = max(0, low - margin), min(size, high + margin)
+        pieces.append(levelled[start:stop])
+        kept.append((offset + low - start, offset + high - start))
+        offset += stop - start
+    peaks = peak_envelope(np.concatenate(pieces), sample_rate)
+    if max(float(peaks[low:high].max()) for low, high in kept) > target:
+        return limit_true_peak(levelled, ceiling, sample_rate)
     return levelled
 
 
@@ -276,10 +220,17 @@ def _block_seconds(frames: int, sample_rate: int) -> float:
     return min(BLOCK_SECONDS, (frames - 0.5) / sample_rate)
 
 
-def _estimated_gain(weighted: npt.NDArray[np.float64], envelope: npt.NDArray[np.float32], peak: float,
-                    goal_lufs: float, gain_db: float, block: float, sample_rate: int,
-                    start: tuple[float, float] | None = None) -> tuple[float, float, npt.NDArray[np.float64], float]:
-    """The gain (dB, linear), limiter curve and estimated loudness of the take whose estimate is ``goal_lufs``.
+def _estimated_gain(
+    meter: CurvedLoudness,
+    envelope: npt.NDArray[np.float32],
+    peak: float,
+    goal_lufs: float,
+    gain_db: float,
+    sample_rate: int,
+    start: tuple[float, float] | None = None,
+) -> tuple[float, float, npt.NDArray[np.int64], npt.NDArray[np.float64], float]:
+    """The gain (dB, linear), limiter curve (where it is below 1, and its values) and estimated loudness of the take
+    whose estimate is ``goal_lufs``.
 
     The estimate is the loudness of the K-weighted clip times the take's gain
     curve (exact where the limiter does nothing; the limiter's curve is smooth, so
@@ -292,8 +243,8 @@ def _estimated_gain(weighted: npt.NDArray[np.float64], envelope: npt.NDArray[np.
     previous = start
     for _ in range(LEVEL_ROUNDS):
         taken_db, gain = gain_db, db_to_gain(gain_db)
-        curve = _limiter_gain(envelope * np.float32(gain), peak, sample_rate)
-        estimate = weighted_loudness(weighted * (gain * curve), sample_rate, block)
+        index, curve = limiter_curve(envelope, gain, peak, sample_rate)
+        estimate = meter.estimate(gain, index, curve)
         if not math.isfinite(estimate) or abs(estimate - goal_lufs) <= ESTIMATE_TOLERANCE_LU:
             break
         if previous is not None and estimate != previous[1]:
@@ -301,7 +252,7 @@ def _estimated_gain(weighted: npt.NDArray[np.float64], envelope: npt.NDArray[np.
             slope = slope if previous is not start else max(slope, _FIRST_SLOPE)
         previous = (gain_db, estimate)
         gain_db += (goal_lufs - estimate) * slope
-    return taken_db, gain, curve, estimate
+    return taken_db, gain, index, curve, estimate
 
 
 def cached_level(audio: Audio, cache_dir: Path | None, sample_rate: int = SAMPLE_RATE) -> Audio:

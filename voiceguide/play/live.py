@@ -30,14 +30,12 @@ from voiceguide.errors import AudioDeviceError
 BLOCK_FRAMES = 1024
 """Frames per callback and per queued block (~46 ms at 22050 Hz)."""
 
-LEAD_IN_FRAMES = 4 * BLOCK_FRAMES
-"""Silence played before the first written block (~0.19 s).  It was 13 blocks (0.6 s), because
-the first ~0.7 s after ``start()`` had been seen to stall on PulseAudio; measured again (a click
-every 0.1 s written from the stream's first block, recorded from a null sink's monitor, three
-launches each at a load of 18-20 on 2 cores), no click was lost or moved with no lead-in at all, and
-the first was heard 0.64-0.88 s after launch (with 0.6 s of lead-in: 1.21-1.31 s).  Four blocks
-keep a margin: the speech engine starts meanwhile, and until the first block is written the stream
-plays silence anyway."""
+LEAD_IN_FRAMES = 2 * BLOCK_FRAMES
+"""Silence played before the first written block (~0.09 s): PulseAudio drops the first block a stream
+plays.  Measured with a burst in every block, each of its own height, recorded from a null sink's
+monitor (load 9-11 on 2 cores): with no lead-in the first block was lost in 14 launches of 14, with
+one or two blocks of lead-in none was (16 launches).  (It was 13 blocks, 0.6 s, then 4, when the
+stream started before any sound was ready.)"""
 
 QUEUE_FRAMES = 12 * BLOCK_FRAMES
 """How far ahead of the device the writer keeps the queue (~0.56 s): enough to ride
@@ -63,8 +61,14 @@ def render_hint(script: str | None = None) -> str:
     fix = "connect speakers or headphones (or start PulseAudio)"
     if script is None:  # `devices` names no session: do not invent one
         return f"{fix}; 'voiceguide render SCRIPT -o FILE.ogg' writes a session to a file instead"
+    import shlex
+
+    if script.startswith(("voiceguide breathe ", "voiceguide press ")):  # a quick session: named by its command
+        return (f"{fix}, or save the session as a script and write that to a file: {script} --save mine.yaml, "
+                "then voiceguide render mine.yaml")
     stem = script.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "session"
-    return f"{fix}, or write the session to a file: voiceguide render {script} -o {stem}.ogg"
+    command = f"voiceguide render {shlex.quote(script)} -o {shlex.quote(stem + '.ogg')}"
+    return f"{fix}, or write the session to a file: {command}"
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,15 @@ def _resolve_device(sd: ModuleType, device: str | None) -> int | None:
 
 
 class LiveOutput:
-    """A started PortAudio output stream that plays written blocks, in order, gaplessly.
+    """A PortAudio output stream that plays written blocks, in order, gaplessly.
+
+    The stream is opened at once (a missing or busy device fails before any
+    sound) but started only when the queue is first full (or on ``drain``),
+    primed by the callback: the first sound then goes out behind the lead-in
+    alone, not behind the device buffer's worth of silence a running stream
+    holds (``OUTPUT_LATENCY_SECONDS``; a click queued on a running stream was
+    heard 0.33 s later, five launches at a load of 4-6).  Nor does the stream
+    start on an underrun.
 
     Threads: ``write``, ``discard``, ``free_frames`` and ``close`` are called from
     one controlling thread; the PortAudio callback runs on its own thread and only
@@ -188,6 +200,8 @@ class LiveOutput:
         self._queued_frames = 0
         self._consumed = 0
         self._stream: Any = None
+        self.started = False
+        """True once the stream has been started (the queue first full, or ``drain``)."""
         silence = np.zeros(block_frames if channels == 1 else (block_frames, channels), dtype=np.float32)
         for _ in range(-(-lead_in_frames // block_frames)):
             self._queue.append((silence, False, False))
@@ -198,8 +212,8 @@ class LiveOutput:
                 self._stream = self._sd.OutputStream(
                     samplerate=sample_rate, blocksize=block_frames, device=index,
                     channels=channels, dtype="float32", callback=self._callback, latency=OUTPUT_LATENCY_SECONDS,
+                    prime_output_buffers_using_stream_callback=True,
                 )
-                self._stream.start()
         except AudioDeviceError:
             self._close_quietly()
             raise
@@ -264,7 +278,7 @@ class LiveOutput:
         with self._lock:
             self._queue.append((data, True, voiced))
             self._queued_frames += len(data)
-            self._started_writing = True
+        self._start_when_full()
 
     def write(self, block: Audio) -> None:
         """Queue a block (the caller keeps within ``free_frames``; this never blocks)."""
@@ -273,7 +287,20 @@ class LiveOutput:
         with self._lock:
             self._queue.append((data, True, None))
             self._queued_frames += len(data)
-            self._started_writing = True
+        self._start_when_full()
+
+    def _start_when_full(self) -> None:
+        if not self.started and self._queued_frames + self._block_frames > self._queue_frames:
+            self.start()
+
+    def start(self) -> None:
+        """Start the stream, if not yet started: it plays the lead-in, then what is queued."""
+        if self.started or self._stream is None:
+            return
+        self.started = True
+        self._last_callback = time.monotonic()
+        with _portaudio("The audio device could not be started", hint=render_hint()):
+            self._stream.start()
 
     def discard(self) -> int:
         """Drop every written block not yet consumed; returns how many frames were dropped."""
@@ -291,6 +318,8 @@ class LiveOutput:
 
     def drain(self) -> None:
         """Wait until the callback has consumed everything written."""
+        if self.pending_frames() > 0:
+            self.start()
         while self._stream is not None and self.pending_frames() > 0:
             self._check()
             time.sleep(self._block_frames / self._sample_rate / 2)

@@ -246,12 +246,14 @@ def render_session(
     clips: ClipSource,
     sink: Sink,
     *,
-    block_frames: int = SAMPLE_RATE,
+    block_frames: int | None = None,
     volume: float = 1.0,
     progress: Progress | None = None,
     stage: Soundstage | None = None,
 ) -> None:
     """Write the whole session to ``sink`` and close it; on any failure abort the sink and re-raise.
+
+    ``block_frames``: the sink's own block size unless given (the samples are the same either way).
 
     "Any failure" includes ``KeyboardInterrupt``: an interrupted render leaves nothing behind.
     """
@@ -314,7 +316,8 @@ def _mix(session: PreparedSession, sink: FileSink, clips: ClipSource, progress: 
     from voiceguide.audio.loudness import file_true_peak_dbtp
     from voiceguide.audio.sinks import LOSSY_SUBTYPES
     from voiceguide.audio.tags import session_tags
-    from voiceguide.dsp.levelling import CEILING_DBTP, METER_MARGIN_DB
+    from voiceguide.dsp.levelling import CEILING_DBTP
+    from voiceguide.dsp.limiter import METER_MARGIN_DB
     from voiceguide.play.ui import ProgressBar
 
     timeline = session.timeline

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # the session's stages are imported when it is played, so tha
     from voiceguide.play.tracking import SessionTracking
     from voiceguide.script.model import Script
     from voiceguide.speech.clips import SpeechBank
+    from voiceguide.speech.engines import EngineSynthesizer
 
 KEY_WAIT_SECONDS = 0.02
 """How long each turn of the loop waits for a key: short against the ~0.5 s the stream holds."""
@@ -107,31 +108,67 @@ def play_session(options: PlayOptions, warnings: list[str], resume: StopPoint | 
 
     from voiceguide.dsp.levelling import preload as preload_levelling
     from voiceguide.play.interrupts import signals_interrupt
-    from voiceguide.play.prepare import load_session
+    from voiceguide.play.prepare import load_session, session_synthesizer
     from voiceguide.play.tracking import session_tracking
     from voiceguide.system.library_messages import library_messages_to, messages_path
 
     script = load_session(options.session)
+    # The speech engine starts (a process of its own) while the log is read and the device opens.
+    engine = _Opening(lambda: session_synthesizer(options.session.sound, script))
     # Words never said before (a cold cache's first cue, the status) are levelled on the spot: the
     # levelling libraries (soxr, numpy's FFT: tens of ms since scipy is not among them) load while the
     # engine and the audio stream start.  Not a daemon: a session stopped at once waits for the import
     # to end rather than exit in its middle.
     threading.Thread(target=preload_levelling, name="voiceguide-preload").start()
-    tracking = session_tracking(options, script, warnings)
-    start = start_point(options, script, resume)
-    # Voice commands: the model, the detector and the microphone are checked before any sound.
-    hearing = _hearing(options.mic) if options.listen else None
-    with signals_interrupt() as signalled:
-        # The libraries write to file descriptor 2 directly: over the status line, unless logged.
-        quiet = contextlib.nullcontext() if options.verbose else library_messages_to(messages_path())
+    try:
+        tracking = session_tracking(options, script, warnings)
+        start = start_point(options, script, resume)
+        # Voice commands: the model, the detector and the microphone are checked before any sound.
+        hearing = _hearing(options.mic) if options.listen else None
+        with signals_interrupt() as signalled:
+            # The libraries write to file descriptor 2 directly: over the status line, unless logged.
+            quiet = contextlib.nullcontext() if options.verbose else library_messages_to(messages_path())
+            try:
+                with quiet:
+                    _play_on_device(options, script, start, tracking, hearing, engine)
+                return False
+            except KeyboardInterrupt:
+                if signalled or options.traceback:
+                    raise  # stopped by the system (SIGTERM, SIGHUP): "interrupted", exit 130
+                return True
+    finally:
+        engine.close()
+
+
+class _Opening:
+    """The speech engine being opened on a thread of its own (not a daemon: see ``Program.join``)."""
+
+    def __init__(self, open_engine: Callable[[], EngineSynthesizer]) -> None:
+        self._open = open_engine
+        self._engine: EngineSynthesizer | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="voiceguide-engine")
+        self._thread.start()
+
+    def _run(self) -> None:
         try:
-            with quiet:
-                _play_on_device(options, script, start, tracking, hearing)
-            return False
-        except KeyboardInterrupt:
-            if signalled or options.traceback:
-                raise  # stopped by the system (SIGTERM, SIGHUP): "interrupted", exit 130
-            return True
+            self._engine = self._open()
+        except BaseException as error:  # noqa: BLE001 - raised where the engine is taken
+            self._error = error
+
+    def result(self) -> EngineSynthesizer:
+        """The engine, once open; raises what opening it raised (``EngineError``)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._engine is not None
+        return self._engine
+
+    def close(self) -> None:
+        """Close the engine (waiting for it to open, if it still is): the session is over."""
+        self._thread.join()
+        if self._engine is not None:
+            self._engine.close()
 
 
 def _hearing(mic: str | None) -> Hearing:
@@ -162,25 +199,32 @@ def start_point(options: PlayOptions, script: Script, resume: StopPoint | None =
         if resume is not None:
             raise UsageError(f"--resume: {error}.") from None
         option = "--from" if options.from_step is not None else "--from-section"
-        raise UsageError(f"{option}: {error}.",
-                         hint="'voiceguide plan' shows every step's number, label and section") from None
+        where = "'voiceguide plan'" if options.session.text is None else (  # a quick session has no file to plan
+            "'--save FILE' writes the session; 'voiceguide plan FILE'")
+        raise UsageError(f"{option}: {error}.", hint=f"{where} shows every step's number, label and section") from None
 
 
 def _play_on_device(options: PlayOptions, script: Script, start: StartPoint | None, tracking: SessionTracking,
-                    hearing: Hearing | None) -> None:
+                    hearing: Hearing | None, engine: _Opening) -> None:
     """Open the output device (its lead-in silence plays while the speech engine starts) and play into it."""
     from voiceguide.audio.soundstage import soundstage
     from voiceguide.play.live import LiveOutput, NoOutputDevice
     from voiceguide.speech.clip_cache import default_cache_dir
+    from voiceguide.timeline.compiler import least_length
 
-    stage = soundstage(script, options.session.sound, default_cache_dir())  # a missing bed file: before any sound
+    sound = options.session.sound
+    # A missing bed file: before any sound.  The session's least length lets a bed start before its end is known.
+    stage = soundstage(script, sound, default_cache_dir(),
+                       least_length=least_length(script, pace=sound.pace, cautions=sound.cautions))
+    if stage.has_bed:  # its sound made while the device opens and the engine starts (not a daemon: see Program.join)
+        threading.Thread(target=stage.prepare, name="voiceguide-bed").start()
     try:
         output = LiveOutput(device=options.device, on_sound=hearing.gate.note_sound if hearing is not None else None,
                             channels=stage.channels)
     except NoOutputDevice:
         raise NoOutputDevice(options.session.script) from None
     try:
-        _play(options, script, output, start, tracking, hearing, stage)
+        _play(options, script, output, start, tracking, hearing, engine.result(), stage)
     except BaseException:
         output.abort()
         raise
@@ -188,12 +232,13 @@ def _play_on_device(options: PlayOptions, script: Script, start: StartPoint | No
 
 
 def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point: StartPoint | None,
-          tracking: SessionTracking, hearing: Hearing | None, stage: Soundstage | None = None) -> None:
+          tracking: SessionTracking, hearing: Hearing | None, synth: EngineSynthesizer,
+          stage: Soundstage | None = None) -> None:
     """Play ``script`` into ``output`` from ``start_point``, with keys and screen, until it ends or is quit."""
     from voiceguide.audio.loudness import levelled_tones
     from voiceguide.audio.mixer import SessionClips
     from voiceguide.base import SAMPLE_RATE
-    from voiceguide.play.prepare import session_synthesizer, session_volume
+    from voiceguide.play.prepare import session_volume
     from voiceguide.play.program import Program
     from voiceguide.play.render import stage_renderer
     from voiceguide.script.pronounce import spoken_forms
@@ -203,7 +248,6 @@ def _play(options: PlayOptions, script: Script, output: LiveOutput, start_point:
     from voiceguide.timeline.length_limit import held_to_limit
 
     sound = options.session.sound
-    synth = session_synthesizer(sound, script)
     # Every text the session speaks, the answers and status included, as its pronounce says.
     bank = SpeechBank(synth, default_cache_dir(), spoken=spoken_forms(script.pronounce).spoken)
     prefetch_stop = threading.Event()

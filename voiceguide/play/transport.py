@@ -16,12 +16,16 @@ it is mixed over the session, whose frames go on under it, up to the next
 sound of the session; if the answer is longer, the session waits for the rest
 ("owed" frames), and as many frames of the hold's silence are skipped before
 its release.  The frame map records both, so the clock stays the sink's.
+
+A bed goes on while the session stands still (paused, answering, waiting for
+speech): ``bed_track.BedTrack`` keeps its course beside the frame map, and a
+rewind takes both back to the same output frame.  Only the bed differs from
+the render, and only until it has crossfaded back into the session's own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol, cast
+from typing import cast
 
 import numpy as np
 
@@ -29,144 +33,14 @@ from voiceguide.audio.bed import Planar
 from voiceguide.audio.mixer import CENTRE_GAIN
 from voiceguide.audio.sinks import Sink
 from voiceguide.base import SAMPLE_RATE, Audio
-from voiceguide.play.bed_track import BedTrack, Curve, Layer
+from voiceguide.play.bed_track import BedTrack, Layer
 from voiceguide.play.frame_map import SPOKEN, FrameMap, Notice, SegmentKind
 from voiceguide.play.program import Program, Snapshot
+from voiceguide.play.program_view import BedRenderer, FeedbackQueue, MakeRenderer, ProgramView
 from voiceguide.play.status import PlayState, next_sound, sound_at, speech_end
 
 FEEDBACK_GAP_SECONDS = 0.3
 """Silence after every spoken feedback, before the session goes on."""
-
-
-class Renderer(Protocol):
-    """The session's samples (``mixer.Mixer``)."""
-
-    volume: float
-    final_frames: int
-    """Frames from the start whose samples are final (all of them once the session is complete)."""
-
-    def render(self, start: int, frames: int) -> Audio:
-        """``frames`` samples from session frame ``start``: a new array, which the caller may keep."""
-        ...
-
-
-class BedRenderer(Renderer, Protocol):
-    """A renderer with a bed that can go on alone while the session stands still (``mixer.Mixer``)."""
-
-    @property
-    def has_bed(self) -> bool: ...
-
-    def bed_depth(self, frame: int) -> float:
-        """How far down the bed's duck is at session ``frame`` (0 to 1)."""
-        ...
-
-    def render(self, start: int, frames: int, *, bed_gain: Curve | None = None, bed_depth: Curve | None = None,
-               under: Planar | None = None) -> Audio:
-        """The session's samples, the bed scaled by ``bed_gain``, ducked to ``bed_depth``, over ``under``."""
-        ...
-
-    def render_bed(self, start: int, frames: int, *, level_at: int, depth: float | Curve, cap: float | Curve,
-                   gain: float | Curve) -> Planar | None:
-        """The bed alone from bed frame ``start`` at the levels of session frame ``level_at``."""
-        ...
-
-    def finish(self, planar: Planar, over: Audio | None = None) -> Audio:
-        """The bed as output: at the volume, ``over`` added, limited."""
-        ...
-
-
-MakeRenderer = Callable[[Snapshot], Renderer]
-"""Builds a renderer for what is known of the session: ``lambda s: Mixer(s.events, clips, length=s.ready_until)``."""
-
-
-class FeedbackQueue:
-    """The spoken feedback waiting to be written (one sentence: a new key replaces it)."""
-
-    def __init__(self) -> None:
-        self._audio: Audio | None = None
-        self._text = ""
-        self._offset_frames = 0
-        self.start_frame: int | None = None
-        """The session frame the cursor must reach first (the end of a sentence sounding), or None: at once."""
-        self.over = False
-        """True: said over the session, whose frames go on under it (an answer during a hold)."""
-
-    def set(self, audio: Audio, text: str, start_frame: int | None, *, over: bool = False) -> None:
-        """Queue ``audio`` (saying ``text``), to start at ``start_frame`` or at once."""
-        self._audio, self._text, self._offset_frames, self.start_frame = audio, text, 0, start_frame
-        self.over = over
-
-    def clear(self) -> None:
-        """Drop the queued feedback."""
-        self._audio, self._offset_frames, self.start_frame, self.over = None, 0, None, False
-
-    @property
-    def pending(self) -> bool:
-        """True while feedback waits to be written (now or later)."""
-        return self._audio is not None
-
-    def ready(self, cursor_frame: int) -> bool:
-        """True when there is feedback to write with the cursor at ``cursor_frame``."""
-        return self._audio is not None and (self.start_frame is None or cursor_frame >= self.start_frame)
-
-    def take(self, frames: int) -> tuple[Audio, str | None]:
-        """The next at most ``frames`` samples, and the text when they are the sentence's first."""
-        assert self._audio is not None
-        start = self._offset_frames
-        piece = self._audio[start:start + frames]
-        self._offset_frames += len(piece)
-        if self._offset_frames >= len(self._audio):
-            self.clear()
-        return piece, self._text if start == 0 else None
-
-
-class ProgramView:
-    """Keeps a snapshot (for reading) and a renderer (for writing) in step with a compiling program.
-
-    While steps are still compiling, a new snapshot (a copy of every event so
-    far) is taken only when the cursor nears the end of what is known, or once
-    a second; rebuilding the renderer sorts the events again, so it happens
-    only near that end, or once compiling is complete.
-    """
-
-    def __init__(self, program: Program, make_renderer: MakeRenderer, *, sample_rate: int, volume: float,
-                 out_frame: int) -> None:
-        self._program = program
-        self._make_renderer = make_renderer
-        self._sample_rate = sample_rate
-        self._volume = volume
-        self.snapshot = program.snapshot()
-        self._snapshot_out = out_frame
-        self.renderer: Renderer | None = None
-        self._renderer_version = -1
-        self.ready_frames = 0
-        """Session frames the renderer can render (final frames)."""
-        self.complete = False
-        """True once the renderer holds the whole session."""
-
-    def set_volume(self, volume: float) -> None:
-        """The gain of every renderer, this one and those to come."""
-        self._volume = volume
-        if self.renderer is not None:
-            self.renderer.volume = volume
-
-    def refresh(self, cursor_frame: int, out_frame: int, *, force: bool = False, latest: bool = False) -> None:
-        """Take in newly compiled steps, with the cursor at ``cursor_frame`` and the sink at ``out_frame``."""
-        near = cursor_frame + 2 * self._sample_rate >= self.ready_frames
-        if latest or force or self.renderer is None or (
-                self._program.version != self.snapshot.version
-                and (near or self._program.complete or out_frame - self._snapshot_out >= self._sample_rate)):
-            self.snapshot = self._program.snapshot()
-            self._snapshot_out = out_frame
-        snapshot = self.snapshot
-        if self.renderer is not None and self._renderer_version == snapshot.version:
-            return
-        if self.renderer is None or force or near or (snapshot.complete and not self.complete):
-            self.renderer = self._make_renderer(snapshot)
-            self.renderer.volume = self._volume
-            self._renderer_version = snapshot.version
-            self.ready_frames = min(snapshot.ready_until, self.renderer.final_frames)
-            self.complete = snapshot.complete
 
 
 class Transport:
@@ -200,6 +74,9 @@ class Transport:
         """True once the last frame to be written has been written."""
         self.wait_frames = 0
         """Frames of silence written because speech for the next step was not ready yet."""
+        self.begun = False
+        """True once a block has been written.  Before that, nothing is written while the first frames are not
+        ready (a cold start): no silence queued ahead of the first sound, which plays at the start frame."""
         self.heard_session_frames = 0
         """Frames of session audio the sink has played, as far as ``poll`` has looked (for the session log)."""
         self.skipped_frames = 0
@@ -318,12 +195,14 @@ class Transport:
         while not self.ended and self._sink.free_frames() >= self._block_frames:
             self._block_voiced = False
             block = self._next_block()
-            if len(block):
-                write_marked = getattr(self._sink, "write_marked", None)
-                if write_marked is not None:  # the live stream tells a listener which blocks hold our voice
-                    write_marked(block, self._block_voiced)
-                else:
-                    self._sink.write(block)
+            if not len(block):
+                break
+            self.begun = True
+            write_marked = getattr(self._sink, "write_marked", None)
+            if write_marked is not None:  # the live stream tells a listener which blocks hold our voice
+                write_marked(block, self._block_voiced)
+            else:
+                self._sink.write(block)
             written += 1
             if max_blocks is not None and written >= max_blocks:
                 return
@@ -345,7 +224,7 @@ class Transport:
             filled += taken
             if taken == 0:
                 break
-        return block[:filled] if self.ended else block
+        return block[:filled] if self.ended or not (filled or self.begun) else block
 
     def _whole_session_block(self) -> Audio | None:
         """The renderer's own block when a whole block is session audio (most are); else None.
@@ -357,7 +236,7 @@ class Transport:
         if (self._feedback.pending or self._owed or self.stopping or self.paused or view.renderer is None
                 or self._cursor_frame + frames > view.ready_frames):
             return None
-        block = view.renderer.render(self._cursor_frame, frames)
+        block = self._session(self._cursor_frame, frames)  # the bed coming back after a pause, ducked, ...
         shape = (frames, self.channels) if self.channels > 1 else (frames,)
         if block.shape != shape or block.dtype != np.float32:  # e.g. a mono mix into a stereo sink
             shaped = np.zeros(shape, dtype=np.float32)
@@ -412,6 +291,8 @@ class Transport:
         self.refresh(force=True)
         if view.ready_frames > self._cursor_frame or view.complete:
             return self._fill(out)
+        if not self.begun and len(out) == self._block_frames:
+            return 0  # nothing written yet: the first block waits for the first frames
         # The next step's speech is still being synthesized: wait (over the bed, if there is one).
         out[:need] = self._standing(need)
         self._frames.add("wait", need, self._cursor_frame)

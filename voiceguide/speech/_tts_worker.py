@@ -13,8 +13,11 @@ Protocol (one JSON object per line; the worker answers every request in order):
   ``{"ok": false, "error": "missing", "detail": ...}`` and exits;
 - ``{"op": "configure", "voice": ID|null, "rate": WPM, "dir": DIR}`` sets the
   voice and rate and warms the engine up; answers ``{"ok": true, "voice": ID}``;
-- ``{"op": "synth", "items": [{"text": ..., "path": ...}, ...]}`` writes one
-  audio file per item; answers ``{"ok": true}`` once every file is complete;
+- ``{"op": "synth", "items": [{"text": ..., "path": ...}, ...]}`` speaks every
+  item; answers ``{"ok": true, "rate": HZ, "frames": [N, ...], "bytes": B}``
+  followed by B bytes: each item's N samples in turn, 16-bit little-endian mono
+  (where utterances are forked from a prepared engine); or ``{"ok": true}`` once
+  one audio file per item is complete at its path (elsewhere);
 - end of input: the worker exits.
 
 Failures answer ``{"ok": false, "error": KIND, "detail": TEXT}``.  The stdlib
@@ -26,11 +29,12 @@ in C statics that no API resets (the pitch-flutter index in ``wavegen.c``'s
 libc's ``rand()`` for breathy voices), so the same sentence synthesized twice
 in one engine comes out a few samples longer or shorter and with different
 samples (measured: "Hold." 17,835-17,844 samples over four takes, four
-different checksums).  So this process only imports pyttsx3 and never starts
-espeak itself: every utterance is spoken by a child forked from it, which
-starts the engine, speaks once and exits.  Every take then starts from the
-same state and is byte-identical whatever was spoken before, in this process
-or another (two children at a time).  The children fork from an engine this
+different checksums; 100 texts spoken in turn by one prepared engine: 1 take
+of 100 the same as a fresh engine's).  So this process never speaks itself:
+every utterance is spoken by a child forked from it, which speaks once, sends
+its samples back and exits (the kernel ends it if this process goes first).
+Every take then starts from the same state and is byte-identical whatever was
+spoken before, in this process or another (two children at a time).  The children fork from an engine this
 process prepares once as it starts (``_tts_prepared``: espeak started in its
 synchronous mode, voice and rate set here, nothing spoken), so none of them
 loads the phoneme data or the voice again, and starting needs one quick child
@@ -54,7 +58,7 @@ from voiceguide.speech._tts_engine import Engine, WorkerFailure, import_pyttsx3
 from voiceguide.speech._tts_prepared import PreparedEngine, prepared_engine
 
 
-def _open_protocol_channel() -> IO[str]:
+def _open_protocol_channel() -> IO[bytes]:
     """Move the protocol to a private copy of fd 1, and point fd 1 at /dev/null.
 
     pyttsx3 prints ``Audio saved to ...`` on every file (bug 4); with fd 1 gone to
@@ -65,7 +69,7 @@ def _open_protocol_channel() -> IO[str]:
     os.dup2(devnull, 1)
     os.close(devnull)
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
-    return os.fdopen(protocol_fd, "w", encoding="utf-8", buffering=1)
+    return os.fdopen(protocol_fd, "wb")
 
 
 PARALLEL_CHILDREN = 2
@@ -123,22 +127,27 @@ class Worker:
         if self.prepared is not None:
             if not self.configured:
                 raise WorkerFailure("protocol", "synth before configure")
-            jobs = [_speak_prepared_job(item) for item in items]
+            jobs = [_speak_to_memory_job(item["text"]) for item in items]
         else:
             jobs = [_speak_job(self.voice, self.rate, item) for item in items]
-        for index, reply in enumerate(_run_children(jobs, PARALLEL_CHILDREN, self.prepared)):
+        replies = _run_children(jobs, PARALLEL_CHILDREN, self.prepared)
+        for index, reply in enumerate(replies):
             if not reply.get("ok"):
                 detail = reply.get("detail", "unknown error")
                 raise WorkerFailure(str(reply.get("error", "unusable")), f"item {index}: {detail}")
-        return {"ok": True}
+        if self.prepared is None:
+            return {"ok": True}
+        payloads = [reply.pop("payload", b"") for reply in replies]
+        return {"ok": True, "rate": self.prepared.sample_rate, "frames": [len(p) // 2 for p in payloads],
+                "payload": b"".join(payloads)}
 
 
 def _speak_job(voice: str | None, rate: int, item: dict[str, str]) -> Any:
     return lambda engine: engine.speak_once(voice, rate, item)
 
 
-def _speak_prepared_job(item: dict[str, str]) -> Any:
-    return lambda engine: engine.speak_prepared(item)
+def _speak_to_memory_job(text: str) -> Any:
+    return lambda engine: engine.speak_to_memory(text)
 
 
 def _run_children(jobs: list[Any], parallel: int, engine: Engine | None = None) -> list[dict[str, Any]]:
@@ -156,22 +165,24 @@ def _run_children(jobs: list[Any], parallel: int, engine: Engine | None = None) 
 
 def _fork_child(job: Any, engine: Engine | None = None) -> tuple[int, int]:
     """Start one child running ``job(engine or Engine())``; its pid and the pipe its JSON reply comes through."""
+    _find_prctl()
+    parent = os.getpid()
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_fd)
         code = 0
         try:
-            threading.Thread(target=_watch_parent, daemon=True, name="parent-watch").start()
+            _end_with_parent(parent)
             reply = job(engine if engine is not None else Engine())
         except WorkerFailure as failure:
             reply = {"ok": False, "error": failure.kind, "detail": failure.detail}
         except BaseException as error:  # report it: the parent decides
             reply = {"ok": False, "error": "internal", "detail": f"{type(error).__name__}: {error}"}
         try:
-            data = json.dumps(reply).encode()
-            while data:
-                data = data[os.write(write_fd, data):]
+            payload = reply.pop("payload", b"")
+            _write_all(write_fd, json.dumps(reply).encode() + b"\n")
+            _write_all(write_fd, payload)
         except BaseException:
             code = 1
         os._exit(code)
@@ -179,16 +190,28 @@ def _fork_child(job: Any, engine: Engine | None = None) -> tuple[int, int]:
     return pid, read_fd
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def _child_reply(pid: int, read_fd: int) -> dict[str, Any]:
-    """The reply of a child (read to the end before waiting, so a long reply cannot block it)."""
+    """The reply of a child (read to the end before waiting, so a long reply cannot block it).
+
+    A JSON line, then the bytes of its ``payload`` if it has one (the samples of a take).
+    """
     with os.fdopen(read_fd, "rb") as pipe:
         data = pipe.read()
     _, status = os.waitpid(pid, 0)
+    line, _, payload = data.partition(b"\n")
     try:
-        reply = json.loads(data) if data else None
+        reply = json.loads(line) if line else None
     except ValueError:
         reply = None
     if isinstance(reply, dict):
+        if payload:
+            reply["payload"] = payload
         return reply
     if os.WIFSIGNALED(status):
         how = f"was killed by signal {os.WTERMSIG(status)}"
@@ -197,9 +220,49 @@ def _child_reply(pid: int, read_fd: int) -> dict[str, Any]:
     return {"ok": False, "error": "crashed", "detail": f"the engine process {how} without an answer"}
 
 
-def _send(channel: IO[str], message: dict[str, Any]) -> None:
-    channel.write(json.dumps(message) + "\n")
+def _send(channel: IO[bytes], message: dict[str, Any]) -> None:
+    """One answer: its JSON line, with ``"bytes": N`` and then N bytes if it carries a ``payload``."""
+    payload = message.pop("payload", None)
+    if payload is not None:
+        message["bytes"] = len(payload)
+    channel.write(json.dumps(message).encode() + b"\n")
+    if payload:
+        channel.write(payload)
     channel.flush()
+
+
+_PRCTL: Any = None
+"""libc's ``prctl``, found before any child is forked (so a child never loads a library); False where there is none."""
+
+
+def _find_prctl() -> Any:
+    global _PRCTL  # noqa: PLW0603 - found once per process
+    if _PRCTL is None:
+        _PRCTL = False
+        if sys.platform.startswith("linux"):
+            with contextlib.suppress(OSError, AttributeError):
+                import ctypes
+
+                _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+    return _PRCTL
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent(parent: int) -> None:
+    """In a child: end when the worker does (it may be killed while we are busy).
+
+    On Linux the kernel sends the child SIGKILL when its parent ends (one system call; strictly, when the
+    thread that forked it ends: the worker forks from its main thread only); elsewhere, or if that fails,
+    a thread checks every second.
+    """
+    prctl = _PRCTL
+    if prctl and prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0) == 0:  # 9: SIGKILL
+        if os.getppid() != parent:  # the parent ended before we asked
+            os._exit(0)
+        return
+    threading.Thread(target=_watch_parent, daemon=True, name="parent-watch").start()
 
 
 def _watch_parent() -> None:
