@@ -110,7 +110,7 @@ class FileFormat:
         """
         if self.bitrate is None:
             return None
-        per_channel = self.bitrate
+        per_channel: float = self.bitrate
         if channels > 1 and self.stereo_bitrate is not None:
             per_channel = self.stereo_bitrate / channels
         return min(1.0, max(0.0, 1 - (per_channel - OPUS_MIN_BITRATE) / OPUS_BITRATE_SPAN))
