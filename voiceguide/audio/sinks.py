@@ -38,10 +38,7 @@ temporaries no longer fit in the processor's cache).  The samples do not depend 
 OPUS_SPEECH_BITRATE = 24_000
 """Opus for speech (mono, VBR): clear at 24 kb/s, and the silences between cues cost almost nothing."""
 OPUS_STEREO_BITRATE = 32_000
-"""Opus for a stereo session (a bed, or panned sides), both channels together (VBR, coupled stereo).
-
-Chosen by measurement (docs/performance.md, "Opus in stereo"): ``sciatica`` over rain at 24, 32, 40 and
-48 kb/s against the lossless render.  libsndfile's own setting is per channel: 24 kb/s each was 48 kb/s."""
+"""Opus in stereo, both channels together (libsndfile's rate is per channel): measured, docs/performance.md."""
 OPUS_MIN_BITRATE = 6_000
 OPUS_BITRATE_SPAN = 250_000
 """libsndfile's Opus bit rates per channel: from 6 kb/s (level 1) to 256 kb/s (level 0)."""
