@@ -236,10 +236,9 @@ def one_heap_for_all_threads() -> None:
     if not sys.platform.startswith("linux"):
         return
     import ctypes
-    import ctypes.util
 
     with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc = ctypes.CDLL(None)  # the symbols already loaded, libc's among them (find_library runs ldconfig)
         libc.mallopt(-8, 1)  # M_ARENA_MAX
 
 

@@ -168,9 +168,28 @@ def to_pcm16(samples: Audio) -> npt.NDArray[np.int16]:
     is several times faster than its per-sample loop, and the result does not
     depend on its version (1.2.2 floors for WAV and rounds, as here, for FLAC).
     """
-    scaled = np.rint(samples * np.float32(32768.0))
-    pcm: npt.NDArray[np.int16] = np.clip(scaled, -32768, 32767).astype(np.int16)
+    scaled = samples * np.float32(32768.0)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, -32768, 32767, out=scaled)
+    pcm: npt.NDArray[np.int16] = scaled.astype(np.int16)
     return pcm
+
+
+class _UnsyncedSoundFile(soundfile.SoundFile):  # type: ignore[misc]  # soundfile has no types
+    """A ``soundfile.SoundFile`` whose ``close`` does not wait for the disk.
+
+    soundfile's ``close`` calls ``flush``, which is libsndfile's ``sf_write_sync``:
+    an ``fsync``.  libsndfile writes straight to the file descriptor (it keeps
+    nothing to flush), and the header is written by ``sf_close``; the fsync only
+    waits for the disk, about 0.1-0.2 s after an hour of WAV.  Our files are atomic
+    against failures and interruptions, not power loss (``base.AtomicFile``).
+    ``FileSink`` also hands it a descriptor opened without ``O_TRUNC``: ext4 writes
+    out, as it is closed, a file truncated to nothing (its guard for programs
+    that rewrite a file in place), which took another 0.1 s.
+    """
+
+    def flush(self) -> None:
+        """Nothing to do: see the class."""
 
 
 def _space_error(folder: Path) -> OSError | None:
@@ -228,15 +247,20 @@ class FileSink:
         except OSError as error:
             raise output_error(self.path, error) from error
         self._file: soundfile.SoundFile | None = None
+        self._descriptor: int | None = None
         self._open()
         self.frames_written = 0
 
     def _open(self) -> None:
         assert self._target is not None
         with self._libsndfile(output_error):
-            self._file = soundfile.SoundFile(
-                os.fsencode(self._target.temporary),  # bytes: soundfile encodes a str strictly (no undecodable names)
+            # The temporary is new and empty: opened without O_TRUNC (see _UnsyncedSoundFile).
+            self._descriptor = os.open(self._target.temporary,
+                                       os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+            self._file = _UnsyncedSoundFile(
+                self._descriptor,
                 "w",
+                closefd=False,
                 samplerate=self._file_rate,
                 channels=self.channels,
                 format=self.format.format,
@@ -251,11 +275,26 @@ class FileSink:
         if self._file is None or self.frames_written:
             raise ValueError(f"{self.path}: the channels can change only before anything is written")
         with self._libsndfile(output_error):
-            self._file.close()
+            self._close_file()
+            # A new temporary rather than this one emptied: see _UnsyncedSoundFile.
+            assert self._target is not None
+            self._target.discard()
+            self._target = AtomicFile(self.path)
         self.channels = channels
         if self._resampler is not None:
             self._resampler = StreamResampler(self.sample_rate, self._file_rate, channels)
         self._open()
+
+    def _close_file(self) -> None:
+        """Finish the libsndfile file (its header) and close its descriptor."""
+        file, self._file = self._file, None
+        descriptor, self._descriptor = self._descriptor, None
+        try:
+            if file is not None:
+                file.close()
+        finally:
+            if descriptor is not None:
+                os.close(descriptor)
 
     @property
     def block_frames(self) -> int:
@@ -329,8 +368,7 @@ class FileSink:
                 self._file.software = ENCODER
                 if self.tags.description:
                     self._file.comment = self.tags.description
-            self._file.close()
-            self._file = None
+            self._close_file()
             if self.tags is not None:
                 # Tagged before the rename: the file appears complete or not at all.
                 write_tags(self._target.temporary, self.format.format, self.tags)
@@ -362,6 +400,10 @@ class FileSink:
             # We are discarding the file: a failure to finish it does not matter.
             with contextlib.suppress(Exception):
                 file.close()
+        descriptor, self._descriptor = getattr(self, "_descriptor", None), None
+        if descriptor is not None:
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
         target, self._target = getattr(self, "_target", None), None
         if target is not None:
             target.discard()

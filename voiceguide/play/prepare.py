@@ -112,10 +112,12 @@ def speech_language(script: Script) -> str:
 
 def session_synthesizer(sound: SoundOptions, script: Script) -> EngineSynthesizer:
     """The chosen speech engine, with the voice and rate of ``--voice``/``--rate`` or else the script's."""
+    from voiceguide.speech.clip_cache import cache_max_bytes, default_cache_dir
     from voiceguide.speech.engines import open_synthesizer
 
+    cache_dir = default_cache_dir() if cache_max_bytes() > 0 else None  # no cache: nothing kept on disk
     return open_synthesizer(sound.engine, voice=sound.voice or script.voice.name, language=speech_language(script),
-                            rate=sound.rate or script.voice.rate)
+                            rate=sound.rate or script.voice.rate, cache_dir=cache_dir)
 
 
 def session_volume(sound: SoundOptions, script: Script) -> float:

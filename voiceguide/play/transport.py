@@ -46,7 +46,7 @@ class Renderer(Protocol):
     """Frames from the start whose samples are final (all of them once the session is complete)."""
 
     def render(self, start: int, frames: int) -> Audio:
-        """``frames`` samples from session frame ``start``."""
+        """``frames`` samples from session frame ``start``: a new array, which the caller may keep."""
         ...
 
 
@@ -339,6 +339,9 @@ class Transport:
 
     def _next_block(self) -> Audio:
         """One block: feedback, session audio or silence; shorter only at the very end."""
+        whole = self._whole_session_block()
+        if whole is not None:
+            return whole
         shape = (self._block_frames, self.channels) if self.channels > 1 else self._block_frames
         block = np.zeros(shape, dtype=np.float32)
         filled = 0
@@ -348,6 +351,28 @@ class Transport:
             if taken == 0:
                 break
         return block[:filled] if self.ended or not (filled or self.begun) else block
+
+    def _whole_session_block(self) -> Audio | None:
+        """The renderer's own block when a whole block is session audio (most are); else None.
+
+        What ``_fill`` would copy into a fresh block, without the copy.
+        """
+        view = self._view
+        frames = self._block_frames
+        if (self._feedback.pending or self._owed or self.stopping or self.paused or view.renderer is None
+                or self._cursor_frame + frames > view.ready_frames):
+            return None
+        block = view.renderer.render(self._cursor_frame, frames)
+        shape = (frames, self.channels) if self.channels > 1 else (frames,)
+        if block.shape != shape or block.dtype != np.float32:  # e.g. a mono mix into a stereo sink
+            shaped = np.zeros(shape, dtype=np.float32)
+            shaped[:] = block
+            block = shaped
+        voiced = getattr(view.renderer, "voiced", None)
+        self._block_voiced = True if voiced is None else voiced(self._cursor_frame, frames)
+        self._frames.add("session", frames, self._cursor_frame)
+        self._cursor_frame += frames
+        return block
 
     def _fill(self, out: Audio) -> int:
         """Write into ``out`` from the cursor; returns the frames that advance the block (0: stop filling)."""

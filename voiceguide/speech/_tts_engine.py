@@ -189,7 +189,37 @@ class Engine:
             "library": self.library_version,
             "voices": voices,
             "default_voice": str(default_voice) if default_voice is not None else None,
+            "files": self._engine_files(),
         }
+
+    def _engine_files(self) -> list[str]:
+        """The files that make this engine what it is, for a remembered greeting (``greeting``); [] if unknown.
+
+        espeak-ng on Linux: the library as loaded (``/proc/self/maps``), its phoneme
+        data and voices (the data folder it reports), and pyttsx3.
+        """
+        if self.driver_name != "espeak" or not os.path.exists("/proc/self/maps"):
+            return []
+        try:
+            import ctypes
+
+            import pyttsx3
+            from pyttsx3.drivers import _espeak
+
+            with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+                libraries = {parts[5].strip() for parts in (line.split(maxsplit=5) for line in maps)
+                             if len(parts) == 6 and "espeak" in os.path.basename(parts[5].strip())}
+            data_path = ctypes.c_char_p()
+            info = ctypes.CFUNCTYPE(ctypes.c_char_p, ctypes.POINTER(ctypes.c_char_p))(("espeak_Info", _espeak.dll))
+            info(ctypes.byref(data_path))
+            folder = os.fsdecode(data_path.value or b"")
+        except Exception:  # only a start-up shortcut is lost
+            return []
+        data = [os.path.join(folder, name) for name in ("phondata", "phontab", "phonindex", "intonations", "voices",
+                                                        "lang")]
+        if not libraries or not folder or not all(os.path.exists(path) for path in data):
+            return []
+        return sorted(libraries) + data + [str(pyttsx3.__file__)]
 
     def _save(self, text: str, path: str) -> None:
         # Never say(): it shares _save_file with save_to_file (bugs 2, 3).  One

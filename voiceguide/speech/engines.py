@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 from voiceguide.errors import EngineError
@@ -26,8 +27,13 @@ class EngineSynthesizer(Synthesizer, Protocol):
         ...
 
 
-def open_synthesizer(engine: str, *, voice: str | None, language: str | None, rate: int) -> EngineSynthesizer:
-    """Start ``engine`` with the voice, language and rate asked for; ``EngineError`` when it cannot."""
+def open_synthesizer(engine: str, *, voice: str | None, language: str | None, rate: int,
+                     cache_dir: Path | None = None) -> EngineSynthesizer:
+    """Start ``engine`` with the voice, language and rate asked for; ``EngineError`` when it cannot.
+
+    ``cache_dir`` (the speech cache's): pyttsx3's worker then starts only when something
+    must be spoken, if its remembered greeting still matches (``pyttsx3_engine``).
+    """
     if engine == "hibari":
         from voiceguide.speech.hibari_engine import HibariSynthesizer
 
@@ -35,7 +41,7 @@ def open_synthesizer(engine: str, *, voice: str | None, language: str | None, ra
     if engine == "pyttsx3":
         from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
 
-        return Pyttsx3Synthesizer(voice=voice, language=language, rate=rate)
+        return Pyttsx3Synthesizer(voice=voice, language=language, rate=rate, cache_dir=cache_dir)
     raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
 
 

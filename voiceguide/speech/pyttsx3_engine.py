@@ -25,6 +25,7 @@ import numpy as np
 
 from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.errors import EngineError
+from voiceguide.speech.greeting import forget_greeting, remember_greeting, remembered_greeting
 from voiceguide.speech.trimming import resample
 from voiceguide.speech.voices import VOICES_HINT, VoiceInfo, normal_tag, select_voice
 from voiceguide.speech.worker_process import WorkerLost, WorkerProcess, make_worker_directory, worker_command
@@ -102,6 +103,11 @@ def _voices_from(hello: dict[str, Any]) -> list[VoiceInfo]:
     return voices
 
 
+def _greeted_as(hello: dict[str, Any]) -> dict[str, Any]:
+    """What in a greeting chooses the voice and keys the cache (not the files it names)."""
+    return {key: value for key, value in hello.items() if key != "files"}
+
+
 def list_voices(*, command: Sequence[str] | None = None, timeout_seconds: float = 30.0) -> list[VoiceInfo]:
     """The engine's voices, in the engine's order; ``EngineError`` if the engine is missing."""
     directory = make_worker_directory()
@@ -122,7 +128,9 @@ class Pyttsx3Synthesizer:
     ``EngineError``.  ``timeout_seconds`` bounds each round trip (a request of n
     utterances of c characters in all gets ``timeout_seconds * (1 + n / 4) +
     c / 100``); a worker that exceeds it
-    is killed and restarted once.  ``command`` replaces the worker command
+    is killed and restarted once.  With a ``cache_dir`` whose remembered greeting
+    still matches the engine's files (``greeting``), the worker starts only when
+    something must be spoken: a session whose speech is all cached starts none.  ``command`` replaces the worker command
     (tests use it to simulate a hanging engine).  Thread-safe; call ``close()``
     (or use ``with``) to stop the worker early, otherwise it stops when the
     synthesizer is garbage-collected or the program exits.
@@ -137,6 +145,7 @@ class Pyttsx3Synthesizer:
         timeout_seconds: float = 10.0,
         start_timeout_seconds: float = 30.0,
         command: Sequence[str] | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         if rate <= 0:
             raise ValueError(f"rate must be a positive number of words per minute, not {rate}")
@@ -151,8 +160,16 @@ class Pyttsx3Synthesizer:
         self._counter = 0
         self.restarts = 0
         """How many times a hung or dead worker has been replaced (for tests and diagnostics)."""
-        with self._lock:
-            worker, hello = self._start()
+        self.starts = 0
+        """How many workers have been started (0: everything came from the remembered greeting and the cache)."""
+        self._cache_dir = cache_dir
+        self._remembered: dict[str, Any] | None = remembered_greeting(cache_dir, self._command)
+        worker: WorkerProcess | None = None
+        if self._remembered is not None:
+            hello = self._remembered
+        else:
+            with self._lock:
+                worker, hello = self._start()
         self.voices: tuple[VoiceInfo, ...] = tuple(_voices_from(hello))
         """The engine's voices."""
         try:
@@ -167,6 +184,8 @@ class Pyttsx3Synthesizer:
             f"pyttsx3 {hello.get('pyttsx3')}; driver {hello.get('engine')} {hello.get('library')}; "
             f"voice {self._voice_id}; rate {rate}"
         )
+        if worker is None:
+            return
         with self._lock:
             try:
                 self._configure(worker)
@@ -220,6 +239,14 @@ class Pyttsx3Synthesizer:
             raise EngineError("The speech engine has been closed.")
         worker, hello = _start_worker(self._command, self._directory, self._start_timeout)
         self._state["worker"] = worker
+        self.starts += 1
+        if self._remembered is not None and _greeted_as(hello) != _greeted_as(self._remembered):
+            # The voice and the cache's keys were chosen from a greeting this engine no longer gives.
+            forget_greeting(self._cache_dir)
+            self._discard()
+            raise EngineError("The speech engine changed while voiceguide was starting.", hint="Run the command again.")
+        remember_greeting(self._cache_dir, self._command, hello)
+        self._remembered = hello
         return worker, hello
 
     def _configure(self, worker: WorkerProcess) -> None:
