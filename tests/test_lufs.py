@@ -140,3 +140,31 @@ def test_stream_meter_agrees_with_pyloudnorm_in_any_pieces() -> None:
         pieces = np.split(audio, np.sort(rng.integers(0, frames, 9)))
         ours = stream_loudness(pieces, frames, SAMPLE_RATE)
         assert abs(ours - reference_lufs(audio)) <= AGREEMENT_LU, f"{frames} frames in {len(pieces)} pieces"
+
+
+def test_the_limiter_curve_made_around_the_peaks_is_the_whole_curve() -> None:
+    # Levelling makes the limiter's curve only near the samples it lowers (stretches, joined end to end);
+    # it must be the curve made over the whole clip: the same values there, and 1 everywhere else.
+    from voiceguide.dsp.levelling import _limiter_curve, _limiter_gain
+    from voiceguide.dsp.lufs import CurvedLoudness
+
+    rng = np.random.default_rng(5)
+    for frames in (50, 400, 3000, 40000):
+        envelope = (np.abs(rng.standard_normal(frames)) ** 3 * 0.1).astype(np.float32)
+        envelope[0] = envelope[-1] = 1.5  # peaks at both edges, where the whole curve repeats its end values
+        for gain in (0.5, 1.0, 2.0, 8.0):
+            whole = _limiter_gain(envelope * np.float32(gain), 0.6, SAMPLE_RATE)
+            index, curve = _limiter_curve(envelope, gain, 0.6, SAMPLE_RATE)
+            assert np.all(np.diff(index) > 0)
+            assert np.allclose(curve, whole[index], rtol=0, atol=1e-12)
+            rest = np.ones(frames, dtype=bool)
+            rest[index] = False
+            assert np.allclose(whole[rest], 1.0, rtol=0, atol=1e-12)
+            assert whole.min() < 1.0  # the edge peaks are always limited: the test cannot pass empty-handed
+            if frames >= 20000:  # at least one gating block
+                weighted = k_weighted(envelope, SAMPLE_RATE)
+                meter = CurvedLoudness(weighted, SAMPLE_RATE)
+                from voiceguide.dsp.lufs import weighted_loudness
+
+                expected = weighted_loudness(weighted * (gain * whole), SAMPLE_RATE)
+                assert meter.estimate(gain, index, curve) == pytest.approx(expected, abs=1e-9)

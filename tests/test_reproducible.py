@@ -123,27 +123,49 @@ def test_takes_stay_identical_while_three_engines_synthesize_at_once() -> None:
     assert all(take == takes[0] for take in takes), "a take differed from the others"
 
 
-def test_the_prepared_engine_speaks_as_a_fresh_one(tmp_path: Path) -> None:
+def test_the_prepared_engine_speaks_in_memory_as_a_fresh_engine_writes_its_file(tmp_path: Path) -> None:
     # Utterances are forked from an engine started once in espeak's synchronous mode (no thread to
-    # lose in the fork), which also greets and takes the voice; a take from it must be the very take
-    # a fresh engine makes in its own child.
+    # lose in the fork), which also greets and takes the voice, and each child speaks into memory; a
+    # take from it must be, sample for sample, the file pyttsx3 writes from a fresh engine in its own child.
     code = (
-        "import sys\n"
+        "import sys, json\n"
         "from voiceguide.speech import _tts_worker as w\n"
-        "folder, texts = sys.argv[1], sys.argv[2:]\n"
-        "fresh = [w._speak_job('gmw/en', 160, {'text': t, 'path': f'{folder}/fresh{i}.wav'})"
+        "folder, rate, voice, texts = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]\n"
+        "fresh = [w._speak_job(voice, rate, {'text': t, 'path': f'{folder}/fresh{i}.wav'})"
         " for i, t in enumerate(texts)]\n"
-        "print(w._run_children(fresh, 2))\n"
+        "assert all(reply['ok'] for reply in w._run_children(fresh, 2))\n"
         "worker = w.Worker()\n"
         "assert worker.prepared is not None, 'no prepared engine with this pyttsx3'\n"
-        "assert worker.hello()['ok'] and worker.configure('gmw/en', 160, folder)['ok']\n"
-        "print(worker.synth([{'text': t, 'path': f'{folder}/prepared{i}.wav'} for i, t in enumerate(texts)]))\n"
+        "assert worker.hello()['ok'] and worker.configure(voice, rate, folder)['ok']\n"
+        "reply = worker.synth([{'text': t, 'path': f'{folder}/unused{i}.wav'} for i, t in enumerate(texts)])\n"
+        "open(f'{folder}/prepared.raw', 'wb').write(reply.pop('payload'))\n"
+        "open(f'{folder}/reply.json', 'w').write(json.dumps(reply))\n"
     )
-    texts = ["Hold.", "Breathe in slowly through your nose.", "Now let it go, and rest."]
-    done = subprocess.run([sys.executable, "-c", code, str(tmp_path), *texts], cwd=REPO, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    for index, text in enumerate(texts):
-        fresh, prepared = (tmp_path / f"{route}{index}.wav" for route in ("fresh", "prepared"))
-        assert fresh.stat().st_size > 1000, text
-        assert prepared.read_bytes() == fresh.read_bytes(), f"{text!r}: the prepared engine's take differs"
+    import json
+
+    import soundfile
+
+    cases = [
+        ("gmw/en", 160, ["Hold.", "Breathe in slowly through your nose.", "Now let it go, and rest.",
+                         "Fifty-six seconds left in the hold.", "Three."]),
+        ("gmw/en", 230, ["Breathe out, and let the shoulders drop.", "Hold."]),
+        ("roa/fr", 140, ["Inspirez lentement par le nez.", "Tenez."]),
+        ("gmw/de", 180, ["Atmen Sie langsam aus.", "Halten."]),
+    ]
+    for voice, rate, texts in cases:
+        folder = tmp_path / f"{voice.replace('/', '-')}-{rate}"
+        folder.mkdir()
+        done = subprocess.run([sys.executable, "-c", code, str(folder), str(rate), voice, *texts], cwd=REPO,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        reply = json.loads((folder / "reply.json").read_text())  # stdout has pyttsx3's prints
+        assert reply["ok"] and reply["rate"] == 22050
+        samples = np.frombuffer((folder / "prepared.raw").read_bytes(), dtype="<i2")
+        assert not list(folder.glob("unused*")), "the prepared engine wrote files"
+        start = 0
+        for index, (text, count) in enumerate(zip(texts, reply["frames"], strict=True)):
+            fresh, rate_read = soundfile.read(str(folder / f"fresh{index}.wav"), dtype="int16")
+            assert rate_read == 22050 and fresh.size > 2000, text
+            assert count == fresh.size and np.array_equal(samples[start:start + count], fresh), (
+                f"{voice} at {rate}: {text!r}: the prepared engine's take differs from a fresh engine's file")
+            start += count

@@ -73,7 +73,7 @@ tenth of an LU (the benchmark's 1-hour session: -17.39 sampled, -17.26 whole,
 which took 17 s and 2.3 GB) and keep the meter's working memory to ~60 MB.
 """
 
-MEASURE_VERSION = 3
+MEASURE_VERSION = 4
 """Part of the key of a remembered session loudness; bumped when measuring changes."""
 
 

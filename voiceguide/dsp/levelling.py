@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from voiceguide.base import SAMPLE_RATE, Audio, write_atomically
-from voiceguide.dsp.lufs import integrated_loudness, k_weighted, weighted_loudness
+from voiceguide.dsp.lufs import CurvedLoudness, integrated_loudness, k_weighted
 from voiceguide.true_peak import EDGE_FRAMES, oversampled, oversampling_factor, true_peak
 
 REFERENCE_LUFS = -16.0
@@ -64,7 +64,7 @@ LEVEL_ROUNDS = 8
 LEVEL_TOLERANCE_LU = 0.1
 """A clip this close to the target loudness is done."""
 
-LEVELLING_VERSION = 3
+LEVELLING_VERSION = 4
 """Part of the key of cached tone levels: bumped when measuring or levelling changes."""
 
 METER_MARGIN_DB = 0.25
@@ -151,6 +151,41 @@ def _limiter_gain(envelope: npt.NDArray[np.float32], target: float, sample_rate:
     return smooth
 
 
+def _limiter_curve(envelope: npt.NDArray[np.float32], gain: float, target: float,
+                   sample_rate: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """``_limiter_gain(envelope * gain, target)`` where it is below 1: those samples (sorted) and its values there.
+
+    The curve is 1 except within two half-windows of a sample whose peak needs
+    limiting (a running minimum, then a running mean, each ``half`` either side), so
+    it is computed over stretches around those samples only: each stretch reaches
+    four half-windows beyond its outermost such samples, the curve is kept over
+    the two nearer ones, where every window it was made of lies inside the stretch
+    (or at the clip's edge, as in the whole).  Stretches closer than that are one.
+    All stretches go through the running minimum and mean at once, end to end:
+    what is kept of each never sees its neighbours.
+    """
+    half = max(1, round(LOOKAHEAD_SECONDS * sample_rate))
+    scaled = envelope * np.float32(gain)
+    hot = np.flatnonzero(scaled > target)
+    if hot.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    size = envelope.size
+    breaks = np.flatnonzero(np.diff(hot) > 4 * half)
+    firsts = hot[np.concatenate([[0], breaks + 1])].tolist()
+    lasts = hot[np.concatenate([breaks, [hot.size - 1]])].tolist()
+    stretches = [(max(0, first - 4 * half), min(size, last + 4 * half + 1)) for first, last in zip(firsts, lasts)]
+    gathered = np.concatenate([scaled[low:high] for low, high in stretches]).astype(np.float64)
+    need = np.minimum(1.0, target / np.maximum(gathered, 1e-12))
+    smooth = np.minimum(running_mean(running_min(need, half), half), 1.0)
+    index, curve, offset = [], [], 0
+    for (low, high), first, last in zip(stretches, firsts, lasts):
+        keep_low, keep_high = max(0, first - 2 * half), min(size, last + 2 * half + 1)
+        index.append(np.arange(keep_low, keep_high))
+        curve.append(smooth[offset + keep_low - low:offset + keep_high - low])
+        offset += high - low
+    return np.concatenate(index), np.concatenate(curve)
+
+
 def _edge_padded(values: npt.NDArray[np.float64], half: int, extra: int = 0) -> npt.NDArray[np.float64]:
     """``values`` with its first value repeated ``half`` times before it and its last ``half + extra`` after."""
     return np.concatenate([np.full(half, values[0]), values, np.full(half + extra, values[-1])])
@@ -230,7 +265,7 @@ def level_clip(
         return samples
     ceiling = db_to_gain(ceiling_dbtp)
     # The peak envelope scales with the gain, so it is computed once; only the
-    # final take is checked again (limit_true_peak) for what smoothing missed:
+    # final take is checked again (_checked) for what smoothing missed:
     # the curve moves the peaks between samples by up to ~0.0004 dB, so the take
     # aims a hair lower and the check almost never has to limit again.
     target = ceiling * db_to_gain(-METER_MARGIN_DB - _AIM_BELOW_DB)
@@ -238,22 +273,72 @@ def level_clip(
     # K-weighting is linear, so the clip is filtered once: a take's loudness is
     # estimated from the filtered clip times the take's gain curve, and measured
     # for real only once the estimate is on target (once or twice a clip).
-    weighted = k_weighted(samples, sample_rate)
     block = _block_seconds(samples.size, sample_rate)
+    meter = CurvedLoudness(k_weighted(samples, sample_rate), sample_rate, block)
     levelled = samples
-    loudness = weighted_loudness(weighted, sample_rate, block)  # exactly loudness_lufs(samples)
+    loudness = meter.estimate()  # exactly loudness_lufs(samples): no gain, no curve
     gain_db, error = 0.0, 0.0
+    limited: tuple[float, npt.NDArray[np.int64]] | None = None  # the take's gain, and where its curve is
     for _ in range(EXACT_ROUNDS):
         if not math.isfinite(loudness) or abs(loudness - target_lufs) <= LEVEL_TOLERANCE_LU:
             break
-        gain_db, gain, curve, estimate = _estimated_gain(
-            weighted, envelope, target, target_lufs - error, gain_db + target_lufs - loudness, block, sample_rate,
+        gain_db, gain, index, curve, estimate = _estimated_gain(
+            meter, envelope, target, target_lufs - error, gain_db + target_lufs - loudness, sample_rate,
             start=(gain_db, loudness))
-        levelled = (samples * (gain * curve)).astype(np.float32)
+        factor = np.full(samples.size, gain)
+        factor[index] = gain * curve
+        levelled = (samples * factor).astype(np.float32)
+        limited = (gain, index)
         loudness = loudness_lufs(levelled, sample_rate)
         error = loudness - estimate
-    levelled = np.ascontiguousarray(limit_true_peak(levelled, ceiling, sample_rate), dtype=np.float32)
+    levelled = np.ascontiguousarray(_checked(levelled, envelope, limited, ceiling, sample_rate), dtype=np.float32)
     levelled.flags.writeable = False
+    return levelled
+
+
+CHECK_REACH_FRAMES = 128
+"""How far the resampler that measures true peak reaches: its taps beyond this sum to ~5e-6 of one."""
+
+CHECK_MARGIN_FRAMES = 256
+"""Each stretch the final check oversamples has this much of the take either side (twice the reach)."""
+
+
+def _checked(levelled: Audio, envelope: npt.NDArray[np.float32], limited: tuple[float, npt.NDArray[np.int64]] | None,
+             ceiling: float, sample_rate: int) -> Audio:
+    """``limit_true_peak(levelled, ceiling)``, oversampling only where the take's curve can have moved a peak.
+
+    ``levelled`` is the clip times ``gain`` (``limited``), and times a curve below 1
+    at ``index``; ``envelope`` is the clip's own.  Wherever the curve is 1 for
+    ``CHECK_REACH_FRAMES`` either side, the take is the clip times the gain there, so
+    its peaks are the envelope times the gain, which the curve was made to keep at
+    the take's aim: ``_AIM_BELOW_DB`` under the check, far more than the resampler's
+    rounding and reach.  So only the stretches around the curve are oversampled
+    again; if a peak there is over, the whole take goes through the limiter as before.
+    Without a curve (no gain was applied) the envelope is the take's own.
+    """
+    target = ceiling * db_to_gain(-METER_MARGIN_DB)
+    if limited is None:
+        return levelled if envelope.size == 0 or float(envelope.max()) <= target else limit_true_peak(
+            levelled, ceiling, sample_rate)
+    gain, index = limited
+    if index.size == 0:
+        return levelled  # the take is the clip times the gain, every peak at most the aim
+    reach, margin = CHECK_REACH_FRAMES, CHECK_MARGIN_FRAMES
+    breaks = np.flatnonzero(np.diff(index) > 1 + 2 * (reach + margin))
+    size = levelled.size
+    lows = np.maximum(index[np.concatenate([[0], breaks + 1])] - reach, 0).tolist()
+    highs = np.minimum(index[np.concatenate([breaks, [index.size - 1]])] + reach + 1, size).tolist()
+    # The stretches, each with its margin, end to end through one resampling: a junction's
+    # ringing dies out within the margin, before what is read of either side.
+    pieces, kept, offset = [], [], 0
+    for low, high in zip(lows, highs):
+        start, stop = max(0, low - margin), min(size, high + margin)
+        pieces.append(levelled[start:stop])
+        kept.append((offset + low - start, offset + high - start))
+        offset += stop - start
+    peaks = _peak_envelope(np.concatenate(pieces), sample_rate)
+    if max(float(peaks[low:high].max()) for low, high in kept) > target:
+        return limit_true_peak(levelled, ceiling, sample_rate)
     return levelled
 
 
@@ -276,10 +361,11 @@ def _block_seconds(frames: int, sample_rate: int) -> float:
     return min(BLOCK_SECONDS, (frames - 0.5) / sample_rate)
 
 
-def _estimated_gain(weighted: npt.NDArray[np.float64], envelope: npt.NDArray[np.float32], peak: float,
-                    goal_lufs: float, gain_db: float, block: float, sample_rate: int,
-                    start: tuple[float, float] | None = None) -> tuple[float, float, npt.NDArray[np.float64], float]:
-    """The gain (dB, linear), limiter curve and estimated loudness of the take whose estimate is ``goal_lufs``.
+def _estimated_gain(meter: CurvedLoudness, envelope: npt.NDArray[np.float32], peak: float, goal_lufs: float,
+                    gain_db: float, sample_rate: int, start: tuple[float, float] | None = None
+                    ) -> tuple[float, float, npt.NDArray[np.int64], npt.NDArray[np.float64], float]:
+    """The gain (dB, linear), limiter curve (where it is below 1, and its values) and estimated loudness of the take
+    whose estimate is ``goal_lufs``.
 
     The estimate is the loudness of the K-weighted clip times the take's gain
     curve (exact where the limiter does nothing; the limiter's curve is smooth, so
@@ -292,8 +378,8 @@ def _estimated_gain(weighted: npt.NDArray[np.float64], envelope: npt.NDArray[np.
     previous = start
     for _ in range(LEVEL_ROUNDS):
         taken_db, gain = gain_db, db_to_gain(gain_db)
-        curve = _limiter_gain(envelope * np.float32(gain), peak, sample_rate)
-        estimate = weighted_loudness(weighted * (gain * curve), sample_rate, block)
+        index, curve = _limiter_curve(envelope, gain, peak, sample_rate)
+        estimate = meter.estimate(gain, index, curve)
         if not math.isfinite(estimate) or abs(estimate - goal_lufs) <= ESTIMATE_TOLERANCE_LU:
             break
         if previous is not None and estimate != previous[1]:
@@ -301,7 +387,7 @@ def _estimated_gain(weighted: npt.NDArray[np.float64], envelope: npt.NDArray[np.
             slope = slope if previous is not start else max(slope, _FIRST_SLOPE)
         previous = (gain_db, estimate)
         gain_db += (goal_lufs - estimate) * slope
-    return taken_db, gain, curve, estimate
+    return taken_db, gain, index, curve, estimate
 
 
 def cached_level(audio: Audio, cache_dir: Path | None, sample_rate: int = SAMPLE_RATE) -> Audio:

@@ -75,7 +75,7 @@ def _tail_frames(rate: float) -> int:
     return math.ceil(45.0 / -math.log(radius))
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=32)
 def _response(size: int, rate: float) -> npt.NDArray[np.complex128]:
     """The filter's frequency response at the ``size // 2 + 1`` bins of a real transform of ``size`` points."""
     z = np.exp(-2j * np.pi * np.arange(size // 2 + 1) / size)  # z^-1 on the unit circle
@@ -87,8 +87,13 @@ def _response(size: int, rate: float) -> npt.NDArray[np.complex128]:
 
 
 def _transform_size(minimum: int) -> int:
-    """The power of two at least ``minimum``: few distinct sizes, so their responses stay cached."""
-    return 1 << max(0, (minimum - 1).bit_length())
+    """The least power of two, or three times one, at least ``minimum``: few sizes (their responses stay cached).
+
+    Three halves of a power of two too, so a clip just past a power of two is not
+    padded to twice its length (a transform of 3 * 2^k points is as quick per point).
+    """
+    power = 1 << max(0, (minimum - 1).bit_length())
+    return power * 3 // 4 if power >= 4 and power * 3 // 4 >= minimum else power
 
 
 def k_weighted(audio: npt.ArrayLike, rate: float) -> npt.NDArray[np.float64]:
@@ -214,6 +219,35 @@ def integrated_loudness(audio: npt.ArrayLike, rate: float, block_seconds: float 
     energy = sum(_edge_energy(_k_weighted_pieces(np.ascontiguousarray(samples[:, channel]), rate), edges)
                  for channel in range(samples.shape[1]))
     return _gated(np.asarray(energy), where, block_seconds * rate)
+
+
+class CurvedLoudness:
+    """The loudness of a signal times a gain and a curve, from the signal K-weighted once (levelling's estimate).
+
+    ``estimate(gain, index, curve)`` is the loudness of the K-weighted signal
+    multiplied by ``gain``, and by ``curve`` at the samples ``index`` (1 elsewhere):
+    the energy the curve takes away is summed over those samples alone, so a
+    curve that touches a few peaks costs as much as the peaks.  It is an
+    estimate of the loudness of the signal times the curve (K-weighting a
+    product is not the product of the K-weighting), exact where there is no curve.
+    """
+
+    def __init__(self, weighted: npt.NDArray[np.float64], rate: float, block_seconds: float = 0.4) -> None:
+        self.squares = weighted * weighted
+        self.edges, self.where = _block_edges(weighted.size, rate, block_seconds)
+        self.energy = _edge_energy([weighted], self.edges)
+        self.block_frames = block_seconds * rate
+
+    def estimate(self, gain: float = 1.0, index: npt.NDArray[np.int64] | None = None,
+                 curve: npt.NDArray[np.float64] | None = None) -> float:
+        """The loudness (LUFS) of the weighted signal times ``gain``, and times ``curve`` at ``index``."""
+        energy = self.energy
+        if index is not None and curve is not None and index.size:
+            lost = self.squares[index] * (1.0 - curve * curve)
+            segments = np.bincount(np.searchsorted(self.edges, index, side="right"), weights=lost,
+                                   minlength=self.edges.size + 1)
+            energy = energy - np.cumsum(segments[:-1])
+        return _gated(energy * (gain * gain), self.where, self.block_frames)
 
 
 def weighted_loudness(weighted: npt.NDArray[np.float64], rate: float, block_seconds: float = 0.4) -> float:

@@ -362,7 +362,7 @@ class Transport:
         if (self._feedback.pending or self._owed or self.stopping or self.paused or view.renderer is None
                 or self._cursor_frame + frames > view.ready_frames):
             return None
-        block = view.renderer.render(self._cursor_frame, frames)
+        block = self._session(self._cursor_frame, frames)  # the bed coming back after a pause, ducked, ...
         shape = (frames, self.channels) if self.channels > 1 else (frames,)
         if block.shape != shape or block.dtype != np.float32:  # e.g. a mono mix into a stereo sink
             shaped = np.zeros(shape, dtype=np.float32)

@@ -3,23 +3,28 @@
 Run inside the speech worker (``_tts_worker``), never imported by the player.
 espeak-ng is started in its synchronous mode, which starts no thread (a fork
 keeps only the forking thread, and the asynchronous mode's queue lives on one):
-``espeak_Synth`` then speaks and calls pyttsx3's callback before it returns, so
-``runAndWait`` returns with every sample given.  pyttsx3's driver starts espeak
-only if it has not been started, so it is started here first.  The worker sets
-the voice and rate here once, and forks a child per utterance from this
-never-spoken state: no child loads the phoneme data or the voice again, and each
-take is byte for byte a fresh engine's (tests/test_reproducible.py).
+``espeak_Synth`` then speaks and gives every sample to the callback before it
+returns.  pyttsx3's driver starts espeak only if it has not been started, so it
+is started here first.  The worker sets the voice and rate here once, and forks
+a child per utterance from this never-spoken state: no child loads the phoneme
+data or the voice again, and each take is byte for byte a fresh engine's
+(tests/test_reproducible.py).  A child speaks into memory, through pyttsx3's own
+binding of espeak-ng, and sends the samples back through a pipe: no WAV file is
+written, checked and read back per utterance.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from voiceguide.speech._tts_engine import CHILD_SETTLE_SECONDS, Engine, WorkerFailure, remove, wait_for_file
+from voiceguide.speech._tts_engine import Engine, WorkerFailure
 
 
 class PreparedEngine(Engine):
     """An ``Engine`` on espeak-ng started synchronously; ``prepared_engine`` makes one."""
+
+    sample_rate = 22050
+    """What espeak-ng's ``Initialize`` said its samples are (pyttsx3's driver labels its files 22,050 Hz)."""
 
     def configure_prepared(self, voice: str | None, rate: int) -> dict[str, Any]:
         """Select voice and rate (synchronous: no warm-up is needed)."""
@@ -38,31 +43,30 @@ class PreparedEngine(Engine):
             raise WorkerFailure("voice", f"the engine did not accept voice {voice!r} (it kept {current!r})")
         return {"ok": True, "voice": str(current) if current is not None else voice}
 
-    def speak_prepared(self, item: dict[str, str]) -> dict[str, Any]:
-        """Write one item's file (in a child forked from this engine)."""
-        text, path = item["text"], item["path"]
-        remove(path)
-        self._save(text, path)  # synchronous: every sample has reached pyttsx3's callback
-        self._end_utterance()
-        if not wait_for_file(path, CHILD_SETTLE_SECONDS):
-            raise WorkerFailure("unusable", f"no complete audio file for {text!r}")
-        return {"ok": True}
+    def speak_to_memory(self, text: str) -> dict[str, Any]:
+        """Speak ``text`` in memory (in a child forked from this engine): its 16-bit samples as the ``payload``.
 
-    def _end_utterance(self) -> None:
-        """Give pyttsx3's callback the end-of-message event that espeak's synchronous mode never sends.
-
-        espeak-ng sends ``MSG_TERMINATED`` from its queue's thread, which the
-        synchronous mode does not have; pyttsx3 writes the file when it gets it.
+        The very call pyttsx3's driver makes (``_espeak.Synth`` with an end pause, as
+        UTF-8), through pyttsx3's own binding; only the samples go to a list instead
+        of the driver's buffer and a WAV file it would write, check and have read back.
         """
+        import ctypes
+
         from pyttsx3.drivers import _espeak
 
-        driver = getattr(getattr(self.engine, "proxy", None), "_driver", None)
-        if driver is None or not getattr(driver, "_speaking", False):
-            return
-        events = (_espeak.EVENT * 2)()
-        events[0].type = _espeak.EVENT_MSG_TERMINATED
-        events[1].type = _espeak.EVENT_LIST_TERMINATED
-        driver._onSynth(None, 0, events)
+        chunks: list[bytes] = []
+
+        def collect(wav: Any, count: int, events: Any) -> int:
+            if count > 0:
+                chunks.append(ctypes.string_at(wav, count * 2))
+            return 0
+
+        _espeak.SetSynthCallback(collect)
+        status = _espeak.Synth(str(text).encode("utf-8"), flags=_espeak.ENDPAUSE | _espeak.CHARS_UTF8)
+        payload = b"".join(chunks)
+        if status != _espeak.EE_OK or not payload:
+            raise WorkerFailure("unusable", f"espeak-ng gave no audio for {text!r} (status {status})")
+        return {"ok": True, "frames": len(payload) // 2, "payload": payload}
 
 
 def prepared_engine() -> PreparedEngine | None:
@@ -80,13 +84,15 @@ def prepared_engine() -> PreparedEngine | None:
     started = getattr(espeak_driver, "_moduleInitialized", None)
     if espeak_driver is None or started is not False or not hasattr(_espeak, "AUDIO_OUTPUT_SYNCHRONOUS"):
         return None
-    if _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 1000) == -1:
+    sample_rate = _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 1000)
+    if sample_rate == -1:
         raise WorkerFailure("init", "espeak_Initialize failed")
     current = _espeak.GetCurrentVoice()
     default = current.contents.name.decode("utf-8") if current and current.contents.name else "gmw/en"
     espeak_driver._defaultVoice = default
     espeak_driver._moduleInitialized = True
     engine = PreparedEngine()
+    engine.sample_rate = sample_rate
     proxy_driver = getattr(getattr(engine.engine, "proxy", None), "_driver", None)
     if proxy_driver is not None:
         proxy_driver.stop = lambda: None  # nothing is ever queued to stop (see Engine.speak_once)

@@ -13,8 +13,11 @@ Protocol (one JSON object per line; the worker answers every request in order):
   ``{"ok": false, "error": "missing", "detail": ...}`` and exits;
 - ``{"op": "configure", "voice": ID|null, "rate": WPM, "dir": DIR}`` sets the
   voice and rate and warms the engine up; answers ``{"ok": true, "voice": ID}``;
-- ``{"op": "synth", "items": [{"text": ..., "path": ...}, ...]}`` writes one
-  audio file per item; answers ``{"ok": true}`` once every file is complete;
+- ``{"op": "synth", "items": [{"text": ..., "path": ...}, ...]}`` speaks every
+  item; answers ``{"ok": true, "rate": HZ, "frames": [N, ...], "bytes": B}``
+  followed by B bytes: each item's N samples in turn, 16-bit little-endian mono
+  (where utterances are forked from a prepared engine); or ``{"ok": true}`` once
+  one audio file per item is complete at its path (elsewhere);
 - end of input: the worker exits.
 
 Failures answer ``{"ok": false, "error": KIND, "detail": TEXT}``.  The stdlib
@@ -54,22 +57,31 @@ from voiceguide.speech._tts_engine import Engine, WorkerFailure, import_pyttsx3
 from voiceguide.speech._tts_prepared import PreparedEngine, prepared_engine
 
 
-def _open_protocol_channel() -> IO[str]:
+def _open_protocol_channel() -> IO[bytes]:
     """Move the protocol to a private copy of fd 1, and point fd 1 at /dev/null.
 
     pyttsx3 prints ``Audio saved to ...`` on every file (bug 4); with fd 1 gone to
     /dev/null neither Python prints nor C-level writes can corrupt the protocol.
     """
     protocol_fd = os.dup(1)
+    _PARENT_ONLY_FDS.add(protocol_fd)
+    _widen(protocol_fd)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.close(devnull)
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
-    return os.fdopen(protocol_fd, "w", encoding="utf-8", buffering=1)
+    return os.fdopen(protocol_fd, "wb")
 
 
 PARALLEL_CHILDREN = 2
 """Utterances spoken at the same time, each by its own child (the machines we measured have 2 cores)."""
+
+SPARE_CHILDREN = 2
+"""Children forked from the prepared engine ahead of need, each waiting for the one text it will speak."""
+
+_PARENT_ONLY_FDS: set[int] = set()
+"""This process's ends of its pipes (the protocol, each child's): a child closes its copies at once, so that
+a pipe's reader sees its end when its one writer goes, and no child outlives the worker waiting on another."""
 
 
 class Worker:
@@ -86,6 +98,7 @@ class Worker:
         # The engine every utterance is forked from, configured here, with no child.
         self.prepared: PreparedEngine | None = prepared_engine() if self.fresh else None
         self.configured = False
+        self.spares: Spares | None = None
         if self.fresh and self.prepared is None:
             # Load the driver and libespeak-ng here, once (no thread starts until the
             # engine is initialised): each child then starts in ~10 ms instead of ~60.
@@ -110,6 +123,8 @@ class Worker:
                 raise WorkerFailure("protocol", "configure comes once")
             reply = self.prepared.configure_prepared(voice, rate)
             self.configured = True
+            self.spares = Spares(self.prepared, SPARE_CHILDREN)
+            self.spares.fill()
         else:
             reply = self._engine_job(lambda engine: engine.configure(voice, rate, directory))
         if reply.get("ok"):
@@ -121,24 +136,118 @@ class Worker:
         if self.shared is not None:
             return self.shared.synth(items)
         if self.prepared is not None:
-            if not self.configured:
+            if self.spares is None:
                 raise WorkerFailure("protocol", "synth before configure")
-            jobs = [_speak_prepared_job(item) for item in items]
+            replies = self.spares.speak([item["text"] for item in items], PARALLEL_CHILDREN)
         else:
-            jobs = [_speak_job(self.voice, self.rate, item) for item in items]
-        for index, reply in enumerate(_run_children(jobs, PARALLEL_CHILDREN, self.prepared)):
+            replies = _run_children([_speak_job(self.voice, self.rate, item) for item in items], PARALLEL_CHILDREN)
+        for index, reply in enumerate(replies):
             if not reply.get("ok"):
                 detail = reply.get("detail", "unknown error")
                 raise WorkerFailure(str(reply.get("error", "unusable")), f"item {index}: {detail}")
-        return {"ok": True}
+        if self.prepared is None:
+            return {"ok": True}
+        payloads = [reply.pop("payload", b"") for reply in replies]
+        return {"ok": True, "rate": self.prepared.sample_rate, "frames": [len(p) // 2 for p in payloads],
+                "payload": b"".join(payloads)}
 
 
 def _speak_job(voice: str | None, rate: int, item: dict[str, str]) -> Any:
     return lambda engine: engine.speak_once(voice, rate, item)
 
 
-def _speak_prepared_job(item: dict[str, str]) -> Any:
-    return lambda engine: engine.speak_prepared(item)
+class Spares:
+    """Children forked from the prepared engine before they are needed, each speaking one text it is then sent.
+
+    A child forked on demand waits for the scheduler first: on a busy machine a new
+    process is queued behind the running ones (Linux's fair scheduler starts it a
+    slice late), and a hundred utterances paid that a hundred times, in turn.  A
+    spare is forked while another child speaks, waits on its pipe, and wakes
+    straight into the text when it comes.  Each still speaks once from the prepared
+    engine's never-spoken state, so takes are unchanged.
+    """
+
+    def __init__(self, engine: PreparedEngine, count: int) -> None:
+        self.engine = engine
+        self.count = count
+        self.waiting: collections.deque[tuple[int, int, int]] = collections.deque()  # pid, text pipe, reply pipe
+
+    def fill(self) -> None:
+        """Fork children until ``count`` are waiting."""
+        while len(self.waiting) < self.count:
+            self.waiting.append(self._fork())
+
+    def speak(self, texts: list[str], parallel: int) -> list[dict[str, Any]]:
+        """Each text spoken by a waiting child, ``parallel`` at a time; their replies in order."""
+        replies: list[dict[str, Any]] = []
+        running: collections.deque[tuple[int, int]] = collections.deque()
+        for text in texts:
+            if len(running) >= parallel:
+                replies.append(_child_reply(*_reaped(running.popleft())))
+            pid, text_fd, reply_fd = self.waiting.popleft() if self.waiting else self._fork()
+            try:
+                _write_all(text_fd, text.encode("utf-8"))
+            except OSError:
+                pass  # the child is gone: its reply says so
+            finally:
+                os.close(text_fd)
+                _PARENT_ONLY_FDS.discard(text_fd)
+            running.append((pid, reply_fd))
+            self.fill()  # the next child forks while this one speaks
+        while running:
+            replies.append(_child_reply(*_reaped(running.popleft())))
+        return replies
+
+    def close(self) -> None:
+        """Let the waiting children go (each reads the end of its pipe and exits) and reap them."""
+        while self.waiting:
+            pid, text_fd, reply_fd = self.waiting.popleft()
+            for fd in (text_fd, reply_fd):
+                os.close(fd)
+                _PARENT_ONLY_FDS.discard(fd)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+    def _fork(self) -> tuple[int, int, int]:
+        text_read, text_write = os.pipe()
+        reply_read, reply_write = os.pipe()
+        _widen(reply_write)
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(text_write)
+            os.close(reply_read)
+            for fd in _PARENT_ONLY_FDS:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            with os.fdopen(text_read, "rb") as pipe:
+                text = pipe.read().decode("utf-8", "replace")
+            if not text:  # the worker let it go, or is gone
+                os._exit(0)
+            # No thread watches the worker here: if it goes, writing the reply fails and the child exits.
+            _answer_and_exit(reply_write, lambda engine: engine.speak_to_memory(text), self.engine, watch=False)
+        os.close(text_read)
+        os.close(reply_write)
+        _PARENT_ONLY_FDS.update((text_write, reply_read))
+        return pid, text_write, reply_read
+
+
+PIPE_BYTES = 1 << 20
+"""A reply pipe holds this much (Linux's default limit for a pipe; 64 kB otherwise): a take of up to 23 s is
+written at once, and the child exits, instead of waking the worker every 64 kB."""
+
+
+def _widen(fd: int) -> None:
+    """Let the pipe of ``fd`` hold ``PIPE_BYTES`` where the system allows it."""
+    import fcntl
+
+    with contextlib.suppress(OSError, AttributeError):
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+
+
+def _reaped(running: tuple[int, int]) -> tuple[int, int]:
+    """A running child's pid and reply pipe, the pipe no longer one a new child must close."""
+    _PARENT_ONLY_FDS.discard(running[1])
+    return running
 
 
 def _run_children(jobs: list[Any], parallel: int, engine: Engine | None = None) -> list[dict[str, Any]]:
@@ -160,35 +269,56 @@ def _fork_child(job: Any, engine: Engine | None = None) -> tuple[int, int]:
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_fd)
-        code = 0
-        try:
-            threading.Thread(target=_watch_parent, daemon=True, name="parent-watch").start()
-            reply = job(engine if engine is not None else Engine())
-        except WorkerFailure as failure:
-            reply = {"ok": False, "error": failure.kind, "detail": failure.detail}
-        except BaseException as error:  # report it: the parent decides
-            reply = {"ok": False, "error": "internal", "detail": f"{type(error).__name__}: {error}"}
-        try:
-            data = json.dumps(reply).encode()
-            while data:
-                data = data[os.write(write_fd, data):]
-        except BaseException:
-            code = 1
-        os._exit(code)
+        for fd in _PARENT_ONLY_FDS:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        _answer_and_exit(write_fd, job, engine)
     os.close(write_fd)
     return pid, read_fd
 
 
+def _answer_and_exit(write_fd: int, job: Any, engine: Engine | None, *, watch: bool = True) -> None:
+    """In a child: run ``job(engine or Engine())``, write its reply (a JSON line, then its payload), and exit."""
+    code = 0
+    try:
+        if watch:
+            threading.Thread(target=_watch_parent, daemon=True, name="parent-watch").start()
+        reply = job(engine if engine is not None else Engine())
+    except WorkerFailure as failure:
+        reply = {"ok": False, "error": failure.kind, "detail": failure.detail}
+    except BaseException as error:  # report it: the parent decides
+        reply = {"ok": False, "error": "internal", "detail": f"{type(error).__name__}: {error}"}
+    try:
+        payload = reply.pop("payload", b"")
+        _write_all(write_fd, json.dumps(reply).encode() + b"\n")
+        _write_all(write_fd, payload)
+    except BaseException:
+        code = 1
+    os._exit(code)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def _child_reply(pid: int, read_fd: int) -> dict[str, Any]:
-    """The reply of a child (read to the end before waiting, so a long reply cannot block it)."""
+    """The reply of a child (read to the end before waiting, so a long reply cannot block it).
+
+    A JSON line, then the bytes of its ``payload`` if it has one (the samples of a take).
+    """
     with os.fdopen(read_fd, "rb") as pipe:
         data = pipe.read()
     _, status = os.waitpid(pid, 0)
+    line, _, payload = data.partition(b"\n")
     try:
-        reply = json.loads(data) if data else None
+        reply = json.loads(line) if line else None
     except ValueError:
         reply = None
     if isinstance(reply, dict):
+        if payload:
+            reply["payload"] = payload
         return reply
     if os.WIFSIGNALED(status):
         how = f"was killed by signal {os.WTERMSIG(status)}"
@@ -197,8 +327,14 @@ def _child_reply(pid: int, read_fd: int) -> dict[str, Any]:
     return {"ok": False, "error": "crashed", "detail": f"the engine process {how} without an answer"}
 
 
-def _send(channel: IO[str], message: dict[str, Any]) -> None:
-    channel.write(json.dumps(message) + "\n")
+def _send(channel: IO[bytes], message: dict[str, Any]) -> None:
+    """One answer: its JSON line, with ``"bytes": N`` and then N bytes if it carries a ``payload``."""
+    payload = message.pop("payload", None)
+    if payload is not None:
+        message["bytes"] = len(payload)
+    channel.write(json.dumps(message).encode() + b"\n")
+    if payload:
+        channel.write(payload)
     channel.flush()
 
 
@@ -250,6 +386,8 @@ def main() -> int:
         except Exception as error:  # report, and let the parent decide to restart
             reply = {"ok": False, "error": "internal", "detail": f"{type(error).__name__}: {error}"}
         _send(channel, reply)
+    if worker.spares is not None:
+        worker.spares.close()
     return 0
 
 

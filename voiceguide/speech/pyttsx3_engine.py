@@ -119,6 +119,25 @@ def list_voices(*, command: Sequence[str] | None = None, timeout_seconds: float 
     return _voices_from(hello)
 
 
+def _samples(answer: dict[str, Any], texts: list[str]) -> list[Audio]:
+    """The takes an answer carries (16-bit mono, one after another); ``WorkerLost`` unless each has samples."""
+    frames, rate, payload = answer.get("frames"), answer.get("rate"), answer.get("payload", b"")
+    if (not isinstance(frames, list) or len(frames) != len(texts) or not isinstance(rate, int) or rate <= 0
+            or not all(isinstance(n, int) and n >= 0 for n in frames) or 2 * sum(frames) != len(payload)):
+        raise WorkerLost("sent audio that does not match its answer")
+    takes = []
+    start = 0
+    for count, text in zip(frames, texts, strict=True):
+        if count == 0:
+            raise WorkerLost(f"sent no audio for {text!r}")
+        # Exactly what reading the WAV file pyttsx3 would write gives (soundfile: int16 / 32768, exact).
+        take: Audio = np.frombuffer(payload, dtype="<i2", count=count, offset=2 * start).astype(np.float32)
+        take *= np.float32(1 / 32768)
+        takes.append(take if rate == SAMPLE_RATE else resample(take, rate, SAMPLE_RATE))
+        start += count
+    return takes
+
+
 class Pyttsx3Synthesizer:
     """pyttsx3 speech as a ``speech.Synthesizer`` (also ``synthesize_many``), via a worker process.
 
@@ -297,6 +316,8 @@ class Pyttsx3Synthesizer:
                 )
                 if not answer.get("ok"):
                     raise WorkerLost(f"failed: {answer.get('detail', 'unknown error')}")
+                if "frames" in answer:
+                    return _samples(answer, texts)
                 return [self._read(path, text) for path, text in zip(paths, texts, strict=True)]
             except WorkerLost as lost:
                 problem = str(lost)

@@ -53,33 +53,44 @@ class WorkerProcess:
         except OSError as error:
             self._stderr.close()
             raise EngineError(f"The speech worker could not be started: {error}.") from None
-        self._answers: queue.Queue[bytes | None] = queue.Queue()
+        self._answers: queue.Queue[tuple[bytes, bytes] | None] = queue.Queue()
         assert self.process.stdout is not None
         reader = threading.Thread(target=self._read, args=(self.process.stdout,), daemon=True,
                                   name="voiceguide-tts-reader")
         reader.start()
 
     def _read(self, stream: IO[bytes]) -> None:
-        for line in stream:
-            self._answers.put(line)
+        """Queue each answer: its JSON line, and the ``bytes`` that follow it when it says it has them."""
+        while True:
+            line = stream.readline()
+            if not line:
+                break
+            size = _payload_size(line)
+            payload = stream.read(size) if size else b""
+            if len(payload) < size:
+                break  # the worker died in the middle of an answer
+            self._answers.put((line, payload))
         self._answers.put(None)
 
     def receive(self, timeout: float) -> dict[str, Any]:
-        """The worker's next answer; raises ``WorkerLost`` on timeout, death or garbage."""
+        """The worker's next answer (its bytes, if any, as ``payload``); ``WorkerLost`` on timeout, death or garbage."""
         try:
-            line = self._answers.get(timeout=timeout)
+            item = self._answers.get(timeout=timeout)
         except queue.Empty:
             raise WorkerLost(f"did not answer within {timeout:g} s") from None
-        if line is None:
+        if item is None:
             self.process.wait(timeout=5)
             tail = self.stderr_tail()
             raise WorkerLost(f"stopped (exit status {self.process.returncode})" + (f": {tail}" if tail else ""))
+        line, payload = item
         try:
             answer = json.loads(line)
         except ValueError:
             raise WorkerLost(f"sent something that is not JSON: {line[:80]!r}") from None
         if not isinstance(answer, dict):
             raise WorkerLost(f"sent an unexpected answer: {line[:80]!r}")
+        if payload:
+            answer["payload"] = payload
         return answer
 
     def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
@@ -105,6 +116,17 @@ class WorkerProcess:
         """Stop the worker now (it holds no state worth saving)."""
         kill_process(self.process)
         self._stderr.close()
+
+
+def _payload_size(line: bytes) -> int:
+    """How many bytes follow an answer (its ``"bytes"``); 0 for none, or for a line that is not such an answer."""
+    if b'"bytes"' not in line:
+        return 0
+    try:
+        size = json.loads(line).get("bytes", 0)
+    except (ValueError, AttributeError):
+        return 0
+    return size if isinstance(size, int) and size > 0 else 0
 
 
 def kill_process(process: subprocess.Popen[bytes]) -> None:
