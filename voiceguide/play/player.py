@@ -9,8 +9,8 @@ from ``commands.CommandHandler``; where the listener is from ``status``.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
-from voiceguide.audio.sinks import Sink
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.phrases import Phrasebook
 from voiceguide.play.commands import CommandHandler, Speak
@@ -19,6 +19,9 @@ from voiceguide.play.keymap import Command
 from voiceguide.play.program import Program
 from voiceguide.play.status import Status, status_at
 from voiceguide.play.transport import MakeRenderer, Transport
+
+if TYPE_CHECKING:  # (sinks loads the file libraries: a live session needs only the protocol)
+    from voiceguide.audio.sinks import Sink
 
 
 class Player:
