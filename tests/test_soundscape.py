@@ -26,6 +26,7 @@ from voiceguide.script.parse import parse_script
 from voiceguide.script.vocabulary import BACKGROUND_SOUNDS
 
 RATE = SAMPLE_RATE
+POOL_BYTES = 4 << 20
 
 
 def _db(samples: np.ndarray) -> float:
@@ -282,3 +283,29 @@ def test_a_bed_prepared_on_a_thread_while_the_mix_is_laid_out_is_made_and_measur
     fresh = Soundstage(parsed.script, BackgroundChoice(), cache_dir=None).layout(events, [], 3 * RATE, True)
     assert layout.bed is not None and fresh.bed is not None
     assert np.array_equal(layout.bed.render(0, 3 * RATE), fresh.bed.render(0, 3 * RATE))
+
+
+@pytest.mark.parametrize("name", ["rain", "waves"])  # one steady strand; a steady and a moving one
+def test_a_sounds_pools_kept_in_the_cache_give_the_same_samples_and_a_damaged_file_is_made_again(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from voiceguide.audio import sounds
+
+    expected = Generator(name).render(12_345, 3 * RATE, 2)
+    first = Generator(name, cache_dir=tmp_path)
+    assert np.array_equal(first.render(12_345, 3 * RATE, 2), expected)
+    kept = list(tmp_path.glob(f"bed-{name}-pools-*.npz"))
+    assert len(kept) == 1
+    made = sounds._pool
+
+    def not_made_again(*args: object) -> object:
+        raise AssertionError("the pools were made again")
+
+    monkeypatch.setattr(sounds, "_pool", not_made_again)
+    again = Generator(name, cache_dir=tmp_path)
+    assert np.array_equal(again.render(12_345, 3 * RATE, 2), expected)
+    assert again.peak_bound(2) == first.peak_bound(2)
+    kept[0].write_bytes(kept[0].read_bytes()[:1000])  # cut short: made again, and kept whole again
+    monkeypatch.setattr(sounds, "_pool", made)
+    assert np.array_equal(Generator(name, cache_dir=tmp_path).render(12_345, 3 * RATE, 2), expected)
+    assert kept[0].stat().st_size > POOL_BYTES

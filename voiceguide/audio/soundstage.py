@@ -242,7 +242,7 @@ class Soundstage:
             if background.builtin:
                 from voiceguide.audio.sounds import Generator
 
-                source = Generator(background.sound)
+                source = Generator(background.sound, cache_dir=self.cache_dir)
             else:
                 from voiceguide.audio.bed_file import open_file_bed
 
