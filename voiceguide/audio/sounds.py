@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import io
 import math
+import os
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -277,6 +278,8 @@ class Generator:
         if (pools.dtype != np.float32 or pools.shape != (len(envelopes), POOL_SIZE, SEGMENT_FRAMES)
                 or peaks.shape != (len(envelopes),) or not np.all(np.isfinite(peaks))):
             return None
+        with contextlib.suppress(OSError):
+            os.utime(self._cache)  # the last use, for the cache cap's least-recently-used order
         return [(envelope, pools[index], float(peaks[index])) for index, envelope in enumerate(envelopes)]
 
     def _keep(self, strands: list[tuple[Envelope | None, npt.NDArray[np.float32], float]]) -> None:
