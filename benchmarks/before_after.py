@@ -31,6 +31,18 @@ def pristine_copy(commit: str, folder: Path) -> Path:
     return folder
 
 
+def byte_compiled(root: Path) -> Path:
+    """``root``'s package byte-compiled, as pip leaves an installed one; returns ``root``.
+
+    With ``PYTHONDONTWRITEBYTECODE`` set (as on the shared machine) nothing is
+    cached, and each child would compile every module it imports (~0.2 s).
+    """
+    import sys
+
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "voiceguide")], check=True)
+    return root
+
+
 def environment(root: Path, **extra: str) -> dict[str, str]:
     """The environment for a child that imports voiceguide from ``root``."""
     return dict(os.environ, PYTHONPATH=str(root), **extra)

@@ -16,7 +16,8 @@ countdowns, counted breathing, spoken instructions), then measures:
   own pyttsx3 ``save_to_file`` + ``runAndWait``, in this process.
 
 Each render runs as ``python -m voiceguide render`` in a child process, so its
-wall time includes start-up and its peak RSS is its own (``wait4``).  The
+wall time includes start-up and its peak RSS is its own (``wait4``).  Both trees
+are byte-compiled first, as pip leaves an installed package.  The
 speech worker (a grandchild) is not in that figure.
 
 Targets: warm >= 2,000x real time for WAV, cold >= 500x, peak RSS
@@ -51,7 +52,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from before_after import BEFORE_COMMIT, load, pristine_copy  # noqa: E402
+from before_after import BEFORE_COMMIT, byte_compiled, load, pristine_copy  # noqa: E402
 
 ROUND_SECONDS = 300
 """Each round of the generated session lasts about five minutes; 12 rounds make an hour."""
@@ -264,8 +265,8 @@ def naive_route(texts: list[str], directory: Path) -> float:
 
 def before_after(script: Path, work: Path, commit: str, repeat: int) -> None:
     """Cold and warm 1-h WAV renders by this checkout and by ``commit``, alternated, each with its own cache."""
-    before_root = pristine_copy(commit, work / "before")
-    versions = [("now", ROOT), (commit, before_root)]
+    before_root = byte_compiled(pristine_copy(commit, work / "before"))
+    versions = [("now", byte_compiled(ROOT)), (commit, before_root)]
     cold: dict[str, list[Run]] = {name: [] for name, _ in versions}
     warm: dict[str, list[Run]] = {name: [] for name, _ in versions}
     for attempt in range(repeat):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -59,6 +60,12 @@ def session_utterances(count: int = COUNT) -> list[str]:
 # -- child processes ---------------------------------------------------------------
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (the speech worker and its forks)."""
+    own, ended = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime
+
+
 def naive_child(texts: list[str]) -> dict[str, float]:
     """(b): one pyttsx3 engine in this process, a file per cue, as the pyttsx3 docs suggest."""
     import pyttsx3
@@ -67,7 +74,7 @@ def naive_child(texts: list[str]) -> dict[str, float]:
     frames = 0
     with tempfile.TemporaryDirectory() as directory, open(os.devnull, "w") as devnull, \
             contextlib.redirect_stdout(devnull):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds()
         engine = pyttsx3.init()
         engine.setProperty("voice", VOICE_ID)
         engine.setProperty("rate", RATE_WPM)
@@ -77,8 +84,8 @@ def naive_child(texts: list[str]) -> dict[str, float]:
             engine.runAndWait()
             with contextlib.suppress(Exception):  # bug 1 can lose the first file
                 frames += len(soundfile.read(path, dtype="float32")[0])
-        elapsed = time.perf_counter() - started
-    return {"seconds": elapsed, "frames": frames}
+        elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    return {"seconds": elapsed, "cpu": cpu, "frames": frames}
 
 
 def floor_child(texts: list[str]) -> dict[str, float]:
@@ -100,7 +107,7 @@ def floor_child(texts: list[str]) -> dict[str, float]:
     callback = callback_type(collect)
     lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
                                  ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     if lib.espeak_Initialize(audio_output_synchronous, 0, None, 0) <= 0:
         raise RuntimeError("espeak_Initialize failed")
     lib.espeak_SetSynthCallback(callback)
@@ -113,19 +120,19 @@ def floor_child(texts: list[str]) -> dict[str, float]:
         lib.espeak_Synth(data, len(data) + 1, 0, 1, 0, chars_utf8 | end_pause, None, None)
         samples = np.frombuffer(b"".join(chunks), dtype=np.int16).astype(np.float32) / 32768
         frames += samples.size
-    elapsed = time.perf_counter() - started
-    return {"seconds": elapsed, "frames": frames}
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    return {"seconds": elapsed, "cpu": cpu, "frames": frames}
 
 
 # -- ours -----------------------------------------------------------------------------------
 
 
-def ours(texts: list[str], cache: Path, *, batched: bool) -> tuple[float, float, int]:
-    """Seconds to have every clip (including the worker's start), seconds of that start, frames."""
+def ours(texts: list[str], cache: Path, *, batched: bool) -> tuple[float, float, int, float]:
+    """Seconds to have every clip (including the worker's start), seconds of that start, frames, CPU seconds."""
     from voiceguide.speech.clips import SpeechBank
     from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     with Pyttsx3Synthesizer(voice=VOICE_ID, rate=RATE_WPM) as synth:
         ready = time.perf_counter()
         bank = SpeechBank(synth, cache)
@@ -136,15 +143,16 @@ def ours(texts: list[str], cache: Path, *, batched: bool) -> tuple[float, float,
                 bank.clip(text)
         frames = sum(bank.measure(text) for text in texts)
         elapsed = time.perf_counter() - started
-    return elapsed, ready - started, frames
+    return elapsed, ready - started, frames, cpu_seconds() - cpu  # the worker has ended: its CPU is counted
 
 
 def ours_child(texts: list[str], mode: str) -> dict[str, float]:
     """Ours, from whichever checkout ``PYTHONPATH`` names: cold (batched or one by one), then warm."""
     with tempfile.TemporaryDirectory(prefix="bench-synth-") as directory:
-        cold, start, frames = ours(texts, Path(directory), batched=mode != "single")
-        warm, warm_start, _ = ours(texts, Path(directory), batched=True)
-    return {"seconds": cold, "start": start, "frames": frames, "warm": warm, "warm_start": warm_start}
+        cold, start, frames, cpu = ours(texts, Path(directory), batched=mode != "single")
+        warm, warm_start, _, warm_cpu = ours(texts, Path(directory), batched=True)
+    return {"seconds": cold, "start": start, "frames": frames, "cpu": cpu, "warm": warm, "warm_start": warm_start,
+            "warm_cpu": warm_cpu}
 
 
 def run_child(mode: str, texts: list[str], root: Path = REPO) -> dict[str, float]:
@@ -186,29 +194,34 @@ def main() -> None:
     def median(name: str, key: str = "seconds") -> float:
         return statistics.median(run[key] for run in results[name])
 
-    def ratio(name: str, other: str, key: str = "seconds") -> float:
+    def ratio(name: str, other: str, key: str = "seconds", other_key: str = "seconds") -> float:
         """The median over rounds of name / other, each round's pair measured back to back."""
-        return statistics.median(a[key] / b["seconds"] for a, b in zip(results[name], results[other], strict=True))
+        return statistics.median(a[key] / b[other_key] for a, b in zip(results[name], results[other], strict=True))
 
     speech_seconds = results["naive"][0]["frames"] / SAMPLE_RATE
     print(f"untrimmed speech: {speech_seconds:.1f} s; trimmed clips: {results['now'][0]['frames'] / SAMPLE_RATE:.1f} s")
     print()
-    rows = [("ours, cold cache, batched prefetch (now)", "now", "seconds"),
-            (f"ours, cold cache, batched prefetch ({options.before})", "before", "seconds"),
-            ("ours, cold cache, one clip() per text (now)", "now-single", "seconds"),
-            (f"ours, cold cache, one clip() per text ({options.before})", "before-single", "seconds"),
-            ("ours, warm cache (now)", "now", "warm"),
-            ("naive pyttsx3: save_to_file + runAndWait per cue", "naive", "seconds"),
-            ("floor: raw libespeak-ng via ctypes", "floor", "seconds")]
-    print(f"{'route':<58} {'median s':>8} {'min-max':>13} {'x floor':>8} {'vs naive':>9}")
-    for label, name, key in rows:
+    rows = [("ours, cold cache, batched prefetch (now)", "now", "seconds", "cpu"),
+            (f"ours, cold cache, batched prefetch ({options.before})", "before", "seconds", None),
+            ("ours, cold cache, one clip() per text (now)", "now-single", "seconds", "cpu"),
+            (f"ours, cold cache, one clip() per text ({options.before})", "before-single", "seconds", None),
+            ("ours, warm cache (now)", "now", "warm", "warm_cpu"),
+            ("naive pyttsx3: save_to_file + runAndWait per cue", "naive", "seconds", "cpu"),
+            ("floor: raw libespeak-ng via ctypes", "floor", "seconds", "cpu")]
+    print(f"{'route':<58} {'median s':>8} {'min-max':>13} {'x floor':>8} {'vs naive':>9} {'CPU s':>7} {'x floor':>8}")
+    for label, name, key, cpu_key in rows:
         if name not in results:
             continue
         values = [run[key] for run in results[name]]
+        cpu = (f" {median(name, cpu_key):>7.3f} {ratio(name, 'floor', cpu_key, 'cpu'):>7.2f}x"
+               if cpu_key is not None and cpu_key in results[name][0] else "")
         print(f"{label:<58} {median(name, key):>8.3f} {min(values):>6.2f}-{max(values):<6.2f} "
-              f"{ratio(name, 'floor', key):>7.2f}x {1 / ratio(name, 'naive', key):>8.2f}x")
+              f"{ratio(name, 'floor', key):>7.2f}x {1 / ratio(name, 'naive', key):>8.2f}x{cpu}")
     print()
     print("x floor and vs naive are medians of each round's ratio (routes of a round run back to back).")
+    print("CPU s: every process of the route (ours: with the speech worker and the children it forks). On a shared")
+    print("machine each login session gets its share of the cores, however many processes it runs, so under load")
+    print("the wall-clock ratios follow the CPU ratios.")
     print(f"our worker starts in {median('now', 'start') * 1000:.0f} ms (included above); warm cache without it: "
           f"{(median('now', 'warm') - median('now', 'warm_start')) * 1000:.0f} ms")
     if "before" in results:

@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from tests.live_cli import LiveCli
 from tests.pulse import PulseServer, start_pulse
 from tests.schedule import LIVE_COUNT_VARIABLE, LiveApart
 
@@ -72,6 +73,22 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
     """A private PulseAudio server with a speaker and a microphone that also hears it (the room's echo)."""
     with start_pulse(tmp_path_factory.mktemp("pulse-room"), microphone=True, echo=True) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def live_module(pulse_server: PulseServer, tmp_path_factory: pytest.TempPathFactory,
+                request: pytest.FixtureRequest) -> LiveCli:
+    """The test module's ``SESSION`` in a folder with its own log and settings, played into the module's
+    PulseAudio server (tests/live_cli.py)."""
+    name = request.module.__name__.rpartition(".")[2]
+    return LiveCli.make(pulse_server, tmp_path_factory.mktemp(name), request.module.SESSION)
+
+
+@pytest.fixture
+def live_cli(live_module: LiveCli) -> Iterator[LiveCli]:
+    """``live_module`` for one test: the pseudo-terminals it starts are closed after it."""
+    yield live_module
+    live_module.close_terminals()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -46,25 +46,27 @@ def detect_onsets(samples: npt.NDArray[np.floating], sample_rate: int) -> list[i
     """Sample indices where a sound begins after at least 0.1 s of silence."""
     x = np.abs(np.asarray(samples, dtype=np.float64))
     if x.ndim == 2:  # a stereo file: the magnitude of both channels (a centred sound as loud as in mono)
-        x = np.sqrt(np.sum(x * x, axis=1))
+        # Channel by channel: numpy's sum along a short last axis is several times slower.
+        power = x[:, 0] * x[:, 0]
+        for channel in range(1, x.shape[1]):
+            power += x[:, channel] * x[:, channel]
+        x = np.sqrt(power)
     frame = max(1, round(FRAME_SECONDS * sample_rate))
     levels = frame_levels_db(x, frame)
     active = levels > activity_threshold_db(levels)
     silence_frames = round(SILENCE_SECONDS * sample_rate / frame)
     peak_window = round(PEAK_WINDOW_SECONDS * sample_rate)
     gap = max(1, round(GAP_SECONDS * sample_rate))
-    onsets: list[int] = []
-    quiet = silence_frames  # the file's start counts as silence
-    last_sound_end = 0
-    for index, is_active in enumerate(active):
-        if not is_active:
-            quiet += 1
-            continue
-        if quiet >= silence_frames:
-            onsets.append(_refine(x, index * frame, last_sound_end, peak_window, gap))
-        quiet = 0
-        last_sound_end = (index + 1) * frame
-    return onsets
+    # An onset is an active frame after at least ``silence_frames`` inactive ones (the file's start counts as
+    # silence), found in one pass over the active frames' indices rather than a Python loop over every frame.
+    indices = np.flatnonzero(active)
+    if indices.size == 0:
+        return []
+    quiet_before = np.diff(indices, prepend=-1 - silence_frames) - 1
+    starts = np.flatnonzero(quiet_before >= silence_frames)
+    # Refining walks back no further than the end of the sound before (the previous active frame).
+    previous_ends = np.concatenate(([0], (indices[:-1] + 1) * frame))
+    return [_refine(x, int(indices[k]) * frame, int(previous_ends[k]), peak_window, gap) for k in starts]
 
 
 def _refine(x: npt.NDArray[np.float64], frame_start: int, floor: int, peak_window: int, gap: int) -> int:

@@ -258,6 +258,27 @@ def test_an_answer_in_a_hold_ducks_the_sessions_bed_and_every_later_sample_is_th
     assert np.array_equal(audio[at + len(answer) + after:], rendered[at + len(answer) + after:])
 
 
+def test_played_from_the_middle_the_bed_fades_in_then_it_is_the_render() -> None:
+    timeline = player_timeline()
+    start = next(s.start for s in timeline.spans if s.kind == "press")
+    output = MarkingOutput(1)
+    make = bed_renderer(1)
+    player = Player(Program.from_timeline(timeline), make, output, FakeSpeaker(), start_frame=start)
+    player.pump()
+    play_to_end(player, output)
+    render = make(Program.from_timeline(timeline).snapshot())
+    assert isinstance(render, Mixer)
+    audio = output.audio()
+    cross = round(CROSSFADE_SECONDS * RATE)
+    voice = render.render(start, cross, bed_gain=np.zeros(cross, np.float32))
+    bed = first_channel(audio[:cross] - voice)
+    level, _ = gains(bed, start)
+    assert gains(bed[cross // 2:], start + cross // 2)[1] < 0.01
+    assert level[0] < 0.05 and np.diff(level).min() > -1e-3  # rising from nothing, not in at full level
+    rest = timeline.length - start - cross
+    assert np.array_equal(audio[cross:cross + rest], render.render(start + cross, rest))
+
+
 def test_without_a_bed_a_pause_is_silence_as_before() -> None:
     timeline = player_timeline()
     output = MarkingOutput(1)

@@ -9,6 +9,7 @@ last sentence.  The unit tests with exact gains are in ``test_bed_pause.py``.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -68,6 +69,15 @@ def _speech_onsets(samples: npt.NDArray[np.float64]) -> list[float]:
     return [o / RATE for o in detect_onsets(low, RATE)]
 
 
+def _dropouts(samples: npt.NDArray[np.float64], start: float) -> list[tuple[float, float]]:
+    """Runs of exact digital silence longer than 10 ms after ``start`` (s): the audio server starved."""
+    zero = np.concatenate([[0], (samples == 0).astype(np.int8), [0]])
+    edges = np.diff(zero)
+    runs = zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True)
+    return [(a / RATE, b / RATE) for a, b in runs
+            if b - a > 0.01 * RATE and start < a / RATE and b < len(samples) - RATE]
+
+
 def test_a_live_pause_fades_the_bed_down_answers_over_it_and_resuming_brings_it_back(
         pulse_server: PulseServer, workdir: Path) -> None:
     env = {**pulse_server.env, "PYTHONUNBUFFERED": "1"}
@@ -103,6 +113,15 @@ def test_a_live_pause_fades_the_bed_down_answers_over_it_and_resuming_brings_it_
     announcement = next(line.strip() for line in term.text.splitlines() if line.strip().startswith("Resuming."))
     (resume_length, resume_bias), (paused_length, paused_bias) = _clip_seconds(env, announcement, "Paused.")
     live = pulse_server.read(recording)
+    start = next(o for o in _speech_onsets(live))
+    gaps = _dropouts(live, start)
+    # A loaded machine can starve the audio server (CI has 2 cores): it then plays exact silence, and
+    # everything after comes that much later.  A few short ones are the machine's, not the player's;
+    # a bed cut by the player would be longer, or many.
+    assert len(gaps) <= 2 and all(b - a <= 0.25 for a, b in gaps), f"exact silence (a cut bed? a dropout?) {gaps}"
+    if gaps:
+        print(f"the audio server dropped out (load {os.getloadavg()[0]:.1f}): "
+              + ", ".join(f"{1000 * (b - a):.0f} ms at {a:.2f} s" for a, b in gaps), flush=True)
 
     # Where things happened: the voice's onsets, the answers' taken back to their clips' starts.
     onsets = _speech_onsets(live)
@@ -112,6 +131,8 @@ def test_a_live_pause_fades_the_bed_down_answers_over_it_and_resuming_brings_it_
     # The session goes on from the frame the pause reached, later by the pause and the answer.
     delay = resumed_at - paused_at + resume_length + FEEDBACK_GAP_SECONDS
     well_done = offset + render_onsets[2] + delay
+    # (One while paused changes nothing: the session stood still; one before "Rest here." is in the offset.)
+    well_done += sum(b - a for a, b in gaps if a > onsets[1] and not paused_at < a < resumed_at)
     nearest = min(onsets, key=lambda o: abs(o - well_done))
     assert abs(nearest - well_done) < SPEECH_TOLERANCE, f"'Well done.' {1000 * (nearest - well_done):+.1f} ms off"
     # Nothing else below 6 kHz: the bed's fades, its crossfade back and the answers over it never click.
@@ -124,19 +145,24 @@ def test_a_live_pause_fades_the_bed_down_answers_over_it_and_resuming_brings_it_
     low = _levels(live, signal.butter(8, 6000, fs=RATE, output="sos"))
     voice = low > band - 15  # windows where the voice (below 6 kHz) may spill into the band
     voice |= np.roll(voice, 1) | np.roll(voice, -1)
+    for a, b in gaps:  # left out of every level: nothing of ours played there
+        band[int(a * RATE) // WINDOW:int(b * RATE) // WINDOW + 1] = np.nan
 
     def bed(start: float, end: float, *, quiet_only: bool = True) -> npt.NDArray[np.float64]:
         a, b = round(start * RATE / WINDOW), round(end * RATE / WINDOW)
         picked = band[a:b][~voice[a:b]] if quiet_only else band[a:b]
-        return picked
+        return picked[~np.isnan(picked)]
 
     steady = float(np.median(bed(offset + render_onsets[1] + 1.0, paused_at - 0.1)))
     quiet = steady + PAUSE_BED_DB
     print(f"bed {steady:.1f} dBFS in its band before the pause; in the pause (median) "
           f"{np.median(bed(paused_at + 2.0, resumed_at - 0.1)):.1f}", flush=True)
     # Never cut: the bed sounds under every answer and all through the pause.
-    lowest = float(bed(paused_at, well_done, quiet_only=False).min())
-    assert lowest > quiet - 4, f"the bed fell to {lowest:.1f} dBFS (at the pause's level: {quiet:.1f})"
+    through = bed(paused_at, well_done, quiet_only=False)
+    lowest = float(through.min())
+    where = paused_at + int(np.argmin(through)) * WINDOW / RATE
+    assert lowest > quiet - 4, (f"the bed fell to {lowest:.1f} dBFS (at the pause's level: {quiet:.1f}) "
+                                f"{where - paused_at:.2f} s into the pause ({resumed_at - paused_at:.2f} s long)")
     # Under "Paused.": ducked (or already fading), heard.
     lowest = float(bed(paused_at, paused_at + paused_length, quiet_only=False).min())
     assert lowest > steady - 10, f"under 'Paused.' the bed fell to {lowest:.1f} dBFS (from {steady:.1f})"

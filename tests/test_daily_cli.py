@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -262,9 +263,65 @@ def test_resuming_a_script_plays_with_the_options_given_now_and_the_settings(hom
     resumed, target = resume_options(now)
     assert resumed.session.script == str(home / "tiny.yaml") and target.point.step == "1"
     sound = resumed.session.sound
-    assert (sound.pace, sound.cautions, sound.background, sound.rate, sound.mono) == (1.5, False, "rain", 120, True)
+    assert (sound.pace, sound.cautions, sound.background, sound.rate, sound.mono) == (Fraction(3, 2), False, "rain",
+                                                                                   120, True)
     assert resumed.plain and resumed.note == "again" and resumed.ask_pain and resumed.resume
     # An option given now wins over the settings, as for any play.
     now = parse_options(["play", "--resume", "--pace", "0.5", "--cautions", "--no-background"])
     sound = resume_options(now)[0].session.sound
-    assert (sound.pace, sound.cautions, sound.no_background) == (0.5, True, True)
+    assert (sound.pace, sound.cautions, sound.no_background) == (Fraction(1, 2), True, True)
+
+
+def test_quick_sessions_start_from_a_step_as_play_does_and_refuse_it_with_save(home: Path) -> None:
+    from voiceguide.cli.core import parse_options
+    from voiceguide.play.prepare import load_session
+    from voiceguide.play.program import StartPoint
+    from voiceguide.play.session import start_point
+
+    quick = parse_options(["breathe", "4-7-8", "--cycles", "2", "--from", "2"])  # without the introduction
+    script = load_session(quick.play.session)
+    assert start_point(quick.play, script) == StartPoint("span", 2)  # past the title (0) and the introduction (1)
+    assert start_point(parse_options(["press", "1m"]).play, script) is None
+
+    refused = run_cli("press", "1m", "--from", "9", "--no-log")
+    assert refused.exit_status == 2 and refused.stderr_lines == [
+        "voiceguide: error: --from: the session has no step 9.",
+        "hint: '--save FILE' writes the session; 'voiceguide plan FILE' shows every step's number, label and section"]
+    refused = run_cli("breathe", "box", "--from-section", "x", "--save", "mine.yaml")
+    assert refused.exit_status == 2 and "--save writes the whole session" in refused.stderr_lines[0]
+    assert not (home / "mine.yaml").exists()
+
+
+@pytest.mark.parametrize(("words", "sentence", "hint"), [
+    (["play", "tiny.yaml", "--pace", "0"], "--pace must be between 0.1 and 10, not 0",
+     "'voiceguide play --help' lists its options"),
+    (["press", "1m", "--side", "lef"], "'lef' is not a choice of --side (left, right, both, none)",
+     "did you mean 'left'? 'voiceguide press --help' lists its options"),
+    (["plya", "tiny.yaml"], "'plya' is not a voiceguide command (check, schema, phrases, plan, render, list, voices, "
+     "sounds, play, devices, listen-test, breathe, press, new, settings, completion, log)",
+     "did you mean 'play'? 'voiceguide --help' lists every command"),
+    (["render"], "'voiceguide render' needs SCRIPT", "'voiceguide render --help' lists its options"),
+    (["play", "tiny.yaml", "--from"], "--from needs a value", "'voiceguide play --help' lists its options"),
+    (["play", "tiny.yaml", "--pase", "1.5"], "'voiceguide play' has no option --pase",
+     "did you mean --pace? 'voiceguide play --help' lists its options"),  # told by the top-level parser
+    (["render", "tiny.yaml", "extra"], "'voiceguide render' does not take extra",
+     "'voiceguide render --help' lists its options"),
+    (["completion", "tcsh\x1b[2J"], "'tcsh\\x1b[2J' is not a choice of SHELL (bash, zsh, fish)",
+     "'voiceguide completion --help' lists its options"),
+])
+def test_a_mistyped_command_line_is_one_sentence_and_a_hint_not_the_whole_usage(
+        home: Path, words: list[str], sentence: str, hint: str) -> None:
+    result = run_cli(*words)
+    assert result.exit_status == 2 and result.stdout == ""
+    assert result.stderr_lines == [f"voiceguide: error: {sentence}", f"hint: {hint}"]
+
+
+def test_without_a_device_the_hint_names_a_render_that_works() -> None:
+    import shlex
+
+    from voiceguide.play.live import render_hint
+
+    hint = render_hint("my session.yaml")  # quoted, as a shell needs it
+    assert shlex.split(hint.rpartition(": ")[2]) == ["voiceguide", "render", "my session.yaml", "-o", "my session.ogg"]
+    hint = render_hint("voiceguide press 5s --side both")  # a quick session has no file: save it first
+    assert hint.endswith(": voiceguide press 5s --side both --save mine.yaml, then voiceguide render mine.yaml")

@@ -344,3 +344,42 @@ def test_worker_accepts_the_aiff_that_macos_writes_into_a_wav_name(tmp_path: Pat
     cut = tmp_path / "utterance-2.wav"
     cut.write_bytes(path.read_bytes()[:-100])
     assert not _tts_engine.file_is_complete(str(cut))
+
+
+def test_a_child_speaking_for_a_worker_that_is_killed_ends_with_it(tmp_path: Path) -> None:
+    # Each utterance is spoken by a child of the worker; if the worker is killed while a child is busy
+    # (a hung engine), the child must not live on: the kernel ends it with its parent (prctl), or a thread does.
+    import os
+    import subprocess
+
+    code = textwrap.dedent(
+        """
+        import os, sys, time
+        from voiceguide.speech import _tts_worker
+        pid, pipe = _tts_worker._fork_child(lambda engine: time.sleep(120), engine=object())
+        print(pid, flush=True)
+        time.sleep(120)
+        """
+    )
+    worker = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert worker.stdout is not None
+    child = int(worker.stdout.readline())
+    assert _alive(child)
+    worker.kill()
+    worker.wait()
+    deadline = time.monotonic() + 30
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    outlived = _alive(child)
+    if outlived:
+        os.kill(child, 9)
+    assert not outlived, "the child outlived the worker"
+
+
+def _alive(pid: int) -> bool:
+    """True if ``pid`` runs (a zombie waiting for its new parent to reap it counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -4,14 +4,15 @@ Three sources of input, fed to ``voiceguide check`` and ``voiceguide plan``
 in-process: random bytes, random YAML documents built from the format's own
 vocabulary, and valid scripts mutated at the byte level (the strategies of
 ``test_properties``).  ``plan`` speaks through ``FakeSynthesizer`` (a tone per
-text), put in place of the engine class the command line builds, with its own
-cache folder.  Each run must exit 0 or 2 and print no traceback (how fast the
+text), put in place of the engine class the command line builds, with a cache
+folder of its own that the run's workers share.  Each run must exit 0 or 2 and print no traceback (how fast the
 limits refuse a huge file is measured by ``benchmarks/bench_check.py``).  The
 example counts are modest, to keep the suite fast.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.cli_harness import run_cli
-from tests.fakes import SEEDS, VALUES, FakeSynthesizer, mutated
+from tests.conftest import RUN_CACHE_VARIABLE
+from tests.fakes import VALUES, FakeSynthesizer, mutated
 from voiceguide.speech import pyttsx3_engine, voices
 
 SETTINGS = settings(max_examples=40, deadline=None,
@@ -32,7 +34,8 @@ SETTINGS = settings(max_examples=40, deadline=None,
 class _FakeEngine(FakeSynthesizer):
     """Built as the command line builds the engine (voice, language, rate), speaking tones."""
 
-    def __init__(self, voice: str | None = None, language: str | None = None, rate: int = 160) -> None:
+    def __init__(self, voice: str | None = None, language: str | None = None, rate: int = 160,
+                 cache_dir: Path | None = None) -> None:
         super().__init__()
         self.voice_id = f"fake-{language}"
 
@@ -42,21 +45,20 @@ class _FakeEngine(FakeSynthesizer):
 
 @pytest.fixture(scope="module")
 def fake_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The engine replaced by the fake, the speech cache in a folder of its own; yields a folder for scripts."""
+    """The engine replaced by the fake, its clips in a cache folder of their own; yields a folder for scripts."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pyttsx3_engine, "Pyttsx3Synthesizer", _FakeEngine)
         # check looks for a voice of the script's language: one fake voice that speaks English.
         patch.setattr(pyttsx3_engine, "list_voices", lambda: [voices.VoiceInfo("fake", "Fake", ("en",), None)])
-        patch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        folder = tmp_path_factory.mktemp("scripts")
-        # Once per cache, not per input: the tones' and the seed scripts' clips are levelled and stored on
-        # first use, so each input costs only its own work (a mutation changes a text or two).
-        warm_up = folder / "warm-up.yaml"
-        for seed in [b"voiceguide: 1\ntitle: Tones\nsteps:\n  - chime: {count: 1, sound: gong}\n"
-                     b"  - chime: {count: 1, sound: beep}\n  - chime: 1\n", *SEEDS]:
-            warm_up.write_bytes(seed)
-            run_cli("plan", str(warm_up))
-        yield folder
+        # The fake's clips in a folder that pytest-xdist's workers share (inside the run's cache, whose own
+        # entries are only those at its top): each text is levelled once per run, by whichever worker meets it
+        # first, not once per worker that runs one of these tests (a warm-up of every seed script here cost
+        # each such worker ~8 s of CPU, and the random bytes almost never reach the engine).
+        shared = os.environ.get(RUN_CACHE_VARIABLE)
+        cache = Path(shared) / "fuzz-fake-engine" if shared else tmp_path_factory.mktemp("cache")
+        cache.mkdir(exist_ok=True)
+        patch.setenv("VOICEGUIDE_CACHE_DIR", str(cache))
+        yield tmp_path_factory.mktemp("scripts")
 
 
 def run_both(folder: Path, source: bytes) -> None:

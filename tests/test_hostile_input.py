@@ -86,7 +86,7 @@ def test_a_huge_exponent_on_the_command_line_is_refused_at_once(option: list[str
     script.write_text(MINIMAL, encoding="utf-8")
     result = run_child("plan", str(script), *option, timeout=10)
     assert result.returncode == 2
-    assert (f"argument --pace: --pace '{option[1]}' has an exponent far past any meaningful value "
+    assert (f"voiceguide: error: --pace '{option[1]}' has an exponent far past any meaningful value "
             "(at most 100 either way); it must be between 0.1 and 10") in result.stderr
 
 
@@ -97,7 +97,7 @@ def test_numbers_on_the_command_line_are_ascii_as_in_scripts(option: str, value:
     script.write_text(MINIMAL, encoding="utf-8")
     result = run_cli("plan", str(script), option, value)
     assert result.exit_status == 2
-    assert f"argument {option}: {option} takes " in result.stderr
+    assert result.stderr_lines[0].startswith(f"voiceguide: error: {option} takes ")
     assert repr(value) in result.stderr
 
 

@@ -722,7 +722,9 @@ def test_screen_at_60_columns_keeps_the_step_no_stray_library_lines_and_q_ends_s
         _set_columns(term, 60)
         term.wait_for("· Guidance · “Find a comfort")  # the step's name and its sentence, at 60 columns
         term.wait_for("LI4, left side", timeout=30)
-        _wait_until(lambda: log.exists() and log.read_text().count("underrun occurred") == NOISE_LINES)
+        # At least: a real underrun of a loaded machine writes the same line (waiting for exactly ten waited
+        # out the timeout then).
+        _wait_until(lambda: log.exists() and log.read_text().count("underrun occurred") >= NOISE_LINES)
         term.press(b"q")
         assert term.finish() == 0, term.text
     finally:

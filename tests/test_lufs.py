@@ -168,3 +168,20 @@ def test_the_limiter_curve_made_around_the_peaks_is_the_whole_curve() -> None:
 
                 expected = weighted_loudness(weighted * (gain * whole), SAMPLE_RATE)
                 assert meter.estimate(gain, index, curve) == pytest.approx(expected, abs=1e-9)
+
+
+def test_the_final_check_limits_a_take_whose_peak_near_the_curve_is_over() -> None:
+    # The check oversamples only around the curve; a peak there over the ceiling must send the take
+    # through the limiter, and a take within it must come back untouched.
+    from voiceguide.dsp.levelling import _checked, _peak_envelope, db_to_gain
+    from voiceguide.true_peak import true_peak
+
+    rng = np.random.default_rng(3)
+    take = (rng.standard_normal(20000) * 0.05).astype(np.float32)
+    take[10000] = 0.9
+    ceiling = db_to_gain(-3.0)
+    index = np.arange(9900, 10100)
+    limited = _checked(take, _peak_envelope(take, SAMPLE_RATE), (1.0, index), ceiling, SAMPLE_RATE)
+    assert not np.array_equal(limited, take) and true_peak(limited) <= ceiling
+    quiet = take * np.float32(0.5)
+    assert _checked(quiet, _peak_envelope(quiet, SAMPLE_RATE), (1.0, index), ceiling, SAMPLE_RATE) is quiet

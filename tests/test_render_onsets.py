@@ -85,6 +85,15 @@ def test_detector_ignores_noise_and_sees_quiet_sounds_after_loud_ones() -> None:
     assert abs(onsets[0] - 10_000) <= 22 and abs(onsets[1] - 40_000) <= 22
 
 
+def test_detector_hears_either_channel_of_a_stereo_file() -> None:
+    x = np.zeros((5 * SAMPLE_RATE, 2))
+    x[10_000:16_000, 0] += _burst(6000, 300)  # left only
+    x[40_000:46_000, 1] += _burst(6000, 500)  # right only
+    x[80_000:86_000] += _burst(6000, 400)[:, None] / np.sqrt(2)  # centred: as loud as the others
+    assert detect_onsets(x, SAMPLE_RATE) == detect_onsets(np.abs(x).max(axis=1), SAMPLE_RATE)
+    assert [round(onset, -2) for onset in detect_onsets(x, SAMPLE_RATE)] == [10_000, 40_000, 80_000]
+
+
 def test_detector_on_silence_finds_nothing() -> None:
     assert detect_onsets(np.zeros(SAMPLE_RATE), SAMPLE_RATE) == []
 

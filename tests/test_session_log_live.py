@@ -9,22 +9,16 @@ add nothing, and a player killed with SIGKILL must leave the log readable.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
-from tests.pulse import PulseServer
-from tests.terminal import Terminal
+from tests.live_cli import LiveCli
 
 pytestmark = pytest.mark.live
 
@@ -44,54 +38,12 @@ SAFETY = "If the pain is sharp or spreading, stop the exercises."
 """The start of the safety sentence after a pain that rose (or 8 and above)."""
 
 
-def _voiceguide(*args: str) -> list[str]:
-    return [sys.executable, "-m", "voiceguide", *args]
-
-
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("session-log")
-    (path / "session.yaml").write_text(SESSION)
-    return path
-
-
-@pytest.fixture(scope="module")
-def env(pulse_server: PulseServer, workdir: Path) -> dict[str, str]:
-    environment = dict(pulse_server.env)
-    environment["VOICEGUIDE_DATA_DIR"] = str(workdir / "data")
-    environment["VOICEGUIDE_CONFIG_DIR"] = str(workdir / "config")
-    environment["PYTHONUNBUFFERED"] = "1"
-    return environment
-
-
-@pytest.fixture(scope="module")
-def planned_seconds(env: dict[str, str], workdir: Path) -> float:
+def planned_seconds(live_module: LiveCli) -> float:
     """The session's length from its plan (this also fills the speech cache)."""
-    done = subprocess.run(_voiceguide("plan", str(workdir / "session.yaml"), "--json"),
-                          env=env, capture_output=True, text=True, timeout=120)
+    done = live_module.run("plan", live_module.script, "--json")
     assert done.returncode == 0, done.stderr
     return float(json.loads(done.stdout)["duration"])
-
-
-@pytest.fixture
-def terminal(env: dict[str, str]) -> Iterator[Terminal]:
-    made: list[Terminal] = []
-
-    def make(*args: str) -> Terminal:
-        term = Terminal(_voiceguide(*args), env)
-        made.append(term)
-        return term
-
-    yield make  # type: ignore[misc]
-    for term in made:
-        term.close()
-
-
-def _log_csv(env: dict[str, str]) -> list[dict[str, str]]:
-    done = subprocess.run(_voiceguide("log", "--csv"), env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert "damaged" not in done.stderr
-    return list(csv.DictReader(io.StringIO(done.stdout)))
 
 
 def _at_once(*plays: Callable[[], None]) -> None:
@@ -113,16 +65,16 @@ def _at_once(*plays: Callable[[], None]) -> None:
         raise failures[0]
 
 
-def test_three_plays_leave_exactly_their_records(env: dict[str, str], workdir: Path, planned_seconds: float,
-                                                  terminal: object) -> None:
+def test_three_plays_leave_exactly_their_records(live_cli: LiveCli, planned_seconds: float) -> None:
     # The three plays run at once (as three players on one machine would): each record must still
     # land whole, and only once, in the one log.
-    make = terminal
-    script = str(workdir / "session.yaml")
+    make = live_cli.terminal
+    script = live_cli.script
+    workdir = live_cli.folder
     started = time.monotonic()
 
     def seven_before_three_after() -> None:
-        term = make("play", script, "--plain", "--ask-pain")  # type: ignore[operator]
+        term = make("play", script, "--plain", "--ask-pain")
         term.wait_for(QUESTION)
         term.press(b"7")
         term.wait_for("Pain: 7.")
@@ -134,7 +86,7 @@ def test_three_plays_leave_exactly_their_records(env: dict[str, str], workdir: P
         assert SAFETY not in term.text  # the pain went down
 
     def skipped_then_ten() -> None:
-        term = make("play", script, "--plain", "--ask-pain")  # type: ignore[operator]
+        term = make("play", script, "--plain", "--ask-pain")
         term.wait_for(QUESTION)
         term.press(b"q")
         term.wait_for("Pain: skipped.")
@@ -145,7 +97,7 @@ def test_three_plays_leave_exactly_their_records(env: dict[str, str], workdir: P
         assert term.finish() == 0, term.text
 
     def quit_half_way() -> None:  # no questions: none were asked for
-        term = make("play", script, "--plain")  # type: ignore[operator]
+        term = make("play", script, "--plain")
         term.wait_for("Two.")
         time.sleep(0.3)
         term.press(b"q")
@@ -155,19 +107,17 @@ def test_three_plays_leave_exactly_their_records(env: dict[str, str], workdir: P
     _at_once(seven_before_three_after, skipped_then_ten, quit_half_way)
 
     # --no-log adds nothing, and neither does the settings file's switch.
-    done = subprocess.run(_voiceguide("play", script, "--plain", "--no-log", "--from", "3"), env=env,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    done = live_cli.run("play", script, "--plain", "--no-log", "--from", "3", timeout=60)
     assert done.returncode == 0, done.stderr
     (workdir / "config").mkdir(exist_ok=True)
     (workdir / "config" / "config.toml").write_text("[log]\nenabled = false\n")
     try:
-        done = subprocess.run(_voiceguide("play", script, "--plain", "--from", "3"), env=env,
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+        done = live_cli.run("play", script, "--plain", "--from", "3", timeout=60)
     finally:
         (workdir / "config" / "config.toml").unlink()
     assert done.returncode == 0, done.stderr
 
-    rows = _log_csv(env)
+    rows = live_cli.log_rows()
     assert sorted((r["ended"], r["pain_before"], r["pain_after"]) for r in rows) == [
         ("done", "", "10"), ("done", "7", "3"), ("quit", "", "")]
     digest = hashlib.sha256((workdir / "session.yaml").read_bytes()).hexdigest()
@@ -184,19 +134,17 @@ def test_three_plays_leave_exactly_their_records(env: dict[str, str], workdir: P
           f"played {[r['played_seconds'] for r in rows]}; completed {[r['completed'] for r in rows]}")
 
     # Played from step 3 to its end: planned is that part, so DONE reads 100 %.
-    done = subprocess.run(_voiceguide("play", script, "--plain", "--from", "3"), env=env,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    done = live_cli.run("play", script, "--plain", "--from", "3", timeout=60)
     assert done.returncode == 0, done.stderr
-    (from_three,) = [r for r in _log_csv(env) if r not in rows]
+    (from_three,) = [r for r in live_cli.log_rows() if r not in rows]
     assert from_three["ended"] == "done" and float(from_three["planned_seconds"]) < planned_seconds - 2
     assert float(from_three["completed"]) > 0.97, from_three
 
 
-def test_a_player_killed_mid_session_leaves_the_log_readable(env: dict[str, str], workdir: Path,
-                                                             planned_seconds: float, terminal: object) -> None:
-    before = _log_csv(env)
-    term = terminal("play", str(workdir / "session.yaml"), "--plain")  # type: ignore[operator]
+def test_a_player_killed_mid_session_leaves_the_log_readable(live_cli: LiveCli, planned_seconds: float) -> None:
+    before = live_cli.log_rows()
+    term = live_cli.terminal("play", live_cli.script, "--plain")
     term.wait_for("One.")
     term.process.send_signal(signal.SIGKILL)
     assert term.finish() == -signal.SIGKILL
-    assert _log_csv(env) == before  # nothing half-written, nothing lost
+    assert live_cli.log_rows() == before  # nothing half-written, nothing lost

@@ -309,3 +309,25 @@ def test_a_sounds_pools_kept_in_the_cache_give_the_same_samples_and_a_damaged_fi
     monkeypatch.setattr(sounds, "_pool", made)
     assert np.array_equal(Generator(name, cache_dir=tmp_path).render(12_345, 3 * RATE, 2), expected)
     assert kept[0].stat().st_size > POOL_BYTES
+
+
+def test_the_mix_meter_gives_the_mixes_loudness_at_any_voice_and_bed_gain() -> None:
+    # Sparse: three cues in 90 s, so whether the bed's blocks pass BS.1770's gate depends on the gains.
+    from voiceguide.audio.mix_meter import measure_mix
+    from voiceguide.dsp.lufs import integrated_loudness
+
+    length = 90 * RATE
+    events = [speech(3 * RATE, "a", 2 * RATE), speech(40 * RATE, "b", 3 * RATE), speech(80 * RATE, "c", RATE)]
+    clips = FakeClips(0.3)
+    bed = Bed([BedSpan(Generator("rain"), 0, length, 4 * RATE, 4 * RATE, 0.02, 0.5)], events, 2)
+    voice = Mixer(events, clips, length=length, layout=Layout(channels=2))
+    blocks = measure_mix(voice, bed, length, events, RATE)
+    voiced = voice.render(0, length).astype(np.float64)
+    bedded = bed.render(0, length).T.astype(np.float64)
+    seen = []
+    for voice_db, bed_db in [(0.0, 0.0), (0.0, 12.0), (-6.0, 6.0), (3.0, -10.0), (0.0, -30.0)]:
+        mixed = voiced * 10 ** (voice_db / 20) + bedded * 10 ** (bed_db / 20)
+        seen.append(integrated_loudness(mixed, RATE))
+        assert blocks.loudness(voice_db, bed_db) == pytest.approx(seen[-1], abs=0.01), (voice_db, bed_db)
+    # From a bed the gate leaves out (the voice alone is measured) to one that is most of the file.
+    assert seen[-1] - seen[0] > 3.0 and seen[1] - seen[0] > 3.0

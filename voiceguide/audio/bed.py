@@ -147,8 +147,8 @@ class Bed:
             if depth is not None and span.duck < 1.0:
                 below = np.float32(1.0) - np.float32(1.0 - span.duck) * depth[lo - start:hi - start]
                 duck = np.minimum(duck, below)
-            if isinstance(gain, float) and isinstance(duck, float):
-                sound *= np.float32(gain * duck)
+            if isinstance(gain, float) and isinstance(duck, float):  # as the arrays would be, whatever the cut
+                sound *= np.float32(gain) * np.float32(duck)
             else:
                 sound *= np.asarray(gain, dtype=np.float32) * np.asarray(duck, dtype=np.float32)
             out[:, lo - start:hi - start] += sound
@@ -211,7 +211,7 @@ class Bed:
         if last - first == 1:
             a, b = self._intervals[first]
             if a <= lo and hi <= b:
-                return duck
+                return float(np.float32(1.0) - np.float32(1.0 - duck))  # the arrays' value under the voice
         depth = np.zeros(hi - lo, dtype=np.float32)
         for a, b in self._intervals[first:last]:
             self._ramp(depth, lo, a - self._attack, self._down)

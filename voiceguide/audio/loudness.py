@@ -149,13 +149,16 @@ ISLAND_PIECE_FRAMES = 10 * SAMPLE_RATE
 def _session_key(events: Sequence[Event], clips: ClipSource) -> str:
     """A digest of everything the session's loudness depends on: each sound, its clip and its place."""
     digests: dict[tuple[str, str | None, str | None], bytes] = {}
+    known = getattr(clips, "digest", None)  # the speech cache's own digests: no clip read to key the session
     outer = hashlib.sha256(b"%d\0%r\0" % (MEASURE_VERSION, REFERENCE_LUFS))
     for event in sorted(events, key=lambda e: (e.start, e.kind, e.text or "", e.sound or "")):
         key = (event.kind, event.text, event.sound)
         digest = digests.get(key)
         if digest is None:
-            clip = np.ascontiguousarray(clips.clip(event), dtype="<f4")
-            digest = digests[key] = hashlib.sha256(clip.tobytes()).digest()
+            digest = known(event) if known is not None else None
+            if digest is None:
+                digest = hashlib.sha256(np.ascontiguousarray(clips.clip(event), dtype="<f4").tobytes()).digest()
+            digests[key] = digest
         outer.update(b"%d %d " % (event.start, event.length) + digest)
     return outer.hexdigest()
 
@@ -189,41 +192,6 @@ def loudness_of(planar: Audio, sample_rate: int = SAMPLE_RATE) -> float:
     """BS.1770 integrated loudness (LUFS) of ``(channels, frames)`` samples: the channels' powers summed."""
     samples = np.ascontiguousarray(np.asarray(planar, dtype=np.float64).T)
     return loudness_lufs(samples[:, 0] if samples.shape[1] == 1 else samples, sample_rate)
-
-
-MIX_WINDOW_SECONDS = 6
-"""A session with a bed is measured in windows this long, spread evenly through it."""
-
-
-def mix_loudness(mixer: Mixer, key: str, cache_dir: Path | None,
-                 max_frames: int = MEASURE_MAX_SECONDS * SAMPLE_RATE) -> float:
-    """The BS.1770 loudness of ``mixer``'s whole mix (a bed under the voice), remembered under ``key``.
-
-    A bed sounds everywhere, so there are no islands to compact: a session
-    longer than ``max_frames`` is measured on evenly spread windows that fill
-    it (the same windows every time), the rest as a whole.
-    """
-    path = cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()}.mix-loudness" if cache_dir is not None else None
-    if path is not None:
-        try:
-            return float(path.read_text(encoding="ascii"))
-        except (OSError, ValueError):
-            pass
-    length = mixer.length
-    window = MIX_WINDOW_SECONDS * SAMPLE_RATE
-    if length <= max_frames:
-        spans = [(0, length)]
-    else:
-        count = max_frames // window
-        spans = [(round(i * (length - window) / (count - 1)), window) for i in range(count)]
-    pieces = [np.asarray(mixer.render(start, frames), dtype=np.float32) for start, frames in spans]
-    planar = np.concatenate([p.reshape(len(p), -1) for p in pieces]).T
-    loudness = loudness_of(planar, SAMPLE_RATE)
-    if path is not None and math.isfinite(loudness):
-        with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(path, repr(loudness).encode("ascii"))
-    return loudness
 
 
 def session_key(events: Sequence[Event], clips: ClipSource) -> str:

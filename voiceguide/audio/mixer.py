@@ -120,6 +120,14 @@ class SessionClips:
         self._cache.put(key, audio)
         return audio
 
+    def digest(self, event: Event) -> bytes | None:
+        """The SHA-256 of ``event``'s clip as little-endian float32, when the bank knows it unread; else None."""
+        known = getattr(self._bank, "digest", None)
+        if event.kind != "speech" or event.text is None or known is None:
+            return None
+        digest: bytes | None = known(event.text)
+        return digest
+
 
 def soft_limit(samples: Audio) -> None:
     """Compress, in place, every sample louder than ``LIMIT_THRESHOLD`` so none reaches 1.0.

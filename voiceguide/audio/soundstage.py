@@ -40,6 +40,9 @@ PEAK_MARGIN = 1.41
 BED_PEAK_SHARE = 0.5
 """A bed's peaks may use at most this share of the ceiling: the rest is the voice's."""
 
+LOWEST_LEVEL_DB = -60.0
+"""No bed is lowered (``Soundstage.with_bed_lowered``) under this level, the lowest a script may write."""
+
 
 class BackgroundRequest(Protocol):
     """What the command line asks (``play.requests.SoundOptions``)."""
@@ -153,6 +156,7 @@ class Soundstage:
         self.sample_rate = sample_rate
         self.cache_dir = cache_dir
         self.file_gain_db = file_gain_db
+        self.bed_lowered_db = 0.0
         backgrounds = [] if choice.off else script_backgrounds(script)
         if choice.sound is not None:
             backgrounds = [_replace(b, choice.sound) or choice.sound for b in backgrounds] or [choice.sound]
@@ -185,9 +189,29 @@ class Soundstage:
                 self.source(BedChange(0, background))
                 self._source(background).peak_bound(self.channels)
 
+    def with_bed_lowered(self, lowered_db: float) -> Soundstage:
+        """The same stage with every bed ``lowered_db`` under its ``level`` (``render --loudness``, sparse sessions).
+
+        In a session of long silences BS.1770's gate counts the bed, and a bed
+        20 dB under the voice can pull the file's loudness several LU under the
+        voice's: ``render`` then lowers the bed until the voice, as loud as it
+        may go, brings the file to ``--loudness`` (``play.render.levelled_for_file``).
+        """
+        copy = object.__new__(Soundstage)
+        copy.__dict__.update(self.__dict__)
+        copy.bed_lowered_db = max(0.0, lowered_db)
+        return copy
+
+    def _lowered(self, background: Background | None) -> Background | None:
+        if background is None or self.bed_lowered_db <= 0:
+            return background
+        return dataclasses.replace(background, level_db=max(LOWEST_LEVEL_DB, background.level_db - self.bed_lowered_db))
+
     def layout(self, events: Sequence[Event], beds: Sequence[BedChange], length: int, complete: bool) -> Layout:
         """The mixer's layout for the known part of the session."""
         changes = resolved_changes(self.script, beds, self.choice) if self.has_bed else []
+        if self.bed_lowered_db > 0:
+            changes = [dataclasses.replace(c, background=self._lowered(c.background)) for c in changes]
         spans = plan_spans(changes, length, complete, self, self.sample_rate)
         bed = Bed(spans, events, self.channels, sample_rate=self.sample_rate) if spans else None
         return Layout(channels=self.channels, bed=bed, least_length=self.least_length)
@@ -229,11 +253,15 @@ class Soundstage:
         room = db_to_gain(CEILING_DBTP) - self.bed_peak()
         return 20 * math.log10(max(room, 1e-3) / widest)
 
-    def _backgrounds(self) -> list[Background]:
+    def backgrounds(self) -> list[Background]:
+        """Every background of the session as the script and the command line chose them (not lowered)."""
         found = [] if self.choice.off else script_backgrounds(self.script)
         if self.choice.sound is not None:
             found = [_replace(b, self.choice.sound) or self.choice.sound for b in found] or [self.choice.sound]
         return found
+
+    def _backgrounds(self) -> list[Background]:
+        return [b for b in map(self._lowered, self.backgrounds()) if b is not None]
 
     def _source(self, background: Background) -> BedSource:
         key = (background.sound, background.builtin)

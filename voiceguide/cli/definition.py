@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, NoReturn
 
 from voiceguide import __version__
 from voiceguide.audio import DEFAULT_LOUDNESS_LUFS
@@ -71,10 +71,42 @@ def add_play_options(parser: argparse.ArgumentParser) -> None:
     _add_sound_options(parser)
 
 
+def _add_start_options(parser: argparse.ArgumentParser) -> argparse._MutuallyExclusiveGroup:
+    """``--from`` and ``--from-section``, for play and the quick sessions (play adds ``--resume`` to the group)."""
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument("--from", dest="from_step", metavar="STEP",
+                       help="start at this step: its number in the script (3, or 5.2 inside a repeat) or its label")
+    start.add_argument("--from-section", metavar="NAME",
+                       help="start at this section (its title, or a unique part of it)")
+    return start
+
+
+class VoiceguideParser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors are one sentence and a hint, as voiceguide's other errors."""
+
+    words: list[str] = []
+    """The command line being parsed (to tell which command an unrecognized option was given to)."""
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        import sys
+
+        self.words = [str(word) for word in (sys.argv[1:] if args is None else args)]
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message: str) -> NoReturn:
+        """``voiceguide: error: SENTENCE`` and a hint, instead of the whole usage above argparse's sentence."""
+        from voiceguide.cli.usage_errors import command_parser, usage_error
+
+        command = command_parser(self, self.words)
+        sentence, hint = usage_error(self.prog if command is None else command.prog, message,
+                                     [] if command is None else list(command._option_string_actions))
+        self.exit(2, f"voiceguide: error: {sentence}\nhint: {hint}\n")
+
+
 def _parser_with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
     """An ArgumentParser class whose instances all inherit ``common``'s options."""
 
-    class Parser(argparse.ArgumentParser):
+    class Parser(VoiceguideParser):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs.setdefault("parents", [common])
             super().__init__(*args, **kwargs)
@@ -84,7 +116,7 @@ def _parser_with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParse
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = VoiceguideParser(
         prog="voiceguide",
         description="Play voice-guided breathing and acupressure sessions, hands-free and eyes-free.",
     )
@@ -156,11 +188,7 @@ def _add_live_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
                        epilog=PLAY_KEYS_EPILOG)
     p.add_argument("script", metavar="SCRIPT", nargs="?", type=argtypes.file_name,
                    help=SCRIPT_HELP)
-    start = p.add_mutually_exclusive_group()
-    start.add_argument("--from", dest="from_step", metavar="STEP",
-                       help="start at this step: its number in the script (3, or 5.2 inside a repeat) or its label")
-    start.add_argument("--from-section", metavar="NAME",
-                       help="start at this section (its title, or a unique part of it)")
+    start = _add_start_options(p)
     start.add_argument("--resume", action="store_true",
                        help="continue the last session in the log, from the start of the step where it stopped")
     add_play_options(p)
@@ -216,6 +244,7 @@ def _add_quick_options(parser: argparse.ArgumentParser) -> None:
                         help="the language spoken: en, de, fr, es, it, nl or pt (default en)")
     parser.add_argument("--save", metavar="FILE", type=argtypes.output_name,
                         help="write the session as a script instead of playing it")
+    _add_start_options(parser)  # 'breathe 4-7-8 --from 2': without the introduction
     add_play_options(parser)
 
 

@@ -151,7 +151,7 @@ def breathe_options(args: argparse.Namespace) -> QuickOptions:
     request = BreatheRequest(parse_pattern(args.pattern), args.pattern, for_seconds=args.for_seconds,
                              cycles=args.cycles, count=args.count, language=args.language)
     play = play_options(args, script=breathe_command(request), text=breathe_script(request))
-    return QuickOptions(play=play, save=args.save)
+    return _quick_options(play, args.save)
 
 
 def press_options(args: argparse.Namespace) -> QuickOptions:
@@ -161,7 +161,18 @@ def press_options(args: argparse.Namespace) -> QuickOptions:
     request = PressRequest(args.hold, side=args.side, every_seconds=args.every, countdown=args.countdown,
                            point=args.point, language=args.language)
     play = play_options(args, script=press_command(request), text=press_script(request))
-    return QuickOptions(play=play, save=args.save)
+    return _quick_options(play, args.save)
+
+
+def _quick_options(play: PlayOptions, save: str | None) -> QuickOptions:
+    """A quick session's options; ``--from`` is for playing, ``--save`` writes the whole session."""
+    from voiceguide.errors import UsageError
+
+    if save is not None and (play.from_step is not None or play.from_section is not None):
+        option, value = ("--from", "STEP") if play.from_step is not None else ("--from-section", "NAME")
+        raise UsageError(f"{option} chooses where playing starts, and --save writes the whole session instead "
+                         "of playing it", hint=f"save it, then 'voiceguide play {save} {option} {value}'")
+    return QuickOptions(play=play, save=save)
 
 
 def new_options(args: argparse.Namespace) -> NewOptions:

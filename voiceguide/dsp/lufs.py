@@ -11,7 +11,7 @@ thing, step for step, with numpy's FFT:
   coefficients computed by the same formulas at the signal's rate.  The cascade
   is applied as ``scipy.signal.lfilter`` does (zero initial state) by
   multiplying spectra: its impulse response decays below 1e-17 within
-  ``_tail_frames`` (about 0.2 s at 22050 Hz), so a transform that long beyond
+  ``tail_frames`` (about 0.2 s at 22050 Hz), so a transform that long beyond
   the signal holds the whole response, and longer signals are filtered in
   blocks (overlap-save) to keep memory flat;
 - gating is BS.1770-4's, with pyloudnorm's block boundaries: blocks of
@@ -36,7 +36,7 @@ RELATIVE_GATE_LU = -10.0
 OVERLAP = 0.75
 """Gating blocks overlap by three quarters (they start every quarter block)."""
 
-_OFFSET = -0.691
+OFFSET_LU = -0.691
 """BS.1770's constant: a 997 Hz sine at full scale reads -3.01 LUFS."""
 
 _BLOCK_FFT = 1 << 18
@@ -69,7 +69,7 @@ def k_weighting(rate: float) -> tuple[tuple[list[float], list[float]], ...]:
 
 
 @lru_cache(maxsize=8)
-def _tail_frames(rate: float) -> int:
+def tail_frames(rate: float) -> int:
     """How long the filter's impulse response lasts: 45 time constants of its slowest pole (below 1e-17)."""
     radius = max(float(abs(root)) for _, a in k_weighting(rate) for root in np.roots(a))
     return math.ceil(45.0 / -math.log(radius))
@@ -104,7 +104,7 @@ def k_weighted(audio: npt.ArrayLike, rate: float) -> npt.NDArray[np.float64]:
 
 def _k_weighted_pieces(samples: npt.NDArray[np.float64], rate: float) -> Iterator[npt.NDArray[np.float64]]:
     """The K-weighted signal in consecutive pieces; long signals block by block (overlap-save)."""
-    tail = _tail_frames(rate)
+    tail = tail_frames(rate)
     if samples.size + tail <= _BLOCK_FFT:
         size = _transform_size(samples.size + tail)
         yield np.fft.irfft(np.fft.rfft(samples, size) * _response(size, rate), size)[:samples.size]
@@ -124,9 +124,9 @@ STREAM_FFT = 1 << 16
 """The transform length for a signal measured as it is made (``stream_loudness``): ~1.5 MB of working memory."""
 
 
-def _k_weighted_stream(chunks: Iterable[npt.ArrayLike], rate: float) -> Iterator[npt.NDArray[np.float64]]:
+def k_weighted_stream(chunks: Iterable[npt.ArrayLike], rate: float) -> Iterator[npt.NDArray[np.float64]]:
     """The K-weighted signal of the concatenated ``chunks`` (overlap-save in ``STREAM_FFT`` blocks), in pieces."""
-    tail = _tail_frames(rate)
+    tail = tail_frames(rate)
     step = STREAM_FFT - tail
     response = _response(STREAM_FFT, rate)
     history = np.zeros(tail)
@@ -153,7 +153,7 @@ def _k_weighted_stream(chunks: Iterable[npt.ArrayLike], rate: float) -> Iterator
 def stream_loudness(chunks: Iterable[npt.ArrayLike], frames: int, rate: float, block_seconds: float = 0.4) -> float:
     """``integrated_loudness`` of the ``frames`` samples that ``chunks`` hold, in order, never all at once."""
     edges, where = _block_edges(frames, rate, block_seconds)
-    return _gated(_edge_energy(_k_weighted_stream(chunks, rate), edges), where, block_seconds * rate)
+    return _gated(_edge_energy(k_weighted_stream(chunks, rate), edges), where, block_seconds * rate)
 
 
 def _edge_energy(pieces: Iterable[npt.NDArray[np.float64]], edges: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
@@ -191,15 +191,15 @@ def _gated(energy: npt.NDArray[np.float64], where: npt.NDArray[np.int64], block_
     """The gated loudness (LUFS) of blocks whose energies are differences of ``energy`` at ``where``."""
     mean_square = np.maximum(energy[where[1]] - energy[where[0]], 0.0) / block_frames
     with np.errstate(divide="ignore"):
-        block_loudness = _OFFSET + 10.0 * np.log10(mean_square)
+        block_loudness = OFFSET_LU + 10.0 * np.log10(mean_square)
     passed = block_loudness >= ABSOLUTE_GATE_LUFS
     if not passed.any():
         return -math.inf
-    relative = _OFFSET + 10.0 * math.log10(float(np.mean(mean_square[passed]))) + RELATIVE_GATE_LU
+    relative = OFFSET_LU + 10.0 * math.log10(float(np.mean(mean_square[passed]))) + RELATIVE_GATE_LU
     gated = (block_loudness > relative) & passed
     if not gated.any():
         return -math.inf
-    return _OFFSET + 10.0 * math.log10(float(np.mean(mean_square[gated])))
+    return OFFSET_LU + 10.0 * math.log10(float(np.mean(mean_square[gated])))
 
 
 def integrated_loudness(audio: npt.ArrayLike, rate: float, block_seconds: float = 0.4) -> float:

@@ -162,6 +162,14 @@ class BedTrack:
 
         ``layers`` False (no bed to render): the track only moves on.
         """
+        state = self.state
+        last = self._log[-1][2] if self._log else None
+        if (not voiced and state.bed_frame == cursor and state.standing is None and state.rise is None
+                and not state.fading and not state.answer and last is not None and last.session and not last.voiced):
+            # The session's bed playing on as rendered (a render never leaves this): the same run goes on.
+            self.state = TrackState(cursor + frames)
+            self._written += frames
+            return None, None, []
         run = Run(True, cursor, voiced=voiced)
         entered = self._write(run, frames)
         if not layers:
@@ -235,7 +243,10 @@ class BedTrack:
 
     def _enter(self, state: TrackState, run: Run) -> TrackState:
         """The state as ``run`` begins: a standing bed starts where the session's bed was; the session's bed
-        comes back (or jumps) with a crossfade."""
+        comes back (or jumps) with a crossfade; played from the middle (``--from``), it fades in."""
+        first = state.standing is None and state.bed_frame is None
+        if first and run.cursor > 0 and state.rise is None:
+            state = dataclasses.replace(state, rise=0)
         if run.session:
             if state.standing is None and state.bed_frame in (None, run.cursor):
                 return state

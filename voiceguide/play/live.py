@@ -62,8 +62,14 @@ def render_hint(script: str | None = None) -> str:
     fix = "connect speakers or headphones (or start PulseAudio)"
     if script is None:  # `devices` names no session: do not invent one
         return f"{fix}; 'voiceguide render SCRIPT -o FILE.ogg' writes a session to a file instead"
+    import shlex
+
+    if script.startswith(("voiceguide breathe ", "voiceguide press ")):  # a quick session: named by its command
+        return (f"{fix}, or save the session as a script and write that to a file: {script} --save mine.yaml, "
+                "then voiceguide render mine.yaml")
     stem = script.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "session"
-    return f"{fix}, or write the session to a file: voiceguide render {script} -o {stem}.ogg"
+    command = f"voiceguide render {shlex.quote(script)} -o {shlex.quote(stem + '.ogg')}"
+    return f"{fix}, or write the session to a file: {command}"
 
 
 @dataclass(frozen=True)

@@ -199,8 +199,9 @@ def start_point(options: PlayOptions, script: Script, resume: StopPoint | None =
         if resume is not None:
             raise UsageError(f"--resume: {error}.") from None
         option = "--from" if options.from_step is not None else "--from-section"
-        raise UsageError(f"{option}: {error}.",
-                         hint="'voiceguide plan' shows every step's number, label and section") from None
+        where = "'voiceguide plan'" if options.session.text is None else (  # a quick session has no file to plan
+            "'--save FILE' writes the session; 'voiceguide plan FILE'")
+        raise UsageError(f"{option}: {error}.", hint=f"{where} shows every step's number, label and section") from None
 
 
 def _play_on_device(options: PlayOptions, script: Script, start: StartPoint | None, tracking: SessionTracking,

@@ -16,6 +16,11 @@ it is mixed over the session, whose frames go on under it, up to the next
 sound of the session; if the answer is longer, the session waits for the rest
 ("owed" frames), and as many frames of the hold's silence are skipped before
 its release.  The frame map records both, so the clock stays the sink's.
+
+A bed goes on while the session stands still (paused, answering, waiting for
+speech): ``bed_track.BedTrack`` keeps its course beside the frame map, and a
+rewind takes both back to the same output frame.  Only the bed differs from
+the render, and only until it has crossfaded back into the session's own.
 """
 
 from __future__ import annotations

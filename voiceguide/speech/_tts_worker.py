@@ -64,8 +64,6 @@ def _open_protocol_channel() -> IO[bytes]:
     /dev/null neither Python prints nor C-level writes can corrupt the protocol.
     """
     protocol_fd = os.dup(1)
-    _PARENT_ONLY_FDS.add(protocol_fd)
-    _widen(protocol_fd)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.close(devnull)
@@ -75,13 +73,6 @@ def _open_protocol_channel() -> IO[bytes]:
 
 PARALLEL_CHILDREN = 2
 """Utterances spoken at the same time, each by its own child (the machines we measured have 2 cores)."""
-
-SPARE_CHILDREN = 2
-"""Children forked from the prepared engine ahead of need, each waiting for the one text it will speak."""
-
-_PARENT_ONLY_FDS: set[int] = set()
-"""This process's ends of its pipes (the protocol, each child's): a child closes its copies at once, so that
-a pipe's reader sees its end when its one writer goes, and no child outlives the worker waiting on another."""
 
 
 class Worker:
@@ -98,7 +89,6 @@ class Worker:
         # The engine every utterance is forked from, configured here, with no child.
         self.prepared: PreparedEngine | None = prepared_engine() if self.fresh else None
         self.configured = False
-        self.spares: Spares | None = None
         if self.fresh and self.prepared is None:
             # Load the driver and libespeak-ng here, once (no thread starts until the
             # engine is initialised): each child then starts in ~10 ms instead of ~60.
@@ -123,8 +113,6 @@ class Worker:
                 raise WorkerFailure("protocol", "configure comes once")
             reply = self.prepared.configure_prepared(voice, rate)
             self.configured = True
-            self.spares = Spares(self.prepared, SPARE_CHILDREN)
-            self.spares.fill()
         else:
             reply = self._engine_job(lambda engine: engine.configure(voice, rate, directory))
         if reply.get("ok"):
@@ -136,11 +124,12 @@ class Worker:
         if self.shared is not None:
             return self.shared.synth(items)
         if self.prepared is not None:
-            if self.spares is None:
+            if not self.configured:
                 raise WorkerFailure("protocol", "synth before configure")
-            replies = self.spares.speak([item["text"] for item in items], PARALLEL_CHILDREN)
+            jobs = [_speak_to_memory_job(item["text"]) for item in items]
         else:
-            replies = _run_children([_speak_job(self.voice, self.rate, item) for item in items], PARALLEL_CHILDREN)
+            jobs = [_speak_job(self.voice, self.rate, item) for item in items]
+        replies = _run_children(jobs, PARALLEL_CHILDREN, self.prepared)
         for index, reply in enumerate(replies):
             if not reply.get("ok"):
                 detail = reply.get("detail", "unknown error")
@@ -156,98 +145,8 @@ def _speak_job(voice: str | None, rate: int, item: dict[str, str]) -> Any:
     return lambda engine: engine.speak_once(voice, rate, item)
 
 
-class Spares:
-    """Children forked from the prepared engine before they are needed, each speaking one text it is then sent.
-
-    A child forked on demand waits for the scheduler first: on a busy machine a new
-    process is queued behind the running ones (Linux's fair scheduler starts it a
-    slice late), and a hundred utterances paid that a hundred times, in turn.  A
-    spare is forked while another child speaks, waits on its pipe, and wakes
-    straight into the text when it comes.  Each still speaks once from the prepared
-    engine's never-spoken state, so takes are unchanged.
-    """
-
-    def __init__(self, engine: PreparedEngine, count: int) -> None:
-        self.engine = engine
-        self.count = count
-        self.waiting: collections.deque[tuple[int, int, int]] = collections.deque()  # pid, text pipe, reply pipe
-
-    def fill(self) -> None:
-        """Fork children until ``count`` are waiting."""
-        while len(self.waiting) < self.count:
-            self.waiting.append(self._fork())
-
-    def speak(self, texts: list[str], parallel: int) -> list[dict[str, Any]]:
-        """Each text spoken by a waiting child, ``parallel`` at a time; their replies in order."""
-        replies: list[dict[str, Any]] = []
-        running: collections.deque[tuple[int, int]] = collections.deque()
-        for text in texts:
-            if len(running) >= parallel:
-                replies.append(_child_reply(*_reaped(running.popleft())))
-            pid, text_fd, reply_fd = self.waiting.popleft() if self.waiting else self._fork()
-            try:
-                _write_all(text_fd, text.encode("utf-8"))
-            except OSError:
-                pass  # the child is gone: its reply says so
-            finally:
-                os.close(text_fd)
-                _PARENT_ONLY_FDS.discard(text_fd)
-            running.append((pid, reply_fd))
-            self.fill()  # the next child forks while this one speaks
-        while running:
-            replies.append(_child_reply(*_reaped(running.popleft())))
-        return replies
-
-    def close(self) -> None:
-        """Let the waiting children go (each reads the end of its pipe and exits) and reap them."""
-        while self.waiting:
-            pid, text_fd, reply_fd = self.waiting.popleft()
-            for fd in (text_fd, reply_fd):
-                os.close(fd)
-                _PARENT_ONLY_FDS.discard(fd)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
-
-    def _fork(self) -> tuple[int, int, int]:
-        text_read, text_write = os.pipe()
-        reply_read, reply_write = os.pipe()
-        _widen(reply_write)
-        pid = os.fork()
-        if pid == 0:  # the child: never returns
-            os.close(text_write)
-            os.close(reply_read)
-            for fd in _PARENT_ONLY_FDS:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-            with os.fdopen(text_read, "rb") as pipe:
-                text = pipe.read().decode("utf-8", "replace")
-            if not text:  # the worker let it go, or is gone
-                os._exit(0)
-            # No thread watches the worker here: if it goes, writing the reply fails and the child exits.
-            _answer_and_exit(reply_write, lambda engine: engine.speak_to_memory(text), self.engine, watch=False)
-        os.close(text_read)
-        os.close(reply_write)
-        _PARENT_ONLY_FDS.update((text_write, reply_read))
-        return pid, text_write, reply_read
-
-
-PIPE_BYTES = 1 << 20
-"""A reply pipe holds this much (Linux's default limit for a pipe; 64 kB otherwise): a take of up to 23 s is
-written at once, and the child exits, instead of waking the worker every 64 kB."""
-
-
-def _widen(fd: int) -> None:
-    """Let the pipe of ``fd`` hold ``PIPE_BYTES`` where the system allows it."""
-    import fcntl
-
-    with contextlib.suppress(OSError, AttributeError):
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-
-
-def _reaped(running: tuple[int, int]) -> tuple[int, int]:
-    """A running child's pid and reply pipe, the pipe no longer one a new child must close."""
-    _PARENT_ONLY_FDS.discard(running[1])
-    return running
+def _speak_to_memory_job(text: str) -> Any:
+    return lambda engine: engine.speak_to_memory(text)
 
 
 def _run_children(jobs: list[Any], parallel: int, engine: Engine | None = None) -> list[dict[str, Any]]:
@@ -265,36 +164,29 @@ def _run_children(jobs: list[Any], parallel: int, engine: Engine | None = None) 
 
 def _fork_child(job: Any, engine: Engine | None = None) -> tuple[int, int]:
     """Start one child running ``job(engine or Engine())``; its pid and the pipe its JSON reply comes through."""
+    _find_prctl()
+    parent = os.getpid()
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_fd)
-        for fd in _PARENT_ONLY_FDS:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        _answer_and_exit(write_fd, job, engine)
+        code = 0
+        try:
+            _end_with_parent(parent)
+            reply = job(engine if engine is not None else Engine())
+        except WorkerFailure as failure:
+            reply = {"ok": False, "error": failure.kind, "detail": failure.detail}
+        except BaseException as error:  # report it: the parent decides
+            reply = {"ok": False, "error": "internal", "detail": f"{type(error).__name__}: {error}"}
+        try:
+            payload = reply.pop("payload", b"")
+            _write_all(write_fd, json.dumps(reply).encode() + b"\n")
+            _write_all(write_fd, payload)
+        except BaseException:
+            code = 1
+        os._exit(code)
     os.close(write_fd)
     return pid, read_fd
-
-
-def _answer_and_exit(write_fd: int, job: Any, engine: Engine | None, *, watch: bool = True) -> None:
-    """In a child: run ``job(engine or Engine())``, write its reply (a JSON line, then its payload), and exit."""
-    code = 0
-    try:
-        if watch:
-            threading.Thread(target=_watch_parent, daemon=True, name="parent-watch").start()
-        reply = job(engine if engine is not None else Engine())
-    except WorkerFailure as failure:
-        reply = {"ok": False, "error": failure.kind, "detail": failure.detail}
-    except BaseException as error:  # report it: the parent decides
-        reply = {"ok": False, "error": "internal", "detail": f"{type(error).__name__}: {error}"}
-    try:
-        payload = reply.pop("payload", b"")
-        _write_all(write_fd, json.dumps(reply).encode() + b"\n")
-        _write_all(write_fd, payload)
-    except BaseException:
-        code = 1
-    os._exit(code)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -336,6 +228,39 @@ def _send(channel: IO[bytes], message: dict[str, Any]) -> None:
     if payload:
         channel.write(payload)
     channel.flush()
+
+
+_PRCTL: Any = None
+"""libc's ``prctl``, found before any child is forked (so a child never loads a library); False where there is none."""
+
+
+def _find_prctl() -> Any:
+    global _PRCTL  # noqa: PLW0603 - found once per process
+    if _PRCTL is None:
+        _PRCTL = False
+        if sys.platform.startswith("linux"):
+            with contextlib.suppress(OSError, AttributeError):
+                import ctypes
+
+                _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+    return _PRCTL
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent(parent: int) -> None:
+    """In a child: end when the worker does (it may be killed while we are busy).
+
+    On Linux the kernel sends the child SIGKILL when its parent ends (one system call); elsewhere,
+    or if that fails, a thread checks every second.
+    """
+    prctl = _PRCTL
+    if prctl and prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0) == 0:  # 9: SIGKILL
+        if os.getppid() != parent:  # the parent ended before we asked
+            os._exit(0)
+        return
+    threading.Thread(target=_watch_parent, daemon=True, name="parent-watch").start()
 
 
 def _watch_parent() -> None:
@@ -386,8 +311,6 @@ def main() -> int:
         except Exception as error:  # report, and let the parent decide to restart
             reply = {"ok": False, "error": "internal", "detail": f"{type(error).__name__}: {error}"}
         _send(channel, reply)
-    if worker.spares is not None:
-        worker.spares.close()
     return 0
 
 

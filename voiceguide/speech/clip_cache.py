@@ -21,7 +21,8 @@ import numpy as np
 from voiceguide.base import SAMPLE_RATE, Audio
 
 __all__ = ["CACHE_SUFFIXES", "DEFAULT_CACHE_MAX_BYTES", "MAX_ENTRY_BYTES", "cache_entries", "cache_max_bytes",
-           "decode_entry", "default_cache_dir", "encode_entry", "read_entry", "trim_cache"]
+           "decode_entry", "default_cache_dir", "encode_entry", "entry_digest", "peek_entry", "read_entry",
+           "trim_cache"]
 
 _MAGIC = b"VGCLIP\x00\x03"
 _HEADER = struct.Struct("<8sIQ32s32s")  # magic, sample rate, frames, sha256 of the key, sha256 of the payload
@@ -130,6 +131,38 @@ def read_entry(path: Path) -> bytes | None:
         return None
     finally:
         os.close(descriptor)
+
+
+def peek_entry(path: Path, key: bytes) -> tuple[int, bytes] | None:
+    """(frames, SHA-256 of the samples) from the header of the entry at ``path``, if it looks whole; else None.
+
+    Only the header is read: a regular file under ``key``, of exactly the size its
+    header says.  Its samples are checked when they are read (``decode_entry``).
+    """
+    try:
+        descriptor = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or not _HEADER.size < info.st_size <= MAX_ENTRY_BYTES:
+            return None
+        header = os.read(descriptor, _HEADER.size)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+    if len(header) != _HEADER.size:
+        return None
+    magic, sample_rate, frames, entry_key, digest = _HEADER.unpack(header)
+    if magic != _MAGIC or sample_rate != SAMPLE_RATE or entry_key != key or info.st_size != _HEADER.size + 4 * frames:
+        return None
+    return frames, digest
+
+
+def entry_digest(data: bytes) -> bytes:
+    """The SHA-256 of the samples, from an entry's header (``encode_entry``'s bytes, or ``read_entry``'s)."""
+    return data[_HEADER.size - 32 : _HEADER.size]
 
 
 def decode_entry(data: bytes, key: bytes) -> Audio | None:

@@ -25,6 +25,8 @@ from voiceguide.speech.clip_cache import (
     cache_max_bytes,
     decode_entry,
     encode_entry,
+    entry_digest,
+    peek_entry,
     read_entry,
     trim_cache,
 )
@@ -113,6 +115,7 @@ class SpeechBank:
         self._disk_bytes: int | None = None  # the cache's size, counted at the first store
         self._memory: FrameCache[Audio] = FrameCache(memory_frames)
         self._lengths: dict[str, int] = {}  # every clip's length, kept when memory lets the clip go
+        self._digests: dict[str, bytes] = {}  # the SHA-256 of each clip's samples known from the disk cache
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
         self._synth_lock = threading.Lock()
@@ -146,19 +149,27 @@ class SpeechBank:
         frames = self._lengths.get(self._spoken(text) if self._spoken is not None else text)
         return frames if frames is not None else int(self.clip(text).size)
 
+    def digest(self, text: str) -> bytes | None:
+        """The SHA-256 of the clip's little-endian float32 samples, if known without reading it; else None."""
+        return self._digests.get(self._spoken(text) if self._spoken is not None else text)
+
     def prefetch(self, texts: Iterable[str], *, batch: int = 16,
                  progress: Callable[[int, int], None] | None = None) -> None:
         """Make sure every text has a clip, synthesizing the missing ones in order.
 
-        Texts are loaded from disk or synthesized ``batch`` at a time (through
-        ``synthesize_many`` when the synthesizer has it), so a reader waiting on
-        an early text gets it before the later ones are done.  A batch is
+        A text whose entry on disk looks whole is not read: its header gives its
+        length (``measure``) and digest, and its samples are read and checked when
+        they are first asked for (a warm render then reads each clip once, as it
+        mixes).  The other texts are loaded from disk or synthesized ``batch`` at a
+        time (through ``synthesize_many`` when the synthesizer has it), so a
+        reader waiting on an early text gets it before the later ones are done.  A batch is
         synthesized on a thread of its own while the one before it is levelled
         and stored here: the engine (another process) and the levelling run at
         once.  ``progress`` is called with (distinct texts done, distinct texts in
         all) after each batch.
         """
-        order = list(dict.fromkeys(map(self._spoken, texts) if self._spoken is not None else texts))
+        order = [text for text in dict.fromkeys(map(self._spoken, texts) if self._spoken is not None else texts)
+                 if not self._known(text)]
         claimed: list[tuple[str, _Pending]] = []  # failed together on any error (finished ones are left alone)
         waiting: tuple[list[tuple[str, _Pending]], Synthesis] | None = None
         try:
@@ -183,6 +194,21 @@ class SpeechBank:
             raise
         if progress is not None:
             progress(len(order), len(order))
+
+    def _known(self, text: str) -> bool:
+        """True if ``text``'s clip was made or loaded, or its entry on disk looks whole (its length then known)."""
+        if text in self._lengths:
+            return True
+        path = self._path(text) if self._disk_ok else None
+        if path is None:
+            return False
+        found = peek_entry(path, self._key(text))
+        if found is None:
+            return False
+        self._lengths[text], self._digests[text] = found
+        with contextlib.suppress(OSError):
+            os.utime(path)  # the last use, for the size cap's order
+        return True
 
     def _load_batch(self, texts: Sequence[str], claimed: list[tuple[str, _Pending]]) -> list[tuple[str, _Pending]]:
         """Claim ``texts`` (adding them to ``claimed``), finish those on disk; the claimed ones still to make."""
@@ -316,6 +342,7 @@ class SpeechBank:
             with contextlib.suppress(OSError):
                 path.unlink()
         else:
+            self._digests[text] = entry_digest(data)
             with contextlib.suppress(OSError):
                 os.utime(path)  # the last use, for the size cap's least-recently-used order
         return audio
@@ -343,6 +370,7 @@ class SpeechBank:
                     return theirs
                 write_atomically(path, entry)  # theirs was damaged (and is gone): ours it is
             self._count_and_cap(len(entry))
+            self._digests[text] = entry_digest(entry)
         except OSError:
             self._disk_ok = False
         return clip

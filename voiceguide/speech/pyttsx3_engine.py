@@ -146,11 +146,11 @@ class Pyttsx3Synthesizer:
     selects the voice, so a missing engine or unknown voice fails here, with
     ``EngineError``.  ``timeout_seconds`` bounds each round trip (a request of n
     utterances of c characters in all gets ``timeout_seconds * (1 + n / 4) +
-    c / 100``); a worker that exceeds it
-    is killed and restarted once.  With a ``cache_dir`` whose remembered greeting
-    still matches the engine's files (``greeting``), the worker starts only when
-    something must be spoken: a session whose speech is all cached starts none.  ``command`` replaces the worker command
-    (tests use it to simulate a hanging engine).  Thread-safe; call ``close()``
+    c / 100``); a worker that exceeds it is killed and restarted once.
+    With a ``cache_dir`` whose remembered greeting still matches the engine's
+    files (``greeting``), the worker starts only when something must be
+    spoken: a session whose speech is all cached starts none.  ``command``
+    replaces the worker command (tests use it to simulate a hanging engine).  Thread-safe; call ``close()``
     (or use ``with``) to stop the worker early, otherwise it stops when the
     synthesizer is garbage-collected or the program exits.
     """
