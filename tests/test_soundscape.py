@@ -244,6 +244,7 @@ def test_a_bed_under_a_session_still_compiling_plays_only_final_frames_and_the_t
                       complete=False)
         finals.append(mixer.final_frames)
         assert np.array_equal(mixer.render(0, mixer.final_frames), expected[:mixer.final_frames]), count
+        assert not any(event.start < mixer.final_frames < event.end for event in known)  # a wait never cuts a word
     title = plans[0].events[0]
     assert finals[0] >= title.end  # the title can be said while the cautions are still being made
     assert finals == sorted(finals)

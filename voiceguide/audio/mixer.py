@@ -183,7 +183,20 @@ class Mixer:
         # Frames whose samples cannot change as more of the session is compiled: the bed's duck
         # looks ahead, and its fade at the end waits for the end.
         self.final_frames = (self.length if complete or bed is None
-                             else bed.final_frames(self.length, self.layout.least_length))
+                             else self._before_any_cut(bed.final_frames(self.length, self.layout.least_length)))
+
+    def _before_any_cut(self, frame: int) -> int:
+        """``frame``, or the start of a sound it would cut (so that a session waiting for more of its layout
+        waits before a word, not in it)."""
+        moved = True
+        while moved:
+            moved = False
+            first = bisect_left(self._starts, frame - self._max_event_length + 1)  # none before it reaches frame
+            for event in self._events[first:bisect_left(self._starts, frame)]:
+                if event.start < frame < event.end and event.length > 0:
+                    frame, moved = event.start, True
+                    break
+        return frame
 
     @property
     def volume(self) -> float:
