@@ -202,9 +202,9 @@ def main() -> None:
     print(f"untrimmed speech: {speech_seconds:.1f} s; trimmed clips: {results['now'][0]['frames'] / SAMPLE_RATE:.1f} s")
     print()
     rows = [("ours, cold cache, batched prefetch (now)", "now", "seconds", "cpu"),
-            (f"ours, cold cache, batched prefetch ({options.before})", "before", "seconds", None),
+            (f"ours, cold cache, batched prefetch ({options.before})", "before", "seconds", "cpu"),
             ("ours, cold cache, one clip() per text (now)", "now-single", "seconds", "cpu"),
-            (f"ours, cold cache, one clip() per text ({options.before})", "before-single", "seconds", None),
+            (f"ours, cold cache, one clip() per text ({options.before})", "before-single", "seconds", "cpu"),
             ("ours, warm cache (now)", "now", "warm", "warm_cpu"),
             ("naive pyttsx3: save_to_file + runAndWait per cue", "naive", "seconds", "cpu"),
             ("floor: raw libespeak-ng via ctypes", "floor", "seconds", "cpu")]
@@ -219,9 +219,9 @@ def main() -> None:
               f"{ratio(name, 'floor', key):>7.2f}x {1 / ratio(name, 'naive', key):>8.2f}x{cpu}")
     print()
     print("x floor and vs naive are medians of each round's ratio (routes of a round run back to back).")
-    print("CPU s: every process of the route (ours: with the speech worker and the children it forks). On a shared")
-    print("machine each login session gets its share of the cores, however many processes it runs, so under load")
-    print("the wall-clock ratios follow the CPU ratios.")
+    print("CPU s: every process of the route (ours: with the speech worker and the children it forks). A shared")
+    print("machine gives each login session its share of the cores however many processes it runs: under load,")
+    print("time follows CPU more than on an idle machine, where ours spreads over both cores and the floor uses one.")
     print(f"our worker starts in {median('now', 'start') * 1000:.0f} ms (included above); warm cache without it: "
           f"{(median('now', 'warm') - median('now', 'warm_start')) * 1000:.0f} ms")
     if "before" in results:

@@ -9,6 +9,10 @@ above -30 dB of that event's own peak (taken over the next 0.3 s).
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -126,3 +130,24 @@ def onset_errors(plan: dict[str, Any], onsets_seconds: list[float]) -> list[str]
         if not (at_start or inside):
             problems.append(f"extra onset at {onset:.4f} s, where the plan has silence")
     return problems
+
+
+def clip_seconds(env: dict[str, str], *texts: str) -> list[tuple[float, float]]:
+    """For each feedback sentence: its cached clip's length and where the detector puts its onset."""
+    code = (
+        "import sys, json; from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer\n"
+        "from voiceguide.speech.clip_cache import default_cache_dir\nfrom voiceguide.speech.clips import SpeechBank\n"
+        "import numpy as np\n"
+        "from tests.onsets import detect_onsets\n"
+        "bank = SpeechBank(Pyttsx3Synthesizer(), default_cache_dir())\n"
+        "found = []\n"
+        "for text in sys.argv[1:]:\n"
+        "    clip = bank.clip(text)\n"
+        "    padded = np.concatenate([np.zeros(22050), clip, np.zeros(22050)])\n"
+        "    found.append([len(clip) / 22050, detect_onsets(padded, 22050)[0] / 22050 - 1.0])\n"
+        "print(json.dumps(found))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, *texts], env=env, capture_output=True, text=True,
+                          timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    return [(float(length), float(bias)) for length, bias in json.loads(done.stdout)]

@@ -18,7 +18,8 @@ from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.errors import Position
 from voiceguide.play.player import Player
 from voiceguide.play.program import Program, Snapshot
-from voiceguide.play.transport import FEEDBACK_GAP_SECONDS, Renderer
+from voiceguide.play.program_view import Renderer
+from voiceguide.play.transport import FEEDBACK_GAP_SECONDS
 from voiceguide.script.model import Chime, Press, Say, Script, Section
 from voiceguide.timeline.compiler import compile_timeline
 from voiceguide.timeline.layout import Timeline

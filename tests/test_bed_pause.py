@@ -43,7 +43,7 @@ from voiceguide.play.bed_track import (
 from voiceguide.play.keymap import Command
 from voiceguide.play.player import Player
 from voiceguide.play.program import Program, Snapshot
-from voiceguide.play.transport import Renderer
+from voiceguide.play.program_view import Renderer
 
 BED_GAIN = 0.1
 DUCK = 0.5

@@ -21,10 +21,9 @@ import pytest
 import soundfile
 from scipy import signal
 
-from tests.onsets import detect_onsets
+from tests.onsets import clip_seconds, detect_onsets
 from tests.pulse import RECORD_RATE, PulseServer
 from tests.terminal import Terminal
-from tests.test_live import _clip_seconds
 from voiceguide.play.bed_track import PAUSE_BED_DB, PAUSE_FADE_SECONDS
 from voiceguide.play.transport import FEEDBACK_GAP_SECONDS
 
@@ -111,7 +110,7 @@ def test_a_live_pause_fades_the_bed_down_answers_over_it_and_resuming_brings_it_
             term.close()
     assert status == 0, term.text
     announcement = next(line.strip() for line in term.text.splitlines() if line.strip().startswith("Resuming."))
-    (resume_length, resume_bias), (paused_length, paused_bias) = _clip_seconds(env, announcement, "Paused.")
+    (resume_length, resume_bias), (paused_length, paused_bias) = clip_seconds(env, announcement, "Paused.")
     live = pulse_server.read(recording)
     start = next(o for o in _speech_onsets(live))
     gaps = _dropouts(live, start)
@@ -140,6 +139,18 @@ def test_a_live_pause_fades_the_bed_down_answers_over_it_and_resuming_brings_it_
               (resumed_at, resumed_at + resume_length), (nearest, nearest + 1.0)]
     for onset in onsets:
         assert any(a - 0.05 <= onset <= b for a, b in sounds), f"a sound at {onset:.3f} s that is no voice"
+    # Nor a faint one: away from the voice, nothing below 6 kHz in any 5-ms frame (a repeated or jumping
+    # stretch of bed clicks at each block, some 40 dB under the bed; the floor is ~ -100 dBFS).
+    frame = round(0.005 * RATE)
+    low = signal.sosfilt(signal.butter(8, 6000, fs=RATE, output="sos"), live)
+    count = len(low) // frame
+    level = 10 * np.log10(np.mean(low[:count * frame].reshape(count, frame) ** 2, axis=1) + 1e-20)
+    near = np.convolve(level > -70, np.ones(25), "same") > 0  # the voice, 60 ms either side
+    for a, b in gaps:
+        near[int(a / 0.005) - 12:int(b / 0.005) + 13] = True
+    span = slice(int((offset + render_onsets[0]) / 0.005), int(well_done / 0.005))
+    clicks = np.flatnonzero(~near[span] & (level[span] > -85))
+    assert not len(clicks), f"clicks at {[round((span.start + i) * 0.005, 3) for i in clicks[:5]]} s"
 
     band = _levels(live, signal.butter(6, [7800, 10200], btype="bandpass", fs=RATE, output="sos"))
     low = _levels(live, signal.butter(8, 6000, fs=RATE, output="sos"))

@@ -34,7 +34,7 @@ import numpy.typing as npt
 import pytest
 import soundfile
 
-from tests.onsets import detect_onsets
+from tests.onsets import clip_seconds, detect_onsets
 from tests.pulse import PulseServer, no_device_env
 from tests.required import required
 from tests.terminal import Terminal
@@ -191,27 +191,6 @@ def terminal_factory(env: dict[str, str]) -> Iterator[Any]:
         terminal.close()
 
 
-def _clip_seconds(env: dict[str, str], *texts: str) -> list[tuple[float, float]]:
-    """For each feedback sentence: its cached clip's length and where the detector puts its onset."""
-    code = (
-        "import sys, json; from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer\n"
-        "from voiceguide.speech.clip_cache import default_cache_dir\nfrom voiceguide.speech.clips import SpeechBank\n"
-        "import numpy as np\n"
-        "from tests.onsets import detect_onsets\n"
-        "bank = SpeechBank(Pyttsx3Synthesizer(), default_cache_dir())\n"
-        "found = []\n"
-        "for text in sys.argv[1:]:\n"
-        "    clip = bank.clip(text)\n"
-        "    padded = np.concatenate([np.zeros(22050), clip, np.zeros(22050)])\n"
-        "    found.append([len(clip) / 22050, detect_onsets(padded, 22050)[0] / 22050 - 1.0])\n"
-        "print(json.dumps(found))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code, *texts], env=env, capture_output=True, text=True,
-                          timeout=60, cwd=Path(__file__).resolve().parent.parent)
-    assert done.returncode == 0, done.stderr
-    return [(float(length), float(bias)) for length, bias in json.loads(done.stdout)]
-
-
 # ---------------------------------------------------------------------------
 
 
@@ -253,7 +232,7 @@ def test_every_cue_is_on_time_around_a_pause_while_two_processes_burn_the_cpu(
     assert termios.tcgetattr(term.slave) == term.attrs_before
     announcement = next(line.strip() for line in term.text.splitlines() if line.startswith("Resuming."))
     assert announcement.startswith("Resuming. LI4, left side, ") and announcement.endswith(" seconds left.")
-    (resume_length, resume_bias), (_, paused_bias) = _clip_seconds(env, announcement, "Paused.")
+    (resume_length, resume_bias), (_, paused_bias) = clip_seconds(env, announcement, "Paused.")
 
     onsets = _onsets(pulse_server, recording)
     first = next(i for i, c in enumerate(plan) if c.step == "3")  # --from 3: the press step
@@ -302,7 +281,7 @@ def test_next_skips_to_the_next_steps_first_cue_and_quit_restores_the_terminal(
         pulse_server.wait_for_the_last_buffers(recording)
     assert status == 0, term.text
     assert termios.tcgetattr(term.slave) == term.attrs_before
-    [(next_length, next_bias)] = _clip_seconds(env, "Next step.")
+    [(next_length, next_bias)] = clip_seconds(env, "Next step.")
 
     onsets = _onsets(pulse_server, recording)
     offset = onsets[0] - render_onsets[0]

@@ -11,7 +11,8 @@ import pytest
 
 from tests.fakes import start_engine
 from voiceguide.base import SAMPLE_RATE
-from voiceguide.dsp.levelling import level_clip, loudness_lufs, running_mean, running_min
+from voiceguide.dsp.levelling import level_clip, loudness_lufs
+from voiceguide.dsp.limiter import running_mean, running_min
 from voiceguide.dsp.lufs import integrated_loudness, k_weighted
 from voiceguide.speech.trimming import prepare_clip
 
@@ -145,7 +146,7 @@ def test_stream_meter_agrees_with_pyloudnorm_in_any_pieces() -> None:
 def test_the_limiter_curve_made_around_the_peaks_is_the_whole_curve() -> None:
     # Levelling makes the limiter's curve only near the samples it lowers (stretches, joined end to end);
     # it must be the curve made over the whole clip: the same values there, and 1 everywhere else.
-    from voiceguide.dsp.levelling import _limiter_curve, _limiter_gain
+    from voiceguide.dsp.limiter import limiter_curve, limiter_gain
     from voiceguide.dsp.lufs import CurvedLoudness
 
     rng = np.random.default_rng(5)
@@ -153,8 +154,8 @@ def test_the_limiter_curve_made_around_the_peaks_is_the_whole_curve() -> None:
         envelope = (np.abs(rng.standard_normal(frames)) ** 3 * 0.1).astype(np.float32)
         envelope[0] = envelope[-1] = 1.5  # peaks at both edges, where the whole curve repeats its end values
         for gain in (0.5, 1.0, 2.0, 8.0):
-            whole = _limiter_gain(envelope * np.float32(gain), 0.6, SAMPLE_RATE)
-            index, curve = _limiter_curve(envelope, gain, 0.6, SAMPLE_RATE)
+            whole = limiter_gain(envelope * np.float32(gain), 0.6, SAMPLE_RATE)
+            index, curve = limiter_curve(envelope, gain, 0.6, SAMPLE_RATE)
             assert np.all(np.diff(index) > 0)
             assert np.allclose(curve, whole[index], rtol=0, atol=1e-12)
             rest = np.ones(frames, dtype=bool)
@@ -173,7 +174,8 @@ def test_the_limiter_curve_made_around_the_peaks_is_the_whole_curve() -> None:
 def test_the_final_check_limits_a_take_whose_peak_near_the_curve_is_over() -> None:
     # The check oversamples only around the curve; a peak there over the ceiling must send the take
     # through the limiter, and a take within it must come back untouched.
-    from voiceguide.dsp.levelling import _checked, _peak_envelope, db_to_gain
+    from voiceguide.dsp.levelling import _checked
+    from voiceguide.dsp.limiter import db_to_gain, peak_envelope
     from voiceguide.true_peak import true_peak
 
     rng = np.random.default_rng(3)
@@ -181,7 +183,7 @@ def test_the_final_check_limits_a_take_whose_peak_near_the_curve_is_over() -> No
     take[10000] = 0.9
     ceiling = db_to_gain(-3.0)
     index = np.arange(9900, 10100)
-    limited = _checked(take, _peak_envelope(take, SAMPLE_RATE), (1.0, index), ceiling, SAMPLE_RATE)
+    limited = _checked(take, peak_envelope(take, SAMPLE_RATE), (1.0, index), ceiling, SAMPLE_RATE)
     assert not np.array_equal(limited, take) and true_peak(limited) <= ceiling
     quiet = take * np.float32(0.5)
-    assert _checked(quiet, _peak_envelope(quiet, SAMPLE_RATE), (1.0, index), ceiling, SAMPLE_RATE) is quiet
+    assert _checked(quiet, peak_envelope(quiet, SAMPLE_RATE), (1.0, index), ceiling, SAMPLE_RATE) is quiet

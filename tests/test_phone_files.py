@@ -31,10 +31,12 @@ from voiceguide.audio.resampling import StreamResampler
 from voiceguide.audio.sinks import FileSink
 from voiceguide.audio.tags import session_tags
 from voiceguide.base import SAMPLE_RATE
-from voiceguide.dsp.levelling import limit_true_peak, loudness_lufs, true_peak
+from voiceguide.dsp.levelling import loudness_lufs
+from voiceguide.dsp.limiter import limit_true_peak
 from voiceguide.errors import EngineError
 from voiceguide.play.render import render_session
 from voiceguide.timeline.layout import Chapter, Event, Timeline, file_chapters
+from voiceguide.true_peak import true_peak
 
 FORMATS = (".mp3", ".ogg", ".opus", ".flac", ".wav")
 

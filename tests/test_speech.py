@@ -22,12 +22,12 @@ from voiceguide.dsp.levelling import (
     LEVEL_TOLERANCE_LU,
     REFERENCE_LUFS,
     loudness_lufs,
-    true_peak,
 )
 from voiceguide.errors import EngineError
 from voiceguide.speech.clip_cache import default_cache_dir
 from voiceguide.speech.clips import SpeechBank
 from voiceguide.speech.trimming import TRIM_THRESHOLD_DB, prepare_clip, resample
+from voiceguide.true_peak import true_peak
 
 
 class ConstantSynthesizer:

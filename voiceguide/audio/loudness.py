@@ -34,10 +34,10 @@ from voiceguide.dsp.levelling import (
     HEADROOM_DB,
     REFERENCE_LUFS,
     cached_level,
-    db_to_gain,
     level_clip,
     loudness_lufs,
 )
+from voiceguide.dsp.limiter import db_to_gain
 from voiceguide.dsp.lufs import stream_loudness
 from voiceguide.timeline.layout import Event
 

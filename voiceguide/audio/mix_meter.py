@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from voiceguide.audio.bed import Bed
 from voiceguide.audio.mixer import Mixer
-from voiceguide.dsp.levelling import db_to_gain
+from voiceguide.dsp.limiter import db_to_gain
 from voiceguide.dsp.lufs import ABSOLUTE_GATE_LUFS, OFFSET_LU, RELATIVE_GATE_LU, k_weighted_stream, tail_frames
 from voiceguide.timeline.layout import Event
 

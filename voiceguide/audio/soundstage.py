@@ -22,7 +22,8 @@ import numpy as np
 from voiceguide.audio.bed import Bed, BedSource, plan_spans
 from voiceguide.audio.mixer import SIDE_PAN, Layout, pan_gains
 from voiceguide.base import SAMPLE_RATE, write_atomically
-from voiceguide.dsp.levelling import CEILING_DBTP, REFERENCE_LUFS, db_to_gain
+from voiceguide.dsp.levelling import CEILING_DBTP, REFERENCE_LUFS
+from voiceguide.dsp.limiter import db_to_gain
 from voiceguide.errors import Position, UsageError
 from voiceguide.script.model import Background, BackgroundStep, Press, Repeat, Script, Step
 from voiceguide.script.vocabulary import BACKGROUND_FILE_TYPES, BACKGROUND_SOUNDS

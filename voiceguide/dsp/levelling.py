@@ -19,8 +19,7 @@ would pass the ceiling goes through a
 look-ahead limiter: a gain that reaches its lowest *before* the peak and
 recovers after it, so nothing is clipped and quiet parts are untouched.
 
-Nothing here imports scipy: the limiter's running minimum and mean are numpy
-too (``running_min``, ``running_mean``).
+Nothing here imports scipy; the limiter is ``voiceguide.dsp.limiter``.
 """
 
 from __future__ import annotations
@@ -34,8 +33,14 @@ import numpy as np
 import numpy.typing as npt
 
 from voiceguide.base import SAMPLE_RATE, Audio, write_atomically
+from voiceguide.dsp.limiter import (
+    METER_MARGIN_DB,
+    db_to_gain,
+    limit_true_peak,
+    limiter_curve,
+    peak_envelope,
+)
 from voiceguide.dsp.lufs import CurvedLoudness, integrated_loudness, k_weighted
-from voiceguide.true_peak import EDGE_FRAMES, oversampled, oversampling_factor, true_peak
 
 REFERENCE_LUFS = -16.0
 """The loudness every clip is levelled to: the usual target for speech on phones."""
@@ -55,9 +60,6 @@ limiting again.
 BLOCK_SECONDS = 0.4
 """BS.1770's gating block; shorter clips are measured over their own length."""
 
-LOOKAHEAD_SECONDS = 0.005
-"""The limiter's gain reaches its lowest this long before a peak and recovers over as long after it."""
-
 LEVEL_ROUNDS = 8
 """At most this many measure-scale-limit rounds per clip (two to four are usual)."""
 
@@ -66,14 +68,6 @@ LEVEL_TOLERANCE_LU = 0.1
 
 LEVELLING_VERSION = 4
 """Part of the key of cached tone levels: bumped when measuring or levelling changes."""
-
-METER_MARGIN_DB = 0.25
-"""The limiter aims this far below the ceiling, so that no meter reads a peak over it.
-
-Meters differ by the interpolation filter they oversample with: ffmpeg's
-``ebur128=peak=true`` (a short filter, to 192 kHz) reads 0.15 dB above soxr's
-long one on espeak's voice, and a file at exactly -1.0 by ours read -0.85 by ffmpeg.
-"""
 
 
 def preload() -> None:
@@ -87,11 +81,6 @@ def preload() -> None:
     import soxr  # noqa: F401
 
 
-def db_to_gain(decibels: float) -> float:
-    """The linear gain of ``decibels``."""
-    return float(10.0 ** (decibels / 20.0))
-
-
 def loudness_lufs(audio: npt.ArrayLike, sample_rate: int = SAMPLE_RATE) -> float:
     """BS.1770 integrated loudness of ``audio`` (``-inf`` for silence); short clips over their own length.
 
@@ -103,150 +92,6 @@ def loudness_lufs(audio: npt.ArrayLike, sample_rate: int = SAMPLE_RATE) -> float
         return -math.inf
     # Half a sample short of the clip, as with pyloudnorm, which refuses a block as long as its input.
     return integrated_loudness(samples, sample_rate, _block_seconds(frames, sample_rate))
-
-
-ENVELOPE_PIECE_FRAMES = 1 << 15
-"""A long clip's peak envelope is made this many samples at a time (at 192 kHz a 6-s clip is 4.6 MB)."""
-
-ENVELOPE_MARGIN_FRAMES = 512
-"""Each piece is oversampled with this much of the clip either side, beyond the resampler's reach."""
-
-
-def _peak_envelope(audio: Audio, sample_rate: int) -> npt.NDArray[np.float32]:
-    """Per sample, the largest oversampled magnitude within half a sample of it; long clips piece by piece."""
-    if audio.size <= ENVELOPE_PIECE_FRAMES + 2 * ENVELOPE_MARGIN_FRAMES:
-        return _piece_envelope(audio, sample_rate)
-    pieces = []
-    for start in range(0, audio.size, ENVELOPE_PIECE_FRAMES):
-        low = max(0, start - ENVELOPE_MARGIN_FRAMES)
-        high = min(audio.size, start + ENVELOPE_PIECE_FRAMES + ENVELOPE_MARGIN_FRAMES)
-        envelope = _piece_envelope(audio[low:high], sample_rate)
-        pieces.append(envelope[start - low:start - low + min(ENVELOPE_PIECE_FRAMES, audio.size - start)])
-    return np.concatenate(pieces)
-
-
-def _piece_envelope(audio: Audio, sample_rate: int) -> npt.NDArray[np.float32]:
-    """Per sample, the largest oversampled magnitude within half a sample of it (and the sample's own)."""
-    factor = oversampling_factor(sample_rate)
-    fine = oversampled(audio, sample_rate)
-    np.abs(fine, out=fine)  # in place: at 192 kHz a 6-s clip is 4.6 MB oversampled
-    centre = EDGE_FRAMES * factor  # where sample 0 lands in the oversampled signal
-    half = factor // 2
-    needed = centre + audio.size * factor + half
-    if fine.size < needed:
-        fine = np.concatenate([fine, np.zeros(needed - fine.size, dtype=fine.dtype)])
-    # Strided slices, one per offset: far faster than max over a (n, 5) view.
-    envelope = np.abs(audio).astype(np.float32)
-    for offset in range(-half, half + 1):
-        start = centre + offset
-        np.maximum(envelope, fine[start : start + audio.size * factor : factor], out=envelope)
-    return envelope
-
-
-def _limiter_gain(envelope: npt.NDArray[np.float32], target: float, sample_rate: int) -> npt.NDArray[np.float64]:
-    """The smooth gain that brings a signal with this peak ``envelope`` to ``target`` (see ``limit_true_peak``)."""
-    half = max(1, round(LOOKAHEAD_SECONDS * sample_rate))
-    need = np.minimum(1.0, target / np.maximum(envelope.astype(np.float64), 1e-12))
-    smooth: npt.NDArray[np.float64] = np.minimum(running_mean(running_min(need, half), half), 1.0)
-    return smooth
-
-
-def _limiter_curve(envelope: npt.NDArray[np.float32], gain: float, target: float,
-                   sample_rate: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """``_limiter_gain(envelope * gain, target)`` where it is below 1: those samples (sorted) and its values there.
-
-    The curve is 1 except within two half-windows of a sample whose peak needs
-    limiting (a running minimum, then a running mean, each ``half`` either side), so
-    it is computed over stretches around those samples only: each stretch reaches
-    four half-windows beyond its outermost such samples, the curve is kept over
-    the two nearer ones, where every window it was made of lies inside the stretch
-    (or at the clip's edge, as in the whole).  Stretches closer than that are one.
-    All stretches go through the running minimum and mean at once, end to end:
-    what is kept of each never sees its neighbours.
-    """
-    half = max(1, round(LOOKAHEAD_SECONDS * sample_rate))
-    scaled = envelope * np.float32(gain)
-    hot = np.flatnonzero(scaled > target)
-    if hot.size == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
-    size = envelope.size
-    breaks = np.flatnonzero(np.diff(hot) > 4 * half)
-    firsts = hot[np.concatenate([[0], breaks + 1])].tolist()
-    lasts = hot[np.concatenate([breaks, [hot.size - 1]])].tolist()
-    stretches = [(max(0, first - 4 * half), min(size, last + 4 * half + 1)) for first, last in zip(firsts, lasts)]
-    gathered = np.concatenate([scaled[low:high] for low, high in stretches]).astype(np.float64)
-    need = np.minimum(1.0, target / np.maximum(gathered, 1e-12))
-    smooth = np.minimum(running_mean(running_min(need, half), half), 1.0)
-    index, curve, offset = [], [], 0
-    for (low, high), first, last in zip(stretches, firsts, lasts):
-        keep_low, keep_high = max(0, first - 2 * half), min(size, last + 2 * half + 1)
-        index.append(np.arange(keep_low, keep_high))
-        curve.append(smooth[offset + keep_low - low:offset + keep_high - low])
-        offset += high - low
-    return np.concatenate(index), np.concatenate(curve)
-
-
-def _edge_padded(values: npt.NDArray[np.float64], half: int, extra: int = 0) -> npt.NDArray[np.float64]:
-    """``values`` with its first value repeated ``half`` times before it and its last ``half + extra`` after."""
-    return np.concatenate([np.full(half, values[0]), values, np.full(half + extra, values[-1])])
-
-
-def running_min(values: npt.NDArray[np.float64], half: int) -> npt.NDArray[np.float64]:
-    """The minimum of each window of ``values[i - half : i + half + 1]``, edges repeated (scipy's "nearest").
-
-    By doubling: the minimum over 2 samples, then 4, 8, ... up to the largest power
-    of two within the window; a window is then covered by two such spans, one from
-    each end (a few passes of ``np.minimum`` over contiguous memory).
-    """
-    width = 2 * half + 1
-    if values.size == 0:
-        empty: npt.NDArray[np.float64] = values.copy()
-        return empty
-    spans = _edge_padded(values, half)
-    span = 1
-    while 2 * span <= width:
-        spans = np.minimum(spans[:-span], spans[span:])
-        span *= 2
-    result: npt.NDArray[np.float64] = np.minimum(spans[:values.size], spans[width - span:width - span + values.size])
-    return result
-
-
-def running_mean(values: npt.NDArray[np.float64], half: int) -> npt.NDArray[np.float64]:
-    """The mean of each window of ``values[i - half : i + half + 1]``, edges repeated (scipy's "nearest")."""
-    width = 2 * half + 1
-    if values.size == 0:
-        empty: npt.NDArray[np.float64] = values.copy()
-        return empty
-    sums = np.concatenate([[0.0], np.cumsum(_edge_padded(values, half))])
-    result: npt.NDArray[np.float64] = (sums[width:] - sums[:-width]) / width
-    return result
-
-
-def limit_true_peak(audio: npt.ArrayLike, ceiling: float, sample_rate: int = SAMPLE_RATE) -> Audio:
-    """``audio`` with its true peak at or below ``ceiling`` (linear), through a look-ahead limiter.
-
-    The gain needed at each sample (ceiling over the local true peak, at most
-    1) is spread to ``LOOKAHEAD_SECONDS`` either side by a running minimum,
-    then smoothed by a running mean of the same half-width: every value in
-    that mean is a minimum over a window containing the sample, so the smooth
-    gain never exceeds the gain the sample needs.
-    """
-    samples = np.asarray(audio, dtype=np.float32)
-    result: Audio = samples.copy()
-    if samples.size == 0:
-        return result
-    target = ceiling * db_to_gain(-METER_MARGIN_DB)
-    for _ in range(4):  # one pass almost always does; resampling error may leave a hair over
-        envelope = _peak_envelope(result, sample_rate)
-        if envelope.max() <= target:
-            break
-        result = (result * _limiter_gain(envelope, target, sample_rate)).astype(np.float32)
-    else:
-        # Dense peaks everywhere (noise, not speech) can leave a hair over: a plain gain settles it.
-        peak = true_peak(result, sample_rate)
-        if peak > target:
-            result = (result * np.float32(target / peak)).astype(np.float32)
-    return result
 
 
 def level_clip(
@@ -269,7 +114,7 @@ def level_clip(
     # the curve moves the peaks between samples by up to ~0.0004 dB, so the take
     # aims a hair lower and the check almost never has to limit again.
     target = ceiling * db_to_gain(-METER_MARGIN_DB - _AIM_BELOW_DB)
-    envelope = _peak_envelope(samples, sample_rate)
+    envelope = peak_envelope(samples, sample_rate)
     # K-weighting is linear, so the clip is filtered once: a take's loudness is
     # estimated from the filtered clip times the take's gain curve, and measured
     # for real only once the estimate is on target (once or twice a clip).
@@ -283,8 +128,14 @@ def level_clip(
         if not math.isfinite(loudness) or abs(loudness - target_lufs) <= LEVEL_TOLERANCE_LU:
             break
         gain_db, gain, index, curve, estimate = _estimated_gain(
-            meter, envelope, target, target_lufs - error, gain_db + target_lufs - loudness, sample_rate,
-            start=(gain_db, loudness))
+            meter,
+            envelope,
+            target,
+            target_lufs - error,
+            gain_db + target_lufs - loudness,
+            sample_rate,
+            start=(gain_db, loudness),
+        )
         factor = np.full(samples.size, gain)
         factor[index] = gain * curve
         levelled = (samples * factor).astype(np.float32)
@@ -303,8 +154,13 @@ CHECK_MARGIN_FRAMES = 256
 """Each stretch the final check oversamples has this much of the take either side (twice the reach)."""
 
 
-def _checked(levelled: Audio, envelope: npt.NDArray[np.float32], limited: tuple[float, npt.NDArray[np.int64]] | None,
-             ceiling: float, sample_rate: int) -> Audio:
+def _checked(
+    levelled: Audio,
+    envelope: npt.NDArray[np.float32],
+    limited: tuple[float, npt.NDArray[np.int64]] | None,
+    ceiling: float,
+    sample_rate: int,
+) -> Audio:
     """``limit_true_peak(levelled, ceiling)``, oversampling only where the take's curve can have moved a peak.
 
     ``levelled`` is the clip times ``gain`` (``limited``), and times a curve below 1
@@ -318,8 +174,11 @@ def _checked(levelled: Audio, envelope: npt.NDArray[np.float32], limited: tuple[
     """
     target = ceiling * db_to_gain(-METER_MARGIN_DB)
     if limited is None:
-        return levelled if envelope.size == 0 or float(envelope.max()) <= target else limit_true_peak(
-            levelled, ceiling, sample_rate)
+        return (
+            levelled
+            if envelope.size == 0 or float(envelope.max()) <= target
+            else limit_true_peak(levelled, ceiling, sample_rate)
+        )
     gain, index = limited
     if index.size == 0:
         return levelled  # the take is the clip times the gain, every peak at most the aim
@@ -331,12 +190,12 @@ def _checked(levelled: Audio, envelope: npt.NDArray[np.float32], limited: tuple[
     # The stretches, each with its margin, end to end through one resampling: a junction's
     # ringing dies out within the margin, before what is read of either side.
     pieces, kept, offset = [], [], 0
-    for low, high in zip(lows, highs):
+    for low, high in zip(lows, highs, strict=True):
         start, stop = max(0, low - margin), min(size, high + margin)
         pieces.append(levelled[start:stop])
         kept.append((offset + low - start, offset + high - start))
         offset += stop - start
-    peaks = _peak_envelope(np.concatenate(pieces), sample_rate)
+    peaks = peak_envelope(np.concatenate(pieces), sample_rate)
     if max(float(peaks[low:high].max()) for low, high in kept) > target:
         return limit_true_peak(levelled, ceiling, sample_rate)
     return levelled
@@ -361,9 +220,15 @@ def _block_seconds(frames: int, sample_rate: int) -> float:
     return min(BLOCK_SECONDS, (frames - 0.5) / sample_rate)
 
 
-def _estimated_gain(meter: CurvedLoudness, envelope: npt.NDArray[np.float32], peak: float, goal_lufs: float,
-                    gain_db: float, sample_rate: int, start: tuple[float, float] | None = None
-                    ) -> tuple[float, float, npt.NDArray[np.int64], npt.NDArray[np.float64], float]:
+def _estimated_gain(
+    meter: CurvedLoudness,
+    envelope: npt.NDArray[np.float32],
+    peak: float,
+    goal_lufs: float,
+    gain_db: float,
+    sample_rate: int,
+    start: tuple[float, float] | None = None,
+) -> tuple[float, float, npt.NDArray[np.int64], npt.NDArray[np.float64], float]:
     """The gain (dB, linear), limiter curve (where it is below 1, and its values) and estimated loudness of the take
     whose estimate is ``goal_lufs``.
 
@@ -378,7 +243,7 @@ def _estimated_gain(meter: CurvedLoudness, envelope: npt.NDArray[np.float32], pe
     previous = start
     for _ in range(LEVEL_ROUNDS):
         taken_db, gain = gain_db, db_to_gain(gain_db)
-        index, curve = _limiter_curve(envelope, gain, peak, sample_rate)
+        index, curve = limiter_curve(envelope, gain, peak, sample_rate)
         estimate = meter.estimate(gain, index, curve)
         if not math.isfinite(estimate) or abs(estimate - goal_lufs) <= ESTIMATE_TOLERANCE_LU:
             break

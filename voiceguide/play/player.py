@@ -17,8 +17,9 @@ from voiceguide.play.commands import CommandHandler, Speak
 from voiceguide.play.frame_map import ADVANCING, SPOKEN, Notice
 from voiceguide.play.keymap import Command
 from voiceguide.play.program import Program
+from voiceguide.play.program_view import MakeRenderer
 from voiceguide.play.status import Status, status_at
-from voiceguide.play.transport import MakeRenderer, Transport
+from voiceguide.play.transport import Transport
 
 if TYPE_CHECKING:  # (sinks loads the file libraries: a live session needs only the protocol)
     from voiceguide.audio.sinks import Sink

@@ -315,7 +315,8 @@ def _mix(session: PreparedSession, sink: FileSink, clips: ClipSource, progress: 
     from voiceguide.audio.loudness import file_true_peak_dbtp
     from voiceguide.audio.sinks import LOSSY_SUBTYPES
     from voiceguide.audio.tags import session_tags
-    from voiceguide.dsp.levelling import CEILING_DBTP, METER_MARGIN_DB
+    from voiceguide.dsp.levelling import CEILING_DBTP
+    from voiceguide.dsp.limiter import METER_MARGIN_DB
     from voiceguide.play.ui import ProgressBar
 
     timeline = session.timeline

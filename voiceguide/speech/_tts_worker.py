@@ -29,11 +29,12 @@ in C statics that no API resets (the pitch-flutter index in ``wavegen.c``'s
 libc's ``rand()`` for breathy voices), so the same sentence synthesized twice
 in one engine comes out a few samples longer or shorter and with different
 samples (measured: "Hold." 17,835-17,844 samples over four takes, four
-different checksums).  So this process only imports pyttsx3 and never starts
-espeak itself: every utterance is spoken by a child forked from it, which
-starts the engine, speaks once and exits.  Every take then starts from the
-same state and is byte-identical whatever was spoken before, in this process
-or another (two children at a time).  The children fork from an engine this
+different checksums; 100 texts spoken in turn by one prepared engine: 1 take
+of 100 the same as a fresh engine's).  So this process never speaks itself:
+every utterance is spoken by a child forked from it, which speaks once, sends
+its samples back and exits (the kernel ends it if this process goes first).
+Every take then starts from the same state and is byte-identical whatever was
+spoken before, in this process or another (two children at a time).  The children fork from an engine this
 process prepares once as it starts (``_tts_prepared``: espeak started in its
 synchronous mode, voice and rate set here, nothing spoken), so none of them
 loads the phoneme data or the voice again, and starting needs one quick child
@@ -252,8 +253,9 @@ _PR_SET_PDEATHSIG = 1
 def _end_with_parent(parent: int) -> None:
     """In a child: end when the worker does (it may be killed while we are busy).
 
-    On Linux the kernel sends the child SIGKILL when its parent ends (one system call); elsewhere,
-    or if that fails, a thread checks every second.
+    On Linux the kernel sends the child SIGKILL when its parent ends (one system call; strictly, when the
+    thread that forked it ends: the worker forks from its main thread only); elsewhere, or if that fails,
+    a thread checks every second.
     """
     prctl = _PRCTL
     if prctl and prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0) == 0:  # 9: SIGKILL
