@@ -203,7 +203,8 @@ def test_a_bed_under_a_session_still_compiling_plays_only_final_frames_and_the_t
     # whatever the later steps bring (a cue within the duck's hold, a change, the end's fade).
     from tests.fakes import fake_measure
     from voiceguide.audio.soundstage import BackgroundChoice, Soundstage
-    from voiceguide.timeline.compiler import iter_timeline, least_length
+    from voiceguide.timeline.compiler import iter_timeline
+    from voiceguide.timeline.least_length import least_length
 
     source = textwrap.dedent("""\
         voiceguide: 1

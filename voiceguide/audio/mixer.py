@@ -51,7 +51,7 @@ class Layout:
     bed: Bed | None = None
     pan: float = SIDE_PAN
     least_length: int = 0
-    """Frames the whole session lasts at least (``timeline.compiler.least_length``), for ``Bed.final_frames``."""
+    """Frames the whole session lasts at least (``timeline.least_length``), for ``Bed.final_frames``."""
 
     def gains(self, event: Event) -> tuple[float, float]:
         """The (left, right) gains of ``event``: panned for a side's cue, else centred."""
