@@ -146,11 +146,14 @@ def fitted_session(target_seconds: float) -> tuple[int, str]:
 
 @dataclass(frozen=True)
 class Run:
-    """One child render: wall time, peak RSS (bytes) and the length of what it wrote (seconds)."""
+    """One child render: wall time, peak RSS (bytes), the length of what it wrote (seconds) and its CPU time."""
 
     wall_seconds: float
     peak_rss_bytes: int
     audio_seconds: float
+    cpu_seconds: float = 0.0
+    """User and system time of the render and the children it waited for (the speech worker): on a shared
+    machine, what it would take alone far more closely than its wall time."""
 
 
 UNLEVELLED = """
@@ -171,6 +174,31 @@ Its cache must be a folder of its own: the clips in it are not levelled.
 """
 
 
+FLOOR = """
+import sys
+import numpy as np
+import soundfile
+frames, channels, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+block = np.zeros((2 * 22050, channels), dtype=np.int16)
+with soundfile.SoundFile(path, "w", samplerate=22050, channels=channels, format="WAV", subtype="PCM_16") as out:
+    for start in range(0, frames, len(block)):
+        out.write(block[:frames - start])
+"""
+"""The floor of a warm render: a Python that imports numpy and soundfile and writes as many frames of silence."""
+
+
+def floor(frames: int, channels: int, output: Path) -> Run:
+    """``FLOOR`` in a child process, timed like a render."""
+    command = [sys.executable, "-c", FLOOR, str(frames), str(channels), str(output)]
+    start = time.perf_counter()
+    process = subprocess.Popen(command)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit("the floor's child failed")
+    return Run(wall, usage.ru_maxrss * 1024, frames / 22050, usage.ru_utime + usage.ru_stime)
+
+
 def render(script: Path, output: Path, cache: Path, *, levelling: bool = True, root: Path = ROOT) -> Run:
     """``voiceguide render SCRIPT -o OUTPUT`` in a child process with its own speech cache, from ``root``."""
     env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache), PYTHONPATH=str(root))
@@ -187,7 +215,7 @@ def render(script: Path, output: Path, cache: Path, *, levelling: bool = True, r
     if process.returncode != 0:
         raise SystemExit(f"render failed ({process.returncode}):\n{stdout}{stderr}")
     info = soundfile.info(str(output))
-    return Run(wall, usage.ru_maxrss * 1024, info.frames / info.samplerate)
+    return Run(wall, usage.ru_maxrss * 1024, info.frames / info.samplerate, usage.ru_utime + usage.ru_stime)
 
 
 @contextlib.contextmanager
@@ -269,24 +297,35 @@ def before_after(script: Path, work: Path, commit: str, repeat: int) -> None:
     versions = [("now", byte_compiled(ROOT)), (commit, before_root)]
     cold: dict[str, list[Run]] = {name: [] for name, _ in versions}
     warm: dict[str, list[Run]] = {name: [] for name, _ in versions}
+    floors: list[Run] = []
     for attempt in range(repeat):
         for name, root in versions:
             cache = work / f"cache-{name}-{attempt}"
             cold[name].append(render(script, work / f"cold-{name}.wav", cache, root=root))
             warm[name].append(render(script, work / f"warm-{name}.wav", cache, root=root))
+        written = soundfile.info(str(work / "warm-now.wav"))
+        floors.append(floor(written.frames, written.channels, work / "floor.wav"))
     length = cold["now"][0].audio_seconds
     print(f"after the runs: {load()}")
     print(f"\nbefore and after, 1-h session ({length / 60:.1f} min), WAV, {repeat} renders of each, alternated; "
           f"'{commit}' runs from a pristine copy of that commit")
-    print(f"{'':<34} {'best wall':>10} {'x real time':>12} {'median':>8} {'peak RSS (max)':>15}")
+    print(f"{'':<34} {'best wall':>10} {'x real time':>12} {'median':>8} {'peak RSS (max)':>15} "
+          f"{'best CPU':>9} {'x real time':>12}")
     for label, runs in (("cold cache", cold), ("warm cache", warm)):
         for name, _ in versions:
             walls = [run.wall_seconds for run in runs[name]]
+            cpu = min(run.cpu_seconds for run in runs[name])
             print(f"{label + ', ' + name:<34} {min(walls):>9.2f}s {length / min(walls):>11,.0f}x "
-                  f"{statistics.median(walls):>7.2f}s {mb(max(run.peak_rss_bytes for run in runs[name])):>15}")
+                  f"{statistics.median(walls):>7.2f}s {mb(max(run.peak_rss_bytes for run in runs[name])):>15} "
+                  f"{cpu:>8.2f}s {length / cpu:>11,.0f}x")
     for label, runs in (("cold", cold), ("warm", warm)):
         ratios = [b.wall_seconds / a.wall_seconds for a, b in zip(runs["now"], runs[commit], strict=True)]
-        print(f"{label}: {commit} / now, median of back-to-back pairs: {statistics.median(ratios):.2f}x")
+        cpu_ratios = [b.cpu_seconds / a.cpu_seconds for a, b in zip(runs["now"], runs[commit], strict=True)]
+        print(f"{label}: {commit} / now, median of back-to-back pairs: {statistics.median(ratios):.2f}x wall, "
+              f"{statistics.median(cpu_ratios):.2f}x CPU")
+    floor_wall, floor_cpu = min(run.wall_seconds for run in floors), min(run.cpu_seconds for run in floors)
+    print(f"the floor, numpy and soundfile writing as much silence ({written.channels} channels): "
+          f"best wall {floor_wall:.2f}s = {length / floor_wall:,.0f}x, best CPU {floor_cpu:.2f}s")
     print("targets (issue 24): cold >= 4,000x real time and <= 100 MB peak; warm >= 8,000x\n")
 
 

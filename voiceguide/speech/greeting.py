@@ -45,8 +45,9 @@ def _file_stamp(path: str) -> list[int] | None:
 
 
 def _context(command: Sequence[str]) -> dict[str, Any]:
-    """What else must be the same: the worker command, the espeak data override, the memo's version."""
-    return {"version": GREETING_VERSION, "command": list(command), "espeak_data": os.environ.get("ESPEAK_DATA_PATH")}
+    """What else must be the same: the worker command, where it finds its modules and espeak's data, the version."""
+    return {"version": GREETING_VERSION, "command": list(command), "path": os.environ.get("PYTHONPATH"),
+            "espeak_data": os.environ.get("ESPEAK_DATA_PATH")}
 
 
 def _stamps(files: Sequence[str]) -> dict[str, list[int] | None]:
