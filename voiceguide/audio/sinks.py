@@ -37,6 +37,11 @@ temporaries no longer fit in the processor's cache).  The samples do not depend 
 
 OPUS_SPEECH_BITRATE = 24_000
 """Opus for speech (mono, VBR): clear at 24 kb/s, and the silences between cues cost almost nothing."""
+OPUS_STEREO_BITRATE = 32_000
+"""Opus for a stereo session (a bed, or panned sides), both channels together (VBR, coupled stereo).
+
+Chosen by measurement (docs/performance.md, "Opus in stereo"): ``sciatica`` over rain at 24, 32, 40 and
+48 kb/s against the lossless render.  libsndfile's own setting is per channel: 24 kb/s each was 48 kb/s."""
 OPUS_MIN_BITRATE = 6_000
 OPUS_BITRATE_SPAN = 250_000
 """libsndfile's Opus bit rates per channel: from 6 kb/s (level 1) to 256 kb/s (level 0)."""
@@ -95,16 +100,20 @@ class FileFormat:
     """The rate the file must be written at (Opus: 48 kHz), or None for the session's own."""
     bitrate: int | None = None
     """The target bit rate of a lossy codec that takes one (Opus), in bits per second; None: the codec's default."""
+    stereo_bitrate: int | None = None
+    """The target for both channels of a stereo file together; None: ``bitrate`` for each channel."""
 
-    @property
-    def compression_level(self) -> float | None:
-        """libsndfile's compression level (0 best … 1 smallest) for ``bitrate``.
+    def compression_level(self, channels: int = 1) -> float | None:
+        """libsndfile's compression level (0 best … 1 smallest) for the file's bit rate with ``channels``.
 
         libsndfile's Opus encoder maps a level ``q`` to ``(1 - q) · 250 kb/s + 6 kb/s`` per channel.
         """
         if self.bitrate is None:
             return None
-        return min(1.0, max(0.0, 1 - (self.bitrate - OPUS_MIN_BITRATE) / OPUS_BITRATE_SPAN))
+        per_channel: float = self.bitrate
+        if channels > 1 and self.stereo_bitrate is not None:
+            per_channel = self.stereo_bitrate / channels
+        return min(1.0, max(0.0, 1 - (per_channel - OPUS_MIN_BITRATE) / OPUS_BITRATE_SPAN))
 
 
 LOSSY_SUBTYPES = frozenset({"VORBIS", "OPUS", "MPEG_LAYER_III"})
@@ -114,7 +123,8 @@ _CANDIDATES = (
     FileFormat(".wav", "WAV", "PCM_16"),
     FileFormat(".flac", "FLAC", "PCM_16"),
     FileFormat(".ogg", "OGG", "VORBIS"),
-    FileFormat(".opus", "OGG", "OPUS", sample_rate=OPUS_RATE, bitrate=OPUS_SPEECH_BITRATE),
+    FileFormat(".opus", "OGG", "OPUS", sample_rate=OPUS_RATE, bitrate=OPUS_SPEECH_BITRATE,
+               stereo_bitrate=OPUS_STEREO_BITRATE),
     FileFormat(".mp3", "MP3", "MPEG_LAYER_III"),
 )
 
@@ -270,7 +280,7 @@ class FileSink:
                 channels=self.channels,
                 format=self.format.format,
                 subtype=self.format.subtype,
-                compression_level=self.format.compression_level,
+                compression_level=self.format.compression_level(self.channels),
             )
 
     def set_channels(self, channels: int) -> None:
