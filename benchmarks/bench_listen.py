@@ -7,11 +7,17 @@
   with white noise at 20 dB SNR, with a background bed (rain-like noise) playing
   in the room, and both; beside the whole recording given to the recognizer.
   Goal: >= 98 % each.
-- **The real beds** (alone: ``--only-beds``): the built-in ``rain`` and ``waves``
+- **The real beds** (alone: ``--only-beds``): every built-in sound
   (``voiceguide.audio.sounds``) echoing into the microphone through a simulated
-  room, at the level a session plays them (20 LU under the voice, not ducked:
-  the user speaks between cues): recognition beside the clean takes, and false
-  commands from minutes of each bed alone.  Goals: within 3 points of clean; 0.
+  room, at the level a session plays it (20 LU under the voice, not ducked:
+  the user speaks between cues): recognition beside the clean takes, quiet or
+  far voices, and false commands from minutes of each bed alone; the shipped
+  listening stage beside it without denoising and WebRTC's detector alone.  Goals: within 3 points of
+  clean; quiet voices not worse; 0.
+- **Cancelling the bed** (an experiment, not shipped; alone:
+  ``--only-bed-cancelling``): the bed subtracted from the microphone with
+  what the player sent out as the reference (``listen_echo``'s canceller),
+  clean, ``rain`` and ``waves``, before and after.
 - **The room**: minutes of generated bells, ring tones, music, television,
   a conversation and rain (``tests.room_sounds``), and 40 spoken remarks, through
   the same path: false commands per hour, beside what the recognizer alone would
@@ -31,7 +37,8 @@
   Goals: median <= 0.8 s, max <= 1.0 s; CPU <= 50 % of one core.
 
 Needs the ``listen`` and ``natural`` extras and PulseAudio (``./dev bench listen``).
-Usage: python benchmarks/bench_listen.py [--skip-live | --only-live] [--room-minutes 3]
+Usage: python benchmarks/bench_listen.py [--skip-live | --only-live | --only-beds | --only-bed-cancelling]
+[--skip-beds] [--room-minutes 3]
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +64,7 @@ for folder in (ROOT, ROOT / "benchmarks"):  # run from a checkout without instal
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from listen_beds import real_beds  # noqa: E402
+from listen_beds import bed_cancelling, real_beds  # noqa: E402
 from listen_echo import cancel_echo, echo_return_loss_enhancement, room_echo, suppress_residual  # noqa: E402
 
 from tests.room_sounds import ROOM_SOUNDS, rain  # noqa: E402
@@ -72,9 +80,8 @@ from voiceguide.play.listen import (  # noqa: E402
     Segmenter,
     SoundGate,
     match_command,
-    webrtc_vad,
 )
-from voiceguide.play.recognizer import WhisperRecognizer  # noqa: E402
+from voiceguide.play.recognizer import WhisperRecognizer, listening_vad  # noqa: E402
 
 REMARKS = [
     "I think my leg hurts a bit.", "That feels better now.", "Where was I?", "Okay, this is nice.",
@@ -107,9 +114,15 @@ def padded(audio: np.ndarray, before: float = 1.0, after: float = 1.0) -> np.nda
                            np.zeros(round(after * LISTEN_RATE), np.float32)])
 
 
-def heard(judge: Judge, audio: np.ndarray, offset: float = 0.0) -> list[Heard]:
-    """Every segment the live path cuts from ``audio`` (its first sample at ``offset`` s), as judged."""
-    segmenter = Segmenter(webrtc_vad())
+def shipped_stage() -> Segmenter:
+    return Segmenter(listening_vad())
+
+
+def heard(judge: Judge, audio: np.ndarray, offset: float = 0.0,
+          stage: Callable[[], Segmenter] = shipped_stage) -> list[Heard]:
+    """Every segment the live path cuts from ``audio`` (its first sample at ``offset`` s), as judged; ``stage``
+    makes the segmenter (the shipped one unless told)."""
+    segmenter = stage()
     found = []
     for index in range(audio.size // FRAME_SAMPLES):
         frame = audio[index * FRAME_SAMPLES:(index + 1) * FRAME_SAMPLES]
@@ -173,7 +186,7 @@ def room(recognizer: WhisperRecognizer, minutes: float) -> None:
         fired = [item for item in found if item.action is not None]
         ignored = Counter(item.ignored for item in found if item.ignored)
         naive = 0
-        segmenter = Segmenter(webrtc_vad())
+        segmenter = Segmenter(listening_vad())
         for index in range(audio.size // FRAME_SAMPLES):
             segment = segmenter.push(audio[index * FRAME_SAMPLES:(index + 1) * FRAME_SAMPLES], index * 0.03)
             if segment is not None:
@@ -351,7 +364,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-live", action="store_true", help="skip the live PulseAudio part")
     parser.add_argument("--only-live", action="store_true", help="only the live PulseAudio part")
-    parser.add_argument("--only-beds", action="store_true", help="only the real beds (rain, waves) part")
+    parser.add_argument("--only-beds", action="store_true", help="only the built-in beds and quiet voices part")
+    parser.add_argument("--skip-beds", action="store_true", help="skip the built-in beds and quiet voices part")
+    parser.add_argument("--only-bed-cancelling", action="store_true",
+                        help="only the experiment of cancelling the bed with what was played as the reference")
     parser.add_argument("--bed-minutes", type=float, default=10.0, help="minutes of each bed alone (default 10)")
     parser.add_argument("--bed-voices", type=int, default=len(TEST_VOICES), help="voices for the bed recognition")
     parser.add_argument("--room-minutes", type=float, default=3.0, help="minutes of each room sound (default 3)")
@@ -360,8 +376,12 @@ def main() -> None:
     recognizer = WhisperRecognizer()
     with tempfile.TemporaryDirectory(prefix="voiceguide-bench-listen-") as scratch:
         work = Path(scratch)
+        if options.only_bed_cancelling:
+            print("the bed cancelled with what was played as the reference, an experiment (not shipped):")
+            bed_cancelling(recognizer, heard, TEST_VOICES[:options.bed_voices])
+            return
         if options.only_beds:
-            print("the real beds (rain, waves) echoing into the microphone:")
+            print("the built-in beds echoing into the microphone, and quiet voices:")
             real_beds(recognizer, heard, options.bed_minutes, TEST_VOICES[:options.bed_voices])
             return
         if not options.only_live:
@@ -370,8 +390,9 @@ def main() -> None:
             recognition(recognizer)
             print("the room's sounds (nothing in them is a command):")
             room(recognizer, options.room_minutes)
-            print("the real beds (rain, waves) echoing into the microphone:")
-            real_beds(recognizer, heard, options.bed_minutes, TEST_VOICES[:options.bed_voices])
+            if not options.skip_beds:
+                print("the built-in beds echoing into the microphone, and quiet voices:")
+                real_beds(recognizer, heard, options.bed_minutes, TEST_VOICES[:options.bed_voices])
             print("the player's own voice:")
             mic, sounds = rendered_session(work)
             own_voice(recognizer, mic, sounds)

@@ -37,27 +37,34 @@ def room_echo(rate: int = RATE, rt60: float = 0.3, delay: float = 0.025, seed: i
     return response
 
 
-def cancel_echo(mic: np.ndarray, reference: np.ndarray, step: float = 0.5) -> np.ndarray:
-    """``mic`` less the echo of ``reference`` (what was played), by a partitioned block NLMS filter."""
-    size = mic.size - mic.size % BLOCK
-    ref = np.concatenate([np.zeros(BLOCK), reference[:size]])
-    weights = np.zeros((PARTITIONS, BLOCK + 1), complex)
-    history = np.zeros((PARTITIONS, BLOCK + 1), complex)
-    power = np.full(BLOCK + 1, 1e-3)
+def cancel_echo(mic: np.ndarray, reference: np.ndarray, step: float = 0.5, block: int = BLOCK,
+                partitions: int = PARTITIONS, hold_db: float | None = None) -> np.ndarray:
+    """``mic`` less the echo of ``reference`` (what was played), by a partitioned block NLMS filter of
+    ``block`` × ``partitions`` taps.  ``hold_db``: the filter does not adapt on a block where the microphone
+    is that much louder than the echo it expects (someone speaks: double talk), after the first 2 s."""
+    size = mic.size - mic.size % block
+    ref = np.concatenate([np.zeros(block), reference[:size]])
+    weights = np.zeros((partitions, block + 1), complex)
+    history = np.zeros((partitions, block + 1), complex)
+    power = np.full(block + 1, 1e-3)
     out = np.zeros(size)
-    for start in range(0, size, BLOCK):
-        spectrum = np.fft.rfft(ref[start:start + 2 * BLOCK])
+    hold = None if hold_db is None else 10 ** (hold_db / 10)
+    for start in range(0, size, block):
+        spectrum = np.fft.rfft(ref[start:start + 2 * block])
         history = np.roll(history, 1, axis=0)
         history[0] = spectrum
-        estimate = np.fft.irfft((weights * history).sum(axis=0))[BLOCK:]
-        error = mic[start:start + BLOCK] - estimate
-        out[start:start + BLOCK] = error
+        estimate = np.fft.irfft((weights * history).sum(axis=0))[block:]
+        error = mic[start:start + block] - estimate
+        out[start:start + block] = error
         power = 0.9 * power + 0.1 * np.abs(spectrum) ** 2
-        gradient_spectrum = np.fft.rfft(np.concatenate([np.zeros(BLOCK), error]))
-        for index in range(PARTITIONS):
-            gradient = np.conj(history[index]) * gradient_spectrum / (PARTITIONS * power + 1e-6)
+        if (hold is not None and start > 2 * RATE
+                and np.mean(np.square(error)) > hold * (np.mean(np.square(estimate)) + 1e-10)):
+            continue
+        gradient_spectrum = np.fft.rfft(np.concatenate([np.zeros(block), error]))
+        for index in range(partitions):
+            gradient = np.conj(history[index]) * gradient_spectrum / (partitions * power + 1e-6)
             constrained = np.fft.irfft(gradient)
-            constrained[BLOCK:] = 0  # the overlap-save constraint: a causal filter of BLOCK taps per partition
+            constrained[block:] = 0  # the overlap-save constraint: a causal filter of ``block`` taps per partition
             weights[index] += step * np.fft.rfft(constrained)
     return out
 

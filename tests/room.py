@@ -10,6 +10,7 @@ the player's own voice is ignored by design), and a process's output lines.
 from __future__ import annotations
 
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -71,14 +72,41 @@ QUIET_BEFORE_SPEAKING_SECONDS = 1.2
 one second in which a voice right after other voice counts as talk (docs/voice-commands.md)."""
 
 
-def wait_for_answer_to_end(recording: Path, timeout: float = 30) -> None:
-    """Wait until the player is heard from the speaker, then until it has been quiet for a moment."""
+def wait_for_answer_to_end(recording: Path, timeout: float = 30, bed_peak: int = 0) -> None:
+    """Wait until the player is heard from the speaker, then until it has been quiet for a moment.
+
+    ``bed_peak``: the peak (16-bit) of a background bed the session plays: heard and quiet are then above or
+    below twice that (a person hears the voice stop over the bed)."""
     deadline = time.monotonic() + timeout
-    while _tail_peak(recording, 0.2) < 300 and time.monotonic() < deadline:
+    heard, quiet = max(300, 2 * bed_peak), max(30, 2 * bed_peak)  # -40 and -60 dBFS in a silent room
+    while _tail_peak(recording, 0.2) < heard and time.monotonic() < deadline:
         time.sleep(0.05)
-    while _tail_peak(recording, QUIET_BEFORE_SPEAKING_SECONDS) >= 30 and time.monotonic() < deadline:  # -60 dBFS
+    while _tail_peak(recording, QUIET_BEFORE_SPEAKING_SECONDS) >= quiet and time.monotonic() < deadline:
         time.sleep(0.1)
     assert time.monotonic() < deadline, "the player was never heard to the end of what it said"
+
+
+def bed_fraction(script: Path, env: dict[str, str], folder: Path) -> float:
+    """The peak of the bed in ``script``'s longest silence as a fraction of the voice's peak, from a render
+    (mono, as the speaker's sink records it): live playback is the render at another volume."""
+    import json
+
+    wav = folder / "bed-peak.wav"
+    run = [sys.executable, "-m", "voiceguide"]
+    subprocess.run([*run, "render", str(script), "--mono", "-o", str(wav)], env=env, check=True, capture_output=True)
+    plan = json.loads(subprocess.run([*run, "plan", str(script), "--json"], env=env, check=True, capture_output=True,
+                                     text=True).stdout)
+    spans = sorted((event["t"], event["t"] + event["duration"]) for event in plan["events"])
+    gap = max(((end, start) for (_, end), (start, _) in zip(spans, spans[1:], strict=False)),
+              key=lambda span: span[1] - span[0])
+    audio, rate = soundfile.read(str(wav), dtype="float64")
+    quiet = audio[round((gap[0] + 1.0) * rate):round((gap[1] - 1.0) * rate)]
+    return float(np.abs(quiet).max() / np.abs(audio).max())
+
+
+def recording_peak(recording: Path) -> int:
+    """The peak (16-bit) of the speaker's recording so far."""
+    return _tail_peak(recording, recording.stat().st_size / 2 / RECORD_RATE)
 
 
 class Lines:

@@ -6,7 +6,7 @@ import math
 import time
 from collections.abc import Callable
 
-from voiceguide.play.listen import Heard, Listener, SoundGate, check_microphone, webrtc_vad
+from voiceguide.play.listen import Heard, Listener, SoundGate, check_microphone, listening_vad
 from voiceguide.play.recognizer import WhisperRecognizer
 
 __all__ = ["Hearing", "listen_for"]
@@ -18,7 +18,7 @@ class Hearing:
     def __init__(self, mic: str | None) -> None:
         # What to install is said before what to connect.
         self.recognizer = WhisperRecognizer()
-        self.vad = webrtc_vad()
+        self.vad = listening_vad()
         check_microphone(mic)
         self.gate = SoundGate()
         self.mic = mic

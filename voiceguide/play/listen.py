@@ -3,8 +3,9 @@
 The pipeline, each part small and testable on its own:
 
 - ``segments.Segmenter`` cuts the microphone's 30 ms frames into speech
-  segments (WebRTC's voice activity detector); ``segments.SoundGate`` knows when
-  voiceguide itself was making sound.
+  segments (WebRTC's voice activity detector, kept only where a frame stands
+  out of the room's steady sound: ``segments.StandingOut``);
+  ``segments.SoundGate`` knows when voiceguide itself was making sound.
 - ``Judge`` decides what a segment is: voiceguide's own sound or its echo (the
   gate), part of the room's talk (other voice less than ``QUIET_BEFORE_SECONDS``
   before it: a conversation, a television), a sound Whisper doubts is speech
@@ -42,6 +43,7 @@ from voiceguide.play.recognizer import (
     Recognizer,
     Transcript,
     WhisperRecognizer,
+    listening_vad,
     model_directory,
     webrtc_vad,
 )
@@ -53,15 +55,16 @@ from voiceguide.play.segments import (
     Segment,
     Segmenter,
     SoundGate,
+    StandingOut,
     VoiceActivity,
 )
 from voiceguide.printable import printable
 
 __all__ = [
     "FRAME_SAMPLES", "INSTALL_HINT", "LISTEN_RATE", "MODEL_FILES_SHA256", "VOICE_COMMANDS", "Heard", "Judge",
-    "JudgeAhead", "ListenError", "Listener", "Recognizer", "Segment", "Segmenter", "SoundGate", "Transcript",
-    "VoiceActivity", "WhisperRecognizer", "check_microphone", "match_command", "model_directory", "normal_phrase",
-    "said_once", "webrtc_vad",
+    "JudgeAhead", "ListenError", "Listener", "Recognizer", "Segment", "Segmenter", "SoundGate", "StandingOut",
+    "Transcript", "VoiceActivity", "WhisperRecognizer", "check_microphone", "listening_vad", "match_command",
+    "model_directory", "normal_phrase", "said_once", "webrtc_vad",
 ]
 
 

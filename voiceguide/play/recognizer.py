@@ -17,7 +17,7 @@ import numpy as np
 
 from voiceguide.errors import VoiceguideError
 from voiceguide.play.command_words import VOICE_COMMANDS
-from voiceguide.play.segments import LISTEN_RATE, Samples, VoiceActivity
+from voiceguide.play.segments import LISTEN_RATE, Samples, StandingOut, VoiceActivity
 
 INSTALL_HINT = "install the voice-command extra: pip install 'voiceguide[listen]' (./dev setup does it in a checkout)"
 
@@ -145,3 +145,9 @@ def webrtc_vad(aggressiveness: int = 2) -> VoiceActivity:
         raise ListenError("Voice commands need webrtcvad, which is not installed.", hint=INSTALL_HINT) from None
     vad: VoiceActivity = webrtcvad.Vad(aggressiveness)
     return vad
+
+
+def listening_vad() -> VoiceActivity:
+    """What the listener detects voice with: WebRTC's detector, and the frame standing out of the room's
+    steady sound (a bed, a fan); ``ListenError`` without the extra."""
+    return StandingOut(webrtc_vad())

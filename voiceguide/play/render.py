@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from voiceguide.audio.mixer import ClipSource, Mixer
-from voiceguide.audio.sinks import Sink
 from voiceguide.base import SAMPLE_RATE, one_heap_for_all_threads, write_atomically
 from voiceguide.errors import Diagnostic
 from voiceguide.play.program import Program, Snapshot
@@ -23,7 +22,7 @@ from voiceguide.timeline.layout import Timeline
 if TYPE_CHECKING:
     from voiceguide.audio.bed import Bed
     from voiceguide.audio.mix_meter import MixBlocks
-    from voiceguide.audio.sinks import FileSink
+    from voiceguide.audio.sinks import FileSink, Sink
     from voiceguide.audio.soundstage import Soundstage
     from voiceguide.play.prepare import PreparedSession
     from voiceguide.script.model import Script

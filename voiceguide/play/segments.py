@@ -10,6 +10,13 @@
   end: the room's echo) is never recognised: the player cannot react to its own
   voice or chimes.  Only the voiced part counts, not the pre-roll before it nor
   the silence that ends it, so a listener who answers promptly is heard.
+- A segment's samples have the room's steady sound taken out
+  (``denoise.NoiseSpectrum``, learnt from the frames without voice) before the
+  recognizer hears them.
+- ``StandingOut`` asks more of the voice detector's verdict: the frame must
+  also stand out of the room's steady sound (a floor tracked over the last
+  ``FLOOR_WINDOW_SECONDS``), so that a bed of rain, waves or noise, or a fan, is
+  not taken for a voice that goes on and on.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+from voiceguide.play.denoise import NoiseSpectrum
 
 LISTEN_RATE = 16000
 """Frames per second of the microphone stream (what the VAD and Whisper take)."""
@@ -51,6 +60,19 @@ ECHO_MARGIN_SECONDS = 0.4
 LEAD_MARGIN_SECONDS = 0.1
 """Before voiceguide's own sound: the error of the two clocks (output and microphone latency estimates)."""
 
+FLOOR_WINDOW_SECONDS = 0.7
+"""The room's steady sound is the quietest frame of this long a stretch of it (in the voice's band): a wave's
+swell rises only a few decibels in it."""
+FLOOR_HOLD_SECONDS = 0.6
+"""How long the floor stays where it was while frames stand out: a vowel held this long (and the window) is
+still voice; a bed that goes on rising after it (a swell under a word) becomes the floor again."""
+STAND_OUT_DB = 12.0
+"""How far above that floor a frame must be to be voice (``bench_listen --only-beds``: 9 dB let swells of
+``waves`` through, 12 dB kept every quiet voice the detector heard alone)."""
+STAND_OUT_HANG_FRAMES = 3
+"""Frames after one that stood out that still count as voice when the detector says so: a word's fading end."""
+VOICE_BAND_HZ = (300.0, 4000.0)
+
 Samples = npt.NDArray[np.float32]
 
 
@@ -79,12 +101,57 @@ class VoiceActivity(Protocol):
         ...
 
 
+class StandingOut:
+    """A voice detector that asks more of ``vad``: a frame is voice only when it also stands ``STAND_OUT_DB``
+    above the room's steady sound (or follows one that did by at most ``STAND_OUT_HANG_FRAMES``).
+
+    The floor is the quietest frame of the last ``FLOOR_WINDOW_SECONDS`` that did not stand out, measured in
+    the voice's band: it follows a bed (rain, waves, noise) or a fan up and down, stays where it was while a
+    voice stands out (a long vowel is not taken for the room's sound), and sits at the microphone's own hiss
+    in a quiet room, so a soft voice there stands out as much as it ever did.  A sound that stands out for
+    longer than a command can last (a fan switched on) becomes the floor.
+    """
+
+    def __init__(self, vad: VoiceActivity, *, stand_out_db: float = STAND_OUT_DB,
+                 window_seconds: float = FLOOR_WINDOW_SECONDS, hang_frames: int = STAND_OUT_HANG_FRAMES,
+                 hold_seconds: float = FLOOR_HOLD_SECONDS) -> None:
+        self._vad = vad
+        self._margin = stand_out_db
+        self._hang = hang_frames
+        self._levels: deque[float] = deque(maxlen=max(1, round(window_seconds / FRAME_SECONDS)))
+        self._since = hang_frames + 1  # frames since one stood out
+        self._standing = 0  # frames in a row that stood out
+        self._freeze = round(hold_seconds / FRAME_SECONDS)
+        self._window: npt.NDArray[np.float64] | None = None
+        self._band = slice(0, 0)
+
+    def is_speech(self, frame: bytes, sample_rate: int) -> bool:
+        """The detector's verdict on ``frame`` (16-bit PCM), kept when the frame stands out of the floor."""
+        voiced = self._vad.is_speech(frame, sample_rate)  # always: WebRTC's detector adapts to every frame
+        samples = np.frombuffer(frame, dtype="<i2").astype(np.float64)
+        if self._window is None or self._window.size != samples.size:
+            self._window = np.hanning(samples.size)
+            bins = np.fft.rfftfreq(samples.size, 1.0 / sample_rate)
+            low, high = np.searchsorted(bins, VOICE_BAND_HZ)
+            self._band = slice(int(low), int(high))
+        power = float(np.sum(np.square(np.abs(np.fft.rfft(samples * self._window)[self._band]))))
+        level = 10.0 * np.log10(power + 1.0)  # +1: digital silence is a floor too, not minus infinity
+        stands_out = bool(self._levels) and level > min(self._levels) + self._margin
+        self._standing = self._standing + 1 if stands_out else 0
+        if not stands_out or self._standing > self._freeze:
+            self._levels.append(level)
+        self._since = 0 if stands_out else self._since + 1
+        return voiced and self._since <= self._hang
+
+
 class Segmenter:
     """Cuts a stream of 30 ms frames into speech segments (feed with ``push``)."""
 
     def __init__(self, vad: VoiceActivity, *, pre_roll_frames: int = PRE_ROLL_FRAMES,
-                 end_silence_seconds: float = END_SILENCE_SECONDS, lead_in_seconds: float = LEAD_IN_SECONDS) -> None:
+                 end_silence_seconds: float = END_SILENCE_SECONDS, lead_in_seconds: float = LEAD_IN_SECONDS,
+                 denoise: bool = True) -> None:
         self._vad = vad
+        self._noise = NoiseSpectrum() if denoise else None
         self._end_silence = end_silence_seconds
         self._lead_in = np.zeros(round(lead_in_seconds * LISTEN_RATE), dtype=np.float32)
         self._recent: deque[tuple[Samples, float, bool]] = deque(maxlen=pre_roll_frames)
@@ -101,6 +168,8 @@ class Segmenter:
         """Add one frame (float32, ``FRAME_SAMPLES`` long) captured up to ``end_time``; a finished segment or None."""
         pcm = (np.clip(frame, -1.0, 1.0) * 32767).astype("<i2").tobytes()
         voiced = self._vad.is_speech(pcm, LISTEN_RATE)
+        if self._noise is not None and not voiced and not self._active:
+            self._noise.add(frame)
         if self._skipping:
             self._silent_frames = 0 if voiced else self._silent_frames + 1
             if voiced:
@@ -132,7 +201,7 @@ class Segmenter:
         if voiced_frames * FRAME_SECONDS < MIN_SEGMENT_SECONDS:
             return None  # a click is no voice before the next word either
         self._before = self._voiced
-        return Segment(np.concatenate([self._lead_in, *frames]), self._start_time, end_time, *self._voiced, before)
+        return Segment(self._samples(frames), self._start_time, end_time, *self._voiced, before)
 
     def early(self) -> Segment | None:
         """The segment being cut, once ``EARLY_SILENCE_SECONDS`` of silence follow its voice (else None): it can
@@ -141,8 +210,12 @@ class Segmenter:
             return None
         if self._voiced_frames * FRAME_SECONDS < MIN_SEGMENT_SECONDS:
             return None
-        return Segment(np.concatenate([self._lead_in, *self._frames]), self._start_time,
+        return Segment(self._samples(self._frames), self._start_time,
                        self._voiced[1] + EARLY_SILENCE_SECONDS, *self._voiced, self._before)
+
+    def _samples(self, frames: list[Samples]) -> Samples:
+        voice = np.concatenate(frames)
+        return np.concatenate([self._lead_in, voice if self._noise is None else self._noise.clean(voice)])
 
     def _start(self, end_time: float) -> None:
         self._active = True
