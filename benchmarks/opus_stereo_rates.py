@@ -26,7 +26,7 @@ import soxr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voiceguide.audio.sinks import OPUS_BITRATE_SPAN, OPUS_MIN_BITRATE  # noqa: E402
+from voiceguide.audio.file_formats import OPUS_BITRATE_SPAN, OPUS_MIN_BITRATE  # noqa: E402
 from voiceguide.play.recognizer import model_directory  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
