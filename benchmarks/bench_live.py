@@ -12,7 +12,10 @@ do) and measures from the recording of the sink's monitor:
    "speak, then sleep for the gap" loop, simulated with the same clip lengths
    and the per-call overhead of ``sounddevice.play`` measured here.
 
-Usage: ``python benchmarks/bench_live.py [--minutes 10] [--runs 3]``.
+Every version runs from bytecode compiled first, as an installed package does
+(``--no-compile``: from source, each launch compiling its modules).
+
+Usage: ``python benchmarks/bench_live.py [--minutes 10] [--runs 3] [--only-first-sound]``.
 Needs pulseaudio, parecord and the speech engine.
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -239,8 +243,10 @@ def main() -> int:
         with start_pulse(work / "pulse") as pulse:
             base = dict(pulse.env)
             base["PYTHONPATH"] = str(ROOT)
-            if args.no_compile:
+            if args.no_compile:  # and no bytecode left from an earlier run: Python would still read it
                 base["PYTHONDONTWRITEBYTECODE"] = "1"
+                for cached in (ROOT / "voiceguide").rglob("__pycache__"):
+                    shutil.rmtree(cached)
             else:
                 base.pop("PYTHONDONTWRITEBYTECODE", None)
                 compile_bytecode(ROOT, base)

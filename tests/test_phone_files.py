@@ -119,7 +119,7 @@ def test_ffprobe_lists_the_title_and_exactly_the_plans_chapters(
 def test_opus_is_written_at_a_speech_bit_rate(tmp_path: Path) -> None:
     # Dense sound (noise) makes a VBR encoder spend what it is allowed: about OPUS_SPEECH_BITRATE,
     # where libsndfile's default spends about 56 kb/s on it.
-    from voiceguide.audio.sinks import OPUS_SPEECH_BITRATE
+    from voiceguide.audio.file_formats import OPUS_SPEECH_BITRATE
 
     noise = (0.3 * np.random.default_rng(1).uniform(-1, 1, 10 * SAMPLE_RATE)).astype(np.float32)
     path = tmp_path / "noise.opus"
@@ -129,6 +129,21 @@ def test_opus_is_written_at_a_speech_bit_rate(tmp_path: Path) -> None:
     sink.close()
     bits_per_second = path.stat().st_size * 8 / 10
     assert 0.75 * OPUS_SPEECH_BITRATE < bits_per_second < 1.25 * OPUS_SPEECH_BITRATE
+
+
+def test_stereo_opus_spends_its_rate_on_both_channels_together(tmp_path: Path) -> None:
+    # libsndfile sets Opus's rate per channel: a stereo file at the speech rate would spend twice it.
+    from voiceguide.audio.file_formats import OPUS_STEREO_BITRATE
+
+    noise = (0.3 * np.random.default_rng(2).uniform(-1, 1, (10 * SAMPLE_RATE, 2))).astype(np.float32)
+    path = tmp_path / "noise.opus"
+    sink = FileSink(path, SAMPLE_RATE, channels=2)
+    for start in range(0, len(noise), SAMPLE_RATE):
+        sink.write(noise[start : start + SAMPLE_RATE])
+    sink.close()
+    assert soundfile.info(path).channels == 2
+    bits_per_second = path.stat().st_size * 8 / 10
+    assert 0.75 * OPUS_STEREO_BITRATE < bits_per_second < 1.25 * OPUS_STEREO_BITRATE
 
 
 def test_opus_is_resampled_to_48khz_with_onsets_in_place(tmp_path: Path) -> None:

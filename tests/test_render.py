@@ -15,8 +15,9 @@ import soundfile
 import soxr
 
 from tests.fakes import FakeClips, busy_events, speech, tone_event
+from voiceguide.audio.file_formats import output_format, supported_formats
 from voiceguide.audio.mixer import Mixer
-from voiceguide.audio.sinks import FileSink, output_format, supported_formats, to_pcm16
+from voiceguide.audio.sinks import FileSink, to_pcm16
 from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.errors import OutputError, UsageError
 from voiceguide.play.render import render_session

@@ -111,7 +111,7 @@ def test_no_file_means_the_defaults_and_says_so(tmp_path: Path) -> None:
 
 
 def test_the_render_formats_are_those_the_file_sinks_write() -> None:
-    from voiceguide.audio.sinks import output_format
+    from voiceguide.audio.file_formats import output_format
     from voiceguide.settings import RENDER_FORMATS
 
     for extension in RENDER_FORMATS:

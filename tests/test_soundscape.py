@@ -26,6 +26,7 @@ from voiceguide.script.parse import parse_script
 from voiceguide.script.vocabulary import BACKGROUND_SOUNDS
 
 RATE = SAMPLE_RATE
+POOL_BYTES = 4 << 20
 
 
 def _db(samples: np.ndarray) -> float:
@@ -202,7 +203,8 @@ def test_a_bed_under_a_session_still_compiling_plays_only_final_frames_and_the_t
     # whatever the later steps bring (a cue within the duck's hold, a change, the end's fade).
     from tests.fakes import fake_measure
     from voiceguide.audio.soundstage import BackgroundChoice, Soundstage
-    from voiceguide.timeline.compiler import iter_timeline, least_length
+    from voiceguide.timeline.compiler import iter_timeline
+    from voiceguide.timeline.least_length import least_length
 
     source = textwrap.dedent("""\
         voiceguide: 1
@@ -243,6 +245,7 @@ def test_a_bed_under_a_session_still_compiling_plays_only_final_frames_and_the_t
                       complete=False)
         finals.append(mixer.final_frames)
         assert np.array_equal(mixer.render(0, mixer.final_frames), expected[:mixer.final_frames]), count
+        assert not any(event.start < mixer.final_frames < event.end for event in known)  # a wait never cuts a word
     title = plans[0].events[0]
     assert finals[0] >= title.end  # the title can be said while the cautions are still being made
     assert finals == sorted(finals)
@@ -282,6 +285,32 @@ def test_a_bed_prepared_on_a_thread_while_the_mix_is_laid_out_is_made_and_measur
     fresh = Soundstage(parsed.script, BackgroundChoice(), cache_dir=None).layout(events, [], 3 * RATE, True)
     assert layout.bed is not None and fresh.bed is not None
     assert np.array_equal(layout.bed.render(0, 3 * RATE), fresh.bed.render(0, 3 * RATE))
+
+
+@pytest.mark.parametrize("name", ["rain", "waves"])  # one steady strand; a steady and a moving one
+def test_a_sounds_pools_kept_in_the_cache_give_the_same_samples_and_a_damaged_file_is_made_again(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from voiceguide.audio import sounds
+
+    expected = Generator(name).render(12_345, 3 * RATE, 2)
+    first = Generator(name, cache_dir=tmp_path)
+    assert np.array_equal(first.render(12_345, 3 * RATE, 2), expected)
+    kept = list(tmp_path.glob(f"bed-{name}-pools-*.npz"))
+    assert len(kept) == 1
+    made = sounds._pool
+
+    def not_made_again(*args: object) -> object:
+        raise AssertionError("the pools were made again")
+
+    monkeypatch.setattr(sounds, "_pool", not_made_again)
+    again = Generator(name, cache_dir=tmp_path)
+    assert np.array_equal(again.render(12_345, 3 * RATE, 2), expected)
+    assert again.peak_bound(2) == first.peak_bound(2)
+    kept[0].write_bytes(kept[0].read_bytes()[:1000])  # cut short: made again, and kept whole again
+    monkeypatch.setattr(sounds, "_pool", made)
+    assert np.array_equal(Generator(name, cache_dir=tmp_path).render(12_345, 3 * RATE, 2), expected)
+    assert kept[0].stat().st_size > POOL_BYTES
 
 
 def test_the_mix_meter_gives_the_mixes_loudness_at_any_voice_and_bed_gain() -> None:

@@ -142,7 +142,7 @@ def _ffmpeg() -> str:
     return path
 
 
-@pytest.mark.parametrize("extension", [".flac", ".mp3"])
+@pytest.mark.parametrize("extension", [".flac", ".mp3", ".opus"])
 def test_a_render_with_a_bed_meets_the_loudness_and_true_peak_by_ffmpeg(renders: dict[str, Any],
                                                                         extension: str) -> None:
     ffmpeg = _ffmpeg()

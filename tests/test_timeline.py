@@ -34,10 +34,10 @@ from voiceguide.timeline.compiler import (
     TITLE_GAP,
     compile_timeline,
     iter_timeline,
-    least_length,
     utterances,
 )
 from voiceguide.timeline.layout import Chapter, Event, Timeline, file_chapters
+from voiceguide.timeline.least_length import least_length
 
 P = Position("t.yaml", 3, 5)
 SR = SAMPLE_RATE

@@ -119,7 +119,7 @@ class Bed:
         """Frames from the start that cannot change as a session still compiling is laid out further.
 
         ``length``: how far it is laid out (later steps start there or after); ``least_length``: what
-        the whole session lasts at least (``timeline.compiler.least_length``).  A later cue starts
+        the whole session lasts at least (``timeline.least_length``).  A later cue starts
         ducking ``DUCK_ATTACK_SECONDS`` before it, and one closer than ``DUCK_HOLD_SECONDS`` to the
         last ducked stretch keeps the bed down from that stretch's end; the fade out at the session's
         end (and any fade a later change cuts short there) lies within the longest fade of its end.

@@ -51,7 +51,7 @@ class Layout:
     bed: Bed | None = None
     pan: float = SIDE_PAN
     least_length: int = 0
-    """Frames the whole session lasts at least (``timeline.compiler.least_length``), for ``Bed.final_frames``."""
+    """Frames the whole session lasts at least (``timeline.least_length``), for ``Bed.final_frames``."""
 
     def gains(self, event: Event) -> tuple[float, float]:
         """The (left, right) gains of ``event``: panned for a side's cue, else centred."""
@@ -183,7 +183,20 @@ class Mixer:
         # Frames whose samples cannot change as more of the session is compiled: the bed's duck
         # looks ahead, and its fade at the end waits for the end.
         self.final_frames = (self.length if complete or bed is None
-                             else bed.final_frames(self.length, self.layout.least_length))
+                             else self._before_any_cut(bed.final_frames(self.length, self.layout.least_length)))
+
+    def _before_any_cut(self, frame: int) -> int:
+        """``frame``, or the start of a sound it would cut (so that a session waiting for more of its layout
+        waits before a word, not in it)."""
+        moved = True
+        while moved:
+            moved = False
+            first = bisect_left(self._starts, frame - self._max_event_length + 1)  # none before it reaches frame
+            for event in self._events[first:bisect_left(self._starts, frame)]:
+                if event.start < frame < event.end and event.length > 0:
+                    frame, moved = event.start, True
+                    break
+        return frame
 
     @property
     def volume(self) -> float:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from voiceguide.audio.sinks import output_error
+from voiceguide.audio.file_formats import output_error
 from voiceguide.base import AtomicFile
 from voiceguide.errors import UsageError
 

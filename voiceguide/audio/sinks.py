@@ -13,7 +13,6 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -22,10 +21,11 @@ import numpy.typing as npt
 import soundfile
 from mutagen import MutagenError
 
-from voiceguide.audio.resampling import OPUS_RATE, StreamResampler
+from voiceguide.audio.file_formats import output_error, output_format
+from voiceguide.audio.resampling import StreamResampler
 from voiceguide.audio.tags import ARTIST, ENCODER, FileTags, write_tags
 from voiceguide.base import AtomicFile, Audio, write_atomically
-from voiceguide.errors import OutputError, UsageError
+from voiceguide.errors import OutputError
 
 MAX_WRITE_SECONDS = 2
 """Largest single write handed to libsndfile: libvorbis overflows its stack on huge writes."""
@@ -34,12 +34,6 @@ FILE_BLOCK_SECONDS = 2
 """A file is written in blocks this long: a warm 1-h stereo render took 0.40 s of CPU to mix and write in
 1-s blocks, 0.33 s in 2-s blocks (fewer trips through Python), and no less in 4-s ones (a block and its
 temporaries no longer fit in the processor's cache).  The samples do not depend on it (``mixer``)."""
-
-OPUS_SPEECH_BITRATE = 24_000
-"""Opus for speech (mono, VBR): clear at 24 kb/s, and the silences between cues cost almost nothing."""
-OPUS_MIN_BITRATE = 6_000
-OPUS_BITRATE_SPAN = 250_000
-"""libsndfile's Opus bit rates per channel: from 6 kb/s (level 1) to 256 kb/s (level 0)."""
 
 WAV_MAX_BYTES = 2**32 - 1 - 4096
 """RIFF's sizes are 32-bit: the sound a WAV file can hold, less room for its header (~27 h at 22,050 Hz)."""
@@ -82,88 +76,6 @@ class Sink(Protocol):
     def abort(self) -> None:
         """Give up: discard everything not consumed; safe to call more than once, or after close."""
         ...
-
-
-@dataclass(frozen=True)
-class FileFormat:
-    """A libsndfile container and encoding chosen by file extension."""
-
-    extension: str
-    format: str
-    subtype: str
-    sample_rate: int | None = None
-    """The rate the file must be written at (Opus: 48 kHz), or None for the session's own."""
-    bitrate: int | None = None
-    """The target bit rate of a lossy codec that takes one (Opus), in bits per second; None: the codec's default."""
-
-    @property
-    def compression_level(self) -> float | None:
-        """libsndfile's compression level (0 best … 1 smallest) for ``bitrate``.
-
-        libsndfile's Opus encoder maps a level ``q`` to ``(1 - q) · 250 kb/s + 6 kb/s`` per channel.
-        """
-        if self.bitrate is None:
-            return None
-        return min(1.0, max(0.0, 1 - (self.bitrate - OPUS_MIN_BITRATE) / OPUS_BITRATE_SPAN))
-
-
-LOSSY_SUBTYPES = frozenset({"VORBIS", "OPUS", "MPEG_LAYER_III"})
-"""Encodings whose decoded peaks differ from the samples they were given (by up to ~2 dB, measured)."""
-
-_CANDIDATES = (
-    FileFormat(".wav", "WAV", "PCM_16"),
-    FileFormat(".flac", "FLAC", "PCM_16"),
-    FileFormat(".ogg", "OGG", "VORBIS"),
-    FileFormat(".opus", "OGG", "OPUS", sample_rate=OPUS_RATE, bitrate=OPUS_SPEECH_BITRATE),
-    FileFormat(".mp3", "MP3", "MPEG_LAYER_III"),
-)
-
-
-def supported_formats() -> tuple[FileFormat, ...]:
-    """The output formats this platform's libsndfile can write."""
-    formats = soundfile.available_formats()
-    return tuple(
-        candidate
-        for candidate in _CANDIDATES
-        if candidate.format in formats and candidate.subtype in soundfile.available_subtypes(candidate.format)
-    )
-
-
-def output_format(path: str | os.PathLike[str]) -> FileFormat:
-    """The format for ``path``'s extension, or ``UsageError`` naming the supported ones."""
-    extension = Path(path).suffix.lower()
-    formats = supported_formats()
-    for candidate in formats:
-        if candidate.extension == extension:
-            return candidate
-    names = ", ".join(candidate.extension for candidate in formats)
-    shown = f"'{extension}'" if extension else "no extension"
-    raise UsageError(
-        f"Cannot write audio to {os.fspath(path)}: {shown} is not a supported format.",
-        hint=f"Use one of {names}, e.g. -o session{formats[0].extension if formats else '.wav'}.",
-    )
-
-
-def output_error(path: str | os.PathLike[str], error: BaseException) -> OutputError:
-    """One plain sentence and a hint for a failure to write ``path``."""
-    shown = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(shown))
-    code = error.errno if isinstance(error, OSError) else None
-    if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return OutputError(f"Cannot write {shown}: the disk is full.", hint="Free some space or write to another disk.")
-    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return OutputError(
-            f"Cannot write {shown}: no permission to write in {folder}.",
-            hint="Choose a folder you can write to, e.g. -o ~/session.wav.",
-        )
-    if code == errno.ENOENT:
-        return OutputError(f"Cannot write {shown}: the folder {folder} does not exist.", hint="Create it first.")
-    if code == errno.ENOTDIR:
-        return OutputError(f"Cannot write {shown}: part of that path is a file, not a folder.")
-    if code == errno.EISDIR:
-        return OutputError(f"Cannot write {shown}: it is a folder.", hint="Name a file, e.g. -o session.wav.")
-    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error) or type(error).__name__
-    return OutputError(f"Cannot write {shown}: {reason}.", hint="Check the path and the free space on that disk.")
 
 
 def to_pcm16(samples: Audio) -> npt.NDArray[np.int16]:
@@ -270,7 +182,7 @@ class FileSink:
                 channels=self.channels,
                 format=self.format.format,
                 subtype=self.format.subtype,
-                compression_level=self.format.compression_level,
+                compression_level=self.format.compression_level(self.channels),
             )
 
     def set_channels(self, channels: int) -> None:

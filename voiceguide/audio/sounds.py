@@ -19,14 +19,20 @@ the same whatever the blocks.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
 import math
+import os
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from voiceguide.base import SAMPLE_RATE, Audio
+from voiceguide.base import SAMPLE_RATE, Audio, write_atomically
 
 SEGMENT_FRAMES = 1 << 15
 """One pool segment (1.49 s at 22,050 Hz)."""
@@ -174,6 +180,12 @@ def sound_info(name: str) -> SoundInfo:
     raise KeyError(name)
 
 
+def _pools_key(seed: int) -> str:
+    """What the pools depend on: this module's code, numpy's version (its generator and FFT), the seed."""
+    code = Path(__file__).read_bytes()
+    return hashlib.sha256(code + f"\0{np.__version__}\0{seed}".encode()).hexdigest()[:16]
+
+
 def _window() -> Audio:
     """The sine window: at a half-segment overlap its squares sum to exactly one."""
     n = np.arange(SEGMENT_FRAMES, dtype=np.float64)
@@ -206,16 +218,24 @@ class Generator:
     """A built-in sound's samples: ``render(start, frames, channels)``, stateless and seekable.
 
     The pools (about 4 MB a layer) are made on first use.  ``channels`` 2 gives
-    two independent strands (a wide, still image), 1 the first of them.
+    two independent strands (a wide, still image), 1 the first of them.  With a
+    ``cache_dir`` they are kept there once made (``bed-NAME-pools-KEY.npz``, 4-8 MB
+    a sound): making them takes 0.03-0.1 s of CPU (0.1-0.3 s at a load of 10),
+    reading them back a few milliseconds, before a live session's first sound.
+    The key is a hash of this module's code, numpy's version and the seed, so a
+    changed generator never reads old pools.
     """
 
-    def __init__(self, name: str, seed: int = SEED) -> None:
+    def __init__(self, name: str, seed: int = SEED, *, cache_dir: Path | None = None) -> None:
         self.info = sound_info(name)
         self._seed = _mix64(seed ^ _mix64(sum(ord(c) << (8 * i) for i, c in enumerate(name))))
         self._strands: list[tuple[Envelope | None, npt.NDArray[np.float32], float]] | None = None
+        self._cache = cache_dir / f"bed-{name}-pools-{_pools_key(self._seed)}.npz" if cache_dir is not None else None
 
     def _made(self) -> list[tuple[Envelope | None, npt.NDArray[np.float32], float]]:
         """Each strand's slow gain, windowed pool (level applied) and peak bound; the steady layers summed in one."""
+        if self._strands is None:
+            self._strands = self._cached()
         if self._strands is None:
             # Layer by layer, summed in place: memory holds the finished pools and one layer's at most.
             steady: npt.NDArray[np.float32] | None = None
@@ -237,7 +257,41 @@ class Generator:
                 strands.append((None, steady, steady_peak))
             strands += moving
             self._strands = strands
+            self._keep(strands)
         return self._strands
+
+    def _envelopes(self) -> list[Envelope | None]:
+        """The strands' slow gains, in ``_made``'s order: the steady strand (if any), then each moving layer's."""
+        moving = [layer.envelope for layer in self.info.layers if layer.envelope is not None]
+        return ([None] if len(moving) < len(self.info.layers) else []) + moving
+
+    def _cached(self) -> list[tuple[Envelope | None, npt.NDArray[np.float32], float]] | None:
+        """The pools kept by an earlier run, or None (none, or not whole: made again)."""
+        if self._cache is None:
+            return None
+        envelopes = self._envelopes()
+        try:
+            with np.load(self._cache, allow_pickle=False) as kept:
+                pools, peaks = kept["pools"], kept["peaks"]
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            return None
+        if (pools.dtype != np.float32 or pools.shape != (len(envelopes), POOL_SIZE, SEGMENT_FRAMES)
+                or peaks.shape != (len(envelopes),) or not np.all(np.isfinite(peaks))):
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(self._cache)  # the last use, for the cache cap's least-recently-used order
+        return [(envelope, pools[index], float(peaks[index])) for index, envelope in enumerate(envelopes)]
+
+    def _keep(self, strands: list[tuple[Envelope | None, npt.NDArray[np.float32], float]]) -> None:
+        """Store the pools for the next run (written whole or not at all; a cache that cannot be written is skipped)."""
+        if self._cache is None:
+            return
+        buffer = io.BytesIO()
+        np.savez(buffer, pools=np.stack([pool for _, pool, _ in strands]),
+                 peaks=np.array([peak for _, _, peak in strands], dtype=np.float64))
+        with contextlib.suppress(OSError):
+            self._cache.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(self._cache, buffer.getvalue())
 
     def peak_bound(self, channels: int) -> float:
         """No sample is larger than this: two segments overlap, windowed by w1, w2 with w1² + w2² = 1

@@ -82,7 +82,7 @@ def soundstage(script: Script, request: BackgroundRequest, cache_dir: Path | Non
     """The session's channels and bed, from the script and what the command line asks.
 
     ``least_length``: frames the session lasts at least, for a live player that starts before it is
-    all laid out (``timeline.compiler.least_length``).
+    all laid out (``timeline.least_length``).
     """
     return Soundstage(script, background_choice(request), cache_dir=cache_dir, least_length=least_length)
 
@@ -271,7 +271,7 @@ class Soundstage:
             if background.builtin:
                 from voiceguide.audio.sounds import Generator
 
-                source = Generator(background.sound)
+                source = Generator(background.sound, cache_dir=self.cache_dir)
             else:
                 from voiceguide.audio.bed_file import open_file_bed
 

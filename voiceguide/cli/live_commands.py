@@ -5,6 +5,7 @@ Stages are imported inside each command, so that start-up loads only what the co
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import typing
@@ -18,6 +19,9 @@ if typing.TYPE_CHECKING:
 
 def cmd_play(options: PlayOptions) -> int:
     """``play``: the session, live; Ctrl-C at the keyboard stops it as ``q`` does (exit 0)."""
+    # PortAudio starts (finding its library, listing the devices: 0.1-0.3 s, mostly outside the interpreter)
+    # while the session's modules load.  Not a daemon: the process never exits inside the library's start.
+    threading.Thread(target=_load_portaudio, name="voiceguide-portaudio").start()
     from voiceguide.play.session import play_session
 
     resume = None
@@ -42,6 +46,12 @@ def cmd_play(options: PlayOptions) -> int:
     finally:
         for warning in warnings:
             print(warning, file=sys.stderr)
+
+
+def _load_portaudio() -> None:
+    """Import sounddevice, which starts PortAudio; a failure is reported when the device is opened."""
+    with contextlib.suppress(Exception):  # OSError without PortAudio: play.live says so, with its hint
+        import sounddevice  # noqa: F401
 
 
 def cmd_listen_test(options: ListenTestOptions) -> int:

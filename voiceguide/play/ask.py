@@ -20,16 +20,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from voiceguide.audio.sinks import Sink
 from voiceguide.base import Audio
 from voiceguide.log.record import PAIN_MAX
 from voiceguide.phrases import Phrasebook, load_phrasebook
+from voiceguide.play.command_words import normal_phrase
 from voiceguide.play.commands import Speak
-from voiceguide.play.listen import normal_phrase
 from voiceguide.play.transport import FEEDBACK_GAP_SECONDS
+
+if TYPE_CHECKING:
+    from voiceguide.audio.sinks import Sink
 
 CARE_FROM = 8
 """Pain after the session from this on gets the safety sentence, whatever it was before."""

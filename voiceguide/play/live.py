@@ -1,6 +1,7 @@
 """Live audio output: one long-lived sounddevice (PortAudio) stream fed from a queue of blocks.
 
-The only module that imports ``sounddevice``.  After python-sounddevice's
+The only module that uses ``sounddevice`` (``play`` imports it on a thread at its start, so that
+PortAudio starts while the session's modules load).  After python-sounddevice's
 ``examples/play_long_file.py``: the PortAudio callback only copies a ready block
 into the device buffer, zero-fills when none is ready, and returns; everything
 else (mixing, keys, speech) happens on the caller's thread.

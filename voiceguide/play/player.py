@@ -9,8 +9,8 @@ from ``commands.CommandHandler``; where the listener is from ``status``.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
-from voiceguide.audio.sinks import Sink
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.phrases import Phrasebook
 from voiceguide.play.commands import CommandHandler, Speak
@@ -20,6 +20,9 @@ from voiceguide.play.program import Program
 from voiceguide.play.program_view import MakeRenderer
 from voiceguide.play.status import Status, status_at
 from voiceguide.play.transport import Transport
+
+if TYPE_CHECKING:  # (sinks loads the file libraries: a live session needs only the protocol)
+    from voiceguide.audio.sinks import Sink
 
 
 class Player:

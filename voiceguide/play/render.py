@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from voiceguide.audio.mixer import ClipSource, Mixer
-from voiceguide.audio.sinks import Sink
 from voiceguide.base import SAMPLE_RATE, one_heap_for_all_threads, write_atomically
 from voiceguide.errors import Diagnostic
 from voiceguide.play.program import Program, Snapshot
@@ -23,7 +22,7 @@ from voiceguide.timeline.layout import Timeline
 if TYPE_CHECKING:
     from voiceguide.audio.bed import Bed
     from voiceguide.audio.mix_meter import MixBlocks
-    from voiceguide.audio.sinks import FileSink
+    from voiceguide.audio.sinks import FileSink, Sink
     from voiceguide.audio.soundstage import Soundstage
     from voiceguide.play.prepare import PreparedSession
     from voiceguide.script.model import Script
@@ -313,8 +312,8 @@ def _mix(session: PreparedSession, sink: FileSink, clips: ClipSource, progress: 
     Lossy encoders (Vorbis, Opus, MP3) add their own overshoot to the peaks
     they are given: measured at ``--loudness -12``, +1.8, +1.4 and +0.3 dB.
     """
+    from voiceguide.audio.file_formats import LOSSY_SUBTYPES
     from voiceguide.audio.loudness import file_true_peak_dbtp
-    from voiceguide.audio.sinks import LOSSY_SUBTYPES
     from voiceguide.audio.tags import session_tags
     from voiceguide.dsp.levelling import CEILING_DBTP
     from voiceguide.dsp.limiter import METER_MARGIN_DB
@@ -341,9 +340,10 @@ def _mix(session: PreparedSession, sink: FileSink, clips: ClipSource, progress: 
 def _render_files(options: RenderOptions, progress: TextIO | None,
                   warn: Callable[[list[Diagnostic]], None]) -> Timeline:
     from voiceguide.audio.captions import check_captions_path, check_chapters_path, write_captions, write_chapters
+    from voiceguide.audio.file_formats import output_format
     from voiceguide.audio.loudness import GainedClips
     from voiceguide.audio.outputs import NamedPath, check_outputs
-    from voiceguide.audio.sinks import FileSink, output_format
+    from voiceguide.audio.sinks import FileSink
     from voiceguide.audio.soundstage import soundstage
     from voiceguide.dsp.levelling import CEILING_DBTP, HEADROOM_DB
     from voiceguide.play.prepare import dropped_cue_warnings, prepare_session

@@ -210,7 +210,7 @@ def _play_on_device(options: PlayOptions, script: Script, start: StartPoint | No
     from voiceguide.audio.soundstage import soundstage
     from voiceguide.play.live import LiveOutput, NoOutputDevice
     from voiceguide.speech.clip_cache import default_cache_dir
-    from voiceguide.timeline.compiler import least_length
+    from voiceguide.timeline.least_length import least_length
 
     sound = options.session.sound
     # A missing bed file: before any sound.  The session's least length lets a bed start before its end is known.

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from voiceguide.audio.sinks import Sink
 from voiceguide.errors import VoiceguideError
 from voiceguide.log.record import Ending
 from voiceguide.log.recorder import SessionRecorder
@@ -27,6 +26,7 @@ from voiceguide.play.player import Player
 from voiceguide.play.program import Program
 
 if TYPE_CHECKING:
+    from voiceguide.audio.sinks import Sink
     from voiceguide.play.listen import Heard
     from voiceguide.play.requests import PlayOptions
     from voiceguide.script.model import Script

@@ -25,19 +25,21 @@ the render, and only until it has crossfaded back into the session's own.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from voiceguide.audio.bed import Planar
 from voiceguide.audio.mixer import CENTRE_GAIN
-from voiceguide.audio.sinks import Sink
 from voiceguide.base import SAMPLE_RATE, Audio
 from voiceguide.play.bed_track import BedTrack, Layer
 from voiceguide.play.frame_map import SPOKEN, FrameMap, Notice, SegmentKind
 from voiceguide.play.program import Program, Snapshot
 from voiceguide.play.program_view import BedRenderer, FeedbackQueue, MakeRenderer, ProgramView
 from voiceguide.play.status import PlayState, next_sound, sound_at, speech_end
+
+if TYPE_CHECKING:  # (sinks loads the file libraries: a live session needs only the protocol)
+    from voiceguide.audio.sinks import Sink
 
 FEEDBACK_GAP_SECONDS = 0.3
 """Silence after every spoken feedback, before the session goes on."""

@@ -64,8 +64,9 @@ def encode_entry(clip: Audio, key: bytes) -> bytes:
     return _HEADER.pack(_MAGIC, SAMPLE_RATE, clip.size, key, digest) + payload
 
 
-CACHE_SUFFIXES = (".clip", ".level", ".loudness")
-"""What the cap counts: clips, and the remembered tone levels and session loudness (each made again if gone)."""
+CACHE_SUFFIXES = (".clip", ".level", ".loudness", ".npz")
+"""What the cap counts: clips, the remembered tone levels and session loudness, and the beds' pools (each made
+again if gone)."""
 
 
 def cache_entries(folder: Path) -> list[tuple[float, int, str]]:

@@ -113,19 +113,6 @@ def _filled_checked(script: Script, plans: Iterator[StepPlan]) -> Iterator[StepP
         raise ScriptError([Diagnostic(script.position, "error", message)]) from None
 
 
-def least_length(script: Script, *, pace: Fraction = Fraction(1), cautions: bool = True,
-                 sample_rate: int = SAMPLE_RATE) -> int:
-    """Frames the laid-out session lasts at least, whatever its speech: its fixed gaps, pauses, bells and breathing.
-
-    Known before any speech is made (a bed's fade at the end waits for the end: a live player with a
-    cold cache may play the bed's first seconds once it knows the end is further away than the fade).
-    Each step's share is a part of its layout that does not depend on speech lengths (a press step's
-    is counted as nothing, its cues being placed around each other); ``tests/test_timeline.py`` holds
-    it under the real length.
-    """
-    return _Compiler(script, lambda text: 0, pace, cautions, sample_rate).least_frames()
-
-
 def utterances(script: Script, *, pace: Fraction = Fraction(1), cautions: bool = True) -> list[str]:
     """Every distinct text the session may speak, in order of first use (to synthesize ahead)."""
     seen: dict[str, None] = {}
@@ -196,35 +183,6 @@ class _Compiler:
             for plan in self._step(step, str(index), t):
                 t = plan.span.end
                 yield plan
-
-    def least_frames(self) -> int:
-        """``least_length``: the title's and cautions' gaps, and each step's ``_least``."""
-        self._least_repeats: dict[int, int] = {}
-        frames = self.fixed(TITLE_GAP)
-        if self.cautions:
-            frames += len(self.script.cautions) * self.fixed(CAUTION_GAP)
-        return frames + sum(self._least(step) for step in self.script.steps)
-
-    def _least(self, step: Step) -> int:
-        """Frames ``step`` lasts at least, as ``_step`` lays it out, with speech of any length."""
-        if isinstance(step, Say):
-            return self.paced(step.pause)  # the step ends at its cue's end (>= its start) plus the pause
-        if isinstance(step, Pause):
-            return self.paced(step.duration)
-        if isinstance(step, Chime):
-            return step.count * self.fixed(TONE_SECONDS)
-        if isinstance(step, Section):
-            return self.fixed(SECTION_GAP) if step.announce else 0
-        if isinstance(step, Breathe):  # from its cycles' start (after any say): the cycles' whole time
-            return self.paced(step.cycle_count() * step.pattern.cycle_seconds)
-        if isinstance(step, Repeat):  # each repeat once, however often it is aliased
-            found = self._least_repeats.get(id(step))
-            if found is None:
-                rounds = self.fixed(ROUND_GAP) if step.announce else 0
-                found = self._least_repeats[id(step)] = step.times * (
-                    rounds + sum(self._least(child) for child in step.steps))
-            return found
-        return 0  # a press (its release is placed among its cues), a background change
 
     def _step(self, step: Step, path: str, t: int) -> Iterator[StepPlan]:
         self._label = step.label or self._outer_label

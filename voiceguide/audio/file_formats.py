@@ -1,0 +1,116 @@
+"""The audio file formats ``render`` writes, chosen by extension, and what a failed write says.
+
+``FileFormat`` names libsndfile's container and encoding for an extension (and
+Opus's rate and bit rates); ``output_error`` turns an ``OSError`` from writing
+into one plain sentence and a hint.  ``sinks.FileSink`` writes the file.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import soundfile
+
+from voiceguide.audio.resampling import OPUS_RATE
+from voiceguide.errors import OutputError, UsageError
+
+OPUS_SPEECH_BITRATE = 24_000
+"""Opus for speech (mono, VBR): clear at 24 kb/s, and the silences between cues cost almost nothing."""
+OPUS_STEREO_BITRATE = 32_000
+"""Opus for a stereo session (a bed, or panned sides), both channels together (VBR, coupled stereo).
+
+Chosen by measurement (docs/performance.md, "Opus in stereo"): ``sciatica`` over rain at 24, 32, 40 and
+48 kb/s against the lossless render.  libsndfile's own setting is per channel: 24 kb/s each was 48 kb/s."""
+OPUS_MIN_BITRATE = 6_000
+OPUS_BITRATE_SPAN = 250_000
+"""libsndfile's Opus bit rates per channel: from 6 kb/s (level 1) to 256 kb/s (level 0)."""
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """A libsndfile container and encoding chosen by file extension."""
+
+    extension: str
+    format: str
+    subtype: str
+    sample_rate: int | None = None
+    """The rate the file must be written at (Opus: 48 kHz), or None for the session's own."""
+    bitrate: int | None = None
+    """The target bit rate of a lossy codec that takes one (Opus), in bits per second; None: the codec's default."""
+    stereo_bitrate: int | None = None
+    """The target for both channels of a stereo file together; None: ``bitrate`` for each channel."""
+
+    def compression_level(self, channels: int = 1) -> float | None:
+        """libsndfile's compression level (0 best … 1 smallest) for the file's bit rate with ``channels``.
+
+        libsndfile's Opus encoder maps a level ``q`` to ``(1 - q) · 250 kb/s + 6 kb/s`` per channel.
+        """
+        if self.bitrate is None:
+            return None
+        per_channel: float = self.bitrate
+        if channels > 1 and self.stereo_bitrate is not None:
+            per_channel = self.stereo_bitrate / channels
+        return min(1.0, max(0.0, 1 - (per_channel - OPUS_MIN_BITRATE) / OPUS_BITRATE_SPAN))
+
+
+LOSSY_SUBTYPES = frozenset({"VORBIS", "OPUS", "MPEG_LAYER_III"})
+"""Encodings whose decoded peaks differ from the samples they were given (by up to ~2 dB, measured)."""
+
+_CANDIDATES = (
+    FileFormat(".wav", "WAV", "PCM_16"),
+    FileFormat(".flac", "FLAC", "PCM_16"),
+    FileFormat(".ogg", "OGG", "VORBIS"),
+    FileFormat(".opus", "OGG", "OPUS", sample_rate=OPUS_RATE, bitrate=OPUS_SPEECH_BITRATE,
+               stereo_bitrate=OPUS_STEREO_BITRATE),
+    FileFormat(".mp3", "MP3", "MPEG_LAYER_III"),
+)
+
+
+def supported_formats() -> tuple[FileFormat, ...]:
+    """The output formats this platform's libsndfile can write."""
+    formats = soundfile.available_formats()
+    return tuple(
+        candidate
+        for candidate in _CANDIDATES
+        if candidate.format in formats and candidate.subtype in soundfile.available_subtypes(candidate.format)
+    )
+
+
+def output_format(path: str | os.PathLike[str]) -> FileFormat:
+    """The format for ``path``'s extension, or ``UsageError`` naming the supported ones."""
+    extension = Path(path).suffix.lower()
+    formats = supported_formats()
+    for candidate in formats:
+        if candidate.extension == extension:
+            return candidate
+    names = ", ".join(candidate.extension for candidate in formats)
+    shown = f"'{extension}'" if extension else "no extension"
+    raise UsageError(
+        f"Cannot write audio to {os.fspath(path)}: {shown} is not a supported format.",
+        hint=f"Use one of {names}, e.g. -o session{formats[0].extension if formats else '.wav'}.",
+    )
+
+
+def output_error(path: str | os.PathLike[str], error: BaseException) -> OutputError:
+    """One plain sentence and a hint for a failure to write ``path``."""
+    shown = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(shown))
+    code = error.errno if isinstance(error, OSError) else None
+    if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return OutputError(f"Cannot write {shown}: the disk is full.", hint="Free some space or write to another disk.")
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return OutputError(
+            f"Cannot write {shown}: no permission to write in {folder}.",
+            hint="Choose a folder you can write to, e.g. -o ~/session.wav.",
+        )
+    if code == errno.ENOENT:
+        return OutputError(f"Cannot write {shown}: the folder {folder} does not exist.", hint="Create it first.")
+    if code == errno.ENOTDIR:
+        return OutputError(f"Cannot write {shown}: part of that path is a file, not a folder.")
+    if code == errno.EISDIR:
+        return OutputError(f"Cannot write {shown}: it is a folder.", hint="Name a file, e.g. -o session.wav.")
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error) or type(error).__name__
+    return OutputError(f"Cannot write {shown}: {reason}.", hint="Check the path and the free space on that disk.")
