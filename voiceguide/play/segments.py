@@ -63,9 +63,10 @@ LEAD_MARGIN_SECONDS = 0.1
 FLOOR_WINDOW_SECONDS = 0.7
 """The room's steady sound is the quietest frame of this long a stretch of it (in the voice's band): a wave's
 swell rises only a few decibels in it."""
-FLOOR_HOLD_SECONDS = 0.6
-"""How long the floor stays where it was while frames stand out: a vowel held this long (and the window) is
-still voice; a bed that goes on rising after it (a swell under a word) becomes the floor again."""
+FLOOR_HOLD_SECONDS = MAX_SEGMENT_SECONDS
+"""How long the floor stays where it was while frames stand out: as long as a command may last.  Held for
+less (0.6 s), the floor caught up with a television's or a conversation's voice and cut it into pieces with
+quiet gaps between them, each then heard as said alone into a quiet room (a live test heard "pause" in one)."""
 STAND_OUT_DB = 12.0
 """How far above that floor a frame must be to be voice (``bench_listen --only-beds``: 9 dB let swells of
 ``waves`` through, 12 dB kept every quiet voice the detector heard alone)."""
