@@ -33,6 +33,12 @@ SINK = "voiceguide_test"
 MICROPHONE = "voiceguide_mic"
 """With ``microphone=True``: a second null sink whose monitor is the default source (the microphone)."""
 RECORD_RATE = 22050
+SAY_LATENCY_MSEC = 1000
+"""The buffer ``paplay`` keeps ahead of the microphone.  A person never stops mid-word; a process on a loaded
+machine does: with 10 ms, stalls of paplay (load 10-12 on 2 cores) put silence into what it said, the room's
+minute of television took 85-90 s instead of 62, and "Time left." came as "Time" and, after a gap, "left"
+(heard as talk) or stretched past a command's 3 s.  A second ahead rides out such stalls; ``wait`` still
+returns only once all of it has been played (paplay drains its stream)."""
 
 
 def _unavailable(reason: str) -> None:
@@ -51,14 +57,15 @@ class PulseServer:
     def say_into_microphone(self, path: Path) -> subprocess.Popen[bytes]:
         """Start playing a WAV file into the microphone (as a person speaking); returns the paplay process."""
         assert self.microphone is not None, "start_pulse(microphone=True) gives the server a microphone"
-        return subprocess.Popen(["paplay", "-d", self.microphone, "--latency-msec=10", str(path)], env=self.env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return subprocess.Popen(["paplay", "-d", self.microphone, f"--latency-msec={SAY_LATENCY_MSEC}", str(path)],
+                                env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     @contextmanager
-    def record(self, path: Path) -> Iterator[Path]:
-        """Record the sink's monitor into ``path`` (mono WAV, 22050 Hz) while the block runs."""
+    def record(self, path: Path, sink: str | None = None) -> Iterator[Path]:
+        """Record the sink's monitor (or ``sink``'s: the microphone's) into ``path`` (mono WAV, 22050 Hz) while
+        the block runs."""
         process = subprocess.Popen(
-            ["parecord", "-d", f"{self.sink}.monitor", "--file-format=wav", f"--rate={RECORD_RATE}",
+            ["parecord", "-d", f"{sink or self.sink}.monitor", "--file-format=wav", f"--rate={RECORD_RATE}",
              "--channels=1", "--format=s16le", "--latency-msec=10", str(path)],
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
