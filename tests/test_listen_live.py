@@ -8,7 +8,7 @@ moments; the player must answer each, redundant ones too ("pause" while paused),
 and nothing else: its own voice, heard back through the echo, never triggers
 anything; one command comes with white noise at 20 dB SNR (a fan in the room).
 The delay from the end of each command to the start of its answer is measured
-from a recording of the speaker.  In a second room, a minute of television,
+from a recording of the speaker.  In a second room, 40 s of television,
 conversation, ring tones and bells in a hold changes nothing, and a command
 said after it is still answered; that session plays the built-in waves at
 their default level, so the bed echoes into the microphone all along.
@@ -133,11 +133,15 @@ steps:
 """
 
 
-def room_minute(path: Path) -> Path:
-    """A minute of other people's sounds, none a command: television and ring tones, then talk and bells."""
+def room_sounds(path: Path) -> Path:
+    """40 s of other people's sounds, none a command: television and ring tones, then talk and bells.
+
+    (The bench plays 18 minutes of such sounds, `bench_listen.py`; here the live path is shown to stay quiet
+    and to go on listening.)
+    """
     from tests.room_sounds import bells, conversation, ring_tones, television
 
-    half = 30.0
+    half = 20.0
     first = television(half, seed=41) + 0.5 * ring_tones(half, seed=42)
     second = conversation(half, seed=43) + 0.7 * bells(half, seed=44)
     quiet = np.zeros(2 * 16000, np.float32)  # a person speaks once the room is quiet
@@ -145,11 +149,11 @@ def room_minute(path: Path) -> Path:
     return path
 
 
-def test_a_minute_of_television_talk_and_ring_tones_changes_nothing(
+def test_television_talk_ring_tones_and_bells_change_nothing(
         room: PulseServer, commands: Callable[..., tuple[Path, float]], tmp_path: Path) -> None:
     script = tmp_path / "quiet.yaml"
     script.write_text(QUIET_SCRIPT)
-    sounds = room_minute(tmp_path / "room.wav")
+    sounds = room_sounds(tmp_path / "room.wav")
     bed_share = bed_fraction(script, room.env, tmp_path)
     recording = tmp_path / "speaker.wav"
     with room.record(recording):
@@ -161,7 +165,7 @@ def test_a_minute_of_television_talk_and_ring_tones_changes_nothing(
             session.wait_for("Press now.", timeout=60)
             bed = round(bed_share * recording_peak(recording))  # the session's voice has been heard by now
             wait_for_answer_to_end(recording, bed_peak=bed)
-            print("a minute of television, ring tones, conversation and bells into the microphone", flush=True)
+            print("40 s of television, ring tones, conversation and bells into the microphone", flush=True)
             heard_before = len(session.lines)
             room.say_into_microphone(sounds).wait()
             room.say_into_microphone(commands("Time left.", None, VOICES[1])[0]).wait()
