@@ -352,10 +352,6 @@ for k in range(blocks):
     states.append(out.started)
     out.write(burst)
 states.append(out.started)
-for _ in range(blocks):  # (the stream's own buffer, ~5 blocks, is not played out when it stops)
-    while out.free_frames() < block:
-        out.drain()
-    out.write(np.zeros(block, dtype=np.float32))
 out.close()
 print(" ".join(str(int(s)) for s in states))
 """
@@ -380,6 +376,41 @@ def test_the_stream_starts_once_the_queue_is_full_and_its_first_block_is_heard(
     heights = [round(float(np.median(samples[s:s + 64])) / 0.04) for s in starts]
     assert heights == list(range(1, len(states))), (heights, starts, len(samples))
     assert set(np.diff(starts)) == {1024}
+
+
+_LAST_BLOCKS = """\
+import numpy as np
+from voiceguide.play.live import LiveOutput, QUEUE_FRAMES
+out = LiveOutput()
+block = out.block_frames
+for k in range(2 * QUEUE_FRAMES // block):  # the last blocks end the session: nothing follows them
+    while out.free_frames() < block:
+        out.drain()
+    burst = np.zeros(block, dtype=np.float32)
+    burst[:64] = 0.04 * (k % 20 + 1)
+    out.write(burst)
+out.close()
+print(2 * QUEUE_FRAMES // block)
+"""
+
+
+def test_closing_the_stream_plays_out_the_last_blocks_written(
+    pulse_server: PulseServer, env: dict[str, str], workdir: Path,
+) -> None:
+    # A session ends on its last sound (the closing chime's tail): closing must not cut what the device and
+    # the sound server still hold.
+    recording = workdir / "last-blocks.wav"
+    with pulse_server.record(recording):
+        done = subprocess.run([sys.executable, "-c", _LAST_BLOCKS], env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        pulse_server.wait_for_the_last_buffers(recording)
+    written = int(done.stdout)
+    samples = pulse_server.read(recording)
+    loud = np.flatnonzero(np.abs(samples) > 0.02)
+    starts = loud[np.concatenate([[True], np.diff(loud) > 1])]
+    heights = [round(float(np.median(samples[s:s + 64])) / 0.04) for s in starts]
+    assert heights == [k % 20 + 1 for k in range(written)], (heights[-8:], len(heights), written)
 
 
 TRIP = """\

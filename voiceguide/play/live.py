@@ -332,9 +332,25 @@ class LiveOutput:
         try:
             with _portaudio("The audio device failed"):
                 self.drain()
-                self._stream.stop()  # PortAudio plays out its own buffers before returning
+                self._play_out()
+                self._stream.stop()
         finally:
             self._close_quietly()
+
+    def _play_out(self) -> None:
+        """Run on, on silence, while the device buffer plays what the callback last handed it.
+
+        PortAudio's stop returns without playing out the device buffer through
+        PulseAudio: the last ``OUTPUT_LATENCY_SECONDS`` (~5 blocks) of a session,
+        its closing chime's tail, were cut (``tests/test_live.py``).
+        """
+        if not self.started or self._stream is None:
+            return
+        latency = float(self._stream.latency)  # what the device buffer really holds, in seconds
+        until = time.monotonic() + min(2 * OUTPUT_LATENCY_SECONDS, latency) + self._block_frames / self._sample_rate
+        while time.monotonic() < until:
+            self._check()
+            time.sleep(self._block_frames / self._sample_rate / 2)
 
     def abort(self) -> None:
         """Stop at once, dropping whatever is queued (Ctrl-C)."""
