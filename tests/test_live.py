@@ -338,6 +338,21 @@ def test_interrupt_stops_cleanly_and_restores_the_terminal(
     assert "Traceback" not in term.text and expected_words in term.text
 
 
+def _bursts_heard(pulse_server: PulseServer, env: dict[str, str], recording: Path,
+                  code: str) -> tuple[str, list[int], npt.NDArray[np.int64]]:
+    """Run ``code`` (it writes 64-sample bursts 0.04 apart in height) and record it: its output, and each
+    burst heard, as its height in steps of 0.04, and where it starts."""
+    with pulse_server.record(recording):
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        pulse_server.wait_for_the_last_buffers(recording)
+    samples = pulse_server.read(recording)
+    loud = np.flatnonzero(np.abs(samples) > 0.02)
+    starts = loud[np.concatenate([[True], np.diff(loud) > 1])]
+    heights = [round(float(np.median(samples[s:s + 64])) / 0.04) for s in starts]
+    return done.stdout, heights, starts
+
+
 _FIRST_BLOCKS = """\
 import sys
 import numpy as np
@@ -362,19 +377,10 @@ def test_the_stream_starts_once_the_queue_is_full_and_its_first_block_is_heard(
 ) -> None:
     # The stream opens at once but starts only with the first blocks queued; PulseAudio may drop the first
     # blocks a stream plays, which the lead-in silence must absorb: every written block is heard, in order.
-    recording = workdir / "first-blocks.wav"
-    with pulse_server.record(recording):
-        done = subprocess.run([sys.executable, "-c", _FIRST_BLOCKS], env=env, capture_output=True, text=True,
-                              timeout=60)
-        assert done.returncode == 0, done.stderr
-        pulse_server.wait_for_the_last_buffers(recording)
-    states = [int(s) for s in done.stdout.split()]
+    printed, heights, starts = _bursts_heard(pulse_server, env, workdir / "first-blocks.wav", _FIRST_BLOCKS)
+    states = [int(s) for s in printed.split()]
     assert states == [0] * (len(states) - 1) + [1]  # started when the queue was full, not before
-    samples = pulse_server.read(recording)
-    loud = np.flatnonzero(np.abs(samples) > 0.02)
-    starts = loud[np.concatenate([[True], np.diff(loud) > 1])]
-    heights = [round(float(np.median(samples[s:s + 64])) / 0.04) for s in starts]
-    assert heights == list(range(1, len(states))), (heights, starts, len(samples))
+    assert heights == list(range(1, len(states))), (heights, starts)
     assert set(np.diff(starts)) == {1024}
 
 
@@ -399,17 +405,8 @@ def test_closing_the_stream_plays_out_the_last_blocks_written(
 ) -> None:
     # A session ends on its last sound (the closing chime's tail): closing must not cut what the device and
     # the sound server still hold.
-    recording = workdir / "last-blocks.wav"
-    with pulse_server.record(recording):
-        done = subprocess.run([sys.executable, "-c", _LAST_BLOCKS], env=env, capture_output=True, text=True,
-                              timeout=60)
-        assert done.returncode == 0, done.stderr
-        pulse_server.wait_for_the_last_buffers(recording)
-    written = int(done.stdout)
-    samples = pulse_server.read(recording)
-    loud = np.flatnonzero(np.abs(samples) > 0.02)
-    starts = loud[np.concatenate([[True], np.diff(loud) > 1])]
-    heights = [round(float(np.median(samples[s:s + 64])) / 0.04) for s in starts]
+    printed, heights, _ = _bursts_heard(pulse_server, env, workdir / "last-blocks.wav", _LAST_BLOCKS)
+    written = int(printed)
     assert heights == [k % 20 + 1 for k in range(written)], (heights[-8:], len(heights), written)
 
 
