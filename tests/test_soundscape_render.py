@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ import soundfile
 
 from tests.cli_harness import run_cli
 from tests.fakes import start_engine
-from tests.required import required
+from tests.ffmpeg_meter import ebur128
 from voiceguide.audio.loudness import GainedClips
 from voiceguide.audio.mixer import Layout, Mixer
 from voiceguide.audio.soundstage import soundstage
@@ -118,7 +116,7 @@ def test_mono_is_one_channel_as_loud_and_a_render_is_byte_identical_twice(render
     files = renders["files"]
     info = soundfile.info(files["mono"])
     assert info.channels == 1
-    (mono, mono_peak), (stereo, _) = _ebur128(files["mono"]), _ebur128(files["bed"])
+    (mono, mono_peak), (stereo, _) = ebur128(files["mono"]), ebur128(files["bed"])
     print(f"--loudness -20: mono {mono} LUFS ({mono_peak} dBTP), stereo {stereo} LUFS")
     assert mono == pytest.approx(-20.0, abs=0.5) and stereo == pytest.approx(-20.0, abs=0.5)
     assert mono_peak <= -1.0
@@ -135,24 +133,12 @@ def test_without_a_bed_or_a_side_the_file_stays_mono(renders: dict[str, Any], tm
     assert soundfile.info(tmp_path / "rain.wav").channels == 2
 
 
-def _ffmpeg() -> str:
-    path = shutil.which("ffmpeg")
-    if path is None:
-        required("no ffmpeg (Debian package ffmpeg; ./dev test installs it)")
-    return path
-
-
 @pytest.mark.parametrize("extension", [".flac", ".mp3", ".opus"])
 def test_a_render_with_a_bed_meets_the_loudness_and_true_peak_by_ffmpeg(renders: dict[str, Any],
                                                                         extension: str) -> None:
-    ffmpeg = _ffmpeg()
     output = renders["folder"] / f"target{extension}"
     _render(renders["script"], output, "--background", "waves")
-    done = subprocess.run([ffmpeg, "-hide_banner", "-nostats", "-i", str(output), "-af", "ebur128=peak=true",
-                           "-f", "null", "-"], capture_output=True, text=True, check=True)
-    summary = done.stderr[done.stderr.rindex("Summary:"):]
-    integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
-    peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))  # type: ignore[union-attr]
+    integrated, peak = ebur128(output)
     print(f"{extension}: {integrated} LUFS, true peak {peak} dBTP")
     assert integrated == pytest.approx(-16.0, abs=0.5)
     assert peak <= -1.0
@@ -170,14 +156,6 @@ steps:
 """
 
 
-def _ebur128(path: Path) -> tuple[float, float]:
-    done = subprocess.run([_ffmpeg(), "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=peak=true",
-                           "-f", "null", "-"], capture_output=True, text=True, check=True)
-    summary = done.stderr[done.stderr.rindex("Summary:"):]
-    integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
-    return integrated, float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))  # type: ignore[union-attr]
-
-
 def test_a_session_of_long_silences_meets_the_loudness_with_its_bed_lowered(renders: dict[str, Any]) -> None:
     # Two short cues in 24 s: BS.1770's gate counts the rain, and with the bed at its level the file
     # read -21.5 LUFS (the voice may go only 3 LU over the target). The bed is lowered instead.
@@ -185,7 +163,7 @@ def test_a_session_of_long_silences_meets_the_loudness_with_its_bed_lowered(rend
     script = folder / "sparse.yaml"
     script.write_text(SPARSE, encoding="utf-8")
     _render(script, folder / "sparse.flac")
-    integrated, peak = _ebur128(folder / "sparse.flac")
+    integrated, peak = ebur128(folder / "sparse.flac")
     print(f"sparse: {integrated} LUFS, true peak {peak} dBTP")
     assert integrated == pytest.approx(-16.0, abs=0.5)
     assert peak <= -1.0
@@ -220,7 +198,7 @@ def test_a_file_that_cannot_meet_the_loudness_says_by_how_much(renders: dict[str
     said = re.search(r"loud-bed.yaml:3:13: warning: the file comes out ([\d.]+) LU under --loudness -16",
                      result.stderr)
     assert said is not None, result.stderr
-    integrated, peak = _ebur128(output)
+    integrated, peak = ebur128(output)
     print(f"said {said.group(1)} LU under; ffmpeg: {integrated} LUFS, {peak} dBTP")
     assert -16.0 - integrated == pytest.approx(float(said.group(1)), abs=0.5)
     assert peak <= -1.0

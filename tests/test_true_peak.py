@@ -10,16 +10,13 @@ test skips, and fails under ``CI=true``.
 from __future__ import annotations
 
 import math
-import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.cli_harness import run_cli
-from tests.required import required
+from tests.ffmpeg_meter import ebur128
 from voiceguide.true_peak import TruePeakMeter, oversampling_factor, true_peak, true_peak_dbtp
 
 RATE = 22050
@@ -69,9 +66,6 @@ def test_a_stream_block_by_block_and_stereo_read_as_the_whole() -> None:
 
 @pytest.mark.engine
 def test_the_loudest_file_reads_at_most_minus_1_dbtp_on_ffmpegs_meter(tmp_path: Path) -> None:
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        required("no ffmpeg (Debian package ffmpeg; ./dev test installs it)")
     script = tmp_path / "loud.yaml"
     script.write_text("voiceguide: 1\ntitle: Loud\nsteps:\n"
                       "  - say: Press firmly on the point, and breathe slowly and deeply, in and out.\n"
@@ -80,19 +74,14 @@ def test_the_loudest_file_reads_at_most_minus_1_dbtp_on_ffmpegs_meter(tmp_path: 
     out = tmp_path / "loud.wav"
     result = run_cli("render", str(script), "-o", str(out), "--loudness", "-12", "--plain")
     assert result.exit_status == 0, result.stderr
-    meter = subprocess.run([ffmpeg, "-hide_banner", "-nostats", "-i", str(out), "-af", "ebur128=peak=true",
-                            "-f", "null", "-"], capture_output=True, text=True, timeout=120)
-    peaks = re.findall(r"Peak:\s+(-?[\d.]+|-inf) dBFS", meter.stderr)
-    print(f"ffmpeg true peak: {peaks[-1]} dBTP")
-    assert float(peaks[-1]) <= -1.0
+    _, peak = ebur128(out)
+    print(f"ffmpeg true peak: {peak} dBTP")
+    assert peak <= -1.0
 
 
 @pytest.mark.engine
 def test_a_lossy_file_is_measured_as_decoded_and_kept_under_minus_1_dbtp(tmp_path: Path) -> None:
     """Vorbis adds ~1.7 dB of overshoot: the file read -0.6 dBTP at the default loudness before."""
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        required("no ffmpeg (Debian package ffmpeg; ./dev test installs it)")
     script = tmp_path / "loud.yaml"
     script.write_text("voiceguide: 1\ntitle: Loud\nsteps:\n"
                       "  - say: Press firmly on the point, and breathe slowly and deeply, in and out.\n"
@@ -101,10 +90,7 @@ def test_a_lossy_file_is_measured_as_decoded_and_kept_under_minus_1_dbtp(tmp_pat
     print("render an Ogg Vorbis file at -16 LUFS, then ffmpeg's ebur128 meter")
     result = run_cli("render", str(script), "-o", str(out), "--plain")
     assert result.exit_status == 0, result.stderr
-    meter = subprocess.run([ffmpeg, "-hide_banner", "-nostats", "-i", str(out), "-af", "ebur128=peak=true",
-                            "-f", "null", "-"], capture_output=True, text=True, timeout=120)
-    peak = float(re.findall(r"Peak:\s+(-?[\d.]+|-inf) dBFS", meter.stderr)[-1])
-    loudness = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", meter.stderr)[-1])
+    loudness, peak = ebur128(out)
     print(f"ffmpeg: {loudness} LUFS, {peak} dBTP")
     assert peak <= -1.0 and loudness == pytest.approx(-16, abs=1.0)
     assert not [path for path in tmp_path.iterdir() if path.name.endswith(".part")]
