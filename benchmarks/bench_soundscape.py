@@ -117,11 +117,16 @@ def live(work: Path, seconds: float) -> None:
                              ("without a bed ", "--no-background"), ("with a bed (rain) ", "--background=rain")):
             wall, cpu, _ = child(["play", str(script), "--plain", "--no-log", option], env)
             results.setdefault(name.strip(), []).append(100 * cpu / wall)
-    print(f"live playback of a {seconds:.0f}-s session into a null sink, CPU as % of one core (two runs each):")
+    print_cpu_shares(f"live playback of a {seconds:.0f}-s session into a null sink", results, "a bed costs")
+
+
+def print_cpu_shares(title: str, results: dict[str, list[float]], cost: str) -> None:
+    """Each run's CPU share without and with a bed, and what the bed costs against the target."""
+    print(f"{title}, CPU as % of one core (two runs each):")
     for name, values in results.items():
         print(f"  {name:<20} {min(values):5.1f} %  ({', '.join(f'{v:.1f}' for v in values)})")
     extra = min(results["with a bed (rain)"]) - min(results["without a bed"])
-    print(f"  a bed costs {extra:+.1f} points of a core (target <= {TARGET_CPU_POINTS:g}): "
+    print(f"  {cost} {extra:+.1f} points of a core (target <= {TARGET_CPU_POINTS:g}): "
           f"{'met' if extra <= TARGET_CPU_POINTS else 'NOT met'}")
 
 
@@ -155,12 +160,7 @@ def paused(work: Path, seconds: float) -> None:
             finally:
                 term.close()
             results.setdefault(name.strip(), []).append(100 * cpu / wall)
-    print(f"a paused live session ({seconds:.0f} s of the pause), CPU as % of one core (two runs each):")
-    for name, values in results.items():
-        print(f"  {name:<20} {min(values):5.1f} %  ({', '.join(f'{v:.1f}' for v in values)})")
-    extra = min(results["with a bed (rain)"]) - min(results["without a bed"])
-    print(f"  the bed under a pause costs {extra:+.1f} points of a core (target <= {TARGET_CPU_POINTS:g}): "
-          f"{'met' if extra <= TARGET_CPU_POINTS else 'NOT met'}")
+    print_cpu_shares(f"a paused live session ({seconds:.0f} s of the pause)", results, "the bed under a pause costs")
 
 
 def main() -> int:
