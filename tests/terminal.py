@@ -39,8 +39,8 @@ class Terminal:
             except (OSError, ValueError):
                 return
             if not ready:
-                if self.process.poll() is not None:
-                    return
+                if self.process.poll() is not None and not select.select([self.master], [], [], 0)[0]:
+                    return  # (what it wrote between the select above and its exit is read first)
                 continue
             try:
                 data = os.read(self.master, 4096)
