@@ -77,3 +77,10 @@ def test_only_the_spec_side_cues_come_from_their_side_and_the_rest_of_the_hold_i
         else:
             assert abs(margin) < 0.01, (event["cue"], event["text"], margin)
     assert seen >= PANNED | {"say", "halfway", "inhale", "exhale", "title"}
+
+
+def test_the_background_never_delays_a_cue(tmp_path: Path) -> None:
+    """Background and stereo: "The background never delays a cue"; --background/--no-background/--mono on plan."""
+    script = _script(tmp_path, SIDES.replace("title: Sides\n", "title: Sides\nbackground: {sound: rain, fade: 9s}\n"))
+    plans = [_plan(script, *options) for options in ((), ("--no-background",), ("--background", "waves"), ("--mono",))]
+    assert all(plan["events"] == plans[0]["events"] and plan["duration"] == plans[0]["duration"] for plan in plans)
