@@ -279,7 +279,7 @@ class FileSink:
                 # RIFF INFO (INAM, IART, ICMT, ISFT), by libsndfile as it finishes
                 # the file (the tags may be set after the sink is made): mutagen
                 # writes only an ID3 chunk into WAV.  libsndfile writes no RIFF
-                # language: that is in the ID3 chunk.
+                # language: tags.write_tags adds ILNG.
                 self._file.title = self.tags.title
                 self._file.artist = ARTIST
                 self._file.software = ENCODER

@@ -7,8 +7,8 @@ plan.  MP3 gets ID3v2.4 frames (``TIT2``, ``COMM``, ``TLAN``, ``TSSE``,
 ``TPE1``, and ``CHAP`` + an ordered top-level ``CTOC``); Ogg Vorbis, Opus and
 FLAC get Vorbis comments (``TITLE``, ``COMMENT``/``DESCRIPTION``, ``LANGUAGE``,
 ``ENCODER``, ``ARTIST``, and ``CHAPTERnnn=HH:MM:SS.mmm`` + ``CHAPTERnnnNAME``);
-WAV gets an ID3 chunk (mutagen cannot write RIFF INFO; the sink asks
-libsndfile for an INFO title instead).
+WAV gets an ID3 chunk, and RIFF INFO: libsndfile writes ``INAM``, ``IART``,
+``ICMT``, ``ISFT`` as the sink finishes the file, and ``ILNG`` is added here.
 """
 
 from __future__ import annotations
@@ -174,6 +174,18 @@ def _write_wave(path: str | os.PathLike[str], tags: FileTags) -> None:
     for frame in _id3_frames(tags):
         audio.tags.add(frame)
     audio.save(v2_version=4)
+    if tags.language:
+        _add_riff_language(path, tags.language)
+
+
+def _add_riff_language(path: str | os.PathLike[str], language: str) -> None:
+    """Add ``ILNG`` to the RIFF INFO list libsndfile wrote: ffprobe and most players read INFO, not the ID3 chunk."""
+    with open(path, "r+b") as file:
+        root = _mutagen("_riff").RiffFile(file).root
+        info = next((c for c in root.subchunks() if c.id == "LIST" and c.name == "INFO"), None)
+        if info is None:
+            info = root.insert_chunk("LIST", b"INFO")
+        info.insert_chunk("ILNG", language.encode("ascii", "replace") + b"\0")
 
 
 _ISO639_2 = {

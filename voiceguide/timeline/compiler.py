@@ -61,6 +61,9 @@ SECTION_GAP = Fraction(1)
 ROUND_GAP = Fraction(1, 2)
 BREATHE_SAY_GAP = Fraction(1, 2)
 
+PANNED_CUES = frozenset({"announce", "press", "remaining", "countdown", "release"})
+"""The cues of a press's side that come from that side (the spec's list); the rest of the hold is centred."""
+
 
 def cue_text(words: str) -> str:
     """A generated cue as spoken: the words, ending with a full stop unless they end in punctuation."""
@@ -322,8 +325,8 @@ class _Compiler:
             dropped.extend(lost)
             release = next(c for c in kept if c.cue == "release")
             t = release.end + self.paced(step.rest)
-        for cue in cues if not step.pan else ():
-            cue.pan = False
+        for cue in cues:  # the spec's side cues; the say, halfway and breathing inside the hold are centred
+            cue.pan = step.pan and cue.cue in PANNED_CUES
         return self._plan(path, "press", start, t, step.label, cues, dropped, point=step.point)
 
     def _hold_cues(self, step: Press, side: str | None, tp: int, release_at: int) -> list[Cue]:
