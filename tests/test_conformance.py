@@ -84,3 +84,18 @@ def test_the_background_never_delays_a_cue(tmp_path: Path) -> None:
     script = _script(tmp_path, SIDES.replace("title: Sides\n", "title: Sides\nbackground: {sound: rain, fade: 9s}\n"))
     plans = [_plan(script, *options) for options in ((), ("--no-background",), ("--background", "waves"), ("--mono",))]
     assert all(plan["events"] == plans[0]["events"] and plan["duration"] == plans[0]["duration"] for plan in plans)
+
+
+def test_a_missing_background_file_is_an_error_at_its_place_in_check_plan_and_render(tmp_path: Path) -> None:
+    """Errors: every problem in a script as FILE:LINE:COL; a missing sound file is one, found before any work."""
+    script = _script(tmp_path, "voiceguide: 1\ntitle: Bed\nsteps:\n  - Hello.\n  - background: sea.ogg\n  - Bye.\n")
+    expected = f"{script}:5:17: error: the background file sea.ogg does not exist"
+    for command in (("check",), ("plan", "--json"), ("render", "-o", str(tmp_path / "out.wav"))):
+        result = run_cli(command[0], str(script), *command[1:])
+        assert result.exit_status == 2, (command, result.stderr)
+        assert result.stderr_lines[0].startswith(expected), (command, result.stderr)
+        assert result.stdout == "" or command[0] == "check"
+    assert not (tmp_path / "out.wav").exists()
+    assert run_cli("plan", str(script), "--no-background").exit_status == 0  # the file is not played then
+    (tmp_path / "sea.ogg").mkdir()
+    assert "sea.ogg is not a file" in run_cli("check", str(script)).stderr
