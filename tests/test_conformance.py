@@ -99,3 +99,14 @@ def test_a_missing_background_file_is_an_error_at_its_place_in_check_plan_and_re
     assert run_cli("plan", str(script), "--no-background").exit_status == 0  # the file is not played then
     (tmp_path / "sea.ogg").mkdir()
     assert "sea.ogg is not a file" in run_cli("check", str(script)).stderr
+
+
+def test_a_spoken_form_of_a_number_word_the_phrasebook_says_is_no_unused_key(tmp_path: Path) -> None:
+    """Spoken forms: "a key that never occurs is a warning" - and one that occurs, in a filled phrase, is not."""
+    script = _script(tmp_path, "voiceguide: 1\ntitle: T\npronounce: {Twenty: Two-zero, Nowhere: x}\n"
+                               "steps:\n  - press: {hold: 30, cue_every: 10}\n")
+    assert "'Twenty seconds left.'" in repr([e["text"] for e in _plan(script)["events"]])
+    result = run_cli("check", str(script))
+    assert result.exit_status == 0
+    assert [line.split(": warning: ")[1][:30] for line in result.stderr_lines if ": warning: " in line] == [
+        "pronounce: 'Nowhere' occurs in"]
