@@ -84,3 +84,29 @@ def test_the_background_never_delays_a_cue(tmp_path: Path) -> None:
     script = _script(tmp_path, SIDES.replace("title: Sides\n", "title: Sides\nbackground: {sound: rain, fade: 9s}\n"))
     plans = [_plan(script, *options) for options in ((), ("--no-background",), ("--background", "waves"), ("--mono",))]
     assert all(plan["events"] == plans[0]["events"] and plan["duration"] == plans[0]["duration"] for plan in plans)
+
+
+def test_a_missing_background_file_is_an_error_at_its_place_in_check_plan_and_render(tmp_path: Path) -> None:
+    """Errors: every problem in a script as FILE:LINE:COL; a missing sound file is one, found before any work."""
+    script = _script(tmp_path, "voiceguide: 1\ntitle: Bed\nsteps:\n  - Hello.\n  - background: sea.ogg\n  - Bye.\n")
+    expected = f"{script}:5:17: error: the background file sea.ogg does not exist"
+    for command in (("check",), ("plan", "--json"), ("render", "-o", str(tmp_path / "out.wav"))):
+        result = run_cli(command[0], str(script), *command[1:])
+        assert result.exit_status == 2, (command, result.stderr)
+        assert result.stderr_lines[0].startswith(expected), (command, result.stderr)
+        assert result.stdout == "" or command[0] == "check"
+    assert not (tmp_path / "out.wav").exists()
+    assert run_cli("plan", str(script), "--no-background").exit_status == 0  # the file is not played then
+    (tmp_path / "sea.ogg").mkdir()
+    assert "sea.ogg is not a file" in run_cli("check", str(script)).stderr
+
+
+def test_a_spoken_form_of_a_number_word_the_phrasebook_says_is_no_unused_key(tmp_path: Path) -> None:
+    """Spoken forms: "a key that never occurs is a warning" - and one that occurs, in a filled phrase, is not."""
+    script = _script(tmp_path, "voiceguide: 1\ntitle: T\npronounce: {Twenty: Two-zero, Nowhere: x}\n"
+                               "steps:\n  - press: {hold: 30, cue_every: 10}\n")
+    assert "'Twenty seconds left.'" in repr([e["text"] for e in _plan(script)["events"]])
+    result = run_cli("check", str(script))
+    assert result.exit_status == 0
+    assert [line.split(": warning: ")[1][:30] for line in result.stderr_lines if ": warning: " in line] == [
+        "pronounce: 'Nowhere' occurs in"]

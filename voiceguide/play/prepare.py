@@ -7,6 +7,7 @@ command line, which imports this module, starts fast.
 
 from __future__ import annotations
 
+import os
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,7 +44,10 @@ def load_session(session: SessionOptions) -> Script:
         script = parsed.script
     else:
         path = resolve_script(session.script)
-        script = load_script(path, display_path=shown_path(session.script, str(path)))
+        shown = shown_path(session.script, str(path))
+        script = load_script(path, display_path=shown)
+        if options.background is None and not options.no_background:  # else the script's sounds are not played
+            _refuse_missing_background_files(script, path, shown)
     if options.pace > 1:
         # Speech is not stretched, so this errs on the long side near the limit.
         hours = estimate_session(script).seconds * float(options.pace) / 3600
@@ -52,6 +56,16 @@ def load_session(session: SessionOptions) -> Script:
                              f"a session may last at most {MAX_SESSION_SECONDS // 3600} hours",
                              hint="choose a smaller --pace")
     return script
+
+
+def _refuse_missing_background_files(script: Script, path: str | os.PathLike[str], shown: str) -> None:
+    """A ``ScriptError`` at each background file that is missing, before any speech is made."""
+    from voiceguide.script.backgrounds import missing_background_files
+    from voiceguide.script.parse import read_source
+
+    if missing_background_files(script):
+        lines = read_source(path, shown).decode("utf-8", "replace").splitlines()  # for the source line shown
+        raise ScriptError(missing_background_files(script, lines))
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 from yaml.nodes import MappingNode, ScalarNode
 
-from voiceguide.errors import Position
+from voiceguide.errors import Diagnostic, Position
 from voiceguide.script.durations import short_text
 from voiceguide.script.loader import BOOL_TAG, FLOAT_TAG, INT_TAG, STR_TAG, describe_node, scalar_value
 from voiceguide.script.mappings import MappingReader
-from voiceguide.script.model import Background
+from voiceguide.script.model import Background, BackgroundStep, Repeat, Script, Step
 from voiceguide.script.problems import Bad, Node, did_you_mean, one_of
 from voiceguide.script.values import ValueReader
 from voiceguide.script.vocabulary import BACKGROUND_FILE_TYPES, BACKGROUND_KEYS, BACKGROUND_OFF, BACKGROUND_SOUNDS
@@ -113,4 +115,42 @@ class BackgroundReader:
         return value
 
 
-__all__ = ["Bad", "BackgroundReader"]
+def missing_background_files(script: Script, lines: Sequence[str] = ()) -> list[Diagnostic]:
+    """An error at each background file that is not a readable file (relative to the script), before any work.
+
+    ``lines``: the script's source lines, to show under each error.
+    """
+    folder = Path(script.position.path).resolve().parent if script.position.path else Path.cwd()
+    problems = []
+    for background in _backgrounds(script):
+        path = folder / background.sound
+        if path.is_file() and os.access(path, os.R_OK):
+            continue
+        why = ("cannot be read" if path.is_file() else "is not a file" if path.exists() else "does not exist")
+        line = background.position.line
+        problems.append(Diagnostic(background.position, "error",
+                                   f"the background file {short_text(background.sound)} {why} "
+                                   "(give a path relative to the script, or a built-in sound)",
+                                   lines[line - 1] if 0 < line <= len(lines) else None))
+    return problems
+
+
+def _backgrounds(script: Script) -> Iterator[Background]:
+    """Every file the script plays under the voice, each once (an aliased step is one step)."""
+    seen: set[int] = set()
+
+    def walk(steps: Sequence[Step]) -> Iterator[Background]:
+        for step in steps:
+            if id(step) in seen:
+                continue
+            seen.add(id(step))
+            if isinstance(step, BackgroundStep) and step.background is not None:
+                yield step.background
+            elif isinstance(step, Repeat):
+                yield from walk(step.steps)
+
+    found = ([script.background] if script.background is not None else []) + list(walk(script.steps))
+    yield from (background for background in found if not background.builtin)
+
+
+__all__ = ["Bad", "BackgroundReader", "missing_background_files"]

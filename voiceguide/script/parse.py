@@ -42,7 +42,7 @@ from voiceguide.script.loader import INT_TAG, Document, compose_document, descri
 from voiceguide.script.mappings import Fields, MappingReader, Table, check_table
 from voiceguide.script.model import FORMAT_VERSION, MAX_RATE_WPM, MIN_RATE_WPM, Script, Voice
 from voiceguide.script.problems import Bad, Node, Reporter, one_of
-from voiceguide.script.pronounce import script_texts, spoken_forms
+from voiceguide.script.pronounce import number_texts, script_texts, spoken_forms
 from voiceguide.script.source import read_script_file
 from voiceguide.script.steps import StepBuilder
 from voiceguide.script.values import ValueReader
@@ -189,7 +189,8 @@ class _ScriptReader:
     def _warn_unused_spoken_forms(self, script: Script) -> None:
         """Warn at each ``pronounce`` key that occurs in no text the session speaks (script or phrasebook)."""
         book = load_phrasebook(script.language, dict(script.phrases))
-        texts = itertools.chain(script_texts(script), book.templates.values())
+        # Numbers last: their words are made only while some written form is still unfound.
+        texts = itertools.chain(script_texts(script), book.templates.values(), number_texts(book))
         for written in spoken_forms(script.pronounce).unused(texts):
             diagnostic = self.document.diagnostic(self._pronounce_keys[written], (
                 f"pronounce: '{short_text(written)}' occurs in no text this session speaks (as a whole word or "

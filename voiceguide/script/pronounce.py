@@ -13,9 +13,13 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from voiceguide.phrases import Phrasebook
 from voiceguide.script.model import Breathe, BreathWords, Press, Repeat, Say, Script, Section, Step
 
-__all__ = ["SpokenForms", "script_texts", "spoken_forms"]
+__all__ = ["SpokenForms", "number_texts", "script_texts", "spoken_forms"]
+
+NUMBER_TEXTS_UP_TO = 100
+"""``number_texts`` covers the numbers a session usually says: counts, countdowns, rounds, times' parts."""
 
 
 def _pattern(written: Iterable[str]) -> re.Pattern[str] | None:
@@ -92,6 +96,15 @@ def script_texts(script: Script) -> Iterator[str]:
         elif isinstance(step, Press):
             words = (step.words.press, step.words.release)
             yield from (text for text in (step.point, step.where, step.say, *words) if text)
+
+
+def number_texts(book: Phrasebook) -> Iterator[str]:
+    """The numbers the phrasebook fills in ("twenty", and "Twenty" as it starts "Twenty seconds left.")."""
+    for n in range(NUMBER_TEXTS_UP_TO + 1):
+        for noun in (None, "second", "minute", "hour"):
+            words = book.number(n, noun)
+            yield words
+            yield words[:1].upper() + words[1:]
 
 
 def _words(words: BreathWords | None) -> Iterator[str | None]:

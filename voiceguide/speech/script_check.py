@@ -32,6 +32,7 @@ class CheckedScript:
 def check_script_file(arg: str) -> CheckedScript:
     """Check the script a SCRIPT argument names; ``VoiceguideError`` when it cannot be found or read."""
     from voiceguide.base import SAMPLE_RATE
+    from voiceguide.script.backgrounds import missing_background_files
     from voiceguide.script.limits import estimated_measure
     from voiceguide.script.parse import parse_script, read_source
     from voiceguide.script.shipped import resolve_script, shown_path
@@ -50,6 +51,10 @@ def check_script_file(arg: str) -> CheckedScript:
         length_seconds = Fraction(timeline.length, timeline.sample_rate)
         diagnostics += dropped_warnings(timeline, shown, source)  # at the keys that would make room
         diagnostics += voice_warnings(script, source, shown)
+        missing = missing_background_files(script, source.decode("utf-8", "replace").splitlines())
+        if missing:  # the script is valid, but render and play would refuse it
+            diagnostics = sorted(diagnostics + missing, key=lambda d: (d.position.line, d.position.column))
+            script = None
     return CheckedScript(shown, diagnostics, script, length_seconds)
 
 
