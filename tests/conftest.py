@@ -38,6 +38,9 @@ _run_home: str | None = None
 RUN_CACHE_VARIABLE = "VOICEGUIDE_TEST_RUN_CACHE"
 """Set by the run's first process: pytest-xdist's workers, started after it, share its speech cache."""
 
+RUN_CACHE_MAX_MB = "4096"
+"""The run's cache holds every shipped session's speech with both engines (about 450 MB): under the default
+200 MB cap it evicted clips that later tests synthesized again.  Tests of the cap set their own."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -48,6 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         _run_cache = tempfile.mkdtemp(prefix="voiceguide-test-cache-")
         os.environ["VOICEGUIDE_CACHE_DIR"] = os.environ[RUN_CACHE_VARIABLE] = _run_cache
+    os.environ["VOICEGUIDE_CACHE_MAX_MB"] = RUN_CACHE_MAX_MB
     _run_home = tempfile.mkdtemp(prefix="voiceguide-test-home-")
     if not shared:
         os.environ[LIVE_COUNT_VARIABLE] = os.path.join(_run_home, "live-tests")

@@ -16,7 +16,8 @@ Each test's line holds the CPU (user + system) its worker process used around
 the test, set-up and tear-down included (a module fixture's cost lands on the
 first or last test that uses it), the CPU of the child processes it waited for
 (subprocesses of the command line, PulseAudio servers, recorders), its wall
-time and whether it is live (plays in real time) or uses the engine.
+time, when it started (Unix time: the workers' timelines side by side) and whether it is
+live (plays in real time) or uses the engine.
 """
 
 from __future__ import annotations
@@ -52,13 +53,14 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         yield
         return
     own, children = _cpu()
+    began = time.time()
     start = time.monotonic()
     yield
     wall = time.monotonic() - start
     own_after, children_after = _cpu()
     record = {
         "test": item.nodeid, "cpu": round(own_after - own, 3), "children": round(children_after - children, 3),
-        "wall": round(wall, 3), "live": item.get_closest_marker("live") is not None,
+        "wall": round(wall, 3), "start": round(began, 3), "live": item.get_closest_marker("live") is not None,
         "engine": item.get_closest_marker("engine") is not None,
         "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
     }

@@ -1,13 +1,12 @@
 """Every shipped session places every cue with both engines at every --pace from 0.75 to 2 (spec: Cue placement).
 
-One bank per engine and session (the run's shared speech cache), then one plan
+One bank per engine and session (the run's shared speech cache, where render and plan find it), then one plan
 per pace: the timeline is compiled from the real clips' lengths, as ``plan``
 does.  Skipped with a reason when an engine is missing; a failure under ``CI=true``.
 """
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from voiceguide.errors import EngineError
 from voiceguide.phrases import primary_language
 from voiceguide.script.parse import load_script
 from voiceguide.script.pronounce import spoken_forms
+from voiceguide.speech.clip_cache import default_cache_dir
 from voiceguide.speech.clips import SpeechBank
 from voiceguide.speech.engines import ENGINES, open_synthesizer
 from voiceguide.timeline.compiler import compile_timeline, utterances
@@ -44,7 +44,7 @@ def test_no_shipped_session_drops_a_cue_at_any_pace(engine: str, path: Path) -> 
     except EngineError as error:
         required(f"the {engine} engine: {error.message}")
     try:
-        bank = SpeechBank(synth, Path(os.environ["VOICEGUIDE_CACHE_DIR"]),
+        bank = SpeechBank(synth, default_cache_dir(),
                           spoken=spoken_forms(script.pronounce).spoken)
         print(f"{engine} {path.stem}: synthesizing, then one plan at each pace", flush=True)
         for pace in PACES:

@@ -9,7 +9,6 @@ engine or the extra: skipped with a reason, a failure under ``CI=true``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from voiceguide.script.limits import estimated_measure
 from voiceguide.script.model import Script
 from voiceguide.script.parse import load_script
 from voiceguide.script.pronounce import spoken_forms
+from voiceguide.speech.clip_cache import default_cache_dir
 from voiceguide.speech.clips import SpeechBank
 from voiceguide.speech.engines import ENGINES, open_synthesizer
 from voiceguide.speech.trimming import resample
@@ -80,7 +80,7 @@ def test_each_announcement_is_heard_as_its_side_and_the_points_name(whisper: Any
         for path in ENGLISH_PRESSES:  # the sessions share announcements: each distinct one is heard once
             script = load_script(path)
             assert script.voice.rate == 160
-            bank = SpeechBank(synth, Path(os.environ["VOICEGUIDE_CACHE_DIR"]),
+            bank = SpeechBank(synth, default_cache_dir(),
                               spoken=spoken_forms(script.pronounce).spoken)
             # The announcements' texts do not depend on the speech's lengths: an estimated layout finds them,
             # and only they are synthesized (the placement tests make the rest of the sessions' speech).
