@@ -175,7 +175,8 @@ def test_the_final_check_limits_a_take_whose_peak_near_the_curve_is_over() -> No
     # The check oversamples only around the curve; a peak there over the ceiling must send the take
     # through the limiter, and a take within it must come back untouched.
     from voiceguide.dsp.levelling import _checked
-    from voiceguide.dsp.limiter import db_to_gain, peak_envelope
+    from voiceguide.dsp.limiter import db_to_gain
+    from voiceguide.dsp.peaks import PeakEnvelope
     from voiceguide.true_peak import true_peak
 
     rng = np.random.default_rng(3)
@@ -183,7 +184,34 @@ def test_the_final_check_limits_a_take_whose_peak_near_the_curve_is_over() -> No
     take[10000] = 0.9
     ceiling = db_to_gain(-3.0)
     index = np.arange(9900, 10100)
-    limited = _checked(take, peak_envelope(take, SAMPLE_RATE), (1.0, index), ceiling, SAMPLE_RATE)
+    factor = np.ones(take.size)  # a gain of 1, and a curve of 1 that has not held the peak
+    limited = _checked(take, PeakEnvelope(take, SAMPLE_RATE), (index, factor), ceiling, SAMPLE_RATE)
     assert not np.array_equal(limited, take) and true_peak(limited) <= ceiling
     quiet = take * np.float32(0.5)
-    assert _checked(quiet, peak_envelope(quiet, SAMPLE_RATE), (1.0, index), ceiling, SAMPLE_RATE) is quiet
+    assert _checked(quiet, PeakEnvelope(quiet, SAMPLE_RATE), (index, factor), ceiling, SAMPLE_RATE) is quiet
+
+
+def test_the_envelope_made_exact_where_it_matters_is_the_whole_192_khz_envelope() -> None:
+    # Levelling oversamples to 192 kHz only the samples a gain brings near the target, through soxr's own taps;
+    # those values must be peak_envelope's, and every sample the whole envelope puts near the target must be
+    # among them, on the signals least kind to a coarse grid (white noise, a tone near half the rate, clicks).
+    from voiceguide.dsp.limiter import peak_envelope
+    from voiceguide.dsp.peaks import PeakEnvelope, exact_envelope
+
+    rng = np.random.default_rng(9)
+    t = np.arange(30000) / SAMPLE_RATE
+    signals = {"noise": rng.standard_normal(t.size) * 0.1, "10 kHz": np.sin(2 * np.pi * 10000 * t + 0.3) * 0.5,
+               "clicks": np.where(rng.random(t.size) < 0.01, 0.8, 0.0)}
+    for what, signal in signals.items():
+        audio = signal.astype(np.float32)
+        whole = peak_envelope(audio, SAMPLE_RATE)
+        where = np.sort(rng.choice(audio.size, 500, replace=False))
+        assert np.abs(exact_envelope(audio, where, SAMPLE_RATE) - whole[where]).max() <= 1e-5 * whole.max(), what
+        envelope = PeakEnvelope(audio, SAMPLE_RATE)
+        for gain in (1.0, 2.0, 4.0):
+            target = float(whole.max()) * gain / 1.5  # the loudest peaks 3.5 dB over the target
+            values = envelope.at(gain, target).copy()
+            hot = whole * gain > target
+            assert hot.any() and envelope.exact[hot].all(), what
+            assert np.abs(values[hot] - whole[hot]).max() <= 1e-5 * whole.max(), what
+            assert not (values[~envelope.exact] * gain > target).any(), what

@@ -55,13 +55,15 @@ class Synthesizer(Protocol):
 # The speech bank
 
 
-CACHE_FORMAT_VERSION = 7
+CACHE_FORMAT_VERSION = 8
 """Bumped whenever trimming, normalization or the file layout changes, so old entries are ignored.
 
 4: clips are stored levelled (``levelling.level_clip``: BS.1770 loudness, true-peak ceiling).
 5: true peak measured at 192 kHz, as BS.1770-4 (``voiceguide.true_peak``), not four times 22,050 Hz.
 6: measured by ``audio.lufs`` and limited with numpy's running minimum and mean (the last bits differ).
 7: the limiter's curve made only around the peaks it lowers (the last bits differ).
+8: the 192-kHz envelope computed only where the gain brings it near the ceiling, and a take's loudness
+   estimated, not measured, when the estimate is surely close enough (the last bits differ).
 """
 
 MEMORY_FRAMES = 120 * SAMPLE_RATE

@@ -90,8 +90,8 @@ def prepare_clip(raw: npt.ArrayLike, sample_rate: int, text: str) -> Audio:
     peak = float(magnitude.max())
     if peak < SILENT_PEAK:
         raise EngineError(f"The speech engine produced only silence for {text!r}.")
-    voiced = np.flatnonzero(magnitude > peak * 10.0 ** (TRIM_THRESHOLD_DB / 20.0))
-    audible, last = int(voiced[0]), int(voiced[-1])
+    voiced = magnitude > peak * 10.0 ** (TRIM_THRESHOLD_DB / 20.0)
+    audible, last = int(np.argmax(voiced)), magnitude.size - 1 - int(np.argmax(voiced[::-1]))
     first = _voice_start(magnitude, audible, last)
     clip = audio[first:last + 1] * np.float32(PEAK / peak)
     fade_in = min(FADE_IN_FRAMES, clip.size // 2)
