@@ -9,6 +9,7 @@ lengths of earlier sleeps, so fixed cues cannot drift.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 
@@ -143,6 +144,7 @@ class _Compiler:
         self.rate = sample_rate
         self.section: str | None = None
         self.phrases: Phrasebook = script_phrasebook(script)
+        self._say = functools.cache(self.phrases.say)  # a session says the same counts hundreds of times
         self.forms: SpokenForms = spoken_forms(script.pronounce)
         self._label: str | None = None  # of the step being laid out: its own, else its repeat's
         self._outer_label: str | None = None  # of the repeats around it
@@ -221,7 +223,7 @@ class _Compiler:
         for round_number in range(1, step.times + 1):
             if step.announce:
                 self._label = label
-                cue = self.speech(t, "round", self.phrases.say("round", round=round_number, rounds=step.times))
+                cue = self.speech(t, "round", self._say("round", round=round_number, rounds=step.times))
                 end = cue.end + self.fixed(ROUND_GAP)
                 yield self._plan(path, "round", t, end, label, [cue])
                 t = end
@@ -272,7 +274,7 @@ class _Compiler:
                     whole = 1
                     while whole < paced_length:
                         cues.append(self.speech(start + whole * self.rate, "count",
-                                                self.phrases.say("count", n=whole + 1)))
+                                                self._say("count", n=whole + 1)))
                         whole += 1
             k += 1
         return cues
@@ -280,11 +282,11 @@ class _Compiler:
     def _breath_words(self, name: str, words: BreathWords) -> tuple[str, str | None]:
         """A breathing cue's words and short form (or None); the step's own words take only its own short form."""
         word, short = getattr(words, name), getattr(words.short, name) if words.short is not None else None
-        text = cue_text(word) if word is not None else self.phrases.say(name)
+        text = cue_text(word) if word is not None else self._say(name)
         if short is not None:
             short = cue_text(short)
         elif word is None:  # the phrasebook's short form could contradict the step's own words
-            short = self.phrases.say(f"{name}_short")
+            short = self._say(f"{name}_short")
         return text, (short if short != text else None)
 
     def _breathe(self, step: Breathe, path: str, t: int) -> StepPlan:
@@ -309,7 +311,7 @@ class _Compiler:
         cues: list[Cue] = []
         dropped: list[DroppedCue] = []
         for side in sides:
-            parts = [self.phrases.say(f"{side}_side") if side else "", cue_text(step.point or ""),
+            parts = [self._say(f"{side}_side") if side else "", cue_text(step.point or ""),
                      cue_text(step.where or "")]
             announcement = " ".join(p for p in parts if p)
             if announcement:
@@ -331,8 +333,8 @@ class _Compiler:
 
     def _hold_cues(self, step: Press, side: str | None, tp: int, release_at: int) -> list[Cue]:
         words = step.words
-        press_text = cue_text(words.press) if words.press is not None else self.phrases.say("press")
-        release_text = cue_text(words.release) if words.release is not None else self.phrases.say("release")
+        press_text = cue_text(words.press) if words.press is not None else self._say("press")
+        release_text = cue_text(words.release) if words.release is not None else self._say("release")
         press = self.speech(tp, "press", press_text, side)
         cues = [press, self.speech(release_at, "release", release_text, side)]
         spoken_until = press.end
@@ -348,12 +350,12 @@ class _Compiler:
                 cues.append(self.speech(at, "remaining", self.phrases.time_left(left), side))
                 n += 1
         if step.halfway:
-            cues.append(self.speech(tp + self.paced(step.hold / 2), "halfway", self.phrases.say("halfway"), side))
+            cues.append(self.speech(tp + self.paced(step.hold / 2), "halfway", self._say("halfway"), side))
         breathe_until = release_at
         for n in range(step.countdown, 0, -1):
             at = release_at - n * self.rate
             if at > tp:
-                cues.append(self.speech(at, "countdown", self.phrases.say("countdown", n=n), side))
+                cues.append(self.speech(at, "countdown", self._say("countdown", n=n), side))
                 breathe_until = min(breathe_until, at)
         if step.breathe is not None:
             # Breathing is cued until a second before the countdown (its numbers count the last seconds),
