@@ -62,8 +62,7 @@ SECTION_GAP = Fraction(1)
 ROUND_GAP = Fraction(1, 2)
 BREATHE_SAY_GAP = Fraction(1, 2)
 
-PANNED_CUES = frozenset({"announce", "press", "remaining", "countdown", "release"})
-"""The cues of a press's side that come from that side (the spec's list); the rest of the hold is centred."""
+PANNED_CUES = frozenset({"announce", "press", "remaining", "countdown", "release"})  # a side's (spec), the rest centred
 
 
 def cue_text(words: str) -> str:
