@@ -101,6 +101,19 @@ def test_a_missing_background_file_is_an_error_at_its_place_in_check_plan_and_re
     assert "sea.ogg is not a file" in run_cli("check", str(script)).stderr
 
 
+@pytest.mark.parametrize(("sound", "message"), [
+    ("nope", "--background 'nope' is neither a built-in sound nor an audio file"),
+    ("nope.ogg", "the background file "),
+])  # fmt: skip
+def test_plan_refuses_a_background_option_that_render_would_refuse(tmp_path: Path, sound: str, message: str) -> None:
+    """The command line: options that change the sound are accepted (and refused) by plan as by render."""
+    script = _script(tmp_path, SIDES)
+    for command in (("plan", "--json"), ("render", "-o", str(tmp_path / "out.wav"))):
+        result = run_cli(command[0], str(script), *command[1:], "--background", sound)
+        assert (result.exit_status, result.stdout) == (2, ""), (command, result.stderr)
+        assert message in result.stderr, (command, result.stderr)
+
+
 def test_a_spoken_form_of_a_number_word_the_phrasebook_says_is_no_unused_key(tmp_path: Path) -> None:
     """Spoken forms: "a key that never occurs is a warning" - and one that occurs, in a filled phrase, is not."""
     script = _script(tmp_path, "voiceguide: 1\ntitle: T\npronounce: {Twenty: Two-zero, Nowhere: x}\n"
