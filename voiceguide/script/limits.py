@@ -269,7 +269,13 @@ def _messages(estimate: Estimate, subject: str) -> list[tuple[str, str]]:
 
 def _hours(seconds: float) -> str:
     hours = seconds / 3600
-    return f"{math.floor(hours):,} h" if hours >= 1000 else f"{float(hours):.1f} h"
+    if hours >= 1000:
+        return f"{math.floor(hours):,} h"
+    if f"{float(hours):.1f}" != "24.0" or seconds <= 24 * 3600:
+        return f"{float(hours):.1f} h"
+    # Just over the limit: "24.0 h" would read as within it.
+    minutes, secs = divmod(math.ceil(seconds) - 24 * 3600, 60)
+    return f"24 h {minutes} min {secs} s"
 
 
 def _estimate(script: Script) -> tuple[_Estimator, Estimate]:
