@@ -53,7 +53,7 @@ __all__ = [
     "Estimate",
     "LimitProblem",
     "check_limits",
-    "estimate_session",
+    "estimate_session", "hours_text",
     "estimated_measure",
     "speech_seconds",
 ]
@@ -259,7 +259,7 @@ def _messages(estimate: Estimate, subject: str) -> list[tuple[str, str]]:
     """(limit, message) for each limit the estimate exceeds."""
     messages = []
     if estimate.too_long:
-        messages.append(("length", f"{subject} would last about {_hours(estimate.seconds)}; "
+        messages.append(("length", f"{subject} would last about {hours_text(estimate.seconds)}; "
                                    f"a session may last at most {MAX_SESSION_SECONDS // 3600} h"))
     if estimate.too_many_events:
         messages.append(("events", f"{subject} would produce {estimate.events:,} events (cues, speech and tones); "
@@ -267,7 +267,8 @@ def _messages(estimate: Estimate, subject: str) -> list[tuple[str, str]]:
     return messages
 
 
-def _hours(seconds: float) -> str:
+def hours_text(seconds: float) -> str:
+    """A session's length in a limit's message: "416.7 h", "1,234 h", and to the second just over 24 h."""
     hours = seconds / 3600
     if hours >= 1000:
         return f"{math.floor(hours):,} h"
