@@ -101,6 +101,19 @@ def test_a_missing_background_file_is_an_error_at_its_place_in_check_plan_and_re
     assert "sea.ogg is not a file" in run_cli("check", str(script)).stderr
 
 
+@pytest.mark.parametrize(("sound", "message"), [
+    ("nope", "--background 'nope' is neither a built-in sound nor an audio file"),
+    ("nope.ogg", "the background file "),
+])  # fmt: skip
+def test_plan_refuses_a_background_option_that_render_would_refuse(tmp_path: Path, sound: str, message: str) -> None:
+    """The command line: options that change the sound are accepted (and refused) by plan as by render."""
+    script = _script(tmp_path, SIDES)
+    for command in (("plan", "--json"), ("render", "-o", str(tmp_path / "out.wav"))):
+        result = run_cli(command[0], str(script), *command[1:], "--background", sound)
+        assert (result.exit_status, result.stdout) == (2, ""), (command, result.stderr)
+        assert message in result.stderr, (command, result.stderr)
+
+
 def test_a_spoken_form_of_a_number_word_the_phrasebook_says_is_no_unused_key(tmp_path: Path) -> None:
     """Spoken forms: "a key that never occurs is a warning" - and one that occurs, in a filled phrase, is not."""
     script = _script(tmp_path, "voiceguide: 1\ntitle: T\npronounce: {Twenty: Two-zero, Nowhere: x}\n"
@@ -110,3 +123,79 @@ def test_a_spoken_form_of_a_number_word_the_phrasebook_says_is_no_unused_key(tmp
     assert result.exit_status == 0
     assert [line.split(": warning: ")[1][:30] for line in result.stderr_lines if ": warning: " in line] == [
         "pronounce: 'Nowhere' occurs in"]
+
+
+# -- Timing rules, from the plan (t and duration exact to the sample) ------------------------------
+
+TIMING = """\
+voiceguide: 1
+title: Timing
+steps:
+  - say: Settle in.
+    pause: 1.5s
+  - breathe: {inhale: 3, hold: 1, exhale: "4s", rest: 0, for: "0.5m", say: Follow the voice}
+  - press: {point: GB30, side: both, hold: 24s, prepare: 2, cue_every: 10s, halfway: true, countdown: 3,
+            say: Press firmly, breathe: {inhale: 4, exhale: 4}, rest: "1500ms"}
+  - chime: 2
+"""
+
+
+def _frames(seconds: float) -> int:
+    return round(seconds * RATE)
+
+
+@pytest.mark.parametrize("pace", [1.0, 1.5])
+def test_the_spec_timing_rules_hold_in_the_plan(tmp_path: Path, pace: float) -> None:
+    """Steps: say/pause, breathe (floor(for / C) cycles, each phase at T0 + k·C + ...), press (Tp, release at
+    Tp + hold, time left at Tp + hold - n·cue_every, halfway at hold/2, countdown at Tp + hold - n,
+    breathing from Tp + whole seconds), chime; --pace stretches the script's durations, not counts."""
+    plan = _plan(_script(tmp_path, TIMING), "--pace", str(pace))
+    events = plan["events"]
+    at = {(e["step"], e["cue"], e["side"], n): _frames(e["t"]) for n, e in _numbered(events)}
+    start = {e["cue"]: e for e in events if e["step"] == "1"}
+    # say: the speech, then its pause; the breathe step starts there (its say, then 0.5 s, then the cycles).
+    say_end = _frames(start["say"]["t"] + start["say"]["duration"]) + _frames(1.5 * pace)
+    breathe_say = next(e for e in events if e["step"] == "2" and e["cue"] == "say")
+    assert _frames(breathe_say["t"]) == say_end
+    t0 = at[("2", "inhale", None, 0)]
+    cycle = _frames(8 * pace)
+    assert [k for k in at if k[:2] == ("2", "inhale")] == [("2", "inhale", None, n) for n in range(3)]  # 30/8 -> 3
+    for k in range(3):
+        assert at[("2", "inhale", None, k)] == t0 + k * cycle
+        assert at[("2", "hold", None, k)] == t0 + k * cycle + _frames(3 * pace)
+        assert at[("2", "exhale", None, k)] == t0 + k * cycle + _frames(4 * pace)
+    assert ("2", "rest", None, 0) not in at  # a phase of zero length has no cue
+    hold = _frames(24 * pace)
+    for side in ("left", "right"):
+        tp = at[("3", "press", side, 0)]
+        assert at[("3", "release", side, 0)] == tp + hold
+        remaining = sorted(t for (step, cue, s, _), t in at.items() if (step, cue, s) == ("3", "remaining", side))
+        moved = {e["t"]: e.get("moved", 0.0) for e in events if e["cue"] == "remaining" and e["side"] == side}
+        assert [t - _frames(moved[round(t / RATE, 6)]) for t in remaining] == pytest.approx(
+            [tp + hold - _frames(20 * pace), tp + hold - _frames(10 * pace)], abs=1)
+        halfway = next(e for e in events if e["cue"] == "halfway" and e["side"] == side)
+        assert _frames(halfway["t"] - halfway.get("moved", 0.0)) == pytest.approx(tp + hold // 2, abs=1)
+        countdown = sorted(t for (step, cue, s, _), t in at.items() if (step, cue, s) == ("3", "countdown", side))
+        assert countdown == [tp + hold - n * RATE for n in (3, 2, 1)]  # real seconds, never paced
+        say = next(e for e in events if e["step"] == "3" and e["cue"] == "say" and e["side"] == side)
+        spoken = _frames(say["t"] + say["duration"]) - tp
+        tb = tp + -(-spoken // RATE) * RATE  # the smallest whole number of seconds
+        assert at[("3", "inhale", side, 0)] == tb
+    right_announce = next(e for e in events if e["cue"] == "announce" and e["side"] == "right")
+    left_release = next(e for e in events if e["cue"] == "release" and e["side"] == "left")
+    assert _frames(right_announce["t"]) == _frames(left_release["t"] + left_release["duration"]) + _frames(1.5 * pace)
+    chimes = [e for e in events if e["cue"] == "chime"]
+    assert [e["kind"] for e in chimes] == ["tone", "tone"] and chimes[1]["t"] > chimes[0]["t"]
+    assert plan["duration"] == pytest.approx(chimes[-1]["t"] + chimes[-1]["duration"], abs=1 / RATE)
+    assert [e["t"] for e in events] == sorted(e["t"] for e in events)
+
+
+def _numbered(events: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """Each event with its number among the events of its step, cue and side (the k-th inhale, ...)."""
+    counts: dict[tuple[str, str, str | None], int] = {}
+    numbered = []
+    for event in events:
+        key = (event["step"], event["cue"], event["side"])
+        numbered.append((counts.get(key, 0), event))
+        counts[key] = counts.get(key, 0) + 1
+    return numbered

@@ -129,7 +129,7 @@ def test_within_the_limits_no_problem() -> None:
 def test_over_a_limit_at_the_top_level() -> None:
     problems = check_limits(session(Pause(Fraction(23 * 3600), HERE), Pause(Fraction(3600), HERE)))
     assert [problem.message for problem in problems] == [
-        "the session would last about 24.0 h; a session may last at most 24 h"
+        "the session would last about 24 h 0 min 1 s; a session may last at most 24 h"  # not "24.0 h"
     ]
     events = Breathe(BreathPattern(Fraction(1, 1000), Fraction(1, 1000)), HERE, cycles=MAX_EVENTS // 2)
     (problem,) = check_limits(session(events))  # 100,000 cues and the title

@@ -58,6 +58,7 @@ def test_background_false_turns_the_background_off(tmp_path: Path) -> None:
     ("[play]\nengine = 'festival'\n", "play.engine must be one of 'pyttsx3', 'hibari'"),
     ("[play]\ncautions = 'no'\n", "play.cautions must be true or false"),
     ("[play]\nbackground = true\n", "play.background must be false or a sound"),
+    ("[play]\nbackground = 'rian'\n", "play.background must be false or a sound's name"),
     ("[play]\nlisten = 1\n", "play.listen must be true or false, not 1"),
     ("[render]\nformat = 'aiff'\n", "render.format must be one of 'opus'"),
     ("[render]\nloudness = -5\n", "render.loudness must be a number of LUFS from -40 to -12"),

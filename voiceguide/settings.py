@@ -88,9 +88,14 @@ def _device(value: object) -> str:
 
 
 def _background(value: object) -> str | None:
+    from pathlib import PurePath
+
+    from voiceguide.script.vocabulary import BACKGROUND_FILE_TYPES, BACKGROUND_SOUNDS
+
     if value is False:
         return None
-    if isinstance(value, str) and value.strip() and len(value) <= 1000:
+    if isinstance(value, str) and value.strip() and len(value) <= 1000 and (
+            value in BACKGROUND_SOUNDS or PurePath(value).suffix.lower() in BACKGROUND_FILE_TYPES):
         return value
     raise ValueError("must be false or a sound's name (see 'voiceguide sounds') or an audio file's path")
 

@@ -48,6 +48,8 @@ def load_session(session: SessionOptions) -> Script:
         script = load_script(path, display_path=shown)
         if options.background is None and not options.no_background:  # else the script's sounds are not played
             _refuse_missing_background_files(script, path, shown)
+    if options.background is not None and not options.no_background:
+        _refuse_missing_background_option(options)
     if options.pace > 1:
         # Speech is not stretched, so this errs on the long side near the limit.
         hours = estimate_session(script).seconds * float(options.pace) / 3600
@@ -66,6 +68,18 @@ def _refuse_missing_background_files(script: Script, path: str | os.PathLike[str
     if missing_background_files(script):
         lines = read_source(path, shown).decode("utf-8", "replace").splitlines()  # for the source line shown
         raise ScriptError(missing_background_files(script, lines))
+
+
+def _refuse_missing_background_option(options: SoundOptions) -> None:
+    """``--background`` names a built-in sound or an existing file (``UsageError`` otherwise), as ``render`` needs."""
+    from pathlib import Path
+
+    from voiceguide.audio.soundstage import background_choice
+
+    chosen = background_choice(options).sound
+    if chosen is not None and not chosen.builtin and not Path(chosen.sound).is_file():
+        raise UsageError(f"the background file {chosen.sound} does not exist",
+                         hint="give its path from the current folder, or a built-in sound ('voiceguide sounds')")
 
 
 @dataclass(frozen=True)

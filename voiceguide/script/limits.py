@@ -53,7 +53,7 @@ __all__ = [
     "Estimate",
     "LimitProblem",
     "check_limits",
-    "estimate_session",
+    "estimate_session", "hours_text",
     "estimated_measure",
     "speech_seconds",
 ]
@@ -259,7 +259,7 @@ def _messages(estimate: Estimate, subject: str) -> list[tuple[str, str]]:
     """(limit, message) for each limit the estimate exceeds."""
     messages = []
     if estimate.too_long:
-        messages.append(("length", f"{subject} would last about {_hours(estimate.seconds)}; "
+        messages.append(("length", f"{subject} would last about {hours_text(estimate.seconds)}; "
                                    f"a session may last at most {MAX_SESSION_SECONDS // 3600} h"))
     if estimate.too_many_events:
         messages.append(("events", f"{subject} would produce {estimate.events:,} events (cues, speech and tones); "
@@ -267,9 +267,16 @@ def _messages(estimate: Estimate, subject: str) -> list[tuple[str, str]]:
     return messages
 
 
-def _hours(seconds: float) -> str:
+def hours_text(seconds: float) -> str:
+    """A session's length in a limit's message: "416.7 h", "1,234 h", and to the second just over 24 h."""
     hours = seconds / 3600
-    return f"{math.floor(hours):,} h" if hours >= 1000 else f"{float(hours):.1f} h"
+    if hours >= 1000:
+        return f"{math.floor(hours):,} h"
+    if f"{float(hours):.1f}" != "24.0" or seconds <= 24 * 3600:
+        return f"{float(hours):.1f} h"
+    # Just over the limit: "24.0 h" would read as within it.
+    minutes, secs = divmod(math.ceil(seconds) - 24 * 3600, 60)
+    return f"24 h {minutes} min {secs} s"
 
 
 def _estimate(script: Script) -> tuple[_Estimator, Estimate]:

@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from voiceguide.errors import Diagnostic, ScriptError
+from voiceguide.script.limits import hours_text
 from voiceguide.script.model import MAX_SESSION_SECONDS, Script
 from voiceguide.timeline.layout import StepPlan, Timeline
 
 
 def too_long_error(script: Script, length_frames: int, sample_rate: int, *, at_least: bool = False) -> ScriptError:
     """The error for a session whose laid-out length passes ``MAX_SESSION_SECONDS``."""
-    hours = length_frames / sample_rate / 3600
-    shown = f"{hours:,.0f} h" if hours >= 1000 else f"{hours:.1f} h"
+    shown = hours_text(length_frames / sample_rate)
     lasts = "would last more than" if at_least else "would last"
     message = (f"with its speech synthesized the session {lasts} {shown}; a session may last at most "
                f"{MAX_SESSION_SECONDS // 3600} h (some text takes longer to say than its words suggest)")
