@@ -74,6 +74,29 @@ warm one ~10 MB lower, and the mixers' own caches (a minute each) still hold the
 clips in use."""
 
 
+def _batches(count: int, batch: int, least: int = 4) -> list[tuple[int, int]]:
+    """``[start, stop)`` of each batch of ``count`` texts: up to ``batch`` at a time, fewer at both ends.
+
+    The engine speaks a batch while the last one is levelled; the first batch is spoken with nothing to
+    level beside it, and the last levelled with nothing to speak, so those two are small: ``least``, then
+    doubling up to ``batch``, and halving again over the last ones.
+    """
+    sizes: list[int] = []
+    size, left = least, count
+    while left > 0:
+        size = min(size, batch)
+        # Halve towards the end, so that the last batch is small too.
+        while size > least and left < 2 * size:
+            size //= 2
+        sizes.append(min(size, left))
+        left -= sizes[-1]
+        size *= 2
+    edges = [0]
+    for size in sizes:
+        edges.append(edges[-1] + size)
+    return list(zip(edges, edges[1:], strict=False))
+
+
 class _Pending:
     """A clip being made by one thread, which others wait for instead of making it again."""
 
@@ -162,12 +185,13 @@ class SpeechBank:
         A text whose entry on disk looks whole is not read: its header gives its
         length (``measure``) and digest, and its samples are read and checked when
         they are first asked for (a warm render then reads each clip once, as it
-        mixes).  The other texts are loaded from disk or synthesized ``batch`` at a
-        time (through ``synthesize_many`` when the synthesizer has it), so a
-        reader waiting on an early text gets it before the later ones are done.  A batch is
-        synthesized on a thread of its own while the one before it is levelled
-        and stored here: the engine (another process) and the levelling run at
-        once.  ``progress`` is called with (distinct texts done, distinct texts in
+        mixes).  The other texts are loaded from disk or synthesized up to ``batch``
+        at a time (through ``synthesize_many`` when the synthesizer has it), so a
+        reader waiting on an early text gets it before the later ones are done.  A
+        batch is synthesized on a thread of its own while the one before it is
+        levelled and stored here: the engine (another process) and the levelling
+        run at once; the first and last batches are small (``_batches``), since
+        nothing runs beside them.  ``progress`` is called with (distinct texts done, distinct texts in
         all) after each batch.
         """
         order = [text for text in dict.fromkeys(map(self._spoken, texts) if self._spoken is not None else texts)
@@ -175,10 +199,10 @@ class SpeechBank:
         claimed: list[tuple[str, _Pending]] = []  # failed together on any error (finished ones are left alone)
         waiting: tuple[list[tuple[str, _Pending]], Synthesis] | None = None
         try:
-            for start in range(0, len(order), batch):
+            for start, stop in _batches(len(order), batch):
                 if progress is not None:
                     progress(start, len(order))
-                missing = self._load_batch(order[start:start + batch], claimed)
+                missing = self._load_batch(order[start:stop], claimed)
                 if not missing:
                     if waiting is not None:  # no reason to keep its readers waiting
                         self._complete(waiting[0], waiting[1].result())
