@@ -30,7 +30,7 @@ from voiceguide.speech.clip_cache import (
     read_entry,
     trim_cache,
 )
-from voiceguide.speech.synthesis_thread import Synthesis
+from voiceguide.speech.synthesis_thread import Synthesis, batches
 from voiceguide.speech.trimming import level_speech, prepare_clip
 
 
@@ -72,29 +72,6 @@ MEMORY_FRAMES = 120 * SAMPLE_RATE
 It was 5 minutes; with 2, a cold 1-h render peaks ~5-10 MB lower (under 100 MB) and a
 warm one ~10 MB lower, and the mixers' own caches (a minute each) still hold the
 clips in use."""
-
-
-def _batches(count: int, batch: int, least: int = 4) -> list[tuple[int, int]]:
-    """``[start, stop)`` of each batch of ``count`` texts: up to ``batch`` at a time, fewer at both ends.
-
-    The engine speaks a batch while the last one is levelled; the first batch is spoken with nothing to
-    level beside it, and the last levelled with nothing to speak, so those two are small: ``least``, then
-    doubling up to ``batch``, and halving again over the last ones.
-    """
-    sizes: list[int] = []
-    size, left = least, count
-    while left > 0:
-        size = min(size, batch)
-        # Halve towards the end, so that the last batch is small too.
-        while size > least and left < 2 * size:
-            size //= 2
-        sizes.append(min(size, left))
-        left -= sizes[-1]
-        size *= 2
-    edges = [0]
-    for size in sizes:
-        edges.append(edges[-1] + size)
-    return list(zip(edges, edges[1:], strict=False))
 
 
 class _Pending:
@@ -190,7 +167,7 @@ class SpeechBank:
         reader waiting on an early text gets it before the later ones are done.  A
         batch is synthesized on a thread of its own while the one before it is
         levelled and stored here: the engine (another process) and the levelling
-        run at once; the first and last batches are small (``_batches``), since
+        run at once; the first and last batches are small (``batches``), since
         nothing runs beside them.  ``progress`` is called with (distinct texts done, distinct texts in
         all) after each batch.
         """
@@ -199,7 +176,7 @@ class SpeechBank:
         claimed: list[tuple[str, _Pending]] = []  # failed together on any error (finished ones are left alone)
         waiting: tuple[list[tuple[str, _Pending]], Synthesis] | None = None
         try:
-            for start, stop in _batches(len(order), batch):
+            for start, stop in batches(len(order), batch):
                 if progress is not None:
                     progress(start, len(order))
                 missing = self._load_batch(order[start:stop], claimed)
