@@ -107,13 +107,16 @@ def limiter_curve(
     gathered = np.concatenate([scaled[low:high] for low, high in stretches]).astype(np.float64)
     need = np.minimum(1.0, target / np.maximum(gathered, 1e-12))
     smooth = np.minimum(running_mean(running_min(need, half), half), 1.0)
-    index, curve, offset = [], [], 0
+    # What is kept of each stretch, as a mask over the gathered samples and their places in the clip.
+    kept = np.zeros(smooth.size, dtype=bool)
+    places = np.empty(smooth.size, dtype=np.int64)
+    offset = 0
     for (low, high), first, last in zip(stretches, firsts, lasts, strict=True):
         keep_low, keep_high = max(0, first - 2 * half), min(size, last + 2 * half + 1)
-        index.append(np.arange(keep_low, keep_high))
-        curve.append(smooth[offset + keep_low - low : offset + keep_high - low])
+        kept[offset + keep_low - low : offset + keep_high - low] = True
+        places[offset : offset + high - low] = np.arange(low, high)
         offset += high - low
-    return np.concatenate(index), np.concatenate(curve)
+    return places[kept], smooth[kept]
 
 
 def _edge_padded(values: npt.NDArray[np.float64], half: int, extra: int = 0) -> npt.NDArray[np.float64]:
@@ -147,8 +150,12 @@ def running_mean(values: npt.NDArray[np.float64], half: int) -> npt.NDArray[np.f
     if values.size == 0:
         empty: npt.NDArray[np.float64] = values.copy()
         return empty
-    sums = np.concatenate([[0.0], np.cumsum(_edge_padded(values, half))])
-    result: npt.NDArray[np.float64] = (sums[width:] - sums[:-width]) / width
+    padded = _edge_padded(values, half)
+    sums = np.empty(padded.size + 1)
+    sums[0] = 0.0
+    np.cumsum(padded, out=sums[1:])
+    result: npt.NDArray[np.float64] = np.subtract(sums[width:], sums[:-width])
+    result /= width
     return result
 
 

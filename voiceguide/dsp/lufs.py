@@ -101,7 +101,8 @@ def _transform_size(minimum: int) -> int:
 def k_weighted(audio: npt.ArrayLike, rate: float) -> npt.NDArray[np.float64]:
     """``audio`` through the K-weighting filter (zero initial state), float64, the same length."""
     samples = np.asarray(audio, dtype=np.float64)
-    return np.concatenate(list(_k_weighted_pieces(samples, rate))) if samples.size else samples
+    pieces = list(_k_weighted_pieces(samples, rate)) if samples.size else [samples]
+    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)  # a clip is one piece: no copy
 
 
 def _k_weighted_pieces(samples: npt.NDArray[np.float64], rate: float) -> Iterator[npt.NDArray[np.float64]]:
@@ -164,13 +165,18 @@ def _edge_energy(pieces: Iterable[npt.NDArray[np.float64]], edges: npt.NDArray[n
     Summed segment by segment (``np.add.reduceat``), then accumulated over the few
     segments only: no running sum over every sample.
     """
+    return _summed_before((piece * piece for piece in pieces), edges)
+
+
+def _summed_before(pieces: Iterable[npt.NDArray[np.float64]], edges: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """The sum of a signal (given in consecutive ``pieces``) before each of the sorted ``edges``."""
     segments = np.zeros(edges.size + 1)  # [0, e0), [e0, e1), ..., and after the last edge (never used)
     offset = 0
     for piece in pieces:
         inside = edges[(edges > offset) & (edges < offset + piece.size)] - offset
         cuts = np.concatenate([[0], inside])
         # Each sum runs from its cut to the next (or the piece's end), within one segment.
-        segments[np.searchsorted(edges, cuts + offset, side="right")] += np.add.reduceat(piece * piece, cuts)
+        segments[np.searchsorted(edges, cuts + offset, side="right")] += np.add.reduceat(piece, cuts)
         offset += piece.size
     return np.cumsum(segments[:-1])
 
@@ -237,7 +243,7 @@ class CurvedLoudness:
     def __init__(self, weighted: npt.NDArray[np.float64], rate: float, block_seconds: float = 0.4) -> None:
         self.squares = weighted * weighted
         self.edges, self.where = _block_edges(weighted.size, rate, block_seconds)
-        self.energy = _edge_energy([weighted], self.edges)
+        self.energy = _summed_before([self.squares], self.edges)
         self.block_frames = block_seconds * rate
 
     def estimate(self, gain: float = 1.0, index: npt.NDArray[np.int64] | None = None,

@@ -30,7 +30,7 @@ from voiceguide.speech.clip_cache import (
     read_entry,
     trim_cache,
 )
-from voiceguide.speech.synthesis_thread import Synthesis
+from voiceguide.speech.synthesis_thread import Synthesis, batches
 from voiceguide.speech.trimming import level_speech, prepare_clip
 
 
@@ -162,12 +162,13 @@ class SpeechBank:
         A text whose entry on disk looks whole is not read: its header gives its
         length (``measure``) and digest, and its samples are read and checked when
         they are first asked for (a warm render then reads each clip once, as it
-        mixes).  The other texts are loaded from disk or synthesized ``batch`` at a
-        time (through ``synthesize_many`` when the synthesizer has it), so a
-        reader waiting on an early text gets it before the later ones are done.  A batch is
-        synthesized on a thread of its own while the one before it is levelled
-        and stored here: the engine (another process) and the levelling run at
-        once.  ``progress`` is called with (distinct texts done, distinct texts in
+        mixes).  The other texts are loaded from disk or synthesized up to ``batch``
+        at a time (through ``synthesize_many`` when the synthesizer has it), so a
+        reader waiting on an early text gets it before the later ones are done.  A
+        batch is synthesized on a thread of its own while the one before it is
+        levelled and stored here: the engine (another process) and the levelling
+        run at once; the first and last batches are small (``batches``), since
+        nothing runs beside them.  ``progress`` is called with (distinct texts done, distinct texts in
         all) after each batch.
         """
         order = [text for text in dict.fromkeys(map(self._spoken, texts) if self._spoken is not None else texts)
@@ -175,10 +176,10 @@ class SpeechBank:
         claimed: list[tuple[str, _Pending]] = []  # failed together on any error (finished ones are left alone)
         waiting: tuple[list[tuple[str, _Pending]], Synthesis] | None = None
         try:
-            for start in range(0, len(order), batch):
+            for start, stop in batches(len(order), batch):
                 if progress is not None:
                     progress(start, len(order))
-                missing = self._load_batch(order[start:start + batch], claimed)
+                missing = self._load_batch(order[start:stop], claimed)
                 if not missing:
                     if waiting is not None:  # no reason to keep its readers waiting
                         self._complete(waiting[0], waiting[1].result())

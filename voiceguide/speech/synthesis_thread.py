@@ -1,4 +1,5 @@
-"""One batch of speech synthesized on a thread of its own, so the speech bank can level the last one meanwhile."""
+"""One batch of speech synthesized on a thread of its own, so the speech bank can level the last one meanwhile;
+and the sizes of those batches."""
 
 from __future__ import annotations
 
@@ -33,3 +34,26 @@ class Synthesis:
             raise self._error
         assert self._audio is not None
         return self._audio
+
+
+def batches(count: int, batch: int, least: int = 4) -> list[tuple[int, int]]:
+    """``[start, stop)`` of each batch of ``count`` texts: up to ``batch`` at a time, fewer at both ends.
+
+    The engine speaks a batch while the last one is levelled; the first batch is spoken with nothing to
+    level beside it, and the last levelled with nothing to speak, so those two are small: ``least``, then
+    doubling up to ``batch``, and halving again over the last ones.
+    """
+    sizes: list[int] = []
+    size, left = least, count
+    while left > 0:
+        size = min(size, batch)
+        # Halve towards the end, so that the last batch is small too.
+        while size > least and left < 2 * size:
+            size //= 2
+        sizes.append(min(size, left))
+        left -= sizes[-1]
+        size *= 2
+    edges = [0]
+    for size in sizes:
+        edges.append(edges[-1] + size)
+    return list(zip(edges, edges[1:], strict=False))
