@@ -278,12 +278,13 @@ class _Compiler:
         return cues
 
     def _breath_words(self, name: str, words: BreathWords) -> tuple[str, str | None]:
-        """A breathing cue's words and short form (or None); the step's own words take only its own short form."""
+        """A breathing cue's words and short form (or None); a phase given other words (``rest: Hold``)
+        takes only its own short form: the phrasebook's would contradict them."""
         word, short = getattr(words, name), getattr(words.short, name) if words.short is not None else None
         text = cue_text(word) if word is not None else self.phrases.say(name)
         if short is not None:
             short = cue_text(short)
-        elif word is None:  # the phrasebook's short form could contradict the step's own words
+        elif word is None or self.phrases.begins(word, name):
             short = self.phrases.say(f"{name}_short")
         return text, (short if short != text else None)
 
