@@ -99,6 +99,8 @@ def test_a_missing_background_file_is_an_error_at_its_place_in_check_plan_and_re
     assert run_cli("plan", str(script), "--no-background").exit_status == 0  # the file is not played then
     (tmp_path / "sea.ogg").mkdir()
     assert "sea.ogg is not a file" in run_cli("check", str(script)).stderr
+    script.write_text("voiceguide: 1\ntitle: Bed\nbackground: {level: -30dB, sound: rain.wav}\nsteps: [Hi.]\n")
+    assert run_cli("check", str(script)).stderr.startswith(f"{script}:3:35: error: the background file rain.wav")
 
 
 @pytest.mark.parametrize(("sound", "message"), [
