@@ -99,6 +99,8 @@ def test_a_missing_background_file_is_an_error_at_its_place_in_check_plan_and_re
     assert run_cli("plan", str(script), "--no-background").exit_status == 0  # the file is not played then
     (tmp_path / "sea.ogg").mkdir()
     assert "sea.ogg is not a file" in run_cli("check", str(script)).stderr
+    script.write_text("voiceguide: 1\ntitle: Bed\nbackground: {level: -30dB, sound: rain.wav}\nsteps: [Hi.]\n")
+    assert run_cli("check", str(script)).stderr.startswith(f"{script}:3:35: error: the background file rain.wav")
 
 
 @pytest.mark.parametrize(("sound", "message"), [
@@ -199,3 +201,16 @@ def _numbered(events: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
         numbered.append((counts.get(key, 0), event))
         counts[key] = counts.get(key, 0) + 1
     return numbered
+
+
+def test_a_breathing_cue_with_the_steps_own_long_words_takes_the_short_form_instead_of_being_dropped(
+        tmp_path: Path) -> None:
+    """Cue placement, rule 2: a breathing cue whose words would not end in time is said in its short form
+    (rule 4: only a cue that fits nowhere is dropped); words of another kind keep only their own short form."""
+    script = _script(tmp_path, "voiceguide: 1\ntitle: W\nsteps:\n  - breathe: {inhale: 1, hold: 0.5, exhale: 2, "
+                               "rest: 0.5, cycles: 1, words: {inhale: Breathe in slowly through the nose, "
+                               "hold: Hold it there for me, rest: Hold}}\n")
+    result = run_cli("plan", str(script), "--json")
+    assert result.exit_status == 0 and "dropped" not in result.stderr, result.stderr
+    cues = {e["cue"]: e["text"] for e in json.loads(result.stdout)["events"]}
+    assert (cues["inhale"], cues["hold"], cues["rest"]) == ("In.", "Hold.", "Hold.")

@@ -166,6 +166,12 @@ class Phrasebook:
             raise PhraseTooLong(key, length)
         return _PLACEHOLDER.sub(lambda match: texts[match.group(1)], template)
 
+    def begins(self, words: str, key: str) -> bool:
+        """True when ``words`` start with the phrase of ``key`` as whole words ("Breathe in slowly": inhale)."""
+        head = self.templates[key].strip().rstrip(".!?…:;,").casefold()
+        said = words.strip().casefold()
+        return bool(head) and said.startswith(head) and (len(said) == len(head) or not said[len(head)].isalnum())
+
     def say(self, key: str, **values: str | int) -> str:
         """``fill``, as a spoken sentence (capital first letter, full stop) unless the key is a fragment."""
         text = self.fill(key, **values)

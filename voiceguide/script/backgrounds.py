@@ -66,6 +66,9 @@ class BackgroundReader:
         fields.require({"sound": "a built-in sound or an audio file"})
         fields.check()
         sound, builtin = values.pop("sound")
+        if not builtin:  # a file's problems (missing, undecodable) are shown at its name
+            sound_node = self.maps.document.entries(node)[0]["sound"][1]
+            position = Position(position.path, sound_node.start_mark.line + 1, sound_node.start_mark.column + 1)
         return Background(sound=sound, builtin=builtin, position=position, **values)
 
     def sound(self, node: Node, name: str) -> tuple[str, bool]:

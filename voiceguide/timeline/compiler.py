@@ -279,12 +279,12 @@ class _Compiler:
         return cues
 
     def _breath_words(self, name: str, words: BreathWords) -> tuple[str, str | None]:
-        """A breathing cue's words and short form (or None); the step's own words take only its own short form."""
+        """A breathing cue's words and short form (or None); other words (``rest: Hold``) keep only their own short."""
         word, short = getattr(words, name), getattr(words.short, name) if words.short is not None else None
         text = cue_text(word) if word is not None else self._say(name)
         if short is not None:
             short = cue_text(short)
-        elif word is None:  # the phrasebook's short form could contradict the step's own words
+        elif word is None or self.phrases.begins(word, name):
             short = self._say(f"{name}_short")
         return text, (short if short != text else None)
 
