@@ -12,18 +12,19 @@ import errno
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import numpy.typing as npt
 import soundfile
 from mutagen import MutagenError
 
 from voiceguide.audio.file_formats import output_error, output_format
+from voiceguide.audio.pcm_mix import Piece, to_pcm16
 from voiceguide.audio.resampling import StreamResampler
 from voiceguide.audio.tags import ARTIST, ENCODER, FileTags, write_tags
+from voiceguide.audio.wav_file import WavFile
 from voiceguide.base import AtomicFile, Audio, write_atomically
 from voiceguide.errors import OutputError
 
@@ -76,20 +77,6 @@ class Sink(Protocol):
     def abort(self) -> None:
         """Give up: discard everything not consumed; safe to call more than once, or after close."""
         ...
-
-
-def to_pcm16(samples: Audio) -> npt.NDArray[np.int16]:
-    """Float samples as 16-bit integers: ``round(x * 32768)``, clipped to the int16 range.
-
-    We quantize ourselves rather than let libsndfile do it: one vectorized pass
-    is several times faster than its per-sample loop, and the result does not
-    depend on its version (1.2.2 floors for WAV and rounds, as here, for FLAC).
-    """
-    scaled = samples * np.float32(32768.0)
-    np.rint(scaled, out=scaled)
-    np.clip(scaled, -32768, 32767, out=scaled)
-    pcm: npt.NDArray[np.int16] = scaled.astype(np.int16)
-    return pcm
 
 
 class _UnsyncedSoundFile(soundfile.SoundFile):  # type: ignore[misc]  # soundfile has no types
@@ -164,9 +151,16 @@ class FileSink:
         except OSError as error:
             raise output_error(self.path, error) from error
         self._file: soundfile.SoundFile | None = None
+        self._wav: WavFile | None = None
+        """16-bit WAV is written by ``wav_file.WavFile``, not libsndfile: its silence is never copied."""
         self._descriptor: int | None = None
         self._open()
         self.frames_written = 0
+
+    @property
+    def takes_pcm(self) -> bool:
+        """True when ``write_pcm`` may be used: 16-bit WAV, where 16-bit samples are written as they come."""
+        return self._wav is not None
 
     def _open(self) -> None:
         assert self._target is not None
@@ -174,6 +168,9 @@ class FileSink:
             # The temporary is new and empty: opened without O_TRUNC (see _UnsyncedSoundFile).
             self._descriptor = os.open(self._target.temporary,
                                        os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+            if self.format.format == "WAV" and self.format.subtype == "PCM_16":
+                self._wav = WavFile(self._descriptor, self._file_rate, self.channels)
+                return
             self._file = _UnsyncedSoundFile(
                 self._descriptor,
                 "w",
@@ -189,7 +186,7 @@ class FileSink:
         """Write ``channels`` channels instead (before any frame is written: the file is begun again)."""
         if channels == self.channels:
             return
-        if self._file is None or self.frames_written:
+        if self._descriptor is None or self.frames_written:
             raise ValueError(f"{self.path}: the channels can change only before anything is written")
         with self._libsndfile(output_error):
             self._close_file()
@@ -205,6 +202,7 @@ class FileSink:
     def _close_file(self) -> None:
         """Finish the libsndfile file (its header) and close its descriptor."""
         file, self._file = self._file, None
+        self._wav = None
         descriptor, self._descriptor = self._descriptor, None
         try:
             if file is not None:
@@ -251,7 +249,7 @@ class FileSink:
 
     def write(self, block: Audio) -> None:
         """Append ``block``, in pieces small enough for every encoder; never past the format's limit."""
-        if self._file is None:
+        if self._descriptor is None:
             raise ValueError(f"{self.path} is already closed")
         self.check_length(self.frames_written + len(block))
         floats = np.asarray(block, dtype=np.float32)
@@ -260,31 +258,45 @@ class FileSink:
         self._write_file(floats)
         self.frames_written += len(block)
 
+    def write_pcm(self, frames: int, pieces: Iterable[Piece]) -> None:
+        """Append ``frames`` frames: 16-bit ``pieces`` (first frame within these, samples), silence elsewhere.
+
+        Only where ``takes_pcm``; the pieces must lie within the frames and not overlap.
+        """
+        if self._wav is None:
+            raise ValueError(f"{self.path} takes no 16-bit samples" if self._descriptor is not None
+                             else f"{self.path} is already closed")
+        self.check_length(self.frames_written + frames)
+        with self._libsndfile(_write_error):
+            for offset, samples in pieces:
+                self._wav.write_at(self.frames_written + offset, samples)
+        self.frames_written += frames
+
     def _write_file(self, floats: Audio) -> None:
         """Write float samples at the file's rate, in pieces small enough for every encoder."""
-        assert self._file is not None
+        if self._wav is not None:
+            with self._libsndfile(_write_error):
+                self._wav.write_at(self.frames_written, to_pcm16(floats))
+            return
         samples = to_pcm16(floats) if self.format.subtype == "PCM_16" else floats
+        assert self._file is not None
         with self._libsndfile(_write_error):
             for offset in range(0, len(samples), self._max_write_frames):
                 self._file.write(samples[offset : offset + self._max_write_frames])
 
     def close(self) -> None:
         """Finish the file and move it into place; on failure nothing is left behind."""
-        if self._file is None or self._target is None:
+        if self._descriptor is None or self._target is None:
             raise ValueError(f"{self.path} is already closed")
         if self._resampler is not None:
             self._write_file(self._resampler.flush())
         with self._libsndfile(_write_error):
-            if self.tags is not None and self.format.format == "WAV":
-                # RIFF INFO (INAM, IART, ICMT, ISFT), by libsndfile as it finishes
-                # the file (the tags may be set after the sink is made): mutagen
-                # writes only an ID3 chunk into WAV.  libsndfile writes no RIFF
-                # language: that is in the ID3 chunk.
-                self._file.title = self.tags.title
-                self._file.artist = ARTIST
-                self._file.software = ENCODER
-                if self.tags.description:
-                    self._file.comment = self.tags.description
+            if self._wav is not None:
+                # RIFF INFO (INAM, IART, ISFT, ICMT) after the samples; mutagen writes only an ID3 chunk into
+                # WAV.  No RIFF language: that is in the ID3 chunk.
+                info = [] if self.tags is None else [("title", self.tags.title), ("artist", ARTIST),
+                                                     ("software", ENCODER), ("comment", self.tags.description)]
+                self._wav.finish(self.frames_written, [(name, text) for name, text in info if text])
             self._close_file()
             if self.tags is not None:
                 # Tagged before the rename: the file appears complete or not at all.
