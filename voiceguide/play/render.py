@@ -17,7 +17,6 @@ from voiceguide.base import SAMPLE_RATE, one_heap_for_all_threads, write_atomica
 from voiceguide.errors import Diagnostic
 from voiceguide.play.program import Program, Snapshot
 from voiceguide.play.requests import RenderOptions
-from voiceguide.play.transport import Transport
 from voiceguide.timeline.layout import Timeline
 
 if TYPE_CHECKING:
@@ -263,6 +262,7 @@ def render_session(
         program = Program.from_timeline(timeline)
         mixer = stage_renderer(clips, stage)(program.snapshot())
         if not write_pcm(mixer, sink, total_frames, block_frames, volume, progress):  # a WAV file without a bed
+            from voiceguide.play.transport import Transport  # (only here: a warm WAV render goes without)
             transport = Transport(program, lambda _: mixer, sink, volume=volume, sample_rate=timeline.sample_rate,
                                   block_frames=block_frames)
             while not transport.done:
