@@ -14,11 +14,9 @@ import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
-import soundfile
-from mutagen import MutagenError
 
 from voiceguide.audio.file_formats import output_error, output_format
 from voiceguide.audio.pcm_mix import Piece, to_pcm16
@@ -79,8 +77,8 @@ class Sink(Protocol):
         ...
 
 
-class _UnsyncedSoundFile(soundfile.SoundFile):  # type: ignore[misc]  # soundfile has no types
-    """A ``soundfile.SoundFile`` whose ``close`` does not wait for the disk.
+def _unsynced_soundfile(descriptor: int, **settings: Any) -> Any:
+    """A ``soundfile.SoundFile`` writing to ``descriptor`` whose ``close`` does not wait for the disk.
 
     soundfile's ``close`` calls ``flush``, which is libsndfile's ``sf_write_sync``:
     an ``fsync``.  libsndfile writes straight to the file descriptor (it keeps
@@ -89,11 +87,26 @@ class _UnsyncedSoundFile(soundfile.SoundFile):  # type: ignore[misc]  # soundfil
     against failures and interruptions, not power loss (``base.AtomicFile``).
     ``FileSink`` also hands it a descriptor opened without ``O_TRUNC``: ext4 writes
     out, as it is closed, a file truncated to nothing (its guard for programs
-    that rewrite a file in place), which took another 0.1 s.
+    that rewrite a file in place), which took another 0.1 s.  (soundfile is loaded only here: a WAV file
+    is written without it.)
     """
+    import soundfile
 
-    def flush(self) -> None:
-        """Nothing to do: see the class."""
+    class UnsyncedSoundFile(soundfile.SoundFile):  # type: ignore[misc]  # soundfile has no types
+        def flush(self) -> None:
+            """Nothing to do: see ``_unsynced_soundfile``."""
+
+    return UnsyncedSoundFile(descriptor, "w", closefd=False, **settings)
+
+
+def _library_errors() -> tuple[type[BaseException], ...]:
+    """What writing a file raises when it fails: libsndfile's and mutagen's errors, if they are loaded."""
+    errors: list[type[BaseException]] = [RuntimeError, OSError, AssertionError]
+    if "soundfile" in sys.modules:
+        errors.append(sys.modules["soundfile"].LibsndfileError)
+    if "mutagen" in sys.modules:
+        errors.append(sys.modules["mutagen"].MutagenError)
+    return tuple(errors)
 
 
 def _space_error(folder: Path) -> OSError | None:
@@ -150,7 +163,7 @@ class FileSink:
             self._target: AtomicFile | None = AtomicFile(self.path)
         except OSError as error:
             raise output_error(self.path, error) from error
-        self._file: soundfile.SoundFile | None = None
+        self._file: Any = None  # a soundfile.SoundFile
         self._wav: WavFile | None = None
         """16-bit WAV is written by ``wav_file.WavFile``, not libsndfile: its silence is never copied."""
         self._descriptor: int | None = None
@@ -165,16 +178,14 @@ class FileSink:
     def _open(self) -> None:
         assert self._target is not None
         with self._libsndfile(output_error):
-            # The temporary is new and empty: opened without O_TRUNC (see _UnsyncedSoundFile).
+            # The temporary is new and empty: opened without O_TRUNC (see _unsynced_soundfile).
             self._descriptor = os.open(self._target.temporary,
                                        os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
             if self.format.format == "WAV" and self.format.subtype == "PCM_16":
                 self._wav = WavFile(self._descriptor, self._file_rate, self.channels)
                 return
-            self._file = _UnsyncedSoundFile(
+            self._file = _unsynced_soundfile(
                 self._descriptor,
-                "w",
-                closefd=False,
                 samplerate=self._file_rate,
                 channels=self.channels,
                 format=self.format.format,
@@ -190,7 +201,7 @@ class FileSink:
             raise ValueError(f"{self.path}: the channels can change only before anything is written")
         with self._libsndfile(output_error):
             self._close_file()
-            # A new temporary rather than this one emptied: see _UnsyncedSoundFile.
+            # A new temporary rather than this one emptied: see _unsynced_soundfile.
             assert self._target is not None
             self._target.discard()
             self._target = AtomicFile(self.path)
@@ -311,7 +322,7 @@ class FileSink:
         """The one place libsndfile's (and, for tags, mutagen's) failures become ``OutputError``; aborts first."""
         try:
             yield
-        except (soundfile.LibsndfileError, RuntimeError, OSError, AssertionError, MutagenError) as error:
+        except _library_errors() as error:
             # soundfile reports a short write (a full disk, a file size limit) as a
             # bare AssertionError and libsndfile keeps errno to itself.
             self.abort()
