@@ -263,8 +263,14 @@ def test_closing_twice_or_writing_after_close_is_refused(tmp_path: Path) -> None
         sink.close()
     with pytest.raises(ValueError):
         sink.write(np.zeros(3, np.float32))
+    with pytest.raises(ValueError):
+        sink.write_pcm(3, [])
     sink.abort()  # harmless after close
     assert leftovers(tmp_path) == ["x.wav"]
+    aborted = FileSink(tmp_path / "y.wav", SAMPLE_RATE)
+    aborted.abort()
+    with pytest.raises(ValueError):  # not a write to a closed (or reused) descriptor
+        aborted.write_pcm(3, [(0, np.zeros(3, np.int16))])
 
 
 # -- the render and list commands, in-process (no speech engine needed for these) ------------

@@ -335,7 +335,7 @@ class FileSink:
 
     def abort(self) -> None:
         """Discard the temporary file; the target is left as it was."""
-        file, self._file = getattr(self, "_file", None), None
+        file, self._file, self._wav = getattr(self, "_file", None), None, None
         if file is not None:
             # We are discarding the file: a failure to finish it does not matter.
             with contextlib.suppress(Exception):
