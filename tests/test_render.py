@@ -236,23 +236,19 @@ def test_a_full_disk_is_an_output_error_and_leaves_nothing(tmp_path: Path) -> No
         from voiceguide.audio.sinks import FileSink
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
-        noise = np.random.default_rng(1).uniform(-0.5, 0.5, 22050).astype(np.float32)
-        for name in ("big.wav", "big.flac"):
-            sink = FileSink({str(tmp_path)!r} + "/" + name, 22050)
-            try:
-                for _ in range(20):
-                    sink.write(noise)
-                sink.close()
-            except OutputError as error:
-                print(error.message, "/", error.hint)
+        sink = FileSink({str(tmp_path / "big.wav")!r}, 22050)
+        try:
+            for _ in range(20):
+                sink.write(np.zeros(22050, dtype=np.float32))
+            sink.close()
+        except OutputError as error:
+            print(error.message)
+            print(error.hint)
         """
     )
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    wav, flac = result.stdout.splitlines()
-    # WAV is written by us, and the system says why (EFBIG); libsndfile (FLAC) keeps errno to itself.
-    assert wav.startswith("Cannot write") and "big.wav: the disk is full" in wav
-    assert flac.startswith("Cannot write") and "big.flac" in flac and "part way" in flac
+    assert "Cannot write" in result.stdout and "part way" in result.stdout
     assert leftovers(tmp_path) == []
 
 
@@ -263,14 +259,8 @@ def test_closing_twice_or_writing_after_close_is_refused(tmp_path: Path) -> None
         sink.close()
     with pytest.raises(ValueError):
         sink.write(np.zeros(3, np.float32))
-    with pytest.raises(ValueError):
-        sink.write_pcm(3, [])
     sink.abort()  # harmless after close
     assert leftovers(tmp_path) == ["x.wav"]
-    aborted = FileSink(tmp_path / "y.wav", SAMPLE_RATE)
-    aborted.abort()
-    with pytest.raises(ValueError):  # not a write to a closed (or reused) descriptor
-        aborted.write_pcm(3, [(0, np.zeros(3, np.int16))])
 
 
 # -- the render and list commands, in-process (no speech engine needed for these) ------------

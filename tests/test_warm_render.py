@@ -7,28 +7,19 @@ from the cache's headers and each clip read (and checked) once, as it is mixed.
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile
 
-from tests.fakes import FakeClips, FakeSynthesizer, busy_events, speech
-from voiceguide.audio import wav_file
+from tests.fakes import FakeClips, FakeSynthesizer, speech
 from voiceguide.audio.bed import Bed, BedSpan
 from voiceguide.audio.loudness import session_key
 from voiceguide.audio.mixer import Layout, Mixer, SessionClips
-from voiceguide.audio.pcm_mix import PcmMix, to_pcm16
-from voiceguide.audio.sinks import FileSink
 from voiceguide.audio.sounds import Generator
-from voiceguide.audio.tags import FileTags
 from voiceguide.base import SAMPLE_RATE
-from voiceguide.play.render import render_session
 from voiceguide.speech import clips as clips_module
 from voiceguide.speech.clips import SpeechBank
-from voiceguide.timeline.layout import Event, Timeline
 
 RATE = SAMPLE_RATE
 TEXTS = ["Breathe in.", "Breathe out.", "Press firmly and hold.", "Release."]
@@ -104,66 +95,3 @@ def test_the_session_key_is_the_same_from_the_cache_headers_as_from_the_samples(
             return source.clip(event)  # type: ignore[arg-type]
 
     assert session_key(events, source) == session_key(events, SamplesOnly())  # type: ignore[arg-type]
-
-
-def _sparse_events() -> list[Event]:
-    """Cues with silence between them, some over each other (loud enough together for the limiter), some
-    repeated, some from a side."""
-    events = [dataclasses.replace(event, start=event.start * 3) for event in busy_events()]
-    events += [dataclasses.replace(speech(9_000 + 40_000 * i, "side", 3_000), side=("left", "right")[i % 2])
-               for i in range(6)]
-    return sorted(events, key=lambda event: event.start)
-
-
-@pytest.mark.parametrize("channels", [1, 2])
-def test_a_file_mix_is_the_mixers_blocks_quantized_with_only_the_sound_made(channels: int) -> None:
-    events = _sparse_events()
-    mixer = Mixer(events, FakeClips(amplitude=0.7), volume=0.9, layout=Layout(channels=channels))
-    whole = to_pcm16(mixer.render(0, mixer.length))
-    pcm = PcmMix(mixer, max_cached_frames=5_000)  # smaller than the cues: some are quantized again
-    made = np.zeros_like(whole)
-    covered = 0
-    for start in range(0, mixer.length, 4099):
-        for offset, piece in pcm.pieces(start, min(4099, mixer.length - start)):
-            assert not made[start + offset : start + offset + len(piece)].any()  # pieces do not overlap
-            made[start + offset : start + offset + len(piece)] = piece
-            covered += len(piece)
-    np.testing.assert_array_equal(made, whole)
-    sounding = np.zeros(mixer.length, dtype=bool)
-    for event in events:
-        sounding[event.start : event.end] = True
-    assert covered == sounding.sum()  # every frame something sounds in, once; no silence
-
-
-def test_a_wav_file_is_libsndfiles_layout_with_its_silence_left_unwritten(tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    events = _sparse_events()
-    timeline = Timeline(title="Sparse", description="Cues and silence", sample_rate=RATE,
-                        length=events[-1].end + 3 * RATE, events=tuple(events), spans=(), chapters=(), dropped=())
-    written: list[int] = []
-    real_pwrite = os.pwrite
-
-    def counted(descriptor: int, data: memoryview, offset: int) -> int:
-        written.append(len(data))
-        return real_pwrite(descriptor, data, offset)
-
-    monkeypatch.setattr(wav_file, "_pwrite", counted)
-    ours = tmp_path / "ours.wav"
-    sink = FileSink(ours, RATE)
-    sink.tags = FileTags(title="Sparse", description="Cues and silence", language="en", chapters=())
-    render_session(timeline, FakeClips(), sink, stage=None, block_frames=RATE)
-    samples, _ = soundfile.read(ours, dtype="int16")
-    mixer = Mixer(events, FakeClips(), length=timeline.length)
-    np.testing.assert_array_equal(samples, to_pcm16(mixer.render(0, timeline.length)))
-    sounding = len({frame for event in events for frame in range(event.start, event.end)})
-    tags = 2 * wav_file.HEADER_BYTES + 200  # the header twice and the INFO chunk
-    assert sounding * 2 <= sum(written) <= sounding * 2 + tags
-    theirs = tmp_path / "theirs.wav"
-    with soundfile.SoundFile(theirs, "w", RATE, 1, subtype="PCM_16") as file:
-        file.write(samples)
-        file.title, file.artist, file.comment = "Sparse", "voiceguide", "Cues and silence"
-    ours_bytes, theirs_bytes = ours.read_bytes(), theirs.read_bytes()
-    data_end = wav_file.HEADER_BYTES + samples.nbytes
-    assert ours_bytes[8:data_end] == theirs_bytes[8:data_end]  # (the RIFF size counts our ID3 tags too)
-    info = wav_file.info_chunk([("title", "Sparse"), ("artist", "voiceguide"), ("comment", "Cues and silence")])
-    assert theirs_bytes[data_end:] == info

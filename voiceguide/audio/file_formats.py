@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import soundfile
+
 from voiceguide.audio.resampling import OPUS_RATE
 from voiceguide.errors import OutputError, UsageError
 
@@ -68,23 +70,18 @@ _CANDIDATES = (
 
 
 def supported_formats() -> tuple[FileFormat, ...]:
-    """The output formats this platform can write: 16-bit WAV (written by us, ``wav_file``) and libsndfile's."""
-    import soundfile
-
+    """The output formats this platform's libsndfile can write."""
     formats = soundfile.available_formats()
     return tuple(
         candidate
         for candidate in _CANDIDATES
-        if candidate is _CANDIDATES[0]
-        or candidate.format in formats and candidate.subtype in soundfile.available_subtypes(candidate.format)
+        if candidate.format in formats and candidate.subtype in soundfile.available_subtypes(candidate.format)
     )
 
 
 def output_format(path: str | os.PathLike[str]) -> FileFormat:
     """The format for ``path``'s extension, or ``UsageError`` naming the supported ones."""
     extension = Path(path).suffix.lower()
-    if extension == _CANDIDATES[0].extension:
-        return _CANDIDATES[0]  # WAV: ours, without asking libsndfile (nor loading it)
     formats = supported_formats()
     for candidate in formats:
         if candidate.extension == extension:

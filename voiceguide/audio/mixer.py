@@ -231,7 +231,7 @@ class Mixer:
         soft_limit(out)
         return out
 
-    def overlapping(self, start: int, stop: int) -> Iterator[Event]:
+    def _overlapping(self, start: int, stop: int) -> Iterator[Event]:
         """The events that sound in ``[start, stop)``, in order of start."""
         # An event overlapping [start, stop) starts after start - max length and
         # before stop; bisect finds that window without scanning the session.
@@ -239,13 +239,9 @@ class Mixer:
         last = bisect_left(self._starts, stop)
         return (event for event in self._events[first:last] if event.end > start and event.length > 0)
 
-    def clip(self, event: Event) -> Audio:
-        """``event``'s clip, from the mixer's clip source."""
-        return self._clips.clip(event)
-
     def _pieces(self, start: int, stop: int) -> Iterator[tuple[Event, int, Audio]]:
         """Each event's clip within ``[start, stop)``: (event, first frame, samples), never empty."""
-        for event in self.overlapping(start, stop):
+        for event in self._overlapping(start, stop):
             clip = self._clips.clip(event)
             lo = max(event.start, start)
             hi = min(event.end, stop, event.start + len(clip))
@@ -254,7 +250,7 @@ class Mixer:
 
     def voiced(self, start: int, frames: int) -> bool:
         """Whether a cue (the voice or a tone, not the bed) sounds in ``[start, start + frames)``."""
-        return any(True for _ in self.overlapping(start, start + frames))
+        return any(True for _ in self._overlapping(start, start + frames))
 
     @property
     def has_bed(self) -> bool:

@@ -12,17 +12,18 @@ import errno
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
+import soundfile
+from mutagen import MutagenError
 
 from voiceguide.audio.file_formats import output_error, output_format
-from voiceguide.audio.pcm_mix import Piece, to_pcm16
 from voiceguide.audio.resampling import StreamResampler
 from voiceguide.audio.tags import ARTIST, ENCODER, FileTags, write_tags
-from voiceguide.audio.wav_file import WavFile
 from voiceguide.base import AtomicFile, Audio, write_atomically
 from voiceguide.errors import OutputError
 
@@ -77,8 +78,22 @@ class Sink(Protocol):
         ...
 
 
-def _unsynced_soundfile(descriptor: int, **settings: Any) -> Any:
-    """A ``soundfile.SoundFile`` writing to ``descriptor`` whose ``close`` does not wait for the disk.
+def to_pcm16(samples: Audio) -> npt.NDArray[np.int16]:
+    """Float samples as 16-bit integers: ``round(x * 32768)``, clipped to the int16 range.
+
+    We quantize ourselves rather than let libsndfile do it: one vectorized pass
+    is several times faster than its per-sample loop, and the result does not
+    depend on its version (1.2.2 floors for WAV and rounds, as here, for FLAC).
+    """
+    scaled = samples * np.float32(32768.0)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, -32768, 32767, out=scaled)
+    pcm: npt.NDArray[np.int16] = scaled.astype(np.int16)
+    return pcm
+
+
+class _UnsyncedSoundFile(soundfile.SoundFile):  # type: ignore[misc]  # soundfile has no types
+    """A ``soundfile.SoundFile`` whose ``close`` does not wait for the disk.
 
     soundfile's ``close`` calls ``flush``, which is libsndfile's ``sf_write_sync``:
     an ``fsync``.  libsndfile writes straight to the file descriptor (it keeps
@@ -87,26 +102,11 @@ def _unsynced_soundfile(descriptor: int, **settings: Any) -> Any:
     against failures and interruptions, not power loss (``base.AtomicFile``).
     ``FileSink`` also hands it a descriptor opened without ``O_TRUNC``: ext4 writes
     out, as it is closed, a file truncated to nothing (its guard for programs
-    that rewrite a file in place), which took another 0.1 s.  (soundfile is loaded only here: a WAV file
-    is written without it.)
+    that rewrite a file in place), which took another 0.1 s.
     """
-    import soundfile
 
-    class UnsyncedSoundFile(soundfile.SoundFile):  # type: ignore[misc]  # soundfile has no types
-        def flush(self) -> None:
-            """Nothing to do: see ``_unsynced_soundfile``."""
-
-    return UnsyncedSoundFile(descriptor, "w", closefd=False, **settings)
-
-
-def _library_errors() -> tuple[type[BaseException], ...]:
-    """What writing a file raises when it fails: libsndfile's and mutagen's errors, if they are loaded."""
-    errors: list[type[BaseException]] = [RuntimeError, OSError, AssertionError]
-    if "soundfile" in sys.modules:
-        errors.append(sys.modules["soundfile"].LibsndfileError)
-    if "mutagen" in sys.modules:
-        errors.append(sys.modules["mutagen"].MutagenError)
-    return tuple(errors)
+    def flush(self) -> None:
+        """Nothing to do: see the class."""
 
 
 def _space_error(folder: Path) -> OSError | None:
@@ -163,29 +163,21 @@ class FileSink:
             self._target: AtomicFile | None = AtomicFile(self.path)
         except OSError as error:
             raise output_error(self.path, error) from error
-        self._file: Any = None  # a soundfile.SoundFile
-        self._wav: WavFile | None = None
-        """16-bit WAV is written by ``wav_file.WavFile``, not libsndfile: its silence is never copied."""
+        self._file: soundfile.SoundFile | None = None
         self._descriptor: int | None = None
         self._open()
         self.frames_written = 0
 
-    @property
-    def takes_pcm(self) -> bool:
-        """True when ``write_pcm`` may be used: 16-bit WAV, where 16-bit samples are written as they come."""
-        return self._wav is not None
-
     def _open(self) -> None:
         assert self._target is not None
         with self._libsndfile(output_error):
-            # The temporary is new and empty: opened without O_TRUNC (see _unsynced_soundfile).
+            # The temporary is new and empty: opened without O_TRUNC (see _UnsyncedSoundFile).
             self._descriptor = os.open(self._target.temporary,
                                        os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
-            if self.format.format == "WAV" and self.format.subtype == "PCM_16":
-                self._wav = WavFile(self._descriptor, self._file_rate, self.channels)
-                return
-            self._file = _unsynced_soundfile(
+            self._file = _UnsyncedSoundFile(
                 self._descriptor,
+                "w",
+                closefd=False,
                 samplerate=self._file_rate,
                 channels=self.channels,
                 format=self.format.format,
@@ -197,11 +189,11 @@ class FileSink:
         """Write ``channels`` channels instead (before any frame is written: the file is begun again)."""
         if channels == self.channels:
             return
-        if self._descriptor is None or self.frames_written:
+        if self._file is None or self.frames_written:
             raise ValueError(f"{self.path}: the channels can change only before anything is written")
         with self._libsndfile(output_error):
             self._close_file()
-            # A new temporary rather than this one emptied: see _unsynced_soundfile.
+            # A new temporary rather than this one emptied: see _UnsyncedSoundFile.
             assert self._target is not None
             self._target.discard()
             self._target = AtomicFile(self.path)
@@ -213,7 +205,6 @@ class FileSink:
     def _close_file(self) -> None:
         """Finish the libsndfile file (its header) and close its descriptor."""
         file, self._file = self._file, None
-        self._wav = None
         descriptor, self._descriptor = self._descriptor, None
         try:
             if file is not None:
@@ -260,7 +251,7 @@ class FileSink:
 
     def write(self, block: Audio) -> None:
         """Append ``block``, in pieces small enough for every encoder; never past the format's limit."""
-        if self._descriptor is None:
+        if self._file is None:
             raise ValueError(f"{self.path} is already closed")
         self.check_length(self.frames_written + len(block))
         floats = np.asarray(block, dtype=np.float32)
@@ -269,45 +260,31 @@ class FileSink:
         self._write_file(floats)
         self.frames_written += len(block)
 
-    def write_pcm(self, frames: int, pieces: Iterable[Piece]) -> None:
-        """Append ``frames`` frames: 16-bit ``pieces`` (first frame within these, samples), silence elsewhere.
-
-        Only where ``takes_pcm``; the pieces must lie within the frames and not overlap.
-        """
-        if self._wav is None:
-            raise ValueError(f"{self.path} takes no 16-bit samples" if self._descriptor is not None
-                             else f"{self.path} is already closed")
-        self.check_length(self.frames_written + frames)
-        with self._libsndfile(_write_error):
-            for offset, samples in pieces:
-                self._wav.write_at(self.frames_written + offset, samples)
-        self.frames_written += frames
-
     def _write_file(self, floats: Audio) -> None:
         """Write float samples at the file's rate, in pieces small enough for every encoder."""
-        if self._wav is not None:
-            with self._libsndfile(_write_error):
-                self._wav.write_at(self.frames_written, to_pcm16(floats))
-            return
-        samples = to_pcm16(floats) if self.format.subtype == "PCM_16" else floats
         assert self._file is not None
+        samples = to_pcm16(floats) if self.format.subtype == "PCM_16" else floats
         with self._libsndfile(_write_error):
             for offset in range(0, len(samples), self._max_write_frames):
                 self._file.write(samples[offset : offset + self._max_write_frames])
 
     def close(self) -> None:
         """Finish the file and move it into place; on failure nothing is left behind."""
-        if self._descriptor is None or self._target is None:
+        if self._file is None or self._target is None:
             raise ValueError(f"{self.path} is already closed")
         if self._resampler is not None:
             self._write_file(self._resampler.flush())
         with self._libsndfile(_write_error):
-            if self._wav is not None:
-                # RIFF INFO (INAM, IART, ISFT, ICMT) after the samples; mutagen writes only an ID3 chunk into
-                # WAV.  No RIFF language: that is in the ID3 chunk.
-                info = [] if self.tags is None else [("title", self.tags.title), ("artist", ARTIST),
-                                                     ("software", ENCODER), ("comment", self.tags.description)]
-                self._wav.finish(self.frames_written, [(name, text) for name, text in info if text])
+            if self.tags is not None and self.format.format == "WAV":
+                # RIFF INFO (INAM, IART, ICMT, ISFT), by libsndfile as it finishes
+                # the file (the tags may be set after the sink is made): mutagen
+                # writes only an ID3 chunk into WAV.  libsndfile writes no RIFF
+                # language: that is in the ID3 chunk.
+                self._file.title = self.tags.title
+                self._file.artist = ARTIST
+                self._file.software = ENCODER
+                if self.tags.description:
+                    self._file.comment = self.tags.description
             self._close_file()
             if self.tags is not None:
                 # Tagged before the rename: the file appears complete or not at all.
@@ -322,7 +299,7 @@ class FileSink:
         """The one place libsndfile's (and, for tags, mutagen's) failures become ``OutputError``; aborts first."""
         try:
             yield
-        except _library_errors() as error:
+        except (soundfile.LibsndfileError, RuntimeError, OSError, AssertionError, MutagenError) as error:
             # soundfile reports a short write (a full disk, a file size limit) as a
             # bare AssertionError and libsndfile keeps errno to itself.
             self.abort()
@@ -335,7 +312,7 @@ class FileSink:
 
     def abort(self) -> None:
         """Discard the temporary file; the target is left as it was."""
-        file, self._file, self._wav = getattr(self, "_file", None), None, None
+        file, self._file = getattr(self, "_file", None), None
         if file is not None:
             # We are discarding the file: a failure to finish it does not matter.
             with contextlib.suppress(Exception):

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from voiceguide.audio.mixer import ClipSource, Mixer
-from voiceguide.audio.pcm_mix import write_pcm
 from voiceguide.base import SAMPLE_RATE, one_heap_for_all_threads, write_atomically
 from voiceguide.errors import Diagnostic
 from voiceguide.play.program import Program, Snapshot
 from voiceguide.play.requests import RenderOptions
+from voiceguide.play.transport import Transport
 from voiceguide.timeline.layout import Timeline
 
 if TYPE_CHECKING:
@@ -253,22 +253,19 @@ def render_session(
     """Write the whole session to ``sink`` and close it; on any failure abort the sink and re-raise.
 
     ``block_frames``: the sink's own block size unless given (the samples are the same either way).
+
     "Any failure" includes ``KeyboardInterrupt``: an interrupted render leaves nothing behind.
     """
     total_frames = timeline.length
     try:
+        transport = Transport(Program.from_timeline(timeline), stage_renderer(clips, stage), sink, volume=volume,
+                              sample_rate=timeline.sample_rate, block_frames=block_frames)
         if progress is not None:
             progress(sink.position, total_frames)
-        program = Program.from_timeline(timeline)
-        mixer = stage_renderer(clips, stage)(program.snapshot())
-        if not write_pcm(mixer, sink, total_frames, block_frames, volume, progress):  # a WAV file without a bed
-            from voiceguide.play.transport import Transport  # (only here: a warm WAV render goes without)
-            transport = Transport(program, lambda _: mixer, sink, volume=volume, sample_rate=timeline.sample_rate,
-                                  block_frames=block_frames)
-            while not transport.done:
-                transport.pump(max_blocks=1)
-                if progress is not None:
-                    progress(sink.position, total_frames)
+        while not transport.done:
+            transport.pump(max_blocks=1)
+            if progress is not None:
+                progress(sink.position, total_frames)
         sink.close()
     except BaseException:
         sink.abort()
@@ -380,10 +377,9 @@ def _render_files(options: RenderOptions, progress: TextIO | None,
         if level.short_lu >= SHORT_WARNING_LU:
             warn(quiet_file_warning(session.script, stage, options.loudness, level.short_lu))
         ceiling_dbtp = stage.voice_ceiling_dbtp()  # room for a bed and the pan
-        kept = {"max_cached_frames": SAMPLE_RATE} if sink.takes_pcm and not stage.has_bed else {}  # (pcm_mix keeps)
         for attempt in range(PEAK_PASSES):
             try:
-                _mix(session, sink, GainedClips(session.clips, gain_db, ceiling_dbtp=ceiling_dbtp, **kept), progress,
+                _mix(session, sink, GainedClips(session.clips, gain_db, ceiling_dbtp=ceiling_dbtp), progress,
                      check_peak=attempt < PEAK_PASSES - 1, stage=stage)
                 break
             except PeakOver as over:  # a lossy encoder's overshoot: again, limited that much lower
