@@ -158,6 +158,24 @@ def test_file_and_mixer_blocks_give_identical_samples(tmp_path: Path, block: int
     np.testing.assert_array_equal(blocks, whole)
 
 
+@pytest.mark.parametrize("name", ["mono.wav", "stereo.wav", "stereo.flac"])
+def test_silence_written_as_it_is_is_the_silence_of_zeros_written(tmp_path: Path, name: str) -> None:
+    channels = 2 if name.startswith("stereo") else 1
+    tone = np.sin(np.arange(3000, dtype=np.float32) / 7)[:, None].repeat(channels, axis=1).squeeze() / 2
+    silent, written = FileSink(tmp_path / f"a-{name}", SAMPLE_RATE, channels=channels), FileSink(
+        tmp_path / f"b-{name}", SAMPLE_RATE, channels=channels)
+    for sink in (silent, written):
+        sink.write(tone)
+    silent.write_silence(5000)
+    silent.write_silence(123)
+    written.write(np.zeros_like(tone, shape=(5123, channels) if channels > 1 else 5123))
+    for sink in (silent, written):
+        sink.write(tone)
+        sink.close()
+    assert silent.frames_written == written.frames_written == 11_123
+    assert (tmp_path / f"a-{name}").read_bytes() == (tmp_path / f"b-{name}").read_bytes()
+
+
 def test_a_failed_render_leaves_no_file(tmp_path: Path) -> None:
     path = tmp_path / "session.wav"
     with pytest.raises(RuntimeError):

@@ -14,7 +14,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -164,6 +164,7 @@ class FileSink:
         except OSError as error:
             raise output_error(self.path, error) from error
         self._file: soundfile.SoundFile | None = None
+        self._zeros: npt.NDArray[Any] | None = None
         self._descriptor: int | None = None
         self._open()
         self.frames_written = 0
@@ -260,10 +261,29 @@ class FileSink:
         self._write_file(floats)
         self.frames_written += len(block)
 
-    def _write_file(self, floats: Audio) -> None:
-        """Write float samples at the file's rate, in pieces small enough for every encoder."""
+    def write_silence(self, frames: int) -> None:
+        """Append ``frames`` frames of silence: zeros as the file takes them, neither mixed nor quantized."""
+        if self._resampler is not None:  # the resampler's state must see them go by
+            self.write(np.zeros((frames, self.channels) if self.channels > 1 else frames, dtype=np.float32))
+            return
+        if self._file is None:
+            raise ValueError(f"{self.path} is already closed")
+        self.check_length(self.frames_written + frames)
+        self._write_file(self._silence(frames), quantized=True)
+        self.frames_written += frames
+
+    def _silence(self, frames: int) -> npt.NDArray[Any]:
+        """``frames`` of zeros in the type the file is written from (kept: a file's blocks are all alike)."""
+        if self._zeros is None or len(self._zeros) < frames:
+            dtype = np.int16 if self.format.subtype == "PCM_16" else np.float32
+            self._zeros = np.zeros((frames, self.channels) if self.channels > 1 else frames, dtype=dtype)
+        return self._zeros[:frames]
+
+    def _write_file(self, floats: npt.NDArray[Any], *, quantized: bool = False) -> None:
+        """Write float samples (or ``quantized`` ones) at the file's rate, in pieces small enough for every
+        encoder."""
         assert self._file is not None
-        samples = to_pcm16(floats) if self.format.subtype == "PCM_16" else floats
+        samples = to_pcm16(floats) if self.format.subtype == "PCM_16" and not quantized else floats
         with self._libsndfile(_write_error):
             for offset in range(0, len(samples), self._max_write_frames):
                 self._file.write(samples[offset : offset + self._max_write_frames])

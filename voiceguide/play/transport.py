@@ -130,10 +130,8 @@ class Transport:
         self.ended = False
 
     def say(self, clip: Audio, text: str, *, after_sentence: bool, keep_time_until: int | None = None) -> None:
-        """Queue ``clip`` (saying ``text``) and a short gap; ``after_sentence``: once the one sounding ends.
-
-        ``keep_time_until`` (a hold's release frame): said over the session, the hold's clock running.
-        """
+        """Queue ``clip`` (saying ``text``) and a short gap; ``after_sentence``: once the one sounding ends;
+        ``keep_time_until`` (a hold's release frame): said over the session, the hold's clock running."""
         gap = np.zeros(round(FEEDBACK_GAP_SECONDS * self.sample_rate), dtype=np.float32)
         audio = np.concatenate([np.asarray(clip, dtype=np.float32) * np.float32(self._volume), gap])
         if self.channels > 1:  # centred, as the session's own centred cues
@@ -196,15 +194,16 @@ class Transport:
         written = 0
         while not self.ended and self._sink.free_frames() >= self._block_frames:
             self._block_voiced = False
-            block = self._next_block()
-            if not len(block):
-                break
+            if not self._silence_written():
+                block = self._next_block()
+                if not len(block):
+                    break
+                write_marked = getattr(self._sink, "write_marked", None)
+                if write_marked is not None:  # the live stream tells a listener which blocks hold our voice
+                    write_marked(block, self._block_voiced)
+                else:
+                    self._sink.write(block)
             self.begun = True
-            write_marked = getattr(self._sink, "write_marked", None)
-            if write_marked is not None:  # the live stream tells a listener which blocks hold our voice
-                write_marked(block, self._block_voiced)
-            else:
-                self._sink.write(block)
             written += 1
             if max_blocks is not None and written >= max_blocks:
                 return
@@ -228,15 +227,27 @@ class Transport:
                 break
         return block[:filled] if self.ended or not (filled or self.begun) else block
 
-    def _whole_session_block(self) -> Audio | None:
-        """The renderer's own block when a whole block is session audio (most are); else None.
+    def _whole(self) -> bool:
+        """True when the next whole block is session audio (most are)."""
+        return not (self._feedback.pending or self._owed or self.stopping or self.paused or self._view.renderer is None
+                    or self._cursor_frame + self._block_frames > self._view.ready_frames)
 
-        What ``_fill`` would copy into a fresh block, without the copy.
-        """
-        view = self._view
-        frames = self._block_frames
-        if (self._feedback.pending or self._owed or self.stopping or self.paused or view.renderer is None
-                or self._cursor_frame + frames > view.ready_frames):
+    def _silence_written(self) -> bool:
+        """Whether the next block (no sound, no bed) went to a sink that writes silence as it is (a file's zeros)."""
+        renderer, frames, cursor = self._view.renderer, self._block_frames, self._cursor_frame
+        write_silence, voiced = getattr(self._sink, "write_silence", None), getattr(renderer, "voiced", None)
+        if write_silence is None or voiced is None or not self._whole() or getattr(renderer, "has_bed", True) or \
+                voiced(cursor, frames):
+            return False
+        write_silence(frames)
+        self._frames.add("session", frames, cursor)
+        self._cursor_frame += frames
+        return True
+
+    def _whole_session_block(self) -> Audio | None:
+        """The renderer's own block when a whole block is session audio, else None (``_fill`` without a copy)."""
+        view, frames = self._view, self._block_frames
+        if not self._whole():
             return None
         block = self._session(self._cursor_frame, frames)  # the bed coming back after a pause, ducked, ...
         shape = (frames, self.channels) if self.channels > 1 else (frames,)
