@@ -223,7 +223,9 @@ def test_every_spoken_cue_of_sciatica_is_equally_loud_and_the_file_meets_the_tar
     sciatica_render: tuple[Path, dict[str, Any]],
 ) -> None:
     path, plan = sciatica_render
-    audio, rate = soundfile.read(path, dtype="float64")
+    # float32 holds the file's 16-bit samples exactly (the meters take them as float64 as before), and soxr
+    # oversamples float32 four times faster (5 -> 1.3 CPU s for the session's 16 minutes; the same peak).
+    audio, rate = soundfile.read(path, dtype="float32")
     assert rate == SAMPLE_RATE
     cues = []
     for event in plan["events"]:
