@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
+from fractions import Fraction
 
 import numpy as np
 import numpy.typing as npt
@@ -28,14 +29,12 @@ from tests.player_harness import (
     play_to_end,
     player_timeline,
 )
-from voiceguide.audio.bed import DUCK_RELEASE_SECONDS, Bed, BedSpan
+from voiceguide.audio.bed import DUCK_RELEASE_SECONDS, Bed, BedSource, BedSpan, plan_spans
 from voiceguide.audio.mixer import CENTRE_GAIN, Layout, Mixer
 from voiceguide.base import Audio
 from voiceguide.play.bed_track import (
     CROSSFADE_SECONDS,
-    PAUSE_BED_DB,
-    PAUSE_FADE_SECONDS,
-    RESUME_FADE_SECONDS,
+    SHORTEST_FADE_SECONDS,
     STOP_FADE_SECONDS,
     BedTrack,
     TrackState,
@@ -44,6 +43,8 @@ from voiceguide.play.keymap import Command
 from voiceguide.play.player import Player
 from voiceguide.play.program import Program, Snapshot
 from voiceguide.play.program_view import Renderer
+from voiceguide.script.model import Background, Position
+from voiceguide.timeline.layout import BedChange
 
 BED_GAIN = 0.1
 DUCK = 0.5
@@ -66,9 +67,11 @@ def source_samples(start: int, frames: int, channel: int = 0) -> npt.NDArray[np.
     return TABLE[(start + 7919 * channel + np.arange(frames)) % len(TABLE)]
 
 
-def bed_renderer(channels: int):  # type: ignore[no-untyped-def]
+def bed_renderer(channels: int, fade_seconds: float = 4.0):  # type: ignore[no-untyped-def]
+    """A bed of the table from the start, at full level at once, whose background's ``fade`` is ``fade_seconds``."""
     def make(snapshot: Snapshot) -> Renderer:
-        bed = Bed([BedSpan(TableBed(), 0, 2**62, 0, 0, BED_GAIN, DUCK)], snapshot.events, channels)
+        span = BedSpan(TableBed(), 0, 2**62, 0, 0, BED_GAIN, DUCK, round(fade_seconds * RATE))
+        bed = Bed([span], snapshot.events, channels)
         return Mixer(snapshot.events, PLAYER_CLIPS, length=snapshot.ready_until,
                      layout=Layout(channels=channels, bed=bed))
     return make
@@ -95,11 +98,11 @@ class MarkingOutput(FakeOutput):
         return dropped
 
 
-def bed_player(channels: int) -> tuple[Player, MarkingOutput, FakeSpeaker, Mixer]:
+def bed_player(channels: int, fade_seconds: float = 4.0) -> tuple[Player, MarkingOutput, FakeSpeaker, Mixer]:
     timeline = player_timeline()
     output = MarkingOutput(channels)
     speaker = FakeSpeaker()
-    make = bed_renderer(channels)
+    make = bed_renderer(channels, fade_seconds)
     player = Player(Program.from_timeline(timeline), make, output, speaker)
     player.pump()
     render = make(Program.from_timeline(timeline).snapshot())
@@ -127,14 +130,22 @@ def gains(bed: npt.NDArray[np.float64], bed_frame: int) -> tuple[npt.NDArray[np.
     return fit / BED_GAIN, misfit
 
 
-@pytest.mark.parametrize("channels", [1, 2])
-def test_a_pause_fades_the_bed_down_keeps_it_flowing_and_resuming_brings_it_back(channels: int) -> None:
-    player, output, speaker, render = bed_player(channels)
+def equal_power_in(frames: int | npt.NDArray[np.float64], fade_frames: float) -> npt.NDArray[np.float64]:
+    """The spec's fade in over ``fade`` (the bed's own fades' shape): sin(x·π/2); out is the same read backwards."""
+    return np.sin(0.5 * np.pi * np.clip(np.asarray(frames, dtype=np.float64) / fade_frames, 0.0, 1.0))
+
+
+@pytest.mark.parametrize(("channels", "fade_seconds"), [(1, 4.0), (2, 4.0), (2, 2.0), (1, 0.0)])
+def test_a_pause_fades_the_bed_out_over_its_fade_keeps_it_flowing_and_resuming_fades_it_back_in(
+        channels: int, fade_seconds: float) -> None:
+    """Spec: a background's ``fade`` (default 4 s) fades it "out ... around a pause": fully out, and back in."""
+    fade = max(round(fade_seconds * RATE), round(SHORTEST_FADE_SECONDS * RATE))
+    player, output, speaker, render = bed_player(channels, fade_seconds)
     timeline = player_timeline()
     play_for(player, output, 40 * BLOCK)
     cut = output.position  # the session frame reached
     player.handle(Command.PAUSE)
-    paused_frames = 258 * BLOCK  # about 3 s
+    paused_frames = (fade // BLOCK + 90) * BLOCK  # the whole fade and about 1 s more
     play_for(player, output, paused_frames)
     player.handle(Command.PAUSE)
     resume_text = speaker.said[-1]
@@ -142,47 +153,60 @@ def test_a_pause_fades_the_bed_down_keeps_it_flowing_and_resuming_brings_it_back
     audio = output.audio()
     rendered = render.render(0, timeline.length)
     assert np.array_equal(audio[:cut], rendered[:cut])
+    assert np.abs(audio).max() < 1.0  # the answers over the bed are never clipped
 
-    # The pause: "Paused." over the bed, which flows on from the cut (the table read on from there).
+    # The pause: "Paused." over the bed, which flows on from the cut (the table read on from there), whole.
     pause = first_channel(audio[cut:cut + paused_frames])
     answer = spoken("Paused.", channels)
     pause[:len(answer)] -= answer
-    level, misfit = gains(pause, cut)
-    assert misfit < 0.01
+    t = np.arange(len(pause) // WINDOW) * WINDOW + WINDOW / 2
+    out_curve = equal_power_in(fade - t, fade)
+    level, _ = gains(pause[:fade], cut)
+    assert gains(pause[:max(fade // 2, WINDOW)], cut)[1] < 0.01  # (where it is still loud enough to fit well)
     depth = render.bed_depth(cut)
     assert level[0] == pytest.approx(1 - (1 - DUCK) * depth, rel=0.02)  # where the session's bed was: no step
-    steps = np.diff(level)
-    assert steps.max() < 1e-3 and -steps.min() < 0.03  # going down, smoothly (a cut would drop it all at once)
-    fade_end = round(PAUSE_FADE_SECONDS * RATE) // WINDOW
-    quiet = 10 ** (PAUSE_BED_DB / 20)
-    assert level[fade_end // 2] > 1.3 * quiet  # a fade, not a drop
-    assert level[fade_end + 4:] == pytest.approx(quiet, rel=0.01)
+    assert np.diff(level).max() < 1e-3  # going out, never coming back up when "Paused." ends
+    assert np.all(level <= out_curve[:len(level)] + 0.01)  # never above the fade
+    # Under "Paused." the bed ducks; it stays there through the pause, and goes out on the fade's own curve.
+    said = len(answer) // WINDOW
+    if said < len(level):
+        assert level[said:] == pytest.approx(np.minimum(DUCK, out_curve[said:len(level)]), abs=0.01)
+    assert level[len(level) // 2] > 0.3 if fade_seconds >= 2 else len(level) <= 4  # a fade over ``fade``
+    assert np.abs(pause[fade:]).max() < 1e-6  # then fully out: silence for the rest of the pause,
+    assert not audio[cut + max(fade + 1, len(answer)):cut + paused_frames].any()  # exactly once "Paused." is over
 
-    # Resuming: the answer over the bed, which comes back up (ducked under the answer) from where it flowed to.
+    # Resuming: the answer over the bed, which fades back in from silence, ducked under the answer.
     resume = spoken(resume_text, channels)
     back = first_channel(audio[cut + paused_frames:cut + paused_frames + len(resume)]) - resume
-    level, misfit = gains(back, cut + paused_frames)
-    assert misfit < 0.01
-    assert level[0] == pytest.approx(quiet, rel=0.02) and np.diff(level).min() > -1e-3
-    assert level[round(RESUME_FADE_SECONDS * RATE) // WINDOW:len(level) - 4] == pytest.approx(DUCK, rel=0.02)
+    shown = min(len(back), max(fade, 8 * WINDOW))  # (a cut: where the bed is already back under the answer)
+    level, _ = gains(back[WINDOW:shown], cut + paused_frames + WINDOW)
+    assert gains(back[shown // 2:shown], cut + paused_frames + shown // 2)[1] < 0.01
+    t = np.arange(len(level)) * WINDOW + 1.5 * WINDOW
+    assert np.all(level <= equal_power_in(t, fade) + 0.01) and np.diff(level).min() > -1e-3
+    rising = level < DUCK - 0.02  # not yet held down by the answer's duck: the fade's own curve
+    assert level[rising] == pytest.approx(equal_power_in(t[rising], fade), abs=0.01)
+    assert level[-1] == pytest.approx(min(DUCK, float(equal_power_in(t[-1], fade))), abs=0.01)
 
-    # Then the session from the start of the sentence the pause cut, exactly as the render once the bed
-    # has crossfaded back into the session's own: the timeline is the render's, delayed by the pause.
+    # Then the session from the start of the sentence the pause cut, its own bed fading in for what is
+    # left of ``fade`` and taking over from the pause's bed (equal power over ``CROSSFADE_SECONDS``); from
+    # then on exactly the render: the timeline is the render's, delayed by the pause.
     sentence = next((e.start for e in timeline.events if e.kind == "speech" and e.start < cut < e.end), cut)
     again = cut + paused_frames + len(resume)
     cross = round(CROSSFADE_SECONDS * RATE)
-    tail = audio[again + cross:]
-    assert len(tail) == timeline.length - sentence - cross
-    assert np.array_equal(tail, rendered[sentence + cross:])
-    # Under the crossfade, the pause's bed flows on where it was and fades out.
-    fade_in = np.sin(0.5 * np.pi * np.arange(cross) / cross).astype(np.float32)
-    session_part = render.render(sentence, cross, bed_gain=fade_in)
-    fading = first_channel(audio[again:again + cross] - session_part)
-    level, _ = gains(fading, again)
+    settle = max(cross, fade - len(resume))
+    tail = audio[again + settle:]
+    assert len(tail) == timeline.length - sentence - settle
+    assert np.array_equal(tail, rendered[sentence + settle:])
+    k = np.arange(settle)
+    session_gain = (equal_power_in(k, cross) * equal_power_in(len(resume) + k, fade)).astype(np.float32)
+    session_part = render.render(sentence, settle, bed_gain=session_gain)
+    fading = first_channel(audio[again:again + settle] - session_part)
+    assert np.abs(fading[cross:]).max(initial=0.0) < 1e-5  # the session's bed fades in over ``fade``, to the sample
+    level, _ = gains(fading[:cross], again)
     assert gains(fading[:cross // 2], again)[1] < 0.01  # (where it is still loud enough to fit well)
-    assert level[0] == pytest.approx(DUCK, rel=0.05) and level[-1] < 0.01  # still ducked after the answer
-    assert np.diff(level).max() < 1e-3
-    # The crossfade is gradual: the bed's power moves little from one 46-ms window to the next.
+    assert level[0] == pytest.approx(min(DUCK, float(equal_power_in(len(resume), fade))), rel=0.05)
+    assert level[-1] < 0.01 and np.diff(level).max() < 1e-3
+    # The handover is gradual: the bed's power moves little from one 46-ms window to the next.
     window = 1024
     span = (cross // window + 2) * window
     crossing = first_channel(audio[again - window:again - window + span])
@@ -192,8 +216,8 @@ def test_a_pause_fades_the_bed_down_keeps_it_flowing_and_resuming_brings_it_back
     assert np.max(np.abs(np.diff(power))) < 1.5
 
 
-def test_answers_in_a_pause_sound_over_the_quiet_bed_are_marked_as_our_voice_and_quitting_fades_it_out() -> None:
-    player, output, speaker, render = bed_player(2)
+def test_answers_in_a_pause_sound_over_the_fading_bed_are_marked_as_our_voice_and_quitting_fades_it_out() -> None:
+    player, output, speaker, render = bed_player(2, fade_seconds=20.0)  # (a long fade: still sounding at the end)
     play_for(player, output, 40 * BLOCK)
     cut = output.position
     player.handle(Command.PAUSE)
@@ -210,8 +234,8 @@ def test_answers_in_a_pause_sound_over_the_quiet_bed_are_marked_as_our_voice_and
     under = first_channel(audio[asked:asked + len(answer)]) - answer
     level, misfit = gains(under, asked)  # the bed flowed on through the pause, one frame per frame
     assert misfit < 0.01
-    # Under the answer the bed stays at the pause's level, never above the duck: the deeper one wins.
-    assert level == pytest.approx(10 ** (PAUSE_BED_DB / 20), rel=0.02)
+    # Under the answer the bed stays ducked as "Paused." left it, the fade out still above that: the deeper wins.
+    assert level == pytest.approx(DUCK, rel=0.02)
     voiced = [(a, b) for a, b, v in output.marks if v]
     for a, b, v in output.marks:
         if a >= cut:  # in the pause, exactly the blocks that hold an answer are our voice
@@ -339,10 +363,29 @@ def test_a_rewind_puts_the_track_back_exactly_where_the_sink_played_to() -> None
 
         total = sum(r[2] for r in runs)
         cut = rng.randint(0, total)
-        whole = BedTrack(lambda frame: (frame % 7) / 7)
+        whole = BedTrack(lambda frame: (frame % 7) / 7, lambda frame: (frame % 5) * 1000)
         feed(whole, total)
         whole.forget_played(rng.randint(0, cut))
         whole.truncate(cut)
-        part = BedTrack(lambda frame: (frame % 7) / 7)
+        part = BedTrack(lambda frame: (frame % 7) / 7, lambda frame: (frame % 5) * 1000)
         feed(part, cut)
         assert _close(whole.state, part.state), (runs, cut)
+
+
+class _Sources:
+    """A ``SourceFactory``: the table for every sound."""
+
+    def source(self, change: BedChange) -> tuple[BedSource, float]:
+        return TableBed(), BED_GAIN
+
+
+def test_a_pause_fades_over_the_fade_of_the_background_sounding_where_it_stands() -> None:
+    """The top level's ``fade`` until a ``background:`` step, then that step's; after ``off``, the last sound's."""
+    here = Position("test.yaml", 1, 1)
+    changes = [BedChange(0, Background("rain", here, fade=Fraction(3))),
+               BedChange(10 * RATE, Background("waves", here, fade=Fraction(1, 2))),
+               BedChange(20 * RATE, Background("wind", here, fade=Fraction(0))),
+               BedChange(30 * RATE, None)]
+    bed = Bed(plan_spans(changes, 40 * RATE, True, _Sources()), [], 2)
+    fades = [bed.fade_at(round(seconds * RATE)) for seconds in (0, 9.9, 10, 10.2, 25, 30.1, 39)]
+    assert fades == [3 * RATE, 3 * RATE, RATE // 2, RATE // 2, 0, 0, 0]

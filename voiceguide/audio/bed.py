@@ -71,6 +71,8 @@ class BedSpan:
     """Linear gain at full level (not ducked)."""
     duck: float
     """Linear gain factor while the voice speaks (1: no duck)."""
+    fade: int = 0
+    """The background's ``fade`` in frames, whole (``fade_in`` and ``fade_out`` may be cut short): a live pause's."""
 
 
 def _fade_curve(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -176,6 +178,14 @@ class Bed:
             out += span.source.render(start, frames, self.channels) * gain
         return out
 
+    def fade_at(self, frame: int) -> int:
+        """The ``fade`` (frames) of the latest sound to start at or before ``frame`` (the first's before any)."""
+        fade = self.spans[0].fade if self.spans else 0
+        for span in self.spans:
+            if span.start <= frame:
+                fade = span.fade
+        return fade
+
     def duck_depth(self, frame: int) -> float:
         """How far down the duck is at ``frame``: 0 (not at all) to 1 (fully, under the voice)."""
         gain = self._duck_gain(0.0, frame, frame + 1)
@@ -280,7 +290,8 @@ def _span(change: BedChange, start: int, following: BedChange | None, horizon: i
     source, gain = sources.source(change)
     duck_db = voice_margin_duck(background.level_db, background.duck_db)
     fade_in = min(fade, max(0, end - start))
-    return BedSpan(source, start, end, fade_in, min(fade_out, max(0, end - start)), gain, 10 ** (-duck_db / 20))
+    return BedSpan(source, start, end, fade_in, min(fade_out, max(0, end - start)), gain, 10 ** (-duck_db / 20),
+                   fade)
 
 
 class _Silence:

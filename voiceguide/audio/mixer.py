@@ -261,6 +261,10 @@ class Mixer:
         """How far the bed's duck is down at session ``frame`` (0 to 1; 0 without a bed)."""
         return self.layout.bed.duck_depth(frame) if self.layout.bed is not None else 0.0
 
+    def bed_fade(self, frame: int) -> int:
+        """The ``fade`` (frames) of the background sounding at session ``frame`` (0 without a bed)."""
+        return self.layout.bed.fade_at(frame) if self.layout.bed is not None else 0
+
     def render_bed(self, start: int, frames: int, *, level_at: int, depth: float | npt.NDArray[np.float32],
                    cap: float | npt.NDArray[np.float32], gain: float | npt.NDArray[np.float32]) -> Planar | None:
         """The bed alone from bed frame ``start``, at its levels of session frame ``level_at`` (None: no bed).

@@ -1,4 +1,4 @@
-"""The bed while the session stands still: a pause fades it down, answers duck it, resuming brings it back.
+"""The bed while the session stands still: a pause fades it out, answers duck it, resuming fades it back in.
 
 The session's own bed is part of the mixer's render (``Bed.render``): it
 follows the session frame.  When the session stops advancing (a pause, an
@@ -7,17 +7,26 @@ goes on under it: its sounds flow on from the bed frame they had reached (a
 bed position that advances with the written frames: the texture continues,
 nothing is looped), at the levels they had there, and
 
-- a pause takes it down by ``PAUSE_BED_DB`` over ``PAUSE_FADE_SECONDS``, and
-  resuming brings it back over ``RESUME_FADE_SECONDS`` (smooth curves in dB);
+- a pause fades it out to silence over the sounding background's ``fade``
+  (spec: "fade in at the start, out at the end, around a pause"), and resuming
+  fades it back in over the same ``fade``, the way the session's own bed fades
+  in and out (equal power: ``pause_cap``).  Fully out, not just lower: a pause
+  is silent once the fade is over, as the spec reads and as a session played
+  ``--no-background`` pauses; "Paused." is said as the fade begins, so a
+  person with eyes closed knows why it goes quiet.  ``fade: 0s`` is a cut,
+  made over ``SHORTEST_FADE_SECONDS`` so that it does not click.  The fade back
+  in goes on across the handover below into the session's own bed;
 - an answer ducks it as the voice ducks the session's bed (raised-cosine
   ramps; the attack is short, ``ANSWER_ATTACK_SECONDS``, as a key's answer
-  cannot be foreseen); the deeper of the duck and the pause wins, so the bed
-  never comes back up when "Paused." ends while it is still fading down;
+  cannot be foreseen); the deeper of the duck and the pause wins, and a paused
+  bed's duck holds, so the bed never comes back up when "Paused." ends while
+  it is still fading out: through a pause it only goes down;
 - quitting fades it out over ``STOP_FADE_SECONDS``.
 
 When the session's frames come again, this standing bed crossfades (equal
-power, ``CROSSFADE_SECONDS``) into the session's own bed, which from then on
-is the render's, sample for sample.  A session bed that jumps (a sentence
+power, ``CROSSFADE_SECONDS``) into the session's own bed, which goes on fading
+in for what is left of ``fade`` and from then on is the render's, sample for
+sample.  A session bed that jumps (a sentence
 said again) crossfades the same way, so the bed never clicks.
 
 The track is a function of the runs written (``session`` and ``standing``);
@@ -38,14 +47,8 @@ import numpy.typing as npt
 from voiceguide.audio.bed import DUCK_RELEASE_SECONDS
 from voiceguide.base import SAMPLE_RATE
 
-PAUSE_FADE_SECONDS = 1.5
-"""A pause takes the bed down over this long."""
-
-RESUME_FADE_SECONDS = 1.0
-"""Resuming brings it back up over this long."""
-
-PAUSE_BED_DB = -12.0
-"""The bed during a pause, against its level: quiet, but there (the session is paused, not over)."""
+SHORTEST_FADE_SECONDS = 0.01
+"""A pause's fade (out, and back in on resuming) lasts at least this long: ``fade: 0s`` cuts without a click."""
 
 ANSWER_ATTACK_SECONDS = 0.12
 """The bed ducks this fast under an answer (the session's cues are foreseen; a key's answer is not)."""
@@ -70,9 +73,11 @@ class Standing:
     duck: float
     """The duck's phase, 0 (up) to 1 (down); the depth is a raised cosine of it."""
     fade: float
-    """The pause's phase, 0 (at its level) to 1 (``PAUSE_BED_DB`` down)."""
+    """The pause's phase, 0 (at its level) to 1 (faded out: silent)."""
     stop: float
     """The quit's phase, 0 to 1 (silent)."""
+    fade_frames: float
+    """How long a whole fade out (a pause) or in (resuming) lasts: the sounding background's ``fade``."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,10 @@ class TrackState:
     fading: tuple[Fading, ...] = ()
     answer: float = 0.0
     """The phase of the session's bed's duck under an answer said over the session (in a hold)."""
+    lift: float = 0.0
+    """The pause's phase the session's bed is still fading in from after resuming (0: fully in)."""
+    lift_frames: float = 1.0
+    """How long its whole fade in lasts (``Standing.fade_frames``)."""
 
 
 @dataclass(frozen=True)
@@ -127,20 +136,23 @@ def smooth(x: npt.NDArray[np.float64] | float) -> npt.NDArray[np.float64]:
 
 
 def pause_cap(phase: npt.NDArray[np.float64] | float) -> npt.NDArray[np.float64]:
-    """The bed's gain limit at a pause's ``phase``: from 1 down to ``PAUSE_BED_DB``, smoothly in dB."""
-    return np.asarray(10.0 ** (PAUSE_BED_DB * smooth(phase) / 20.0))
+    """The bed's gain limit at a pause's ``phase``: from 1 to 0, equal power, as the bed's own fades."""
+    return np.asarray(np.sin(0.5 * np.pi * (1.0 - np.clip(phase, 0.0, 1.0))))  # exactly 0 when out
 
 
 class BedTrack:
     """The bed's course across pauses and answers, run by run, for the transport.
 
     ``depth_at(frame)``: how far down the session's bed is ducked at a session
-    frame (``Mixer.bed_depth``).  ``written``: the sink's write position at the start.
+    frame (``Mixer.bed_depth``); ``fade_at(frame)``: the ``fade`` of the
+    background sounding there, in frames (``Mixer.bed_fade``).  ``written``:
+    the sink's write position at the start.
     """
 
-    def __init__(self, depth_at: Callable[[int], float], *, written: int = 0,
+    def __init__(self, depth_at: Callable[[int], float], fade_at: Callable[[int], int], *, written: int = 0,
                  sample_rate: int = SAMPLE_RATE) -> None:
         self._depth_at = depth_at
+        self._fade_at = fade_at
         self._written = written
         self.state = TrackState()
         self._log: list[tuple[int, TrackState, Run]] = []
@@ -148,8 +160,7 @@ class BedTrack:
         rate = float(sample_rate)
         self._attack = ANSWER_ATTACK_SECONDS * rate
         self._release = DUCK_RELEASE_SECONDS * rate
-        self._pause = PAUSE_FADE_SECONDS * rate
-        self._resume = RESUME_FADE_SECONDS * rate
+        self._shortest_fade = float(round(SHORTEST_FADE_SECONDS * rate))
         self._cross = round(CROSSFADE_SECONDS * sample_rate)
         self._stop = STOP_FADE_SECONDS * rate
 
@@ -165,7 +176,8 @@ class BedTrack:
         state = self.state
         last = self._log[-1][2] if self._log else None
         if (not voiced and state.bed_frame == cursor and state.standing is None and state.rise is None
-                and not state.fading and not state.answer and last is not None and last.session and not last.voiced):
+                and not state.fading and not state.answer and not state.lift
+                and last is not None and last.session and not last.voiced):
             # The session's bed playing on as rendered (a render never leaves this): the same run goes on.
             self.state = TrackState(cursor + frames)
             self._written += frames
@@ -175,6 +187,10 @@ class BedTrack:
         if not layers:
             return None, None, []
         gain = None if entered.rise is None else self._rise_curve(entered.rise, frames)
+        if entered.lift > 0.0:
+            k = np.arange(frames, dtype=np.float64)
+            lift = pause_cap(entered.lift - k / entered.lift_frames).astype(np.float32)
+            gain = lift if gain is None else gain * lift
         depth = None
         if voiced or entered.answer > 0.0:
             depth = smooth(self._duck_phases(entered.answer, voiced, frames)).astype(np.float32)
@@ -190,8 +206,8 @@ class BedTrack:
         if not layers:
             return []
         k = np.arange(frames, dtype=np.float64)
-        duck = self._duck_phases(standing.duck, voiced, frames)
-        fade = np.clip(standing.fade + k / self._pause if paused else standing.fade - k / self._resume, 0.0, 1.0)
+        duck = self._duck_phases(standing.duck, voiced, frames, hold=paused)
+        fade = np.clip(standing.fade + (k if paused else -k) / standing.fade_frames, 0.0, 1.0)
         gain = np.ones(frames) if entered.rise is None else self._rise_curve(entered.rise, frames).astype(np.float64)
         if stopping or standing.stop > 0.0:
             stop = np.clip(standing.stop + k / self._stop, 0.0, 1.0) if stopping else standing.stop
@@ -251,15 +267,20 @@ class BedTrack:
             if state.standing is None and state.bed_frame in (None, run.cursor):
                 return state
             out = self._outgoing(state)
-            answer = state.standing.duck if state.standing is not None else state.answer
+            standing = state.standing
+            answer = standing.duck if standing is not None else state.answer
             fading = (*state.fading, out) if out is not None else state.fading
-            return TrackState(run.cursor, None, 0, fading, answer)
+            if standing is not None:  # the fade back in goes on in the session's bed
+                return TrackState(run.cursor, None, 0, fading, answer, standing.fade, standing.fade_frames)
+            return TrackState(run.cursor, None, 0, fading, answer, state.lift, state.lift_frames)
         if state.standing is not None:
             return state
         at = state.bed_frame if state.bed_frame is not None else run.cursor
         depth = min(1.0, max(0.0, self._depth_at(at)))
         phase = max(state.answer, math.acos(1.0 - 2.0 * depth) / math.pi)  # the duck's phase with that depth
-        return dataclasses.replace(state, standing=Standing(at, at, phase, 0.0, 0.0), answer=0.0)
+        fade_frames = max(self._shortest_fade, float(self._fade_at(at)))
+        standing = Standing(at, at, phase, state.lift, 0.0, fade_frames)  # a fade back in turns where it was
+        return dataclasses.replace(state, standing=standing, answer=0.0, lift=0.0, lift_frames=1.0)
 
     def _outgoing(self, state: TrackState) -> Fading | None:
         """The sounding bed, frozen, as it starts fading out."""
@@ -272,7 +293,7 @@ class BedTrack:
         if state.bed_frame is None:
             return None
         depth = max(min(1.0, max(0.0, self._depth_at(state.bed_frame))), float(smooth(state.answer)))
-        return Fading(state.bed_frame, state.bed_frame, depth, 1.0, rise, 0)
+        return Fading(state.bed_frame, state.bed_frame, depth, float(pause_cap(state.lift)), rise, 0)
 
     def _advance(self, state: TrackState, run: Run, frames: int) -> TrackState:
         """``state`` (entered) after ``frames`` of ``run``: closed form, so a rewind lands anywhere in a run."""
@@ -281,22 +302,29 @@ class BedTrack:
                        if f.done + frames < self._cross)
         if run.session:
             answer = self._duck_phase(state.answer, run.voiced, frames)
-            return TrackState(run.cursor + frames, None, rise, fading, answer)
+            lift = max(0.0, state.lift - frames / state.lift_frames)
+            return TrackState(run.cursor + frames, None, rise, fading, answer, lift, state.lift_frames if lift else 1.0)
         standing = state.standing
         assert standing is not None
-        duck = self._duck_phase(standing.duck, run.voiced, frames)
-        fade = standing.fade + frames / self._pause if run.paused else standing.fade - frames / self._resume
+        duck = self._duck_phase(standing.duck, run.voiced, frames, hold=run.paused)
+        fade = standing.fade + (frames if run.paused else -frames) / standing.fade_frames
         stop = standing.stop + frames / self._stop if run.stopping else standing.stop
-        moved = Standing(standing.position + frames, standing.level_at, duck, min(1.0, max(0.0, fade)), min(1.0, stop))
+        moved = Standing(standing.position + frames, standing.level_at, duck, min(1.0, max(0.0, fade)), min(1.0, stop),
+                         standing.fade_frames)
         return TrackState(state.bed_frame, moved, rise, fading, state.answer)
 
-    def _duck_phases(self, phase: float, voiced: bool, frames: int) -> npt.NDArray[np.float64]:
-        """The duck's phase over ``frames`` from ``phase``: going down under an answer, else coming back."""
+    def _duck_phases(self, phase: float, voiced: bool, frames: int, *, hold: bool = False) -> npt.NDArray[np.float64]:
+        """The duck's phase over ``frames`` from ``phase``: going down under an answer, else coming back (``hold``:
+        else staying)."""
         k = np.arange(frames, dtype=np.float64)
+        if hold and not voiced:
+            return np.full(frames, phase)
         return np.clip(phase + k / self._attack if voiced else phase - k / self._release, 0.0, 1.0)
 
-    def _duck_phase(self, phase: float, voiced: bool, frames: int) -> float:
+    def _duck_phase(self, phase: float, voiced: bool, frames: int, *, hold: bool = False) -> float:
         """``_duck_phases`` after ``frames``."""
+        if hold and not voiced:
+            return phase
         moved = phase + frames / self._attack if voiced else phase - frames / self._release
         return min(1.0, max(0.0, moved))
 

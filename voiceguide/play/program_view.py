@@ -39,6 +39,10 @@ class BedRenderer(Renderer, Protocol):
         """How far down the bed's duck is at session ``frame`` (0 to 1)."""
         ...
 
+    def bed_fade(self, frame: int) -> int:
+        """The ``fade`` (frames) of the background sounding at session ``frame``."""
+        ...
+
     def render(self, start: int, frames: int, *, bed_gain: Curve | None = None, bed_depth: Curve | None = None,
                under: Planar | None = None) -> Audio:
         """The session's samples, the bed scaled by ``bed_gain``, ducked to ``bed_depth``, over ``under``."""

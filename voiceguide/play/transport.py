@@ -64,7 +64,7 @@ class Transport:
         self._volume = volume
         self._cursor_frame = start_frame
         self._frames = FrameMap(sink.position)
-        self._bed = BedTrack(self._bed_depth, written=sink.position, sample_rate=sample_rate)
+        self._bed = BedTrack(self._bed_depth, self._bed_fade, written=sink.position, sample_rate=sample_rate)
         """The bed across pauses and answers (``bed_track``): the frame map's twin for the sound under them."""
         self._polled_out = sink.position
         self._feedback = FeedbackQueue()
@@ -361,6 +361,10 @@ class Transport:
     def _bed_depth(self, frame: int) -> float:
         renderer = self._bed_renderer()
         return renderer.bed_depth(frame) if renderer is not None else 0.0
+
+    def _bed_fade(self, frame: int) -> int:
+        renderer = self._bed_renderer()
+        return renderer.bed_fade(frame) if renderer is not None else 0
 
     def _session(self, start: int, frames: int, *, voiced: bool = False) -> Audio:
         """The session's samples from ``start``, its bed coming back after a pause or a jump (``voiced``: ducked
