@@ -13,7 +13,7 @@ from typing import Protocol
 
 from voiceguide.audio.bed import Planar
 from voiceguide.base import Audio
-from voiceguide.play.bed_track import Curve
+from voiceguide.play.bed_track import Curve, Layer
 from voiceguide.play.program import Program, Snapshot
 
 
@@ -150,3 +150,15 @@ class ProgramView:
             self._renderer_version = snapshot.version
             self.ready_frames = min(snapshot.ready_until, self.renderer.final_frames)
             self.complete = snapshot.complete
+
+
+def summed_layers(renderer: BedRenderer, layers: list[Layer], frames: int) -> Planar | None:
+    """The layers' beds (a standing session's, ``bed_track``) summed, planar (None: no layer)."""
+    total = None
+    for layer in layers:
+        planar = renderer.render_bed(layer.position, frames, level_at=layer.level_at, depth=layer.depth,
+                                     cap=layer.cap, gain=layer.gain)
+        if planar is None:
+            return None
+        total = planar if total is None else total + planar
+    return total

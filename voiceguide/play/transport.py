@@ -29,13 +29,12 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from voiceguide.audio.bed import Planar
 from voiceguide.audio.mixer import CENTRE_GAIN
 from voiceguide.base import SAMPLE_RATE, Audio
-from voiceguide.play.bed_track import BedTrack, Layer
+from voiceguide.play.bed_track import BedTrack
 from voiceguide.play.frame_map import SPOKEN, FrameMap, Notice, SegmentKind
 from voiceguide.play.program import Program, Snapshot
-from voiceguide.play.program_view import BedRenderer, FeedbackQueue, MakeRenderer, ProgramView
+from voiceguide.play.program_view import BedRenderer, FeedbackQueue, MakeRenderer, ProgramView, summed_layers
 from voiceguide.play.status import PlayState, next_sound, sound_at, speech_end
 
 if TYPE_CHECKING:  # (sinks loads the file libraries: a live session needs only the protocol)
@@ -376,29 +375,17 @@ class Transport:
         if with_bed is None or (gain is None and depth is None and not layers):
             return renderer.render(start, frames)
         return with_bed.render(start, frames, bed_gain=gain, bed_depth=depth,
-                               under=self._layers(with_bed, layers, frames))
+                               under=summed_layers(with_bed, layers, frames))
 
     def _standing(self, frames: int, over: Audio | None = None) -> Audio:
         """``frames`` with the session standing still: the bed flowing on under ``over`` (spoken feedback)."""
         with_bed = self._bed_renderer()
         layers = self._bed.standing(self._cursor_frame, frames, paused=self.paused, voiced=over is not None,
                                     stopping=self.stopping, layers=with_bed is not None)
-        planar = self._layers(with_bed, layers, frames) if with_bed is not None else None
+        planar = summed_layers(with_bed, layers, frames) if with_bed is not None else None
         if with_bed is None or planar is None:
             if over is not None:
                 return over
             shape = (frames, self.channels) if self.channels > 1 else frames
             return np.zeros(shape, dtype=np.float32)
         return with_bed.finish(planar, over)
-
-    @staticmethod
-    def _layers(renderer: BedRenderer, layers: list[Layer], frames: int) -> Planar | None:
-        """The layers' beds summed, planar (None: no layer)."""
-        total = None
-        for layer in layers:
-            planar = renderer.render_bed(layer.position, frames, level_at=layer.level_at, depth=layer.depth,
-                                         cap=layer.cap, gain=layer.gain)
-            if planar is None:
-                return None
-            total = planar if total is None else total + planar
-        return total
