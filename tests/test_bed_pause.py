@@ -296,14 +296,16 @@ def test_played_from_the_middle_the_bed_fades_in_then_it_is_the_render() -> None
     render = make(Program.from_timeline(timeline).snapshot())
     assert isinstance(render, Mixer)
     audio = output.audio()
-    cross = round(CROSSFADE_SECONDS * RATE)
-    voice = render.render(start, cross, bed_gain=np.zeros(cross, np.float32))
-    bed = first_channel(audio[:cross] - voice)
+    fade = 4 * RATE  # the background's fade: in over it, as at the start (spec), not at full level at once
+    voice = render.render(start, fade, bed_gain=np.zeros(fade, np.float32))
+    bed = first_channel(audio[:fade] - voice)
     level, _ = gains(bed, start)
-    assert gains(bed[cross // 2:], start + cross // 2)[1] < 0.01
-    assert level[0] < 0.05 and np.diff(level).min() > -1e-3  # rising from nothing, not in at full level
-    rest = timeline.length - start - cross
-    assert np.array_equal(audio[cross:cross + rest], render.render(start + cross, rest))
+    assert gains(bed[fade // 2:], start + fade // 2)[1] < 0.01
+    expected = equal_power_in(np.arange(len(level)) * WINDOW + WINDOW / 2, fade)
+    assert level == pytest.approx(expected * (1 - (1 - DUCK) * np.array(
+        [render.bed_depth(start + i * WINDOW + WINDOW // 2) for i in range(len(level))])), abs=0.01)
+    rest = timeline.length - start - fade
+    assert np.array_equal(audio[fade:fade + rest], render.render(start + fade, rest))
 
 
 def test_without_a_bed_a_pause_is_silence_as_before() -> None:
