@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from tests.fakes import FakeOutput
+from tests.fakes import FakeOutput, fake_measure
 from tests.player_harness import (
     BLOCK,
     PLAYER_CLIPS,
@@ -31,6 +31,7 @@ from tests.player_harness import (
 )
 from voiceguide.audio.bed import DUCK_RELEASE_SECONDS, Bed, BedSource, BedSpan, plan_spans
 from voiceguide.audio.mixer import CENTRE_GAIN, Layout, Mixer
+from voiceguide.audio.soundstage import BackgroundChoice, Soundstage
 from voiceguide.base import Audio
 from voiceguide.play.bed_track import (
     CROSSFADE_SECONDS,
@@ -44,6 +45,8 @@ from voiceguide.play.player import Player
 from voiceguide.play.program import Program, Snapshot
 from voiceguide.play.program_view import Renderer
 from voiceguide.script.model import Background, Position
+from voiceguide.script.parse import parse_script
+from voiceguide.timeline.compiler import iter_timeline
 from voiceguide.timeline.layout import BedChange
 
 BED_GAIN = 0.1
@@ -293,14 +296,16 @@ def test_played_from_the_middle_the_bed_fades_in_then_it_is_the_render() -> None
     render = make(Program.from_timeline(timeline).snapshot())
     assert isinstance(render, Mixer)
     audio = output.audio()
-    cross = round(CROSSFADE_SECONDS * RATE)
-    voice = render.render(start, cross, bed_gain=np.zeros(cross, np.float32))
-    bed = first_channel(audio[:cross] - voice)
+    fade = 4 * RATE  # the background's fade: in over it, as at the start (spec), not at full level at once
+    voice = render.render(start, fade, bed_gain=np.zeros(fade, np.float32))
+    bed = first_channel(audio[:fade] - voice)
     level, _ = gains(bed, start)
-    assert gains(bed[cross // 2:], start + cross // 2)[1] < 0.01
-    assert level[0] < 0.05 and np.diff(level).min() > -1e-3  # rising from nothing, not in at full level
-    rest = timeline.length - start - cross
-    assert np.array_equal(audio[cross:cross + rest], render.render(start + cross, rest))
+    assert gains(bed[fade // 2:], start + fade // 2)[1] < 0.01
+    expected = equal_power_in(np.arange(len(level)) * WINDOW + WINDOW / 2, fade)
+    assert level == pytest.approx(expected * (1 - (1 - DUCK) * np.array(
+        [render.bed_depth(start + i * WINDOW + WINDOW // 2) for i in range(len(level))])), abs=0.01)
+    rest = timeline.length - start - fade
+    assert np.array_equal(audio[fade:fade + rest], render.render(start + fade, rest))
 
 
 def test_without_a_bed_a_pause_is_silence_as_before() -> None:
@@ -389,3 +394,25 @@ def test_a_pause_fades_over_the_fade_of_the_background_sounding_where_it_stands(
     bed = Bed(plan_spans(changes, 40 * RATE, True, _Sources()), [], 2)
     fades = [bed.fade_at(round(seconds * RATE)) for seconds in (0, 9.9, 10, 10.2, 25, 30.1, 39)]
     assert fades == [3 * RATE, 3 * RATE, RATE // 2, RATE // 2, 0, 0, 0]
+
+
+@pytest.mark.parametrize(("top", "chosen", "expected"), [
+    ("", "rain", [4.0, 1.0]),  # --background alone: the default fade, until the step's
+    ("background: {sound: wind, fade: 2s}\n", "rain", [2.0, 1.0]),  # --background keeps the script's fade
+    ("background: {sound: wind, fade: 2s}\n", None, [2.0, 1.0]),
+])
+def test_the_fade_a_live_pause_uses_is_the_sounding_backgrounds_as_the_script_and_command_line_set_it(
+        top: str, chosen: str | None, expected: list[float]) -> None:
+    source = f"voiceguide: 1\ntitle: Fades\n{top}steps:\n  - pause: 10s\n" \
+             "  - background: {sound: waves, fade: 1s}\n  - pause: 10s\n"
+    parsed = parse_script(source, "fades.yaml")
+    assert parsed.script is not None, [d.format() for d in parsed.diagnostics]
+    plans = list(iter_timeline(parsed.script, fake_measure))
+    events = [event for plan in plans for event in plan.events]
+    beds = [plan.bed for plan in plans if plan.bed is not None]
+    length = max(plan.span.end for plan in plans)
+    choice = BackgroundChoice(sound=Background(chosen, Position("--background", 1, 1)) if chosen else None)
+    stage = Soundstage(parsed.script, choice, cache_dir=None)
+    mixer = Mixer(events, PLAYER_CLIPS, length=length, layout=stage.layout(events, beds, length, True))
+    changed = beds[0].start
+    assert [mixer.bed_fade(changed - RATE), mixer.bed_fade(changed + RATE)] == [round(s * RATE) for s in expected]

@@ -136,8 +136,10 @@ def test_writers_choose_the_format_by_extension_and_leave_no_temporary(tmp_path:
 def test_wrong_extensions_are_usage_errors() -> None:
     with pytest.raises(UsageError, match="not a captions format"):
         check_captions_path("c.txt")
-    with pytest.raises(UsageError, match="no extension"):
+    with pytest.raises(UsageError) as caught:
         check_chapters_path("chapters")
+    assert caught.value.message == "chapters has no extension, so it does not say which chapters format to write."
+    assert caught.value.hint == "End it with .cue or .vtt, e.g. chapters.cue."
     check_captions_path("x.VTT")
     check_chapters_path("x.cue")
 

@@ -212,8 +212,13 @@ def test_unknown_extension_is_a_usage_error_naming_the_formats(tmp_path: Path) -
         FileSink(tmp_path / "session.aiff2", SAMPLE_RATE)
     assert "'.aiff2' is not a supported format" in caught.value.message
     assert ".wav" in (caught.value.hint or "") and ".flac" in (caught.value.hint or "")
-    with pytest.raises(UsageError, match="no extension"):
+    with pytest.raises(UsageError) as caught:
         FileSink(tmp_path / "session", SAMPLE_RATE)
+    # One plain sentence (not "no extension is not a supported format") and a hint naming the formats.
+    said = f"{tmp_path / 'session'} has no extension, so it does not say which audio format to write."
+    assert caught.value.message == said
+    assert caught.value.hint is not None and " or " in caught.value.hint and ".flac" in caught.value.hint
+    assert caught.value.hint.endswith(f"e.g. -o {tmp_path / 'session'}.wav.")
     assert leftovers(tmp_path) == []
 
 

@@ -28,10 +28,12 @@ CD_FRAMES_PER_SECOND = 75
 
 def _extension(path: str | os.PathLike[str], allowed: tuple[str, ...], what: str) -> str:
     extension = Path(path).suffix.lower()
+    if not extension:
+        raise UsageError(f"{os.fspath(path)} has no extension, so it does not say which {what} format to write.",
+                         hint=f"End it with {' or '.join(allowed)}, e.g. {os.fspath(path)}{allowed[0]}.")
     if extension not in allowed:
-        shown = f"'{extension}'" if extension else "no extension"
         raise UsageError(
-            f"Cannot write {what} to {os.fspath(path)}: {shown} is not a {what} format.",
+            f"Cannot write {what} to {os.fspath(path)}: '{extension}' is not a {what} format.",
             hint=f"Use {' or '.join(allowed)}.",
         )
     return extension

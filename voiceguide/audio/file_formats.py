@@ -86,11 +86,15 @@ def output_format(path: str | os.PathLike[str]) -> FileFormat:
     for candidate in formats:
         if candidate.extension == extension:
             return candidate
-    names = ", ".join(candidate.extension for candidate in formats)
-    shown = f"'{extension}'" if extension else "no extension"
+    names = [candidate.extension for candidate in formats] or [".wav"]
+    listed = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+    shown = os.fspath(path)
+    if not extension:
+        raise UsageError(f"{shown} has no extension, so it does not say which audio format to write.",
+                         hint=f"End it with {listed}, e.g. -o {shown}{names[0]}.")
     raise UsageError(
-        f"Cannot write audio to {os.fspath(path)}: {shown} is not a supported format.",
-        hint=f"Use one of {names}, e.g. -o session{formats[0].extension if formats else '.wav'}.",
+        f"Cannot write audio to {shown}: '{extension}' is not a supported format.",
+        hint=f"Use {listed}, e.g. -o session{names[0]}.",
     )
 
 

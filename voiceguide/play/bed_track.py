@@ -259,10 +259,12 @@ class BedTrack:
 
     def _enter(self, state: TrackState, run: Run) -> TrackState:
         """The state as ``run`` begins: a standing bed starts where the session's bed was; the session's bed
-        comes back (or jumps) with a crossfade; played from the middle (``--from``), it fades in."""
+        comes back (or jumps) with a crossfade; played from the middle (``--from``), it fades in over ``fade``, as
+        at the start."""
         first = state.standing is None and state.bed_frame is None
-        if first and run.cursor > 0 and state.rise is None:
-            state = dataclasses.replace(state, rise=0)
+        if first and run.cursor > 0 and state.rise is None and not state.lift:
+            fade_frames = max(self._shortest_fade, float(self._fade_at(run.cursor)))
+            state = dataclasses.replace(state, lift=1.0, lift_frames=fade_frames)
         if run.session:
             if state.standing is None and state.bed_frame in (None, run.cursor):
                 return state
