@@ -64,6 +64,8 @@ NEAR = 400
 """Samples each side of the line's delay searched first (25 ms: a drift of 100 ppm over minutes)."""
 TRACK = 8.0
 """Samples the delay found near the line may be off it (drift moves it far less between two checks)."""
+RESNAP = 2.0
+"""Samples the reference may stray from the line fitted to the delays found before it is put back on it."""
 AGREE = 2.0
 """Samples two searches anywhere must agree to (drift moves the delay far less between them)."""
 FIT_CHECKS = 8
@@ -139,12 +141,12 @@ def find_delay(reference: Signal, mic: Signal, lowest: int) -> tuple[float, floa
     window = correlation[:span + 1]
     best = int(np.argmax(window))
     rms = float(np.sqrt(np.mean(np.square(window)))) + 1e-12
-    fraction = 0.0
-    if 0 < best < span:  # the peak between samples: a parabola through it and its neighbours
+    peak = float(best)
+    if 0 < best < span:  # between samples: a parabola through the peak and its neighbours
         before, at, after = window[best - 1:best + 2]
         curve = before - 2 * at + after
-        fraction = float(0.5 * (before - after) / curve) if curve < 0 else 0.0
-    return lowest + span - best - fraction, float(window[best]) / rms
+        peak += float(0.5 * (before - after) / curve) if curve < 0 else 0.0
+    return lowest + span - peak, float(window[best]) / rms
 
 
 class PlayedSound:
@@ -215,7 +217,7 @@ class Reference:
     def at(self, position: float, size: int) -> Signal:
         """``size`` samples from the fractional count ``position`` on (a windowed-sinc interpolation)."""
         whole = int(np.floor(position))
-        taps = _fractional_taps(round((position - whole) * STEPS) / STEPS)
+        taps = _fractional_taps(position - whole)
         return np.convolve(self.span(whole - HALF + 1, whole + size + HALF), taps[::-1], "valid")
 
     def span(self, start: int, stop: int) -> Signal:
@@ -310,11 +312,16 @@ class AlignedCanceller:
         return lag if confidence >= CONFIDENCE else None
 
     def _fit(self, middle: int, lag: float) -> None:
-        """The line through the last ``FIT_CHECKS`` delays found."""
+        """Fit a line through the last ``FIT_CHECKS`` delays found; the reference follows its slope from here,
+        on from where it is read now (each delay found is off by a few tenths of a sample: moving the reference
+        by as much at each check cost the filter 20 dB for seconds), unless it is ``RESNAP`` off the line."""
         self._trusted = [*self._trusted[-(FIT_CHECKS - 1):], (middle, lag)]
         if len(self._trusted) < 2:
             self._line = (lag, 0.0)
             return
         counts, lags = np.array(self._trusted, dtype=np.float64).T
         slope, intercept = np.polyfit(counts - counts[-1], lags, 1)
-        self._line = (float(intercept - slope * counts[-1]), float(slope))
+        fitted = float(intercept + slope * (self._count - counts[-1]))
+        now = fitted if self._line is None or abs(self._lag_at(self._count) - fitted) > RESNAP else \
+            self._lag_at(self._count)
+        self._line = (now - float(slope) * self._count, float(slope))
