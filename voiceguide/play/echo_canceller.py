@@ -44,6 +44,8 @@ HOLD_DB = 6.0
 """A block whose residual is this far above the residual's recent floor holds someone's voice: no adapting."""
 CONVERGED = 10.0
 """Echo return loss enhancement (10 dB, as a power ratio) from which a jump of the residual is someone's voice."""
+LOUDER = 10 ** (0.5 / 10)
+"""The microphone at least this much (0.5 dB) over its recent level: something was added to the echo."""
 FLOOR_RISE_DB_PER_SECOND = 10.0
 """How fast the residual's floor may rise (an echo path that changed is learnt again after a few seconds)."""
 PRE_DELAY = 32
@@ -52,7 +54,7 @@ FIND_SECONDS = 3.0
 """Microphone audio the delay is found in."""
 SEARCH_SECONDS = (-1.0, 2.0)
 """Lags searched around the clocks' rough guess (a late callback shifts the guess by up to a second)."""
-RECHECK_SECONDS = 5.0
+RECHECK_SECONDS = 2.0
 """How often the delay is found again."""
 KEEP_SECONDS = 8.0
 """Reference kept for the search."""
@@ -64,11 +66,11 @@ NEAR = 400
 """Samples each side of the line's delay searched first (25 ms: a drift of 100 ppm over minutes)."""
 TRACK = 8.0
 """Samples the delay found near the line may be off it (drift moves it far less between two checks)."""
-RESNAP = 2.0
+RESNAP = 0.5
 """Samples the reference may stray from the line fitted to the delays found before it is put back on it."""
 AGREE = 2.0
 """Samples two searches anywhere must agree to (drift moves the delay far less between them)."""
-FIT_CHECKS = 8
+FIT_CHECKS = 6
 """The last this many delays found are fitted with the line."""
 SILENT = 1e-7
 """Mean square below which the reference holds no sound (-70 dBFS)."""
@@ -109,12 +111,14 @@ class EchoCanceller:
 
     def _voice(self, heard: float, residual: float) -> bool:
         """Whether someone speaks: the microphone ``hold_db`` over its recent level, or (once the filter takes
-        ``CONVERGED`` off the echo) the residual over its own.  Held, both levels rise slowly (an echo path
-        that changed, or a louder bed, is learnt again after a few seconds)."""
+        ``CONVERGED`` off the echo) the residual over its own while the microphone is louder too (a residual
+        that jumps alone is an echo path that moved: the filter must learn it).  Held, both levels rise slowly
+        (a louder bed is learnt again after a few seconds)."""
         if self._levels is None:
             self._levels = (heard, residual)
         level_heard, level = self._levels
-        if heard > level_heard * self._hold or (level_heard > level * CONVERGED and residual > level * self._hold):
+        quieter = level_heard > level * CONVERGED and residual > level * self._hold
+        if heard > level_heard * self._hold or (quieter and heard > level_heard * LOUDER):
             self._levels = (level_heard * self._rise, level * self._rise)
             self.held += 1
             return True
