@@ -40,7 +40,8 @@
   Goals: median <= 0.8 s, max <= 1.0 s; CPU <= 50 % of one core.
 
 Needs the ``listen`` and ``natural`` extras and PulseAudio (``./dev bench listen``).
-Usage: python benchmarks/bench_listen.py [--skip-live | --only-live | --only-beds | --only-bed-stages]
+Usage: python benchmarks/bench_listen.py [--skip-live | --only-live | --only-beds | --only-bed-stages |
+--only-cpu]
 [--skip-beds] [--room-minutes 3]
 """
 
@@ -363,12 +364,60 @@ def live(work: Path) -> None:
                           "(goal: median <= 0.8 s, max <= 1.0 s)")
 
 
+CPU_SCRIPT = """\
+voiceguide: 1
+title: Listening CPU
+steps:
+  - say: Lie still.
+  - press: {point: LI4, hold: 40s, prepare: 1s}
+  - say: That is the end.
+"""
+
+NO_CANCELLER = ("import runpy, sys, voiceguide.play.echo_canceller as e; "
+                "e.AlignedCanceller.clean = lambda self, frame: frame; "
+                "runpy.run_module('voiceguide', run_name='__main__', alter_sys=True)")
+"""``python -m voiceguide`` with the listener's canceller patched out (the reference is still collected)."""
+
+
+def live_cpu(work: Path, rounds: int = 2) -> None:
+    """``play --listen`` in the PulseAudio room, with the built-in rain and without a bed, with the echo
+    canceller and without it, alternated: the player's CPU (all its threads) over the session's wall time."""
+    from tests.pulse import start_pulse
+
+    script = work / "cpu.yaml"
+    script.write_text(CPU_SCRIPT)
+    runs: dict[tuple[str | None, bool], list[float]] = {(bed, cancel): [] for bed in ("rain", None)
+                                                       for cancel in (True, False)}
+    with start_pulse(work / "pulse-cpu", microphone=True, echo=True) as room:
+        env = dict(room.env, VOICEGUIDE_CACHE_DIR=str(work / "cache-cpu"), PYTHONPATH=str(ROOT))
+        subprocess.run([sys.executable, "-m", "voiceguide", "render", str(script), "-o", str(work / "warm.wav")],
+                       env=env, check=True, capture_output=True)  # the speech cache filled first
+        for _ in range(rounds):
+            for (bed, cancel), shares in runs.items():
+                start = [sys.executable, "-m", "voiceguide"] if cancel else [sys.executable, "-c", NO_CANCELLER]
+                background = ["--background", bed] if bed else ["--no-background"]
+                started = time.monotonic()
+                process = subprocess.Popen([*start, "play", str(script), "--listen", "--plain", *background],
+                                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                _, status, usage = os.wait4(process.pid, 0)
+                shares.append((usage.ru_utime + usage.ru_stime) / (time.monotonic() - started))
+    for (bed, cancel), shares in runs.items():
+        print(f"  {'rain' if bed else 'no bed':<7} {'canceller on' if cancel else 'canceller off':<14} "
+              + " ".join(f"{share:6.1%}" for share in shares) + f"  mean {statistics.mean(shares):6.1%} of a core")
+    cost = {bed: statistics.mean(runs[bed, True]) - statistics.mean(runs[bed, False]) for bed in ("rain", None)}
+    bed_cost = statistics.mean(runs["rain", True]) - statistics.mean(runs[None, True])
+    print(f"  the canceller costs {100 * cost['rain']:+.1f} points of a core with rain, {100 * cost[None]:+.1f} "
+          f"without a bed; with it on, rain costs {100 * bed_cost:+.1f} points over no bed (goal <= 5)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-live", action="store_true", help="skip the live PulseAudio part")
     parser.add_argument("--only-live", action="store_true", help="only the live PulseAudio part")
     parser.add_argument("--only-beds", action="store_true", help="only the built-in beds, as heard and cancelled")
     parser.add_argument("--skip-beds", action="store_true", help="skip the built-in beds and quiet voices part")
+    parser.add_argument("--only-cpu", action="store_true",
+                        help="only the CPU of play --listen with and without the echo canceller, live")
     parser.add_argument("--only-bed-stages", action="store_true",
                         help="only the beds not cancelled, and quiet voices, by listening stage")
     parser.add_argument("--bed-minutes", type=float, default=10.0, help="minutes of each bed alone (default 10)")
@@ -379,6 +428,10 @@ def main() -> None:
     recognizer = WhisperRecognizer()
     with tempfile.TemporaryDirectory(prefix="voiceguide-bench-listen-") as scratch:
         work = Path(scratch)
+        if options.only_cpu:
+            print("CPU of play --listen, with and without the echo canceller, live (PulseAudio room):")
+            live_cpu(work)
+            return
         if options.only_beds:
             print("the built-in beds echoing into the microphone, as heard and cancelled (the shipped canceller):")
             beds_cancelled(recognizer, heard, options.bed_minutes, TEST_VOICES[:options.bed_voices])

@@ -44,8 +44,6 @@ HOLD_DB = 6.0
 """A block whose residual is this far above the residual's recent floor holds someone's voice: no adapting."""
 CONVERGED = 10.0
 """Echo return loss enhancement (10 dB, as a power ratio) from which a jump of the residual is someone's voice."""
-LOUDER = 10 ** (0.5 / 10)
-"""The microphone at least this much (0.5 dB) over its recent level: something was added to the echo."""
 FLOOR_RISE_DB_PER_SECOND = 10.0
 """How fast the residual's floor may rise (an echo path that changed is learnt again after a few seconds)."""
 PRE_DELAY = 32
@@ -64,6 +62,11 @@ SEARCH_EVERY_SECONDS = 2.0
 """How often the delay is searched for while it is not known."""
 NEAR = 400
 """Samples each side of the line's delay searched first (25 ms: a drift of 100 ppm over minutes)."""
+NEAR_CONFIDENCE = 5.0
+"""``CONFIDENCE`` for the search near the line (a few hundred lags, not tens of thousands: chance peaks lower)."""
+LOST_CHECKS = 5
+"""Searches near the line that find nothing before the delay is searched for anywhere (a bed made of repeated
+stretches matches itself elsewhere: once two such matches agreed, and the bed was subtracted 1.8 s off)."""
 TRACK = 8.0
 """Samples the delay found near the line may be off it (drift moves it far less between two checks)."""
 RESNAP = 0.5
@@ -111,14 +114,12 @@ class EchoCanceller:
 
     def _voice(self, heard: float, residual: float) -> bool:
         """Whether someone speaks: the microphone ``hold_db`` over its recent level, or (once the filter takes
-        ``CONVERGED`` off the echo) the residual over its own while the microphone is louder too (a residual
-        that jumps alone is an echo path that moved: the filter must learn it).  Held, both levels rise slowly
-        (a louder bed is learnt again after a few seconds)."""
+        ``CONVERGED`` off the echo) the residual over its own.  Held, both levels rise slowly (an echo path
+        that moved, or a louder bed, is learnt again after a few seconds)."""
         if self._levels is None:
             self._levels = (heard, residual)
         level_heard, level = self._levels
-        quieter = level_heard > level * CONVERGED and residual > level * self._hold
-        if heard > level_heard * self._hold or (quieter and heard > level_heard * LOUDER):
+        if heard > level_heard * self._hold or (level_heard > level * CONVERGED and residual > level * self._hold):
             self._levels = (level_heard * self._rise, level * self._rise)
             self.held += 1
             return True
@@ -247,6 +248,7 @@ class AlignedCanceller:
         self._trusted: list[tuple[int, float]] = []
         self._line: tuple[float, float] | None = None
         self._far: float | None = None
+        self._misses = 0
         self._output_latency = output_latency
         self._count = 0
         self._epoch: float | None = None
@@ -288,9 +290,13 @@ class AlignedCanceller:
         middle = self._count - self._recent.size // 2
         if self._line is not None:
             expected = round(self._lag_at(middle))
-            near = self._find(expected - NEAR, expected + NEAR)
+            near = self._find(expected - NEAR, expected + NEAR, NEAR_CONFIDENCE)
             if near is not None and abs(near - self._lag_at(middle)) <= TRACK:
                 self._fit(middle, near)
+                self._misses = 0
+                return
+            self._misses += 1
+            if self._misses < LOST_CHECKS:  # a quiet bed, or someone speaking: the line holds
                 return
         if self.reference.epoch is None or self._epoch is None:
             return
@@ -300,12 +306,14 @@ class AlignedCanceller:
             return
         if self._far is not None and abs(far - self._far) <= AGREE:
             self._trusted = []  # found (or the delay jumped: the microphone lost samples): a new line
+            self._line = None
             self._fit(middle, far)
             self._far = None
+            self._misses = 0
         else:
             self._far = far
 
-    def _find(self, low: int, high: int) -> float | None:
+    def _find(self, low: int, high: int, least: float = CONFIDENCE) -> float | None:
         """The delay between ``low`` and ``high`` in the last ``FIND_SECONDS``; None when not sure of it."""
         first = self._count - self._recent.size
         reference = self.reference.span(first - high, self._count - low)
@@ -313,7 +321,7 @@ class AlignedCanceller:
             return None
         lag, confidence = find_delay(reference, self._recent, low)
         self.checks.append((lag, confidence))
-        return lag if confidence >= CONFIDENCE else None
+        return lag if confidence >= least else None
 
     def _fit(self, middle: int, lag: float) -> None:
         """Fit a line through the last ``FIT_CHECKS`` delays found; the reference follows its slope from here,
