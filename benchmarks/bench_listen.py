@@ -39,6 +39,11 @@
   player's CPU over the session against the same session without ``--listen``.
   Goals: median <= 0.8 s, max <= 1.0 s; CPU <= 50 % of one core.
 
+- **The canceller's CPU, live** (alone: ``--only-cpu``): ``play --listen``
+  with the built-in ``rain`` and without a bed, each with the echo canceller
+  and with it patched out, alternated: the player's CPU over its wall time.
+  Goal: a bed costs <= 5 points of a core more than no bed.
+
 Needs the ``listen`` and ``natural`` extras and PulseAudio (``./dev bench listen``).
 Usage: python benchmarks/bench_listen.py [--skip-live | --only-live | --only-beds | --only-bed-stages |
 --only-cpu]

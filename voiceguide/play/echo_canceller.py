@@ -44,6 +44,16 @@ HOLD_DB = 6.0
 """A block whose residual is this far above the residual's recent floor holds someone's voice: no adapting."""
 CONVERGED = 10.0
 """Echo return loss enhancement (10 dB, as a power ratio) from which a jump of the residual is someone's voice."""
+COMFORT = 10 ** (-15 / 10)
+"""Noise this far (15 dB) under the bed's echo is added to what is left: cancelling by 15-35 dB, changing as
+it learns, left the bed's remains rising and falling far above a silent floor, and the listener took them
+for voice (a command after a television went unheard in the live room, heard as "you")."""
+WORSE = 2.0
+WORSE_BLOCKS = 10
+"""After this many blocks in a row that cancelling made ``WORSE`` (3 dB louder), the filter starts again."""
+GAIN_RISE_LIMIT = 10 ** (2 / 10)
+"""A block more than this (2 dB) over what the room's gain predicts does not raise it, but by ``GAIN_CREEP``."""
+GAIN_CREEP = 10 ** (0.01 / 10)
 FLOOR_RISE_DB_PER_SECOND = 10.0
 """How fast the residual's floor may rise (an echo path that changed is learnt again after a few seconds)."""
 PRE_DELAY = 32
@@ -83,8 +93,9 @@ class EchoCanceller:
     """A partitioned block NLMS filter: ``process(mic, reference)`` → the microphone less the reference's echo."""
 
     def __init__(self, partitions: int = PARTITIONS, block: int = BLOCK, step: float = STEP,
-                 hold_db: float = HOLD_DB) -> None:
+                 hold_db: float = HOLD_DB, comfort: float = COMFORT) -> None:
         self.block = block
+        self._comfort = comfort
         self._step = step
         self._hold = 10 ** (hold_db / 10)
         self._rise = 10 ** (FLOOR_RISE_DB_PER_SECOND * block / RATE / 10)
@@ -93,6 +104,9 @@ class EchoCanceller:
         self._previous = np.zeros(block)
         self._power = np.full(block + 1, 1e-6)
         self._levels: tuple[float, float] | None = None
+        self._played: float | None = None
+        self._worse = 0
+        self._noise = np.random.default_rng(7)
         self.held = 0
         """Blocks on which the filter held still (someone spoke)."""
 
@@ -106,24 +120,38 @@ class EchoCanceller:
         estimate = np.fft.irfft((self.weights * self._history).sum(axis=0))[self.block:]
         error: Signal = mic - estimate
         self._power = (np.abs(self._history) ** 2).sum(axis=0)
-        residual = float(np.mean(np.square(error))) + 1e-20
-        if (float(np.mean(np.square(reference))) > SILENT
-                and not self._voice(float(np.mean(np.square(mic))) + 1e-20, residual)):
+        heard, residual = float(np.mean(np.square(mic))) + 1e-20, float(np.mean(np.square(error))) + 1e-20
+        played = float(np.mean(np.square(reference)))
+        self._worse = self._worse + 1 if residual > heard * WORSE else 0
+        if self._worse >= WORSE_BLOCKS:  # cancelling makes it louder: the filter learnt something else
+            self.weights[:] = 0
+            self._worse = 0
+        if played > SILENT and not self._voice(heard, residual, played):
             self._adapt(error)
+        if self._levels is not None and self._played is not None:  # a steady floor under what is left
+            floor = self._levels[0] * self._played * self._comfort
+            error = error + np.sqrt(floor) * self._noise.standard_normal(error.size)
         return error
 
-    def _voice(self, heard: float, residual: float) -> bool:
-        """Whether someone speaks: the microphone ``hold_db`` over its recent level, or (once the filter takes
-        ``CONVERGED`` off the echo) the residual over its own.  Held, both levels rise slowly (an echo path
-        that moved, or a louder bed, is learnt again after a few seconds)."""
+    def _voice(self, heard: float, residual: float, played: float) -> bool:
+        """Whether someone (or something) else sounds: the microphone ``hold_db`` louder than the played sound
+        alone makes it (the room's gain learnt while nobody else sounds: it follows a louder bed, and never
+        gives in to a television that goes on), or, once the filter takes ``CONVERGED`` off the echo, the
+        residual ``hold_db`` over its recent level (which rises slowly while held: an echo path that moved
+        is learnt again after a few seconds)."""
+        self._played = played if self._played is None else 0.7 * self._played + 0.3 * played
         if self._levels is None:
-            self._levels = (heard, residual)
-        level_heard, level = self._levels
-        if heard > level_heard * self._hold or (level_heard > level * CONVERGED and residual > level * self._hold):
-            self._levels = (level_heard * self._rise, level * self._rise)
+            self._levels = (heard / self._played, residual)
+        gain, level = self._levels
+        if heard > gain * self._played * self._hold or (heard > level * CONVERGED and residual > level * self._hold):
+            self._levels = (gain, level * self._rise)
             self.held += 1
             return True
-        self._levels = (level_heard ** 0.95 * heard ** 0.05, level ** 0.95 * residual ** 0.05)
+        # The gain follows the room down at once but up only slowly (a television's quieter moments, heard
+        # as the room, would raise it until the television itself went unnoticed).
+        ratio = heard / self._played
+        gain = gain ** 0.95 * ratio ** 0.05 if ratio < gain * GAIN_RISE_LIMIT else gain * GAIN_CREEP
+        self._levels = (gain, level ** 0.95 * residual ** 0.05)
         return False
 
     def _adapt(self, error: Signal) -> None:
