@@ -7,17 +7,20 @@
   with white noise at 20 dB SNR, with a background bed (rain-like noise) playing
   in the room, and both; beside the whole recording given to the recognizer.
   Goal: >= 98 % each.
-- **The real beds** (alone: ``--only-beds``): every built-in sound
+- **The real beds** (alone: ``--only-bed-stages``): every built-in sound
   (``voiceguide.audio.sounds``) echoing into the microphone through a simulated
   room, at the level a session plays it (20 LU under the voice, not ducked:
   the user speaks between cues): recognition beside the clean takes, quiet or
   far voices, and false commands from minutes of each bed alone; the shipped
   listening stage beside it without denoising and WebRTC's detector alone.  Goals: within 3 points of
   clean; quiet voices not worse; 0.
-- **Cancelling the bed** (an experiment, not shipped; alone:
-  ``--only-bed-cancelling``): the bed subtracted from the microphone with
-  what the player sent out as the reference (``listen_echo``'s canceller),
-  clean, ``rain`` and ``waves``, before and after.
+- **Cancelling the bed** (alone: ``--only-beds``): every built-in bed under
+  the takes in one long stream, through a simulated room into a microphone on
+  its own drifting clock, heard as it is and after the shipped canceller
+  (``voiceguide.play.echo_canceller``, the reference handed over as the live
+  path does); false commands from minutes of each bed alone, both ways.  Goal:
+  the mean over the beds within 3 points of clean; 0.  The uncancelled beds by
+  listening stage, with quiet voices: ``--only-bed-stages``.
 - **The room**: minutes of generated bells, ring tones, music, television,
   a conversation and rain (``tests.room_sounds``), and 40 spoken remarks, through
   the same path: false commands per hour, beside what the recognizer alone would
@@ -36,8 +39,14 @@
   player's CPU over the session against the same session without ``--listen``.
   Goals: median <= 0.8 s, max <= 1.0 s; CPU <= 50 % of one core.
 
+- **The canceller's CPU, live** (alone: ``--only-cpu``): ``play --listen``
+  with the built-in ``rain`` and without a bed, each with the echo canceller
+  and with it patched out, alternated: the player's CPU over its wall time.
+  Goal: a bed costs <= 5 points of a core more than no bed.
+
 Needs the ``listen`` and ``natural`` extras and PulseAudio (``./dev bench listen``).
-Usage: python benchmarks/bench_listen.py [--skip-live | --only-live | --only-beds | --only-bed-cancelling]
+Usage: python benchmarks/bench_listen.py [--skip-live | --only-live | --only-beds | --only-bed-stages |
+--only-cpu]
 [--skip-beds] [--room-minutes 3]
 """
 
@@ -64,7 +73,7 @@ for folder in (ROOT, ROOT / "benchmarks"):  # run from a checkout without instal
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from listen_beds import bed_cancelling, real_beds  # noqa: E402
+from listen_beds import beds_cancelled, real_beds  # noqa: E402
 from listen_echo import cancel_echo, echo_return_loss_enhancement, room_echo, suppress_residual  # noqa: E402
 
 from tests.room_sounds import ROOM_SOUNDS, rain  # noqa: E402
@@ -360,14 +369,62 @@ def live(work: Path) -> None:
                           "(goal: median <= 0.8 s, max <= 1.0 s)")
 
 
+CPU_SCRIPT = """\
+voiceguide: 1
+title: Listening CPU
+steps:
+  - say: Lie still.
+  - press: {point: LI4, hold: 40s, prepare: 1s}
+  - say: That is the end.
+"""
+
+NO_CANCELLER = ("import runpy, sys, voiceguide.play.echo_canceller as e; "
+                "e.AlignedCanceller.clean = lambda self, frame: frame; "
+                "runpy.run_module('voiceguide', run_name='__main__', alter_sys=True)")
+"""``python -m voiceguide`` with the listener's canceller patched out (the reference is still collected)."""
+
+
+def live_cpu(work: Path, rounds: int = 2) -> None:
+    """``play --listen`` in the PulseAudio room, with the built-in rain and without a bed, with the echo
+    canceller and without it, alternated: the player's CPU (all its threads) over the session's wall time."""
+    from tests.pulse import start_pulse
+
+    script = work / "cpu.yaml"
+    script.write_text(CPU_SCRIPT)
+    runs: dict[tuple[str | None, bool], list[float]] = {(bed, cancel): [] for bed in ("rain", None)
+                                                       for cancel in (True, False)}
+    with start_pulse(work / "pulse-cpu", microphone=True, echo=True) as room:
+        env = dict(room.env, VOICEGUIDE_CACHE_DIR=str(work / "cache-cpu"), PYTHONPATH=str(ROOT))
+        subprocess.run([sys.executable, "-m", "voiceguide", "render", str(script), "-o", str(work / "warm.wav")],
+                       env=env, check=True, capture_output=True)  # the speech cache filled first
+        for _ in range(rounds):
+            for (bed, cancel), shares in runs.items():
+                start = [sys.executable, "-m", "voiceguide"] if cancel else [sys.executable, "-c", NO_CANCELLER]
+                background = ["--background", bed] if bed else ["--no-background"]
+                started = time.monotonic()
+                process = subprocess.Popen([*start, "play", str(script), "--listen", "--plain", *background],
+                                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                _, status, usage = os.wait4(process.pid, 0)
+                shares.append((usage.ru_utime + usage.ru_stime) / (time.monotonic() - started))
+    for (bed, cancel), shares in runs.items():
+        print(f"  {'rain' if bed else 'no bed':<7} {'canceller on' if cancel else 'canceller off':<14} "
+              + " ".join(f"{share:6.1%}" for share in shares) + f"  mean {statistics.mean(shares):6.1%} of a core")
+    cost = {bed: statistics.mean(runs[bed, True]) - statistics.mean(runs[bed, False]) for bed in ("rain", None)}
+    bed_cost = statistics.mean(runs["rain", True]) - statistics.mean(runs[None, True])
+    print(f"  the canceller costs {100 * cost['rain']:+.1f} points of a core with rain, {100 * cost[None]:+.1f} "
+          f"without a bed; with it on, rain costs {100 * bed_cost:+.1f} points over no bed (goal <= 5)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-live", action="store_true", help="skip the live PulseAudio part")
     parser.add_argument("--only-live", action="store_true", help="only the live PulseAudio part")
-    parser.add_argument("--only-beds", action="store_true", help="only the built-in beds and quiet voices part")
+    parser.add_argument("--only-beds", action="store_true", help="only the built-in beds, as heard and cancelled")
     parser.add_argument("--skip-beds", action="store_true", help="skip the built-in beds and quiet voices part")
-    parser.add_argument("--only-bed-cancelling", action="store_true",
-                        help="only the experiment of cancelling the bed with what was played as the reference")
+    parser.add_argument("--only-cpu", action="store_true",
+                        help="only the CPU of play --listen with and without the echo canceller, live")
+    parser.add_argument("--only-bed-stages", action="store_true",
+                        help="only the beds not cancelled, and quiet voices, by listening stage")
     parser.add_argument("--bed-minutes", type=float, default=10.0, help="minutes of each bed alone (default 10)")
     parser.add_argument("--bed-voices", type=int, default=len(TEST_VOICES), help="voices for the bed recognition")
     parser.add_argument("--room-minutes", type=float, default=3.0, help="minutes of each room sound (default 3)")
@@ -376,12 +433,16 @@ def main() -> None:
     recognizer = WhisperRecognizer()
     with tempfile.TemporaryDirectory(prefix="voiceguide-bench-listen-") as scratch:
         work = Path(scratch)
-        if options.only_bed_cancelling:
-            print("the bed cancelled with what was played as the reference, an experiment (not shipped):")
-            bed_cancelling(recognizer, heard, TEST_VOICES[:options.bed_voices])
+        if options.only_cpu:
+            print("CPU of play --listen, with and without the echo canceller, live (PulseAudio room):")
+            live_cpu(work)
             return
         if options.only_beds:
-            print("the built-in beds echoing into the microphone, and quiet voices:")
+            print("the built-in beds echoing into the microphone, as heard and cancelled (the shipped canceller):")
+            beds_cancelled(recognizer, heard, options.bed_minutes, TEST_VOICES[:options.bed_voices])
+            return
+        if options.only_bed_stages:
+            print("the built-in beds echoing into the microphone (not cancelled), and quiet voices, by stage:")
             real_beds(recognizer, heard, options.bed_minutes, TEST_VOICES[:options.bed_voices])
             return
         if not options.only_live:
@@ -391,7 +452,9 @@ def main() -> None:
             print("the room's sounds (nothing in them is a command):")
             room(recognizer, options.room_minutes)
             if not options.skip_beds:
-                print("the built-in beds echoing into the microphone, and quiet voices:")
+                print("the built-in beds echoing into the microphone, as heard and cancelled (the shipped canceller):")
+                beds_cancelled(recognizer, heard, options.bed_minutes, TEST_VOICES[:options.bed_voices])
+                print("the built-in beds echoing into the microphone (not cancelled), and quiet voices, by stage:")
                 real_beds(recognizer, heard, options.bed_minutes, TEST_VOICES[:options.bed_voices])
             print("the player's own voice:")
             mic, sounds = rendered_session(work)

@@ -6,6 +6,8 @@ import math
 import time
 from collections.abc import Callable
 
+from voiceguide.base import SAMPLE_RATE
+from voiceguide.play.echo_canceller import PlayedSound
 from voiceguide.play.listen import Heard, Listener, SoundGate, check_microphone, listening_vad
 from voiceguide.play.recognizer import WhisperRecognizer
 
@@ -21,12 +23,15 @@ class Hearing:
         self.vad = listening_vad()
         check_microphone(mic)
         self.gate = SoundGate()
+        self.played = PlayedSound(SAMPLE_RATE)
+        """What the output gives the device: the listener takes it out of the microphone."""
         self.mic = mic
 
     def listener(self, on_heard: Callable[[Heard], None],
                  on_level: Callable[[float], None] | None = None) -> Listener:
         """Start listening: ``on_heard`` gets each utterance, ``on_level`` the microphone's level in dBFS."""
-        return Listener(self.recognizer, self.vad, self.gate, on_heard, device=self.mic, on_level=on_level)
+        return Listener(self.recognizer, self.vad, self.gate, on_heard, device=self.mic, on_level=on_level,
+                        played=self.played)
 
 
 def listen_for(hearing: Hearing, seconds: float | None, on_heard: Callable[[Heard], None],

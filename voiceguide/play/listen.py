@@ -13,6 +13,8 @@ The pipeline, each part small and testable on its own:
   matched exactly against the command phrases (``command_words``).
 - ``recognizer.WhisperRecognizer`` transcribes a segment offline with Whisper
   tiny.en, prompted with the command words.
+- ``echo_canceller.AlignedCanceller`` takes what the player sent to the device
+  (its bed above all) out of the microphone's frames before they are cut.
 - ``Listener`` runs the microphone stream and a thread that ties them together
   and hands each judged segment (``Heard``) to a callback.
 
@@ -36,6 +38,7 @@ import numpy as np
 
 from voiceguide.errors import AudioDeviceError
 from voiceguide.play.command_words import VOICE_COMMANDS, match_command, normal_phrase, said_once
+from voiceguide.play.echo_canceller import AlignedCanceller, PlayedSound
 from voiceguide.play.recognizer import (
     INSTALL_HINT,
     MODEL_FILES_SHA256,
@@ -150,8 +153,8 @@ class Listener:
 
     def __init__(self, recognizer: Recognizer, vad: VoiceActivity, gate: SoundGate,
                  on_heard: Callable[[Heard], None], *, device: str | int | None = None,
-                 on_level: Callable[[float], None] | None = None) -> None:
-        from voiceguide.play.live import import_sounddevice
+                 on_level: Callable[[float], None] | None = None, played: PlayedSound | None = None) -> None:
+        from voiceguide.play.live import OUTPUT_LATENCY_SECONDS, import_sounddevice
 
         self._sd = import_sounddevice()
         self._judge = JudgeAhead(Judge(recognizer, gate))
@@ -160,6 +163,7 @@ class Listener:
         self._on_level = on_level
         self._frames: queue.Queue[tuple[Samples, float] | None] = queue.Queue()
         self._pending = np.zeros(0, dtype=np.float32)
+        self._canceller = None if played is None else AlignedCanceller(played, OUTPUT_LATENCY_SECONDS)
         self._closed = threading.Event()
         self._worker = threading.Thread(target=self._run, name="voiceguide-listen", daemon=True)
         index = _input_device(self._sd, device)
@@ -178,16 +182,21 @@ class Listener:
 
     def _run(self) -> None:
         level_every = max(1, round(0.1 / FRAME_SECONDS))
-        count = 0
+        count = heard = 0
         while not self._closed.is_set():
             item = self._frames.get()
             if item is None:
                 return
             block, captured = item
+            heard += block.size
+            if self._canceller is not None:
+                self._canceller.heard(heard, captured)
             self._pending = np.concatenate([self._pending, block])
             while self._pending.size >= FRAME_SAMPLES:
                 frame, self._pending = self._pending[:FRAME_SAMPLES], self._pending[FRAME_SAMPLES:]
                 end_time = captured - self._latency_seconds - self._pending.size / LISTEN_RATE
+                if self._canceller is not None:  # voiceguide's own sound (its bed) out of the microphone
+                    frame = self._canceller.clean(frame.astype(np.float64)).astype(np.float32)
                 count += 1
                 if self._on_level is not None and count % level_every == 0:
                     rms = float(np.sqrt(np.mean(np.square(frame.astype(np.float64))))) + 1e-9

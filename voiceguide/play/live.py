@@ -181,15 +181,17 @@ class LiveOutput:
 
     Threads: ``write``, ``discard``, ``free_frames`` and ``close`` are called from
     one controlling thread; the PortAudio callback runs on its own thread and only
-    pops blocks.  ``position`` counts the written frames the callback has consumed
-    (lead-in and underrun zero-fill not included).
+    pops blocks (and hands each, as given to the device, to ``on_played``).  ``position`` counts the written
+    frames the callback has consumed (lead-in and underrun zero-fill not included).
     """
 
     def __init__(self, *, device: str | None = None, sample_rate: int = SAMPLE_RATE,
                  block_frames: int = BLOCK_FRAMES, lead_in_frames: int = LEAD_IN_FRAMES,
                  queue_frames: int = QUEUE_FRAMES,
-                 on_sound: Callable[[float, float], None] | None = None, channels: int = 1) -> None:
+                 on_sound: Callable[[float, float], None] | None = None, channels: int = 1,
+                 on_played: Callable[[Audio], None] | None = None) -> None:
         self._sd = import_sounddevice()
+        self._on_played = on_played
         self.channels = channels
         self._sample_rate = sample_rate
         self._on_sound = on_sound
@@ -244,6 +246,8 @@ class LiveOutput:
                     self._queued_frames -= take
             if filled < frames:
                 out[filled:] = 0.0
+        if self._on_played is not None:  # every block the device gets, zero-fill too: the listener's reference
+            self._on_played(out)
         if self._on_sound is not None and filled and voiced:
             heard = now + max(0.0, float(time.outputBufferDacTime - time.currentTime))
             self._on_sound(heard, heard + frames / self._sample_rate)

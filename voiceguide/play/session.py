@@ -220,7 +220,7 @@ def _play_on_device(options: PlayOptions, script: Script, start: StartPoint | No
         threading.Thread(target=stage.prepare, name="voiceguide-bed").start()
     try:
         output = LiveOutput(device=options.device, on_sound=hearing.gate.note_sound if hearing is not None else None,
-                            channels=stage.channels)
+                            channels=stage.channels, on_played=hearing.played.played if hearing is not None else None)
     except NoOutputDevice:
         raise NoOutputDevice(options.session.script) from None
     try:

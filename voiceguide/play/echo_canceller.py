@@ -1,0 +1,367 @@
+"""Voiceguide's own sound taken out of the microphone: the bed above all, so commands are heard over it.
+
+The output hands over every block it gives the device (``PlayedSound``: the
+whole mix as written, zero-fill included, so its sample count is the device's
+clock).  The listener folds it to mono at the microphone's rate and keeps it
+(``Reference``).  Nothing is timed by when a callback ran (a microphone block
+may arrive a second late under load): both streams are counted in samples, and
+the delay from a played sample to the microphone's is found in the signals
+themselves (``find_delay``: GCC-PHAT over a few seconds; a bed is wideband
+noise, ideal for it), then checked again every ``RECHECK_SECONDS``: a change
+(two devices' clocks drift apart) shifts the filter with it.  An adaptive
+filter (``EchoCanceller``: partitioned frequency-domain NLMS, 240 ms) learns
+the rest of the room's response and subtracts the echo it predicts; it holds
+still while someone speaks (the residual jumps over its recent floor).
+
+Why the whole mix rather than the bed alone: it is what reaches the speaker, so
+no part of the echo is missing from the reference, and the count of samples is
+the device's own; the voice's echo is cancelled too (the gate stays for it).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from voiceguide.audio.resampling import StreamResampler
+
+Signal = npt.NDArray[np.float64]
+
+RATE = 16000
+"""The microphone's rate (``segments.LISTEN_RATE``)."""
+BLOCK = 480
+"""Samples per filter block: one 30-ms frame of the listener."""
+PARTITIONS = 8
+"""Filter length in blocks: 240 ms of the room's response."""
+STEP = 0.5
+"""NLMS step size."""
+HOLD_DB = 6.0
+"""A block whose residual is this far above the residual's recent floor holds someone's voice: no adapting."""
+CONVERGED = 10.0
+"""Echo return loss enhancement (10 dB, as a power ratio) from which a jump of the residual is someone's voice."""
+COMFORT = 10 ** (-15 / 10)
+"""Noise this far (15 dB) under the bed's echo is added to what is left: cancelling by 15-35 dB, changing as
+it learns, left the bed's remains rising and falling far above a silent floor, and the listener took them
+for voice (a command after a television went unheard in the live room, heard as "you")."""
+WORSE = 2.0
+WORSE_BLOCKS = 10
+"""After this many blocks in a row that cancelling made ``WORSE`` (3 dB louder), the filter starts again."""
+GAIN_RISE_LIMIT = 10 ** (2 / 10)
+"""A block more than this (2 dB) over what the room's gain predicts does not raise it, but by ``GAIN_CREEP``."""
+GAIN_CREEP = 10 ** (0.01 / 10)
+FLOOR_RISE_DB_PER_SECOND = 10.0
+"""How fast the residual's floor may rise (an echo path that changed is learnt again after a few seconds)."""
+PRE_DELAY = 32
+"""Taps kept before the direct path: an estimate a little late, or the resampler's smear, stays causal."""
+FIND_SECONDS = 3.0
+"""Microphone audio the delay is found in."""
+SEARCH_SECONDS = (-1.0, 2.0)
+"""Lags searched around the clocks' rough guess (a late callback shifts the guess by up to a second)."""
+RECHECK_SECONDS = 2.0
+"""How often the delay is found again."""
+KEEP_SECONDS = 8.0
+"""Reference kept for the search."""
+CONFIDENCE = 8.0
+"""GCC-PHAT peak over the correlation's rms below which the delay is not trusted (noise alone: about 5)."""
+SEARCH_EVERY_SECONDS = 2.0
+"""How often the delay is searched for while it is not known."""
+NEAR = 400
+"""Samples each side of the line's delay searched first (25 ms: a drift of 100 ppm over minutes)."""
+NEAR_CONFIDENCE = 5.0
+"""``CONFIDENCE`` for the search near the line (a few hundred lags, not tens of thousands: chance peaks lower)."""
+LOST_CHECKS = 5
+"""Searches near the line that find nothing before the delay is searched for anywhere (a bed made of repeated
+stretches matches itself elsewhere: once two such matches agreed, and the bed was subtracted 1.8 s off)."""
+TRACK = 8.0
+"""Samples the delay found near the line may be off it (drift moves it far less between two checks)."""
+RESNAP = 0.5
+"""Samples the reference may stray from the line fitted to the delays found before it is put back on it."""
+AGREE = 2.0
+"""Samples two searches anywhere must agree to (drift moves the delay far less between them)."""
+FIT_CHECKS = 6
+"""The last this many delays found are fitted with the line."""
+SILENT = 1e-7
+"""Mean square below which the reference holds no sound (-70 dBFS)."""
+
+
+class EchoCanceller:
+    """A partitioned block NLMS filter: ``process(mic, reference)`` → the microphone less the reference's echo."""
+
+    def __init__(self, partitions: int = PARTITIONS, block: int = BLOCK, step: float = STEP,
+                 hold_db: float = HOLD_DB, comfort: float = COMFORT) -> None:
+        self.block = block
+        self._comfort = comfort
+        self._step = step
+        self._hold = 10 ** (hold_db / 10)
+        self._rise = 10 ** (FLOOR_RISE_DB_PER_SECOND * block / RATE / 10)
+        self.weights = np.zeros((partitions, block + 1), complex)
+        self._history = np.zeros((partitions, block + 1), complex)
+        self._previous = np.zeros(block)
+        self._power = np.full(block + 1, 1e-6)
+        self._levels: tuple[float, float] | None = None
+        self._played: float | None = None
+        self._worse = 0
+        self._noise = np.random.default_rng(7)
+        self.held = 0
+        """Blocks on which the filter held still (someone spoke)."""
+
+    def process(self, mic: Signal, reference: Signal) -> Signal:
+        """One block of the microphone with the echo of ``reference`` (the same block, aligned) taken out."""
+        both = np.concatenate([self._previous, reference])
+        self._previous = both[self.block:]
+        spectrum = np.fft.rfft(both)
+        self._history[1:] = self._history[:-1]
+        self._history[0] = spectrum
+        estimate = np.fft.irfft((self.weights * self._history).sum(axis=0))[self.block:]
+        error: Signal = mic - estimate
+        self._power = (np.abs(self._history) ** 2).sum(axis=0)
+        heard, residual = float(np.mean(np.square(mic))) + 1e-20, float(np.mean(np.square(error))) + 1e-20
+        played = float(np.mean(np.square(reference)))
+        self._worse = self._worse + 1 if residual > heard * WORSE else 0
+        if self._worse >= WORSE_BLOCKS:  # cancelling makes it louder: the filter learnt something else
+            self.weights[:] = 0
+            self._worse = 0
+        if played > SILENT and not self._voice(heard, residual, played):
+            self._adapt(error)
+        if self._levels is not None and self._played is not None:  # a steady floor under what is left
+            floor = self._levels[0] * self._played * self._comfort
+            error = error + np.sqrt(floor) * self._noise.standard_normal(error.size)
+        return error
+
+    def _voice(self, heard: float, residual: float, played: float) -> bool:
+        """Whether someone (or something) else sounds: the microphone ``hold_db`` louder than the played sound
+        alone makes it (the room's gain learnt while nobody else sounds: it follows a louder bed, and never
+        gives in to a television that goes on), or, once the filter takes ``CONVERGED`` off the echo, the
+        residual ``hold_db`` over its recent level (which rises slowly while held: an echo path that moved
+        is learnt again after a few seconds)."""
+        self._played = played if self._played is None else 0.7 * self._played + 0.3 * played
+        if self._levels is None:
+            self._levels = (heard / self._played, residual)
+        gain, level = self._levels
+        if heard > gain * self._played * self._hold or (heard > level * CONVERGED and residual > level * self._hold):
+            self._levels = (gain, level * self._rise)
+            self.held += 1
+            return True
+        # The gain follows the room down at once but up only slowly (a television's quieter moments, heard
+        # as the room, would raise it until the television itself went unnoticed).
+        ratio = heard / self._played
+        gain = gain ** 0.95 * ratio ** 0.05 if ratio < gain * GAIN_RISE_LIMIT else gain * GAIN_CREEP
+        self._levels = (gain, level ** 0.95 * residual ** 0.05)
+        return False
+
+    def _adapt(self, error: Signal) -> None:
+        gradient = np.fft.rfft(np.concatenate([np.zeros(self.block), error]))
+        update = np.conj(self._history) * gradient / (self._power + 1e-5)
+        constrained = np.fft.irfft(update, axis=1)
+        constrained[:, self.block:] = 0  # overlap-save: a causal filter of ``block`` taps per partition
+        self.weights += self._step * np.fft.rfft(constrained, axis=1)
+
+
+def find_delay(reference: Signal, mic: Signal, lowest: int) -> tuple[float, float]:
+    """(lag, confidence): ``mic[n]`` holds ``reference[n - lag]`` (GCC-PHAT).  ``reference`` starts ``lowest``
+    lags before ``mic`` (it is the longer: the lags searched are ``lowest .. lowest + len(reference) -
+    len(mic)``).  Confidence: the peak over the correlation's rms (``CONFIDENCE``)."""
+    size = 1 << int(np.ceil(np.log2(reference.size + mic.size)))
+    cross = np.fft.rfft(reference, size) * np.conj(np.fft.rfft(mic, size))
+    # correlation[k]: reference[n + k] against mic[n], the lag ``lowest + span - k``
+    correlation = np.fft.irfft(cross / (np.abs(cross) + 1e-12), size)
+    span = reference.size - mic.size
+    window = correlation[:span + 1]
+    best = int(np.argmax(window))
+    rms = float(np.sqrt(np.mean(np.square(window)))) + 1e-12
+    peak = float(best)
+    if 0 < best < span:  # between samples: a parabola through the peak and its neighbours
+        before, at, after = window[best - 1:best + 2]
+        curve = before - 2 * at + after
+        peak += float(0.5 * (before - after) / curve) if curve < 0 else 0.0
+    return lowest + span - peak, float(window[best]) / rms
+
+
+class PlayedSound:
+    """What the output gave the device, block by block, for the listener (filled on PortAudio's thread)."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self._blocks: deque[tuple[npt.NDArray[np.float32], float]] = deque()
+
+    def played(self, block: Any, at: float | None = None) -> None:
+        """A block as the device got it (frames × channels or frames), handed over ``at`` (monotonic; now
+        unless told): a rough time only."""
+        self._blocks.append((np.array(block, dtype=np.float32), time.monotonic() if at is None else at))
+
+    def take(self) -> list[tuple[npt.NDArray[np.float32], float]]:
+        """The blocks played since the last call, oldest first."""
+        taken = []
+        while self._blocks:
+            taken.append(self._blocks.popleft())
+        return taken
+
+
+HALF = 16
+"""Taps each side of a fractional-delay interpolation."""
+STEPS = 64
+"""Fractional delays are rounded to this many steps per sample."""
+
+
+def _fractional_taps(fraction: float) -> Signal:
+    """The filter that reads a signal ``fraction`` of a sample after each sample (``2 * HALF`` taps)."""
+    offsets = np.arange(-HALF + 1, HALF + 1) - fraction
+    taps: Signal = np.sinc(offsets) * (0.5 + 0.5 * np.cos(np.pi * offsets / (HALF + 1)))
+    return taps
+
+
+class Reference:
+    """The played sound folded to mono at ``RATE``, counted in samples since the output's first block."""
+
+    def __init__(self, played: PlayedSound) -> None:
+        self._played = played
+        self._resampler: StreamResampler | None = None
+        self._samples = np.zeros(0)
+        self.first = 0
+        """The count of the first sample kept."""
+        self.epoch: float | None = None
+        """When sample 0 went out, roughly: the earliest of (a block's arrival - its count / rate)."""
+        self._lock = threading.Lock()
+
+    @property
+    def end(self) -> int:
+        """The count after the last sample kept."""
+        return self.first + self._samples.size
+
+    def update(self) -> None:
+        """Take in what was played since the last call."""
+        for block, arrived in self._played.take():
+            mono = block if block.ndim == 1 else block.mean(axis=1, dtype=np.float32)
+            if self._resampler is None:
+                self._resampler = StreamResampler(self._played.sample_rate, RATE)
+            guess = arrived - self.end / RATE
+            self.epoch = guess if self.epoch is None else min(self.epoch, guess)
+            self._samples = np.concatenate([self._samples, self._resampler.process(mono)])
+        extra = self._samples.size - round(KEEP_SECONDS * RATE)
+        if extra > 0:
+            self._samples = self._samples[extra:]
+            self.first += extra
+
+    def at(self, position: float, size: int) -> Signal:
+        """``size`` samples from the fractional count ``position`` on (a windowed-sinc interpolation)."""
+        whole = int(np.floor(position))
+        taps = _fractional_taps(position - whole)
+        return np.convolve(self.span(whole - HALF + 1, whole + size + HALF), taps[::-1], "valid")
+
+    def span(self, start: int, stop: int) -> Signal:
+        """Samples ``start .. stop`` (counts); zeros where nothing was kept (not played yet, or long ago)."""
+        out = np.zeros(stop - start)
+        low, high = max(start, self.first), min(stop, self.end)
+        if high > low:
+            out[low - start:high - start] = self._samples[low - self.first:high - self.first]
+        return out
+
+
+class AlignedCanceller:
+    """The listener's canceller: microphone frames in, counted; the reference aligned by the delay found in them.
+
+    The delays found are fitted with a line (count → lag): its slope is the two clocks' drift, so the
+    reference is read where the microphone's clock says, to a fraction of a sample."""
+
+    def __init__(self, played: PlayedSound, output_latency: float = 0.25) -> None:
+        self.reference = Reference(played)
+        self.filter = EchoCanceller()
+        self.checks: list[tuple[float, float]] = []
+        """Every delay found (lag, confidence), the untrusted ones too."""
+        self._trusted: list[tuple[int, float]] = []
+        self._line: tuple[float, float] | None = None
+        self._far: float | None = None
+        self._misses = 0
+        self._output_latency = output_latency
+        self._count = 0
+        self._epoch: float | None = None
+        self._recent = np.zeros(round(FIND_SECONDS * RATE))
+        self._next_check = self._recent.size
+
+    @property
+    def lag(self) -> float | None:
+        """The delay in samples from the reference's count to the microphone's, now (None until found)."""
+        return None if self._line is None else self._lag_at(self._count)
+
+    def _lag_at(self, count: float) -> float:
+        assert self._line is not None
+        return self._line[0] + self._line[1] * count
+
+    def heard(self, count: int, arrived: float) -> None:
+        """The microphone's first ``count`` samples had arrived by ``arrived`` (monotonic): a rough guess only."""
+        guess = arrived - count / RATE
+        self._epoch = guess if self._epoch is None else min(self._epoch, guess)
+
+    def clean(self, frame: Signal) -> Signal:
+        """The next microphone frame (``BLOCK`` samples) with voiceguide's own sound taken out."""
+        self.reference.update()
+        self._recent = np.concatenate([self._recent[frame.size:], frame])
+        start = self._count
+        self._count += frame.size
+        if self._count >= self._next_check:
+            self._next_check = self._count + round((RECHECK_SECONDS if self._line else SEARCH_EVERY_SECONDS) * RATE)
+            self._check()
+        if self._line is None:
+            return frame
+        position = start - self._lag_at(start + frame.size / 2) + PRE_DELAY
+        return self.filter.process(frame, self.reference.at(position, frame.size))
+
+    def _check(self) -> None:
+        """Find the delay again over the last ``FIND_SECONDS``: near the line, once there is one; anywhere else
+        only when two searches in a row agree (a bed made of repeated stretches also matches itself elsewhere:
+        one such match outscored the true delay)."""
+        middle = self._count - self._recent.size // 2
+        if self._line is not None:
+            expected = round(self._lag_at(middle))
+            near = self._find(expected - NEAR, expected + NEAR, NEAR_CONFIDENCE)
+            if near is not None and abs(near - self._lag_at(middle)) <= TRACK:
+                self._fit(middle, near)
+                self._misses = 0
+                return
+            self._misses += 1
+            if self._misses < LOST_CHECKS:  # a quiet bed, or someone speaking: the line holds
+                return
+        if self.reference.epoch is None or self._epoch is None:
+            return
+        guess = round((self.reference.epoch + self._output_latency - self._epoch) * RATE)
+        far = self._find(guess + round(SEARCH_SECONDS[0] * RATE), guess + round(SEARCH_SECONDS[1] * RATE))
+        if far is None:
+            return
+        if self._far is not None and abs(far - self._far) <= AGREE:
+            self._trusted = []  # found (or the delay jumped: the microphone lost samples): a new line
+            self._line = None
+            self._fit(middle, far)
+            self._far = None
+            self._misses = 0
+        else:
+            self._far = far
+
+    def _find(self, low: int, high: int, least: float = CONFIDENCE) -> float | None:
+        """The delay between ``low`` and ``high`` in the last ``FIND_SECONDS``; None when not sure of it."""
+        first = self._count - self._recent.size
+        reference = self.reference.span(first - high, self._count - low)
+        if float(np.mean(np.square(reference))) < SILENT:
+            return None
+        lag, confidence = find_delay(reference, self._recent, low)
+        self.checks.append((lag, confidence))
+        return lag if confidence >= least else None
+
+    def _fit(self, middle: int, lag: float) -> None:
+        """Fit a line through the last ``FIT_CHECKS`` delays found; the reference follows its slope from here,
+        on from where it is read now (each delay found is off by a few tenths of a sample: moving the reference
+        by as much at each check cost the filter 20 dB for seconds), unless it is ``RESNAP`` off the line."""
+        self._trusted = [*self._trusted[-(FIT_CHECKS - 1):], (middle, lag)]
+        if len(self._trusted) < 2:
+            self._line = (lag, 0.0)
+            return
+        counts, lags = np.array(self._trusted, dtype=np.float64).T
+        slope, intercept = np.polyfit(counts - counts[-1], lags, 1)
+        fitted = float(intercept + slope * (self._count - counts[-1]))
+        now = fitted if self._line is None or abs(self._lag_at(self._count) - fitted) > RESNAP else \
+            self._lag_at(self._count)
+        self._line = (now - float(slope) * self._count, float(slope))
