@@ -21,7 +21,18 @@ utterances count errors that a listener would not have.
 Whisper tiny.en hears English only: sessions in other languages are not
 measured here (their content is checked by tests/test_session_library.py).
 
+With ``--beds``, each session is rendered under every condition a listener
+may meet (no bed, its own bed as shipped, each of the six built-in sounds;
+each as WAV and as the phone's default ``.opus``) and the same utterances of
+two words or more (``--sample`` of them per session, spread evenly) are heard
+in each; one table puts the word error rates side by side, with how many
+utterances came out worse and better than without a bed.  Identical renders
+(a session's own bed is one of the six) are heard once.  Renders take most
+of the time (half a minute to minutes each under load): ``--opus own``
+encodes only the two conditions a phone's user meets by default.
+
 Usage: python benchmarks/bench_transcripts.py [SESSION ...] [--engine NAME] [--worst N] [--background]
+       python benchmarks/bench_transcripts.py [SESSION ...] --beds [--sample N] [--opus all|own|none]
 """
 
 from __future__ import annotations
@@ -90,8 +101,6 @@ def voiceguide(*args: str) -> subprocess.CompletedProcess[str]:
 
 def measure(name: str, options: argparse.Namespace, model: object, work: Path) -> list[Heard]:
     """Every speech event of one session, as heard."""
-    import soxr
-
     extra = ["--engine", options.engine]
     if not options.background and "--no-background" in voiceguide("render", "--help").stdout:
         extra.append("--no-background")
@@ -99,13 +108,22 @@ def measure(name: str, options: argparse.Namespace, model: object, work: Path) -
     wav = work / f"{name}.wav"
     voiceguide("render", name, "-o", str(wav), *extra)
     audio, rate = soundfile.read(wav, dtype="float32", always_2d=True)
-    mono = audio.mean(axis=1)
-    pad = np.zeros(int(PAD_SECONDS * WHISPER_RATE), dtype=np.float32)
     events = plan["events"]
+    return hear(audio.mean(axis=1), rate, events, speech_indices(events), model)
+
+
+def speech_indices(events: list[dict[str, object]]) -> list[int]:
+    return [index for index, event in enumerate(events) if event["kind"] == "speech"]
+
+
+def hear(mono: np.ndarray, rate: int, events: list[dict], indices: list[int], model: object) -> list[Heard]:
+    """The speech events at ``indices`` of a render's mono mix, as Whisper hears them."""
+    import soxr
+
+    pad = np.zeros(int(PAD_SECONDS * WHISPER_RATE), dtype=np.float32)
     results = []
-    for index, event in enumerate(events):
-        if event["kind"] != "speech":
-            continue
+    for index in indices:
+        event = events[index]
         end = event["t"] + event["duration"] + TAIL_SECONDS
         if index + 1 < len(events):
             end = min(end, max(events[index + 1]["t"], event["t"] + event["duration"]))
@@ -163,12 +181,78 @@ def report(everything: dict[str, list[Heard]], worst: int) -> None:
             break
 
 
+BEDS = ("rain", "waves", "stream", "wind", "brown", "pink")
+
+
+def conditions(opus: str) -> list[tuple[str, list[str], str]]:
+    """(label, render options, extension) for every condition, the reference (no bed, WAV) first.
+
+    ``opus``: "all" (every condition also as .opus), "own" (no bed and the own bed only), "none".
+    """
+    beds = [("none", ["--no-background"]), ("own", []), *((bed, ["--background", bed]) for bed in BEDS)]
+    encoded = {"all": beds, "own": beds[:2], "none": []}[opus]
+    return [*((label, flags, "wav") for label, flags in beds), *((f"{label} opus", flags, "opus")
+                                                                  for label, flags in encoded)]
+
+
+def compare_beds(options: argparse.Namespace, model: object, work: Path) -> None:
+    """Every session under every condition, the same utterances heard in each; one table side by side."""
+    import hashlib
+
+    table: dict[str, dict[str, list[Heard]]] = {}
+    for name in options.sessions:
+        events = json.loads(voiceguide("plan", name, "--json", "--no-background", "--engine", options.engine).stdout)[
+            "events"]
+        longer = [index for index in speech_indices(events) if len(normal_words(
+            events[index].get("spoken") or events[index]["text"])) >= 2]
+        chosen = [longer[round(i * (len(longer) - 1) / max(1, options.sample - 1))]
+                  for i in range(min(options.sample, len(longer)))]
+        heard_by_hash: dict[str, list[Heard]] = {}
+        for label, flags, ext in conditions(options.opus):
+            path = work / f"{name}.{ext}"
+            voiceguide("render", name, "-o", str(path), "--engine", options.engine, *flags)
+            audio, sample_rate = soundfile.read(path, dtype="float32", always_2d=True)
+            mono = audio.mean(axis=1)
+            digest = hashlib.sha1(mono.tobytes()).hexdigest()
+            if digest not in heard_by_hash:
+                heard_by_hash[digest] = hear(mono, sample_rate, events, chosen, model)
+            table.setdefault(label, {})[name] = heard_by_hash[digest]
+            print(f"  {name} {label}: {rate(heard_by_hash[digest])}", file=sys.stderr, flush=True)
+    print_beds(table, options.sessions)
+
+
+def print_beds(table: dict[str, dict[str, list[Heard]]], sessions: list[str]) -> None:
+    reference = table["none"]
+    print(f"{'condition':<14}" + "".join(f"{name[:12]:>13}" for name in sessions)
+          + f"{'all':>8}{'Δ points':>10}{'worse':>7}{'better':>7}")
+    base = [r for name in sessions for r in reference[name]]
+    for label, by_session in table.items():
+        every = [r for name in sessions for r in by_session[name]]
+        delta = (sum(r.errors for r in every) - sum(r.errors for r in base)) / max(1, sum(r.words for r in base))
+        worse = sum(r.errors > b.errors for r, b in zip(every, base, strict=True))
+        better = sum(r.errors < b.errors for r, b in zip(every, base, strict=True))
+        print(f"{label:<14}" + "".join(f"{rate(by_session[name]):>13}" for name in sessions)
+              + f"{rate(every):>8}{delta * 100:>+10.1f}{worse:>7}{better:>7}")
+    print("\nutterances heard differently under a bed (condition: said -> heard; without a bed -> heard):")
+    for label, by_session in table.items():
+        for name in sessions:
+            for r, b in zip(by_session[name], reference[name], strict=True):
+                if r.errors > b.errors:
+                    print(f"  {label} {name}: {r.reference!r} -> {r.heard!r}  (no bed: {b.heard!r})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sessions", nargs="*", default=list(DEFAULT_SESSIONS))
     parser.add_argument("--engine", default="pyttsx3")
     parser.add_argument("--worst", type=int, default=5, help="how many worst utterances to show, halved (default 5)")
     parser.add_argument("--background", action="store_true", help="keep each session's background under the voice")
+    parser.add_argument("--beds", action="store_true",
+                        help="compare no bed, the session's own bed and each built-in sound, WAV and .opus")
+    parser.add_argument("--sample", type=int, default=12, help="with --beds: utterances per session (default 12)")
+    parser.add_argument("--opus", choices=("all", "own", "none"), default="all",
+                        help="with --beds: which conditions are also rendered as .opus (default all; own: "
+                             "without a bed and with the session's own, the phone's default file)")
     options = parser.parse_args()
     from faster_whisper import WhisperModel
 
@@ -177,6 +261,10 @@ def main() -> None:
     model = WhisperModel(str(model_directory()), device="cpu", compute_type="int8", cpu_threads=2)
     print(f"engine {options.engine}; Whisper tiny.en, beam 5; {'with' if options.background else 'no'} background;"
           " WER = word errors / words meant")
+    if options.beds:
+        with tempfile.TemporaryDirectory(prefix="voiceguide-bench-transcripts-") as scratch:
+            compare_beds(options, model, Path(scratch))
+        return
     everything: dict[str, list[Heard]] = {}
     with tempfile.TemporaryDirectory(prefix="voiceguide-bench-transcripts-") as scratch:
         for name in options.sessions:

@@ -333,3 +333,20 @@ def test_the_mix_meter_gives_the_mixes_loudness_at_any_voice_and_bed_gain() -> N
         assert blocks.loudness(voice_db, bed_db) == pytest.approx(seen[-1], abs=0.01), (voice_db, bed_db)
     # From a bed the gate leaves out (the voice alone is measured) to one that is most of the file.
     assert seen[-1] - seen[0] > 3.0 and seen[1] - seen[0] > 3.0
+
+
+def test_rain_drops_are_heard_forwards_as_drops_damped_after_their_attack() -> None:
+    # A drop is a fast attack and a 3-9 ms decay; played backwards it swells and stops dead (a "ramped"
+    # sound, which ears tell from a damped one at these decays). Measured at the drops' pitch: around each
+    # clear peak of the band's envelope, more energy must follow the peak than lead to it, for most peaks.
+    from scipy.signal import butter, find_peaks, hilbert, sosfiltfilt
+
+    audio = Generator("rain").render(0, 20 * RATE, 1)[0].astype(np.float64)
+    envelope = np.abs(hilbert(sosfiltfilt(butter(4, [1800, 4500], "bandpass", fs=RATE, output="sos"), audio)))
+    width = round(0.006 * RATE)
+    peaks, _ = find_peaks(envelope, height=4 * np.median(envelope), distance=2 * width)
+    peaks = peaks[(peaks > width) & (peaks < len(envelope) - width)]
+    leading = np.array([envelope[p - width:p].sum() for p in peaks])
+    following = np.array([envelope[p + 1:p + 1 + width].sum() for p in peaks])
+    ramped = float((leading > following).mean())
+    assert len(peaks) > 100 and ramped < 0.4, (len(peaks), ramped)  # half the drops played backwards: 0.45

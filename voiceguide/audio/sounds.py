@@ -9,7 +9,8 @@ segments are independent noise).  Which segment plays at hop ``k``, in which
 direction and with which sign, is a hash of ``(seed, layer, channel, k)``: any
 span of any length can be rendered from any frame without state, the same
 samples every time, and nothing repeats audibly (a new combination every
-three quarters of a second, from 128 variants per channel, with slow
+three quarters of a second, from 128 variants per channel (64 where drops or
+bubbles are placed: they are never played backwards), with slow
 movements whose periods share no common multiple within hours).
 
 Slow movements (a wave's swell, a gust of wind) are closed-form functions of
@@ -231,6 +232,12 @@ class Generator:
         self._seed = _mix64(seed ^ _mix64(sum(ord(c) << (8 * i) for i, c in enumerate(name))))
         self._strands: list[tuple[Envelope | None, npt.NDArray[np.float32], float]] | None = None
         self._cache = cache_dir / f"bed-{name}-pools-{_pools_key(self._seed)}.npz" if cache_dir is not None else None
+        steady = [layer for layer in self.info.layers if layer.envelope is None]
+        moving = [layer for layer in self.info.layers if layer.envelope is not None]
+        # A strand with placed sounds (drops, bubbles) is never played backwards: a reversed drop rises slowly
+        # and stops dead, a "ramped" sound that no rain makes (its decay, 3-20 ms, is where ears tell them apart).
+        self._reversible = ([all(layer.details is None for layer in steady)] if steady else []) + [
+            layer.details is None for layer in moving]
 
     def _made(self) -> list[tuple[Envelope | None, npt.NDArray[np.float32], float]]:
         """Each strand's slow gain, windowed pool (level applied) and peak bound; the steady layers summed in one."""
@@ -309,14 +316,15 @@ class Generator:
             if strand is not out:
                 strand.fill(0.0)
             for channel in range(channels):
-                self._add_strand(strand[channel], pool, start, index, channel)
+                self._add_strand(strand[channel], pool, start, index, channel, self._reversible[index])
             if envelope is not None:
                 strand *= slow_gain(envelope, start, frames)
             if strand is not out:
                 out += strand
         return out
 
-    def _add_strand(self, out: Audio, pool: npt.NDArray[np.float32], start: int, layer: int, channel: int) -> None:
+    def _add_strand(self, out: Audio, pool: npt.NDArray[np.float32], start: int, layer: int, channel: int,
+                    reversible: bool) -> None:
         """Add, into ``out`` (from frame ``start``), the overlapping pool segments of one strand."""
         stop = start + len(out)
         first = max(0, (start - SEGMENT_FRAMES) // HOP_FRAMES + 1)
@@ -328,7 +336,7 @@ class Generator:
                 continue
             choice = _mix64(self._seed ^ (layer << 56) ^ (channel << 48) ^ k)
             segment = pool[choice % POOL_SIZE]
-            if choice & (1 << 40):
+            if reversible and choice & (1 << 40):
                 segment = segment[::-1]
             piece = segment[lo - seg_start:hi - seg_start]
             if choice & (1 << 41):
