@@ -65,7 +65,10 @@ class Sink(Protocol):
         ...
 
     def write(self, block: Audio) -> None:
-        """Append one block of float32 samples (at most ``block_frames``): mono 1-D, else ``(frames, channels)``."""
+        """Append one block of float32 samples (at most ``block_frames``): mono 1-D, else ``(frames, channels)``.
+
+        The sink may keep the block (a file's writer thread): the caller must not change it afterwards.
+        """
         ...
 
     def discard(self) -> int:
