@@ -218,9 +218,10 @@ def _play_on_device(options: PlayOptions, script: Script, start: StartPoint | No
                        least_length=least_length(script, pace=sound.pace, cautions=sound.cautions))
     if stage.has_bed:  # its sound made while the device opens and the engine starts (not a daemon: see Program.join)
         threading.Thread(target=stage.prepare, name="voiceguide-bed").start()
+    played = None if hearing is None or hearing.played is None else hearing.played.played
     try:
         output = LiveOutput(device=options.device, on_sound=hearing.gate.note_sound if hearing is not None else None,
-                            channels=stage.channels, on_played=hearing.played.played if hearing is not None else None)
+                            channels=stage.channels, on_played=played)
     except NoOutputDevice:
         raise NoOutputDevice(options.session.script) from None
     try:
