@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from tests.live_cli import LiveCli
+from tests.order import costliest_first, load_costs
 from tests.pulse import PulseServer, start_pulse
 from tests.schedule import LIVE_COUNT_VARIABLE, LiveApart
 
@@ -96,22 +97,21 @@ def live_cli(live_module: LiveCli) -> Iterator[LiveCli]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Longest first.  A live test plays in real time (up to ~90 s) and mostly waits; the engine's
-    # tests take seconds of CPU; the rest milliseconds.  Eight workers (pyproject, on 2 cores: the
-    # plays leave the CPU idle) take tests in this order, a live test with a quick one from the
-    # list's tail in reserve (tests/schedule.py), so the long ones start early and the short ones fill
-    # the gaps, instead of a long test starting last and the run waiting for it.  The sort is stable:
-    # a module's tests stay together.
-    def group(item: pytest.Item) -> int:
-        return 0 if item.get_closest_marker("live") else 1 if item.get_closest_marker("engine") else 2
+    # The costliest first (tests/order.py, from measured costs): the live tests, the longest first (they play
+    # in real time, up to a minute, and mostly wait), then the other modules, the costliest first.  Six
+    # workers (pyproject, on 2 cores: the plays leave the CPU idle) take tests in this order, a live test
+    # with a quick one from the list's tail in reserve (tests/schedule.py), so the long ones start early and
+    # the short ones fill the gaps, instead of a long test starting last and the run waiting for it.
+    def live(item: pytest.Item) -> bool:
+        return item.get_closest_marker("live") is not None
 
-    items.sort(key=group)
+    items[:] = costliest_first(items, nodeid=lambda item: item.nodeid, live=live, costs=load_costs())
     count_file = os.environ.get(LIVE_COUNT_VARIABLE) if os.environ.get("PYTEST_XDIST_WORKER") else None
     if count_file:  # every worker collects the same list: the last to write wins, with the same number
-        live = sum(1 for item in items if group(item) == 0)
+        played = sum(1 for item in items if live(item))
         partial = f"{count_file}.{os.getpid()}"
         with open(partial, "w", encoding="utf-8") as out:
-            out.write(str(live))
+            out.write(str(played))
         os.replace(partial, count_file)
 
 

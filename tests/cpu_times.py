@@ -12,6 +12,8 @@ wall time when they are not starved of CPU, e.g. run with ``nice -n -10``)::
     .venv/bin/python -m pytest -m live -p tests.cpu_times --cpu-times=live.jsonl
     .venv/bin/python -m tests.cpu_times cpu.jsonl --live live.jsonl --workers 8
 
+and ``--costs tests/costs.json`` writes the costs that order the suite (tests/order.py).
+
 Each test's line holds the CPU (user + system) its worker process used around
 the test, set-up and tear-down included (a module fixture's cost lands on the
 first or last test that uses it), the CPU of the child processes it waited for
@@ -169,8 +171,15 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--live", type=Path, help="the live tests' lines, measured without CPU starvation")
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--costs", type=Path, help="write the costs that order the suite (tests/order.py) here")
     options = parser.parse_args(argv)
     print(table(options.path, options.top))
+    if options.costs:
+        from tests.order import costs_from_records
+
+        costs = costs_from_records(_records(options.path))
+        options.costs.write_text(json.dumps(costs, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+        print(f"{len(costs)} tests' costs written to {options.costs}")
     if options.live:
         live = {record["test"]: record["wall"] for record in _records(options.live) if record["live"]}
         listed = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0"],

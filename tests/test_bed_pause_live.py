@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
+import scipy  # scipy.signal is loaded on first use: importing it costs every worker ~1 CPU s at collection
 import soundfile
-from scipy import signal
 
 from tests.onsets import clip_seconds, detect_onsets
 from tests.pulse import RECORD_RATE, PulseServer
@@ -50,7 +50,8 @@ steps:
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("bed-pause")
     noise = np.random.default_rng(21).standard_normal(20 * RATE)
-    band = signal.sosfiltfilt(signal.butter(8, [8000, 10000], btype="bandpass", fs=RATE, output="sos"), noise)
+    bandpass = scipy.signal.butter(8, [8000, 10000], btype="bandpass", fs=RATE, output="sos")
+    band = scipy.signal.sosfiltfilt(bandpass, noise)
     soundfile.write(str(path / "band.wav"), (0.3 * band / np.abs(band).max()).astype(np.float32), RATE)
     (path / "session.yaml").write_text(SESSION)
     return path
@@ -58,7 +59,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _levels(samples: npt.NDArray[np.float64], sos: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """dBFS of each 50-ms window of ``samples`` filtered by ``sos``."""
-    filtered = signal.sosfilt(sos, samples)
+    filtered = scipy.signal.sosfilt(sos, samples)
     count = len(filtered) // WINDOW
     power = np.mean(filtered[:count * WINDOW].reshape(count, WINDOW) ** 2, axis=1)
     levels: npt.NDArray[np.float64] = 10 * np.log10(power + 1e-20)
@@ -67,7 +68,7 @@ def _levels(samples: npt.NDArray[np.float64], sos: npt.NDArray[np.float64]) -> n
 
 def _speech_onsets(samples: npt.NDArray[np.float64]) -> list[float]:
     """Onsets (s) below 6 kHz: the voice, and anything else that is not the bed (a click)."""
-    low = signal.sosfilt(signal.butter(8, 6000, fs=RATE, output="sos"), samples)
+    low = scipy.signal.sosfilt(scipy.signal.butter(8, 6000, fs=RATE, output="sos"), samples)
     return [o / RATE for o in detect_onsets(low, RATE)]
 
 
@@ -146,7 +147,7 @@ def test_a_live_pause_fades_the_bed_out_over_its_fade_answers_over_it_and_resumi
     # Nor a faint one: away from the voice, nothing below 6 kHz in any 5-ms frame (a repeated or jumping
     # stretch of bed clicks at each block, some 40 dB under the bed; the floor is ~ -100 dBFS).
     frame = round(0.005 * RATE)
-    low = signal.sosfilt(signal.butter(8, 6000, fs=RATE, output="sos"), live)
+    low = scipy.signal.sosfilt(scipy.signal.butter(8, 6000, fs=RATE, output="sos"), live)
     count = len(low) // frame
     level = 10 * np.log10(np.mean(low[:count * frame].reshape(count, frame) ** 2, axis=1) + 1e-20)
     near = np.convolve(level > -70, np.ones(25), "same") > 0  # the voice, 60 ms either side
@@ -156,8 +157,8 @@ def test_a_live_pause_fades_the_bed_out_over_its_fade_answers_over_it_and_resumi
     clicks = np.flatnonzero(~near[span] & (level[span] > -85))
     assert not len(clicks), f"clicks at {[round((span.start + i) * 0.005, 3) for i in clicks[:5]]} s"
 
-    band = _levels(live, signal.butter(6, [7800, 10200], btype="bandpass", fs=RATE, output="sos"))
-    low = _levels(live, signal.butter(8, 6000, fs=RATE, output="sos"))
+    band = _levels(live, scipy.signal.butter(6, [7800, 10200], btype="bandpass", fs=RATE, output="sos"))
+    low = _levels(live, scipy.signal.butter(8, 6000, fs=RATE, output="sos"))
     voice = low > band - 15  # windows where the voice (below 6 kHz) may spill into the band
     voice |= np.roll(voice, 1) | np.roll(voice, -1)
     for a, b in gaps:  # left out of every level: nothing of ours played there

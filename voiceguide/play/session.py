@@ -125,6 +125,7 @@ def play_session(options: PlayOptions, warnings: list[str], resume: StopPoint | 
         start = start_point(options, script, resume)
         # Voice commands: the model, the detector and the microphone are checked before any sound.
         hearing = _hearing(options.mic) if options.listen else None
+        _wait_for_portaudio()
         with signals_interrupt() as signalled:
             # The libraries write to file descriptor 2 directly: over the status line, unless logged.
             quiet = contextlib.nullcontext() if options.verbose else library_messages_to(messages_path())
@@ -138,6 +139,23 @@ def play_session(options: PlayOptions, warnings: list[str], resume: StopPoint | 
                 return True
     finally:
         engine.close()
+
+
+def _wait_for_portaudio() -> None:
+    """Let sounddevice's import (begun on a thread by the command line: PortAudio starts early) end first.
+
+    That import points file descriptor 2 at /dev/null while PortAudio starts, then puts back what it found.
+    Interleaved with ``library_messages_to``, it put the terminal back under the log's redirection, which
+    then "restored" /dev/null: what the command printed after the session was lost ("voiceguide:
+    interrupted" after a SIGTERM, exit 130 all the same: 3 runs in 120 at load 9-15).  A failure to load
+    PortAudio is reported when the device is opened, as before.
+    """
+    import contextlib
+
+    from voiceguide.play.live import import_sounddevice
+
+    with contextlib.suppress(Exception):
+        import_sounddevice()
 
 
 class _Opening:
