@@ -60,8 +60,9 @@ LOST_CHECKS = 5
 stretches matches itself elsewhere: once two such matches agreed, and the bed was subtracted 1.8 s off)."""
 TRACK = 8.0
 """Samples the delay found near the line may be off it (drift moves it far less between two checks)."""
-RESNAP = 0.5
-"""Samples the reference may stray from the line fitted to the delays found before it is put back on it."""
+RESNAP = 4.0
+"""Samples the reference may stray from the line fitted to the delays found before it is moved back (by whole
+samples, the filter with it), so that the room's response stays inside the filter."""
 AGREE = 2.0
 """Samples two searches anywhere must agree to (drift moves the delay far less between them)."""
 FIT_CHECKS = 6
@@ -283,8 +284,9 @@ class AlignedCanceller:
 
     def _fit(self, middle: int, lag: float) -> None:
         """Fit a line through the last ``FIT_CHECKS`` delays found; the reference follows its slope from here,
-        on from where it is read now (each delay found is off by a few tenths of a sample: moving the reference
-        by as much at each check cost the filter 20 dB for seconds), unless it is ``RESNAP`` off the line."""
+        on from where it is read now (each delay found is off by a few tenths of a sample, live by a few: moving
+        the reference by as much at each check cost the filter 5-20 dB each time).  Once it is ``RESNAP`` off
+        the line, it moves by whole samples, and the filter's taps with it: what is subtracted stays the same."""
         self._trusted = [*self._trusted[-(FIT_CHECKS - 1):], (middle, lag)]
         if len(self._trusted) < 2:
             self._line = (lag, 0.0)
@@ -292,6 +294,9 @@ class AlignedCanceller:
         counts, lags = np.array(self._trusted, dtype=np.float64).T
         slope, intercept = np.polyfit(counts - counts[-1], lags, 1)
         fitted = float(intercept + slope * (self._count - counts[-1]))
-        now = fitted if self._line is None or abs(self._lag_at(self._count) - fitted) > RESNAP else \
-            self._lag_at(self._count)
+        now = fitted if self._line is None else self._lag_at(self._count)
+        off = round(fitted - now)
+        if abs(fitted - now) > RESNAP:
+            now += off
+            self.filter.shift(off)
         self._line = (now - float(slope) * self._count, float(slope))
