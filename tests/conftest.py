@@ -30,7 +30,7 @@ import pytest
 from tests.live_cli import LiveCli
 from tests.order import costliest_first, load_costs
 from tests.pulse import PulseServer, start_pulse
-from tests.schedule import LIVE_COUNT_VARIABLE, LiveApart
+from tests.schedule import LIVE_COUNT_VARIABLE, LiveApart, write_plan
 
 _run_cache: str | None = None
 _run_home: str | None = None
@@ -107,12 +107,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     items[:] = costliest_first(items, nodeid=lambda item: item.nodeid, live=live, costs=load_costs())
     count_file = os.environ.get(LIVE_COUNT_VARIABLE) if os.environ.get("PYTEST_XDIST_WORKER") else None
-    if count_file:  # every worker collects the same list: the last to write wins, with the same number
+    if count_file:  # for the scheduler (tests/schedule.py): every worker collects, and writes, the same
         played = sum(1 for item in items if live(item))
-        partial = f"{count_file}.{os.getpid()}"
-        with open(partial, "w", encoding="utf-8") as out:
-            out.write(str(played))
-        os.replace(partial, count_file)
+        write_plan(count_file, played, _together(items, played))
+
+
+def _together(items: list[pytest.Item], played: int) -> list[list[int]]:
+    """For each module, the indexes of its tests past the live ones that use a module fixture (at least two)."""
+    modules: dict[str, list[int]] = {}
+    for index, item in enumerate(items[played:], start=played):
+        info = getattr(item, "_fixtureinfo", None)
+        definitions = getattr(info, "name2fixturedefs", {})
+        if any(defs and defs[-1].scope == "module" for defs in definitions.values()):
+            modules.setdefault(item.nodeid.split("::")[0], []).append(index)
+    return [group for group in modules.values() if len(group) > 1]
 
 
 @pytest.hookimpl(optionalhook=True)

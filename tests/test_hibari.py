@@ -127,8 +127,9 @@ ONSET_SCRIPT = REPO / "tests" / "data" / "valid" / "minimal.yaml"
 
 
 @pytest.fixture
-def natural_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    start_hibari().close()  # skip or fail here when the extra is missing
+def natural_cache(hibari: HibariSynthesizer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # ``hibari``: skip or fail here when the extra is missing (the module's synthesizer: loading the model
+    # again for each of these tests cost 2-3.5 s of set-up each)
     monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tests.order import COSTS_PATH, UNKNOWN_LIVE_SECONDS, costliest_first, costs_from_records, load_costs
+from tests.schedule import LiveApart
 
 
 def _order(items: list[tuple[str, bool]], costs: dict[str, float]) -> list[str]:
@@ -48,3 +50,37 @@ def test_the_shipped_costs_name_live_plays_of_tens_of_seconds() -> None:
     costs = load_costs(COSTS_PATH)
     assert max(costs.values()) > 20.0
     assert all(name.startswith("tests/test_") and "::" in name for name in costs)
+
+
+class _Worker:
+    """What ``LiveApart`` needs of pytest-xdist's worker: it is sent test indexes."""
+
+    shutting_down = False
+
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+
+    def send_runtest_some(self, indexes: list[int]) -> None:
+        self.sent += indexes
+
+    def shutdown(self) -> None:
+        self.shutting_down = True
+
+
+def _scheduler(pending: list[int], live: int, together: list[list[int]], workers: list[_Worker]) -> Any:
+    scheduler: Any = LiveApart.__new__(LiveApart)  # no xdist config: only the hand-out is tested
+    scheduler.pending, scheduler.live, scheduler.max_live = list(pending), live, 1
+    scheduler.node2pending = {worker: [] for worker in workers}
+    scheduler.group_of = {index: number for number, group in enumerate(together) for index in group}
+    return scheduler
+
+
+def test_a_modules_tests_that_share_a_fixture_go_to_one_worker_and_a_play_gets_a_quick_one_behind() -> None:
+    first, second = _Worker(), _Worker()
+    # 0: a live test; 1 and 5 share a module fixture (2 of their module does not); 3 and 4 are quick ones.
+    scheduler = _scheduler(list(range(6)), 1, [[1, 5]], [first, second])
+    scheduler._fill(first)
+    assert first.sent == [0, 4]  # the play, and behind it the last test that goes alone, not the group
+    scheduler._fill(second)
+    assert second.sent == [1, 5]  # the group whole (its second test as the reserve): its fixture built once
+    assert scheduler.pending == [2, 3]
