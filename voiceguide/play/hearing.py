@@ -18,7 +18,7 @@ CANCEL_ECHO_VARIABLE = "VOICEGUIDE_CANCEL_ECHO"
 """Set to 0 to leave the player's own sound (its bed) in the microphone; it is taken out by default.
 
 Over a bed it brings recognition to within 1.7 points of a quiet room (bench_listen --only-beds), and live, after
-40 s of television over `waves`, a command said once was heard in 6 runs of 6 (docs/voice-commands.md)."""
+40 s of television over `waves`, a command said once was heard in 17 runs of 20 (docs/voice-commands.md)."""
 
 
 def cancels_echo(environment: Mapping[str, str] | None = None) -> bool:
