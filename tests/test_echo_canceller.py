@@ -21,6 +21,7 @@ from tests.echo_room import EchoRoom, simple_room
 from voiceguide.audio.sounds import Generator
 from voiceguide.base import SAMPLE_RATE
 from voiceguide.play.echo_canceller import RATE, AlignedCanceller, EchoCanceller, PlayedSound, find_delay
+from voiceguide.play.hearing import CANCEL_ECHO_VARIABLE, cancels_echo
 
 Signal = npt.NDArray[np.float64]
 
@@ -88,6 +89,11 @@ def test_a_voice_over_the_bed_comes_through_and_the_filter_holds_still() -> None
     # The voice was not learnt as part of the room: the bed after it is taken out as well as before it.
     before, after = slice(12 * RATE, 14 * RATE), slice(15 * RATE + voice.size // 2, 18 * RATE)
     assert level_db(echo[after]) - level_db(out[after]) >= level_db(echo[before]) - level_db(out[before])
+
+
+def test_the_canceller_is_on_unless_turned_off_with_0() -> None:
+    assert cancels_echo({}) and cancels_echo({CANCEL_ECHO_VARIABLE: "1"})
+    assert not cancels_echo({CANCEL_ECHO_VARIABLE: "0"})
 
 
 def test_with_nothing_played_the_microphone_is_left_as_it_was() -> None:
