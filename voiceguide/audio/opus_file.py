@@ -1,12 +1,13 @@
 """Ogg Opus files, encoded by libopus and muxed by FFmpeg (through PyAV): ``sinks.FileSink``'s writer for ``.opus``.
 
-libsndfile writes every other format, but its Opus writer (1.2.2) cannot set what
-libopus needs for a file that must keep its true peak: it leaves libopus in its
-default *constrained* VBR, which at our rates decodes 2-3 dB over the samples it
-was given, up to +9 dBFS on a stereo bed; ``opusenc --cvbr`` gives the same
-overshoot at the same places, ``opusenc``'s own default (unconstrained VBR) does
-not (docs/performance.md, "Opus render").  It also names each file with a random
-Ogg serial number, so no two renders were byte-identical.
+libsndfile writes every other format, but its Opus writer (1.2.2) has no setting
+for libopus's VBR mode, and leaves it in its default, *constrained* VBR: at 32 kb/s
+stereo (voice and bed in libopus's hybrid mode) ``quick-relief`` decoded 2.7 dB
+over the true peak of the samples it was given, and even at 64 kb/s 2.5 dB.
+``opusenc --cvbr`` overshoots the same samples at the same places; ``opusenc``'s
+own default, unconstrained VBR, does not (docs/performance.md, "Opus render").
+libsndfile also gives each file a random Ogg serial number, so no two renders
+were the same bytes.
 
 Here libopus runs as ``opusenc`` runs it: unconstrained VBR, complexity 10,
 20-ms frames, "audio" application; FFmpeg's Ogg muxer writes the pre-skip and the

@@ -19,8 +19,11 @@ if TYPE_CHECKING:
     from voiceguide.audio.sinks import FileSink
     from voiceguide.script.model import Script
 
-PEAK_PASSES = 2
-"""Renders of a lossy file at most: the first, and one more limited lower if it decodes over -1 dBTP."""
+PEAK_PASSES = 3
+"""Renders of a lossy file at most: the first, and up to two more limited lower while it decodes over -1 dBTP.
+
+Opus takes one (every shipped session, docs/performance.md "Opus render"); Vorbis near the ceiling
+can read higher after a lower render (``sciatica-de`` as ``.ogg``: -1.24, then -1.19 dBTP)."""
 PEAK_STEP_DB = 0.6
 """How much further below its overshoot a render after the first is limited."""
 
