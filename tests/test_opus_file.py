@@ -127,3 +127,22 @@ def test_a_full_disk_while_writing_opus_is_an_output_error_and_leaves_nothing(tm
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Cannot write") and "the disk is full" in result.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_mono_file_over_a_bed_gets_the_stereo_rate_and_a_voice_alone_the_speech_rate(tmp_path: Path) -> None:
+    # At 24 kb/s libopus codes a bed in its hybrid mode: quick-relief --mono decoded over -1 dBTP twice.
+    from voiceguide.audio.file_formats import OPUS_SPEECH_BITRATE, OPUS_STEREO_BITRATE
+
+    noise = (0.3 * np.random.default_rng(4).uniform(-1, 1, 10 * SAMPLE_RATE)).astype(np.float32)
+    rates = {}
+    for bed in (True, False):
+        path = tmp_path / f"bed-{bed}.opus"
+        sink = FileSink(path, SAMPLE_RATE)
+        sink.set_channels(1, bed=bed)
+        for start in range(0, noise.size, SAMPLE_RATE):
+            sink.write(noise[start : start + SAMPLE_RATE])
+        sink.close()
+        assert soundfile.info(path).channels == 1
+        rates[bed] = path.stat().st_size * 8 / 10
+    assert 0.75 * OPUS_STEREO_BITRATE < rates[True] < 1.25 * OPUS_STEREO_BITRATE
+    assert 0.75 * OPUS_SPEECH_BITRATE < rates[False] < 1.25 * OPUS_SPEECH_BITRATE

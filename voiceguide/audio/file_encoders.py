@@ -31,9 +31,10 @@ class _UnsyncedSoundFile(soundfile.SoundFile):  # type: ignore[misc]  # soundfil
         """Nothing to do: see the class."""
 
 
-def open_encoder(descriptor: int, file_format: FileFormat, sample_rate: int, channels: int) -> Any:
+def open_encoder(descriptor: int, file_format: FileFormat, sample_rate: int, channels: int, *,
+                 bed: bool = False) -> Any:
     """The encoder for ``file_format`` writing to ``descriptor`` (left open): a SoundFile, or ``opus_file.OpusFile``."""
-    bitrate = file_format.bitrate_for(channels)
+    bitrate = file_format.bitrate_for(channels, bed=bed)
     if file_format.library == "av":
         from voiceguide.audio.opus_file import OpusFile
 

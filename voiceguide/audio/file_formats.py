@@ -39,13 +39,17 @@ class FileFormat:
     bitrate: int | None = None
     """The target bit rate of a lossy codec that takes one (Opus), in bits per second; None: the codec's default."""
     stereo_bitrate: int | None = None
-    """The target for both channels of a stereo file together; None: ``bitrate``."""
+    """The target for both channels of a stereo file together, and for a mono one over a bed; None: ``bitrate``."""
     library: str = "libsndfile"
     """Who writes it: libsndfile (through soundfile), or PyAV (``opus_file``: FFmpeg's libopus)."""
 
-    def bitrate_for(self, channels: int = 1) -> int | None:
-        """The bit rate of a file with ``channels`` (all channels together), or None for the codec's default."""
-        if channels > 1 and self.stereo_bitrate is not None:
+    def bitrate_for(self, channels: int = 1, *, bed: bool = False) -> int | None:
+        """The bit rate of a file with ``channels`` (all together), over a ``bed`` or not; None: the codec's default.
+
+        A voice alone in mono gets ``bitrate``; stereo, or a bed even in mono (``--mono``), ``stereo_bitrate``:
+        at 24 kb/s libopus codes a bed in its hybrid mode, and ``quick-relief --mono`` took three renders.
+        """
+        if (channels > 1 or bed) and self.stereo_bitrate is not None:
             return self.stereo_bitrate
         return self.bitrate
 

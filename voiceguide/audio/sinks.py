@@ -136,7 +136,7 @@ class FileSink:
     """
 
     def __init__(self, path: str | os.PathLike[str], sample_rate: int, tags: FileTags | None = None, *,
-                 block_frames: int | None = None, channels: int = 1) -> None:
+                 block_frames: int | None = None, channels: int = 1, bed: bool = False) -> None:
         self.path = Path(path)
         self._block_frames = block_frames if block_frames is not None else FILE_BLOCK_SECONDS * sample_rate
         self.format = output_format(self.path)
@@ -144,6 +144,7 @@ class FileSink:
         self.tags = tags
         self.before_commit: Callable[[Path], None] | None = None
         self.channels = channels
+        self.bed = bed  # a bed under the voice: Opus then needs its stereo rate even in mono (file_formats)
         self._file_rate = file_rate = self.format.sample_rate or sample_rate
         self._resampler = StreamResampler(sample_rate, file_rate, channels) if file_rate != sample_rate else None
         self._max_write_frames = MAX_WRITE_SECONDS * file_rate
@@ -166,11 +167,11 @@ class FileSink:
             # The temporary is new and empty: opened without O_TRUNC (see file_encoders._UnsyncedSoundFile).
             self._descriptor = os.open(self._target.temporary,
                                        os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
-            self._file = open_encoder(self._descriptor, self.format, self._file_rate, self.channels)
+            self._file = open_encoder(self._descriptor, self.format, self._file_rate, self.channels, bed=self.bed)
 
-    def set_channels(self, channels: int) -> None:
-        """Write ``channels`` channels instead (before any frame is written: the file is begun again)."""
-        if channels == self.channels:
+    def set_channels(self, channels: int, *, bed: bool = False) -> None:
+        """Write ``channels`` channels, over a ``bed`` or not (before any frame is written: the file is begun again)."""
+        if (channels, bed) == (self.channels, self.bed):
             return
         if self._file is None or self.frames_written:
             raise ValueError(f"{self.path}: the channels can change only before anything is written")
@@ -180,7 +181,7 @@ class FileSink:
             assert self._target is not None
             self._target.discard()
             self._target = AtomicFile(self.path)
-        self.channels = channels
+        self.channels, self.bed = channels, bed
         if self._resampler is not None:
             self._resampler = StreamResampler(self.sample_rate, self._file_rate, channels)
         self._open()

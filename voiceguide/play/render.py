@@ -343,7 +343,7 @@ def _render_files(options: RenderOptions, progress: TextIO | None,
         sink.check_length(timeline.length)
         warn(dropped_cue_warnings(session.script, timeline))
         stage = soundstage(session.script, options.session.sound, default_cache_dir())
-        sink.set_channels(stage.channels)
+        sink.set_channels(stage.channels, bed=stage.has_bed)
         level = levelled_for_file(timeline, session.clips, stage, options.loudness, default_cache_dir())
         gain_db, stage = level.gain_db, level.stage
         if level.short_lu >= SHORT_WARNING_LU:
@@ -357,7 +357,7 @@ def _render_files(options: RenderOptions, progress: TextIO | None,
                 break
             except PeakOver as over:  # a lossy encoder's overshoot: again, limited that much lower
                 ceiling_dbtp = next_ceiling_dbtp(ceiling_dbtp, gain_db, over)
-                sink = FileSink(options.output, SAMPLE_RATE, channels=stage.channels)
+                sink = FileSink(options.output, SAMPLE_RATE, channels=stage.channels, bed=stage.has_bed)
         if check is not None and check.over:
             assert check.peak_dbtp is not None
             warn(peak_warning(session.script, options.output, check.peak_dbtp))
