@@ -146,3 +146,25 @@ def test_a_mono_file_over_a_bed_gets_the_stereo_rate_and_a_voice_alone_the_speec
         rates[bed] = path.stat().st_size * 8 / 10
     assert 0.75 * OPUS_STEREO_BITRATE < rates[True] < 1.25 * OPUS_STEREO_BITRATE
     assert 0.75 * OPUS_SPEECH_BITRATE < rates[False] < 1.25 * OPUS_SPEECH_BITRATE
+
+
+def test_the_peak_check_decodes_opus_as_ffmpeg_does_frame_for_frame_with_libsndfile(tmp_path: Path) -> None:
+    # FFmpeg's own decoder (the one its ebur128 meter reads) for the check: the same frames as libopus's in
+    # libsndfile, pre-skip and end trim included, so the same true peak.
+    from voiceguide.audio.loudness import file_true_peak_dbtp
+    from voiceguide.audio.opus_file import is_ogg_opus, opus_blocks
+    from voiceguide.true_peak import TruePeakMeter
+
+    rng = np.random.default_rng(5)
+    sound = (0.2 * rng.standard_normal((3 * SAMPLE_RATE, 2))).astype(np.float32)
+    sound[SAMPLE_RATE : SAMPLE_RATE + 50] = 0.9  # a click to find in the same place
+    path = tmp_path / "check.opus"
+    _write_opus(sound, path)
+    assert is_ogg_opus(path) and not is_ogg_opus(Path(__file__))
+    ours = np.concatenate(list(opus_blocks(path, block_frames=4096)))
+    theirs, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    assert ours.shape == theirs.shape == (3 * 48_000, 2)
+    assert np.abs(ours - theirs).max() < 0.05
+    meter = TruePeakMeter(rate)
+    meter.feed(theirs)
+    assert file_true_peak_dbtp(path) == pytest.approx(20 * np.log10(meter.finish()), abs=0.05)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -120,3 +121,35 @@ class OpusFile:
         if not self._output.closed:
             with contextlib.suppress(OSError):
                 self._output.close()
+
+
+def is_ogg_opus(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` begins as an Ogg Opus stream does (its first page holds ``OpusHead``)."""
+    with open(path, "rb") as file:
+        head = file.read(36)
+    return head[:4] == b"OggS" and head[28:36] == b"OpusHead"
+
+
+def opus_blocks(path: str | os.PathLike[str], block_frames: int = 1 << 16) -> Iterator[npt.NDArray[np.float32]]:
+    """An Ogg Opus file decoded as a player decodes it, at 48 kHz, in blocks of about ``block_frames``.
+
+    Blocks are ``(frames, channels)`` float32.  FFmpeg's own Opus decoder, the one ffmpeg's ``ebur128``
+    meter reads, with the pre-skip and the end trim applied (the frames ``OpusFile`` was given);
+    1.6 x faster than libsndfile's with the true-peak meter on quick-relief (1.2 s against 1.9 s of
+    CPU), whose libopus decodes within 0.025 of it (the same true peak to 1e-5 dB).
+    """
+    import av
+
+    pending: list[npt.NDArray[np.float32]] = []
+    count = 0
+    with _ffmpeg_errors(), av.open(os.fspath(path)) as container:
+        for frame in container.decode(container.streams.audio[0]):
+            samples = frame.to_ndarray()
+            planes = samples if frame.format.is_planar else samples.reshape(-1, len(frame.layout.channels)).T
+            pending.append(planes.astype(np.float32, copy=False))
+            count += planes.shape[1]
+            if count >= block_frames:
+                yield np.ascontiguousarray(np.concatenate(pending, axis=1).T)
+                pending, count = [], 0
+    if pending:
+        yield np.ascontiguousarray(np.concatenate(pending, axis=1).T)
