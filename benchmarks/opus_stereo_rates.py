@@ -1,8 +1,9 @@
 """Stereo Opus bit rates, measured: a lossless render with a bed encoded as ``render`` does at each rate.
 
-The session (default: the shipped ``sciatica``, whose bed is ``rain``) is rendered to FLAC; each rate is
-encoded from those samples as ``FileSink`` does (soxr to 48 kHz, libsndfile's Opus, VBR, coupled
-stereo), decoded, and compared with them: the bed's level and spectrum where it plays alone, its
+The session (default: the shipped ``sciatica``, whose bed is ``rain``) is rendered to FLAC; each
+rate is encoded from those samples as ``FileSink`` does (soxr to 48 kHz, ``opus_file.OpusFile``:
+FFmpeg's libopus, unconstrained VBR, coupled stereo; until 2026-12-07 libsndfile's Opus, constrained
+VBR), decoded, and compared with them: the bed's level and spectrum where it plays alone, its
 texture (20-ms band envelopes), energy above the source's top, and 30 spoken cues transcribed by the
 shipped Whisper tiny.en.  Figures in docs/performance.md, "Opus in stereo".
 
@@ -26,7 +27,7 @@ import soxr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voiceguide.audio.file_formats import OPUS_BITRATE_SPAN, OPUS_MIN_BITRATE  # noqa: E402
+from voiceguide.audio.opus_file import OpusFile  # noqa: E402
 from voiceguide.play.recognizer import model_directory  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -167,10 +168,12 @@ print(
 )
 centres = 100 * 2 ** (np.arange(0, 21) / 3)
 for total in args.rates:
-    per = total / 2
-    q = min(1.0, max(0.0, 1 - (per - OPUS_MIN_BITRATE) / OPUS_BITRATE_SPAN))
     path = str(work / f"{total // 1000}k.opus")
-    soundfile.write(path, ref, R, format="OGG", subtype="OPUS", compression_level=q)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    encoder = OpusFile(descriptor, 2, total, R)
+    encoder.write(ref)
+    encoder.close()
+    os.close(descriptor)
     dec, r = soundfile.read(path, dtype="float32", always_2d=True)
     m = min(len(dec), len(ref))
     dec = dec[:m]

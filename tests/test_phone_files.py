@@ -116,8 +116,8 @@ def test_ffprobe_lists_the_title_and_exactly_the_plans_chapters(
 
 
 def test_opus_is_written_at_a_speech_bit_rate(tmp_path: Path) -> None:
-    # Dense sound (noise) makes a VBR encoder spend what it is allowed: about OPUS_SPEECH_BITRATE,
-    # where libsndfile's default spends about 56 kb/s on it.
+    # Dense sound (noise) makes a VBR encoder spend what it is allowed: about OPUS_SPEECH_BITRATE
+    # (libsndfile's default, before Opus went through PyAV, spent about 56 kb/s on it).
     from voiceguide.audio.file_formats import OPUS_SPEECH_BITRATE
 
     noise = (0.3 * np.random.default_rng(1).uniform(-1, 1, 10 * SAMPLE_RATE)).astype(np.float32)
@@ -131,7 +131,8 @@ def test_opus_is_written_at_a_speech_bit_rate(tmp_path: Path) -> None:
 
 
 def test_stereo_opus_spends_its_rate_on_both_channels_together(tmp_path: Path) -> None:
-    # libsndfile sets Opus's rate per channel: a stereo file at the speech rate would spend twice it.
+    # The stereo rate is for both channels together (libsndfile, which wrote Opus before PyAV, set it
+    # per channel).
     from voiceguide.audio.file_formats import OPUS_STEREO_BITRATE
 
     noise = (0.3 * np.random.default_rng(2).uniform(-1, 1, (10 * SAMPLE_RATE, 2))).astype(np.float32)

@@ -1,8 +1,8 @@
 """The audio file formats ``render`` writes, chosen by extension, and what a failed write says.
 
-``FileFormat`` names libsndfile's container and encoding for an extension (and
-Opus's rate and bit rates); ``output_error`` turns an ``OSError`` from writing
-into one plain sentence and a hint.  ``sinks.FileSink`` writes the file.
+``FileFormat`` names the container and encoding for an extension (and Opus's
+rate and bit rates, and that PyAV writes it: ``opus_file``); ``output_error``
+turns an ``OSError`` from writing into one plain sentence and a hint.  ``sinks.FileSink`` writes the file.
 """
 
 from __future__ import annotations
@@ -19,19 +19,17 @@ from voiceguide.errors import OutputError, UsageError
 
 OPUS_SPEECH_BITRATE = 24_000
 """Opus for speech (mono, VBR): clear at 24 kb/s, and the silences between cues cost almost nothing."""
-OPUS_STEREO_BITRATE = 32_000
+OPUS_STEREO_BITRATE = 64_000
 """Opus for a stereo session (a bed, or panned sides), both channels together (VBR, coupled stereo).
 
-Chosen by measurement (docs/performance.md, "Opus in stereo"): ``sciatica`` over rain at 24, 32, 40 and
-48 kb/s against the lossless render.  libsndfile's own setting is per channel: 24 kb/s each was 48 kb/s."""
-OPUS_MIN_BITRATE = 6_000
-OPUS_BITRATE_SPAN = 250_000
-"""libsndfile's Opus bit rates per channel: from 6 kb/s (level 1) to 256 kb/s (level 0)."""
+Chosen by measurement (docs/performance.md, "Opus render"): from 56 kb/s up libopus codes a stereo
+session in CELT alone; at 32 kb/s it coded voice and bed in its hybrid SILK mode, which decoded over
+the samples given (quick-relief: +1.3 dB with unconstrained VBR) at 2.5 x the CPU."""
 
 
 @dataclass(frozen=True)
 class FileFormat:
-    """A libsndfile container and encoding chosen by file extension."""
+    """A container and encoding chosen by file extension, and the library that writes it."""
 
     extension: str
     format: str
@@ -41,19 +39,19 @@ class FileFormat:
     bitrate: int | None = None
     """The target bit rate of a lossy codec that takes one (Opus), in bits per second; None: the codec's default."""
     stereo_bitrate: int | None = None
-    """The target for both channels of a stereo file together; None: ``bitrate`` for each channel."""
+    """The target for both channels of a stereo file together, and for a mono one over a bed; None: ``bitrate``."""
+    library: str = "libsndfile"
+    """Who writes it: libsndfile (through soundfile), or PyAV (``opus_file``: FFmpeg's libopus)."""
 
-    def compression_level(self, channels: int = 1) -> float | None:
-        """libsndfile's compression level (0 best … 1 smallest) for the file's bit rate with ``channels``.
+    def bitrate_for(self, channels: int = 1, *, bed: bool = False) -> int | None:
+        """The bit rate of a file with ``channels`` (all together), over a ``bed`` or not; None: the codec's default.
 
-        libsndfile's Opus encoder maps a level ``q`` to ``(1 - q) · 250 kb/s + 6 kb/s`` per channel.
+        A voice alone in mono gets ``bitrate``; stereo, or a bed even in mono (``--mono``), ``stereo_bitrate``:
+        at 24 kb/s libopus codes a bed in its hybrid mode, and ``quick-relief --mono`` took three renders.
         """
-        if self.bitrate is None:
-            return None
-        per_channel: float = self.bitrate
-        if channels > 1 and self.stereo_bitrate is not None:
-            per_channel = self.stereo_bitrate / channels
-        return min(1.0, max(0.0, 1 - (per_channel - OPUS_MIN_BITRATE) / OPUS_BITRATE_SPAN))
+        if (channels > 1 or bed) and self.stereo_bitrate is not None:
+            return self.stereo_bitrate
+        return self.bitrate
 
 
 LOSSY_SUBTYPES = frozenset({"VORBIS", "OPUS", "MPEG_LAYER_III"})
@@ -64,18 +62,21 @@ _CANDIDATES = (
     FileFormat(".flac", "FLAC", "PCM_16"),
     FileFormat(".ogg", "OGG", "VORBIS"),
     FileFormat(".opus", "OGG", "OPUS", sample_rate=OPUS_RATE, bitrate=OPUS_SPEECH_BITRATE,
-               stereo_bitrate=OPUS_STEREO_BITRATE),
+               stereo_bitrate=OPUS_STEREO_BITRATE, library="av"),
     FileFormat(".mp3", "MP3", "MPEG_LAYER_III"),
 )
 
 
 def supported_formats() -> tuple[FileFormat, ...]:
-    """The output formats this platform's libsndfile can write."""
+    """The output formats this platform's libsndfile (and, for Opus, PyAV) can write."""
+    from voiceguide.audio.opus_file import opus_available
+
     formats = soundfile.available_formats()
     return tuple(
         candidate
         for candidate in _CANDIDATES
-        if candidate.format in formats and candidate.subtype in soundfile.available_subtypes(candidate.format)
+        if (opus_available() if candidate.library == "av" else
+            candidate.format in formats and candidate.subtype in soundfile.available_subtypes(candidate.format))
     )
 
 

@@ -22,6 +22,7 @@ import soundfile
 from mutagen import MutagenError
 
 from voiceguide.audio.block_writer import BlockWriter
+from voiceguide.audio.file_encoders import open_encoder
 from voiceguide.audio.file_formats import output_error, output_format
 from voiceguide.audio.resampling import StreamResampler
 from voiceguide.audio.tags import ARTIST, ENCODER, FileTags, write_tags
@@ -98,23 +99,6 @@ def to_pcm16(samples: Audio) -> npt.NDArray[np.int16]:
     return pcm
 
 
-class _UnsyncedSoundFile(soundfile.SoundFile):  # type: ignore[misc]  # soundfile has no types
-    """A ``soundfile.SoundFile`` whose ``close`` does not wait for the disk.
-
-    soundfile's ``close`` calls ``flush``, which is libsndfile's ``sf_write_sync``:
-    an ``fsync``.  libsndfile writes straight to the file descriptor (it keeps
-    nothing to flush), and the header is written by ``sf_close``; the fsync only
-    waits for the disk, about 0.1-0.2 s after an hour of WAV.  Our files are atomic
-    against failures and interruptions, not power loss (``base.AtomicFile``).
-    ``FileSink`` also hands it a descriptor opened without ``O_TRUNC``: ext4 writes
-    out, as it is closed, a file truncated to nothing (its guard for programs
-    that rewrite a file in place), which took another 0.1 s.
-    """
-
-    def flush(self) -> None:
-        """Nothing to do: see the class."""
-
-
 def _space_error(folder: Path) -> OSError | None:
     """An ENOSPC error if ``folder``'s disk has (almost) no room left; libsndfile hides errno."""
     try:
@@ -152,7 +136,7 @@ class FileSink:
     """
 
     def __init__(self, path: str | os.PathLike[str], sample_rate: int, tags: FileTags | None = None, *,
-                 block_frames: int | None = None, channels: int = 1) -> None:
+                 block_frames: int | None = None, channels: int = 1, bed: bool = False) -> None:
         self.path = Path(path)
         self._block_frames = block_frames if block_frames is not None else FILE_BLOCK_SECONDS * sample_rate
         self.format = output_format(self.path)
@@ -160,6 +144,7 @@ class FileSink:
         self.tags = tags
         self.before_commit: Callable[[Path], None] | None = None
         self.channels = channels
+        self.bed = bed  # a bed under the voice: Opus then needs its stereo rate even in mono (file_formats)
         self._file_rate = file_rate = self.format.sample_rate or sample_rate
         self._resampler = StreamResampler(sample_rate, file_rate, channels) if file_rate != sample_rate else None
         self._max_write_frames = MAX_WRITE_SECONDS * file_rate
@@ -169,7 +154,7 @@ class FileSink:
             self._target: AtomicFile | None = AtomicFile(self.path)
         except OSError as error:
             raise output_error(self.path, error) from error
-        self._file: soundfile.SoundFile | None = None
+        self._file: Any = None  # a soundfile.SoundFile, or an opus_file.OpusFile (file_encoders)
         self._writer: BlockWriter[tuple[npt.NDArray[Any], bool]] | None = None
         self._zeros: npt.NDArray[Any] | None = None
         self._descriptor: int | None = None
@@ -179,33 +164,24 @@ class FileSink:
     def _open(self) -> None:
         assert self._target is not None
         with self._libsndfile(output_error):
-            # The temporary is new and empty: opened without O_TRUNC (see _UnsyncedSoundFile).
+            # The temporary is new and empty: opened without O_TRUNC (see file_encoders._UnsyncedSoundFile).
             self._descriptor = os.open(self._target.temporary,
                                        os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
-            self._file = _UnsyncedSoundFile(
-                self._descriptor,
-                "w",
-                closefd=False,
-                samplerate=self._file_rate,
-                channels=self.channels,
-                format=self.format.format,
-                subtype=self.format.subtype,
-                compression_level=self.format.compression_level(self.channels),
-            )
+            self._file = open_encoder(self._descriptor, self.format, self._file_rate, self.channels, bed=self.bed)
 
-    def set_channels(self, channels: int) -> None:
-        """Write ``channels`` channels instead (before any frame is written: the file is begun again)."""
-        if channels == self.channels:
+    def set_channels(self, channels: int, *, bed: bool = False) -> None:
+        """Write ``channels`` channels, over a ``bed`` or not (before any frame is written: the file is begun again)."""
+        if (channels, bed) == (self.channels, self.bed):
             return
         if self._file is None or self.frames_written:
             raise ValueError(f"{self.path}: the channels can change only before anything is written")
         with self._libsndfile(output_error):
             self._close_file()
-            # A new temporary rather than this one emptied: see _UnsyncedSoundFile.
+            # A new temporary rather than this one emptied: see file_encoders._UnsyncedSoundFile.
             assert self._target is not None
             self._target.discard()
             self._target = AtomicFile(self.path)
-        self.channels = channels
+        self.channels, self.bed = channels, bed
         if self._resampler is not None:
             self._resampler = StreamResampler(self.sample_rate, self._file_rate, channels)
         self._open()
@@ -297,7 +273,7 @@ class FileSink:
         with self._libsndfile(_write_error):
             self._writer.put((floats, quantized))
 
-    def _write_now(self, file: soundfile.SoundFile, floats: npt.NDArray[Any], quantized: bool) -> None:
+    def _write_now(self, file: Any, floats: npt.NDArray[Any], quantized: bool) -> None:
         """On the writer thread: quantize (16-bit files) and write, in pieces small enough for every encoder."""
         samples = to_pcm16(floats) if self.format.subtype == "PCM_16" and not quantized else floats
         for offset in range(0, len(samples), self._max_write_frames):

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from voiceguide.audio.mix_meter import MixBlocks
     from voiceguide.audio.sinks import FileSink, Sink
     from voiceguide.audio.soundstage import Soundstage
+    from voiceguide.play.peak_check import PeakCheck
     from voiceguide.play.prepare import PreparedSession
     from voiceguide.script.model import Script
 
@@ -291,44 +292,15 @@ def render_files(options: RenderOptions, progress: TextIO | None,
         raise
 
 
-PEAK_PASSES = 3
-"""Renders of a lossy file at most: the first, and up to two more limited lower if it decodes over -1 dBTP."""
-PEAK_STEP_DB = 0.6
-"""How much further below its overshoot a render after the first is limited."""
-
-
-class PeakOver(Exception):
-    """A finished file that decodes with a true peak over the ceiling (refused before it is moved into place)."""
-
-    def __init__(self, peak_dbtp: float) -> None:
-        super().__init__(f"true peak {peak_dbtp:.2f} dBTP")
-        self.peak_dbtp = peak_dbtp
-
-
 def _mix(session: PreparedSession, sink: FileSink, clips: ClipSource, progress: TextIO | None, *,
-         check_peak: bool, stage: Soundstage | None = None) -> None:
-    """Render ``session`` into ``sink``; with ``check_peak``, a lossy file that decodes over -1 dBTP is refused.
-
-    Lossy encoders (Vorbis, Opus, MP3) add their own overshoot to the peaks
-    they are given: measured at ``--loudness -12``, +1.8, +1.4 and +0.3 dB.
-    """
-    from voiceguide.audio.file_formats import LOSSY_SUBTYPES
-    from voiceguide.audio.loudness import file_true_peak_dbtp
+         check: PeakCheck | None = None, stage: Soundstage | None = None) -> None:
+    """Render ``session`` into ``sink``; ``check`` measures a lossy file before it is moved into place."""
     from voiceguide.audio.tags import session_tags
-    from voiceguide.dsp.levelling import CEILING_DBTP
-    from voiceguide.dsp.limiter import METER_MARGIN_DB
     from voiceguide.play.ui import ProgressBar
 
     timeline = session.timeline
     sink.tags = session_tags(timeline, session.script.language)
-    if check_peak and sink.format.subtype in LOSSY_SUBTYPES:
-
-        def refuse_overshoot(path: Path) -> None:
-            peak = file_true_peak_dbtp(path)
-            if peak > CEILING_DBTP - METER_MARGIN_DB:  # the margin other meters need (levelling)
-                raise PeakOver(peak + METER_MARGIN_DB)
-
-        sink.before_commit = refuse_overshoot
+    sink.before_commit = check
     bar = None if progress is None else ProgressBar(progress, "rendering", timeline.sample_rate)
     try:
         render_session(timeline, clips, sink, volume=session.volume, progress=bar, stage=stage)
@@ -345,7 +317,7 @@ def _render_files(options: RenderOptions, progress: TextIO | None,
     from voiceguide.audio.outputs import NamedPath, check_outputs
     from voiceguide.audio.sinks import FileSink
     from voiceguide.audio.soundstage import soundstage
-    from voiceguide.dsp.levelling import CEILING_DBTP, HEADROOM_DB
+    from voiceguide.play.peak_check import PEAK_PASSES, PeakCheck, PeakOver, next_ceiling_dbtp, peak_warning
     from voiceguide.play.prepare import dropped_cue_warnings, prepare_session
     from voiceguide.play.ui import ProgressBar
     from voiceguide.script.shipped import resolve_script
@@ -371,21 +343,24 @@ def _render_files(options: RenderOptions, progress: TextIO | None,
         sink.check_length(timeline.length)
         warn(dropped_cue_warnings(session.script, timeline))
         stage = soundstage(session.script, options.session.sound, default_cache_dir())
-        sink.set_channels(stage.channels)
+        sink.set_channels(stage.channels, bed=stage.has_bed)
         level = levelled_for_file(timeline, session.clips, stage, options.loudness, default_cache_dir())
         gain_db, stage = level.gain_db, level.stage
         if level.short_lu >= SHORT_WARNING_LU:
             warn(quiet_file_warning(session.script, stage, options.loudness, level.short_lu))
         ceiling_dbtp = stage.voice_ceiling_dbtp()  # room for a bed and the pan
         for attempt in range(PEAK_PASSES):
+            check = PeakCheck(refuse=attempt < PEAK_PASSES - 1) if PeakCheck.applies_to(sink) else None
             try:
                 _mix(session, sink, GainedClips(session.clips, gain_db, ceiling_dbtp=ceiling_dbtp), progress,
-                     check_peak=attempt < PEAK_PASSES - 1, stage=stage)
+                     check=check, stage=stage)
                 break
             except PeakOver as over:  # a lossy encoder's overshoot: again, limited that much lower
-                given = min(ceiling_dbtp, CEILING_DBTP - HEADROOM_DB + gain_db)  # the peaks the encoder got
-                ceiling_dbtp = given - (over.peak_dbtp - CEILING_DBTP) - PEAK_STEP_DB
-                sink = FileSink(options.output, SAMPLE_RATE, channels=stage.channels)
+                ceiling_dbtp = next_ceiling_dbtp(ceiling_dbtp, gain_db, over)
+                sink = FileSink(options.output, SAMPLE_RATE, channels=stage.channels, bed=stage.has_bed)
+        if check is not None and check.over:
+            assert check.peak_dbtp is not None
+            warn(peak_warning(session.script, options.output, check.peak_dbtp))
     except BaseException:
         sink.abort()  # idempotent: render_session may have aborted it already
         raise
