@@ -18,12 +18,15 @@ the file's gain), and per sound:
 - spectral balance: the energy above 8 kHz and 4-8 kHz relative to the whole
   (hiss), and the spectral centroid.
 
-Then the duck of the shipped sessions' own beds, from their renders' timelines:
-how many times a minute the bed comes back up between cues, and how many of
-those swells are short (the bed up for under 1.5 s before going down again:
-pumping), and the steepest slope of the duck (dB per second).
+Then the duck of the shipped sessions' own beds, measured in their renders
+(``--before COMMIT``: also as that commit renders them, side by side): the
+bed's level just before and after a cue against its level away from cues; and
+in every gap between sounds (where the mix is the bed alone) how far the bed
+rises above its level at the gap's ends, in 0.2-s windows: a rise of 3 dB or
+more in a gap under 3 s is a swell that goes down again within a second or
+two, pumping.
 
-Usage: python benchmarks/bed_comfort.py [--minutes M] [--sounds NAME ...]
+Usage: python benchmarks/bed_comfort.py [--minutes M] [--sounds NAME ...] [--sessions NAME ...] [--before COMMIT]
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import numpy.typing as npt
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from voiceguide.audio.sounds import SOUND_NAMES, Generator  # noqa: E402
 from voiceguide.base import SAMPLE_RATE  # noqa: E402
@@ -146,26 +150,59 @@ def measure_sound(name: str, minutes: float) -> dict[str, float]:
             "ref_share": reference_top[1], "above8": above, "mid": mid, "centroid": centroid}
 
 
-def duck_in_render(name: str) -> None:
-    """A shipped session rendered with its own bed: the bed's level around the cues, and how often it swells."""
+SWELL_DB = 3.0
+"""A gap's bed rising this far above its level at the gap's ends counts as a swell (half the default duck)."""
+SHORT_GAP_SECONDS = 3.0
+"""A swell in a gap shorter than this is pumping: up and down again within a second or two."""
+
+
+def render_own_bed(name: str, root: Path, folder: Path) -> tuple[list[dict[str, float]], npt.NDArray[np.float64]]:
+    """``name`` rendered with its own bed by the checkout at ``root``: its events and ``(frames, channels)``."""
     import json
     import subprocess
-    import tempfile
 
     import soundfile
 
-    from voiceguide.audio.bed import DUCK_HOLD_SECONDS
-
     def run(*args: str) -> str:
+        # Run in ``root``: ``-m`` puts the working folder before PYTHONPATH.
         return subprocess.run([sys.executable, "-m", "voiceguide", *args], capture_output=True, text=True,
-                              check=True).stdout
+                              check=True, cwd=root, env=dict(os.environ, PYTHONPATH=str(root))).stdout
 
     events = [e for e in json.loads(run("plan", name, "--json"))["events"] if e["duration"] > 0]
-    with tempfile.TemporaryDirectory(prefix="voiceguide-bed-comfort-") as scratch:
-        path = Path(scratch) / f"{name}.wav"
-        run("render", name, "-o", str(path))
-        audio, rate = soundfile.read(path, dtype="float64", always_2d=True)
-    power = (audio**2).sum(axis=1)
+    path = folder / f"{name}.wav"
+    run("render", name, "-o", str(path), "--plain")
+    audio, _ = soundfile.read(path, dtype="float64", always_2d=True)
+    return events, audio
+
+
+def gap_swells(events: list[dict[str, float]], power: Array, rate: int) -> list[tuple[float, float]]:
+    """Every gap between sounds: (its length, how far the bed in it rises above its level at the gap's ends).
+
+    In a gap the mix is the bed alone; its level in 0.2-s windows (in 50 ms brown noise alone varies by
+    3 dB), against the higher of the first and the last window (the bed still or already ducked there):
+    0 dB where it stays down, up to the duck where it comes back up.
+    """
+    window = round(0.2 * rate)
+    found = []
+    for a, b in zip(events, events[1:], strict=False):
+        first, last = round((a["t"] + a["duration"]) * rate), round(b["t"] * rate)
+        count = (last - first) // window
+        if count < 3:
+            continue
+        levels = 10 * np.log10(power[first:first + count * window].reshape(count, window).mean(axis=1) + 1e-20)
+        found.append(((last - first) / rate, float(levels.max() - max(levels[0], levels[-1]))))
+    return found
+
+
+def duck_in_render(name: str, versions: dict[str, Path], folder: Path) -> None:
+    """A shipped session rendered with its own bed, by each version: the bed around the cues, and its swells."""
+    for version, root in versions.items():
+        events, audio = render_own_bed(name, root, folder)
+        report_duck(name, version, events, (audio**2).sum(axis=1), SAMPLE_RATE)
+
+
+def report_duck(name: str, version: str, events: list[dict[str, float]], power: Array, rate: int) -> None:
+    """The bed's level around the cues and its swells in the gaps, from the mix's power per frame."""
 
     def level(a: float, b: float) -> float:
         return float(10 * np.log10(power[int(a * rate):int(b * rate)].mean() + 1e-20))
@@ -175,18 +212,23 @@ def duck_in_render(name: str) -> None:
         end = event["t"] + event["duration"]
         if event["t"] - (previous["t"] + previous["duration"]) > 3.0:  # the bed is up before this cue
             up = level(event["t"] - 2.0, event["t"] - 1.0)
-            before.append((level(event["t"] - 0.7, event["t"] - 0.35) - up, level(event["t"] - 0.1, event["t"]) - up))
+            before.append((level(event["t"] - 0.7, event["t"] - 0.35) - up,
+                           level(event["t"] - 0.05, event["t"]) - up))
         if following["t"] - end > 3.0:  # and comes back after it
             up = level(end + 1.5, end + 2.5)
             after.append((level(end + 0.05, end + 0.15) - up, level(end + 0.5, end + 0.6) - up))
-    gaps = np.array([b["t"] - (a["t"] + a["duration"]) for a, b in zip(events, events[1:], strict=False)])
-    rises = gaps >= DUCK_HOLD_SECONDS
+    swells = np.array(gap_swells(events, power, rate))
+    short = swells[swells[:, 0] < SHORT_GAP_SECONDS]
+    rising = short[short[:, 1] >= SWELL_DB]
     minutes = (events[-1]["t"] + events[-1]["duration"]) / 60
     b, a = np.median(np.array(before), axis=0), np.median(np.array(after), axis=0)
-    print(f"{name:<15} before a cue (re the bed 1-2 s before): {b[0]:+5.1f} dB at -0.7..-0.35 s, {b[1]:+5.1f} dB in "
-          f"the last 0.1 s ({len(before)} cues); after one (re 1.5-2.5 s after): {a[0]:+5.1f} dB at 0.05-0.15 s, "
-          f"{a[1]:+5.1f} dB at 0.5-0.6 s ({len(after)}); the bed comes up {rises.sum() / minutes:.1f} times a "
-          f"minute, {((gaps >= DUCK_HOLD_SECONDS) & (gaps < 3.0)).sum() / minutes:.1f} of them for under 3 s")
+    print(f"{name:<15}{version:<7} before a cue (re the bed 1-2 s before): {b[0]:+5.1f} dB at -0.7..-0.35 s, "
+          f"{b[1]:+5.1f} dB in the last 50 ms; after one (re 1.5-2.5 s after): {a[0]:+5.1f} dB at 0.05-0.15 s, "
+          f"{a[1]:+5.1f} dB at 0.5-0.6 s; gaps under {SHORT_GAP_SECONDS:g} s: {len(short)} "
+          f"({len(short) / minutes:.1f}/min), the bed rising in them (median, max) "
+          f"{np.median(short[:, 1]) if len(short) else 0:+.1f}, {short[:, 1].max() if len(short) else 0:+.1f} dB, "
+          f"{len(rising)} swells of {SWELL_DB:g} dB or more ({len(rising) / minutes:.1f}/min); "
+          f"all gaps: {(swells[:, 1] >= SWELL_DB).sum() / minutes:.1f} swells/min", flush=True)
 
 
 def main() -> None:
@@ -195,18 +237,28 @@ def main() -> None:
     parser.add_argument("--sounds", nargs="*", default=list(SOUND_NAMES))
     parser.add_argument("--sessions", nargs="*", default=["quick-relief", "breathing", "sciatica"],
                         help="shipped sessions whose duck is measured in a render with their own bed")
+    parser.add_argument("--before", metavar="COMMIT", help="also measure the duck as COMMIT renders it")
     options = parser.parse_args()
     print(f"load {os.getloadavg()[0]:.1f}; {options.minutes:g} min of each bed alone, stereo, {SAMPLE_RATE} Hz")
-    print(f"{'sound':<8}{'ST LUFS p10-p90':>16}{'min-max':>9}{'max 1-s step':>13}{'click max':>10}{'>10':>5}"
-          f"{'repeat max':>11}{'>0.9':>7}{'fresh noise':>12}{'>8 kHz':>8}{'4-8 kHz':>8}{'centroid':>9}")
+    if options.sounds:
+        print(f"{'sound':<8}{'ST LUFS p10-p90':>16}{'min-max':>9}{'max 1-s step':>13}{'click max':>10}{'>10':>5}"
+              f"{'repeat max':>11}{'>0.9':>7}{'fresh noise':>12}{'>8 kHz':>8}{'4-8 kHz':>8}{'centroid':>9}")
     for name in options.sounds:
         r = measure_sound(name, options.minutes)
         print(f"{name:<8}{r['p90'] - r['p10']:>13.1f} LU{r['max'] - r['min']:>6.1f} LU{r['step']:>10.1f} LU"
               f"{r['click']:>10.1f}{r['clicks']:>5}{r['rep']:>11.2f}{r['rep_share']:>7.1%}"
               f"{r['ref_rep']:>7.2f} {r['ref_share']:>4.1%}{r['above8']:>6.0f} dB{r['mid']:>5.0f} dB"
               f"{r['centroid']:>6.0f} Hz", flush=True)
-    for session in options.sessions:
-        duck_in_render(session)
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="voiceguide-bed-comfort-") as scratch:
+        versions = {"now": ROOT}
+        if options.before:
+            from before_after import pristine_copy
+
+            versions[options.before[:7]] = pristine_copy(options.before, Path(scratch) / "before")
+        for session in options.sessions:
+            duck_in_render(session, versions, Path(scratch))
     print(f"load {os.getloadavg()[0]:.1f} at the end")
 
 

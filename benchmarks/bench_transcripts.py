@@ -21,18 +21,23 @@ utterances count errors that a listener would not have.
 Whisper tiny.en hears English only: sessions in other languages are not
 measured here (their content is checked by tests/test_session_library.py).
 
-With ``--beds``, each session is rendered under every condition a listener
-may meet (no bed, its own bed as shipped, each of the six built-in sounds;
-each as WAV and as the phone's default ``.opus``) and the same utterances of
-two words or more (``--sample`` of them per session, spread evenly) are heard
-in each; one table puts the word error rates side by side, with how many
-utterances came out worse and better than without a bed.  Identical renders
-(a session's own bed is one of the six) are heard once.  Renders take most
-of the time (half a minute to minutes each under load): ``--opus own``
-encodes only the two conditions a phone's user meets by default.
+With ``--beds``, each session is rendered without a bed, with its own bed as
+shipped and with the ``--bed-list`` sounds (default ``own pink brown``: the
+noisiest), and with ``--before COMMIT`` the same beds again by a pristine copy
+of that commit, side by side; the same utterances of two words or more
+(``--sample`` of them per session, spread evenly) are heard in each, and every
+"Breathe out" too (its first word tallied: the "Three out." question).  Each
+stretch is heard with half a second of the bed's own sound around it (the bed
+alone: the render less the render without a bed), as a listener hears the bed
+before a word; ``--pad silence`` puts digital silence there (as this benchmark
+did until 2026-12-07: the bed then starts with the word's first sound),
+``--pad both`` hears both.  One table puts the word error rates side by side,
+with how many utterances came out worse and better than without a bed.
+Identical renders are heard once.
 
 Usage: python benchmarks/bench_transcripts.py [SESSION ...] [--engine NAME] [--worst N] [--background]
-       python benchmarks/bench_transcripts.py [SESSION ...] --beds [--sample N] [--opus all|own|none]
+       python benchmarks/bench_transcripts.py [SESSION ...] --beds [--sample N] [--bed-list BED ...]
+              [--before COMMIT] [--pad bed|silence|both]
 """
 
 from __future__ import annotations
@@ -53,6 +58,9 @@ import soundfile
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from voiceguide.base import SAMPLE_RATE  # noqa: E402
 
 DEFAULT_SESSIONS = ("sciatica", "quick-relief", "breathing", "lower-back", "neck-shoulders", "sleep")
 WHISPER_RATE = 16000
@@ -96,7 +104,8 @@ def edit_distance(reference: list[str], heard: list[str]) -> int:
 
 
 def voiceguide(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "voiceguide", *args], capture_output=True, text=True, check=True)
+    return subprocess.run([sys.executable, "-m", "voiceguide", *args], capture_output=True, text=True, check=True,
+                          cwd=ROOT)
 
 
 def measure(name: str, options: argparse.Namespace, model: object, work: Path) -> list[Heard]:
@@ -116,19 +125,28 @@ def speech_indices(events: list[dict[str, object]]) -> list[int]:
     return [index for index, event in enumerate(events) if event["kind"] == "speech"]
 
 
-def hear(mono: np.ndarray, rate: int, events: list[dict], indices: list[int], model: object) -> list[Heard]:
-    """The speech events at ``indices`` of a render's mono mix, as Whisper hears them."""
+def hear(mono: np.ndarray, rate: int, events: list[dict], indices: list[int], model: object,
+         bed: np.ndarray | None = None) -> list[Heard]:
+    """The speech events at ``indices`` of a render's mono mix, as Whisper hears them.
+
+    Each stretch has ``PAD_SECONDS`` around it: of ``bed`` (the render's bed alone, as it sounds
+    before and after the word) when given, else of silence.
+    """
     import soxr
 
-    pad = np.zeros(int(PAD_SECONDS * WHISPER_RATE), dtype=np.float32)
+    pad = round(PAD_SECONDS * rate)
     results = []
     for index in indices:
         event = events[index]
         end = event["t"] + event["duration"] + TAIL_SECONDS
         if index + 1 < len(events):
             end = min(end, max(events[index + 1]["t"], event["t"] + event["duration"]))
-        stretch = mono[int(event["t"] * rate):int(end * rate)]
-        samples = np.concatenate([pad, soxr.resample(stretch, rate, WHISPER_RATE).astype(np.float32), pad])
+        first, last = int(event["t"] * rate), int(end * rate)
+        around = np.zeros(pad, dtype=np.float32)
+        before = around if bed is None else bed[max(0, first - pad):first]
+        after = around if bed is None else bed[last:last + pad]
+        stretch = np.concatenate([before, mono[first:last], after])
+        samples = soxr.resample(stretch, rate, WHISPER_RATE).astype(np.float32)
         segments, _ = model.transcribe(  # type: ignore[attr-defined]
             samples, language="en", beam_size=5, condition_on_previous_text=False, without_timestamps=True,
             vad_filter=False)
@@ -182,48 +200,104 @@ def report(everything: dict[str, list[Heard]], worst: int) -> None:
 
 
 BEDS = ("rain", "waves", "stream", "wind", "brown", "pink")
+BREATHE_OUT = "breathe out"
+"""The cue heard as "Three out." under every bed in the last session's run (silence around each stretch)."""
 
 
-def conditions(opus: str) -> list[tuple[str, list[str], str]]:
-    """(label, render options, extension) for every condition, the reference (no bed, WAV) first.
+@dataclass(frozen=True)
+class Condition:
+    """One way to render a session: a label, ``render``'s options, and a checkout (None: this one)."""
 
-    ``opus``: "all" (every condition also as .opus), "own" (no bed and the own bed only), "none".
-    """
-    beds = [("none", ["--no-background"]), ("own", []), *((bed, ["--background", bed]) for bed in BEDS)]
-    encoded = {"all": beds, "own": beds[:2], "none": []}[opus]
-    return [*((label, flags, "wav") for label, flags in beds), *((f"{label} opus", flags, "opus")
-                                                                  for label, flags in encoded)]
+    label: str
+    flags: tuple[str, ...]
+    root: Path | None = None
+
+
+def conditions(beds: list[str], before: Path | None) -> list[Condition]:
+    """No bed first (the reference), then each bed ("own": the session's, as shipped) here and before."""
+    here = [Condition("none", ("--no-background",))]
+    here += [Condition(bed, () if bed == "own" else ("--background", bed)) for bed in beds]
+    if before is None:
+        return here
+    return [*here, *(Condition(f"{c.label} before", c.flags, before) for c in here[1:])]
+
+
+def render(name: str, condition: Condition, path: Path, engine: str) -> np.ndarray:
+    """``condition``'s render of ``name`` as mono samples (a pristine earlier checkout's, if it names one)."""
+    import os
+
+    root = condition.root or ROOT  # run there: ``-m`` puts the working folder before PYTHONPATH
+    subprocess.run([sys.executable, "-m", "voiceguide", "render", name, "-o", str(path), "--plain", "--engine",
+                    engine, *condition.flags], capture_output=True, text=True, check=True, cwd=root,
+                   env=dict(os.environ, PYTHONPATH=str(root)))
+    audio, _ = soundfile.read(path, dtype="float32", always_2d=True)
+    mono: np.ndarray = audio.mean(axis=1)
+    return mono
+
+
+def bed_alone(mono: np.ndarray, voice: np.ndarray) -> np.ndarray:
+    """The bed of a render: the render less the same voice without a bed, at its file gain (least squares)."""
+    gain = float(np.dot(mono.astype(np.float64), voice) / max(np.dot(voice.astype(np.float64), voice), 1e-20))
+    bed: np.ndarray = mono - np.float32(gain) * voice
+    return bed
+
+
+def chosen_utterances(events: list[dict], sample: int) -> tuple[list[int], list[int]]:
+    """``sample`` utterances of two words or more, spread evenly, and every "Breathe out" beside them."""
+    longer = [index for index in speech_indices(events)
+              if len(normal_words(events[index].get("spoken") or events[index]["text"])) >= 2]
+    chosen = [longer[round(i * (len(longer) - 1) / max(1, sample - 1))] for i in range(min(sample, len(longer)))]
+    breathe_out = [index for index in longer if normal_words(events[index]["text"])[:2] == BREATHE_OUT.split()]
+    return sorted(set(chosen)), breathe_out
 
 
 def compare_beds(options: argparse.Namespace, model: object, work: Path) -> None:
-    """Every session under every condition, the same utterances heard in each; one table side by side."""
+    """Every session under every condition, the same utterances heard in each; one table side by side.
+
+    Each stretch is heard with half a second of the bed's own sound around it (as a listener hears the
+    bed before and after a word; with ``--pad silence`` both as before and with digital silence: then the
+    bed starts with the word's first sound, which a listener never hears).
+    """
     import hashlib
 
+    before = None
+    if options.before:
+        from before_after import pristine_copy
+
+        before = pristine_copy(options.before, work / "before")
+    pads = ["bed", "silence"] if options.pad == "both" else [options.pad]
     table: dict[str, dict[str, list[Heard]]] = {}
+    tally: dict[str, Counter[str]] = defaultdict(Counter)
     for name in options.sessions:
         events = json.loads(voiceguide("plan", name, "--json", "--no-background", "--engine", options.engine).stdout)[
             "events"]
-        longer = [index for index in speech_indices(events) if len(normal_words(
-            events[index].get("spoken") or events[index]["text"])) >= 2]
-        chosen = [longer[round(i * (len(longer) - 1) / max(1, options.sample - 1))]
-                  for i in range(min(options.sample, len(longer)))]
+        chosen, breathe_out = chosen_utterances(events, options.sample)
+        indices = sorted(set(chosen) | set(breathe_out))
         heard_by_hash: dict[str, list[Heard]] = {}
-        for label, flags, ext in conditions(options.opus):
-            path = work / f"{name}.{ext}"
-            voiceguide("render", name, "-o", str(path), "--engine", options.engine, *flags)
-            audio, sample_rate = soundfile.read(path, dtype="float32", always_2d=True)
-            mono = audio.mean(axis=1)
-            digest = hashlib.sha1(mono.tobytes()).hexdigest()
-            if digest not in heard_by_hash:
-                heard_by_hash[digest] = hear(mono, sample_rate, events, chosen, model)
-            table.setdefault(label, {})[name] = heard_by_hash[digest]
-            print(f"  {name} {label}: {rate(heard_by_hash[digest])}", file=sys.stderr, flush=True)
+        voice = np.zeros(0, dtype=np.float32)
+        for condition in conditions(options.bed_list, before):
+            mono = render(name, condition, work / f"{name}.wav", options.engine)
+            voice = mono if condition.label == "none" else voice
+            bed = bed_alone(mono, voice)
+            for pad in pads if condition.label != "none" else ["bed"]:
+                label = condition.label + ("" if pad == "bed" else ", silence")
+                digest = hashlib.sha1(mono.tobytes() + pad.encode()).hexdigest()
+                if digest not in heard_by_hash:
+                    heard_by_hash[digest] = hear(mono, SAMPLE_RATE, events, indices, model,
+                                                 bed if pad == "bed" else None)
+                heard = dict(zip(indices, heard_by_hash[digest], strict=True))
+                table.setdefault(label, {})[name] = [heard[index] for index in chosen]
+                tally[label].update((normal_words(heard[i].heard)[:1] or ["-"])[0] for i in breathe_out)
+                print(f"  {name} {label}: {rate(table[label][name])}", file=sys.stderr, flush=True)
     print_beds(table, options.sessions)
+    print("\n\"Breathe out\" (every one of the sessions): the first word heard, by condition")
+    for label, counts in tally.items():
+        print(f"  {label:<22} {sum(counts.values()):>4}: " + ", ".join(f"{w} {n}" for w, n in counts.most_common(6)))
 
 
 def print_beds(table: dict[str, dict[str, list[Heard]]], sessions: list[str]) -> None:
     reference = table["none"]
-    print(f"{'condition':<14}" + "".join(f"{name[:12]:>13}" for name in sessions)
+    print(f"{'condition':<22}" + "".join(f"{name[:12]:>13}" for name in sessions)
           + f"{'all':>8}{'Δ points':>10}{'worse':>7}{'better':>7}")
     base = [r for name in sessions for r in reference[name]]
     for label, by_session in table.items():
@@ -231,7 +305,7 @@ def print_beds(table: dict[str, dict[str, list[Heard]]], sessions: list[str]) ->
         delta = (sum(r.errors for r in every) - sum(r.errors for r in base)) / max(1, sum(r.words for r in base))
         worse = sum(r.errors > b.errors for r, b in zip(every, base, strict=True))
         better = sum(r.errors < b.errors for r, b in zip(every, base, strict=True))
-        print(f"{label:<14}" + "".join(f"{rate(by_session[name]):>13}" for name in sessions)
+        print(f"{label:<22}" + "".join(f"{rate(by_session[name]):>13}" for name in sessions)
               + f"{rate(every):>8}{delta * 100:>+10.1f}{worse:>7}{better:>7}")
     print("\nutterances heard differently under a bed (condition: said -> heard; without a bed -> heard):")
     for label, by_session in table.items():
@@ -250,9 +324,12 @@ def main() -> None:
     parser.add_argument("--beds", action="store_true",
                         help="compare no bed, the session's own bed and each built-in sound, WAV and .opus")
     parser.add_argument("--sample", type=int, default=12, help="with --beds: utterances per session (default 12)")
-    parser.add_argument("--opus", choices=("all", "own", "none"), default="all",
-                        help="with --beds: which conditions are also rendered as .opus (default all; own: "
-                             "without a bed and with the session's own, the phone's default file)")
+    parser.add_argument("--bed-list", nargs="*", default=["own", "pink", "brown"], metavar="BED",
+                        help="with --beds: the beds besides none ('own': each session's; default own pink brown)")
+    parser.add_argument("--before", metavar="COMMIT", help="with --beds: also render each bed with COMMIT's code")
+    parser.add_argument("--pad", choices=("bed", "silence", "both"), default="bed",
+                        help="with --beds: what is around each stretch heard: the bed's own sound (default), "
+                             "silence (the bed then starts with the word), or both")
     options = parser.parse_args()
     from faster_whisper import WhisperModel
 

@@ -27,6 +27,13 @@ NOISE_PAD = SAY_RATE // 4
 """Noise alone before and after a command said in noise (besides the quarter second of silence either side)."""
 
 
+def as_shipped(env: dict[str, str]) -> dict[str, str]:
+    """``env`` without the variable that turns the echo canceller off (``VOICEGUIDE_CANCEL_ECHO``): as shipped."""
+    from voiceguide.play.hearing import CANCEL_ECHO_VARIABLE
+
+    return {name: value for name, value in env.items() if name != CANCEL_ECHO_VARIABLE}
+
+
 def another_voice(folder: Path) -> Callable[..., tuple[Path, float]]:
     """``say(text, snr_db=None, voice="hibari:7@1.0")`` → a 16 kHz WAV of ``text`` said by ``voice`` (a name of
     ``tests.voices``: hibari or an espeak-ng variant, never the session's own voice), with white noise at

@@ -10,7 +10,9 @@ bed's gain is the product of three planned curves:
 - the *duck*: the voice's sounds are known in advance, so the bed starts going
   down ``DUCK_ATTACK_SECONDS`` before a cue and comes back ``DUCK_RELEASE_SECONDS``
   after it; cues closer than ``DUCK_HOLD_SECONDS`` keep it down between them
-  (no pumping between the words of a countdown);
+  (no pumping: between the words of a countdown, between sentences, between a
+  time-left cue and the next breath, the bed does not swell for a second and
+  go down again);
 - its *level*: ``level`` dB under the voice's reference loudness, at the file's gain.
 
 Because the duck looks ahead, and the bed fades out at the session's end, a
@@ -36,8 +38,15 @@ DUCK_ATTACK_SECONDS = 0.35
 DUCK_RELEASE_SECONDS = 0.9
 """…and comes back up over this long after the cue ends."""
 
-DUCK_HOLD_SECONDS = 1.6
-"""Cues closer than this keep the bed down between them (more than attack + release: no overlap)."""
+DUCK_HOLD_SECONDS = 3.0
+"""Cues closer than this keep the bed down between them: in a longer gap it comes up for at least 1.75 s.
+
+At 1.6 s (more than attack + release, the least that avoids overlapping ramps) the bed rose by the whole
+duck for about a second in each 1.6-3-s gap and went down again, 2-4 times a minute in the shipped
+sessions (the 2-s pause between sentences, a time-left cue and the next breath): pumping.  A press's
+breathing (3.5 s after "Breathe in.", 5-6 s after "Breathe out.") still lets it come up: the bed
+breathes with the cues, slowly, and fills each breath's silence.
+"""
 
 MIN_VOICE_MARGIN_DB = 15.0
 """While the voice speaks the bed stays at least this far below it, whatever ``level`` and ``duck`` say."""

@@ -8,10 +8,12 @@ may arrive a second late under load): both streams are counted in samples, and
 the delay from a played sample to the microphone's is found in the signals
 themselves (``find_delay``: GCC-PHAT over a few seconds; a bed is wideband
 noise, ideal for it), then checked again every ``RECHECK_SECONDS``: a change
-(two devices' clocks drift apart) shifts the filter with it.  An adaptive
-filter (``EchoCanceller``: partitioned frequency-domain NLMS, 240 ms) learns
-the rest of the room's response and subtracts the echo it predicts; it holds
-still while someone speaks (the residual jumps over its recent floor).
+(two devices' clocks drift apart) shifts the filter with it; a jump (a device's
+underrun) is followed once two sure checks agree on it.  An adaptive filter
+(``echo_filter.EchoCanceller``: partitioned frequency-domain NLMS, 240 ms, in a
+learning and a subtracted copy) learns the rest of the room's response and
+subtracts the echo it predicts; it learns the slower the louder something else
+sounds, and what it subtracts changes only for what leaves clearly less.
 
 Why the whole mix rather than the bed alone: it is what reaches the speaker, so
 no part of the echo is missing from the reference, and the count of samples is
@@ -29,33 +31,12 @@ import numpy as np
 import numpy.typing as npt
 
 from voiceguide.audio.resampling import StreamResampler
+from voiceguide.play.echo_filter import RATE, SILENT, EchoCanceller
+
+__all__ = ["RATE", "AlignedCanceller", "EchoCanceller", "PlayedSound", "Reference", "find_delay"]
 
 Signal = npt.NDArray[np.float64]
 
-RATE = 16000
-"""The microphone's rate (``segments.LISTEN_RATE``)."""
-BLOCK = 480
-"""Samples per filter block: one 30-ms frame of the listener."""
-PARTITIONS = 8
-"""Filter length in blocks: 240 ms of the room's response."""
-STEP = 0.5
-"""NLMS step size."""
-HOLD_DB = 6.0
-"""A block whose residual is this far above the residual's recent floor holds someone's voice: no adapting."""
-CONVERGED = 10.0
-"""Echo return loss enhancement (10 dB, as a power ratio) from which a jump of the residual is someone's voice."""
-COMFORT = 10 ** (-15 / 10)
-"""Noise this far (15 dB) under the bed's echo is added to what is left: cancelling by 15-35 dB, changing as
-it learns, left the bed's remains rising and falling far above a silent floor, and the listener took them
-for voice (a command after a television went unheard in the live room, heard as "you")."""
-WORSE = 2.0
-WORSE_BLOCKS = 10
-"""After this many blocks in a row that cancelling made ``WORSE`` (3 dB louder), the filter starts again."""
-GAIN_RISE_LIMIT = 10 ** (2 / 10)
-"""A block more than this (2 dB) over what the room's gain predicts does not raise it, but by ``GAIN_CREEP``."""
-GAIN_CREEP = 10 ** (0.01 / 10)
-FLOOR_RISE_DB_PER_SECOND = 10.0
-"""How fast the residual's floor may rise (an echo path that changed is learnt again after a few seconds)."""
 PRE_DELAY = 32
 """Taps kept before the direct path: an estimate a little late, or the resampler's smear, stays causal."""
 FIND_SECONDS = 3.0
@@ -79,87 +60,13 @@ LOST_CHECKS = 5
 stretches matches itself elsewhere: once two such matches agreed, and the bed was subtracted 1.8 s off)."""
 TRACK = 8.0
 """Samples the delay found near the line may be off it (drift moves it far less between two checks)."""
-RESNAP = 0.5
-"""Samples the reference may stray from the line fitted to the delays found before it is put back on it."""
+RESNAP = 4.0
+"""Samples the reference may stray from the line fitted to the delays found before it is moved back (by whole
+samples, the filter with it), so that the room's response stays inside the filter."""
 AGREE = 2.0
 """Samples two searches anywhere must agree to (drift moves the delay far less between them)."""
 FIT_CHECKS = 6
 """The last this many delays found are fitted with the line."""
-SILENT = 1e-7
-"""Mean square below which the reference holds no sound (-70 dBFS)."""
-
-
-class EchoCanceller:
-    """A partitioned block NLMS filter: ``process(mic, reference)`` → the microphone less the reference's echo."""
-
-    def __init__(self, partitions: int = PARTITIONS, block: int = BLOCK, step: float = STEP,
-                 hold_db: float = HOLD_DB, comfort: float = COMFORT) -> None:
-        self.block = block
-        self._comfort = comfort
-        self._step = step
-        self._hold = 10 ** (hold_db / 10)
-        self._rise = 10 ** (FLOOR_RISE_DB_PER_SECOND * block / RATE / 10)
-        self.weights = np.zeros((partitions, block + 1), complex)
-        self._history = np.zeros((partitions, block + 1), complex)
-        self._previous = np.zeros(block)
-        self._power = np.full(block + 1, 1e-6)
-        self._levels: tuple[float, float] | None = None
-        self._played: float | None = None
-        self._worse = 0
-        self._noise = np.random.default_rng(7)
-        self.held = 0
-        """Blocks on which the filter held still (someone spoke)."""
-
-    def process(self, mic: Signal, reference: Signal) -> Signal:
-        """One block of the microphone with the echo of ``reference`` (the same block, aligned) taken out."""
-        both = np.concatenate([self._previous, reference])
-        self._previous = both[self.block:]
-        spectrum = np.fft.rfft(both)
-        self._history[1:] = self._history[:-1]
-        self._history[0] = spectrum
-        estimate = np.fft.irfft((self.weights * self._history).sum(axis=0))[self.block:]
-        error: Signal = mic - estimate
-        self._power = (np.abs(self._history) ** 2).sum(axis=0)
-        heard, residual = float(np.mean(np.square(mic))) + 1e-20, float(np.mean(np.square(error))) + 1e-20
-        played = float(np.mean(np.square(reference)))
-        self._worse = self._worse + 1 if residual > heard * WORSE else 0
-        if self._worse >= WORSE_BLOCKS:  # cancelling makes it louder: the filter learnt something else
-            self.weights[:] = 0
-            self._worse = 0
-        if played > SILENT and not self._voice(heard, residual, played):
-            self._adapt(error)
-        if self._levels is not None and self._played is not None:  # a steady floor under what is left
-            floor = self._levels[0] * self._played * self._comfort
-            error = error + np.sqrt(floor) * self._noise.standard_normal(error.size)
-        return error
-
-    def _voice(self, heard: float, residual: float, played: float) -> bool:
-        """Whether someone (or something) else sounds: the microphone ``hold_db`` louder than the played sound
-        alone makes it (the room's gain learnt while nobody else sounds: it follows a louder bed, and never
-        gives in to a television that goes on), or, once the filter takes ``CONVERGED`` off the echo, the
-        residual ``hold_db`` over its recent level (which rises slowly while held: an echo path that moved
-        is learnt again after a few seconds)."""
-        self._played = played if self._played is None else 0.7 * self._played + 0.3 * played
-        if self._levels is None:
-            self._levels = (heard / self._played, residual)
-        gain, level = self._levels
-        if heard > gain * self._played * self._hold or (heard > level * CONVERGED and residual > level * self._hold):
-            self._levels = (gain, level * self._rise)
-            self.held += 1
-            return True
-        # The gain follows the room down at once but up only slowly (a television's quieter moments, heard
-        # as the room, would raise it until the television itself went unnoticed).
-        ratio = heard / self._played
-        gain = gain ** 0.95 * ratio ** 0.05 if ratio < gain * GAIN_RISE_LIMIT else gain * GAIN_CREEP
-        self._levels = (gain, level ** 0.95 * residual ** 0.05)
-        return False
-
-    def _adapt(self, error: Signal) -> None:
-        gradient = np.fft.rfft(np.concatenate([np.zeros(self.block), error]))
-        update = np.conj(self._history) * gradient / (self._power + 1e-5)
-        constrained = np.fft.irfft(update, axis=1)
-        constrained[:, self.block:] = 0  # overlap-save: a causal filter of ``block`` taps per partition
-        self.weights += self._step * np.fft.rfft(constrained, axis=1)
 
 
 def find_delay(reference: Signal, mic: Signal, lowest: int) -> tuple[float, float]:
@@ -277,6 +184,8 @@ class AlignedCanceller:
         self._line: tuple[float, float] | None = None
         self._far: float | None = None
         self._misses = 0
+        self._moved_to = 0.0
+        """How far off the line the last sure peak near it was (0: none)."""
         self._output_latency = output_latency
         self._count = 0
         self._epoch: float | None = None
@@ -321,9 +230,13 @@ class AlignedCanceller:
             near = self._find(expected - NEAR, expected + NEAR, NEAR_CONFIDENCE)
             if near is not None and abs(near - self._lag_at(middle)) <= TRACK:
                 self._fit(middle, near)
-                self._misses = 0
+                self._misses, self._moved_to = 0, 0.0
                 return
             self._misses += 1
+            if near is None or self.checks[-1][1] < CONFIDENCE:
+                self._moved_to = 0.0
+            elif self._moved(middle, near):
+                return
             if self._misses < LOST_CHECKS:  # a quiet bed, or someone speaking: the line holds
                 return
         if self.reference.epoch is None or self._epoch is None:
@@ -333,13 +246,31 @@ class AlignedCanceller:
         if far is None:
             return
         if self._far is not None and abs(far - self._far) <= AGREE:
+            jump = 0.0 if self._line is None else far - self._lag_at(middle)
             self._trusted = []  # found (or the delay jumped: the microphone lost samples): a new line
             self._line = None
             self._fit(middle, far)
+            self.filter.realigned(round(jump))
             self._far = None
             self._misses = 0
         else:
             self._far = far
+
+    def _moved(self, middle: int, near: float) -> bool:
+        """Whether the delay jumped to ``near`` (samples lost or added: a device's underrun): two sure peaks in a
+        row off the line, where each other's drift puts them.  The line moves by the jump, its slope kept.
+        (A 5-ms jump in the live room waited 12 s for the search anywhere, the filter a bed off meanwhile.)"""
+        assert self._line is not None
+        jump = near - self._lag_at(middle)
+        seen, self._moved_to = self._moved_to, jump
+        if not seen or abs(jump - seen) > AGREE:
+            return False
+        self._trusted = [(count, lag + jump) for count, lag in self._trusted]
+        self._line = (self._line[0] + jump, self._line[1])
+        self._fit(middle, near)
+        self.filter.realigned(round(jump))
+        self._misses, self._moved_to = 0, 0.0
+        return True
 
     def _find(self, low: int, high: int, least: float = CONFIDENCE) -> float | None:
         """The delay between ``low`` and ``high`` in the last ``FIND_SECONDS``; None when not sure of it."""
@@ -353,8 +284,9 @@ class AlignedCanceller:
 
     def _fit(self, middle: int, lag: float) -> None:
         """Fit a line through the last ``FIT_CHECKS`` delays found; the reference follows its slope from here,
-        on from where it is read now (each delay found is off by a few tenths of a sample: moving the reference
-        by as much at each check cost the filter 20 dB for seconds), unless it is ``RESNAP`` off the line."""
+        on from where it is read now (each delay found is off by a few tenths of a sample, live by a few: moving
+        the reference by as much at each check cost the filter 5-20 dB each time).  Once it is ``RESNAP`` off
+        the line, it moves by whole samples, and the filter's taps with it: what is subtracted stays the same."""
         self._trusted = [*self._trusted[-(FIT_CHECKS - 1):], (middle, lag)]
         if len(self._trusted) < 2:
             self._line = (lag, 0.0)
@@ -362,6 +294,9 @@ class AlignedCanceller:
         counts, lags = np.array(self._trusted, dtype=np.float64).T
         slope, intercept = np.polyfit(counts - counts[-1], lags, 1)
         fitted = float(intercept + slope * (self._count - counts[-1]))
-        now = fitted if self._line is None or abs(self._lag_at(self._count) - fitted) > RESNAP else \
-            self._lag_at(self._count)
+        now = fitted if self._line is None else self._lag_at(self._count)
+        off = round(fitted - now)
+        if abs(fitted - now) > RESNAP:
+            now += off
+            self.filter.shift(off)
         self._line = (now - float(slope) * self._count, float(slope))

@@ -1,0 +1,221 @@
+"""The adaptive filter of the echo canceller: what the room made of the played sound, learnt and subtracted.
+
+A partitioned frequency-domain NLMS filter (``PARTITIONS`` blocks of ``BLOCK``: 240 ms of the room's
+response) in two copies, after Valin's design in Speex's ``mdf.c`` ("On adjusting the learning rate in
+frequency domain echo cancellation with double-talk", IEEE TASLP 2007):
+
+- The *background* filter learns on every block, at a rate set per frequency by how much of what is left
+  is echo it could still learn: the residual echo (the share ``leak`` of its echo estimate that its error
+  still moves with) over the error.  When something else sounds (a voice, a television), the error grows
+  and the rate falls by as much: no decision to hold, nothing to get stuck.
+- The *foreground* filter is what is subtracted.  It takes the background's weights only when they leave
+  clearly less (a statistically significant drop of the error, over one block or two smoothed spans), and
+  gives its own back when the background has clearly drifted off (it learnt some of a television).
+
+The first design held the filter still by a room gain learnt from levels: it learnt that gain falling too
+low as the session's voice stopped (the played level smoothed, the microphone's not), held from then on, for
+good, and left the bed's echo rising and falling through the television's minute (the live room: a command
+after it was cut into one over-long segment with the bed's remains, and went unheard).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+Signal = npt.NDArray[np.float64]
+
+RATE = 16000
+"""The microphone's rate (``segments.LISTEN_RATE``)."""
+BLOCK = 480
+"""Samples per filter block: one 30-ms frame of the listener."""
+PARTITIONS = 8
+"""Filter length in blocks: 240 ms of the room's response."""
+COMFORT = 10 ** (-15 / 10)
+"""Noise this far (15 dB) under the echo is added to what is left: what a filter leaves of the bed rises and
+falls as it learns, and over a silent floor the listener took it for voice."""
+SILENT = 1e-7
+"""Mean square below which the reference holds no sound (-70 dBFS): nothing to learn from."""
+WORSE = 2.0
+WORSE_BLOCKS = 10
+"""From this many blocks in a row that subtracting made ``WORSE`` (3 dB louder) on, the microphone is passed
+as it is, the foreground kept (the delay moved: once it is found again, the foreground is right again)."""
+MIN_LEAK = 0.005
+"""The least share of the echo estimate assumed left in the error."""
+STEP = 0.5
+"""The largest rate (NLMS step)."""
+LEARN_FIRST = STEP
+"""The rate before the filter has learnt enough for its leak to be measured (Speex's)."""
+HELD_RATE = 0.02
+"""A block learnt at under this rate on average counts as held (``EchoCanceller.held``)."""
+COPY_SHARE = 0.5
+"""The background's echo estimate must be at least this share of its error's energy for the foreground to
+take it: a drop in the error measured over a voice or a television 20 dB louder than the echo is mostly chance
+(over a voice, three such copies cost the foreground 15 dB of the bed for a second)."""
+SPEC_AVERAGE = BLOCK / RATE
+BETA0 = 2 * BLOCK / RATE
+BETA_MAX = 0.5 * BLOCK / RATE
+"""Smoothing of the spectra and of the leak's correlations (Speex's, per block of 30 ms)."""
+TINY = 1e-20
+
+
+class EchoCanceller:
+    """``process(mic, reference)`` → the microphone less the reference's echo (one ``block`` of each, aligned)."""
+
+    def __init__(self, partitions: int = PARTITIONS, block: int = BLOCK, comfort: float = COMFORT) -> None:
+        self.block = block
+        self._partitions = partitions
+        self._comfort = comfort
+        bins = block + 1
+        self.weights = np.zeros((partitions, bins), complex)
+        """The background filter (the one that learns)."""
+        self.foreground = np.zeros((partitions, bins), complex)
+        """The filter whose echo is subtracted."""
+        self._history = np.zeros((partitions, bins), complex)
+        self._previous = np.zeros(block)
+        self._error_average = np.zeros(bins)
+        self._echo_average = np.zeros(bins)
+        self._pey = self._pyy = 1e-12
+        self._learnt = 0.0
+        self._adapted = False
+        self._compare = np.zeros(4)  # the two spans' mean error drop and its variance
+        self._echo: float | None = None
+        self._worse = 0
+        self._ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(block) + 0.5) / block)
+        self._noise = np.random.default_rng(7)
+        self.held = 0
+        """Blocks learnt from at under ``HELD_RATE``: something else sounded (or nothing was played)."""
+        self.copies = 0
+        """Times the foreground took the background's weights."""
+        self.backtracks = 0
+        """Times the background was put back to the foreground (it had learnt something else)."""
+
+    def process(self, mic: Signal, reference: Signal) -> Signal:
+        """One block of the microphone with the echo of ``reference`` (the same block, aligned) taken out."""
+        both = np.concatenate([self._previous, reference])
+        self._previous = both[self.block:]
+        self._history[1:] = self._history[:-1]
+        self._history[0] = np.fft.rfft(both)
+        echo = self._estimate(self.weights)
+        kept = self._estimate(self.foreground)
+        error, out = mic - echo, mic - kept
+        heard, left, learnt = (float(np.dot(x, x)) + TINY for x in (mic, out, error))
+        difference = float(np.sum(np.square(kept - echo))) + TINY
+        verdict = self._compare_filters(left, learnt, difference)
+        if verdict > 0 and float(np.dot(echo, echo)) < COPY_SHARE * learnt:
+            verdict = 0  # something else is louder than the echo: the drop may be chance (it was, over a voice)
+        if verdict > 0:  # the background leaves clearly less: it becomes the foreground, faded in
+            self.foreground[:] = self.weights
+            self.copies += 1
+            out = mic - (self._ramp * echo + (1 - self._ramp) * kept)
+            kept = echo
+        elif verdict < 0:  # the background went off: back to the foreground
+            self.weights[:] = self.foreground
+            self.backtracks += 1
+            echo, error = kept, out
+        self._worse = self._worse + 1 if float(np.dot(out, out)) > heard * WORSE else 0
+        if self._worse >= WORSE_BLOCKS:  # subtracting makes it louder (the delay moved): nothing is subtracted
+            out, kept = mic.copy(), np.zeros(mic.size)  # until it helps again (the delay found, or learnt anew)
+        played = float(np.mean(np.square(reference)))
+        if played > SILENT:
+            self._learn(error, echo, played)
+        else:
+            self.held += 1
+        power = float(np.mean(np.square(kept)))
+        self._echo = power if self._echo is None else 0.7 * self._echo + 0.3 * power
+        if self._comfort > 0:  # a steady floor under what is left
+            out = out + np.sqrt(self._echo * self._comfort) * self._noise.standard_normal(out.size)
+        return out
+
+    def realigned(self, by: int) -> None:
+        """The reference is read ``by`` samples earlier from now on (the delay grew by as much: a device's
+        underrun).  The foreground may have been learnt before the jump (right again now) or after it (off by
+        ``by`` now): the background becomes the latter, moved by ``by`` taps, and the two are compared as ever."""
+        self.weights[:] = self._moved(self.foreground, by)
+        self._compare[:] = 0
+
+    def shift(self, by: int) -> None:
+        """The reference is read ``by`` samples earlier from now on, to keep the room's response inside the
+        filter (the delay drifted off the line it is read by): both filters move with it, so that what they
+        subtract stays the same (moving the reference alone cost 5-12 dB of the bed each time, live)."""
+        self.foreground[:] = self._moved(self.foreground, by)
+        self.weights[:] = self._moved(self.weights, by)
+
+    def _moved(self, weights: npt.NDArray[np.complex128], by: int) -> npt.NDArray[np.complex128]:
+        """``weights`` with every tap ``by`` earlier (later when negative): tap ``i`` becomes tap ``i + by``'s."""
+        taps = np.fft.irfft(weights, axis=1)[:, :self.block].reshape(-1)
+        moved = np.zeros(taps.size)
+        if abs(by) < taps.size:
+            moved[max(0, -by):taps.size - max(0, by)] = taps[max(0, by):taps.size + min(0, by)]
+        parts = np.concatenate([moved.reshape(self._partitions, self.block),
+                                np.zeros((self._partitions, self.block))], axis=1)
+        spectra: npt.NDArray[np.complex128] = np.fft.rfft(parts, axis=1)
+        return spectra
+
+    def _estimate(self, weights: npt.NDArray[np.complex128]) -> Signal:
+        estimate: Signal = np.fft.irfft((weights * self._history).sum(axis=0))[self.block:]
+        return estimate
+
+    def _compare_filters(self, left: float, learnt: float, difference: float) -> int:
+        """1: the foreground takes the background's weights; -1: the background takes the foreground's; 0.
+
+        ``left``/``learnt``: the foreground's/background's error energy; ``difference``: their echo estimates'
+        difference (what the error's drop may be off by).  Speex's test, over this block and two spans."""
+        drop = left - learnt
+        c = self._compare
+        c[0] = 0.6 * c[0] + 0.4 * drop
+        c[1] = 0.85 * c[1] + 0.15 * drop
+        c[2] = 0.36 * c[2] + 0.16 * left * difference
+        c[3] = 0.7225 * c[3] + 0.0225 * left * difference
+        if (drop * abs(drop) > left * difference or c[0] * abs(c[0]) > 0.5 * c[2]
+                or c[1] * abs(c[1]) > 0.25 * c[3]):
+            c[:] = 0
+            return 1
+        if (-drop * abs(drop) > 4 * left * difference or -c[0] * abs(c[0]) > 4 * c[2]
+                or -c[1] * abs(c[1]) > 4 * c[3]):
+            c[:] = 0
+            return -1
+        return 0
+
+    def _learn(self, error: Signal, echo: Signal, played: float) -> None:
+        """One step of the background filter, at a rate per frequency: the residual echo over the error."""
+        pad = np.zeros(self.block)
+        spectrum = np.fft.rfft(np.concatenate([pad, error]))
+        errors = np.abs(spectrum) ** 2
+        echoes = np.abs(np.fft.rfft(np.concatenate([pad, echo]))) ** 2
+        see, syy = float(np.dot(error, error)) + TINY, float(np.dot(echo, echo))
+        leak = self._leak(errors, echoes, see, syy)
+        if self._adapted:
+            residual = np.minimum(leak * echoes, 0.5 * (errors + TINY))
+            ratio = (1e-4 * played * self.block + 3 * leak * syy) / see
+            ratio = min(max(ratio, float(np.dot(error, echo)) ** 2 / (TINY + see * syy)), 0.5)
+            rate = (0.7 * residual + 0.3 * ratio * (errors + TINY)) / (errors + TINY)
+            # At least the share of the error its echo estimate makes up: a frequency it has not learnt yet
+            # (an estimate too small there to tell its leak) learns as fast as the rest.
+            rate = np.maximum(rate, STEP * min(1.0, syy / see))
+        else:  # learning from nothing: a fixed rate, less while something louder than the played sound sounds
+            first = LEARN_FIRST * min(1.0, played * self.block / see)
+            self._learnt += first
+            self._adapted = self._learnt > self._partitions and leak > 0.03
+            rate = np.full(errors.size, first)
+        if float(np.mean(rate)) < HELD_RATE:
+            self.held += 1
+        power = (np.abs(self._history) ** 2).sum(axis=0)
+        update = np.conj(self._history) * (rate * spectrum / (power + 1e-5))
+        constrained = np.fft.irfft(update, axis=1)
+        constrained[:, self.block:] = 0  # overlap-save: a causal filter of ``block`` taps per partition
+        self.weights += np.fft.rfft(constrained, axis=1)
+
+    def _leak(self, errors: Signal, echoes: Signal, see: float, syy: float) -> float:
+        """The share of the echo estimate's power still in the error: how the two spectra move together."""
+        moved_error, moved_echo = errors - self._error_average, echoes - self._echo_average
+        pey, pyy = float(np.dot(moved_error, moved_echo)), float(np.dot(moved_echo, moved_echo))
+        self._error_average += SPEC_AVERAGE * (errors - self._error_average)
+        self._echo_average += SPEC_AVERAGE * (echoes - self._echo_average)
+        pyy = np.sqrt(pyy)
+        pey = pey / (pyy + TINY)
+        alpha = min(BETA0 * syy, BETA_MAX * see) / see
+        self._pey = (1 - alpha) * self._pey + alpha * pey
+        self._pyy = max((1 - alpha) * self._pyy + alpha * pyy, 1e-12)
+        self._pey = min(max(self._pey, MIN_LEAK * self._pyy), self._pyy)
+        return self._pey / self._pyy
