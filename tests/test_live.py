@@ -217,16 +217,17 @@ def test_every_cue_is_on_time_around_a_pause_while_two_processes_burn_the_cpu(
     assert any(cue.text == "Breathe out." for cue in plan)
     recording = workdir / "pause.wav"
     pause_seconds = 3.0
-    with pulse_server.record(recording), _cpu_burners(2):
-        term = terminal_factory("play", str(workdir / "session.yaml"), "--plain", "--from", "3")
-        term.wait_for("Press now.")
-        time.sleep(1.5)  # in the silent middle of the hold
-        term.press(b" ")
-        paused_seen = term.wait_for("Paused.")
-        time.sleep(pause_seconds)
-        term.press(b" ")
-        resumed_seen = term.wait_for("Resuming.")
-        status = term.finish()
+    with pulse_server.record(recording):
+        with _cpu_burners(2):  # for the whole play, to the player's exit (not while the recording catches up)
+            term = terminal_factory("play", str(workdir / "session.yaml"), "--plain", "--from", "3")
+            term.wait_for("Press now.")
+            time.sleep(1.5)  # in the silent middle of the hold
+            term.press(b" ")
+            paused_seen = term.wait_for("Paused.")
+            time.sleep(pause_seconds)
+            term.press(b" ")
+            resumed_seen = term.wait_for("Resuming.")
+            status = term.finish()
         pulse_server.wait_for_the_last_buffers(recording)
     assert status == 0, term.text
     assert termios.tcgetattr(term.slave) == term.attrs_before
