@@ -16,14 +16,8 @@ import soundfile
 
 from tests.cli_harness import run_cli
 from tests.fakes import start_engine
-from voiceguide.audio.loudness import GainedClips
-from voiceguide.audio.mixer import Layout, Mixer
-from voiceguide.audio.soundstage import soundstage
+from tests.render_parts import render_parts
 from voiceguide.base import SAMPLE_RATE
-from voiceguide.play.prepare import prepare_session
-from voiceguide.play.program import Program
-from voiceguide.play.render import levelled_for_file
-from voiceguide.play.requests import SessionOptions, SoundOptions
 
 pytestmark = pytest.mark.engine
 
@@ -60,19 +54,10 @@ def parts(tmp_path_factory: pytest.TempPathFactory) -> tuple[list, np.ndarray]: 
     script.write_text(SESSION, encoding="utf-8")
     result = run_cli("render", str(script), "-o", str(folder / "duck.wav"), "--plain")
     assert result.exit_status == 0, result.stderr
-    session = prepare_session(SessionOptions(str(script)))
-    level = levelled_for_file(session.timeline, session.clips, soundstage(session.script, SoundOptions(), None),
-                              -16.0, None)
-    snapshot = Program.from_timeline(session.timeline).snapshot()
-    length = session.timeline.length
-    clips = GainedClips(session.clips, level.gain_db, ceiling_dbtp=level.stage.voice_ceiling_dbtp())
-    voice = Mixer(snapshot.events, clips, length=length, layout=Layout(channels=2)).render(0, length)
-    bed_layout = level.stage.layout(snapshot.events, snapshot.beds, length, True).bed
-    assert bed_layout is not None
-    bed = bed_layout.render(0, length).T
+    parts = render_parts(script)
     rendered, rate = soundfile.read(Path(folder / "duck.wav"), dtype="float64", always_2d=True)
-    assert rate == RATE and np.abs(voice + bed - rendered).max() < 1e-4  # the very file, up to 16 bits
-    return [e for e in snapshot.events if e.kind == "speech"], bed.astype(np.float64)
+    assert rate == RATE and np.abs(parts.voice + parts.bed - rendered).max() < 1e-4  # the very file, up to 16 bits
+    return [e for e in parts.events if e.kind == "speech"], parts.bed.astype(np.float64)
 
 
 def test_the_bed_is_already_down_when_a_word_starts(parts: tuple[list, np.ndarray]) -> None:  # type: ignore[type-arg]

@@ -19,14 +19,8 @@ import soundfile
 from tests.cli_harness import run_cli
 from tests.fakes import start_engine
 from tests.ffmpeg_meter import ebur128
-from voiceguide.audio.loudness import GainedClips
-from voiceguide.audio.mixer import Layout, Mixer
-from voiceguide.audio.soundstage import soundstage
+from tests.render_parts import render_parts
 from voiceguide.dsp.levelling import loudness_lufs
-from voiceguide.play.prepare import prepare_session
-from voiceguide.play.program import Program
-from voiceguide.play.render import levelled_for_file
-from voiceguide.play.requests import SessionOptions, SoundOptions
 
 pytestmark = pytest.mark.engine
 
@@ -168,22 +162,16 @@ def test_a_session_of_long_silences_meets_the_loudness_with_its_bed_lowered(rend
     assert integrated == pytest.approx(-16.0, abs=0.5)
     assert peak <= -1.0
     # The file's two parts, as render makes them, to measure the voice over the bed while it speaks.
-    session = prepare_session(SessionOptions(str(script)))
-    level = levelled_for_file(session.timeline, session.clips, soundstage(session.script, SoundOptions(), None),
-                              -16.0, None)
-    snapshot = Program.from_timeline(session.timeline).snapshot()
-    length = session.timeline.length
-    clips = GainedClips(session.clips, level.gain_db, ceiling_dbtp=level.stage.voice_ceiling_dbtp())
-    voice = Mixer(snapshot.events, clips, length=length, layout=Layout(channels=2)).render(0, length)
-    bed = level.stage.layout(snapshot.events, snapshot.beds, length, True).bed.render(0, length).T
+    parts = render_parts(script)
+    voice, bed, level, events = parts.voice, parts.bed, parts.level, parts.events
     assert np.abs(voice + bed - _read(folder / "sparse.flac")).max() < 1e-4  # the very file, up to 16 bits
     print(f"gain {level.gain_db:.2f} dB, bed lowered {level.stage.bed_lowered_db:.2f} dB under its level")
     assert level.stage.bed_lowered_db > 0 and level.short_lu == 0
-    for event in (e for e in snapshot.events if e.kind == "speech"):
+    for event in (e for e in events if e.kind == "speech"):
         part = slice(event.start, event.start + event.length)
         margin = loudness_lufs(voice[part], 22050) - loudness_lufs(bed[part], 22050)
         assert margin >= 15.0, (event.text, margin)
-    pause = bed[snapshot.events[-1].start - 4 * 22050:snapshot.events[-1].start - 2 * 22050]
+    pause = bed[events[-1].start - 4 * 22050:events[-1].start - 2 * 22050]
     assert -60 < _db(pause) < _db(voice[voice != 0]) - 18.0  # still there, and no louder than the script asked
 
 
