@@ -176,7 +176,8 @@ def test_file_and_mixer_blocks_give_identical_samples(engine_cache: Path, tmp_pa
     mixer = Mixer(timeline.events, clips, volume, length=timeline.length)
     whole = mixer.render(0, timeline.length)
     assert np.abs(whole).max() > 0.3  # real speech and tones, not silence
-    for block in (1, 37, 512, 22050, timeline.length):
+    # (One-frame blocks are test_mixer's, on fake clips: the block arithmetic does not look at the samples.)
+    for block in (37, 512, 22050, timeline.length):
         np.testing.assert_array_equal(np.concatenate(list(mixer.blocks(block))), whole, err_msg=f"block {block}")
     for block in (37, 22050):
         render_session(timeline, clips, FileSink(output, SAMPLE_RATE), volume=volume, block_frames=block)
