@@ -388,6 +388,28 @@ def test_interrupt_stops_cleanly_and_restores_the_terminal(
     assert "Traceback" not in term.text and expected_words in term.text
 
 
+IGNORING_SIGINT = (
+    "import os, signal, sys\n"
+    "signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell without job control starts a job with '&'\n"
+    "os.execv(sys.executable, [sys.executable, '-m', 'voiceguide', *sys.argv[1:]])\n"
+)
+
+
+def test_ctrl_c_stops_a_play_that_was_started_with_sigint_ignored(env: dict[str, str], workdir: Path) -> None:
+    # `voiceguide play ... &` in a script (a shell without job control), or any launcher that ignores
+    # SIGINT, hands the player SIGINT ignored; in the terminal's foreground it still reads the keys, and
+    # Ctrl-C must still stop it (before, it played on to the end: the listener could not stop it).
+    term = Terminal([sys.executable, "-c", IGNORING_SIGINT, "play", str(workdir / "session.yaml"), "--plain"], env)
+    try:
+        term.wait_for("0:00  Live test")
+        term.press(b"\x03")
+        assert term.finish(timeout=20) == 0, term.text
+        assert termios.tcgetattr(term.slave) == term.attrs_before
+        assert "Traceback" not in term.text and "voiceguide: stopped" in term.text
+    finally:
+        term.close()
+
+
 SLOW_PORTAUDIO = """\
 import os, sys, threading, time
 real_dup2 = os.dup2
