@@ -242,9 +242,12 @@ def test_an_interrupted_render_leaves_no_file(engine_cache: Path, tmp_path: Path
     output = tmp_path / "out" / "long.ogg"
     output.parent.mkdir()
     env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(engine_cache))
+    # SIGINT at its default in the render, as typed Ctrl-C finds it: a run started from a background shell
+    # has it ignored, which a render (not a live session) rightly keeps (tests/test_interrupts.py).
     process = subprocess.Popen(
         [sys.executable, "-m", "voiceguide", "render", str(script), "-o", str(output)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.monotonic() + 60
     # Interrupt once audio is being written (the temporary file has grown), not during synthesis.
