@@ -68,6 +68,7 @@ class PulseServer:
             ["parecord", "-d", f"{sink or self.sink}.monitor", "--file-format=wav", f"--rate={RECORD_RATE}",
              "--channels=1", "--format=s16le", "--latency-msec=10", str(path)],
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # stopped with SIGINT below
         )
         try:
             _RECORDING_STARTED[path] = _wait_for_recording(process, path)

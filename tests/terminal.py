@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import select
+import signal
 import subprocess
 import termios
 import threading
@@ -12,9 +13,12 @@ import time
 
 
 def _take_terminal() -> None:
-    """In the child: a new session whose controlling terminal is standard input (the pty)."""
+    """In the child: a new session whose controlling terminal is standard input (the pty), and SIGINT at its
+    default, as an interactive shell starts a command in the foreground (a run started from a background
+    shell has it ignored, and a child would inherit that)."""
     os.setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class Terminal:

@@ -145,7 +145,9 @@ def test_a_long_ogg_is_written_in_small_pieces(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("block", [1, 37, 512, 22050, None])
 def test_file_and_mixer_blocks_give_identical_samples(tmp_path: Path, block: int | None) -> None:
-    timeline = make_timeline([e for e in busy_events() if e.start < 30_000])
+    # The first 0.6 s of busy events: overlapping speech and tones with the limiter at work (peak 0.96).
+    # The mixer's own blocks are test_mixer's test_blocks_of_any_size_give_identical_samples.
+    timeline = make_timeline([e for e in busy_events() if e.start < 12_000])
     whole = Mixer(timeline.events, FakeClips(), 0.9).render(0, timeline.length)
     path = tmp_path / "blocks.wav"
     render_session(
@@ -153,9 +155,6 @@ def test_file_and_mixer_blocks_give_identical_samples(tmp_path: Path, block: int
     )
     got, _ = soundfile.read(path, dtype="int16")
     np.testing.assert_array_equal(got, to_pcm16(whole))
-    mixer = Mixer(timeline.events, FakeClips(), 0.9, length=timeline.length)
-    blocks = np.concatenate(list(mixer.blocks(block or timeline.length)))
-    np.testing.assert_array_equal(blocks, whole)
 
 
 @pytest.mark.parametrize("name", ["mono.wav", "stereo.wav", "stereo.flac"])

@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     from voiceguide.play.interrupts import ctrl_c_waits_for_imports
 
-    with ctrl_c_waits_for_imports():
+    with ctrl_c_waits_for_imports(live=_command(argv) in LIVE_COMMANDS):
         try:
             from voiceguide.cli import core
         except KeyboardInterrupt:  # between two imports, before any command ran
@@ -48,13 +48,19 @@ def interrupted(argv: Sequence[str] | None) -> int:
     from voiceguide.errors import ExitStatus
     from voiceguide.play.interrupts import ctrl_c_pressed
 
-    words = sys.argv[1:] if argv is None else list(argv)
-    command = next((word for word in words if not word.startswith("-")), None)
-    if command in LIVE_COMMANDS and ctrl_c_pressed():
+    if _command(argv) in LIVE_COMMANDS and ctrl_c_pressed():
         print("voiceguide: stopped", file=sys.stderr)
         return ExitStatus.OK
     print("voiceguide: interrupted", file=sys.stderr)
     return ExitStatus.INTERRUPTED
+
+
+def _command(argv: Sequence[str] | None) -> str | None:
+    """The command word of a command line (``play``), if any."""
+    import sys
+
+    words = sys.argv[1:] if argv is None else list(argv)
+    return next((word for word in words if not word.startswith("-")), None)
 
 
 def parse_options(argv: Sequence[str] | None = None) -> Any:

@@ -41,17 +41,33 @@ def _on_ctrl_c(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _typed_ctrl_c_comes_here() -> bool:
+    """Whether standard input is a terminal whose foreground process group is this process's: Ctrl-C typed
+    there is sent here."""
+    tcgetpgrp, getpgrp = getattr(os, "tcgetpgrp", None), getattr(os, "getpgrp", None)
+    if tcgetpgrp is None or getpgrp is None:
+        return False
+    try:
+        return os.isatty(0) and tcgetpgrp(0) == getpgrp()
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
-def ctrl_c_waits_for_imports() -> Iterator[None]:
+def ctrl_c_waits_for_imports(*, live: bool = False) -> Iterator[None]:
     """Inside, Ctrl-C (SIGINT) raises ``KeyboardInterrupt`` as Python's own handler does, except inside an import,
     where it is asked again once the import is done.
 
     Python's handler raised it in the middle of the command line's start-up imports: a traceback through
     ``dataclasses`` (or a module left half made) instead of one line.  A SIGINT that the shell ignores (a
-    background job) stays ignored; outside the main thread nothing changes.
+    background job) stays ignored, unless ``live`` (a session played to someone) and Ctrl-C typed on the
+    terminal comes here: a script's ``voiceguide play ... &`` (a shell without job control ignores SIGINT in
+    its jobs) would otherwise play on, unstoppable from the keyboard.  Outside the main thread nothing changes.
     """
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    handler = signal.getsignal(signal.SIGINT)
+    if handler is signal.SIG_IGN and live and _typed_ctrl_c_comes_here():
+        handler = signal.default_int_handler
+    if threading.current_thread() is not threading.main_thread() or handler is not signal.default_int_handler:
         yield
         return
     _pressed.clear()
