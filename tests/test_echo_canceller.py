@@ -6,8 +6,9 @@ microphone hears it late through a reverberant room on its own clock, its blocks
 found to the sample, the bed comes out at least 20 dB quieter (15 dB when the clocks drift 30 ppm apart), a
 voice said over it comes through and is not learnt, and with nothing played the microphone is left as it was.
 What failed live, reproduced: the bed learnt after the session's voice stops at once (the first filter held
-still from then on), twenty seconds of speech-like sound over the bed not learnt, and the delay re-found a few
-seconds after the microphone loses samples (not fourteen).
+still from then on), twenty seconds of speech-like sound over the bed not learnt, the delay re-found a few
+seconds after the microphone loses samples (not fourteen), and a jump of the delay under a television (6 ms,
+0.4 s) passed through harmlessly, a command after it cut alone.
 """
 
 from __future__ import annotations
@@ -93,8 +94,8 @@ def test_a_voice_over_the_bed_comes_through_and_the_filter_holds_still() -> None
 
 
 def test_the_canceller_is_on_unless_turned_off_with_0() -> None:
-    assert cancels_echo({CANCEL_ECHO_VARIABLE: "1"})
-    assert not cancels_echo({}) and not cancels_echo({CANCEL_ECHO_VARIABLE: "0"})
+    assert cancels_echo({}) and cancels_echo({CANCEL_ECHO_VARIABLE: "1"})
+    assert not cancels_echo({CANCEL_ECHO_VARIABLE: "0"})
 
 
 def test_with_nothing_played_the_microphone_is_left_as_it_was() -> None:
