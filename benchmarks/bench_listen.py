@@ -395,7 +395,7 @@ def live_cpu(work: Path, rounds: int = 2) -> None:
                                                        for cancel in (True, False)}
     with start_pulse(work / "pulse-cpu", microphone=True, echo=True) as room:
         env = dict(room.env, VOICEGUIDE_CACHE_DIR=str(work / "cache-cpu"), PYTHONPATH=str(ROOT))
-        env["VOICEGUIDE_CANCEL_ECHO"] = "1"  # the canceller on (off as shipped); NO_CANCELLER patches it out
+        env.pop("VOICEGUIDE_CANCEL_ECHO", None)  # the canceller on, as shipped; NO_CANCELLER patches it out
         subprocess.run([sys.executable, "-m", "voiceguide", "render", str(script), "-o", str(work / "warm.wav")],
                        env=env, check=True, capture_output=True)  # the speech cache filled first
         for _ in range(rounds):

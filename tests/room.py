@@ -28,17 +28,13 @@ NOISE_PAD = SAY_RATE // 4
 
 
 def as_shipped(env: dict[str, str]) -> dict[str, str]:
-    """``env`` without the variable that turns the echo canceller on (``VOICEGUIDE_CANCEL_ECHO``): as shipped."""
+    """``env`` without the variable that turns the echo canceller off (``VOICEGUIDE_CANCEL_ECHO``): as shipped,
+    the canceller on."""
     from voiceguide.play.hearing import CANCEL_ECHO_VARIABLE
 
     return {name: value for name, value in env.items() if name != CANCEL_ECHO_VARIABLE}
 
 
-def with_canceller(env: dict[str, str]) -> dict[str, str]:
-    """``env`` with the echo canceller turned on (``VOICEGUIDE_CANCEL_ECHO=1``; off as shipped)."""
-    from voiceguide.play.hearing import CANCEL_ECHO_VARIABLE
-
-    return dict(env, **{CANCEL_ECHO_VARIABLE: "1"})
 
 
 def another_voice(folder: Path) -> Callable[..., tuple[Path, float]]:

@@ -5,8 +5,7 @@ built-in rain 8 dB under its voice (12 dB louder than a session's default), so t
 microphone through the server's buffers and loopback, its delay known to nobody.  A command said over it
 between cues, at the voice's loudness, stands out of the bed by less than the listener asks of a voice
 (``segments.STAND_OUT_DB``): it is heard only once the bed is cancelled (without the canceller it went
-unheard, said twice; with it, heard the first time in 7 runs of 8).  The canceller is off as shipped (an
-experiment: docs/voice-commands.md); the test turns it on with ``VOICEGUIDE_CANCEL_ECHO=1``.  About 25 s.
+unheard, said twice; with it, heard the first time in 7 runs of 8).  The canceller is on as shipped.  About 25 s.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.pulse import PulseServer
-from tests.room import Lines, another_voice, with_canceller
+from tests.room import Lines, another_voice, as_shipped
 
 pytestmark = [pytest.mark.live, pytest.mark.engine]
 
@@ -49,7 +48,7 @@ def test_a_command_said_over_a_loud_bed_is_obeyed(room: PulseServer, commands: C
     script = tmp_path / "rain.yaml"
     script.write_text(SCRIPT)
     process = subprocess.Popen([sys.executable, "-m", "voiceguide", "play", str(script), "--listen", "--plain"],
-                               env=with_canceller(room.env), stdout=subprocess.PIPE,
+                               env=as_shipped(room.env), stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     session = Lines(process)
     asked = 0

@@ -65,8 +65,15 @@ RESNAP = 4.0
 samples, the filter with it), so that the room's response stays inside the filter."""
 AGREE = 2.0
 """Samples two searches anywhere must agree to (drift moves the delay far less between them)."""
+FAR_KEPT = 3
+"""A delay found anywhere counts once one of the last this many found anywhere agrees with it (a chance peak
+between two true ones, under a television, put off a lost delay's return by 5 s)."""
 FIT_CHECKS = 6
 """The last this many delays found are fitted with the line."""
+LOST_RECHECK_SECONDS = 0.5
+"""How often the delay is found again while the echo is lost (``EchoCanceller.passing``: subtracting made the
+microphone louder), over the last ``LOST_FIND_SECONDS`` only (most of them after the jump)."""
+LOST_FIND_SECONDS = 1.5
 
 
 def find_delay(reference: Signal, mic: Signal, lowest: int) -> tuple[float, float]:
@@ -182,7 +189,7 @@ class AlignedCanceller:
         """Every delay found (lag, confidence), the untrusted ones too."""
         self._trusted: list[tuple[int, float]] = []
         self._line: tuple[float, float] | None = None
-        self._far: float | None = None
+        self._far: deque[float] = deque(maxlen=FAR_KEPT)
         self._misses = 0
         self._moved_to = 0.0
         """How far off the line the last sure peak near it was (0: none)."""
@@ -191,6 +198,10 @@ class AlignedCanceller:
         self._epoch: float | None = None
         self._recent = np.zeros(round(FIND_SECONDS * RATE))
         self._next_check = self._recent.size
+        self.losses = 0
+        """Times the echo was lost (``EchoCanceller.passing``): the microphone's steady sound rose at once, the bed
+        no longer taken out, and the listener takes its floor again (where it returns, the floor follows it down
+        by itself)."""
 
     @property
     def lag(self) -> float | None:
@@ -213,21 +224,30 @@ class AlignedCanceller:
         start = self._count
         self._count += frame.size
         if self._count >= self._next_check:
-            self._next_check = self._count + round((RECHECK_SECONDS if self._line else SEARCH_EVERY_SECONDS) * RATE)
+            every = (LOST_RECHECK_SECONDS if self.filter.passing else RECHECK_SECONDS) if self._line else \
+                SEARCH_EVERY_SECONDS
+            self._next_check = self._count + round(every * RATE)
             self._check()
-        if self._line is None:
-            return frame
-        position = start - self._lag_at(start + frame.size / 2) + PRE_DELAY
-        return self.filter.process(frame, self.reference.at(position, frame.size))
+        out = frame
+        if self._line is not None:
+            position = start - self._lag_at(start + frame.size / 2) + PRE_DELAY
+            was_passing = self.filter.passing
+            out = self.filter.process(frame, self.reference.at(position, frame.size))
+            if self.filter.passing and not was_passing:  # the echo lost: look for it at once
+                self._next_check = self._count
+                self.losses += 1
+        return out
 
     def _check(self) -> None:
         """Find the delay again over the last ``FIND_SECONDS``: near the line, once there is one; anywhere else
         only when two searches in a row agree (a bed made of repeated stretches also matches itself elsewhere:
         one such match outscored the true delay)."""
-        middle = self._count - self._recent.size // 2
+        lost = self._line is not None and self.filter.passing
+        seconds = LOST_FIND_SECONDS if lost else FIND_SECONDS
+        middle = self._count - round(seconds * RATE) // 2
         if self._line is not None:
             expected = round(self._lag_at(middle))
-            near = self._find(expected - NEAR, expected + NEAR, NEAR_CONFIDENCE)
+            near = self._find(expected - NEAR, expected + NEAR, NEAR_CONFIDENCE, seconds)
             if near is not None and abs(near - self._lag_at(middle)) <= TRACK:
                 self._fit(middle, near)
                 self._misses, self._moved_to = 0, 0.0
@@ -235,50 +255,61 @@ class AlignedCanceller:
             self._misses += 1
             if near is None or self.checks[-1][1] < CONFIDENCE:
                 self._moved_to = 0.0
-            elif self._moved(middle, near):
+            elif self._moved(middle, near, lost):
                 return
-            if self._misses < LOST_CHECKS:  # a quiet bed, or someone speaking: the line holds
+            if self._misses < LOST_CHECKS and not lost:  # a quiet bed, or someone speaking: the line holds
                 return
         if self.reference.epoch is None or self._epoch is None:
             return
         guess = round((self.reference.epoch + self._output_latency - self._epoch) * RATE)
-        far = self._find(guess + round(SEARCH_SECONDS[0] * RATE), guess + round(SEARCH_SECONDS[1] * RATE))
+        far = self._find(guess + round(SEARCH_SECONDS[0] * RATE), guess + round(SEARCH_SECONDS[1] * RATE),
+                         CONFIDENCE, seconds)
         if far is None:
             return
-        if self._far is not None and abs(far - self._far) <= AGREE:
+        if any(abs(far - before) <= AGREE for before in self._far):
             jump = 0.0 if self._line is None else far - self._lag_at(middle)
             self._trusted = []  # found (or the delay jumped: the microphone lost samples): a new line
             self._line = None
             self._fit(middle, far)
-            self.filter.realigned(round(jump))
-            self._far = None
+            self._realign(round(jump), lost)
+            self._far.clear()
             self._misses = 0
         else:
-            self._far = far
+            self._far.append(far)
 
-    def _moved(self, middle: int, near: float) -> bool:
+    def _moved(self, middle: int, near: float, lost: bool) -> bool:
         """Whether the delay jumped to ``near`` (samples lost or added: a device's underrun): two sure peaks in a
-        row off the line, where each other's drift puts them.  The line moves by the jump, its slope kept.
-        (A 5-ms jump in the live room waited 12 s for the search anywhere, the filter a bed off meanwhile.)"""
+        row off the line, where each other's drift puts them, or one while the echo is ``lost`` (subtracting made
+        the microphone louder: the other proof).  The line moves by the jump, its slope kept.  (A 5-ms jump in
+        the live room waited 12 s for the search anywhere, the filter a bed off meanwhile.)"""
         assert self._line is not None
         jump = near - self._lag_at(middle)
         seen, self._moved_to = self._moved_to, jump
-        if not seen or abs(jump - seen) > AGREE:
+        if not lost and (not seen or abs(jump - seen) > AGREE):
             return False
         self._trusted = [(count, lag + jump) for count, lag in self._trusted]
         self._line = (self._line[0] + jump, self._line[1])
         self._fit(middle, near)
-        self.filter.realigned(round(jump))
+        self._realign(round(jump), lost)
         self._misses, self._moved_to = 0, 0.0
         return True
 
-    def _find(self, low: int, high: int, least: float = CONFIDENCE) -> float | None:
-        """The delay between ``low`` and ``high`` in the last ``FIND_SECONDS``; None when not sure of it."""
-        first = self._count - self._recent.size
+    def _realign(self, by: int, lost: bool) -> None:
+        """The delay grew by ``by``, the line with it.  While the echo is ``lost``, the foreground was learnt
+        before the jump: right again now, the background takes it; else see ``EchoCanceller.realigned``."""
+        if lost:
+            self.filter.weights[:] = self.filter.foreground
+        else:
+            self.filter.realigned(by)
+
+    def _find(self, low: int, high: int, least: float = CONFIDENCE, seconds: float = FIND_SECONDS) -> float | None:
+        """The delay between ``low`` and ``high`` in the last ``seconds``; None when not sure of it."""
+        recent = self._recent[-round(seconds * RATE):]
+        first = self._count - recent.size
         reference = self.reference.span(first - high, self._count - low)
         if float(np.mean(np.square(reference))) < SILENT:
             return None
-        lag, confidence = find_delay(reference, self._recent, low)
+        lag, confidence = find_delay(reference, recent, low)
         self.checks.append((lag, confidence))
         return lag if confidence >= least else None
 

@@ -36,10 +36,17 @@ COMFORT = 10 ** (-15 / 10)
 falls as it learns, and over a silent floor the listener took it for voice."""
 SILENT = 1e-7
 """Mean square below which the reference holds no sound (-70 dBFS): nothing to learn from."""
-WORSE = 2.0
-WORSE_BLOCKS = 10
-"""From this many blocks in a row that subtracting made ``WORSE`` (3 dB louder) on, the microphone is passed
-as it is, the foreground kept (the delay moved: once it is found again, the foreground is right again)."""
+MATCH_SMOOTH = 0.25
+"""Smoothing (per block) of what is subtracted against the microphone (``EchoCanceller.match``)."""
+LOST_MATCH = 0.5
+"""Below this ``match`` subtracting adds more than it takes away (the delay jumped, the room changed): after
+``LOST_BLOCKS`` such blocks in a row the microphone is passed as it is, until the match is back over
+``FOUND_MATCH`` for as many blocks (the delay found again, or the filter learnt anew)."""
+FOUND_MATCH = 0.75
+LOST_BLOCKS = 3
+EVIDENCE = 0.1
+"""A block tells whether the echo is lost only when what is subtracted is at least this share of the
+microphone's energy: under a voice or a television 10 dB louder, the match is mostly chance."""
 MIN_LEAK = 0.005
 """The least share of the echo estimate assumed left in the error."""
 STEP = 0.5
@@ -80,7 +87,10 @@ class EchoCanceller:
         self._adapted = False
         self._compare = np.zeros(4)  # the two spans' mean error drop and its variance
         self._echo: float | None = None
-        self._worse = 0
+        self._sums = np.zeros(2)  # smoothed (mic · kept, kept · kept)
+        self._run = 0  # blocks in a row that point to the other regime
+        self.passing = False
+        """Whether the microphone is passed as it is (subtracting made it louder: the echo is lost)."""
         self._ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(block) + 0.5) / block)
         self._noise = np.random.default_rng(7)
         self.held = 0
@@ -99,7 +109,7 @@ class EchoCanceller:
         echo = self._estimate(self.weights)
         kept = self._estimate(self.foreground)
         error, out = mic - echo, mic - kept
-        heard, left, learnt = (float(np.dot(x, x)) + TINY for x in (mic, out, error))
+        left, learnt = (float(np.dot(x, x)) + TINY for x in (out, error))
         difference = float(np.sum(np.square(kept - echo))) + TINY
         verdict = self._compare_filters(left, learnt, difference)
         if verdict > 0 and float(np.dot(echo, echo)) < COPY_SHARE * learnt:
@@ -113,9 +123,9 @@ class EchoCanceller:
             self.weights[:] = self.foreground
             self.backtracks += 1
             echo, error = kept, out
-        self._worse = self._worse + 1 if float(np.dot(out, out)) > heard * WORSE else 0
-        if self._worse >= WORSE_BLOCKS:  # subtracting makes it louder (the delay moved): nothing is subtracted
-            out, kept = mic.copy(), np.zeros(mic.size)  # until it helps again (the delay found, or learnt anew)
+        self._follow(mic, kept)
+        if self.passing:  # nothing is subtracted until it helps again (the delay found, or learnt anew)
+            out, kept = mic.copy(), np.zeros(mic.size)
         played = float(np.mean(np.square(reference)))
         if played > SILENT:
             self._learn(error, echo, played)
@@ -126,6 +136,25 @@ class EchoCanceller:
         if self._comfort > 0:  # a steady floor under what is left
             out = out + np.sqrt(self._echo * self._comfort) * self._noise.standard_normal(out.size)
         return out
+
+    @property
+    def match(self) -> float:
+        """How much of what the foreground subtracts is in the microphone (smoothed): 1 when it is the echo, 0 when
+        the echo moved away from it (then subtracting adds as much as it takes).  A voice or a television over the
+        echo leaves it 1 on average, only less sure."""
+        return float(self._sums[0] / self._sums[1]) if self._sums[1] > SILENT * self.block else 1.0
+
+    def _follow(self, mic: Signal, kept: Signal) -> None:
+        """Pass the microphone as it is from ``LOST_BLOCKS`` blocks in a row under ``LOST_MATCH`` on, subtract
+        again from as many over ``FOUND_MATCH`` on."""
+        both = np.array([np.dot(mic, kept), np.dot(kept, kept)])
+        if both[1] < EVIDENCE * float(np.dot(mic, mic)):
+            return
+        self._sums += MATCH_SMOOTH * (both - self._sums)
+        other = self.match > FOUND_MATCH if self.passing else self.match < LOST_MATCH
+        self._run = self._run + 1 if other else 0
+        if self._run >= LOST_BLOCKS:
+            self.passing, self._run = not self.passing, 0
 
     def realigned(self, by: int) -> None:
         """The reference is read ``by`` samples earlier from now on (the delay grew by as much: a device's

@@ -182,7 +182,7 @@ class Listener:
 
     def _run(self) -> None:
         level_every = max(1, round(0.1 / FRAME_SECONDS))
-        count = heard = 0
+        count = heard = losses = 0
         while not self._closed.is_set():
             item = self._frames.get()
             if item is None:
@@ -197,6 +197,9 @@ class Listener:
                 end_time = captured - self._latency_seconds - self._pending.size / LISTEN_RATE
                 if self._canceller is not None:  # voiceguide's own sound (its bed) out of the microphone
                     frame = self._canceller.clean(frame.astype(np.float64)).astype(np.float32)
+                    if self._canceller.losses != losses:  # the bed no longer taken out: a new floor
+                        losses = self._canceller.losses
+                        self._segmenter.retake_floor()
                 count += 1
                 if self._on_level is not None and count % level_every == 0:
                     rms = float(np.sqrt(np.mean(np.square(frame.astype(np.float64))))) + 1e-9

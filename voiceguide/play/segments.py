@@ -144,6 +144,13 @@ class StandingOut:
         self._since = 0 if stands_out else self._since + 1
         return voiced and self._since <= self._hang
 
+    def retake(self) -> None:
+        """Forget the floor: the room's steady sound rose at once (the echo canceller lost the bed's echo and
+        passes it as it is), and it is taken again from the next frames, none of them held for a voice."""
+        self._levels.clear()
+        self._standing = 0
+        self._since = self._hang + 1
+
 
 class Segmenter:
     """Cuts a stream of 30 ms frames into speech segments (feed with ``push``)."""
@@ -203,6 +210,11 @@ class Segmenter:
             return None  # a click is no voice before the next word either
         self._before = self._voiced
         return Segment(self._samples(frames), self._start_time, end_time, *self._voiced, before)
+
+    def retake_floor(self) -> None:
+        """The room's steady sound rose at once (``StandingOut.retake``): a no-op for other detectors."""
+        if isinstance(self._vad, StandingOut):
+            self._vad.retake()
 
     def early(self) -> Segment | None:
         """The segment being cut, once ``EARLY_SILENCE_SECONDS`` of silence follow its voice (else None): it can
