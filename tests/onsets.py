@@ -9,9 +9,6 @@ above -30 dB of that event's own peak (taken over the next 0.3 s).
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -133,21 +130,22 @@ def onset_errors(plan: dict[str, Any], onsets_seconds: list[float]) -> list[str]
 
 
 def clip_seconds(env: dict[str, str], *texts: str) -> list[tuple[float, float]]:
-    """For each feedback sentence: its cached clip's length and where the detector puts its onset."""
-    code = (
-        "import sys, json; from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer\n"
-        "from voiceguide.speech.clip_cache import default_cache_dir\nfrom voiceguide.speech.clips import SpeechBank\n"
-        "import numpy as np\n"
-        "from tests.onsets import detect_onsets\n"
-        "bank = SpeechBank(Pyttsx3Synthesizer(), default_cache_dir())\n"
-        "found = []\n"
-        "for text in sys.argv[1:]:\n"
-        "    clip = bank.clip(text)\n"
-        "    padded = np.concatenate([np.zeros(22050), clip, np.zeros(22050)])\n"
-        "    found.append([len(clip) / 22050, detect_onsets(padded, 22050)[0] / 22050 - 1.0])\n"
-        "print(json.dumps(found))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code, *texts], env=env, capture_output=True, text=True,
-                          timeout=60, cwd=Path(__file__).resolve().parent.parent)
-    assert done.returncode == 0, done.stderr
-    return [(float(length), float(bias)) for length, bias in json.loads(done.stdout)]
+    """For each feedback sentence: its clip's length and where the detector puts its onset, as the player given
+    ``env`` has it (the same cache; in this process: a clip already there needs no engine, and no Python started).
+    """
+    from voiceguide.speech.clip_cache import default_cache_dir
+    from voiceguide.speech.clips import SpeechBank
+    from voiceguide.speech.pyttsx3_engine import Pyttsx3Synthesizer
+
+    cache_root = env.get("VOICEGUIDE_CACHE_DIR")
+    synth = Pyttsx3Synthesizer()
+    try:
+        bank = SpeechBank(synth, Path(cache_root) / "clips" if cache_root else default_cache_dir())
+        found = []
+        for text in texts:
+            clip = bank.clip(text)
+            padded = np.concatenate([np.zeros(22050), clip, np.zeros(22050)])
+            found.append((len(clip) / 22050, detect_onsets(padded, 22050)[0] / 22050 - 1.0))
+    finally:
+        synth.close()
+    return found

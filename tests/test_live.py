@@ -277,6 +277,9 @@ def test_every_cue_is_on_time_around_a_pause_while_two_processes_burn_the_cpu(
                 resumed_seen = term.wait_for("Resuming.")
                 status = term.finish()
         pulse_server.wait_for_the_last_buffers(recording)
+    # Shown with a failure too (captured output): how starved the player was, and how loaded the machine.
+    print(f"\nthe player waited {waited[0] * 1000:.0f} ms for a CPU; load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} cores", flush=True)
     assert status == 0, term.text
     assert termios.tcgetattr(term.slave) == term.attrs_before
     announcement = next(line.strip() for line in term.text.splitlines() if line.startswith("Resuming."))
@@ -307,8 +310,7 @@ def test_every_cue_is_on_time_around_a_pause_while_two_processes_burn_the_cpu(
     sounds += [(paused_at, paused_at + 1.0), (resumed_at, resumed_at + resume_length)]
     _check_nothing_extra(onsets, sounds)
     every = np.abs([*errors_before, *errors])
-    print(f"\nwith two CPU burners: the player waited {waited[0] * 1000:.0f} ms for a CPU; "
-          f"cue error vs render {np.mean(every) * 1e6:.0f} us mean, "
+    print(f"with two CPU burners: cue error vs render {np.mean(every) * 1e6:.0f} us mean, "
           f"{np.max(every) * 1e6:.0f} us max around a pause of {measured_pause:.2f} s; "
           f"drift {slope * 1e6:.2f} us/s")
 

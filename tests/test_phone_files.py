@@ -239,7 +239,11 @@ def test_every_spoken_cue_of_sciatica_is_equally_loud_and_the_file_meets_the_tar
     quietest, loudest = min(cues), max(cues)
     assert loudest[0] - quietest[0] <= 2.0, f"{quietest} .. {loudest}"
     assert loudness_lufs(audio, rate) == pytest.approx(-16.0, abs=1.0)
-    peak = float(np.abs(soxr.resample(audio, rate, 4 * rate, quality="VHQ")).max())
+    # Four times oversampled through soxr's HQ filter (BS.1770's own interpolator is a 48-tap FIR): on this
+    # render -2.8246 dBTP against VHQ's -2.8259, in 1.0 instead of 2.65 CPU s (2026-12-07).  The largest
+    # magnitude from the largest and the smallest sample: no 700-MB array of magnitudes (0.07 against 0.49 s).
+    oversampled = soxr.resample(audio, rate, 4 * rate, quality="HQ")
+    peak = max(float(oversampled.max()), -float(oversampled.min()))
     assert 20 * math.log10(peak) <= -1.0
 
 
