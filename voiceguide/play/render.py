@@ -21,6 +21,7 @@ from voiceguide.timeline.layout import Timeline
 
 if TYPE_CHECKING:
     from voiceguide.audio.bed import Bed
+    from voiceguide.audio.loudness import ClipKey
     from voiceguide.audio.mix_meter import MixBlocks
     from voiceguide.audio.sinks import FileSink, Sink
     from voiceguide.audio.soundstage import Soundstage
@@ -317,7 +318,14 @@ def _render_files(options: RenderOptions, progress: TextIO | None,
     from voiceguide.audio.outputs import NamedPath, check_outputs
     from voiceguide.audio.sinks import FileSink
     from voiceguide.audio.soundstage import soundstage
-    from voiceguide.play.peak_check import PEAK_PASSES, PeakCheck, PeakOver, next_ceiling_dbtp, peak_warning
+    from voiceguide.play.peak_check import (
+        PEAK_PASSES,
+        PeakCheck,
+        PeakOver,
+        next_ceiling_dbtp,
+        peak_warning,
+        quieter_clips,
+    )
     from voiceguide.play.prepare import dropped_cue_warnings, prepare_session
     from voiceguide.play.ui import ProgressBar
     from voiceguide.script.shipped import resolve_script
@@ -349,14 +357,19 @@ def _render_files(options: RenderOptions, progress: TextIO | None,
         if level.short_lu >= SHORT_WARNING_LU:
             warn(quiet_file_warning(session.script, stage, options.loudness, level.short_lu))
         ceiling_dbtp = stage.voice_ceiling_dbtp()  # room for a bed and the pan
+        quieter: dict[ClipKey, float] = {}
         for attempt in range(PEAK_PASSES):
             check = PeakCheck(refuse=attempt < PEAK_PASSES - 1) if PeakCheck.applies_to(sink) else None
             try:
-                _mix(session, sink, GainedClips(session.clips, gain_db, ceiling_dbtp=ceiling_dbtp), progress,
-                     check=check, stage=stage)
+                clips = GainedClips(session.clips, gain_db, ceiling_dbtp=ceiling_dbtp, quieter=quieter)
+                _mix(session, sink, clips, progress, check=check, stage=stage)
                 break
-            except PeakOver as over:  # a lossy encoder's overshoot: again, limited that much lower
-                ceiling_dbtp = next_ceiling_dbtp(ceiling_dbtp, gain_db, over)
+            except PeakOver as over:  # a lossy encoder's overshoot: again, the clips where it was over quieter
+                before = quieter
+                quieter = quieter_clips(timeline.events, timeline.sample_rate, over, before)
+                if quieter == before:  # no clip there: the voice limited lower leaves the bed more room
+                    ceiling_dbtp = next_ceiling_dbtp(ceiling_dbtp, gain_db, over)
+                del clips, over  # the refused pass's clips go before the next pass gathers its own
                 sink = FileSink(options.output, SAMPLE_RATE, channels=stage.channels, bed=stage.has_bed)
         if check is not None and check.over:
             assert check.peak_dbtp is not None
