@@ -164,7 +164,7 @@ from voiceguide.audio.tones import tone
 clips.level_speech = lambda clip: clip
 loudness.levelled_tones = lambda cache_dir: tone
 loudness.session_loudness = lambda events, source, cache_dir: -16.0
-loudness.GainedClips = lambda source, gain_db: source
+loudness.GainedClips = lambda source, gain_db, **limits: source
 from voiceguide.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -329,6 +329,28 @@ def before_after(script: Path, work: Path, commit: str, repeat: int) -> None:
     print("targets (issue 24): cold >= 4,000x real time and <= 100 MB peak; warm >= 8,000x\n")
 
 
+def formats_side_by_side(script: Path, work: Path, more: bool, repeat: int) -> None:
+    """Warm 1-h renders per format, levelled and not, alternated ``repeat`` times: best wall and CPU, peak RSS."""
+    cache, plain_cache = work / "cache", work / "cache-unlevelled"
+    render(script, work / "warm.wav", cache)
+    render(script, work / "warm-plain.wav", plain_cache, levelling=False)
+    extensions = ("wav", "mp3", "opus") + (("flac", "ogg") if more else ())
+    runs: dict[str, list[Run]] = {}
+    for _ in range(repeat):
+        for extension in extensions:
+            for levelled in (True, False):
+                run = render(script, work / f"warm.{extension}", cache if levelled else plain_cache,
+                             levelling=levelled)
+                runs.setdefault(f"{extension.upper()}{'' if levelled else ', no levelling'}", []).append(run)
+    length = runs["WAV"][0].audio_seconds
+    print(f"after the runs: {load()}")
+    print(f"warm 1-h renders ({length / 60:.1f} min), best of {repeat}, alternated:")
+    for label, found in runs.items():
+        wall, cpu = min(r.wall_seconds for r in found), min(r.cpu_seconds for r in found)
+        print(f"  {label:<22} wall {wall:7.2f} s = {length / wall:7,.0f} x   "
+              f"CPU {cpu:7.2f} s = {length / cpu:7,.0f} x   peak RSS {mb(max(r.peak_rss_bytes for r in found))}")
+
+
 def mb(size: int) -> str:
     return f"{size / 1e6:.0f} MB"
 
@@ -343,6 +365,9 @@ def main() -> None:
                         help="only the cold and warm 1-h WAV renders, now and --before, alternated")
     parser.add_argument("--repeat", type=int, default=3, help="cold and warm renders of each version (default 3)")
     parser.add_argument("--long", action="store_true", help="also measure peak RSS of 4 h and 8 h renders")
+    parser.add_argument("--only-formats", action="store_true",
+                        help="only warm 1-h renders to WAV, MP3 and Opus (and --formats' FLAC, OGG), levelled and "
+                             "not, alternated, best of --repeat")
     options = parser.parse_args()
 
     if options.rounds is None:
@@ -362,6 +387,9 @@ def main() -> None:
         cache = work / "cache"
         print(f"session: {rounds} rounds of press holds, breathing and instructions; speech cache {cache}")
         print(f"before the runs: {load()}")
+        if options.only_formats:
+            formats_side_by_side(hour, work, options.formats, options.repeat)
+            return
         before_after(hour, work, options.before, options.repeat)
         if options.only_before_after:
             return

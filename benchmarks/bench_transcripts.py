@@ -19,7 +19,8 @@ tee-yow"), is not an English word: Whisper cannot spell it back, and those
 utterances count errors that a listener would not have.
 
 Whisper tiny.en hears English only: sessions in other languages are not
-measured here (their content is checked by tests/test_session_library.py).
+measured here (their content is checked by tests/test_session_library.py;
+``voice_over_bed.py`` measures how far their voice stands over their bed).
 
 With ``--beds``, each session is rendered without a bed, with its own bed as
 shipped and with the ``--bed-list`` sounds (default ``own pink brown``: the

@@ -44,8 +44,8 @@ def voice_and_bed(name: str, background: str) -> tuple[list, np.ndarray, np.ndar
     from voiceguide.audio.loudness import GainedClips
     from voiceguide.audio.mixer import Layout, Mixer
     from voiceguide.audio.soundstage import soundstage
+    from voiceguide.play.file_level import levelled_for_file
     from voiceguide.play.prepare import prepare_session
-    from voiceguide.play.render import levelled_for_file
     from voiceguide.play.requests import SessionOptions, SoundOptions
     from voiceguide.speech.clip_cache import default_cache_dir
 

@@ -12,7 +12,7 @@ measured pass read (our meter, on libsndfile's decoder, without the 0.25-dB marg
 is over the ceiling, the shipped file's integrated loudness and true peak on ffmpeg's
 ``ebur128`` (an independent meter), its size, the CPU time of ``render_files``
 and the process's peak RSS.  Measurement only: the child wraps ``render._mix``
-and ``loudness.file_true_peak_dbtp`` to count.
+and ``loudness.file_peaks`` to count.
 """
 
 from __future__ import annotations
@@ -48,17 +48,18 @@ def child(name: str, extension: str, output: str) -> None:
 
     peaks: list[float] = []
     passes: list[int] = []
-    measure, mix = loudness.file_true_peak_dbtp, render._mix
+    measure, mix = loudness.file_peaks, render._mix
 
-    def measured(path: Any) -> float:
-        peaks.append(measure(path))
-        return peaks[-1]
+    def measured(path: Any, over_dbtp: float) -> Any:
+        found = measure(path, over_dbtp)
+        peaks.append(found.peak_dbtp)
+        return found
 
     def counted(*args: Any, **kwargs: Any) -> None:
         passes.append(1)
         mix(*args, **kwargs)
 
-    loudness.file_true_peak_dbtp = measured  # type: ignore[assignment]
+    loudness.file_peaks = measured
     render._mix = counted  # type: ignore[assignment]
     warnings: list[str] = []
     started = time.process_time()
@@ -71,7 +72,7 @@ def child(name: str, extension: str, output: str) -> None:
 
 def run(tree: Path, name: str, extension: str, folder: Path) -> str:
     """One job rendered by ``tree`` in a child process: its summary as one table cell."""
-    output = folder / f"{tree.name}-{name}{extension}"
+    output = folder / f"{tree.name}-{Path(name).stem}{extension}"  # a shipped name or a script's path
     environment = dict(os.environ, PYTHONPATH=str(tree))
     done = subprocess.run([sys.executable, __file__, "--child", name, extension, str(output)], cwd=folder,
                           env=environment, capture_output=True, text=True, check=False)

@@ -14,9 +14,9 @@ import numpy as np
 from voiceguide.audio.loudness import GainedClips
 from voiceguide.audio.mixer import Layout, Mixer
 from voiceguide.audio.soundstage import soundstage
+from voiceguide.play.file_level import FileLevel, levelled_for_file
 from voiceguide.play.prepare import prepare_session
 from voiceguide.play.program import Program
-from voiceguide.play.render import FileLevel, levelled_for_file
 from voiceguide.play.requests import SessionOptions, SoundOptions
 from voiceguide.timeline.layout import Event
 

@@ -65,13 +65,18 @@ class TruePeakMeter:
         self._peak = 0.0
         self._finished = False
 
-    def feed(self, block: npt.ArrayLike) -> None:
-        """Measure one more block of the stream."""
+    def feed(self, block: npt.ArrayLike) -> float:
+        """Measure one more block of the stream; returns the largest magnitude measured by this call (linear).
+
+        That is the block's samples and the oversampled curve the resampler gave back for it: the
+        resampler holds back a few dozen samples, so the curve of a block's last moments may come with
+        the next block (``file_peaks`` widens what it reports by a block for that).
+        """
         samples = np.asarray(block, dtype=np.float32)
         if samples.ndim == 1:
             samples = samples[:, np.newaxis]
         if samples.shape[0] == 0:
-            return
+            return 0.0
         if self._stream is None:
             import soxr
 
@@ -79,8 +84,9 @@ class TruePeakMeter:
             self._stream = soxr.ResampleStream(self.sample_rate, self.sample_rate * self.factor, self._channels,
                                                dtype="float32", quality="HQ")
             self._resample(np.zeros((EDGE_FRAMES, self._channels), dtype=np.float32), last=False)
-        self._peak = max(self._peak, float(np.abs(samples).max()))  # a sample is a point of the curve too
-        self._resample(np.ascontiguousarray(samples), last=False)
+        measured = float(np.abs(samples).max())  # a sample is a point of the curve too
+        self._peak = max(self._peak, measured)
+        return max(measured, self._resample(np.ascontiguousarray(samples), last=False))
 
     def finish(self) -> float:
         """Measure the ringing after the last block; returns ``peak``.  Feeding after this is an error."""
@@ -94,12 +100,15 @@ class TruePeakMeter:
         """The true peak so far (linear; 0 for silence or nothing fed)."""
         return self._peak
 
-    def _resample(self, samples: npt.NDArray[np.float32], *, last: bool) -> None:
+    def _resample(self, samples: npt.NDArray[np.float32], *, last: bool) -> float:
         if self._finished:
             raise ValueError("TruePeakMeter.feed after finish")
         out = self._stream.resample_chunk(samples, last=last)
-        if out.size:
-            self._peak = max(self._peak, float(np.abs(out).max()))
+        if not out.size:
+            return 0.0
+        measured = float(np.abs(out).max())
+        self._peak = max(self._peak, measured)
+        return measured
 
 
 def true_peak(audio: npt.ArrayLike, sample_rate: int = SAMPLE_RATE) -> float:

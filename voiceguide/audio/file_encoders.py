@@ -41,4 +41,5 @@ def open_encoder(descriptor: int, file_format: FileFormat, sample_rate: int, cha
         assert bitrate is not None
         return OpusFile(descriptor, channels, bitrate, sample_rate)
     return _UnsyncedSoundFile(descriptor, "w", closefd=False, samplerate=sample_rate, channels=channels,
-                              format=file_format.format, subtype=file_format.subtype)
+                              format=file_format.format, subtype=file_format.subtype,
+                              compression_level=file_format.compression_level)

@@ -42,6 +42,8 @@ class FileFormat:
     """The target for both channels of a stereo file together, and for a mono one over a bed; None: ``bitrate``."""
     library: str = "libsndfile"
     """Who writes it: libsndfile (through soundfile), or PyAV (``opus_file``: FFmpeg's libopus)."""
+    compression_level: float | None = None
+    """libsndfile's compression level (0: best quality, 1: smallest), or None for its default."""
 
     def bitrate_for(self, channels: int = 1, *, bed: bool = False) -> int | None:
         """The bit rate of a file with ``channels`` (all together), over a ``bed`` or not; None: the codec's default.
@@ -54,13 +56,21 @@ class FileFormat:
         return self.bitrate
 
 
+VORBIS_COMPRESSION_LEVEL = 0.5
+"""Vorbis at quality 0.5 (libsndfile's default is 0.4: level 0.6), about 89 kb/s for a stereo session at 22,050 Hz.
+
+At libsndfile's default (74 kb/s) Vorbis's coding noise on espeak's sibilants decoded up to 1.9 dB over
+the peaks it was given, more than the room a session with a bed leaves: ``sciatica-de`` and
+``lower-back`` took two renders (three, before: docs/performance.md, "Lossy renders in one pass").
+At 0.5 the same mixes decode 0.4-1.0 dB over, every shipped session renders once, for 20 % more bytes."""
+
 LOSSY_SUBTYPES = frozenset({"VORBIS", "OPUS", "MPEG_LAYER_III"})
 """Encodings whose decoded peaks differ from the samples they were given (by up to ~2 dB, measured)."""
 
 _CANDIDATES = (
     FileFormat(".wav", "WAV", "PCM_16"),
     FileFormat(".flac", "FLAC", "PCM_16"),
-    FileFormat(".ogg", "OGG", "VORBIS"),
+    FileFormat(".ogg", "OGG", "VORBIS", compression_level=VORBIS_COMPRESSION_LEVEL),
     FileFormat(".opus", "OGG", "OPUS", sample_rate=OPUS_RATE, bitrate=OPUS_SPEECH_BITRATE,
                stereo_bitrate=OPUS_STEREO_BITRATE, library="av"),
     FileFormat(".mp3", "MP3", "MPEG_LAYER_III"),

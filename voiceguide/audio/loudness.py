@@ -22,7 +22,8 @@ import hashlib
 import math
 import os
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -204,6 +205,15 @@ def file_gain_db(target_lufs: float, session_lufs: float) -> float:
     return target_lufs - session_lufs if math.isfinite(session_lufs) else 0.0
 
 
+ClipKey = tuple[str, str | None, str | None]
+"""What makes two events the same clip: kind, text and sound."""
+
+
+def clip_key(event: Event) -> ClipKey:
+    """The clip ``event`` plays: every event with this key sounds the same."""
+    return (event.kind, event.text, event.sound)
+
+
 class GainedClips:
     """A ``ClipSource`` whose clips are ``gain_db`` louder, each held to ``ceiling_dbtp`` (``CEILING_DBTP``).
 
@@ -212,20 +222,21 @@ class GainedClips:
     """
 
     def __init__(self, clips: ClipSource, gain_db: float, *, max_cached_frames: int = SAMPLE_RATE * 60,
-                 ceiling_dbtp: float = CEILING_DBTP) -> None:
+                 ceiling_dbtp: float = CEILING_DBTP, quieter: Mapping[ClipKey, float] | None = None) -> None:
         self._clips = clips
+        self._quieter = dict(quieter or {})
         self._gain_db = gain_db
         self._gain = np.float32(db_to_gain(gain_db))
         self._ceiling_dbtp = ceiling_dbtp
         # Levelled clips keep CEILING_DBTP up to a gain of HEADROOM_DB; a lower ceiling leaves less.
         self._limit = gain_db > HEADROOM_DB - (CEILING_DBTP - ceiling_dbtp)
         self._max_cached_frames = max_cached_frames
-        self._cache: OrderedDict[tuple[str, str | None, str | None], Audio] = OrderedDict()
+        self._cache: OrderedDict[ClipKey, Audio] = OrderedDict()
         self._cached_frames = 0
 
     def clip(self, event: Event) -> Audio:
         """The event's clip with the file gain applied."""
-        key = (event.kind, event.text, event.sound)
+        key = clip_key(event)
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
@@ -238,7 +249,9 @@ class GainedClips:
                                ceiling_dbtp=self._ceiling_dbtp)
         else:
             audio = raw * self._gain
-            audio.flags.writeable = False
+        if key in self._quieter:  # a clip a lossy encoder took over the ceiling, in the pass before (render)
+            audio = audio * np.float32(db_to_gain(-self._quieter[key]))
+        audio.flags.writeable = False
         self._cache[key] = audio
         self._cached_frames += audio.size
         while self._cached_frames > self._max_cached_frames and len(self._cache) > 1:
@@ -247,8 +260,34 @@ class GainedClips:
         return audio
 
 
+PEAK_CHECK_BLOCK_FRAMES = 1 << 13
+"""Frames decoded and metered at once by ``file_peaks`` (at 22,050 Hz 0.37 s: where a file is over, to a clip).
+
+Oversampled to 192 kHz a block of 65,536 stereo frames was 4.7 MB twice over (the resampled block and its
+magnitudes): a render's peak memory rose ~10-16 MB in the check.  At 8,192 the same true peak, 16 MB less
+and 20 % less CPU (sciatica-de as ``.ogg``: 3.2 s against 4.1 s; docs/performance.md, "Render memory")."""
+
+
+@dataclass(frozen=True)
+class FilePeaks:
+    """A decoded file's true peak, and where it reads over a level (``file_peaks``)."""
+
+    peak_dbtp: float
+    over: tuple[tuple[float, float], ...] = ()
+    """(start, end) seconds, in order and apart, that hold every moment measured over the level asked."""
+
+
 def file_true_peak_dbtp(path: str | os.PathLike[str]) -> float:
     """The true peak (dBTP, BS.1770-4) of an audio file as a player decodes it, read in blocks."""
+    return file_peaks(path, math.inf).peak_dbtp
+
+
+def file_peaks(path: str | os.PathLike[str], over_dbtp: float) -> FilePeaks:
+    """The true peak of an audio file as a player decodes it, and the stretches that read over ``over_dbtp``.
+
+    Each stretch is the blocks (``PEAK_CHECK_BLOCK_FRAMES``) measured over, widened by a block before
+    (the resampler hands back a block's last moments with the next one).
+    """
     import soundfile
 
     from voiceguide.audio.opus_file import is_ogg_opus, opus_blocks
@@ -256,16 +295,27 @@ def file_true_peak_dbtp(path: str | os.PathLike[str]) -> float:
     from voiceguide.system.library_messages import library_messages_to
     from voiceguide.true_peak import TruePeakMeter
 
+    over = db_to_gain(over_dbtp) if math.isfinite(over_dbtp) else math.inf
+    spans: list[tuple[float, float]] = []
+
+    def measure(meter: TruePeakMeter, blocks: Iterator[Audio]) -> float:
+        position = 0
+        for block in blocks:
+            if meter.feed(block) > over:
+                start = max(0, position - PEAK_CHECK_BLOCK_FRAMES) / meter.sample_rate
+                end = (position + len(block)) / meter.sample_rate
+                if spans and spans[-1][1] >= start:
+                    start = spans.pop()[0]
+                spans.append((start, end))
+            position += len(block)
+        return meter.finish()
+
     # libmpg123 reports its own opinion of libsndfile's MP3 frames on descriptor 2 ("part2_3_length too
     # large"); ffmpeg and phones decode the same frames cleanly, so those lines are not the user's business.
     if is_ogg_opus(path):  # FFmpeg's decoder, as ffmpeg's meter reads it, and faster (opus_file)
-        meter = TruePeakMeter(OPUS_RATE)
-        for block in opus_blocks(path):
-            meter.feed(block)
+        peak = measure(TruePeakMeter(OPUS_RATE), opus_blocks(path, PEAK_CHECK_BLOCK_FRAMES))
     else:
         with library_messages_to(Path(os.devnull)), soundfile.SoundFile(os.fsencode(path)) as file:
-            meter = TruePeakMeter(file.samplerate)
-            for block in file.blocks(blocksize=1 << 16, dtype="float32", always_2d=True):
-                meter.feed(block)
-    peak = meter.finish()
-    return 20 * math.log10(peak) if peak > 0 else -math.inf
+            peak = measure(TruePeakMeter(file.samplerate),
+                           file.blocks(blocksize=PEAK_CHECK_BLOCK_FRAMES, dtype="float32", always_2d=True))
+    return FilePeaks(20 * math.log10(peak) if peak > 0 else -math.inf, tuple(spans))

@@ -34,6 +34,10 @@ CONTAINER_OPTIONS = {"fflags": "+bitexact"}
 """The Ogg muxer's: a fixed stream serial number and vendor string, so a render is reproducible to the byte."""
 
 
+WRITE_FRAMES = 4_800
+"""Frames handed to FFmpeg at once (0.1 s at 48 kHz): five of libopus's 20-ms frames."""
+
+
 class OpusError(RuntimeError):
     """FFmpeg refused (``av.FFmpegError``), as the RuntimeError ``sinks.FileSink`` explains for every encoder."""
 
@@ -84,16 +88,20 @@ class OpusFile:
         self._frames = 0
 
     def write(self, samples: npt.NDArray[Any]) -> None:
-        """Encode ``samples`` (float32): every whole 20-ms frame now, the rest with the next write."""
-        if len(samples) == 0:
-            return
-        packed = np.ascontiguousarray(samples, dtype=np.float32).reshape(1, -1)
-        frame = self._frame_type.from_ndarray(packed, format="flt", layout=self._layout)
-        frame.sample_rate = self.sample_rate
-        frame.pts = self._frames
-        self._frames += len(samples)
-        with _ffmpeg_errors():
-            self._mux(frame)
+        """Encode ``samples`` (float32): every whole 20-ms frame now, the rest with the next write.
+
+        Handed to FFmpeg ``WRITE_FRAMES`` at a time: PyAV cuts what it is given into 20-ms frames all at
+        once, and a 4-s block at 48 kHz held three copies of itself while it was encoded.
+        """
+        for start in range(0, len(samples), WRITE_FRAMES):
+            piece = samples[start : start + WRITE_FRAMES]
+            packed = np.ascontiguousarray(piece, dtype=np.float32).reshape(1, -1)
+            frame = self._frame_type.from_ndarray(packed, format="flt", layout=self._layout)
+            frame.sample_rate = self.sample_rate
+            frame.pts = self._frames
+            self._frames += len(piece)
+            with _ffmpeg_errors():
+                self._mux(frame)
 
     def _mux(self, frame: Any) -> None:
         for packet in self._stream.encode(frame):

@@ -39,6 +39,11 @@ temporaries no longer fit in the processor's cache).  Since blocks are written o
 (``block_writer``), 4-s blocks cost the mixing thread ~9 % less than 2-s ones (fewer hand-overs; 3 s and
 6 s in between).  The samples do not depend on it (``mixer``)."""
 
+RESAMPLED_BLOCK_SECONDS = 1
+"""The blocks of a file written at a rate of its own (Opus, 48 kHz): each block is also held resampled and
+in PyAV's frames, and encoding (~50 x the mixing's CPU) hides the extra trips.  A 10-min stereo ``.opus``
+over rain peaked at 94 MB in 4-s blocks, 88 MB in 1-s ones (docs/performance.md, "Render memory")."""
+
 WAV_MAX_BYTES = 2**32 - 1 - 4096
 """RIFF's sizes are 32-bit: the sound a WAV file can hold, less room for its header (~27 h at 22,050 Hz)."""
 
@@ -138,8 +143,9 @@ class FileSink:
     def __init__(self, path: str | os.PathLike[str], sample_rate: int, tags: FileTags | None = None, *,
                  block_frames: int | None = None, channels: int = 1, bed: bool = False) -> None:
         self.path = Path(path)
-        self._block_frames = block_frames if block_frames is not None else FILE_BLOCK_SECONDS * sample_rate
         self.format = output_format(self.path)
+        seconds = RESAMPLED_BLOCK_SECONDS if self.format.sample_rate not in (None, sample_rate) else FILE_BLOCK_SECONDS
+        self._block_frames = block_frames if block_frames is not None else seconds * sample_rate
         self.sample_rate = sample_rate
         self.tags = tags
         self.before_commit: Callable[[Path], None] | None = None

@@ -196,7 +196,7 @@ class Soundstage:
         In a session of long silences BS.1770's gate counts the bed, and a bed
         20 dB under the voice can pull the file's loudness several LU under the
         voice's: ``render`` then lowers the bed until the voice, as loud as it
-        may go, brings the file to ``--loudness`` (``play.render.levelled_for_file``).
+        may go, brings the file to ``--loudness`` (``play.file_level.levelled_for_file``).
         """
         copy = object.__new__(Soundstage)
         copy.__dict__.update(self.__dict__)
