@@ -242,6 +242,21 @@ def one_heap_for_all_threads() -> None:
         libc.mallopt(-8, 1)  # M_ARENA_MAX
 
 
+def release_free_memory() -> None:
+    """Hand the pages glibc holds free back to the system (Linux; elsewhere nothing).
+
+    glibc returns only the free memory at the top of its heap by itself: after a render's blocks, clips
+    and encoder buffers are freed, their pages stayed counted in the process's memory while the peak
+    check decoded the file (``render``; docs/performance.md, "Render memory").
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 def write_atomically(path: str | os.PathLike[str], data: bytes, *, replace: bool = True) -> None:
     """Write ``data`` to ``path`` through an ``AtomicFile``; ``replace=False``: ``FileExistsError`` if it exists."""
     file = AtomicFile(path)

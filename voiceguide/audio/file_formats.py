@@ -62,7 +62,7 @@ VORBIS_COMPRESSION_LEVEL = 0.5
 At libsndfile's default (74 kb/s) Vorbis's coding noise on espeak's sibilants decoded up to 1.9 dB over
 the peaks it was given, more than the room a session with a bed leaves: ``sciatica-de`` and
 ``lower-back`` took two renders (three, before: docs/performance.md, "Lossy renders in one pass").
-At 0.5 the same mixes decode 0.4-1.0 dB over, every shipped session renders once, for 20 % more bytes."""
+At 0.5 the same mixes decode 0.4-1.2 dB over, every shipped session renders once, for 12-21 % more bytes."""
 
 LOSSY_SUBTYPES = frozenset({"VORBIS", "OPUS", "MPEG_LAYER_III"})
 """Encodings whose decoded peaks differ from the samples they were given (by up to ~2 dB, measured)."""

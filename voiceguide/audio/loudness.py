@@ -205,6 +205,12 @@ def file_gain_db(target_lufs: float, session_lufs: float) -> float:
     return target_lufs - session_lufs if math.isfinite(session_lufs) else 0.0
 
 
+GAINED_CACHE_FRAMES = 20 * SAMPLE_RATE
+"""Gained clips kept by ``GainedClips`` (20 s, 1.8 MB): the clips playing now, each gained once.
+
+The clips under it are cached again below (``SessionClips``, a minute; the speech bank, two): at a
+minute here too a render held the same clips three times (a 17-min ``.opus`` peaked 4 MB higher)."""
+
 ClipKey = tuple[str, str | None, str | None]
 """What makes two events the same clip: kind, text and sound."""
 
@@ -221,7 +227,7 @@ class GainedClips:
     clip is scaled and limited once per render, not once per block.
     """
 
-    def __init__(self, clips: ClipSource, gain_db: float, *, max_cached_frames: int = SAMPLE_RATE * 60,
+    def __init__(self, clips: ClipSource, gain_db: float, *, max_cached_frames: int = GAINED_CACHE_FRAMES,
                  ceiling_dbtp: float = CEILING_DBTP, quieter: Mapping[ClipKey, float] | None = None) -> None:
         self._clips = clips
         self._quieter = dict(quieter or {})

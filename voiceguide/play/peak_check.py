@@ -82,9 +82,11 @@ class PeakCheck:
 
     def __call__(self, path: Path) -> None:
         from voiceguide.audio import loudness
+        from voiceguide.base import release_free_memory
         from voiceguide.dsp.levelling import CEILING_DBTP
         from voiceguide.dsp.limiter import METER_MARGIN_DB
 
+        release_free_memory()  # what the render freed, before the decoder and the meter take their own
         measured = loudness.file_peaks(path, CEILING_DBTP - METER_MARGIN_DB)
         self.peak_dbtp = measured.peak_dbtp + METER_MARGIN_DB  # the margin other meters need (levelling)
         if self.refuse and self.over:
