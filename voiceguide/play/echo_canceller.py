@@ -13,7 +13,10 @@ underrun) is followed once two sure checks agree on it.  An adaptive filter
 (``echo_filter.EchoCanceller``: partitioned frequency-domain NLMS, 240 ms, in a
 learning and a subtracted copy) learns the rest of the room's response and
 subtracts the echo it predicts; it learns the slower the louder something else
-sounds, and what it subtracts changes only for what leaves clearly less.
+sounds, and what it subtracts changes only for what leaves clearly less.  When what it subtracts is no longer
+in the microphone (the delay jumped under a television: ``EchoCanceller.passing``), the microphone is passed as
+it is, the delay looked for every ``LOST_RECHECK_SECONDS``, and ``losses`` tells the listener to take its floor
+again (the bed is back at full level).
 
 Why the whole mix rather than the bed alone: it is what reaches the speaker, so
 no part of the echo is missing from the reference, and the count of samples is
@@ -198,10 +201,6 @@ class AlignedCanceller:
         self._epoch: float | None = None
         self._recent = np.zeros(round(FIND_SECONDS * RATE))
         self._next_check = self._recent.size
-        self.losses = 0
-        """Times the echo was lost (``EchoCanceller.passing``): the microphone's steady sound rose at once, the bed
-        no longer taken out, and the listener takes its floor again (where it returns, the floor follows it down
-        by itself)."""
 
     @property
     def lag(self) -> float | None:
@@ -235,8 +234,14 @@ class AlignedCanceller:
             out = self.filter.process(frame, self.reference.at(position, frame.size))
             if self.filter.passing and not was_passing:  # the echo lost: look for it at once
                 self._next_check = self._count
-                self.losses += 1
         return out
+
+    @property
+    def losses(self) -> int:
+        """Times the echo was lost (``EchoCanceller.losses``): the microphone's steady sound rose at once, the
+        bed no longer taken out (or much less), and the listener takes its floor again (where it returns, the
+        floor follows it down by itself)."""
+        return self.filter.losses
 
     def _check(self) -> None:
         """Find the delay again over the last ``FIND_SECONDS``: near the line, once there is one; anywhere else

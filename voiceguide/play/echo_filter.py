@@ -11,6 +11,9 @@ frequency domain echo cancellation with double-talk", IEEE TASLP 2007):
 - The *foreground* filter is what is subtracted.  It takes the background's weights only when they leave
   clearly less (a statistically significant drop of the error, over one block or two smoothed spans), and
   gives its own back when the background has clearly drifted off (it learnt some of a television).
+- How much of what the foreground subtracts is in the microphone is followed (``match``): when it is no longer
+  there (the delay jumped), subtracting adds as much as it takes, and the microphone is passed as it is
+  (``passing``) until it matches again.
 
 The first design held the filter still by a room gain learnt from levels: it learnt that gain falling too
 low as the session's voice stopped (the played level smoothed, the microphone's not), held from then on, for
@@ -47,6 +50,14 @@ LOST_BLOCKS = 3
 EVIDENCE = 0.1
 """A block tells whether the echo is lost only when what is subtracted is at least this share of the
 microphone's energy: under a voice or a television 10 dB louder, the match is mostly chance."""
+RISE = 4.0
+RISE_EVIDENCE = 0.5
+"""What is left of the microphone (over its energy, in blocks where what is subtracted is at least
+``RISE_EVIDENCE`` of it: the echo, hardly anything else) that rose ``RISE`` times (6 dB) over its usual share
+for ``LOST_BLOCKS`` such blocks in a row is a loss too, though subtracting still helps: the delay drifted off
+under a television, 13 dB taken out before it and 6 after, and the bed's remains stood out of the listener's
+floor as voice, live."""
+USUAL_SMOOTH = 0.05
 MIN_LEAK = 0.005
 """The least share of the echo estimate assumed left in the error."""
 STEP = 0.5
@@ -91,6 +102,11 @@ class EchoCanceller:
         self._run = 0  # blocks in a row that point to the other regime
         self.passing = False
         """Whether the microphone is passed as it is (subtracting made it louder: the echo is lost)."""
+        self.losses = 0
+        """Times what is left of the echo rose at once: subtracting stopped (``passing``), or left ``RISE`` times
+        its usual share."""
+        self._shares = np.zeros(2)  # what is left over the microphone, smoothed: now, and as usual
+        self._risen = 0
         self._ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(block) + 0.5) / block)
         self._noise = np.random.default_rng(7)
         self.held = 0
@@ -148,13 +164,28 @@ class EchoCanceller:
         """Pass the microphone as it is from ``LOST_BLOCKS`` blocks in a row under ``LOST_MATCH`` on, subtract
         again from as many over ``FOUND_MATCH`` on."""
         both = np.array([np.dot(mic, kept), np.dot(kept, kept)])
-        if both[1] < EVIDENCE * float(np.dot(mic, mic)):
+        heard = float(np.dot(mic, mic)) + TINY
+        if both[1] < EVIDENCE * heard:
             return
         self._sums += MATCH_SMOOTH * (both - self._sums)
         other = self.match > FOUND_MATCH if self.passing else self.match < LOST_MATCH
         self._run = self._run + 1 if other else 0
         if self._run >= LOST_BLOCKS:
             self.passing, self._run = not self.passing, 0
+            self.losses += self.passing
+            self._risen = 0
+        elif not self.passing and both[1] >= RISE_EVIDENCE * heard:
+            self._rise(float(np.sum(np.square(mic - kept))) / heard)
+
+    def _rise(self, share: float) -> None:
+        """Count a loss when what is left, over the microphone, stays ``RISE`` times its usual share."""
+        if not self._shares[1]:
+            self._shares[:] = share
+        self._shares += np.array([MATCH_SMOOTH, USUAL_SMOOTH]) * (share - self._shares)
+        self._risen = self._risen + 1 if self._shares[0] > RISE * self._shares[1] else 0
+        if self._risen >= LOST_BLOCKS:
+            self.losses += 1
+            self._shares[1], self._risen = self._shares[0], 0
 
     def realigned(self, by: int) -> None:
         """The reference is read ``by`` samples earlier from now on (the delay grew by as much: a device's
