@@ -131,5 +131,5 @@ def peak_warning(script: Script, path: str, peak_dbtp: float) -> list[Diagnostic
 
     return [Diagnostic(script.position, "warning",
                        f"{path} decodes with a true peak of {peak_dbtp:+.1f} dBTP, over {CEILING_DBTP:g} dBTP, "
-                       f"after {PEAK_PASSES} renders: its encoder adds more than the limiter left room for; "
-                       f".flac or .wav keep the ceiling exactly")]
+                       f"after {PEAK_PASSES} renders (the second with the clips there quieter): its encoder's "
+                       f"noise still passes the ceiling; .flac or .wav keep the ceiling exactly")]
